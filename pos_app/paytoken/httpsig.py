@@ -84,7 +84,7 @@ def sign_request(
     nonce: str,
     label: str = DEFAULT_LABEL,
 ) -> dict[str, str]:
-    """Return the headers to add: ``Content-Digest`` (with a body), ``Signature-Input``, ``Signature``.
+    """Return the headers to add: Content-Digest (with a body), Signature-Input, Signature.
 
     *url* must be the absolute URL exactly as the client sends it (with httpx,
     ``str(request.url)``); *headers* are the request's other headers, used only
@@ -150,7 +150,8 @@ def verify_request(
     )
 
 
-def step_up_message(
+# The argument order is the sorted key order of the signed object, fixed by the API contract.
+def step_up_message(  # noqa: PLR0917
     challenge_id: str, currency: str, decision: str, sale_id: str, store_id: str, total: int
 ) -> bytes:
     """The bytes a wallet device signs to approve or deny a step-up challenge.

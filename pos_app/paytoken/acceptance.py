@@ -1,0 +1,88 @@
+"""Accepting an authentic token for a sale: steps 18-21 of PT1-TOKEN.md.
+
+:func:`accept` checks and, only when every applicable step passed, records
+the ``cti`` (the record itself is the atomic single-use decision: a
+concurrent winner makes it ``replayed``). :func:`check_acceptance` only
+checks, for callers that record with
+:func:`pos_app.paytoken.seen_store.record_on` in their own sale transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pos_app.paytoken import reasons as r
+from pos_app.paytoken.claims import Claims
+from pos_app.paytoken.errors import AcceptanceUsageError
+from pos_app.paytoken.seen_store import SeenTokenStore
+from pos_app.paytoken.verifier import DEFAULT_SKEW, VerifyResult
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptanceResult:
+    """Outcome of steps 1-21. ``recorded`` is True when this call stored the cti."""
+
+    ok: bool
+    reason: str | None
+    claims: Claims | None
+    recorded: bool = False
+    expires_at: int | None = None  # when the seen-store row may go: exp + skew
+
+
+def check_acceptance(
+    result: VerifyResult,
+    *,
+    now: int,
+    seen: SeenTokenStore,
+    offline: bool,
+    amount: int | None,
+    trust_list_stale: bool,
+    skew: int = DEFAULT_SKEW,
+) -> AcceptanceResult:
+    """Steps 18-21 without recording anything."""
+    if not result.ok or result.claims is None:
+        return AcceptanceResult(ok=False, reason=result.reason, claims=result.claims)
+    claims = result.claims
+    if offline and (amount is None or type(amount) is not int or amount < 0):
+        raise AcceptanceUsageError("an offline sale needs its amount (a non-negative int)")
+    reason = None
+    if seen.is_seen(claims.cti, now):
+        reason = r.REPLAYED
+    elif offline and trust_list_stale:
+        reason = r.TRUST_LIST_STALE
+    elif offline and claims.limit == 0:
+        reason = r.ONLINE_REQUIRED
+    elif offline and amount is not None and amount > claims.limit:
+        reason = r.OVER_OFFLINE_LIMIT
+    return AcceptanceResult(
+        ok=reason is None, reason=reason, claims=claims, expires_at=claims.exp + skew
+    )
+
+
+def accept(
+    result: VerifyResult,
+    *,
+    now: int,
+    seen: SeenTokenStore,
+    offline: bool,
+    amount: int | None,
+    trust_list_stale: bool,
+    skew: int = DEFAULT_SKEW,
+) -> AcceptanceResult:
+    """Steps 18-21, then record the cti if all passed (atomic; a lost race is ``replayed``)."""
+    checked = check_acceptance(
+        result,
+        now=now,
+        seen=seen,
+        offline=offline,
+        amount=amount,
+        trust_list_stale=trust_list_stale,
+        skew=skew,
+    )
+    if not checked.ok or checked.claims is None or checked.expires_at is None:
+        return checked
+    if not seen.record(checked.claims.cti, checked.expires_at, now=now):
+        return AcceptanceResult(ok=False, reason=r.REPLAYED, claims=checked.claims)
+    return AcceptanceResult(
+        ok=True, reason=None, claims=checked.claims, recorded=True, expires_at=checked.expires_at
+    )

@@ -1,0 +1,102 @@
+"""The PT1 profile of COSE_Sign1 (RFC 9052): header, Sig_structure, framing.
+
+Only what PT1 allows: tag 18, protected ``{1: -19, 4: kid}``, an empty
+unprotected map, ``alg`` never read from the unprotected header.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cbor2
+
+from pos_app.paytoken import dcbor
+from pos_app.paytoken.errors import CborError
+
+PREFIX = "PT1:"
+EXTERNAL_AAD = b"pos-pay-token/v1"
+COSE_SIGN1_TAG = 18
+HEADER_ALG = 1
+HEADER_KID = 4
+ALG_EDDSA_ED25519 = -19
+SIGNATURE_LENGTH = 64
+KID_LENGTH = 8
+# Ed25519 group order: a signature's S must be below it (RFC 8032 5.1.7).
+ED25519_L = 2**252 + 27742317777372353535851937790883648493
+
+_MAPS = (dict, cbor2.frozendict)
+_ARRAYS = (list, tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class Sign1Parts:
+    """The four members of a decoded COSE_Sign1 (after step 5)."""
+
+    protected: bytes
+    payload: bytes
+    signature: bytes
+
+
+def protected_header(kid: bytes) -> bytes:
+    """Deterministic bytes of ``{1: -19, 4: kid}``."""
+    return dcbor.encode({HEADER_ALG: ALG_EDDSA_ED25519, HEADER_KID: kid})
+
+
+def sig_structure(protected: bytes, payload: bytes) -> bytes:
+    """``cbor(["Signature1", protected, external_aad, payload])`` (RFC 9052 4.4)."""
+    return dcbor.encode(["Signature1", protected, EXTERNAL_AAD, payload])
+
+
+def sign1_tagged(parts: Sign1Parts) -> bytes:
+    """Deterministic bytes of ``18([protected, {}, payload, signature])``."""
+    return dcbor.encode(
+        cbor2.CBORTag(COSE_SIGN1_TAG, [parts.protected, {}, parts.payload, parts.signature])
+    )
+
+
+def split_sign1(item: Any) -> Sign1Parts | None:
+    """Step 5: tag 18 around ``[bstr, map, bstr, bstr]`` with a 64-byte signature."""
+    if type(item) is not cbor2.CBORTag or item.tag != COSE_SIGN1_TAG:
+        return None
+    members = item.value
+    if type(members) not in _ARRAYS or len(members) != 4:
+        return None
+    protected, unprotected, payload, signature = members
+    if type(protected) is not bytes or type(unprotected) not in _MAPS:
+        return None
+    if type(payload) is not bytes or type(signature) is not bytes:
+        return None
+    if len(signature) != SIGNATURE_LENGTH:
+        return None
+    return Sign1Parts(protected=protected, payload=payload, signature=signature)
+
+
+def unprotected_is_empty(item: Any) -> bool:
+    """Part of step 6 (call after :func:`split_sign1` succeeded)."""
+    return len(item.value[1]) == 0
+
+
+def kid_from_protected(protected: bytes) -> bytes | None:
+    """Step 6: the kid if the protected header is exactly ``{1: -19, 4: <8 bytes>}``."""
+    try:
+        header = dcbor.decode_deterministic(protected)
+    except CborError:
+        return None
+    if type(header) not in _MAPS or len(header) != 2:
+        return None
+    # type() checks: CBOR true decodes to a key equal to 1 in Python.
+    if any(type(key) is not int for key in header):
+        return None
+    alg = header.get(HEADER_ALG)
+    kid = header.get(HEADER_KID)
+    if type(alg) is not int or alg != ALG_EDDSA_ED25519:
+        return None
+    if type(kid) is not bytes or len(kid) != KID_LENGTH:
+        return None
+    return kid
+
+
+def signature_s_is_canonical(signature: bytes) -> bool:
+    """True when S < L: refuses the S + L malleated twin of a valid signature."""
+    return int.from_bytes(signature[32:], "little") < ED25519_L

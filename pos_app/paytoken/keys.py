@@ -88,7 +88,7 @@ def write_private_key(path: str | os.PathLike[str], key: Ed25519PrivateKey) -> N
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    _atomic_write(Path(path), pem, mode=0o600)
+    atomic_write(Path(path), pem, mode=0o600)
 
 
 def write_public_key(path: str | os.PathLike[str], pub: Ed25519PublicKey) -> None:
@@ -96,7 +96,7 @@ def write_public_key(path: str | os.PathLike[str], pub: Ed25519PublicKey) -> Non
     pem = pub.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    _atomic_write(Path(path), pem, mode=0o644)
+    atomic_write(Path(path), pem, mode=0o644)
 
 
 def load_private_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
@@ -130,7 +130,8 @@ def _read(path: Path) -> bytes:
         raise KeyFileError(f"{path}: cannot read key file ({exc.strerror})") from None
 
 
-def _atomic_write(path: Path, data: bytes, *, mode: int) -> None:
+def atomic_write(path: Path, data: bytes, *, mode: int) -> None:
+    """Write ``data`` to ``path`` via a temp file, fsync and rename, ending with ``mode``."""
     # mkstemp creates the file 0600 from the start, so a private key is never
     # readable by others, not even for a moment.
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))

@@ -1,0 +1,93 @@
+"""``pos-app token ...``: keygen, mint, sign-trust-list, verify.
+
+Only argparse wiring lives here so ``pos-app --help`` stays fast; handlers
+import :mod:`pos_app.paytoken.cli_commands` (cryptography, cbor2, sqlite) lazily.
+JSON goes to stdout, messages to stderr; exit 0 ok, 1 rejected, 2 usage or
+configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+DEFAULT_AUDIENCE = "pos.jp"
+DEFAULT_CURRENCY = "JPY"
+DEFAULT_STALE_GRACE = 86400
+DEFAULT_TTL = 120
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``token`` command and its subcommands to the ``pos-app`` parser."""
+    token = subparsers.add_parser("token", help="PT1 payment tokens: keys, minting, verification")
+    sub = token.add_subparsers(dest="token_command", metavar="SUBCOMMAND")
+    token.set_defaults(handler=_usage(token))
+    _add_keygen(sub)
+    _add_mint(sub)
+    _add_sign_trust_list(sub)
+    _add_verify(sub)
+
+
+def _usage(parser: argparse.ArgumentParser) -> Any:
+    def handler(args: argparse.Namespace) -> int:
+        del args
+        parser.print_help()
+        return 2
+
+    return handler
+
+
+def _lazy(name: str) -> Any:
+    def handler(args: argparse.Namespace) -> int:
+        from pos_app.paytoken import cli_commands  # noqa: PLC0415 (lazy on purpose)
+
+        result: int = getattr(cli_commands, name)(args)
+        return result
+
+    return handler
+
+
+def _add_keygen(sub: Any) -> None:
+    parser = sub.add_parser("keygen", help="write an Ed25519 key pair PREFIX.key / PREFIX.pub")
+    parser.add_argument("--out", required=True, metavar="PREFIX")
+    parser.add_argument("--force", action="store_true", help="overwrite existing files")
+    parser.set_defaults(handler=_lazy("keygen"))
+
+
+def _add_mint(sub: Any) -> None:
+    parser = sub.add_parser("mint", help="mint a PT1 token (prints the QR text)")
+    parser.add_argument("--issuer-key", required=True, metavar="FILE")
+    parser.add_argument("--sub", required=True, metavar="ID")
+    parser.add_argument("--aud", required=True, metavar="AUD")
+    parser.add_argument("--limit", required=True, type=int, metavar="N")
+    parser.add_argument("--currency", required=True, metavar="CODE")
+    parser.add_argument("--device", required=True, metavar="HEX16")
+    parser.add_argument("--flags", required=True, type=int, metavar="N")
+    parser.add_argument("--iat", type=int, metavar="EPOCH", help="default: now")
+    parser.add_argument("--ttl", type=int, default=DEFAULT_TTL, metavar="SECONDS")
+    parser.add_argument("--cti", metavar="HEX32", help="default: random")
+    parser.set_defaults(handler=_lazy("mint"))
+
+
+def _add_sign_trust_list(sub: Any) -> None:
+    parser = sub.add_parser("sign-trust-list", help="sign a trust-list payload with the root key")
+    parser.add_argument("--root-key", required=True, metavar="FILE")
+    parser.add_argument("--payload", required=True, metavar="FILE.json")
+    parser.add_argument("--out", required=True, metavar="FILE")
+    parser.set_defaults(handler=_lazy("sign_trust_list"))
+
+
+def _add_verify(sub: Any) -> None:
+    parser = sub.add_parser("verify", help="verify PT1 tokens offline")
+    parser.add_argument("--trust-list", required=True, metavar="FILE")
+    parser.add_argument("--root-key", required=True, metavar="FILE.pub")
+    parser.add_argument("--audience", default=DEFAULT_AUDIENCE, metavar="AUD")
+    parser.add_argument("--currency", default=DEFAULT_CURRENCY, metavar="CODE")
+    parser.add_argument("--now", type=int, metavar="EPOCH", help="default: the system clock")
+    parser.add_argument("--seen-db", metavar="FILE", help="record and check cti (step 18)")
+    parser.add_argument("--offline-amount", type=int, metavar="N", help="apply steps 19-21")
+    parser.add_argument("--stale-grace", type=int, default=DEFAULT_STALE_GRACE, metavar="SECONDS")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("token", nargs="?", metavar="TOKEN")
+    source.add_argument("--batch", action="store_true", help="one token per stdin line")
+    parser.set_defaults(handler=_lazy("verify"))

@@ -70,6 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Output piped into `head` and the like: not an error worth a traceback.
+        sys.stderr.close()
+        return EXIT_OK
 
 
 def _subcommand_names(parser: argparse.ArgumentParser) -> set[str]:

@@ -1,0 +1,129 @@
+"""Schema of the terminal's local database, as an ordered list of migrations.
+
+``PRAGMA user_version`` holds the number of migrations applied. Each migration
+runs in its own transaction together with the version bump, so a crash leaves
+the database at a known version. Never edit a released migration: add one.
+Fixture databases at every earlier version live in tests/terminal/fixtures and
+are upgraded by the tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    description: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "sales, sale lines, seen payment tokens, outbox, audit log",
+        """
+        CREATE TABLE sales (
+            sale_id          TEXT PRIMARY KEY,
+            store_id         TEXT NOT NULL,
+            terminal_id      TEXT NOT NULL,
+            cashier_id       TEXT NOT NULL,
+            currency         TEXT NOT NULL,
+            total            INTEGER NOT NULL CHECK (total >= 0),
+            state            TEXT NOT NULL,
+            reason           TEXT,
+            authorization_id TEXT,
+            wallet_masked    TEXT,
+            offline          INTEGER NOT NULL DEFAULT 0 CHECK (offline IN (0, 1)),
+            created_at       INTEGER NOT NULL,
+            updated_at       INTEGER NOT NULL
+        );
+        CREATE INDEX sales_created ON sales (created_at);
+        CREATE TABLE sale_lines (
+            sale_id    TEXT NOT NULL REFERENCES sales (sale_id) ON DELETE CASCADE,
+            line_no    INTEGER NOT NULL,
+            sku        TEXT NOT NULL,
+            name       TEXT NOT NULL,
+            category   TEXT NOT NULL,
+            quantity   INTEGER NOT NULL CHECK (quantity >= 1),
+            unit_price INTEGER NOT NULL CHECK (unit_price >= 0),
+            line_total INTEGER NOT NULL,
+            tax_rate   INTEGER NOT NULL,
+            PRIMARY KEY (sale_id, line_no)
+        );
+        CREATE TABLE seen_tokens (
+            cti         BLOB PRIMARY KEY,
+            expires_at  INTEGER NOT NULL,
+            recorded_at INTEGER NOT NULL
+        );
+        CREATE INDEX seen_tokens_expiry ON seen_tokens (expires_at);
+        CREATE TABLE outbox (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            sale_id         TEXT NOT NULL REFERENCES sales (sale_id),
+            kind            TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            payload         TEXT NOT NULL,
+            state           TEXT NOT NULL DEFAULT 'pending',
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            last_error      TEXT,
+            created_at      INTEGER NOT NULL,
+            next_attempt_at INTEGER NOT NULL
+        );
+        CREATE TABLE audit_log (
+            id        INTEGER PRIMARY KEY AUTOINCREMENT,
+            at        INTEGER NOT NULL,
+            actor     TEXT NOT NULL,
+            action    TEXT NOT NULL,
+            detail    TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash      TEXT NOT NULL UNIQUE
+        );
+        """,
+    ),
+    Migration(
+        2,
+        "risk decision, token facts and step timeline of each sale",
+        """
+        ALTER TABLE sales ADD COLUMN risk TEXT;
+        ALTER TABLE sales ADD COLUMN token_facts TEXT;
+        ALTER TABLE sales ADD COLUMN pickup_later INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE sale_events (
+            id      INTEGER PRIMARY KEY AUTOINCREMENT,
+            sale_id TEXT NOT NULL REFERENCES sales (sale_id) ON DELETE CASCADE,
+            at      INTEGER NOT NULL,
+            state   TEXT NOT NULL,
+            detail  TEXT
+        );
+        CREATE INDEX sale_events_sale ON sale_events (sale_id, id);
+        """,
+    ),
+    Migration(
+        3,
+        "manager reviews, their decisions, and a key-value table for terminal state",
+        """
+        CREATE TABLE reviews (
+            sale_id    TEXT PRIMARY KEY REFERENCES sales (sale_id),
+            status     TEXT NOT NULL DEFAULT 'open',
+            claimed_by TEXT,
+            claimed_at INTEGER,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE review_decisions (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            sale_id     TEXT NOT NULL REFERENCES sales (sale_id),
+            decision    TEXT NOT NULL,
+            reviewer_id TEXT NOT NULL,
+            note        TEXT NOT NULL,
+            at          INTEGER NOT NULL,
+            synced      INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE kv (
+            key   TEXT PRIMARY KEY,
+            value BLOB NOT NULL
+        );
+        """,
+    ),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version

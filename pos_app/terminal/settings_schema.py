@@ -1,0 +1,211 @@
+"""Every setting, declared once, as typed frozen dataclasses.
+
+Each field carries its documentation and limits in its metadata. The loader
+validates against these declarations, ``config/default.toml`` is rendered from
+them (a test keeps the file equal to the rendering), and ``pos-app config
+show`` lists them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def opt(
+    default: Any,
+    doc: str,
+    *,
+    choices: tuple[Any, ...] = (),
+    minimum: float | None = None,
+    maximum: float | None = None,
+    secret: bool = False,
+) -> Any:
+    meta = {"doc": doc, "choices": choices, "min": minimum, "max": maximum, "secret": secret}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalSettings:
+    store_id: str = opt("", "Store this terminal sells for; written by enrollment.")
+    terminal_id: str = opt("", "This terminal's id within its store; written by enrollment.")
+    audience: str = opt("pos.jp", "PT1 acceptance network; tokens for another are refused.")
+    currency: str = opt("JPY", "Currency of every sale (ISO 4217).", choices=("JPY", "USD", "EUR"))
+    catalog_dir: str = opt("", "Folder of catalog CSV files; empty means the bundled catalog.")
+
+
+@dataclass(frozen=True, slots=True)
+class BackendSettings:
+    url: str = opt("", "Backend base URL; https:// required, http:// only for loopback.")
+    connect_timeout_s: float = opt(
+        3.0, "Seconds to wait for a connection.", minimum=0.1, maximum=60
+    )
+    read_timeout_s: float = opt(10.0, "Seconds to wait for a response.", minimum=0.5, maximum=120)
+    retries: int = opt(3, "Retries of idempotent requests, with backoff.", minimum=0, maximum=10)
+    poll_interval_s: float = opt(2.0, "Step-up status polling interval.", minimum=0.5, maximum=10)
+    trust_list_refresh_s: int = opt(
+        3600, "Background trust-list refresh period in seconds.", minimum=60, maximum=86400
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentSettings:
+    trust_list_stale_grace_s: int = opt(
+        86400,
+        "Seconds after the trust list's next_update before it is stale (offline payments stop).",
+        minimum=0,
+        maximum=7 * 86400,
+    )
+    allow_offline: bool = opt(True, "Accept payments offline when the rules allow it.")
+
+
+@dataclass(frozen=True, slots=True)
+class ScannerSettings:
+    camera: str = opt("auto", "'auto', 'none', a camera index such as '0', or a device path.")
+    width: int = opt(1280, "Requested camera frame width.", minimum=160, maximum=3840)
+    height: int = opt(720, "Requested camera frame height.", minimum=120, maximum=2160)
+    fps: int = opt(30, "Requested camera frame rate.", minimum=1, maximum=120)
+    mirror: bool = opt(True, "Mirror the preview so the customer's phone moves naturally.")
+    exposure: str = opt(
+        "auto",
+        "Exposure hint; 'low' helps against phone-screen glare.",
+        choices=("auto", "low", "high"),
+    )
+    decoders: tuple[str, ...] = opt(
+        ("zxing", "pyzbar"), "Decoder cascade, tried in this order.", choices=("zxing", "pyzbar")
+    )
+    product_cooldown_s: float = opt(
+        2.0,
+        "A product code is not added again within this time unless it left view.",
+        minimum=0.2,
+        maximum=30,
+    )
+    wedge_max_gap_ms: int = opt(
+        50,
+        "Scanners type faster than this between characters; people do not.",
+        minimum=5,
+        maximum=200,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RiskSettings:
+    rules_file: str = opt("", "Risk rule set (TOML); empty means the bundled rules.")
+
+
+@dataclass(frozen=True, slots=True)
+class UiSettings:
+    language: str = opt("ja", "Cashier UI language.", choices=("en", "ja"))
+    theme: str = opt("standard", "Colour theme.", choices=("standard", "high_contrast"))
+    sound: bool = opt(True, "Play a sound on approval and on decline.")
+    font_scale: float = opt(
+        1.0, "Scale all text for arm's-length reading.", minimum=0.75, maximum=2.0
+    )
+    fullscreen: bool = opt(False, "Start full screen (kiosk mode).")
+
+
+@dataclass(frozen=True, slots=True)
+class SecuritySettings:
+    pin_max_attempts: int = opt(5, "Wrong PINs before sign-in locks.", minimum=3, maximum=10)
+    pin_lock_base_s: int = opt(
+        30,
+        "First lockout in seconds; it doubles with each further lockout.",
+        minimum=5,
+        maximum=3600,
+    )
+    manager_pin_hash: str = opt("", "scrypt hash of the manager PIN.", secret=True)
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingSettings:
+    level: str = opt("INFO", "Log level.", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    max_bytes: int = opt(
+        5_000_000,
+        "Rotate the log file at this size in bytes.",
+        minimum=100_000,
+        maximum=1_000_000_000,
+    )
+    backups: int = opt(5, "Rotated log files kept.", minimum=1, maximum=100)
+
+
+@dataclass(frozen=True, slots=True)
+class PathSettings:
+    data_dir: str = opt("", "Local database and credentials; empty means the platform default.")
+    log_dir: str = opt("", "Log files; empty means the platform default.")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    terminal: TerminalSettings = field(default_factory=TerminalSettings)
+    backend: BackendSettings = field(default_factory=BackendSettings)
+    payment: PaymentSettings = field(default_factory=PaymentSettings)
+    scanner: ScannerSettings = field(default_factory=ScannerSettings)
+    risk: RiskSettings = field(default_factory=RiskSettings)
+    ui: UiSettings = field(default_factory=UiSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+    paths: PathSettings = field(default_factory=PathSettings)
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """One declared setting, flattened for validation and display."""
+
+    section: str
+    key: str
+    type: Any
+    default: Any
+    doc: str
+    choices: tuple[Any, ...]
+    minimum: float | None
+    maximum: float | None
+    secret: bool
+
+    @property
+    def name(self) -> str:
+        return f"{self.section}.{self.key}"
+
+    @property
+    def env_var(self) -> str:
+        return f"POS_APP_{self.section.upper()}_{self.key.upper()}"
+
+    def allowed(self) -> str:
+        kinds = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+        kind = kinds.get(self.type, "a list of strings")
+        if self.choices:
+            prefix = "a list of " if self.type not in kinds else ""
+            return prefix + "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.minimum is not None and self.maximum is not None:
+            return f"{kind} from {self.minimum:g} to {self.maximum:g}"
+        return kind
+
+
+def declared() -> tuple[Declared, ...]:
+    out: list[Declared] = []
+    hints = typing.get_type_hints(Settings)
+    for section in dataclasses.fields(Settings):
+        cls = hints[section.name]
+        field_types = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            m = f.metadata
+            out.append(
+                Declared(
+                    section.name,
+                    f.name,
+                    field_types[f.name],
+                    f.default,
+                    m["doc"],
+                    m["choices"],
+                    m["min"],
+                    m["max"],
+                    m["secret"],
+                )
+            )
+    return tuple(out)
+
+
+SECTION_TYPES: dict[str, type] = {
+    f.name: typing.get_type_hints(Settings)[f.name] for f in dataclasses.fields(Settings)
+}

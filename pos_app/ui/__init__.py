@@ -1,0 +1,1 @@
+"""The cashier application's Qt layer (the only package that imports PySide6)."""

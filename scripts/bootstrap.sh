@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Set up everything pos-app needs on a Debian 12 machine, idempotently:
+#   1. the system libraries Qt (offscreen and xcb), pyzbar and the screenshots need;
+#   2. .venv with pos-app and its extras installed.
+# Fast the second time: apt is skipped when every package is present, pip when
+# pyproject.toml has not changed since the last successful install.
+#
+# Usage: scripts/bootstrap.sh [EXTRAS]   (default extras: server,dev)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+EXTRAS="${1:-server,dev}"
+APT_PACKAGES=(
+  python3 python3-venv python3-pip
+  libzbar0                                   # pyzbar's decoder library
+  libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0   # Qt offscreen
+  libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
+  libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
+  libxcb-xfixes0 libx11-xcb1                 # Qt xcb: a real window
+  fonts-noto-cjk                             # Japanese text in the cashier UI
+  xvfb xauth                                 # screenshots and window tests without a screen
+  poppler-utils                              # pdftotext: checks the PDF shift report
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  [[ "$pkg" == \#* ]] && continue
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "bootstrap: installing system packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "bootstrap: these system packages are missing: ${missing[*]}" >&2
+    echo "bootstrap: install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    echo "bootstrap: then run this command again." >&2
+    exit 1
+  fi
+fi
+
+PYTHON="${PYTHON:-python3}"
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "bootstrap: pos-app needs Python 3.11 or newer; '$PYTHON' is $("$PYTHON" --version 2>&1)." >&2
+  echo "bootstrap: set PYTHON=/path/to/python3.11 and run again." >&2
+  exit 1
+fi
+if [[ ! -x .venv/bin/python ]]; then
+  echo "bootstrap: creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+
+stamp=".venv/.pos-app-stamp"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1) $EXTRAS $(.venv/bin/python -V 2>&1)"
+if [[ ! -f "$stamp" ]] || [[ "$(cat "$stamp")" != "$want" ]]; then
+  echo "bootstrap: installing pos-app[$EXTRAS] into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q -e ".[$EXTRAS]"
+  echo "$want" > "$stamp"
+fi

@@ -1,0 +1,100 @@
+"""The layer rules of ARCHITECTURE.md, checked by walking every import."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1] / "pos_app"
+STDLIB = set(sys.stdlib_module_names) | {"__future__"}
+QT = {"PySide6", "shiboken6", "PyQt5", "PyQt6"}
+
+# package -> (allowed pos_app sub-packages, allowed third-party top-level modules or None = any
+# non-Qt library)
+RULES: dict[str, tuple[set[str], set[str] | None]] = {
+    "core": ({"core"}, set()),
+    "paytoken": ({"core", "paytoken"}, {"cryptography", "cbor2"}),
+    "scanning": ({"core", "scanning"}, {"numpy", "cv2", "zxingcpp", "pyzbar", "segno"}),
+    "terminal": ({"core", "paytoken", "scanning", "terminal"}, None),
+    "server": ({"core", "paytoken", "server"}, None),
+    "ui": ({"core", "paytoken", "scanning", "terminal", "ui"}, None),
+    "demo": ({"core", "paytoken", "scanning", "terminal", "ui", "server", "demo"}, None),
+}
+
+
+def _imports(path: Path) -> list[tuple[str, int]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[tuple[str, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.module, node.lineno))
+        elif isinstance(node, ast.ImportFrom) and node.level > 0:
+            found.append(("pos_app." + _relative(path, node), node.lineno))
+    return found
+
+
+def _relative(path: Path, node: ast.ImportFrom) -> str:
+    parts = list(path.relative_to(ROOT).parent.parts)
+    base = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+    return ".".join([*base, *(node.module.split(".") if node.module else [])])
+
+
+def violations() -> list[str]:
+    problems = []
+    for path in sorted(ROOT.rglob("*.py")):
+        rel = path.relative_to(ROOT)
+        package = rel.parts[0] if len(rel.parts) > 1 else None
+        for module, line in _imports(path):
+            top = module.split(".")[0]
+            where = f"pos_app/{rel}:{line} imports {module}"
+            if top in QT and package != "ui":
+                problems.append(f"{where}: only pos_app/ui may import Qt")
+            if package is None or top in STDLIB:
+                continue
+            allowed_pkgs, allowed_libs = RULES[package]
+            if top == "pos_app":
+                sub = module.split(".")[1] if "." in module else ""
+                if sub not in allowed_pkgs:
+                    problems.append(f"{where}: {package} may import only {sorted(allowed_pkgs)}")
+            elif allowed_libs is not None and top not in allowed_libs:
+                problems.append(f"{where}: {package} may use only {sorted(allowed_libs)}")
+    return problems
+
+
+def test_every_import_respects_the_layer_rules() -> None:
+    assert violations() == []
+
+
+def test_every_package_has_a_rule() -> None:
+    packages = {p.name for p in ROOT.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert packages <= set(RULES), f"add a layer rule for {packages - set(RULES)}"
+
+
+@pytest.mark.parametrize("init", sorted(ROOT.rglob("__init__.py")), ids=str)
+def test_package_init_files_stay_thin(init: Path) -> None:
+    tree = ast.parse(init.read_text(encoding="utf-8"))
+    for node in tree.body:
+        is_doc = isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        is_const = isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(
+            node.value, ast.Constant
+        )
+        is_future = isinstance(node, ast.ImportFrom) and node.module == "__future__"
+        assert is_doc or is_const or is_future, f"{init}:{node.lineno} does work at import time"
+
+
+def test_the_checker_catches_a_broken_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "pos_app"
+    (fake / "core").mkdir(parents=True)
+    (fake / "core" / "bad.py").write_text("import httpx\nfrom PySide6 import QtCore\n")
+    (fake / "server").mkdir()
+    (fake / "server" / "bad.py").write_text("from pos_app.terminal import settings\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", fake)
+    found = violations()
+    assert any("core/bad.py:1 imports httpx" in p for p in found)
+    assert any("only pos_app/ui may import Qt" in p for p in found)
+    assert any("server/bad.py:1 imports pos_app.terminal" in p for p in found)

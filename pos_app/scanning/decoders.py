@@ -1,0 +1,229 @@
+"""Barcode decoders behind one small interface.
+
+Each decoder takes a grayscale ``uint8`` image and returns :class:`RawSymbol`
+values with corners in that image's pixels. Third-party libraries are imported
+lazily so a missing ``libzbar0`` shows up as an "unavailable" decoder with a
+clear reason instead of an ImportError at start-up.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any, Protocol, runtime_checkable
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from pos_app.scanning.errors import DecoderUnavailable
+from pos_app.scanning.symbols import Corners, RawSymbol, Symbology
+
+GrayImage = npt.NDArray[np.uint8]
+ModuleLoader = Callable[[str], ModuleType]
+
+DEFAULT_FORMATS: tuple[str, ...] = ("qr", "ean13", "ean8", "upca", "upce")
+
+_ZXING_FORMATS = {"qr": "QRCode", "ean13": "EAN13", "ean8": "EAN8", "upca": "UPCA", "upce": "UPCE"}
+_ZBAR_FORMATS = {"qr": "QRCODE", "ean13": "EAN13", "ean8": "EAN8", "upca": "UPCA", "upce": "UPCE"}
+_SYMBOLOGY_BY_ZXING = {
+    "QRCode": Symbology.QR,
+    "QRCodeModel1": Symbology.QR,
+    "QRCodeModel2": Symbology.QR,
+    "EAN13": Symbology.EAN13,
+    "EAN8": Symbology.EAN8,
+    "UPCA": Symbology.UPCA,
+    "UPCE": Symbology.UPCE,
+}
+_SYMBOLOGY_BY_ZBAR = {
+    "QRCODE": Symbology.QR,
+    "EAN13": Symbology.EAN13,
+    "EAN8": Symbology.EAN8,
+    "UPCA": Symbology.UPCA,
+    "UPCE": Symbology.UPCE,
+}
+
+
+@runtime_checkable
+class Decoder(Protocol):
+    name: str
+
+    @property
+    def unavailable_reason(self) -> str | None:
+        """``None`` when usable, else why not (shown to store IT)."""
+
+    def decode(self, gray: GrayImage) -> list[RawSymbol]:
+        """Decode one grayscale image; may raise anything (the cascade counts it)."""
+
+
+def _check_formats(formats: Sequence[str], table: dict[str, str]) -> list[str]:
+    unknown = [name for name in formats if name not in table]
+    if unknown:
+        raise ValueError(f"unknown barcode formats {unknown}; use {sorted(table)}")
+    return [table[name] for name in formats]
+
+
+class ZxingDecoder:
+    """zxing-cpp: the fastest and strongest reader measured here.
+
+    ``smooth=True`` blurs first and uses the global-histogram binarizer; that
+    variant reads halftone-printed and noisy codes the local binarizer misses.
+    """
+
+    def __init__(
+        self,
+        *,
+        formats: Sequence[str] = DEFAULT_FORMATS,
+        smooth: bool = False,
+        try_downscale: bool = True,
+        name: str | None = None,
+        loader: ModuleLoader = importlib.import_module,
+    ) -> None:
+        self.name = name or ("zxing-smooth" if smooth else "zxing")
+        self._format_names = _check_formats(formats, _ZXING_FORMATS)
+        self._smooth = smooth
+        self._try_downscale = try_downscale
+        self._module: Any = None
+        self._reason: str | None = None
+        try:
+            self._module = loader("zxingcpp")
+        except ImportError as exc:
+            self._reason = f"zxing-cpp is not installed ({exc})"
+
+    @property
+    def unavailable_reason(self) -> str | None:
+        return self._reason
+
+    def decode(self, gray: GrayImage) -> list[RawSymbol]:
+        zx = self._module
+        if zx is None:
+            raise DecoderUnavailable(self._reason or "zxing-cpp unavailable")
+        image = gray
+        binarizer = zx.Binarizer.LocalAverage
+        if self._smooth:
+            image = _smooth(gray)
+            binarizer = zx.Binarizer.GlobalHistogram
+        results = zx.read_barcodes(
+            image,
+            formats=[getattr(zx.BarcodeFormat, name) for name in self._format_names],
+            try_downscale=self._try_downscale,
+            text_mode=zx.TextMode.Plain,
+            binarizer=binarizer,
+        )
+        return [_from_zxing(result) for result in results]
+
+
+def _from_zxing(result: Any) -> RawSymbol:
+    pos = result.position
+    corners: Corners = tuple(
+        (float(p.x), float(p.y))
+        for p in (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)
+    )
+    symbology = _SYMBOLOGY_BY_ZXING.get(result.format.name, Symbology.OTHER)
+    return RawSymbol(symbology, bytes(result.bytes), str(result.text), corners)
+
+
+def _smooth(gray: GrayImage) -> GrayImage:
+    return np.asarray(cv2.GaussianBlur(gray, (5, 5), 0), dtype=np.uint8)
+
+
+class PyzbarDecoder:
+    """ZBar through pyzbar (needs the system library ``libzbar0``).
+
+    ZBar converts byte-mode QR data to UTF-8 after its own character-set
+    guess, so ``raw`` here is that UTF-8, not the symbol's bytes. PT1 texts
+    are ASCII and unaffected. ZBar reads only dark-on-light codes, so
+    ``try_invert`` decodes the inverted image when the first pass is empty.
+    """
+
+    def __init__(
+        self,
+        *,
+        formats: Sequence[str] = DEFAULT_FORMATS,
+        try_invert: bool = True,
+        loader: ModuleLoader = importlib.import_module,
+    ) -> None:
+        self.name = "pyzbar"
+        self._format_names = _check_formats(formats, _ZBAR_FORMATS)
+        self._try_invert = try_invert
+        self._module: Any = None
+        self._symbols: list[Any] = []
+        self._reason: str | None = None
+        try:
+            self._module = loader("pyzbar.pyzbar")
+        except (ImportError, OSError) as exc:
+            # pyzbar raises ImportError from inside its import when libzbar is missing.
+            self._reason = f"pyzbar needs the system library libzbar0 ({exc})"
+        else:
+            self._symbols = [getattr(self._module.ZBarSymbol, n) for n in self._format_names]
+
+    @property
+    def unavailable_reason(self) -> str | None:
+        return self._reason
+
+    def decode(self, gray: GrayImage) -> list[RawSymbol]:
+        if self._module is None:
+            raise DecoderUnavailable(self._reason or "pyzbar unavailable")
+        image = np.ascontiguousarray(gray)
+        found = self._module.decode(image, symbols=self._symbols)
+        if not found and self._try_invert:
+            found = self._module.decode(np.ascontiguousarray(255 - image), symbols=self._symbols)
+        return [_from_zbar(item) for item in found]
+
+
+def _from_zbar(item: Any) -> RawSymbol:
+    points = [(float(p.x), float(p.y)) for p in item.polygon]
+    if len(points) == 4:
+        # ZBar lists QR corners counter-clockwise from top-left.
+        corners: Corners = (points[0], points[3], points[2], points[1])
+    else:
+        left, top, width, height = item.rect
+        corners = (
+            (float(left), float(top)),
+            (float(left + width), float(top)),
+            (float(left + width), float(top + height)),
+            (float(left), float(top + height)),
+        )
+    raw = bytes(item.data)
+    symbology = _SYMBOLOGY_BY_ZBAR.get(str(item.type), Symbology.OTHER)
+    return RawSymbol(symbology, raw, raw.decode("utf-8", errors="replace"), corners)
+
+
+class OpenCVDecoder:
+    """OpenCV's ArUco-based QR detector. Kept for the benchmark: it added no
+    reads over zxing-cpp here, so the shipped cascade does not use it."""
+
+    def __init__(self) -> None:
+        self.name = "opencv"
+        self._detector = cv2.QRCodeDetectorAruco()
+
+    @property
+    def unavailable_reason(self) -> str | None:
+        return None
+
+    def decode(self, gray: GrayImage) -> list[RawSymbol]:
+        ok, texts, points, _ = self._detector.detectAndDecodeMulti(gray)
+        if not ok or points is None:
+            return []
+        found = []
+        for text, quad in zip(texts, points, strict=False):
+            if text:
+                corners = tuple((float(x), float(y)) for x, y in quad)
+                found.append(RawSymbol(Symbology.QR, text.encode("utf-8"), text, corners))
+        return found
+
+
+def make_decoder(
+    name: str, *, formats: Sequence[str] = DEFAULT_FORMATS, try_downscale: bool = True
+) -> Decoder:
+    """Build a decoder by its configuration name (see ``config.KNOWN_DECODERS``)."""
+    if name == "zxing":
+        return ZxingDecoder(formats=formats, try_downscale=try_downscale)
+    if name == "zxing-smooth":
+        return ZxingDecoder(formats=formats, smooth=True, try_downscale=try_downscale)
+    if name == "pyzbar":
+        return PyzbarDecoder(formats=formats)
+    if name == "opencv":
+        return OpenCVDecoder()
+    raise ValueError(f"unknown decoder {name!r}")

@@ -1,0 +1,92 @@
+"""The contract between the checkout service (terminal) and the cashier UI.
+
+The UI sends the cashier's intents (start payment, submit a scanned code,
+cancel, manager approval) and renders the immutable ``PaymentUpdate`` it gets
+back; it holds no business rules. Every ``CheckoutPort`` method may block on
+disk or network, so the UI calls them from its background-task lane, never on
+the GUI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from pos_app.core.basket import BasketLine
+
+
+class PaymentPhase(StrEnum):
+    """One distinct screen state per step (colour and words in the UI)."""
+
+    WAITING_FOR_CODE = "waiting_for_code"
+    VERIFYING = "verifying"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    CUSTOMER_APPROVAL = "customer_approval"  # owner approves on their registered phone
+    MANAGER_APPROVAL = "manager_approval"  # manager PIN at the till, with a reason
+    OFFLINE_ACCEPTED = "offline_accepted"  # accepted offline, queued for the backend
+    CANCELLED = "cancelled"
+    VOIDED = "voided"
+
+
+@dataclass(frozen=True, slots=True)
+class RiskReasonView:
+    code: str
+    en: str
+    ja: str
+    inputs: tuple[tuple[str, str], ...] = ()  # what made the rule fire, for the manager
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentUpdate:
+    sale_id: str
+    phase: PaymentPhase
+    total: int  # minor units
+    currency: str
+    reason: str | None = None  # stable reason code when declined (PT1 or backend codes)
+    authorization_id: str | None = None
+    wallet_masked: str | None = None  # e.g. "w-0b6…a93e"; never the whole id
+    expires_at: int | None = None  # step-up deadline (Unix seconds) for the countdown
+    risk_action: str | None = None  # allow | customer_approval | manager_approval | decline
+    risk_reasons: tuple[RiskReasonView, ...] = ()
+    manager_may_override: bool = True  # False when the account itself looks taken over
+    offline: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalStatus:
+    online: bool
+    outbox_pending: int
+    trust_list_age_s: int | None  # None: no trust list yet
+    trust_list_stale: bool
+    clock_skew_s: float | None  # backend time minus ours, from the last response
+    enrolled: bool
+
+
+class CheckoutPort(Protocol):
+    def start_payment(
+        self, lines: tuple[BasketLine, ...], *, cashier_id: str, pickup_later: bool = False
+    ) -> PaymentUpdate:
+        """Freeze the basket into a sale waiting for the customer's code."""
+        ...
+
+    def submit_token(self, sale_id: str, token_text: str) -> PaymentUpdate:
+        """Verify offline, score risk, finalize online or queue offline."""
+        ...
+
+    def poll(self, sale_id: str) -> PaymentUpdate:
+        """Step-up progress (customer approval); call about every poll_interval_s."""
+        ...
+
+    def manager_approve(
+        self, sale_id: str, *, manager_id: str, reason: str
+    ) -> PaymentUpdate:
+        """Record a manager's approval (logged) and finalize; refused when not allowed."""
+        ...
+
+    def cancel(self, sale_id: str) -> PaymentUpdate: ...
+
+    def void(self, sale_id: str, *, manager_id: str, reason: str) -> PaymentUpdate: ...
+
+    def status(self) -> TerminalStatus: ...

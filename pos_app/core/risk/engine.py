@@ -1,0 +1,97 @@
+"""The decision: run every enabled rule, add up the score, climb the ladder.
+
+Ladder (RISK.md): allow -> customer_approval -> manager_approval -> decline.
+
+- A fired rule may force a minimum action (``force`` in the rule file).
+- The score is the sum of the fired rules' weights; at ``customer_approval_score``
+  the owner must approve, at ``decline_score`` the sale is declined.
+- When any fired rule is an account-takeover signal (``takeover = true``), a
+  manager can never stand in for the owner: ``manager_approval`` becomes
+  ``customer_approval`` and ``manager_may_override`` is False.
+- An offline sale that needs online authorization is at least
+  ``customer_approval`` (which itself needs the network): offline acceptance
+  happens only on a plain ``allow``.
+"""
+
+from __future__ import annotations
+
+from pos_app.core.risk.config import RuleSet
+from pos_app.core.risk.model import (
+    Action,
+    Decision,
+    Reason,
+    RiskContext,
+    RuleEvaluation,
+    RuleStatus,
+    SaleFacts,
+)
+from pos_app.core.risk.rules import ONLINE_RULES, RULES, Inputs, basket_of
+from pos_app.core.risk.texts import render
+
+_EMPTY_CONTEXT = RiskContext()
+
+
+class RiskEngine:
+    """Stateless evaluator of one rule set; safe to share between threads."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.rules = rules
+        self._specs = tuple((spec, RULES[spec.code]) for spec in rules.rules)
+
+    @property
+    def version(self) -> str:
+        return self.rules.version
+
+    def evaluate(self, facts: SaleFacts, ctx: RiskContext) -> tuple[RuleEvaluation, ...]:
+        inputs = Inputs(facts, ctx, basket_of(facts, self.rules.policy), self.rules.policy)
+        out: list[RuleEvaluation] = []
+        for spec, fn in self._specs:
+            if not spec.enabled:
+                out.append(RuleEvaluation(spec.code, RuleStatus.DISABLED, {}))
+            else:
+                out.append(fn(inputs, spec))
+        return tuple(out)
+
+    def decide(self, facts: SaleFacts, ctx: RiskContext = _EMPTY_CONTEXT) -> Decision:
+        evaluations = self.evaluate(facts, ctx)
+        reasons = tuple(self._reason(ev) for ev in evaluations if ev.status is RuleStatus.FIRED)
+        score = sum(r.weight for r in reasons)
+        takeover = any(r.takeover for r in reasons)
+        online_required = any(r.code in ONLINE_RULES for r in reasons)
+        action = self._action(reasons, score, takeover=takeover)
+        if facts.offline and online_required:
+            action = _at_least(action, Action.CUSTOMER_APPROVAL)
+        return Decision(
+            sale_id=facts.sale_id,
+            action=action,
+            score=score,
+            reasons=reasons,
+            rules_version=self.rules.version,
+            manager_may_override=not takeover and action is not Action.DECLINE,
+            online_required=online_required,
+            evaluations=evaluations,
+        )
+
+    def _reason(self, ev: RuleEvaluation) -> Reason:
+        spec = next(s for s, _ in self._specs if s.code == ev.code)
+        en, ja = render(ev.code, ev.inputs)
+        return Reason(ev.code, en, ja, ev.inputs, spec.weight, spec.force, spec.takeover)
+
+    def _action(self, reasons: tuple[Reason, ...], score: int, *, takeover: bool) -> Action:
+        policy = self.rules.policy
+        action = Action.ALLOW
+        for reason in reasons:
+            if reason.force is not None:
+                action = _at_least(action, reason.force)
+        if score >= policy.decline_score:
+            return Action.DECLINE
+        if score >= policy.customer_approval_score:
+            action = _at_least(action, Action.CUSTOMER_APPROVAL)
+        if takeover and action is Action.MANAGER_APPROVAL:
+            # The account itself looks taken over: only the owner can vouch for it.
+            action = Action.CUSTOMER_APPROVAL
+        return action
+
+
+def _at_least(action: Action, floor: Action) -> Action:
+    return floor if floor.rank > action.rank else action

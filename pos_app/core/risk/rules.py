@@ -1,0 +1,315 @@
+"""The rules. Each is written once and runs in both contexts (terminal and backend).
+
+A rule looks at the sale, the basket aggregates and the context, and answers
+FIRED (with the inputs that made it fire), CLEAR, or UNKNOWN when an input it
+needs is ``None`` in this context. Thresholds come from the rule's
+:class:`RuleSpec` (``config/risk.toml``); nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pos_app.core.risk.config import Policy, RuleSpec
+from pos_app.core.risk.model import (
+    FLAG_NAMES,
+    KNOWN_FLAG_BITS,
+    RiskContext,
+    RuleEvaluation,
+    RuleStatus,
+    SaleFacts,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Basket:
+    """Aggregates of one basket, computed once per decision."""
+
+    total: int
+    cash_convertible: int
+    tobacco: int
+    cartons: int
+    max_identical_cc_units: int
+
+
+def basket_of(facts: SaleFacts, policy: Policy) -> Basket:
+    cc = tobacco = cartons = identical = 0
+    for line in facts.lines:
+        if line.category in policy.cash_convertible:
+            cc += line.line_total
+            identical = max(identical, line.quantity)
+        if line.category in policy.tobacco_family:
+            tobacco += line.line_total
+            if line.unit_price >= policy.carton_min_unit_price:
+                cartons += line.quantity
+    return Basket(facts.total, cc, tobacco, cartons, identical)
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    facts: SaleFacts
+    ctx: RiskContext
+    basket: Basket
+    policy: Policy
+
+
+RuleFn = Callable[[Inputs, RuleSpec], RuleEvaluation]
+RULES: dict[str, RuleFn] = {}
+# Rules whose nature is "this cannot be decided offline": when one fires the sale
+# needs online authorization.
+ONLINE_RULES = frozenset({"unknown_token_flags", "offline_cash_convertible", "offline_trust_list_old"})
+
+
+def rule(fn: RuleFn) -> RuleFn:
+    RULES[fn.__name__.removeprefix("_")] = fn
+    return fn
+
+
+def _result(spec: RuleSpec, condition: bool, inputs: dict[str, Any]) -> RuleEvaluation:
+    status = RuleStatus.FIRED if condition else RuleStatus.CLEAR
+    return RuleEvaluation(spec.code, status, inputs)
+
+
+def _unknown(spec: RuleSpec, *missing: str) -> RuleEvaluation:
+    note = "not known in this context: " + ", ".join(missing)
+    return RuleEvaluation(spec.code, RuleStatus.UNKNOWN, {}, note)
+
+
+def flag_names(bits: int) -> list[str]:
+    return [name for name, bit in FLAG_NAMES.items() if bits & bit]
+
+
+@rule
+def _token_reused(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    if i.ctx.token_reused is None:
+        return _unknown(spec, "token_reused")
+    return _result(spec, i.ctx.token_reused, {"token_reused": i.ctx.token_reused})
+
+
+@rule
+def _wallet_frozen(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    if i.ctx.wallet_frozen is None:
+        return _unknown(spec, "wallet_frozen")
+    return _result(spec, i.ctx.wallet_frozen, {"wallet_frozen": i.ctx.wallet_frozen})
+
+
+@rule
+def _unknown_token_flags(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    unknown = i.facts.token_flags & ~KNOWN_FLAG_BITS
+    return _result(spec, unknown != 0, {"token_flags": i.facts.token_flags, "unknown_bits": unknown})
+
+
+def _flag_rule(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    hits = i.facts.token_flags & spec.flags("flags")
+    minimum = spec.yen("min_cash_convertible")
+    inputs = {
+        "flags": flag_names(hits),
+        "cash_convertible": i.basket.cash_convertible,
+        "min_cash_convertible": minimum,
+    }
+    return _result(spec, hits != 0 and i.basket.cash_convertible >= minimum, inputs)
+
+
+RULES["takeover_token_flags"] = _flag_rule
+RULES["weak_account_flags"] = _flag_rule
+
+
+@rule
+def _cash_convertible_above_history(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    c = i.ctx
+    if (
+        c.wallet_cc_spend_24h is None
+        or c.wallet_cc_max_before_24h is None
+        or c.wallet_history_age_s is None
+        or c.wallet_history_sales is None
+    ):
+        return _unknown(spec, "wallet history")
+    established = (
+        c.wallet_history_age_s >= spec.yen("established_min_days") * 86_400
+        and c.wallet_history_sales >= spec.yen("established_min_sales")
+    )
+    floor = spec.yen("established_floor" if established else "floor")
+    combined = i.basket.cash_convertible + c.wallet_cc_spend_24h
+    allowance = spec.number("growth_factor") * c.wallet_cc_max_before_24h
+    inputs = {
+        "cash_convertible_24h": combined,
+        "largest_earlier_cash_convertible": c.wallet_cc_max_before_24h,
+        "established_wallet": established,
+        "floor": floor,
+    }
+    fired = i.basket.cash_convertible > 0 and combined >= floor and combined > allowance
+    return _result(spec, fired, inputs)
+
+
+@rule
+def _wallet_repeat_cash_convertible(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    prior = i.ctx.wallet_cc_spend_24h
+    if prior is None:
+        return _unknown(spec, "wallet_cc_spend_24h")
+    combined = prior + i.basket.cash_convertible
+    inputs = {"earlier_cash_convertible_24h": prior, "cash_convertible_24h": combined}
+    fired = (
+        i.basket.cash_convertible > 0
+        and prior >= spec.yen("min_prior_24h")
+        and combined >= spec.yen("min_combined_24h")
+    )
+    return _result(spec, fired, inputs)
+
+
+@rule
+def _wallet_weekly_cash_convertible(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    prior = i.ctx.wallet_cc_spend_7d
+    if prior is None:
+        return _unknown(spec, "wallet_cc_spend_7d")
+    combined = prior + i.basket.cash_convertible
+    fired = i.basket.cash_convertible > 0 and combined >= spec.yen("min_combined_7d")
+    return _result(spec, fired, {"cash_convertible_7d": combined})
+
+
+@rule
+def _wallet_spend_spike(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    typical = i.ctx.wallet_typical_spend
+    if typical is None:
+        return _unknown(spec, "wallet_typical_spend")
+    fired = (
+        i.basket.total >= spec.yen("min_total")
+        and i.basket.total > spec.number("factor") * typical
+        and i.basket.cash_convertible > 0
+    )
+    return _result(spec, fired, {"total": i.basket.total, "typical_spend": typical})
+
+
+@rule
+def _topup_then_spend(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    age, amount = i.ctx.last_topup_age_s, i.ctx.last_topup_amount
+    if age is None or amount is None:
+        return _unknown(spec, "last top-up")
+    inputs = {
+        "minutes_since_topup": age // 60,
+        "topup_amount": amount,
+        "total": i.basket.total,
+        "cash_convertible": i.basket.cash_convertible,
+    }
+    fired = (
+        age <= spec.yen("within_s")
+        and i.basket.total >= spec.number("min_share_of_topup") * amount
+        and i.basket.cash_convertible >= spec.yen("min_cash_convertible")
+    )
+    return _result(spec, fired, inputs)
+
+
+@rule
+def _distant_stores_1h(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    regions = i.ctx.other_store_regions_1h
+    if regions is None:
+        return _unknown(spec, "other_store_regions_1h")
+    groups = i.policy.region_groups
+    here = groups.get(i.facts.store_region, i.facts.store_region)
+    far = sorted({r for r in regions if groups.get(r, r) != here})
+    inputs = {"store_region": i.facts.store_region, "distant_regions_1h": far}
+    return _result(spec, bool(far) and i.basket.total >= spec.yen("min_total"), inputs)
+
+
+@rule
+def _device_new_for_wallet(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    new = i.ctx.device_new_for_wallet
+    if new is None:
+        return _unknown(spec, "device_new_for_wallet")
+    fired = new and i.basket.cash_convertible >= spec.yen("min_cash_convertible")
+    return _result(spec, fired, {"device_id": i.facts.device_id, "cash_convertible": i.basket.cash_convertible})
+
+
+@rule
+def _wallet_rotation_at_terminal(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    seen = i.ctx.terminal_wallets_30m
+    if seen is None:
+        return _unknown(spec, "terminal_wallets_30m")
+    minimum = spec.yen("min_cash_convertible")
+    others = sorted(w for w, cc in seen if w != i.facts.wallet_id and cc >= minimum)
+    inputs = {"other_wallets_30m": len(others), "cash_convertible": i.basket.cash_convertible}
+    fired = len(others) >= spec.yen("min_other_wallets") and i.basket.cash_convertible >= minimum
+    return _result(spec, fired, inputs)
+
+
+@rule
+def _terminal_recent_declines(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    declines = i.ctx.terminal_declines_10m
+    if declines is None:
+        return _unknown(spec, "terminal_declines_10m")
+    fired = (
+        declines >= spec.yen("min_declines")
+        and i.basket.cash_convertible >= spec.yen("min_cash_convertible")
+    )
+    return _result(spec, fired, {"declines_10m": declines, "cash_convertible": i.basket.cash_convertible})
+
+
+@rule
+def _bulk_cash_convertible(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    b = i.basket
+    fired = b.cartons >= spec.yen("min_cartons") or b.max_identical_cc_units >= spec.yen(
+        "min_identical_units"
+    )
+    return _result(spec, fired, {"cartons": b.cartons, "identical_units": b.max_identical_cc_units})
+
+
+@rule
+def _large_cash_convertible_basket(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    cc = i.basket.cash_convertible
+    return _result(spec, cc >= spec.yen("min_cash_convertible"), {"cash_convertible": cc})
+
+
+@rule
+def _large_basket(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    return _result(spec, i.basket.total >= spec.yen("min_total"), {"total": i.basket.total})
+
+
+@rule
+def _pickup_later_cash_convertible(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    cc = i.basket.cash_convertible
+    fired = i.facts.pickup_later and cc >= spec.yen("min_cash_convertible")
+    return _result(spec, fired, {"pickup_later": i.facts.pickup_later, "cash_convertible": cc})
+
+
+@rule
+def _old_token(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    age = i.facts.token_age_s
+    if age is None:
+        return _unknown(spec, "token_age_s")
+    fired = age > spec.yen("max_age_s") and i.basket.cash_convertible >= spec.yen(
+        "min_cash_convertible"
+    )
+    return _result(spec, fired, {"token_age_s": age, "cash_convertible": i.basket.cash_convertible})
+
+
+@rule
+def _store_tobacco_spike(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    last_hour, baseline = i.ctx.store_tobacco_1h, i.ctx.store_tobacco_hourly_baseline
+    if last_hour is None or baseline is None:
+        return _unknown(spec, "store tobacco history")
+    inputs = {"store_tobacco_1h": last_hour, "store_hourly_baseline": baseline}
+    fired = (
+        i.basket.tobacco >= spec.yen("min_basket_tobacco")
+        and last_hour >= spec.yen("min_store_1h")
+        and last_hour > spec.number("factor") * baseline
+    )
+    return _result(spec, fired, inputs)
+
+
+@rule
+def _offline_cash_convertible(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    cc = i.basket.cash_convertible
+    fired = i.facts.offline and cc > spec.yen("max_offline_cash_convertible")
+    inputs = {"offline": i.facts.offline, "cash_convertible": cc}
+    return _result(spec, fired, {**inputs, "limit": spec.yen("max_offline_cash_convertible")})
+
+
+@rule
+def _offline_trust_list_old(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    if not i.facts.offline:
+        return _result(spec, False, {"offline": False})
+    age = i.ctx.trust_list_age_s
+    if age is None:
+        return _unknown(spec, "trust_list_age_s")
+    return _result(spec, age > spec.yen("max_age_s"), {"trust_list_age_h": age // 3600})

@@ -1,0 +1,261 @@
+"""History features from a stream of events, with memory bounded by time windows.
+
+:class:`VelocityTracker` is the backend's view: per wallet (sales and top-ups
+across the network) and per store (wallet-paid tobacco). :class:`TerminalTracker`
+is what one terminal knows: wallets and declines at the till. Both evict by event
+time, so memory stays flat however long the stream is. Time is always the
+event's time, passed in; nothing here reads the clock.
+
+Usage: ``ctx = tracker.context_for(facts, base)`` before deciding, then
+``tracker.record_sale(facts, ...)`` after. The reference backend may instead
+compute the same fields from its database and build a :class:`RiskContext`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, replace
+from statistics import median_low
+
+from pos_app.core.risk.config import RuleSet
+from pos_app.core.risk.model import Action, RiskContext, SaleFacts
+from pos_app.core.risk.rules import basket_of
+
+HOUR = 3600
+DAY = 86_400
+WEEK = 7 * DAY
+_SWEEP_EVERY_S = HOUR
+_MIN_TYPICAL_SALES = 3  # a "typical spend" needs a few sales to mean anything
+_MIN_BASELINE_S = DAY  # a store's hourly baseline needs a day of history
+
+
+@dataclass(frozen=True, slots=True)
+class _Sale:
+    time: int
+    total: int
+    cc: int
+    store_id: str
+    region: str
+    device_id: str
+
+
+class _Wallet:
+    __slots__ = ("sales", "topup")
+
+    def __init__(self) -> None:
+        self.sales: deque[_Sale] = deque()
+        self.topup: tuple[int, int] | None = None  # (time, amount)
+
+    def prune(self, now: int, history_s: int, topup_s: int) -> None:
+        while self.sales and now - self.sales[0].time > history_s:
+            self.sales.popleft()
+        if self.topup is not None and now - self.topup[0] > topup_s:
+            self.topup = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.sales and self.topup is None
+
+
+class _WindowSum:
+    """Running sum of (time, value) over a trailing window."""
+
+    __slots__ = ("items", "span_s", "total")
+
+    def __init__(self, span_s: int) -> None:
+        self.span_s = span_s
+        self.items: deque[tuple[int, int]] = deque()
+        self.total = 0
+
+    def add(self, time: int, value: int) -> None:
+        self.items.append((time, value))
+        self.total += value
+
+    def prune(self, now: int) -> None:
+        while self.items and now - self.items[0][0] > self.span_s:
+            self.total -= self.items.popleft()[1]
+
+
+class _Store:
+    __slots__ = ("first_seen", "hour", "baseline")
+
+    def __init__(self, now: int, baseline_s: int) -> None:
+        self.first_seen = now
+        self.hour = _WindowSum(HOUR)
+        self.baseline = _WindowSum(baseline_s)
+
+
+class VelocityTracker:
+    """Backend features derived from top-ups and sales, in event-time order."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        self._policy = rules.policy
+        self._win = rules.windows
+        self._wallets: dict[str, _Wallet] = {}
+        self._stores: dict[str, _Store] = {}
+        self._last_sweep = 0
+
+    def __len__(self) -> int:
+        """Number of wallets currently remembered (for memory checks)."""
+        return len(self._wallets)
+
+    def record_topup(self, wallet_id: str, time: int, amount: int) -> None:
+        self._sweep(time)
+        self._wallets.setdefault(wallet_id, _Wallet()).topup = (time, amount)
+
+    def record_sale(self, facts: SaleFacts) -> None:
+        self._sweep(facts.time)
+        basket = basket_of(facts, self._policy)
+        sale = _Sale(
+            facts.time,
+            facts.total,
+            basket.cash_convertible,
+            facts.store_id,
+            facts.store_region,
+            facts.device_id,
+        )
+        self._wallets.setdefault(facts.wallet_id, _Wallet()).sales.append(sale)
+        if basket.tobacco > 0:
+            store = self._stores.get(facts.store_id)
+            if store is None:
+                store = self._stores[facts.store_id] = _Store(facts.time, self._win.store_baseline_s)
+            store.hour.add(facts.time, basket.tobacco)
+            store.baseline.add(facts.time, basket.tobacco)
+
+    def context_for(self, facts: SaleFacts, base: RiskContext | None = None) -> RiskContext:
+        """The backend's features for this sale (the sale itself not yet recorded)."""
+        now = facts.time
+        wallet = self._wallets.get(facts.wallet_id) or _Wallet()
+        wallet.prune(now, self._win.wallet_history_s, self._win.topup_memory_s)
+        ctx = replace(base or RiskContext(), **self._wallet_features(wallet, facts))
+        topup = wallet.topup
+        ctx = replace(
+            ctx,
+            last_topup_age_s=None if topup is None else now - topup[0],
+            last_topup_amount=None if topup is None else topup[1],
+        )
+        return replace(ctx, **self._store_features(facts.store_id, now))
+
+    def _wallet_features(self, wallet: _Wallet, facts: SaleFacts) -> dict[str, object]:
+        now = facts.time
+        counts = [0, 0, 0]
+        spend = [0, 0, 0]
+        cc = [0, 0, 0]
+        cc_max_old = 0
+        regions: set[str] = set()
+        devices: set[str] = set()
+        for sale in wallet.sales:
+            age = now - sale.time
+            for i, span in enumerate((HOUR, DAY, WEEK)):
+                if age <= span:
+                    counts[i] += 1
+                    spend[i] += sale.total
+                    cc[i] += sale.cc
+            if age > DAY:
+                cc_max_old = max(cc_max_old, sale.cc)
+            if age <= HOUR and sale.store_id != facts.store_id:
+                regions.add(sale.region)
+            devices.add(sale.device_id)
+        totals = [s.total for s in wallet.sales]
+        return {
+            "wallet_sales_1h": counts[0],
+            "wallet_sales_24h": counts[1],
+            "wallet_sales_7d": counts[2],
+            "wallet_spend_1h": spend[0],
+            "wallet_spend_24h": spend[1],
+            "wallet_spend_7d": spend[2],
+            "wallet_cc_spend_1h": cc[0],
+            "wallet_cc_spend_24h": cc[1],
+            "wallet_cc_spend_7d": cc[2],
+            "wallet_typical_spend": (
+                median_low(totals) if len(totals) >= _MIN_TYPICAL_SALES else None
+            ),
+            "wallet_cc_max_before_24h": cc_max_old,
+            "wallet_history_age_s": now - wallet.sales[0].time if wallet.sales else 0,
+            "wallet_history_sales": len(wallet.sales),
+            "device_new_for_wallet": bool(devices) and facts.device_id not in devices,
+            "other_store_regions_1h": tuple(sorted(regions)),
+        }
+
+    def _store_features(self, store_id: str, now: int) -> dict[str, int | None]:
+        store = self._stores.get(store_id)
+        if store is None:
+            return {"store_tobacco_1h": 0, "store_tobacco_hourly_baseline": None}
+        store.hour.prune(now)
+        store.baseline.prune(now)
+        observed = min(now - store.first_seen, self._win.store_baseline_s) - HOUR
+        if observed < _MIN_BASELINE_S - HOUR:
+            baseline = None
+        else:
+            earlier = store.baseline.total - store.hour.total
+            baseline = max(1, round(earlier * HOUR / observed))
+        return {"store_tobacco_1h": store.hour.total, "store_tobacco_hourly_baseline": baseline}
+
+    def _sweep(self, now: int) -> None:
+        if now - self._last_sweep < _SWEEP_EVERY_S:
+            return
+        self._last_sweep = now
+        history, topup = self._win.wallet_history_s, self._win.topup_memory_s
+        for wallet_id in list(self._wallets):
+            wallet = self._wallets[wallet_id]
+            wallet.prune(now, history, topup)
+            if wallet.empty:
+                del self._wallets[wallet_id]
+        for store_id in list(self._stores):
+            store = self._stores[store_id]
+            store.baseline.prune(now)
+            store.hour.prune(now)
+            if not store.baseline.items:
+                del self._stores[store_id]
+
+
+class TerminalTracker:
+    """What tills know offline: wallets seen and declines, per terminal."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        self._policy = rules.policy
+        self._wallet_s = rules.windows.terminal_wallets_s
+        self._decline_s = rules.windows.terminal_declines_s
+        self._seen: dict[tuple[str, str], deque[tuple[int, str, int]]] = {}
+        self._declines: dict[tuple[str, str], deque[int]] = {}
+        self._last_sweep = 0
+
+    def context_for(self, facts: SaleFacts, base: RiskContext | None = None) -> RiskContext:
+        key = (facts.store_id, facts.terminal_id)
+        seen = self._seen.get(key, deque())
+        declines = self._declines.get(key, deque())
+        self._prune(seen, declines, facts.time)
+        largest: dict[str, int] = {}
+        for _, wallet, cc in seen:
+            largest[wallet] = max(cc, largest.get(wallet, 0))
+        return replace(
+            base or RiskContext(),
+            terminal_wallets_30m=tuple(sorted(largest.items())),
+            terminal_declines_10m=len(declines),
+        )
+
+    def record_sale(self, facts: SaleFacts, action: Action) -> None:
+        self._sweep(facts.time)
+        key = (facts.store_id, facts.terminal_id)
+        cc = basket_of(facts, self._policy).cash_convertible
+        self._seen.setdefault(key, deque()).append((facts.time, facts.wallet_id, cc))
+        if action is Action.DECLINE:
+            self._declines.setdefault(key, deque()).append(facts.time)
+
+    def _prune(self, seen: deque[tuple[int, str, int]], declines: deque[int], now: int) -> None:
+        while seen and now - seen[0][0] > self._wallet_s:
+            seen.popleft()
+        while declines and now - declines[0] > self._decline_s:
+            declines.popleft()
+
+    def _sweep(self, now: int) -> None:
+        if now - self._last_sweep < _SWEEP_EVERY_S:
+            return
+        self._last_sweep = now
+        for key in list(self._seen):
+            seen, declines = self._seen[key], self._declines.get(key, deque())
+            self._prune(seen, declines, now)
+            if not seen:
+                del self._seen[key]
+            if not declines:
+                self._declines.pop(key, None)

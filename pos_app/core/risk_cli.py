@@ -1,0 +1,119 @@
+"""``pos-app risk backtest`` and ``pos-app risk explain``.
+
+Only argparse work happens at import time; the engine is imported in handlers.
+Exit codes: 0 ok, 2 usage or configuration error (bad rule file, unreadable
+events file, unknown sale).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pos_app.core.risk.config import RuleSet
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+
+
+def register(subparsers: Any) -> None:
+    risk = subparsers.add_parser("risk", help="risk rules: backtest a sales log, explain a sale")
+    sub = risk.add_subparsers(dest="risk_command", metavar="RISK_COMMAND", required=True)
+
+    backtest = sub.add_parser(
+        "backtest",
+        help="replay a sales log; one decision per sale; summary as the last stdout line",
+    )
+    backtest.add_argument("--events", required=True, help="sales log, JSON lines")
+    backtest.add_argument("--rules", help="rule file (default: the shipped config/risk.toml)")
+    backtest.add_argument("--out", help="write decisions here instead of stdout")
+    backtest.set_defaults(handler=run_backtest)
+
+    explain = sub.add_parser("explain", help="print the full reasoning for one sale")
+    explain.add_argument("--events", required=True, help="sales log, JSON lines")
+    explain.add_argument("--sale", required=True, help="sale_id to explain")
+    explain.add_argument("--rules", help="rule file (default: the shipped config/risk.toml)")
+    explain.set_defaults(handler=run_explain)
+
+
+def _load(path: str | None) -> RuleSet:
+    from pos_app.core.risk.config import default_rules, load_rules  # noqa: PLC0415
+
+    if path is not None:
+        return load_rules(path)
+    # In a source checkout the repository's file is the default; an installed
+    # package uses its embedded copy (kept identical by a test).
+    repo_copy = Path(__file__).resolve().parents[2] / "config" / "risk.toml"
+    return load_rules(repo_copy) if repo_copy.is_file() else default_rules()
+
+
+def _lines(handle: IO[str]) -> Iterator[str]:
+    yield from handle
+
+
+def run_backtest(args: argparse.Namespace) -> int:
+    from pos_app.core.errors import RiskConfigError  # noqa: PLC0415
+    from pos_app.core.risk.backtest import Backtest  # noqa: PLC0415
+    from pos_app.core.risk.model import Decision  # noqa: PLC0415
+
+    try:
+        rules = _load(args.rules)
+    except RiskConfigError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    with ExitStack() as stack:
+        try:
+            events = stack.enter_context(open(args.events, encoding="utf-8"))  # noqa: SIM115
+            out = (
+                stack.enter_context(open(args.out, "w", encoding="utf-8"))  # noqa: SIM115
+                if args.out
+                else sys.stdout
+            )
+        except OSError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+
+        def emit(decision: Decision) -> None:
+            out.write(decision.to_json() + "\n")
+
+        def report(number: int, problem: str) -> None:
+            print(f"{args.events}:{number}: malformed event skipped: {problem}", file=sys.stderr)
+
+        run = Backtest(rules, emit=emit, report=report)
+        try:
+            run.feed(_lines(events))
+        except UnicodeDecodeError as exc:
+            print(f"error: {args.events}: not UTF-8 text: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    sys.stdout.write(json.dumps(run.summary(), ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    return EXIT_OK
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    from pos_app.core.errors import RiskConfigError  # noqa: PLC0415
+    from pos_app.core.risk.backtest import find_sale  # noqa: PLC0415
+    from pos_app.core.risk.explain import explain  # noqa: PLC0415
+
+    try:
+        rules = _load(args.rules)
+        with open(args.events, encoding="utf-8") as events:
+            found = find_sale(events, rules, args.sale)
+    except RiskConfigError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if found is None:
+        print(f"error: sale {args.sale!r} not found in {args.events}", file=sys.stderr)
+        return EXIT_USAGE
+    facts, decision, ctx = found
+    print(explain(facts, decision, ctx))
+    return EXIT_OK

@@ -89,14 +89,19 @@ RULE_KEYS: dict[str, dict[str, Checker]] = {
     "takeover_token_flags": {"flags": _flag_list, "min_cash_convertible": YEN},
     "weak_account_flags": {"flags": _flag_list, "min_cash_convertible": YEN},
     "cash_convertible_above_history": {
+        "min_basket_cash_convertible": YEN,
         "floor": YEN,
         "established_floor": YEN,
         "established_min_days": _int_range(0, 400),
         "established_min_sales": COUNT,
         "growth_factor": FACTOR,
     },
-    "wallet_repeat_cash_convertible": {"min_prior_24h": YEN, "min_combined_24h": YEN},
-    "wallet_weekly_cash_convertible": {"min_combined_7d": YEN},
+    "wallet_repeat_cash_convertible": {
+        "min_basket_cash_convertible": YEN,
+        "min_prior_24h": YEN,
+        "min_combined_24h": YEN,
+    },
+    "wallet_weekly_cash_convertible": {"min_basket_cash_convertible": YEN, "min_combined_7d": YEN},
     "wallet_spend_spike": {"min_total": YEN, "factor": FACTOR},
     "topup_then_spend": {
         "within_s": SECONDS,

@@ -105,11 +105,12 @@ takeover = false
 # The issuer attests a new device bound (< 72 h), a credential reset (< 72 h) or a
 # code requested outside the account's home region: the 7pay thieves reset
 # passwords and minted codes on their own phones, mostly from abroad. Harmless on
-# its own (a new phone buying lunch), so it needs easy-to-resell goods above five
-# packs' worth (3,000 yen) in the basket.
+# its own (a new phone buying lunch, a traveller buying a 4,000 yen mobile battery),
+# so it needs a carton's worth (5,000 yen) of easy-to-resell goods in the basket;
+# smaller repeated buys are caught by the wallet's 24 h history.
 enabled = true
 flags = ["new_device", "credential_reset", "overseas"]
-min_cash_convertible = 3000
+min_cash_convertible = 5000
 weight = 40
 force = "customer_approval"
 takeover = true
@@ -133,8 +134,10 @@ takeover = false
 # passes. A wallet with 14+ days and 5+ sales of history is known to the network,
 # so its first large purchase (a gift-card present, a carton and a bottle) is
 # allowed up to 10,000 yen. A hijacked account suddenly buying cartons is exactly
-# 7pay, so the owner must approve and a manager cannot stand in.
+# 7pay, so the owner must approve and a manager cannot stand in. A basket with less
+# than 1,000 yen of such goods (a pack or two) never asks, whatever the day's total.
 enabled = true
+min_basket_cash_convertible = 1000
 floor = 5000
 established_floor = 10000
 established_min_days = 14
@@ -147,8 +150,10 @@ takeover = true
 [rules.wallet_repeat_cash_convertible]
 # Backend: easy-to-resell purchases split over several visits in 24 h
 # (3,000 yen before, 8,000 yen with this basket: more than a carton plus packs).
-# Splitting keeps each basket small; it is a signal, not proof.
+# Splitting keeps each basket small; it is a signal, not proof. A basket with under
+# 1,000 yen of such goods (a pack or two) does not count.
 enabled = true
+min_basket_cash_convertible = 1000
 min_prior_24h = 3000
 min_combined_24h = 8000
 weight = 20
@@ -157,8 +162,10 @@ takeover = false
 
 [rules.wallet_weekly_cash_convertible]
 # Backend: 40,000 yen of easy-to-resell goods in 7 days is about seven cartons, a
-# month or more of a heavy smoker's supply; resale, not consumption.
+# month or more of a heavy smoker's supply; resale, not consumption. A basket with
+# under 1,000 yen of such goods (a pack or two) does not count.
 enabled = true
+min_basket_cash_convertible = 1000
 min_combined_7d = 40000
 weight = 30
 force = "customer_approval"

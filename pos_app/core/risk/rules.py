@@ -139,7 +139,11 @@ def _cash_convertible_above_history(i: Inputs, spec: RuleSpec) -> RuleEvaluation
         "established_wallet": established,
         "floor": floor,
     }
-    fired = i.basket.cash_convertible > 0 and combined >= floor and combined > allowance
+    fired = (
+        i.basket.cash_convertible >= spec.yen("min_basket_cash_convertible")
+        and combined >= floor
+        and combined > allowance
+    )
     return _result(spec, fired, inputs)
 
 
@@ -151,7 +155,7 @@ def _wallet_repeat_cash_convertible(i: Inputs, spec: RuleSpec) -> RuleEvaluation
     combined = prior + i.basket.cash_convertible
     inputs = {"earlier_cash_convertible_24h": prior, "cash_convertible_24h": combined}
     fired = (
-        i.basket.cash_convertible > 0
+        i.basket.cash_convertible >= spec.yen("min_basket_cash_convertible")
         and prior >= spec.yen("min_prior_24h")
         and combined >= spec.yen("min_combined_24h")
     )
@@ -164,7 +168,9 @@ def _wallet_weekly_cash_convertible(i: Inputs, spec: RuleSpec) -> RuleEvaluation
     if prior is None:
         return _unknown(spec, "wallet_cc_spend_7d")
     combined = prior + i.basket.cash_convertible
-    fired = i.basket.cash_convertible > 0 and combined >= spec.yen("min_combined_7d")
+    fired = i.basket.cash_convertible >= spec.yen(
+        "min_basket_cash_convertible"
+    ) and combined >= spec.yen("min_combined_7d")
     return _result(spec, fired, {"cash_convertible_7d": combined})
 
 

@@ -26,7 +26,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pos_app.scanning.cli",  # scan-image, scan-video
     "pos_app.core.risk_cli",  # risk backtest|explain
     "pos_app.server.cli",  # backend init|serve|create-terminal|rotate-keys|check-ledger
-    "pos_app.terminal.cli",  # enroll, doctor, audit
+    "pos_app.terminal.cli",  # enroll
+    "pos_app.terminal.doctor_cli",  # doctor
+    "pos_app.terminal.audit_cli",  # audit verify
     "pos_app.ui.cli",  # run (default), demo
 )
 

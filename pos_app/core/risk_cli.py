@@ -43,7 +43,7 @@ def register(subparsers: Any) -> None:
 
 
 def _load(path: str | None) -> RuleSet:
-    from pos_app.core.risk.config import default_rules, load_rules  # noqa: PLC0415
+    from pos_app.core.risk.config import default_rules, load_rules
 
     if path is not None:
         return load_rules(path)
@@ -58,9 +58,9 @@ def _lines(handle: IO[str]) -> Iterator[str]:
 
 
 def run_backtest(args: argparse.Namespace) -> int:
-    from pos_app.core.errors import RiskConfigError  # noqa: PLC0415
-    from pos_app.core.risk.backtest import Backtest  # noqa: PLC0415
-    from pos_app.core.risk.model import Decision  # noqa: PLC0415
+    from pos_app.core.errors import RiskConfigError
+    from pos_app.core.risk.backtest import Backtest
+    from pos_app.core.risk.model import Decision
 
     try:
         rules = _load(args.rules)
@@ -69,9 +69,9 @@ def run_backtest(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     with ExitStack() as stack:
         try:
-            events = stack.enter_context(open(args.events, encoding="utf-8"))  # noqa: SIM115
+            events = stack.enter_context(open(args.events, encoding="utf-8"))
             out = (
-                stack.enter_context(open(args.out, "w", encoding="utf-8"))  # noqa: SIM115
+                stack.enter_context(open(args.out, "w", encoding="utf-8"))
                 if args.out
                 else sys.stdout
             )
@@ -97,9 +97,9 @@ def run_backtest(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    from pos_app.core.errors import RiskConfigError  # noqa: PLC0415
-    from pos_app.core.risk.backtest import find_sale  # noqa: PLC0415
-    from pos_app.core.risk.explain import explain  # noqa: PLC0415
+    from pos_app.core.errors import RiskConfigError
+    from pos_app.core.risk.backtest import find_sale
+    from pos_app.core.risk.explain import explain
 
     try:
         rules = _load(args.rules)

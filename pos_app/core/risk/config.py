@@ -200,13 +200,22 @@ class RuleSet:
         return next((r for r in self.rules if r.code == code), None)
 
 
+def _int(value: ParamValue) -> int:
+    assert isinstance(value, int)
+    return value
+
+
 def _show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def _fail(source: str, where: str, key: str, checker: Checker | None, value: Any) -> RiskConfigError:
+def _fail(
+    source: str, where: str, key: str, checker: Checker | None, value: Any
+) -> RiskConfigError:
     expected = checker.__doc__ if checker is not None else "a known key"
-    return RiskConfigError(f"{source}: {where}: key {_show(key)} must be {expected}, got {_show(value)}")
+    return RiskConfigError(
+        f"{source}: {where}: key {_show(key)} must be {expected}, got {_show(value)}"
+    )
 
 
 def _check_table(
@@ -267,18 +276,13 @@ def _policy(source: str, table: Any) -> Policy:
     for key in ("cash_convertible", "tobacco_family"):
         if key not in table:
             raise RiskConfigError(f"{source}: [policy]: missing key {_show(key)}")
-    if values["decline_score"] <= values["customer_approval_score"]:  # type: ignore[operator]
-        raise _fail(
-            source,
-            "[policy]",
-            "decline_score",
-            _int_range(int(values["customer_approval_score"]) + 1, 10_000),
-            values["decline_score"],
-        )
+    approval, decline = _int(values["customer_approval_score"]), _int(values["decline_score"])
+    if decline <= approval:
+        raise _fail(source, "[policy]", "decline_score", _int_range(approval + 1, 10_000), decline)
     return Policy(
-        customer_approval_score=int(values["customer_approval_score"]),
-        decline_score=int(values["decline_score"]),
-        carton_min_unit_price=int(values["carton_min_unit_price"]),
+        customer_approval_score=approval,
+        decline_score=decline,
+        carton_min_unit_price=_int(values["carton_min_unit_price"]),
         cash_convertible=_categories(
             source, "[policy]", "cash_convertible", table["cash_convertible"]
         ),
@@ -298,7 +302,7 @@ def _rule(source: str, code: str, table: Any) -> RuleSpec:
     return RuleSpec(
         code=code,
         enabled=bool(values.pop("enabled")),
-        weight=int(values.pop("weight")),
+        weight=_int(values.pop("weight")),
         force=None if force == "none" else Action(force),
         takeover=bool(values.pop("takeover")),
         params=values,
@@ -347,7 +351,7 @@ def parse_rules(text: str, *, source: str = "<string>") -> RuleSet:
     policy = _policy(source, doc["policy"])
     policy = replace(policy, region_groups=_region_groups(source, doc["regions"]))
     win = _check_table(source, "[windows]", doc["windows"], WINDOW_KEYS)
-    windows = Windows(**{k: int(v) for k, v in win.items()})  # type: ignore[arg-type]
+    windows = Windows(**{k: _int(v) for k, v in win.items()})
     if not isinstance(doc["rules"], dict):
         raise RiskConfigError(f"{source}: [rules] must be a table of rules")
     rules = tuple(_rule(source, code, table) for code, table in doc["rules"].items())
@@ -371,6 +375,6 @@ def load_rules(path: str | Path) -> RuleSet:
 
 def default_rules() -> RuleSet:
     """The rule set shipped inside the package (a copy of the repository's config/risk.toml)."""
-    from pos_app.core.risk.default_rules import DEFAULT_RULES_TOML  # noqa: PLC0415
+    from pos_app.core.risk.default_rules import DEFAULT_RULES_TOML
 
     return parse_rules(DEFAULT_RULES_TOML, source="config/risk.toml")

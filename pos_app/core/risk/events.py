@@ -110,9 +110,7 @@ def parse_event(text: str) -> Event:
         raise EventError("not a JSON object")
     kind = obj.get("type")
     if kind == "top_up":
-        return TopUp(
-            _amount(obj, "time"), _get(obj, "wallet_id", str), _amount(obj, "amount")
-        )
+        return TopUp(_amount(obj, "time"), _get(obj, "wallet_id", str), _amount(obj, "amount"))
     if kind == "sale":
         return _sale(obj)
     raise EventError(f"unknown event type {kind!r}")

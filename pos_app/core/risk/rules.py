@@ -59,7 +59,9 @@ RuleFn = Callable[[Inputs, RuleSpec], RuleEvaluation]
 RULES: dict[str, RuleFn] = {}
 # Rules whose nature is "this cannot be decided offline": when one fires the sale
 # needs online authorization.
-ONLINE_RULES = frozenset({"unknown_token_flags", "offline_cash_convertible", "offline_trust_list_old"})
+ONLINE_RULES = frozenset(
+    {"unknown_token_flags", "offline_cash_convertible", "offline_trust_list_old"}
+)
 
 
 def rule(fn: RuleFn) -> RuleFn:
@@ -98,7 +100,9 @@ def _wallet_frozen(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
 @rule
 def _unknown_token_flags(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
     unknown = i.facts.token_flags & ~KNOWN_FLAG_BITS
-    return _result(spec, unknown != 0, {"token_flags": i.facts.token_flags, "unknown_bits": unknown})
+    return _result(
+        spec, unknown != 0, {"token_flags": i.facts.token_flags, "unknown_bits": unknown}
+    )
 
 
 def _flag_rule(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
@@ -126,10 +130,9 @@ def _cash_convertible_above_history(i: Inputs, spec: RuleSpec) -> RuleEvaluation
         or c.wallet_history_sales is None
     ):
         return _unknown(spec, "wallet history")
-    established = (
-        c.wallet_history_age_s >= spec.yen("established_min_days") * 86_400
-        and c.wallet_history_sales >= spec.yen("established_min_sales")
-    )
+    established = c.wallet_history_age_s >= spec.yen(
+        "established_min_days"
+    ) * 86_400 and c.wallet_history_sales >= spec.yen("established_min_sales")
     floor = spec.yen("established_floor" if established else "floor")
     combined = i.basket.cash_convertible + c.wallet_cc_spend_24h
     allowance = spec.number("growth_factor") * c.wallet_cc_max_before_24h
@@ -224,7 +227,9 @@ def _device_new_for_wallet(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
     if new is None:
         return _unknown(spec, "device_new_for_wallet")
     fired = new and i.basket.cash_convertible >= spec.yen("min_cash_convertible")
-    return _result(spec, fired, {"device_id": i.facts.device_id, "cash_convertible": i.basket.cash_convertible})
+    return _result(
+        spec, fired, {"device_id": i.facts.device_id, "cash_convertible": i.basket.cash_convertible}
+    )
 
 
 @rule
@@ -244,11 +249,12 @@ def _terminal_recent_declines(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
     declines = i.ctx.terminal_declines_10m
     if declines is None:
         return _unknown(spec, "terminal_declines_10m")
-    fired = (
-        declines >= spec.yen("min_declines")
-        and i.basket.cash_convertible >= spec.yen("min_cash_convertible")
+    fired = declines >= spec.yen("min_declines") and i.basket.cash_convertible >= spec.yen(
+        "min_cash_convertible"
     )
-    return _result(spec, fired, {"declines_10m": declines, "cash_convertible": i.basket.cash_convertible})
+    return _result(
+        spec, fired, {"declines_10m": declines, "cash_convertible": i.basket.cash_convertible}
+    )
 
 
 @rule

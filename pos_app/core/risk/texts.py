@@ -86,7 +86,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "bulk_cash_convertible": (
         "Bulk quantity of easy-to-resell goods: {cartons} cartons, up to {identical_units} "
         "identical units.",
-        "換金しやすい商品の大量購入です（カートン {cartons} 個、同一商品 最大 {identical_units} 個）。",
+        "換金しやすい商品の大量購入です"
+        "（カートン {cartons} 個、同一商品 最大 {identical_units} 個）。",
     ),
     "large_cash_convertible_basket": (
         "The basket has {cash_convertible:,} yen of easy-to-resell goods; a manager should check.",
@@ -114,8 +115,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "offline_cash_convertible": (
         "Offline, easy-to-resell goods over {limit:,} yen ({cash_convertible:,} yen here) "
         "need online authorization.",
-        "オフライン時は、換金しやすい商品が {limit:,} 円を超える場合（今回 {cash_convertible:,} 円）"
-        "オンライン承認が必要です。",
+        "オフライン時は、換金しやすい商品が {limit:,} 円を超える場合"
+        "（今回 {cash_convertible:,} 円）オンライン承認が必要です。",
     ),
     "offline_trust_list_old": (
         "The terminal's key list is {trust_list_age_h} hours old; offline payments are not "

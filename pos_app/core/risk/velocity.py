@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, replace
 from statistics import median_low
+from typing import Any
 
 from pos_app.core.risk.config import RuleSet
 from pos_app.core.risk.model import Action, RiskContext, SaleFacts
@@ -77,7 +78,7 @@ class _WindowSum:
 
 
 class _Store:
-    __slots__ = ("first_seen", "hour", "baseline")
+    __slots__ = ("baseline", "first_seen", "hour")
 
     def __init__(self, now: int, baseline_s: int) -> None:
         self.first_seen = now
@@ -118,7 +119,9 @@ class VelocityTracker:
         if basket.tobacco > 0:
             store = self._stores.get(facts.store_id)
             if store is None:
-                store = self._stores[facts.store_id] = _Store(facts.time, self._win.store_baseline_s)
+                store = self._stores[facts.store_id] = _Store(
+                    facts.time, self._win.store_baseline_s
+                )
             store.hour.add(facts.time, basket.tobacco)
             store.baseline.add(facts.time, basket.tobacco)
 
@@ -136,7 +139,7 @@ class VelocityTracker:
         )
         return replace(ctx, **self._store_features(facts.store_id, now))
 
-    def _wallet_features(self, wallet: _Wallet, facts: SaleFacts) -> dict[str, object]:
+    def _wallet_features(self, wallet: _Wallet, facts: SaleFacts) -> dict[str, Any]:
         now = facts.time
         counts = [0, 0, 0]
         spend = [0, 0, 0]
@@ -177,7 +180,7 @@ class VelocityTracker:
             "other_store_regions_1h": tuple(sorted(regions)),
         }
 
-    def _store_features(self, store_id: str, now: int) -> dict[str, int | None]:
+    def _store_features(self, store_id: str, now: int) -> dict[str, Any]:
         store = self._stores.get(store_id)
         if store is None:
             return {"store_tobacco_1h": 0, "store_tobacco_hourly_baseline": None}

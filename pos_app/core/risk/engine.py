@@ -37,6 +37,7 @@ class RiskEngine:
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
         self._specs = tuple((spec, RULES[spec.code]) for spec in rules.rules)
+        self._by_code = {spec.code: spec for spec in rules.rules}
 
     @property
     def version(self) -> str:
@@ -73,7 +74,7 @@ class RiskEngine:
         )
 
     def _reason(self, ev: RuleEvaluation) -> Reason:
-        spec = next(s for s, _ in self._specs if s.code == ev.code)
+        spec = self._by_code[ev.code]
         en, ja = render(ev.code, ev.inputs)
         return Reason(ev.code, en, ja, ev.inputs, spec.weight, spec.force, spec.takeover)
 

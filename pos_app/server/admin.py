@@ -1,0 +1,120 @@
+"""Administrative operations behind the CLI, also used by the demo and tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from pos_app.server import db, enrollment, keystore, ledger, wallets
+from pos_app.server.clock import Clock, SystemClock
+from pos_app.server.models import IssuerKey
+from pos_app.server.settings import ServerSettings
+
+
+def _settings(data_dir: Path | str, db_url: str | None, clock: Clock | None) -> ServerSettings:
+    return ServerSettings.for_data_dir(data_dir, db_url, clock=clock or SystemClock())
+
+
+def init_backend(
+    data_dir: Path | str, db_url: str | None = None, *, clock: Clock | None = None
+) -> dict[str, Any]:
+    """Create the schema, the root and issuer keys and the signed trust list (idempotent)."""
+    settings = _settings(data_dir, db_url, clock)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    paths = keystore.KeyPaths(settings.data_dir)
+    keystore.ensure_root(paths)
+    engine = db.make_engine(settings.db_url)
+    try:
+        db.upgrade(engine)
+        with db.transaction(db.session_factory(engine)) as session:
+            now = settings.clock.now()
+            current = session.scalars(select(IssuerKey).where(IssuerKey.state == "current")).first()
+            if current is None:
+                current = keystore.new_issuer_key(session, paths, state="current", now=now)
+                keystore.sign_current(session, paths, now=now)
+            kid, key_path = current.kid, current.private_key_path
+    finally:
+        engine.dispose()
+    return {
+        "data_dir": str(settings.data_dir),
+        "db_url": _redact(settings.db_url),
+        "root_public_key": str(paths.root_public),
+        "root_private_key": str(paths.root_private),
+        "trust_list": str(paths.trust_list),
+        "issuer_private_key": key_path,
+        "issuer_kid": kid,
+    }
+
+
+def create_terminal(
+    data_dir: Path | str,
+    db_url: str | None = None,
+    *,
+    store_id: str,
+    terminal_id: str,
+    region: str = "",
+    clock: Clock | None = None,
+) -> dict[str, Any]:
+    """Create a terminal record; return ``{"enrollment_code", "expires_at"}``."""
+    settings = _settings(data_dir, db_url, clock)
+    engine = db.make_engine(settings.db_url)
+    try:
+        with db.transaction(db.session_factory(engine)) as session:
+            ticket = enrollment.create_terminal(
+                session,
+                store_id,
+                terminal_id,
+                now=settings.clock.now(),
+                ttl=settings.enrollment_code_ttl,
+                region=region,
+            )
+    finally:
+        engine.dispose()
+    return {"enrollment_code": ticket.enrollment_code, "expires_at": ticket.expires_at}
+
+
+def rotate_keys(
+    data_dir: Path | str, db_url: str | None = None, *, step: str, clock: Clock | None = None
+) -> dict[str, Any]:
+    """One issuer-key rotation step: ``publish``, ``activate`` or ``drop`` (see keystore)."""
+    settings = _settings(data_dir, db_url, clock)
+    engine = db.make_engine(settings.db_url)
+    try:
+        with db.transaction(db.session_factory(engine)) as session:
+            return keystore.rotate(
+                session, keystore.KeyPaths(settings.data_dir), step=step, now=settings.clock.now()
+            )
+    finally:
+        engine.dispose()
+
+
+def check_ledger(data_dir: Path | str, db_url: str | None = None) -> dict[str, object]:
+    """Prove the books balance; ``ok`` is False when any check fails."""
+    settings = _settings(data_dir, db_url, None)
+    engine = db.make_engine(settings.db_url)
+    try:
+        with db.transaction(db.session_factory(engine)) as session:
+            return ledger.check(session).as_dict()
+    finally:
+        engine.dispose()
+
+
+def mark_credential_change(
+    data_dir: Path | str, db_url: str | None = None, *, wallet_id: str, clock: Clock | None = None
+) -> None:
+    settings = _settings(data_dir, db_url, clock)
+    engine = db.make_engine(settings.db_url)
+    try:
+        with db.transaction(db.session_factory(engine)) as session:
+            wallets.mark_credential_change(session, wallet_id, now=settings.clock.now())
+    finally:
+        engine.dispose()
+
+
+def _redact(url: str) -> str:
+    """Never print a database password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

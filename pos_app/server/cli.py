@@ -1,0 +1,124 @@
+"""``pos-app backend ...``: init, serve, create-terminal, rotate-keys, check-ledger.
+
+Only argparse at import time; FastAPI and SQLAlchemy are imported by the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def register(subparsers: Any) -> None:
+    backend = subparsers.add_parser("backend", help="reference backend (ASGI app, database, keys)")
+    sub = backend.add_subparsers(dest="backend_command", metavar="SUBCOMMAND", required=True)
+    p = _common(sub.add_parser("init", help="create schema, keys and trust list"))
+    p.set_defaults(handler=_init)
+    p = _common(sub.add_parser("serve", help="run the HTTP API with uvicorn"))
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8400)
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(handler=_serve)
+    p = _common(sub.add_parser("create-terminal", help="create a terminal and its enrollment code"))
+    p.add_argument("--store", required=True)
+    p.add_argument("--terminal", required=True)
+    p.add_argument("--region", default="")
+    p.set_defaults(handler=_create_terminal)
+    p = _common(sub.add_parser("rotate-keys", help="issuer key rotation: publish, activate, drop"))
+    p.add_argument("--step", choices=("publish", "activate", "drop"), required=True)
+    p.set_defaults(handler=_rotate)
+    p = _common(sub.add_parser("check-ledger", help="prove the books balance (exit 1 if not)"))
+    p.set_defaults(handler=_check_ledger)
+
+
+def _common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--data-dir", required=True, help="directory for keys and the SQLite file")
+    parser.add_argument("--db", default=None, help="database URL (default: SQLite in --data-dir)")
+    return parser
+
+
+def _print(obj: object) -> None:
+    print(json.dumps(obj, indent=2, sort_keys=True))
+
+
+def _guard(fn: Any, args: argparse.Namespace) -> int:
+    from pos_app.core.errors import PosError
+
+    try:
+        return int(fn(args))
+    except (PosError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _init(args: argparse.Namespace) -> int:
+    def run(a: argparse.Namespace) -> int:
+        from pos_app.server import admin
+
+        _print(admin.init_backend(a.data_dir, a.db))
+        return EXIT_OK
+
+    return _guard(run, args)
+
+
+def _create_terminal(args: argparse.Namespace) -> int:
+    def run(a: argparse.Namespace) -> int:
+        from pos_app.server import admin
+
+        _print(
+            admin.create_terminal(
+                a.data_dir, a.db, store_id=a.store, terminal_id=a.terminal, region=a.region
+            )
+        )
+        return EXIT_OK
+
+    return _guard(run, args)
+
+
+def _rotate(args: argparse.Namespace) -> int:
+    def run(a: argparse.Namespace) -> int:
+        from pos_app.server import admin
+
+        _print(admin.rotate_keys(a.data_dir, a.db, step=a.step))
+        return EXIT_OK
+
+    return _guard(run, args)
+
+
+def _check_ledger(args: argparse.Namespace) -> int:
+    def run(a: argparse.Namespace) -> int:
+        from pos_app.server import admin
+
+        report = admin.check_ledger(a.data_dir, a.db)
+        _print(report)
+        return EXIT_OK if report["ok"] else EXIT_FAILED
+
+    return _guard(run, args)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    def run(a: argparse.Namespace) -> int:
+        import uvicorn
+
+        from pos_app.server import admin, asgi
+
+        admin.init_backend(a.data_dir, a.db)  # migrates and creates keys once, before workers fork
+        os.environ[asgi.ENV_DATA_DIR] = str(a.data_dir)
+        if a.db:
+            os.environ[asgi.ENV_DB_URL] = a.db
+        uvicorn.run(
+            "pos_app.server.asgi:app_from_env",
+            factory=True,
+            host=a.host,
+            port=a.port,
+            workers=max(1, a.workers),
+            log_level="info",
+        )
+        return EXIT_OK
+
+    return _guard(run, args)

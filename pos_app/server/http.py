@@ -1,0 +1,81 @@
+"""Glue between Starlette requests and the synchronous services (run in the threadpool)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Header, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from pos_app.server import idempotency
+from pos_app.server.backend import Backend, Principal, SignedRequest
+from pos_app.server.errors import ApiError
+
+IdempotencyHeader = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="1..255 printable ASCII; required on POST"),
+]
+
+
+def signature_headers(
+    signature: Annotated[str | None, Header(alias="Signature", description="RFC 9421")] = None,
+    signature_input: Annotated[str | None, Header(alias="Signature-Input")] = None,
+    content_digest: Annotated[
+        str | None, Header(alias="Content-Digest", description="RFC 9530")
+    ] = None,
+) -> None:
+    """Declares the signature headers in the OpenAPI document; verification reads them raw."""
+
+
+def backend_of(request: Request) -> Backend:
+    backend: Backend = request.app.state.backend
+    return backend
+
+
+async def authenticate(request: Request, *, tag: str, new_key: bytes | None = None) -> Principal:
+    body = await request.body()
+    signed = SignedRequest(
+        method=request.method, url=str(request.url), headers=dict(request.headers), body=body
+    )
+    return await run_in_threadpool(
+        backend_of(request).authenticate, signed, tag=tag, new_key=new_key
+    )
+
+
+async def idempotent(
+    request: Request,
+    principal: Principal,
+    key: str | None,
+    work: Callable[[], tuple[int, dict[str, Any]]],
+) -> JSONResponse:
+    """Run *work* once per (signer, Idempotency-Key); replay the stored response on retry."""
+    checked = idempotency.check_key(key)
+    backend = backend_of(request)
+    body = await request.body()
+    digest = idempotency.request_hash(request.method, request.url.path, body)
+
+    def run_work() -> idempotency.StoredResponse:
+        status, payload = work()
+        return idempotency.StoredResponse(status, payload)
+
+    result = await run_in_threadpool(
+        idempotency.run,
+        backend.sessions,
+        principal=principal.keyid,
+        key=checked,
+        digest=digest,
+        now=backend.now(),
+        keep=backend.settings.idempotency_keep,
+        work=run_work,
+    )
+    return JSONResponse(result.body, status_code=result.status)
+
+
+async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return await run_in_threadpool(fn, *args, **kwargs)
+
+
+def error_body(exc: ApiError) -> dict[str, str]:
+    return {"error": exc.code, "detail": exc.message}

@@ -1,0 +1,138 @@
+"""Double-entry ledger: every journal entry's postings sum to zero.
+
+Sign convention: a posting's amount adds to the account's balance. A wallet
+holds positive money; "funding" (the demo's outside money) goes negative as it
+pays into wallets; a store's account collects what wallets paid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from pos_app.server.models import Account, Journal, Posting
+
+FUNDING = "funding"
+
+
+def wallet_account(wallet_id: str) -> str:
+    return f"wallet:{wallet_id}"
+
+
+def store_account(store_id: str) -> str:
+    return f"store:{store_id}"
+
+
+def ensure_account(session: Session, account_id: str, *, kind: str, currency: str) -> None:
+    if session.get(Account, account_id) is None:
+        session.add(Account(account_id=account_id, kind=kind, currency=currency, balance=0))
+        session.flush()
+
+
+def balance(session: Session, account_id: str) -> int:
+    value = session.scalar(select(Account.balance).where(Account.account_id == account_id))
+    return int(value or 0)
+
+
+def post(
+    session: Session, kind: str, ref: str | None, *, legs: list[tuple[str, int]], now: int
+) -> int:
+    """Record one balanced journal entry and move the cached balances; return its id."""
+    if sum(amount for _, amount in legs) != 0:
+        raise ValueError("journal entry does not balance")
+    entry = Journal(kind=kind, ref=ref, created_at=now)
+    session.add(entry)
+    session.flush()
+    for account_id, amount in legs:
+        session.add(Posting(journal_id=entry.id, account_id=account_id, amount=amount))
+        session.execute(
+            update(Account)
+            .where(Account.account_id == account_id)
+            .values(balance=Account.balance + amount)
+        )
+    return entry.id
+
+
+def try_debit(session: Session, account_id: str, amount: int) -> bool:
+    """Reserve *amount* from a wallet if it holds enough; one conditional UPDATE.
+
+    The balance test and the decrement are one statement, so two concurrent
+    debits cannot both pass on the same money (PostgreSQL re-checks the WHERE
+    after waiting for the row lock; SQLite has a single writer).
+    """
+    result = session.execute(
+        update(Account)
+        .where(Account.account_id == account_id, Account.balance >= amount)
+        .values(balance=Account.balance - amount)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def post_reserved(
+    session: Session, kind: str, ref: str, *, debit: str, credit: str, amount: int, now: int
+) -> int:
+    """Journal a transfer whose debit side was already taken by :func:`try_debit`."""
+    entry = Journal(kind=kind, ref=ref, created_at=now)
+    session.add(entry)
+    session.flush()
+    session.add(Posting(journal_id=entry.id, account_id=debit, amount=-amount))
+    session.add(Posting(journal_id=entry.id, account_id=credit, amount=amount))
+    session.execute(
+        update(Account).where(Account.account_id == credit).values(balance=Account.balance + amount)
+    )
+    return entry.id
+
+
+@dataclass(frozen=True)
+class LedgerReport:
+    ok: bool
+    journal_entries: int
+    postings: int
+    unbalanced_entries: list[int]
+    mismatched_accounts: list[str]
+    negative_wallets: list[str]
+    total: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "journal_entries": self.journal_entries,
+            "postings": self.postings,
+            "unbalanced_entries": self.unbalanced_entries,
+            "mismatched_accounts": self.mismatched_accounts,
+            "negative_wallets": self.negative_wallets,
+            "sum_of_all_postings": self.total,
+        }
+
+
+def check(session: Session) -> LedgerReport:
+    """Prove the books balance: per entry, in total, and against the cached balances."""
+    unbalanced = session.execute(
+        select(Posting.journal_id)
+        .group_by(Posting.journal_id)
+        .having(func.sum(Posting.amount) != 0)
+    ).scalars()
+    sums = dict(
+        session.execute(
+            select(Posting.account_id, func.sum(Posting.amount)).group_by(Posting.account_id)
+        ).tuples()
+    )
+    mismatched, negative = [], []
+    for account in session.scalars(select(Account)):
+        if int(sums.get(account.account_id) or 0) != account.balance:
+            mismatched.append(account.account_id)
+        if account.kind == "wallet" and account.balance < 0:
+            negative.append(account.account_id)
+    total = int(session.scalar(select(func.coalesce(func.sum(Posting.amount), 0))) or 0)
+    bad_entries = sorted(unbalanced)
+    return LedgerReport(
+        ok=not bad_entries and not mismatched and not negative and total == 0,
+        journal_entries=int(session.scalar(select(func.count()).select_from(Journal)) or 0),
+        postings=int(session.scalar(select(func.count()).select_from(Posting)) or 0),
+        unbalanced_entries=bad_entries,
+        mismatched_accounts=sorted(mismatched),
+        negative_wallets=sorted(negative),
+        total=total,
+    )

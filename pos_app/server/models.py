@@ -1,0 +1,212 @@
+"""Database schema (SQLAlchemy 2 declarative). Migrations in ``migrations/`` mirror it.
+
+Money is integer minor units; times are Unix seconds (BigInteger) so the
+injected clock, not the database, decides what "now" is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Terminal(Base):
+    __tablename__ = "terminals"
+    __table_args__ = (UniqueConstraint("store_id", "terminal_id", name="uq_terminals_store"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    store_id: Mapped[str] = mapped_column(String(64))
+    terminal_id: Mapped[str] = mapped_column(String(64))
+    keyid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    region: Mapped[str] = mapped_column(String(32), default="")
+    app_version: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    enrolled_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class EnrollmentCode(Base):
+    __tablename__ = "enrollment_codes"
+    # SHA-256 of the code: a database leak does not reveal usable codes.
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    terminal_row: Mapped[int] = mapped_column(ForeignKey("terminals.id"))
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    used_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Wallet(Base):
+    __tablename__ = "wallets"
+    wallet_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    home_region: Mapped[str] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(3))
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    credential_changed_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Device(Base):
+    __tablename__ = "devices"
+    device_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    wallet_id: Mapped[str] = mapped_column(ForeignKey("wallets.wallet_id"), index=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    # "wallet:<id>", "store:<id>", "funding": the balance is a cache of the postings,
+    # kept so a debit is one conditional UPDATE; check-ledger proves they agree.
+    account_id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Journal(Base):
+    __tablename__ = "journal"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Posting(Base):
+    __tablename__ = "postings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    journal_id: Mapped[int] = mapped_column(ForeignKey("journal.id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.account_id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class Sale(Base):
+    __tablename__ = "sales"
+    __table_args__ = (Index("ix_sales_wallet_time", "wallet_id", "created_at"),)
+    sale_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(64), index=True)
+    terminal_id: Mapped[str] = mapped_column(String(64))
+    cashier_id: Mapped[str] = mapped_column(String(64))
+    wallet_id: Mapped[str | None] = mapped_column(String(64))
+    device_id: Mapped[str | None] = mapped_column(String(16))
+    cti: Mapped[str | None] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[int] = mapped_column(BigInteger)
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # Denormalised from ``lines`` so the velocity features are plain SUMs.
+    cc_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    tobacco_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    store_region: Mapped[str] = mapped_column(String(32), default="")
+    status: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(String(48))
+    authorization_id: Mapped[str | None] = mapped_column(String(64))
+    risk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    offline_accepted_at: Mapped[int | None] = mapped_column(BigInteger)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    review_status: Mapped[str | None] = mapped_column(String(24), index=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Redemption(Base):
+    __tablename__ = "redemptions"
+    # The primary key is the single-use guarantee: the first INSERT commits, the rest fail.
+    cti: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sale_id: Mapped[str] = mapped_column(String(64))
+    redeemed_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class StepUp(Base):
+    __tablename__ = "step_ups"
+    challenge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sale_id: Mapped[str] = mapped_column(ForeignKey("sales.sale_id"), unique=True)
+    wallet_id: Mapped[str] = mapped_column(String(64), index=True)
+    device_id: Mapped[str] = mapped_column(String(16))
+    store_id: Mapped[str] = mapped_column(String(64))
+    total: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    decided_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Review(Base):
+    __tablename__ = "review_decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sale_id: Mapped[str] = mapped_column(ForeignKey("sales.sale_id"), index=True)
+    decision: Mapped[str] = mapped_column(String(24))
+    reviewer_id: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class TopUp(Base):
+    __tablename__ = "top_ups"
+    __table_args__ = (Index("ix_top_ups_wallet_time", "wallet_id", "created_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    wallet_id: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Nonce(Base):
+    __tablename__ = "nonces"
+    keyid: Mapped[str] = mapped_column(String(128), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(128), primary_key=True)
+    created_at: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency"
+    principal: Mapped[str] = mapped_column(String(128), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class IssuerKey(Base):
+    __tablename__ = "issuer_keys"
+    kid: Mapped[str] = mapped_column(String(16), primary_key=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # next (published, not minting) -> current (minting) -> retired (verify only) -> dropped
+    state: Mapped[str] = mapped_column(String(16))
+    private_key_path: Mapped[str] = mapped_column(Text)
+    issue_not_before: Mapped[int] = mapped_column(BigInteger)
+    issue_not_after: Mapped[int] = mapped_column(BigInteger)
+    verify_until: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class TrustListRecord(Base):
+    __tablename__ = "trust_lists"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    envelope: Mapped[bytes] = mapped_column(LargeBinary)
+    issued_at: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,71 @@
+"""Manager review of flagged sales; ``confirmed_fraud`` freezes the wallet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pos_app.server.errors import ApiError
+from pos_app.server.models import Review, Sale, Wallet
+
+STATUS_OF_DECISION = {
+    "approve": "approved",
+    "reject": "rejected",
+    "escalate": "escalated",
+    "confirmed_fraud": "confirmed_fraud",
+}
+REVIEW_STATUSES = frozenset({"pending", *STATUS_OF_DECISION.values()})
+MAX_ROWS = 500
+
+
+def list_flagged(session: Session, store_id: str, status: str | None) -> dict[str, Any]:
+    if status is not None and status not in REVIEW_STATUSES:
+        raise ApiError(422, "bad_status", f"status must be one of {sorted(REVIEW_STATUSES)}")
+    query = select(Sale).where(Sale.store_id == store_id, Sale.review_status.is_not(None))
+    if status is not None:
+        query = query.where(Sale.review_status == status)
+    rows = session.scalars(query.order_by(Sale.created_at.desc()).limit(MAX_ROWS))
+    return {
+        "store_id": store_id,
+        "reviews": [
+            {
+                "sale_id": s.sale_id,
+                "terminal_id": s.terminal_id,
+                "cashier_id": s.cashier_id,
+                "wallet_id": s.wallet_id,
+                "total": s.total,
+                "currency": s.currency,
+                "status": s.status,
+                "reason": s.reason,
+                "risk": s.risk,
+                "offline": s.offline_accepted_at is not None,
+                "review_status": s.review_status,
+                "created_at": s.created_at,
+            }
+            for s in rows
+        ],
+    }
+
+
+def decide(
+    session: Session, sale: Sale, decision: str, *, reviewer_id: str, note: str, now: int
+) -> dict[str, Any]:
+    sale.review_status = STATUS_OF_DECISION[decision]
+    sale.updated_at = now
+    session.add(
+        Review(
+            sale_id=sale.sale_id,
+            decision=decision,
+            reviewer_id=reviewer_id,
+            note=note,
+            created_at=now,
+        )
+    )
+    frozen = False
+    if decision == "confirmed_fraud" and sale.wallet_id is not None:
+        wallet = session.get(Wallet, sale.wallet_id)
+        if wallet is not None:
+            wallet.frozen = frozen = True
+    return {"sale_id": sale.sale_id, "review_status": sale.review_status, "wallet_frozen": frozen}

@@ -1,0 +1,217 @@
+"""The backend's side of the risk decision: features from the database, then the rules.
+
+The shared rules engine (``pos_app.core.risk``) is fed the same sale facts as
+the terminal plus the history only the backend knows. The hard outcomes that
+are plain facts (token already used, wallet frozen, insufficient funds) are
+decided by the finalize flow itself with their own reason codes.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pos_app.core.categories import Category
+from pos_app.core.risk import model
+from pos_app.core.risk.config import default_rules
+from pos_app.core.risk.engine import RiskEngine
+from pos_app.server.models import Device, Sale, TopUp
+
+RANK = {"allow": 0, "customer_approval": 1, "manager_approval": 2, "decline": 3}
+TOBACCO = frozenset({Category.TOBACCO, Category.HEATED_TOBACCO, Category.E_CIG})
+HOUR, DAY, WEEK = 3600, 86400, 7 * 86400
+COUNTED = ("approved", "step_up_required")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    action: str
+    score: int
+    reasons: tuple[str, ...]
+    manager_may_override: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"score": self.score, "action": self.action, "reasons": list(self.reasons)}
+
+
+@dataclass(frozen=True)
+class SaleInput:
+    """The finalize request reduced to what the rules read."""
+
+    sale_id: str
+    store_id: str
+    terminal_id: str
+    store_region: str
+    wallet_id: str
+    device_id: str
+    total: int
+    currency: str
+    lines: tuple[tuple[str, str, int, int, int], ...]  # sku, category, qty, unit, line_total
+    token_flags: int
+    token_age_s: int
+    offline: bool
+
+
+def basket_totals(lines: tuple[tuple[str, str, int, int, int], ...]) -> tuple[int, int]:
+    """(cash-convertible total, tobacco total) of a basket."""
+    cc = sum(t for _, cat, _, _, t in lines if Category(cat).cash_convertible)
+    tob = sum(t for _, cat, _, _, t in lines if Category(cat) in TOBACCO)
+    return cc, tob
+
+
+@functools.cache
+def _engine() -> RiskEngine:
+    # One rule set for terminal and backend: the packaged defaults (config/risk.toml).
+    return RiskEngine(default_rules())
+
+
+def backend_verdict(session: Session, sale: SaleInput, *, now: int) -> Verdict:
+    """Evaluate the shared rule set with the backend's features."""
+    context = features(session, sale, now=now)
+    facts = model.SaleFacts(
+        sale_id=sale.sale_id,
+        time=now,
+        lines=tuple(
+            model.SaleLine(sku=s, category=Category(c), quantity=q, unit_price=u, line_total=t)
+            for s, c, q, u, t in sale.lines
+        ),
+        total=sale.total,
+        currency=sale.currency,
+        token_flags=sale.token_flags,
+        token_age_s=sale.token_age_s,
+        offline=sale.offline,
+        store_id=sale.store_id,
+        terminal_id=sale.terminal_id,
+        wallet_id=sale.wallet_id,
+        device_id=sale.device_id,
+        store_region=sale.store_region,
+    )
+    decision = _engine().decide(facts, model.RiskContext(**context))
+    return Verdict(
+        action=decision.action.value,
+        score=decision.score,
+        reasons=decision.codes,
+        manager_may_override=decision.manager_may_override,
+    )
+
+
+def features(session: Session, sale: SaleInput, *, now: int) -> dict[str, Any]:
+    """Backend-only history features (RiskContext field names), this sale excluded."""
+    ctx: dict[str, Any] = {}
+    for label, span in (("1h", HOUR), ("24h", DAY), ("7d", WEEK)):
+        count, spend, cc = _wallet_window(session, sale.wallet_id, since=now - span)
+        ctx[f"wallet_sales_{label}"], ctx[f"wallet_spend_{label}"] = count, spend
+        ctx[f"wallet_cc_spend_{label}"] = cc
+    ctx["wallet_typical_spend"] = _typical_spend(session, sale.wallet_id, now=now)
+    ctx["wallet_cc_max_before_24h"] = int(
+        session.scalar(
+            select(func.coalesce(func.max(Sale.cc_total), 0)).where(
+                Sale.wallet_id == sale.wallet_id,
+                Sale.status.in_(COUNTED),
+                Sale.created_at < now - DAY,
+            )
+        )
+        or 0
+    )
+    first, n_sales = session.execute(
+        select(func.min(Sale.created_at), func.count()).where(
+            Sale.wallet_id == sale.wallet_id, Sale.status == "approved"
+        )
+    ).one()
+    ctx["wallet_history_age_s"] = None if first is None else now - int(first)
+    ctx["wallet_history_sales"] = int(n_sales)
+    device = session.get(Device, sale.device_id)
+    ctx["device_new_for_wallet"] = device is not None and now - device.created_at < 3 * DAY
+    ctx.update(_last_topup(session, sale.wallet_id, now=now))
+    ctx["other_store_regions_1h"] = _other_regions(session, sale, now=now)
+    ctx.update(_store_tobacco(session, sale.store_id, now=now))
+    ctx["token_reused"] = False
+    ctx["wallet_frozen"] = False
+    return ctx
+
+
+def _wallet_window(session: Session, wallet_id: str, *, since: int) -> tuple[int, int, int]:
+    row = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(Sale.total), 0),
+            func.coalesce(func.sum(Sale.cc_total), 0),
+        ).where(Sale.wallet_id == wallet_id, Sale.status.in_(COUNTED), Sale.created_at >= since)
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def _typical_spend(session: Session, wallet_id: str, *, now: int) -> int | None:
+    avg = session.scalar(
+        select(func.avg(Sale.total)).where(
+            Sale.wallet_id == wallet_id,
+            Sale.status == "approved",
+            Sale.created_at >= now - 30 * DAY,
+            Sale.created_at < now - DAY,
+        )
+    )
+    return None if avg is None else int(avg)
+
+
+def _last_topup(session: Session, wallet_id: str, *, now: int) -> dict[str, Any]:
+    row = session.execute(
+        select(TopUp.created_at, TopUp.amount)
+        .where(TopUp.wallet_id == wallet_id)
+        .order_by(TopUp.created_at.desc(), TopUp.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return {"last_topup_age_s": None, "last_topup_amount": None}
+    return {"last_topup_age_s": now - int(row[0]), "last_topup_amount": int(row[1])}
+
+
+def _other_regions(session: Session, sale: SaleInput, *, now: int) -> tuple[str, ...]:
+    rows = session.scalars(
+        select(Sale.store_region)
+        .where(
+            Sale.wallet_id == sale.wallet_id,
+            Sale.store_id != sale.store_id,
+            Sale.store_region != "",
+            Sale.status.in_(COUNTED),
+            Sale.created_at >= now - HOUR,
+        )
+        .distinct()
+    )
+    return tuple(sorted(rows))
+
+
+def _store_tobacco(session: Session, store_id: str, *, now: int) -> dict[str, Any]:
+    def tobacco_since(start: int, end: int) -> int:
+        value = session.scalar(
+            select(func.coalesce(func.sum(Sale.tobacco_total), 0)).where(
+                Sale.store_id == store_id,
+                Sale.status.in_(COUNTED),
+                Sale.wallet_id.is_not(None),
+                Sale.created_at >= start,
+                Sale.created_at < end,
+            )
+        )
+        return int(value or 0)
+
+    last_hour = tobacco_since(now - HOUR, now + 1)
+    baseline = tobacco_since(now - WEEK, now - HOUR) // (7 * 24 - 1)
+    return {"store_tobacco_1h": last_hour, "store_tobacco_hourly_baseline": baseline}
+
+
+def combine(terminal: dict[str, Any] | None, backend: Verdict) -> Verdict:
+    """The stricter of the terminal's (advisory) and the backend's verdicts applies."""
+    if terminal is None:
+        return backend
+    t_action = str(terminal["action"])
+    action = t_action if RANK[t_action] > RANK[backend.action] else backend.action
+    reasons = tuple(dict.fromkeys([*backend.reasons, *terminal["reasons"]]))
+    return Verdict(
+        action=action,
+        score=max(int(terminal["score"]), backend.score),
+        reasons=reasons,
+        manager_may_override=backend.manager_may_override,
+    )

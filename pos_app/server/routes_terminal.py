@@ -1,0 +1,165 @@
+"""Terminal endpoints of BACKEND-API.md."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from pos_app.paytoken import httpsig, keys
+from pos_app.server import db, enrollment, finalize, keystore, reviews, sales
+from pos_app.server.backend import require_store
+from pos_app.server.http import (
+    IdempotencyHeader,
+    authenticate,
+    backend_of,
+    call,
+    idempotent,
+    signature_headers,
+)
+from pos_app.server.schemas import CancelRequest, EnrollRequest, ReviewDecisionRequest, SaleRequest
+
+ID_PATTERN = r"^[A-Za-z0-9._:\-]{1,64}$"
+SaleId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
+router = APIRouter(dependencies=[Depends(signature_headers)])
+
+
+@router.post("/v1/terminals/enroll", status_code=201, tags=["terminal"])
+async def enroll(
+    req: EnrollRequest, request: Request, idempotency_key: IdempotencyHeader = None
+) -> Response:
+    public_key = keys.b64url_decode(req.public_key)
+    principal = await authenticate(request, tag=httpsig.TAG_TERMINAL, new_key=public_key)
+    backend = backend_of(request)
+
+    def work() -> tuple[int, dict[str, Any]]:
+        now = backend.now()
+        with db.transaction(backend.sessions) as session:
+            done = enrollment.enroll(
+                session,
+                req.enrollment_code,
+                public_key=public_key,
+                app_version=req.app_version,
+                now=now,
+            )
+            envelope = keystore.latest(session).envelope
+        return 201, {
+            "terminal_id": done.terminal_id,
+            "store_id": done.store_id,
+            "keyid": done.keyid,
+            "trust_list": enrollment.envelope_object(envelope),
+            "server_time": now,
+        }
+
+    return await idempotent(request, principal, idempotency_key, work)
+
+
+@router.get("/v1/trust-list", tags=["terminal"])
+async def get_trust_list(request: Request) -> Response:
+    envelope = await call(backend_of(request).trust_list_envelope)
+    return Response(envelope, media_type="application/json")
+
+
+@router.post("/v1/sales", tags=["terminal"])
+async def post_sale(
+    req: SaleRequest, request: Request, idempotency_key: IdempotencyHeader = None
+) -> Response:
+    principal = await authenticate(request, tag=httpsig.TAG_TERMINAL)
+    backend = backend_of(request)
+    key = idempotency_key or ""
+
+    def work() -> tuple[int, dict[str, Any]]:
+        return 200, finalize.finalize(backend, principal, req, idem_key=key)
+
+    return await idempotent(request, principal, idempotency_key, work)
+
+
+@router.get("/v1/sales/{sale_id}", tags=["terminal"])
+async def get_sale(sale_id: SaleId, request: Request) -> Response:
+    principal = await authenticate(request, tag=httpsig.TAG_TERMINAL)
+    backend = backend_of(request)
+
+    def work() -> dict[str, Any]:
+        now = backend.now()
+        with db.transaction(backend.sessions) as session:
+            sale = sales.load(session, sale_id)
+            require_store(principal, sale.store_id)
+            step = sales.step_of(session, sale_id)
+            sales.expire_if_due(session, sale, step, now=now)
+            return sales.view(sale, step, now=now)
+
+    return JSONResponse(await call(work))
+
+
+@router.post("/v1/sales/{sale_id}/cancel", tags=["terminal"])
+async def cancel_sale(
+    sale_id: SaleId,
+    request: Request,
+    req: CancelRequest | None = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> Response:
+    principal = await authenticate(request, tag=httpsig.TAG_TERMINAL)
+    backend = backend_of(request)
+
+    def work() -> tuple[int, dict[str, Any]]:
+        now = backend.now()
+        with db.transaction(backend.sessions) as session:
+            sale = sales.load(session, sale_id)
+            require_store(principal, sale.store_id)
+            step = sales.step_of(session, sale_id)
+            sales.expire_if_due(session, sale, step, now=now)
+            if sale.status != "declined":
+                sales.cancel(session, sale, now=now)
+            view = sales.view(sale, step, now=now)
+        if view["status"] == "declined":
+            return 422, {
+                "error": "not_cancellable",
+                "detail": "a declined sale cannot be cancelled",
+            }
+        return 200, view
+
+    return await idempotent(request, principal, idempotency_key, work)
+
+
+@router.get("/v1/reviews", tags=["terminal"])
+async def get_reviews(
+    request: Request,
+    store_id: Annotated[str, Query(pattern=ID_PATTERN, max_length=64)],
+    status: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$", max_length=32)] = None,
+) -> Response:
+    principal = await authenticate(request, tag=httpsig.TAG_TERMINAL)
+    require_store(principal, store_id)
+    backend = backend_of(request)
+
+    def work() -> dict[str, Any]:
+        with db.transaction(backend.sessions) as session:
+            return reviews.list_flagged(session, store_id, status)
+
+    return JSONResponse(await call(work))
+
+
+@router.post("/v1/reviews/{sale_id}/decision", tags=["terminal"])
+async def review_decision(
+    sale_id: SaleId,
+    req: ReviewDecisionRequest,
+    request: Request,
+    idempotency_key: IdempotencyHeader = None,
+) -> Response:
+    principal = await authenticate(request, tag=httpsig.TAG_TERMINAL)
+    backend = backend_of(request)
+
+    def work() -> tuple[int, dict[str, Any]]:
+        with db.transaction(backend.sessions) as session:
+            sale = sales.load(session, sale_id)
+            require_store(principal, sale.store_id)
+            return 200, reviews.decide(
+                session,
+                sale,
+                req.decision,
+                reviewer_id=req.reviewer_id,
+                note=req.note,
+                now=backend.now(),
+            )
+
+    return await idempotent(request, principal, idempotency_key, work)

@@ -1,0 +1,143 @@
+"""Request bodies (pydantic). Unknown fields are rejected; every value is bounded.
+
+Bounds keep bad input away from the database: integers stay within 64 bits,
+strings carry no control characters (PostgreSQL refuses NUL in text).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+
+Id = Annotated[
+    str, StringConstraints(strict=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")
+]
+Text = Annotated[
+    str,
+    StringConstraints(strict=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"),
+]
+Note = Annotated[
+    str, StringConstraints(strict=True, max_length=2000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")
+]
+# Raw 32-byte Ed25519 public key, base64url without padding.
+PublicKey = Annotated[
+    str, StringConstraints(strict=True, min_length=43, max_length=43, pattern=r"^[A-Za-z0-9_\-]+$")
+]
+Signature = Annotated[
+    str, StringConstraints(strict=True, min_length=86, max_length=86, pattern=r"^[A-Za-z0-9_\-]+$")
+]
+Token = Annotated[
+    str, StringConstraints(strict=True, min_length=1, max_length=2000, pattern=r"^[\x20-\x7e]+$")
+]
+Currency = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Z]{3}$")]
+Amount = Annotated[StrictInt, Field(ge=0, le=10**12)]
+Category = Literal[
+    "tobacco",
+    "heated_tobacco",
+    "e_cig",
+    "gift_card",
+    "alcohol",
+    "electronics",
+    "food",
+    "beverage",
+    "household",
+    "other",
+]
+RiskAction = Literal["allow", "customer_approval", "manager_approval", "decline"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EnrollRequest(Strict):
+    enrollment_code: Annotated[str, StringConstraints(strict=True, min_length=1, max_length=128)]
+    public_key: PublicKey
+    app_version: Text
+
+
+class SaleLineIn(Strict):
+    sku: Id
+    name: Text
+    category: Category
+    # Quantity bounds are wide on purpose: quantity < 1 is the contract's total_mismatch.
+    quantity: Annotated[StrictInt, Field(ge=-1_000_000, le=1_000_000)]
+    unit_price: Amount
+    line_total: Annotated[StrictInt, Field(ge=-(10**12), le=10**12)]
+
+
+class TerminalRisk(Strict):
+    score: Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+    action: RiskAction
+    reasons: Annotated[
+        list[Annotated[str, StringConstraints(max_length=64)]], Field(max_length=100)
+    ]
+
+
+class ManagerApproval(Strict):
+    """Optional: a manager already approved this sale at the till (PIN and reason)."""
+
+    manager_id: Id
+    reason: Text
+
+
+class SaleRequest(Strict):
+    sale_id: Id
+    store_id: Id
+    terminal_id: Id
+    cashier_id: Id
+    token: Token
+    currency: Currency
+    total: Amount
+    # The 500-line limit is checked after parsing so it can answer too_many_lines.
+    lines: list[SaleLineIn]
+    terminal_risk: TerminalRisk | None = None
+    offline_accepted_at: Annotated[StrictInt, Field(ge=0, le=2**40)] | None = None
+    manager_approval: ManagerApproval | None = None
+
+
+class CancelRequest(Strict):
+    reason: Text | None = None
+
+
+class ReviewDecisionRequest(Strict):
+    decision: Literal["approve", "reject", "escalate", "confirmed_fraud"]
+    reviewer_id: Id
+    note: Note = ""
+
+
+class WalletCreateRequest(Strict):
+    display_name: Text
+    device_public_key: PublicKey
+    home_region: Annotated[
+        str,
+        StringConstraints(strict=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9\-]+$"),
+    ]
+
+
+class TopUpRequest(Strict):
+    amount: Annotated[StrictInt, Field(ge=1, le=10**9)]
+
+
+class TokenRequest(Strict):
+    """Optional facts the wallet app reports when asking for a token."""
+
+    region: (
+        Annotated[
+            str,
+            StringConstraints(
+                strict=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9\-]+$"
+            ),
+        ]
+        | None
+    ) = None
+    user_verified: StrictBool | None = None
+
+
+class StepUpSignatureRequest(Strict):
+    signature: Signature
+
+
+class FreezeRequest(Strict):
+    reason: Text | None = None

@@ -1,0 +1,47 @@
+"""Backend settings: one frozen value built by the CLI, the demo or a test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pos_app.server.clock import Clock, SystemClock
+
+DB_FILE = "backend.sqlite3"
+ISO_NUMERIC = {"JPY": 392, "USD": 840, "EUR": 978}
+
+
+def default_db_url(data_dir: Path) -> str:
+    return f"sqlite:///{(data_dir / DB_FILE).resolve()}"
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    data_dir: Path
+    db_url: str
+    audience: str = "pos.jp"
+    currency: str = "JPY"
+    clock: Clock = field(default_factory=SystemClock)
+    max_body_bytes: int = 256 * 1024
+    max_lines: int = 500
+    signature_max_age: int = 60
+    signature_max_future: int = 5
+    enrollment_code_ttl: int = 15 * 60
+    step_up_ttl: int = 120
+    token_lifetime: int = 180
+    token_skew: int = 30
+    new_device_window: int = 72 * 3600
+    new_account_window: int = 30 * 86400
+    offline_limit_max: int = 10_000
+    idempotency_keep: int = 48 * 3600
+
+    @classmethod
+    def for_data_dir(
+        cls, data_dir: Path | str, db_url: str | None = None, **kw: object
+    ) -> ServerSettings:
+        path = Path(data_dir).resolve()
+        return cls(data_dir=path, db_url=db_url or default_db_url(path), **kw)  # type: ignore[arg-type]
+
+    @property
+    def currency_numeric(self) -> int:
+        return ISO_NUMERIC[self.currency]

@@ -1,0 +1,81 @@
+"""Backend fixtures: every API test runs on SQLite and on PostgreSQL (own schema)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# pytest's rootdir import mode does not put this directory on sys.path.
+sys.path.insert(0, str(Path(__file__).parent))
+
+from server_support import Api, World, drop_postgres_schema, enroll_terminal, postgres_schema_url
+from starlette.testclient import TestClient
+
+from pos_app.server import admin
+from pos_app.server.app import create_app
+from pos_app.server.clock import FakeClock
+from pos_app.server.settings import ServerSettings
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("POS_APP_NO_POSTGRES") != "1":
+        return
+    selected = [i for i in items if "postgres" not in i.keywords]
+    deselected = [i for i in items if "postgres" in i.keywords]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        message = f"POS_APP_NO_POSTGRES=1: deselected {len(deselected)} PostgreSQL backend tests"
+        if reporter is not None:
+            reporter.write_line(message, yellow=True)
+        else:
+            print(message)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'backend.sqlite3'}"
+        return
+    url, schema = postgres_schema_url()
+    try:
+        yield url
+    finally:
+        drop_postgres_schema(schema)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "backend"
+
+
+@pytest.fixture
+def settings(data_dir: Path, db_url: str, clock: FakeClock) -> ServerSettings:
+    admin.init_backend(data_dir, db_url, clock=clock)
+    return ServerSettings.for_data_dir(data_dir, db_url, clock=clock)
+
+
+@pytest.fixture
+def api(settings: ServerSettings, clock: FakeClock) -> Iterator[Api]:
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=True) as client:
+        yield Api(client=client, clock=clock)
+    app.state.backend.close()
+
+
+@pytest.fixture
+def world(api: Api, settings: ServerSettings, clock: FakeClock) -> World:
+    ticket = admin.create_terminal(
+        settings.data_dir, settings.db_url, store_id="S001", terminal_id="T01", clock=clock
+    )
+    return World(api=api, terminal=enroll_terminal(api, ticket["enrollment_code"]))

@@ -1,0 +1,196 @@
+"""Test support for the backend: databases, a signing client, a seeded world."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from pos_app.paytoken import httpsig, keys
+
+PG_URL = os.environ.get("POS_APP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_HINT = "set POS_APP_NO_POSTGRES=1 to deselect the PostgreSQL tests"
+
+
+def postgres_schema_url() -> tuple[str, str]:
+    """Create a fresh schema on the test database; return (url using it, schema name)."""
+    import psycopg
+
+    schema = f"pos_test_{uuid.uuid4().hex[:12]}"
+    plain = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        with psycopg.connect(plain, connect_timeout=3, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL at {PG_URL} does not answer ({exc}); {PG_HINT}", pytrace=False)
+    return f"{PG_URL}?options=-csearch_path%3D{schema}", schema
+
+
+def drop_postgres_schema(schema: str) -> None:
+    import psycopg
+
+    plain = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@dataclass
+class Signer:
+    key: Ed25519PrivateKey
+    keyid: str
+    tag: str
+
+    @classmethod
+    def new(cls, tag: str) -> Signer:
+        key = Ed25519PrivateKey.generate()
+        return cls(key=key, keyid=keys.kid_hex(key), tag=tag)
+
+    @property
+    def public_b64(self) -> str:
+        return keys.b64url_encode(keys.public_raw(self.key))
+
+
+@dataclass
+class Api:
+    """Signs requests like a terminal or wallet client would (any httpx client)."""
+
+    client: httpx.Client
+    clock: Any
+    base: str = "http://testserver"
+    counter: list[int] = field(default_factory=lambda: [0])
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        signer: Signer | None,
+        body: Any = None,
+        raw: bytes | None = None,
+        idem: str | None = "auto",
+        created: int | None = None,
+        nonce: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        hdrs = {"Content-Type": "application/json"} if data is not None else {}
+        if method == "POST" and idem is not None:
+            self.counter[0] += 1
+            hdrs["Idempotency-Key"] = f"idem-{uuid.uuid4().hex}" if idem == "auto" else idem
+        if signer is not None:
+            hdrs.update(
+                httpsig.sign_request(
+                    method,
+                    self.base + path,
+                    hdrs,
+                    data,
+                    key=signer.key,
+                    keyid=signer.keyid,
+                    tag=signer.tag,
+                    created=self.clock.now() if created is None else created,
+                    nonce=nonce or uuid.uuid4().hex,
+                )
+            )
+        hdrs.update(headers or {})
+        return self.client.request(method, self.base + path, content=data, headers=hdrs)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> httpx.Response:
+        return self.request("POST", path, body=body, **kw)
+
+    def get(self, path: str, **kw: Any) -> httpx.Response:
+        return self.request("GET", path, **kw)
+
+
+@dataclass
+class WalletHandle:
+    wallet_id: str
+    device_id: str
+    signer: Signer
+
+
+@dataclass
+class World:
+    api: Api
+    terminal: Signer
+    store_id: str = "S001"
+    terminal_id: str = "T01"
+
+    def new_wallet(self, *, balance: int = 100_000, name: str = "Hanako") -> WalletHandle:
+        signer = Signer.new(httpsig.TAG_WALLET)
+        body = {
+            "display_name": name,
+            "device_public_key": signer.public_b64,
+            "home_region": "JP-13",
+        }
+        resp = self.api.post("/v1/wallets", body, signer=signer)
+        assert resp.status_code == 201, resp.text
+        created = resp.json()
+        signer.keyid = created["device_id"]
+        handle = WalletHandle(created["wallet_id"], created["device_id"], signer)
+        if balance:
+            self.top_up(handle, balance)
+        return handle
+
+    def top_up(self, wallet: WalletHandle, amount: int) -> httpx.Response:
+        resp = self.api.post(
+            f"/v1/wallets/{wallet.wallet_id}/top-ups", {"amount": amount}, signer=wallet.signer
+        )
+        assert resp.status_code == 201, resp.text
+        return resp
+
+    def token(self, wallet: WalletHandle, **body: Any) -> str:
+        resp = self.api.post(
+            f"/v1/wallets/{wallet.wallet_id}/tokens", body or None, signer=wallet.signer
+        )
+        assert resp.status_code == 201, resp.text
+        return str(resp.json()["token"])
+
+    def sale_body(
+        self, token: str, *, lines: list[dict[str, Any]] | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        lines = lines or [line("4901234567894", "beverage", 2, 140)]
+        body = {
+            "sale_id": str(uuid.uuid4()),
+            "store_id": self.store_id,
+            "terminal_id": self.terminal_id,
+            "cashier_id": "C042",
+            "token": token,
+            "currency": "JPY",
+            "total": sum(li["line_total"] for li in lines),
+            "lines": lines,
+            "terminal_risk": {"score": 0, "action": "allow", "reasons": []},
+            "offline_accepted_at": None,
+        }
+        body.update(extra)
+        return body
+
+    def sell(self, body: dict[str, Any], **kw: Any) -> httpx.Response:
+        return self.api.post("/v1/sales", body, signer=self.terminal, **kw)
+
+
+def line(
+    sku: str, category: str, quantity: int, unit_price: int, name: str = "Item"
+) -> dict[str, Any]:
+    return {
+        "sku": sku,
+        "name": name,
+        "category": category,
+        "quantity": quantity,
+        "unit_price": unit_price,
+        "line_total": quantity * unit_price,
+    }
+
+
+def enroll_terminal(api: Api, code: str) -> Signer:
+    signer = Signer.new(httpsig.TAG_TERMINAL)
+    body = {"enrollment_code": code, "public_key": signer.public_b64, "app_version": "0.1.0"}
+    resp = api.post("/v1/terminals/enroll", body, signer=signer)
+    assert resp.status_code == 201, resp.text
+    signer.keyid = resp.json()["keyid"]
+    return signer

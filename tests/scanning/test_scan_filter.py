@@ -1,0 +1,166 @@
+"""The scan filter's timing rules, with injected times (no sleeping)."""
+
+from __future__ import annotations
+
+import math
+
+from scan_testkit import EAN13_A, EAN13_B, payment_text
+
+from pos_app.scanning.config import FilterConfig
+from pos_app.scanning.filter import TWO_PAYMENT_CODES, ScanAction, ScanFilter
+from pos_app.scanning.symbols import Symbol, SymbolKind, Symbology
+
+CORNERS = ((10.0, 10.0), (50.0, 10.0), (50.0, 50.0), (10.0, 50.0))
+TOKEN_A = payment_text(1)
+TOKEN_B = payment_text(2)
+
+
+def pay(text: str) -> Symbol:
+    return Symbol(SymbolKind.PAYMENT_TOKEN, Symbology.QR, text, text.encode(), CORNERS, "zxing")
+
+
+def product(text: str) -> Symbol:
+    return Symbol(SymbolKind.GTIN, Symbology.EAN13, text, text.encode(), CORNERS, "zxing")
+
+
+def other(text: str) -> Symbol:
+    return Symbol(SymbolKind.QR_TEXT, Symbology.QR, text, text.encode(), CORNERS, "zxing")
+
+
+def run(filt: ScanFilter, frames: list[tuple[float, list[Symbol]]]) -> list[tuple[float, str, str]]:
+    out = []
+    for at, symbols in frames:
+        for event in filt.feed(symbols, at=at):
+            out.append((at, event.action.value, event.text or event.reason))
+    return out
+
+
+def test_payment_needs_two_identical_reads_within_500_ms():
+    filt = ScanFilter()
+    assert filt.feed([pay(TOKEN_A)], at=10.0) == []
+    events = filt.feed([pay(TOKEN_A)], at=10.033)
+    assert [(e.action, e.kind, e.text) for e in events] == [
+        (ScanAction.ACCEPTED, SymbolKind.PAYMENT_TOKEN, TOKEN_A)
+    ]
+    assert events[0].corners == CORNERS
+
+
+def test_payment_reads_further_apart_than_the_window_do_not_agree():
+    filt = ScanFilter(FilterConfig(left_view_s=10.0))
+    frames = [(10.0, [pay(TOKEN_A)]), (10.501, [pay(TOKEN_A)]), (10.9, [pay(TOKEN_A)])]
+    # 10.0 and 10.501 are 501 ms apart; 10.501 and 10.9 agree.
+    assert run(filt, frames) == [(10.9, "accepted", TOKEN_A)]
+
+
+def test_exactly_500_ms_apart_still_agrees():
+    filt = ScanFilter()
+    assert run(filt, [(1.0, [pay(TOKEN_A)]), (1.5, [pay(TOKEN_A)])]) == [(1.5, "accepted", TOKEN_A)]
+
+
+def test_one_misread_frame_never_pays():
+    filt = ScanFilter()
+    frames = [(0.0, [pay(TOKEN_A)]), (0.03, [pay(TOKEN_B)]), (0.06, [])]
+    assert run(filt, frames) == []
+
+
+def test_same_frame_twice_does_not_count_as_two_frames():
+    filt = ScanFilter()
+    assert run(filt, [(5.0, [pay(TOKEN_A)]), (5.0, [pay(TOKEN_A)])]) == []
+
+
+def test_accepted_token_is_not_accepted_again_while_in_view_and_is_after_leaving():
+    filt = ScanFilter()
+    held = [(i * 0.033, [pay(TOKEN_A)]) for i in range(60)]  # 2 s in front of the camera
+    assert run(filt, held) == [(0.033, "accepted", TOKEN_A)]
+    # Gone for 1 s (longer than left_view_s), then shown again: a new presentation.
+    again = [(3.0, [pay(TOKEN_A)]), (3.033, [pay(TOKEN_A)])]
+    assert run(filt, again) == [(3.033, "accepted", TOKEN_A)]
+
+
+def test_missed_frames_do_not_count_as_leaving_the_view():
+    filt = ScanFilter()
+    frames = [
+        (0.0, [pay(TOKEN_A)]),
+        (0.03, [pay(TOKEN_A)]),
+        (0.06, []),
+        (0.3, []),
+        (0.4, [pay(TOKEN_A)]),
+    ]
+    assert run(filt, frames) == [(0.03, "accepted", TOKEN_A)]
+
+
+def test_two_payment_codes_in_one_frame_are_rejected_once_with_a_message():
+    filt = ScanFilter()
+    first = filt.feed([pay(TOKEN_A), pay(TOKEN_B)], at=1.0)
+    assert [(e.action, e.reason) for e in first] == [(ScanAction.REJECTED, TWO_PAYMENT_CODES)]
+    assert "only one" in first[0].message
+    assert filt.feed([pay(TOKEN_A), pay(TOKEN_B)], at=1.03) == []  # not repeated every frame
+    # The conflict frames counted for nothing: one clean frame is not enough.
+    assert filt.feed([pay(TOKEN_A)], at=1.06) == []
+    assert [e.text for e in filt.feed([pay(TOKEN_A)], at=1.09)] == [TOKEN_A]
+
+
+def test_conflict_frame_breaks_agreement():
+    filt = ScanFilter()
+    frames = [(0.0, [pay(TOKEN_A)]), (0.03, [pay(TOKEN_A), pay(TOKEN_B)]), (0.06, [pay(TOKEN_A)])]
+    assert [a for _, a, _ in run(filt, frames)] == ["rejected"]
+
+
+def test_same_payment_code_twice_in_a_frame_is_one_code():
+    filt = ScanFilter()
+    frames = [(0.0, [pay(TOKEN_A), pay(TOKEN_A)]), (0.03, [pay(TOKEN_A)])]
+    assert run(filt, frames) == [(0.03, "accepted", TOKEN_A)]
+
+
+def test_product_added_once_while_held_within_the_cooldown():
+    filt = ScanFilter()
+    held = [(i * 0.033, [product(EAN13_A)]) for i in range(40)]  # 1.3 s, cooldown 1.5 s
+    assert run(filt, held) == [(0.0, "accepted", EAN13_A)]
+
+
+def test_same_product_again_after_it_left_the_view_even_within_the_cooldown():
+    filt = ScanFilter()
+    frames = [
+        (0.0, [product(EAN13_A)]),
+        (0.1, [product(EAN13_A)]),
+        (0.2, []),
+        (0.6, []),  # 0.5 s without a read: it left
+        (0.7, [product(EAN13_A)]),  # second can of the same drink
+    ]
+    assert run(filt, frames) == [(0.0, "accepted", EAN13_A), (0.7, "accepted", EAN13_A)]
+
+
+def test_same_product_again_after_the_cooldown_while_still_in_view():
+    filt = ScanFilter()
+    held = [(i * 0.1, [product(EAN13_A)]) for i in range(17)]
+    assert run(filt, held) == [(0.0, "accepted", EAN13_A), (1.5, "accepted", EAN13_A)]
+
+
+def test_infinite_cooldown_means_only_leaving_the_view_rearms():
+    filt = ScanFilter(FilterConfig(product_cooldown_s=math.inf))
+    held = [(i * 0.1, [product(EAN13_A)]) for i in range(50)]
+    assert len(run(filt, held)) == 1
+    assert run(filt, [(6.0, [product(EAN13_A)])]) == [(6.0, "accepted", EAN13_A)]
+
+
+def test_different_products_are_independent():
+    filt = ScanFilter()
+    frames = [(0.0, [product(EAN13_A)]), (0.1, [product(EAN13_B)]), (0.2, [product(EAN13_A)])]
+    assert run(filt, frames) == [(0.0, "accepted", EAN13_A), (0.1, "accepted", EAN13_B)]
+
+
+def test_other_qr_text_is_reported_once_per_appearance_as_ignored():
+    filt = ScanFilter()
+    frames = [(0.0, [other("https://example.jp")]), (0.1, [other("https://example.jp")])]
+    events = run(filt, frames)
+    assert events == [(0.0, "ignored", "https://example.jp")]
+    assert run(filt, [(2.0, [other("https://example.jp")])]) == [
+        (2.0, "ignored", "https://example.jp")
+    ]
+
+
+def test_reset_forgets_recent_scans():
+    filt = ScanFilter()
+    filt.feed([product(EAN13_A)], at=0.0)
+    filt.reset()
+    assert [e.text for e in filt.feed([product(EAN13_A)], at=0.1)] == [EAN13_A]

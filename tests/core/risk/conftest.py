@@ -7,8 +7,8 @@ fixture rather than by import.
 from __future__ import annotations
 
 import itertools
-from types import SimpleNamespace
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest

@@ -1,0 +1,158 @@
+"""The ladder, the two contexts, offline acceptance and the explanation."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+from pos_app.core.risk.config import RuleSet
+from pos_app.core.risk.engine import RiskEngine
+from pos_app.core.risk.explain import explain
+from pos_app.core.risk.model import Action, RiskContext, RuleStatus, TokenFlag
+
+TERMINAL = RiskContext(terminal_wallets_30m=(), terminal_declines_10m=0, trust_list_age_s=3600)
+
+
+def test_plain_basket_is_allowed_with_no_reasons(kit: SimpleNamespace, rules: RuleSet) -> None:
+    decision = RiskEngine(rules).decide(kit.make_sale(kit.LUNCH, kit.PACK), TERMINAL)
+    assert decision.action is Action.ALLOW
+    assert decision.score == 0
+    assert decision.reasons == ()
+    assert decision.offline_ok
+    assert decision.rules_version == rules.version
+
+
+def test_large_basket_without_takeover_goes_to_a_manager(
+    kit: SimpleNamespace, rules: RuleSet
+) -> None:
+    sale = kit.make_sale(("electronics", 1, 120_000))
+    ctx = RiskContext(
+        wallet_cc_spend_24h=0, wallet_cc_max_before_24h=150_000,
+        wallet_history_age_s=60 * 86_400, wallet_history_sales=40,
+    )  # fmt: skip
+    decision = RiskEngine(rules).decide(sale, ctx)
+    assert decision.action is Action.MANAGER_APPROVAL
+    assert decision.manager_may_override
+    assert {"large_basket", "large_cash_convertible_basket"} <= set(decision.codes)
+
+
+def test_takeover_signal_turns_manager_into_owner(kit: SimpleNamespace, rules: RuleSet) -> None:
+    sale = kit.make_sale(("electronics", 1, 120_000), token_flags=TokenFlag.CREDENTIAL_RESET)
+    decision = RiskEngine(rules).decide(sale, TERMINAL)
+    assert decision.action is Action.CUSTOMER_APPROVAL
+    assert not decision.manager_may_override
+    reason = next(r for r in decision.reasons if r.code == "takeover_token_flags")
+    assert reason.takeover
+    assert reason.inputs["flags"] == ["credential_reset"]
+    assert "credential reset" in reason.en
+    assert "パスワード等の変更" in reason.ja
+
+
+def test_backend_rules_do_not_fire_in_the_terminal_context(
+    kit: SimpleNamespace, rules: RuleSet
+) -> None:
+    decision = RiskEngine(rules).decide(kit.make_sale(kit.CARTON), TERMINAL)
+    status = {ev.code: ev for ev in decision.evaluations}
+    assert status["cash_convertible_above_history"].status is RuleStatus.UNKNOWN
+    assert status["token_reused"].status is RuleStatus.UNKNOWN
+    assert status["wallet_rotation_at_terminal"].status is RuleStatus.CLEAR
+    assert "not known in this context" in status["topup_then_spend"].note
+    assert decision.action is Action.ALLOW
+
+
+def test_same_rules_fire_in_the_backend_context(kit: SimpleNamespace, rules: RuleSet) -> None:
+    ctx = RiskContext(
+        wallet_cc_spend_24h=0, wallet_cc_max_before_24h=0, wallet_history_age_s=0,
+        wallet_history_sales=0, token_reused=False,
+    )  # fmt: skip
+    decision = RiskEngine(rules).decide(kit.make_sale(kit.CARTON), ctx)
+    assert decision.codes == ("cash_convertible_above_history",)
+    assert decision.action is Action.CUSTOMER_APPROVAL
+    assert not decision.manager_may_override
+
+
+def test_token_reuse_and_frozen_wallet_decline(kit: SimpleNamespace, rules: RuleSet) -> None:
+    engine = RiskEngine(rules)
+    assert engine.decide(kit.make_sale(kit.LUNCH), RiskContext(token_reused=True)).action is (
+        Action.DECLINE
+    )
+    frozen = engine.decide(kit.make_sale(kit.LUNCH), RiskContext(wallet_frozen=True))
+    assert frozen.action is Action.DECLINE
+    assert not frozen.manager_may_override
+
+
+def test_offline_only_small_cash_convertible(kit: SimpleNamespace, rules: RuleSet) -> None:
+    engine = RiskEngine(rules)
+    small = engine.decide(kit.make_sale(kit.PACK, kit.PACK, kit.LUNCH, offline=True), TERMINAL)
+    assert small.offline_ok
+    carton = engine.decide(kit.make_sale(kit.CARTON, offline=True), TERMINAL)
+    assert carton.online_required and not carton.offline_ok
+    assert carton.action is Action.CUSTOMER_APPROVAL
+    assert carton.codes == ("offline_cash_convertible",)
+    lunch = engine.decide(kit.make_sale(("food", 40, 650), offline=True), TERMINAL)
+    assert lunch.offline_ok
+
+
+def test_old_trust_list_blocks_offline(kit: SimpleNamespace, rules: RuleSet) -> None:
+    ctx = RiskContext(trust_list_age_s=3 * 86_400)
+    decision = RiskEngine(rules).decide(kit.make_sale(kit.LUNCH, offline=True), ctx)
+    assert decision.codes == ("offline_trust_list_old",)
+    assert not decision.offline_ok
+
+
+def test_unknown_flag_bits_require_online(kit: SimpleNamespace, rules: RuleSet) -> None:
+    engine = RiskEngine(rules)
+    online = engine.decide(kit.make_sale(kit.LUNCH, token_flags=64), TERMINAL)
+    assert online.online_required and "unknown_token_flags" in online.codes
+    assert online.action is Action.ALLOW
+    offline = engine.decide(kit.make_sale(kit.LUNCH, token_flags=64, offline=True), TERMINAL)
+    assert not offline.offline_ok
+    assert offline.action is Action.CUSTOMER_APPROVAL
+    assert offline.reasons[0].inputs["unknown_bits"] == 64
+
+
+def test_to_json_shape(kit: SimpleNamespace, rules: RuleSet) -> None:
+    sale = kit.make_sale(kit.CARTON, token_flags=TokenFlag.NEW_DEVICE, sale_id="s-9")
+    decision = RiskEngine(rules).decide(sale, TERMINAL)
+    assert json.loads(decision.to_json()) == {
+        "sale_id": "s-9",
+        "action": "customer_approval",
+        "score": 40,
+        "reasons": ["takeover_token_flags"],
+    }
+
+
+def test_explanation_shows_reasons_inputs_and_unknowns(
+    kit: SimpleNamespace, rules: RuleSet
+) -> None:
+    sale = kit.make_sale(("heated_tobacco", 4, 5800), token_flags=TokenFlag.OVERSEAS)
+    decision = RiskEngine(rules).decide(sale, TERMINAL)
+    text = explain(sale, decision, TERMINAL)
+    assert "action: customer_approval  score: 60" in text
+    assert "manager may override: no" in text
+    assert f"rules version: {rules.version}" in text
+    assert "[takeover_token_flags] +40, forces customer_approval, takeover signal" in text
+    assert "en: The account shows signs of takeover (overseas)" in text
+    assert "ja: アカウントに乗っ取りの兆候（海外からの利用）" in text
+    assert '"cash_convertible": 23200' in text
+    assert "unknown cash_convertible_above_history: not known in this context" in text
+    assert "wallet_typical_spend: null" in text
+
+
+def test_every_fired_rule_has_both_sentences(kit: SimpleNamespace, rules: RuleSet) -> None:
+    flags = TokenFlag.NEW_DEVICE | TokenFlag.NEW_ACCOUNT | 64
+    sale = kit.make_sale(("e_cig", 40, 5800), pickup_later=True, offline=True, token_flags=flags,
+                         token_age_s=250)  # fmt: skip
+    ctx = RiskContext(
+        terminal_wallets_30m=(("w-a", 50_000), ("w-b", 60_000)), terminal_declines_10m=3,
+        trust_list_age_s=10**6, wallet_cc_spend_24h=9000, wallet_cc_spend_7d=90_000,
+        wallet_cc_max_before_24h=0, wallet_history_age_s=0, wallet_history_sales=4,
+        wallet_typical_spend=700, device_new_for_wallet=True, last_topup_age_s=120,
+        last_topup_amount=100_000, other_store_regions_1h=("JP-27",), store_tobacco_1h=400_000,
+        store_tobacco_hourly_baseline=5000, token_reused=True, wallet_frozen=True,
+    )  # fmt: skip
+    decision = RiskEngine(rules).decide(sale, ctx)
+    assert set(decision.codes) == {r.code for r in rules.rules}
+    for reason in decision.reasons:
+        assert reason.en and reason.ja and "{" not in reason.en + reason.ja
+    assert decision.action is Action.DECLINE

@@ -1,0 +1,77 @@
+"""History features from event streams, and their bounded memory."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from pos_app.core.risk.config import RuleSet
+from pos_app.core.risk.model import Action
+from pos_app.core.risk.velocity import TerminalTracker, VelocityTracker
+
+
+def test_wallet_windows_sum_earlier_sales_only(kit: SimpleNamespace, rules: RuleSet) -> None:
+    tracker = VelocityTracker(rules)
+    t0, day = kit.T0, kit.DAY
+    for when, item in [(t0 - 8 * day, kit.CARTON), (t0 - 3 * day, kit.CARTON),
+                       (t0 - 5 * 3600, kit.PACK), (t0 - 600, kit.LUNCH)]:  # fmt: skip
+        tracker.record_sale(kit.make_sale(item, time=when))
+    ctx = tracker.context_for(kit.make_sale(kit.CARTON, time=t0))
+    assert (ctx.wallet_sales_1h, ctx.wallet_sales_24h, ctx.wallet_sales_7d) == (1, 2, 3)
+    assert (ctx.wallet_spend_1h, ctx.wallet_spend_24h, ctx.wallet_spend_7d) == (650, 1250, 7050)
+    assert (ctx.wallet_cc_spend_24h, ctx.wallet_cc_spend_7d) == (600, 6400)
+    assert ctx.wallet_cc_max_before_24h == 5800
+    assert ctx.wallet_history_sales == 4
+    assert ctx.wallet_history_age_s == 8 * day
+    assert ctx.wallet_typical_spend == 650
+    assert ctx.device_new_for_wallet is False
+    assert ctx.other_store_regions_1h == ()
+
+
+def test_top_up_distant_store_and_new_device(kit: SimpleNamespace, rules: RuleSet) -> None:
+    tracker = VelocityTracker(rules)
+    tracker.record_topup("w-1", kit.T0 - 300, 50_000)
+    osaka = kit.make_sale(kit.LUNCH, time=kit.T0 - 1200, store_id="S9", store_region="JP-27")
+    tracker.record_sale(osaka)
+    ctx = tracker.context_for(kit.make_sale(kit.CARTON, device_id="dev-2"))
+    assert (ctx.last_topup_age_s, ctx.last_topup_amount) == (300, 50_000)
+    assert ctx.other_store_regions_1h == ("JP-27",)
+    assert ctx.device_new_for_wallet is True
+    later = tracker.context_for(kit.make_sale(kit.LUNCH, time=kit.T0 + 2 * kit.DAY))
+    assert later.last_topup_age_s is None
+
+
+def test_store_tobacco_baseline_needs_a_day(kit: SimpleNamespace, rules: RuleSet) -> None:
+    tracker = VelocityTracker(rules)
+    tracker.record_sale(kit.make_sale(kit.PACK, time=kit.T0 - 2 * kit.DAY))
+    tracker.record_sale(kit.make_sale(kit.CARTON, time=kit.T0 - 600))
+    ctx = tracker.context_for(kit.make_sale(kit.CARTON))
+    assert ctx.store_tobacco_1h == 5800
+    assert ctx.store_tobacco_hourly_baseline == 13  # 600 yen over 47 hours
+    young = VelocityTracker(rules)
+    young.record_sale(kit.make_sale(kit.CARTON, time=kit.T0 - 600))
+    assert young.context_for(kit.make_sale(kit.CARTON)).store_tobacco_hourly_baseline is None
+
+
+def test_memory_is_bounded_by_the_windows(kit: SimpleNamespace, rules: RuleSet) -> None:
+    tracker = VelocityTracker(rules)
+    for n in range(2000):  # a new wallet every 30 min for ~42 days
+        when = kit.T0 + n * 1800
+        tracker.record_topup(f"w-{n}", when, 1000)
+        tracker.record_sale(kit.make_sale(kit.LUNCH, wallet_id=f"w-{n}", time=when))
+    window_wallets = rules.windows.wallet_history_s // 1800
+    assert len(tracker) <= window_wallets + 3
+
+
+def test_terminal_tracker_counts_wallets_and_declines(kit: SimpleNamespace, rules: RuleSet) -> None:
+    till = TerminalTracker(rules)
+    t0 = kit.T0
+    till.record_sale(kit.make_sale(kit.CARTON, wallet_id="w-a", time=t0 - 2000), Action.ALLOW)
+    till.record_sale(kit.make_sale(kit.CARTON, wallet_id="w-b", time=t0 - 900), Action.DECLINE)
+    till.record_sale(kit.make_sale(kit.PACK, wallet_id="w-b", time=t0 - 800), Action.DECLINE)
+    till.record_sale(kit.make_sale(kit.LUNCH, wallet_id="w-c", time=t0 - 60), Action.DECLINE)
+    other = kit.make_sale(kit.LUNCH, time=t0 - 30, terminal_id="T02")
+    till.record_sale(other, Action.DECLINE)
+    ctx = till.context_for(kit.make_sale(kit.LUNCH, time=t0))
+    assert ctx.terminal_wallets_30m == (("w-b", 5800), ("w-c", 0))
+    assert ctx.terminal_declines_10m == 1
+    assert ctx.wallet_sales_24h is None  # the till knows nothing of the network

@@ -124,6 +124,56 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        4,
+        "reviews cover the whole store: no link to this terminal's sales, remote sales cache,"
+        " decision sync state",
+        """
+        CREATE TABLE reviews_v4 (
+            sale_id    TEXT PRIMARY KEY,
+            status     TEXT NOT NULL DEFAULT 'open',
+            claimed_by TEXT,
+            claimed_at INTEGER,
+            updated_at INTEGER NOT NULL
+        );
+        INSERT INTO reviews_v4 SELECT sale_id, status, claimed_by, claimed_at, updated_at
+            FROM reviews;
+        DROP TABLE reviews;
+        ALTER TABLE reviews_v4 RENAME TO reviews;
+        CREATE TABLE review_decisions_v4 (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            sale_id     TEXT NOT NULL,
+            decision    TEXT NOT NULL,
+            reviewer_id TEXT NOT NULL,
+            note        TEXT NOT NULL,
+            at          INTEGER NOT NULL,
+            synced      INTEGER NOT NULL DEFAULT 0,
+            attempts    INTEGER NOT NULL DEFAULT 0,
+            last_error  TEXT
+        );
+        INSERT INTO review_decisions_v4 (id, sale_id, decision, reviewer_id, note, at, synced)
+            SELECT id, sale_id, decision, reviewer_id, note, at, synced FROM review_decisions;
+        DROP TABLE review_decisions;
+        ALTER TABLE review_decisions_v4 RENAME TO review_decisions;
+        CREATE INDEX review_decisions_sale ON review_decisions (sale_id, id);
+        CREATE TABLE remote_sales (
+            sale_id       TEXT PRIMARY KEY,
+            store_id      TEXT NOT NULL,
+            terminal_id   TEXT NOT NULL,
+            cashier_id    TEXT NOT NULL,
+            currency      TEXT NOT NULL,
+            total         INTEGER NOT NULL,
+            state         TEXT NOT NULL,
+            reason        TEXT,
+            risk          TEXT,
+            offline       INTEGER NOT NULL DEFAULT 0,
+            wallet_masked TEXT,
+            created_at    INTEGER NOT NULL,
+            fetched_at    INTEGER NOT NULL
+        );
+        CREATE INDEX remote_sales_created ON remote_sales (created_at);
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from enum import IntFlag, StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from pos_app.core.categories import Category
 
@@ -47,12 +47,13 @@ class TokenFlag(IntFlag):
 
 
 KNOWN_FLAG_BITS = 31
+# Plain ints: IntFlag arithmetic is slow on the hot path.
 FLAG_NAMES: dict[str, int] = {
-    "new_device": TokenFlag.NEW_DEVICE,
-    "credential_reset": TokenFlag.CREDENTIAL_RESET,
-    "overseas": TokenFlag.OVERSEAS,
-    "new_account": TokenFlag.NEW_ACCOUNT,
-    "no_user_verification": TokenFlag.NO_USER_VERIFICATION,
+    "new_device": int(TokenFlag.NEW_DEVICE),
+    "credential_reset": int(TokenFlag.CREDENTIAL_RESET),
+    "overseas": int(TokenFlag.OVERSEAS),
+    "new_account": int(TokenFlag.NEW_ACCOUNT),
+    "no_user_verification": int(TokenFlag.NO_USER_VERIFICATION),
 }
 
 
@@ -147,8 +148,9 @@ class RuleStatus(StrEnum):
     DISABLED = "disabled"
 
 
-@dataclass(frozen=True, slots=True)
-class RuleEvaluation:
+class RuleEvaluation(NamedTuple):
+    """One rule's outcome (a NamedTuple: built for every rule on every decision)."""
+
     code: str
     status: RuleStatus
     inputs: dict[str, Any]

@@ -9,8 +9,7 @@ needs is ``None`` in this context. Thresholds come from the rule's
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pos_app.core.risk.config import Policy, RuleSpec
 from pos_app.core.risk.model import (
@@ -23,8 +22,7 @@ from pos_app.core.risk.model import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Basket:
+class Basket(NamedTuple):
     """Aggregates of one basket, computed once per decision."""
 
     total: int
@@ -47,8 +45,7 @@ def basket_of(facts: SaleFacts, policy: Policy) -> Basket:
     return Basket(facts.total, cc, tobacco, cartons, identical)
 
 
-@dataclass(frozen=True, slots=True)
-class Inputs:
+class Inputs(NamedTuple):
     facts: SaleFacts
     ctx: RiskContext
     basket: Basket
@@ -74,9 +71,10 @@ def _result(spec: RuleSpec, condition: bool, inputs: dict[str, Any]) -> RuleEval
     return RuleEvaluation(spec.code, status, inputs)
 
 
-def _unknown(spec: RuleSpec, *missing: str) -> RuleEvaluation:
-    note = "not known in this context: " + ", ".join(missing)
-    return RuleEvaluation(spec.code, RuleStatus.UNKNOWN, {}, note)
+def _unknown(spec: RuleSpec, missing: str) -> RuleEvaluation:
+    return RuleEvaluation(
+        spec.code, RuleStatus.UNKNOWN, {}, "not known in this context: " + missing
+    )
 
 
 def flag_names(bits: int) -> list[str]:
@@ -99,14 +97,14 @@ def _wallet_frozen(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
 
 @rule
 def _unknown_token_flags(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
-    unknown = i.facts.token_flags & ~KNOWN_FLAG_BITS
+    unknown = int(i.facts.token_flags) & ~KNOWN_FLAG_BITS
     return _result(
         spec, unknown != 0, {"token_flags": i.facts.token_flags, "unknown_bits": unknown}
     )
 
 
 def _flag_rule(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
-    hits = i.facts.token_flags & spec.flags("flags")
+    hits = int(i.facts.token_flags) & spec.flags("flags")
     minimum = spec.yen("min_cash_convertible")
     inputs = {
         "flags": flag_names(hits),

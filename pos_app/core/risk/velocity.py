@@ -130,14 +130,12 @@ class VelocityTracker:
         now = facts.time
         wallet = self._wallets.get(facts.wallet_id) or _Wallet()
         wallet.prune(now, self._win.wallet_history_s, self._win.topup_memory_s)
-        ctx = replace(base or RiskContext(), **self._wallet_features(wallet, facts))
+        features = self._wallet_features(wallet, facts)
         topup = wallet.topup
-        ctx = replace(
-            ctx,
-            last_topup_age_s=None if topup is None else now - topup[0],
-            last_topup_amount=None if topup is None else topup[1],
-        )
-        return replace(ctx, **self._store_features(facts.store_id, now))
+        features["last_topup_age_s"] = None if topup is None else now - topup[0]
+        features["last_topup_amount"] = None if topup is None else topup[1]
+        features.update(self._store_features(facts.store_id, now))
+        return replace(base or RiskContext(), **features)
 
     def _wallet_features(self, wallet: _Wallet, facts: SaleFacts) -> dict[str, Any]:
         now = facts.time

@@ -114,12 +114,14 @@ def check(session: Session) -> LedgerReport:
         .group_by(Posting.journal_id)
         .having(func.sum(Posting.amount) != 0)
     ).scalars()
-    sums = dict(
-        session.execute(
+    sums = {
+        account_id: int(total or 0)
+        for account_id, total in session.execute(
             select(Posting.account_id, func.sum(Posting.amount)).group_by(Posting.account_id)
         ).tuples()
-    )
-    mismatched, negative = [], []
+    }
+    mismatched: list[str] = []
+    negative: list[str] = []
     for account in session.scalars(select(Account)):
         if int(sums.get(account.account_id) or 0) != account.balance:
             mismatched.append(account.account_id)

@@ -1,0 +1,29 @@
+"""Entry point of the PyInstaller bundle (the frozen ``pos-app`` executable).
+
+A frozen executable has no ``python -m``. Doctor runs its Qt platform probe in a
+child process (a broken plugin can hang or abort the process that loads it),
+started as ``<executable> -m pos_app.ui.qt_probe``; this script honours that
+form for an allow-list of internal helper modules only.
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+
+INTERNAL_MODULES = frozenset({"pos_app.ui.qt_probe"})
+
+
+def main() -> int:
+    argv = sys.argv
+    if len(argv) >= 3 and argv[1] == "-m" and argv[2] in INTERNAL_MODULES:
+        sys.argv = [argv[0], *argv[3:]]
+        runpy.run_module(argv[2], run_name="__main__", alter_sys=True)
+        return 0
+    from pos_app.cli import main as cli_main
+
+    return cli_main()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

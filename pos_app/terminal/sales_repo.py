@@ -72,18 +72,7 @@ def save_sale(
                 (seen.cti, seen.expires_at, record.at),
             )
         if outbox is not None:
-            conn.execute(
-                "INSERT INTO outbox (sale_id, kind, idempotency_key, payload, created_at,"
-                " next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    record.sale_id,
-                    outbox.kind,
-                    outbox.idempotency_key,
-                    json.dumps(outbox.payload, separators=(",", ":")),
-                    record.at,
-                    record.at,
-                ),
-            )
+            enqueue(conn, record.sale_id, outbox, at=record.at)
 
 
 def _upsert_sale(conn: sqlite3.Connection, r: SaleRecord) -> None:
@@ -148,6 +137,58 @@ def _upsert_sale(conn: sqlite3.Connection, r: SaleRecord) -> None:
             )
             for i, ln in enumerate(r.lines)
         ],
+    )
+
+
+def enqueue(
+    conn: sqlite3.Connection, sale_id: str, entry: OutboxEntry, *, at: int, state: str = "pending"
+) -> None:
+    """Add an outbox entry inside the caller's transaction (drained in id order)."""
+    conn.execute(
+        "INSERT INTO outbox (sale_id, kind, idempotency_key, payload, state, created_at,"
+        " next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            sale_id,
+            entry.kind,
+            entry.idempotency_key,
+            json.dumps(entry.payload, separators=(",", ":")),
+            state,
+            at,
+            at,
+        ),
+    )
+
+
+def set_sale_state(
+    conn: sqlite3.Connection,
+    sale_id: str,
+    *,
+    state: str,
+    at: int,
+    reason: str | None = None,
+    authorization_id: str | None = None,
+    event_detail: str | None = None,
+) -> None:
+    """Change an existing sale's state and log the step, inside the caller's transaction.
+
+    ``authorization_id`` is kept when not given (a void keeps the original one).
+    """
+    conn.execute(
+        "UPDATE sales SET state = ?, reason = ?, authorization_id ="
+        " COALESCE(?, authorization_id), updated_at = ? WHERE sale_id = ?",
+        (state, reason, authorization_id, at, sale_id),
+    )
+    conn.execute(
+        "INSERT INTO sale_events (sale_id, at, state, detail) VALUES (?, ?, ?, ?)",
+        (sale_id, at, state, event_detail or reason),
+    )
+
+
+def open_review(conn: sqlite3.Connection, sale_id: str, *, at: int) -> None:
+    """Flag a sale for a manager's review (idempotent)."""
+    conn.execute(
+        "INSERT OR IGNORE INTO reviews (sale_id, status, updated_at) VALUES (?, 'open', ?)",
+        (sale_id, at),
     )
 
 

@@ -48,6 +48,10 @@ class BackendSettings:
     trust_list_refresh_s: int = opt(
         3600, "Background trust-list refresh period in seconds.", minimum=60, maximum=86400
     )
+    trust_root_key: str = opt(
+        "",
+        "Pinned trust-list root public key: a PEM file path, or base64url of the raw 32 bytes.",
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,64 @@
+"""Errors of the terminal's backend client, enrollment and checkout.
+
+All sit under the project's tree (``pos_app.core.errors``), so the UI and the
+CLI handle them by class without knowing httpx:
+
+    BackendError
+    ├── BackendUnavailable      the request did not reach the backend (safe to retry or go offline)
+    │   └── OutcomeUnknown      the request may have reached it: reconcile with GET before a retry
+    ├── BackendRejected         the backend answered with an error (4xx), with its stable code
+    │   └── BackendAuthError    401/403: signature, clock or enrollment problem
+    ├── BackendServerError      5xx after the retries allowed
+    └── EnrollmentError         enrollment could not complete
+    ConfigError
+    ├── InsecureBackendUrl      plain HTTP to a host that is not this machine
+    └── NotEnrolled             no terminal credential yet
+    DomainError
+    └── CheckoutError           a cashier intent that the sale's state does not allow
+"""
+
+from __future__ import annotations
+
+from pos_app.core.errors import BackendError, ConfigError, DomainError
+
+
+class BackendUnavailable(BackendError):
+    code = "backend_unavailable"
+
+
+class OutcomeUnknown(BackendUnavailable):
+    """Sent, but no answer: the backend may or may not have acted on it."""
+
+    code = "outcome_unknown"
+
+
+class BackendRejected(BackendError):
+    code = "backend_rejected"
+
+    def __init__(self, message: str, *, code: str, status: int) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+
+
+class BackendAuthError(BackendRejected):
+    pass
+
+
+class BackendServerError(BackendError):
+    code = "backend_server_error"
+
+
+class EnrollmentError(BackendError):
+    code = "enrollment_failed"
+
+
+class InsecureBackendUrl(ConfigError):
+    code = "insecure_backend_url"
+
+
+class NotEnrolled(ConfigError):
+    code = "not_enrolled"
+
+
+class CheckoutError(DomainError):
+    code = "checkout_error"

@@ -1,0 +1,126 @@
+"""Wiring: the till's services built from Settings (the UI and the demo call this).
+
+services = build_services(settings)
+services.sync.start()              # background outbox drain + trust-list refresh
+port: CheckoutPort = services.checkout
+...
+services.close()                   # stops the thread, closes client and store
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from pos_app.core.errors import ConfigError
+from pos_app.terminal.checkout import CheckoutService
+from pos_app.terminal.client import BackendClient, ClientConfig
+from pos_app.terminal.credentials import Credential, load_credential
+from pos_app.terminal.outbox import OutboxDrainer
+from pos_app.terminal.settings import data_dir
+from pos_app.terminal.settings_schema import Settings
+from pos_app.terminal.store import LocalStore, open_store
+from pos_app.terminal.sync import BackgroundSync
+from pos_app.terminal.terminal_risk import TerminalRisk, rules_from_settings
+from pos_app.terminal.trust import TrustListManager, load_root_key
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalServices:
+    store: LocalStore
+    checkout: CheckoutService
+    trust: TrustListManager
+    credential: Credential | None
+    client: BackendClient | None
+    drainer: OutboxDrainer | None
+    sync: BackgroundSync | None  # None until the terminal is enrolled
+
+    def close(self) -> None:
+        if self.sync is not None:
+            self.sync.stop()
+        if self.client is not None:
+            self.client.close()
+        self.store.close()
+
+
+def build_services(
+    settings: Settings,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    clock: Callable[[], float] = time.time,
+    directory: Path | None = None,
+    store: LocalStore | None = None,
+) -> TerminalServices:
+    """Open the store, load the credential and trust list, wire checkout and sync.
+
+    A terminal that is not enrolled still gets a checkout (its status says
+    ``enrolled=False`` and every payment is declined ``not_enrolled``).
+    """
+    folder = directory or data_dir(settings)
+    store = store or open_store(folder)
+    trust = TrustListManager(
+        store,
+        load_root_key(settings.backend.trust_root_key),
+        audience=settings.terminal.audience,
+        currency=settings.terminal.currency,
+        stale_grace_s=settings.payment.trust_list_stale_grace_s,
+    )
+    credential = load_credential(store, folder)
+    client = drainer = sync = None
+    store_id, terminal_id = settings.terminal.store_id, settings.terminal.terminal_id
+    lock = threading.RLock()
+    if credential is not None:
+        store_id, terminal_id = _ids(settings, credential)
+        url = settings.backend.url or credential.info.backend_url
+        config = ClientConfig.from_settings(settings)
+        config = ClientConfig(
+            base_url=url,
+            connect_timeout_s=config.connect_timeout_s,
+            read_timeout_s=config.read_timeout_s,
+            retries=config.retries,
+        )
+        client = BackendClient(
+            config, identity=credential.identity, transport=transport, clock=clock
+        )
+        drainer = OutboxDrainer(store, client, clock=clock, sale_lock=lock)
+        sync = BackgroundSync(
+            drainer=drainer,
+            trust=trust,
+            client=client,
+            refresh_interval_s=settings.backend.trust_list_refresh_s,
+            clock=clock,
+        )
+    checkout = CheckoutService(
+        store=store,
+        client=client,
+        trust=trust,
+        risk=TerminalRisk(rules_from_settings(settings)),
+        store_id=store_id,
+        terminal_id=terminal_id,
+        currency=settings.terminal.currency,
+        allow_offline=settings.payment.allow_offline,
+        clock=clock,
+        outbox=drainer,
+        lock=lock,
+    )
+    return TerminalServices(store, checkout, trust, credential, client, drainer, sync)
+
+
+def _ids(settings: Settings, credential: Credential) -> tuple[str, str]:
+    """Enrollment decides the ids; a configured id that disagrees is a setup mistake."""
+    info = credential.info
+    for key, configured, enrolled in (
+        ("store_id", settings.terminal.store_id, info.store_id),
+        ("terminal_id", settings.terminal.terminal_id, info.terminal_id),
+    ):
+        if configured and configured != enrolled:
+            raise ConfigError(
+                f"[terminal] {key} = {configured!r} but this terminal is enrolled as "
+                f"{enrolled!r}: remove the setting or enroll again"
+            )
+    return info.store_id, info.terminal_id

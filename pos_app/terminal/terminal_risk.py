@@ -1,0 +1,111 @@
+"""The risk engine in the terminal context: facts from the basket and token, till history.
+
+The terminal knows the basket, the token's flags and age, whether it is
+offline, the trust list's age, and its own recent history (wallets presented
+and declines, :class:`TerminalTracker`). The backend's verdict is stricter
+where it knows more; the terminal's is advisory but decides offline.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from pos_app.core.basket import BasketLine
+from pos_app.core.risk.config import RuleSet, default_rules, load_rules
+from pos_app.core.risk.engine import RiskEngine
+from pos_app.core.risk.model import Action, Decision, RiskContext, SaleFacts, SaleLine
+from pos_app.core.risk.velocity import TerminalTracker
+from pos_app.paytoken.claims import Claims
+from pos_app.terminal.checkout_types import RiskReasonView
+from pos_app.terminal.settings_schema import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class SaleContext:
+    """What the till knows about a sale, apart from the token."""
+
+    sale_id: str
+    lines: tuple[BasketLine, ...]
+    total: int
+    currency: str
+    store_id: str
+    terminal_id: str
+    pickup_later: bool
+
+
+def rules_from_settings(settings: Settings) -> RuleSet:
+    path = settings.risk.rules_file
+    return load_rules(path) if path else default_rules()
+
+
+def sale_lines(lines: tuple[BasketLine, ...]) -> tuple[SaleLine, ...]:
+    return tuple(
+        SaleLine(
+            sku=ln.product.gtin,
+            category=ln.product.category,
+            quantity=ln.quantity,
+            unit_price=ln.product.price,
+            line_total=ln.line_total,
+        )
+        for ln in lines
+    )
+
+
+class TerminalRisk:
+    """Decides with the shared engine and remembers what this till has seen."""
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.engine = RiskEngine(rules)
+        self._tracker = TerminalTracker(rules)
+        self._lock = threading.Lock()  # the tracker is not thread-safe
+
+    def facts(self, sale: SaleContext, claims: Claims, *, now: int, offline: bool) -> SaleFacts:
+        return SaleFacts(
+            sale_id=sale.sale_id,
+            time=now,
+            lines=sale_lines(sale.lines),
+            total=sale.total,
+            currency=sale.currency,
+            token_flags=claims.flags,
+            token_age_s=max(0, now - claims.iat),
+            offline=offline,
+            pickup_later=sale.pickup_later,
+            store_id=sale.store_id,
+            terminal_id=sale.terminal_id,
+            wallet_id=claims.sub,
+            device_id=claims.device.hex(),
+        )
+
+    def decide(self, facts: SaleFacts, *, trust_list_age_s: int | None) -> Decision:
+        with self._lock:
+            ctx = self._tracker.context_for(facts, RiskContext(trust_list_age_s=trust_list_age_s))
+        return self.engine.decide(facts, ctx)
+
+    def record(self, facts: SaleFacts, action: Action) -> None:
+        """Remember the wallet (and a decline) for the next sales at this till."""
+        with self._lock:
+            self._tracker.record_sale(facts, action)
+
+
+def reason_views(decision: Decision | None) -> tuple[RiskReasonView, ...]:
+    if decision is None:
+        return ()
+    return tuple(
+        RiskReasonView(
+            code=r.code,
+            en=r.en,
+            ja=r.ja,
+            inputs=tuple((str(k), str(v)) for k, v in sorted(r.inputs.items())),
+        )
+        for r in decision.reasons
+    )
+
+
+def api_risk(decision: Decision) -> dict[str, object]:
+    """``terminal_risk`` of POST /v1/sales."""
+    return {
+        "score": decision.score,
+        "action": decision.action.value,
+        "reasons": [r.code[:64] for r in decision.reasons][:100],
+    }

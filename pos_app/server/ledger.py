@@ -118,7 +118,7 @@ def check(session: Session) -> LedgerReport:
         account_id: int(total or 0)
         for account_id, total in session.execute(
             select(Posting.account_id, func.sum(Posting.amount)).group_by(Posting.account_id)
-        ).tuples()
+        )
     }
     mismatched: list[str] = []
     negative: list[str] = []

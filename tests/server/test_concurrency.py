@@ -1,0 +1,120 @@
+"""N concurrent redemptions of one token: exactly one approval (real uvicorn on loopback).
+
+Two app instances (separate engines and connection pools, as two processes
+would have) share the database; a separate test starts ``pos-app backend serve
+--workers 2`` as real processes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from server_support import Api, World, enroll_terminal
+
+from pos_app.server import admin
+from pos_app.server.clock import SystemClock
+from pos_app.server.runner import BackgroundServer, free_port
+from pos_app.server.settings import ServerSettings
+
+N = 12
+
+
+def _world(base_url: str, client: httpx.Client, ticket: dict) -> World:
+    api = Api(client=client, clock=SystemClock(), base=base_url)
+    return World(api=api, terminal=enroll_terminal(api, ticket["enrollment_code"]))
+
+
+def _race(worlds: list[World], token: str) -> list[dict]:
+    bodies = [worlds[0].sale_body(token) for _ in range(N)]
+
+    def sell(i: int) -> dict:
+        world = worlds[i % len(worlds)]
+        with httpx.Client(timeout=60) as client:
+            api = Api(client=client, clock=world.api.clock, base=world.api.base)
+            resp = api.post("/v1/sales", bodies[i], signer=world.terminal)
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+    with ThreadPoolExecutor(N) as pool:
+        return list(pool.map(sell, range(N)))
+
+
+def _assert_one_approval(results: list[dict]) -> None:
+    statuses = sorted((r["status"], r["reason"]) for r in results)
+    assert statuses.count(("approved", None)) == 1, statuses
+    assert statuses.count(("declined", "token_already_used")) == N - 1, statuses
+
+
+def test_one_token_many_terminals_two_app_instances(tmp_path: Path, db_url: str) -> None:
+    data_dir = tmp_path / "backend"
+    admin.init_backend(data_dir, db_url)
+    settings = ServerSettings.for_data_dir(data_dir, db_url)
+    ticket = admin.create_terminal(data_dir, db_url, store_id="S001", terminal_id="T01")
+    with BackgroundServer(settings) as one, BackgroundServer(settings, port=0) as two:
+        with httpx.Client(timeout=30) as client:
+            w1 = _world(one.base_url, client, ticket)
+            w2 = World(
+                api=Api(client=client, clock=SystemClock(), base=two.base_url), terminal=w1.terminal
+            )
+            wallet = w1.new_wallet(balance=100_000)
+            results = _race([w1, w2], w1.token(wallet))
+            _assert_one_approval(results)
+            info = w1.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
+            assert info["balance"] == 100_000 - 280
+    assert admin.check_ledger(data_dir, db_url)["ok"] is True
+
+
+def _wait_ready(url: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError("server did not start")
+
+
+def test_one_token_across_worker_processes(tmp_path: Path, db_url: str) -> None:
+    data_dir = tmp_path / "backend"
+    admin.init_backend(data_dir, db_url)
+    ticket = admin.create_terminal(data_dir, db_url, store_id="S001", terminal_id="T01")
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "pos_app",
+        "backend",
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--db",
+        db_url,
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+    ]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_ready(base, proc)
+        with httpx.Client(timeout=30) as client:
+            world = _world(base, client, ticket)
+            wallet = world.new_wallet(balance=100_000)
+            _assert_one_approval(_race([world], world.token(wallet)))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert admin.check_ledger(data_dir, db_url)["ok"] is True

@@ -1,0 +1,65 @@
+"""How much each rule and each context contributes, on a labelled log (not a test).
+
+    .venv/bin/python bench/risk_ablation.py --events ../shared/benchdata/risk/public-events.jsonl
+
+Prints fraud value stopped / legit friction for: the shipped rule set; the
+terminal context alone (no backend features); and the rule set with each rule
+disabled in turn. A rule whose removal changes nothing on this log is not
+necessarily useless: it may cover a pattern the log does not contain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pos_app.core.risk.backtest import Backtest  # noqa: E402
+from pos_app.core.risk.config import RuleSet, parse_rules  # noqa: E402
+from pos_app.core.risk.model import RiskContext, SaleFacts  # noqa: E402
+
+
+def run(rules: RuleSet, events: Path, *, terminal_only: bool = False) -> str:
+    bt = Backtest(rules, emit=lambda d: None, report=lambda n, p: None)
+    if terminal_only:
+        terminals = bt.replay.terminals
+
+        def context_for(facts: SaleFacts) -> RiskContext:
+            return terminals.context_for(facts)
+
+        bt.replay.context_for = context_for  # type: ignore[method-assign]
+    with events.open(encoding="utf-8") as handle:
+        bt.feed(handle)
+    s = bt.ours.as_dict()
+    return (
+        f"fraud value stopped {s['fraud_value_stopped_share']:.2%}  "
+        f"legit friction {s['legit_friction_share']:.2%} ({s['legit_friction']})  "
+        f"legit declined {s['legit_declined']}"
+    )
+
+
+def disabled(text: str, code: str) -> str:
+    head, _, tail = text.partition(f"[rules.{code}]\n")
+    return head + f"[rules.{code}]\n" + re.sub(r"(?m)^enabled = true$", "enabled = false", tail, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=Path, required=True)
+    parser.add_argument("--rules", type=Path, default=ROOT / "config" / "risk.toml")
+    args = parser.parse_args()
+    text = args.rules.read_text(encoding="utf-8")
+    rules = parse_rules(text)
+    print(f"{'shipped rule set':36s} {run(rules, args.events)}")
+    print(f"{'terminal context only':36s} {run(rules, args.events, terminal_only=True)}")
+    for spec in rules.rules:
+        variant = parse_rules(disabled(text, spec.code))
+        print(f"{'without ' + spec.code:36s} {run(variant, args.events)}")
+
+
+if __name__ == "__main__":
+    main()

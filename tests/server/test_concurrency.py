@@ -56,17 +56,20 @@ def test_one_token_many_terminals_two_app_instances(tmp_path: Path, db_url: str)
     admin.init_backend(data_dir, db_url)
     settings = ServerSettings.for_data_dir(data_dir, db_url)
     ticket = admin.create_terminal(data_dir, db_url, store_id="S001", terminal_id="T01")
-    with BackgroundServer(settings) as one, BackgroundServer(settings, port=0) as two:
-        with httpx.Client(timeout=30) as client:
-            w1 = _world(one.base_url, client, ticket)
-            w2 = World(
-                api=Api(client=client, clock=SystemClock(), base=two.base_url), terminal=w1.terminal
-            )
-            wallet = w1.new_wallet(balance=100_000)
-            results = _race([w1, w2], w1.token(wallet))
-            _assert_one_approval(results)
-            info = w1.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
-            assert info["balance"] == 100_000 - 280
+    with (
+        BackgroundServer(settings) as one,
+        BackgroundServer(settings, port=0) as two,
+        httpx.Client(timeout=30) as client,
+    ):
+        w1 = _world(one.base_url, client, ticket)
+        w2 = World(
+            api=Api(client=client, clock=SystemClock(), base=two.base_url), terminal=w1.terminal
+        )
+        wallet = w1.new_wallet(balance=100_000)
+        results = _race([w1, w2], w1.token(wallet))
+        _assert_one_approval(results)
+        info = w1.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
+        assert info["balance"] == 100_000 - 280
     assert admin.check_ledger(data_dir, db_url)["ok"] is True
 
 

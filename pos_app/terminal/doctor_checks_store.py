@@ -20,7 +20,8 @@ from pos_app.terminal.doctor_env import CredentialsInfo, DoctorEnv
 from pos_app.terminal.settings_schema import Settings
 
 DB_NAME = "terminal.db"  # pos_app.terminal.store.DB_NAME, kept import-light
-TRUST_LIST_KEYS = ("trust_list", "trust_list.envelope", "terminal.trust_list")
+# pos_app.terminal.trust.KV_ENVELOPE; read by name so doctor works without that module.
+TRUST_LIST_KEYS = ("trust_list.envelope",)
 OUTBOX_WARN, OUTBOX_FAIL = 20, 200
 OUTBOX_AGE_WARN_S, OUTBOX_AGE_FAIL_S = 3600, 24 * 3600
 ENROLL_FIX = "enroll with 'pos-app enroll --code <code from the store administrator>'"

@@ -51,7 +51,7 @@ class FrameReader(Protocol):
     def close(self) -> None: ...
 
 
-def _write_probe(directory: Path) -> None:
+def probe_write(directory: Path) -> None:
     """Create, write, sync and remove a file: the same steps the database needs."""
     probe = directory / f".doctor-write-test-{os.getpid()}"
     with probe.open("wb") as handle:
@@ -61,7 +61,7 @@ def _write_probe(directory: Path) -> None:
     probe.unlink()
 
 
-def _free_bytes(path: Path) -> int:
+def statvfs_free(path: Path) -> int:
     # The data directory may not exist yet: measure the nearest existing parent.
     while not path.exists() and path != path.parent:
         path = path.parent
@@ -104,8 +104,8 @@ class DoctorEnv:
     qr_image: Callable[[str], Any] | None = None
     qt_probe: Callable[[], QtProbeResult] = _no_qt_probe
     open_camera: Callable[[int | str, Settings], FrameReader] = _no_camera
-    write_probe: Callable[[Path], None] = _write_probe
-    free_bytes: Callable[[Path], int] = _free_bytes
+    write_probe: Callable[[Path], None] = probe_write
+    free_bytes: Callable[[Path], int] = statvfs_free
     file_mode: Callable[[Path], int] = lambda path: path.stat().st_mode & 0o777
     now: Callable[[], float] = lambda: 0.0
     backend: Callable[[str], BackendReply] = _no_backend

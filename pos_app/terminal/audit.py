@@ -35,6 +35,8 @@ class AuditAction:
     ENROLLED = "enrolled"
     TRUST_LIST_UPDATED = "trust_list_updated"
     TRUST_LIST_REJECTED = "trust_list_rejected"
+    SHIFT_CLOSED = "shift_closed"  # a Z report: the shift's totals, frozen in the chain
+    EXPORTED = "exported"  # review queue or shift report written out of the terminal
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,9 @@ Order of passes (each stops the frame as soon as something is read):
 1. the centre region with the first decoder (the cashier holds codes in the
    middle; a smaller image decodes faster);
 2. the whole frame with every decoder of the cascade, in order;
-3. the configured retries on the whole frame with the first decoder.
+3. the configured retries on the whole frame: ``upscale`` and ``downscale``
+   with the first decoder, ``invert`` with the decoders that do not already
+   read light-on-dark codes themselves (zxing-cpp does; ZBar does not).
 
 Frames with no code run every pass, so the cascade is kept short; the
 benchmark (``bench/decode_bench.py``) shows what each pass buys.
@@ -25,8 +27,8 @@ import numpy as np
 import numpy.typing as npt
 
 from pos_app.scanning.config import DecoderConfig
-from pos_app.scanning.decoders import Decoder, GrayImage, make_decoder
-from pos_app.scanning.symbols import Point, RawSymbol, Symbol, classify
+from pos_app.scanning.decoders import Decoder, make_decoder
+from pos_app.scanning.symbols import GrayImage, Point, RawSymbol, Symbol, classify
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +123,11 @@ class DecodeCascade:
         yield _Pass("full", gray, (0.0, 0.0), 1.0), self.decoders
         for retry in cfg.retries:
             retry_pass = self._retry_pass(retry, gray)
-            if retry_pass is not None:
+            if retry_pass is None:
+                continue
+            if retry == "invert":
+                yield retry_pass, [d for d in self.decoders if not _reads_inverted(d)]
+            else:
                 yield retry_pass, first
 
     def _retry_pass(self, retry: str, gray: GrayImage) -> _Pass | None:
@@ -145,6 +151,10 @@ class DecodeCascade:
             errors.append(f"{decoder.name}: {type(exc).__name__}: {exc}")
             log.debug("decoder %s failed", decoder.name, exc_info=True)
             return []
+
+
+def _reads_inverted(decoder: Decoder) -> bool:
+    return bool(getattr(decoder, "reads_inverted", False))
 
 
 def _classified(found: list[RawSymbol], decoder: str, where: _Pass) -> tuple[Symbol, ...]:

@@ -67,11 +67,11 @@ class DecoderConfig:
     full_frame_fallback: try the whole frame when the centre region reads
         nothing.
     retries: extra passes on the whole frame when nothing was read, in
-        order, with the first cascade decoder: ``"upscale"`` (2x, only for
-        frames whose long side is at most ``upscale_max_side``; codes with
-        modules of one or two pixels), ``"downscale"`` (half size; dense
-        codes with noisy modules), ``"invert"`` (light-on-dark; zxing-cpp
-        already tries this inside, ZBar does not).
+        order: ``"upscale"`` (2x with the first decoder, only for frames
+        whose long side is at most ``upscale_max_side``; codes with modules
+        of one or two pixels), ``"downscale"`` (half size, first decoder;
+        dense codes with noisy modules), ``"invert"`` (light-on-dark, with
+        the decoders that do not invert by themselves: ZBar, OpenCV).
     upscale_max_side: frames larger than this are not upscaled (cost).
     try_downscale: let zxing-cpp also scan downscaled copies (dense or
         large codes in big frames).

@@ -15,12 +15,11 @@ from typing import Any, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
+from pos_app.scanning import zbar_binary
 from pos_app.scanning.errors import DecoderUnavailable
-from pos_app.scanning.symbols import Corners, RawSymbol, Symbology
+from pos_app.scanning.symbols import Corners, GrayImage, RawSymbol, Symbology, bytes_to_text
 
-GrayImage = npt.NDArray[np.uint8]
 ModuleLoader = Callable[[str], ModuleType]
 
 DEFAULT_FORMATS: tuple[str, ...] = ("qr", "ean13", "ean8", "upca", "upce")
@@ -81,6 +80,7 @@ class ZxingDecoder:
         loader: ModuleLoader = importlib.import_module,
     ) -> None:
         self.name = name or ("zxing-smooth" if smooth else "zxing")
+        self.reads_inverted = True  # zxing-cpp tries light-on-dark itself
         self._format_names = _check_formats(formats, _ZXING_FORMATS)
         self._smooth = smooth
         self._try_downscale = try_downscale
@@ -131,32 +131,40 @@ def _smooth(gray: GrayImage) -> GrayImage:
 class PyzbarDecoder:
     """ZBar through pyzbar (needs the system library ``libzbar0``).
 
-    ZBar converts byte-mode QR data to UTF-8 after its own character-set
-    guess, so ``raw`` here is that UTF-8, not the symbol's bytes. PT1 texts
-    are ASCII and unaffected. ZBar reads only dark-on-light codes, so
-    ``try_invert`` decodes the inverted image when the first pass is empty.
+    ZBar runs in binary mode (see ``zbar_binary``) so ``raw`` is the
+    symbol's bytes; where that mode is unavailable ``raw`` is ZBar's UTF-8
+    after its own charset guess (PT1 texts are ASCII and unaffected). ZBar
+    reads only dark-on-light codes; ``try_invert`` decodes the inverted
+    image when the first pass is empty (off by default: in the cascade the
+    ``invert`` retry does this only when nothing else read).
     """
 
     def __init__(
         self,
         *,
         formats: Sequence[str] = DEFAULT_FORMATS,
-        try_invert: bool = True,
+        try_invert: bool = False,
         loader: ModuleLoader = importlib.import_module,
     ) -> None:
         self.name = "pyzbar"
+        self.reads_inverted = try_invert
+        self.binary = False
         self._format_names = _check_formats(formats, _ZBAR_FORMATS)
         self._try_invert = try_invert
         self._module: Any = None
+        self._wrapper: Any = None
         self._symbols: list[Any] = []
         self._reason: str | None = None
         try:
             self._module = loader("pyzbar.pyzbar")
+            self._wrapper = loader("pyzbar.wrapper")
         except (ImportError, OSError) as exc:
             # pyzbar raises ImportError from inside its import when libzbar is missing.
+            self._module = None
             self._reason = f"pyzbar needs the system library libzbar0 ({exc})"
         else:
             self._symbols = [getattr(self._module.ZBarSymbol, n) for n in self._format_names]
+            self.binary = zbar_binary.supported(self._module, self._wrapper)
 
     @property
     def unavailable_reason(self) -> str | None:
@@ -165,14 +173,18 @@ class PyzbarDecoder:
     def decode(self, gray: GrayImage) -> list[RawSymbol]:
         if self._module is None:
             raise DecoderUnavailable(self._reason or "pyzbar unavailable")
-        image = np.ascontiguousarray(gray)
-        found = self._module.decode(image, symbols=self._symbols)
+        found = self._scan(gray)
         if not found and self._try_invert:
-            found = self._module.decode(np.ascontiguousarray(255 - image), symbols=self._symbols)
-        return [_from_zbar(item) for item in found]
+            found = self._scan(np.asarray(255 - gray, dtype=np.uint8))
+        return [_from_zbar(item, binary=self.binary) for item in found]
+
+    def _scan(self, gray: GrayImage) -> list[Any]:
+        if self.binary:
+            return zbar_binary.decode_binary(self._module, self._wrapper, gray, self._symbols)
+        return list(self._module.decode(np.ascontiguousarray(gray), symbols=self._symbols))
 
 
-def _from_zbar(item: Any) -> RawSymbol:
+def _from_zbar(item: Any, *, binary: bool) -> RawSymbol:
     points = [(float(p.x), float(p.y)) for p in item.polygon]
     if len(points) == 4:
         # ZBar lists QR corners counter-clockwise from top-left.
@@ -187,7 +199,8 @@ def _from_zbar(item: Any) -> RawSymbol:
         )
     raw = bytes(item.data)
     symbology = _SYMBOLOGY_BY_ZBAR.get(str(item.type), Symbology.OTHER)
-    return RawSymbol(symbology, raw, raw.decode("utf-8", errors="replace"), corners)
+    text = bytes_to_text(raw) if binary else raw.decode("utf-8", errors="replace")
+    return RawSymbol(symbology, raw, text, corners)
 
 
 class OpenCVDecoder:
@@ -196,6 +209,7 @@ class OpenCVDecoder:
 
     def __init__(self) -> None:
         self.name = "opencv"
+        self.reads_inverted = False
         self._detector = cv2.QRCodeDetectorAruco()
 
     @property

@@ -11,10 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
+import numpy.typing as npt
+
 from pos_app.core.gtin import is_valid_gtin
 
 PAYMENT_PREFIX = b"PT1:"
 
+GrayImage = npt.NDArray[np.uint8]
 Point = tuple[float, float]
 Corners = tuple[Point, ...]
 
@@ -60,6 +64,17 @@ class Symbol:
     raw: bytes
     corners: Corners
     decoder: str
+
+
+def bytes_to_text(raw: bytes) -> str:
+    """Best-effort text for display and logs: UTF-8, else Shift_JIS (the
+    usual charset of Japanese QR codes without an ECI), else Latin-1."""
+    for encoding in ("utf-8", "shift_jis"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
 
 
 def payment_text(raw: bytes) -> str | None:

@@ -19,9 +19,8 @@ import numpy.typing as npt
 import segno
 import zxingcpp
 
-from pos_app.scanning.decoders import GrayImage
 from pos_app.scanning.sources import Frame, make_frame
-from pos_app.scanning.symbols import Symbology
+from pos_app.scanning.symbols import GrayImage, Symbology
 
 _LINEAR = {13: Symbology.EAN13, 8: Symbology.EAN8, 12: Symbology.UPCA}
 _ZXING_WRITE = {Symbology.EAN13: "EAN13", Symbology.EAN8: "EAN8", Symbology.UPCA: "UPCA"}

@@ -7,8 +7,10 @@ The *decoder* takes the newest frame, decodes, filters and calls the sink.
 Both stop cooperatively: :meth:`ScanWorker.stop` sets an event they check
 between frames; nothing is killed.
 
-The sink's methods run on the decoder thread (status: reader thread). The Qt
-side bridges them into signals; :class:`QueueSink` is a ready-made bridge the
+``on_result`` runs on the decoder thread; ``on_preview`` and ``on_status``
+run on the reader thread, so the preview stays smooth while a slow fallback
+decode is running (outlines come from the latest decode). The Qt side bridges
+them into signals; :class:`QueueSink` is a ready-made bridge the
 UI can poll from a timer instead. Every value handed over is frozen.
 """
 
@@ -194,6 +196,9 @@ class ScanWorker:
         self._slot = LatestFrameSlot()
         self._threads: list[threading.Thread] = []
         self._last_preview = -float("inf")
+        # (timestamp, symbols) of the latest decode; swapped as one tuple, read by the reader.
+        self._latest: tuple[float, tuple[Symbol, ...]] = (-float("inf"), ())
+        self.outline_hold_s = 0.5
         self.frames_decoded = 0
 
     @property
@@ -278,6 +283,7 @@ class ScanWorker:
                 failing, delay = False, self._backoff[0]
                 self._status(WorkerState.RUNNING, "camera is back")
             self._slot.put(frame)
+            self._maybe_preview(frame)
 
     def _safe_close(self) -> None:
         try:
@@ -319,15 +325,20 @@ class ScanWorker:
             decoded.stage,
             dropped,
         )
+        self._latest = (frame.timestamp, decoded.symbols)
         self._call(self._sink.on_result, result)
+
+    def _maybe_preview(self, frame: Frame) -> None:
         now = self._clock()
-        if now - self._last_preview >= self._preview_interval:
-            self._last_preview = now
-            mirror = bool(getattr(self._source, "mirror", False))
-            preview = make_preview(
-                frame, decoded.symbols, max_width=self._preview_width, mirror=mirror
-            )
-            self._call(self._sink.on_preview, preview)
+        if now - self._last_preview < self._preview_interval:
+            return
+        self._last_preview = now
+        decoded_at, symbols = self._latest
+        if abs(frame.timestamp - decoded_at) > self.outline_hold_s:
+            symbols = ()  # outlines of a code that has gone would mislead
+        mirror = bool(getattr(self._source, "mirror", False))
+        preview = make_preview(frame, symbols, max_width=self._preview_width, mirror=mirror)
+        self._call(self._sink.on_preview, preview)
 
     def _status(self, state: WorkerState, message: str = "", code: str = "") -> None:
         self._call(self._sink.on_status, WorkerStatus(state, message, code))

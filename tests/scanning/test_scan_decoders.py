@@ -190,9 +190,16 @@ def test_upscale_retry_reads_a_small_blurred_code(token):
 
 def test_invert_retry_lets_zbar_read_light_on_dark(token):
     frame = 255 - compose([token])
-    plain = DecodeCascade(DecoderConfig(retries=()), decoders=[PyzbarDecoder(try_invert=False)])
+    plain = DecodeCascade(DecoderConfig(retries=()), decoders=[PyzbarDecoder()])
     assert plain.decode(frame).symbols == ()
-    inverted = DecodeCascade(
-        DecoderConfig(retries=("invert",)), decoders=[PyzbarDecoder(try_invert=False)]
-    )
+    inverted = DecodeCascade(DecoderConfig(retries=("invert",)), decoders=[PyzbarDecoder()])
     assert inverted.decode(frame).stage == "invert"
+    assert [s.text for s in PyzbarDecoder(try_invert=True).decode(frame)] == [token]
+
+
+def test_invert_retry_skips_decoders_that_invert_by_themselves():
+    exploding = Exploding()
+    exploding.reads_inverted = True
+    cascade = DecodeCascade(DecoderConfig(retries=("invert",)), decoders=[exploding])
+    cascade.decode(np.zeros((50, 50), np.uint8))
+    assert exploding.calls == 2  # region and full frame; no inverted pass

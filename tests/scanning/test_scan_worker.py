@@ -45,6 +45,7 @@ class Recorder:
     def on_preview(self, preview: PreviewFrame) -> None:
         with self.changed:
             self.previews.append(preview)
+            self.changed.notify_all()
 
     def on_status(self, status: WorkerStatus) -> None:
         with self.changed:
@@ -69,6 +70,8 @@ def test_worker_accepts_a_payment_from_the_synthetic_camera_and_stops():
     accepted = [e for e in sink.events if e.action is ScanAction.ACCEPTED]
     assert [(e.kind, e.text) for e in accepted] == [(SymbolKind.PAYMENT_TOKEN, token)]
     assert len(accepted[0].corners) == 4
+    # Previews come from the reader thread and carry the latest decode's outline.
+    assert sink.wait_for(lambda s: any(p.outlines for p in s.previews))
     assert worker.stop(timeout=WAIT)
     assert not worker.running
     assert sink.statuses[0].state is WorkerState.RUNNING

@@ -1,0 +1,157 @@
+"""Checkout against the real reference backend: online paths (approve, step-up, manager, void)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from checkout_support import (  # noqa: E402
+    BENTO,
+    CARTON,
+    TEA,
+    Backend,
+    Network,
+    basket,
+    running_backend,
+    till,
+)
+
+from pos_app.terminal.audit import AuditAction, read_entries  # noqa: E402
+from pos_app.terminal.checkout_types import PaymentPhase  # noqa: E402
+from pos_app.terminal.errors import CheckoutError  # noqa: E402
+from pos_app.terminal.services import TerminalServices  # noqa: E402
+
+
+@pytest.fixture
+def backend(tmp_path: Path) -> Iterator[Backend]:
+    with running_backend(tmp_path) as b:
+        yield b
+
+
+@pytest.fixture
+def network() -> Iterator[Network]:
+    net = Network()
+    yield net
+    net.close()
+
+
+@pytest.fixture
+def services(backend: Backend, tmp_path: Path, network: Network) -> Iterator[TerminalServices]:
+    svc = till(backend, tmp_path, network)
+    yield svc
+    svc.close()
+
+
+def test_online_sale_is_approved_and_its_token_cannot_pay_twice(
+    backend: Backend, services: TerminalServices
+) -> None:
+    wallet = backend.new_wallet(balance=10_000)
+    checkout = services.checkout
+    started = checkout.start_payment(basket((TEA, 2)), cashier_id="C042")
+    assert started.phase is PaymentPhase.WAITING_FOR_CODE
+    assert started.total == 280
+    token = backend.token(wallet)
+    update = checkout.submit_token(started.sale_id, token)
+    assert update.phase is PaymentPhase.APPROVED, update
+    assert update.authorization_id
+    assert update.wallet_masked and wallet.wallet_id not in update.wallet_masked
+    assert backend.balance(wallet) == 10_000 - 280
+    row = services.store.query(
+        "SELECT state, authorization_id FROM sales WHERE sale_id = ?", (started.sale_id,)
+    )[0]
+    assert (row["state"], row["authorization_id"]) == ("approved", update.authorization_id)
+    # Step 18 at this till: the same code on the next sale never reaches the backend.
+    again = checkout.start_payment(basket((TEA, 1)), cashier_id="C042")
+    replay = checkout.submit_token(again.sale_id, token)
+    assert (replay.phase, replay.reason) == (PaymentPhase.DECLINED, "replayed")
+    assert backend.balance(wallet) == 10_000 - 280
+
+
+def test_bad_token_is_declined_with_its_pt1_reason(services: TerminalServices) -> None:
+    sale = services.checkout.start_payment(basket((TEA, 1)), cashier_id="C042")
+    update = services.checkout.submit_token(sale.sale_id, "PT1:NOT-A-TOKEN")
+    assert (update.phase, update.reason) == (PaymentPhase.DECLINED, "bad_base45")
+
+
+def test_step_up_is_polled_until_the_owner_approves(
+    backend: Backend, services: TerminalServices
+) -> None:
+    wallet = backend.new_wallet(balance=50_000)  # a new device: cartons need the owner
+    checkout = services.checkout
+    sale = checkout.start_payment(basket((CARTON, 2)), cashier_id="C042")
+    update = checkout.submit_token(sale.sale_id, backend.token(wallet))
+    assert update.phase is PaymentPhase.CUSTOMER_APPROVAL, update
+    assert update.expires_at is not None and update.expires_at > backend.clock.now()
+    assert update.manager_may_override is False
+    assert any(r.code == "takeover_token_flags" for r in update.risk_reasons)
+    assert checkout.poll(sale.sale_id).phase is PaymentPhase.CUSTOMER_APPROVAL
+    backend.decide_step_up(wallet, "approve")
+    done = checkout.poll(sale.sale_id)
+    assert done.phase is PaymentPhase.APPROVED and done.authorization_id
+    assert backend.balance(wallet) == 50_000 - 12_000
+
+
+def test_cancel_during_step_up_reaches_the_backend(
+    backend: Backend, services: TerminalServices
+) -> None:
+    wallet = backend.new_wallet(balance=50_000)
+    checkout = services.checkout
+    sale = checkout.start_payment(basket((CARTON, 2)), cashier_id="C042")
+    assert checkout.submit_token(sale.sale_id, backend.token(wallet)).phase is (
+        PaymentPhase.CUSTOMER_APPROVAL
+    )
+    assert checkout.cancel(sale.sale_id).phase is PaymentPhase.CANCELLED
+    view = services.client.get_sale(sale.sale_id) if services.client else {}
+    assert view["status"] == "cancelled"
+    assert backend.balance(wallet) == 50_000
+
+
+def test_manager_approval_is_logged_and_finalizes(
+    backend: Backend, services: TerminalServices
+) -> None:
+    wallet = backend.new_wallet(balance=150_000)
+    checkout = services.checkout
+    sale = checkout.start_payment(basket((BENTO, 100)), cashier_id="C042")  # 100,000 yen
+    update = checkout.submit_token(sale.sale_id, backend.token(wallet))
+    assert update.phase is PaymentPhase.MANAGER_APPROVAL, update
+    assert update.manager_may_override
+    with pytest.raises(CheckoutError):
+        checkout.void(sale.sale_id, manager_id="M01", reason="not approved yet")
+    done = checkout.manager_approve(sale.sale_id, manager_id="M01", reason="office lunch order")
+    assert done.phase is PaymentPhase.APPROVED, done
+    actions = [(e.actor, e.action) for e in read_entries(services.store)]
+    assert ("M01", AuditAction.MANAGER_APPROVAL) in actions
+    assert backend.balance(wallet) == 50_000
+
+
+def test_void_reverses_the_debit_and_is_audited(
+    backend: Backend, services: TerminalServices
+) -> None:
+    wallet = backend.new_wallet(balance=10_000)
+    checkout = services.checkout
+    sale = checkout.start_payment(basket((TEA, 3)), cashier_id="C042")
+    assert checkout.submit_token(sale.sale_id, backend.token(wallet)).phase is PaymentPhase.APPROVED
+    with pytest.raises(CheckoutError):
+        checkout.cancel(sale.sale_id)
+    voided = checkout.void(sale.sale_id, manager_id="M01", reason="customer changed mind")
+    assert voided.phase is PaymentPhase.VOIDED
+    assert backend.balance(wallet) == 10_000
+    assert AuditAction.VOID in [e.action for e in read_entries(services.store)]
+
+
+def test_status_reports_enrollment_trust_list_and_clock_skew(
+    backend: Backend, services: TerminalServices
+) -> None:
+    wallet = backend.new_wallet(balance=1_000)
+    sale = services.checkout.start_payment(basket((TEA, 1)), cashier_id="C042")
+    services.checkout.submit_token(sale.sale_id, backend.token(wallet))
+    status = services.checkout.status()
+    assert status.enrolled and status.online
+    assert status.outbox_pending == 0
+    assert status.trust_list_age_s == 0 and not status.trust_list_stale
+    assert status.clock_skew_s == 0

@@ -1,0 +1,194 @@
+"""The checkout page: basket on the left, camera and payment state on the right.
+
+It routes scans (keyboard wedge and camera) to the basket or the payment
+flow, locks the basket while a payment runs, and plays the outcome sounds.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+
+from pos_app.core.basket import Basket
+from pos_app.core.catalog import Catalog
+from pos_app.scanning.filter import ScanAction, ScanEvent
+from pos_app.scanning.symbols import SymbolKind
+from pos_app.scanning.wedge import WedgeScan
+from pos_app.scanning.worker import ScanResult, WorkerState, WorkerStatus
+from pos_app.terminal.checkout_types import PaymentPhase, PaymentUpdate
+from pos_app.ui.basket_view import BasketView
+from pos_app.ui.camera import CameraController, CameraView
+from pos_app.ui.i18n import Texts
+from pos_app.ui.payment_flow import PaymentFlow
+from pos_app.ui.payment_view import FINISHED, PaymentView
+from pos_app.ui.sound import Sounds
+from pos_app.ui.widgets import label
+
+_SOUND = {
+    PaymentPhase.APPROVED: "approved",
+    PaymentPhase.OFFLINE_ACCEPTED: "approved",
+    PaymentPhase.DECLINED: "declined",
+    PaymentPhase.CUSTOMER_APPROVAL: "attention",
+    PaymentPhase.MANAGER_APPROVAL: "attention",
+}
+
+_GTIN_LEN = {8, 12, 13, 14}
+
+
+class CheckoutPage(QWidget):
+    camera_state = Signal(object)  # WorkerState | None
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        flow: PaymentFlow,
+        camera: CameraController,
+        texts: Texts,
+        *,
+        currency: str,
+        theme: str,
+        store_name: str,
+        sounds: Sounds,
+    ) -> None:
+        super().__init__()
+        self._flow, self._camera, self._texts, self._sounds = flow, camera, texts, sounds
+        self.cashier_id = ""
+        self.basket_view = BasketView(Basket(currency), catalog, texts)
+        self.camera_view = CameraView()
+        self.payment_view = PaymentView(texts, theme=theme, store_name=store_name)
+        self.message = label("message", wrap=True)
+        self._layout()
+        self._countdown = QTimer(self)
+        self._countdown.setInterval(1000)
+        self._countdown.timeout.connect(self.payment_view.tick)
+        self._connect()
+        if not camera.available:
+            self.camera_view.set_caption(texts.t("camera.none"))
+
+    def _layout(self) -> None:
+        right = QVBoxLayout()
+        right.addWidget(self.camera_view, 2)
+        right.addWidget(self.payment_view, 3)
+        left = QVBoxLayout()
+        left.addWidget(self.basket_view, 1)
+        left.addWidget(self.message)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 3)
+        layout.addLayout(right, 2)
+
+    def _connect(self) -> None:
+        self.basket_view.message.connect(self.show_message)
+        self.basket_view.pay_requested.connect(self.pay)
+        self.basket_view.cancel_requested.connect(self.cancel)
+        self.payment_view.cancel_requested.connect(self._flow.cancel)
+        self.payment_view.next_requested.connect(self.next_customer)
+        self.payment_view.manager_submitted.connect(self._manager)
+        self._flow.changed.connect(self._payment_changed)
+        self._flow.error.connect(lambda text: self.show_message(text, True))
+        self._flow.manager_refused.connect(self.payment_view.manager_refused)
+        sink = self._camera.sink
+        sink.result.connect(self.on_camera_result)
+        sink.preview.connect(self.camera_view.show_preview)
+        sink.status.connect(self.on_camera_status)
+
+    def retranslate(self) -> None:
+        self.basket_view.retranslate()
+        self.payment_view.show_update(self.payment_view.update_shown)
+        if not self._camera.available:
+            self.camera_view.set_caption(self._texts.t("camera.none"))
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        self.message.setObjectName("error" if error else "message")
+        self.message.setStyleSheet(self.message.styleSheet())  # re-polish for the new name
+        self.message.setText(text)
+
+    # cashier intents -----------------------------------------------------------
+
+    def pay(self) -> None:
+        if self._flow.active:
+            return
+        if not len(self.basket_view.basket):
+            self.show_message(self._texts.t("basket.need_items"), True)
+            return
+        self.show_message("")
+        self._camera.reset_filter()  # a code already in view counts again
+        self._flow.start(self.basket_view.basket.lines, cashier_id=self.cashier_id)
+
+    def cancel(self) -> None:
+        """Esc: cancel the running payment, or else empty the basket."""
+        if self._flow.active:
+            self._flow.cancel()
+            return
+        if self.payment_view.phase in FINISHED:
+            self.next_customer()
+        self.basket_view.basket.clear()
+        self.basket_view.refresh()
+        self.show_message("")
+
+    def next_customer(self) -> None:
+        phase = self._flow.phase
+        if phase not in FINISHED:
+            return
+        if phase in {PaymentPhase.APPROVED, PaymentPhase.OFFLINE_ACCEPTED}:
+            self.basket_view.basket.clear()
+        self._flow.reset()
+        self.show_message("")
+        self.basket_view.entry.setFocus()
+
+    def _manager(self, pin: str, reason: str) -> None:
+        self._flow.approve_as_manager(pin, reason, cashier_id=self.cashier_id)
+
+    # scans ---------------------------------------------------------------------
+
+    def on_wedge_scan(self, scan: WedgeScan) -> None:
+        if not scan.ok:
+            self.show_message(scan.problem, True)
+        elif scan.kind is SymbolKind.PAYMENT_TOKEN:
+            if not self._flow.submit_token(scan.text):
+                self.show_message(self._texts.t("scan.payment_not_now"), True)
+        elif scan.kind is SymbolKind.GTIN or (scan.text.isdigit() and len(scan.text) in _GTIN_LEN):
+            self._add_product(scan.text, None)  # a bad check digit is explained by the catalog
+        else:
+            self.show_message(self._texts.t("scan.other"), True)
+
+    def on_camera_result(self, result: ScanResult) -> None:
+        for event in result.events:
+            self._camera_event(event)
+
+    def _camera_event(self, event: ScanEvent) -> None:
+        if event.action is ScanAction.REJECTED:
+            self.show_message(event.message, True)
+        elif event.action is ScanAction.ACCEPTED and event.kind is SymbolKind.PAYMENT_TOKEN:
+            self._flow.submit_token(event.text)  # a phone in view between sales is not an error
+        elif event.action is ScanAction.ACCEPTED and event.kind is SymbolKind.GTIN:
+            symbology = event.symbology.value if event.symbology else None
+            self._add_product(event.text, symbology)
+
+    def _add_product(self, code: str, symbology: str | None) -> None:
+        if self._flow.phase in FINISHED:
+            self.next_customer()  # the next customer's first item
+        self.basket_view.add_code(code, symbology=symbology)
+
+    def on_camera_status(self, status: WorkerStatus) -> None:
+        if status.state is WorkerState.RUNNING:
+            self.camera_view.set_caption("")
+        elif status.state in {WorkerState.UNAVAILABLE, WorkerState.FAILED}:
+            detail = status.message.rstrip(".") + "." if status.message else ""
+            self.camera_view.set_caption(self._texts.t("camera.lost_help", detail=detail))
+        self.camera_state.emit(status.state)
+
+    # payment updates -----------------------------------------------------------
+
+    def _payment_changed(self, update: PaymentUpdate | None) -> None:
+        previous = self.payment_view.phase
+        self.payment_view.show_update(update)
+        self.basket_view.set_locked(self._flow.active)
+        phase = None if update is None else update.phase
+        if phase is PaymentPhase.CUSTOMER_APPROVAL:
+            self._countdown.start()
+        else:
+            self._countdown.stop()
+        if phase is not None and phase is not previous and phase in _SOUND:
+            self._sounds.play(_SOUND[phase])
+        if phase is PaymentPhase.MANAGER_APPROVAL:
+            self.payment_view.reason_edit.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -1,0 +1,206 @@
+"""Every user-visible string of the cashier UI, in English and Japanese.
+
+A plain dict keeps translations reviewable in one place (no Qt Linguist step).
+``Texts.t(key, **values)`` formats with ``str.format``; a missing key shows the
+key itself rather than crashing, and a test checks both languages have every key.
+"""
+
+from __future__ import annotations
+
+from pos_app.core.money import Money
+from pos_app.paytoken.reasons import cashier_text
+
+LANGUAGES = ("en", "ja")
+
+_T: dict[str, tuple[str, str]] = {
+    "app.title": ("pos-app checkout", "pos-app レジ"),
+    # sign-in
+    "signin.title": ("Sign in", "サインイン"),
+    "signin.user": ("Cashier ID", "担当者ID"),
+    "signin.pin": ("PIN", "暗証番号"),
+    "signin.button": ("Sign in  [Enter]", "サインイン  [Enter]"),
+    "signin.checking": ("Checking the PIN…", "暗証番号を確認しています…"),
+    "signin.wrong": (
+        "Wrong PIN. {left} tries left before sign-in locks.",
+        "暗証番号が違います。あと{left}回間違えるとロックされます。",
+    ),
+    "signin.locked": (
+        "Too many wrong PINs. Sign-in is locked for {seconds} s; ask a manager if you "
+        "forgot your PIN.",
+        "暗証番号の誤りが多すぎます。{seconds}秒間ロックされています。暗証番号を忘れた場合は"
+        "店長に連絡してください。",
+    ),
+    "signin.empty": ("Enter your cashier ID and PIN.", "担当者IDと暗証番号を入力してください。"),
+    # header and basket
+    "header.cashier": ("Cashier: {name}", "担当: {name}"),
+    "header.signout": ("Sign out", "サインアウト"),
+    "header.manager": ("Manager  [Ctrl+M]", "店長メニュー  [Ctrl+M]"),
+    "header.language": ("日本語  [F9]", "English  [F9]"),
+    "header.contrast": ("High contrast", "ハイコントラスト"),
+    "col.name": ("Item", "商品"),
+    "col.qty": ("Qty", "数量"),
+    "col.price": ("Price", "単価"),
+    "col.total": ("Line total", "小計"),
+    "basket.empty": (
+        "Scan a product with the scanner or the camera, or type its JAN code below.",
+        "スキャナーかカメラで商品を読み取るか、下にJANコードを入力してください。",
+    ),
+    "entry.placeholder": ("JAN code, then Enter  [F4]", "JANコードを入力してEnter  [F4]"),
+    "entry.add": ("Add", "追加"),
+    "total.label": ("Total", "合計"),
+    "total.items": ("{count} items", "{count}点"),
+    "tax.line": ("{rate}% incl. tax {tax}", "{rate}%対象 内税 {tax}"),
+    "btn.plus": ("Qty +1  [F2]", "数量 +1  [F2]"),
+    "btn.minus": ("Qty −1  [F3]", "数量 −1  [F3]"),
+    "btn.qty": ("Set qty…  [F5]", "数量指定…  [F5]"),
+    "btn.remove": ("Remove line  [Del]", "行を削除  [Del]"),
+    "btn.cancel": ("Cancel  [Esc]", "取消  [Esc]"),
+    "btn.pay": ("Pay  [F12]", "支払い  [F12]"),
+    "btn.next": ("Next customer  [Enter]", "次のお客様  [Enter]"),
+    "btn.back": ("Back to the basket  [Enter]", "商品一覧に戻る  [Enter]"),
+    "qty.prompt": ("Quantity for {name}:", "{name}の数量:"),
+    "scan.added": ("Added {name}", "{name}を追加しました"),
+    "scan.busy": (
+        "A payment is in progress: finish or cancel it before scanning products.",
+        "支払い中です。商品を読み取る前に支払いを完了するか取り消してください。",
+    ),
+    "scan.payment_not_now": (
+        "That is a payment code. Press Pay (F12) first, then show the code again.",
+        "これは支払いコードです。先に支払い(F12)を押してから、もう一度かざしてください。",
+    ),
+    "scan.other": (
+        "That code is not a product or payment code; scan the product's barcode.",
+        "商品または支払いのコードではありません。商品のバーコードを読み取ってください。",
+    ),
+    "basket.need_items": (
+        "The basket is empty: scan products before taking payment.",
+        "商品がありません。支払いの前に商品を読み取ってください。",
+    ),
+    "basket.select": ("Select a line first.", "先に行を選択してください。"),
+    # payment states
+    "pay.waiting.title": ("Show the payment code", "支払いコードをかざしてください"),
+    "pay.waiting.body": (
+        "Ask the customer to hold their wallet QR code up to the camera or scanner. "
+        "Amount: {amount}",
+        "お客様にウォレットのQRコードをカメラかスキャナーにかざしていただいてください。"
+        "金額: {amount}",
+    ),
+    "pay.verifying.title": ("Verifying…", "確認中…"),
+    "pay.verifying.body": (
+        "Checking the code and the basket. Keep the goods at the counter.",
+        "コードと商品を確認しています。商品はカウンターに置いたままにしてください。",
+    ),
+    "pay.approved.title": ("Approved", "承認されました"),
+    "pay.approved.body": (
+        "{amount} paid.\nWallet {wallet}\nAuthorization {auth}\nHand over the goods.",
+        "{amount}のお支払いが完了しました。\nウォレット {wallet}\n承認番号 {auth}\n"
+        "商品をお渡しください。",
+    ),
+    "pay.declined.title": ("Declined", "お支払いできません"),
+    "pay.declined.body": (
+        "{text}\nDo not hand over the goods.",
+        "{text}\n商品はお渡ししないでください。",
+    ),
+    "pay.customer.title": ("Customer approval needed", "お客様の承認が必要です"),
+    "pay.customer.body": (
+        "Ask the customer to approve on their phone:\n{store} · {amount}\n{seconds} s left",
+        "お客様にスマートフォンで承認していただいてください:\n{store} · {amount}\n残り{seconds}秒",
+    ),
+    "pay.manager.title": ("Manager approval needed", "店長の承認が必要です"),
+    "pay.manager.body": (
+        "Call a manager. Rules that fired:",
+        "店長を呼んでください。該当したルール:",
+    ),
+    "pay.manager.no_override": (
+        "The account itself looks taken over: only the owner's approval or another payment "
+        "method can complete this sale.",
+        "アカウント自体が乗っ取られている可能性があります。所有者の承認か別のお支払い方法が必要です。",
+    ),
+    "pay.manager.pin": ("Manager PIN", "店長の暗証番号"),
+    "pay.manager.reason": ("Reason (required)", "理由（必須）"),
+    "pay.manager.approve": ("Approve as manager", "店長として承認"),
+    "pay.manager.need_reason": (
+        "Type the reason for the approval, then enter the manager PIN.",
+        "承認の理由を入力してから、店長の暗証番号を入力してください。",
+    ),
+    "pay.manager.wrong": (
+        "Manager PIN not accepted ({left} tries left). Ask the manager to enter it again.",
+        "店長の暗証番号が違います（残り{left}回）。もう一度入力していただいてください。",
+    ),
+    "pay.offline.title": ("Accepted offline", "オフラインで受付"),
+    "pay.offline.body": (
+        "{amount} accepted while the backend is unreachable. The sale is queued and will be "
+        "sent automatically. Hand over the goods.",
+        "{amount}をオフラインで受け付けました。取引は保存され、接続が戻ると自動で送信されます。"
+        "商品をお渡しください。",
+    ),
+    "pay.cancelled.title": ("Payment cancelled", "支払いを取り消しました"),
+    "pay.cancelled.body": (
+        "No money was taken. The basket is still here: take payment again or cancel it.",
+        "代金はいただいていません。商品はそのままです。再度支払うか取り消してください。",
+    ),
+    "pay.idle.title": ("Ready", "準備完了"),
+    "pay.idle.body": (
+        "Scan products, then press Pay (F12).",
+        "商品を読み取り、支払い(F12)を押してください。",
+    ),
+    "pay.cancel": ("Cancel payment  [Esc]", "支払いを取消  [Esc]"),
+    # status bar
+    "status.online": ("Backend online", "サーバー接続中"),
+    "status.offline": ("Backend OFFLINE", "サーバー未接続"),
+    "status.outbox": ("Queued: {n}", "送信待ち: {n}"),
+    "status.trust": ("Keys: {age}", "鍵リスト: {age}"),
+    "status.trust_none": ("Keys: none", "鍵リスト: なし"),
+    "status.trust_stale": ("Keys STALE: {age}", "鍵リスト期限切れ: {age}"),
+    "status.skew": ("Clock {skew}", "時刻差 {skew}"),
+    "status.skew_unknown": ("Clock ?", "時刻差 ?"),
+    "status.camera": ("Camera: {state}", "カメラ: {state}"),
+    "status.cashier": ("Cashier: {name}", "担当: {name}"),
+    "camera.running": ("on", "動作中"),
+    "camera.unavailable": ("LOST", "接続なし"),
+    "camera.off": ("off", "オフ"),
+    "camera.starting": ("starting", "起動中"),
+    "camera.lost_help": (
+        "Camera not available: {detail} Check its cable; the scanner still works.",
+        "カメラが使えません: {detail} ケーブルを確認してください。スキャナーは使えます。",
+    ),
+    "camera.none": ("No camera. Use the scanner.", "カメラなし。スキャナーを使ってください。"),
+    "error.generic": (
+        "Something went wrong ({what}). Try again; if it happens again, call a manager.",
+        "問題が発生しました（{what}）。もう一度お試しください。繰り返す場合は店長を呼んでください。",
+    ),
+    "error.backend": (
+        "The backend cannot be reached: {detail} Try again or take another payment method.",
+        "サーバーに接続できません: {detail} 再度お試しいただくか、"
+        "別のお支払い方法をお願いしてください。",
+    ),
+    "manager.none": (
+        "The manager screen is not installed.",
+        "店長画面はインストールされていません。",
+    ),
+}
+
+
+class Texts:
+    """The current language; ``t`` looks a key up and formats it."""
+
+    def __init__(self, lang: str = "en") -> None:
+        self.lang = lang if lang in LANGUAGES else "en"
+
+    def t(self, key: str, **values: object) -> str:
+        pair = _T.get(key)
+        if pair is None:
+            return key
+        text = pair[1] if self.lang == "ja" else pair[0]
+        return text.format(**values) if values else text
+
+    def reason(self, code: str) -> str:
+        return cashier_text(code, "ja" if self.lang == "ja" else "en")
+
+    @staticmethod
+    def money(amount: int, currency: str) -> str:
+        return Money(amount, currency).format()
+
+
+def all_keys() -> tuple[str, ...]:
+    return tuple(_T)

@@ -1,0 +1,298 @@
+"""The cashier window: header, sign-in / checkout pages, status bar, shortcuts.
+
+Everything it needs comes in through :class:`AppContext` (no globals), so
+tests build it with a fake checkout port and a synthetic camera.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QHBoxLayout,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pos_app.core.catalog import Catalog
+from pos_app.scanning.config import WedgeConfig
+from pos_app.scanning.sources import FrameSource
+from pos_app.scanning.wedge import WedgeParser
+from pos_app.terminal.auth import Account, Authenticator
+from pos_app.terminal.checkout_types import CheckoutPort, TerminalStatus
+from pos_app.terminal.settings_schema import Settings
+from pos_app.ui.camera import CameraController, WorkerFactory, default_worker
+from pos_app.ui.checkout_page import CheckoutPage
+from pos_app.ui.i18n import Texts
+from pos_app.ui.payment_flow import PaymentFlow
+from pos_app.ui.payment_view import FINISHED
+from pos_app.ui.signin_page import SignInPage
+from pos_app.ui.sound import Sounds
+from pos_app.ui.status_bar import PosStatusBar
+from pos_app.ui.tasks import TaskManager
+from pos_app.ui.theme import stylesheet
+from pos_app.ui.wedge_filter import WedgeFilter
+from pos_app.ui.widgets import button, label
+
+log = logging.getLogger(__name__)
+STATUS_EVERY_MS = 2000
+
+
+@dataclass(frozen=True)
+class AppContext:
+    settings: Settings
+    catalog: Catalog
+    port: CheckoutPort
+    authenticator: Authenticator
+    prefs: QSettings
+    camera_source: FrameSource | None = None
+    store_name: str = ""
+    open_manager: Callable[[QWidget], None] | None = None  # issue 8's review screen
+    worker_factory: WorkerFactory = default_worker
+
+
+class MainWindow(QMainWindow):
+    ready = Signal()
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        ui = ctx.settings.ui
+        self.texts = Texts(str(ctx.prefs.value("ui/language", ui.language)))
+        self.theme = str(ctx.prefs.value("ui/theme", ui.theme))
+        self.account: Account | None = None
+        self.tasks = TaskManager(self)
+        self.tasks.default_failure = lambda exc: log.warning("background task failed: %r", exc)
+        self.sounds = Sounds(enabled=ui.sound)
+        self.camera = CameraController(
+            ctx.camera_source, worker_factory=ctx.worker_factory, parent=self
+        )
+        self.flow = PaymentFlow(
+            ctx.port,
+            self.tasks,
+            self.texts,
+            authenticator=ctx.authenticator,
+            poll_interval_s=ctx.settings.backend.poll_interval_s,
+            parent=self,
+        )
+        self._build(ctx)
+        self._shortcuts()
+        self._wedge = WedgeFilter(
+            WedgeParser(WedgeConfig(max_gap_s=ctx.settings.scanner.wedge_max_gap_ms / 1000)),
+            parent=self,
+        )
+        self._wedge.scanned.connect(self.checkout.on_wedge_scan)
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(STATUS_EVERY_MS)
+        self._status_timer.timeout.connect(self.poll_status)
+        self.apply_theme()
+        self.retranslate()
+        self.show_signin()
+        self._restore_geometry()
+
+    def _build(self, ctx: AppContext) -> None:
+        self.signin = SignInPage(
+            ctx.authenticator,
+            self.tasks,
+            self.texts,
+            last_user=str(ctx.prefs.value("signin/last_user", "")),
+        )
+        self.signin.signed_in.connect(self.on_signed_in)
+        self.checkout = CheckoutPage(
+            ctx.catalog,
+            self.flow,
+            self.camera,
+            self.texts,
+            currency=ctx.settings.terminal.currency,
+            theme=self.theme,
+            store_name=ctx.store_name or ctx.settings.terminal.store_id,
+            sounds=self.sounds,
+        )
+        self.status = PosStatusBar(self.texts, self)
+        self.setStatusBar(self.status)
+        self.checkout.camera_state.connect(
+            lambda state: self.status.set_camera(state, available=self.camera.available)
+        )
+        self.status.set_camera(None, available=self.camera.available)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.signin)
+        self.pages.addWidget(self.checkout)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addLayout(self._header())
+        layout.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+
+    def _header(self) -> QHBoxLayout:
+        self.cashier_label = label("message")
+        self.language_button = button(on_click=self.toggle_language)
+        self.contrast_box = QCheckBox()
+        self.contrast_box.setChecked(self.theme == "high_contrast")
+        self.contrast_box.toggled.connect(self.set_high_contrast)
+        self.manager_button = button(on_click=self.open_manager)
+        self.signout_button = button(on_click=self.sign_out)
+        row = QHBoxLayout()
+        row.addWidget(self.cashier_label, 1)
+        for widget in (
+            self.contrast_box,
+            self.language_button,
+            self.manager_button,
+            self.signout_button,
+        ):
+            widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            row.addWidget(widget)
+        return row
+
+    def _shortcuts(self) -> None:
+        bv, page = self.checkout.basket_view, self.checkout
+        keys: dict[str, Callable[[], object]] = {
+            "F2": lambda: bv.change_quantity(+1),
+            "F3": lambda: bv.change_quantity(-1),
+            "F4": bv.entry.setFocus,
+            "F5": bv.ask_quantity,
+            "Del": bv.remove_selected,
+            "Esc": page.cancel,
+            "F12": page.pay,
+        }
+        for key, action in keys.items():
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.activated.connect(lambda a=action: self._on_checkout(a))
+        QShortcut(QKeySequence("F9"), self).activated.connect(self.toggle_language)
+        QShortcut(QKeySequence("Ctrl+M"), self).activated.connect(self.open_manager)
+        for key in ("Return", "Enter"):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.activated.connect(self._enter)
+
+    def _on_checkout(self, action: Callable[[], object]) -> None:
+        if self.pages.currentWidget() is self.checkout:
+            action()
+
+    def _enter(self) -> None:
+        """Enter: next customer after a payment; otherwise the focused widget's Enter."""
+        if self.pages.currentWidget() is self.checkout and self.flow.phase in FINISHED:
+            self.checkout.next_customer()
+            return
+        focus = QApplication.focusWidget()
+        if focus is self.checkout.basket_view.entry:
+            self.checkout.basket_view.entry.returnPressed.emit()
+        elif focus is self.signin.pin:
+            self.signin.submit()
+        elif focus is self.signin.user:
+            self.signin.pin.setFocus()
+        elif focus is self.checkout.payment_view.pin_edit:
+            self.checkout.payment_view.pin_edit.returnPressed.emit()
+
+    # sign-in -------------------------------------------------------------------
+
+    def show_signin(self) -> None:
+        self.pages.setCurrentWidget(self.signin)
+        self._wedge.enabled = False
+        self.signin.focus_first()
+        self._refresh_header()
+
+    def on_signed_in(self, account: Account) -> None:
+        self.account = account
+        self.ctx.prefs.setValue("signin/last_user", account.user_id)
+        self.checkout.cashier_id = account.user_id
+        self.status.set_cashier(account.name)
+        self.pages.setCurrentWidget(self.checkout)
+        self._wedge.enabled = True
+        self.checkout.basket_view.entry.setFocus()
+        self._refresh_header()
+
+    def sign_out(self) -> None:
+        if self.flow.active:
+            self.checkout.show_message(self.texts.t("scan.busy"), True)
+            return
+        self.account = None
+        self.status.set_cashier("")
+        self.show_signin()
+
+    # header actions ------------------------------------------------------------
+
+    def toggle_language(self) -> None:
+        self.texts.lang = "en" if self.texts.lang == "ja" else "ja"
+        self.ctx.prefs.setValue("ui/language", self.texts.lang)
+        self.retranslate()
+
+    def set_high_contrast(self, on: bool) -> None:
+        self.theme = "high_contrast" if on else "standard"
+        self.ctx.prefs.setValue("ui/theme", self.theme)
+        self.checkout.payment_view.theme = self.theme
+        self.apply_theme()
+        self.checkout.payment_view.show_update(self.checkout.payment_view.update_shown)
+
+    def apply_theme(self) -> None:
+        self.setStyleSheet(stylesheet(self.theme, self.ctx.settings.ui.font_scale))
+
+    def open_manager(self) -> None:
+        if self.ctx.open_manager is None:
+            self.checkout.show_message(self.texts.t("manager.none"), True)
+            return
+        self.ctx.open_manager(self)
+
+    def retranslate(self) -> None:
+        t = self.texts.t
+        self.setWindowTitle(t("app.title"))
+        self.language_button.setText(t("header.language"))
+        self.contrast_box.setText(t("header.contrast"))
+        self.manager_button.setText(t("header.manager"))
+        self.signout_button.setText(t("header.signout"))
+        self.signin.retranslate()
+        self.checkout.retranslate()
+        self.status.refresh()
+        self._refresh_header()
+
+    def _refresh_header(self) -> None:
+        signed_in = self.account is not None
+        name = self.account.name if self.account else ""
+        self.cashier_label.setText(self.texts.t("header.cashier", name=name) if signed_in else "")
+        self.signout_button.setVisible(signed_in)
+        self.manager_button.setVisible(signed_in)
+
+    # lifecycle -----------------------------------------------------------------
+
+    def start(self) -> None:
+        """After show(): input, camera and status polling begin; emits ``ready``."""
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        self._wedge.install(app)
+        self.camera.start()
+        self._status_timer.start()
+        self.poll_status()
+        self.ready.emit()
+
+    def poll_status(self) -> None:
+        self.tasks.run(self.ctx.port.status, on_success=self._got_status, lane="io")
+
+    def _got_status(self, status: TerminalStatus) -> None:
+        self.status.show_status(status)
+
+    def _restore_geometry(self) -> None:
+        geometry = self.ctx.prefs.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.ctx.prefs.setValue("window/geometry", self.saveGeometry())
+        self.ctx.prefs.sync()
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        self._status_timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self._wedge)
+        self.camera.stop()
+        self.tasks.shutdown()

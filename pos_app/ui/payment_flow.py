@@ -1,0 +1,173 @@
+"""The payment flow on the UI side: sends the cashier's intents to the
+checkout port on the background lane and publishes each update it gets back.
+
+No business rule lives here: which phase comes next is the port's answer.
+This object only sequences calls, polls during customer approval, and turns
+failures into sentences.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from pos_app.core.basket import BasketLine
+from pos_app.core.errors import PosError
+from pos_app.terminal.auth import Authenticator, SignInResult
+from pos_app.terminal.checkout_types import CheckoutPort, PaymentPhase, PaymentUpdate
+from pos_app.ui.i18n import Texts
+from pos_app.ui.tasks import TaskManager
+
+log = logging.getLogger(__name__)
+
+
+def error_sentence(exc: BaseException, texts: Texts) -> str:
+    """Never a traceback: our errors carry a sentence; anything else gets a generic one."""
+    if isinstance(exc, PosError):
+        return exc.message
+    log.error("unexpected error in a background task", exc_info=exc)
+    return texts.t("error.generic", what=type(exc).__name__)
+
+
+class PaymentFlow(QObject):
+    changed = Signal(object)  # PaymentUpdate | None
+    error = Signal(str)
+    manager_refused = Signal(str)
+
+    def __init__(
+        self,
+        port: CheckoutPort,
+        tasks: TaskManager,
+        texts: Texts,
+        *,
+        authenticator: Authenticator | None,
+        poll_interval_s: float = 2.0,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._port, self._tasks, self._texts = port, tasks, texts
+        self._auth = authenticator
+        self.current: PaymentUpdate | None = None
+        self.busy = False  # a call to the port is in flight
+        self._poll_timer = QTimer(self)
+        self._poll_timer.setInterval(round(poll_interval_s * 1000))
+        self._poll_timer.timeout.connect(self._poll)
+
+    @property
+    def phase(self) -> PaymentPhase | None:
+        return None if self.current is None else self.current.phase
+
+    @property
+    def active(self) -> bool:
+        """A sale is frozen for payment and not finished."""
+        return self.busy or self.phase in {
+            PaymentPhase.WAITING_FOR_CODE,
+            PaymentPhase.VERIFYING,
+            PaymentPhase.CUSTOMER_APPROVAL,
+            PaymentPhase.MANAGER_APPROVAL,
+        }
+
+    def start(self, lines: tuple[BasketLine, ...], *, cashier_id: str) -> None:
+        if self.active:
+            return
+        self._call(lambda: self._port.start_payment(lines, cashier_id=cashier_id))
+
+    def submit_token(self, text: str) -> bool:
+        """A payment code was scanned; ignored unless the sale is waiting for one."""
+        current = self.current
+        if self.busy or current is None or current.phase is not PaymentPhase.WAITING_FOR_CODE:
+            return False
+        self._publish(dataclasses.replace(current, phase=PaymentPhase.VERIFYING))
+        sale_id = current.sale_id
+        self._call(lambda: self._port.submit_token(sale_id, text), revert=current)
+        return True
+
+    def cancel(self) -> None:
+        current = self.current
+        if current is None or not self.active or self.busy:
+            return
+        self._call(lambda: self._port.cancel(current.sale_id))
+
+    def approve_as_manager(self, pin: str, reason: str, *, cashier_id: str) -> None:
+        current, auth = self.current, self._auth
+        if self.busy or current is None or current.phase is not PaymentPhase.MANAGER_APPROVAL:
+            return
+        if auth is None:
+            self.manager_refused.emit(self._texts.t("manager.none"))
+            return
+        sale_id = current.sale_id
+        detail = {"sale_id": sale_id, "reason": reason}
+
+        def work() -> PaymentUpdate | SignInResult:
+            checked = auth.verify_manager(pin, for_cashier=cashier_id, detail=detail)
+            if not checked.ok or checked.account is None:
+                return checked
+            return self._port.manager_approve(
+                sale_id, manager_id=checked.account.user_id, reason=reason
+            )
+
+        self._call(work)
+
+    def reset(self) -> None:
+        """Back to idle (next customer)."""
+        self._poll_timer.stop()
+        self._publish(None)
+
+    # plumbing ------------------------------------------------------------------
+
+    def _call(self, fn: object, *, revert: PaymentUpdate | None = None) -> None:
+        self.busy = True
+
+        def failed(exc: BaseException) -> None:
+            self.busy = False
+            if revert is not None:
+                self._publish(revert)
+            self.error.emit(error_sentence(exc, self._texts))
+
+        self._tasks.run(fn, on_success=self._answered, on_failure=failed)  # type: ignore[arg-type]
+
+    def _answered(self, value: object) -> None:
+        self.busy = False
+        if isinstance(value, SignInResult):
+            self._refused(value)
+            return
+        assert isinstance(value, PaymentUpdate)
+        self._publish(value)
+
+    def _refused(self, result: SignInResult) -> None:
+        if result.code == "locked":
+            text = self._texts.t("signin.locked", seconds=result.locked_for_s)
+        else:
+            text = self._texts.t("pay.manager.wrong", left=result.attempts_left)
+        self.manager_refused.emit(text)
+
+    def _publish(self, update: PaymentUpdate | None) -> None:
+        self.current = update
+        waiting = update is not None and update.phase is PaymentPhase.CUSTOMER_APPROVAL
+        if waiting and not self._poll_timer.isActive():
+            self._poll_timer.start()
+        elif not waiting:
+            self._poll_timer.stop()
+        self.changed.emit(update)
+
+    def _poll(self) -> None:
+        current = self.current
+        if self.busy or current is None or current.phase is not PaymentPhase.CUSTOMER_APPROVAL:
+            return
+        self.busy = True
+
+        def done(value: object) -> None:
+            self.busy = False
+            assert isinstance(value, PaymentUpdate)
+            if value != self.current:
+                self._publish(value)
+
+        def failed(exc: BaseException) -> None:
+            self.busy = False  # a failed poll is retried on the next tick
+            log.warning("step-up poll failed: %s", exc)
+
+        self._tasks.run(
+            lambda: self._port.poll(current.sale_id), on_success=done, on_failure=failed
+        )

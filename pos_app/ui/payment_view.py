@@ -1,0 +1,190 @@
+"""The payment panel: one distinct state per step, in colour and in words.
+
+It only renders a :class:`PaymentUpdate` (or "idle") and reports intents
+(cancel, manager approval, next customer); the flow is in ``payment_flow``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pos_app.terminal.checkout_types import PaymentPhase, PaymentUpdate
+from pos_app.ui.i18n import Texts
+from pos_app.ui.theme import phase_style
+from pos_app.ui.widgets import button, label, password_edit
+
+_TITLES = {
+    PaymentPhase.WAITING_FOR_CODE: "pay.waiting.title",
+    PaymentPhase.VERIFYING: "pay.verifying.title",
+    PaymentPhase.APPROVED: "pay.approved.title",
+    PaymentPhase.DECLINED: "pay.declined.title",
+    PaymentPhase.CUSTOMER_APPROVAL: "pay.customer.title",
+    PaymentPhase.MANAGER_APPROVAL: "pay.manager.title",
+    PaymentPhase.OFFLINE_ACCEPTED: "pay.offline.title",
+    PaymentPhase.CANCELLED: "pay.cancelled.title",
+    PaymentPhase.VOIDED: "pay.cancelled.title",
+}
+_CANCELLABLE = {
+    PaymentPhase.WAITING_FOR_CODE,
+    PaymentPhase.CUSTOMER_APPROVAL,
+    PaymentPhase.MANAGER_APPROVAL,
+}
+FINISHED = {
+    PaymentPhase.APPROVED,
+    PaymentPhase.DECLINED,
+    PaymentPhase.OFFLINE_ACCEPTED,
+    PaymentPhase.CANCELLED,
+    PaymentPhase.VOIDED,
+}
+
+
+class PaymentView(QFrame):
+    cancel_requested = Signal()
+    next_requested = Signal()
+    manager_submitted = Signal(str, str)  # pin, reason
+
+    def __init__(
+        self, texts: Texts, *, theme: str, store_name: str, clock: Callable[[], float] = time.time
+    ) -> None:
+        super().__init__()
+        self._texts, self.theme, self._store, self._clock = texts, theme, store_name, clock
+        self.update_shown: PaymentUpdate | None = None
+        self.title = label("phaseTitle", align=Qt.AlignmentFlag.AlignCenter)
+        self.body = label(align=Qt.AlignmentFlag.AlignCenter, wrap=True)
+        self.detail = label(wrap=True)  # risk reasons for the manager
+        self.manager_box = self._manager_box()
+        self.cancel_button = button("cancel")
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.next_button = QPushButton()
+        self.next_button.clicked.connect(self.next_requested)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.body, 1)
+        layout.addWidget(self.detail)
+        layout.addWidget(self.manager_box)
+        row = QHBoxLayout()
+        row.addWidget(self.cancel_button)
+        row.addWidget(self.next_button)
+        layout.addLayout(row)
+        self.show_update(None)
+
+    def _manager_box(self) -> QWidget:
+        box = QWidget()
+        self.reason_edit = QLineEdit()
+        self.pin_edit = password_edit()
+        self.pin_edit.returnPressed.connect(self._submit_manager)
+        self.approve_button = QPushButton()
+        self.approve_button.clicked.connect(self._submit_manager)
+        self.manager_error = label("error", wrap=True)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.reason_edit)
+        row = QHBoxLayout()
+        row.addWidget(self.pin_edit, 1)
+        row.addWidget(self.approve_button, 1)
+        layout.addLayout(row)
+        layout.addWidget(self.manager_error)
+        return box
+
+    def _submit_manager(self) -> None:
+        reason, pin = self.reason_edit.text().strip(), self.pin_edit.text()
+        if not reason or not pin:
+            self.manager_error.setText(self._texts.t("pay.manager.need_reason"))
+            return
+        self.pin_edit.clear()
+        self.manager_submitted.emit(pin, reason)
+
+    def manager_refused(self, text: str) -> None:
+        self.manager_error.setText(text)
+
+    @property
+    def phase(self) -> PaymentPhase | None:
+        return None if self.update_shown is None else self.update_shown.phase
+
+    def show_update(self, update: PaymentUpdate | None) -> None:
+        previous, self.update_shown = self.update_shown, update
+        phase = None if update is None else update.phase
+        style = phase_style(phase or "idle", self.theme)
+        self.setStyleSheet(
+            f"PaymentView {{ background: {style.background}; border-radius: 10px; }}"
+            f"PaymentView QLabel {{ background: transparent; color: {style.foreground}; }}"
+            "QLabel#phaseTitle { font-size: 30px; font-weight: bold; }"
+        )
+        t = self._texts.t
+        self.title.setText(t(_TITLES[phase]) if phase else t("pay.idle.title"))
+        self.body.setText(self._body(update))
+        self.detail.setText(self._reasons(update))
+        self.detail.setVisible(phase is PaymentPhase.MANAGER_APPROVAL)
+        manager = phase is PaymentPhase.MANAGER_APPROVAL and update is not None
+        self.manager_box.setVisible(manager and bool(update and update.manager_may_override))
+        if manager and (previous is None or previous.phase is not PaymentPhase.MANAGER_APPROVAL):
+            self.reason_edit.clear()
+            self.manager_error.clear()
+            self.reason_edit.setFocus()
+        self.cancel_button.setVisible(phase in _CANCELLABLE)
+        self.next_button.setVisible(phase in FINISHED)
+        self.retranslate_buttons()
+
+    def retranslate_buttons(self) -> None:
+        t = self._texts.t
+        self.cancel_button.setText(t("pay.cancel"))
+        done = self.phase in {PaymentPhase.APPROVED, PaymentPhase.OFFLINE_ACCEPTED}
+        self.next_button.setText(t("btn.next") if done else t("btn.back"))
+        self.reason_edit.setPlaceholderText(t("pay.manager.reason"))
+        self.pin_edit.setPlaceholderText(t("pay.manager.pin"))
+        self.approve_button.setText(t("pay.manager.approve"))
+
+    def tick(self) -> None:
+        """Once a second while the customer approves: refresh the countdown."""
+        if self.phase is PaymentPhase.CUSTOMER_APPROVAL:
+            self.body.setText(self._body(self.update_shown))
+
+    def seconds_left(self) -> int:
+        update = self.update_shown
+        if update is None or update.expires_at is None:
+            return 0
+        return max(0, int(update.expires_at - self._clock()))
+
+    def _body(self, update: PaymentUpdate | None) -> str:  # noqa: PLR0911 - one per phase
+        t = self._texts.t
+        if update is None:
+            return t("pay.idle.body")
+        amount = self._texts.money(update.total, update.currency)
+        phase = update.phase
+        if phase is PaymentPhase.WAITING_FOR_CODE:
+            return t("pay.waiting.body", amount=amount)
+        if phase is PaymentPhase.APPROVED:
+            wallet, auth = update.wallet_masked or "—", update.authorization_id or "—"
+            return t("pay.approved.body", amount=amount, wallet=wallet, auth=auth)
+        if phase is PaymentPhase.DECLINED:
+            return t("pay.declined.body", text=self._texts.reason(update.reason or "unknown"))
+        if phase is PaymentPhase.CUSTOMER_APPROVAL:
+            return t(
+                "pay.customer.body", store=self._store, amount=amount, seconds=self.seconds_left()
+            )
+        if phase is PaymentPhase.MANAGER_APPROVAL:
+            if not update.manager_may_override:
+                return t("pay.manager.no_override")
+            return f"{amount}\n{t('pay.manager.body')}"
+        if phase is PaymentPhase.OFFLINE_ACCEPTED:
+            return t("pay.offline.body", amount=amount)
+        if phase is PaymentPhase.VERIFYING:
+            return t("pay.verifying.body")
+        return t("pay.cancelled.body")
+
+    def _reasons(self, update: PaymentUpdate | None) -> str:
+        if update is None:
+            return ""
+        ja = self._texts.lang == "ja"
+        return "\n".join(f"• {r.ja if ja and r.ja else r.en}" for r in update.risk_reasons)

@@ -1,0 +1,82 @@
+"""Colours and the application stylesheet (standard and high-contrast).
+
+Each payment phase has a colour *and* a title in words, so a cashier who
+cannot tell red from green still reads the state. High contrast uses black
+backgrounds, white text and saturated phase colours with thick borders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pos_app.terminal.checkout_types import PaymentPhase
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseStyle:
+    background: str
+    foreground: str
+
+
+_STANDARD = {
+    "idle": PhaseStyle("#eceff1", "#263238"),
+    PaymentPhase.WAITING_FOR_CODE: PhaseStyle("#1565c0", "#ffffff"),
+    PaymentPhase.VERIFYING: PhaseStyle("#5e35b1", "#ffffff"),
+    PaymentPhase.APPROVED: PhaseStyle("#2e7d32", "#ffffff"),
+    PaymentPhase.DECLINED: PhaseStyle("#c62828", "#ffffff"),
+    PaymentPhase.CUSTOMER_APPROVAL: PhaseStyle("#ef6c00", "#ffffff"),
+    PaymentPhase.MANAGER_APPROVAL: PhaseStyle("#f9a825", "#000000"),
+    PaymentPhase.OFFLINE_ACCEPTED: PhaseStyle("#00695c", "#ffffff"),
+    PaymentPhase.CANCELLED: PhaseStyle("#546e7a", "#ffffff"),
+    PaymentPhase.VOIDED: PhaseStyle("#546e7a", "#ffffff"),
+}
+
+_HIGH = {
+    "idle": PhaseStyle("#000000", "#ffffff"),
+    PaymentPhase.WAITING_FOR_CODE: PhaseStyle("#0033ff", "#ffffff"),
+    PaymentPhase.VERIFYING: PhaseStyle("#000000", "#ffff00"),
+    PaymentPhase.APPROVED: PhaseStyle("#00ff00", "#000000"),
+    PaymentPhase.DECLINED: PhaseStyle("#ff0000", "#ffffff"),
+    PaymentPhase.CUSTOMER_APPROVAL: PhaseStyle("#ff8800", "#000000"),
+    PaymentPhase.MANAGER_APPROVAL: PhaseStyle("#ffff00", "#000000"),
+    PaymentPhase.OFFLINE_ACCEPTED: PhaseStyle("#00ffff", "#000000"),
+    PaymentPhase.CANCELLED: PhaseStyle("#ffffff", "#000000"),
+    PaymentPhase.VOIDED: PhaseStyle("#ffffff", "#000000"),
+}
+
+
+def phase_style(phase: PaymentPhase | str, theme: str) -> PhaseStyle:
+    table = _HIGH if theme == "high_contrast" else _STANDARD
+    return table.get(phase, table["idle"])
+
+
+FONT_FAMILY = '"Noto Sans CJK JP", "Noto Sans", "DejaVu Sans", sans-serif'
+
+
+def stylesheet(theme: str, font_scale: float) -> str:
+    base = round(15 * font_scale)
+    if theme == "high_contrast":
+        window, text, panel, accent, border = "#000000", "#ffffff", "#111111", "#ffff00", "3px"
+    else:
+        window, text, panel, accent, border = "#fafafa", "#212121", "#ffffff", "#1565c0", "1px"
+    return f"""
+    QWidget {{ font-family: {FONT_FAMILY}; font-size: {base}px; color: {text};
+               background: {window}; }}
+    QTableView {{ background: {panel}; gridline-color: #b0bec5; font-size: {base + 3}px;
+                  selection-background-color: {accent}; selection-color: {window}; }}
+    QHeaderView::section {{ background: {panel}; color: {text}; font-weight: bold;
+                            padding: 6px; border: {border} solid #90a4ae; }}
+    QPushButton {{ min-height: {round(base * 2.6)}px; padding: 4px 12px; border-radius: 6px;
+                   border: {border} solid #78909c; background: {panel}; font-weight: bold; }}
+    QPushButton:focus {{ border: 3px solid {accent}; }}
+    QPushButton:disabled {{ color: #9e9e9e; }}
+    QPushButton#pay {{ background: #2e7d32; color: #ffffff; font-size: {base + 6}px; }}
+    QPushButton#cancel {{ background: #b71c1c; color: #ffffff; }}
+    QLineEdit {{ min-height: {round(base * 2.2)}px; padding: 2px 8px; font-size: {base + 3}px;
+                 border: {border} solid #78909c; background: {panel}; }}
+    QLabel#total {{ font-size: {base * 3}px; font-weight: bold; }}
+    QLabel#message {{ font-size: {base + 2}px; font-weight: bold; color: {accent}; }}
+    QLabel#error {{ font-size: {base + 2}px; font-weight: bold; color: #c62828; }}
+    QStatusBar QLabel {{ padding: 0 8px; }}
+    QLabel#warn {{ background: #c62828; color: #ffffff; font-weight: bold; padding: 0 8px; }}
+    """

@@ -1,0 +1,87 @@
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from pos_app.core.catalog import Catalog
+from pos_app.terminal.auth import Authenticator, Role
+from pos_app.terminal.settings_schema import Settings, UiSettings
+from pos_app.terminal.store import open_store
+from pos_app.ui.main_window import AppContext, MainWindow
+
+from .fake_checkout import FakeCheckout
+
+CATALOG = Catalog.from_dir(Path(__file__).resolve().parents[2] / "assets" / "catalog")
+
+# One scrypt hash per PIN for the whole run: hashing is deliberately slow.
+_ACCOUNTS: list[tuple[str, str, Role, str]] = [
+    ("C042", "Sato", Role.CASHIER, "1234"),
+    ("M001", "Tanaka", Role.MANAGER, "9999"),
+]
+
+
+@pytest.fixture(scope="session")
+def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("seed")
+    store = open_store(folder)
+    auth = Authenticator(store)
+    for user_id, name, role, pin in _ACCOUNTS:
+        auth.add_account(user_id, name, role, pin)
+    store.close()
+    return folder / "terminal.db"
+
+
+@pytest.fixture
+def store_dir(tmp_path: Path, seeded_db: Path) -> Path:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "terminal.db").write_bytes(seeded_db.read_bytes())
+    return folder
+
+
+@pytest.fixture
+def prefs(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def fake() -> FakeCheckout:
+    return FakeCheckout()
+
+
+@pytest.fixture
+def make_window(qtbot, store_dir: Path, prefs: QSettings, fake: FakeCheckout) -> Iterator:
+    windows: list[MainWindow] = []
+
+    def make(*, settings: Settings | None = None, source=None, port=None, **kw) -> MainWindow:
+        store = open_store(store_dir)
+        s = settings or Settings(ui=UiSettings(language="en", sound=False))
+        ctx = AppContext(
+            settings=s,
+            catalog=CATALOG,
+            port=port or fake,
+            authenticator=Authenticator(
+                store,
+                max_attempts=s.security.pin_max_attempts,
+                lock_base_s=s.security.pin_lock_base_s,
+            ),
+            prefs=prefs,
+            camera_source=source,
+            store_name="Demo Store Shibuya",
+            **kw,
+        )
+        window = MainWindow(ctx)
+        qtbot.addWidget(window)
+        window.show()
+        window.start()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.shutdown()

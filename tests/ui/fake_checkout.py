@@ -1,0 +1,121 @@
+"""A scriptable CheckoutPort for UI tests that need no backend.
+
+The token text picks the outcome: ``PT1:APPROVE``, ``PT1:DECLINE-<reason>``,
+``PT1:CUSTOMER``, ``PT1:MANAGER``, ``PT1:NOOVERRIDE``, ``PT1:OFFLINE``.
+Customer approval resolves when the test sets ``step_up_answer``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import replace
+
+from pos_app.core.basket import BasketLine
+from pos_app.terminal.checkout_types import (
+    PaymentPhase,
+    PaymentUpdate,
+    RiskReasonView,
+    TerminalStatus,
+)
+
+CARTONS = RiskReasonView(
+    "cash_convertible_share", "Most of the basket is tobacco cartons", "カートンが大半です"
+)
+
+
+class FakeCheckout:
+    def __init__(self) -> None:
+        self.sales: dict[str, PaymentUpdate] = {}
+        self.calls: list[tuple[str, ...]] = []
+        self.step_up_answer: str | None = None  # "approve" | "deny"
+        self.delay_s = 0.0
+        self.online = True
+        self.fail_next: Exception | None = None
+        self._lock = threading.Lock()
+
+    def _save(self, update: PaymentUpdate) -> PaymentUpdate:
+        with self._lock:
+            self.sales[update.sale_id] = update
+        return update
+
+    def start_payment(
+        self, lines: tuple[BasketLine, ...], *, cashier_id: str, pickup_later: bool = False
+    ) -> PaymentUpdate:
+        self.calls.append(("start", cashier_id))
+        total = sum(line.line_total for line in lines)
+        sale = PaymentUpdate(str(uuid.uuid4()), PaymentPhase.WAITING_FOR_CODE, total, "JPY")
+        return self._save(sale)
+
+    def submit_token(self, sale_id: str, token_text: str) -> PaymentUpdate:
+        self.calls.append(("submit", token_text))
+        time.sleep(self.delay_s)
+        if self.fail_next is not None:
+            exc, self.fail_next = self.fail_next, None
+            raise exc
+        sale = self.sales[sale_id]
+        kind = token_text.removeprefix("PT1:")
+        if kind == "APPROVE":
+            new = replace(
+                sale,
+                phase=PaymentPhase.APPROVED,
+                authorization_id="A-123",
+                wallet_masked="w-0b6…a93e",
+            )
+        elif kind.startswith("DECLINE-"):
+            new = replace(
+                sale,
+                phase=PaymentPhase.DECLINED,
+                reason=kind.removeprefix("DECLINE-").lower().replace(".", "_"),
+            )
+        elif kind == "CUSTOMER":
+            new = replace(
+                sale,
+                phase=PaymentPhase.CUSTOMER_APPROVAL,
+                expires_at=int(time.time()) + 90,
+                risk_reasons=(CARTONS,),
+            )
+        elif kind in {"MANAGER", "NOOVERRIDE"}:
+            new = replace(
+                sale,
+                phase=PaymentPhase.MANAGER_APPROVAL,
+                risk_reasons=(CARTONS,),
+                manager_may_override=kind == "MANAGER",
+            )
+        elif kind == "OFFLINE":
+            new = replace(sale, phase=PaymentPhase.OFFLINE_ACCEPTED, offline=True)
+        else:
+            new = replace(sale, phase=PaymentPhase.DECLINED, reason="bad_prefix")
+        return self._save(new)
+
+    def poll(self, sale_id: str) -> PaymentUpdate:
+        self.calls.append(("poll", sale_id))
+        sale = self.sales[sale_id]
+        if sale.phase is PaymentPhase.CUSTOMER_APPROVAL and self.step_up_answer == "approve":
+            return self._save(replace(sale, phase=PaymentPhase.APPROVED, authorization_id="A-9"))
+        if sale.phase is PaymentPhase.CUSTOMER_APPROVAL and self.step_up_answer == "deny":
+            return self._save(replace(sale, phase=PaymentPhase.DECLINED, reason="step_up_denied"))
+        return sale
+
+    def manager_approve(self, sale_id: str, *, manager_id: str, reason: str) -> PaymentUpdate:
+        self.calls.append(("manager", manager_id, reason))
+        sale = self.sales[sale_id]
+        return self._save(replace(sale, phase=PaymentPhase.APPROVED, authorization_id="A-M"))
+
+    def cancel(self, sale_id: str) -> PaymentUpdate:
+        self.calls.append(("cancel", sale_id))
+        return self._save(replace(self.sales[sale_id], phase=PaymentPhase.CANCELLED))
+
+    def void(self, sale_id: str, *, manager_id: str, reason: str) -> PaymentUpdate:
+        return self._save(replace(self.sales[sale_id], phase=PaymentPhase.VOIDED))
+
+    def status(self) -> TerminalStatus:
+        return TerminalStatus(
+            online=self.online,
+            outbox_pending=0 if self.online else 1,
+            trust_list_age_s=120,
+            trust_list_stale=False,
+            clock_skew_s=0.4,
+            enrolled=True,
+        )

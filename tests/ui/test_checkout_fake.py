@@ -1,0 +1,198 @@
+"""Checkout through the real widgets against a fake checkout port."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from pos_app.terminal.checkout_types import PaymentPhase
+
+from .conftest import CATALOG
+from .helpers import key, panel_body, panel_title, sign_in, wedge
+
+TEA = next(p for p in CATALOG if p.tax_rate == 8)
+BEER = next(p for p in CATALOG if p.tax_rate == 10)
+
+
+def scan_two(qtbot, window) -> None:
+    wedge(window, TEA.gtin)
+    wedge(window, TEA.gtin)
+    wedge(window, BEER.gtin)
+    qtbot.waitUntil(lambda: window.checkout.basket_view.table.rowCount() == 2, timeout=3000)
+
+
+def test_wedge_scans_fill_basket_with_tax_breakdown(qtbot, make_window) -> None:
+    window = make_window()
+    sign_in(qtbot, window)
+    scan_two(qtbot, window)
+    bv = window.checkout.basket_view
+    assert bv.table.item(0, 1).text() == "2"
+    total = TEA.price * 2 + BEER.price
+    assert f"¥{total:,}" in bv.total.text()
+    assert "8%" in bv.tax.text() and "10%" in bv.tax.text()
+    assert bv.entry.text() == ""  # the burst never reached the focused entry
+
+
+def test_typed_text_still_reaches_the_entry(qtbot, make_window) -> None:
+    window = make_window()
+    sign_in(qtbot, window)
+    entry = window.checkout.basket_view.entry
+    entry.setFocus()
+    from PySide6.QtTest import QTest
+
+    QTest.keyClick(entry, "4")
+    qtbot.wait(120)  # a person: slower than the 50 ms scanner gap
+    QTest.keyClick(entry, "9")
+    qtbot.waitUntil(lambda: entry.text() == "49", timeout=2000)
+
+
+def test_quantity_remove_and_cancel_keys(qtbot, make_window) -> None:
+    window = make_window()
+    sign_in(qtbot, window)
+    scan_two(qtbot, window)
+    bv = window.checkout.basket_view
+    bv.table.selectRow(0)
+    key(window, Qt.Key.Key_F2)
+    assert bv.basket.lines[0].quantity == 3
+    key(window, Qt.Key.Key_F3)
+    key(window, Qt.Key.Key_F3)
+    assert bv.basket.lines[0].quantity == 1
+    key(window, Qt.Key.Key_Delete)
+    assert len(bv.basket) == 1
+    key(window, Qt.Key.Key_Escape)
+    assert len(bv.basket) == 0
+
+
+def test_unknown_and_bad_codes_are_sentences(qtbot, make_window) -> None:
+    window = make_window()
+    sign_in(qtbot, window)
+    wedge(window, "4006381333932")
+    qtbot.waitUntil(lambda: "check digit" in window.checkout.message.text(), timeout=2000)
+    window.checkout.basket_view.entry.setText("4901234567894")
+    window.checkout.basket_view.entry.returnPressed.emit()
+    assert "no product" in window.checkout.message.text()
+
+
+def pay(qtbot, window, token: str) -> None:
+    key(window, Qt.Key.Key_F12)
+    qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.WAITING_FOR_CODE, timeout=3000)
+    assert "payment code" in panel_title(window).lower()
+    wedge(window, token)
+
+
+def test_approved_then_next_customer(qtbot, make_window, fake) -> None:
+    window = make_window()
+    sign_in(qtbot, window)
+    scan_two(qtbot, window)
+    pay(qtbot, window, "PT1:APPROVE")
+    qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.APPROVED, timeout=3000)
+    assert panel_title(window) == "Approved"
+    assert "A-123" in panel_body(window) and "w-0b6…a93e" in panel_body(window)
+    assert window.sounds.played[-1] == "approved"
+    assert window.checkout.basket_view.locked is False
+    key(window, Qt.Key.Key_Return)
+    assert window.flow.phase is None and len(window.checkout.basket_view.basket) == 0
+
+
+def test_verifying_state_is_shown_while_the_port_works(qtbot, make_window, fake) -> None:
+    fake.delay_s = 0.4
+    window = make_window()
+    sign_in(qtbot, window)
+    scan_two(qtbot, window)
+    pay(qtbot, window, "PT1:APPROVE")
+    qtbot.waitUntil(lambda: panel_title(window) == "Verifying…", timeout=2000)
+    assert window.checkout.basket_view.locked  # no basket edits while paying
+    wedge(window, TEA.gtin)
+    qtbot.waitUntil(lambda: "payment is in progress" in window.checkout.message.text())
+    qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.APPROVED, timeout=3000)
+
+
+def test_declined_shows_reason_and_next_step(qtbot, make_window) -> None:
+    window = make_window()
+    sign_in(qtbot, window)
+    scan_two(qtbot, window)
+    pay(qtbot, window, "PT1:DECLINE-INSUFFICIENT.FUNDS")
+    qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.DECLINED, timeout=3000)
+    assert "balance" in panel_body(window).lower() or "funds" in panel_body(window).lower()
+    assert "Do not hand over" in panel_body(window)
+    assert window.sounds.played[-1] == "declined"
+
+
+def test_customer_approval_countdown_and_approval(qtbot, make_window, fake) -> None:
+    window = make_window()
+    window.ctx.settings  # noqa: B018
+    window.flow._poll_timer.setInterval(100)
+    sign_in(qtbot, window)
+    scan_two(qtbot, window)
+    pay(qtbot, window, "PT1:CUSTOMER")
+    qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.CUSTOMER_APPROVAL, timeout=3000)
+    assert "Demo Store Shibuya" in panel_body(window) and " s left" in panel_body(window)
+    assert window.checkout.payment_view.cancel_button.isVisible()
+    fake.step_up_answer = "approve"
+    qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.APPROVED, timeout=3000)
+
+
+def test_manager_approval_needs_reason_and_pin(qtbot, make_window, fake) -> None:
+    window = make_window()
+    sign_in(qtbot, window)
+    scan_two(qtbot, window)
+    pay(qtbot, window, "PT1:MANAGER")
+    qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.MANAGER_APPROVAL, timeout=3000)
+    view = window.checkout.payment_view
+    assert "tobacco cartons" in view.detail.text()
+    view.pin_edit.setText("9999")
+    view.approve_button.click()
+    assert "reason" in view.manager_error.text().lower()
+    view.reason_edit.setText("Regular customer, known to staff")
+    view.pin_edit.setText("1111")
+    view.approve_button.click()
+    qtbot.waitUntil(lambda: "not accepted" in view.manager_error.text(), timeout=5000)
+    view.pin_edit.setText("9999")
+    view.approve_button.click()
+    qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.APPROVED, timeout=5000)
+    assert ("manager", "M001", "Regular customer, known to staff") in fake.calls
+    assert window.account is not None and window.account.user_id == "C042"  # not switched
+
+
+def test_manager_cannot_override_a_takeover(qtbot, make_window) -> None:
+    window = make_window()
+    sign_in(qtbot, window)
+    scan_two(qtbot, window)
+    pay(qtbot, window, "PT1:NOOVERRIDE")
+    qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.MANAGER_APPROVAL, timeout=3000)
+    assert not window.checkout.payment_view.manager_box.isVisible()
+    assert "taken over" in panel_body(window)
+    key(window, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.CANCELLED, timeout=3000)
+    assert len(window.checkout.basket_view.basket) == 2  # the basket stays for another method
+
+
+def test_backend_failure_is_a_sentence_and_the_code_can_be_shown_again(
+    qtbot, make_window, fake
+) -> None:
+    from pos_app.core.errors import BackendError
+
+    window = make_window()
+    sign_in(qtbot, window)
+    scan_two(qtbot, window)
+    fake.fail_next = BackendError("the backend did not answer in 10 s")
+    pay(qtbot, window, "PT1:APPROVE")
+    qtbot.waitUntil(lambda: "did not answer" in window.checkout.message.text(), timeout=3000)
+    assert window.flow.phase is PaymentPhase.WAITING_FOR_CODE
+    fake.fail_next = RuntimeError("boom")
+    wedge(window, "PT1:APPROVE")
+    qtbot.waitUntil(lambda: "Something went wrong" in window.checkout.message.text())
+    assert "Traceback" not in window.checkout.message.text()
+
+
+def test_offline_acceptance_and_status_bar(qtbot, make_window, fake) -> None:
+    fake.online = False
+    window = make_window()
+    qtbot.waitUntil(lambda: window.status.labels["outbox"].text() == "Queued: 1", timeout=3000)
+    assert "OFFLINE" in window.status.labels["backend"].text()
+    assert window.status.labels["skew"].text() == "Clock +0.4 s"
+    sign_in(qtbot, window)
+    assert window.status.labels["cashier"].text() == "Cashier: Sato"
+    scan_two(qtbot, window)
+    pay(qtbot, window, "PT1:OFFLINE")
+    qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.OFFLINE_ACCEPTED, timeout=3000)
+    assert "queued" in panel_body(window)

@@ -160,15 +160,17 @@ def generate(path: Path, events: int, seed: int = 7) -> None:
             out.write(json.dumps(sale) + "\n")
 
 
-def backtest_run(path: Path) -> tuple[float, float, dict[str, object]]:
-    """Run the CLI in a child; return (seconds, child peak RSS in MiB, summary)."""
+def backtest_run(path: Path) -> tuple[float, float, float, dict[str, object]]:
+    """Run the CLI in a child; return (wall s, CPU s, child peak RSS in MiB, summary)."""
     cmd = [sys.executable, "-m", "pos_app", "risk", "backtest", "--events", str(path),
            "--out", "/dev/null"]  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
     seconds = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, peak_kib / 1024, json.loads(done.stdout.splitlines()[-1])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return seconds, cpu, after.ru_maxrss / 1024, json.loads(done.stdout.splitlines()[-1])
 
 
 def throughput(sizes: list[int]) -> None:
@@ -178,10 +180,11 @@ def throughput(sizes: list[int]) -> None:
             start = time.perf_counter()
             generate(path, size)
             made = time.perf_counter() - start
-            seconds, rss, summary = backtest_run(path)
+            seconds, cpu, rss, summary = backtest_run(path)
             print(
                 f"{size:>9,} events ({path.stat().st_size / 2**20:.0f} MiB, generated in "
-                f"{made:.0f} s): backtest {seconds:.1f} s = {size / seconds:,.0f} events/s, "
+                f"{made:.0f} s): backtest wall {seconds:.1f} s, CPU {cpu:.1f} s "
+                f"= {size / cpu:,.0f} events per CPU-second, "
                 f"peak RSS so far {rss:.0f} MiB, sales {summary['sales']:,}, "
                 f"actions {summary['actions']}"
             )

@@ -31,15 +31,18 @@ class Replay:
         self.terminals = TerminalTracker(rules)
 
     def context_for(self, facts: SaleFacts) -> RiskContext:
-        return self.velocity.context_for(facts, self.terminals.context_for(facts))
+        return RiskContext(
+            **self.terminals.features_for(facts), **self.velocity.features_for(facts)
+        )
 
     def sale(self, facts: SaleFacts) -> tuple[Decision, RiskContext]:
         ctx = self.context_for(facts)
-        decision = self.engine.decide(facts, ctx)
+        basket = basket_of(facts, self.rules.policy)
+        decision = self.engine.decide(facts, ctx, basket)
         # The log records sales that happened, so they count in velocity whatever
         # the rules would have said; the till remembers its own declines.
-        self.velocity.record_sale(facts)
-        self.terminals.record_sale(facts, decision.action)
+        self.velocity.record_sale(facts, basket)
+        self.terminals.record_sale(facts, decision.action, basket)
         return decision, ctx
 
     def top_up(self, event: TopUp) -> None:

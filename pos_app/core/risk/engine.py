@@ -25,7 +25,7 @@ from pos_app.core.risk.model import (
     RuleStatus,
     SaleFacts,
 )
-from pos_app.core.risk.rules import ONLINE_RULES, RULES, Inputs, basket_of
+from pos_app.core.risk.rules import ONLINE_RULES, RULES, Basket, Inputs, basket_of
 from pos_app.core.risk.texts import render
 
 _EMPTY_CONTEXT = RiskContext()
@@ -43,8 +43,11 @@ class RiskEngine:
     def version(self) -> str:
         return self.rules.version
 
-    def evaluate(self, facts: SaleFacts, ctx: RiskContext) -> tuple[RuleEvaluation, ...]:
-        inputs = Inputs(facts, ctx, basket_of(facts, self.rules.policy), self.rules.policy)
+    def evaluate(
+        self, facts: SaleFacts, ctx: RiskContext, basket: Basket | None = None
+    ) -> tuple[RuleEvaluation, ...]:
+        basket = basket or basket_of(facts, self.rules.policy)
+        inputs = Inputs(facts, ctx, basket, self.rules.policy)
         out: list[RuleEvaluation] = []
         for spec, fn in self._specs:
             if not spec.enabled:
@@ -53,8 +56,11 @@ class RiskEngine:
                 out.append(fn(inputs, spec))
         return tuple(out)
 
-    def decide(self, facts: SaleFacts, ctx: RiskContext = _EMPTY_CONTEXT) -> Decision:
-        evaluations = self.evaluate(facts, ctx)
+    def decide(
+        self, facts: SaleFacts, ctx: RiskContext = _EMPTY_CONTEXT, basket: Basket | None = None
+    ) -> Decision:
+        """Decide one sale; ``basket`` (from ``basket_of``) may be passed to avoid recomputing."""
+        evaluations = self.evaluate(facts, ctx, basket)
         reasons = tuple(self._reason(ev) for ev in evaluations if ev.status is RuleStatus.FIRED)
         score = sum(r.weight for r in reasons)
         takeover = any(r.takeover for r in reasons)

@@ -13,14 +13,14 @@ compute the same fields from its database and build a :class:`RiskContext`.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, replace
 from statistics import median_low
 from typing import Any
 
 from pos_app.core.risk.config import RuleSet
 from pos_app.core.risk.model import Action, RiskContext, SaleFacts
-from pos_app.core.risk.rules import basket_of
+from pos_app.core.risk.rules import Basket, basket_of
 
 HOUR = 3600
 DAY = 86_400
@@ -41,21 +41,18 @@ class _Sale:
 
 
 class _Wallet:
-    __slots__ = ("sales", "topup")
+    __slots__ = ("last_seen", "sales", "topup")
 
     def __init__(self) -> None:
         self.sales: deque[_Sale] = deque()
         self.topup: tuple[int, int] | None = None  # (time, amount)
+        self.last_seen = 0
 
     def prune(self, now: int, history_s: int, topup_s: int) -> None:
         while self.sales and now - self.sales[0].time > history_s:
             self.sales.popleft()
         if self.topup is not None and now - self.topup[0] > topup_s:
             self.topup = None
-
-    @property
-    def empty(self) -> bool:
-        return not self.sales and self.topup is None
 
 
 class _WindowSum:
@@ -92,7 +89,9 @@ class VelocityTracker:
     def __init__(self, rules: RuleSet) -> None:
         self._policy = rules.policy
         self._win = rules.windows
-        self._wallets: dict[str, _Wallet] = {}
+        # Least recently active first, so idle wallets are evicted from the front
+        # in amortized O(1) per event.
+        self._wallets: OrderedDict[str, _Wallet] = OrderedDict()
         self._stores: dict[str, _Store] = {}
         self._last_sweep = 0
 
@@ -102,11 +101,11 @@ class VelocityTracker:
 
     def record_topup(self, wallet_id: str, time: int, amount: int) -> None:
         self._sweep(time)
-        self._wallets.setdefault(wallet_id, _Wallet()).topup = (time, amount)
+        self._touch(wallet_id, time).topup = (time, amount)
 
-    def record_sale(self, facts: SaleFacts) -> None:
+    def record_sale(self, facts: SaleFacts, basket: Basket | None = None) -> None:
         self._sweep(facts.time)
-        basket = basket_of(facts, self._policy)
+        basket = basket or basket_of(facts, self._policy)
         sale = _Sale(
             facts.time,
             facts.total,
@@ -115,7 +114,7 @@ class VelocityTracker:
             facts.store_region,
             facts.device_id,
         )
-        self._wallets.setdefault(facts.wallet_id, _Wallet()).sales.append(sale)
+        self._touch(facts.wallet_id, facts.time).sales.append(sale)
         if basket.tobacco > 0:
             store = self._stores.get(facts.store_id)
             if store is None:
@@ -127,6 +126,10 @@ class VelocityTracker:
 
     def context_for(self, facts: SaleFacts, base: RiskContext | None = None) -> RiskContext:
         """The backend's features for this sale (the sale itself not yet recorded)."""
+        return replace(base or RiskContext(), **self.features_for(facts))
+
+    def features_for(self, facts: SaleFacts) -> dict[str, Any]:
+        """The same as :meth:`context_for`, as RiskContext keyword arguments."""
         now = facts.time
         wallet = self._wallets.get(facts.wallet_id) or _Wallet()
         wallet.prune(now, self._win.wallet_history_s, self._win.topup_memory_s)
@@ -135,7 +138,7 @@ class VelocityTracker:
         features["last_topup_age_s"] = None if topup is None else now - topup[0]
         features["last_topup_amount"] = None if topup is None else topup[1]
         features.update(self._store_features(facts.store_id, now))
-        return replace(base or RiskContext(), **features)
+        return features
 
     def _wallet_features(self, wallet: _Wallet, facts: SaleFacts) -> dict[str, Any]:
         now = facts.time
@@ -192,16 +195,26 @@ class VelocityTracker:
             baseline = max(1, round(earlier * HOUR / observed))
         return {"store_tobacco_1h": store.hour.total, "store_tobacco_hourly_baseline": baseline}
 
+    def _touch(self, wallet_id: str, now: int) -> _Wallet:
+        wallet = self._wallets.get(wallet_id)
+        if wallet is None:
+            wallet = self._wallets[wallet_id] = _Wallet()
+        else:
+            self._wallets.move_to_end(wallet_id)
+        wallet.last_seen = now
+        wallet.prune(now, self._win.wallet_history_s, self._win.topup_memory_s)
+        return wallet
+
     def _sweep(self, now: int) -> None:
+        keep = max(self._win.wallet_history_s, self._win.topup_memory_s)
+        while self._wallets:
+            oldest = next(iter(self._wallets.values()))
+            if now - oldest.last_seen <= keep:
+                break
+            self._wallets.popitem(last=False)
         if now - self._last_sweep < _SWEEP_EVERY_S:
             return
         self._last_sweep = now
-        history, topup = self._win.wallet_history_s, self._win.topup_memory_s
-        for wallet_id in list(self._wallets):
-            wallet = self._wallets[wallet_id]
-            wallet.prune(now, history, topup)
-            if wallet.empty:
-                del self._wallets[wallet_id]
         for store_id in list(self._stores):
             store = self._stores[store_id]
             store.baseline.prune(now)
@@ -222,6 +235,10 @@ class TerminalTracker:
         self._last_sweep = 0
 
     def context_for(self, facts: SaleFacts, base: RiskContext | None = None) -> RiskContext:
+        return replace(base or RiskContext(), **self.features_for(facts))
+
+    def features_for(self, facts: SaleFacts) -> dict[str, Any]:
+        """The till's features, as RiskContext keyword arguments."""
         key = (facts.store_id, facts.terminal_id)
         seen = self._seen.get(key, deque())
         declines = self._declines.get(key, deque())
@@ -229,16 +246,15 @@ class TerminalTracker:
         largest: dict[str, int] = {}
         for _, wallet, cc in seen:
             largest[wallet] = max(cc, largest.get(wallet, 0))
-        return replace(
-            base or RiskContext(),
-            terminal_wallets_30m=tuple(sorted(largest.items())),
-            terminal_declines_10m=len(declines),
-        )
+        return {
+            "terminal_wallets_30m": tuple(sorted(largest.items())),
+            "terminal_declines_10m": len(declines),
+        }
 
-    def record_sale(self, facts: SaleFacts, action: Action) -> None:
+    def record_sale(self, facts: SaleFacts, action: Action, basket: Basket | None = None) -> None:
         self._sweep(facts.time)
         key = (facts.store_id, facts.terminal_id)
-        cc = basket_of(facts, self._policy).cash_convertible
+        cc = (basket or basket_of(facts, self._policy)).cash_convertible
         self._seen.setdefault(key, deque()).append((facts.time, facts.wallet_id, cc))
         if action is Action.DECLINE:
             self._declines.setdefault(key, deque()).append(facts.time)

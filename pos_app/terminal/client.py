@@ -119,6 +119,7 @@ class BackendClient:
         self.last_contact_at: float | None = None
         self.last_failure_at: float | None = None
         self._contact_listeners: list[Callable[[], None]] = []
+        self._online = True
 
     def close(self) -> None:
         self._http.close()
@@ -130,9 +131,7 @@ class BackendClient:
     @property
     def online(self) -> bool:
         """The last attempt reached the backend (True before any attempt)."""
-        if self.last_failure_at is None:
-            return True
-        return self.last_contact_at is not None and self.last_contact_at >= self.last_failure_at
+        return self._online
 
     # --- endpoints ----------------------------------------------------------------------------
 
@@ -226,10 +225,10 @@ class BackendClient:
         try:
             response = self._http.send(request)
         except _NOT_SENT as exc:
-            self.last_failure_at = self._clock()
+            self._online, self.last_failure_at = False, self._clock()
             raise BackendUnavailable(f"backend unreachable ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:
-            self.last_failure_at = self._clock()
+            self._online, self.last_failure_at = False, self._clock()
             if idempotent:
                 raise BackendUnavailable(f"no answer ({type(exc).__name__})") from None
             raise OutcomeUnknown(
@@ -293,7 +292,7 @@ class BackendClient:
         now = self._clock()
         server_time = _server_time(response)
         with self._lock:
-            self.last_contact_at = now
+            self._online, self.last_contact_at = True, now
             if server_time is not None:
                 self.clock_skew_s = server_time - now
         for listener in self._contact_listeners:

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from checkout_support import (  # noqa: E402
+from checkout_support import (
     BENTO,
     CARTON,
     TEA,
@@ -21,10 +21,10 @@ from checkout_support import (  # noqa: E402
     till,
 )
 
-from pos_app.terminal.audit import AuditAction, read_entries  # noqa: E402
-from pos_app.terminal.checkout_types import PaymentPhase  # noqa: E402
-from pos_app.terminal.errors import CheckoutError  # noqa: E402
-from pos_app.terminal.services import TerminalServices  # noqa: E402
+from pos_app.terminal.audit import AuditAction, read_entries
+from pos_app.terminal.checkout_types import PaymentPhase
+from pos_app.terminal.errors import CheckoutError
+from pos_app.terminal.services import TerminalServices
 
 
 @pytest.fixture

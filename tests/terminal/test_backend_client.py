@@ -1,0 +1,195 @@
+"""The backend client's own rules, with fake transports (the real server is in other tests)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from pos_app.paytoken import httpsig, keys
+from pos_app.terminal.client import BackendClient, ClientConfig, SigningIdentity, backoff_delay
+from pos_app.terminal.errors import (
+    BackendAuthError,
+    BackendRejected,
+    BackendUnavailable,
+    InsecureBackendUrl,
+    OutcomeUnknown,
+)
+
+NOW = 1_795_000_000
+KEY = Ed25519PrivateKey.generate()
+IDENTITY = SigningIdentity(key=KEY, keyid="terminal-key-1")
+
+
+def _client(
+    handler: Callable[[httpx.Request], httpx.Response],
+    *,
+    url: str = "https://backend.example",
+    retries: int = 3,
+    sleeps: list[float] | None = None,
+    clock: Callable[[], float] = lambda: NOW,
+) -> BackendClient:
+    return BackendClient(
+        ClientConfig(base_url=url, retries=retries),
+        identity=IDENTITY,
+        transport=httpx.MockTransport(handler),
+        clock=clock,
+        sleep=(sleeps.append if sleeps is not None else lambda _s: None),
+        rng=lambda: 0.5,
+    )
+
+
+def _json(status: int, body: dict[str, object], **headers: str) -> httpx.Response:
+    return httpx.Response(status, json=body, headers=headers)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://backend.example", "http://192.168.1.10:8000", "ftp://127.0.0.1", "http://"],
+)
+def test_plain_http_is_refused_except_to_loopback(url: str) -> None:
+    with pytest.raises(InsecureBackendUrl, match="https://"):
+        _client(lambda r: _json(200, {}), url=url)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://backend.example", "http://127.0.0.1:8000", "http://[::1]"]
+)
+def test_https_and_loopback_http_are_allowed(url: str) -> None:
+    _client(lambda r: _json(200, {}), url=url).close()
+
+
+def test_every_request_is_signed_and_the_signature_verifies() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return _json(200, {"status": "approved", "server_time": NOW})
+
+    client = _client(handler)
+    client.finalize({"sale_id": "s1"}, idempotency_key="sale-s1")
+    request = seen[0]
+    verified = httpsig.verify_request(
+        request.method,
+        str(request.url),
+        dict(request.headers),
+        request.content,
+        tag=httpsig.TAG_TERMINAL,
+        resolve_key=lambda kid: KEY.public_key() if kid == IDENTITY.keyid else None,
+        now=NOW,
+    )
+    assert set(verified.covered) == {"@method", "@target-uri", "content-digest", "idempotency-key"}
+    assert request.headers["Idempotency-Key"] == "sale-s1"
+
+
+def test_server_time_gives_the_clock_skew() -> None:
+    client = _client(lambda r: _json(200, {"sale_id": "s", "server_time": NOW + 42}))
+    assert client.clock_skew_s is None
+    client.get_sale("s")
+    assert client.clock_skew_s == 42
+
+
+def test_date_header_gives_the_skew_when_the_body_has_no_server_time() -> None:
+    date = "Sun, 22 Nov 2026 04:00:00 GMT"  # 1795320000
+    client = _client(lambda r: httpx.Response(200, content=b"{}", headers={"Date": date}))
+    client.trust_list()
+    assert client.clock_skew_s == 1_795_320_000 - NOW
+
+
+def test_get_is_retried_with_growing_jittered_backoff() -> None:
+    answers = iter([503, 502, 200])
+    sleeps: list[float] = []
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.headers["Signature-Input"])
+        return _json(next(answers), {"error": "unavailable", "detail": "busy", "sale_id": "s"})
+
+    assert _client(handler, sleeps=sleeps).get_sale("s")["sale_id"] == "s"
+    assert len(calls) == 3 and len(set(calls)) == 3  # each retry is freshly signed (nonce)
+    assert sleeps == [backoff_delay(0, base=0.5, cap=8, rng=lambda: 0.5),
+                      backoff_delay(1, base=0.5, cap=8, rng=lambda: 0.5)]  # fmt: skip
+    assert sleeps[1] > sleeps[0] > 0
+
+
+def test_backoff_is_capped_and_never_zero() -> None:
+    assert backoff_delay(20, base=0.5, cap=8, rng=lambda: 0.0) == 4.0
+    assert backoff_delay(20, base=0.5, cap=8, rng=lambda: 1.0) == 8.0
+
+
+def test_post_that_never_left_is_retried_but_one_that_may_have_arrived_is_not() -> None:
+    attempts: list[str] = []
+
+    def refused_then_ok(request: httpx.Request) -> httpx.Response:
+        attempts.append("x")
+        if len(attempts) == 1:
+            raise httpx.ConnectError("refused", request=request)
+        return _json(200, {"status": "approved"})
+
+    assert _client(refused_then_ok).finalize({}, idempotency_key="k")["status"] == "approved"
+    assert len(attempts) == 2
+
+    sent: list[str] = []
+
+    def timeout(request: httpx.Request) -> httpx.Response:
+        sent.append("x")
+        raise httpx.ReadTimeout("no answer", request=request)
+
+    with pytest.raises(OutcomeUnknown):
+        _client(timeout).finalize({}, idempotency_key="k")
+    assert len(sent) == 1
+
+
+def test_post_answered_by_a_gateway_timeout_is_an_unknown_outcome() -> None:
+    with pytest.raises(OutcomeUnknown):
+        _client(lambda r: _json(504, {})).finalize({}, idempotency_key="k")
+
+
+def test_unreachable_after_the_retries_is_backend_unavailable() -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    client = _client(down, retries=2)
+    with pytest.raises(BackendUnavailable) as caught:
+        client.get_sale("s")
+    assert not isinstance(caught.value, OutcomeUnknown)
+    assert not client.online
+
+
+def test_errors_are_translated_with_their_stable_code() -> None:
+    body = {"error": "total_mismatch", "detail": "total is not the sum"}
+    with pytest.raises(BackendRejected) as rejected:
+        _client(lambda r: _json(422, body)).finalize({}, idempotency_key="k")
+    assert (rejected.value.code, rejected.value.status) == ("total_mismatch", 422)
+
+    skewed = _client(lambda r: _json(401, {"error": "bad_signature", "detail": "too old",
+                                           "server_time": NOW + 120}))  # fmt: skip
+    with pytest.raises(BackendAuthError, match="clock"):
+        skewed.get_sale("s")
+
+
+def test_enrollment_is_signed_with_the_new_key_named_by_its_kid() -> None:
+    new_key = Ed25519PrivateKey.generate()
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return _json(201, {"keyid": "k"})
+
+    client = BackendClient(
+        ClientConfig(base_url="https://backend.example"),
+        transport=httpx.MockTransport(handler),
+        clock=lambda: NOW,
+    )
+    client.enroll(
+        code="c0de",
+        public_key_b64=keys.b64url_encode(keys.public_raw(new_key)),
+        app_version="0.1.0",
+        identity=SigningIdentity(key=new_key, keyid=keys.kid_hex(new_key)),
+        idempotency_key="enroll-1",
+    )
+    assert f'keyid="{keys.kid_hex(new_key)}"' in seen[0].headers["Signature-Input"]
+    assert json.loads(seen[0].content)["enrollment_code"] == "c0de"

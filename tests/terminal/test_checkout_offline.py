@@ -1,0 +1,251 @@
+"""Offline acceptance, the outbox and reconciliation, against the real reference backend."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from checkout_support import (
+    BENTO,
+    CARTON,
+    DAY,
+    TEA,
+    Backend,
+    Network,
+    Wallet,
+    basket,
+    running_backend,
+    till,
+)
+
+from pos_app.terminal.checkout_types import PaymentPhase
+from pos_app.terminal.services import TerminalServices
+
+
+@pytest.fixture
+def backend(tmp_path: Path) -> Iterator[Backend]:
+    with running_backend(tmp_path) as b:
+        yield b
+
+
+@pytest.fixture
+def network() -> Iterator[Network]:
+    net = Network()
+    yield net
+    net.close()
+
+
+@pytest.fixture
+def regular(backend: Backend) -> Wallet:
+    """A wallet past its new-device and new-account windows: its codes carry an offline limit."""
+    wallet = backend.new_wallet(balance=20_000)
+    backend.clock.advance(31 * DAY)
+    return wallet
+
+
+@pytest.fixture
+def services(
+    backend: Backend, regular: Wallet, tmp_path: Path, network: Network
+) -> Iterator[TerminalServices]:
+    svc = till(backend, tmp_path, network)
+    assert svc.sync is not None
+    assert svc.sync.tick().trust_list_refreshed  # the enrollment list is a month old
+    yield svc
+    svc.close()
+
+
+def _sale_rows(services: TerminalServices) -> list[tuple[str, str, int]]:
+    rows = services.store.query("SELECT sale_id, state, offline FROM sales ORDER BY created_at")
+    return [(r["sale_id"], r["state"], r["offline"]) for r in rows]
+
+
+def _outbox(services: TerminalServices) -> list[tuple[str, str]]:
+    rows = services.store.query("SELECT kind, state FROM outbox ORDER BY id")
+    return [(r["kind"], r["state"]) for r in rows]
+
+
+def _pay(services: TerminalServices, backend: Backend, wallet: Wallet, *items: object) -> object:
+    sale = services.checkout.start_payment(basket(*items), cashier_id="C042")  # type: ignore[arg-type]
+    return services.checkout.submit_token(sale.sale_id, backend.token(wallet))
+
+
+def test_outbox_drains_in_order_after_an_outage_and_never_charges_twice(
+    backend: Backend, regular: Wallet, services: TerminalServices, network: Network
+) -> None:
+    network.mode = "down"
+    first = _pay(services, backend, regular, (TEA, 2))
+    second = _pay(services, backend, regular, (TEA, 1))
+    for update in (first, second):
+        assert update.phase is PaymentPhase.OFFLINE_ACCEPTED, update  # type: ignore[attr-defined]
+        assert update.offline  # type: ignore[attr-defined]
+    status = services.checkout.status()
+    assert (status.online, status.outbox_pending) == (False, 2)
+    assert len(services.store.query("SELECT cti FROM seen_tokens")) == 2
+    assert backend.balance(regular) == 20_000
+
+    network.mode = "up"
+    network.log.clear()
+    assert services.drainer is not None
+    report = services.drainer.drain_once()
+    assert (report.sent, report.remaining) == (2, 0)
+    posted = [p for m, p in network.log if m == "POST"]
+    assert posted == ["/v1/sales", "/v1/sales"]
+    ids = [sid for sid, _, _ in _sale_rows(services)]
+    assert ids == [first.sale_id, second.sale_id]  # type: ignore[attr-defined]
+    assert backend.balance(regular) == 20_000 - 280 - 140
+    assert all(state == "approved" for _, state, _ in _sale_rows(services))
+    auth = services.store.query("SELECT authorization_id FROM sales")
+    assert all(r["authorization_id"] for r in auth)
+    assert _outbox(services) == [("finalize", "done"), ("finalize", "done")]
+    assert services.drainer.drain_once().sent == 0
+    assert backend.balance(regular) == 20_000 - 280 - 140
+
+
+def test_offline_needs_the_risk_engine_to_allow_and_steps_19_to_21(
+    backend: Backend, regular: Wallet, services: TerminalServices, network: Network
+) -> None:
+    network.mode = "down"
+    newcomer = backend.new_wallet(balance=5_000)  # new device: its codes have limit 0
+    cases = [
+        (newcomer, (TEA, 1), "online_required"),  # step 20
+        (regular, (BENTO, 11), "over_offline_limit"),  # step 21: 11,000 > 10,000
+        (regular, (CARTON, 1), "online_required"),  # risk: a carton offline is not 'allow'
+    ]
+    for wallet, item, reason in cases:
+        update = _pay(services, backend, wallet, item)
+        assert (update.phase, update.reason) == (PaymentPhase.DECLINED, reason)  # type: ignore[attr-defined]
+    assert services.store.query("SELECT cti FROM seen_tokens") == []
+    assert _outbox(services) == []
+    allowed = _pay(services, backend, regular, (TEA, 1))
+    assert allowed.phase is PaymentPhase.OFFLINE_ACCEPTED  # type: ignore[attr-defined]
+
+
+def test_a_stale_trust_list_stops_offline_acceptance(
+    backend: Backend, regular: Wallet, services: TerminalServices, network: Network
+) -> None:
+    network.mode = "down"
+    backend.clock.advance(3 * DAY)  # next_update (1 day) + grace (1 day) has passed
+    update = _pay(services, backend, regular, (TEA, 1))
+    assert (update.phase, update.reason) == (PaymentPhase.DECLINED, "trust_list_stale")  # type: ignore[attr-defined]
+    assert services.checkout.status().trust_list_stale
+
+
+def test_offline_disabled_declines_when_the_backend_is_down(
+    backend: Backend, regular: Wallet, tmp_path: Path, network: Network
+) -> None:
+    services = till(backend, tmp_path, network, allow_offline=False)
+    try:
+        assert services.sync is not None
+        services.sync.tick()
+        network.mode = "down"
+        update = _pay(services, backend, regular, (TEA, 1))
+        assert (update.phase, update.reason) == (PaymentPhase.DECLINED, "backend_unavailable")  # type: ignore[attr-defined]
+    finally:
+        services.close()
+
+
+def test_timeout_after_the_request_reached_the_backend_is_reconciled_with_get(
+    backend: Backend, regular: Wallet, services: TerminalServices, network: Network
+) -> None:
+    network.mode = "lose_answer_once"
+    update = _pay(services, backend, regular, (TEA, 2))
+    assert (update.phase, update.reason) == (PaymentPhase.VERIFYING, "outcome_unknown")  # type: ignore[attr-defined]
+    sale_id = update.sale_id  # type: ignore[attr-defined]
+    assert _sale_rows(services)[0][1] == "authorizing"
+    assert _outbox(services) == [("reconcile", "pending")]
+    assert backend.balance(regular) == 20_000 - 280  # it did reach the backend
+
+    network.log.clear()
+    done = services.checkout.poll(sale_id)
+    assert done.phase is PaymentPhase.APPROVED and done.authorization_id
+    assert network.log == [("GET", f"/v1/sales/{sale_id}")]  # reconciled, not re-sent
+    assert backend.balance(regular) == 20_000 - 280
+    assert _outbox(services) == [("reconcile", "done")]
+
+
+def test_an_unknown_outcome_is_resolved_in_the_background_if_the_cashier_left(
+    backend: Backend, regular: Wallet, services: TerminalServices, network: Network
+) -> None:
+    network.mode = "lose_answer_once"
+    update = _pay(services, backend, regular, (TEA, 1))
+    assert update.phase is PaymentPhase.VERIFYING  # type: ignore[attr-defined]
+    assert services.drainer is not None
+    network.log.clear()
+    assert services.drainer.drain_once().sent == 1
+    assert [m for m, _ in network.log] == ["GET"]
+    assert _sale_rows(services)[0][1] == "approved"
+    assert len(services.store.query("SELECT 1 FROM seen_tokens")) == 1
+    assert len(services.store.query("SELECT 1 FROM reviews WHERE status = 'open'")) == 1
+
+
+def test_offline_sale_whose_answer_is_lost_is_looked_up_before_it_is_sent_again(
+    backend: Backend, regular: Wallet, services: TerminalServices, network: Network
+) -> None:
+    network.mode = "down"
+    update = _pay(services, backend, regular, (TEA, 2))
+    assert update.phase is PaymentPhase.OFFLINE_ACCEPTED  # type: ignore[attr-defined]
+    assert services.drainer is not None
+    network.mode = "lose_answer_once"
+    blocked = services.drainer.drain_once()
+    assert blocked.sent == 0 and blocked.remaining == 1
+    assert _outbox(services) == [("finalize", "unknown")]
+    network.log.clear()
+    assert services.drainer.drain_once(ignore_backoff=True).sent == 1
+    assert network.log == [("GET", f"/v1/sales/{update.sale_id}")]  # type: ignore[attr-defined]
+    assert backend.balance(regular) == 20_000 - 280
+    assert _sale_rows(services)[0][1] == "approved"
+
+
+def test_a_declined_offline_sale_becomes_an_offline_loss_for_review(
+    backend: Backend, regular: Wallet, services: TerminalServices, network: Network
+) -> None:
+    network.mode = "down"
+    update = _pay(services, backend, regular, (TEA, 1))
+    assert update.phase is PaymentPhase.OFFLINE_ACCEPTED  # type: ignore[attr-defined]
+    backend.wallet_post(regular, f"/v1/wallets/{regular.wallet_id}/freeze")
+    network.mode = "up"
+    assert services.drainer is not None
+    assert services.drainer.drain_once().sent == 1
+    row = services.store.query("SELECT state, reason FROM sales")[0]
+    assert (row["state"], row["reason"]) == ("approved", "wallet_frozen")
+    assert len(services.store.query("SELECT 1 FROM reviews WHERE status = 'open'")) == 1
+    events = [r["detail"] for r in services.store.query("SELECT detail FROM sale_events")]
+    assert "offline_loss:wallet_frozen" in events
+
+
+def test_void_of_an_offline_sale_waits_behind_its_finalize(
+    backend: Backend, regular: Wallet, services: TerminalServices, network: Network
+) -> None:
+    network.mode = "down"
+    update = _pay(services, backend, regular, (TEA, 1))
+    voided = services.checkout.void(update.sale_id, manager_id="M01", reason="wrong item")  # type: ignore[attr-defined]
+    assert voided.phase is PaymentPhase.VOIDED
+    assert _outbox(services) == [("finalize", "pending"), ("void", "pending")]
+    network.mode = "up"
+    assert services.drainer is not None
+    assert services.drainer.drain_once().sent == 2
+    assert backend.balance(regular) == 20_000  # settled, then reversed
+
+
+def test_same_idempotency_key_and_body_never_charge_twice(
+    backend: Backend, regular: Wallet, services: TerminalServices
+) -> None:
+    client = services.client
+    assert client is not None
+    body = {
+        "sale_id": "retry-1", "store_id": "S001", "terminal_id": "T01", "cashier_id": "C042",
+        "token": backend.token(regular), "currency": "JPY", "total": 140,
+        "lines": [TEA and basket((TEA, 1))[0].as_api()],
+        "terminal_risk": {"score": 0, "action": "allow", "reasons": []},
+        "offline_accepted_at": None,
+    }  # fmt: skip
+    first = client.finalize(body, idempotency_key="sale-retry-1")
+    second = client.finalize(body, idempotency_key="sale-retry-1")
+    assert first["status"] == second["status"] == "approved"
+    assert first["authorization_id"] == second["authorization_id"]
+    assert backend.balance(regular) == 20_000 - 140

@@ -9,6 +9,8 @@ from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from pos_app.core.errors import PosError
+from pos_app.paytoken import keys
 from pos_app.server import idempotency
 from pos_app.server.backend import Backend, Principal, SignedRequest
 from pos_app.server.errors import ApiError
@@ -75,6 +77,16 @@ async def idempotent(
 
 async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return await run_in_threadpool(fn, *args, **kwargs)
+
+
+def decode_public_key(text: str) -> bytes:
+    """A raw Ed25519 public key from base64url; 422 when it is not one."""
+    try:
+        raw = keys.b64url_decode(text)
+        keys.public_from_raw(raw)
+    except (ValueError, TypeError, PosError):
+        raise ApiError(422, "bad_public_key", "not a base64url raw Ed25519 public key") from None
+    return raw
 
 
 def error_body(exc: ApiError) -> dict[str, str]:

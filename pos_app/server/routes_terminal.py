@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from pos_app.paytoken import httpsig, keys
+from pos_app.paytoken import httpsig
 from pos_app.server import db, enrollment, finalize, keystore, reviews, sales
 from pos_app.server.backend import require_store
 from pos_app.server.http import (
@@ -15,6 +15,7 @@ from pos_app.server.http import (
     authenticate,
     backend_of,
     call,
+    decode_public_key,
     idempotent,
     signature_headers,
 )
@@ -29,7 +30,7 @@ router = APIRouter(dependencies=[Depends(signature_headers)])
 async def enroll(
     req: EnrollRequest, request: Request, idempotency_key: IdempotencyHeader = None
 ) -> Response:
-    public_key = keys.b64url_decode(req.public_key)
+    public_key = decode_public_key(req.public_key)
     principal = await authenticate(request, tag=httpsig.TAG_TERMINAL, new_key=public_key)
     backend = backend_of(request)
 

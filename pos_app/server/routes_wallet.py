@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 
-from pos_app.paytoken import httpsig, keys
+from pos_app.paytoken import httpsig
 from pos_app.server import db, stepup, wallets
 from pos_app.server.backend import Principal, require_wallet
 from pos_app.server.errors import ApiError
@@ -16,6 +16,7 @@ from pos_app.server.http import (
     authenticate,
     backend_of,
     call,
+    decode_public_key,
     idempotent,
     signature_headers,
 )
@@ -43,7 +44,7 @@ async def _owner(request: Request, wallet_id: str) -> Principal:
 async def create_wallet(
     req: WalletCreateRequest, request: Request, idempotency_key: IdempotencyHeader = None
 ) -> Response:
-    public_key = keys.b64url_decode(req.device_public_key)
+    public_key = decode_public_key(req.device_public_key)
     principal = await authenticate(request, tag=httpsig.TAG_WALLET, new_key=public_key)
     backend = backend_of(request)
 

@@ -186,8 +186,8 @@ class Backend:
 
 
 @contextmanager
-def running_backend(tmp_path: Path) -> Iterator[Backend]:
-    clock = FakeClock()
+def running_backend(tmp_path: Path, *, start: int | None = None) -> Iterator[Backend]:
+    clock = FakeClock() if start is None else FakeClock(start)
     data_dir = tmp_path / "backend"
     admin.init_backend(data_dir, clock=clock)
     settings = ServerSettings.for_data_dir(data_dir, clock=clock)

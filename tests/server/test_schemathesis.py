@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,14 +57,10 @@ def _latin1(headers: dict[str, str]) -> dict[str, str]:
 
 
 def _sign(world: World, method: str, url: str, headers: dict[str, str], data: bytes | None) -> str:
-    wallet_path = "/v1/wallets/" in url or "/v1/step-ups/" in url
-    if wallet_path:
+    """Sign as the right party; wallet paths are pointed at the signer's own wallet."""
+    if "/v1/wallets/" in url or "/v1/step-ups/" in url:
         wallet = world.new_wallet(balance=1000)
-        url = (
-            url.replace(url.split("/v1/wallets/")[-1].split("/")[0], wallet.wallet_id)
-            if "/v1/wallets/" in url
-            else url
-        )
+        url = re.sub(r"/v1/wallets/[^/?]+", f"/v1/wallets/{wallet.wallet_id}", url)
         signer = wallet.signer
     else:
         signer = world.terminal

@@ -155,7 +155,7 @@ def status_counts(
 
 def matches(item: QueueItem, flt: QueueFilter) -> bool:
     checks = (
-        flt.status is None or item.status is flt.status,
+        flt.status is None or item.status == flt.status,
         flt.reason is None or flt.reason in item.reasons,
         flt.cashier_id is None or item.cashier_id == flt.cashier_id,
         flt.since is None or item.created_at >= flt.since,

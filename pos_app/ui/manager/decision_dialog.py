@@ -1,0 +1,57 @@
+"""Asks for the note every review decision needs; the button stays off until there is one."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pos_app.terminal.reviews import MIN_NOTE_CHARS, Decision
+from pos_app.ui.manager.texts import t
+
+
+class DecisionDialog(QDialog):
+    def __init__(
+        self, decision: Decision, sale_id: str, *, lang: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._lang = lang
+        self.decision = decision
+        self.setWindowTitle(t("decision_title", lang, decision=t(decision.value, lang), sale=sale_id))
+        self.setMinimumWidth(460)
+        layout = QVBoxLayout(self)
+        heading = QLabel(f"<h3>{t(decision.value, lang)}</h3>")
+        layout.addWidget(heading)
+        if decision is Decision.CONFIRMED_FRAUD:
+            warning = QLabel(t("fraud_warning", lang))
+            warning.setWordWrap(True)
+            warning.setStyleSheet("color: #b00020; font-weight: bold;")
+            layout.addWidget(warning)
+        layout.addWidget(QLabel(t("note", lang)))
+        self.note = QPlainTextEdit()
+        self.note.setFixedHeight(90)
+        layout.addWidget(self.note)
+        self.hint = QLabel(t("note_too_short", lang, n=MIN_NOTE_CHARS))
+        self.hint.setStyleSheet("color: #6b6b6b;")
+        layout.addWidget(self.hint)
+        self.buttons = QDialogButtonBox()
+        self.ok_button = self.buttons.addButton(t("ok", lang), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.addButton(t("cancel", lang), QDialogButtonBox.ButtonRole.RejectRole)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.note.textChanged.connect(self._check)
+        self._check()
+
+    def note_text(self) -> str:
+        return self.note.toPlainText().strip()
+
+    def _check(self) -> None:
+        enough = len(self.note_text()) >= MIN_NOTE_CHARS
+        self.ok_button.setEnabled(enough)
+        self.hint.setVisible(not enough)

@@ -1,0 +1,17 @@
+"""How times and amounts read on the manager screens (store's local time, whole yen)."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+
+def when(ts: int, tz: tzinfo) -> str:
+    return datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M")
+
+
+def clock(ts: int, tz: tzinfo) -> str:
+    return datetime.fromtimestamp(ts, tz).strftime("%H:%M:%S")
+
+
+def yen(amount: int, currency: str = "JPY") -> str:
+    return f"¥{amount:,}" if currency == "JPY" else f"{amount:,} {currency}"

@@ -1,0 +1,215 @@
+"""The review queue: filters, the flagged sales, the evidence, and the four decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pos_app.terminal import reviews
+from pos_app.terminal.audit import AuditAction, append_audit
+from pos_app.terminal.reviews import ClaimedByOther, Decision, QueueItem
+from pos_app.terminal.reviews_detail import load_detail
+from pos_app.ui.manager.decision_dialog import DecisionDialog
+from pos_app.ui.manager.detail import DetailPane
+from pos_app.ui.manager.filters import FilterBar
+from pos_app.ui.manager.formatting import when
+from pos_app.ui.manager.queue_model import QueueModel
+from pos_app.ui.manager.services import ManagerServices
+from pos_app.ui.manager.texts import t
+
+_BUTTON_STYLE = {
+    Decision.APPROVE: "background: #e3f4e6;",
+    Decision.REJECT: "background: #f2f2f2;",
+    Decision.ESCALATE: "background: #fff4d6;",
+    Decision.CONFIRMED_FRAUD: "background: #fde2e1; color: #b00020; font-weight: bold;",
+}
+
+
+class QueuePage(QWidget):
+    decided = Signal(str)  # sale id, after a decision is recorded
+
+    def __init__(self, services: ManagerServices, *, manager_id: str) -> None:
+        super().__init__()
+        self._s = services
+        self._manager = manager_id
+        lang = services.lang
+        today = datetime.fromtimestamp(services.now(), services.tz).date()
+        self.filters = FilterBar(lang=lang, tz=services.tz, today=today)
+        self.model = QueueModel(lang=lang, tz=services.tz)
+        self.table = _table(self.model)
+        self.detail = DetailPane(lang=lang, tz=services.tz)
+        self.empty = QLabel(t("empty_queue", lang))
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.buttons = {d: QPushButton(t(d.value, lang)) for d in Decision}
+        self._layout()
+        self.filters.changed.connect(self.refresh)
+        self.table.selectionModel().selectionChanged.connect(self._selected)
+        for decision, button in self.buttons.items():
+            button.setStyleSheet(_BUTTON_STYLE[decision])
+            button.clicked.connect(lambda _=False, d=decision: self.start_decision(d))
+        self.refresh()
+
+    def _layout(self) -> None:
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.table)
+        column.addWidget(self.empty)
+        right = QWidget()
+        pane = QVBoxLayout(right)
+        pane.setContentsMargins(0, 0, 0, 0)
+        pane.addWidget(self.detail, 1)
+        row = QHBoxLayout()
+        for button in self.buttons.values():
+            button.setMinimumHeight(40)
+            row.addWidget(button)
+        pane.addLayout(row)
+        pane.addWidget(self.message)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.filters)
+        layout.addWidget(splitter, 1)
+
+    # queue -------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        keep = self.selected_sale()
+        store, store_id = self._s.store, self._s.store_id
+        everything = reviews.load_queue(store, store_id)
+        self.filters.set_choices(
+            reasons=reviews.known_reasons(everything),
+            cashiers=sorted({i.cashier_id for i in everything}),
+        )
+        flt = self.filters.current()
+        self.filters.set_counts(reviews.status_counts(store, store_id, flt=flt))
+        self.model.set_items(reviews.load_queue(store, store_id, flt=flt))
+        self.empty.setVisible(self.model.rowCount() == 0)
+        row = self.model.row_of(keep) if keep else None
+        if row is None and self.model.rowCount():
+            row = 0
+        if row is None:
+            self.detail.show_empty()
+            self._enable(False)
+        else:
+            self.table.selectRow(row)
+            self._show(self.model.item_at(row))
+
+    def selected_sale(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.item_at(rows[0].row()).sale_id if rows else None
+
+    def select_sale(self, sale_id: str) -> None:
+        row = self.model.row_of(sale_id)
+        if row is not None:
+            self.table.selectRow(row)
+
+    def visible_items(self) -> list[QueueItem]:
+        return self.model.items
+
+    def _selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            self._show(self.model.item_at(rows[0].row()))
+
+    def _show(self, item: QueueItem) -> None:
+        self.detail.show_detail(load_detail(self._s.store, item.sale_id))
+        self._enable(True)
+
+    def _enable(self, on: bool) -> None:
+        for button in self.buttons.values():
+            button.setEnabled(on)
+
+    # decisions ---------------------------------------------------------------------
+
+    def start_decision(self, decision: Decision) -> DecisionDialog | None:
+        """Claim the sale, ask for the note (modal), record; returns the dialog it opened."""
+        sale_id = self.selected_sale()
+        if sale_id is None:
+            return None
+        held = reviews.claim(self._s.store, sale_id, manager_id=self._manager, now=self._s.now())
+        if not held.ok:
+            self._claimed(sale_id, held.claimed_by, held.claimed_at)
+            return None
+        dialog = DecisionDialog(decision, sale_id, lang=self._s.lang, parent=self)
+        dialog.finished.connect(lambda result: self._finish(dialog, sale_id, result))
+        dialog.open()
+        return dialog
+
+    def _finish(self, dialog: DecisionDialog, sale_id: str, result: int) -> None:
+        if result != QDialog.DialogCode.Accepted:
+            reviews.release(self._s.store, sale_id, manager_id=self._manager, now=self._s.now())
+            self.refresh()
+            return
+        try:
+            reviews.decide(
+                self._s.store,
+                sale_id,
+                decision=dialog.decision,
+                manager_id=self._manager,
+                note=dialog.note_text(),
+                now=self._s.now(),
+            )
+        except ClaimedByOther as exc:  # taken over after our claim went stale
+            self._claimed(sale_id, exc.claimed_by, exc.claimed_at)
+            return
+        label = t(dialog.decision.value, self._s.lang)
+        self.message.setStyleSheet("color: #1b5e20;")
+        self.message.setText(t("decided", self._s.lang, decision=label, sale=sale_id))
+        self.refresh()
+        self.decided.emit(sale_id)
+
+    def _claimed(self, sale_id: str, manager: str, at: int) -> None:
+        self.message.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.message.setText(
+            t("claimed_by_other", self._s.lang, manager=manager, time=when(at, self._s.tz))
+        )
+        self.refresh()
+        self.select_sale(sale_id)
+
+    # export ------------------------------------------------------------------------
+
+    def export_csv(self, path: Path) -> None:
+        items = self.visible_items()
+        path.write_text(reviews.queue_csv(items), encoding="utf-8-sig")  # Excel reads UTF-8 BOM
+        append_audit(
+            self._s.store,
+            at=self._s.now(),
+            actor=self._manager,
+            action=AuditAction.EXPORTED,
+            detail={"what": "review_queue_csv", "rows": len(items), "file": path.name},
+        )
+        self.message.setStyleSheet("")
+        self.message.setText(t("exported", self._s.lang, path=str(path)))
+
+
+def _table(model: QueueModel) -> QTableView:
+    table = QTableView()
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.verticalHeader().setVisible(False)
+    table.setWordWrap(False)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+    return table

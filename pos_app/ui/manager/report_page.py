@@ -1,0 +1,157 @@
+"""Shift report (X: read, Z: close the shift) on screen and as a PDF, with Qt's own printing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, time, tzinfo
+from html import escape
+from pathlib import Path
+
+from PySide6.QtCore import QDate, QMarginsF
+from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtWidgets import (
+    QDateEdit,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pos_app.terminal.audit import AuditAction, append_audit
+from pos_app.terminal.shift_report import ShiftReport, close_shift, compute_report
+from pos_app.ui.manager.formatting import when, yen
+from pos_app.ui.manager.services import ManagerServices
+from pos_app.ui.manager.texts import reason_label, t
+
+
+class ReportPage(QWidget):
+    def __init__(self, services: ManagerServices, *, manager_id: str) -> None:
+        super().__init__()
+        self._s = services
+        self._manager = manager_id
+        lang = services.lang
+        today = datetime.fromtimestamp(services.now(), services.tz).date()
+        self.since = QDateEdit(QDate(today.year, today.month, today.day), calendarPopup=True)
+        self.until = QDateEdit(QDate(today.year, today.month, today.day), calendarPopup=True)
+        self.x_button = QPushButton(t("show_x", lang))
+        self.z_button = QPushButton(t("close_z", lang))
+        self.pdf_button = QPushButton(t("save_pdf", lang))
+        self.view = QTextBrowser()
+        self.message = QLabel()
+        self.report: ShiftReport | None = None
+        row = QHBoxLayout()
+        for widget in (QLabel(t("from", lang)), self.since, QLabel(t("to", lang)), self.until,
+                       self.x_button, self.z_button, self.pdf_button):
+            row.addWidget(widget)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.message)
+        self.x_button.clicked.connect(self.show_x)
+        self.z_button.clicked.connect(self._z_clicked)
+        self.pdf_button.clicked.connect(self._pdf_clicked)
+        self.show_x()
+
+    def show_x(self) -> ShiftReport:
+        since = self._start_of(self.since.date())
+        until = min(self._start_of(self.until.date().addDays(1)), self._s.now() + 1)
+        return self._show(compute_report(self._s.store, self._s.store_id, since=since, until=until))
+
+    def close_shift(self) -> ShiftReport:
+        report = close_shift(
+            self._s.store, self._s.store_id, manager_id=self._manager, now=self._s.now()
+        )
+        return self._show(report)
+
+    def save_pdf(self, path: Path) -> None:
+        if self.report is None:
+            self.show_x()
+        assert self.report is not None
+        write_pdf(self.html(), path)
+        append_audit(
+            self._s.store, at=self._s.now(), actor=self._manager, action=AuditAction.EXPORTED,
+            detail={"what": f"shift_report_{self.report.kind}_pdf", "file": path.name,
+                    "since": self.report.since, "until": self.report.until},
+        )
+        self.message.setText(t("exported", self._s.lang, path=str(path)))
+
+    def html(self) -> str:
+        assert self.report is not None
+        return render_report(self.report, lang=self._s.lang, tz=self._s.tz, printed=self._s.now())
+
+    def _show(self, report: ShiftReport) -> ShiftReport:
+        self.report = report
+        self.view.setHtml(self.html())
+        return report
+
+    def _z_clicked(self) -> None:
+        if self._s.confirm(self, t("confirm_z", self._s.lang)):
+            self.close_shift()
+
+    def _pdf_clicked(self) -> None:
+        kind = self.report.kind if self.report else "X"
+        stamp = datetime.fromtimestamp(self._s.now(), self._s.tz).strftime("%Y%m%d-%H%M")
+        name = f"shift-{kind}-{self._s.store_id}-{self._s.terminal_id}-{stamp}.pdf"
+        chosen = self._s.ask_path(self, name, "PDF (*.pdf)")
+        if chosen:
+            self.save_pdf(Path(chosen))
+
+    def _start_of(self, day: QDate) -> int:
+        return int(datetime.combine(day.toPython(), time(0), tzinfo=self._s.tz).timestamp())
+
+
+def write_pdf(html: str, path: Path) -> None:
+    writer = QPdfWriter(str(path))
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
+    writer.setTitle(path.stem)
+    writer.setCreator("pos-app")
+    doc = QTextDocument()
+    doc.setHtml(html)
+    doc.print_(writer)
+
+
+def render_report(r: ShiftReport, *, lang: str, tz: tzinfo, printed: int) -> str:
+    def e(value: object) -> str:
+        return escape(str(value))
+
+    def row(label: str, count: object, value: int | None = None) -> str:
+        amount = e(yen(value)) if value is not None else ""
+        return f"<tr><td>{e(label)}</td><td align='right'>{e(count)}</td>" \
+               f"<td align='right'>{amount}</td></tr>"
+
+    def table(
+        title: str, pairs: tuple[tuple[str, int], ...], label: Callable[[str], str] = str
+    ) -> str:
+        body = "".join(row(label(k), v) for k, v in pairs) or row(t("none", lang), "")
+        return f"<h3>{e(title)}</h3><table width='60%'>{body}</table>"
+
+    last = r.until - 1 if r.until > r.since else r.until
+    title = t("z_report" if r.kind == "Z" else "x_report", lang)
+    since = when(r.since, tz) if r.since else "—"
+    head = (
+        f"<h2>{e(title)}</h2><p>{e(t('store', lang))}: <b>{e(r.store_id)}</b> &nbsp; "
+        f"{e(t('period', lang))}: <b>{e(since)} – {e(when(last, tz))}</b><br>"
+        f"{e(t('printed', lang))}: {e(when(printed, tz))}</p>"
+    )
+    totals = "".join((
+        f"<tr><th></th><th align='right'>{e(t('count', lang))}</th>"
+        f"<th align='right'>{e(t('value', lang))}</th></tr>",
+        row(t("sales", lang), r.sales_count, r.sales_value),
+        row(t("wallet_paid", lang), "", r.wallet_paid_value),
+        row(t("declined", lang), r.declined_count),
+        row(t("flagged", lang), r.flagged_count),
+        row(t("voids", lang), r.voids_count, r.voids_value),
+        row(t("offline_sales", lang), r.offline_count, r.offline_value),
+        row(t("offline_losses", lang), r.offline_losses_count, r.offline_losses_value),
+    ))
+    return (
+        head + f"<table width='60%' cellpadding='3'>{totals}</table>"
+        + table(t("flagged_by_reason", lang), r.flagged_by_reason,
+                lambda code: f"{reason_label(code, lang)} ({code})")
+        + table(t("approvals_by_manager", lang), r.approvals_by_manager)
+        + table(t("decisions", lang), r.decisions, lambda d: t(d, lang))
+    )

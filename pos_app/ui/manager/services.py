@@ -1,0 +1,83 @@
+"""What the manager mode needs from the rest of the application, injected.
+
+Everything with a side effect outside the window (the database, the clock, the
+PIN check, the backend, file and confirmation dialogs) comes in here, so the
+window runs standalone in tests and the cashier window wires it in one line.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from pos_app.terminal.audit_sync import AuditSink
+from pos_app.terminal.reviews_sync import ReviewsBackend
+from pos_app.terminal.store import LocalStore
+
+
+@dataclass(frozen=True, slots=True)
+class PinCheck:
+    ok: bool
+    manager_id: str = ""
+    attempts_left: int = 0
+    locked_for_s: int = 0
+
+
+SignIn = Callable[[str, str], PinCheck]
+AskPath = Callable[[QWidget, str, str], str]  # (parent, suggested name, filter) -> "" if cancelled
+Confirm = Callable[[QWidget, str], bool]
+
+
+def ask_save_path(parent: QWidget, suggested: str, name_filter: str) -> str:
+    path, _ = QFileDialog.getSaveFileName(parent, "", suggested, name_filter)
+    return str(path)
+
+
+def confirm(parent: QWidget, question: str) -> bool:
+    answer = QMessageBox.question(parent, "", question)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def local_tz() -> tzinfo:
+    zone = datetime.now().astimezone().tzinfo
+    return zone if zone is not None else UTC
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerServices:
+    store: LocalStore
+    store_id: str
+    terminal_id: str
+    sign_in: SignIn  # manager id + PIN -> PinCheck; logs the sign-in (auth.Authenticator)
+    clock: Callable[[], float] = time.time
+    backend: ReviewsBackend | None = None  # None: work offline, decisions stay queued
+    audit_sink: AuditSink | None = None
+    tz: tzinfo = field(default_factory=local_tz)
+    lang: str = "ja"
+    ask_path: AskPath = ask_save_path
+    confirm: Confirm = confirm
+
+    def now(self) -> int:
+        return int(self.clock())
+
+
+def authenticator_sign_in(auth: Any) -> SignIn:
+    """Adapt ``pos_app.terminal.auth.Authenticator`` (manager role) to ``SignIn``."""
+    from pos_app.terminal.auth import Role
+
+    def check(manager_id: str, pin: str) -> PinCheck:
+        result = auth.sign_in(manager_id, pin, role=Role.MANAGER)
+        account = result.account
+        return PinCheck(
+            ok=bool(result.ok),
+            manager_id=account.user_id if account is not None else "",
+            attempts_left=int(result.attempts_left),
+            locked_for_s=int(result.locked_for_s),
+        )
+
+    return check

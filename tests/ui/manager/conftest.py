@@ -1,0 +1,120 @@
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import Callable, Iterator, Mapping, Sequence  # noqa: E402
+from datetime import timedelta, timezone  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+
+from pos_app.core.errors import BackendError  # noqa: E402
+from pos_app.terminal.reviews_demo import seed_demo_reviews  # noqa: E402
+from pos_app.terminal.store import LocalStore, open_store  # noqa: E402
+from pos_app.ui.manager.services import ManagerServices, PinCheck  # noqa: E402
+from pos_app.ui.manager.window import ManagerWindow  # noqa: E402
+
+NOW = 1_795_000_000  # 2026-11-18 (Wed) 20:06 JST
+JST = timezone(timedelta(hours=9))
+PINS = {"M001": "2468", "M002": "1357"}
+
+
+class FakeBackend:
+    """The reference backend's /v1/reviews as far as the terminal can tell."""
+
+    def __init__(self) -> None:
+        self.online = True
+        self.posted: list[dict[str, Any]] = []
+        self.keys: set[str] = set()
+        self.frozen: set[str] = set()
+        self.remote: list[dict[str, Any]] = []
+
+    def list_reviews(self, store_id: str, status: str | None = None) -> Sequence[Mapping[str, Any]]:
+        self._check()
+        return list(self.remote)
+
+    def post_decision(
+        self, sale_id: str, *, decision: str, reviewer_id: str, note: str, idempotency_key: str
+    ) -> Mapping[str, Any]:
+        self._check()
+        if idempotency_key not in self.keys:
+            self.keys.add(idempotency_key)
+            self.posted.append({"sale_id": sale_id, "decision": decision, "note": note})
+        if decision == "confirmed_fraud":
+            self.frozen.add(sale_id)
+        return {"sale_id": sale_id}
+
+    def _check(self) -> None:
+        if not self.online:
+            raise BackendError("backend unreachable (connection refused)")
+
+
+class FakeSink:
+    def __init__(self) -> None:
+        self.entries: list[Mapping[str, Any]] = []
+
+    def push_audit(
+        self, *, terminal_id: str, entries: Sequence[Mapping[str, Any]], idempotency_key: str
+    ) -> None:
+        self.entries.extend(entries)
+
+
+def fake_sign_in(manager_id: str, pin: str) -> PinCheck:
+    if PINS.get(manager_id) == pin:
+        return PinCheck(True, manager_id, attempts_left=5)
+    return PinCheck(False, attempts_left=4)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[LocalStore]:
+    s = open_store(tmp_path / "data")
+    seed_demo_reviews(s, now=NOW)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def backend() -> FakeBackend:
+    return FakeBackend()
+
+
+@pytest.fixture
+def sink() -> FakeSink:
+    return FakeSink()
+
+
+@pytest.fixture
+def saved(tmp_path: Path) -> dict[str, Path]:
+    return {"csv": tmp_path / "queue.csv", "pdf": tmp_path / "shift.pdf"}
+
+
+@pytest.fixture
+def services(
+    store: LocalStore, backend: FakeBackend, sink: FakeSink, saved: dict[str, Path]
+) -> Callable[..., ManagerServices]:
+    def make(**over: Any) -> ManagerServices:
+        def ask(_parent: object, suggested: str, _filter: str) -> str:
+            return str(saved["pdf" if suggested.endswith(".pdf") else "csv"])
+
+        fields: dict[str, Any] = {
+            "store": store, "store_id": "S001", "terminal_id": "T01",
+            "sign_in": fake_sign_in, "clock": lambda: NOW, "backend": backend,
+            "audit_sink": sink, "tz": JST, "lang": "en", "ask_path": ask,
+            "confirm": lambda _parent, _question: True,
+        }
+        return ManagerServices(**{**fields, **over})
+
+    return make
+
+
+@pytest.fixture
+def window(qtbot: Any, services: Callable[..., ManagerServices]) -> Callable[..., ManagerWindow]:
+    def open_as(manager_id: str = "M001", **over: Any) -> ManagerWindow:
+        win = ManagerWindow(services(**over))
+        qtbot.addWidget(win)
+        win.show()
+        assert win.sign_in(manager_id, PINS[manager_id])
+        return win
+
+    return open_as

@@ -1,0 +1,106 @@
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QDate
+
+from pos_app.terminal.audit import read_entries
+from pos_app.terminal.reviews import Decision, ReviewStatus
+from pos_app.ui.manager.services import ManagerServices, PinCheck
+from pos_app.ui.manager.window import ManagerWindow
+
+from .conftest import NOW
+
+
+def column(win: ManagerWindow, col: int) -> list[str]:
+    model = win.queue.model  # type: ignore[union-attr]
+    return [model.index(r, col).data() for r in range(model.rowCount())]
+
+
+def test_wrong_pin_keeps_the_queue_closed(qtbot: Any, services: Callable[..., ManagerServices]) -> None:
+    attempts: list[str] = []
+
+    def sign_in(manager_id: str, pin: str) -> PinCheck:
+        attempts.append(manager_id)
+        return PinCheck(False, locked_for_s=30) if len(attempts) > 1 else PinCheck(False, attempts_left=4)
+
+    win = ManagerWindow(services(sign_in=sign_in))
+    qtbot.addWidget(win)
+    win.sign_in_page.manager_id.setText("M001")
+    win.sign_in_page.pin.setText("0000")
+    win.sign_in_page.button.click()
+    assert "Attempts left: 4" in win.sign_in_page.message.text()
+    assert win.sign_in_page.pin.text() == ""  # never left on screen
+    assert not win.sign_in("M001", "0000")
+    assert "30 s" in win.sign_in_page.message.text()
+    assert win.queue is None and win.stack.currentWidget() is win.sign_in_page
+
+
+def test_manager_walks_the_queue_riskiest_first(window: Callable[..., ManagerWindow]) -> None:
+    win = window()
+    assert win.queue is not None
+    assert column(win, 1) == [
+        "sale-7p-0001", "sale-7p-0002", "sale-7p-0003", "sale-7p-0005", "sale-7p-0004"
+    ]
+    assert column(win, 3)[0] == "¥60,000"
+    assert "account takeover signs" in column(win, 5)[0]
+    assert "OFFLINE LOSS" in column(win, 5)[-1]
+    assert win.queue.filters.status.currentText() == "Open (5)"
+    html = win.queue.detail.toPlainText()
+    assert "¥60,000" in html and "sale-7p-0001" in html
+    assert "signs of takeover" in html and "乗っ取り" in html  # both languages of the rule
+    assert "cash_convertible = 60000" in html
+    assert "new device, password recently reset" in html and "w-0b6…a93e" in html
+    assert "C042" in html and "No decision yet." in html
+    win.queue.table.selectRow(4)
+    text = win.queue.detail.toPlainText()
+    assert "OFFLINE" in text and "insufficient funds" in text
+
+
+def test_filters_narrow_the_queue(window: Callable[..., ManagerWindow]) -> None:
+    win = window()
+    f = win.queue.filters  # type: ignore[union-attr]
+    f.cashier.setCurrentIndex(f.cashier.findData("C017"))
+    assert column(win, 1) == ["sale-7p-0003", "sale-7p-0004"]
+    f.reason.setCurrentIndex(f.reason.findData("offline_loss"))
+    assert column(win, 1) == ["sale-7p-0004"]
+    f.reset_button.click()
+    f.min_total.setValue(30_000)
+    assert column(win, 1) == ["sale-7p-0001", "sale-7p-0002", "sale-7p-0003"]
+    f.max_total.setValue(40_000)
+    assert column(win, 1) == ["sale-7p-0003"]
+    f.reset_button.click()
+    today = QDate(2026, 11, 18)
+    f.since.setDate(today)
+    assert column(win, 1) == ["sale-7p-0001", "sale-7p-0002", "sale-7p-0003"]
+    f.since.setDate(today.addDays(-1))
+    f.until.setDate(today.addDays(-1))
+    assert column(win, 1) == ["sale-7p-0004"]
+    f.until.setDate(today.addDays(-3))
+    assert column(win, 1) == [] and win.queue.empty.isVisible()  # type: ignore[union-attr]
+
+
+def test_status_counts_follow_decisions(window: Callable[..., ManagerWindow]) -> None:
+    win = window()
+    q = win.queue
+    assert q is not None
+    dialog = q.start_decision(Decision.APPROVE)  # the riskiest sale is selected first
+    assert dialog is not None
+    dialog.note.setPlainText("owner called, confirmed it was their purchase")
+    dialog.ok_button.click()
+    assert q.filters.status.currentText() == "Open (4)"
+    f = q.filters
+    f.status.setCurrentIndex(f.status.findData(ReviewStatus.APPROVED))
+    assert f.status.currentText() == "Approved (1)" and column(win, 1) == ["sale-7p-0001"]
+    f.status.setCurrentIndex(0)
+    assert f.status.currentText() == "All (5)" and len(column(win, 1)) == 5
+    assert read_entries(q._s.store)[-1].detail["sale_id"] == "sale-7p-0001"
+
+
+def test_japanese_screens(window: Callable[..., ManagerWindow]) -> None:
+    win = window(lang="ja")
+    assert win.windowTitle() == "店長レビュー"
+    assert win.queue is not None
+    assert win.queue.filters.status.currentText() == "未対応 (5)"
+    assert "乗っ取りの兆候" in column(win, 5)[0]
+    assert "アカウントに乗っ取りの兆候" in win.queue.detail.toPlainText()
+    assert NOW  # the clock is the injected one: dates above follow it

@@ -11,15 +11,15 @@ import cbor2
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pt1_forge import NOW, good_claims, text_of
+from pycose.algorithms import CoseAlgorithm, EdDSA
+from pycose.keys.curves import Ed25519
+from pycose.keys.okp import OKPKey
+from pycose.messages import Sign1Message
 
 from pos_app.paytoken import base45, cose, dcbor
 from pos_app.paytoken.issuer import Issuer
 from pos_app.paytoken.keys import kid_of, public_raw
 from pos_app.paytoken.verifier import Verifier
-from pycose.algorithms import CoseAlgorithm, EdDSA
-from pycose.keys.curves import Ed25519
-from pycose.keys.okp import OKPKey
-from pycose.messages import Sign1Message
 
 
 @CoseAlgorithm.register_attribute()

@@ -14,7 +14,7 @@ from pos_app.core.sale import SaleState
 from pos_app.paytoken.claims import Claims
 from pos_app.paytoken.verifier import DEFAULT_SKEW, VerifyResult
 from pos_app.terminal.checkout_types import PaymentPhase, PaymentUpdate
-from pos_app.terminal.sales_repo import SaleRecord
+from pos_app.terminal.sales_repo import OutboxEntry, SaleRecord
 from pos_app.terminal.terminal_risk import SaleContext, api_risk, reason_views
 
 # Local-only step between a risk decision and the backend: the manager's PIN is awaited.
@@ -158,3 +158,33 @@ def sale_body(
 
 def seen_expiry(claims: Claims) -> int:
     return claims.exp + DEFAULT_SKEW
+
+
+def offline_entry(sale: ActiveSale, body: dict[str, Any]) -> OutboxEntry:
+    """The finalize of a sale accepted offline. Its own key: the online attempt never landed."""
+    return OutboxEntry(
+        kind="finalize",
+        idempotency_key=f"{sale.idempotency_key}-offline",
+        payload={"server_sale_id": sale.server_sale_id, "body": body},
+    )
+
+
+def reconcile_entry(sale: ActiveSale, body: dict[str, Any]) -> OutboxEntry:
+    """An online finalize whose outcome is unknown: looked up, never blindly re-sent."""
+    claims = sale.claims
+    return OutboxEntry(
+        kind="reconcile",
+        idempotency_key=f"{sale.idempotency_key}-reconcile",
+        payload={
+            "server_sale_id": sale.server_sale_id,
+            "idempotency_key": sale.idempotency_key,
+            "body": body,
+            "cti": claims.cti.hex() if claims else None,
+            "token_exp": claims.exp if claims else 0,
+        },
+    )
+
+
+def cancel_entry(sale: ActiveSale, *, kind: str, key: str, reason: str | None) -> OutboxEntry:
+    payload: dict[str, object] = {"server_sale_id": sale.server_sale_id, "reason": reason}
+    return OutboxEntry(kind=kind, idempotency_key=key, payload=payload)

@@ -90,10 +90,7 @@ class OutboxDrainer:
         self._drain_lock = threading.Lock()
 
     def pending_count(self) -> int:
-        rows = self._store.query(
-            "SELECT COUNT(*) AS n FROM outbox WHERE state IN ('pending', 'unknown')"
-        )
-        return int(rows[0]["n"])
+        return count_open(self._store)
 
     def open_rows(self) -> list[OutboxRow]:
         rows = self._store.query(
@@ -299,3 +296,25 @@ def apply_online_result(
     state = SaleState.CANCELLED if status == "cancelled" else SaleState.DECLINED
     reason = None if status == "cancelled" else str(view.get("reason") or "declined")
     set_sale_state(conn, sale_id, state=state, at=now, reason=reason, event_detail="reconciled")
+
+
+def count_open(store: LocalStore) -> int:
+    rows = store.query("SELECT COUNT(*) AS n FROM outbox WHERE state IN ('pending', 'unknown')")
+    return int(rows[0]["n"])
+
+
+def has_open_entry(store: LocalStore, sale_id: str) -> bool:
+    rows = store.query(
+        "SELECT 1 FROM outbox WHERE sale_id = ? AND state IN ('pending', 'unknown')", (sale_id,)
+    )
+    return bool(rows)
+
+
+def close_reconcile(store: LocalStore, sale_id: str) -> None:
+    """The checkout resolved an unknown outcome itself: the background lookup is moot."""
+    with store.transaction() as conn:
+        conn.execute(
+            "UPDATE outbox SET state = 'done' WHERE sale_id = ? AND kind = 'reconcile'"
+            " AND state IN ('pending', 'unknown')",
+            (sale_id,),
+        )

@@ -105,7 +105,6 @@ def build_services(
         currency=settings.terminal.currency,
         allow_offline=settings.payment.allow_offline,
         clock=clock,
-        outbox=drainer,
         lock=lock,
     )
     return TerminalServices(store, checkout, trust, credential, client, drainer, sync)

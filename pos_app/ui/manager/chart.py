@@ -33,21 +33,25 @@ class FlagsChart(QWidget):
         self.stats = stats
         self.update()
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(self.rect(), QColor("white"))
         stats = self.stats
         if stats is None or stats.total == 0:
             painter.setPen(TEXT)
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, t("chart_empty", self._lang))
+            painter.drawText(
+                self.rect(), Qt.AlignmentFlag.AlignCenter, t("chart_empty", self._lang)
+            )
             return
         width, height = float(self.width()), float(self.height())
         title = QFont(self.font())
         title.setBold(True)
         painter.setFont(title)
         painter.setPen(TEXT)
-        painter.drawText(QRectF(12, 6, width - 24, 22), t("chart_title", self._lang, total=stats.total))
+        painter.drawText(
+            QRectF(12, 6, width - 24, 22), t("chart_title", self._lang, total=stats.total)
+        )
         painter.setFont(self.font())
         hours_area = QRectF(44, 36, width - 60, height * 0.5 - 36)
         self._hours(painter, stats, hours_area)
@@ -62,7 +66,9 @@ class FlagsChart(QWidget):
             y = area.bottom() - area.height() * level / peak
             p.drawLine(int(area.left()), int(y), int(area.right()), int(y))
             p.setPen(TEXT)
-            p.drawText(QRectF(0, y - 8, area.left() - 6, 16), Qt.AlignmentFlag.AlignRight, str(level))
+            p.drawText(
+                QRectF(0, y - 8, area.left() - 6, 16), Qt.AlignmentFlag.AlignRight, str(level)
+            )
             p.setPen(QPen(GRID))
         for n, start in enumerate(stats.hour_starts):
             x = area.left() + n * slot
@@ -82,7 +88,9 @@ class FlagsChart(QWidget):
         bold = QFont(self.font())
         bold.setBold(True)
         p.setFont(bold)
-        p.drawText(QRectF(area.left(), area.top() - 22, area.width(), 18), t("chart_reasons", self._lang))
+        p.drawText(
+            QRectF(area.left(), area.top() - 22, area.width(), 18), t("chart_reasons", self._lang)
+        )
         p.setFont(self.font())
         top = stats.per_reason[:TOP_REASONS]
         peak = max(count for _, count in top)
@@ -91,10 +99,15 @@ class FlagsChart(QWidget):
         for n, (code, count) in enumerate(top):
             y = area.top() + n * row
             p.setPen(TEXT)
-            p.drawText(QRectF(area.left(), y, label_w - 8, row - 4),
-                       int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                       reason_label(code, self._lang))
+            p.drawText(
+                QRectF(area.left(), y, label_w - 8, row - 4),
+                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                reason_label(code, self._lang),
+            )
             bar_w = (area.width() - label_w - 40) * count / peak
             p.fillRect(QRectF(area.left() + label_w, y + 3, bar_w, row - 10), BAR)
-            p.drawText(QRectF(area.left() + label_w + bar_w + 6, y, 40, row - 4),
-                       int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), str(count))
+            p.drawText(
+                QRectF(area.left() + label_w + bar_w + 6, y, 40, row - 4),
+                int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                str(count),
+            )

@@ -22,7 +22,9 @@ class DecisionDialog(QDialog):
         super().__init__(parent)
         self._lang = lang
         self.decision = decision
-        self.setWindowTitle(t("decision_title", lang, decision=t(decision.value, lang), sale=sale_id))
+        self.setWindowTitle(
+            t("decision_title", lang, decision=t(decision.value, lang), sale=sale_id)
+        )
         self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
         heading = QLabel(f"<h3>{t(decision.value, lang)}</h3>")
@@ -40,7 +42,9 @@ class DecisionDialog(QDialog):
         self.hint.setStyleSheet("color: #6b6b6b;")
         layout.addWidget(self.hint)
         self.buttons = QDialogButtonBox()
-        self.ok_button = self.buttons.addButton(t("ok", lang), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok_button = self.buttons.addButton(
+            t("ok", lang), QDialogButtonBox.ButtonRole.AcceptRole
+        )
         self.buttons.addButton(t("cancel", lang), QDialogButtonBox.ButtonRole.RejectRole)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)

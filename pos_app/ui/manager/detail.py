@@ -72,7 +72,8 @@ def _header(d: SaleDetail, lang: str, tz: tzinfo) -> str:
         claim = f"<p class='warn'>{_e(t('taken_by', lang, manager=i.claimed_by, time=time))}</p>"
     return (
         f"<h2>{_e(yen(i.total, i.currency))} &nbsp; <span class='sub'>{_e(i.sale_id)}</span></h2>"
-        f"<p>{_e(when(i.created_at, tz))} &nbsp;·&nbsp; {_e(t('state', lang))}: <b>{_e(i.state)}</b>"
+        f"<p>{_e(when(i.created_at, tz))}"
+        f" &nbsp;·&nbsp; {_e(t('state', lang))}: <b>{_e(i.state)}</b>"
         f" &nbsp;·&nbsp; {_e(t('review_status', lang))}: <span class='badge'>{_e(status)}</span>"
         f" &nbsp;·&nbsp; {_e(t('col_risk', lang))}: <b>{i.score}</b> ({_e(i.risk_action)})</p>"
         f"{claim}"

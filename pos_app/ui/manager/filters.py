@@ -33,16 +33,20 @@ class FilterBar(QWidget):
             self.status.addItem(t(f"status_{s.value}", lang), s)
         self.reason = QComboBox()
         self.cashier = QComboBox()
-        self.since = QDateEdit(calendarPopup=True)
-        self.until = QDateEdit(calendarPopup=True)
+        self.since = date_edit()
+        self.until = date_edit()
         self.min_total = _amount_box(lang)
         self.max_total = _amount_box(lang)
         self.reset_button = QPushButton(t("reset", lang))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for label, widget in (
-            ("status", self.status), ("reason", self.reason), ("cashier", self.cashier),
-            ("from", self.since), ("to", self.until), ("min_amount", self.min_total),
+            ("status", self.status),
+            ("reason", self.reason),
+            ("cashier", self.cashier),
+            ("from", self.since),
+            ("to", self.until),
+            ("min_amount", self.min_total),
             ("max_amount", self.max_total),
         ):
             layout.addWidget(QLabel(t(label, lang)))
@@ -107,8 +111,7 @@ class FilterBar(QWidget):
         )
 
     def _start_of(self, day: QDate) -> int:
-        local = datetime.combine(day.toPython(), time(0), tzinfo=self._tz)
-        return int(local.timestamp())
+        return start_of(day, self._tz)
 
 
 def _amount_box(lang: str) -> QSpinBox:
@@ -118,6 +121,21 @@ def _amount_box(lang: str) -> QSpinBox:
     box.setSpecialValueText(t("any_amount", lang))
     box.setGroupSeparatorShown(True)
     return box
+
+
+def date_edit(day: date | None = None) -> QDateEdit:
+    edit = QDateEdit()
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("yyyy-MM-dd")
+    if day is not None:
+        edit.setDate(_qdate(day))
+    return edit
+
+
+def start_of(day: QDate, tz: tzinfo) -> int:
+    """Local midnight starting ``day`` in the store's time zone, as Unix seconds."""
+    midnight = datetime.combine(date(day.year(), day.month(), day.day()), time(0), tzinfo=tz)
+    return int(midnight.timestamp())
 
 
 def _qdate(day: date) -> QDate:

@@ -12,8 +12,16 @@ from pos_app.terminal.reviews import QueueItem, ReviewStatus
 from pos_app.ui.manager.formatting import when, yen
 from pos_app.ui.manager.texts import reason_label, t
 
-COLUMNS = ("col_time", "col_sale", "col_cashier", "col_total", "col_risk", "col_reasons",
-           "col_status", "col_taken")
+COLUMNS = (
+    "col_time",
+    "col_sale",
+    "col_cashier",
+    "col_total",
+    "col_risk",
+    "col_reasons",
+    "col_status",
+    "col_taken",
+)
 HIGH, MEDIUM = 80, 50
 _HIGH_BG, _MEDIUM_BG = QColor("#fde2e1"), QColor("#fff4d6")
 _DONE_FG = QColor("#6b6b6b")
@@ -43,13 +51,13 @@ class QueueModel(QAbstractTableModel):
     def row_of(self, sale_id: str) -> int | None:
         return next((n for n, i in enumerate(self._items) if i.sale_id == sale_id), None)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt API
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt API
         return 0 if parent.isValid() else len(self._items)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 - Qt API
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt API
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(  # noqa: N802 - Qt API
+    def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
@@ -59,21 +67,17 @@ class QueueModel(QAbstractTableModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        item = self._items[index.row()]
+        item, column = self._items[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(item, index.column())
-        if role == Qt.ItemDataRole.BackgroundRole and item.status is ReviewStatus.OPEN:
-            if item.score >= HIGH:
-                return QBrush(_HIGH_BG)
-            if item.score >= MEDIUM:
-                return QBrush(_MEDIUM_BG)
+            return self._text(item, column)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return _background(item)
         if role == Qt.ItemDataRole.ForegroundRole and item.status is not ReviewStatus.OPEN:
             return QBrush(_DONE_FG)
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in (3, 4):
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (3, 4):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 5:
-            return "\n".join(item.reasons)
-        return None
+        tooltip = role == Qt.ItemDataRole.ToolTipRole and column == 5
+        return "\n".join(item.reasons) if tooltip else None
 
     def _text(self, item: QueueItem, column: int) -> str:
         lang = self._lang
@@ -88,3 +92,14 @@ class QueueModel(QAbstractTableModel):
             item.claimed_by or "",
         )
         return cells[column]
+
+
+def _background(item: QueueItem) -> QBrush | None:
+    """Open sales are tinted by risk so the riskiest stand out; decided ones are plain."""
+    if item.status is not ReviewStatus.OPEN:
+        return None
+    if item.score >= HIGH:
+        return QBrush(_HIGH_BG)
+    if item.score >= MEDIUM:
+        return QBrush(_MEDIUM_BG)
+    return None

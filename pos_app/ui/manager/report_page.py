@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time, tzinfo
+from datetime import datetime, tzinfo
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QMarginsF
-from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtCore import QMarginsF
+from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import (
-    QDateEdit,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from pos_app.terminal.audit import AuditAction, append_audit
 from pos_app.terminal.shift_report import ShiftReport, close_shift, compute_report
+from pos_app.ui.manager.filters import date_edit, start_of
 from pos_app.ui.manager.formatting import when, yen
 from pos_app.ui.manager.services import ManagerServices
 from pos_app.ui.manager.texts import reason_label, t
@@ -33,8 +33,8 @@ class ReportPage(QWidget):
         self._manager = manager_id
         lang = services.lang
         today = datetime.fromtimestamp(services.now(), services.tz).date()
-        self.since = QDateEdit(QDate(today.year, today.month, today.day), calendarPopup=True)
-        self.until = QDateEdit(QDate(today.year, today.month, today.day), calendarPopup=True)
+        self.since = date_edit(today)
+        self.until = date_edit(today)
         self.x_button = QPushButton(t("show_x", lang))
         self.z_button = QPushButton(t("close_z", lang))
         self.pdf_button = QPushButton(t("save_pdf", lang))
@@ -42,8 +42,15 @@ class ReportPage(QWidget):
         self.message = QLabel()
         self.report: ShiftReport | None = None
         row = QHBoxLayout()
-        for widget in (QLabel(t("from", lang)), self.since, QLabel(t("to", lang)), self.until,
-                       self.x_button, self.z_button, self.pdf_button):
+        for widget in (
+            QLabel(t("from", lang)),
+            self.since,
+            QLabel(t("to", lang)),
+            self.until,
+            self.x_button,
+            self.z_button,
+            self.pdf_button,
+        ):
             row.addWidget(widget)
         row.addStretch(1)
         layout = QVBoxLayout(self)
@@ -56,8 +63,8 @@ class ReportPage(QWidget):
         self.show_x()
 
     def show_x(self) -> ShiftReport:
-        since = self._start_of(self.since.date())
-        until = min(self._start_of(self.until.date().addDays(1)), self._s.now() + 1)
+        since = start_of(self.since.date(), self._s.tz)
+        until = min(start_of(self.until.date().addDays(1), self._s.tz), self._s.now() + 1)
         return self._show(compute_report(self._s.store, self._s.store_id, since=since, until=until))
 
     def close_shift(self) -> ShiftReport:
@@ -72,9 +79,16 @@ class ReportPage(QWidget):
         assert self.report is not None
         write_pdf(self.html(), path)
         append_audit(
-            self._s.store, at=self._s.now(), actor=self._manager, action=AuditAction.EXPORTED,
-            detail={"what": f"shift_report_{self.report.kind}_pdf", "file": path.name,
-                    "since": self.report.since, "until": self.report.until},
+            self._s.store,
+            at=self._s.now(),
+            actor=self._manager,
+            action=AuditAction.EXPORTED,
+            detail={
+                "what": f"shift_report_{self.report.kind}_pdf",
+                "file": path.name,
+                "since": self.report.since,
+                "until": self.report.until,
+            },
         )
         self.message.setText(t("exported", self._s.lang, path=str(path)))
 
@@ -99,9 +113,6 @@ class ReportPage(QWidget):
         if chosen:
             self.save_pdf(Path(chosen))
 
-    def _start_of(self, day: QDate) -> int:
-        return int(datetime.combine(day.toPython(), time(0), tzinfo=self._s.tz).timestamp())
-
 
 def write_pdf(html: str, path: Path) -> None:
     writer = QPdfWriter(str(path))
@@ -110,6 +121,10 @@ def write_pdf(html: str, path: Path) -> None:
     writer.setTitle(path.stem)
     writer.setCreator("pos-app")
     doc = QTextDocument()
+    font = QFont(doc.defaultFont())
+    for tag in ("liga", "clig"):  # "fi"/"ffl" ligatures make the PDF's text unsearchable
+        font.setFeature(QFont.Tag(tag), 0)
+    doc.setDefaultFont(font)
     doc.setHtml(html)
     doc.print_(writer)
 
@@ -120,8 +135,10 @@ def render_report(r: ShiftReport, *, lang: str, tz: tzinfo, printed: int) -> str
 
     def row(label: str, count: object, value: int | None = None) -> str:
         amount = e(yen(value)) if value is not None else ""
-        return f"<tr><td>{e(label)}</td><td align='right'>{e(count)}</td>" \
-               f"<td align='right'>{amount}</td></tr>"
+        return (
+            f"<tr><td>{e(label)}</td><td align='right'>{e(count)}</td>"
+            f"<td align='right'>{amount}</td></tr>"
+        )
 
     def table(
         title: str, pairs: tuple[tuple[str, int], ...], label: Callable[[str], str] = str
@@ -137,21 +154,27 @@ def render_report(r: ShiftReport, *, lang: str, tz: tzinfo, printed: int) -> str
         f"{e(t('period', lang))}: <b>{e(since)} – {e(when(last, tz))}</b><br>"
         f"{e(t('printed', lang))}: {e(when(printed, tz))}</p>"
     )
-    totals = "".join((
-        f"<tr><th></th><th align='right'>{e(t('count', lang))}</th>"
-        f"<th align='right'>{e(t('value', lang))}</th></tr>",
-        row(t("sales", lang), r.sales_count, r.sales_value),
-        row(t("wallet_paid", lang), "", r.wallet_paid_value),
-        row(t("declined", lang), r.declined_count),
-        row(t("flagged", lang), r.flagged_count),
-        row(t("voids", lang), r.voids_count, r.voids_value),
-        row(t("offline_sales", lang), r.offline_count, r.offline_value),
-        row(t("offline_losses", lang), r.offline_losses_count, r.offline_losses_value),
-    ))
+    totals = "".join(
+        (
+            f"<tr><th></th><th align='right'>{e(t('count', lang))}</th>"
+            f"<th align='right'>{e(t('value', lang))}</th></tr>",
+            row(t("sales", lang), r.sales_count, r.sales_value),
+            row(t("wallet_paid", lang), "", r.wallet_paid_value),
+            row(t("declined", lang), r.declined_count),
+            row(t("flagged", lang), r.flagged_count),
+            row(t("voids", lang), r.voids_count, r.voids_value),
+            row(t("offline_sales", lang), r.offline_count, r.offline_value),
+            row(t("offline_losses", lang), r.offline_losses_count, r.offline_losses_value),
+        )
+    )
     return (
-        head + f"<table width='60%' cellpadding='3'>{totals}</table>"
-        + table(t("flagged_by_reason", lang), r.flagged_by_reason,
-                lambda code: f"{reason_label(code, lang)} ({code})")
+        head
+        + f"<table width='60%' cellpadding='3'>{totals}</table>"
+        + table(
+            t("flagged_by_reason", lang),
+            r.flagged_by_reason,
+            lambda code: f"{reason_label(code, lang)} ({code})",
+        )
         + table(t("approvals_by_manager", lang), r.approvals_by_manager)
         + table(t("decisions", lang), r.decisions, lambda d: t(d, lang))
     )

@@ -18,8 +18,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pin": ("PIN", "PIN"),
     "sign_in": ("Sign in", "サインイン"),
     "sign_out": ("Sign out", "サインアウト"),
-    "wrong_pin": ("Wrong ID or PIN. Attempts left: {left}", "IDまたはPINが違います。残り {left} 回"),
-    "locked": ("Locked. Try again in {seconds} s.", "ロック中です。{seconds} 秒後に再試行してください。"),
+    "wrong_pin": (
+        "Wrong ID or PIN. Attempts left: {left}",
+        "IDまたはPINが違います。残り {left} 回",
+    ),
+    "locked": (
+        "Locked. Try again in {seconds} s.",
+        "ロック中です。{seconds} 秒後に再試行してください。",
+    ),
     "signed_in_as": ("Signed in: {manager}", "サインイン中: {manager}"),
     # tabs and toolbar
     "tab_queue": ("Review queue", "レビュー待ち"),
@@ -32,10 +38,15 @@ TEXTS: dict[str, tuple[str, str]] = {
         "同期完了: 判定 {sent} 件送信、{pending} 件待ち。店舗の要確認 {listed} 件。",
     ),
     "sync_failed": (
-        "Backend not reachable; decisions are kept here and sent later ({pending} waiting). {error}",
-        "本部に接続できません。判定はこの端末に保存され、後で送信されます（{pending} 件待ち）。{error}",
+        "Backend not reachable; decisions are kept here and sent later "
+        "({pending} waiting). {error}",
+        "本部に接続できません。判定はこの端末に保存され、後で送信されます"
+        "（{pending} 件待ち）。{error}",
     ),
-    "no_backend": ("Working offline: no backend configured.", "オフライン: 本部が設定されていません。"),
+    "no_backend": (
+        "Working offline: no backend configured.",
+        "オフライン: 本部が設定されていません。",
+    ),
     "pending_sync": ("{pending} decisions waiting to be sent", "未送信の判定 {pending} 件"),
     "exported": ("Saved {path}", "保存しました: {path}"),
     # filters
@@ -70,8 +81,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "state": ("Sale state", "取引の状態"),
     "review_status": ("Review", "レビュー"),
     "why": ("Why it was flagged", "要確認の理由"),
-    "no_rules": ("No risk rule fired; the sale was declined: {reason}",
-                 "リスクルールの該当なし。支払いが拒否されました: {reason}"),
+    "no_rules": (
+        "No risk rule fired; the sale was declined: {reason}",
+        "リスクルールの該当なし。支払いが拒否されました: {reason}",
+    ),
     "inputs": ("inputs", "根拠"),
     "rules_version": ("Rule set {version}", "ルール {version}"),
     "basket": ("Basket", "商品"),
@@ -80,8 +93,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "qty": ("Qty", "数量"),
     "unit": ("Unit", "単価"),
     "line_total": ("Amount", "金額"),
-    "no_lines": ("Basket lines are on the terminal that made the sale ({terminal}).",
-                 "商品明細は販売した端末（{terminal}）にあります。"),
+    "no_lines": (
+        "Basket lines are on the terminal that made the sale ({terminal}).",
+        "商品明細は販売した端末（{terminal}）にあります。",
+    ),
     "token": ("Payment code", "支払いコード"),
     "wallet": ("Wallet", "ウォレット"),
     "flags": ("Flags", "フラグ"),
@@ -119,14 +134,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "ok": ("Record decision", "判定を記録"),
     "cancel": ("Cancel", "キャンセル"),
-    "claimed_by_other": ("{manager} is reviewing this sale (since {time}).",
-                         "{manager} がこの取引を確認中です（{time} から）。"),
+    "claimed_by_other": (
+        "{manager} is reviewing this sale (since {time}).",
+        "{manager} がこの取引を確認中です（{time} から）。",
+    ),
     "decided": ("{decision} recorded for {sale}.", "{sale} を「{decision}」として記録しました。"),
     # shift report
     "show_x": ("Show X report", "Xレポート表示"),
     "close_z": ("Close shift (Z)…", "締め（Z）…"),
-    "confirm_z": ("Close the shift now? The totals are frozen in the audit log.",
-                  "シフトを締めますか？合計は監査ログに記録されます。"),
+    "confirm_z": (
+        "Close the shift now? The totals are frozen in the audit log.",
+        "シフトを締めますか？合計は監査ログに記録されます。",
+    ),
     "save_pdf": ("Save PDF…", "PDF保存…"),
     "x_report": ("X report (shift so far)", "Xレポート（途中集計）"),
     "z_report": ("Z report (shift closed)", "Zレポート（締め）"),
@@ -147,8 +166,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "decisions": ("Review decisions", "レビュー判定"),
     "none": ("none", "なし"),
     # chart
-    "chart_title": ("Flagged sales per hour, last 7 days ({total} in all)",
-                    "1時間ごとの要確認取引（過去7日間、計 {total} 件）"),
+    "chart_title": (
+        "Flagged sales per hour, last 7 days ({total} in all)",
+        "1時間ごとの要確認取引（過去7日間、計 {total} 件）",
+    ),
     "chart_reasons": ("By reason", "理由別"),
     "chart_empty": ("No flagged sales in the last 7 days.", "過去7日間に要確認取引はありません。"),
 }

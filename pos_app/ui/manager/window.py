@@ -30,7 +30,12 @@ from PySide6.QtWidgets import (
 from pos_app.core.errors import PosError
 from pos_app.terminal.audit import AuditAction, append_audit
 from pos_app.terminal.audit_sync import AuditSyncReport, sync_audit
-from pos_app.terminal.reviews_sync import PushReport, pending_decisions, pull_reviews, push_decisions
+from pos_app.terminal.reviews_sync import (
+    PushReport,
+    pending_decisions,
+    pull_reviews,
+    push_decisions,
+)
 from pos_app.terminal.shift_report import flag_stats
 from pos_app.ui.manager.chart import FlagsChart
 from pos_app.ui.manager.queue_page import QueuePage
@@ -92,7 +97,7 @@ class ManagerWindow(QMainWindow):
         self.stack.addWidget(self.sign_in_page)
         self.setCentralWidget(self.stack)
         self.sign_in_page.button.clicked.connect(self._sign_in_clicked)
-        QShortcut(QKeySequence("Esc"), self, activated=self.close)
+        QShortcut(QKeySequence("Esc"), self, self.close)
         self.queue: QueuePage | None = None
         self.report: ReportPage | None = None
         self.chart: FlagsChart | None = None
@@ -104,8 +109,11 @@ class ManagerWindow(QMainWindow):
         page = self.sign_in_page
         page.pin.clear()
         if not result.ok:
-            key, values = ("locked", {"seconds": result.locked_for_s}) if result.locked_for_s \
+            key, values = (
+                ("locked", {"seconds": result.locked_for_s})
+                if result.locked_for_s
                 else ("wrong_pin", {"left": result.attempts_left})
+            )
             page.message.setText(t(key, self._s.lang, **values))
             return False
         page.message.clear()
@@ -118,12 +126,17 @@ class ManagerWindow(QMainWindow):
 
     def sign_out(self) -> None:
         if self.manager_id is not None:
-            append_audit(self._s.store, at=self._s.now(), actor=self.manager_id,
-                         action=AuditAction.SIGN_OUT, detail={"mode": "manager"})
+            append_audit(
+                self._s.store,
+                at=self._s.now(),
+                actor=self.manager_id,
+                action=AuditAction.SIGN_OUT,
+                detail={"mode": "manager"},
+            )
         self.manager_id = None
         self.signed_out.emit()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.tasks.shutdown()
         self.sign_out()
         super().closeEvent(event)
@@ -210,9 +223,7 @@ class ManagerWindow(QMainWindow):
         self.sync_action.setEnabled(True)
         message = exc.message if isinstance(exc, PosError) else str(exc)
         pending = pending_decisions(self._s.store)
-        self.statusBar().showMessage(
-            t("sync_failed", self._s.lang, pending=pending, error=message)
-        )
+        self.statusBar().showMessage(t("sync_failed", self._s.lang, pending=pending, error=message))
         if self.queue is not None:
             self.queue.refresh()
 
@@ -231,7 +242,7 @@ def manager_opener(services: ManagerServices) -> Callable[[QWidget], None]:
         lang = getattr(texts, "lang", services.lang)
         window = ManagerWindow(replace(services, lang=lang), parent=parent)
         opened[:] = [window]
-        window.destroyed.connect(lambda: opened.clear())
+        window.destroyed.connect(lambda *_: opened.clear())
         window.show()
 
     return open_manager

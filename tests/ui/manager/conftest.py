@@ -2,18 +2,18 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Callable, Iterator, Mapping, Sequence  # noqa: E402
-from datetime import timedelta, timezone  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import timedelta, timezone
+from pathlib import Path
+from typing import Any
 
-import pytest  # noqa: E402
+import pytest
 
-from pos_app.core.errors import BackendError  # noqa: E402
-from pos_app.terminal.reviews_demo import seed_demo_reviews  # noqa: E402
-from pos_app.terminal.store import LocalStore, open_store  # noqa: E402
-from pos_app.ui.manager.services import ManagerServices, PinCheck  # noqa: E402
-from pos_app.ui.manager.window import ManagerWindow  # noqa: E402
+from pos_app.core.errors import BackendError
+from pos_app.terminal.reviews_demo import seed_demo_reviews
+from pos_app.terminal.store import LocalStore, open_store
+from pos_app.ui.manager.services import ManagerServices, PinCheck
+from pos_app.ui.manager.window import ManagerWindow
 
 NOW = 1_795_000_000  # 2026-11-18 (Wed) 20:06 JST
 JST = timezone(timedelta(hours=9))
@@ -98,9 +98,16 @@ def services(
             return str(saved["pdf" if suggested.endswith(".pdf") else "csv"])
 
         fields: dict[str, Any] = {
-            "store": store, "store_id": "S001", "terminal_id": "T01",
-            "sign_in": fake_sign_in, "clock": lambda: NOW, "backend": backend,
-            "audit_sink": sink, "tz": JST, "lang": "en", "ask_path": ask,
+            "store": store,
+            "store_id": "S001",
+            "terminal_id": "T01",
+            "sign_in": fake_sign_in,
+            "clock": lambda: NOW,
+            "backend": backend,
+            "audit_sink": sink,
+            "tz": JST,
+            "lang": "en",
+            "ask_path": ask,
             "confirm": lambda _parent, _question: True,
         }
         return ManagerServices(**{**fields, **over})

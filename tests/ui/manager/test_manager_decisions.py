@@ -11,16 +11,14 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 
 from pos_app.terminal.audit import AuditAction, read_entries, verify_store
-from pos_app.terminal.reviews import Decision, ReviewStatus, load_queue
 from pos_app.terminal.auth import Authenticator
+from pos_app.terminal.reviews import Decision, ReviewStatus, load_queue
 from pos_app.terminal.reviews_demo import seed_demo_reviews
 from pos_app.terminal.store import DB_NAME, LocalStore, open_store
 from pos_app.ui.manager.decision_dialog import DecisionDialog
 from pos_app.ui.manager.services import ManagerServices, authenticator_sign_in
 from pos_app.ui.manager.window import ManagerWindow, manager_opener
 
-from ..conftest import CATALOG
-from ..helpers import sign_in, wedge
 from .conftest import JST, NOW, FakeBackend, FakeSink
 
 
@@ -49,7 +47,9 @@ def decide_in(win: ManagerWindow, decision: Decision, note: str) -> DecisionDial
     ],
 )
 def test_each_decision_with_its_required_note(
-    window: Callable[..., ManagerWindow], store: LocalStore, decision: Decision,
+    window: Callable[..., ManagerWindow],
+    store: LocalStore,
+    decision: Decision,
     status: ReviewStatus,
 ) -> None:
     win = window()
@@ -75,7 +75,9 @@ def test_confirmed_fraud_warns_and_freezes_the_wallet_at_the_backend(
     assert win.queue is not None
     dialog = win.queue.start_decision(Decision.CONFIRMED_FRAUD)
     assert dialog is not None
-    assert any("freezes the customer's wallet" in w.text() for w in dialog.findChildren(type(win.who)))
+    assert any(
+        "freezes the customer's wallet" in w.text() for w in dialog.findChildren(type(win.who))
+    )
     dialog.note.setPlainText("owner phoned: not their purchase")
     dialog.ok_button.click()
     win.sync_now()
@@ -84,7 +86,9 @@ def test_confirmed_fraud_warns_and_freezes_the_wallet_at_the_backend(
     assert backend.posted[0]["note"] == "owner phoned: not their purchase"
 
 
-def test_cancelling_releases_the_sale(window: Callable[..., ManagerWindow], store: LocalStore) -> None:
+def test_cancelling_releases_the_sale(
+    window: Callable[..., ManagerWindow], store: LocalStore
+) -> None:
     win = window()
     assert win.queue is not None
     dialog = win.queue.start_decision(Decision.REJECT)
@@ -115,7 +119,10 @@ def test_two_managers_cannot_decide_the_same_sale(
 
 
 def test_offline_decision_is_synced_later(
-    qtbot: Any, window: Callable[..., ManagerWindow], backend: FakeBackend, sink: FakeSink,
+    qtbot: Any,
+    window: Callable[..., ManagerWindow],
+    backend: FakeBackend,
+    sink: FakeSink,
     store: LocalStore,
 ) -> None:
     backend.online = False
@@ -126,11 +133,22 @@ def test_offline_decision_is_synced_later(
     assert "1 waiting" in win.statusBar().currentMessage() and backend.posted == []
     assert status_of(store, "sale-7p-0001") is ReviewStatus.REJECTED  # kept locally
     backend.online = True
-    backend.remote = [{"sale_id": "sale-t2-9", "terminal_id": "T02", "cashier_id": "C099",
-                       "wallet_id": "w-99887766554433", "total": 62_000, "currency": "JPY",
-                       "status": "declined", "reason": "risk_declined",
-                       "risk": {"score": 92, "action": "decline", "reasons": ["bulk_cash_convertible"]},
-                       "offline": False, "review_status": "pending", "created_at": 1_794_999_000}]
+    backend.remote = [
+        {
+            "sale_id": "sale-t2-9",
+            "terminal_id": "T02",
+            "cashier_id": "C099",
+            "wallet_id": "w-99887766554433",
+            "total": 62_000,
+            "currency": "JPY",
+            "status": "declined",
+            "reason": "risk_declined",
+            "risk": {"score": 92, "action": "decline", "reasons": ["bulk_cash_convertible"]},
+            "offline": False,
+            "review_status": "pending",
+            "created_at": 1_794_999_000,
+        }
+    ]
     win.sync_now()
     qtbot.waitUntil(lambda: "Synced" in win.statusBar().currentMessage())
     assert [p["decision"] for p in backend.posted] == ["reject"]
@@ -150,12 +168,21 @@ def test_cashier_session_stays_as_it_was(qtbot: Any, make_window: Any, store_dir
     store = open_store(store_dir)
     seed_demo_reviews(store, now=NOW)
     services = ManagerServices(
-        store=store, store_id="S001", terminal_id="T01",
-        sign_in=authenticator_sign_in(Authenticator(store)), clock=lambda: NOW, tz=JST,
+        store=store,
+        store_id="S001",
+        terminal_id="T01",
+        sign_in=authenticator_sign_in(Authenticator(store)),
+        clock=lambda: NOW,
+        tz=JST,
     )
     cashier = make_window(open_manager=manager_opener(services))
-    sign_in(qtbot, cashier)
-    wedge(cashier, next(iter(CATALOG)).gtin)
+    cashier.signin.user.setText("C042")
+    cashier.signin.pin.setText("1234")
+    cashier.signin.submit()
+    qtbot.waitUntil(lambda: cashier.account is not None, timeout=5000)
+    entry = cashier.checkout.basket_view.entry
+    entry.setText("4901089190018")  # onigiri, typed as a cashier would
+    entry.returnPressed.emit()
     qtbot.waitUntil(lambda: len(cashier.checkout.basket_view.basket) == 1, timeout=3000)
     before = [(ln.product.gtin, ln.quantity) for ln in cashier.checkout.basket_view.basket.lines]
     assert before
@@ -168,8 +195,9 @@ def test_cashier_session_stays_as_it_was(qtbot: Any, make_window: Any, store_dir
     assert manager.queue is not None and manager.queue.model.rowCount() == 5
     manager.close()
     assert cashier.account is not None and cashier.account.user_id == "C042"
-    assert [(ln.product.gtin, ln.quantity) for ln in cashier.checkout.basket_view.basket.lines] \
-        == before
+    assert [
+        (ln.product.gtin, ln.quantity) for ln in cashier.checkout.basket_view.basket.lines
+    ] == before
     actions = [e.action for e in read_entries(store)]
     assert actions[-3:] == [AuditAction.SIGN_IN_FAILED, AuditAction.SIGN_IN, AuditAction.SIGN_OUT]
 
@@ -190,7 +218,9 @@ def test_tampering_with_a_decision_is_detected(
     conn.close()
     done = subprocess.run(
         [sys.executable, "-m", "pos_app", "audit", "verify", "--data-dir", str(store.path.parent)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     result = json.loads(done.stdout)
     assert done.returncode == 1 and result["first_broken_id"] == entry_id

@@ -16,12 +16,18 @@ def column(win: ManagerWindow, col: int) -> list[str]:
     return [model.index(r, col).data() for r in range(model.rowCount())]
 
 
-def test_wrong_pin_keeps_the_queue_closed(qtbot: Any, services: Callable[..., ManagerServices]) -> None:
+def test_wrong_pin_keeps_the_queue_closed(
+    qtbot: Any, services: Callable[..., ManagerServices]
+) -> None:
     attempts: list[str] = []
 
     def sign_in(manager_id: str, pin: str) -> PinCheck:
         attempts.append(manager_id)
-        return PinCheck(False, locked_for_s=30) if len(attempts) > 1 else PinCheck(False, attempts_left=4)
+        return (
+            PinCheck(False, locked_for_s=30)
+            if len(attempts) > 1
+            else PinCheck(False, attempts_left=4)
+        )
 
     win = ManagerWindow(services(sign_in=sign_in))
     qtbot.addWidget(win)
@@ -39,7 +45,11 @@ def test_manager_walks_the_queue_riskiest_first(window: Callable[..., ManagerWin
     win = window()
     assert win.queue is not None
     assert column(win, 1) == [
-        "sale-7p-0001", "sale-7p-0002", "sale-7p-0003", "sale-7p-0005", "sale-7p-0004"
+        "sale-7p-0001",
+        "sale-7p-0002",
+        "sale-7p-0003",
+        "sale-7p-0005",
+        "sale-7p-0004",
     ]
     assert column(win, 3)[0] == "¥60,000"
     assert "account takeover signs" in column(win, 5)[0]

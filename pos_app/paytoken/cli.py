@@ -39,7 +39,7 @@ def _usage(parser: argparse.ArgumentParser) -> Any:
 
 def _lazy(name: str) -> Any:
     def handler(args: argparse.Namespace) -> int:
-        from pos_app.paytoken import cli_commands  # noqa: PLC0415 (lazy on purpose)
+        from pos_app.paytoken import cli_commands  # lazy: keeps `pos-app --help` fast
 
         result: int = getattr(cli_commands, name)(args)
         return result

@@ -1,0 +1,143 @@
+"""PT1 verification throughput versus a bare Ed25519 signature check.
+
+Prints, from one run on this machine:
+- bare ``Ed25519PublicKey.verify`` per second over the token's Sig_structure;
+- full verifications per second: steps 1-17 (``Verifier.verify``) plus step 18
+  against a real SQLite seen-store file (``check_acceptance``, online, so the
+  cti is looked up but not written; a write is the sale's transaction);
+- the ratio full / bare (target <= 2.0);
+- decoding the QR text (steps 1-6: base45, CBOR, header) versus one camera
+  frame interval at 30 fps;
+- for information, one durable ``record`` (INSERT, WAL, synchronous=FULL).
+
+Each figure is the best of several rounds, rounds interleaved, because the
+machine is shared and the best round is the least disturbed one.
+
+    .venv/bin/python bench/verify_bench.py [--rounds 7] [--n 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from pos_app.paytoken import base45, cose, dcbor
+from pos_app.paytoken.acceptance import check_acceptance
+from pos_app.paytoken.claims import Claims
+from pos_app.paytoken.issuer import Issuer
+from pos_app.paytoken.seen_store import SQLiteSeenStore
+from pos_app.paytoken.trust_list import key_entry, parse_trust_list, sign_trust_list
+from pos_app.paytoken.verifier import Verifier
+
+NOW = 1_795_000_000
+FRAME_INTERVAL_S = 1 / 30
+
+
+def per_call(fn: Callable[[], object], n: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - start) / n
+
+
+def setup(tmp: Path) -> tuple[Verifier, str, SQLiteSeenStore]:
+    root, issuer = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    window = {"issue_not_before": NOW - 10**6, "issue_not_after": NOW + 10**6}
+    entries = [key_entry(issuer.public_key(), verify_until=NOW + 10**7, **window)]
+    entries += [  # a realistic list has a few other keys
+        key_entry(Ed25519PrivateKey.generate().public_key(), verify_until=NOW + 10**7, **window)
+        for _ in range(4)
+    ]
+    envelope = sign_trust_list(
+        root, {"seq": 1, "issued_at": NOW, "next_update": NOW + 86400, "keys": entries}
+    )
+    verifier = Verifier(
+        parse_trust_list(envelope, root.public_key()), audience="pos.jp", currency="JPY"
+    )
+    claims = Claims(
+        sub="wallet-7f3a9c2e41",
+        aud="pos.jp",
+        exp=NOW + 120,
+        iat=NOW,
+        cti=bytes(range(16)),
+        limit=5000,
+        currency=392,
+        device=bytes(8),
+        flags=1,
+    )
+    text = Issuer(issuer).mint(claims)
+    store = SQLiteSeenStore(tmp / "seen.db")
+    for i in range(10_000):  # a busy day's worth of rows to look through
+        store.record(i.to_bytes(16, "big"), NOW + 150, now=NOW)
+    return verifier, text, store
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--n", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        verifier, text, store = setup(Path(tmp))
+        public_key = verifier.trust_list.keys[0].public_key
+        item = dcbor.decode_deterministic(base45.decode(text[4:]))
+        protected, _, payload, signature = item.value
+        message = cose.sig_structure(protected, payload)
+
+        def full() -> None:
+            result = verifier.verify(text, now=NOW)
+            accepted = check_acceptance(
+                result, now=NOW, seen=store, offline=False, amount=None, trust_list_stale=False
+            )
+            assert accepted.ok
+
+        def decode() -> None:
+            parts = cose.split_sign1(dcbor.decode_deterministic(base45.decode(text[4:])))
+            assert parts is not None and cose.kid_from_protected(parts.protected) is not None
+
+        def record_once(counter: list[int]) -> None:
+            counter[0] += 1
+            store.record(counter[0].to_bytes(16, "little"), NOW + 150, now=NOW)
+
+        best = {"bare": 1.0, "full": 1.0, "decode": 1.0}
+        for _ in range(args.rounds):
+            best["bare"] = min(
+                best["bare"], per_call(lambda: public_key.verify(signature, message), args.n)
+            )
+            best["full"] = min(best["full"], per_call(full, args.n))
+            best["decode"] = min(best["decode"], per_call(decode, args.n))
+        counter = [10**9]
+        record_s = per_call(lambda: record_once(counter), 50)
+        store.close()
+    report(best, record_s=record_s, text=text)
+
+
+def report(best: dict[str, float], *, record_s: float, text: str) -> None:
+    ratio = best["full"] / best["bare"]
+    print(f"token: {len(text)} characters of QR text, {len(base45.decode(text[4:]))} bytes of COSE")
+    print(
+        f"bare Ed25519 verify:          {1 / best['bare']:9.0f} /s  ({best['bare'] * 1e6:7.1f} us)"
+    )
+    print(
+        f"full verify (steps 1-18):     {1 / best['full']:9.0f} /s  ({best['full'] * 1e6:7.1f} us)"
+    )
+    print(
+        f"ratio full / bare:            {ratio:9.2f}   (target <= 2.00: {'met' if ratio <= 2 else 'MISSED'})"
+    )
+    share = best["decode"] / FRAME_INTERVAL_S
+    print(
+        f"QR text decode (steps 1-6):   {best['decode'] * 1e6:9.1f} us = {share:.2%} of a 30 fps frame"
+        f" interval ({FRAME_INTERVAL_S * 1e3:.1f} ms)"
+    )
+    print(
+        f"durable record (INSERT+fsync): {record_s * 1e3:8.2f} ms (the sale's write, not in the ratio)"
+    )
+
+
+if __name__ == "__main__":
+    main()

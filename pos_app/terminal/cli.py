@@ -51,35 +51,25 @@ def _enroll(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, *, settings: Any, directory: Path) -> int:
+    from dataclasses import replace
+
     from pos_app.terminal.client import ClientConfig
     from pos_app.terminal.enrollment import EnrollRequest, describe, enroll
     from pos_app.terminal.errors import InsecureBackendUrl
     from pos_app.terminal.settings import is_allowed_backend_url
     from pos_app.terminal.store import open_store
-    from pos_app.terminal.trust import TrustListManager, load_root_key
+    from pos_app.terminal.trust import load_root_key, trust_from_settings
 
     if not is_allowed_backend_url(args.backend):
         raise InsecureBackendUrl(
             f"--backend {args.backend!r} refused: use an https:// URL (plain http:// is "
             "allowed only to this machine)"
         )
-    root = load_root_key(args.root_key or settings.backend.trust_root_key)
+    load_root_key(args.root_key or settings.backend.trust_root_key)  # fail before any I/O
     store = open_store(directory)
     try:
-        trust = TrustListManager(
-            store,
-            root,
-            audience=settings.terminal.audience,
-            currency=settings.terminal.currency,
-            stale_grace_s=settings.payment.trust_list_stale_grace_s,
-        )
-        base = ClientConfig.from_settings(settings)
-        config = ClientConfig(
-            base_url=args.backend,
-            connect_timeout_s=base.connect_timeout_s,
-            read_timeout_s=base.read_timeout_s,
-            retries=base.retries,
-        )
+        trust = trust_from_settings(store, settings, root_key=args.root_key)
+        config = replace(ClientConfig.from_settings(settings), base_url=args.backend)
         request = EnrollRequest(args.backend, args.code, args.store, args.terminal)
         result = enroll(
             request, store=store, data_dir=directory, trust=trust, config=config, force=args.force

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pos_app import __version__
 from pos_app.paytoken import keys
@@ -78,12 +79,11 @@ def enroll(
     pending = FileKeyStorage(data_dir, PENDING_KEY_FILE)
     key = keys.generate_keypair()
     pending.save(key)
-    public_b64 = keys.b64url_encode(keys.public_raw(key))
     client = BackendClient(config, transport=transport, clock=clock)
     try:
         response = client.enroll(
             code=request.code,
-            public_key_b64=public_b64,
+            public_key_b64=keys.b64url_encode(keys.public_raw(key)),
             app_version=__version__,
             identity=SigningIdentity(key=key, keyid=keys.kid_hex(key)),
             idempotency_key=f"enroll-{uuid.uuid4()}",
@@ -93,34 +93,45 @@ def enroll(
     envelope = _checked(response, request, trust=trust)
     storage = _install_key(pending, data_dir, prefer_keyring=prefer_keyring)
     now = int(clock())
+    info = _commit(store, request, response, key_storage=storage.name, key=key, now=now,
+                   replaced=existing is not None)  # fmt: skip
+    decision = trust.offer(envelope, now=now, source="enrollment")
+    seq = decision.current.seq if decision is not None else -1
+    return EnrollResult(info=info, trust_list_seq=seq, clock_skew_s=client.clock_skew_s)
+
+
+def _commit(
+    store: LocalStore,
+    request: EnrollRequest,
+    response: dict[str, Any],
+    *,
+    key_storage: str,
+    key: Ed25519PrivateKey,
+    now: int,
+    replaced: bool,
+) -> CredentialInfo:
+    """The credential and its audit entry, in one transaction."""
     info = CredentialInfo(
         keyid=str(response["keyid"]),
         store_id=request.store_id,
         terminal_id=request.terminal_id,
         backend_url=request.backend_url,
         enrolled_at=now,
-        key_storage=storage.name,
-        public_key=public_b64,
+        key_storage=key_storage,
+        public_key=keys.b64url_encode(keys.public_raw(key)),
     )
+    detail = {
+        "store_id": info.store_id,
+        "terminal_id": info.terminal_id,
+        "keyid": info.keyid,
+        "backend_url": info.backend_url,
+        "key_storage": key_storage,
+        "replaced": replaced,
+    }
     with store.transaction() as conn:
         save_info(store, info, conn=conn)
-        append_audit(
-            conn,
-            at=now,
-            actor="installer",
-            action=AuditAction.ENROLLED,
-            detail={
-                "store_id": info.store_id,
-                "terminal_id": info.terminal_id,
-                "keyid": info.keyid,
-                "backend_url": info.backend_url,
-                "key_storage": storage.name,
-                "replaced": existing is not None,
-            },
-        )
-    decision = trust.offer(envelope, now=now, source="enrollment")
-    seq = decision.current.seq if decision is not None else -1
-    return EnrollResult(info=info, trust_list_seq=seq, clock_skew_s=client.clock_skew_s)
+        append_audit(conn, at=now, actor="installer", action=AuditAction.ENROLLED, detail=detail)
+    return info
 
 
 def _checked(response: dict[str, Any], request: EnrollRequest, *, trust: TrustListManager) -> bytes:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -27,7 +27,7 @@ from pos_app.terminal.settings_schema import Settings
 from pos_app.terminal.store import LocalStore, open_store
 from pos_app.terminal.sync import BackgroundSync
 from pos_app.terminal.terminal_risk import TerminalRisk, rules_from_settings
-from pos_app.terminal.trust import TrustListManager, load_root_key
+from pos_app.terminal.trust import TrustListManager, trust_from_settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,30 +63,14 @@ def build_services(
     """
     folder = directory or data_dir(settings)
     store = store or open_store(folder)
-    trust = TrustListManager(
-        store,
-        load_root_key(settings.backend.trust_root_key),
-        audience=settings.terminal.audience,
-        currency=settings.terminal.currency,
-        stale_grace_s=settings.payment.trust_list_stale_grace_s,
-    )
+    trust = trust_from_settings(store, settings)
     credential = load_credential(store, folder)
-    client = drainer = sync = None
     store_id, terminal_id = settings.terminal.store_id, settings.terminal.terminal_id
     lock = threading.RLock()
+    client, drainer, sync = None, None, None
     if credential is not None:
         store_id, terminal_id = _ids(settings, credential)
-        url = settings.backend.url or credential.info.backend_url
-        config = ClientConfig.from_settings(settings)
-        config = ClientConfig(
-            base_url=url,
-            connect_timeout_s=config.connect_timeout_s,
-            read_timeout_s=config.read_timeout_s,
-            retries=config.retries,
-        )
-        client = BackendClient(
-            config, identity=credential.identity, transport=transport, clock=clock
-        )
+        client = _client(settings, credential, transport=transport, clock=clock)
         drainer = OutboxDrainer(store, client, clock=clock, sale_lock=lock)
         sync = BackgroundSync(
             drainer=drainer,
@@ -108,6 +92,19 @@ def build_services(
         lock=lock,
     )
     return TerminalServices(store, checkout, trust, credential, client, drainer, sync)
+
+
+def _client(
+    settings: Settings,
+    credential: Credential,
+    *,
+    transport: httpx.BaseTransport | None,
+    clock: Callable[[], float],
+) -> BackendClient:
+    base = ClientConfig.from_settings(settings)
+    # The enrollment URL is the default; a configured URL (a moved backend) wins.
+    config = replace(base, base_url=settings.backend.url or credential.info.backend_url)
+    return BackendClient(config, identity=credential.identity, transport=transport, clock=clock)
 
 
 def _ids(settings: Settings, credential: Credential) -> tuple[str, str]:

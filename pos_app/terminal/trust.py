@@ -28,6 +28,7 @@ from pos_app.paytoken.trust_list import (
 from pos_app.paytoken.verifier import Verifier
 from pos_app.terminal.audit import AuditAction, append_audit
 from pos_app.terminal.client import BackendClient
+from pos_app.terminal.settings_schema import Settings
 from pos_app.terminal.store import LocalStore
 
 log = logging.getLogger(__name__)
@@ -172,6 +173,19 @@ class TrustListManager:
             # without one; the next refresh installs the backend's list.
             log.error("stored trust list does not verify with the pinned root: %s", exc.message)
             return None
+
+
+def trust_from_settings(
+    store: LocalStore, settings: Settings, *, root_key: str | None = None
+) -> TrustListManager:
+    """The manager for this terminal's settings (``root_key`` overrides the pinned setting)."""
+    return TrustListManager(
+        store,
+        load_root_key(root_key or settings.backend.trust_root_key),
+        audience=settings.terminal.audience,
+        currency=settings.terminal.currency,
+        stale_grace_s=settings.payment.trust_list_stale_grace_s,
+    )
 
 
 def _text(value: object) -> str:

@@ -12,7 +12,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from pos_app.core.categories import Category
@@ -101,11 +101,7 @@ def backend_verdict(session: Session, sale: SaleInput, *, now: int) -> Verdict:
 
 def features(session: Session, sale: SaleInput, *, now: int) -> dict[str, Any]:
     """Backend-only history features (RiskContext field names), this sale excluded."""
-    ctx: dict[str, Any] = {}
-    for label, span in (("1h", HOUR), ("24h", DAY), ("7d", WEEK)):
-        count, spend, cc = _wallet_window(session, sale.wallet_id, since=now - span)
-        ctx[f"wallet_sales_{label}"], ctx[f"wallet_spend_{label}"] = count, spend
-        ctx[f"wallet_cc_spend_{label}"] = cc
+    ctx: dict[str, Any] = _wallet_windows(session, sale.wallet_id, now=now)
     ctx["wallet_typical_spend"] = _typical_spend(session, sale.wallet_id, now=now)
     ctx["wallet_cc_max_before_24h"] = int(
         session.scalar(
@@ -134,15 +130,27 @@ def features(session: Session, sale: SaleInput, *, now: int) -> dict[str, Any]:
     return ctx
 
 
-def _wallet_window(session: Session, wallet_id: str, *, since: int) -> tuple[int, int, int]:
+def _wallet_windows(session: Session, wallet_id: str, *, now: int) -> dict[str, Any]:
+    """Counts and sums over 1 h / 24 h / 7 d in one scan of the wallet's last week."""
+    columns = []
+    for span in (HOUR, DAY, WEEK):
+        recent = Sale.created_at >= now - span
+        columns += [
+            func.coalesce(func.sum(case((recent, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((recent, Sale.total), else_=0)), 0),
+            func.coalesce(func.sum(case((recent, Sale.cc_total), else_=0)), 0),
+        ]
     row = session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(Sale.total), 0),
-            func.coalesce(func.sum(Sale.cc_total), 0),
-        ).where(Sale.wallet_id == wallet_id, Sale.status.in_(COUNTED), Sale.created_at >= since)
+        select(*columns).where(
+            Sale.wallet_id == wallet_id, Sale.status.in_(COUNTED), Sale.created_at >= now - WEEK
+        )
     ).one()
-    return int(row[0]), int(row[1]), int(row[2])
+    ctx: dict[str, Any] = {}
+    for i, label in enumerate(("1h", "24h", "7d")):
+        ctx[f"wallet_sales_{label}"] = int(row[3 * i])
+        ctx[f"wallet_spend_{label}"] = int(row[3 * i + 1])
+        ctx[f"wallet_cc_spend_{label}"] = int(row[3 * i + 2])
+    return ctx
 
 
 def _typical_spend(session: Session, wallet_id: str, *, now: int) -> int | None:
@@ -185,21 +193,24 @@ def _other_regions(session: Session, sale: SaleInput, *, now: int) -> tuple[str,
 
 
 def _store_tobacco(session: Session, store_id: str, *, now: int) -> dict[str, Any]:
-    def tobacco_since(start: int, end: int) -> int:
-        value = session.scalar(
-            select(func.coalesce(func.sum(Sale.tobacco_total), 0)).where(
-                Sale.store_id == store_id,
-                Sale.status.in_(COUNTED),
-                Sale.wallet_id.is_not(None),
-                Sale.created_at >= start,
-                Sale.created_at < end,
-            )
+    last_hour = Sale.created_at >= now - HOUR
+    row = session.execute(
+        select(
+            func.coalesce(func.sum(case((last_hour, Sale.tobacco_total), else_=0)), 0),
+            func.coalesce(func.sum(case((last_hour, 0), else_=Sale.tobacco_total)), 0),
+        ).where(
+            Sale.store_id == store_id,
+            Sale.status.in_(COUNTED),
+            Sale.wallet_id.is_not(None),
+            Sale.tobacco_total > 0,
+            Sale.created_at >= now - WEEK,
         )
-        return int(value or 0)
-
-    last_hour = tobacco_since(now - HOUR, now + 1)
-    baseline = tobacco_since(now - WEEK, now - HOUR) // (7 * 24 - 1)
-    return {"store_tobacco_1h": last_hour, "store_tobacco_hourly_baseline": baseline}
+    ).one()
+    # Baseline: the average hour of the week before the last hour.
+    return {
+        "store_tobacco_1h": int(row[0]),
+        "store_tobacco_hourly_baseline": int(row[1]) // (7 * 24 - 1),
+    }
 
 
 def combine(terminal: dict[str, Any] | None, backend: Verdict) -> Verdict:

@@ -1,0 +1,222 @@
+"""Finalize throughput and latency of the reference backend, beside a trivial endpoint.
+
+Starts ``pos-app backend serve`` as a separate process on loopback (so client
+and server do not share a GIL), enrolls N terminals, pre-mints the tokens,
+then N threads (one per terminal) post their sales as fast as answers come
+back. The same threads then hit ``GET /healthz`` as many times: the ratio of
+the two shows what signature checks, PT1 re-verification, risk features,
+redemption and the ledger cost.
+
+    .venv/bin/python bench/finalize_bench.py --db sqlite --db postgres --terminals 8 --sales 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
+from server_support import (  # noqa: E402
+    Api,
+    World,
+    drop_postgres_schema,
+    enroll_terminal,
+    postgres_schema_url,
+)
+
+from pos_app.server import admin  # noqa: E402
+from pos_app.server.clock import SystemClock  # noqa: E402
+from pos_app.server.runner import free_port  # noqa: E402
+
+SALES_PER_WALLET = 4
+
+
+@dataclass(frozen=True)
+class Result:
+    label: str
+    count: int
+    seconds: float
+    latencies: list[float]
+    statuses: dict[str, int]
+
+    @property
+    def throughput(self) -> float:
+        return self.count / self.seconds
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def start_server(data_dir: Path, db_url: str, workers: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "pos_app",
+        "backend",
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--db",
+        db_url,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+def prepare(
+    base: str, data_dir: Path, db_url: str, terminals: int, sales: int
+) -> list[tuple[World, list[dict]]]:
+    plans = []
+    client = httpx.Client(timeout=60)
+    for t in range(terminals):
+        ticket = admin.create_terminal(data_dir, db_url, store_id=f"S{t:03d}", terminal_id="T01")
+        api = Api(client=client, clock=SystemClock(), base=base)
+        world = World(
+            api=api, terminal=enroll_terminal(api, ticket["enrollment_code"]), store_id=f"S{t:03d}"
+        )
+        bodies = []
+        wallet = None
+        for i in range(sales):
+            if i % SALES_PER_WALLET == 0:
+                wallet = world.new_wallet(balance=100_000)
+            bodies.append(world.sale_body(world.token(wallet)))
+        plans.append((world, bodies))
+    return plans
+
+
+def run(label: str, plans, request) -> Result:
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(plans) + 1)
+
+    def worker(world: World, bodies: list[dict]) -> None:
+        with httpx.Client(timeout=60) as client:
+            api = Api(client=client, clock=world.api.clock, base=world.api.base)
+            barrier.wait()
+            for body in bodies:
+                start = time.perf_counter()
+                status = request(api, world, body)
+                elapsed = time.perf_counter() - start
+                with lock:
+                    latencies.append(elapsed)
+                    statuses[status] = statuses.get(status, 0) + 1
+
+    threads = [threading.Thread(target=worker, args=plan) for plan in plans]
+    for th in threads:
+        th.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for th in threads:
+        th.join()
+    return Result(label, len(latencies), time.perf_counter() - start, latencies, statuses)
+
+
+def finalize(api: Api, world: World, body: dict) -> str:
+    resp = api.post("/v1/sales", body, signer=world.terminal)
+    return (
+        resp.json().get("status", str(resp.status_code))
+        if resp.status_code == 200
+        else str(resp.status_code)
+    )
+
+
+def trivial(api: Api, world: World, body: dict) -> str:
+    return str(api.client.get(api.base + "/healthz").status_code)
+
+
+def bench(kind: str, args: argparse.Namespace) -> list[Result]:
+    schema = None
+    if kind == "postgres":
+        db_url, schema = postgres_schema_url()
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp) / "backend"
+        if kind == "sqlite":
+            db_url = f"sqlite:///{data_dir / 'backend.sqlite3'}"
+        admin.init_backend(data_dir, db_url)
+        proc, base = start_server(data_dir, db_url, args.workers)
+        try:
+            plans = prepare(base, data_dir, db_url, args.terminals, args.sales)
+            results = [
+                run(f"{kind} finalize", plans, finalize),
+                run(f"{kind} /healthz", plans, trivial),
+            ]
+            ledger = admin.check_ledger(data_dir, db_url)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+            if schema:
+                drop_postgres_schema(schema)
+    print(f"# {kind}: ledger ok={ledger['ok']} entries={ledger['journal_entries']}")
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", action="append", choices=("sqlite", "postgres"))
+    parser.add_argument("--terminals", type=int, default=8)
+    parser.add_argument("--sales", type=int, default=40, help="sales per terminal")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    results: list[Result] = []
+    for kind in args.db or ["sqlite", "postgres"]:
+        results.extend(bench(kind, args))
+    print(
+        f"{args.terminals} concurrent terminals x {args.sales} requests, server workers={args.workers}"
+    )
+    print(f"{'run':24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  statuses")
+    for r in results:
+        print(
+            f"{r.label:24} {r.throughput:8.1f} {r.pct(0.5):8.1f} {r.pct(0.99):8.1f}  {r.statuses}"
+        )
+    for fin, triv in zip(results[::2], results[1::2], strict=True):
+        print(
+            f"{fin.label.split()[0]}: finalize costs {triv.throughput / fin.throughput:.1f}x the trivial endpoint's time per request (throughput ratio)"
+        )
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "run": r.label,
+                        "rps": r.throughput,
+                        "p50_ms": r.pct(0.5),
+                        "p99_ms": r.pct(0.99),
+                    }
+                    for r in results
+                ]
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    raise SystemExit(main())

@@ -12,6 +12,7 @@ Order matters because the code is single use:
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import time
 import uuid
@@ -23,7 +24,6 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from pos_app import __version__
 from pos_app.paytoken import keys
 from pos_app.terminal.audit import AuditAction, append_audit
 from pos_app.terminal.client import BackendClient, ClientConfig, SigningIdentity
@@ -84,7 +84,7 @@ def enroll(
         response = client.enroll(
             code=request.code,
             public_key_b64=keys.b64url_encode(keys.public_raw(key)),
-            app_version=__version__,
+            app_version=app_version(),
             identity=SigningIdentity(key=key, keyid=keys.kid_hex(key)),
             idempotency_key=f"enroll-{uuid.uuid4()}",
         )
@@ -98,6 +98,14 @@ def enroll(
     decision = trust.offer(envelope, now=now, source="enrollment")
     seq = decision.current.seq if decision is not None else -1
     return EnrollResult(info=info, trust_list_seq=seq, clock_skew_s=client.clock_skew_s)
+
+
+def app_version() -> str:
+    """The installed release (the layer rules keep the terminal off the top-level package)."""
+    try:
+        return importlib.metadata.version("pos-app")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
 
 
 def _commit(

@@ -183,7 +183,12 @@ def _all_items(store: LocalStore, store_id: str) -> list[QueueItem]:
 def item_from_row(row: sqlite3.Row, review: sqlite3.Row | None) -> QueueItem:
     risk = parse_risk(row["risk"])
     reasons = list(reason_codes(risk))
-    if row["state"] == "declined" and row["reason"]:
+    # "risk_declined" only repeats what the rules above already say.
+    if (
+        row["state"] == "declined"
+        and row["reason"]
+        and not (row["reason"] == "risk_declined" and reasons)
+    ):
         reasons.append(str(row["reason"]))
     if row["state"] == "declined" and row["offline"]:
         reasons.append(OFFLINE_LOSS)

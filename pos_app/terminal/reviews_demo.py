@@ -184,3 +184,44 @@ def seed_demo_reviews(
 
 def _fields(record: SaleRecord) -> dict[str, Any]:
     return {name: getattr(record, name) for name in SaleRecord.__slots__}
+
+
+_HISTORY_PATTERNS: tuple[tuple[tuple[tuple[Product, int], ...], str, int, str], ...] = (
+    (((CARTON, 5),), "bulk_cash_convertible", 85, "decline"),
+    (((GIFT_CARD, 2),), "large_cash_convertible_basket", 55, "manager_approval"),
+    (((CARTRIDGES, 3), (TEA, 1)), "device_new_for_wallet", 45, "customer_approval"),
+    (((ONIGIRI, 2),), "old_token", 30, "customer_approval"),
+)
+_HISTORY_INPUTS: dict[str, dict[str, Any]] = {
+    "bulk_cash_convertible": {"cartons": 5, "identical_units": 5},
+    "large_cash_convertible_basket": {"cash_convertible": 20000},
+    "device_new_for_wallet": {},
+    "old_token": {"token_age_s": 200},
+}
+
+
+def seed_history(
+    store: LocalStore, *, store_id: str = "S001", terminal_id: str = "T01", now: int, days: int = 7
+) -> int:
+    """A week of older flagged sales, busier in the evening, for the chart and the reports.
+
+    Deterministic (no randomness) so screenshots and tests see the same week.
+    """
+    count = 0
+    for day in range(1, days):
+        for slot, hour_offset in enumerate((3, 5, 8, 9, 10)[: 2 + day % 4]):
+            lines, code, score, action = _HISTORY_PATTERNS[(day + slot) % len(_HISTORY_PATTERNS)]
+            demo = DemoSale(
+                f"sale-h{day:02d}{slot}",
+                ("C042", "C017", "C023")[(day + slot) % 3],
+                lines,
+                day * 86400 + hour_offset * 3600,
+                "declined" if action == "decline" else "approved",
+                action,
+                score,
+                ((code, _HISTORY_INPUTS[code]),),
+                reason="risk_declined" if action == "decline" else None,
+            )
+            save_sale(store, record_of(demo, store_id=store_id, terminal_id=terminal_id, now=now))
+            count += 1
+    return count

@@ -53,16 +53,17 @@ class FlagsChart(QWidget):
             QRectF(12, 6, width - 24, 22), t("chart_title", self._lang, total=stats.total)
         )
         painter.setFont(self.font())
-        hours_area = QRectF(44, 36, width - 60, height * 0.5 - 36)
+        hours_area = QRectF(44, 40, width - 60, height * 0.5 - 60)
         self._hours(painter, stats, hours_area)
-        reasons_area = QRectF(12, height * 0.5 + 30, width - 24, height * 0.5 - 40)
+        # Below the hour bars: their date labels, a gap, then the reasons' heading and bars.
+        reasons_area = QRectF(12, height * 0.5 + 36, width - 24, height * 0.5 - 46)
         self._reasons(painter, stats, reasons_area)
 
     def _hours(self, p: QPainter, stats: FlagStats, area: QRectF) -> None:
         peak = max(stats.per_hour) or 1
         slot = area.width() / len(stats.per_hour)
         p.setPen(QPen(GRID))
-        for level in (0, peak):
+        for level in sorted({0, peak // 2, peak}):
             y = area.bottom() - area.height() * level / peak
             p.drawLine(int(area.left()), int(y), int(area.right()), int(y))
             p.setPen(TEXT)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from pos_app.terminal.reviews_detail import SaleDetail
 from pos_app.ui.manager.formatting import clock, when, yen
-from pos_app.ui.manager.texts import flag_text, reason_label, t
+from pos_app.ui.manager.texts import flag_text, reason_label, t, word
 
 STYLE = """
 <style>
@@ -52,9 +52,9 @@ def render_detail(d: SaleDetail, *, lang: str, tz: tzinfo) -> str:
         _rules(d, lang),
         _basket(d, lang),
         _token(d, lang),
-        _people(d, lang, tz),
         _till_actions(d, lang, tz),
         _history(d, lang, tz),
+        _steps(d, lang, tz),
     ]
     return "".join(parts)
 
@@ -70,13 +70,25 @@ def _header(d: SaleDetail, lang: str, tz: tzinfo) -> str:
     if i.claimed_by:
         time = when(i.claimed_at or 0, tz)
         claim = f"<p class='warn'>{_e(t('taken_by', lang, manager=i.claimed_by, time=time))}</p>"
+    sep = " &nbsp;·&nbsp; "
+    facts = sep.join(
+        (
+            _e(when(i.created_at, tz)),
+            f"{_e(t('cashier', lang))} <b>{_e(i.cashier_id)}</b>",
+            f"{_e(t('terminal', lang))} {_e(i.terminal_id)}",
+            f"{_e(t('state', lang))}: <b>{_e(word('state', i.state, lang))}</b>",
+        )
+    )
+    action = word("action", i.risk_action, lang)
+    verdict = sep.join(
+        (
+            f"{_e(t('col_risk', lang))} <b>{i.score}</b> ({_e(action)})",
+            f"{_e(t('review_status', lang))}: <span class='badge'>{_e(status)}</span>",
+        )
+    )
     return (
         f"<h2>{_e(yen(i.total, i.currency))} &nbsp; <span class='sub'>{_e(i.sale_id)}</span></h2>"
-        f"<p>{_e(when(i.created_at, tz))}"
-        f" &nbsp;·&nbsp; {_e(t('state', lang))}: <b>{_e(i.state)}</b>"
-        f" &nbsp;·&nbsp; {_e(t('review_status', lang))}: <span class='badge'>{_e(status)}</span>"
-        f" &nbsp;·&nbsp; {_e(t('col_risk', lang))}: <b>{i.score}</b> ({_e(i.risk_action)})</p>"
-        f"{claim}"
+        f"<p>{facts}<br>{verdict}</p>{claim}"
     )
 
 
@@ -93,7 +105,7 @@ def _rules(d: SaleDetail, lang: str) -> str:
     extra = [c for c in d.item.reasons if c not in {r.code for r in d.rules}]
     if extra:
         labels = ", ".join(reason_label(c, lang) for c in extra)
-        out.append(f"<p class='warn'>{_e(t('no_rules', lang, reason=labels))}</p>")
+        out.append(f"<p class='warn'>{_e(t('declined_because', lang, reason=labels))}</p>")
     if d.rules_version:
         out.append(f"<p class='sub'>{_e(t('rules_version', lang, version=d.rules_version))}</p>")
     return "".join(out)
@@ -107,7 +119,8 @@ def _basket(d: SaleDetail, lang: str) -> str:
     out.append("<table><tr>" + "".join(f"<th>{_e(t(h, lang))}</th>" for h in heads) + "</tr>")
     for ln in d.lines:
         out.append(
-            f"<tr><td>{_e(ln.name)}</td><td>{_e(ln.category)}</td><td align='right'>"
+            f"<tr><td>{_e(ln.name)}</td><td>{_e(word('category', ln.category, lang))}</td>"
+            "<td align='right'>"
             f"{ln.quantity}</td><td align='right'>{_e(yen(ln.unit_price))}</td>"
             f"<td align='right'>{_e(yen(ln.line_total))}</td></tr>"
         )
@@ -135,21 +148,18 @@ def _token(d: SaleDetail, lang: str) -> str:
     return f"<h3>{_e(t('token', lang))}</h3><table>{body}</table>"
 
 
-def _people(d: SaleDetail, lang: str, tz: tzinfo) -> str:
+def _steps(d: SaleDetail, lang: str, tz: tzinfo) -> str:
     i = d.item
-    where = _e(i.terminal_id) + (f" {_e(t('other_terminal', lang))}" if i.remote else "")
-    out = [
-        f"<h3>{_e(t('people', lang))}</h3><table>"
-        f"<tr><th>{_e(t('cashier', lang))}</th><td><b>{_e(i.cashier_id)}</b></td></tr>"
-        f"<tr><th>{_e(t('terminal', lang))}</th><td>{where}</td></tr></table>"
-    ]
-    if d.steps:
-        steps = "".join(
-            f"<tr><td>{_e(clock(s.at, tz))}</td><td>{_e(s.state)}</td><td class='sub'>"
-            f"{_e(s.detail)}</td></tr>"
-            for s in d.steps
-        )
-        out.append(f"<p><b>{_e(t('steps', lang))}</b></p><table>{steps}</table>")
+    out = [f"<h3>{_e(t('steps', lang))}</h3>"]
+    if i.remote:
+        out.append(f"<p class='sub'>{_e(i.terminal_id)} {_e(t('other_terminal', lang))}</p>")
+    rows = "".join(
+        f"<tr><td>{_e(clock(s.at, tz))}</td><td>{_e(word('state', s.state, lang))}</td>"
+        f"<td class='sub'>{_e(reason_label(s.detail, lang) if s.detail else '')}</td></tr>"
+        for s in d.steps
+    )
+    if rows:
+        out.append(f"<table>{rows}</table>")
     return "".join(out)
 
 

@@ -15,3 +15,8 @@ def clock(ts: int, tz: tzinfo) -> str:
 
 def yen(amount: int, currency: str = "JPY") -> str:
     return f"¥{amount:,}" if currency == "JPY" else f"{amount:,} {currency}"
+
+
+def when_short(ts: int, tz: tzinfo) -> str:
+    """For the queue: a week of sales never needs the year."""
+    return datetime.fromtimestamp(ts, tz).strftime("%m-%d %H:%M")

@@ -9,7 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from pos_app.terminal.reviews import QueueItem, ReviewStatus
-from pos_app.ui.manager.formatting import when, yen
+from pos_app.ui.manager.formatting import when_short, yen
 from pos_app.ui.manager.texts import reason_label, t
 
 COLUMNS = (
@@ -82,7 +82,7 @@ class QueueModel(QAbstractTableModel):
     def _text(self, item: QueueItem, column: int) -> str:
         lang = self._lang
         cells = (
-            when(item.created_at, self._tz),
+            when_short(item.created_at, self._tz),
             item.sale_id if not item.remote else f"{item.sale_id} ({item.terminal_id})",
             item.cashier_id,
             yen(item.total, item.currency),

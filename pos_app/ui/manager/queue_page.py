@@ -85,6 +85,7 @@ class QueuePage(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([760, 600])  # the reasons column must stay readable
         layout = QVBoxLayout(self)
         layout.addWidget(self.filters)
         layout.addWidget(splitter, 1)
@@ -132,7 +133,13 @@ class QueuePage(QWidget):
 
     def _show(self, item: QueueItem) -> None:
         self.detail.show_detail(load_detail(self._s.store, item.sale_id))
-        self._enable(True)
+        # Buttons off while another manager holds the sale (the pane says who); the
+        # claim itself is still checked atomically when a decision starts.
+        held_by_other = (
+            item.claimed_by not in (None, self._manager)
+            and (item.claimed_at or 0) >= self._s.now() - reviews.CLAIM_STALE_S
+        )
+        self._enable(not held_by_other)
 
     def _enable(self, on: bool) -> None:
         for button in self.buttons.values():

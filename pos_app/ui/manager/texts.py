@@ -73,7 +73,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col_risk": ("Risk", "リスク"),
     "col_reasons": ("Why flagged", "理由"),
     "col_status": ("Status", "状態"),
-    "col_taken": ("Being reviewed by", "確認中"),
+    "col_taken": ("Taken by", "確認中の店長"),
     "empty_queue": ("No flagged sales match these filters.", "条件に合う要確認取引はありません。"),
     "select_sale": ("Select a sale to see its evidence.", "取引を選ぶと詳細が表示されます。"),
     # detail
@@ -81,10 +81,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "state": ("Sale state", "取引の状態"),
     "review_status": ("Review", "レビュー"),
     "why": ("Why it was flagged", "要確認の理由"),
-    "no_rules": (
-        "No risk rule fired; the sale was declined: {reason}",
-        "リスクルールの該当なし。支払いが拒否されました: {reason}",
-    ),
+    "declined_because": ("Payment declined: {reason}", "支払い拒否: {reason}"),
     "inputs": ("inputs", "根拠"),
     "rules_version": ("Rule set {version}", "ルール {version}"),
     "basket": ("Basket", "商品"),
@@ -106,7 +103,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "mode": ("Accepted", "受付"),
     "online": ("online", "オンライン"),
     "offline": ("OFFLINE", "オフライン"),
-    "people": ("Cashier and till", "担当者と端末"),
     "terminal": ("Terminal", "端末"),
     "other_terminal": ("(another till of this store)", "（この店舗の別の端末）"),
     "steps": ("Steps", "経過"),
@@ -181,6 +177,38 @@ FLAG_TEXTS: dict[str, tuple[str, str]] = {
     "new_account": ("new account", "新規アカウント"),
     "no_user_verification": ("no user verification", "本人確認なし"),
 }
+
+
+# Sale states, risk outcomes and product categories as a manager says them.
+WORDS: dict[str, tuple[str, str]] = {
+    "state_approved": ("paid", "支払い済み"),
+    "state_declined": ("declined", "拒否"),
+    "state_step_up": ("waiting for the owner's approval", "本人の承認待ち"),
+    "state_authorizing": ("being authorized", "承認処理中"),
+    "state_awaiting_payment": ("waiting for the code", "コード待ち"),
+    "state_voided": ("voided", "取消済み"),
+    "state_cancelled": ("cancelled", "中止"),
+    "action_allow": ("allowed", "許可"),
+    "action_customer_approval": ("owner must approve", "本人承認が必要"),
+    "action_manager_approval": ("manager must approve", "店長承認が必要"),
+    "action_decline": ("decline", "拒否"),
+    "category_tobacco": ("tobacco", "たばこ"),
+    "category_heated_tobacco": ("heated tobacco", "加熱式たばこ"),
+    "category_e_cig": ("e-cigarette", "電子たばこ"),
+    "category_gift_card": ("gift / prepaid card", "ギフト・プリペイドカード"),
+    "category_alcohol": ("alcohol", "酒類"),
+    "category_electronics": ("electronics", "電子機器"),
+    "category_food": ("food", "食品"),
+    "category_beverage": ("beverage", "飲料"),
+    "category_household": ("household", "日用品"),
+    "category_other": ("other", "その他"),
+}
+
+
+def word(kind: str, value: str, lang: str) -> str:
+    """A state, risk action or category in words; unknown values are shown as they are."""
+    en, ja = WORDS.get(f"{kind}_{value}", (value, value))
+    return ja if lang == "ja" else en
 
 
 def t(key: str, lang: str, **values: object) -> str:

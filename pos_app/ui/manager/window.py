@@ -65,7 +65,12 @@ class SignInPage(QWidget):
         form.addRow(t("manager_id", lang), self.manager_id)
         form.addRow(t("pin", lang), self.pin)
         box = QWidget()
-        box.setMaximumWidth(420)
+        box.setMaximumWidth(520)
+        # Read at arm's length at a counter: large type, tall fields.
+        box.setStyleSheet(
+            "QLabel, QLineEdit, QPushButton { font-size: 15pt; }"
+            " QLineEdit, QPushButton { min-height: 40px; }"
+        )
         inner = QVBoxLayout(box)
         inner.addWidget(QLabel(f"<h2>{t('signin_heading', lang)}</h2>"))
         hint = QLabel(t("signin_hint", lang))

@@ -106,7 +106,9 @@ def test_two_managers_cannot_decide_the_same_sale(
     assert first.queue is not None and second.queue is not None
     dialog = first.queue.start_decision(Decision.ESCALATE)
     assert dialog is not None
+    assert second.queue.buttons[Decision.APPROVE].isEnabled()  # its queue was read before
     assert second.queue.start_decision(Decision.APPROVE) is None  # no dialog for the second
+    assert not second.queue.buttons[Decision.APPROVE].isEnabled()
     assert "M001 is reviewing this sale (since 2026-11-18 20:06)" in second.queue.message.text()
     assert "Being reviewed by M001" in second.queue.detail.toPlainText()
     assert second.queue.model.index(0, 7).data() == "M001"

@@ -145,7 +145,9 @@ class CheckoutService:
         with self.lock:
             sale = self._sale(sale_id)
             if sale.state == SaleState.AUTHORIZING:
-                self._flow.reconcile(sale)
+                resolved = self._flow.reconcile(sale)
+                if sale.state == SaleState.APPROVED:
+                    return resolved  # it went through after all; a manager can void it
             if sale.state == SaleState.STEP_UP:
                 return self._cancel_remote(sale, kind="cancel", final=SaleState.CANCELLED)
             if sale.state in (SaleState.AWAITING_PAYMENT, SaleState.DECLINED, AWAITING_MANAGER):

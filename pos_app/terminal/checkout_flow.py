@@ -145,7 +145,8 @@ class PaymentFlow:
         sale.state, sale.reason = SaleState.AUTHORIZING, OUTCOME_UNKNOWN
         sale.extra["pending_body"] = body
         save_sale(self._store, record_of(sale, at=now), outbox=entry)
-        return update_of(sale)
+        # One lookup at once: usually only the answer was lost and the cashier needs no wait.
+        return self.reconcile(sale)
 
     def reconcile(self, sale: ActiveSale) -> PaymentUpdate:
         """GET first; only a sale the backend never saw is sent again (same key, same body)."""

@@ -54,7 +54,9 @@ class Network(httpx.BaseTransport):
 
     ``mode``: "up"; "down" (connection refused: nothing reaches the backend);
     "lose_answer" (the request reaches the backend, the answer is lost: a read
-    timeout); "lose_answer_once" (the same, once, then "up").
+    timeout); "lose_answer_once" (the same, once, then "up"); "lose_then_down"
+    (one lost answer, then "down"); "timeout_unsent_once" (a POST times out
+    without reaching the backend, once).
     """
 
     def __init__(self) -> None:
@@ -66,12 +68,17 @@ class Network(httpx.BaseTransport):
         self.log.append((request.method, request.url.path))
         if self.mode == "down":
             raise httpx.ConnectError("connection refused (test)", request=request)
+        if self.mode == "timeout_unsent_once" and request.method == "POST":
+            self.mode = "up"
+            raise httpx.ReadTimeout("timed out before the backend saw it (test)", request=request)
         response = self.inner.handle_request(request)
-        if self.mode.startswith("lose_answer") and request.method == "POST":
+        if self.mode.startswith("lose") and request.method == "POST":
             response.read()
             response.close()
             if self.mode == "lose_answer_once":
                 self.mode = "up"
+            elif self.mode == "lose_then_down":
+                self.mode = "down"
             raise httpx.ReadTimeout("answer lost (test)", request=request)
         return response
 

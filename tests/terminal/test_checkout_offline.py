@@ -154,16 +154,31 @@ def test_timeout_after_the_request_reached_the_backend_is_reconciled_with_get(
 ) -> None:
     network.mode = "lose_answer_once"
     update = _pay(services, backend, regular, (TEA, 2))
+    assert update.phase is PaymentPhase.APPROVED and update.authorization_id  # type: ignore[attr-defined]
+    sale_id = update.sale_id  # type: ignore[attr-defined]
+    posts = [p for m, p in network.log if m == "POST"]
+    assert posts == ["/v1/sales"]  # looked up, never sent twice
+    assert network.log[-1] == ("GET", f"/v1/sales/{sale_id}")
+    assert backend.balance(regular) == 20_000 - 280
+    assert _outbox(services) == [("reconcile", "done")]
+
+
+def test_unknown_outcome_stays_verifying_until_a_poll_can_look_it_up(
+    backend: Backend, regular: Wallet, services: TerminalServices, network: Network
+) -> None:
+    network.mode = "lose_then_down"
+    update = _pay(services, backend, regular, (TEA, 2))
     assert (update.phase, update.reason) == (PaymentPhase.VERIFYING, "outcome_unknown")  # type: ignore[attr-defined]
     sale_id = update.sale_id  # type: ignore[attr-defined]
     assert _sale_rows(services)[0][1] == "authorizing"
     assert _outbox(services) == [("reconcile", "pending")]
     assert backend.balance(regular) == 20_000 - 280  # it did reach the backend
-
+    assert services.checkout.poll(sale_id).phase is PaymentPhase.VERIFYING  # still down
+    network.mode = "up"
     network.log.clear()
     done = services.checkout.poll(sale_id)
     assert done.phase is PaymentPhase.APPROVED and done.authorization_id
-    assert network.log == [("GET", f"/v1/sales/{sale_id}")]  # reconciled, not re-sent
+    assert network.log == [("GET", f"/v1/sales/{sale_id}")]
     assert backend.balance(regular) == 20_000 - 280
     assert _outbox(services) == [("reconcile", "done")]
 
@@ -171,16 +186,32 @@ def test_timeout_after_the_request_reached_the_backend_is_reconciled_with_get(
 def test_an_unknown_outcome_is_resolved_in_the_background_if_the_cashier_left(
     backend: Backend, regular: Wallet, services: TerminalServices, network: Network
 ) -> None:
-    network.mode = "lose_answer_once"
+    network.mode = "lose_then_down"
     update = _pay(services, backend, regular, (TEA, 1))
     assert update.phase is PaymentPhase.VERIFYING  # type: ignore[attr-defined]
     assert services.drainer is not None
+    network.mode = "up"
     network.log.clear()
     assert services.drainer.drain_once().sent == 1
     assert [m for m, _ in network.log] == ["GET"]
     assert _sale_rows(services)[0][1] == "approved"
     assert len(services.store.query("SELECT 1 FROM seen_tokens")) == 1
     assert len(services.store.query("SELECT 1 FROM reviews WHERE status = 'open'")) == 1
+
+
+def test_a_timed_out_request_the_backend_never_saw_is_sent_again_after_the_lookup(
+    backend: Backend, regular: Wallet, services: TerminalServices, network: Network
+) -> None:
+    network.mode = "timeout_unsent_once"
+    update = _pay(services, backend, regular, (TEA, 1))
+    assert update.phase is PaymentPhase.APPROVED  # type: ignore[attr-defined]
+    sale_id = update.sale_id  # type: ignore[attr-defined]
+    assert network.log[-3:] == [
+        ("POST", "/v1/sales"),
+        ("GET", f"/v1/sales/{sale_id}"),  # 404: it never arrived
+        ("POST", "/v1/sales"),  # the same request, same Idempotency-Key
+    ]
+    assert backend.balance(regular) == 20_000 - 140
 
 
 def test_offline_sale_whose_answer_is_lost_is_looked_up_before_it_is_sent_again(

@@ -59,12 +59,13 @@ def push_decisions(
     blocked: set[str] = set()
     sent = failed = 0
     last_error = None
+    server_ids = {local: server for server, local in _server_ids(store).items()}
     for row in rows:
         if row["sale_id"] in blocked:
             continue
         try:
             backend.post_decision(
-                row["sale_id"],
+                server_ids.get(row["sale_id"], row["sale_id"]),
                 decision=row["decision"],
                 reviewer_id=row["reviewer_id"],
                 note=row["note"],
@@ -102,17 +103,15 @@ def pull_reviews(store: LocalStore, backend: ReviewsBackend, *, store_id: str, n
     here keeps the local status: it is newer than what the backend knows.
     """
     listed = backend.list_reviews(store_id)
+    local_of = _server_ids(store)
     with store.transaction() as conn:
-        own = {
-            r[0] for r in conn.execute("SELECT sale_id FROM sales WHERE store_id = ?", (store_id,))
-        }
         queued = {
             r[0]
             for r in conn.execute("SELECT DISTINCT sale_id FROM review_decisions WHERE synced = 0")
         }
         for sale in listed:
-            sale_id = str(sale["sale_id"])
-            if sale_id not in own:
+            sale_id = local_of.get(str(sale["sale_id"]), str(sale["sale_id"]))
+            if sale_id not in local_of:
                 _upsert_remote(conn, sale, store_id=store_id, now=now)
             status = _STATUS_FROM_BACKEND.get(str(sale.get("review_status") or "pending"))
             if status is not None and sale_id not in queued:
@@ -123,6 +122,17 @@ def pull_reviews(store: LocalStore, backend: ReviewsBackend, *, store_id: str, n
                     (sale_id, status.value, now),
                 )
     return len(listed)
+
+
+def _server_ids(store: LocalStore) -> dict[str, str]:
+    """Backend sale id -> this terminal's sale id (a retried payment gets "<id>.<attempt>")."""
+    rows = store.query(
+        "SELECT sale_id, COALESCE(json_extract(token_facts, '$.server_sale_id'), sale_id)"
+        " FROM sales"
+    )
+    mapping = {str(r[0]): str(r[0]) for r in rows}
+    mapping.update({str(r[1]): str(r[0]) for r in rows})
+    return mapping
 
 
 def mask_wallet(wallet_id: str | None) -> str | None:

@@ -210,3 +210,21 @@ def test_audit_sync_refuses_a_tampered_chain(tmp_path: Path) -> None:
     sink = FakeSink()
     report = sync_audit(store, sink, terminal_id="T01")
     assert report.sent == 0 and "entry 1" in (report.problem or "") and sink.batches == []
+
+
+def test_a_retried_payment_is_matched_by_its_backend_sale_id(store: LocalStore) -> None:
+    # The checkout sends a second token attempt as "<sale_id>.2"; the backend knows only that.
+    with store.transaction() as conn:
+        conn.execute(
+            "UPDATE sales SET token_facts = json_set(token_facts, '$.server_sale_id',"
+            " 'sale-7p-0001.2') WHERE sale_id = 'sale-7p-0001'"
+        )
+    backend = FakeBackend()
+    backend.remote = [remote_sale("sale-7p-0001.2", terminal_id="T01", review_status="escalated")]
+    pull_reviews(store, backend, store_id="S001", now=NOW)
+    items = {i.sale_id: i for i in load_queue(store, "S001")}
+    assert "sale-7p-0001.2" not in items  # not a second copy of our own sale
+    assert items["sale-7p-0001"].status is ReviewStatus.ESCALATED
+    decide(store, "sale-7p-0001", decision="reject", manager_id="M001", note="cartons", now=NOW)
+    push_decisions(store, backend, terminal_id="T01", now=NOW)
+    assert backend.posted[-1]["sale_id"] == "sale-7p-0001.2"

@@ -1,86 +1,119 @@
-"""The cashier window (skeleton until the full checkout UI lands)."""
+"""Starting the Qt application: ``pos-app run`` (the till) and the demo's two windows.
+
+Ctrl+C in the terminal and closing a window both end the event loop; the
+callers then stop the camera, the background sync and the backend in order.
+"""
 
 from __future__ import annotations
 
+import signal
 import sys
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QApplication,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QMainWindow,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication, QWidget
 
-from pos_app.core.basket import Basket
 from pos_app.core.catalog import Catalog
-from pos_app.core.errors import PosError
+from pos_app.scanning.sources import FrameSource
+from pos_app.terminal.auth import Authenticator
+from pos_app.terminal.checkout_types import CheckoutPort
 from pos_app.terminal.paths import catalog_dir
 from pos_app.terminal.settings_schema import Settings
+from pos_app.ui.main_window import AppContext, MainWindow
+from pos_app.ui.theme import FONT_FAMILY
+from pos_app.ui.wallet_window import WalletApi, WalletWindow
 
 
-class CashierWindow(QMainWindow):
-    def __init__(self, settings: Settings, catalog: Catalog) -> None:
-        super().__init__()
-        self.setWindowTitle("pos-app")
-        self._lang = settings.ui.language
-        self._catalog = catalog
-        self.basket = Basket(settings.terminal.currency)
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["Item", "Qty", "Price", "Total"])
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.entry = QLineEdit(placeholderText="Scan or type a JAN code, then Enter")
-        self.entry.returnPressed.connect(self._add_typed)
-        self.total = QLabel()
-        self.total.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.total.setStyleSheet("font-size: 28pt; font-weight: bold;")
-        self.message = QLabel()
-        layout = QVBoxLayout()
-        layout.addWidget(self.table)
-        row = QHBoxLayout()
-        row.addWidget(self.entry)
-        row.addWidget(self.total)
-        layout.addLayout(row)
-        layout.addWidget(self.message)
-        central = QWidget()
-        central.setLayout(layout)
-        self.setCentralWidget(central)
-        self.resize(1024, 700)
-        self._refresh()
-
-    def _add_typed(self) -> None:
-        code = self.entry.text().strip()
-        self.entry.clear()
-        try:
-            self.basket.add(self._catalog.lookup(code))
-            self.message.setText("")
-        except PosError as exc:
-            self.message.setText(exc.message)
-        self._refresh()
-
-    def _refresh(self) -> None:
-        self.table.setRowCount(len(self.basket))
-        for i, line in enumerate(self.basket.lines):
-            cells = [
-                line.product.name(self._lang),
-                str(line.quantity),
-                f"¥{line.product.price:,}",
-                f"¥{line.line_total:,}",
-            ]
-            for j, text in enumerate(cells):
-                self.table.setItem(i, j, QTableWidgetItem(text))
-        self.total.setText(self.basket.total.format())
+def application() -> QApplication:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    app = QApplication(sys.argv[:1])
+    app.setOrganizationName("pos-app")
+    app.setApplicationName("pos-app")
+    app.setFont(QFont(FONT_FAMILY.split(",")[0].strip('" ')))
+    return app
 
 
-def run_cashier(settings: Settings) -> int:
-    app = QApplication.instance() or QApplication(sys.argv)
-    catalog = Catalog.from_dir(catalog_dir(settings.terminal.catalog_dir))
-    window = CashierWindow(settings, catalog)
-    window.show()
-    return int(app.exec())
+def prefs() -> QSettings:
+    return QSettings("pos-app", "cashier")
+
+
+def quit_on_sigint(app: QApplication) -> QTimer:
+    """Ctrl+C: Python only runs signal handlers between bytecodes, so wake it up
+    every 200 ms; the handler asks the event loop to quit (clean shutdown follows)."""
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    timer = QTimer()
+    timer.start(200)
+    timer.timeout.connect(lambda: None)
+    return timer
+
+
+def build_window(
+    settings: Settings,
+    *,
+    port: CheckoutPort,
+    authenticator: Authenticator,
+    camera_source: FrameSource | None,
+    store_name: str = "",
+    open_manager: Callable[[QWidget], None] | None = None,
+    catalog: Catalog | None = None,
+    settings_store: QSettings | None = None,
+) -> MainWindow:
+    ctx = AppContext(
+        settings=settings,
+        catalog=catalog or Catalog.from_dir(catalog_dir(settings.terminal.catalog_dir)),
+        port=port,
+        authenticator=authenticator,
+        prefs=settings_store or prefs(),
+        camera_source=camera_source,
+        store_name=store_name,
+        open_manager=open_manager,
+    )
+    window = MainWindow(ctx)
+    if settings.ui.fullscreen:
+        window.showFullScreen()
+    else:
+        window.show()
+    window.start()
+    return window
+
+
+def run_till(window_factory: Callable[[], MainWindow]) -> int:
+    app = application()
+    keep = quit_on_sigint(app)
+    window = window_factory()
+    code = int(app.exec())
+    window.shutdown()
+    keep.stop()
+    return code
+
+
+def run_demo_windows(
+    window_factory: Callable[[], MainWindow],
+    wallets: Sequence[tuple[str, WalletApi]],
+    *,
+    show_code: Callable[[str], None],
+    tour: Callable[[MainWindow, WalletWindow], Any] | None = None,
+) -> int:
+    """The cashier window and the customer's wallet window side by side."""
+    app = application()
+    keep = quit_on_sigint(app)
+    window = window_factory()
+    wallet = WalletWindow(wallets, show_code=show_code)
+    wallet.resize(420, 820)
+    geometry = window.frameGeometry()
+    wallet.move(geometry.right() + 10, geometry.top())
+    wallet.show()
+    wallet.start()
+    window.closing.connect(app.quit)
+    wallet.closing.connect(app.quit)
+    if tour is not None:
+        QTimer.singleShot(300, lambda: tour(window, wallet))
+    code = int(app.exec())
+    wallet.stop()
+    window.shutdown()
+    keep.stop()
+    return code

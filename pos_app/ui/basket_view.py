@@ -145,8 +145,15 @@ class BasketView(QWidget):
         self._set_quantity(row, quantity)
 
     def ask_quantity(self) -> None:
+        """F5: the number typed in the entry becomes the selected line's quantity
+        (keypad first, then F5); with nothing typed, ask in a dialog."""
         row = self._selected()
         if row is None:
+            return
+        typed = self.entry.text().strip()
+        if typed.isdigit() and len(typed) <= 3:
+            self.entry.clear()
+            self._set_quantity(row, int(typed))
             return
         line = self.basket.lines[row]
         label = self._texts.t("qty.prompt", name=line.product.name(self._texts.lang))

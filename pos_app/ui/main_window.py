@@ -61,6 +61,7 @@ class AppContext:
 
 class MainWindow(QMainWindow):
     ready = Signal()
+    closing = Signal()
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -288,6 +289,7 @@ class MainWindow(QMainWindow):
         self.ctx.prefs.sync()
         self.shutdown()
         super().closeEvent(event)
+        self.closing.emit()
 
     def shutdown(self) -> None:
         self._status_timer.stop()

@@ -1,0 +1,1 @@
+"""The one-command demo: embedded backend, enrolled terminal, seeded wallets, wallet window."""

@@ -1,0 +1,263 @@
+"""Whole checkouts through the real widgets, the synthetic camera and the real
+backend on loopback (the demo's world: enrolled terminal, seeded wallets)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from PySide6.QtCore import QSettings, Qt
+
+from pos_app.demo.camera_feed import CodeBoard, Unpluggable, synthetic_camera
+from pos_app.demo.world import DemoWorld
+from pos_app.scanning.worker import WorkerState
+from pos_app.terminal.checkout_types import PaymentPhase
+from pos_app.terminal.settings_schema import Settings, UiSettings
+from pos_app.ui.main_window import AppContext, MainWindow
+from pos_app.ui.wallet_window import WalletWindow
+
+from .conftest import CATALOG
+from .helpers import key, panel_body, panel_title, sign_in, wedge
+
+TEA = next(p for p in CATALOG if p.category.value == "beverage")
+CARTON = next(p for p in CATALOG if p.name_en == "Cigarettes Mild carton")
+PACK = next(p for p in CATALOG if p.name_en == "Cigarettes Mild 20")
+BENTO = next(p for p in CATALOG if p.name_en == "Hamburg steak bento")
+
+
+class Switch(httpx.BaseTransport):
+    """The terminal's network cable: real HTTP while ``up``, refused otherwise."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.up = True
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if not self.up:
+            raise httpx.ConnectError("network cable unplugged (test)", request=request)
+        return self.inner.handle_request(request)
+
+
+@pytest.fixture(scope="module")
+def net() -> Switch:
+    return Switch()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, net: Switch) -> Iterator[DemoWorld]:
+    base = Settings(ui=UiSettings(language="en", sound=False))
+    w = DemoWorld(tmp_path_factory.mktemp("demo"), base=base, transport=net).start()
+    yield w
+    w.stop()
+
+
+@pytest.fixture
+def till(qtbot, world: DemoWorld, tmp_path: Path, net: Switch) -> Iterator[tuple]:
+    net.up = True
+    board = CodeBoard()
+    source = synthetic_camera(board, fps=20)
+    assert world.services is not None
+    ctx = AppContext(
+        settings=world.settings,
+        catalog=CATALOG,
+        port=world.services.checkout,
+        authenticator=world.authenticator(),
+        prefs=QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat),
+        camera_source=source,
+        store_name="Demo Store Shibuya",
+    )
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    window.start()
+    sign_in(qtbot, window)
+    yield window, board, source
+    window.shutdown()
+
+
+def wallet(world: DemoWorld, name: str):
+    return next(w.client for w in world.wallets if w.label.startswith(name))
+
+
+def scan(qtbot, window: MainWindow, *products) -> None:
+    for product in products:
+        wedge(window, product.gtin)
+    count = len({p.gtin for p in products})
+    qtbot.waitUntil(lambda: window.checkout.basket_view.table.rowCount() == count, timeout=3000)
+
+
+def pay_with_camera(qtbot, window: MainWindow, board: CodeBoard, token: str) -> None:
+    key(window, Qt.Key.Key_F12)
+    qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.WAITING_FOR_CODE, timeout=5000)
+    board.show(token)  # the customer holds the phone up to the camera
+
+
+def wait_phase(qtbot, window: MainWindow, phase: PaymentPhase, timeout: int = 10_000) -> None:
+    qtbot.waitUntil(lambda: window.flow.phase is phase, timeout=timeout)
+
+
+def test_approved_via_camera_with_outline(qtbot, till, world) -> None:
+    window, board, _ = till
+    scan(qtbot, window, TEA, TEA)
+    token, _ = wallet(world, "Hanako").mint()
+    pay_with_camera(qtbot, window, board, token)
+    qtbot.waitUntil(lambda: bool(window.checkout.camera_view.outlines), timeout=5000)
+    wait_phase(qtbot, window, PaymentPhase.APPROVED)
+    assert "auth-" in panel_body(window) and "w-" in panel_body(window)
+    assert window.checkout.camera_view.frames_shown > 0
+    assert window.status.labels["camera"].text() == "Camera: on"
+    key(window, Qt.Key.Key_Return)
+    assert len(window.checkout.basket_view.basket) == 0
+
+
+def test_declined_insufficient_funds(qtbot, till, world) -> None:
+    window, board, _ = till
+    scan(qtbot, window, TEA, TEA, TEA)
+    token, _ = wallet(world, "Yuki").mint()
+    pay_with_camera(qtbot, window, board, token)
+    wait_phase(qtbot, window, PaymentPhase.DECLINED)
+    assert "Not enough balance" in panel_body(window)
+    assert panel_title(window) == "Declined"
+
+
+def test_declined_replayed_code(qtbot, till, world) -> None:
+    window, board, _ = till
+    scan(qtbot, window, TEA)
+    token, _ = wallet(world, "Hanako").mint()
+    pay_with_camera(qtbot, window, board, token)
+    wait_phase(qtbot, window, PaymentPhase.APPROVED)
+    key(window, Qt.Key.Key_Return)
+    board.show()
+    scan(qtbot, window, TEA)
+    key(window, Qt.Key.Key_F12)
+    wait_phase(qtbot, window, PaymentPhase.WAITING_FOR_CODE)
+    wedge(window, token)  # the same code again, through the keyboard-wedge scanner
+    wait_phase(qtbot, window, PaymentPhase.DECLINED)
+    assert window.flow.current is not None
+    assert window.flow.current.reason in {"replayed", "token_already_used"}
+
+
+def test_customer_approval_approved_in_the_wallet_window(qtbot, till, world) -> None:
+    window, board, _ = till
+    scan(qtbot, window, PACK, PACK, PACK, PACK, PACK)
+    kenji = next(w for w in world.wallets if w.label.startswith("Kenji"))
+    phone = WalletWindow([(kenji.label, kenji.client)], show_code=board.show)
+    qtbot.addWidget(phone)
+    phone.show()
+    phone.start()
+    key(window, Qt.Key.Key_F12)  # the phone already shows its code to the camera
+    wait_phase(qtbot, window, PaymentPhase.CUSTOMER_APPROVAL)
+    assert "Demo Store Shibuya" in panel_body(window) and "s left" in panel_body(window)
+    qtbot.waitUntil(phone.approve_button.isEnabled, timeout=5000)
+    assert "¥3,000" in phone.approval.text()
+    phone.approve_button.click()
+    wait_phase(qtbot, window, PaymentPhase.APPROVED)
+    phone.stop()
+
+
+def test_customer_approval_denied(qtbot, till, world) -> None:
+    window, board, _ = till
+    scan(qtbot, window, PACK, PACK, PACK, PACK, PACK)
+    kenji = wallet(world, "Kenji")
+    token, _ = kenji.mint()
+    pay_with_camera(qtbot, window, board, token)
+    wait_phase(qtbot, window, PaymentPhase.CUSTOMER_APPROVAL)
+    kenji.decide(kenji.step_ups()[0], "deny")
+    wait_phase(qtbot, window, PaymentPhase.DECLINED)
+    assert "refused" in panel_body(window) or "denied" in panel_body(window).lower()
+
+
+def test_manager_approval_for_a_catering_order(qtbot, till, world) -> None:
+    window, board, _ = till
+    scan(qtbot, window, BENTO)
+    bv = window.checkout.basket_view
+    bv.table.selectRow(0)
+    bv.entry.setText("162")  # keypad, then F5: 162 bento lunches, over 100,000 yen
+    key(window, Qt.Key.Key_F5)
+    assert bv.basket.lines[0].quantity == 162
+    token, _ = wallet(world, "Hanako").mint()
+    pay_with_camera(qtbot, window, board, token)
+    wait_phase(qtbot, window, PaymentPhase.MANAGER_APPROVAL)
+    view = window.checkout.payment_view
+    assert "100,440 yen" in view.detail.text()
+    view.reason_edit.setText("Office catering order, paid by the usual customer")
+    view.pin_edit.setText("9999")
+    view.approve_button.click()
+    wait_phase(qtbot, window, PaymentPhase.APPROVED)
+    assert window.account is not None and window.account.user_id == "C042"  # not switched
+
+
+def test_cartons_from_a_new_phone_need_the_owner_not_a_manager(qtbot, till, world) -> None:
+    window, board, _ = till
+    scan(qtbot, window, CARTON)
+    token, _ = wallet(world, "Kenji").mint()
+    pay_with_camera(qtbot, window, board, token)
+    qtbot.waitUntil(
+        lambda: (
+            window.flow.phase
+            in {
+                PaymentPhase.CUSTOMER_APPROVAL,
+                PaymentPhase.MANAGER_APPROVAL,
+                PaymentPhase.DECLINED,
+            }
+        ),
+        timeout=10_000,
+    )
+    assert window.flow.phase is not PaymentPhase.APPROVED
+    assert not window.checkout.payment_view.manager_box.isVisible()
+    key(window, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: window.flow.phase is not PaymentPhase.CUSTOMER_APPROVAL, timeout=8000)
+
+
+def test_frozen_wallet_is_declined(qtbot, till, world, tmp_path) -> None:
+    window, board, _ = till
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from pos_app.demo.wallet_client import WalletClient
+
+    victim = WalletClient(world.base_url, key=Ed25519PrivateKey.generate())
+    victim.create("Victim")
+    victim.top_up(5_000)
+    token, _ = victim.mint()
+    victim.freeze()  # the owner pressed "not me"
+    scan(qtbot, window, TEA)
+    pay_with_camera(qtbot, window, board, token)
+    wait_phase(qtbot, window, PaymentPhase.DECLINED)
+    assert window.flow.current is not None and window.flow.current.reason == "wallet_frozen"
+    victim.close()
+
+
+def test_offline_acceptance_then_drain(qtbot, till, world, net) -> None:
+    window, board, _ = till
+    scan(qtbot, window, TEA)
+    token, _ = wallet(world, "Hanako").mint()
+    net.up = False
+    pay_with_camera(qtbot, window, board, token)
+    wait_phase(qtbot, window, PaymentPhase.OFFLINE_ACCEPTED, timeout=15_000)
+    assert "queued" in panel_body(window)
+    window.poll_status()
+    qtbot.waitUntil(lambda: "OFFLINE" in window.status.labels["backend"].text(), timeout=5000)
+    qtbot.waitUntil(lambda: window.status.labels["outbox"].text() != "Queued: 0", timeout=5000)
+    net.up = True
+    assert world.services is not None and world.services.sync is not None
+    world.services.sync.tick()  # the background drainer's next pass
+    window.poll_status()
+    qtbot.waitUntil(lambda: window.status.labels["outbox"].text() == "Queued: 0", timeout=5000)
+    qtbot.waitUntil(lambda: "online" in window.status.labels["backend"].text(), timeout=5000)
+
+
+def test_camera_lost_and_recovered(qtbot, till) -> None:
+    window, _board, source = till
+    assert isinstance(source, Unpluggable)
+    qtbot.waitUntil(lambda: window.camera.state is WorkerState.RUNNING, timeout=5000)
+    source.plugged = False
+    qtbot.waitUntil(lambda: window.status.labels["camera"].text() == "Camera: LOST", timeout=5000)
+    assert window.camera.state is WorkerState.UNAVAILABLE
+    assert "scanner still works" in window.checkout.camera_view._caption
+    wedge(window, TEA.gtin)  # the wedge scanner keeps working
+    qtbot.waitUntil(lambda: len(window.checkout.basket_view.basket) == 1, timeout=3000)
+    source.plugged = True
+    qtbot.waitUntil(lambda: window.status.labels["camera"].text() == "Camera: on", timeout=8000)
+    qtbot.waitUntil(lambda: window.checkout.camera_view._caption == "", timeout=2000)

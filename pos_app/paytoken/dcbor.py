@@ -44,7 +44,8 @@ def decode_deterministic(data: bytes) -> Any:
     return value
 
 
-def _head(major: int, n: int, out: bytearray) -> None:
+def append_head(major: int, n: int, out: bytearray) -> None:
+    """Append the shortest head for major type ``major`` and argument ``n``."""
     if n < 24:
         out.append(major << 5 | n)
     elif n < 0x100:
@@ -69,23 +70,23 @@ def _encode_into(value: object, out: bytearray, depth: int) -> None:
     # type() not isinstance(): bool is a subclass of int and must not pass as one.
     if kind is int:
         n = int(value)  # type: ignore[call-overload]
-        _head(0, n, out) if n >= 0 else _head(1, -1 - n, out)
+        append_head(0, n, out) if n >= 0 else append_head(1, -1 - n, out)
     elif kind is bytes:
         data = bytes(value)  # type: ignore[call-overload]
-        _head(2, len(data), out)
+        append_head(2, len(data), out)
         out += data
     elif kind is str:
         _encode_text(str(value), out)
     elif kind is list or kind is tuple:
         items: list[object] | tuple[object, ...] = value  # type: ignore[assignment]
-        _head(4, len(items), out)
+        append_head(4, len(items), out)
         for item in items:
             _encode_into(item, out, depth + 1)
     elif kind is dict or kind is cbor2.frozendict:
         _encode_map(value, out, depth)  # type: ignore[arg-type]
     elif kind is cbor2.CBORTag:
         tag: cbor2.CBORTag = value  # type: ignore[assignment]
-        _head(6, tag.tag, out)
+        append_head(6, tag.tag, out)
         _encode_into(tag.value, out, depth + 1)
     elif value is False or value is True or value is None:
         out.append({False: 0xF4, True: 0xF5, None: 0xF6}[value])
@@ -98,7 +99,7 @@ def _encode_text(text: str, out: bytearray) -> None:
         data = text.encode("utf-8")
     except UnicodeEncodeError:
         raise CborError("text is not valid UTF-8") from None
-    _head(3, len(data), out)
+    append_head(3, len(data), out)
     out += data
 
 
@@ -110,7 +111,7 @@ def _encode_map(mapping: dict[object, object], out: bytearray, depth: int) -> No
         entries.append((bytes(encoded_key), item))
     # RFC 8949 4.2.1: bytewise lexicographic order of the encoded keys.
     entries.sort(key=lambda entry: entry[0])
-    _head(5, len(entries), out)
+    append_head(5, len(entries), out)
     for key_bytes, item in entries:
         out += key_bytes
         _encode_into(item, out, depth + 1)

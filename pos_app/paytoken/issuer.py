@@ -11,8 +11,14 @@ import secrets
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from pos_app.paytoken import base45, cose, dcbor
-from pos_app.paytoken.claims import CTI_LENGTH, MAX_LIFETIME, Claims, currency_numeric
+from pos_app.paytoken import base45, cose
+from pos_app.paytoken.claims import (
+    CTI_LENGTH,
+    MAX_LIFETIME,
+    Claims,
+    currency_numeric,
+    encode_claims,
+)
 from pos_app.paytoken.errors import TokenEncodeError
 from pos_app.paytoken.keys import kid_of
 
@@ -41,7 +47,7 @@ class Issuer:
             problems.append(f"exp - iat must be in 1..{MAX_LIFETIME} seconds")
         if problems:
             raise TokenEncodeError("cannot mint: " + "; ".join(problems))
-        payload = dcbor.encode(claims.to_cbor_map())
+        payload = encode_claims(claims)
         signature = self._key.sign(cose.sig_structure(self._protected, payload))
         token = cose.sign1_tagged(
             cose.Sign1Parts(protected=self._protected, payload=payload, signature=signature)

@@ -13,7 +13,7 @@ from cryptography.exceptions import InvalidSignature
 
 from pos_app.paytoken import base45, cose, dcbor
 from pos_app.paytoken import reasons as r
-from pos_app.paytoken.claims import MAX_LIFETIME, Claims, claims_from_cbor, currency_numeric
+from pos_app.paytoken.claims import MAX_LIFETIME, Claims, currency_numeric, decode_claims
 from pos_app.paytoken.errors import Base45Error, CborError
 from pos_app.paytoken.trust_list import TrustedKey, TrustList
 
@@ -65,10 +65,7 @@ class Verifier:
         signed = self._authenticate(text)
         if isinstance(signed, str):
             return VerifyResult(ok=False, reason=signed)
-        try:
-            claims = claims_from_cbor(dcbor.decode_deterministic(signed.payload))
-        except CborError:
-            claims = None
+        claims = decode_claims(signed.payload)
         if claims is None:
             return VerifyResult(ok=False, reason=r.BAD_CLAIMS)  # step 9
         reason = self._check_claims(claims, now=now) or _check_keys(signed.keys, claims, now=now)

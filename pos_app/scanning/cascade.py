@@ -4,13 +4,15 @@ Order of passes (each stops the frame as soon as something is read):
 
 1. the centre region with the first decoder (the cashier holds codes in the
    middle; a smaller image decodes faster);
-2. the whole frame with every decoder of the cascade, in order;
-3. the configured retries on the whole frame: ``upscale`` and ``downscale``
-   with the first decoder, ``invert`` with the decoders that do not already
-   read light-on-dark codes themselves (zxing-cpp does; ZBar does not).
+2. the whole frame with the first decoder;
+3. the slow passes: the whole frame with the other decoders of the cascade,
+   then the configured retries (image transforms) with the first decoder;
+   ``invert`` uses only the decoders that do not read light-on-dark codes
+   by themselves (zxing-cpp does; ZBar does not).
 
-Frames with no code run every pass, so the cascade is kept short; the
-benchmark (``bench/decode_bench.py``) shows what each pass buys.
+Frames with no code run every pass; ``slow_pass_every`` lets a live camera
+run the slow passes on one frame in N only. The benchmark
+(``bench/decode_bench.py``) shows what each pass buys and costs.
 Decoder exceptions are caught and counted here and never reach the pipeline.
 """
 
@@ -63,6 +65,16 @@ def to_gray(frame: npt.NDArray[np.uint8]) -> GrayImage:
     raise ValueError(f"unsupported frame shape {frame.shape}")
 
 
+# Local contrast equalisation brings back modules next to a glare highlight.
+_CLAHE = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
+
+
+def sharpen(gray: GrayImage, *, sigma: float = 2.0, amount: float = 1.0) -> GrayImage:
+    """Unsharp mask: restores module edges softened by defocus."""
+    soft = cv2.GaussianBlur(gray, (0, 0), sigma)
+    return np.asarray(cv2.addWeighted(gray, 1.0 + amount, soft, -amount, 0), dtype=np.uint8)
+
+
 def centre_region(gray: GrayImage, fraction: float) -> tuple[GrayImage, Point]:
     height, width = gray.shape[:2]
     rw, rh = round(width * fraction), round(height * fraction)
@@ -89,6 +101,7 @@ class DecodeCascade:
             log.warning("decoder %s unavailable: %s", name, reason)
         self.error_counts: Counter[str] = Counter()
         self._clock = clock
+        self._slow_gate = 0
 
     @staticmethod
     def _build(config: DecoderConfig) -> list[Decoder]:
@@ -120,7 +133,11 @@ class DecodeCascade:
             yield _Pass("roi", roi, offset, 1.0), first
             if not cfg.full_frame_fallback:
                 return
-        yield _Pass("full", gray, (0.0, 0.0), 1.0), self.decoders
+        yield _Pass("full", gray, (0.0, 0.0), 1.0), first
+        self._slow_gate += 1
+        if (self._slow_gate - 1) % cfg.slow_pass_every:
+            return
+        yield _Pass("full", gray, (0.0, 0.0), 1.0), self.decoders[1:]
         for retry in cfg.retries:
             retry_pass = self._retry_pass(retry, gray)
             if retry_pass is None:
@@ -130,7 +147,7 @@ class DecodeCascade:
             else:
                 yield retry_pass, first
 
-    def _retry_pass(self, retry: str, gray: GrayImage) -> _Pass | None:
+    def _retry_pass(self, retry: str, gray: GrayImage) -> _Pass | None:  # noqa: PLR0911
         if retry == "upscale":
             if max(gray.shape[:2]) > self.config.upscale_max_side:
                 return None
@@ -141,6 +158,15 @@ class DecodeCascade:
             return _Pass("downscale", np.asarray(small, dtype=np.uint8), (0.0, 0.0), 0.5)
         if retry == "invert":
             return _Pass("invert", np.asarray(255 - gray, dtype=np.uint8), (0.0, 0.0), 1.0)
+        if retry == "clahe":
+            return _Pass("clahe", np.asarray(_CLAHE.apply(gray), dtype=np.uint8), (0.0, 0.0), 1.0)
+        if retry == "sharpen":
+            return _Pass("sharpen", sharpen(gray), (0.0, 0.0), 1.0)
+        if retry == "upscale-sharpen":
+            if max(gray.shape[:2]) > self.config.upscale_max_side:
+                return None
+            big = cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
+            return _Pass("upscale-sharpen", sharpen(np.asarray(big, np.uint8)), (0.0, 0.0), 2.0)
         return None
 
     def _run(self, decoder: Decoder, image: GrayImage, errors: list[str]) -> list[RawSymbol]:

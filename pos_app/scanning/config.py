@@ -11,7 +11,14 @@ from dataclasses import dataclass
 # Decoder names the cascade knows; "zxing-smooth" is zxing-cpp with a global
 # binarizer on a smoothed image (reads halftone / noisy photos the default misses).
 KNOWN_DECODERS: tuple[str, ...] = ("zxing", "pyzbar", "zxing-smooth", "opencv")
-KNOWN_RETRIES: tuple[str, ...] = ("upscale", "downscale", "invert")
+KNOWN_RETRIES: tuple[str, ...] = (
+    "upscale",
+    "upscale-sharpen",
+    "downscale",
+    "invert",
+    "clahe",
+    "sharpen",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,25 +74,35 @@ class DecoderConfig:
     full_frame_fallback: try the whole frame when the centre region reads
         nothing.
     retries: extra passes on the whole frame when nothing was read, in
-        order: ``"upscale"`` (2x with the first decoder, only for frames
-        whose long side is at most ``upscale_max_side``; codes with modules
-        of one or two pixels), ``"downscale"`` (half size, first decoder;
-        dense codes with noisy modules), ``"invert"`` (light-on-dark, with
-        the decoders that do not invert by themselves: ZBar, OpenCV).
+        order, with the first decoder: ``"clahe"`` (local contrast
+        equalisation; modules next to a glare highlight), ``"sharpen"``
+        (unsharp mask; defocus), ``"upscale"`` and ``"upscale-sharpen"``
+        (2x, only for frames whose long side is at most
+        ``upscale_max_side``; modules of one or two pixels),
+        ``"downscale"`` (half size; dense noisy codes), ``"invert"``
+        (light-on-dark, with the decoders that do not invert by themselves:
+        ZBar, OpenCV). The default set is what the benchmark showed to add
+        reads; downscale and invert added none.
     upscale_max_side: frames larger than this are not upscaled (cost).
     try_downscale: let zxing-cpp also scan downscaled copies (dense or
         large codes in big frames).
     formats: symbologies to look for; fewer is faster and avoids false
         positives. Names: qr, ean13, ean8, upca, upce.
+    slow_pass_every: run the slow passes (other decoders, retries) on one
+        frame in N of those the fast passes could not read. 1 = every frame
+        (what the benchmark measures). A live camera at 30 fps loses little
+        with 2 or 3: a held code is seen many times, and an empty frame then
+        costs two fast zxing passes instead of the whole cascade.
     """
 
     cascade: tuple[str, ...] = ("zxing", "zxing-smooth", "pyzbar")
     roi_fraction: float = 0.6
     full_frame_fallback: bool = True
-    retries: tuple[str, ...] = ("upscale",)
+    retries: tuple[str, ...] = ("clahe", "sharpen", "upscale-sharpen", "upscale")
     upscale_max_side: int = 800
     try_downscale: bool = True
     formats: tuple[str, ...] = ("qr", "ean13", "ean8", "upca", "upce")
+    slow_pass_every: int = 1
 
     def __post_init__(self) -> None:
         unknown = [name for name in self.cascade if name not in KNOWN_DECODERS]
@@ -94,6 +111,8 @@ class DecoderConfig:
         bad_retries = [name for name in self.retries if name not in KNOWN_RETRIES]
         if bad_retries:
             raise ValueError(f"retries {self.retries!r}: use names from {KNOWN_RETRIES}")
+        if self.slow_pass_every < 1:
+            raise ValueError(f"slow_pass_every {self.slow_pass_every} must be 1 or more")
         if not 0.1 <= self.roi_fraction <= 1.0:
             raise ValueError(f"roi_fraction {self.roi_fraction} must be between 0.1 and 1.0")
 

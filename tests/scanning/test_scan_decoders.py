@@ -171,7 +171,38 @@ def test_a_cascade_of_only_broken_decoders_returns_nothing():
     cascade = DecodeCascade(decoders=[Exploding()])
     result = cascade.decode(np.zeros((100, 100), np.uint8))
     assert result.symbols == ()
-    assert cascade.error_counts["exploding"] == 3  # region, full frame, upscale retry
+    # region, full frame, then the four default retries (clahe, sharpen, 2x sharpened, 2x)
+    assert cascade.error_counts["exploding"] == 6
+
+
+def test_slow_passes_run_on_one_frame_in_n(token):
+    small = cv2.GaussianBlur(render_code(token, module_px=2), (0, 0), 0.9)
+    frame = np.full((240, 320), 200, np.uint8)
+    frame[80 : 80 + small.shape[0], 100 : 100 + small.shape[1]] = small
+    config = DecoderConfig(retries=("upscale",), slow_pass_every=3)
+    cascade = DecodeCascade(config, decoders=[ZxingDecoder()])
+    stages = [cascade.decode(frame).stage for _ in range(6)]
+    assert stages == ["upscale", "", "", "upscale", "", ""]
+
+
+def test_sharpen_retry_reads_a_defocused_code(token):
+    frame = cv2.GaussianBlur(compose([token], module_px=3), (0, 0), 1.5)
+    plain = DecodeCascade(DecoderConfig(retries=()), decoders=[ZxingDecoder()])
+    assert plain.decode(frame).symbols == ()
+    sharp = DecodeCascade(DecoderConfig(retries=("sharpen",)), decoders=[ZxingDecoder()])
+    result = sharp.decode(frame)
+    assert (result.stage, [s.text for s in result.symbols]) == ("sharpen", [token])
+
+
+def test_clahe_retry_reads_a_code_under_glare(token):
+    frame = compose([token], module_px=3).astype(np.float32)
+    ys, xs = np.mgrid[0:480, 0:640]
+    glare = 200 * np.exp(-((xs - 300) ** 2 + (ys - 220) ** 2) / (2 * 60.0**2))
+    frame = np.clip(frame * 0.5 + 60 + glare, 0, 255).astype(np.uint8)  # dim screen, bright spot
+    plain = DecodeCascade(DecoderConfig(retries=()), decoders=[ZxingDecoder()])
+    clahe = DecodeCascade(DecoderConfig(retries=("clahe",)), decoders=[ZxingDecoder()])
+    assert plain.decode(frame).symbols == ()
+    assert [s.text for s in clahe.decode(frame).symbols] == [token]
 
 
 def test_upscale_retry_reads_a_small_blurred_code(token):

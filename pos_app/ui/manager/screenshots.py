@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from datetime import timedelta, timezone
 from pathlib import Path
 
+from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication, QWidget
 
 from pos_app.terminal.reviews import Decision, claim
@@ -47,7 +50,16 @@ def _window(store: LocalStore, *, lang: str, manager: str = "M001") -> ManagerWi
     win.resize(1360, 820)
     win.show()
     win.sign_in(manager, "")
+    _wait_for(lambda: win.queue is not None)
     return win
+
+
+def _wait_for(done: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the manager window did not get there in time")
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
 
 
 def render_all(out: Path) -> None:

@@ -40,7 +40,7 @@ from pos_app.terminal.shift_report import flag_stats
 from pos_app.ui.manager.chart import FlagsChart
 from pos_app.ui.manager.queue_page import QueuePage
 from pos_app.ui.manager.report_page import ReportPage
-from pos_app.ui.manager.services import ManagerServices
+from pos_app.ui.manager.services import ManagerServices, PinCheck
 from pos_app.ui.manager.texts import t
 from pos_app.ui.tasks import TaskManager
 
@@ -87,6 +87,8 @@ class SignInPage(QWidget):
 
 
 class ManagerWindow(QMainWindow):
+    signed_in = Signal(str)  # manager id
+    sign_in_failed = Signal(str)  # the message shown
     signed_out = Signal()
 
     def __init__(self, services: ManagerServices, parent: QWidget | None = None) -> None:
@@ -109,22 +111,41 @@ class ManagerWindow(QMainWindow):
 
     # sign-in ----------------------------------------------------------------------
 
-    def sign_in(self, manager_id: str, pin: str) -> bool:
-        result = self._s.sign_in(manager_id.strip(), pin)
+    def sign_in(self, manager_id: str, pin: str) -> None:
+        """Check the PIN off the GUI thread (scrypt is slow on purpose); the result arrives
+        as ``signed_in`` or a message on the sign-in page."""
         page = self.sign_in_page
-        page.pin.clear()
+        page.pin.clear()  # never left on screen
+        page.button.setEnabled(False)
+        page.message.setText("")
+        check = self._s.sign_in
+        self.tasks.run(
+            lambda: check(manager_id.strip(), pin),
+            on_success=self._pin_checked,
+            on_failure=self._pin_failed,
+            lane="io",
+        )
+
+    def _pin_checked(self, result: PinCheck) -> None:
+        page = self.sign_in_page
+        page.button.setEnabled(True)
         if not result.ok:
-            key, values = (
-                ("locked", {"seconds": result.locked_for_s})
-                if result.locked_for_s
-                else ("wrong_pin", {"left": result.attempts_left})
-            )
-            page.message.setText(t(key, self._s.lang, **values))
-            return False
-        page.message.clear()
+            if result.locked_for_s:
+                message = t("locked", self._s.lang, seconds=result.locked_for_s)
+            else:
+                message = t("wrong_pin", self._s.lang, left=result.attempts_left)
+            page.message.setText(message)
+            self.sign_in_failed.emit(message)
+            return
         self.manager_id = result.manager_id
         self._build_main(result.manager_id)
-        return True
+        self.signed_in.emit(result.manager_id)
+
+    def _pin_failed(self, exc: BaseException) -> None:
+        self.sign_in_page.button.setEnabled(True)
+        message = exc.message if isinstance(exc, PosError) else str(exc)
+        self.sign_in_page.message.setText(message)
+        self.sign_in_failed.emit(message)
 
     def _sign_in_clicked(self) -> None:
         self.sign_in(self.sign_in_page.manager_id.text(), self.sign_in_page.pin.text())

@@ -66,6 +66,13 @@ def fake_sign_in(manager_id: str, pin: str) -> PinCheck:
     return PinCheck(False, attempts_left=4)
 
 
+def sign_in(qtbot: Any, win: ManagerWindow, manager_id: str, pin: str) -> bool:
+    """Start the PIN check (it runs off the GUI thread) and wait for its answer."""
+    win.sign_in(manager_id, pin)
+    qtbot.waitUntil(win.sign_in_page.button.isEnabled, timeout=5000)
+    return win.queue is not None and win.manager_id == manager_id
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[LocalStore]:
     s = open_store(tmp_path / "data")
@@ -121,7 +128,7 @@ def window(qtbot: Any, services: Callable[..., ManagerServices]) -> Callable[...
         win = ManagerWindow(services(**over))
         qtbot.addWidget(win)
         win.show()
-        assert win.sign_in(manager_id, PINS[manager_id])
+        assert sign_in(qtbot, win, manager_id, PINS[manager_id])
         return win
 
     return open_as

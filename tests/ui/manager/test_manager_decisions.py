@@ -19,7 +19,7 @@ from pos_app.ui.manager.decision_dialog import DecisionDialog
 from pos_app.ui.manager.services import ManagerServices, authenticator_sign_in
 from pos_app.ui.manager.window import ManagerWindow, manager_opener
 
-from .conftest import JST, NOW, FakeBackend, FakeSink
+from .conftest import JST, NOW, FakeBackend, FakeSink, sign_in
 
 
 def status_of(store: LocalStore, sale_id: str) -> ReviewStatus:
@@ -192,8 +192,8 @@ def test_cashier_session_stays_as_it_was(qtbot: Any, make_window: Any, store_dir
     qtbot.waitUntil(lambda: bool(cashier.findChildren(ManagerWindow)), timeout=3000)
     manager = cashier.findChildren(ManagerWindow)[0]
     assert manager.windowTitle() == "Manager review"  # the cashier's language (English)
-    assert not manager.sign_in("C042", "1234")  # a cashier is not a manager
-    assert manager.sign_in("M001", "9999")
+    assert not sign_in(qtbot, manager, "C042", "1234")  # a cashier is not a manager
+    assert sign_in(qtbot, manager, "M001", "9999")
     assert manager.queue is not None and manager.queue.model.rowCount() == 5
     manager.close()
     assert cashier.account is not None and cashier.account.user_id == "C042"

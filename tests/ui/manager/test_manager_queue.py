@@ -8,7 +8,7 @@ from pos_app.terminal.reviews import Decision, ReviewStatus
 from pos_app.ui.manager.services import ManagerServices, PinCheck
 from pos_app.ui.manager.window import ManagerWindow
 
-from .conftest import NOW
+from .conftest import NOW, sign_in
 
 
 def column(win: ManagerWindow, col: int) -> list[str]:
@@ -21,7 +21,7 @@ def test_wrong_pin_keeps_the_queue_closed(
 ) -> None:
     attempts: list[str] = []
 
-    def sign_in(manager_id: str, pin: str) -> PinCheck:
+    def check_pin(manager_id: str, pin: str) -> PinCheck:
         attempts.append(manager_id)
         return (
             PinCheck(False, locked_for_s=30)
@@ -29,14 +29,14 @@ def test_wrong_pin_keeps_the_queue_closed(
             else PinCheck(False, attempts_left=4)
         )
 
-    win = ManagerWindow(services(sign_in=sign_in))
+    win = ManagerWindow(services(sign_in=check_pin))
     qtbot.addWidget(win)
     win.sign_in_page.manager_id.setText("M001")
     win.sign_in_page.pin.setText("0000")
     win.sign_in_page.button.click()
-    assert "Attempts left: 4" in win.sign_in_page.message.text()
+    qtbot.waitUntil(lambda: "Attempts left: 4" in win.sign_in_page.message.text())
     assert win.sign_in_page.pin.text() == ""  # never left on screen
-    assert not win.sign_in("M001", "0000")
+    assert not sign_in(qtbot, win, "M001", "0000")
     assert "30 s" in win.sign_in_page.message.text()
     assert win.queue is None and win.stack.currentWidget() is win.sign_in_page
 

@@ -14,6 +14,7 @@ from pos_app.paytoken import httpsig, keys, trust_list
 from pos_app.server import db, keystore
 from pos_app.server.errors import ApiError, bad_signature
 from pos_app.server.models import Device, Nonce, Terminal
+from pos_app.server.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -58,6 +59,7 @@ class Backend:
         self._root_public: Ed25519PublicKey | None = None
         self._lock = threading.Lock()
         self._calls = 0
+        self.limiter = RateLimiter(settings.rate_limit_per_minute)
 
     def now(self) -> int:
         return self.settings.clock.now()
@@ -130,6 +132,7 @@ class Backend:
                 )
             except httpsig.SignatureError as exc:
                 raise bad_signature(str(exc)) from None
+            self.limiter.check(verified.keyid)
             self._burn_nonce(session, verified.keyid, verified.nonce, now=now)
         return found["p"]
 

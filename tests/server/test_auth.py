@@ -185,3 +185,47 @@ def test_idempotency_scope_is_per_signer(world: World) -> None:
         f"/v1/wallets/{b.wallet_id}/top-ups", {"amount": 5}, signer=b.signer, idem=key
     )
     assert ra.status_code == rb.status_code == 201
+
+
+def test_rate_limit_is_429(tmp_path, clock) -> None:
+    from starlette.testclient import TestClient
+
+    from pos_app.server.app import create_app
+    from pos_app.server.settings import ServerSettings
+
+    data_dir = tmp_path / "rl"
+    admin.init_backend(data_dir, clock=clock)
+    settings = ServerSettings.for_data_dir(data_dir, clock=clock, rate_limit_per_minute=3)
+    ticket = admin.create_terminal(data_dir, store_id="S001", terminal_id="T01", clock=clock)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        api = Api(client=client, clock=clock)
+        terminal = enroll_terminal(api, ticket["enrollment_code"])  # one request of the new key
+        codes = [api.get("/v1/sales/x", signer=terminal).status_code for _ in range(4)]
+    app.state.backend.close()
+    assert codes == [404, 404, 429, 429]  # the enrollment request spent the first token
+
+
+def test_same_key_in_progress_is_409(world: World) -> None:
+    from pos_app.server import db
+    from pos_app.server.idempotency import request_hash
+    from pos_app.server.models import IdempotencyRecord
+
+    wallet = world.new_wallet()
+    body = world.sale_body(world.token(wallet))
+    data = json.dumps(body).encode()
+    backend = world.api.client.app.state.backend
+    with db.transaction(backend.sessions) as session:  # another worker holds the claim
+        session.add(
+            IdempotencyRecord(
+                principal=world.terminal.keyid,
+                key="busy-key",
+                request_hash=request_hash("POST", "/v1/sales", data),
+                created_at=world.api.clock.now(),
+            )
+        )
+    resp = world.api.post("/v1/sales", raw=data, signer=world.terminal, idem="busy-key")
+    assert resp.status_code == 409 and resp.json()["error"] == "request_in_progress"
+    world.api.clock.advance(121)  # a claim that old is a crashed request: a retry takes over
+    resp = world.api.post("/v1/sales", raw=data, signer=world.terminal, idem="busy-key")
+    assert resp.status_code == 200 and resp.json()["status"] == "approved"

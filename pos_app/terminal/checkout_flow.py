@@ -102,15 +102,30 @@ class PaymentFlow:
     ) -> PaymentUpdate:
         assert self._client is not None  # checked by _submit
         body = sale_body(sale, manager=manager)
+        # Write-ahead: if the till dies while the request is out, the reconcile entry makes
+        # the next start look the sale up before anything else happens.
+        sale.state, sale.reason = SaleState.AUTHORIZING, None
+        sale.extra["pending_body"] = body
+        save_sale(self._store, record_of(sale, at=now), outbox=reconcile_entry(sale, body))
         try:
             view = self._client.finalize(body, idempotency_key=sale.idempotency_key)
         except (OutcomeUnknown, BackendServerError):
-            return self.outcome_unknown(sale, body, now=now)
+            return self.outcome_unknown(sale, now=now)
         except BackendRejected as exc:
-            return self.decline(sale, exc.code, now=now, facts=facts)
+            return self._resolved(sale, self.decline(sale, exc.code, now=now, facts=facts))
         except BackendUnavailable:
-            return self.offline(sale, facts, now=now)
+            return self._resolved(sale, self.offline(sale, facts, now=now))
         return self.apply(sale, view, facts=facts, now=self._now())
+
+    def _resolved(self, sale: ActiveSale, update: PaymentUpdate) -> PaymentUpdate:
+        """The sale's new state is saved: its write-ahead reconcile entry can go.
+
+        In this order, a crash in between leaves an entry whose sale is no longer
+        ``authorizing``, which the drainer simply closes.
+        """
+        close_reconcile(self._store, sale.sale_id)
+        sale.extra.pop("pending_body", None)
+        return update
 
     def offline(self, sale: ActiveSale, online_facts: SaleFacts, *, now: int) -> PaymentUpdate:
         """The backend is unreachable: accept only if the policy and steps 18-21 allow it."""
@@ -138,13 +153,9 @@ class PaymentFlow:
         self._risk.record(facts, Action.ALLOW)
         return update_of(sale)
 
-    def outcome_unknown(
-        self, sale: ActiveSale, body: dict[str, object], *, now: int
-    ) -> PaymentUpdate:
-        entry = reconcile_entry(sale, body)
-        sale.state, sale.reason = SaleState.AUTHORIZING, OUTCOME_UNKNOWN
-        sale.extra["pending_body"] = body
-        save_sale(self._store, record_of(sale, at=now), outbox=entry)
+    def outcome_unknown(self, sale: ActiveSale, *, now: int) -> PaymentUpdate:
+        sale.reason = OUTCOME_UNKNOWN
+        save_sale(self._store, record_of(sale, at=now))
         # One lookup at once: usually only the answer was lost and the cashier needs no wait.
         return self.reconcile(sale)
 
@@ -179,23 +190,20 @@ class PaymentFlow:
     ) -> PaymentUpdate:
         """Record the backend's decision on the sale (and the token as used when it was)."""
         status = view.get("status")
-        was_authorizing = sale.state == SaleState.AUTHORIZING
         if status == "step_up_required":
             step = view.get("step_up")
             sale.expires_at = _int(step.get("expires_at")) if isinstance(step, dict) else None
-            return self.set(sale, SaleState.STEP_UP, now=now, seen=True)
-        if status == "approved":
+            update = self.set(sale, SaleState.STEP_UP, now=now, seen=True)
+        elif status == "approved":
             sale.authorization_id = str(view.get("authorization_id") or "") or None
             self._risk.record(facts, Action.ALLOW)
             update = self.set(sale, SaleState.APPROVED, now=now, seen=True)
         elif status == "cancelled":
             update = self.set(sale, SaleState.CANCELLED, now=now)
         else:
-            update = self.decline(sale, str(view.get("reason") or "declined"), now=now, facts=facts)
-        if was_authorizing:
-            close_reconcile(self._store, sale.sale_id)
-            sale.extra.pop("pending_body", None)
-        return update
+            reason = str(view.get("reason") or "declined")
+            update = self.decline(sale, reason, now=now, facts=facts)
+        return self._resolved(sale, update)
 
     def facts(self, sale: ActiveSale, *, now: int, offline: bool) -> SaleFacts:
         claims = sale.claims

@@ -49,6 +49,10 @@ def basket(*items: tuple[Product, int]) -> tuple[BasketLine, ...]:
     return tuple(BasketLine(p, q) for p, q in items)
 
 
+class TillCrashed(BaseException):
+    """Stands for the till's process dying (power cut) while a request is out."""
+
+
 class Network(httpx.BaseTransport):
     """Real HTTP to the loopback backend, with faults switched on by the test.
 
@@ -56,7 +60,8 @@ class Network(httpx.BaseTransport):
     "lose_answer" (the request reaches the backend, the answer is lost: a read
     timeout); "lose_answer_once" (the same, once, then "up"); "lose_then_down"
     (one lost answer, then "down"); "timeout_unsent_once" (a POST times out
-    without reaching the backend, once).
+    without reaching the backend, once); "crash_after_send" (the request
+    reaches the backend, then the till process dies: :class:`TillCrashed`).
     """
 
     def __init__(self) -> None:
@@ -72,6 +77,11 @@ class Network(httpx.BaseTransport):
             self.mode = "up"
             raise httpx.ReadTimeout("timed out before the backend saw it (test)", request=request)
         response = self.inner.handle_request(request)
+        if self.mode == "crash_after_send" and request.method == "POST":
+            response.read()
+            response.close()
+            self.mode = "down"
+            raise TillCrashed
         if self.mode.startswith("lose") and request.method == "POST":
             response.read()
             response.close()

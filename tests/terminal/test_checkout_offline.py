@@ -17,14 +17,16 @@ from checkout_support import (
     TEA,
     Backend,
     Network,
+    TillCrashed,
     Wallet,
     basket,
     running_backend,
+    terminal_settings,
     till,
 )
 
 from pos_app.terminal.checkout_types import PaymentPhase
-from pos_app.terminal.services import TerminalServices
+from pos_app.terminal.services import TerminalServices, build_services
 
 
 @pytest.fixture
@@ -65,7 +67,11 @@ def _sale_rows(services: TerminalServices) -> list[tuple[str, str, int]]:
 
 
 def _outbox(services: TerminalServices) -> list[tuple[str, str]]:
-    rows = services.store.query("SELECT kind, state FROM outbox ORDER BY id")
+    """Outbox entries, without the write-ahead lookups of answered online requests."""
+    rows = services.store.query(
+        "SELECT kind, state FROM outbox WHERE NOT (kind = 'reconcile' AND state = 'done')"
+        " ORDER BY id"
+    )
     return [(r["kind"], r["state"]) for r in rows]
 
 
@@ -121,6 +127,7 @@ def test_offline_needs_the_risk_engine_to_allow_and_steps_19_to_21(
         assert (update.phase, update.reason) == (PaymentPhase.DECLINED, reason)  # type: ignore[attr-defined]
     assert services.store.query("SELECT cti FROM seen_tokens") == []
     assert _outbox(services) == []
+    assert services.checkout.status().outbox_pending == 0
     allowed = _pay(services, backend, regular, (TEA, 1))
     assert allowed.phase is PaymentPhase.OFFLINE_ACCEPTED  # type: ignore[attr-defined]
 
@@ -160,7 +167,7 @@ def test_timeout_after_the_request_reached_the_backend_is_reconciled_with_get(
     assert posts == ["/v1/sales"]  # looked up, never sent twice
     assert network.log[-1] == ("GET", f"/v1/sales/{sale_id}")
     assert backend.balance(regular) == 20_000 - 280
-    assert _outbox(services) == [("reconcile", "done")]
+    assert services.checkout.status().outbox_pending == 0
 
 
 def test_unknown_outcome_stays_verifying_until_a_poll_can_look_it_up(
@@ -180,7 +187,7 @@ def test_unknown_outcome_stays_verifying_until_a_poll_can_look_it_up(
     assert done.phase is PaymentPhase.APPROVED and done.authorization_id
     assert network.log == [("GET", f"/v1/sales/{sale_id}")]
     assert backend.balance(regular) == 20_000 - 280
-    assert _outbox(services) == [("reconcile", "done")]
+    assert services.checkout.status().outbox_pending == 0
 
 
 def test_an_unknown_outcome_is_resolved_in_the_background_if_the_cashier_left(
@@ -280,3 +287,29 @@ def test_same_idempotency_key_and_body_never_charge_twice(
     assert first["status"] == second["status"] == "approved"
     assert first["authorization_id"] == second["authorization_id"]
     assert backend.balance(regular) == 20_000 - 140
+
+
+def test_a_crash_while_the_request_was_out_is_reconciled_on_the_next_start(
+    backend: Backend, regular: Wallet, tmp_path: Path, network: Network
+) -> None:
+    services = till(backend, tmp_path, network)
+    assert services.sync is not None
+    services.sync.tick()
+    network.mode = "crash_after_send"
+    with pytest.raises(TillCrashed):
+        _pay(services, backend, regular, (TEA, 1))
+    services.close()
+    assert backend.balance(regular) == 20_000 - 140  # the backend did approve it
+
+    network.mode = "up"
+    settings = terminal_settings(backend, tmp_path / "terminal")
+    restarted = build_services(settings, transport=network, clock=backend.clock.now)
+    try:
+        assert restarted.checkout.status().outbox_pending == 1
+        assert restarted.drainer is not None
+        assert restarted.drainer.drain_once().sent == 1
+        row = restarted.store.query("SELECT state, authorization_id FROM sales")[0]
+        assert row["state"] == "approved" and row["authorization_id"]
+        assert backend.balance(regular) == 20_000 - 140
+    finally:
+        restarted.close()

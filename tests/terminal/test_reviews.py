@@ -16,12 +16,12 @@ from pos_app.terminal.reviews import (
     decide,
     known_reasons,
     load_queue,
-    queue_csv,
     release,
     status_counts,
 )
 from pos_app.terminal.reviews_demo import ONIGIRI, seed_demo_reviews
 from pos_app.terminal.reviews_detail import load_detail, token_view
+from pos_app.terminal.reviews_export import queue_csv
 from pos_app.terminal.sales_repo import SaleRecord, save_sale
 from pos_app.terminal.store import LocalStore, open_store
 

@@ -23,6 +23,7 @@ from pos_app.terminal import reviews
 from pos_app.terminal.audit import AuditAction, append_audit
 from pos_app.terminal.reviews import ClaimedByOther, Decision, QueueItem
 from pos_app.terminal.reviews_detail import load_detail
+from pos_app.terminal.reviews_export import queue_csv
 from pos_app.ui.manager.decision_dialog import DecisionDialog
 from pos_app.ui.manager.detail import DetailPane
 from pos_app.ui.manager.filters import FilterBar
@@ -196,7 +197,7 @@ class QueuePage(QWidget):
 
     def export_csv(self, path: Path) -> None:
         items = self.visible_items()
-        path.write_text(reviews.queue_csv(items), encoding="utf-8-sig")  # Excel reads UTF-8 BOM
+        path.write_text(queue_csv(items), encoding="utf-8-sig")  # Excel reads UTF-8 BOM
         append_audit(
             self._s.store,
             at=self._s.now(),

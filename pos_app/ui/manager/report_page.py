@@ -129,52 +129,54 @@ def write_pdf(html: str, path: Path) -> None:
     doc.print_(writer)
 
 
+def _e(value: object) -> str:
+    return escape(str(value))
+
+
+def _row(label: str, count: object, value: int | None = None) -> str:
+    amount = _e(yen(value)) if value is not None else ""
+    cells = f"<td>{_e(label)}</td><td align='right'>{_e(count)}</td>"
+    return f"<tr>{cells}<td align='right'>{amount}</td></tr>"
+
+
+def _counts(
+    title: str, pairs: tuple[tuple[str, int], ...], *, lang: str, label: Callable[[str], str] = str
+) -> str:
+    body = "".join(_row(label(k), v) for k, v in pairs) or _row(t("none", lang), "")
+    return f"<h3>{_e(title)}</h3><table width='60%'>{body}</table>"
+
+
 def render_report(r: ShiftReport, *, lang: str, tz: tzinfo, printed: int) -> str:
-    def e(value: object) -> str:
-        return escape(str(value))
-
-    def row(label: str, count: object, value: int | None = None) -> str:
-        amount = e(yen(value)) if value is not None else ""
-        return (
-            f"<tr><td>{e(label)}</td><td align='right'>{e(count)}</td>"
-            f"<td align='right'>{amount}</td></tr>"
-        )
-
-    def table(
-        title: str, pairs: tuple[tuple[str, int], ...], label: Callable[[str], str] = str
-    ) -> str:
-        body = "".join(row(label(k), v) for k, v in pairs) or row(t("none", lang), "")
-        return f"<h3>{e(title)}</h3><table width='60%'>{body}</table>"
-
     last = r.until - 1 if r.until > r.since else r.until
     title = t("z_report" if r.kind == "Z" else "x_report", lang)
     since = when(r.since, tz) if r.since else "—"
     head = (
-        f"<h2>{e(title)}</h2><p>{e(t('store', lang))}: <b>{e(r.store_id)}</b> &nbsp; "
-        f"{e(t('period', lang))}: <b>{e(since)} – {e(when(last, tz))}</b><br>"
-        f"{e(t('printed', lang))}: {e(when(printed, tz))}</p>"
+        f"<h2>{_e(title)}</h2><p>{_e(t('store', lang))}: <b>{_e(r.store_id)}</b> &nbsp; "
+        f"{_e(t('period', lang))}: <b>{_e(since)} – {_e(when(last, tz))}</b><br>"
+        f"{_e(t('printed', lang))}: {_e(when(printed, tz))}</p>"
     )
     totals = "".join(
         (
-            f"<tr><th></th><th align='right'>{e(t('count', lang))}</th>"
-            f"<th align='right'>{e(t('value', lang))}</th></tr>",
-            row(t("sales", lang), r.sales_count, r.sales_value),
-            row(t("wallet_paid", lang), "", r.wallet_paid_value),
-            row(t("declined", lang), r.declined_count),
-            row(t("flagged", lang), r.flagged_count),
-            row(t("voids", lang), r.voids_count, r.voids_value),
-            row(t("offline_sales", lang), r.offline_count, r.offline_value),
-            row(t("offline_losses", lang), r.offline_losses_count, r.offline_losses_value),
+            f"<tr><th></th><th align='right'>{_e(t('count', lang))}</th>"
+            f"<th align='right'>{_e(t('value', lang))}</th></tr>",
+            _row(t("sales", lang), r.sales_count, r.sales_value),
+            _row(t("wallet_paid", lang), "", r.wallet_paid_value),
+            _row(t("declined", lang), r.declined_count),
+            _row(t("flagged", lang), r.flagged_count),
+            _row(t("voids", lang), r.voids_count, r.voids_value),
+            _row(t("offline_sales", lang), r.offline_count, r.offline_value),
+            _row(t("offline_losses", lang), r.offline_losses_count, r.offline_losses_value),
         )
     )
     return (
         head
         + f"<table width='60%' cellpadding='3'>{totals}</table>"
-        + table(
+        + _counts(
             t("flagged_by_reason", lang),
             r.flagged_by_reason,
-            lambda code: f"{reason_label(code, lang)} ({code})",
+            lang=lang,
+            label=lambda code: f"{reason_label(code, lang)} ({code})",
         )
-        + table(t("approvals_by_manager", lang), r.approvals_by_manager)
-        + table(t("decisions", lang), r.decisions, lambda d: t(d, lang))
+        + _counts(t("approvals_by_manager", lang), r.approvals_by_manager, lang=lang)
+        + _counts(t("decisions", lang), r.decisions, lang=lang, label=lambda d: t(d, lang))
     )

@@ -260,3 +260,17 @@ def test_response_is_json_and_never_echoes_token(world: World) -> None:
     resp = world.sell(world.sale_body(token, total=1))
     assert token not in resp.text
     assert json.loads(resp.text)["error"] == "total_mismatch"
+
+
+def test_chunked_body_over_limit_is_413_without_content_length(world: World) -> None:
+    chunks = iter([b"[" + b"1," * 50_000] * 3 + [b"1]"])
+    resp = world.api.client.post(
+        "http://testserver/v1/sales", content=chunks, headers={"Content-Type": "application/json"}
+    )
+    assert resp.status_code == 413 and resp.json()["error"] == "body_too_large"
+
+
+def test_wrong_json_shapes_never_500(world: World) -> None:
+    for raw in (b"[]", b"null", b'"x"', b"1e999", b'{"sale_id": {"$gt": ""}}', b"\xff\xfe"):
+        resp = world.api.post("/v1/sales", raw=raw, signer=world.terminal)
+        assert resp.status_code in (400, 422), (raw, resp.status_code, resp.text)

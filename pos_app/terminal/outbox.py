@@ -32,7 +32,7 @@ from typing import Any
 
 from pos_app.core.errors import BackendError
 from pos_app.core.sale import SaleState
-from pos_app.paytoken.seen_store import record_on
+from pos_app.paytoken.seen_store import purge_on, record_on
 from pos_app.paytoken.verifier import DEFAULT_SKEW
 from pos_app.terminal.client import BackendClient, backoff_delay
 from pos_app.terminal.errors import BackendAuthError, BackendRejected, OutcomeUnknown
@@ -88,6 +88,11 @@ class OutboxDrainer:
         self._sale_lock = sale_lock or threading.RLock()
         self._base, self._max = backoff_base_s, backoff_max_s
         self._drain_lock = threading.Lock()
+
+    def purge_seen(self, now: int) -> int:
+        """Forget used codes past ``exp + skew``: step 14 refuses them anyway."""
+        with self._store.transaction() as conn:
+            return purge_on(conn, now)
 
     def pending_count(self) -> int:
         return count_open(self._store)

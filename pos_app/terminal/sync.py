@@ -1,4 +1,4 @@
-"""Background work of the till: drain the outbox, keep the trust list fresh.
+"""Background work of the till: drain the outbox, keep the trust list fresh, forget expired codes.
 
 One plain thread (or the UI's background lane calling :meth:`BackgroundSync.tick`)
 that stops cooperatively. The trust list is refreshed every
@@ -66,6 +66,7 @@ class BackgroundSync:
                 error = exc.message
                 log.info("trust-list refresh failed: %s", exc.message)
             self._contacted.clear()  # the refresh itself was a contact
+        self._drainer.purge_seen(now)
         return SyncReport(self._drainer.drain_once(), refreshed, error)
 
     def _refresh_due(self, now: int) -> bool:
@@ -75,6 +76,10 @@ class BackgroundSync:
         if last is None or now - last >= self._interval:
             return True
         return self._contacted.is_set() and now - last >= CONTACT_REFRESH_MIN_S
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
         if self._thread is not None:

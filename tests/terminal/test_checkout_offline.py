@@ -313,3 +313,16 @@ def test_a_crash_while_the_request_was_out_is_reconciled_on_the_next_start(
         assert backend.balance(regular) == 20_000 - 140
     finally:
         restarted.close()
+
+
+def test_used_codes_are_forgotten_only_after_they_expire(
+    backend: Backend, regular: Wallet, services: TerminalServices, network: Network
+) -> None:
+    network.mode = "down"
+    assert _pay(services, backend, regular, (TEA, 1)).phase is PaymentPhase.OFFLINE_ACCEPTED  # type: ignore[attr-defined]
+    assert services.sync is not None
+    services.sync.tick()
+    assert len(services.store.query("SELECT 1 FROM seen_tokens")) == 1
+    backend.clock.advance(180 + 31)  # token lifetime + skew
+    services.sync.tick()
+    assert services.store.query("SELECT 1 FROM seen_tokens") == []

@@ -238,7 +238,9 @@ def test_background_sync_refreshes_the_trust_list_and_stops(
             services.client.get_sale("missing")  # any answer is a contact
         assert services.sync.tick().trust_list_refreshed
         services.sync.start()
+        assert services.sync.running
         services.sync.stop(timeout=5)
+        assert not services.sync.running
     finally:
         services.close()
         network.close()

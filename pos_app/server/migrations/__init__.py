@@ -1,0 +1,1 @@
+"""Alembic migrations of the reference backend (run by pos_app.server.db.upgrade)."""

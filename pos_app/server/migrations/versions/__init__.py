@@ -1,0 +1,1 @@
+"""Migration scripts; a package so an installed wheel ships them."""

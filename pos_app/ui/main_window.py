@@ -182,12 +182,15 @@ class MainWindow(QMainWindow):
             self.checkout.next_customer()
             return
         focus = QApplication.focusWidget()
-        if focus is self.checkout.basket_view.entry:
+        if self.pages.currentWidget() is self.signin:
+            if self.signin.pin.text():
+                self.signin.submit()
+            else:
+                self.signin.focus_first()
+        elif focus is self.checkout.basket_view.entry:
             self.checkout.basket_view.entry.returnPressed.emit()
-        elif focus is self.signin.pin:
-            self.signin.submit()
-        elif focus is self.signin.user:
-            self.signin.pin.setFocus()
+        elif focus is self.checkout.payment_view.reason_edit:
+            self.checkout.payment_view.pin_edit.setFocus()
         elif focus is self.checkout.payment_view.pin_edit:
             self.checkout.payment_view.pin_edit.returnPressed.emit()
 
@@ -279,8 +282,9 @@ class MainWindow(QMainWindow):
 
     def _restore_geometry(self) -> None:
         geometry = self.ctx.prefs.value("window/geometry")
+        self.prefs_geometry_restored = False
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
+            self.prefs_geometry_restored = self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
 

@@ -77,7 +77,9 @@ def make_window(qtbot, store_dir: Path, prefs: QSettings, fake: FakeCheckout) ->
         )
         window = MainWindow(ctx)
         qtbot.addWidget(window)
-        window.show()
+        with qtbot.waitActive(window):  # shortcuts and focus need the active window
+            window.show()
+            window.activateWindow()
         window.start()
         windows.append(window)
         return window

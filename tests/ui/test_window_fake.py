@@ -1,0 +1,92 @@
+"""Sign-in, lockout, language, theme and remembered geometry on the real window."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, Qt
+
+from pos_app.terminal.settings_schema import SecuritySettings, Settings, UiSettings
+from pos_app.ui.i18n import _T, all_keys
+
+from .helpers import key, sign_in
+
+
+def test_wrong_pins_lock_sign_in_with_a_countdown(qtbot, make_window) -> None:
+    settings = Settings(
+        ui=UiSettings(language="en", sound=False),
+        security=SecuritySettings(pin_max_attempts=3, pin_lock_base_s=5),
+    )
+    window = make_window(settings=settings)
+    page = window.signin
+    for left in (2, 1):
+        page.user.setText("C042")
+        page.pin.setText("0000")
+        page.submit()
+        qtbot.waitUntil(lambda left=left: f"{left} tries left" in page.message.text(), timeout=5000)
+    page.pin.setText("0000")
+    page.submit()
+    qtbot.waitUntil(lambda: "locked for" in page.message.text(), timeout=5000)
+    assert not page.button.isEnabled()
+    page.pin.setText("1234")
+    page.submit()  # ignored while locked
+    assert window.account is None
+    qtbot.waitUntil(page.button.isEnabled, timeout=8000)
+    sign_in(qtbot, window)
+    assert window.pages.currentWidget() is window.checkout
+
+
+def test_sign_in_with_enter_and_sign_out(qtbot, make_window) -> None:
+    window = make_window()
+    window.signin.user.setText("C042")
+    window.signin.pin.setText("1234")
+    window.signin.pin.setFocus()
+    key(window, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.account is not None, timeout=5000)
+    assert window.cashier_label.text() == "Cashier: Sato"
+    window.signout_button.click()
+    assert window.pages.currentWidget() is window.signin and window.account is None
+
+
+def test_language_switch_is_remembered(qtbot, make_window, prefs) -> None:
+    window = make_window()
+    sign_in(qtbot, window)
+    assert window.checkout.basket_view.buttons["pay"].text().startswith("Pay")
+    key(window, Qt.Key.Key_F9)
+    assert window.checkout.basket_view.buttons["pay"].text().startswith("支払い")
+    assert window.checkout.payment_view.title.text() == "準備完了"
+    assert window.status.labels["cashier"].text() == "担当: Sato"
+    window.close()
+    again = make_window()
+    assert again.texts.lang == "ja"
+    assert again.signin.button.text().startswith("サインイン")
+
+
+def test_high_contrast_and_geometry_are_remembered(qtbot, make_window) -> None:
+    window = make_window()
+    window.contrast_box.setChecked(True)
+    assert "#000000" in window.styleSheet()
+    window.setGeometry(QRect(40, 50, 1300, 820))
+    size = window.size()
+    window.close()
+    again = make_window()
+    assert again.theme == "high_contrast" and again.contrast_box.isChecked()
+    assert again.prefs_geometry_restored  # offscreen clamps sizes; the saved state is read back
+    assert abs(again.height() - size.height()) < 100
+
+
+def test_manager_hook_is_called(qtbot, make_window) -> None:
+    opened = []
+    window = make_window(open_manager=opened.append)
+    sign_in(qtbot, window)
+    key(window, Qt.Key.Key_M)  # plain M is a typed letter, not the shortcut
+    assert opened == []
+    from PySide6.QtTest import QTest
+
+    QTest.keyClick(window, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    assert opened == [window]
+
+
+def test_every_text_has_both_languages() -> None:
+    for k in all_keys():
+        en, ja = _T[k]
+        assert en and ja, k
+        assert en.count("{") == ja.count("{"), k

@@ -229,3 +229,12 @@ def test_same_key_in_progress_is_409(world: World) -> None:
     world.api.clock.advance(121)  # a claim that old is a crashed request: a retry takes over
     resp = world.api.post("/v1/sales", raw=data, signer=world.terminal, idem="busy-key")
     assert resp.status_code == 200 and resp.json()["status"] == "approved"
+
+
+def test_key_of_an_enrolled_terminal_cannot_enroll_again(world: World, settings, clock) -> None:
+    code = _code(settings, clock)
+    # Terminal keyids are the key's kid, so this is also a correctly signed enrollment.
+    resp = world.api.post(
+        "/v1/terminals/enroll", _enroll_body(code, world.terminal), signer=world.terminal
+    )
+    assert resp.status_code == 403 and resp.json()["error"] == "bad_enrollment_code"

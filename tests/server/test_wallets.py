@@ -107,3 +107,25 @@ def test_overseas_and_no_user_verification_flags(world: World) -> None:
     assert claims.limit == 0
     home = _claims(world, world.token(wallet, region="JP-13", user_verified=True))
     assert (home.flags, home.limit) == (0, 500)  # the limit never exceeds the balance
+
+
+def test_top_up_retry_with_same_key_adds_once(world: World) -> None:
+    wallet = world.new_wallet(balance=0)
+    path = f"/v1/wallets/{wallet.wallet_id}/top-ups"
+    first = world.api.post(path, {"amount": 300}, signer=wallet.signer, idem="topup-1")
+    again = world.api.post(path, {"amount": 300}, signer=wallet.signer, idem="topup-1")
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
+    assert info["balance"] == 300
+
+
+def test_offline_sale_within_limit_is_settled(world: World) -> None:
+    wallet = world.new_wallet(balance=5_000)
+    world.api.clock.advance(73 * 3600)
+    token = world.token(wallet)
+    assert _claims(world, token).limit == 5_000
+    body = world.sale_body(token, offline_accepted_at=world.api.clock.now() - 30)
+    decision = world.sell(body).json()
+    assert decision["status"] == "approved", decision
+    info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
+    assert info["balance"] == 5_000 - 280

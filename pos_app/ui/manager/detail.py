@@ -98,7 +98,10 @@ def _rules(d: SaleDetail, lang: str) -> str:
         main, other = (rule.ja, rule.en) if lang == "ja" else (rule.en, rule.ja)
         inputs = ", ".join(f"{k} = {v}" for k, v in rule.inputs)
         out.append(f"<p class='rule'>{_e(reason_label(rule.code, lang))}</p>")
-        out.append(f"<p>{_e(main or rule.code)}<br><span class='sub'>{_e(other)}</span>")
+        if not main:  # the record kept only the rule's code: show what we know
+            out.append(f"<p class='sub'>{_e(rule.code)}</p>")
+            continue
+        out.append(f"<p>{_e(main)}<br><span class='sub'>{_e(other)}</span>")
         if inputs:
             out.append(f"<br><span class='inputs'>{_e(t('inputs', lang))}: {_e(inputs)}</span>")
         out.append("</p>")

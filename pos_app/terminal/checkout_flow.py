@@ -13,6 +13,7 @@ sales; this class holds no state of its own besides its collaborators.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from pos_app.terminal.checkout_state import (
 from pos_app.terminal.checkout_types import PaymentUpdate
 from pos_app.terminal.client import BackendClient
 from pos_app.terminal.errors import (
+    BackendAuthError,
     BackendRejected,
     BackendServerError,
     BackendUnavailable,
@@ -51,6 +53,9 @@ from pos_app.terminal.trust import TrustListManager
 NOT_ENROLLED = "not_enrolled"
 BACKEND_UNAVAILABLE = "backend_unavailable"
 OUTCOME_UNKNOWN = "outcome_unknown"
+TERMINAL_REFUSED = "terminal_refused"
+
+log = logging.getLogger(__name__)
 
 
 class PaymentFlow:
@@ -111,6 +116,11 @@ class PaymentFlow:
             view = self._client.finalize(body, idempotency_key=sale.idempotency_key)
         except (OutcomeUnknown, BackendServerError):
             return self.outcome_unknown(sale, now=now)
+        except BackendAuthError as exc:
+            # Not the customer's fault: the till's clock, key or enrollment (status shows skew).
+            log.error("the backend refused this terminal: %s", exc.message)
+            declined = self.decline(sale, TERMINAL_REFUSED, now=now, track=False)
+            return self._resolved(sale, declined)
         except BackendRejected as exc:
             return self._resolved(sale, self.decline(sale, exc.code, now=now, facts=facts))
         except BackendUnavailable:

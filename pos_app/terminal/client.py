@@ -277,6 +277,9 @@ class BackendClient:
             return response
         code, detail = _error_of(response)
         where = f"{method} {path}"
+        if status == 409 and not idempotent:
+            # The backend is working on this very key: our earlier attempt did arrive.
+            raise _Retry(OutcomeUnknown(f"{where}: {code}: {detail}; reconcile before retrying"))
         if status in _RETRY_ALWAYS:
             raise _Retry(BackendUnavailable(f"{where}: {status} {code}: {detail}"))
         if status >= 500:
@@ -322,7 +325,7 @@ def _error_of(response: httpx.Response) -> tuple[str, str]:
 
 def _auth_hint(code: str, skew: float | None) -> str:
     if code == "bad_signature" and skew is not None and abs(skew) > 5:
-        return f"this terminal's clock is {skew:+.0f} s off the backend: fix the clock (NTP)"
+        return f"this terminal's clock is {abs(skew):.0f} s off the backend's: fix it (NTP)"
     if code == "bad_signature":
         return "the terminal key may be revoked: enroll again with 'pos-app enroll'"
     return "check the terminal's store and terminal ids, or enroll again"

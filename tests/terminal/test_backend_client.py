@@ -193,3 +193,15 @@ def test_enrollment_is_signed_with_the_new_key_named_by_its_kid() -> None:
     )
     assert f'keyid="{keys.kid_hex(new_key)}"' in seen[0].headers["Signature-Input"]
     assert json.loads(seen[0].content)["enrollment_code"] == "c0de"
+
+
+def test_post_met_by_in_progress_is_retried_then_unknown_never_unavailable() -> None:
+    calls: list[str] = []
+
+    def busy(request: httpx.Request) -> httpx.Response:
+        calls.append("x")
+        return _json(409, {"error": "request_in_progress", "detail": "in progress"})
+
+    with pytest.raises(OutcomeUnknown):
+        _client(busy, retries=2).finalize({}, idempotency_key="k")
+    assert len(calls) == 3

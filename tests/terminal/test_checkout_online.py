@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -155,3 +156,27 @@ def test_status_reports_enrollment_trust_list_and_clock_skew(
     assert status.outbox_pending == 0
     assert status.trust_list_age_s == 0 and not status.trust_list_stale
     assert status.clock_skew_s == 0
+
+
+def test_a_till_with_a_wrong_clock_is_refused_and_shows_the_skew(
+    backend: Backend, tmp_path: Path, network: Network
+) -> None:
+    from checkout_support import terminal_settings
+
+    from pos_app.terminal.services import build_services
+
+    till(backend, tmp_path, network).close()  # enrolled with a correct clock
+    settings = terminal_settings(backend, tmp_path / "terminal")
+    skewed = build_services(settings, transport=network, clock=lambda: backend.clock.now() + 100)
+    try:
+        wallet = backend.new_wallet(balance=1_000)
+        sale = skewed.checkout.start_payment(basket((TEA, 1)), cashier_id="C042")
+        update = skewed.checkout.submit_token(sale.sale_id, backend.token(wallet))
+        assert (update.phase, update.reason) == (PaymentPhase.DECLINED, "terminal_refused")
+        # Error answers carry no server_time: the skew comes from the Date header, which the
+        # loopback server writes from the real clock (its fake clock only drives the API).
+        skew = skewed.checkout.status().clock_skew_s
+        assert skew == pytest.approx(time.time() - (backend.clock.now() + 100), abs=5)
+        assert backend.balance(wallet) == 1_000
+    finally:
+        skewed.close()

@@ -79,7 +79,7 @@ def _enroll(backend: Backend, store: LocalStore, directory: Path, **kw: object) 
         trust=kw.pop("trust", trust),  # type: ignore[arg-type]
         config=ClientConfig(base_url=backend.url, retries=0),
         clock=backend.clock.now,
-        prefer_keyring=False,
+        prefer_keyring=bool(kw.pop("prefer_keyring", False)),
         **kw,  # type: ignore[arg-type]
     )
 
@@ -256,3 +256,35 @@ def test_not_enrolled_terminal_declines_and_says_so(backend: Backend, tmp_path: 
         assert update.reason == "not_enrolled"
     finally:
         services.close()
+
+
+class _FakeKeyring:
+    """Stands in for the optional ``keyring`` package with a usable backend."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_keyring(self) -> object:
+        return type("Backend", (), {"priority": 5})()
+
+    def set_password(self, service: str, account: str, value: str) -> None:
+        self.items[(service, account)] = value
+
+    def get_password(self, service: str, account: str) -> str | None:
+        return self.items.get((service, account))
+
+
+def test_the_key_goes_to_the_os_keyring_when_one_is_usable(
+    backend: Backend, store: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = _FakeKeyring()
+    monkeypatch.setitem(sys.modules, "keyring", fake)
+    directory = tmp_path / "terminal"
+    _enroll(backend, store, directory, prefer_keyring=True)
+    assert not (directory / KEY_FILE).exists()
+    assert len(fake.items) == 1 and "PRIVATE KEY" in next(iter(fake.items.values()))
+    credential = load_credential(store, directory)
+    assert credential is not None and credential.info.key_storage == "keyring"
+    monkeypatch.setattr("pos_app.terminal.credentials.usable_keyring", lambda: None)
+    with pytest.raises(KeyFileError, match="keyring"):
+        load_credential(store, directory)

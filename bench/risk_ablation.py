@@ -44,7 +44,11 @@ def run(rules: RuleSet, events: Path, *, terminal_only: bool = False) -> str:
 
 def disabled(text: str, code: str) -> str:
     head, _, tail = text.partition(f"[rules.{code}]\n")
-    return head + f"[rules.{code}]\n" + re.sub(r"(?m)^enabled = true$", "enabled = false", tail, 1)
+    return (
+        head
+        + f"[rules.{code}]\n"
+        + re.sub(r"(?m)^enabled = true$", "enabled = false", tail, count=1)
+    )
 
 
 def main() -> None:

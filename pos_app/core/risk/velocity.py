@@ -13,6 +13,7 @@ compute the same fields from its database and build a :class:`RiskContext`.
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict, deque
 from dataclasses import dataclass, replace
 from statistics import median_low
@@ -106,13 +107,15 @@ class VelocityTracker:
     def record_sale(self, facts: SaleFacts, basket: Basket | None = None) -> None:
         self._sweep(facts.time)
         basket = basket or basket_of(facts, self._policy)
+        # Interned: thousands of remembered sales share a few store, region and
+        # device strings.
         sale = _Sale(
             facts.time,
             facts.total,
             basket.cash_convertible,
-            facts.store_id,
-            facts.store_region,
-            facts.device_id,
+            sys.intern(facts.store_id),
+            sys.intern(facts.store_region),
+            sys.intern(facts.device_id),
         )
         self._touch(facts.wallet_id, facts.time).sales.append(sale)
         if basket.tobacco > 0:

@@ -59,6 +59,7 @@ class ManagerServices:
     audit_sink: AuditSink | None = None
     tz: tzinfo = field(default_factory=local_tz)
     lang: str = "ja"
+    idle_sign_out_ms: int = 5 * 60 * 1000  # no key or click for this long: signed out
     ask_path: AskPath = ask_save_path
     confirm: Confirm = confirm
 

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -43,6 +44,8 @@ from pos_app.ui.manager.report_page import ReportPage
 from pos_app.ui.manager.services import ManagerServices, PinCheck
 from pos_app.ui.manager.texts import t
 from pos_app.ui.tasks import TaskManager
+
+_ACTIVITY = frozenset({QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel})
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,14 @@ class ManagerWindow(QMainWindow):
         self._s = services
         self.manager_id: str | None = None
         self.tasks = TaskManager(self)
+        self._closing_why = "manager"
+        self._idle = QTimer(self)
+        self._idle.setSingleShot(True)
+        self._idle.setInterval(services.idle_sign_out_ms)
+        self._idle.timeout.connect(self._idle_timeout)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
         self.setWindowTitle(t("title", services.lang))
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, parent is not None)
         self.resize(1280, 800)
@@ -139,6 +150,7 @@ class ManagerWindow(QMainWindow):
             return
         self.manager_id = result.manager_id
         self._build_main(result.manager_id)
+        self._idle.start()
         self.signed_in.emit(result.manager_id)
 
     def _pin_failed(self, exc: BaseException) -> None:
@@ -150,22 +162,42 @@ class ManagerWindow(QMainWindow):
     def _sign_in_clicked(self) -> None:
         self.sign_in(self.sign_in_page.manager_id.text(), self.sign_in_page.pin.text())
 
-    def sign_out(self) -> None:
+    def sign_out(self, *, why: str = "manager") -> None:
+        self._idle.stop()
         if self.manager_id is not None:
             append_audit(
                 self._s.store,
                 at=self._s.now(),
                 actor=self.manager_id,
                 action=AuditAction.SIGN_OUT,
-                detail={"mode": "manager"},
+                detail={"mode": "manager", "why": why},
             )
         self.manager_id = None
         self.signed_out.emit()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
         self.tasks.shutdown()
-        self.sign_out()
+        self.sign_out(why=self._closing_why)
         super().closeEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Any key or click in this window (or its dialogs) counts as the manager still here.
+        if event.type() in _ACTIVITY and isinstance(watched, QWidget) and self._owns(watched):
+            self._idle.start()
+        return False
+
+    def _owns(self, widget: QWidget) -> bool:
+        window = widget.window()
+        owner = window.parentWidget()
+        return window is self or (owner is not None and owner.window() is self)
+
+    def _idle_timeout(self) -> None:
+        # A manager who walks away must not leave the review screens open at the counter.
+        self._closing_why = "idle"
+        self.close()
 
     # main screens -----------------------------------------------------------------
 

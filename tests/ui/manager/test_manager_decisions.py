@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 
@@ -228,3 +229,19 @@ def test_tampering_with_a_decision_is_detected(
     assert done.returncode == 1 and result["first_broken_id"] == entry_id
     assert "changed" in result["problem"]
     assert store.path.name == DB_NAME
+
+
+def test_an_idle_manager_is_signed_out(
+    qtbot: Any, window: Callable[..., ManagerWindow], store: LocalStore
+) -> None:
+    win = window(idle_sign_out_ms=300)
+    assert win.queue is not None
+    for _ in range(3):  # activity keeps the screens open
+        qtbot.wait(150)
+        QTest.mouseClick(win.queue.table.viewport(), Qt.MouseButton.LeftButton)
+    assert win.isVisible()
+    with qtbot.waitSignal(win.signed_out, timeout=3000):
+        pass
+    assert not win.isVisible()
+    last = read_entries(store)[-1]
+    assert (last.action, last.actor, last.detail["why"]) == (AuditAction.SIGN_OUT, "M001", "idle")

@@ -11,7 +11,8 @@ Order of passes (each stops the frame as soon as something is read):
    by themselves (zxing-cpp does; ZBar does not).
 
 Frames with no code run every pass; ``slow_pass_every`` lets a live camera
-run the slow passes on one frame in N only. The benchmark
+run the slow passes on one frame in N only, except that a frame where the
+first decoder saw a symbol it could not read always gets them. The benchmark
 (``bench/decode_bench.py``) shows what each pass buys and costs.
 Decoder exceptions are caught and counted here and never reach the pipeline.
 """
@@ -135,7 +136,8 @@ class DecodeCascade:
                 return
         yield _Pass("full", gray, (0.0, 0.0), 1.0), first
         self._slow_gate += 1
-        if (self._slow_gate - 1) % cfg.slow_pass_every:
+        near_miss = bool(getattr(first[0], "near_miss", False))
+        if not near_miss and (self._slow_gate - 1) % cfg.slow_pass_every:
             return
         yield _Pass("full", gray, (0.0, 0.0), 1.0), self.decoders[1:]
         for retry in cfg.retries:

@@ -81,6 +81,9 @@ class ZxingDecoder:
     ) -> None:
         self.name = name or ("zxing-smooth" if smooth else "zxing")
         self.reads_inverted = True  # zxing-cpp tries light-on-dark itself
+        # True when the last decode found a symbol it could not read (checksum,
+        # format): the cascade then knows the slow passes are worth their cost.
+        self.near_miss = False
         self._format_names = _check_formats(formats, _ZXING_FORMATS)
         self._smooth = smooth
         self._try_downscale = try_downscale
@@ -110,8 +113,10 @@ class ZxingDecoder:
             try_downscale=self._try_downscale,
             text_mode=zx.TextMode.Plain,
             binarizer=binarizer,
+            return_errors=True,
         )
-        return [_from_zxing(result) for result in results]
+        self.near_miss = any(not result.valid for result in results)
+        return [_from_zxing(result) for result in results if result.valid]
 
 
 def _from_zxing(result: Any) -> RawSymbol:

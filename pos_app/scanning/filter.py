@@ -63,16 +63,16 @@ class ScanFilter:
 
     def __init__(self, config: FilterConfig | None = None) -> None:
         self.config = config or FilterConfig()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (e.g. when a new sale starts)."""
         self._last_seen: dict[tuple[SymbolKind, str], float] = {}
         self._pending: dict[str, list[float]] = {}
         self._accepted_tokens: set[str] = set()
         self._added_at: dict[str, float] = {}
         self._reported: set[str] = set()
         self._conflict: frozenset[str] = frozenset()
-
-    def reset(self) -> None:
-        """Forget everything (e.g. when a new sale starts)."""
-        self.__init__(self.config)  # type: ignore[misc]
 
     def feed(self, symbols: Sequence[Symbol], *, at: float) -> list[ScanEvent]:
         events: list[ScanEvent] = []

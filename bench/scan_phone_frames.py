@@ -200,7 +200,9 @@ def decoders() -> list[tuple[str, Callable[[], DecodeCascade]]]:
     return [
         ("zxing", lambda: DecodeCascade(alone, decoders=[make_decoder("zxing")])),
         ("pyzbar", lambda: DecodeCascade(alone, decoders=[make_decoder("pyzbar")])),
+        ("shipped without retries", lambda: DecodeCascade(DecoderConfig(retries=()))),
         ("shipped", lambda: DecodeCascade(DecoderConfig())),
+        ("shipped live (1 in 4)", lambda: DecodeCascade(DecoderConfig(slow_pass_every=4))),
     ]
 
 

@@ -39,7 +39,7 @@ from pos_app.terminal.credentials import (
 )
 from pos_app.terminal.errors import EnrollmentError
 from pos_app.terminal.store import LocalStore
-from pos_app.terminal.trust import TrustListManager, envelope_bytes
+from pos_app.terminal.trust import TrustListManager, envelope_bytes, pin_root
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,7 @@ def enroll(
     storage = _install_key(pending, data_dir, prefer_keyring=prefer_keyring)
     now = int(clock())
     info = _commit(store, request, response, key_storage=storage.name, key=key, now=now,
-                   replaced=existing is not None)  # fmt: skip
+                   replaced=existing is not None, trust=trust)  # fmt: skip
     decision = trust.offer(envelope, now=now, source="enrollment")
     seq = decision.current.seq if decision is not None else -1
     return EnrollResult(info=info, trust_list_seq=seq, clock_skew_s=client.clock_skew_s)
@@ -117,6 +117,7 @@ def _commit(
     key: Ed25519PrivateKey,
     now: int,
     replaced: bool,
+    trust: TrustListManager,
 ) -> CredentialInfo:
     """The credential and its audit entry, in one transaction."""
     info = CredentialInfo(
@@ -138,6 +139,7 @@ def _commit(
     }
     with store.transaction() as conn:
         save_info(store, info, conn=conn)
+        pin_root(conn, trust.root_public_key)
         append_audit(conn, at=now, actor="installer", action=AuditAction.ENROLLED, detail=detail)
     return info
 

@@ -34,7 +34,7 @@ from pos_app.terminal.trust import TrustListManager, trust_from_settings
 class TerminalServices:
     store: LocalStore
     checkout: CheckoutService
-    trust: TrustListManager
+    trust: TrustListManager | None  # None: not enrolled and no root key pinned yet
     credential: Credential | None
     client: BackendClient | None
     drainer: OutboxDrainer | None
@@ -63,12 +63,12 @@ def build_services(
     """
     folder = directory or data_dir(settings)
     store = store or open_store(folder)
-    trust = trust_from_settings(store, settings)
     credential = load_credential(store, folder)
+    trust = _trust(store, settings, enrolled=credential is not None)
     store_id, terminal_id = settings.terminal.store_id, settings.terminal.terminal_id
     lock = threading.RLock()
     client, drainer, sync = None, None, None
-    if credential is not None:
+    if credential is not None and trust is not None:
         store_id, terminal_id = _ids(settings, credential)
         client = _client(settings, credential, transport=transport, clock=clock)
         drainer = OutboxDrainer(store, client, clock=clock, sale_lock=lock)
@@ -92,6 +92,17 @@ def build_services(
         lock=lock,
     )
     return TerminalServices(store, checkout, trust, credential, client, drainer, sync)
+
+
+def _trust(store: LocalStore, settings: Settings, *, enrolled: bool) -> TrustListManager | None:
+    """An unenrolled till may start without a root key (its status says so); an enrolled one
+    must verify codes, so a missing root is a configuration error."""
+    try:
+        return trust_from_settings(store, settings)
+    except ConfigError:
+        if enrolled:
+            raise
+        return None
 
 
 def _client(

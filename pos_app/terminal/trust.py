@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 KV_ENVELOPE = "trust_list.envelope"
 KV_FETCHED_AT = "trust_list.fetched_at"
+KV_ROOT = "trust_list.root_key"
 ACTOR = "terminal"
 
 
@@ -175,13 +177,24 @@ class TrustListManager:
             return None
 
 
+def pin_root(conn: sqlite3.Connection, root_public_key: Ed25519PublicKey) -> None:
+    """Remember the root enrollment trusted, so the till runs without the setting."""
+    value = keys.b64url_encode(keys.public_raw(root_public_key))
+    conn.execute("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", (KV_ROOT, value))
+
+
+def pinned_root(store: LocalStore) -> str:
+    rows = store.query("SELECT value FROM kv WHERE key = ?", (KV_ROOT,))
+    return _text(rows[0]["value"]) if rows else ""
+
+
 def trust_from_settings(
     store: LocalStore, settings: Settings, *, root_key: str | None = None
 ) -> TrustListManager:
-    """The manager for this terminal's settings (``root_key`` overrides the pinned setting)."""
+    """The manager for this terminal: ``root_key``, else the setting, else enrollment's root."""
     return TrustListManager(
         store,
-        load_root_key(root_key or settings.backend.trust_root_key),
+        load_root_key(root_key or settings.backend.trust_root_key or pinned_root(store)),
         audience=settings.terminal.audience,
         currency=settings.terminal.currency,
         stale_grace_s=settings.payment.trust_list_stale_grace_s,

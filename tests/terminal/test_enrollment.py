@@ -7,6 +7,7 @@ import stat
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -288,3 +289,28 @@ def test_the_key_goes_to_the_os_keyring_when_one_is_usable(
     monkeypatch.setattr("pos_app.terminal.credentials.usable_keyring", lambda: None)
     with pytest.raises(KeyFileError, match="keyring"):
         load_credential(store, directory)
+
+
+def test_the_root_trusted_at_enrollment_is_pinned_for_later_starts(
+    backend: Backend, tmp_path: Path
+) -> None:
+    directory = tmp_path / "terminal"
+    settings = terminal_settings(backend, directory)
+    bare = replace(settings, backend=replace(settings.backend, trust_root_key=""))
+    fresh = build_services(bare, clock=backend.clock.now)  # no root yet: starts, not enrolled
+    try:
+        status = fresh.checkout.status()
+        assert not status.enrolled and status.trust_list_stale and fresh.trust is None
+    finally:
+        fresh.close()
+    store = open_store(directory)
+    try:
+        _enroll(backend, store, directory)  # --root-key given only to the enroll command
+    finally:
+        store.close()
+    later = build_services(bare, clock=backend.clock.now)
+    try:
+        assert later.checkout.status().enrolled
+        assert later.trust is not None and later.trust.current is not None
+    finally:
+        later.close()

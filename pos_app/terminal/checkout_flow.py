@@ -174,16 +174,29 @@ class PaymentFlow:
         assert self._client is not None
         body = sale.extra.get("pending_body")
         try:
-            try:
-                view = self._client.get_sale(sale.server_sale_id)
-            except BackendRejected as exc:
-                if exc.status != 404 or body is None:
-                    raise
-                view = self._client.finalize(body, idempotency_key=sale.idempotency_key)
-        except BackendError:
+            view = self._client.get_sale(sale.server_sale_id)
+        except BackendRejected as exc:
+            if exc.status == 404 and body is not None:
+                return self._resend(sale, body)
             return update_of(sale)  # still unknown: the UI keeps polling
+        except BackendError:
+            return update_of(sale)
+        now = self._now()
+        return self.apply(sale, view, facts=self.facts(sale, now=now, offline=False), now=now)
+
+    def _resend(self, sale: ActiveSale, body: dict[str, object]) -> PaymentUpdate:
+        """The backend has no record of the sale: send the very same request again."""
+        assert self._client is not None
         now = self._now()
         facts = self.facts(sale, now=now, offline=False)
+        try:
+            view = self._client.finalize(body, idempotency_key=sale.idempotency_key)
+        except BackendAuthError:
+            return self._resolved(sale, self.decline(sale, TERMINAL_REFUSED, now=now, track=False))
+        except BackendRejected as exc:
+            return self._resolved(sale, self.decline(sale, exc.code, now=now, facts=facts))
+        except BackendError:
+            return update_of(sale)  # in flight or unreachable: still unknown
         return self.apply(sale, view, facts=facts, now=now)
 
     def poll_step_up(self, sale: ActiveSale) -> PaymentUpdate:

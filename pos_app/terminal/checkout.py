@@ -28,7 +28,7 @@ from pos_app.terminal.checkout_state import (
     record_of,
     update_of,
 )
-from pos_app.terminal.checkout_types import PaymentUpdate, TerminalStatus
+from pos_app.terminal.checkout_types import PaymentPhase, PaymentUpdate, TerminalStatus
 from pos_app.terminal.client import BackendClient
 from pos_app.terminal.errors import (
     BackendRejected,
@@ -41,6 +41,9 @@ from pos_app.terminal.sales_repo import save_sale
 from pos_app.terminal.store import LocalStore
 from pos_app.terminal.terminal_risk import SaleContext, TerminalRisk
 from pos_app.terminal.trust import TrustListManager
+
+KEEP_OPEN_S = 12 * 3600
+_UNSETTLED = frozenset({SaleState.AUTHORIZING, SaleState.STEP_UP})
 
 
 class CheckoutService:
@@ -94,6 +97,7 @@ class CheckoutService:
         )
         sale = ActiveSale(ctx=ctx, cashier_id=cashier_id, created_at=now)
         with self.lock:
+            self._forget_old(now)
             save_sale(self._store, record_of(sale, at=now))
             self._sales[ctx.sale_id] = sale
             return update_of(sale)
@@ -168,19 +172,21 @@ class CheckoutService:
                 raise CheckoutError(
                     f"only an approved sale can be voided; this one is {sale.state}"
                 )
-            append_audit(
-                self._store,
-                at=self._now(),
-                actor=manager_id,
-                action=AuditAction.VOID,
-                detail={
-                    "sale_id": sale_id,
-                    "reason": reason,
-                    "total": sale.ctx.total,
-                    "authorization_id": sale.authorization_id,
-                },
-            )
-            return self._cancel_remote(sale, kind="void", final=SaleState.VOIDED, reason=reason)
+            update = self._cancel_remote(sale, kind="void", final=SaleState.VOIDED, reason=reason)
+            if update.phase is PaymentPhase.VOIDED:  # done, or queued behind its sale
+                append_audit(
+                    self._store,
+                    at=self._now(),
+                    actor=manager_id,
+                    action=AuditAction.VOID,
+                    detail={
+                        "sale_id": sale_id,
+                        "reason": reason,
+                        "total": sale.ctx.total,
+                        "authorization_id": sale.authorization_id,
+                    },
+                )
+            return update
 
     def status(self) -> TerminalStatus:
         now = self._now()
@@ -220,6 +226,12 @@ class CheckoutService:
         sale.state = final
         save_sale(self._store, record_of(sale, at=now), outbox=entry)
         return update_of(sale)
+
+    def _forget_old(self, now: int) -> None:
+        """Keep a shift's sales for voids; older ones live on only in the store."""
+        for sale_id, sale in list(self._sales.items()):
+            if now - sale.created_at > KEEP_OPEN_S and sale.state not in _UNSETTLED:
+                del self._sales[sale_id]
 
     def _sale(self, sale_id: str) -> ActiveSale:
         sale = self._sales.get(sale_id)

@@ -1,0 +1,237 @@
+"""Build the PyInstaller bundle and the .deb, then install, run, upgrade, remove and purge it.
+
+Everything happens in a throwaway overlay of this machine (tests/packaging/sandbox.sh),
+so dpkg, its dependency checks and the maintainer scripts are real while the host is
+untouched. The packages are cached under build/deb-cache keyed by a hash of every input,
+so a rerun without changes costs only the install cycle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+INPUTS = ("pos_app", "packaging", "assets", "config", "pyproject.toml")
+UPGRADE_SUFFIX = "+upgrade1"
+CHECK_NAMES = {
+    "versions", "settings", "decoders", "qt-platform", "camera", "data-dir", "disk-space",
+    "database", "enrollment", "trust-list", "outbox", "backend", "clock",
+}  # fmt: skip
+
+
+def _input_hash() -> str:
+    digest = hashlib.sha256()
+    for name in INPUTS:
+        path = ROOT / name
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        for file in files:
+            if "__pycache__" in file.parts:
+                continue
+            digest.update(str(file.relative_to(ROOT)).encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _version() -> str:
+    text = (ROOT / "pos_app" / "__init__.py").read_text()
+    match = re.search(r'__version__ = "([^"]+)"', text)
+    assert match
+    return match.group(1)
+
+
+@pytest.fixture(scope="module")
+def debs() -> tuple[Path, Path]:
+    """Version N and N+upgrade1 of the package, built once per input hash."""
+    cache = ROOT / "build" / "deb-cache" / _input_hash()
+    version = _version()
+    first = cache / f"pos-app_{version}_amd64.deb"
+    second = cache / f"pos-app_{version}{UPGRADE_SUFFIX}_amd64.deb"
+    if not (first.exists() and second.exists()):
+        # One cached build at a time: each is ~300 MB.
+        shutil.rmtree(cache.parent, ignore_errors=True)
+        env = {**os.environ, "DEB_COMPRESSION": "zstd"}
+        started = time.monotonic()
+        _run([str(ROOT / "packaging" / "build_deb.sh"), str(cache)], env=env)
+        built = time.monotonic()
+        env |= {"REUSE_BUNDLE": "1", "POS_APP_DEB_VERSION": version + UPGRADE_SUFFIX}
+        _run([str(ROOT / "packaging" / "build_deb.sh"), str(cache)], env=env)
+        (cache / "build-seconds.txt").write_text(f"{built - started:.1f}\n")
+    return first, second
+
+
+def _run(command: list[str], *, env: dict[str, str]) -> None:
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def cycle(debs: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    work = tmp_path_factory.mktemp("sandbox")
+    command = [
+        "unshare", "--mount", "--propagation", "private",
+        str(HERE / "sandbox.sh"), str(work), str(HERE / "install_cycle.sh"),
+        str(debs[0]), str(debs[1]), str(ROOT / ".venv" / "bin" / "python"),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    log = (work / "results" / "script.log").read_text() if (work / "results").exists() else ""
+    assert done.returncode == 0, done.stderr + log
+    yield work
+
+
+def result(cycle: Path, name: str) -> str:
+    return (cycle / "results" / name).read_text()
+
+
+def rc(cycle: Path, step: str) -> int:
+    return int(result(cycle, f"{step}.rc"))
+
+
+def doctor(cycle: Path, step: str) -> dict[str, dict[str, str]]:
+    doc = json.loads(result(cycle, f"{step}.out"))
+    return {f["name"]: f for f in doc["findings"]}
+
+
+def test_package_metadata(debs: tuple[Path, Path]) -> None:
+    fields = subprocess.run(
+        ["dpkg-deb", "--field", str(debs[0])], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Package: pos-app" in fields and f"Version: {_version()}" in fields
+    assert re.search(r"^Depends: .*libzbar0", fields, re.M)
+    conffiles = subprocess.run(
+        ["dpkg-deb", "--info", str(debs[0]), "conffiles"], capture_output=True, text=True
+    ).stdout
+    assert conffiles.split() == ["/etc/pos-app/config.toml"]
+
+
+def test_install_lays_out_files_owners_and_modes(cycle: Path) -> None:
+    assert rc(cycle, "install1") == 0, result(cycle, "install1.out")
+    state = result(cycle, "after_install.txt")
+    assert "/opt/pos-app/pos-app root:root 755" in state
+    assert "/usr/bin/pos-app root:root 755" in state
+    assert "/etc/pos-app/config.toml root:root 644" in state
+    assert "/var/lib/pos-app root:pos-app 2770" in state
+    assert "/var/log/pos-app root:pos-app 2770" in state
+    assert "/usr/share/applications/pos-app.desktop root:root 644" in state
+    assert "/usr/lib/systemd/user/pos-app-kiosk.service root:root 644" in state
+
+
+def test_installed_app_starts_and_reports_its_version(cycle: Path) -> None:
+    assert rc(cycle, "version") == 0
+    assert result(cycle, "version.out").strip() == f"pos-app {_version()}"
+
+
+def test_installed_doctor_finds_decoders_qt_and_a_fresh_terminal(cycle: Path) -> None:
+    found = doctor(cycle, "doctor1")
+    assert set(found) == CHECK_NAMES
+    ok = {"versions", "settings", "decoders", "qt-platform", "camera", "data-dir", "outbox"}
+    assert {name for name, f in found.items() if f["status"] == "OK"} >= ok, found
+    assert "zxing, pyzbar read a test QR code" in found["decoders"]["detail"]
+    assert "'offscreen' platform plugin" in found["qt-platform"]["detail"]
+    assert "/var/lib/pos-app is writable" in found["data-dir"]["detail"]
+    assert found["enrollment"]["status"] == "FAIL"  # a new terminal must be enrolled
+    assert found["backend"]["status"] == found["clock"]["status"] == "SKIP"
+    assert rc(cycle, "doctor1") == 1  # exit 1 because of the FAIL
+
+
+def test_kiosk_unit_is_valid(cycle: Path) -> None:
+    assert rc(cycle, "unit") == 0, result(cycle, "unit.out")
+
+
+def test_installed_doctor_reads_the_terminal_data(cycle: Path) -> None:
+    assert rc(cycle, "seed") == 0, result(cycle, "seed.out")
+    found = doctor(cycle, "doctor2")
+    assert found["database"]["status"] == "OK"
+    assert "store S001 terminal T01" in found["enrollment"]["detail"]
+    assert found["enrollment"]["status"] == "OK"
+
+
+def test_upgrade_keeps_database_credentials_and_local_config(cycle: Path) -> None:
+    assert rc(cycle, "install2") == 0, result(cycle, "install2.out")
+    assert result(cycle, "version_after_upgrade.txt").strip() == _version() + UPGRADE_SUFFIX
+    assert result(cycle, "data_after.txt") == result(cycle, "data_before.txt")
+    assert "/var/lib/pos-app/terminal_key.pem" in result(cycle, "after_upgrade.txt")
+    assert doctor(cycle, "doctor3")["enrollment"]["status"] == "OK"
+
+
+def test_remove_keeps_data_and_config_purge_deletes_them(cycle: Path) -> None:
+    assert rc(cycle, "remove") == 0 and rc(cycle, "purge") == 0
+    removed = result(cycle, "after_remove.txt")
+    assert "/opt/pos-app/pos-app absent" in removed and "/usr/bin/pos-app absent" in removed
+    assert "/etc/pos-app/config.toml root:root 644" in removed
+    assert "/var/lib/pos-app/terminal.db" in removed and "terminal.db absent" not in removed
+    purged = result(cycle, "after_purge.txt")
+    assert purged.count(" absent") == len(purged.splitlines())
+
+
+def test_purge_leaves_nothing_but_dpkg_records_and_the_group(cycle: Path) -> None:
+    allowed = re.compile(
+        r"^(var/lib/dpkg(/.*)?|var/log(/dpkg\.log|/lastlog|/faillog)?|var/cache(/.*)?|"
+        r"etc/(group|gshadow|passwd|shadow|subuid|subgid)-?|etc/\.pwd\.lock|var/mail|home|"
+        r"usr/share/icons/hicolor/icon-theme\.cache|results|tmp|var|var/lib|etc)$"
+    )
+    leftovers = []
+    for line in (cycle / "changes.txt").read_text().splitlines():
+        kind, path = line.split(" ", 1)
+        if kind == "c":  # an overlay whiteout: something that existed before was deleted
+            leftovers.append(f"deleted host file {path}")
+        elif not allowed.match(path) and not (kind == "d" and (Path("/") / path).is_dir()):
+            leftovers.append(path)
+    assert leftovers == []
+
+
+def test_every_library_the_bundle_needs_is_bundled_or_a_dependency(
+    debs: tuple[Path, Path],
+) -> None:
+    bundle = ROOT / "build" / "pyinstaller" / "dist" / "pos-app"
+    fields = subprocess.run(
+        ["dpkg-deb", "--field", str(debs[0]), "Depends", "Recommends"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    declared = set(re.findall(r"(?:^|[ ,])([a-z0-9][a-z0-9.+-]+)(?= |,|$)", fields, re.M))
+    missing = {}
+    for lib in sorted(_needed_but_not_bundled(bundle)):
+        owners = _owning_packages(lib)
+        if not owners & declared:
+            missing[lib] = owners
+    assert missing == {}
+
+
+def _needed_but_not_bundled(bundle: Path) -> set[str]:
+    names = {p.name for p in bundle.rglob("*")}
+    needed: set[str] = set()
+    for path in bundle.rglob("*.so*"):
+        if path.is_symlink() or not path.is_file():
+            continue
+        dynamic = subprocess.run(["readelf", "-d", str(path)], capture_output=True, text=True)
+        needed |= set(re.findall(r"Shared library: \[(.*?)\]", dynamic.stdout))
+    return {lib for lib in needed if lib not in names}
+
+
+# Libraries of optional components whose packages this machine may not have installed
+# (so dpkg -S cannot name them): sound (QtMultimedia) and the Wayland platform plugin.
+KNOWN_OWNERS = {
+    "libpulse.so.0": "libpulse0",
+    "libwayland-cursor.so.0": "libwayland-cursor0",
+    "libwayland-egl.so.1": "libwayland-egl1",
+}
+
+
+def _owning_packages(lib: str) -> set[str]:
+    if lib in KNOWN_OWNERS:
+        return {KNOWN_OWNERS[lib]}
+    found = subprocess.run(["dpkg", "-S", f"*/{lib}"], capture_output=True, text=True).stdout
+    return {line.split(":")[0] for line in found.splitlines() if line}

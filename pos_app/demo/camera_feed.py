@@ -55,6 +55,7 @@ class Unpluggable:
 def synthetic_camera(board: CodeBoard, *, fps: float = 15.0) -> Unpluggable:
     """The wallet window's QR rendered into frames with a little blur and noise."""
     return Unpluggable(
-        SyntheticSource(board.codes, size=(640, 480), module_px=4, blur_sigma=0.7, noise_std=3.0,
-                        fps=fps)
-    )  # fmt: skip
+        SyntheticSource(
+            board.codes, size=(640, 480), module_px=4, blur_sigma=0.7, noise_std=3.0, fps=fps
+        )
+    )

@@ -68,17 +68,18 @@ def _windows(world: DemoWorld, screenshots: str | None) -> int:
         "(manager M001 / PIN 9999). Ctrl+C or closing a window stops everything.",
         flush=True,
     )
+    camera = choose_camera(world.settings, board)
     tour = None
     if screenshots:
         from pos_app.ui.tour import screenshot_tour
 
-        tour = screenshot_tour(Path(screenshots), wallets=world.wallets)
+        tour = screenshot_tour(Path(screenshots), network=world.network, camera=camera)
     return run_demo_windows(
         lambda: build_window(
             world.settings,
             port=services.checkout,
             authenticator=world.authenticator(),
-            camera_source=choose_camera(world.settings, board),
+            camera_source=camera,
             store_name=STORE_NAME,
         ),
         [(w.label, w.client) for w in world.wallets],

@@ -69,10 +69,17 @@ class WalletClient:
         keyid = self.device_id or keys.kid_hex(self.key)
         headers.update(
             httpsig.sign_request(
-                method, url, headers, data, key=self.key, keyid=keyid,
-                tag=httpsig.TAG_WALLET, created=int(time.time()), nonce=uuid.uuid4().hex,
+                method,
+                url,
+                headers,
+                data,
+                key=self.key,
+                keyid=keyid,
+                tag=httpsig.TAG_WALLET,
+                created=int(time.time()),
+                nonce=uuid.uuid4().hex,
             )
-        )  # fmt: skip
+        )
         with self._lock:
             try:
                 response = self._http.request(method, url, content=data, headers=headers)
@@ -109,8 +116,9 @@ class WalletClient:
 
     def view(self) -> WalletView:
         w = self._request("GET", f"/v1/wallets/{self.wallet_id}")
-        return WalletView(w["wallet_id"], w["display_name"], int(w["balance"]), w["currency"],
-                          bool(w["frozen"]))  # fmt: skip
+        return WalletView(
+            w["wallet_id"], w["display_name"], int(w["balance"]), w["currency"], bool(w["frozen"])
+        )
 
     def step_ups(self) -> tuple[StepUp, ...]:
         found = self._request("GET", f"/v1/wallets/{self.wallet_id}/step-ups")

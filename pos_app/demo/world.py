@@ -22,6 +22,7 @@ import platformdirs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import update
 
+from pos_app.demo.network import NetworkSwitch
 from pos_app.demo.wallet_client import WalletClient
 from pos_app.server import admin, db
 from pos_app.server.models import Device, TopUp, Wallet
@@ -84,7 +85,9 @@ class DemoWorld:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.root = (root or default_root()).resolve()
-        self._transport = transport  # the terminal's network (tests switch it off)
+        self.network = NetworkSwitch()
+        # The terminal's network: the demo's switch unless a test brings its own.
+        self._transport = transport or self.network
         self.backend_dir, self.terminal_dir = self.root / "backend", self.root / "terminal"
         self._base = base or Settings()
         self.server: BackgroundServer | None = None

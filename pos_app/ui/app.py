@@ -9,21 +9,23 @@ from __future__ import annotations
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QWidget
 
 from pos_app.core.catalog import Catalog
-from pos_app.scanning.sources import FrameSource
 from pos_app.terminal.auth import Authenticator
 from pos_app.terminal.checkout_types import CheckoutPort
 from pos_app.terminal.paths import catalog_dir
 from pos_app.terminal.settings_schema import Settings
 from pos_app.ui.main_window import AppContext, MainWindow
 from pos_app.ui.theme import FONT_FAMILY
-from pos_app.ui.wallet_window import WalletApi, WalletWindow
+
+if TYPE_CHECKING:
+    from pos_app.scanning.sources import FrameSource
+    from pos_app.ui.wallet_window import WalletApi, WalletWindow
 
 
 def application() -> QApplication:
@@ -99,6 +101,8 @@ def run_demo_windows(
     tour: Callable[[MainWindow, WalletWindow], Any] | None = None,
 ) -> int:
     """The cashier window and the customer's wallet window side by side."""
+    from pos_app.ui.wallet_window import WalletWindow
+
     app = application()
     keep = quit_on_sigint(app)
     window = window_factory()

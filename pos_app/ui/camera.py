@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPointF, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from pos_app.scanning.sources import FrameSource
-from pos_app.scanning.worker import (
-    PreviewFrame,
-    ScanResult,
-    ScanWorker,
-    WorkerState,
-    WorkerStatus,
-)
+if TYPE_CHECKING:  # the worker pulls in OpenCV: imported when the camera starts
+    from pos_app.scanning.sources import FrameSource
+    from pos_app.scanning.worker import PreviewFrame, ScanResult, ScanWorker, WorkerStatus
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +39,12 @@ class QtScanSink(QObject):
         self.status.emit(status)
 
 
-WorkerFactory = Callable[[FrameSource, QtScanSink], ScanWorker]
+WorkerFactory = Callable[["FrameSource", QtScanSink], "ScanWorker"]
 
 
 def default_worker(source: FrameSource, sink: QtScanSink) -> ScanWorker:
+    from pos_app.scanning.worker import ScanWorker
+
     return ScanWorker(source, sink)
 
 
@@ -65,7 +63,7 @@ class CameraController(QObject):
         self._source = source
         self._factory = worker_factory
         self._worker: ScanWorker | None = None
-        self.state: WorkerState | None = None
+        self.state: str | None = None  # a WorkerState (a str enum)
         self.sink.status.connect(self._on_status)
 
     @property
@@ -131,7 +129,7 @@ class CameraView(QWidget):
         if self._image is not None:
             self._paint_image(painter)
         if self._caption:
-            painter.fillRect(self.rect(), QColor(0, 0, 0, 170))
+            painter.fillRect(self.rect(), QColor(0, 0, 0, 215))
             painter.setPen(QColor("#ffffff"))
             font = painter.font()
             font.setPixelSize(max(14, self.height() // 18))

@@ -6,15 +6,13 @@ flow, locks the basket while a payment runs, and plays the outcome sounds.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from pos_app.core.basket import Basket
 from pos_app.core.catalog import Catalog
-from pos_app.scanning.filter import ScanAction, ScanEvent
-from pos_app.scanning.symbols import SymbolKind
-from pos_app.scanning.wedge import WedgeScan
-from pos_app.scanning.worker import ScanResult, WorkerState, WorkerStatus
 from pos_app.terminal.checkout_types import PaymentPhase, PaymentUpdate
 from pos_app.ui.basket_view import BasketView
 from pos_app.ui.camera import CameraController, CameraView
@@ -23,6 +21,14 @@ from pos_app.ui.payment_flow import PaymentFlow
 from pos_app.ui.payment_view import FINISHED, PaymentView
 from pos_app.ui.sound import Sounds
 from pos_app.ui.widgets import label
+
+if TYPE_CHECKING:  # scanning modules load numpy/OpenCV: only once scanning starts
+    from pos_app.scanning.filter import ScanEvent
+    from pos_app.scanning.wedge import WedgeScan
+    from pos_app.scanning.worker import ScanResult, WorkerStatus
+
+# Values of the scanning StrEnums (SymbolKind, ScanAction), compared as strings.
+_PAYMENT, _GTIN, _ACCEPTED, _REJECTED = "payment_token", "gtin", "accepted", "rejected"
 
 _SOUND = {
     PaymentPhase.APPROVED: "approved",
@@ -33,6 +39,7 @@ _SOUND = {
 }
 
 _GTIN_LEN = {8, 12, 13, 14}
+_PAID = {PaymentPhase.APPROVED, PaymentPhase.OFFLINE_ACCEPTED}
 
 
 class CheckoutPage(QWidget):
@@ -143,10 +150,10 @@ class CheckoutPage(QWidget):
     def on_wedge_scan(self, scan: WedgeScan) -> None:
         if not scan.ok:
             self.show_message(scan.problem, True)
-        elif scan.kind is SymbolKind.PAYMENT_TOKEN:
+        elif scan.kind == _PAYMENT:
             if not self._flow.submit_token(scan.text):
                 self.show_message(self._texts.t("scan.payment_not_now"), True)
-        elif scan.kind is SymbolKind.GTIN or (scan.text.isdigit() and len(scan.text) in _GTIN_LEN):
+        elif scan.kind == _GTIN or (scan.text.isdigit() and len(scan.text) in _GTIN_LEN):
             self._add_product(scan.text, None)  # a bad check digit is explained by the catalog
         else:
             self.show_message(self._texts.t("scan.other"), True)
@@ -156,11 +163,11 @@ class CheckoutPage(QWidget):
             self._camera_event(event)
 
     def _camera_event(self, event: ScanEvent) -> None:
-        if event.action is ScanAction.REJECTED:
+        if event.action == _REJECTED:
             self.show_message(event.message, True)
-        elif event.action is ScanAction.ACCEPTED and event.kind is SymbolKind.PAYMENT_TOKEN:
+        elif event.action == _ACCEPTED and event.kind == _PAYMENT:
             self._flow.submit_token(event.text)  # a phone in view between sales is not an error
-        elif event.action is ScanAction.ACCEPTED and event.kind is SymbolKind.GTIN:
+        elif event.action == _ACCEPTED and event.kind == _GTIN:
             symbology = event.symbology.value if event.symbology else None
             self._add_product(event.text, symbology)
 
@@ -170,9 +177,9 @@ class CheckoutPage(QWidget):
         self.basket_view.add_code(code, symbology=symbology)
 
     def on_camera_status(self, status: WorkerStatus) -> None:
-        if status.state is WorkerState.RUNNING:
+        if status.state == "running":
             self.camera_view.set_caption("")
-        elif status.state in {WorkerState.UNAVAILABLE, WorkerState.FAILED}:
+        elif status.state in {"unavailable", "failed"}:
             detail = status.message.rstrip(".") + "." if status.message else ""
             self.camera_view.set_caption(self._texts.t("camera.lost_help", detail=detail))
         self.camera_state.emit(status.state)
@@ -182,7 +189,8 @@ class CheckoutPage(QWidget):
     def _payment_changed(self, update: PaymentUpdate | None) -> None:
         previous = self.payment_view.phase
         self.payment_view.show_update(update)
-        self.basket_view.set_locked(self._flow.active)
+        paid = update is not None and update.phase in _PAID
+        self.basket_view.set_locked(self._flow.active or paid)  # paid: only "next customer"
         phase = None if update is None else update.phase
         if phase is PaymentPhase.CUSTOMER_APPROVAL:
             self._countdown.start()

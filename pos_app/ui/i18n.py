@@ -51,7 +51,7 @@ _T: dict[str, tuple[str, str]] = {
     ),
     "entry.add": ("Add", "追加"),
     "total.label": ("Total", "合計"),
-    "total.items": ("{count} items", "{count}点"),
+    "total.items": ("Items: {count}", "{count}点"),
     "tax.line": ("{rate}% incl. tax {tax}", "{rate}%対象 内税 {tax}"),
     "btn.plus": ("Qty +1  [F2]", "数量 +1  [F2]"),
     "btn.minus": ("Qty −1  [F3]", "数量 −1  [F3]"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -23,9 +24,6 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.core.catalog import Catalog
-from pos_app.scanning.config import WedgeConfig
-from pos_app.scanning.sources import FrameSource
-from pos_app.scanning.wedge import WedgeParser
 from pos_app.terminal.auth import Account, Authenticator
 from pos_app.terminal.checkout_types import CheckoutPort, TerminalStatus
 from pos_app.terminal.settings_schema import Settings
@@ -41,6 +39,9 @@ from pos_app.ui.tasks import TaskManager
 from pos_app.ui.theme import stylesheet
 from pos_app.ui.wedge_filter import WedgeFilter
 from pos_app.ui.widgets import button, label
+
+if TYPE_CHECKING:
+    from pos_app.scanning.sources import FrameSource
 
 log = logging.getLogger(__name__)
 STATUS_EVERY_MS = 2000
@@ -86,10 +87,7 @@ class MainWindow(QMainWindow):
         )
         self._build(ctx)
         self._shortcuts()
-        self._wedge = WedgeFilter(
-            WedgeParser(WedgeConfig(max_gap_s=ctx.settings.scanner.wedge_max_gap_ms / 1000)),
-            parent=self,
-        )
+        self._wedge = WedgeFilter(parent=self)  # its parser is attached once scanning starts
         self._wedge.scanned.connect(self.checkout.on_wedge_scan)
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(STATUS_EVERY_MS)
@@ -269,10 +267,18 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         assert isinstance(app, QApplication)
         self._wedge.install(app)
-        self.camera.start()
+        QTimer.singleShot(0, self._start_scanning)  # ready first; numpy/OpenCV load right after
         self._status_timer.start()
         self.poll_status()
         self.ready.emit()
+
+    def _start_scanning(self) -> None:
+        from pos_app.scanning.config import WedgeConfig
+        from pos_app.scanning.wedge import WedgeParser
+
+        gap = self.ctx.settings.scanner.wedge_max_gap_ms / 1000
+        self._wedge.parser = WedgeParser(WedgeConfig(max_gap_s=gap))
+        self.camera.start()
 
     def poll_status(self) -> None:
         self.tasks.run(self.ctx.port.status, on_success=self._got_status, lane="io")

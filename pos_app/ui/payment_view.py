@@ -61,7 +61,9 @@ class PaymentView(QFrame):
         self._texts, self.theme, self._store, self._clock = texts, theme, store_name, clock
         self.update_shown: PaymentUpdate | None = None
         self.title = label("phaseTitle", align=Qt.AlignmentFlag.AlignCenter)
-        self.body = label(align=Qt.AlignmentFlag.AlignCenter, wrap=True)
+        self.body = label(
+            "phaseBody", align=Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, wrap=True
+        )
         self.detail = label(wrap=True)  # risk reasons for the manager
         self.manager_box = self._manager_box()
         self.cancel_button = button("cancel")
@@ -70,6 +72,7 @@ class PaymentView(QFrame):
         self.next_button.clicked.connect(self.next_requested)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
+        layout.addSpacing(12)
         layout.addWidget(self.body, 1)
         layout.addWidget(self.detail)
         layout.addWidget(self.manager_box)
@@ -116,10 +119,13 @@ class PaymentView(QFrame):
         previous, self.update_shown = self.update_shown, update
         phase = None if update is None else update.phase
         style = phase_style(phase or "idle", self.theme)
+        border = "3px solid #ffffff" if self.theme == "high_contrast" else "none"
         self.setStyleSheet(
-            f"PaymentView {{ background: {style.background}; border-radius: 10px; }}"
+            f"PaymentView {{ background: {style.background}; border-radius: 10px;"
+            f" border: {border}; }}"
             f"PaymentView QLabel {{ background: transparent; color: {style.foreground}; }}"
-            "QLabel#phaseTitle { font-size: 30px; font-weight: bold; }"
+            "QLabel#phaseTitle { font-size: 34px; font-weight: bold; }"
+            "QLabel#phaseBody { font-size: 21px; }"
         )
         t = self._texts.t
         self.title.setText(t(_TITLES[phase]) if phase else t("pay.idle.title"))
@@ -168,7 +174,8 @@ class PaymentView(QFrame):
             wallet, auth = update.wallet_masked or "—", update.authorization_id or "—"
             return t("pay.approved.body", amount=amount, wallet=wallet, auth=auth)
         if phase is PaymentPhase.DECLINED:
-            return t("pay.declined.body", text=self._texts.reason(update.reason or "unknown"))
+            text = self._texts.reason(update.reason or "unknown").rstrip("。.")
+            return t("pay.declined.body", text=text + ("。" if self._texts.lang == "ja" else "."))
         if phase is PaymentPhase.CUSTOMER_APPROVAL:
             return t(
                 "pay.customer.body", store=self._store, amount=amount, seconds=self.seconds_left()

@@ -44,6 +44,7 @@ class SignInPage(QWidget):
         self._timer.setInterval(500)
         self._timer.timeout.connect(self._tick)
         self._form = QFormLayout()
+        self._form.setVerticalSpacing(12)
         self._user_label, self._pin_label = QLabel(), QLabel()
         self._form.addRow(self._user_label, self.user)
         self._form.addRow(self._pin_label, self.pin)

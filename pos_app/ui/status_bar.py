@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from pos_app.scanning.worker import WorkerState
 from pos_app.terminal.checkout_types import TerminalStatus
 from pos_app.ui.i18n import Texts
 
@@ -34,7 +33,7 @@ class PosStatusBar(QStatusBar):
         for label in self.labels.values():
             self.addPermanentWidget(label)
         self._status: TerminalStatus | None = None
-        self._camera: WorkerState | None = None
+        self._camera: str | None = None  # a WorkerState
         self._camera_available = True
         self._cashier = ""
         self.refresh()
@@ -43,7 +42,7 @@ class PosStatusBar(QStatusBar):
         self._status = status
         self.refresh()
 
-    def set_camera(self, state: WorkerState | None, *, available: bool = True) -> None:
+    def set_camera(self, state: str | None, *, available: bool = True) -> None:
         self._camera, self._camera_available = state, available
         self.refresh()
 
@@ -99,7 +98,7 @@ class PosStatusBar(QStatusBar):
             state, warn = t("camera.off"), False
         elif self._camera is None:
             state, warn = t("camera.starting"), False
-        elif self._camera is WorkerState.RUNNING:
+        elif self._camera == "running":
             state, warn = t("camera.running"), False
         else:
             state, warn = t("camera.unavailable"), True

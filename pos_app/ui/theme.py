@@ -72,6 +72,8 @@ def stylesheet(theme: str, font_scale: float) -> str:
     QPushButton:disabled {{ color: #9e9e9e; }}
     QPushButton#pay {{ background: #2e7d32; color: #ffffff; font-size: {base + 6}px; }}
     QPushButton#cancel {{ background: #b71c1c; color: #ffffff; }}
+    QPushButton#pay:disabled, QPushButton#cancel:disabled {{ background: #cfd8dc;
+                                                             color: #78909c; }}
     QLineEdit {{ min-height: {round(base * 2.2)}px; padding: 2px 8px; font-size: {base + 3}px;
                  border: {border} solid #78909c; background: {panel}; }}
     QLabel#total {{ font-size: {base * 3}px; font-weight: bold; }}

@@ -27,8 +27,14 @@ def camera_from_settings(settings: Settings) -> FrameSource | None:
     else:
         device = int(s.camera) if s.camera.isdigit() else s.camera
     exposure = {"auto": None, "low": -6.0, "high": -4.0}[s.exposure]
-    config = CameraConfig(device=device, width=s.width, height=s.height, fps=float(s.fps),
-                          mirror=s.mirror, exposure=exposure)  # fmt: skip
+    config = CameraConfig(
+        device=device,
+        width=s.width,
+        height=s.height,
+        fps=float(s.fps),
+        mirror=s.mirror,
+        exposure=exposure,
+    )
     return CameraSource(config)
 
 

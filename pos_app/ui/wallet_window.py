@@ -45,8 +45,9 @@ def qr_pixmap(text: str, size: int = QR_PX) -> QPixmap:
     gray = np.ascontiguousarray(np.where(modules > 0, 0, 255).astype(np.uint8))
     h, w = gray.shape
     image = QImage(gray.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
-    return QPixmap.fromImage(image).scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
-                                            Qt.TransformationMode.FastTransformation)  # fmt: skip
+    return QPixmap.fromImage(image).scaled(
+        size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
+    )
 
 
 class WalletWindow(QWidget):
@@ -68,6 +69,8 @@ class WalletWindow(QWidget):
         self.expires_at = 0
         self.pending: tuple[object, ...] = ()
         self._busy_mint = False
+        self._balance: int | None = None
+        self._ticks = 0
         self._build()
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
@@ -122,7 +125,7 @@ class WalletWindow(QWidget):
         self.tasks.shutdown()
 
     def _switched(self, _index: int) -> None:
-        self.token, self.expires_at, self.pending = "", 0, ()
+        self.token, self.expires_at, self.pending, self._balance = "", 0, (), None
         self._publish()
         self._render_pending()
         self.refresh_code()
@@ -135,16 +138,21 @@ class WalletWindow(QWidget):
         self.expiry.setText(f"Code valid for {max(0, left)} s" if self.token else "No code yet")
         if left < REFRESH_BEFORE_S:
             self.refresh_code()
+        self._ticks += 1
+        if self._ticks % 3 == 0:
+            self.refresh_view()
         api = self.api
-        self.tasks.run(api.step_ups, on_success=self._got_pending, on_failure=self._error,
-                       lane="io")  # fmt: skip
+        self.tasks.run(
+            api.step_ups, on_success=self._got_pending, on_failure=self._error, lane="io"
+        )
 
     def refresh_code(self) -> None:
         if self._busy_mint:
             return
         self._busy_mint = True
-        self.tasks.run(self.api.mint, on_success=self._minted, on_failure=self._mint_failed,
-                       lane="io")  # fmt: skip
+        self.tasks.run(
+            self.api.mint, on_success=self._minted, on_failure=self._mint_failed, lane="io"
+        )
 
     def _minted(self, minted: tuple[str, int]) -> None:
         self._busy_mint = False
@@ -172,7 +180,11 @@ class WalletWindow(QWidget):
         self.tasks.run(self.api.view, on_success=self._got_view, on_failure=self._error, lane="io")
 
     def _got_view(self, view: object) -> None:
-        balance = Money(int(getattr(view, "balance", 0)), str(getattr(view, "currency", "JPY")))
+        amount = int(getattr(view, "balance", 0))
+        if self._balance is not None and amount < self._balance:
+            self.refresh_code()  # the code paid for something: a phone shows a fresh one
+        self._balance = amount
+        balance = Money(amount, str(getattr(view, "currency", "JPY")))
         self.balance.setText(f"Balance {balance.format()}")
         frozen = bool(getattr(view, "frozen", False))
         self.state.setText("FROZEN: every payment is refused" if frozen else "Active")
@@ -206,18 +218,27 @@ class WalletWindow(QWidget):
         step, api = self.pending[0], self.api
         self.approve_button.setEnabled(False)
         self.deny_button.setEnabled(False)
-        self.tasks.run(lambda: api.decide(step, decision), on_success=lambda _r: self.tick(),
-                       on_failure=self._error, lane="io")  # fmt: skip
+        self.tasks.run(
+            lambda: api.decide(step, decision),
+            on_success=lambda _r: self.tick(),
+            on_failure=self._error,
+            lane="io",
+        )
 
     def top_up(self, amount: int) -> None:
         api = self.api
-        self.tasks.run(lambda: api.top_up(amount), on_success=lambda _b: self.refresh_view(),
-                       on_failure=self._error, lane="io")  # fmt: skip
+        self.tasks.run(
+            lambda: api.top_up(amount),
+            on_success=lambda _b: self.refresh_view(),
+            on_failure=self._error,
+            lane="io",
+        )
 
     def freeze(self) -> None:
         api = self.api
-        self.tasks.run(api.freeze, on_success=lambda _r: self.refresh_view(),
-                       on_failure=self._error, lane="io")  # fmt: skip
+        self.tasks.run(
+            api.freeze, on_success=lambda _r: self.refresh_view(), on_failure=self._error, lane="io"
+        )
 
     def closeEvent(self, event: QCloseEvent) -> None:
         super().closeEvent(event)

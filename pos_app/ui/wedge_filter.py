@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from pos_app.scanning.wedge import WedgeParser, WedgeScan
+if TYPE_CHECKING:
+    from pos_app.scanning.wedge import WedgeParser, WedgeScan
 
 _ENTER = {Qt.Key.Key_Return, Qt.Key.Key_Enter}
 
@@ -26,13 +28,13 @@ class WedgeFilter(QObject):
 
     def __init__(
         self,
-        parser: WedgeParser,
+        parser: WedgeParser | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self._parser = parser
+        self.parser = parser
         self._clock = clock
         self._replaying = False
         self._timer = QTimer(self)
@@ -44,7 +46,9 @@ class WedgeFilter(QObject):
         app.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if self._replaying or not self.enabled or not _is_target(watched):
+        if self._replaying or not self.enabled or self.parser is None:
+            return False
+        if not _is_target(watched):
             return False
         if event.type() == QEvent.Type.ShortcutOverride:
             return self._override(event)
@@ -53,9 +57,10 @@ class WedgeFilter(QObject):
         assert isinstance(event, QKeyEvent)
         char = _char_of(event)
         if char is None:
-            self._release(self._parser.feed("\x00", self._clock()).release)
+            self._release(self.parser.feed("\x00", self._clock()).release)
             return False
-        result = self._parser.feed(char, self._clock())
+        assert self.parser is not None
+        result = self.parser.feed(char, self._clock())
         self._release(result.release)
         if result.scan is not None:
             self._emit(result.scan)
@@ -66,7 +71,8 @@ class WedgeFilter(QObject):
         """Keep a scanner's characters and its closing Enter away from shortcuts."""
         assert isinstance(event, QKeyEvent)
         char = _char_of(event)
-        if char is None or (char == "\r" and self._parser.deadline is None):
+        held = self.parser is not None and self.parser.deadline is not None
+        if char is None or (char == "\r" and not held):
             return False
         event.accept()  # "the widget wants this key": no shortcut, KeyPress follows
         return True
@@ -76,14 +82,15 @@ class WedgeFilter(QObject):
         QTimer.singleShot(0, lambda: self.scanned.emit(scan))
 
     def _arm(self) -> None:
-        deadline = self._parser.deadline
+        deadline = None if self.parser is None else self.parser.deadline
         if deadline is None:
             self._timer.stop()
             return
         self._timer.start(max(1, round((deadline - self._clock()) * 1000) + 1))
 
     def _poll(self) -> None:
-        self._release(self._parser.poll(self._clock()))
+        if self.parser is not None:
+            self._release(self.parser.poll(self._clock()))
         self._arm()
 
     def _release(self, text: str) -> None:

@@ -88,9 +88,11 @@ def test_approved_then_next_customer(qtbot, make_window, fake) -> None:
     assert panel_title(window) == "Approved"
     assert "A-123" in panel_body(window) and "w-0b6…a93e" in panel_body(window)
     assert window.sounds.played[-1] == "approved"
-    assert window.checkout.basket_view.locked is False
+    assert window.checkout.basket_view.locked  # paid: the same basket cannot be paid again
+    assert not window.checkout.basket_view.buttons["pay"].isEnabled()
     key(window, Qt.Key.Key_Return)
     assert window.flow.phase is None and len(window.checkout.basket_view.basket) == 0
+    assert not window.checkout.basket_view.locked
 
 
 def test_verifying_state_is_shown_while_the_port_works(qtbot, make_window, fake) -> None:

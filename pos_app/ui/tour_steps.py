@@ -1,0 +1,151 @@
+"""The screenshot tour's script: one cashier's shift through every screen state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from pos_app.terminal.checkout_types import PaymentPhase
+from pos_app.ui.main_window import MainWindow
+from pos_app.ui.tour import Step, Tour, product
+from pos_app.ui.wallet_window import WalletWindow
+
+Action = Callable[[], object]
+
+
+def seq(*actions: Action) -> Action:
+    def run() -> None:
+        for action in actions:
+            action()
+
+    return run
+
+
+def steps(
+    main: MainWindow, wallet: WalletWindow, tour: Tour, *, network: Any, camera: Any
+) -> list[Step]:
+    page, bv, flow = main.checkout, main.checkout.basket_view, main.flow
+
+    def phase_is(phase: PaymentPhase) -> Callable[[], bool]:
+        return lambda: flow.phase is phase
+
+    def fresh_code(name: str) -> None:
+        """Like a phone: a new code for each payment, from the chosen wallet."""
+        index = next(
+            i for i in range(wallet.chooser.count()) if wallet.chooser.itemText(i).startswith(name)
+        )
+        wallet.chooser.setCurrentIndex(index)
+        wallet.token = ""
+        wallet.refresh_code()
+
+    def basket(*items: tuple[str, int]) -> None:
+        if flow.phase is not None:
+            page.next_customer()
+        bv.basket.clear()
+        for name, qty in items:
+            bv.basket.add(product(main, name), qty)
+        bv.refresh(select=0)
+
+    def hold(on: bool) -> Action:
+        return partial(wallet.hold.setChecked, on)
+
+    def sign_in(pin: str) -> None:
+        main.signin.user.setText("C042")
+        main.signin.pin.setText(pin)
+        main.signin.submit()
+
+    def sign_out() -> None:
+        bv.basket.clear()
+        bv.refresh()
+        main.sign_out()
+
+    def pay_with(name: str) -> list[Step]:
+        return [
+            Step(seq(hold(False), page.pay), phase_is(PaymentPhase.WAITING_FOR_CODE)),
+            Step(partial(fresh_code, name), lambda: bool(wallet.token)),
+            Step(
+                hold(True),
+                lambda: (
+                    flow.phase not in {None, PaymentPhase.WAITING_FOR_CODE, PaymentPhase.VERIFYING}
+                ),
+            ),
+        ]
+
+    def manager_approves() -> None:
+        page.payment_view.pin_edit.setText("9999")
+        page.payment_view.approve_button.click()
+
+    def set_network(up: bool) -> None:
+        network.up = up
+        main.poll_status()
+
+    def set_camera(plugged: bool) -> None:
+        camera.plugged = plugged
+
+    def camera_reads(word: str) -> Callable[[], bool]:
+        return lambda: main.status.labels["camera"].text().endswith(word)
+
+    def locked() -> bool:
+        return "locked" in main.signin.message.text()
+
+    def try_pin() -> Step:
+        return Step(partial(sign_in, "0000"), lambda: main.signin.button.isEnabled() or locked())
+
+    reason = "Office catering order, usual customer"
+    tour.shoot_on_phase(PaymentPhase.VERIFYING, "04-verifying")
+    return [
+        Step(hold(False), shot="01-sign-in"),
+        Step(partial(sign_in, "1234"), lambda: main.account is not None),
+        Step(
+            partial(basket, ("Green tea 500ml", 2), ("Onigiri salmon", 1), ("Makunouchi bento", 1)),
+            shot="02-basket",
+        ),
+        Step(
+            page.pay, phase_is(PaymentPhase.WAITING_FOR_CODE), shot="03-waiting-for-code", both=True
+        ),
+        Step(partial(fresh_code, "Hanako"), lambda: bool(wallet.token)),
+        Step(hold(True), phase_is(PaymentPhase.APPROVED), shot="05-approved", both=True),
+        Step(partial(basket, ("Green tea 500ml", 3), ("Chocolate bar", 2))),
+        *pay_with("Yuki"),
+        Step(lambda: None, phase_is(PaymentPhase.DECLINED), shot="06-declined"),
+        Step(partial(basket, ("Cigarettes Mild 20", 5))),
+        *pay_with("Kenji"),
+        Step(lambda: None, lambda: bool(wallet.pending), shot="07-customer-approval", both=True),
+        Step(partial(wallet.decide, "approve"), phase_is(PaymentPhase.APPROVED)),
+        Step(partial(basket, ("Hamburg steak bento", 162))),
+        *pay_with("Hanako"),
+        Step(
+            partial(page.payment_view.reason_edit.setText, reason),
+            phase_is(PaymentPhase.MANAGER_APPROVAL),
+            shot="08-manager-approval",
+        ),
+        Step(manager_approves, phase_is(PaymentPhase.APPROVED)),
+        Step(seq(partial(basket, ("Green tea 500ml", 1)), partial(set_network, False))),
+        *pay_with("Hanako"),
+        Step(main.poll_status, phase_is(PaymentPhase.OFFLINE_ACCEPTED)),
+        Step(
+            lambda: None,
+            lambda: "OFFLINE" in main.status.labels["backend"].text(),
+            shot="09-offline-accepted",
+        ),
+        Step(
+            seq(partial(set_network, True), page.next_customer, partial(set_camera, False)),
+            camera_reads("LOST"),
+            shot="10-camera-lost",
+        ),
+        Step(partial(set_camera, True), camera_reads("on")),
+        Step(
+            seq(
+                partial(basket, ("Green tea 500ml", 2), ("Onigiri salmon", 1)), main.toggle_language
+            ),
+            shot="11-japanese",
+        ),
+        Step(
+            seq(main.toggle_language, partial(main.contrast_box.setChecked, True)),
+            shot="12-high-contrast",
+        ),
+        Step(seq(partial(main.contrast_box.setChecked, False), sign_out)),
+        *[try_pin() for _ in range(5)],
+        Step(lambda: None, lambda: "locked" in main.signin.message.text(), shot="13-locked"),
+    ]

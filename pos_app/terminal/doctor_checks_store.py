@@ -24,7 +24,10 @@ DB_NAME = "terminal.db"  # pos_app.terminal.store.DB_NAME, kept import-light
 TRUST_LIST_KEYS = ("trust_list.envelope",)
 OUTBOX_WARN, OUTBOX_FAIL = 20, 200
 OUTBOX_AGE_WARN_S, OUTBOX_AGE_FAIL_S = 3600, 24 * 3600
-ENROLL_FIX = "enroll with 'pos-app enroll --code <code from the store administrator>'"
+ENROLL_FIX = (
+    "as the till's user: pos-app enroll --backend <https URL> --code <one-time code> "
+    "--store <store id> --terminal <terminal id> --root-key <root key file>"
+)
 
 
 @contextmanager

@@ -9,8 +9,10 @@ unique constraint on the redeemed ``cti``.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,7 @@ def _sqlite_engine(url: str) -> Engine:
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+    _SQLITE_LOCKS[engine] = threading.RLock()
     return engine
 
 
@@ -58,10 +61,19 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+# SQLite has one writer at a time. Threads of this process queue on a lock
+# (FIFO-ish, no sleeping) instead of SQLite's busy handler, whose back-off sleeps
+# grow to 100 ms and make the latency tail long; other processes still meet the
+# busy timeout.
+_SQLITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any exception."""
-    with factory() as session, session.begin():
+    bind = factory.kw.get("bind")
+    lock = _SQLITE_LOCKS.get(bind) if isinstance(bind, Engine) else None
+    with lock if lock is not None else nullcontext(), factory() as session, session.begin():
         yield session
 
 

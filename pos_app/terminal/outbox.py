@@ -140,9 +140,8 @@ class OutboxDrainer:
 
     def _process(self, row: OutboxRow, *, now: int) -> None:
         try:
-            with self._sale_lock:
-                handler = _HANDLERS[row.kind]
-                handler(self, row, now)
+            # No lock around the network: a cashier must never wait for a drain pass.
+            _HANDLERS[row.kind](self, row, now)
         except OutcomeUnknown as exc:
             self._retry_later(row, now=now, error=exc.message, state="unknown")
             raise _Blocked(exc.message) from None
@@ -180,8 +179,11 @@ class OutboxDrainer:
             view = {"status": "declined", "reason": "not_received"}
         if view.get("status") == "step_up_required":
             raise OutcomeUnknown("the sale still waits for the customer's approval")
-        with self._store.transaction() as conn:
-            apply_online_result(conn, row.sale_id, view, now=now, payload=row.payload)
+        with self._sale_lock, self._store.transaction() as conn:
+            # The till may have resolved it meanwhile (the cashier polled): do not apply twice.
+            state = conn.execute("SELECT state FROM sales WHERE sale_id = ?", (row.sale_id,))
+            if state.fetchone()[0] == SaleState.AUTHORIZING:
+                apply_online_result(conn, row.sale_id, view, now=now, payload=row.payload)
             _done(conn, row.id)
 
     def _cancel(self, row: OutboxRow, now: int) -> None:

@@ -25,6 +25,8 @@ from pos_app.server.models import Device, Redemption, Sale, StepUp, Terminal, Wa
 from pos_app.server.schemas import SaleRequest
 
 ATTEMPTS = 4
+# Offline sales older than this are settled by hand, not by the API.
+OFFLINE_MAX_AGE = 30 * 86400
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,11 @@ def check_request(backend: Backend, principal: Principal, req: SaleRequest) -> N
             raise ApiError(422, "total_mismatch", f"line {line.sku}: quantity x price mismatch")
     if req.total != sum(line.line_total for line in req.lines):
         raise ApiError(422, "total_mismatch", "total is not the sum of the line totals")
+    now = backend.now()
+    if req.offline_accepted_at is not None and not (
+        now - OFFLINE_MAX_AGE <= req.offline_accepted_at <= now + backend.settings.token_skew
+    ):
+        raise ApiError(422, "bad_offline_time", "offline_accepted_at is in the future or too old")
     if req.currency != backend.settings.currency:
         raise ApiError(
             422, "unsupported_currency", f"this backend settles {backend.settings.currency}"
@@ -80,7 +87,10 @@ def _decide(
         if existing.idempotency_key != idem_key:
             raise ApiError(422, "sale_id_reused", "this sale_id was finalized with another request")
         return sales.view(existing, sales.step_of(session, existing.sale_id), now=now)
-    token = _verify_token(backend, session, req.token, now=now)
+    # An offline sale is judged as of the moment the terminal accepted it: the token
+    # was valid then, even if the terminal could only sync hours later.
+    accepted_at = now if req.offline_accepted_at is None else req.offline_accepted_at
+    token = _verify_token(backend, session, req.token, now=accepted_at)
     sale = _new_sale(session, req, token, idem_key=idem_key, now=now)
     session.add(sale)
     session.flush()
@@ -185,7 +195,7 @@ def _verdict(
             (li.sku, li.category, li.quantity, li.unit_price, li.line_total) for li in req.lines
         ),
         token_flags=token.flags,
-        token_age_s=max(0, now - token.iat),
+        token_age_s=max(0, (req.offline_accepted_at or now) - token.iat),
         offline=req.offline_accepted_at is not None,
     )
     backend_side = risk.backend_verdict(session, facts, now=now)

@@ -274,3 +274,24 @@ def test_wrong_json_shapes_never_500(world: World) -> None:
     for raw in (b"[]", b"null", b'"x"', b"1e999", b'{"sale_id": {"$gt": ""}}', b"\xff\xfe"):
         resp = world.api.post("/v1/sales", raw=raw, signer=world.terminal)
         assert resp.status_code in (400, 422), (raw, resp.status_code, resp.text)
+
+
+def test_offline_sale_synced_after_token_expiry_is_judged_at_acceptance(world: World) -> None:
+    wallet = world.new_wallet(balance=5_000)
+    world.api.clock.advance(73 * 3600)  # an established device: limit > 0
+    token = world.token(wallet)
+    accepted_at = world.api.clock.now() + 10
+    world.api.clock.advance(6 * 3600)  # the terminal was offline for hours
+    decision = world.sell(world.sale_body(token, offline_accepted_at=accepted_at)).json()
+    assert decision["status"] == "approved", decision
+    online = world.sell(world.sale_body(world.token(wallet), offline_accepted_at=None)).json()
+    assert online["status"] == "approved"
+
+
+def test_offline_time_in_future_or_ancient_is_422(world: World) -> None:
+    wallet = world.new_wallet()
+    now = world.api.clock.now()
+    for when in (now + 3600, now - 31 * 86400):
+        body = world.sale_body(world.token(wallet), offline_accepted_at=when)
+        resp = world.sell(body)
+        assert resp.status_code == 422 and resp.json()["error"] == "bad_offline_time"

@@ -55,10 +55,11 @@ def _cascade(args: argparse.Namespace, err: TextIO) -> Any:
     from pos_app.scanning.config import DecoderConfig
 
     try:
-        config = DecoderConfig()
+        # A file gets every pass on every frame: there is no next frame to wait for.
+        config = DecoderConfig(slow_pass_every=1)
         if args.decoders:
             names = tuple(name.strip() for name in args.decoders.split(",") if name.strip())
-            config = DecoderConfig(cascade=names)
+            config = DecoderConfig(cascade=names, slow_pass_every=1)
     except ValueError as exc:
         print(f"pos-app: {exc}", file=err)
         return None

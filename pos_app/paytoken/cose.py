@@ -42,15 +42,34 @@ def protected_header(kid: bytes) -> bytes:
     return dcbor.encode({HEADER_ALG: ALG_EDDSA_ED25519, HEADER_KID: kid})
 
 
+# Fixed leading bytes of the two structures PT1 builds on every verify, written
+# out directly because they are on the hot path; tests hold them equal to the
+# generic deterministic encoder's output.
+_SIG_STRUCTURE_HEAD = bytes((0x84, 0x6A)) + b"Signature1"
+_AAD_ITEM = bytes((0x40 | len(EXTERNAL_AAD),)) + EXTERNAL_AAD
+_SIGN1_HEAD = bytes((0xD2, 0x84))  # tag 18, array of 4
+
+
+def _bstr(data: bytes) -> bytes:
+    out = bytearray()
+    dcbor.append_head(2, len(data), out)
+    out += data
+    return bytes(out)
+
+
 def sig_structure(protected: bytes, payload: bytes) -> bytes:
     """``cbor(["Signature1", protected, external_aad, payload])`` (RFC 9052 4.4)."""
-    return dcbor.encode(["Signature1", protected, EXTERNAL_AAD, payload])
+    return _SIG_STRUCTURE_HEAD + _bstr(protected) + _AAD_ITEM + _bstr(payload)
 
 
 def sign1_tagged(parts: Sign1Parts) -> bytes:
     """Deterministic bytes of ``18([protected, {}, payload, signature])``."""
-    return dcbor.encode(
-        cbor2.CBORTag(COSE_SIGN1_TAG, [parts.protected, {}, parts.payload, parts.signature])
+    return (
+        _SIGN1_HEAD
+        + _bstr(parts.protected)
+        + b"\xa0"
+        + _bstr(parts.payload)
+        + _bstr(parts.signature)
     )
 
 

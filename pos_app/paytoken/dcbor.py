@@ -35,13 +35,22 @@ def encode(value: object) -> bytes:
 
 def decode_deterministic(data: bytes) -> Any:
     """Decode exactly one CBOR item that is deterministically encoded."""
-    try:
-        value = cbor2.loads(data)
-    except Exception as exc:  # third-party boundary: any decoder failure is "not CBOR"
-        raise CborError(f"not well-formed CBOR ({type(exc).__name__})") from None
+    value = loads(data)
     if encode(value) != data:
         raise CborError("CBOR is not deterministically encoded (or has trailing bytes)")
     return value
+
+
+def loads(data: bytes) -> Any:
+    """Decode the first CBOR item (no determinism check); :class:`CborError` if malformed.
+
+    Callers that know the exact expected shape may rebuild the bytes
+    themselves and compare, instead of calling :func:`decode_deterministic`.
+    """
+    try:
+        return cbor2.loads(data)
+    except Exception as exc:  # third-party boundary: any decoder failure is "not CBOR"
+        raise CborError(f"not well-formed CBOR ({type(exc).__name__})") from None
 
 
 def append_head(major: int, n: int, out: bytearray) -> None:

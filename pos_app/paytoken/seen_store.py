@@ -97,17 +97,26 @@ class SQLiteSeenStore:
             raise SeenStoreError(f"{path}: cannot open seen-token database ({exc})") from None
 
     def is_seen(self, cti: bytes, now: int) -> bool:
-        with self._guard():
-            return seen_on(self._conn, cti, now)
+        with self._lock:
+            try:
+                return seen_on(self._conn, cti, now)
+            except sqlite3.Error as exc:
+                raise SeenStoreError(f"seen-token database error: {exc}") from exc
 
     def record(self, cti: bytes, expires_at: int, *, now: int | None = None) -> bool:
         recorded_at = int(self._clock()) if now is None else now
-        with self._guard():
-            return record_on(self._conn, cti, expires_at=expires_at, now=recorded_at)
+        with self._lock:
+            try:
+                return record_on(self._conn, cti, expires_at=expires_at, now=recorded_at)
+            except sqlite3.Error as exc:
+                raise SeenStoreError(f"seen-token database error: {exc}") from exc
 
     def purge(self, now: int) -> int:
-        with self._guard():
-            return purge_on(self._conn, now)
+        with self._lock:
+            try:
+                return purge_on(self._conn, now)
+            except sqlite3.Error as exc:
+                raise SeenStoreError(f"seen-token database error: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:
@@ -118,26 +127,6 @@ class SQLiteSeenStore:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def _guard(self) -> _Guard:
-        return _Guard(self._lock)
-
-
-class _Guard:
-    """The store lock, with sqlite3 errors translated into :class:`SeenStoreError`."""
-
-    def __init__(self, lock: threading.Lock) -> None:
-        self._lock = lock
-
-    def __enter__(self) -> None:
-        self._lock.acquire()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
-    ) -> None:
-        self._lock.release()
-        if isinstance(exc, sqlite3.Error):
-            raise SeenStoreError(f"seen-token database error: {exc}") from exc
 
 
 class ConnectionSeenStore:

@@ -121,16 +121,31 @@ def _unwrap(text: object) -> bytes | str:
 def _frame(raw: bytes) -> tuple[cose.Sign1Parts, bytes] | str:
     """Steps 4-6: the COSE_Sign1 parts and kid, or a reason code."""
     try:
-        item: Any = dcbor.decode_deterministic(raw)
+        item: Any = dcbor.loads(raw)
     except CborError:
-        return r.BAD_CBOR  # step 4
+        return r.BAD_CBOR  # step 4: not well-formed
     parts = cose.split_sign1(item)
+    if parts is not None and cose.unprotected_is_empty(item):
+        # The usual shape has exactly one deterministic encoding; rebuilding it
+        # is the step 4 re-encode check without the generic encoder.
+        canonical = cose.sign1_tagged(parts) == raw
+    else:
+        canonical = _encodes_to(item, raw)
+    if not canonical:
+        return r.BAD_CBOR  # step 4: trailing bytes or not deterministic
     if parts is None:
         return r.NOT_SIGN1  # step 5
     kid = cose.kid_from_protected(parts.protected)
     if kid is None or not cose.unprotected_is_empty(item):
         return r.BAD_HEADER  # step 6
     return parts, kid
+
+
+def _encodes_to(item: Any, raw: bytes) -> bool:
+    try:
+        return dcbor.encode(item) == raw
+    except CborError:
+        return False
 
 
 def _verifying_keys(

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pt1_forge import good_claims
 
 from pos_app.core.errors import TokenError
-from pos_app.paytoken import base45, claims, dcbor, keys
+from pos_app.paytoken import base45, claims, cose, dcbor, keys
 from pos_app.paytoken.errors import Base45Error, CborError, KeyFileError, TokenEncodeError
 from pos_app.paytoken.issuer import Issuer, mint_token
 
@@ -168,3 +168,22 @@ def test_bad_key_files(tmp_path: Path) -> None:
     ]:
         with pytest.raises(KeyFileError):
             loader(path)
+
+
+@pytest.mark.parametrize("size", [0, 13, 23, 24, 255, 256, 65_535, 65_536])
+def test_hand_built_cose_structures_equal_generic_encoding(size: int) -> None:
+    protected, payload, signature = (
+        bytes(13),
+        bytes(range(256)) * (size // 256) + bytes(size % 256),
+        bytes(64),
+    )
+    assert cose.sig_structure(protected, payload) == dcbor.encode(
+        ["Signature1", protected, cose.EXTERNAL_AAD, payload]
+    )
+    assert cose.sig_structure(payload, protected) == dcbor.encode(
+        ["Signature1", payload, cose.EXTERNAL_AAD, protected]
+    )
+    parts = cose.Sign1Parts(protected=payload, payload=protected, signature=signature)
+    assert cose.sign1_tagged(parts) == dcbor.encode(
+        cbor2.CBORTag(18, [payload, {}, protected, signature])
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 
 # pytest's rootdir import mode does not put this directory on sys.path.
 sys.path.insert(0, str(Path(__file__).parent))
+# Starlette 1.x nudges towards httpx2 for its TestClient; httpx 0.28 is what we ship.
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
 from server_support import Api, World, drop_postgres_schema, enroll_terminal, postgres_schema_url
 from starlette.testclient import TestClient

@@ -18,7 +18,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
-from server_support import Api, World, enroll_terminal
+from server_support import Api, World, drop_postgres_schema, enroll_terminal, postgres_schema_url
 from starlette.testclient import TestClient
 
 from pos_app.paytoken import httpsig
@@ -28,21 +28,35 @@ from pos_app.server.clock import FakeClock
 from pos_app.server.settings import ServerSettings
 
 BASE = "http://testserver"
-MAX_EXAMPLES = 30
+MAX_EXAMPLES = 20
 
 
-@pytest.fixture(scope="module")
-def fuzz_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, World]]:
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def fuzz_env(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[TestClient, World]]:
     data_dir: Path = tmp_path_factory.mktemp("fuzz") / "backend"
+    schema = None
+    db_url = None
+    if request.param == "postgres":
+        db_url, schema = postgres_schema_url()
     clock = FakeClock()
-    admin.init_backend(data_dir, clock=clock)
-    app = create_app(ServerSettings.for_data_dir(data_dir, clock=clock))
-    ticket = admin.create_terminal(data_dir, store_id="S001", terminal_id="T01", clock=clock)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        api = Api(client=client, clock=clock)
-        world = World(api=api, terminal=enroll_terminal(api, ticket["enrollment_code"]))
-        yield client, world
-    app.state.backend.close()
+    try:
+        admin.init_backend(data_dir, db_url, clock=clock)
+        app = create_app(ServerSettings.for_data_dir(data_dir, db_url, clock=clock))
+        ticket = admin.create_terminal(
+            data_dir, db_url, store_id="S001", terminal_id="T01", clock=clock
+        )
+        with TestClient(app, raise_server_exceptions=False) as client:
+            api = Api(client=client, clock=clock)
+            world = World(api=api, terminal=enroll_terminal(api, ticket["enrollment_code"]))
+            yield client, world
+        app.state.backend.close()
+    finally:
+        if schema is not None:
+            drop_postgres_schema(schema)
 
 
 def _latin1(headers: dict[str, str]) -> dict[str, str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pos_app.core.errors import PosError
 from pos_app.demo.camera_feed import CodeBoard, synthetic_camera
-from pos_app.demo.world import STORE_NAME, DemoWorld, default_root
+from pos_app.demo.world import STORE_ID, STORE_NAME, TERMINAL_ID, DemoWorld, default_root
 from pos_app.scanning.sources import FrameSource
 from pos_app.terminal.settings import load_settings
 from pos_app.terminal.settings_schema import Settings
@@ -58,6 +58,7 @@ def run_demo(
 
 def _windows(world: DemoWorld, screenshots: str | None) -> int:
     from pos_app.ui.app import build_window, run_demo_windows
+    from pos_app.ui.till import manager_hook
 
     assert world.services is not None
     services, board = world.services, CodeBoard()
@@ -81,6 +82,9 @@ def _windows(world: DemoWorld, screenshots: str | None) -> int:
             authenticator=world.authenticator(),
             camera_source=camera,
             store_name=STORE_NAME,
+            open_manager=manager_hook(
+                services, world.authenticator(), store_id=STORE_ID, terminal_id=TERMINAL_ID
+            ),
         ),
         [(w.label, w.client) for w in world.wallets],
         show_code=lambda text: board.show(text) if text else board.show(),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pos_app.core.errors import PosError
 from pos_app.scanning.camera import CameraSource, device_exists
@@ -11,6 +13,11 @@ from pos_app.scanning.config import CameraConfig
 from pos_app.scanning.sources import FrameSource
 from pos_app.terminal.auth import Authenticator
 from pos_app.terminal.settings_schema import Settings
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from pos_app.terminal.services import TerminalServices
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +60,12 @@ def run_cashier(settings: Settings) -> int:
     )
     if services.sync is not None:
         services.sync.start()
+    info = services.credential.info if services.credential else None
+    ids = (
+        (info.store_id, info.terminal_id)
+        if info
+        else (settings.terminal.store_id, settings.terminal.terminal_id)
+    )
     try:
         return run_till(
             lambda: build_window(
@@ -60,7 +73,37 @@ def run_cashier(settings: Settings) -> int:
                 port=services.checkout,
                 authenticator=auth,
                 camera_source=camera_from_settings(settings),
+                open_manager=manager_hook(services, auth, store_id=ids[0], terminal_id=ids[1]),
             )
         )
     finally:
         services.close()
+
+
+def manager_hook(
+    services: TerminalServices, auth: Authenticator, *, store_id: str, terminal_id: str
+) -> Callable[[QWidget], None]:
+    """The cashier window's Ctrl+M: the manager review screen (pos_app.ui.manager),
+    loaded on first use so it costs nothing at start-up."""
+    opener: list[Callable[[QWidget], None]] = []
+
+    def open_manager(parent: QWidget) -> None:
+        if not opener:
+            from pos_app.terminal.reviews_client import ClientReviewsBackend
+            from pos_app.ui.manager.services import ManagerServices, authenticator_sign_in
+            from pos_app.ui.manager.window import manager_opener
+
+            opener.append(
+                manager_opener(
+                    ManagerServices(
+                        store=services.store,
+                        store_id=store_id,
+                        terminal_id=terminal_id,
+                        sign_in=authenticator_sign_in(auth),
+                        backend=ClientReviewsBackend(services.client) if services.client else None,
+                    )
+                )
+            )
+        opener[0](parent)
+
+    return open_manager

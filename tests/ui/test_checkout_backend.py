@@ -261,3 +261,40 @@ def test_camera_lost_and_recovered(qtbot, till) -> None:
     source.plugged = True
     qtbot.waitUntil(lambda: window.status.labels["camera"].text() == "Camera: on", timeout=8000)
     qtbot.waitUntil(lambda: window.checkout.camera_view._caption == "", timeout=2000)
+
+
+def test_ctrl_m_opens_the_manager_screen_without_switching_the_cashier(
+    qtbot, world, tmp_path
+) -> None:
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from pos_app.ui.till import manager_hook
+
+    assert world.services is not None
+    ctx = AppContext(
+        settings=world.settings,
+        catalog=CATALOG,
+        port=world.services.checkout,
+        authenticator=world.authenticator(),
+        prefs=QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat),
+        open_manager=manager_hook(
+            world.services, world.authenticator(), store_id="S001", terminal_id="T01"
+        ),
+    )
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    with qtbot.waitActive(window):
+        window.show()
+        window.activateWindow()
+    window.start()
+    sign_in(qtbot, window)
+    QTest.keyClick(window, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    managers = [
+        w for w in QApplication.topLevelWidgets()
+        if type(w).__name__ == "ManagerWindow" and w.isVisible()
+    ]  # fmt: skip
+    assert len(managers) == 1
+    assert window.account is not None and window.account.user_id == "C042"
+    managers[0].close()
+    window.shutdown()

@@ -117,9 +117,9 @@ class DecodeCascade:
         errors: list[str] = []
         for stage_pass, decoders in self._passes(gray):
             for decoder in decoders:
-                found = self._run(decoder, stage_pass.image, errors)
+                found = self._run(decoder, stage_pass.image, errors=errors)
                 if found:
-                    symbols = _classified(found, decoder.name, stage_pass)
+                    symbols = _classified(found, decoder=decoder.name, where=stage_pass)
                     ms = (self._clock() - start) * 1000.0
                     return DecodeResult(symbols, stage_pass.stage, ms, tuple(errors))
         return DecodeResult((), "", (self._clock() - start) * 1000.0, tuple(errors))
@@ -171,7 +171,7 @@ class DecodeCascade:
             return _Pass("upscale-sharpen", sharpen(np.asarray(big, np.uint8)), (0.0, 0.0), 2.0)
         return None
 
-    def _run(self, decoder: Decoder, image: GrayImage, errors: list[str]) -> list[RawSymbol]:
+    def _run(self, decoder: Decoder, image: GrayImage, *, errors: list[str]) -> list[RawSymbol]:
         try:
             return decoder.decode(image)
         except Exception as exc:  # a decoder bug must never stop the till
@@ -185,7 +185,7 @@ def _reads_inverted(decoder: Decoder) -> bool:
     return bool(getattr(decoder, "reads_inverted", False))
 
 
-def _classified(found: list[RawSymbol], decoder: str, where: _Pass) -> tuple[Symbol, ...]:
+def _classified(found: list[RawSymbol], *, decoder: str, where: _Pass) -> tuple[Symbol, ...]:
     seen: set[tuple[str, bytes]] = set()
     symbols = []
     for item in found:

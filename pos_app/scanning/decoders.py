@@ -185,7 +185,9 @@ class PyzbarDecoder:
 
     def _scan(self, gray: GrayImage) -> list[Any]:
         if self.binary:
-            return zbar_binary.decode_binary(self._module, self._wrapper, gray, self._symbols)
+            return zbar_binary.decode_binary(
+                self._module, self._wrapper, gray=gray, symbols=self._symbols
+            )
         return list(self._module.decode(np.ascontiguousarray(gray), symbols=self._symbols))
 
 

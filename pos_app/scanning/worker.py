@@ -251,12 +251,12 @@ class ScanWorker:
             try:
                 self._source.open()
             except CameraError as exc:
-                self._status(WorkerState.UNAVAILABLE, exc.message, exc.code)
+                self._status(WorkerState.UNAVAILABLE, exc.message, code=exc.code)
                 self._stop.wait(delay)
                 delay = min(delay * 2, self._backoff[1])
                 continue
             except ScanError as exc:
-                self._status(WorkerState.FAILED, exc.message, exc.code)
+                self._status(WorkerState.FAILED, exc.message, code=exc.code)
                 return False
             self._status(WorkerState.RUNNING)
             return True
@@ -270,12 +270,12 @@ class ScanWorker:
             except CameraError as exc:
                 # The camera source reopens itself on the next read(); we only pace it.
                 failing = True
-                self._status(WorkerState.UNAVAILABLE, exc.message, exc.code)
+                self._status(WorkerState.UNAVAILABLE, exc.message, code=exc.code)
                 self._stop.wait(delay)
                 delay = min(delay * 2, self._backoff[1])
                 continue
             except ScanError as exc:
-                self._status(WorkerState.FAILED, exc.message, exc.code)
+                self._status(WorkerState.FAILED, exc.message, code=exc.code)
                 return
             if frame is None:
                 return
@@ -340,7 +340,7 @@ class ScanWorker:
         preview = make_preview(frame, symbols, max_width=self._preview_width, mirror=mirror)
         self._call(self._sink.on_preview, preview)
 
-    def _status(self, state: WorkerState, message: str = "", code: str = "") -> None:
+    def _status(self, state: WorkerState, message: str = "", *, code: str = "") -> None:
         self._call(self._sink.on_status, WorkerStatus(state, message, code))
 
     @staticmethod

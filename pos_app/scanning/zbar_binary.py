@@ -28,7 +28,7 @@ def supported(pyzbar_module: Any, wrapper: Any) -> bool:
     )
 
 
-def decode_binary(pz: Any, wrapper: Any, gray: GrayImage, symbols: list[Any]) -> list[Any]:
+def decode_binary(pz: Any, wrapper: Any, *, gray: GrayImage, symbols: list[Any]) -> list[Any]:
     """Like ``pyzbar.decode(gray, symbols=symbols)`` with QR data left as bytes."""
     pixels = np.ascontiguousarray(gray, dtype=np.uint8).tobytes()
     height, width = gray.shape[:2]

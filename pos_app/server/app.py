@@ -68,6 +68,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         code = HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
         return _json_error(exc.status_code, code, str(exc.detail))
 
+    @app.exception_handler(Exception)
+    async def _bug(_req: Request, exc: Exception) -> JSONResponse:
+        # A bug, never bad input: keep the contract's error shape, log the type only
+        # (messages could carry request data such as tokens).
+        log.error("unhandled %s", type(exc).__name__)
+        return _json_error(500, "internal_error", "internal error")
+
     @app.exception_handler(OperationalError)
     async def _db_busy(_req: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database unavailable: %s", type(exc.orig).__name__)

@@ -1,3 +1,4 @@
+# ruff: noqa: E402  (sys.path and warning filters must be set before these imports)
 """Backend fixtures: every API test runs on SQLite and on PostgreSQL (own schema)."""
 
 from __future__ import annotations

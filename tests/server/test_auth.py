@@ -238,3 +238,21 @@ def test_key_of_an_enrolled_terminal_cannot_enroll_again(world: World, settings,
         "/v1/terminals/enroll", _enroll_body(code, world.terminal), signer=world.terminal
     )
     assert resp.status_code == 403 and resp.json()["error"] == "bad_enrollment_code"
+
+
+def test_a_bug_still_answers_in_the_error_format(settings, monkeypatch) -> None:
+    from starlette.testclient import TestClient
+
+    from pos_app.server import backend as backend_module
+    from pos_app.server.app import create_app
+
+    def explode(self):
+        raise RuntimeError("PT1:secret-token")
+
+    monkeypatch.setattr(backend_module.Backend, "trust_list_envelope", explode)
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        resp = client.get("/v1/trust-list")
+    app.state.backend.close()
+    assert resp.status_code == 500
+    assert resp.json() == {"error": "internal_error", "detail": "internal error"}

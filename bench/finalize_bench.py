@@ -15,20 +15,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
-from server_support import (  # noqa: E402
+from server_support import (
     Api,
     World,
     drop_postgres_schema,
@@ -36,9 +34,9 @@ from server_support import (  # noqa: E402
     postgres_schema_url,
 )
 
-from pos_app.server import admin  # noqa: E402
-from pos_app.server.clock import SystemClock  # noqa: E402
-from pos_app.server.runner import free_port  # noqa: E402
+from pos_app.server import admin
+from pos_app.server.clock import SystemClock
+from pos_app.server.runner import free_port
 
 SALES_PER_WALLET = 4
 
@@ -188,18 +186,16 @@ def main() -> int:
     results: list[Result] = []
     for kind in args.db or ["sqlite", "postgres"]:
         results.extend(bench(kind, args))
-    print(
-        f"{args.terminals} concurrent terminals x {args.sales} requests, server workers={args.workers}"
-    )
+    print(f"{args.terminals} concurrent terminals x {args.sales} requests each,", end=" ")
+    print(f"server workers={args.workers}")
     print(f"{'run':24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  statuses")
     for r in results:
         print(
             f"{r.label:24} {r.throughput:8.1f} {r.pct(0.5):8.1f} {r.pct(0.99):8.1f}  {r.statuses}"
         )
     for fin, triv in zip(results[::2], results[1::2], strict=True):
-        print(
-            f"{fin.label.split()[0]}: finalize costs {triv.throughput / fin.throughput:.1f}x the trivial endpoint's time per request (throughput ratio)"
-        )
+        ratio = triv.throughput / fin.throughput
+        print(f"{fin.label.split()[0]}: a finalize costs {ratio:.1f}x a trivial request")
     if args.json:
         print(
             json.dumps(

@@ -107,7 +107,7 @@ class SignInResult:
     account: Account | None = None
     attempts_left: int = 0
     locked_for_s: int = 0  # >0: locked, try again after this many seconds
-    code: str = ""  # "", wrong_pin, locked, unknown_user, wrong_role
+    code: str = ""  # "", wrong_pin, locked, wrong_role, no_accounts
 
 
 class Authenticator:
@@ -174,6 +174,8 @@ class Authenticator:
         return self._fail(for_cashier, now, code="wrong_pin")
 
     def _check(self, user_id: str, pin: str, *, role: Role) -> SignInResult:
+        if not self.accounts():
+            return SignInResult(False, code="no_accounts")  # setup problem, not a wrong PIN
         now = self._clock()
         locked = self._locked(now)
         if locked is not None:

@@ -18,6 +18,15 @@ def register(subparsers: Any) -> None:
         "--screenshots", metavar="DIR", help="drive through every screen state, save PNGs, quit"
     )
     demo.set_defaults(handler=_demo)
+    cashier = subparsers.add_parser("cashier", help="cashier and manager accounts of this till")
+    actions = cashier.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="add or replace an account (asks for the PIN twice)")
+    add.add_argument("user_id")
+    add.add_argument("name")
+    add.add_argument("--role", choices=("cashier", "manager"), default="cashier")
+    add.set_defaults(handler=_cashier_add)
+    listing = actions.add_parser("list", help="list the accounts (never the PINs)")
+    listing.set_defaults(handler=_cashier_list)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -41,3 +50,37 @@ def _demo(args: argparse.Namespace) -> int:
     run_demo = importlib.import_module("pos_app.demo.run").run_demo
     code: int = run_demo(data_dir=args.data_dir, fresh=args.fresh, screenshots=args.screenshots)
     return code
+
+
+def _authenticator() -> Any:
+    from pos_app.terminal.auth import Authenticator
+    from pos_app.terminal.settings import data_dir, load_settings
+    from pos_app.terminal.store import open_store
+
+    settings = load_settings().settings
+    return Authenticator(open_store(data_dir(settings)))
+
+
+def _cashier_add(args: argparse.Namespace) -> int:
+    import getpass
+
+    from pos_app.core.errors import PosError
+    from pos_app.terminal.auth import Role
+
+    pin = getpass.getpass(f"PIN for {args.user_id}: ")
+    if getpass.getpass("the same PIN again: ") != pin:
+        print("pos-app: the two PINs differ; nothing was changed", file=sys.stderr)
+        return 1
+    try:
+        _authenticator().add_account(args.user_id, args.name, Role(args.role), pin)
+    except PosError as exc:
+        print(f"pos-app: {exc.message}", file=sys.stderr)
+        return 2
+    print(f"{args.role} {args.user_id} ({args.name}) saved")
+    return 0
+
+
+def _cashier_list(args: argparse.Namespace) -> int:
+    for account in _authenticator().accounts():
+        print(f"{account.user_id}\t{account.role.value}\t{account.name}")
+    return 0

@@ -30,6 +30,11 @@ _T: dict[str, tuple[str, str]] = {
         "暗証番号の誤りが多すぎます。{seconds}秒間ロックされています。暗証番号を忘れた場合は"
         "店長に連絡してください。",
     ),
+    "signin.no_accounts": (
+        "No cashier accounts on this till yet: ask store IT to run 'pos-app cashier add ID NAME'.",
+        "このレジには担当者アカウントがありません。店舗ITに'pos-app cashier add ID 名前'の"
+        "実行を依頼してください。",
+    ),
     "signin.empty": ("Enter your cashier ID and PIN.", "担当者IDと暗証番号を入力してください。"),
     # header and basket
     "header.cashier": ("Cashier: {name}", "担当: {name}"),

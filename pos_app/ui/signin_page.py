@@ -99,6 +99,8 @@ class SignInPage(QWidget):
             self.button.setEnabled(False)
             self._timer.start()
             self._tick()
+        elif result.code == "no_accounts":
+            self.message.setText(self._texts.t("signin.no_accounts"))
         else:
             self.message.setText(self._texts.t("signin.wrong", left=result.attempts_left))
         self.pin.setFocus()

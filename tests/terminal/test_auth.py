@@ -90,3 +90,9 @@ def test_manager_role_and_approval(auth: tuple[Authenticator, Clock]) -> None:
     last = read_entries(a._store)[-1]
     assert last.action == AuditAction.MANAGER_APPROVAL and last.actor == "M001"
     assert last.detail == {"cashier": "C042", "sale_id": "s1", "reason": "known"}
+
+
+def test_a_till_without_accounts_says_so(tmp_path: Path) -> None:
+    a = Authenticator(open_store(tmp_path))
+    result = a.sign_in("C042", "1234")
+    assert result.code == "no_accounts" and a.lockout().failures == 0

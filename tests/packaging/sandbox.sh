@@ -2,6 +2,7 @@
 # Run a script as root in a throwaway copy of this machine, then list what it left behind.
 #
 #   unshare --mount --propagation private tests/packaging/sandbox.sh WORK SCRIPT [ARGS...]
+#   (SANDBOX_BIND="/dir1 /dir2": host directories also visible, read-only, at the same path)
 #
 # WORK/root becomes an overlay of / whose writes go to a tmpfs (WORK/t/upper), so dpkg -i,
 # the maintainer scripts and dpkg --purge act on a real Debian system (real dependency
@@ -19,6 +20,12 @@ for fs in proc sys dev; do
 done
 mount -t tmpfs tmpfs "$work/root/tmp"
 mkdir -p "$work/root/results"
+# The overlay shows the root filesystem only; a checkout on another mount would be empty.
+for dir in ${SANDBOX_BIND:-}; do
+  mkdir -p "$work/root$dir"
+  mount --bind "$dir" "$work/root$dir"
+  mount -o remount,bind,ro "$work/root$dir"
+done
 mount --bind "$work/results" "$work/root/results"
 cp "$script" "$work/root/tmp/script.sh"
 rc=0

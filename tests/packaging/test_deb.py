@@ -84,7 +84,8 @@ def cycle(debs: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> 
         str(HERE / "sandbox.sh"), str(work), str(HERE / "install_cycle.sh"),
         str(debs[0]), str(debs[1]), str(ROOT / ".venv" / "bin" / "python"),
     ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    env = {**os.environ, "SANDBOX_BIND": str(ROOT)}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env)
     log = (work / "results" / "script.log").read_text() if (work / "results").exists() else ""
     assert done.returncode == 0, done.stderr + log
     yield work

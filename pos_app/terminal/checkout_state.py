@@ -15,7 +15,13 @@ from pos_app.paytoken.claims import Claims
 from pos_app.paytoken.verifier import DEFAULT_SKEW, VerifyResult
 from pos_app.terminal.checkout_types import PaymentPhase, PaymentUpdate
 from pos_app.terminal.sales_repo import OutboxEntry, SaleRecord
-from pos_app.terminal.terminal_risk import SaleContext, api_risk, reason_views
+from pos_app.terminal.terminal_risk import (
+    SaleContext,
+    api_risk,
+    reason_views,
+    risk_record,
+    wallet_ref,
+)
 
 # Local-only step between a risk decision and the backend: the manager's PIN is awaited.
 AWAITING_MANAGER = "awaiting_manager"
@@ -105,6 +111,7 @@ def token_facts(sale: ActiveSale) -> dict[str, object] | None:
             flags=claims.flags,
             limit=claims.limit,
             device=claims.device.hex(),
+            wallet_ref=wallet_ref(claims.sub),
         )
     return facts
 
@@ -125,7 +132,7 @@ def record_of(sale: ActiveSale, *, at: int) -> SaleRecord:
         wallet_masked=mask_wallet(sale.claims.sub if sale.claims else None),
         offline=sale.offline,
         pickup_later=sale.ctx.pickup_later,
-        risk=sale.decision.to_dict() if sale.decision else None,
+        risk=risk_record(sale.decision) if sale.decision else None,
         token_facts=token_facts(sale),
     )
 

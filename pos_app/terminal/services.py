@@ -79,11 +79,15 @@ def build_services(
             refresh_interval_s=settings.backend.trust_list_refresh_s,
             clock=clock,
         )
+    rules = rules_from_settings(settings)
+    risk = TerminalRisk(rules)
+    window = max(rules.windows.terminal_wallets_s, rules.windows.terminal_declines_s)
+    risk.warm_from(store, now=int(clock()), window_s=window)
     checkout = CheckoutService(
         store=store,
         client=client,
         trust=trust,
-        risk=TerminalRisk(rules_from_settings(settings)),
+        risk=risk,
         store_id=store_id,
         terminal_id=terminal_id,
         currency=settings.terminal.currency,

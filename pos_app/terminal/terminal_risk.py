@@ -8,10 +8,14 @@ where it knows more; the terminal's is advisory but decides offline.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from pos_app.core.basket import BasketLine
+from pos_app.core.categories import Category
 from pos_app.core.risk.config import RuleSet, default_rules, load_rules
 from pos_app.core.risk.engine import RiskEngine
 from pos_app.core.risk.model import Action, Decision, RiskContext, SaleFacts, SaleLine
@@ -19,6 +23,7 @@ from pos_app.core.risk.velocity import TerminalTracker
 from pos_app.paytoken.claims import Claims
 from pos_app.terminal.checkout_types import RiskReasonView
 from pos_app.terminal.settings_schema import Settings
+from pos_app.terminal.store import LocalStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +78,7 @@ class TerminalRisk:
             pickup_later=sale.pickup_later,
             store_id=sale.store_id,
             terminal_id=sale.terminal_id,
-            wallet_id=claims.sub,
+            wallet_id=wallet_ref(claims.sub),
             device_id=claims.device.hex(),
         )
 
@@ -86,6 +91,87 @@ class TerminalRisk:
         """Remember the wallet (and a decline) for the next sales at this till."""
         with self._lock:
             self._tracker.record_sale(facts, action)
+
+    def warm_from(self, store: LocalStore, *, now: int, window_s: int) -> int:
+        """Rebuild the till's recent history from its own sales after a restart.
+
+        Without this, a thief rotating wallets could reset the "distinct wallets
+        at this till" signal by restarting the application. Returns the number
+        of sales replayed.
+        """
+        rows = store.query(
+            "SELECT sale_id, store_id, terminal_id, total, currency, state, token_facts,"
+            " updated_at FROM sales WHERE updated_at >= ? AND state IN ('approved', 'declined')"
+            " ORDER BY updated_at",
+            (now - window_s,),
+        )
+        replayed = 0
+        for row in rows:
+            facts = _replayed_facts(store, row)
+            if facts is not None:
+                action = Action.DECLINE if row["state"] == "declined" else Action.ALLOW
+                self.record(facts, action)
+                replayed += 1
+        return replayed
+
+
+def wallet_ref(wallet_id: str) -> str:
+    """A stable pseudonym of the wallet id: the till needs "same wallet or not", not who."""
+    return hashlib.sha256(wallet_id.encode("utf-8")).hexdigest()[:16]
+
+
+def _replayed_facts(store: LocalStore, row: Any) -> SaleFacts | None:
+    try:
+        token = json.loads(row["token_facts"] or "{}")
+    except ValueError:
+        return None
+    ref = token.get("wallet_ref") if isinstance(token, dict) else None
+    if not isinstance(ref, str):
+        return None
+    lines = tuple(
+        SaleLine(
+            sku=ln["sku"],
+            category=Category(ln["category"]),
+            quantity=ln["quantity"],
+            unit_price=ln["unit_price"],
+            line_total=ln["line_total"],
+        )
+        for ln in store.query(
+            "SELECT sku, category, quantity, unit_price, line_total FROM sale_lines"
+            " WHERE sale_id = ? ORDER BY line_no",
+            (row["sale_id"],),
+        )
+    )
+    return SaleFacts(
+        sale_id=row["sale_id"],
+        time=int(row["updated_at"]),
+        lines=lines,
+        total=row["total"],
+        currency=row["currency"],
+        store_id=row["store_id"],
+        terminal_id=row["terminal_id"],
+        wallet_id=ref,
+    )
+
+
+def risk_record(decision: Decision) -> dict[str, Any]:
+    """The decision as kept with the local sale: everything a reviewing manager needs."""
+    return {
+        "action": decision.action.value,
+        "score": decision.score,
+        "rules_version": decision.rules_version,
+        "manager_may_override": decision.manager_may_override,
+        "online_required": decision.online_required,
+        "reasons": [
+            {"code": r.code, "en": r.en, "ja": r.ja, "inputs": _jsonable(r.inputs)}
+            for r in decision.reasons
+        ],
+    }
+
+
+def _jsonable(inputs: dict[str, Any]) -> dict[str, Any]:
+    plain: dict[str, Any] = json.loads(json.dumps(inputs, default=str))
+    return plain
 
 
 def reason_views(decision: Decision | None) -> tuple[RiskReasonView, ...]:

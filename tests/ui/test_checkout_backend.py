@@ -298,3 +298,17 @@ def test_ctrl_m_opens_the_manager_screen_without_switching_the_cashier(
     assert window.account is not None and window.account.user_id == "C042"
     managers[0].close()
     window.shutdown()
+
+
+def test_declined_tampered_code(qtbot, till, world) -> None:
+    window, _board, _ = till
+    scan(qtbot, window, TEA)
+    token, _ = wallet(world, "Hanako").mint()
+    middle = len(token) // 2
+    forged = token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1 :]
+    key(window, Qt.Key.Key_F12)
+    wait_phase(qtbot, window, PaymentPhase.WAITING_FOR_CODE)
+    wedge(window, forged)
+    wait_phase(qtbot, window, PaymentPhase.DECLINED)
+    assert window.flow.current is not None and window.flow.current.reason
+    assert "Do not hand over" in panel_body(window)

@@ -45,13 +45,20 @@ class _Wallet:
     __slots__ = ("last_seen", "sales", "topup")
 
     def __init__(self) -> None:
-        self.sales: deque[_Sale] = deque()
+        # A list, not a deque: a wallet holds a handful of sales, and an empty
+        # deque alone costs ~600 bytes per wallet.
+        self.sales: list[_Sale] = []
         self.topup: tuple[int, int] | None = None  # (time, amount)
         self.last_seen = 0
 
     def prune(self, now: int, history_s: int, topup_s: int) -> None:
-        while self.sales and now - self.sales[0].time > history_s:
-            self.sales.popleft()
+        stale = 0
+        for sale in self.sales:
+            if now - sale.time <= history_s:
+                break
+            stale += 1
+        if stale:
+            del self.sales[:stale]
         if self.topup is not None and now - self.topup[0] > topup_s:
             self.topup = None
 

@@ -12,6 +12,18 @@ import runpy
 import sys
 
 INTERNAL_MODULES = frozenset({"pos_app.ui.qt_probe"})
+# Left out of the terminal bundle on purpose (packaging/pos-app.spec).
+BACKEND_ONLY = (
+    "pos_app.server",
+    "pos_app.demo",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "sqlalchemy",
+    "alembic",
+    "psycopg",
+    "pydantic",
+)
 
 
 def main() -> int:
@@ -22,7 +34,17 @@ def main() -> int:
         return 0
     from pos_app.cli import main as cli_main
 
-    return cli_main()
+    try:
+        return cli_main()
+    except ImportError as exc:
+        if not (exc.name or "").startswith(BACKEND_ONLY):
+            raise
+        print(
+            "pos-app: this command needs the reference backend, which the terminal package "
+            "does not include; run it from a source install (see README.md)",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

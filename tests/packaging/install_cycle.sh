@@ -33,6 +33,9 @@ state > /results/after_install.txt
 step version as_cashier /usr/bin/pos-app --version
 step version_again as_cashier /usr/bin/pos-app --version
 step doctor1 as_cashier /usr/bin/pos-app doctor --offline --json
+# The cashier window must come up with its assets and stay up (timeout kills it: rc 124).
+step run as_cashier timeout 8 /usr/bin/pos-app run
+step backend as_cashier /usr/bin/pos-app backend init --data-dir /tmp/backend
 mkdir -p -m 0700 /tmp/xdg-runtime
 step unit env XDG_RUNTIME_DIR=/tmp/xdg-runtime \
   systemd-analyze verify --user /usr/lib/systemd/user/pos-app-kiosk.service

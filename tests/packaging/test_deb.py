@@ -133,6 +133,16 @@ def test_installed_app_starts_and_reports_its_version(cycle: Path) -> None:
     assert result(cycle, "version.out").strip() == f"pos-app {_version()}"
 
 
+def test_installed_cashier_window_starts_and_stays_up(cycle: Path) -> None:
+    assert rc(cycle, "run") == 124, result(cycle, "run.out")  # still running when killed
+    assert "Traceback" not in result(cycle, "run.out")
+
+
+def test_backend_commands_explain_they_are_not_in_the_terminal_package(cycle: Path) -> None:
+    assert rc(cycle, "backend") == 2
+    assert "needs the reference backend" in result(cycle, "backend.out")
+
+
 def test_installed_doctor_finds_decoders_qt_and_a_fresh_terminal(cycle: Path) -> None:
     found = doctor(cycle, "doctor1")
     assert set(found) == CHECK_NAMES

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import http.server
+import ipaddress
 import json
+import socket
 import ssl
+import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.x509.oid import NameOID
 
 from pos_app.cli import main
 from pos_app.paytoken.trust_list import key_entry, sign_trust_list
@@ -370,3 +380,93 @@ def test_doctor_command_prints_a_table(
     assert code == 1  # not enrolled, no trust list
     assert "FAIL  enrollment" in out and "SKIP  backend" in out and "OK    camera" in out
     assert time.monotonic() - started < 30
+
+
+# --- the real probe against real servers on this machine ----------------------------------
+
+
+@pytest.fixture
+def local_server() -> Iterator[Callable[[ssl.SSLContext | None], str]]:
+    servers: list[http.server.HTTPServer] = []
+
+    def start(tls: ssl.SSLContext | None) -> str:
+        server = http.server.HTTPServer(("127.0.0.1", 0), _TrustListHandler)
+        if tls is not None:
+            server.socket = tls.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        scheme = "https" if tls else "http"
+        return f"{scheme}://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+class _TrustListHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(401 if self.path == "/v1/trust-list" else 404)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+def _self_signed(tmp_path: Path) -> ssl.SSLContext:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    return context
+
+
+def test_real_probe_reaches_a_server_and_reads_its_clock(
+    local_server: Callable[[ssl.SSLContext | None], str],
+) -> None:
+    url = local_server(None)
+    reply = http_probe(url)
+    assert reply.status_code == 401  # any answer proves the route; doctor never signs
+    assert reply.server_time is not None and abs(reply.server_time - time.time()) < 5
+
+
+def test_real_probe_refuses_a_self_signed_certificate(
+    tmp_path: Path, local_server: Callable[[ssl.SSLContext | None], str]
+) -> None:
+    url = local_server(_self_signed(tmp_path))
+    reply = http_probe(url, connect_timeout_s=5)
+    assert reply.status_code is None and reply.tls_error, reply
+    env = healthy_env(tmp_path, settings=settings(backend=BackendSettings(url=url)))
+    finding = check_backend(dataclasses.replace(env, backend=http_probe))
+    assert finding.status is Status.FAIL and "TLS verification failed" in finding.detail
+
+
+def test_real_probe_reports_a_closed_port(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    reply = http_probe(f"http://127.0.0.1:{port}")
+    assert reply.status_code is None and not reply.tls_error and reply.error

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -96,9 +97,10 @@ class BasketView(QWidget):
         bottom = QHBoxLayout()
         bottom.addLayout(entry_row, 3)
         bottom.addLayout(totals, 2)
-        line_buttons = QHBoxLayout()
-        for name in ("plus", "minus", "qty", "remove", "cancel", "pay"):
-            line_buttons.addWidget(self.buttons[name], 2 if name == "pay" else 1)
+        # Two rows of three: big targets, and the page still fits a 1024-pixel-wide till.
+        line_buttons = QGridLayout()
+        for i, name in enumerate(("plus", "minus", "qty", "remove", "cancel", "pay")):
+            line_buttons.addWidget(self.buttons[name], i // 3, i % 3)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table, 1)

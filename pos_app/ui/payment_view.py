@@ -84,12 +84,13 @@ class PaymentView(QFrame):
 
     def _manager_box(self) -> QWidget:
         box = QWidget()
+        box.setObjectName("managerBox")
         self.reason_edit = QLineEdit()
         self.pin_edit = password_edit()
         self.pin_edit.returnPressed.connect(self._submit_manager)
         self.approve_button = QPushButton()
         self.approve_button.clicked.connect(self._submit_manager)
-        self.manager_error = label("error", wrap=True)
+        self.manager_error = label("managerError", wrap=True)
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.reason_edit)
@@ -124,6 +125,8 @@ class PaymentView(QFrame):
             f"PaymentView {{ background: {style.background}; border-radius: 10px;"
             f" border: {border}; }}"
             f"PaymentView QLabel {{ background: transparent; color: {style.foreground}; }}"
+            "QWidget#managerBox { background: transparent; }"
+            f"QLabel#managerError {{ color: {style.foreground}; font-weight: bold; }}"
             "QLabel#phaseTitle { font-size: 34px; font-weight: bold; }"
             "QLabel#phaseBody { font-size: 21px; }"
         )

@@ -70,7 +70,9 @@ def till(qtbot, world: DemoWorld, tmp_path: Path, net: Switch) -> Iterator[tuple
     )
     window = MainWindow(ctx)
     qtbot.addWidget(window)
-    window.show()
+    with qtbot.waitActive(window):
+        window.show()
+        window.activateWindow()
     window.start()
     sign_in(qtbot, window)
     yield window, board, source

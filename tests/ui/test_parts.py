@@ -61,11 +61,12 @@ def test_status_bar_warns_in_words(qtbot) -> None:
     bar = PosStatusBar(Texts("en"))
     qtbot.addWidget(bar)
     bar.show_status(TerminalStatus(True, 0, 200_000, True, 45.0, True))
-    assert bar.labels["trust"].text() == "Keys STALE: 2 d"
+    assert bar.labels["trust"].text() == "Trust list STALE: 2 d old"
     assert "c62828" in bar.labels["trust"].styleSheet()
     assert bar.labels["skew"].text() == "Clock +45.0 s" and bar.labels["skew"].styleSheet()
     bar.show_status(TerminalStatus(True, 0, 600, False, 0.2, True))
-    assert bar.labels["trust"].text() == "Keys: 10 min" and not bar.labels["trust"].styleSheet()
+    assert bar.labels["trust"].text() == "Trust list: 10 min old"
+    assert not bar.labels["trust"].styleSheet()
     bar.set_camera(None, available=False)
     assert bar.labels["camera"].text() == "Camera: off"
 

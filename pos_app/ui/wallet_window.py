@@ -22,6 +22,7 @@ from pos_app.core.money import Money
 from pos_app.ui.i18n import Texts
 from pos_app.ui.payment_flow import error_sentence
 from pos_app.ui.tasks import TaskManager
+from pos_app.ui.theme import stylesheet
 from pos_app.ui.widgets import button, label
 
 REFRESH_BEFORE_S = 30  # mint a new code this long before the old one expires
@@ -62,6 +63,7 @@ class WalletWindow(QWidget):
     ) -> None:
         super().__init__()
         self.setWindowTitle("Customer wallet (demo phone)")
+        self.setStyleSheet(stylesheet("standard", 1.0))
         self._wallets, self._show_code, self._clock = list(wallets), show_code, clock
         self._texts = Texts("en")
         self.tasks = TaskManager(self)

@@ -81,6 +81,8 @@ class CameraSource:
 
     def open(self) -> None:
         device = self.config.device
+        if isinstance(device, str) and device.isdigit():
+            device = int(device)  # "0" from a settings file means camera 0
         capture = self._factory(device, _BACKENDS[self.config.backend])
         if not capture.isOpened():
             capture.release()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 # Decoder names the cascade knows; "zxing-smooth" is zxing-cpp with a global
 # binarizer on a smoothed image (reads halftone / noisy photos the default misses).
 KNOWN_DECODERS: tuple[str, ...] = ("zxing", "pyzbar", "zxing-smooth", "opencv")
+KNOWN_FORMATS: tuple[str, ...] = ("qr", "ean13", "ean8", "upca", "upce")
 KNOWN_RETRIES: tuple[str, ...] = (
     "upscale",
     "upscale-sharpen",
@@ -26,7 +27,7 @@ class CameraConfig:
     """How to open and drive a camera through ``cv2.VideoCapture``.
 
     device: camera index (0 = first camera) or a device path / URL such as
-        ``/dev/video2``.
+        ``/dev/video2``; a string of digits counts as an index.
     width, height: requested capture size; the driver may pick the nearest
         mode. 1280x720 because a phone QR at arm's length is only about a
         tenth of the picture wide, and 640 pixels leave barely one per module.
@@ -113,6 +114,8 @@ class DecoderConfig:
         bad_retries = [name for name in self.retries if name not in KNOWN_RETRIES]
         if bad_retries:
             raise ValueError(f"retries {self.retries!r}: use names from {KNOWN_RETRIES}")
+        if not self.formats or not set(self.formats) <= set(KNOWN_FORMATS):
+            raise ValueError(f"formats {self.formats!r}: use names from {KNOWN_FORMATS}")
         if self.slow_pass_every < 1:
             raise ValueError(f"slow_pass_every {self.slow_pass_every} must be 1 or more")
         if not 0.1 <= self.roi_fraction <= 1.0:

@@ -83,6 +83,8 @@ def test_make_decoder_rejects_unknown_names():
         make_decoder("tesseract")
     with pytest.raises(ValueError):
         DecoderConfig(cascade=("zxing", "nope"))
+    with pytest.raises(ValueError, match="formats"):
+        DecoderConfig(formats=("qr", "datamatrix"))
 
 
 @pytest.mark.parametrize(

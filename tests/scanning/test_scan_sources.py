@@ -157,6 +157,12 @@ def test_camera_applies_hints_and_stamps_frames_with_the_clock():
     assert capture.released
 
 
+def test_camera_index_given_as_text_is_an_index():
+    factory = CaptureFactory([FakeCapture()])
+    CameraSource(CameraConfig(device="2", backend="v4l2"), capture_factory=factory).open()
+    assert factory.calls == [(2, cv2.CAP_V4L2)]
+
+
 def test_camera_not_found_when_the_device_does_not_exist():
     factory = CaptureFactory([FakeCapture(opened=False)])
     camera = CameraSource(capture_factory=factory, probe=lambda device: False)

@@ -69,6 +69,8 @@ def test_worker_accepts_a_payment_from_the_synthetic_camera_and_stops():
     assert sink.wait_for(lambda s: any(e.action is ScanAction.ACCEPTED for e in s.events))
     accepted = [e for e in sink.events if e.action is ScanAction.ACCEPTED]
     assert [(e.kind, e.text) for e in accepted] == [(SymbolKind.PAYMENT_TOKEN, token)]
+    # Camera time from the first decoded frame to acceptance: two frames, well under 1 s.
+    assert accepted[0].at - sink.results[0].timestamp < 0.5
     assert len(accepted[0].corners) == 4
     # Previews come from the reader thread and carry the latest decode's outline.
     assert sink.wait_for(lambda s: any(p.outlines for p in s.previews))

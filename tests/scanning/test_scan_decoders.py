@@ -50,18 +50,31 @@ def test_each_decoder_reads_an_ean13(decoder):
     assert [(f.symbology, f.text) for f in found] == [(Symbology.EAN13, EAN13_A)]
 
 
-def test_zxing_keeps_payload_bytes_that_are_not_text():
-    # A byte-mode QR whose bytes are not UTF-8: the raw bytes survive untouched.
+def byte_mode_qr(payload: bytes) -> np.ndarray:
     import segno
 
-    payload = b"PT1:\xff\xfe binary"
     qr = segno.make_qr(payload, error="m", mode="byte")
     modules = np.pad(np.array(qr.matrix, np.uint8), 4)
-    img = np.kron(np.where(modules > 0, 0, 255).astype(np.uint8), np.ones((4, 4), np.uint8))
-    found = ZxingDecoder().decode(img)
+    return np.kron(np.where(modules > 0, 0, 255).astype(np.uint8), np.ones((4, 4), np.uint8))
+
+
+@pytest.mark.parametrize("decoder", [ZxingDecoder(), PyzbarDecoder()])
+def test_decoders_keep_payload_bytes_that_are_not_text(decoder):
+    # A byte-mode QR whose bytes are not UTF-8: the raw bytes survive untouched
+    # (ZBar only in its binary mode; its default would re-encode a guessed charset).
+    payload = b"PT1:\xff\xfe binary"
+    found = decoder.decode(byte_mode_qr(payload))
     assert found[0].raw == payload
-    symbol = classify(found[0], decoder="zxing")
+    symbol = classify(found[0], decoder=decoder.name)
     assert symbol.kind is SymbolKind.QR_TEXT  # not printable ASCII: never a payment token
+
+
+def test_zbar_binary_mode_gives_shift_jis_text_back_correctly():
+    decoder = PyzbarDecoder()
+    assert decoder.binary
+    found = decoder.decode(byte_mode_qr("テスト 123".encode("shift_jis")))
+    assert found[0].raw == "テスト 123".encode("shift_jis")
+    assert found[0].text == "テスト 123"
 
 
 def test_pyzbar_reports_missing_libzbar_instead_of_crashing():

@@ -37,6 +37,7 @@ from pos_app.ui.sound import Sounds
 from pos_app.ui.status_bar import PosStatusBar
 from pos_app.ui.tasks import TaskManager
 from pos_app.ui.theme import stylesheet
+from pos_app.ui.watchdog import StallWatch
 from pos_app.ui.wedge_filter import WedgeFilter
 from pos_app.ui.widgets import button, label
 
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self._shortcuts()
         self._wedge = WedgeFilter(parent=self)  # its parser is attached once scanning starts
         self._wedge.scanned.connect(self.checkout.on_wedge_scan)
+        self.stall_watch = StallWatch(parent=self)
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(STATUS_EVERY_MS)
         self._status_timer.timeout.connect(self.poll_status)
@@ -269,6 +271,7 @@ class MainWindow(QMainWindow):
         self._wedge.install(app)
         QTimer.singleShot(0, self._start_scanning)  # ready first; numpy/OpenCV load right after
         self._status_timer.start()
+        self.stall_watch.start()
         self.poll_status()
         self.ready.emit()
 
@@ -303,6 +306,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         self._status_timer.stop()
+        self.stall_watch.stop()
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self._wedge)

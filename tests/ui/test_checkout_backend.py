@@ -104,9 +104,14 @@ def test_approved_via_camera_with_outline(qtbot, till, world) -> None:
     window, board, _ = till
     scan(qtbot, window, TEA, TEA)
     token, _ = wallet(world, "Hanako").mint()
+    window.stall_watch.reset()
     pay_with_camera(qtbot, window, board, token)
     qtbot.waitUntil(lambda: bool(window.checkout.camera_view.outlines), timeout=5000)
     wait_phase(qtbot, window, PaymentPhase.APPROVED)
+    # Verification, risk and the backend call ran off the GUI thread. 50 ms is the goal;
+    # the bound here leaves room for a loaded 2-core test machine's scheduler.
+    print(f"worst GUI stall {window.stall_watch.worst_ms:.0f} ms")
+    assert window.stall_watch.worst_ms < 250, window.stall_watch.worst_ms
     assert "auth-" in panel_body(window) and "w-" in panel_body(window)
     assert window.checkout.camera_view.frames_shown > 0
     assert window.status.labels["camera"].text() == "Camera: on"

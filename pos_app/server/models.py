@@ -210,3 +210,19 @@ class TrustListRecord(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     envelope: Mapped[bytes] = mapped_column(LargeBinary)
     issued_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuditEntry(Base):
+    """A terminal's audit log as it was sent: a hash chain the store cannot rewrite."""
+
+    __tablename__ = "audit_entries"
+    store_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    terminal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entry_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[int] = mapped_column(BigInteger)

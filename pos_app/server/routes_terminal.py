@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from pos_app.paytoken import httpsig
-from pos_app.server import db, enrollment, finalize, keystore, reviews, sales
+from pos_app.server import audit, db, enrollment, finalize, keystore, reviews, sales
 from pos_app.server.backend import require_store
+from pos_app.server.errors import ApiError
 from pos_app.server.http import (
     IdempotencyHeader,
     authenticate,
@@ -19,7 +20,13 @@ from pos_app.server.http import (
     idempotent,
     signature_headers,
 )
-from pos_app.server.schemas import CancelRequest, EnrollRequest, ReviewDecisionRequest, SaleRequest
+from pos_app.server.schemas import (
+    AuditBatch,
+    CancelRequest,
+    EnrollRequest,
+    ReviewDecisionRequest,
+    SaleRequest,
+)
 
 ID_PATTERN = r"^[A-Za-z0-9._:\-]{1,64}$"
 SaleId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
@@ -161,6 +168,28 @@ async def review_decision(
                 reviewer_id=req.reviewer_id,
                 note=req.note,
                 now=backend.now(),
+            )
+
+    return await idempotent(request, principal, idempotency_key, work)
+
+
+@router.post("/v1/terminals/{terminal_id}/audit", tags=["terminal"])
+async def push_audit(
+    terminal_id: SaleId,
+    req: AuditBatch,
+    request: Request,
+    idempotency_key: IdempotencyHeader = None,
+) -> Response:
+    """Store a batch of the terminal's audit log (an extension: docs/MANAGER.md)."""
+    principal = await authenticate(request, tag=httpsig.TAG_TERMINAL)
+    if terminal_id != principal.terminal_id:
+        raise ApiError(403, "wrong_terminal", "a terminal sends only its own audit log")
+    backend = backend_of(request)
+
+    def work() -> tuple[int, dict[str, Any]]:
+        with db.transaction(backend.sessions) as session:
+            return 200, audit.append(
+                session, principal.store_id, terminal_id, list(req.entries), now=backend.now()
             )
 
     return await idempotent(request, principal, idempotency_key, work)

@@ -6,7 +6,7 @@ strings carry no control characters (PostgreSQL refuses NUL in text).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
@@ -141,3 +141,28 @@ class StepUpSignatureRequest(Strict):
 
 class FreezeRequest(Strict):
     reason: Text | None = None
+
+
+HexHash = Annotated[str, StringConstraints(strict=True, pattern=r"^[0-9a-f]{64}$")]
+
+
+class AuditEntryIn(Strict):
+    id: Annotated[StrictInt, Field(ge=1, le=2**62)]
+    at: Annotated[StrictInt, Field(ge=0, le=2**40)]
+    actor: Annotated[
+        str,
+        StringConstraints(
+            strict=True, min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$"
+        ),
+    ]
+    action: Annotated[
+        str,
+        StringConstraints(strict=True, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$"),
+    ]
+    detail: dict[str, Any]
+    prev_hash: HexHash
+    hash: HexHash
+
+
+class AuditBatch(Strict):
+    entries: Annotated[list[AuditEntryIn], Field(min_length=1, max_length=500)]

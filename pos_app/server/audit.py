@@ -1,0 +1,95 @@
+"""Terminal audit logs kept at the backend (docs/MANAGER.md, "Sync to the backend").
+
+Each batch must continue the chain already held for that terminal, and every
+entry's hash is recomputed here, so an entry edited at the store after it was
+sent can never replace the backend's copy. Re-sending entries already held is
+harmless when they are byte-for-byte the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pos_app.server.errors import ApiError
+from pos_app.server.models import AuditEntry
+from pos_app.server.schemas import AuditEntryIn
+
+# The first entry of every terminal's chain points at this (pos_app/terminal/audit.py).
+GENESIS = "0" * 64
+
+
+def entry_hash(*, prev_hash: str, at: int, actor: str, action: str, detail_json: str) -> str:
+    """The terminal's hash rule, byte for byte (the wire contract of the audit chain)."""
+    material = json.dumps([prev_hash, at, actor, action, detail_json], separators=(",", ":"))
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def detail_json(detail: dict[str, Any]) -> str:
+    return json.dumps(detail, sort_keys=True, separators=(",", ":"))
+
+
+def append(
+    session: Session, store_id: str, terminal_id: str, entries: list[AuditEntryIn], *, now: int
+) -> dict[str, int]:
+    last = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.store_id == store_id, AuditEntry.terminal_id == terminal_id)
+        .order_by(AuditEntry.entry_id.desc())
+        .limit(1)
+    ).first()
+    last_id, prev = (last.entry_id, last.hash) if last else (0, GENESIS)
+    for entry in entries:
+        text = detail_json(entry.detail)
+        if entry.id <= last_id:
+            _check_already_held(session, store_id, terminal_id, entry, text)
+            continue
+        expected = entry_hash(
+            prev_hash=entry.prev_hash,
+            at=entry.at,
+            actor=entry.actor,
+            action=entry.action,
+            detail_json=text,
+        )
+        if entry.id != last_id + 1 or entry.prev_hash != prev or entry.hash != expected:
+            raise _broken(entry.id)
+        session.add(
+            AuditEntry(
+                store_id=store_id,
+                terminal_id=terminal_id,
+                entry_id=entry.id,
+                at=entry.at,
+                actor=entry.actor,
+                action=entry.action,
+                detail=text,
+                prev_hash=entry.prev_hash,
+                hash=entry.hash,
+                received_at=now,
+            )
+        )
+        last_id, prev = entry.id, entry.hash
+    return {"synced_through": last_id}
+
+
+def _check_already_held(
+    session: Session, store_id: str, terminal_id: str, entry: AuditEntryIn, text: str
+) -> None:
+    held = session.get(AuditEntry, (store_id, terminal_id, entry.id))
+    same = held is not None and (held.hash, held.prev_hash, held.detail, held.at) == (
+        entry.hash,
+        entry.prev_hash,
+        text,
+        entry.at,
+    )
+    if not same:
+        raise _broken(entry.id)
+
+
+def _broken(entry_id: int) -> ApiError:
+    return ApiError(
+        409, "audit_chain_broken", f"first bad id: {entry_id} (does not continue the chain held)"
+    )

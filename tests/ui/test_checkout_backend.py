@@ -319,3 +319,12 @@ def test_declined_tampered_code(qtbot, till, world) -> None:
     wait_phase(qtbot, window, PaymentPhase.DECLINED)
     assert window.flow.current is not None and window.flow.current.reason
     assert "Do not hand over" in panel_body(window)
+
+
+def test_product_scanned_by_the_camera_is_added_once(qtbot, till) -> None:
+    window, board, _ = till
+    board.show(TEA.gtin)  # an EAN-13 held in front of the camera
+    qtbot.waitUntil(lambda: len(window.checkout.basket_view.basket) == 1, timeout=8000)
+    qtbot.wait(1000)  # still in view: not added again
+    assert window.checkout.basket_view.basket.lines[0].quantity == 1
+    assert window.checkout.camera_view.outlines

@@ -8,6 +8,7 @@ so a rerun without changes costs only the install cycle.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -52,9 +53,16 @@ def _version() -> str:
 
 
 @pytest.fixture(scope="module")
-def debs() -> tuple[Path, Path]:
+def debs() -> Iterator[tuple[Path, Path]]:
     """Version N and N+upgrade1 of the package, built once per input hash."""
-    cache = ROOT / "build" / "deb-cache" / _input_hash()
+    (ROOT / "build").mkdir(exist_ok=True)
+    # Two test runs at once (a shared tree) must not build into the same folders.
+    with (ROOT / "build" / "deb-cache.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield _build_debs(ROOT / "build" / "deb-cache" / _input_hash())
+
+
+def _build_debs(cache: Path) -> tuple[Path, Path]:
     version = _version()
     first = cache / f"pos-app_{version}_amd64.deb"
     second = cache / f"pos-app_{version}{UPGRADE_SUFFIX}_amd64.deb"
@@ -203,9 +211,10 @@ def test_purge_leaves_nothing_but_dpkg_records_and_the_group(cycle: Path) -> Non
 
 
 def test_every_library_the_bundle_needs_is_bundled_or_a_dependency(
-    debs: tuple[Path, Path],
+    debs: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    bundle = ROOT / "build" / "pyinstaller" / "dist" / "pos-app"
+    subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(tmp_path)], check=True)
+    bundle = tmp_path / "opt" / "pos-app"
     fields = subprocess.run(
         ["dpkg-deb", "--field", str(debs[0]), "Depends", "Recommends"],
         capture_output=True,

@@ -26,7 +26,8 @@ def list_flagged(session: Session, store_id: str, status: str | None) -> dict[st
     query = select(Sale).where(Sale.store_id == store_id, Sale.review_status.is_not(None))
     if status is not None:
         query = query.where(Sale.review_status == status)
-    rows = session.scalars(query.order_by(Sale.created_at.desc()).limit(MAX_ROWS))
+    rows = list(session.scalars(query.order_by(Sale.created_at.desc()).limit(MAX_ROWS)))
+    history = _history(session, [s.sale_id for s in rows])
     return {
         "store_id": store_id,
         "reviews": [
@@ -43,10 +44,31 @@ def list_flagged(session: Session, store_id: str, status: str | None) -> dict[st
                 "offline": s.offline_accepted_at is not None,
                 "review_status": s.review_status,
                 "created_at": s.created_at,
+                "lines": s.lines,
+                "decisions": history.get(s.sale_id, []),
             }
             for s in rows
         ],
     }
+
+
+def _history(session: Session, sale_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    if not sale_ids:
+        return out
+    rows = session.scalars(
+        select(Review).where(Review.sale_id.in_(sale_ids)).order_by(Review.created_at, Review.id)
+    )
+    for r in rows:
+        out.setdefault(r.sale_id, []).append(
+            {
+                "decision": r.decision,
+                "reviewer_id": r.reviewer_id,
+                "note": r.note,
+                "at": r.created_at,
+            }
+        )
+    return out
 
 
 def decide(

@@ -201,7 +201,9 @@ def test_reviews_and_confirmed_fraud_freezes_wallet(world: World) -> None:
     info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
     assert info["frozen"] is True
     done = world.api.get("/v1/reviews?store_id=S001&status=confirmed_fraud", signer=world.terminal)
-    assert [r["sale_id"] for r in done.json()["reviews"]] == [body["sale_id"]]
+    (row,) = done.json()["reviews"]
+    assert row["sale_id"] == body["sale_id"] and row["lines"][0]["category"] == "heated_tobacco"
+    assert [d["decision"] for d in row["decisions"]] == ["confirmed_fraud"]
     unknown = world.api.post("/v1/reviews/none/decision", decision, signer=world.terminal)
     assert unknown.status_code == 404
     bad = world.api.post(

@@ -179,7 +179,10 @@ class DemoWorld:
         assert self.services is not None
         sec = self.settings.security
         return Authenticator(
-            self.services.store, max_attempts=sec.pin_max_attempts, lock_base_s=sec.pin_lock_base_s
+            self.services.store,
+            max_attempts=sec.pin_max_attempts,
+            lock_base_s=sec.pin_lock_base_s,
+            manager_pin_hash=sec.manager_pin_hash,
         )
 
     def _load_or_create_wallets(self, server_settings: ServerSettings) -> list[DemoWallet]:

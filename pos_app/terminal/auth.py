@@ -119,9 +119,17 @@ class Authenticator:
         *,
         max_attempts: int = 5,
         lock_base_s: int = 30,
+        manager_pin_hash: str = "",
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
+        # [security] manager_pin_hash: a site-wide manager PIN from the config file,
+        # accepted besides the manager accounts (actor "manager" in the audit log).
+        self._site_manager = (
+            Account("manager", "Manager", Role.MANAGER, manager_pin_hash)
+            if manager_pin_hash
+            else None
+        )
         self._max = max_attempts
         self._base = lock_base_s
         self._clock = clock
@@ -162,7 +170,8 @@ class Authenticator:
         locked = self._locked(now)
         if locked is not None:
             return locked
-        for account in self.accounts():
+        site = (self._site_manager,) if self._site_manager else ()
+        for account in (*self.accounts(), *site):
             if account.role is Role.MANAGER and verify_pin(pin, account.pin_hash):
                 self._put(LOCKOUT_KEY, asdict(LockoutState()))
                 self._audit(

@@ -25,6 +25,10 @@ def register(subparsers: Any) -> None:
     add.add_argument("name")
     add.add_argument("--role", choices=("cashier", "manager"), default="cashier")
     add.set_defaults(handler=_cashier_add)
+    hashing = actions.add_parser(
+        "hash-pin", help="print the scrypt hash of a PIN for [security] manager_pin_hash"
+    )
+    hashing.set_defaults(handler=_hash_pin)
     listing = actions.add_parser("list", help="list the accounts (never the PINs)")
     listing.set_defaults(handler=_cashier_list)
 
@@ -83,4 +87,18 @@ def _cashier_add(args: argparse.Namespace) -> int:
 def _cashier_list(args: argparse.Namespace) -> int:
     for account in _authenticator().accounts():
         print(f"{account.user_id}\t{account.role.value}\t{account.name}")
+    return 0
+
+
+def _hash_pin(args: argparse.Namespace) -> int:
+    import getpass
+
+    from pos_app.core.errors import PosError
+    from pos_app.terminal.auth import hash_pin
+
+    try:
+        print(hash_pin(getpass.getpass("PIN: ")))
+    except PosError as exc:
+        print(f"pos-app: {exc.message}", file=sys.stderr)
+        return 2
     return 0

@@ -134,7 +134,8 @@ class PaymentView(QFrame):
         self.title.setText(t(_TITLES[phase]) if phase else t("pay.idle.title"))
         self.body.setText(self._body(update))
         self.detail.setText(self._reasons(update))
-        self.detail.setVisible(phase is PaymentPhase.MANAGER_APPROVAL)
+        explain = {PaymentPhase.MANAGER_APPROVAL, PaymentPhase.CUSTOMER_APPROVAL}
+        self.detail.setVisible(phase in explain and bool(self.detail.text()))
         manager = phase is PaymentPhase.MANAGER_APPROVAL and update is not None
         self.manager_box.setVisible(manager and bool(update and update.manager_may_override))
         if manager and (previous is None or previous.phase is not PaymentPhase.MANAGER_APPROVAL):

@@ -56,7 +56,10 @@ def run_cashier(settings: Settings) -> int:
         return 2
     sec = settings.security
     auth = Authenticator(
-        services.store, max_attempts=sec.pin_max_attempts, lock_base_s=sec.pin_lock_base_s
+        services.store,
+        max_attempts=sec.pin_max_attempts,
+        lock_base_s=sec.pin_lock_base_s,
+        manager_pin_hash=sec.manager_pin_hash,
     )
     if services.sync is not None:
         services.sync.start()

@@ -96,3 +96,11 @@ def test_a_till_without_accounts_says_so(tmp_path: Path) -> None:
     a = Authenticator(open_store(tmp_path))
     result = a.sign_in("C042", "1234")
     assert result.code == "no_accounts" and a.lockout().failures == 0
+
+
+def test_site_manager_pin_from_settings(tmp_path: Path) -> None:
+    a = Authenticator(open_store(tmp_path), manager_pin_hash=hash_pin("24680"))
+    a.add_account("C042", "Sato", Role.CASHIER, "1234")
+    ok = a.verify_manager("24680", for_cashier="C042", detail={"sale_id": "s9"})
+    assert ok.ok and ok.account is not None and ok.account.user_id == "manager"
+    assert not a.verify_manager("1234", for_cashier="C042", detail={}).ok

@@ -75,6 +75,10 @@ def check_qt(env: DoctorEnv) -> Finding:
             "(sudo apt-get install --reinstall pos-app), or set QT_QPA_PLATFORM "
             "(xcb on X11, wayland, offscreen for tests)"
         )
+        if "could not connect to display" in result.detail:
+            # Qt then also blames xcb-cursor, which is a red herring over SSH.
+            fix = "no desktop here: run doctor in the till's desktop session (or over SSH "
+            fix += "with QT_QPA_PLATFORM=offscreen to check everything else)"
         return fail(name, result.detail, fix)
     return ok(name, f"Qt {result.qt_version} started with the '{result.platform}' platform plugin")
 

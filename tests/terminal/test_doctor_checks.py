@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import numpy as np
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from pos_app.paytoken.trust_list import key_entry, sign_trust_list
 from pos_app.scanning.decoders import PyzbarDecoder
 from pos_app.scanning.errors import CameraNotFound
-from pos_app.scanning.symbols import RawSymbol, Symbology
 from pos_app.terminal.doctor import (
     Check,
     Finding,
@@ -28,7 +24,6 @@ from pos_app.terminal.doctor import (
     run_checks,
 )
 from pos_app.terminal.doctor_checks import (
-    DECODER_SAMPLE,
     camera_device,
     check_camera,
     check_data_dir,
@@ -41,7 +36,6 @@ from pos_app.terminal.doctor_checks import (
 )
 from pos_app.terminal.doctor_env import (
     BackendReply,
-    CredentialsInfo,
     DoctorEnv,
     QtProbeResult,
     probe_write,
@@ -49,95 +43,21 @@ from pos_app.terminal.doctor_env import (
 )
 from pos_app.terminal.doctor_probes import CHECKS, make_decoder, qr_image, run_qt_probe, version_of
 from pos_app.terminal.migrations import LATEST_VERSION
-from pos_app.terminal.settings_schema import BackendSettings, ScannerSettings, Settings
+from pos_app.terminal.settings_schema import ScannerSettings, Settings
 from pos_app.terminal.store import DB_NAME, open_store
 
-NOW = 1_795_000_000.0
-GIB = 1024**3
+# Shared fakes live next to this file (tests/ has no packages).
+sys.path.insert(0, str(Path(__file__).parent))
 
-
-class FakeDecoder:
-    def __init__(self, name: str, *, reason: str | None = None, reads: bool = True) -> None:
-        self.name = name
-        self.unavailable_reason = reason
-        self._reads = reads
-
-    def decode(self, gray: Any) -> list[RawSymbol]:
-        if not self._reads:
-            return []
-        text = DECODER_SAMPLE
-        corners = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
-        return [RawSymbol(Symbology.QR, text.encode(), text, corners)]
-
-
-class FakeCamera:
-    def __init__(self, frames: list[Any], *, fail_at: int | None = None) -> None:
-        self.frames = frames
-        self.fail_at = fail_at
-        self.reads = 0
-        self.closed = False
-
-    def read(self) -> Any:
-        if self.fail_at is not None and self.reads >= self.fail_at:
-            raise OSError("camera stopped sending pictures")
-        frame = self.frames[self.reads % len(self.frames)]
-        self.reads += 1
-        return frame
-
-    def close(self) -> None:
-        self.closed = True
-
-
-def settings(**sections: Any) -> Settings:
-    base = Settings(
-        backend=BackendSettings(url="https://backend.example"),
-        scanner=ScannerSettings(camera="0"),
-    )
-    return dataclasses.replace(base, **sections)
-
-
-def healthy_env(tmp_path: Path, **overrides: Any) -> DoctorEnv:
-    data = tmp_path / "data"
-    data.mkdir(exist_ok=True)
-    key = data / "terminal_key.pem"
-    key.write_text("not a real key\n")
-    key.chmod(0o600)
-    camera = FakeCamera([np.zeros((720, 1280, 3), np.uint8)])
-    base: dict[str, Any] = {
-        "settings": settings(),
-        "data_dir": data,
-        "version_of": lambda dist: "1.0",
-        "python_version": (3, 11, 7),
-        "decoder_factory": FakeDecoder,
-        "qr_image": lambda text: np.zeros((10, 10), np.uint8),
-        "qt_probe": lambda: QtProbeResult(True, "", platform="offscreen", qt_version="6.8.0"),
-        "open_camera": lambda device, s: camera,
-        "write_probe": lambda path: None,
-        "free_bytes": lambda path: 50 * GIB,
-        "now": lambda: NOW,
-        "backend": lambda url: BackendReply(status_code=200, server_time=NOW),
-        "credentials": lambda s, d: CredentialsInfo(True, key_file=key, detail="enrolled"),
-    }
-    base.update(overrides)
-    return DoctorEnv(**base)
-
-
-def _store_trust_list(data_dir: Path, *, issued_at: int, next_update: int) -> None:
-    root, issuer = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
-    entry = key_entry(
-        issuer.public_key(),
-        issue_not_before=issued_at - 10,
-        issue_not_after=issued_at + 10**6,
-        verify_until=issued_at + 10**6,
-    )
-    payload = {"seq": 7, "issued_at": issued_at, "next_update": next_update, "keys": [entry]}
-    store = open_store(data_dir)
-    with store.transaction() as conn:
-        conn.execute(
-            "INSERT OR REPLACE INTO kv (key, value) VALUES ('trust_list.envelope', ?)",
-            (sign_trust_list(root, payload),),
-        )
-    store.close()
+from test_doctor_support import (
+    GIB,
+    NOW,
+    FakeCamera,
+    FakeDecoder,
+    healthy_env,
+    settings,
+    store_trust_list,
+)
 
 
 def status(finding: Finding) -> Status:
@@ -150,7 +70,7 @@ def status(finding: Finding) -> Status:
 def test_a_healthy_terminal_passes_every_check(tmp_path: Path) -> None:
     open_store(tmp_path / "data").close()
     env = healthy_env(tmp_path)
-    _store_trust_list(env.data_dir, issued_at=int(NOW) - 3600, next_update=int(NOW) + 3600)
+    store_trust_list(env.data_dir, issued_at=int(NOW) - 3600, next_update=int(NOW) + 3600)
     findings = run_checks(CHECKS, env, offline=False)
     assert {f.name: f.status for f in findings} == {c.name: Status.OK for c in CHECKS}
     assert exit_code(findings) == 0
@@ -277,6 +197,12 @@ def test_qt_probe_failure_is_reported_with_its_reason(tmp_path: Path) -> None:
     finding = check_qt(env)
     assert finding.status is Status.FAIL and finding.detail == "no xcb"
     assert "QT_QPA_PLATFORM" in finding.fix
+
+
+def test_qt_without_a_display_says_where_to_run_doctor(tmp_path: Path) -> None:
+    detail = "Qt could not start (exit -6): qt.qpa.xcb: could not connect to display"
+    finding = check_qt(healthy_env(tmp_path, qt_probe=lambda: QtProbeResult(False, detail)))
+    assert finding.status is Status.FAIL and "desktop session" in finding.fix
 
 
 def test_real_qt_probe_starts_the_offscreen_plugin(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,5 +19,8 @@ Public API, by submodule (import the submodule you need; this file stays thin):
 - ``reasons``: reason-code constants, ``ALL_REASONS``, ``ALL_CODES``, ``cashier_text(code, lang)``.
 - ``errors``: exceptions under ``pos_app.core.errors.TokenError``.
 - ``base45``, ``dcbor``, ``cose``: the codecs (strict base45, deterministic CBOR, COSE_Sign1).
-- ``cli``: ``register(subparsers)`` for ``pos-app token ...``.
+- ``cli``: ``register(subparsers)`` for ``pos-app token ...`` (handlers in ``cli_commands``,
+  imported lazily).
+
+Design notes: docs/PT1-VERIFY.md.
 """

@@ -95,6 +95,8 @@ def sign_trust_list(args: argparse.Namespace) -> int:
 
 
 def verify(args: argparse.Namespace) -> int:
+    if args.offline_amount is not None and args.offline_amount < 0:
+        return _fail("usage", "--offline-amount must be a non-negative amount in minor units")
     try:
         listed = _load_trust_list(args.trust_list, args.root_key)
         verifier = Verifier(listed, audience=args.audience, currency=args.currency)

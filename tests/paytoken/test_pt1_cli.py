@@ -185,3 +185,11 @@ def test_end_to_end_through_pos_app(
     )
     assert proc.returncode == 0, proc.stderr
     assert [json.loads(line)["ok"] for line in proc.stdout.splitlines()] == [True, True]
+
+
+def test_negative_offline_amount_is_usage_error(
+    setup: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = setup["dir"]
+    code, out, _ = run([*verify_args(d, "--offline-amount", "-1"), mint(d, capsys)], capsys)
+    assert code == 2 and json.loads(out)["error"] == "usage"

@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self._wedge = WedgeFilter(parent=self)  # its parser is attached once scanning starts
         self._wedge.scanned.connect(self.checkout.on_wedge_scan)
         self.stall_watch = StallWatch(parent=self)
+        self._status_busy = False
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(STATUS_EVERY_MS)
         self._status_timer.timeout.connect(self.poll_status)
@@ -284,10 +285,24 @@ class MainWindow(QMainWindow):
         self.camera.start()
 
     def poll_status(self) -> None:
-        self.tasks.run(self.ctx.port.status, on_success=self._got_status, lane="io")
+        if self._status_busy:  # a slow answer must not pile up requests behind it
+            return
+        self._status_busy = True
+        self.tasks.run(
+            self.ctx.port.status,
+            on_success=self._got_status,
+            on_failure=self._status_failed,
+            lane="io",
+        )
 
     def _got_status(self, status: TerminalStatus) -> None:
+        self._status_busy = False
         self.status.show_status(status)
+
+    def _status_failed(self, exc: BaseException) -> None:
+        self._status_busy = False
+        log.warning("terminal status failed: %r", exc)
+        self.status.show_status(None)
 
     def _restore_geometry(self) -> None:
         geometry = self.ctx.prefs.value("window/geometry")

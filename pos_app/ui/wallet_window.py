@@ -73,6 +73,7 @@ class WalletWindow(QWidget):
         self._busy_mint = False
         self._balance: int | None = None
         self._ticks = 0
+        self._polling = False
         self._build()
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
@@ -143,9 +144,11 @@ class WalletWindow(QWidget):
         self._ticks += 1
         if self._ticks % 3 == 0:
             self.refresh_view()
-        api = self.api
+        if self._polling:  # a slow answer must not pile up requests behind it
+            return
+        self._polling = True
         self.tasks.run(
-            api.step_ups, on_success=self._got_pending, on_failure=self._error, lane="io"
+            self.api.step_ups, on_success=self._got_pending, on_failure=self._poll_failed, lane="io"
         )
 
     def refresh_code(self) -> None:
@@ -192,7 +195,12 @@ class WalletWindow(QWidget):
         self.state.setText("FROZEN: every payment is refused" if frozen else "Active")
         self.state.setStyleSheet("color:#c62828;font-weight:bold;" if frozen else "")
 
+    def _poll_failed(self, exc: BaseException) -> None:
+        self._polling = False
+        self._error(exc)
+
     def _got_pending(self, pending: tuple[object, ...]) -> None:
+        self._polling = False
         if pending != self.pending:
             self.pending = pending
             self._render_pending()

@@ -9,8 +9,9 @@ Public API, by submodule (import the submodule you need; this file stays thin):
 - ``claims``: ``Claims`` (frozen), ``currency_numeric``, ``currency_alpha``,
   ``FLAG_*`` bits, ``KNOWN_FLAGS``, ``unknown_flags``.
 - ``issuer``: ``Issuer(private_key).mint(claims) -> str``, ``mint_token(...)``, ``new_cti()``.
-- ``trust_list``: ``sign_trust_list``, ``parse_trust_list``, ``TrustList``, ``TrustedKey``,
-  ``key_entry``, ``replace_if_newer``, ``ReplaceDecision``, ``TrustListHolder``.
+- ``trust_list``: ``sign_trust_list``, ``parse_trust_list``, ``read_trust_list``,
+  ``TrustList``, ``TrustedKey``, ``key_entry``, ``replace_if_newer``, ``ReplaceDecision``,
+  ``TrustListHolder``.
 - ``verifier``: ``Verifier(trust_list, *, audience, currency, skew=30).verify(text, *, now)``
   returning ``VerifyResult(ok, reason, claims, key)``; never raises.
 - ``seen_store``: ``SeenTokenStore`` protocol, ``SQLiteSeenStore``, ``ConnectionSeenStore``,

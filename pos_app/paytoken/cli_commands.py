@@ -21,7 +21,7 @@ from pos_app.paytoken.errors import SeenStoreError, TokenEncodeError, TrustListI
 from pos_app.paytoken.issuer import mint_token
 from pos_app.paytoken.reasons import cashier_text
 from pos_app.paytoken.seen_store import SeenTokenStore, SQLiteSeenStore
-from pos_app.paytoken.trust_list import TrustList, parse_trust_list
+from pos_app.paytoken.trust_list import TrustList, parse_trust_list, read_trust_list
 from pos_app.paytoken.trust_list import sign_trust_list as sign_envelope
 from pos_app.paytoken.verifier import Verifier
 
@@ -178,12 +178,7 @@ def _verify_batch(check: _Check, stdin: BinaryIO, stdout: TextIO) -> int:
 
 
 def _load_trust_list(trust_list_path: str, root_key_path: str) -> TrustList:
-    root = keys.load_public_key(root_key_path)
-    try:
-        data = Path(trust_list_path).read_bytes()
-    except OSError as exc:
-        raise TrustListInvalid(f"{trust_list_path}: cannot read ({exc.strerror})") from None
-    return parse_trust_list(data, root)
+    return read_trust_list(trust_list_path, keys.load_public_key(root_key_path))
 
 
 def _hex_arg(text: str, length: int, name: str) -> bytes:

@@ -9,8 +9,10 @@ ignored and reported in ``TrustList.ignored``; the rest of the list stays usable
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -119,6 +121,15 @@ def parse_trust_list(envelope_bytes: bytes, root_public_key: Ed25519PublicKey) -
     except InvalidSignature:
         raise TrustListInvalid("root signature does not verify") from None
     return _parse_payload(payload_bytes, root_kid=root_kid)
+
+
+def read_trust_list(path: str | os.PathLike[str], root_public_key: Ed25519PublicKey) -> TrustList:
+    """Read and verify a trust-list file; an unreadable file is also ``trust_list_invalid``."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise TrustListInvalid(f"{path}: cannot read trust list ({exc.strerror})") from None
+    return parse_trust_list(data, root_public_key)
 
 
 def _json_object(data: bytes, *, what: str) -> dict[str, Any]:

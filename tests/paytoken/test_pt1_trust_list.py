@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from pos_app.paytoken.trust_list import (
     SIGNING_CONTEXT,
     TrustListHolder,
     parse_trust_list,
+    read_trust_list,
     replace_if_newer,
     sign_trust_list,
 )
@@ -181,3 +183,13 @@ def test_staleness_edges(root_key: Ed25519PrivateKey, issuer_key: Ed25519Private
     assert listed.is_stale(NOW + 3600 + 86_401)
     assert not listed.is_stale(NOW + 3600, grace=0)
     assert listed.is_stale(NOW + 3601, grace=0)
+
+
+def test_read_trust_list_file(
+    tmp_path: Path, root_key: Ed25519PrivateKey, issuer_key: Ed25519PrivateKey
+) -> None:
+    path = tmp_path / "trust.json"
+    path.write_bytes(sign_trust_list(root_key, payload([entry(issuer_key)])))
+    assert read_trust_list(path, root_key.public_key()).seq == 7
+    with pytest.raises(TrustListInvalid, match="cannot read"):
+        read_trust_list(tmp_path / "missing.json", root_key.public_key())

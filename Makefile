@@ -4,7 +4,7 @@
 VENV := .venv/bin
 
 setup:
-	@scripts/bootstrap.sh server,dev
+	@scripts/bootstrap.sh server,dev,packaging
 
 demo: setup
 	$(VENV)/pos-app demo
@@ -24,8 +24,7 @@ pytest:
 screenshots: setup
 	scripts/screenshots.sh
 
-package:
-	@scripts/bootstrap.sh server,dev,packaging
+package: setup
 	packaging/build_deb.sh
 
 clean:

@@ -5,11 +5,11 @@
 # Fast the second time: apt is skipped when every package is present, pip when
 # pyproject.toml has not changed since the last successful install.
 #
-# Usage: scripts/bootstrap.sh [EXTRAS]   (default extras: server,dev)
+# Usage: scripts/bootstrap.sh [EXTRAS]   (default extras: server,dev,packaging)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-EXTRAS="${1:-server,dev}"
+EXTRAS="${1:-server,dev,packaging}"
 APT_PACKAGES=(
   python3 python3-venv python3-pip
   libzbar0                                   # pyzbar's decoder library
@@ -20,6 +20,8 @@ APT_PACKAGES=(
   fonts-noto-cjk                             # Japanese text in the cashier UI
   xvfb xauth                                 # screenshots and window tests without a screen
   poppler-utils                              # pdftotext: checks the PDF shift report
+  libpulse0                                  # Qt Multimedia: the approval / decline sounds
+  binutils systemd                           # PyInstaller (objdump), systemd-analyze for the kiosk unit
 )
 
 missing=()

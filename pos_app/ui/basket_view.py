@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -65,6 +66,9 @@ class BasketView(QWidget):
         self.entry = CodeEntry()
         self.entry.returnPressed.connect(self._add_typed)
         self.entry.delete_on_empty.connect(self.remove_selected)
+        # "Pick up later" is a 7pay signal (goods leave later with whoever shows up).
+        self.pickup = QCheckBox()
+        self.pickup.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.add_button = QPushButton()
         self.add_button.clicked.connect(self._add_typed)
         self.tax = label(align=_RIGHT)
@@ -95,7 +99,10 @@ class BasketView(QWidget):
         totals.addWidget(self.tax)
         totals.addWidget(self.total)
         bottom = QHBoxLayout()
-        bottom.addLayout(entry_row, 3)
+        left = QVBoxLayout()
+        left.addLayout(entry_row)
+        left.addWidget(self.pickup)
+        bottom.addLayout(left, 3)
         bottom.addLayout(totals, 2)
         # Two rows of three: big targets, and the page still fits a 1024-pixel-wide till.
         line_buttons = QGridLayout()
@@ -115,6 +122,7 @@ class BasketView(QWidget):
         )
         self.entry.setPlaceholderText(t("entry.placeholder"))
         self.add_button.setText(t("entry.add"))
+        self.pickup.setText(t("basket.pickup"))
         self.empty_hint.setText(t("basket.empty"))
         for name, each in self.buttons.items():
             each.setText(t(f"btn.{name}"))
@@ -233,4 +241,5 @@ class BasketView(QWidget):
     def set_locked(self, locked: bool) -> None:
         self.locked = locked
         self.entry.setEnabled(not locked)
+        self.pickup.setEnabled(not locked)
         self.refresh()

@@ -119,7 +119,11 @@ class CheckoutPage(QWidget):
             return
         self.show_message("")
         self._camera.reset_filter()  # a code already in view counts again
-        self._flow.start(self.basket_view.basket.lines, cashier_id=self.cashier_id)
+        self._flow.start(
+            self.basket_view.basket.lines,
+            cashier_id=self.cashier_id,
+            pickup_later=self.basket_view.pickup.isChecked(),
+        )
 
     def cancel(self) -> None:
         """Esc: cancel the running payment, or else empty the basket."""
@@ -138,6 +142,7 @@ class CheckoutPage(QWidget):
             return
         if phase in {PaymentPhase.APPROVED, PaymentPhase.OFFLINE_ACCEPTED}:
             self.basket_view.basket.clear()
+            self.basket_view.pickup.setChecked(False)
         self._flow.reset()
         self.show_message("")
         self.basket_view.entry.setFocus()

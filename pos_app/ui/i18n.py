@@ -77,6 +77,7 @@ _T: dict[str, tuple[str, str]] = {
         "That code is not a product or payment code; scan the product's barcode.",
         "商品または支払いのコードではありません。商品のバーコードを読み取ってください。",
     ),
+    "basket.pickup": ("Pick up later", "後日受け取り"),
     "basket.need_items": (
         "The basket is empty: scan products before taking payment.",
         "商品がありません。支払いの前に商品を読み取ってください。",

@@ -69,10 +69,16 @@ class PaymentFlow(QObject):
             PaymentPhase.MANAGER_APPROVAL,
         }
 
-    def start(self, lines: tuple[BasketLine, ...], *, cashier_id: str) -> None:
+    def start(
+        self, lines: tuple[BasketLine, ...], *, cashier_id: str, pickup_later: bool = False
+    ) -> None:
         if self.active:
             return
-        self._call(lambda: self._port.start_payment(lines, cashier_id=cashier_id))
+        self._call(
+            lambda: self._port.start_payment(
+                lines, cashier_id=cashier_id, pickup_later=pickup_later
+            )
+        )
 
     def submit_token(self, text: str) -> bool:
         """A payment code was scanned; ignored unless the sale is waiting for one."""

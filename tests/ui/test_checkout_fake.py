@@ -198,3 +198,21 @@ def test_offline_acceptance_and_status_bar(qtbot, make_window, fake) -> None:
     pay(qtbot, window, "PT1:OFFLINE")
     qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.OFFLINE_ACCEPTED, timeout=3000)
     assert "queued" in panel_body(window)
+
+
+def test_pick_up_later_is_sent_with_the_payment(qtbot, make_window, fake) -> None:
+    seen: list[bool] = []
+    original = fake.start_payment
+
+    def spy(lines, *, cashier_id, pickup_later=False):
+        seen.append(pickup_later)
+        return original(lines, cashier_id=cashier_id, pickup_later=pickup_later)
+
+    fake.start_payment = spy
+    window = make_window()
+    sign_in(qtbot, window)
+    scan_two(qtbot, window)
+    window.checkout.basket_view.pickup.setChecked(True)
+    key(window, Qt.Key.Key_F12)
+    qtbot.waitUntil(lambda: seen == [True], timeout=3000)
+    assert not window.checkout.basket_view.pickup.isEnabled()  # frozen with the basket

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pos_app.server import db, risk, sales
+from pos_app.server import db, ledger, risk, sales
 from pos_app.server.backend import Backend, Principal, require_store
 from pos_app.server.errors import ApiError
 from pos_app.server.models import Device, Redemption, Sale, StepUp, Terminal, Wallet
@@ -97,6 +97,7 @@ def _decide(
     if token.reason is not None:
         sales.decline(sale, token.reason, now=now)
         return sales.view(sale, None, now=now)
+    ledger.lock_account(session, ledger.wallet_account(token.wallet_id))
     hard = _hard_reason(session, token, req, offline=req.offline_accepted_at is not None)
     if hard is not None:
         sales.decline(sale, hard, now=now)

@@ -55,6 +55,17 @@ def post(
     return entry.id
 
 
+def lock_account(session: Session, account_id: str) -> None:
+    """Serialise decisions about one wallet (PostgreSQL row lock; SQLite has one writer).
+
+    Without it, N concurrent sales of one wallet would each compute velocity
+    features that see none of the others. Lock order everywhere: wallet, then store.
+    """
+    session.execute(
+        select(Account.account_id).where(Account.account_id == account_id).with_for_update()
+    )
+
+
 def try_debit(session: Session, account_id: str, amount: int) -> bool:
     """Reserve *amount* from a wallet if it holds enough; one conditional UPDATE.
 

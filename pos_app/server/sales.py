@@ -91,9 +91,10 @@ def cancel(session: Session, sale: Sale, *, now: int) -> None:
             session,
             "void",
             sale.sale_id,
+            # Wallet first, then store: the lock order finalize uses, so no deadlock.
             legs=[
-                (ledger.store_account(sale.store_id), -sale.total),
                 (ledger.wallet_account(sale.wallet_id), sale.total),
+                (ledger.store_account(sale.store_id), -sale.total),
             ],
             now=now,
         )

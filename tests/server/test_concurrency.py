@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -121,3 +122,46 @@ def test_one_token_across_worker_processes(tmp_path: Path, db_url: str) -> None:
         proc.terminate()
         proc.wait(timeout=20)
     assert admin.check_ledger(data_dir, db_url)["ok"] is True
+
+
+def _direct_race(world: World, bodies: list[dict]) -> list[dict]:
+    """Concurrent finalizes straight into the service layer (one session per thread)."""
+    from pos_app.server import finalize
+    from pos_app.server.backend import Principal
+    from pos_app.server.schemas import SaleRequest
+
+    backend = world.api.client.app.state.backend
+    principal = Principal(
+        kind="terminal", keyid=world.terminal.keyid, store_id="S001", terminal_id="T01"
+    )
+    barrier = threading.Barrier(len(bodies))
+
+    def run(body: dict) -> dict:
+        req = SaleRequest.model_validate(body)
+        barrier.wait()
+        return finalize.finalize(backend, principal, req, idem_key=body["sale_id"])
+
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        return list(pool.map(run, bodies))
+
+
+def test_concurrent_sessions_redeem_one_token_once(world: World, settings) -> None:
+    wallet = world.new_wallet(balance=100_000)
+    token = world.token(wallet)
+    results = _direct_race(world, [world.sale_body(token) for _ in range(16)])
+    approved = [r for r in results if r["status"] == "approved"]
+    assert len(approved) == 1
+    assert {r["reason"] for r in results if r not in approved} == {"token_already_used"}
+    assert admin.check_ledger(settings.data_dir, settings.db_url)["ok"] is True
+
+
+def test_concurrent_tokens_cannot_overdraw_a_wallet(world: World, settings) -> None:
+    wallet = world.new_wallet(balance=1_000)  # pays for three 280-yen sales, not four
+    bodies = [world.sale_body(world.token(wallet)) for _ in range(10)]
+    results = _direct_race(world, bodies)
+    statuses = sorted((r["status"], r["reason"]) for r in results)
+    assert statuses.count(("approved", None)) == 3, statuses
+    assert statuses.count(("declined", "insufficient_funds")) == 7, statuses
+    info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
+    assert info["balance"] == 1_000 - 3 * 280
+    assert admin.check_ledger(settings.data_dir, settings.db_url)["ok"] is True

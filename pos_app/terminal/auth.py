@@ -32,6 +32,9 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 ACCOUNTS_KEY = "auth.accounts"
 LOCKOUT_KEY = "auth.lockout"
 MIN_PIN, MAX_PIN = 4, 8
+# The PIN check at the till; the approval itself is logged by the checkout service as
+# AuditAction.MANAGER_APPROVAL (one entry per approval, which the shift report counts).
+MANAGER_PIN_VERIFIED = "manager_pin_verified"
 
 
 class AuthError(PosError):
@@ -165,7 +168,7 @@ class Authenticator:
     def verify_manager(self, pin: str, *, for_cashier: str, detail: dict[str, str]) -> SignInResult:
         """A manager's PIN at the till (approval); the cashier stays signed in.
 
-        Any manager account whose PIN matches is accepted; the approval is logged."""
+        Any manager account whose PIN matches is accepted; the check is logged."""
         now = self._clock()
         locked = self._locked(now)
         if locked is not None:
@@ -175,7 +178,7 @@ class Authenticator:
             if account.role is Role.MANAGER and verify_pin(pin, account.pin_hash):
                 self._put(LOCKOUT_KEY, asdict(LockoutState()))
                 self._audit(
-                    AuditAction.MANAGER_APPROVAL,
+                    MANAGER_PIN_VERIFIED,
                     account.user_id,
                     {"cashier": for_cashier, **detail},
                 )

@@ -4,6 +4,7 @@ import pytest
 
 from pos_app.terminal.audit import AuditAction, read_entries
 from pos_app.terminal.auth import (
+    MANAGER_PIN_VERIFIED,
     Authenticator,
     AuthError,
     Role,
@@ -88,7 +89,8 @@ def test_manager_role_and_approval(auth: tuple[Authenticator, Clock]) -> None:
     ok = a.verify_manager("9999", for_cashier="C042", detail={"sale_id": "s1", "reason": "known"})
     assert ok.ok and ok.account is not None and ok.account.user_id == "M001"
     last = read_entries(a._store)[-1]
-    assert last.action == AuditAction.MANAGER_APPROVAL and last.actor == "M001"
+    assert last.action == MANAGER_PIN_VERIFIED and last.actor == "M001"
+    assert AuditAction.MANAGER_APPROVAL not in [e.action for e in read_entries(a._store)]
     assert last.detail == {"cashier": "C042", "sale_id": "s1", "reason": "known"}
 
 

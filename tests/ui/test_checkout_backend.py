@@ -194,6 +194,15 @@ def test_manager_approval_for_a_catering_order(qtbot, till, world) -> None:
     view.approve_button.click()
     wait_phase(qtbot, window, PaymentPhase.APPROVED)
     assert window.account is not None and window.account.user_id == "C042"  # not switched
+    from pos_app.terminal.audit import AuditAction, read_entries
+
+    assert world.services is not None and window.flow.current is not None
+    sale_id = window.flow.current.sale_id
+    entries = [e for e in read_entries(world.services.store) if e.detail.get("sale_id") == sale_id]
+    approvals = [e for e in entries if e.action == AuditAction.MANAGER_APPROVAL]
+    assert len(approvals) == 1 and approvals[0].actor == "M001"
+    assert approvals[0].detail["reason"] == "Office catering order, paid by the usual customer"
+    assert any(e.action == "manager_pin_verified" for e in entries)
 
 
 def test_cartons_from_a_new_phone_need_the_owner_not_a_manager(qtbot, till, world) -> None:

@@ -165,6 +165,9 @@ class Authenticator:
             self._audit(AuditAction.SIGN_IN, result.account.user_id, {"role": role.value})
         return result
 
+    def sign_out(self, user_id: str, *, why: str = "cashier") -> None:
+        self._audit(AuditAction.SIGN_OUT, user_id, {"why": why})
+
     def verify_manager(self, pin: str, *, for_cashier: str, detail: dict[str, str]) -> SignInResult:
         """A manager's PIN at the till (approval); the cashier stays signed in.
 

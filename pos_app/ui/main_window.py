@@ -217,6 +217,9 @@ class MainWindow(QMainWindow):
         if self.flow.active:
             self.checkout.show_message(self.texts.t("scan.busy"), True)
             return
+        if self.account is not None:
+            user_id, auth = self.account.user_id, self.ctx.authenticator
+            self.tasks.run(lambda: auth.sign_out(user_id), lane="io")
         self.account = None
         self.status.set_cashier("")
         self.show_signin()

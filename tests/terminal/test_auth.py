@@ -106,3 +106,10 @@ def test_site_manager_pin_from_settings(tmp_path: Path) -> None:
     ok = a.verify_manager("24680", for_cashier="C042", detail={"sale_id": "s9"})
     assert ok.ok and ok.account is not None and ok.account.user_id == "manager"
     assert not a.verify_manager("1234", for_cashier="C042", detail={}).ok
+
+
+def test_sign_out_is_audited(auth: tuple[Authenticator, Clock]) -> None:
+    a, _ = auth
+    a.sign_out("C042")
+    last = read_entries(a._store)[-1]
+    assert last.action == AuditAction.SIGN_OUT and last.actor == "C042"

@@ -29,7 +29,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pos_app.terminal.cli",  # enroll
     "pos_app.terminal.doctor_cli",  # doctor
     "pos_app.terminal.audit_cli",  # audit verify
-    "pos_app.ui.cli",  # run (default), demo
+    "pos_app.ui.cli",  # run (default), cashier
+    "pos_app.demo.cli",  # demo
 )
 
 EXIT_OK = 0

@@ -1,9 +1,8 @@
-"""``pos-app run`` (the cashier window) and ``pos-app demo`` (the whole system)."""
+"""``pos-app run`` (the cashier window) and ``pos-app cashier`` (till accounts)."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from typing import Any
 
@@ -11,13 +10,6 @@ from typing import Any
 def register(subparsers: Any) -> None:
     run = subparsers.add_parser("run", help="open the cashier window (the default command)")
     run.set_defaults(handler=_run)
-    demo = subparsers.add_parser("demo", help="run the whole system on this machine")
-    demo.add_argument("--data-dir", help="demo data folder (default: the user data directory)")
-    demo.add_argument("--fresh", action="store_true", help="start from an empty demo folder")
-    demo.add_argument(
-        "--screenshots", metavar="DIR", help="drive through every screen state, save PNGs, quit"
-    )
-    demo.set_defaults(handler=_demo)
     cashier = subparsers.add_parser("cashier", help="cashier and manager accounts of this till")
     actions = cashier.add_subparsers(dest="action", required=True)
     add = actions.add_parser("add", help="add or replace an account (asks for the PIN twice)")
@@ -45,15 +37,6 @@ def _run(args: argparse.Namespace) -> int:
     from pos_app.ui.till import run_cashier
 
     return run_cashier(settings)
-
-
-def _demo(args: argparse.Namespace) -> int:
-    # The demo sits above ui in the layers (it builds the backend, then the windows), so
-    # ui must not import it; the dispatcher looks it up by name. TODO(lead): list
-    # "pos_app.demo.cli" in pos_app/cli.py and move the "demo" parser there.
-    run_demo = importlib.import_module("pos_app.demo.run").run_demo
-    code: int = run_demo(data_dir=args.data_dir, fresh=args.fresh, screenshots=args.screenshots)
-    return code
 
 
 def _authenticator() -> Any:

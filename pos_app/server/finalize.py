@@ -156,6 +156,8 @@ def _new_sale(
         risk=terminal_risk or {"score": 0, "action": "allow", "reasons": []},
         offline_accepted_at=req.offline_accepted_at,
         idempotency_key=idem_key,
+        manager_id=req.manager_approval.manager_id if req.manager_approval else None,
+        manager_reason=req.manager_approval.reason if req.manager_approval else None,
         created_at=now,
         updated_at=now,
     )

@@ -128,6 +128,9 @@ class Sale(Base):
     risk: Mapped[dict[str, Any]] = mapped_column(JSON)
     offline_accepted_at: Mapped[int | None] = mapped_column(BigInteger)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    # A manager's approval at the till, as the terminal reported it (kept for review).
+    manager_id: Mapped[str | None] = mapped_column(String(64))
+    manager_reason: Mapped[str | None] = mapped_column(String(200))
     review_status: Mapped[str | None] = mapped_column(String(24), index=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)

@@ -45,6 +45,11 @@ def list_flagged(session: Session, store_id: str, status: str | None) -> dict[st
                 "review_status": s.review_status,
                 "created_at": s.created_at,
                 "lines": s.lines,
+                "manager_approval": (
+                    {"manager_id": s.manager_id, "reason": s.manager_reason}
+                    if s.manager_id
+                    else None
+                ),
                 "decisions": history.get(s.sale_id, []),
             }
             for s in rows

@@ -132,6 +132,9 @@ def test_manager_approval_accepted_when_override_allowed(world: World, settings,
     )
     decision = world.sell(body).json()
     assert decision["status"] == "approved", decision
+    flagged = world.api.get("/v1/reviews?store_id=S001&status=pending", signer=world.terminal)
+    (row,) = [r for r in flagged.json()["reviews"] if r["sale_id"] == body["sale_id"]]
+    assert row["manager_approval"] == {"manager_id": "M1", "reason": "checked ID"}
     without = world.sell(
         world.sale_body(
             world.token(wallet),

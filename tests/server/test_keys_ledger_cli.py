@@ -146,3 +146,22 @@ def test_migrations_match_models(settings) -> None:
     finally:
         engine.dispose()
     assert diff == []
+
+
+def test_migrations_go_down_and_up(db_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import inspect
+
+    engine = db.make_engine(db_url)
+    try:
+        db.upgrade(engine)
+        cfg = db.alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "base")
+        assert "sales" not in inspect(engine).get_table_names()
+        db.upgrade(engine)
+        assert {"sales", "redemptions", "audit_entries"} <= set(inspect(engine).get_table_names())
+        assert db.current_revision(engine) == db.head_revision() == "0003"
+    finally:
+        engine.dispose()

@@ -79,9 +79,7 @@ class CheckoutPort(Protocol):
         """Step-up progress (customer approval); call about every poll_interval_s."""
         ...
 
-    def manager_approve(
-        self, sale_id: str, *, manager_id: str, reason: str
-    ) -> PaymentUpdate:
+    def manager_approve(self, sale_id: str, *, manager_id: str, reason: str) -> PaymentUpdate:
         """Record a manager's approval (logged) and finalize; refused when not allowed."""
         ...
 

@@ -96,6 +96,10 @@ _T: dict[str, tuple[str, str]] = {
         "Checking the code and the basket. Keep the goods at the counter.",
         "コードと商品を確認しています。商品はカウンターに置いたままにしてください。",
     ),
+    "pay.verifying.lost": (
+        "Checking the payment with the server… do not hand over the goods yet.",
+        "サーバーで支払いを確認しています… まだ商品はお渡ししないでください。",
+    ),
     "pay.approved.title": ("Approved", "承認されました"),
     "pay.approved.body": (
         "{amount} paid.\nWallet {wallet}\nAuthorization {auth}\nHand over the goods.",

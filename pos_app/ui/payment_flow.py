@@ -2,8 +2,8 @@
 checkout port on the background lane and publishes each update it gets back.
 
 No business rule lives here: which phase comes next is the port's answer.
-This object only sequences calls, polls during customer approval, and turns
-failures into sentences.
+This object only sequences calls, polls while the answer is pending (customer
+approval, or a finalize whose answer was lost), and turns failures into sentences.
 """
 
 from __future__ import annotations
@@ -21,6 +21,17 @@ from pos_app.ui.i18n import Texts
 from pos_app.ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
+
+OUTCOME_UNKNOWN = "outcome_unknown"  # the checkout's reason for a finalize with a lost answer
+
+
+def awaits_backend(update: PaymentUpdate | None) -> bool:
+    """The backend's answer is pending: poll the port until the phase changes."""
+    if update is None:
+        return False
+    if update.phase is PaymentPhase.CUSTOMER_APPROVAL:
+        return True
+    return update.phase is PaymentPhase.VERIFYING and update.reason == OUTCOME_UNKNOWN
 
 
 def error_sentence(exc: BaseException, texts: Texts) -> str:
@@ -151,7 +162,7 @@ class PaymentFlow(QObject):
 
     def _publish(self, update: PaymentUpdate | None) -> None:
         self.current = update
-        waiting = update is not None and update.phase is PaymentPhase.CUSTOMER_APPROVAL
+        waiting = awaits_backend(update)
         if waiting and not self._poll_timer.isActive():
             self._poll_timer.start()
         elif not waiting:
@@ -160,7 +171,7 @@ class PaymentFlow(QObject):
 
     def _poll(self) -> None:
         current = self.current
-        if self.busy or current is None or current.phase is not PaymentPhase.CUSTOMER_APPROVAL:
+        if self.busy or current is None or not awaits_backend(current):
             return
         self.busy = True
 
@@ -172,7 +183,7 @@ class PaymentFlow(QObject):
 
         def failed(exc: BaseException) -> None:
             self.busy = False  # a failed poll is retried on the next tick
-            log.warning("step-up poll failed: %s", exc)
+            log.warning("payment poll failed: %s", exc)
 
         self._tasks.run(
             lambda: self._port.poll(current.sale_id), on_success=done, on_failure=failed

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from pos_app.terminal.checkout_types import PaymentPhase, PaymentUpdate
 from pos_app.ui.i18n import Texts
+from pos_app.ui.payment_flow import OUTCOME_UNKNOWN
 from pos_app.ui.theme import phase_style
 from pos_app.ui.widgets import button, label, password_edit
 
@@ -191,7 +192,8 @@ class PaymentView(QFrame):
         if phase is PaymentPhase.OFFLINE_ACCEPTED:
             return t("pay.offline.body", amount=amount)
         if phase is PaymentPhase.VERIFYING:
-            return t("pay.verifying.body")
+            lost = update.reason == OUTCOME_UNKNOWN
+            return t("pay.verifying.lost" if lost else "pay.verifying.body")
         return t("pay.cancelled.body")
 
     def _reasons(self, update: PaymentUpdate | None) -> str:

@@ -1,8 +1,9 @@
 """A scriptable CheckoutPort for UI tests that need no backend.
 
 The token text picks the outcome: ``PT1:APPROVE``, ``PT1:DECLINE-<reason>``,
-``PT1:CUSTOMER``, ``PT1:MANAGER``, ``PT1:NOOVERRIDE``, ``PT1:OFFLINE``.
-Customer approval resolves when the test sets ``step_up_answer``.
+``PT1:CUSTOMER``, ``PT1:MANAGER``, ``PT1:NOOVERRIDE``, ``PT1:OFFLINE``, ``PT1:LOST``
+(the finalize's answer was lost: verifying, reason ``outcome_unknown``).
+Customer approval and a lost answer resolve when the test sets ``step_up_answer``.
 """
 
 from __future__ import annotations
@@ -83,6 +84,8 @@ class FakeCheckout:
                 risk_reasons=(CARTONS,),
                 manager_may_override=kind == "MANAGER",
             )
+        elif kind == "LOST":
+            new = replace(sale, phase=PaymentPhase.VERIFYING, reason="outcome_unknown")
         elif kind == "OFFLINE":
             new = replace(sale, phase=PaymentPhase.OFFLINE_ACCEPTED, offline=True)
         else:
@@ -92,6 +95,9 @@ class FakeCheckout:
     def poll(self, sale_id: str) -> PaymentUpdate:
         self.calls.append(("poll", sale_id))
         sale = self.sales[sale_id]
+        lost = sale.phase is PaymentPhase.VERIFYING and sale.reason == "outcome_unknown"
+        if lost and self.step_up_answer == "approve":
+            return self._save(replace(sale, phase=PaymentPhase.APPROVED, reason=None))
         if sale.phase is PaymentPhase.CUSTOMER_APPROVAL and self.step_up_answer == "approve":
             return self._save(replace(sale, phase=PaymentPhase.APPROVED, authorization_id="A-9"))
         if sale.phase is PaymentPhase.CUSTOMER_APPROVAL and self.step_up_answer == "deny":

@@ -133,6 +133,34 @@ def test_customer_approval_countdown_and_approval(qtbot, make_window, fake) -> N
     qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.APPROVED, timeout=3000)
 
 
+def test_lost_answer_keeps_polling_with_a_calm_message(qtbot, make_window, fake) -> None:
+    from pos_app.terminal.settings_schema import BackendSettings, Settings, UiSettings
+
+    settings = Settings(
+        ui=UiSettings(language="en", sound=False), backend=BackendSettings(poll_interval_s=0.1)
+    )
+    window = make_window(settings=settings)
+    sign_in(qtbot, window)
+    scan_two(qtbot, window)
+    pay(qtbot, window, "PT1:LOST")
+    qtbot.waitUntil(lambda: window.flow.current.reason == "outcome_unknown", timeout=3000)
+    assert panel_title(window) == "Verifying…"
+    assert "Checking the payment with the server" in panel_body(window)
+    assert "do not hand over the goods yet" in panel_body(window)
+    assert not window.checkout.payment_view.cancel_button.isVisible()  # the checkout refuses
+    polls = lambda: sum(1 for call in fake.calls if call[0] == "poll")  # noqa: E731
+    qtbot.waitUntil(lambda: polls() >= 3, timeout=3000)  # every poll_interval_s
+    assert window.flow.phase is PaymentPhase.VERIFYING
+    window.toggle_language()
+    assert "まだ商品はお渡ししないでください" in panel_body(window)
+    window.toggle_language()
+    fake.step_up_answer = "approve"
+    qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.APPROVED, timeout=3000)
+    done = polls()
+    qtbot.wait(400)
+    assert polls() == done  # polling stops once the phase changed
+
+
 def test_manager_approval_needs_reason_and_pin(qtbot, make_window, fake) -> None:
     window = make_window()
     sign_in(qtbot, window)

@@ -88,7 +88,8 @@ class MainWindow(QMainWindow):
         )
         self._build(ctx)
         self._shortcuts()
-        self._wedge = WedgeFilter(parent=self)  # its parser is attached once scanning starts
+        # Its parser is attached once scanning starts.
+        self._wedge = WedgeFilter(home=self, parent=self)
         self._wedge.scanned.connect(self.checkout.on_wedge_scan)
         self.stall_watch = StallWatch(parent=self)
         self._status_busy = False

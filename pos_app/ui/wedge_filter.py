@@ -5,6 +5,9 @@ feeds printable characters to :class:`WedgeParser` and obeys it: scanner
 bursts are swallowed and emitted as ``scanned``; characters a person typed
 are handed back to the focused widget (after at most ``max_gap_s``).
 Keys with Ctrl/Alt and function keys pass straight through (shortcuts).
+It acts only while its ``home`` window (the cashier window) is the active
+window: the manager's review window, the demo wallet and dialogs get their
+keys untouched, whatever their typing speed.
 """
 
 from __future__ import annotations
@@ -31,10 +34,12 @@ class WedgeFilter(QObject):
         parser: WedgeParser | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        home: QWidget | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.parser = parser
+        self.home = home  # None: every window (a filter on its own, in tests)
         self._clock = clock
         self._replaying = False
         self._timer = QTimer(self)
@@ -48,7 +53,7 @@ class WedgeFilter(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if self._replaying or not self.enabled or self.parser is None:
             return False
-        if not _is_target(watched):
+        if not _is_target(watched) or not self._at_home(watched):
             return False
         if event.type() == QEvent.Type.ShortcutOverride:
             return self._override(event)
@@ -66,6 +71,14 @@ class WedgeFilter(QObject):
             self._emit(result.scan)
         self._arm()
         return result.consume
+
+    def _at_home(self, watched: QObject) -> bool:
+        """The key goes to the cashier window while it is the active one."""
+        home = self.home
+        if home is None:
+            return True
+        assert isinstance(watched, QWidget)  # checked by _is_target
+        return QApplication.activeWindow() is home and watched.window() is home
 
     def _override(self, event: QEvent) -> bool:
         """Keep a scanner's characters and its closing Enter away from shortcuts."""

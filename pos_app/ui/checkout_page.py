@@ -36,6 +36,7 @@ _SOUND = {
     PaymentPhase.DECLINED: "declined",
     PaymentPhase.CUSTOMER_APPROVAL: "attention",
     PaymentPhase.MANAGER_APPROVAL: "attention",
+    PaymentPhase.VOIDED: "attention",
 }
 
 _GTIN_LEN = {8, 12, 13, 14}
@@ -90,6 +91,7 @@ class CheckoutPage(QWidget):
         self.payment_view.cancel_requested.connect(self._flow.cancel)
         self.payment_view.next_requested.connect(self.next_customer)
         self.payment_view.manager_submitted.connect(self._manager)
+        self.payment_view.void_submitted.connect(self._void)
         self._flow.changed.connect(self._payment_changed)
         self._flow.error.connect(lambda text: self.show_message(text, True))
         self._flow.manager_refused.connect(self.payment_view.manager_refused)
@@ -126,7 +128,10 @@ class CheckoutPage(QWidget):
         )
 
     def cancel(self) -> None:
-        """Esc: cancel the running payment, or else empty the basket."""
+        """Esc: cancel the running payment or a void being typed, or else empty the basket."""
+        if self.payment_view.voiding:
+            self.payment_view.close_void()
+            return
         if self._flow.active:
             self._flow.cancel()
             return
@@ -149,6 +154,9 @@ class CheckoutPage(QWidget):
 
     def _manager(self, pin: str, reason: str) -> None:
         self._flow.approve_as_manager(pin, reason, cashier_id=self.cashier_id)
+
+    def _void(self, pin: str, reason: str) -> None:
+        self._flow.void_as_manager(pin, reason, cashier_id=self.cashier_id)
 
     # scans ---------------------------------------------------------------------
 

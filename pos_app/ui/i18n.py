@@ -149,6 +149,13 @@ _T: dict[str, tuple[str, str]] = {
         "No money was taken. The basket is still here: take payment again or cancel it.",
         "代金はいただいていません。商品はそのままです。再度支払うか取り消してください。",
     ),
+    "pay.voided.title": ("Sale voided", "取引を取り消しました（返金）"),
+    "pay.voided.body": (
+        "{amount} goes back to the customer's wallet. Take the goods back.",
+        "{amount}はお客様のウォレットに返金されます。商品をお返しいただいてください。",
+    ),
+    "pay.void": ("Void sale", "取引を取り消す"),
+    "pay.void.confirm": ("Void as manager", "店長として取り消す"),
     "pay.idle.title": ("Ready", "準備完了"),
     "pay.idle.body": (
         "Scan products, then press Pay (F12).",

@@ -180,10 +180,18 @@ class MainWindow(QMainWindow):
 
     def _enter(self) -> None:
         """Enter: next customer after a payment; otherwise the focused widget's Enter."""
-        if self.pages.currentWidget() is self.checkout and self.flow.phase in FINISHED:
+        focus = QApplication.focusWidget()
+        view, on_checkout = self.checkout.payment_view, self.pages.currentWidget() is self.checkout
+        if (
+            on_checkout
+            and view.manager_box.isVisible()
+            and focus in (view.reason_edit, view.pin_edit)
+        ):
+            self._manager_enter(focus)
+            return
+        if on_checkout and self.flow.phase in FINISHED:
             self.checkout.next_customer()
             return
-        focus = QApplication.focusWidget()
         if self.pages.currentWidget() is self.signin:
             if self.signin.pin.text():
                 self.signin.submit()
@@ -191,10 +199,14 @@ class MainWindow(QMainWindow):
                 self.signin.focus_first()
         elif focus is self.checkout.basket_view.entry:
             self.checkout.basket_view.entry.returnPressed.emit()
-        elif focus is self.checkout.payment_view.reason_edit:
-            self.checkout.payment_view.pin_edit.setFocus()
-        elif focus is self.checkout.payment_view.pin_edit:
-            self.checkout.payment_view.pin_edit.returnPressed.emit()
+
+    def _manager_enter(self, focus: QWidget) -> None:
+        """In the manager box (approval or void): reason, then PIN, then submit."""
+        view = self.checkout.payment_view
+        if focus is view.reason_edit:
+            view.pin_edit.setFocus()
+        else:
+            view.pin_edit.returnPressed.emit()
 
     # sign-in -------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -22,6 +23,8 @@ from pos_app.ui.tasks import TaskManager
 
 log = logging.getLogger(__name__)
 
+# A paid sale a manager may void (an offline one is voided once it has been sent).
+VOIDABLE = frozenset({PaymentPhase.APPROVED, PaymentPhase.OFFLINE_ACCEPTED})
 OUTCOME_UNKNOWN = "outcome_unknown"  # the checkout's reason for a finalize with a lost answer
 
 
@@ -108,22 +111,42 @@ class PaymentFlow(QObject):
         self._call(lambda: self._port.cancel(current.sale_id))
 
     def approve_as_manager(self, pin: str, reason: str, *, cashier_id: str) -> None:
-        current, auth = self.current, self._auth
+        current = self.current
         if self.busy or current is None or current.phase is not PaymentPhase.MANAGER_APPROVAL:
             return
+        approve = self._port.manager_approve
+        self._as_manager(pin, reason, cashier_id=cashier_id, action=approve, what="approve")
+
+    def void_as_manager(self, pin: str, reason: str, *, cashier_id: str) -> None:
+        """A manager reverses a paid sale (PIN and reason); the cashier stays signed in."""
+        current = self.current
+        if self.busy or current is None or current.phase not in VOIDABLE:
+            return
+        self._as_manager(pin, reason, cashier_id=cashier_id, action=self._port.void, what="void")
+
+    def _as_manager(
+        self,
+        pin: str,
+        reason: str,
+        *,
+        cashier_id: str,
+        action: Callable[..., PaymentUpdate],
+        what: str,
+    ) -> None:
+        """Check a manager's PIN, then run ``action`` as that manager, off the GUI thread."""
+        current, auth = self.current, self._auth
+        assert current is not None
         if auth is None:
             self.manager_refused.emit(self._texts.t("manager.none"))
             return
         sale_id = current.sale_id
-        detail = {"sale_id": sale_id, "reason": reason}
+        detail = {"sale_id": sale_id, "reason": reason, "action": what}
 
         def work() -> PaymentUpdate | SignInResult:
             checked = auth.verify_manager(pin, for_cashier=cashier_id, detail=detail)
             if not checked.ok or checked.account is None:
                 return checked
-            return self._port.manager_approve(
-                sale_id, manager_id=checked.account.user_id, reason=reason
-            )
+            return action(sale_id, manager_id=checked.account.user_id, reason=reason)
 
         self._call(work)
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from pos_app.terminal.checkout_types import PaymentPhase, PaymentUpdate
 from pos_app.ui.i18n import Texts
-from pos_app.ui.payment_flow import OUTCOME_UNKNOWN
+from pos_app.ui.payment_flow import OUTCOME_UNKNOWN, VOIDABLE
 from pos_app.ui.theme import phase_style
 from pos_app.ui.widgets import button, label, password_edit
 
@@ -34,7 +34,7 @@ _TITLES = {
     PaymentPhase.MANAGER_APPROVAL: "pay.manager.title",
     PaymentPhase.OFFLINE_ACCEPTED: "pay.offline.title",
     PaymentPhase.CANCELLED: "pay.cancelled.title",
-    PaymentPhase.VOIDED: "pay.cancelled.title",
+    PaymentPhase.VOIDED: "pay.voided.title",
 }
 _CANCELLABLE = {
     PaymentPhase.WAITING_FOR_CODE,
@@ -54,6 +54,7 @@ class PaymentView(QFrame):
     cancel_requested = Signal()
     next_requested = Signal()
     manager_submitted = Signal(str, str)  # pin, reason
+    void_submitted = Signal(str, str)  # pin, reason
 
     def __init__(
         self, texts: Texts, *, theme: str, store_name: str, clock: Callable[[], float] = time.time
@@ -61,6 +62,7 @@ class PaymentView(QFrame):
         super().__init__()
         self._texts, self.theme, self._store, self._clock = texts, theme, store_name, clock
         self.update_shown: PaymentUpdate | None = None
+        self.voiding = False  # the manager box asks for a void of the paid sale
         self.title = label("phaseTitle", align=Qt.AlignmentFlag.AlignCenter)
         self.body = label(
             "phaseBody", align=Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, wrap=True
@@ -71,6 +73,8 @@ class PaymentView(QFrame):
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.next_button = QPushButton()
         self.next_button.clicked.connect(self.next_requested)
+        self.void_button = QPushButton()
+        self.void_button.clicked.connect(self.open_void)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addSpacing(12)
@@ -79,6 +83,7 @@ class PaymentView(QFrame):
         layout.addWidget(self.manager_box)
         row = QHBoxLayout()
         row.addWidget(self.cancel_button)
+        row.addWidget(self.void_button)
         row.addWidget(self.next_button)
         layout.addLayout(row)
         self.show_update(None)
@@ -108,7 +113,26 @@ class PaymentView(QFrame):
             self.manager_error.setText(self._texts.t("pay.manager.need_reason"))
             return
         self.pin_edit.clear()
-        self.manager_submitted.emit(pin, reason)
+        (self.void_submitted if self.voiding else self.manager_submitted).emit(pin, reason)
+
+    def open_void(self) -> None:
+        """ "Void sale": ask for the manager's reason and PIN in the manager box."""
+        if self.phase not in VOIDABLE:
+            return
+        self.voiding = True
+        self._open_manager_box()
+        self.show_update(self.update_shown)
+
+    def close_void(self) -> None:
+        self.voiding = False
+        self.pin_edit.clear()
+        self.show_update(self.update_shown)
+
+    def _open_manager_box(self) -> None:
+        self.reason_edit.clear()
+        self.pin_edit.clear()
+        self.manager_error.clear()
+        self.reason_edit.setFocus()
 
     def manager_refused(self, text: str) -> None:
         self.manager_error.setText(text)
@@ -137,13 +161,14 @@ class PaymentView(QFrame):
         self.detail.setText(self._reasons(update))
         explain = {PaymentPhase.MANAGER_APPROVAL, PaymentPhase.CUSTOMER_APPROVAL}
         self.detail.setVisible(phase in explain and bool(self.detail.text()))
+        self.voiding = self.voiding and phase in VOIDABLE
         manager = phase is PaymentPhase.MANAGER_APPROVAL and update is not None
-        self.manager_box.setVisible(manager and bool(update and update.manager_may_override))
+        may = manager and bool(update and update.manager_may_override)
+        self.manager_box.setVisible(may or self.voiding)
         if manager and (previous is None or previous.phase is not PaymentPhase.MANAGER_APPROVAL):
-            self.reason_edit.clear()
-            self.manager_error.clear()
-            self.reason_edit.setFocus()
+            self._open_manager_box()
         self.cancel_button.setVisible(phase in _CANCELLABLE)
+        self.void_button.setVisible(phase in VOIDABLE and not self.voiding)
         self.next_button.setVisible(phase in FINISHED)
         self.retranslate_buttons()
 
@@ -154,7 +179,9 @@ class PaymentView(QFrame):
         self.next_button.setText(t("btn.next") if done else t("btn.back"))
         self.reason_edit.setPlaceholderText(t("pay.manager.reason"))
         self.pin_edit.setPlaceholderText(t("pay.manager.pin"))
-        self.approve_button.setText(t("pay.manager.approve"))
+        approve = "pay.void.confirm" if self.voiding else "pay.manager.approve"
+        self.approve_button.setText(t(approve))
+        self.void_button.setText(t("pay.void"))
 
     def tick(self) -> None:
         """Once a second while the customer approves: refresh the countdown."""
@@ -191,6 +218,8 @@ class PaymentView(QFrame):
             return f"{amount}\n{t('pay.manager.body')}"
         if phase is PaymentPhase.OFFLINE_ACCEPTED:
             return t("pay.offline.body", amount=amount)
+        if phase is PaymentPhase.VOIDED:
+            return t("pay.voided.body", amount=amount)
         if phase is PaymentPhase.VERIFYING:
             lost = update.reason == OUTCOME_UNKNOWN
             return t("pay.verifying.lost" if lost else "pay.verifying.body")

@@ -28,7 +28,7 @@ _STANDARD = {
     PaymentPhase.MANAGER_APPROVAL: PhaseStyle("#f9a825", "#000000"),
     PaymentPhase.OFFLINE_ACCEPTED: PhaseStyle("#00695c", "#ffffff"),
     PaymentPhase.CANCELLED: PhaseStyle("#546e7a", "#ffffff"),
-    PaymentPhase.VOIDED: PhaseStyle("#546e7a", "#ffffff"),
+    PaymentPhase.VOIDED: PhaseStyle("#6a1b9a", "#ffffff"),
 }
 
 _HIGH = {
@@ -41,7 +41,7 @@ _HIGH = {
     PaymentPhase.MANAGER_APPROVAL: PhaseStyle("#ffff00", "#000000"),
     PaymentPhase.OFFLINE_ACCEPTED: PhaseStyle("#00ffff", "#000000"),
     PaymentPhase.CANCELLED: PhaseStyle("#ffffff", "#000000"),
-    PaymentPhase.VOIDED: PhaseStyle("#ffffff", "#000000"),
+    PaymentPhase.VOIDED: PhaseStyle("#ff00ff", "#000000"),
 }
 
 

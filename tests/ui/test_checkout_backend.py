@@ -337,3 +337,46 @@ def test_product_scanned_by_the_camera_is_added_once(qtbot, till) -> None:
     qtbot.wait(1000)  # still in view: not added again
     assert window.checkout.basket_view.basket.lines[0].quantity == 1
     assert window.checkout.camera_view.outlines
+
+
+def test_manager_voids_an_approved_sale(qtbot, till, world) -> None:
+    from pos_app.terminal.audit import AuditAction, read_entries
+    from pos_app.ui.theme import phase_style
+
+    window, board, _ = till
+    hanako = wallet(world, "Hanako")
+    before = hanako.view().balance
+    scan(qtbot, window, TEA, TEA)
+    token, _ = hanako.mint()
+    pay_with_camera(qtbot, window, board, token)
+    wait_phase(qtbot, window, PaymentPhase.APPROVED)
+    board.show()
+    assert hanako.view().balance == before - 2 * TEA.price
+    view = window.checkout.payment_view
+    assert view.void_button.isVisible() and view.void_button.text() == "Void sale"
+    view.void_button.click()
+    assert view.manager_box.isVisible() and view.approve_button.text() == "Void as manager"
+    view.pin_edit.setText("9999")
+    view.approve_button.click()  # a reason is required
+    assert "reason" in view.manager_error.text().lower()
+    assert window.flow.phase is PaymentPhase.APPROVED
+    view.reason_edit.setText("Customer changed their mind")
+    key(window, Qt.Key.Key_Return)  # Enter: from the reason to the PIN, not "next customer"
+    assert view.pin_edit.hasFocus()
+    view.pin_edit.setText("9999")
+    key(window, Qt.Key.Key_Return)
+    wait_phase(qtbot, window, PaymentPhase.VOIDED)
+    assert panel_title(window) == "Sale voided"
+    assert "back to the customer's wallet" in panel_body(window)
+    voided = phase_style(PaymentPhase.VOIDED, "standard").background
+    assert voided != phase_style(PaymentPhase.CANCELLED, "standard").background
+    assert voided in view.styleSheet()
+    assert not view.void_button.isVisible() and not view.manager_box.isVisible()
+    assert window.account is not None and window.account.user_id == "C042"  # not switched
+    assert hanako.view().balance == before
+    assert world.services is not None and window.flow.current is not None
+    sale_id = window.flow.current.sale_id
+    entries = [e for e in read_entries(world.services.store) if e.detail.get("sale_id") == sale_id]
+    voids = [e for e in entries if e.action == AuditAction.VOID]
+    assert len(voids) == 1 and voids[0].actor == "M001"
+    assert voids[0].detail["reason"] == "Customer changed their mind"

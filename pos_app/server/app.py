@@ -50,14 +50,16 @@ async def _health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _json_error(status: int, code: str, detail: str) -> JSONResponse:
-    return JSONResponse({"error": code, "detail": detail}, status_code=status)
+def _json_error(
+    status: int, code: str, detail: str, extra: dict[str, Any] | None = None
+) -> JSONResponse:
+    return JSONResponse({**(extra or {}), "error": code, "detail": detail}, status_code=status)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api(_req: Request, exc: ApiError) -> JSONResponse:
-        return _json_error(exc.status, exc.code, exc.message)
+        return _json_error(exc.status, exc.code, exc.message, exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:

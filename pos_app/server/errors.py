@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pos_app.core.errors import BackendError
 
 
@@ -10,9 +12,13 @@ class ApiError(BackendError):
 
     status: int = 400
 
-    def __init__(self, status: int, code: str, detail: str) -> None:
+    def __init__(
+        self, status: int, code: str, detail: str, *, extra: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(detail, code=code)
         self.status = status
+        # Fields added to the error body beside "error" and "detail" (e.g. who holds a claim).
+        self.extra = dict(extra or {})
 
 
 def bad_signature(detail: str = "request signature missing or invalid") -> ApiError:

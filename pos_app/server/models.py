@@ -132,6 +132,10 @@ class Sale(Base):
     manager_id: Mapped[str | None] = mapped_column(String(64))
     manager_reason: Mapped[str | None] = mapped_column(String(200))
     review_status: Mapped[str | None] = mapped_column(String(24), index=True)
+    # The manager reviewing the sale now (across all tills of the store); a claim older
+    # than ``ServerSettings.review_claim_ttl`` is abandoned.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
 

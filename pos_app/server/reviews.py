@@ -20,7 +20,9 @@ REVIEW_STATUSES = frozenset({"pending", *STATUS_OF_DECISION.values()})
 MAX_ROWS = 500
 
 
-def list_flagged(session: Session, store_id: str, status: str | None) -> dict[str, Any]:
+def list_flagged(
+    session: Session, store_id: str, status: str | None, *, now: int, claim_ttl: int
+) -> dict[str, Any]:
     if status is not None and status not in REVIEW_STATUSES:
         raise ApiError(422, "bad_status", f"status must be one of {sorted(REVIEW_STATUSES)}")
     query = select(Sale).where(Sale.store_id == store_id, Sale.review_status.is_not(None))
@@ -51,9 +53,20 @@ def list_flagged(session: Session, store_id: str, status: str | None) -> dict[st
                     else None
                 ),
                 "decisions": history.get(s.sale_id, []),
+                "claim": _live_claim(s, now=now, ttl=claim_ttl),
             }
             for s in rows
         ],
+    }
+
+
+def _live_claim(sale: Sale, *, now: int, ttl: int) -> dict[str, Any] | None:
+    if sale.claimed_by is None or sale.claimed_at is None or sale.claimed_at < now - ttl:
+        return None
+    return {
+        "claimed_by": sale.claimed_by,
+        "claimed_at": sale.claimed_at,
+        "expires_at": sale.claimed_at + ttl,
     }
 
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from pos_app.paytoken import httpsig
-from pos_app.server import audit, db, enrollment, finalize, keystore, reviews, sales
+from pos_app.server import (
+    audit,
+    db,
+    enrollment,
+    finalize,
+    keystore,
+    review_claims,
+    reviews,
+    sales,
+)
 from pos_app.server.backend import require_store
 from pos_app.server.errors import ApiError
 from pos_app.server.http import (
@@ -24,6 +34,7 @@ from pos_app.server.schemas import (
     AuditBatch,
     CancelRequest,
     EnrollRequest,
+    ReviewClaimRequest,
     ReviewDecisionRequest,
     SaleRequest,
 )
@@ -142,7 +153,13 @@ async def get_reviews(
 
     def work() -> dict[str, Any]:
         with db.transaction(backend.sessions) as session:
-            return reviews.list_flagged(session, store_id, status)
+            return reviews.list_flagged(
+                session,
+                store_id,
+                status,
+                now=backend.now(),
+                claim_ttl=backend.settings.review_claim_ttl,
+            )
 
     return JSONResponse(await call(work))
 
@@ -158,17 +175,55 @@ async def review_decision(
     backend = backend_of(request)
 
     def work() -> tuple[int, dict[str, Any]]:
+        now, ttl = backend.now(), backend.settings.review_claim_ttl
         with db.transaction(backend.sessions) as session:
             sale = sales.load(session, sale_id)
             require_store(principal, sale.store_id)
+            review_claims.clear_for_decision(session, sale_id, req.reviewer_id, now=now, ttl=ttl)
             return 200, reviews.decide(
-                session,
-                sale,
-                req.decision,
-                reviewer_id=req.reviewer_id,
-                note=req.note,
-                now=backend.now(),
+                session, sale, req.decision, reviewer_id=req.reviewer_id, note=req.note, now=now
             )
+
+    return await idempotent(request, principal, idempotency_key, work)
+
+
+@router.post("/v1/reviews/{sale_id}/claim", tags=["terminal"])
+async def review_claim(
+    sale_id: SaleId,
+    req: ReviewClaimRequest,
+    request: Request,
+    idempotency_key: IdempotencyHeader = None,
+) -> Response:
+    """Take a sale for review across all tills (an extension: docs/BACKEND.md)."""
+    return await _claim_call(request, sale_id, req, idempotency_key, review_claims.claim)
+
+
+@router.post("/v1/reviews/{sale_id}/release", tags=["terminal"])
+async def review_release(
+    sale_id: SaleId,
+    req: ReviewClaimRequest,
+    request: Request,
+    idempotency_key: IdempotencyHeader = None,
+) -> Response:
+    """Give a claimed sale back (only its holder can)."""
+    return await _claim_call(request, sale_id, req, idempotency_key, review_claims.release)
+
+
+async def _claim_call(
+    request: Request,
+    sale_id: str,
+    req: ReviewClaimRequest,
+    idempotency_key: str | None,
+    action: Callable[..., dict[str, Any]],
+) -> Response:
+    principal = await authenticate(request, tag=httpsig.TAG_TERMINAL)
+    backend = backend_of(request)
+
+    def work() -> tuple[int, dict[str, Any]]:
+        now, ttl = backend.now(), backend.settings.review_claim_ttl
+        with db.transaction(backend.sessions) as session:
+            require_store(principal, sales.load(session, sale_id).store_id)
+            return 200, action(session, sale_id, req.reviewer_id, now=now, ttl=ttl)
 
     return await idempotent(request, principal, idempotency_key, work)
 

@@ -107,6 +107,10 @@ class ReviewDecisionRequest(Strict):
     note: Note = ""
 
 
+class ReviewClaimRequest(Strict):
+    reviewer_id: Id
+
+
 class WalletCreateRequest(Strict):
     display_name: Text
     device_public_key: PublicKey

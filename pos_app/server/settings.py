@@ -34,6 +34,8 @@ class ServerSettings:
     new_account_window: int = 30 * 86400
     offline_limit_max: int = 10_000
     idempotency_keep: int = 48 * 3600
+    # A manager's claim on a sale under review lapses after this long (walked away).
+    review_claim_ttl: int = 15 * 60
     # Signed requests per minute per signer and process (0 disables the limit).
     rate_limit_per_minute: int = 1200
 

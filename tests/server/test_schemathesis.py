@@ -105,6 +105,8 @@ OPERATIONS = [
     ("/v1/sales/{sale_id}/cancel", "POST"),
     ("/v1/reviews", "GET"),
     ("/v1/reviews/{sale_id}/decision", "POST"),
+    ("/v1/reviews/{sale_id}/claim", "POST"),
+    ("/v1/reviews/{sale_id}/release", "POST"),
     ("/v1/wallets", "POST"),
     ("/v1/wallets/{wallet_id}/top-ups", "POST"),
     ("/v1/wallets/{wallet_id}/tokens", "POST"),

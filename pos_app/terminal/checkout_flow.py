@@ -45,6 +45,7 @@ from pos_app.terminal.errors import (
     OutcomeUnknown,
 )
 from pos_app.terminal.outbox import close_reconcile
+from pos_app.terminal.risk_reasons import backend_codes
 from pos_app.terminal.sales_repo import SeenToken, save_sale
 from pos_app.terminal.store import LocalStore
 from pos_app.terminal.terminal_risk import TerminalRisk
@@ -82,6 +83,7 @@ class PaymentFlow:
             return self.decline(sale, NOT_ENROLLED, now=now)
         result = verifier.verify(text, now=now)
         sale.verified, sale.decision, sale.offline, sale.expires_at = result, None, False, None
+        sale.backend_reasons = ()
         if not result.ok or result.claims is None:
             return self.decline(sale, str(result.reason), now=now)
         sale.token = text
@@ -213,6 +215,7 @@ class PaymentFlow:
     ) -> PaymentUpdate:
         """Record the backend's decision on the sale (and the token as used when it was)."""
         status = view.get("status")
+        sale.backend_reasons = backend_codes(view, sale.backend_reasons)
         if status == "step_up_required":
             step = view.get("step_up")
             sale.expires_at = _int(step.get("expires_at")) if isinstance(step, dict) else None

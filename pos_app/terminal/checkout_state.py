@@ -14,6 +14,7 @@ from pos_app.core.sale import SaleState
 from pos_app.paytoken.claims import Claims
 from pos_app.paytoken.verifier import DEFAULT_SKEW, VerifyResult
 from pos_app.terminal.checkout_types import PaymentPhase, PaymentUpdate
+from pos_app.terminal.risk_reasons import merge_reasons
 from pos_app.terminal.sales_repo import OutboxEntry, SaleRecord
 from pos_app.terminal.terminal_risk import (
     SaleContext,
@@ -52,6 +53,7 @@ class ActiveSale:
     authorization_id: str | None = None
     expires_at: int | None = None
     offline: bool = False
+    backend_reasons: tuple[str, ...] = ()  # risk.reasons codes of the backend's last answer
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -93,7 +95,7 @@ def update_of(sale: ActiveSale) -> PaymentUpdate:
         wallet_masked=mask_wallet(sale.claims.sub if sale.claims else None),
         expires_at=sale.expires_at,
         risk_action=decision.action.value if decision else None,
-        risk_reasons=reason_views(decision),
+        risk_reasons=merge_reasons(reason_views(decision), sale.backend_reasons),
         manager_may_override=decision.manager_may_override if decision else True,
         offline=sale.offline,
     )

@@ -116,6 +116,7 @@ _T: dict[str, tuple[str, str]] = {
         "Ask the customer to approve on their phone:\n{store} · {amount}\n{seconds} s left",
         "お客様にスマートフォンで承認していただいてください:\n{store} · {amount}\n残り{seconds}秒",
     ),
+    "pay.reasons.more": ("• and {n} more", "• ほか{n}件"),
     "pay.manager.title": ("Manager approval needed", "店長の承認が必要です"),
     "pay.manager.body": (
         "Call a manager. Rules that fired:",

@@ -41,6 +41,7 @@ _CANCELLABLE = {
     PaymentPhase.CUSTOMER_APPROVAL,
     PaymentPhase.MANAGER_APPROVAL,
 }
+SHORT_LIST = 3  # reasons shown while the customer approves; the rest: "and N more"
 FINISHED = {
     PaymentPhase.APPROVED,
     PaymentPhase.DECLINED,
@@ -78,8 +79,9 @@ class PaymentView(QFrame):
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addSpacing(12)
-        layout.addWidget(self.body, 1)
-        layout.addWidget(self.detail)
+        layout.addWidget(self.body)
+        layout.addWidget(self.detail)  # right under the amount
+        layout.addStretch(1)
         layout.addWidget(self.manager_box)
         row = QHBoxLayout()
         row.addWidget(self.cancel_button)
@@ -226,7 +228,14 @@ class PaymentView(QFrame):
         return t("pay.cancelled.body")
 
     def _reasons(self, update: PaymentUpdate | None) -> str:
+        """Every rule for the manager; a short list for the customer's approval."""
         if update is None:
             return ""
         ja = self._texts.lang == "ja"
-        return "\n".join(f"• {r.ja if ja and r.ja else r.en}" for r in update.risk_reasons)
+        reasons = update.risk_reasons
+        short = update.phase is PaymentPhase.CUSTOMER_APPROVAL and len(reasons) > SHORT_LIST
+        shown = reasons[: SHORT_LIST - 1] if short else reasons
+        lines = [f"• {r.ja if ja and r.ja else r.en}" for r in shown]
+        if short:
+            lines.append(self._texts.t("pay.reasons.more", n=len(reasons) - len(shown)))
+        return "\n".join(lines)

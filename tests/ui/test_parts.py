@@ -92,3 +92,31 @@ def test_wedge_filter_repairs_a_us_scanner_on_a_japanese_layout(qtbot) -> None:
         QApplication.instance().removeEventFilter(wedge)  # type: ignore[union-attr]
     assert scans[0].text == "PT1:ABC$DEF" and "Japanese" in scans[0].layout_note
     assert edit.text() == ""
+
+
+def test_customer_approval_lists_the_backend_reasons_under_the_amount(qtbot) -> None:
+    from pos_app.terminal.checkout_types import PaymentPhase, PaymentUpdate
+    from pos_app.terminal.risk_reasons import backend_reason_view
+    from pos_app.ui.i18n import Texts
+    from pos_app.ui.payment_view import PaymentView
+
+    codes = ("wallet_repeat_cash_convertible", "device_new_for_wallet", "old_token", "x_rule")
+    update = PaymentUpdate(
+        "s1",
+        PaymentPhase.CUSTOMER_APPROVAL,
+        3000,
+        "JPY",
+        expires_at=2_000_000_000,
+        risk_reasons=tuple(backend_reason_view(c) for c in codes),
+    )
+    view = PaymentView(Texts("en"), theme="standard", store_name="Shop", clock=lambda: 1.0)
+    qtbot.addWidget(view)
+    view.show()
+    view.show_update(update)
+    assert view.detail.isVisible()
+    lines = view.detail.text().splitlines()
+    assert len(lines) == 3 and lines[-1] == "• and 2 more"
+    assert "easy-to-resell goods in the last 24 hours" in lines[0]
+    assert view.detail.geometry().top() >= view.body.geometry().bottom()  # under the amount
+    gap = view.detail.geometry().top() - view.body.geometry().bottom()
+    assert gap < 40

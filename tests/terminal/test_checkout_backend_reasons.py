@@ -1,0 +1,100 @@
+"""A step-up the backend asks for shows the backend's reasons, not an empty list."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from checkout_support import CARTON, TEA, Backend, Network, basket, running_backend, till
+
+from pos_app.terminal.checkout_types import PaymentPhase
+from pos_app.terminal.services import TerminalServices
+
+
+class StricterBackend(Network):
+    """The backend's own rules (history the till cannot see) add codes and ask for step-up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_codes: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.method != "POST" or request.url.path != "/v1/sales" or not self.add_codes:
+            return response
+        body = json.loads(response.read())
+        risk = body.get("risk") or {"score": 0, "action": "allow", "reasons": []}
+        risk["reasons"] = [*risk["reasons"], *self.add_codes]
+        risk["action"] = "customer_approval"
+        body["risk"] = risk
+        if body["status"] != "step_up_required":
+            expires = int(body["server_time"]) + 90
+            body.update(status="step_up_required", authorization_id=None)
+            body["step_up"] = {"challenge_id": "c-test", "expires_at": expires}
+        return httpx.Response(200, json=body, request=request)
+
+
+@pytest.fixture
+def backend(tmp_path: Path) -> Iterator[Backend]:
+    with running_backend(tmp_path) as b:
+        yield b
+
+
+@pytest.fixture
+def network() -> Iterator[StricterBackend]:
+    net = StricterBackend()
+    yield net
+    net.close()
+
+
+@pytest.fixture
+def services(
+    backend: Backend, tmp_path: Path, network: StricterBackend
+) -> Iterator[TerminalServices]:
+    svc = till(backend, tmp_path, network)
+    yield svc
+    svc.close()
+
+
+def test_backend_step_up_shows_the_rule_texts_of_its_codes(
+    backend: Backend, services: TerminalServices, network: StricterBackend
+) -> None:
+    wallet = backend.new_wallet(balance=10_000)
+    network.add_codes = ["wallet_repeat_cash_convertible", "brand_new_backend_rule"]
+    sale = services.checkout.start_payment(basket((TEA, 1)), cashier_id="C042")
+    update = services.checkout.submit_token(sale.sale_id, backend.token(wallet))
+    assert update.phase is PaymentPhase.CUSTOMER_APPROVAL, update
+    assert update.risk_action == "allow"  # the terminal itself saw nothing
+    codes = [r.code for r in update.risk_reasons]
+    assert codes == ["wallet_repeat_cash_convertible", "brand_new_backend_rule"]
+    known, unknown = update.risk_reasons
+    assert known.en.startswith("This wallet already bought")
+    assert "easy-to-resell goods in the last 24 hours" in known.en
+    assert "{" not in known.en and "{" not in known.ja
+    assert "換金しやすい商品" in known.ja
+    assert "brand_new_backend_rule" in unknown.en and "brand_new_backend_rule" in unknown.ja
+    assert "extra approval" in unknown.en
+
+
+def test_backend_codes_merge_with_the_terminal_reasons_without_duplicates(
+    backend: Backend, services: TerminalServices, network: StricterBackend
+) -> None:
+    wallet = backend.new_wallet(balance=50_000)  # a new device: cartons need the owner
+    network.add_codes = ["takeover_token_flags", "wallet_weekly_cash_convertible"]
+    sale = services.checkout.start_payment(basket((CARTON, 2)), cashier_id="C042")
+    update = services.checkout.submit_token(sale.sale_id, backend.token(wallet))
+    assert update.phase is PaymentPhase.CUSTOMER_APPROVAL, update
+    codes = [r.code for r in update.risk_reasons]
+    assert len(codes) == len(set(codes))
+    assert codes.count("takeover_token_flags") == 1
+    assert codes[-1] == "wallet_weekly_cash_convertible"  # the terminal's own come first
+    takeover = next(r for r in update.risk_reasons if r.code == "takeover_token_flags")
+    assert "12,000 yen" in takeover.en  # the terminal's sentence, with its numbers
+    assert takeover.inputs

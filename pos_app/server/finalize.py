@@ -104,6 +104,7 @@ def _decide(
         return sales.view(sale, None, now=now)
     verdict = _verdict(session, req, token, sale, now=now)
     sale.risk = verdict.as_dict()
+    sale.risk_explanation = verdict.explanation()
     return _apply(backend, session, sale=sale, req=req, token=token, verdict=verdict, now=now)
 
 

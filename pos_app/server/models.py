@@ -126,6 +126,9 @@ class Sale(Base):
     reason: Mapped[str | None] = mapped_column(String(48))
     authorization_id: Mapped[str | None] = mapped_column(String(64))
     risk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The backend's rules as they fired, with sentences ({rules_version, reasons}); None for
+    # sales decided before the rules ran (hard declines) or before migration 0005.
+    risk_explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     offline_accepted_at: Mapped[int | None] = mapped_column(BigInteger)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     # A manager's approval at the till, as the terminal reported it (kept for review).

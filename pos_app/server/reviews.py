@@ -54,10 +54,35 @@ def list_flagged(
                 ),
                 "decisions": history.get(s.sale_id, []),
                 "claim": _live_claim(s, now=now, ttl=claim_ttl),
+                "risk_reasons": risk_reasons(s),
+                "rules_version": (s.risk_explanation or {}).get("rules_version"),
             }
             for s in rows
         ],
     }
+
+
+def risk_reasons(sale: Sale) -> list[dict[str, Any]]:
+    """Every reason code of the verdict, with the backend's sentences and inputs when it has
+    them (codes only the terminal reported have ``en``/``ja``/``inputs`` null)."""
+    known = {
+        str(r.get("code")): r
+        for r in (sale.risk_explanation or {}).get("reasons") or []
+        if isinstance(r, dict)
+    }
+    out = []
+    for code in (sale.risk or {}).get("reasons") or []:
+        found = known.get(str(code), {})
+        out.append(
+            {
+                "code": str(code),
+                "source": "backend" if found else "terminal",
+                "en": found.get("en"),
+                "ja": found.get("ja"),
+                "inputs": found.get("inputs"),
+            }
+        )
+    return out
 
 
 def _live_claim(sale: Sale, *, now: int, ttl: int) -> dict[str, Any] | None:

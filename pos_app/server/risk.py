@@ -9,6 +9,7 @@ decided by the finalize flow itself with their own reason codes.
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +34,16 @@ class Verdict:
     score: int
     reasons: tuple[str, ...]
     manager_may_override: bool = True
+    # The backend's fired rules with their sentences: {code, en, ja, inputs} (for reviews).
+    details: tuple[dict[str, Any], ...] = ()
+    rules_version: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"score": self.score, "action": self.action, "reasons": list(self.reasons)}
+
+    def explanation(self) -> dict[str, Any]:
+        """What a reviewer reads: the rule-set version and each backend rule that fired."""
+        return {"rules_version": self.rules_version, "reasons": list(self.details)}
 
 
 @dataclass(frozen=True)
@@ -96,7 +104,15 @@ def backend_verdict(session: Session, sale: SaleInput, *, now: int) -> Verdict:
         score=decision.score,
         reasons=decision.codes,
         manager_may_override=decision.manager_may_override,
+        details=tuple(_detail(r) for r in decision.reasons),
+        rules_version=decision.rules_version,
     )
+
+
+def _detail(reason: model.Reason) -> dict[str, Any]:
+    # Inputs go into a JSON column: tuples become lists, anything exotic a string.
+    inputs = json.loads(json.dumps(reason.inputs, default=str))
+    return {"code": reason.code, "en": reason.en, "ja": reason.ja, "inputs": inputs}
 
 
 def features(session: Session, sale: SaleInput, *, now: int) -> dict[str, Any]:
@@ -225,4 +241,6 @@ def combine(terminal: dict[str, Any] | None, backend: Verdict) -> Verdict:
         score=max(int(terminal["score"]), backend.score),
         reasons=reasons,
         manager_may_override=backend.manager_may_override,
+        details=backend.details,
+        rules_version=backend.rules_version,
     )

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], float]
 # Statuses meaning "nothing was done, ask again later" for any request.
 _RETRY_ALWAYS = frozenset({409, 429, 503})
+# 409s that are answers, not "still working on it": retrying cannot change them.
+_FINAL_CONFLICTS = frozenset({"review_claimed"})
 # Statuses after which a POST's effect is unknown (a proxy timed out, the server crashed).
 _UNKNOWN_AFTER_POST = frozenset({500, 502, 504})
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
@@ -164,6 +167,32 @@ class BackendClient:
         body = {"reason": reason} if reason else None
         return self._json("POST", f"/v1/sales/{sale_id}/cancel", body=body, key=idempotency_key)
 
+    def list_reviews(self, store_id: str, status: str | None = None) -> dict[str, Any]:
+        """``GET /v1/reviews``: the store's flagged sales (``{store_id, reviews}``)."""
+        query = {"store_id": store_id, **({"status": status} if status else {})}
+        return self._json("GET", f"/v1/reviews?{urlencode(query)}")
+
+    def claim_review(
+        self, sale_id: str, *, reviewer_id: str, idempotency_key: str
+    ) -> dict[str, Any]:
+        """Take the sale for review across tills; 409 ``review_claimed`` is BackendRejected
+        with ``details`` ``{claimed_by, claimed_at}``."""
+        body = {"reviewer_id": reviewer_id}
+        return self._json("POST", _review_path(sale_id, "claim"), body=body, key=idempotency_key)
+
+    def release_review(
+        self, sale_id: str, *, reviewer_id: str, idempotency_key: str
+    ) -> dict[str, Any]:
+        body = {"reviewer_id": reviewer_id}
+        return self._json("POST", _review_path(sale_id, "release"), body=body, key=idempotency_key)
+
+    def decide_review(
+        self, sale_id: str, *, decision: str, reviewer_id: str, note: str, idempotency_key: str
+    ) -> dict[str, Any]:
+        body = {"decision": decision, "reviewer_id": reviewer_id, "note": note}
+        path = _review_path(sale_id, "decision")
+        return self._json("POST", path, body=body, key=idempotency_key)
+
     # --- machinery ----------------------------------------------------------------------------
 
     def _json(
@@ -277,6 +306,9 @@ class BackendClient:
             return response
         code, detail = _error_of(response)
         where = f"{method} {path}"
+        if status == 409 and code in _FINAL_CONFLICTS:
+            extra = _extra_of(response)
+            raise BackendRejected(f"{where}: {detail}", code=code, status=status, details=extra)
         if status == 409 and not idempotent:
             # The backend is working on this very key: our earlier attempt did arrive.
             raise _Retry(OutcomeUnknown(f"{where}: {code}: {detail}; reconcile before retrying"))
@@ -311,6 +343,20 @@ class _Retry(Exception):
     def __init__(self, error: BackendUnavailable) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+def _review_path(sale_id: str, action: str) -> str:
+    return f"/v1/reviews/{quote(sale_id, safe='')}/{action}"
+
+
+def _extra_of(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if k not in ("error", "detail")}
 
 
 def _error_of(response: httpx.Response) -> tuple[str, str]:

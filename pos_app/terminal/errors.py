@@ -19,6 +19,8 @@ CLI handle them by class without knowing httpx:
 
 from __future__ import annotations
 
+from typing import Any
+
 from pos_app.core.errors import BackendError, ConfigError, DomainError
 
 
@@ -35,9 +37,13 @@ class OutcomeUnknown(BackendUnavailable):
 class BackendRejected(BackendError):
     code = "backend_rejected"
 
-    def __init__(self, message: str, *, code: str, status: int) -> None:
+    def __init__(
+        self, message: str, *, code: str, status: int, details: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message, code=code)
         self.status = status
+        # The error body's fields beside "error" and "detail" (e.g. who holds a review claim).
+        self.details = dict(details or {})
 
 
 class BackendAuthError(BackendRejected):

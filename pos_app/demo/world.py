@@ -4,7 +4,7 @@ next run reuses (the backend's SQLite file, the terminal's store and key,
 the wallets' device keys).
 
 The wallets are "established" customers (their account and phone are backdated
-in the backend's database, as if they had been customers for a year) except
+through ``admin.backdate_wallet``, as if they had been customers for a year) except
 Kenji, whose account is old but whose phone is brand new: the 7pay pattern
 (a hijacked account paying from the thief's phone) that the risk rules catch.
 """
@@ -20,12 +20,10 @@ from pathlib import Path
 import httpx
 import platformdirs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import update
 
 from pos_app.demo.network import NetworkSwitch
 from pos_app.demo.wallet_client import WalletClient
-from pos_app.server import admin, db
-from pos_app.server.models import Device, TopUp, Wallet
+from pos_app.server import admin
 from pos_app.server.runner import BackgroundServer
 from pos_app.server.settings import ServerSettings
 from pos_app.terminal.auth import Authenticator, Role
@@ -229,20 +227,12 @@ class DemoWorld:
 
 
 def _backdate(settings: ServerSettings, wallet_id: str, seed: WalletSeed) -> None:
-    """Make a seeded customer look established (the demo's only direct database write)."""
-    engine = db.make_engine(settings.db_url)
-    try:
-        now = settings.clock.now()
-        with db.transaction(db.session_factory(engine)) as session:
-            account_at, device_at = now - seed.account_age_s, now - seed.device_age_s
-            session.execute(
-                update(Wallet).where(Wallet.wallet_id == wallet_id).values(created_at=account_at)
-            )
-            session.execute(
-                update(Device).where(Device.wallet_id == wallet_id).values(created_at=device_at)
-            )
-            session.execute(
-                update(TopUp).where(TopUp.wallet_id == wallet_id).values(created_at=account_at)
-            )
-    finally:
-        engine.dispose()
+    """Make a seeded customer look established (through the backend's admin API)."""
+    now = settings.clock.now()
+    admin.backdate_wallet(
+        settings.data_dir,
+        settings.db_url,
+        wallet_id=wallet_id,
+        created_at=now - seed.account_age_s,
+        device_bound_at=now - seed.device_age_s,
+    )

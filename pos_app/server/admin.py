@@ -113,6 +113,28 @@ def mark_credential_change(
         engine.dispose()
 
 
+def backdate_wallet(
+    data_dir: Path | str,
+    db_url: str | None = None,
+    *,
+    wallet_id: str,
+    created_at: int,
+    device_bound_at: int,
+) -> dict[str, Any]:
+    """Demo seeding: the wallet (and its top-ups) created at ``created_at``, its devices
+    bound at ``device_bound_at`` (Unix seconds). Unknown wallet: ``ApiError`` 404."""
+    settings = _settings(data_dir, db_url, None)
+    engine = db.make_engine(settings.db_url)
+    try:
+        with db.transaction(db.session_factory(engine)) as session:
+            devices = wallets.backdate(
+                session, wallet_id, created_at=created_at, device_bound_at=device_bound_at
+            )
+    finally:
+        engine.dispose()
+    return {"wallet_id": wallet_id, "created_at": created_at, "devices": devices}
+
+
 def _redact(url: str) -> str:
     """Never print a database password."""
     from sqlalchemy.engine import make_url

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pos_app.paytoken import claims as pt_claims
@@ -154,3 +154,16 @@ def freeze(wallet: Wallet) -> dict[str, Any]:
 def mark_credential_change(session: Session, wallet_id: str, *, now: int) -> None:
     """Record a password / e-mail / phone change (the demo and tests drive it directly)."""
     load(session, wallet_id).credential_changed_at = now
+
+
+def backdate(session: Session, wallet_id: str, *, created_at: int, device_bound_at: int) -> int:
+    """Make a wallet look established (demo seeding): the account and its funding from
+    ``created_at``, its devices bound at ``device_bound_at``. Returns the devices moved."""
+    if device_bound_at < created_at:
+        raise ApiError(422, "validation_error", "a device cannot be bound before the account")
+    load(session, wallet_id).created_at = created_at
+    session.execute(update(TopUp).where(TopUp.wallet_id == wallet_id).values(created_at=created_at))
+    moved = session.execute(
+        update(Device).where(Device.wallet_id == wallet_id).values(created_at=device_bound_at)
+    )
+    return int(moved.rowcount)  # type: ignore[attr-defined]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from server_support import Signer, World
 
 from pos_app.paytoken import claims as pt_claims
 from pos_app.paytoken import httpsig, keys, trust_list
 from pos_app.paytoken.verifier import Verifier
 from pos_app.server import admin
+from pos_app.server.errors import ApiError
 
 
 def _claims(world: World, token: str):
@@ -129,3 +131,48 @@ def test_offline_sale_within_limit_is_settled(world: World) -> None:
     assert decision["status"] == "approved", decision
     info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
     assert info["balance"] == 5_000 - 280
+
+
+def test_admin_backdate_wallet_makes_it_established(world: World, settings) -> None:
+    year = 365 * 86400
+    wallet = world.new_wallet(balance=50_000)
+    now = world.api.clock.now()
+    assert _claims(world, world.token(wallet)).flags == (
+        pt_claims.FLAG_NEW_DEVICE | pt_claims.FLAG_NEW_ACCOUNT
+    )
+    # An old account on a brand-new phone (the 7pay pattern): only the device is new.
+    done = admin.backdate_wallet(
+        settings.data_dir,
+        settings.db_url,
+        wallet_id=wallet.wallet_id,
+        created_at=now - year,
+        device_bound_at=now,
+    )
+    assert done == {"wallet_id": wallet.wallet_id, "created_at": now - year, "devices": 1}
+    claims = _claims(world, world.token(wallet))
+    assert (claims.flags, claims.limit) == (pt_claims.FLAG_NEW_DEVICE, 0)
+    admin.backdate_wallet(
+        settings.data_dir,
+        settings.db_url,
+        wallet_id=wallet.wallet_id,
+        created_at=now - year,
+        device_bound_at=now - year,
+    )
+    claims = _claims(world, world.token(wallet))
+    assert (claims.flags, claims.limit) == (0, 10_000)
+    info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
+    assert [d["created_at"] for d in info["devices"]] == [now - year]
+    with pytest.raises(ApiError) as unknown:
+        admin.backdate_wallet(
+            settings.data_dir, settings.db_url, wallet_id="w-none", created_at=1, device_bound_at=1
+        )
+    assert unknown.value.status == 404
+    with pytest.raises(ApiError) as backwards:
+        admin.backdate_wallet(
+            settings.data_dir,
+            settings.db_url,
+            wallet_id=wallet.wallet_id,
+            created_at=now,
+            device_bound_at=now - 1,
+        )
+    assert backwards.value.status == 422

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app.terminal import reviews
+from pos_app.core.errors import PosError
+from pos_app.terminal import reviews, reviews_claims
 from pos_app.terminal.audit import AuditAction, append_audit
 from pos_app.terminal.reviews import ClaimedByOther, Decision, QueueItem
 from pos_app.terminal.reviews_detail import load_detail
@@ -31,6 +32,7 @@ from pos_app.ui.manager.formatting import when
 from pos_app.ui.manager.queue_model import QueueModel
 from pos_app.ui.manager.services import ManagerServices
 from pos_app.ui.manager.texts import t
+from pos_app.ui.tasks import TaskManager
 
 _BUTTON_STYLE = {
     Decision.APPROVE: "background: #e3f4e6;",
@@ -42,11 +44,15 @@ _BUTTON_STYLE = {
 
 class QueuePage(QWidget):
     decided = Signal(str)  # sale id, after a decision is recorded
+    dialog_opened = Signal(object)  # the DecisionDialog, once the claim is held
 
-    def __init__(self, services: ManagerServices, *, manager_id: str) -> None:
+    def __init__(
+        self, services: ManagerServices, *, manager_id: str, tasks: TaskManager | None = None
+    ) -> None:
         super().__init__()
         self._s = services
         self._manager = manager_id
+        self._tasks = tasks
         lang = services.lang
         today = datetime.fromtimestamp(services.now(), services.tz).date()
         self.filters = FilterBar(lang=lang, tz=services.tz, today=today)
@@ -149,23 +155,52 @@ class QueuePage(QWidget):
     # decisions ---------------------------------------------------------------------
 
     def start_decision(self, decision: Decision) -> DecisionDialog | None:
-        """Claim the sale, ask for the note (modal), record; returns the dialog it opened."""
+        """Claim the sale, ask for the note (modal), record; returns the dialog it opened.
+
+        With a backend for claims the claim is a network call: it runs off the GUI
+        thread and the dialog arrives later through ``dialog_opened`` (None returned).
+        """
         sale_id = self.selected_sale()
         if sale_id is None:
             return None
-        held = reviews.claim(self._s.store, sale_id, manager_id=self._manager, now=self._s.now())
+        claims, store, now = self._s.claims, self._s.store, self._s.now()
+        if claims is None or self._tasks is None:
+            held = reviews.claim(store, sale_id, manager_id=self._manager, now=now)
+            return self._claim_done(decision, sale_id, held)
+
+        def claimed(held: reviews.ClaimResult) -> None:
+            self._claim_done(decision, sale_id, held)
+
+        self._enable(False)
+        # The same lane as the backend sync: this till's database work stays serial.
+        self._tasks.run(
+            lambda: reviews_claims.claim(store, claims, sale_id, manager_id=self._manager, now=now),
+            on_success=claimed,
+            on_failure=self._claim_failed,
+        )
+        return None
+
+    def _claim_done(
+        self, decision: Decision, sale_id: str, held: reviews.ClaimResult
+    ) -> DecisionDialog | None:
         if not held.ok:
             self._claimed(sale_id, held.claimed_by, held.claimed_at)
             return None
+        self._enable(True)
         dialog = DecisionDialog(decision, sale_id, lang=self._s.lang, parent=self)
         dialog.finished.connect(lambda result: self._finish(dialog, sale_id, result))
         dialog.open()
+        self.dialog_opened.emit(dialog)
         return dialog
+
+    def _claim_failed(self, exc: BaseException) -> None:
+        self._enable(True)
+        self.message.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.message.setText(exc.message if isinstance(exc, PosError) else str(exc))
 
     def _finish(self, dialog: DecisionDialog, sale_id: str, result: int) -> None:
         if result != QDialog.DialogCode.Accepted:
-            reviews.release(self._s.store, sale_id, manager_id=self._manager, now=self._s.now())
-            self.refresh()
+            self._release(sale_id)
             return
         try:
             reviews.decide(
@@ -184,6 +219,17 @@ class QueuePage(QWidget):
         self.message.setText(t("decided", self._s.lang, decision=label, sale=sale_id))
         self.refresh()
         self.decided.emit(sale_id)
+
+    def _release(self, sale_id: str) -> None:
+        store, claims, now = self._s.store, self._s.claims, self._s.now()
+        reviews.release(store, sale_id, manager_id=self._manager, now=now)
+        self.refresh()
+        if claims is not None and self._tasks is not None:  # best effort; it lapses anyway
+            self._tasks.run(
+                lambda: reviews_claims.release(
+                    store, claims, sale_id, manager_id=self._manager, now=now
+                )
+            )
 
     def _claimed(self, sale_id: str, manager: str, at: int) -> None:
         self.message.setStyleSheet("color: #b00020; font-weight: bold;")

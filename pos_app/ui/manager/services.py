@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from pos_app.terminal.audit_sync import AuditSink
+from pos_app.terminal.reviews_claims import ClaimsBackend
 from pos_app.terminal.reviews_sync import ReviewsBackend
 from pos_app.terminal.store import LocalStore
 
@@ -56,6 +57,8 @@ class ManagerServices:
     sign_in: SignIn  # manager id + PIN -> PinCheck; logs the sign-in (auth.Authenticator)
     clock: Callable[[], float] = time.time
     backend: ReviewsBackend | None = None  # None: work offline, decisions stay queued
+    # Claims across the store's tills (ClientReviewsBackend); None: claims on this till only.
+    claims: ClaimsBackend | None = None
     audit_sink: AuditSink | None = None
     tz: tzinfo = field(default_factory=local_tz)
     lang: str = "ja"

@@ -203,7 +203,7 @@ class ManagerWindow(QMainWindow):
 
     def _build_main(self, manager_id: str) -> None:
         lang = self._s.lang
-        self.queue = QueuePage(self._s, manager_id=manager_id)
+        self.queue = QueuePage(self._s, manager_id=manager_id, tasks=self.tasks)
         self.report = ReportPage(self._s, manager_id=manager_id)
         self.chart = FlagsChart(lang=lang, tz=self._s.tz)
         self.tabs = QTabWidget()

@@ -8,29 +8,13 @@ harmless when they are byte-for-byte the same.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pos_app.core.audit_chain import GENESIS, detail_json, entry_hash
 from pos_app.server.errors import ApiError
 from pos_app.server.models import AuditEntry
 from pos_app.server.schemas import AuditEntryIn
-
-# The first entry of every terminal's chain points at this (pos_app/terminal/audit.py).
-GENESIS = "0" * 64
-
-
-def entry_hash(*, prev_hash: str, at: int, actor: str, action: str, detail_json: str) -> str:
-    """The terminal's hash rule, byte for byte (the wire contract of the audit chain)."""
-    material = json.dumps([prev_hash, at, actor, action, detail_json], separators=(",", ":"))
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
-
-
-def detail_json(detail: dict[str, Any]) -> str:
-    return json.dumps(detail, sort_keys=True, separators=(",", ":"))
 
 
 def append(

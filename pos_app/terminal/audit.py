@@ -9,16 +9,16 @@ given, so an action and its audit entry commit together.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pos_app.core.audit_chain import GENESIS, detail_json, entry_hash
 from pos_app.terminal.store import LocalStore
 
-GENESIS = "0" * 64
+__all__ = ["GENESIS", "AuditAction", "AuditEntry", "ChainReport", "append_audit", "entry_hash"]
 
 
 class AuditAction:
@@ -58,11 +58,6 @@ class ChainReport:
     problem: str | None = None
 
 
-def entry_hash(*, prev_hash: str, at: int, actor: str, action: str, detail_json: str) -> str:
-    material = json.dumps([prev_hash, at, actor, action, detail_json], separators=(",", ":"))
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
-
-
 def append_audit(
     target: LocalStore | sqlite3.Connection,
     *,
@@ -83,11 +78,11 @@ def _append(
 ) -> AuditEntry:
     row = conn.execute("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
     prev = row[0] if row else GENESIS
-    detail_json = json.dumps(dict(detail), sort_keys=True, separators=(",", ":"))
-    digest = entry_hash(prev_hash=prev, at=at, actor=actor, action=action, detail_json=detail_json)
+    text = detail_json(detail)
+    digest = entry_hash(prev_hash=prev, at=at, actor=actor, action=action, detail_json=text)
     cursor = conn.execute(
         "INSERT INTO audit_log (at, actor, action, detail, prev_hash, hash) VALUES (?,?,?,?,?,?)",
-        (at, actor, action, detail_json, prev, digest),
+        (at, actor, action, text, prev, digest),
     )
     return AuditEntry(int(cursor.lastrowid or 0), at, actor, action, dict(detail), prev, digest)
 
@@ -116,7 +111,7 @@ def verify_chain(rows: Iterable[sqlite3.Row | tuple[Any, ...]]) -> ChainReport:
     """Check every link; rows are (id, at, actor, action, detail_json, prev_hash, hash)."""
     prev, count = GENESIS, 0
     for row in rows:
-        id_, at, actor, action, detail_json, prev_hash, digest = tuple(row)
+        id_, at, actor, action, text, prev_hash, digest = tuple(row)
         count += 1
         if prev_hash != prev:
             return ChainReport(
@@ -126,7 +121,7 @@ def verify_chain(rows: Iterable[sqlite3.Row | tuple[Any, ...]]) -> ChainReport:
                 "does not follow the entry before it (an entry was deleted, inserted or reordered)",
             )
         expected = entry_hash(
-            prev_hash=prev_hash, at=at, actor=actor, action=action, detail_json=detail_json
+            prev_hash=prev_hash, at=at, actor=actor, action=action, detail_json=text
         )
         if expected != digest:
             return ChainReport(False, count, id_, "its content was changed after it was written")

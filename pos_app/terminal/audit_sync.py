@@ -44,6 +44,13 @@ def synced_through(store: LocalStore) -> int:
     return int(rows[0][0]) if rows else 0
 
 
+def audit_pending(store: LocalStore) -> bool:
+    """Cheap check before the full chain verification that a sync does."""
+    rows = store.query("SELECT max(id) FROM audit_log")
+    newest = rows[0][0] if rows else None
+    return newest is not None and int(newest) > synced_through(store)
+
+
 def sync_audit(store: LocalStore, sink: AuditSink, *, terminal_id: str) -> AuditSyncReport:
     chain = verify_store(store)
     cursor = synced_through(store)

@@ -20,7 +20,7 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -192,6 +192,13 @@ class BackendClient:
         body = {"decision": decision, "reviewer_id": reviewer_id, "note": note}
         path = _review_path(sale_id, "decision")
         return self._json("POST", path, body=body, key=idempotency_key)
+
+    def push_audit(
+        self, *, terminal_id: str, entries: Sequence[Mapping[str, Any]], idempotency_key: str
+    ) -> None:
+        """``POST /v1/terminals/{id}/audit``: the next batch of this till's audit chain."""
+        body = {"entries": [dict(e) for e in entries]}
+        self._json("POST", f"/v1/terminals/{terminal_id}/audit", body=body, key=idempotency_key)
 
     # --- machinery ----------------------------------------------------------------------------
 

@@ -78,6 +78,8 @@ def build_services(
             client=client,
             refresh_interval_s=settings.backend.trust_list_refresh_s,
             clock=clock,
+            audit_store=store,
+            terminal_id=terminal_id,
         )
     rules = rules_from_settings(settings)
     risk = TerminalRisk(rules)

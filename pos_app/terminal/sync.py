@@ -15,8 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pos_app.core.errors import BackendError
+from pos_app.terminal.audit_sync import AuditSyncReport, audit_pending, sync_audit
 from pos_app.terminal.client import BackendClient
 from pos_app.terminal.outbox import DrainReport, OutboxDrainer
+from pos_app.terminal.store import LocalStore
 from pos_app.terminal.trust import TrustListManager
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ class SyncReport:
     drain: DrainReport
     trust_list_refreshed: bool
     error: str | None = None
+    audit: AuditSyncReport | None = None  # None: nothing new in the audit log
 
 
 class BackgroundSync:
@@ -42,8 +45,11 @@ class BackgroundSync:
         refresh_interval_s: int,
         clock: Callable[[], float] = time.time,
         tick_s: float = 5.0,
+        audit_store: LocalStore | None = None,
+        terminal_id: str = "",
     ) -> None:
         self._drainer, self._trust, self._client = drainer, trust, client
+        self._audit_store, self._terminal_id = audit_store, terminal_id
         self._interval = refresh_interval_s
         self._clock = clock
         self._tick_s = tick_s
@@ -54,7 +60,7 @@ class BackgroundSync:
         client.add_contact_listener(self._contacted.set)
 
     def tick(self) -> SyncReport:
-        """One pass: refresh the trust list if due, then drain what is due."""
+        """One pass: refresh the trust list if due, drain the outbox, send new audit entries."""
         refreshed, error = False, None
         now = int(self._clock())
         if self._refresh_due(now):
@@ -67,7 +73,22 @@ class BackgroundSync:
                 log.info("trust-list refresh failed: %s", exc.message)
             self._contacted.clear()  # the refresh itself was a contact
         self._drainer.purge_seen(now)
-        return SyncReport(self._drainer.drain_once(), refreshed, error)
+        drained = self._drainer.drain_once()
+        audit = self._sync_audit()  # last: it also sends what the refresh just audited
+        if refreshed:
+            self._contacted.clear()  # this pass's own contacts need no second refresh
+        return SyncReport(drained, refreshed, error, audit)
+
+    def _sync_audit(self) -> AuditSyncReport | None:
+        """Send the audit entries the backend does not hold yet, so nobody at the store can
+        quietly erase what happened: once sent, the backend's copy is the reference."""
+        store = self._audit_store
+        if store is None or not self._terminal_id or not audit_pending(store):
+            return None
+        report = sync_audit(store, self._client, terminal_id=self._terminal_id)
+        if report.problem:
+            log.warning("audit sync: %s", report.problem)
+        return report
 
     def _refresh_due(self, now: int) -> bool:
         if self._last_attempt is not None and now - self._last_attempt < CONTACT_REFRESH_MIN_S:

@@ -104,6 +104,7 @@ def manager_hook(
                         terminal_id=terminal_id,
                         sign_in=authenticator_sign_in(auth),
                         backend=ClientReviewsBackend(services.client) if services.client else None,
+                        claims=ClientReviewsBackend(services.client) if services.client else None,
                     )
                 )
             )

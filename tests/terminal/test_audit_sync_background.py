@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from checkout_support import Backend, Network, running_backend, till
+from checkout_support import Backend, Network, till
 
 from pos_app.terminal.audit import AuditAction, append_audit
 from pos_app.terminal.audit_sync import synced_through
 from pos_app.terminal.store import DB_NAME
-
-
-@pytest.fixture
-def backend(tmp_path: Path) -> Iterator[Backend]:
-    with running_backend(tmp_path) as b:
-        yield b
 
 
 def held_by_backend(backend: Backend) -> int:

@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from checkout_support import CARTON, TEA, Backend, Network, basket, running_backend, till
+from checkout_support import CARTON, TEA, Backend, Network, basket, till
 
 from pos_app.terminal.checkout_types import PaymentPhase
 from pos_app.terminal.services import TerminalServices
@@ -39,12 +39,6 @@ class StricterBackend(Network):
             body.update(status="step_up_required", authorization_id=None)
             body["step_up"] = {"challenge_id": "c-test", "expires_at": expires}
         return httpx.Response(200, json=body, request=request)
-
-
-@pytest.fixture
-def backend(tmp_path: Path) -> Iterator[Backend]:
-    with running_backend(tmp_path) as b:
-        yield b
 
 
 @pytest.fixture

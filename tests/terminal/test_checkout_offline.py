@@ -20,26 +20,12 @@ from checkout_support import (
     TillCrashed,
     Wallet,
     basket,
-    running_backend,
     terminal_settings,
     till,
 )
 
 from pos_app.terminal.checkout_types import PaymentPhase
 from pos_app.terminal.services import TerminalServices, build_services
-
-
-@pytest.fixture
-def backend(tmp_path: Path) -> Iterator[Backend]:
-    with running_backend(tmp_path) as b:
-        yield b
-
-
-@pytest.fixture
-def network() -> Iterator[Network]:
-    net = Network()
-    yield net
-    net.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,6 @@ from checkout_support import (
     Backend,
     Network,
     basket,
-    running_backend,
     till,
 )
 
@@ -26,26 +24,6 @@ from pos_app.terminal.audit import AuditAction, read_entries
 from pos_app.terminal.checkout_types import PaymentPhase
 from pos_app.terminal.errors import CheckoutError
 from pos_app.terminal.services import TerminalServices
-
-
-@pytest.fixture
-def backend(tmp_path: Path) -> Iterator[Backend]:
-    with running_backend(tmp_path) as b:
-        yield b
-
-
-@pytest.fixture
-def network() -> Iterator[Network]:
-    net = Network()
-    yield net
-    net.close()
-
-
-@pytest.fixture
-def services(backend: Backend, tmp_path: Path, network: Network) -> Iterator[TerminalServices]:
-    svc = till(backend, tmp_path, network)
-    yield svc
-    svc.close()
 
 
 def test_online_sale_is_approved_and_its_token_cannot_pay_twice(

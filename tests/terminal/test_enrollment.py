@@ -43,12 +43,6 @@ NOW = 1_795_000_000
 
 
 @pytest.fixture
-def backend(tmp_path: Path) -> Iterator[Backend]:
-    with running_backend(tmp_path) as b:
-        yield b
-
-
-@pytest.fixture
 def store(tmp_path: Path) -> Iterator[LocalStore]:
     s = open_store(tmp_path / "terminal")
     yield s

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from checkout_support import BENTO, Backend, Network, basket, running_backend, till
+from checkout_support import BENTO, Backend, Network, basket
 
 from pos_app.terminal.checkout_types import PaymentPhase
 from pos_app.terminal.reviews import ReviewStatus, decide, load_queue
@@ -18,26 +15,6 @@ from pos_app.terminal.reviews_client import ClientReviewsBackend
 from pos_app.terminal.reviews_detail import load_detail
 from pos_app.terminal.reviews_sync import pending_decisions, pull_reviews, push_decisions
 from pos_app.terminal.services import TerminalServices
-
-
-@pytest.fixture
-def backend(tmp_path: Path) -> Iterator[Backend]:
-    with running_backend(tmp_path) as b:
-        yield b
-
-
-@pytest.fixture
-def network() -> Iterator[Network]:
-    net = Network()
-    yield net
-    net.close()
-
-
-@pytest.fixture
-def services(backend: Backend, tmp_path: Path, network: Network) -> Iterator[TerminalServices]:
-    svc = till(backend, tmp_path, network)
-    yield svc
-    svc.close()
 
 
 def test_confirmed_fraud_made_offline_freezes_the_wallet_once_synced(

@@ -16,7 +16,6 @@ from checkout_support import (
     Backend,
     Network,
     basket,
-    running_backend,
     terminal_settings,
     till,
 )
@@ -32,19 +31,6 @@ from pos_app.terminal.reviews_sync import pull_reviews, push_decisions
 from pos_app.terminal.services import TerminalServices, build_services
 from pos_app.terminal.store import open_store
 from pos_app.terminal.trust import TrustListManager, load_root_key
-
-
-@pytest.fixture
-def backend(tmp_path: Path) -> Iterator[Backend]:
-    with running_backend(tmp_path) as b:
-        yield b
-
-
-@pytest.fixture
-def network() -> Iterator[Network]:
-    net = Network()
-    yield net
-    net.close()
 
 
 @pytest.fixture

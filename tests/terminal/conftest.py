@@ -1,0 +1,38 @@
+"""Fixtures shared by the terminal tests that run against the real reference backend."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from checkout_support import Backend, Network, running_backend, till
+
+from pos_app.terminal.services import TerminalServices
+
+
+@pytest.fixture
+def backend(tmp_path: Path) -> Iterator[Backend]:
+    """The reference backend on loopback with a fake clock."""
+    with running_backend(tmp_path) as b:
+        yield b
+
+
+@pytest.fixture
+def network() -> Iterator[Network]:
+    """The till's transport to the backend; tests cut it, lose answers, time out."""
+    net = Network()
+    yield net
+    net.close()
+
+
+@pytest.fixture
+def services(backend: Backend, tmp_path: Path, network: Network) -> Iterator[TerminalServices]:
+    """An enrolled till talking to ``backend`` through ``network``."""
+    svc = till(backend, tmp_path, network)
+    yield svc
+    svc.close()

@@ -34,6 +34,9 @@ _BACKENDS = {
 
 
 def _open_capture(device: int | str, backend: int) -> CaptureLike:
+    # OpenCV prints its own "[ WARN ] can't open camera" lines to stderr; our typed errors
+    # already say what happened and what to do, so keep its console quiet.
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     capture: CaptureLike = cv2.VideoCapture(device, backend)
     return capture
 

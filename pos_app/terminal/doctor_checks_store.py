@@ -101,7 +101,9 @@ def check_trust_list(env: DoctorEnv) -> Finding:
     fix = "connect the terminal to the backend; it refreshes the list by itself"
     raw = kv_value(env.data_dir / DB_NAME, TRUST_LIST_KEYS)
     if raw is None:
-        return fail(name, "no trust list stored: payment codes cannot be verified", fix)
+        # Enrollment is what stores the first list; a refresh only replaces it.
+        first = "enroll the terminal (pos-app enroll ...): enrollment stores the trust list"
+        return fail(name, "no trust list stored: payment codes cannot be verified", first)
     try:
         seq, issued_at, next_update = trust_list_times(raw)
     except (ValueError, KeyError, TypeError) as exc:

@@ -77,13 +77,26 @@ def settle(session: Session, sale: Sale, *, wallet_id: str, now: int) -> bool:
     return True
 
 
+def lock(session: Session, sale: Sale) -> None:
+    """Take the sale's row lock and re-read it, so a decision on it is made on its latest state.
+
+    Two concurrent voids, two approvals of one step-up, or a cancel racing an approval must
+    serialise on the sale: without this, each reads "approved" / "pending" and both act
+    (PostgreSQL READ COMMITTED). SQLite serialises writers with BEGIN IMMEDIATE already.
+    """
+    session.flush()  # keep this transaction's own pending changes (e.g. an expiry)
+    session.refresh(sale, with_for_update=True)
+
+
 def cancel(session: Session, sale: Sale, *, now: int) -> None:
     """Cancel a sale waiting for step-up, or void an approved one (reversing the debit)."""
+    lock(session, sale)
     if sale.status == "cancelled":
         return
     if sale.status == "step_up_required":
         step = step_of(session, sale.sale_id)
         if step is not None:
+            session.refresh(step)  # read after the sale lock: a concurrent decision is visible
             step.status = "cancelled"
         # The token stays redeemed: PT1 tokens are single use whatever became of the sale.
     elif sale.status == "approved" and sale.wallet_id is not None:

@@ -58,6 +58,8 @@ def decide(
         raise ApiError(403, "wrong_wallet", "this challenge belongs to another wallet")
     _check_signature(session, step, decision, signature)
     sale = sales.load(session, step.sale_id)
+    sales.lock(session, sale)  # one decision or cancel at a time per sale: never two debits
+    session.refresh(step)
     sales.expire_if_due(session, sale, step, now=now)
     if step.status != "pending":
         code = "step_up_expired" if step.status == "expired" else "step_up_not_pending"

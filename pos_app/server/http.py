@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Header, Request
+from fastapi import Header, Path, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -14,6 +14,10 @@ from pos_app.paytoken import keys
 from pos_app.server import idempotency
 from pos_app.server.backend import Backend, Principal, SignedRequest
 from pos_app.server.errors import ApiError
+
+# Ids in paths (sales, wallets, terminals, challenges): short, URL-safe, never a path segment.
+ID_PATTERN = r"^[A-Za-z0-9._:\-]{1,64}$"
+PathId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
 
 IdempotencyHeader = Annotated[
     str | None,

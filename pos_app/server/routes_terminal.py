@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from pos_app.paytoken import httpsig
@@ -22,7 +22,9 @@ from pos_app.server import (
 from pos_app.server.backend import require_store
 from pos_app.server.errors import ApiError
 from pos_app.server.http import (
+    ID_PATTERN,
     IdempotencyHeader,
+    PathId,
     authenticate,
     backend_of,
     call,
@@ -39,8 +41,7 @@ from pos_app.server.schemas import (
     SaleRequest,
 )
 
-ID_PATTERN = r"^[A-Za-z0-9._:\-]{1,64}$"
-SaleId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
+SaleId = PathId
 router = APIRouter(dependencies=[Depends(signature_headers)])
 
 

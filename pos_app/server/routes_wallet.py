@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from pos_app.paytoken import httpsig
@@ -13,6 +13,7 @@ from pos_app.server.backend import Principal, require_wallet
 from pos_app.server.errors import ApiError
 from pos_app.server.http import (
     IdempotencyHeader,
+    PathId,
     authenticate,
     backend_of,
     call,
@@ -29,8 +30,7 @@ from pos_app.server.schemas import (
     WalletCreateRequest,
 )
 
-ID_PATTERN = r"^[A-Za-z0-9._:\-]{1,64}$"
-WalletId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
+WalletId = PathId
 router = APIRouter(dependencies=[Depends(signature_headers)], tags=["wallet"])
 
 
@@ -168,7 +168,7 @@ async def _decide(
     return await idempotent(request, principal, key, work)
 
 
-ChallengeId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
+ChallengeId = PathId
 
 
 @router.post("/v1/step-ups/{challenge_id}/approve")

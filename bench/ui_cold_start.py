@@ -23,9 +23,9 @@ import os, sys
 from pathlib import Path
 from PySide6.QtCore import QSettings, QTimer
 from pos_app.terminal.auth import Authenticator
-from pos_app.terminal.checkout_types import TerminalStatus
-from pos_app.terminal.settings_schema import Settings
-from pos_app.terminal.store import open_store
+from pos_app.terminal.checkout.types import TerminalStatus
+from pos_app.terminal.settings.schema import Settings
+from pos_app.terminal.store.db import open_store
 from pos_app.ui.app import application, build_window
 
 class Port:

@@ -21,14 +21,14 @@ from pos_app import __version__
 # Modules that add subcommands. Missing modules are a packaging bug, not a user
 # error, so an ImportError here is allowed to surface.
 COMMAND_MODULES: tuple[str, ...] = (
-    "pos_app.terminal.config_cli",  # config show
+    "pos_app.terminal.settings.cli",  # config show
     "pos_app.paytoken.cli",  # token keygen|mint|sign-trust-list|verify
     "pos_app.scanning.cli",  # scan-image, scan-video
     "pos_app.core.risk_cli",  # risk backtest|explain
     "pos_app.server.cli",  # backend init|serve|create-terminal|rotate-keys|check-ledger
     "pos_app.terminal.cli",  # enroll
-    "pos_app.terminal.doctor_cli",  # doctor
-    "pos_app.terminal.audit_cli",  # audit verify
+    "pos_app.terminal.doctor.cli",  # doctor
+    "pos_app.terminal.audit.cli",  # audit verify
     "pos_app.ui.cli",  # run (default), cashier
     "pos_app.demo.cli",  # demo
 )

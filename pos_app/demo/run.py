@@ -18,8 +18,8 @@ from pos_app.core.errors import PosError
 from pos_app.demo.camera_feed import CodeBoard, synthetic_camera
 from pos_app.demo.world import STORE_ID, STORE_NAME, TERMINAL_ID, DemoWorld, default_root
 from pos_app.scanning.sources import FrameSource
-from pos_app.terminal.settings import load_settings
-from pos_app.terminal.settings_schema import Settings
+from pos_app.terminal.settings.loader import load_settings
+from pos_app.terminal.settings.schema import Settings
 
 log = logging.getLogger(__name__)
 

@@ -27,18 +27,18 @@ from pos_app.server import admin
 from pos_app.server.runner import BackgroundServer
 from pos_app.server.settings import ServerSettings
 from pos_app.terminal.auth import Authenticator, Role
-from pos_app.terminal.client import ClientConfig
-from pos_app.terminal.credentials import load_credential
-from pos_app.terminal.enrollment import EnrollRequest, enroll
+from pos_app.terminal.backend.client import ClientConfig
+from pos_app.terminal.backend.credentials import load_credential
+from pos_app.terminal.backend.enrollment import EnrollRequest, enroll
 from pos_app.terminal.services import TerminalServices, build_services
-from pos_app.terminal.settings_schema import (
+from pos_app.terminal.settings.schema import (
     BackendSettings,
     PathSettings,
     Settings,
     TerminalSettings,
 )
-from pos_app.terminal.store import open_store
-from pos_app.terminal.trust import TrustListManager, load_root_key
+from pos_app.terminal.store.db import open_store
+from pos_app.terminal.sync.trust import TrustListManager, load_root_key
 
 log = logging.getLogger(__name__)
 

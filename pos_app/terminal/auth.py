@@ -25,8 +25,8 @@ from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 
 from pos_app.core.errors import PosError
-from pos_app.terminal.audit import AuditAction, append_audit
-from pos_app.terminal.store import LocalStore
+from pos_app.terminal.audit.log import AuditAction, append_audit
+from pos_app.terminal.store.db import LocalStore
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 ACCOUNTS_KEY = "auth.accounts"

@@ -33,7 +33,7 @@ def register(subparsers: Any) -> None:
 
 def _enroll(args: argparse.Namespace) -> int:
     from pos_app.core.errors import BackendError, ConfigError, PosError
-    from pos_app.terminal.settings import data_dir, load_settings
+    from pos_app.terminal.settings.loader import data_dir, load_settings
 
     try:
         settings = load_settings(user_file=args.config).settings
@@ -53,12 +53,12 @@ def _enroll(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, *, settings: Any, directory: Path) -> int:
     from dataclasses import replace
 
-    from pos_app.terminal.client import ClientConfig
-    from pos_app.terminal.enrollment import EnrollRequest, describe, enroll
+    from pos_app.terminal.backend.client import ClientConfig
+    from pos_app.terminal.backend.enrollment import EnrollRequest, describe, enroll
     from pos_app.terminal.errors import InsecureBackendUrl
-    from pos_app.terminal.settings import is_allowed_backend_url
-    from pos_app.terminal.store import open_store
-    from pos_app.terminal.trust import load_root_key, trust_from_settings
+    from pos_app.terminal.settings.loader import is_allowed_backend_url
+    from pos_app.terminal.store.db import open_store
+    from pos_app.terminal.sync.trust import load_root_key, trust_from_settings
 
     if not is_allowed_backend_url(args.backend):
         raise InsecureBackendUrl(

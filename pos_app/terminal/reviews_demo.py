@@ -15,8 +15,8 @@ from pos_app.core.basket import BasketLine
 from pos_app.core.catalog import Product
 from pos_app.core.categories import Category
 from pos_app.core.risk.texts import render
-from pos_app.terminal.sales_repo import SaleRecord, save_sale
-from pos_app.terminal.store import LocalStore
+from pos_app.terminal.store.db import LocalStore
+from pos_app.terminal.store.sales_repo import SaleRecord, save_sale
 
 CARTON = Product(
     "4901978720883",

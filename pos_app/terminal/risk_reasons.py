@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pos_app.core.risk.texts import TEXTS
-from pos_app.terminal.checkout_types import RiskReasonView
+from pos_app.terminal.checkout.types import RiskReasonView
 
 _UNKNOWN_EN = "The payment network's risk check {code} asks for extra approval."
 _UNKNOWN_JA = "決済ネットワークのリスク判定（{code}）により、追加の承認が必要です。"

@@ -18,16 +18,16 @@ from pathlib import Path
 import httpx
 
 from pos_app.core.errors import ConfigError
-from pos_app.terminal.checkout import CheckoutService
-from pos_app.terminal.client import BackendClient, ClientConfig
-from pos_app.terminal.credentials import Credential, load_credential
-from pos_app.terminal.outbox import OutboxDrainer
-from pos_app.terminal.settings import data_dir
-from pos_app.terminal.settings_schema import Settings
-from pos_app.terminal.store import LocalStore, open_store
-from pos_app.terminal.sync import BackgroundSync
+from pos_app.terminal.backend.client import BackendClient, ClientConfig
+from pos_app.terminal.backend.credentials import Credential, load_credential
+from pos_app.terminal.checkout.service import CheckoutService
+from pos_app.terminal.settings.loader import data_dir
+from pos_app.terminal.settings.schema import Settings
+from pos_app.terminal.store.db import LocalStore, open_store
+from pos_app.terminal.sync.loop import BackgroundSync
+from pos_app.terminal.sync.outbox import OutboxDrainer
+from pos_app.terminal.sync.trust import TrustListManager, trust_from_settings
 from pos_app.terminal.terminal_risk import TerminalRisk, rules_from_settings
-from pos_app.terminal.trust import TrustListManager, trust_from_settings
 
 
 @dataclass(frozen=True, slots=True)

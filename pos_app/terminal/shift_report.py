@@ -11,9 +11,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from pos_app.terminal.audit import AuditAction, append_audit
-from pos_app.terminal.reviews import QueueFilter, load_queue
-from pos_app.terminal.store import LocalStore
+from pos_app.terminal.audit.log import AuditAction, append_audit
+from pos_app.terminal.reviews.queue import QueueFilter, load_queue
+from pos_app.terminal.store.db import LocalStore
 
 LAST_Z_KEY = "shift.last_z_at"
 

@@ -21,9 +21,9 @@ from pos_app.core.risk.engine import RiskEngine
 from pos_app.core.risk.model import Action, Decision, RiskContext, SaleFacts, SaleLine
 from pos_app.core.risk.velocity import TerminalTracker
 from pos_app.paytoken.claims import Claims
-from pos_app.terminal.checkout_types import RiskReasonView
-from pos_app.terminal.settings_schema import Settings
-from pos_app.terminal.store import LocalStore
+from pos_app.terminal.checkout.types import RiskReasonView
+from pos_app.terminal.settings.schema import Settings
+from pos_app.terminal.store.db import LocalStore
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,9 +17,9 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from pos_app.core.catalog import Catalog
 from pos_app.terminal.auth import Authenticator
-from pos_app.terminal.checkout_types import CheckoutPort
+from pos_app.terminal.checkout.types import CheckoutPort
 from pos_app.terminal.paths import catalog_dir
-from pos_app.terminal.settings_schema import Settings
+from pos_app.terminal.settings.schema import Settings
 from pos_app.ui.main_window import AppContext, MainWindow
 from pos_app.ui.theme import FONT_FAMILY
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from pos_app.core.basket import Basket
 from pos_app.core.catalog import Catalog
-from pos_app.terminal.checkout_types import PaymentPhase, PaymentUpdate
+from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.ui.basket_view import BasketView
 from pos_app.ui.camera import CameraController, CameraView
 from pos_app.ui.i18n import Texts

@@ -27,7 +27,7 @@ def register(subparsers: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from pos_app.core.errors import PosError
-    from pos_app.terminal.settings import load_settings
+    from pos_app.terminal.settings.loader import load_settings
 
     try:
         settings = load_settings().settings
@@ -41,8 +41,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def _authenticator() -> Any:
     from pos_app.terminal.auth import Authenticator
-    from pos_app.terminal.settings import data_dir, load_settings
-    from pos_app.terminal.store import open_store
+    from pos_app.terminal.settings.loader import data_dir, load_settings
+    from pos_app.terminal.store.db import open_store
 
     settings = load_settings().settings
     return Authenticator(open_store(data_dir(settings)))

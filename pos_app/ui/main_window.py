@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 
 from pos_app.core.catalog import Catalog
 from pos_app.terminal.auth import Account, Authenticator
-from pos_app.terminal.checkout_types import CheckoutPort, TerminalStatus
-from pos_app.terminal.settings_schema import Settings
+from pos_app.terminal.checkout.types import CheckoutPort, TerminalStatus
+from pos_app.terminal.settings.schema import Settings
 from pos_app.ui.camera import CameraController, WorkerFactory, default_worker
 from pos_app.ui.checkout_page import CheckoutPage
 from pos_app.ui.i18n import Texts

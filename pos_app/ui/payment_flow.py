@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from pos_app.core.basket import BasketLine
 from pos_app.core.errors import PosError
 from pos_app.terminal.auth import Authenticator, SignInResult
-from pos_app.terminal.checkout_types import CheckoutPort, PaymentPhase, PaymentUpdate
+from pos_app.terminal.checkout.types import CheckoutPort, PaymentPhase, PaymentUpdate
 from pos_app.ui.i18n import Texts
 from pos_app.ui.tasks import TaskManager
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app.terminal.checkout_types import PaymentPhase, PaymentUpdate
+from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.ui.i18n import Texts
 from pos_app.ui.payment_flow import OUTCOME_UNKNOWN, VOIDABLE
 from pos_app.ui.theme import phase_style

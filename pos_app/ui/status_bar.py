@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from pos_app.terminal.checkout_types import TerminalStatus
+from pos_app.terminal.checkout.types import TerminalStatus
 from pos_app.ui.i18n import Texts
 
 SKEW_WARN_S = 30.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pos_app.terminal.checkout_types import PaymentPhase
+from pos_app.terminal.checkout.types import PaymentPhase
 
 
 @dataclass(frozen=True, slots=True)

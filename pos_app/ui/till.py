@@ -12,7 +12,7 @@ from pos_app.scanning.camera import CameraSource, device_exists
 from pos_app.scanning.config import CameraConfig
 from pos_app.scanning.sources import FrameSource
 from pos_app.terminal.auth import Authenticator
-from pos_app.terminal.settings_schema import Settings
+from pos_app.terminal.settings.schema import Settings
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -92,7 +92,7 @@ def manager_hook(
 
     def open_manager(parent: QWidget) -> None:
         if not opener:
-            from pos_app.terminal.reviews_client import ClientReviewsBackend
+            from pos_app.terminal.reviews.client import ClientReviewsBackend
             from pos_app.ui.manager.services import ManagerServices, authenticator_sign_in
             from pos_app.ui.manager.window import manager_opener
 

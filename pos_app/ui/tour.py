@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QWidget
 
 from pos_app.core.catalog import Product
-from pos_app.terminal.checkout_types import PaymentPhase, PaymentUpdate
+from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.ui.main_window import MainWindow
 from pos_app.ui.wallet_window import WalletWindow
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from pos_app.terminal.checkout_types import PaymentPhase
+from pos_app.terminal.checkout.types import PaymentPhase
 from pos_app.ui.main_window import MainWindow
 from pos_app.ui.tour import Step, Tour, product
 from pos_app.ui.wallet_window import WalletWindow

@@ -48,7 +48,7 @@ import json
 from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pos_app.paytoken import keys
-from pos_app.terminal.store import open_store
+from pos_app.terminal.store.db import open_store
 data = Path("/var/lib/pos-app")
 store = open_store(data)
 info = {"keyid": "k1", "store_id": "S001", "terminal_id": "T01", "enrolled_at": 1,

@@ -1,8 +1,8 @@
 import sqlite3
 from pathlib import Path
 
-from pos_app.terminal.audit import AuditAction, append_audit, read_entries, verify_store
-from pos_app.terminal.store import DB_NAME, open_store
+from pos_app.terminal.audit.log import AuditAction, append_audit, read_entries, verify_store
+from pos_app.terminal.store.db import DB_NAME, open_store
 
 
 def filled(tmp_path: Path):

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 
 from pos_app.cli import main
-from pos_app.terminal.audit import AuditAction, append_audit
-from pos_app.terminal.store import DB_NAME, open_store
+from pos_app.terminal.audit.log import AuditAction, append_audit
+from pos_app.terminal.store.db import DB_NAME, open_store
 
 
 def filled(tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from checkout_support import Backend, Network, till
 
-from pos_app.terminal.audit import AuditAction, append_audit
-from pos_app.terminal.audit_sync import synced_through
-from pos_app.terminal.store import DB_NAME
+from pos_app.terminal.audit.log import AuditAction, append_audit
+from pos_app.terminal.audit.sync import synced_through
+from pos_app.terminal.store.db import DB_NAME
 
 
 def held_by_backend(backend: Backend) -> int:

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from pos_app.terminal.audit import AuditAction, read_entries
+from pos_app.terminal.audit.log import AuditAction, read_entries
 from pos_app.terminal.auth import (
     MANAGER_PIN_VERIFIED,
     Authenticator,
@@ -11,7 +11,7 @@ from pos_app.terminal.auth import (
     hash_pin,
     verify_pin,
 )
-from pos_app.terminal.store import open_store
+from pos_app.terminal.store.db import open_store
 
 
 class Clock:

@@ -10,7 +10,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pos_app.paytoken import httpsig, keys
-from pos_app.terminal.client import BackendClient, ClientConfig, SigningIdentity, backoff_delay
+from pos_app.terminal.backend.client import (
+    BackendClient,
+    ClientConfig,
+    SigningIdentity,
+    backoff_delay,
+)
 from pos_app.terminal.errors import (
     BackendAuthError,
     BackendRejected,

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from checkout_support import CARTON, TEA, Backend, Network, basket, till
 
-from pos_app.terminal.checkout_types import PaymentPhase
+from pos_app.terminal.checkout.types import PaymentPhase
 from pos_app.terminal.services import TerminalServices
 
 

@@ -24,7 +24,7 @@ from checkout_support import (
     till,
 )
 
-from pos_app.terminal.checkout_types import PaymentPhase
+from pos_app.terminal.checkout.types import PaymentPhase
 from pos_app.terminal.services import TerminalServices, build_services
 
 

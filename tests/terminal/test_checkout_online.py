@@ -20,8 +20,8 @@ from checkout_support import (
     till,
 )
 
-from pos_app.terminal.audit import AuditAction, read_entries
-from pos_app.terminal.checkout_types import PaymentPhase
+from pos_app.terminal.audit.log import AuditAction, read_entries
+from pos_app.terminal.checkout.types import PaymentPhase
 from pos_app.terminal.errors import CheckoutError
 from pos_app.terminal.services import TerminalServices
 

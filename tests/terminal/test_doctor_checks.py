@@ -14,16 +14,7 @@ import pytest
 
 from pos_app.scanning.decoders import PyzbarDecoder
 from pos_app.scanning.errors import CameraNotFound
-from pos_app.terminal.doctor import (
-    Check,
-    Finding,
-    Status,
-    exit_code,
-    render_json,
-    render_table,
-    run_checks,
-)
-from pos_app.terminal.doctor_checks import (
+from pos_app.terminal.doctor.checks import (
     camera_device,
     check_camera,
     check_data_dir,
@@ -34,17 +25,26 @@ from pos_app.terminal.doctor_checks import (
     check_settings,
     check_versions,
 )
-from pos_app.terminal.doctor_env import (
+from pos_app.terminal.doctor.env import (
     BackendReply,
     DoctorEnv,
     QtProbeResult,
     probe_write,
     statvfs_free,
 )
-from pos_app.terminal.doctor_probes import CHECKS, make_decoder, qr_image, run_qt_probe, version_of
-from pos_app.terminal.migrations import LATEST_VERSION
-from pos_app.terminal.settings_schema import ScannerSettings, Settings
-from pos_app.terminal.store import DB_NAME, open_store
+from pos_app.terminal.doctor.probes import CHECKS, make_decoder, qr_image, run_qt_probe, version_of
+from pos_app.terminal.doctor.runner import (
+    Check,
+    Finding,
+    Status,
+    exit_code,
+    render_json,
+    render_table,
+    run_checks,
+)
+from pos_app.terminal.settings.schema import ScannerSettings, Settings
+from pos_app.terminal.store.db import DB_NAME, open_store
+from pos_app.terminal.store.migrations import LATEST_VERSION
 
 # Shared fakes live next to this file (tests/ has no packages).
 sys.path.insert(0, str(Path(__file__).parent))

@@ -24,10 +24,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from pos_app.cli import main
-from pos_app.terminal.doctor import Status
-from pos_app.terminal.doctor_checks_net import check_backend, check_clock, http_probe
-from pos_app.terminal.doctor_env import BackendReply
-from pos_app.terminal.settings_schema import BackendSettings
+from pos_app.terminal.doctor.checks_net import check_backend, check_clock, http_probe
+from pos_app.terminal.doctor.env import BackendReply
+from pos_app.terminal.doctor.runner import Status
+from pos_app.terminal.settings.schema import BackendSettings
 
 # Shared fakes live next to this file (tests/ has no packages).
 sys.path.insert(0, str(Path(__file__).parent))

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from pos_app.terminal.doctor import Status
-from pos_app.terminal.doctor_checks_store import (
+from pos_app.terminal.doctor.checks_store import (
     check_enrollment,
     check_outbox,
     check_trust_list,
     read_credentials,
 )
-from pos_app.terminal.doctor_env import CredentialsInfo
-from pos_app.terminal.settings_schema import Settings
-from pos_app.terminal.store import open_store
+from pos_app.terminal.doctor.env import CredentialsInfo
+from pos_app.terminal.doctor.runner import Status
+from pos_app.terminal.settings.schema import Settings
+from pos_app.terminal.store.db import open_store
 
 # Shared fakes live next to this file (tests/ has no packages).
 sys.path.insert(0, str(Path(__file__).parent))

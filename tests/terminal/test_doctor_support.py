@@ -11,10 +11,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pos_app.paytoken.trust_list import key_entry, sign_trust_list
 from pos_app.scanning.symbols import RawSymbol, Symbology
-from pos_app.terminal.doctor_checks import DECODER_SAMPLE
-from pos_app.terminal.doctor_env import BackendReply, CredentialsInfo, DoctorEnv, QtProbeResult
-from pos_app.terminal.settings_schema import BackendSettings, ScannerSettings, Settings
-from pos_app.terminal.store import open_store
+from pos_app.terminal.doctor.checks import DECODER_SAMPLE
+from pos_app.terminal.doctor.env import BackendReply, CredentialsInfo, DoctorEnv, QtProbeResult
+from pos_app.terminal.settings.schema import BackendSettings, ScannerSettings, Settings
+from pos_app.terminal.store.db import open_store
 
 NOW = 1_795_000_000.0
 GIB = 1024**3

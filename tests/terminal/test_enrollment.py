@@ -30,14 +30,14 @@ from pos_app.paytoken import keys
 from pos_app.paytoken.errors import KeyFileError
 from pos_app.paytoken.trust_list import key_entry, sign_trust_list
 from pos_app.server import admin
-from pos_app.terminal.audit import AuditAction, read_entries
-from pos_app.terminal.client import BackendClient, ClientConfig
-from pos_app.terminal.credentials import KEY_FILE, load_credential, load_info
-from pos_app.terminal.enrollment import EnrollRequest, enroll
+from pos_app.terminal.audit.log import AuditAction, read_entries
+from pos_app.terminal.backend.client import BackendClient, ClientConfig
+from pos_app.terminal.backend.credentials import KEY_FILE, load_credential, load_info
+from pos_app.terminal.backend.enrollment import EnrollRequest, enroll
 from pos_app.terminal.errors import BackendAuthError, BackendRejected, EnrollmentError
 from pos_app.terminal.services import build_services
-from pos_app.terminal.store import LocalStore, open_store
-from pos_app.terminal.trust import TrustListManager, load_root_key
+from pos_app.terminal.store.db import LocalStore, open_store
+from pos_app.terminal.sync.trust import TrustListManager, load_root_key
 
 NOW = 1_795_000_000
 
@@ -280,7 +280,7 @@ def test_the_key_goes_to_the_os_keyring_when_one_is_usable(
     assert len(fake.items) == 1 and "PRIVATE KEY" in next(iter(fake.items.values()))
     credential = load_credential(store, directory)
     assert credential is not None and credential.info.key_storage == "keyring"
-    monkeypatch.setattr("pos_app.terminal.credentials.usable_keyring", lambda: None)
+    monkeypatch.setattr("pos_app.terminal.backend.credentials.usable_keyring", lambda: None)
     with pytest.raises(KeyFileError, match="keyring"):
         load_credential(store, directory)
 

@@ -4,8 +4,10 @@ from typing import Any
 
 import pytest
 
-from pos_app.terminal.audit import AuditAction, append_audit, read_entries, verify_store
-from pos_app.terminal.reviews import (
+from pos_app.terminal.audit.log import AuditAction, append_audit, read_entries, verify_store
+from pos_app.terminal.reviews.detail import load_detail, token_view
+from pos_app.terminal.reviews.export import queue_csv
+from pos_app.terminal.reviews.queue import (
     CLAIM_STALE_S,
     ClaimedByOther,
     Decision,
@@ -20,10 +22,8 @@ from pos_app.terminal.reviews import (
     status_counts,
 )
 from pos_app.terminal.reviews_demo import ONIGIRI, seed_demo_reviews
-from pos_app.terminal.reviews_detail import load_detail, token_view
-from pos_app.terminal.reviews_export import queue_csv
-from pos_app.terminal.sales_repo import SaleRecord, save_sale
-from pos_app.terminal.store import LocalStore, open_store
+from pos_app.terminal.store.db import LocalStore, open_store
+from pos_app.terminal.store.sales_repo import SaleRecord, save_sale
 
 NOW = 1_795_000_000
 

@@ -9,11 +9,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from checkout_support import BENTO, Backend, Network, basket
 
-from pos_app.terminal.checkout_types import PaymentPhase
-from pos_app.terminal.reviews import ReviewStatus, decide, load_queue
-from pos_app.terminal.reviews_client import ClientReviewsBackend
-from pos_app.terminal.reviews_detail import load_detail
-from pos_app.terminal.reviews_sync import pending_decisions, pull_reviews, push_decisions
+from pos_app.terminal.checkout.types import PaymentPhase
+from pos_app.terminal.reviews.client import ClientReviewsBackend
+from pos_app.terminal.reviews.detail import load_detail
+from pos_app.terminal.reviews.queue import ReviewStatus, decide, load_queue
+from pos_app.terminal.reviews.sync import pending_decisions, pull_reviews, push_decisions
 from pos_app.terminal.services import TerminalServices
 
 

@@ -20,17 +20,17 @@ from checkout_support import (
     till,
 )
 
-from pos_app.terminal import reviews_claims
-from pos_app.terminal.checkout_types import PaymentPhase
-from pos_app.terminal.client import ClientConfig
-from pos_app.terminal.enrollment import EnrollRequest, enroll
+from pos_app.terminal.backend.client import ClientConfig
+from pos_app.terminal.backend.enrollment import EnrollRequest, enroll
+from pos_app.terminal.checkout.types import PaymentPhase
 from pos_app.terminal.errors import BackendRejected
-from pos_app.terminal.reviews import CLAIM_STALE_S, ClaimedByOther, decide, load_queue
-from pos_app.terminal.reviews_client import ClientReviewsBackend
-from pos_app.terminal.reviews_sync import pull_reviews, push_decisions
+from pos_app.terminal.reviews import claims as reviews_claims
+from pos_app.terminal.reviews.client import ClientReviewsBackend
+from pos_app.terminal.reviews.queue import CLAIM_STALE_S, ClaimedByOther, decide, load_queue
+from pos_app.terminal.reviews.sync import pull_reviews, push_decisions
 from pos_app.terminal.services import TerminalServices, build_services
-from pos_app.terminal.store import open_store
-from pos_app.terminal.trust import TrustListManager, load_root_key
+from pos_app.terminal.store.db import open_store
+from pos_app.terminal.sync.trust import TrustListManager, load_root_key
 
 
 @pytest.fixture

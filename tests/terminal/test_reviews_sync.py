@@ -5,18 +5,18 @@ from typing import Any
 import pytest
 
 from pos_app.core.errors import BackendError
-from pos_app.terminal.audit import AuditAction, append_audit
-from pos_app.terminal.audit_sync import sync_audit, synced_through
-from pos_app.terminal.reviews import QueueFilter, ReviewStatus, decide, load_queue
-from pos_app.terminal.reviews_demo import seed_demo_reviews
-from pos_app.terminal.reviews_detail import load_detail
-from pos_app.terminal.reviews_sync import (
+from pos_app.terminal.audit.log import AuditAction, append_audit
+from pos_app.terminal.audit.sync import sync_audit, synced_through
+from pos_app.terminal.reviews.detail import load_detail
+from pos_app.terminal.reviews.queue import QueueFilter, ReviewStatus, decide, load_queue
+from pos_app.terminal.reviews.sync import (
     mask_wallet,
     pending_decisions,
     pull_reviews,
     push_decisions,
 )
-from pos_app.terminal.store import DB_NAME, LocalStore, open_store
+from pos_app.terminal.reviews_demo import seed_demo_reviews
+from pos_app.terminal.store.db import DB_NAME, LocalStore, open_store
 
 NOW = 1_795_000_000
 

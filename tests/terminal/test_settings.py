@@ -3,13 +3,13 @@ from pathlib import Path
 import pytest
 
 from pos_app.core.errors import ConfigError
-from pos_app.terminal.settings import (
+from pos_app.terminal.settings.loader import (
     describe,
     is_allowed_backend_url,
     load_settings,
     render_default_toml,
 )
-from pos_app.terminal.settings_schema import declared
+from pos_app.terminal.settings.schema import declared
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,9 +9,15 @@ from pos_app.core.basket import Basket
 from pos_app.core.catalog import Product
 from pos_app.core.categories import Category
 from pos_app.core.errors import StoreError
-from pos_app.terminal.migrations import LATEST_VERSION, MIGRATIONS
-from pos_app.terminal.sales_repo import OutboxEntry, SaleRecord, SeenToken, sale_state, save_sale
-from pos_app.terminal.store import DB_NAME, LocalStore, migrate, open_store
+from pos_app.terminal.store.db import DB_NAME, LocalStore, migrate, open_store
+from pos_app.terminal.store.migrations import LATEST_VERSION, MIGRATIONS
+from pos_app.terminal.store.sales_repo import (
+    OutboxEntry,
+    SaleRecord,
+    SeenToken,
+    sale_state,
+    save_sale,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

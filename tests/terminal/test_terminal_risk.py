@@ -8,8 +8,8 @@ from pos_app.core.categories import Category
 from pos_app.core.risk.config import default_rules
 from pos_app.core.risk.model import SaleFacts, SaleLine
 from pos_app.terminal.paths import catalog_dir
-from pos_app.terminal.sales_repo import SaleRecord, save_sale
-from pos_app.terminal.store import open_store
+from pos_app.terminal.store.db import open_store
+from pos_app.terminal.store.sales_repo import SaleRecord, save_sale
 from pos_app.terminal.terminal_risk import TerminalRisk, risk_record, wallet_ref
 
 NOW = 1_795_000_000

@@ -10,8 +10,8 @@ from PySide6.QtCore import QSettings
 
 from pos_app.core.catalog import Catalog
 from pos_app.terminal.auth import Authenticator, Role
-from pos_app.terminal.settings_schema import Settings, UiSettings
-from pos_app.terminal.store import open_store
+from pos_app.terminal.settings.schema import Settings, UiSettings
+from pos_app.terminal.store.db import open_store
 from pos_app.ui.main_window import AppContext, MainWindow
 
 from .fake_checkout import FakeCheckout

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import replace
 
 from pos_app.core.basket import BasketLine
-from pos_app.terminal.checkout_types import (
+from pos_app.terminal.checkout.types import (
     PaymentPhase,
     PaymentUpdate,
     RiskReasonView,

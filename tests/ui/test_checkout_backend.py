@@ -13,8 +13,8 @@ from PySide6.QtCore import QSettings, Qt
 from pos_app.demo.camera_feed import CodeBoard, Unpluggable, synthetic_camera
 from pos_app.demo.world import DemoWorld
 from pos_app.scanning.worker import WorkerState
-from pos_app.terminal.checkout_types import PaymentPhase
-from pos_app.terminal.settings_schema import Settings, UiSettings
+from pos_app.terminal.checkout.types import PaymentPhase
+from pos_app.terminal.settings.schema import Settings, UiSettings
 from pos_app.ui.main_window import AppContext, MainWindow
 from pos_app.ui.wallet_window import WalletWindow
 
@@ -194,7 +194,7 @@ def test_manager_approval_for_a_catering_order(qtbot, till, world) -> None:
     view.approve_button.click()
     wait_phase(qtbot, window, PaymentPhase.APPROVED)
     assert window.account is not None and window.account.user_id == "C042"  # not switched
-    from pos_app.terminal.audit import AuditAction, read_entries
+    from pos_app.terminal.audit.log import AuditAction, read_entries
 
     assert world.services is not None and window.flow.current is not None
     sale_id = window.flow.current.sale_id
@@ -340,7 +340,7 @@ def test_product_scanned_by_the_camera_is_added_once(qtbot, till) -> None:
 
 
 def test_manager_voids_an_approved_sale(qtbot, till, world) -> None:
-    from pos_app.terminal.audit import AuditAction, read_entries
+    from pos_app.terminal.audit.log import AuditAction, read_entries
     from pos_app.ui.theme import phase_style
 
     window, board, _ = till

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from pos_app.terminal.checkout_types import PaymentPhase
+from pos_app.terminal.checkout.types import PaymentPhase
 
 from .conftest import CATALOG
 from .helpers import key, panel_body, panel_title, sign_in, wedge
@@ -134,7 +134,7 @@ def test_customer_approval_countdown_and_approval(qtbot, make_window, fake) -> N
 
 
 def test_lost_answer_keeps_polling_with_a_calm_message(qtbot, make_window, fake) -> None:
-    from pos_app.terminal.settings_schema import BackendSettings, Settings, UiSettings
+    from pos_app.terminal.settings.schema import BackendSettings, Settings, UiSettings
 
     settings = Settings(
         ui=UiSettings(language="en", sound=False), backend=BackendSettings(poll_interval_s=0.1)

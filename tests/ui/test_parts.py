@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLineEdit
 
 from pos_app.core.errors import BackendError
 from pos_app.scanning.wedge import WedgeParser
-from pos_app.terminal.checkout_types import TerminalStatus
+from pos_app.terminal.checkout.types import TerminalStatus
 from pos_app.ui.i18n import Texts
 from pos_app.ui.sound import Sounds
 from pos_app.ui.status_bar import PosStatusBar
@@ -95,7 +95,7 @@ def test_wedge_filter_repairs_a_us_scanner_on_a_japanese_layout(qtbot) -> None:
 
 
 def test_customer_approval_lists_the_backend_reasons_under_the_amount(qtbot) -> None:
-    from pos_app.terminal.checkout_types import PaymentPhase, PaymentUpdate
+    from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
     from pos_app.terminal.risk_reasons import backend_reason_view
     from pos_app.ui.i18n import Texts
     from pos_app.ui.payment_view import PaymentView

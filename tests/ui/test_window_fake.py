@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRect, Qt
 
-from pos_app.terminal.settings_schema import SecuritySettings, Settings, UiSettings
+from pos_app.terminal.settings.schema import SecuritySettings, Settings, UiSettings
 from pos_app.ui.i18n import _T, all_keys
 
 from .helpers import key, sign_in

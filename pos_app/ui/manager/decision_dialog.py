@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app.terminal.reviews import MIN_NOTE_CHARS, Decision
+from pos_app.terminal.reviews.queue import MIN_NOTE_CHARS, Decision
 from pos_app.ui.manager.texts import t
 
 

@@ -11,7 +11,7 @@ from html import escape
 
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from pos_app.terminal.reviews_detail import SaleDetail
+from pos_app.terminal.reviews.detail import SaleDetail
 from pos_app.ui.manager.formatting import clock, when, yen
 from pos_app.ui.manager.texts import flag_text, reason_label, t, word
 

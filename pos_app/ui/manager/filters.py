@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app.terminal.reviews import QueueFilter, ReviewStatus
+from pos_app.terminal.reviews.queue import QueueFilter, ReviewStatus
 from pos_app.ui.manager.texts import reason_label, t
 
 MAX_AMOUNT = 10_000_000

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from pos_app.terminal.reviews import QueueItem, ReviewStatus
+from pos_app.terminal.reviews.queue import QueueItem, ReviewStatus
 from pos_app.ui.manager.formatting import when_short, yen
 from pos_app.ui.manager.texts import reason_label, t
 

@@ -20,11 +20,12 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.core.errors import PosError
-from pos_app.terminal import reviews, reviews_claims
-from pos_app.terminal.audit import AuditAction, append_audit
-from pos_app.terminal.reviews import ClaimedByOther, Decision, QueueItem
-from pos_app.terminal.reviews_detail import load_detail
-from pos_app.terminal.reviews_export import queue_csv
+from pos_app.terminal.audit.log import AuditAction, append_audit
+from pos_app.terminal.reviews import claims as reviews_claims
+from pos_app.terminal.reviews import queue as reviews
+from pos_app.terminal.reviews.detail import load_detail
+from pos_app.terminal.reviews.export import queue_csv
+from pos_app.terminal.reviews.queue import ClaimedByOther, Decision, QueueItem
 from pos_app.ui.manager.decision_dialog import DecisionDialog
 from pos_app.ui.manager.detail import DetailPane
 from pos_app.ui.manager.filters import FilterBar

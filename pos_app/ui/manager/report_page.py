@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app.terminal.audit import AuditAction, append_audit
+from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.shift_report import ShiftReport, close_shift, compute_report
 from pos_app.ui.manager.filters import date_edit, start_of
 from pos_app.ui.manager.formatting import when, yen

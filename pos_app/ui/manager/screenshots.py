@@ -17,9 +17,9 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication, QWidget
 
-from pos_app.terminal.reviews import Decision, claim
+from pos_app.terminal.reviews.queue import Decision, claim
 from pos_app.terminal.reviews_demo import seed_demo_reviews, seed_history
-from pos_app.terminal.store import LocalStore, open_store
+from pos_app.terminal.store.db import LocalStore, open_store
 from pos_app.ui.manager.services import ManagerServices, PinCheck
 from pos_app.ui.manager.window import ManagerWindow
 

@@ -15,10 +15,10 @@ from typing import Any
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from pos_app.terminal.audit_sync import AuditSink
-from pos_app.terminal.reviews_claims import ClaimsBackend
-from pos_app.terminal.reviews_sync import ReviewsBackend
-from pos_app.terminal.store import LocalStore
+from pos_app.terminal.audit.sync import AuditSink
+from pos_app.terminal.reviews.claims import ClaimsBackend
+from pos_app.terminal.reviews.sync import ReviewsBackend
+from pos_app.terminal.store.db import LocalStore
 
 
 @dataclass(frozen=True, slots=True)

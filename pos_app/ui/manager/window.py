@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.core.errors import PosError
-from pos_app.terminal.audit import AuditAction, append_audit
-from pos_app.terminal.audit_sync import AuditSyncReport, sync_audit
-from pos_app.terminal.reviews_sync import (
+from pos_app.terminal.audit.log import AuditAction, append_audit
+from pos_app.terminal.audit.sync import AuditSyncReport, sync_audit
+from pos_app.terminal.reviews.sync import (
     PushReport,
     pending_decisions,
     pull_reviews,

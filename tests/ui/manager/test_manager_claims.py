@@ -6,14 +6,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pos_app.core.errors import BackendError
-from pos_app.terminal.reviews import (
+from pos_app.terminal.reviews.queue import (
     ClaimedByOther,
     Decision,
     ReviewStatus,
     decisions_of,
     load_queue,
 )
-from pos_app.terminal.store import LocalStore
+from pos_app.terminal.store.db import LocalStore
 from pos_app.ui.manager.window import ManagerWindow
 
 NOW = 1_795_000_000  # the seeded queue's clock (conftest.NOW)

@@ -6,9 +6,9 @@ from typing import Any
 
 from PySide6.QtGui import QColor
 
-from pos_app.terminal.audit import AuditAction, read_entries
-from pos_app.terminal.reviews import Decision
-from pos_app.terminal.store import LocalStore
+from pos_app.terminal.audit.log import AuditAction, read_entries
+from pos_app.terminal.reviews.queue import Decision
+from pos_app.terminal.store.db import LocalStore
 from pos_app.ui.manager.texts import TEXTS
 from pos_app.ui.manager.window import ManagerWindow
 

@@ -3,8 +3,8 @@ from typing import Any
 
 from PySide6.QtCore import QDate
 
-from pos_app.terminal.audit import read_entries
-from pos_app.terminal.reviews import Decision, ReviewStatus
+from pos_app.terminal.audit.log import read_entries
+from pos_app.terminal.reviews.queue import Decision, ReviewStatus
 from pos_app.ui.manager.services import ManagerServices, PinCheck
 from pos_app.ui.manager.window import ManagerWindow
 

@@ -1,0 +1,1 @@
+"""The till's hash-chained audit log, its CLI and its push to the backend."""

@@ -1,0 +1,1 @@
+"""Talking to the backend: the signed HTTP client, the terminal's credentials, enrollment."""

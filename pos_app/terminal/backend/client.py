@@ -1,0 +1,402 @@
+"""The terminal's backend client (BACKEND-API.md) on httpx.
+
+- Every request is signed with the terminal key (RFC 9421, ``tag="pos-v1"``),
+  with a fresh ``created`` and nonce per attempt: a retry is a new signature.
+- TLS verification is always on; plain HTTP is refused except to loopback.
+- Retries with exponential backoff and jitter only where repeating is harmless:
+  a GET, or a POST that provably never reached the backend (connect failure) or
+  that the backend refused before doing anything (429, 503, 409 in progress).
+  A POST that may have been processed (read timeout, dropped connection, 5xx)
+  raises :class:`OutcomeUnknown`: the caller reconciles with a GET first.
+- The backend's ``server_time`` (or ``Date``) on each response gives the
+  clock skew, which the status bar and the doctor show.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from pos_app.paytoken import httpsig
+from pos_app.terminal.errors import (
+    BackendAuthError,
+    BackendRejected,
+    BackendServerError,
+    BackendUnavailable,
+    InsecureBackendUrl,
+    OutcomeUnknown,
+)
+from pos_app.terminal.settings.loader import is_allowed_backend_url
+from pos_app.terminal.settings.schema import Settings
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+# Statuses meaning "nothing was done, ask again later" for any request.
+_RETRY_ALWAYS = frozenset({409, 429, 503})
+# 409s that are answers, not "still working on it": retrying cannot change them.
+_FINAL_CONFLICTS = frozenset({"review_claimed"})
+# Statuses after which a POST's effect is unknown (a proxy timed out, the server crashed).
+_UNKNOWN_AFTER_POST = frozenset({500, 502, 504})
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+@dataclass(frozen=True, slots=True)
+class SigningIdentity:
+    key: Ed25519PrivateKey
+    keyid: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    base_url: str
+    connect_timeout_s: float = 3.0
+    read_timeout_s: float = 10.0
+    retries: int = 3
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 8.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ClientConfig:
+        b = settings.backend
+        return cls(
+            base_url=b.url,
+            connect_timeout_s=b.connect_timeout_s,
+            read_timeout_s=b.read_timeout_s,
+            retries=b.retries,
+        )
+
+
+def backoff_delay(attempt: int, *, base: float, cap: float, rng: Callable[[], float]) -> float:
+    """Exponential backoff with 'equal jitter': never zero, never a synchronized herd."""
+    ceiling = min(cap, base * (2.0**attempt))
+    return float(ceiling / 2 + rng() * ceiling / 2)
+
+
+class BackendClient:
+    """Synchronous, thread-safe client; one per process, shared by checkout and sync."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        identity: SigningIdentity | None = None,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        if not is_allowed_backend_url(config.base_url):
+            raise InsecureBackendUrl(
+                f"backend URL {config.base_url!r} refused: use https://, or http:// only to "
+                "this machine (127.0.0.1, ::1, localhost); fix [backend] url"
+            )
+        self.config = config
+        self.identity = identity
+        self._clock, self._sleep, self._rng = clock, sleep, rng
+        timeout = httpx.Timeout(
+            config.read_timeout_s, connect=config.connect_timeout_s, pool=config.connect_timeout_s
+        )
+        # verify=True is httpx's default; it is spelled out because it must never change.
+        self._http = httpx.Client(
+            base_url=config.base_url.rstrip("/"),
+            timeout=timeout,
+            verify=True,
+            transport=transport,
+            follow_redirects=False,
+        )
+        self._lock = threading.Lock()
+        self.clock_skew_s: float | None = None
+        self.last_contact_at: float | None = None
+        self.last_failure_at: float | None = None
+        self._contact_listeners: list[Callable[[], None]] = []
+        self._online = True
+
+    def close(self) -> None:
+        self._http.close()
+
+    def add_contact_listener(self, listener: Callable[[], None]) -> None:
+        """Called (on the calling thread) after every answer from the backend."""
+        self._contact_listeners.append(listener)
+
+    @property
+    def online(self) -> bool:
+        """The last attempt reached the backend (True before any attempt)."""
+        return self._online
+
+    # --- endpoints ----------------------------------------------------------------------------
+
+    def enroll(
+        self,
+        *,
+        code: str,
+        public_key_b64: str,
+        app_version: str,
+        identity: SigningIdentity,
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        body = {"enrollment_code": code, "public_key": public_key_b64, "app_version": app_version}
+        return self._json(
+            "POST", "/v1/terminals/enroll", body=body, key=idempotency_key, identity=identity
+        )
+
+    def trust_list(self) -> bytes:
+        return self._send("GET", "/v1/trust-list").content
+
+    def finalize(self, body: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
+        return self._json("POST", "/v1/sales", body=body, key=idempotency_key)
+
+    def get_sale(self, sale_id: str) -> dict[str, Any]:
+        return self._json("GET", f"/v1/sales/{sale_id}")
+
+    def cancel_sale(
+        self, sale_id: str, *, idempotency_key: str, reason: str | None = None
+    ) -> dict[str, Any]:
+        body = {"reason": reason} if reason else None
+        return self._json("POST", f"/v1/sales/{sale_id}/cancel", body=body, key=idempotency_key)
+
+    def list_reviews(self, store_id: str, status: str | None = None) -> dict[str, Any]:
+        """``GET /v1/reviews``: the store's flagged sales (``{store_id, reviews}``)."""
+        query = {"store_id": store_id, **({"status": status} if status else {})}
+        return self._json("GET", f"/v1/reviews?{urlencode(query)}")
+
+    def claim_review(
+        self, sale_id: str, *, reviewer_id: str, idempotency_key: str
+    ) -> dict[str, Any]:
+        """Take the sale for review across tills; 409 ``review_claimed`` is BackendRejected
+        with ``details`` ``{claimed_by, claimed_at}``."""
+        body = {"reviewer_id": reviewer_id}
+        return self._json("POST", _review_path(sale_id, "claim"), body=body, key=idempotency_key)
+
+    def release_review(
+        self, sale_id: str, *, reviewer_id: str, idempotency_key: str
+    ) -> dict[str, Any]:
+        body = {"reviewer_id": reviewer_id}
+        return self._json("POST", _review_path(sale_id, "release"), body=body, key=idempotency_key)
+
+    def decide_review(
+        self, sale_id: str, *, decision: str, reviewer_id: str, note: str, idempotency_key: str
+    ) -> dict[str, Any]:
+        body = {"decision": decision, "reviewer_id": reviewer_id, "note": note}
+        path = _review_path(sale_id, "decision")
+        return self._json("POST", path, body=body, key=idempotency_key)
+
+    def push_audit(
+        self, *, terminal_id: str, entries: Sequence[Mapping[str, Any]], idempotency_key: str
+    ) -> None:
+        """``POST /v1/terminals/{id}/audit``: the next batch of this till's audit chain."""
+        body = {"entries": [dict(e) for e in entries]}
+        self._json("POST", f"/v1/terminals/{terminal_id}/audit", body=body, key=idempotency_key)
+
+    # --- machinery ----------------------------------------------------------------------------
+
+    def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        key: str | None = None,
+        identity: SigningIdentity | None = None,
+    ) -> dict[str, Any]:
+        response = self._send(method, path, body=body, key=key, identity=identity)
+        try:
+            data = response.json()
+        except ValueError:
+            raise BackendServerError(f"{method} {path}: the backend answered non-JSON") from None
+        if not isinstance(data, dict):
+            raise BackendServerError(f"{method} {path}: the backend answered a non-object")
+        return data
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        key: str | None = None,
+        identity: SigningIdentity | None = None,
+    ) -> httpx.Response:
+        content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        attempt = 0
+        while True:
+            try:
+                return self._attempt(method, path, content, key=key, identity=identity)
+            except (BackendUnavailable, BackendServerError, _Retry) as exc:
+                if isinstance(exc, OutcomeUnknown) or attempt >= self.config.retries:
+                    raise exc.error if isinstance(exc, _Retry) else exc from None
+                delay = backoff_delay(
+                    attempt,
+                    base=self.config.backoff_base_s,
+                    cap=self.config.backoff_max_s,
+                    rng=self._rng,
+                )
+                log.info("%s %s: %s; retry %d in %.1fs", method, path, exc, attempt + 1, delay)
+                self._sleep(delay)
+                attempt += 1
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        content: bytes | None,
+        *,
+        key: str | None,
+        identity: SigningIdentity | None,
+    ) -> httpx.Response:
+        request = self._build(method, path, content, key=key, identity=identity)
+        idempotent = method == "GET"
+        try:
+            response = self._http.send(request)
+        except _NOT_SENT as exc:
+            self._online, self.last_failure_at = False, self._clock()
+            raise BackendUnavailable(f"backend unreachable ({type(exc).__name__})") from None
+        except httpx.HTTPError as exc:
+            self._online, self.last_failure_at = False, self._clock()
+            if idempotent:
+                raise BackendUnavailable(f"no answer ({type(exc).__name__})") from None
+            raise OutcomeUnknown(
+                f"{method} {path}: sent, but no answer ({type(exc).__name__}); reconcile first"
+            ) from None
+        self._record_contact(response)
+        return self._check(response, method=method, path=path, idempotent=idempotent)
+
+    def _build(
+        self,
+        method: str,
+        path: str,
+        content: bytes | None,
+        *,
+        key: str | None,
+        identity: SigningIdentity | None,
+    ) -> httpx.Request:
+        headers = {"Accept": "application/json"}
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        request = self._http.build_request(method, path, content=content, headers=headers)
+        signer = identity or self.identity
+        if signer is not None:
+            request.headers.update(
+                httpsig.sign_request(
+                    method,
+                    str(request.url),
+                    headers,
+                    content,
+                    key=signer.key,
+                    keyid=signer.keyid,
+                    tag=httpsig.TAG_TERMINAL,
+                    created=int(self._clock()),
+                    nonce=secrets.token_urlsafe(16),
+                )
+            )
+        return request
+
+    def _check(
+        self, response: httpx.Response, *, method: str, path: str, idempotent: bool
+    ) -> httpx.Response:
+        status = response.status_code
+        if status < 400:
+            return response
+        code, detail = _error_of(response)
+        where = f"{method} {path}"
+        if status == 409 and code in _FINAL_CONFLICTS:
+            extra = _extra_of(response)
+            raise BackendRejected(f"{where}: {detail}", code=code, status=status, details=extra)
+        if status == 409 and not idempotent:
+            # The backend is working on this very key: our earlier attempt did arrive.
+            raise _Retry(OutcomeUnknown(f"{where}: {code}: {detail}; reconcile before retrying"))
+        if status in _RETRY_ALWAYS:
+            raise _Retry(BackendUnavailable(f"{where}: {status} {code}: {detail}"))
+        if status >= 500:
+            if not idempotent and status in _UNKNOWN_AFTER_POST:
+                raise OutcomeUnknown(f"{where}: {status} {code}; reconcile before retrying")
+            raise BackendServerError(f"{where}: {status} {code}: {detail}")
+        if status in (401, 403):
+            hint = _auth_hint(code, self.clock_skew_s)
+            raise BackendAuthError(f"{where}: {detail}; {hint}", code=code, status=status)
+        raise BackendRejected(f"{where}: {detail}", code=code, status=status)
+
+    def _record_contact(self, response: httpx.Response) -> None:
+        now = self._clock()
+        server_time = _server_time(response)
+        with self._lock:
+            self._online, self.last_contact_at = True, now
+            if server_time is not None:
+                self.clock_skew_s = server_time - now
+        for listener in self._contact_listeners:
+            try:
+                listener()
+            except Exception:  # a listener's bug must not fail a payment
+                log.exception("contact listener failed")
+
+
+class _Retry(Exception):
+    """Internal: a retryable answer, carrying the error to raise when retries run out."""
+
+    def __init__(self, error: BackendUnavailable) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _review_path(sale_id: str, action: str) -> str:
+    return f"/v1/reviews/{quote(sale_id, safe='')}/{action}"
+
+
+def _extra_of(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if k not in ("error", "detail")}
+
+
+def _error_of(response: httpx.Response) -> tuple[str, str]:
+    try:
+        data = response.json()
+    except ValueError:
+        return f"http_{response.status_code}", response.reason_phrase
+    if isinstance(data, dict) and isinstance(data.get("error"), str):
+        return data["error"], str(data.get("detail", ""))
+    return f"http_{response.status_code}", response.reason_phrase
+
+
+def _auth_hint(code: str, skew: float | None) -> str:
+    if code == "bad_signature" and skew is not None and abs(skew) > 5:
+        return f"this terminal's clock is {abs(skew):.0f} s off the backend's: fix it (NTP)"
+    if code == "bad_signature":
+        return "the terminal key may be revoked: enroll again with 'pos-app enroll'"
+    return "check the terminal's store and terminal ids, or enroll again"
+
+
+def _server_time(response: httpx.Response) -> float | None:
+    if response.headers.get("content-type", "").startswith("application/json"):
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        value = data.get("server_time") if isinstance(data, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+    date = response.headers.get("date")
+    if date:
+        try:
+            return parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError):
+            return None
+    return None

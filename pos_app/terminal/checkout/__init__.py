@@ -1,0 +1,1 @@
+"""The checkout use case: the sale service, its payment flow, state and values."""

@@ -1,0 +1,199 @@
+"""The checkout's per-sale working state and the pure mappings around it.
+
+``ActiveSale`` is mutable but private to :class:`CheckoutService` (guarded by
+its lock); everything that leaves the service is a frozen ``PaymentUpdate``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pos_app.core.risk.model import Decision
+from pos_app.core.sale import SaleState
+from pos_app.paytoken.claims import Claims
+from pos_app.paytoken.verifier import DEFAULT_SKEW, VerifyResult
+from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
+from pos_app.terminal.risk_reasons import merge_reasons
+from pos_app.terminal.store.sales_repo import OutboxEntry, SaleRecord
+from pos_app.terminal.terminal_risk import (
+    SaleContext,
+    api_risk,
+    reason_views,
+    risk_record,
+    wallet_ref,
+)
+
+# Local-only step between a risk decision and the backend: the manager's PIN is awaited.
+AWAITING_MANAGER = "awaiting_manager"
+
+PHASE_OF_STATE: dict[str, PaymentPhase] = {
+    SaleState.AWAITING_PAYMENT: PaymentPhase.WAITING_FOR_CODE,
+    SaleState.AUTHORIZING: PaymentPhase.VERIFYING,
+    SaleState.STEP_UP: PaymentPhase.CUSTOMER_APPROVAL,
+    SaleState.APPROVED: PaymentPhase.APPROVED,
+    SaleState.DECLINED: PaymentPhase.DECLINED,
+    SaleState.CANCELLED: PaymentPhase.CANCELLED,
+    SaleState.VOIDED: PaymentPhase.VOIDED,
+    AWAITING_MANAGER: PaymentPhase.MANAGER_APPROVAL,
+}
+
+
+@dataclass
+class ActiveSale:
+    ctx: SaleContext
+    cashier_id: str
+    created_at: int
+    state: str = SaleState.AWAITING_PAYMENT
+    attempt: int = 0  # token submissions that may reach the backend
+    token: str | None = None
+    verified: VerifyResult | None = None
+    decision: Decision | None = None
+    reason: str | None = None
+    authorization_id: str | None = None
+    expires_at: int | None = None
+    offline: bool = False
+    backend_reasons: tuple[str, ...] = ()  # risk.reasons codes of the backend's last answer
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sale_id(self) -> str:
+        return self.ctx.sale_id
+
+    @property
+    def claims(self) -> Claims | None:
+        return None if self.verified is None else self.verified.claims
+
+    @property
+    def server_sale_id(self) -> str:
+        """The backend refuses a second token on one sale_id, so each attempt gets its own."""
+        return self.sale_id if self.attempt <= 1 else f"{self.sale_id}.{self.attempt}"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"sale-{self.server_sale_id}"
+
+
+def mask_wallet(sub: str | None) -> str | None:
+    if not sub:
+        return None
+    return sub if len(sub) <= 10 else f"{sub[:5]}…{sub[-4:]}"
+
+
+def update_of(sale: ActiveSale) -> PaymentUpdate:
+    decision = sale.decision
+    phase = PHASE_OF_STATE.get(sale.state, PaymentPhase.VERIFYING)
+    if phase is PaymentPhase.APPROVED and sale.offline:
+        phase = PaymentPhase.OFFLINE_ACCEPTED
+    return PaymentUpdate(
+        sale_id=sale.sale_id,
+        phase=phase,
+        total=sale.ctx.total,
+        currency=sale.ctx.currency,
+        reason=sale.reason,
+        authorization_id=sale.authorization_id,
+        wallet_masked=mask_wallet(sale.claims.sub if sale.claims else None),
+        expires_at=sale.expires_at,
+        risk_action=decision.action.value if decision else None,
+        risk_reasons=merge_reasons(reason_views(decision), sale.backend_reasons),
+        manager_may_override=decision.manager_may_override if decision else True,
+        offline=sale.offline,
+    )
+
+
+def token_facts(sale: ActiveSale) -> dict[str, object] | None:
+    """What the local record keeps of the token: never the token itself."""
+    claims = sale.claims
+    facts: dict[str, object] = {"server_sale_id": sale.server_sale_id}
+    if claims is not None:
+        facts.update(
+            cti=claims.cti.hex(),
+            exp=claims.exp,
+            iat=claims.iat,
+            flags=claims.flags,
+            limit=claims.limit,
+            device=claims.device.hex(),
+            wallet_ref=wallet_ref(claims.sub),
+        )
+    return facts
+
+
+def record_of(sale: ActiveSale, *, at: int) -> SaleRecord:
+    return SaleRecord(
+        sale_id=sale.sale_id,
+        store_id=sale.ctx.store_id,
+        terminal_id=sale.ctx.terminal_id,
+        cashier_id=sale.cashier_id,
+        currency=sale.ctx.currency,
+        total=sale.ctx.total,
+        state=sale.state if sale.state != AWAITING_MANAGER else SaleState.AWAITING_PAYMENT,
+        lines=sale.ctx.lines,
+        at=at,
+        reason=sale.reason,
+        authorization_id=sale.authorization_id,
+        wallet_masked=mask_wallet(sale.claims.sub if sale.claims else None),
+        offline=sale.offline,
+        pickup_later=sale.ctx.pickup_later,
+        risk=risk_record(sale.decision) if sale.decision else None,
+        token_facts=token_facts(sale),
+    )
+
+
+def sale_body(
+    sale: ActiveSale,
+    *,
+    offline_at: int | None = None,
+    manager: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """POST /v1/sales body for the current attempt."""
+    if sale.token is None or sale.decision is None:
+        raise ValueError("a sale body needs a verified token and a risk decision")
+    body: dict[str, Any] = {
+        "sale_id": sale.server_sale_id,
+        "store_id": sale.ctx.store_id,
+        "terminal_id": sale.ctx.terminal_id,
+        "cashier_id": sale.cashier_id,
+        "token": sale.token,
+        "currency": sale.ctx.currency,
+        "total": sale.ctx.total,
+        "lines": [line.as_api("en") for line in sale.ctx.lines],
+        "terminal_risk": api_risk(sale.decision),
+        "offline_accepted_at": offline_at,
+    }
+    if manager is not None:
+        body["manager_approval"] = manager
+    return body
+
+
+def seen_expiry(claims: Claims) -> int:
+    return claims.exp + DEFAULT_SKEW
+
+
+def offline_entry(sale: ActiveSale, body: dict[str, Any]) -> OutboxEntry:
+    """The finalize of a sale accepted offline. Its own key: the online attempt never landed."""
+    return OutboxEntry(
+        kind="finalize",
+        idempotency_key=f"{sale.idempotency_key}-offline",
+        payload={"server_sale_id": sale.server_sale_id, "body": body},
+    )
+
+
+def reconcile_entry(sale: ActiveSale, body: dict[str, Any]) -> OutboxEntry:
+    """An online finalize whose outcome is unknown: looked up, never blindly re-sent."""
+    claims = sale.claims
+    return OutboxEntry(
+        kind="reconcile",
+        idempotency_key=f"{sale.idempotency_key}-reconcile",
+        payload={
+            "server_sale_id": sale.server_sale_id,
+            "idempotency_key": sale.idempotency_key,
+            "body": body,
+            "cti": claims.cti.hex() if claims else None,
+            "token_exp": claims.exp if claims else 0,
+        },
+    )
+
+
+def cancel_entry(sale: ActiveSale, *, kind: str, key: str, reason: str | None) -> OutboxEntry:
+    payload: dict[str, object] = {"server_sale_id": sale.server_sale_id, "reason": reason}
+    return OutboxEntry(kind=kind, idempotency_key=key, payload=payload)

@@ -1,0 +1,1 @@
+"""``pos-app doctor``: checks of this till and their probes."""

@@ -1,0 +1,1 @@
+"""Manager review of flagged sales: queue, claims, backend client, detail, export, sync."""

@@ -1,0 +1,1 @@
+"""The till's settings: declared schema, layered loader, ``pos-app config``."""

@@ -1,0 +1,1 @@
+"""The till's local SQLite database: connection, migrations, sales repository."""

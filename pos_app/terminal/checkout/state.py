@@ -13,6 +13,7 @@ from pos_app.core.risk.model import Decision
 from pos_app.core.sale import SaleState
 from pos_app.paytoken.claims import Claims
 from pos_app.paytoken.verifier import DEFAULT_SKEW, VerifyResult
+from pos_app.terminal.backend.verdict import RiskDetail
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.terminal.risk_reasons import merge_reasons
 from pos_app.terminal.store.sales_repo import OutboxEntry, SaleRecord
@@ -54,6 +55,7 @@ class ActiveSale:
     expires_at: int | None = None
     offline: bool = False
     backend_reasons: tuple[str, ...] = ()  # risk.reasons codes of the backend's last answer
+    backend_details: tuple[RiskDetail, ...] = ()  # and risk.details: each rule's inputs
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -95,7 +97,9 @@ def update_of(sale: ActiveSale) -> PaymentUpdate:
         wallet_masked=mask_wallet(sale.claims.sub if sale.claims else None),
         expires_at=sale.expires_at,
         risk_action=decision.action.value if decision else None,
-        risk_reasons=merge_reasons(reason_views(decision), sale.backend_reasons),
+        risk_reasons=merge_reasons(
+            reason_views(decision), sale.backend_reasons, sale.backend_details
+        ),
         manager_may_override=decision.manager_may_override if decision else True,
         offline=sale.offline,
     )

@@ -73,11 +73,13 @@ class Replay:
     def sale(self, facts: SaleFacts, label: str | None = None) -> Decision:
         basket = basket_of(facts, self.rules.policy)
         till_ctx = RiskContext(**self.terminals.features_for(facts))
-        till = self.engine.decide(facts, till_ctx, basket)
         # The backend is never told "pick up later" (it is not in the finalize request).
         seen = replace(facts, pickup_later=False) if facts.pickup_later else facts
         backend_ctx = RiskContext(**self.velocity.features_for(facts))
-        decision = combine(till, self.engine.decide(seen, backend_ctx, basket))
+        till, backend = self.engine.decide_both(
+            facts, till_ctx=till_ctx, backend_ctx=backend_ctx, backend_facts=seen, basket=basket
+        )
+        decision = combine(till, backend)
         outcome = simulated_outcome(decision.action, label)
         if outcome.completed:
             self.velocity.record_sale(facts, basket, owner_approved=outcome.owner_approved)

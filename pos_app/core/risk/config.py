@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pos_app.core.categories import Category
 from pos_app.core.errors import RiskConfigError
@@ -110,6 +110,7 @@ RULE_KEYS: dict[str, dict[str, Checker]] = {
     },
     "distant_stores_1h": {"min_total": YEN},
     "device_new_for_wallet": {"min_cash_convertible": YEN},
+    "store_new_for_wallet": {"min_cash_convertible": YEN, "min_history_sales": COUNT},
     "wallet_rotation_at_terminal": {"min_other_wallets": COUNT, "min_cash_convertible": YEN},
     "terminal_recent_declines": {"min_declines": COUNT, "min_cash_convertible": YEN},
     "bulk_cash_convertible": {"min_cartons": COUNT, "min_identical_units": COUNT},
@@ -150,15 +151,12 @@ class RuleSpec:
     takeover: bool
     params: Mapping[str, ParamValue]
 
+    # Types were checked at load (RULE_KEYS); no checks here, on the hot path.
     def yen(self, key: str) -> int:
-        value = self.params[key]
-        assert isinstance(value, int)
-        return value
+        return cast(int, self.params[key])
 
     def number(self, key: str) -> float:
-        value = self.params[key]
-        assert isinstance(value, int | float)
-        return float(value)
+        return float(cast(float, self.params[key]))
 
     def flags(self, key: str) -> int:
         value = self.params[key]

@@ -22,11 +22,14 @@ DEFAULT_RULES_TOML = """# Risk rules for QR wallet sales (see shared/design/RISK
 #   - `takeover = true` marks an account-takeover signal: then a manager can never
 #     stand in for the owner (manager_approval becomes customer_approval, and the
 #     decision says manager_may_override = false);
+#   - what the owner approved on their phone is remembered: a later basket from the
+#     same phone with no more easy-to-resell goods than an approved one does not
+#     trigger the history rules again (`device_owner_approved_cc`); takeover
+#     signals (issuer flags, a new phone, distant stores, rotation) still count;
 #   - the owner's approval on their registered phone (customer_approval) is the
 #     cheapest friction for an honest customer and the one step a thief holding a
 #     hijacked account cannot pass, so it is the default answer to account risk;
-#     decline is kept for hard evidence (a reused code, a frozen wallet) and for
-#     piles of signals no honest sale produces.
+#     decline is kept for hard evidence (a reused code, a frozen wallet).
 # Every key of every rule is required; the loader names the rule and the key of any
 # bad value. Money is yen (integers); times are seconds.
 
@@ -35,10 +38,13 @@ DEFAULT_RULES_TOML = """# Risk rules for QR wallet sales (see shared/design/RISK
 # (e.g. weak account protection 25 + bulk quantity 20 + an old code 15), never one
 # weak signal alone.
 customer_approval_score = 50
-# Score at which the sale is declined outright. Four or more strong signals at
-# once (e.g. takeover flags + top-up spent at once + rotation at the till + bulk
-# cartons); an honest sale that trips several rules still only needs the owner.
-decline_score = 200
+# Score at which the sale is declined outright: out of reach on purpose (all
+# weights together stay far below it). A sale is declined only on hard evidence
+# (a reused code, a frozen wallet: `force = "decline"`); wherever the owner's
+# approval can decide, the owner is asked. A thief cannot pass the phone's user
+# verification, so asking stops the fraud as surely as declining, and an honest
+# customer whose sale trips many rules is never turned away.
+decline_score = 10000
 # A tobacco-family unit priced at or above this is a carton (or multi-pack); a
 # single pack is at most about 700 yen, a carton at least about 4,500 yen.
 carton_min_unit_price = 3000
@@ -210,6 +216,19 @@ takeover = true
 enabled = true
 min_cash_convertible = 3000
 weight = 30
+force = "customer_approval"
+takeover = true
+
+[rules.store_new_for_wallet]
+# Backend: the wallet has paid at least twice before, never at this store, and now
+# buys a pack or two's worth (1,000+ yen) of easy-to-resell goods here. A thief
+# holding the owner's own phone shops where the owner never does; an owner trying
+# a new store approves once on their phone, and that approval is remembered for
+# similar baskets from the same phone.
+enabled = true
+min_cash_convertible = 1000
+min_history_sales = 2
+weight = 50
 force = "customer_approval"
 takeover = true
 

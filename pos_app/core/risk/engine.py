@@ -25,10 +25,19 @@ from pos_app.core.risk.model import (
     RuleStatus,
     SaleFacts,
 )
-from pos_app.core.risk.rules import ONLINE_RULES, RULES, Basket, Inputs, basket_of
+from pos_app.core.risk.rules import (
+    BACKEND_RULES,
+    ONLINE_RULES,
+    RULES,
+    TERMINAL_RULES,
+    Basket,
+    Inputs,
+    basket_of,
+)
 from pos_app.core.risk.texts import render
 
 _EMPTY_CONTEXT = RiskContext()
+_OTHER_SIDE = "not known in this context: evaluated on the other side"
 
 
 class RiskEngine:
@@ -44,23 +53,81 @@ class RiskEngine:
         return self.rules.version
 
     def evaluate(
-        self, facts: SaleFacts, ctx: RiskContext, basket: Basket | None = None
+        self,
+        facts: SaleFacts,
+        ctx: RiskContext,
+        basket: Basket | None = None,
+        *,
+        skip: frozenset[str] = frozenset(),
     ) -> tuple[RuleEvaluation, ...]:
+        """Every rule's outcome; rules in ``skip`` are reported unknown without running."""
         basket = basket or basket_of(facts, self.rules.policy)
         inputs = Inputs(facts, ctx, basket, self.rules.policy)
         out: list[RuleEvaluation] = []
         for spec, fn in self._specs:
             if not spec.enabled:
                 out.append(RuleEvaluation(spec.code, RuleStatus.DISABLED, {}))
+            elif spec.code in skip:
+                out.append(RuleEvaluation(spec.code, RuleStatus.UNKNOWN, {}, _OTHER_SIDE))
             else:
                 out.append(fn(inputs, spec))
         return tuple(out)
 
     def decide(
-        self, facts: SaleFacts, ctx: RiskContext = _EMPTY_CONTEXT, basket: Basket | None = None
+        self,
+        facts: SaleFacts,
+        ctx: RiskContext = _EMPTY_CONTEXT,
+        basket: Basket | None = None,
+        *,
+        skip: frozenset[str] = frozenset(),
     ) -> Decision:
-        """Decide one sale; ``basket`` (from ``basket_of``) may be passed to avoid recomputing."""
-        evaluations = self.evaluate(facts, ctx, basket)
+        """Decide one sale; ``basket`` (from ``basket_of``) may be passed to avoid recomputing.
+
+        ``skip``: rules this side cannot know (``rules.TERMINAL_RULES`` on the
+        backend, ``rules.BACKEND_RULES`` on the till), skipped for speed.
+        """
+        return self._decision(facts, self.evaluate(facts, ctx, basket, skip=skip))
+
+    def decide_both(
+        self,
+        facts: SaleFacts,
+        *,
+        till_ctx: RiskContext,
+        backend_ctx: RiskContext,
+        backend_facts: SaleFacts | None = None,
+        basket: Basket | None = None,
+    ) -> tuple[Decision, Decision]:
+        """The till's and the backend's decisions, each rule run on the side that knows it.
+
+        The same as ``decide(facts, till_ctx, skip=BACKEND_RULES)`` and
+        ``decide(backend_facts, backend_ctx, skip=TERMINAL_RULES)``, with the rules
+        that read only the sale run once for both (``backend_facts`` may differ
+        from ``facts`` only in what those rules do not read: "pick up later").
+        """
+        basket = basket or basket_of(facts, self.rules.policy)
+        policy = self.rules.policy
+        till_in = Inputs(facts, till_ctx, basket, policy)
+        back_in = Inputs(backend_facts or facts, backend_ctx, basket, policy)
+        till: list[RuleEvaluation] = []
+        back: list[RuleEvaluation] = []
+        for spec, fn in self._specs:
+            if not spec.enabled:
+                ev = RuleEvaluation(spec.code, RuleStatus.DISABLED, {})
+                till.append(ev)
+                back.append(ev)
+            elif spec.code in TERMINAL_RULES:
+                till.append(fn(till_in, spec))
+                back.append(RuleEvaluation(spec.code, RuleStatus.UNKNOWN, {}, _OTHER_SIDE))
+            elif spec.code in BACKEND_RULES:
+                till.append(RuleEvaluation(spec.code, RuleStatus.UNKNOWN, {}, _OTHER_SIDE))
+                back.append(fn(back_in, spec))
+            else:
+                ev = fn(till_in, spec)
+                till.append(ev)
+                back.append(ev)
+        return self._decision(facts, tuple(till)), self._decision(back_in.facts, tuple(back))
+
+    def _decision(self, facts: SaleFacts, evaluations: tuple[RuleEvaluation, ...]) -> Decision:
         reasons = tuple(self._reason(ev) for ev in evaluations if ev.status is RuleStatus.FIRED)
         score = sum(r.weight for r in reasons)
         takeover = any(r.takeover for r in reasons)

@@ -56,7 +56,31 @@ def _amount(obj: dict[str, Any], key: str, *, where: str = "") -> int:
     return value
 
 
+_CATEGORIES: dict[str, Category] = {c.value: c for c in Category}
+
+
 def _line(obj: Any, index: int) -> SaleLine:
+    if type(obj) is dict:
+        # The common case in one pass; anything unusual takes the checked path.
+        category = _CATEGORIES.get(obj.get("category"))  # type: ignore[arg-type]
+        sku, qty, unit, total = (
+            obj.get(k) for k in ("sku", "quantity", "unit_price", "line_total")
+        )
+        if (
+            category is not None
+            and type(sku) is str
+            and type(qty) is int
+            and type(unit) is int
+            and type(total) is int
+            and qty >= 0
+            and unit >= 0
+            and total >= 0
+        ):
+            return SaleLine(sku, category, qty, unit, total)
+    return _checked_line(obj, index)
+
+
+def _checked_line(obj: Any, index: int) -> SaleLine:
     where = f"line {index}: "
     if not isinstance(obj, dict):
         raise EventError(f"lines[{index}] must be an object")

@@ -51,6 +51,7 @@ def wallet_features(
     cc_max_old = approved_cc = 0
     regions: set[str] = set()
     devices: set[str] = set()
+    stores: set[str] = set()
     for sale in past:
         age = now - sale.time
         if age <= WEEK:
@@ -72,6 +73,7 @@ def wallet_features(
         if sale.owner_approved and sale.device_id == device_id and sale.cc > approved_cc:
             approved_cc = sale.cc
         devices.add(sale.device_id)
+        stores.add(sale.store_id)
     typical = median_low([s.total for s in past]) if len(past) >= MIN_TYPICAL_SALES else None
     return {
         "wallet_sales_1h": c1,
@@ -90,6 +92,8 @@ def wallet_features(
         # "New" means the wallet has paid before, never from this phone.
         "device_new_for_wallet": bool(devices) and device_id not in devices,
         "device_owner_approved_cc": approved_cc,
+        # "New" means the wallet has paid before, never at this store.
+        "store_new_for_wallet": bool(stores) and store_id not in stores,
         "other_store_regions_1h": tuple(sorted(regions)),
     }
 

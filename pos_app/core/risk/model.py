@@ -118,6 +118,7 @@ class RiskContext:
     # Largest cash-convertible basket the owner approved on this phone (passed
     # step-ups) within the wallet's history; 0 when none.
     device_owner_approved_cc: int | None = None
+    store_new_for_wallet: bool | None = None
     last_topup_age_s: int | None = None
     last_topup_amount: int | None = None
     other_store_regions_1h: tuple[str, ...] | None = None

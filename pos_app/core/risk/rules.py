@@ -59,6 +59,32 @@ RULES: dict[str, RuleFn] = {}
 ONLINE_RULES = frozenset(
     {"unknown_token_flags", "offline_cash_convertible", "offline_trust_list_old"}
 )
+# Rules only one side can evaluate: their inputs are None (or never set) on the
+# other side, so they cannot fire there. The replay skips them on that side; a
+# test checks that they indeed never fire there.
+TERMINAL_RULES = frozenset(
+    {
+        "wallet_rotation_at_terminal",
+        "terminal_recent_declines",
+        "pickup_later_cash_convertible",  # the finalize request does not carry it
+        "offline_trust_list_old",
+    }
+)
+BACKEND_RULES = frozenset(
+    {
+        "token_reused",
+        "wallet_frozen",
+        "cash_convertible_above_history",
+        "wallet_repeat_cash_convertible",
+        "wallet_weekly_cash_convertible",
+        "wallet_spend_spike",
+        "topup_then_spend",
+        "distant_stores_1h",
+        "device_new_for_wallet",
+        "store_new_for_wallet",
+        "store_tobacco_spike",
+    }
+)
 
 
 def rule(fn: RuleFn) -> RuleFn:
@@ -133,10 +159,12 @@ def _cash_convertible_above_history(i: Inputs, spec: RuleSpec) -> RuleEvaluation
     ) * 86_400 and c.wallet_history_sales >= spec.yen("established_min_sales")
     floor = spec.yen("established_floor" if established else "floor")
     combined = i.basket.cash_convertible + c.wallet_cc_spend_24h
-    allowance = spec.number("growth_factor") * c.wallet_cc_max_before_24h
+    # What the owner already approved on this phone counts as part of its history.
+    largest = max(c.wallet_cc_max_before_24h, c.device_owner_approved_cc or 0)
+    allowance = spec.number("growth_factor") * largest
     inputs = {
         "cash_convertible_24h": combined,
-        "largest_earlier_cash_convertible": c.wallet_cc_max_before_24h,
+        "largest_earlier_cash_convertible": largest,
         "established_wallet": established,
         "floor": floor,
     }
@@ -159,6 +187,7 @@ def _wallet_repeat_cash_convertible(i: Inputs, spec: RuleSpec) -> RuleEvaluation
         i.basket.cash_convertible >= spec.yen("min_basket_cash_convertible")
         and prior >= spec.yen("min_prior_24h")
         and combined >= spec.yen("min_combined_24h")
+        and not _owner_approved(i, i.basket.cash_convertible)
     )
     return _result(spec, fired, inputs)
 
@@ -169,9 +198,11 @@ def _wallet_weekly_cash_convertible(i: Inputs, spec: RuleSpec) -> RuleEvaluation
     if prior is None:
         return _unknown(spec, "wallet_cc_spend_7d")
     combined = prior + i.basket.cash_convertible
-    fired = i.basket.cash_convertible >= spec.yen(
-        "min_basket_cash_convertible"
-    ) and combined >= spec.yen("min_combined_7d")
+    fired = (
+        i.basket.cash_convertible >= spec.yen("min_basket_cash_convertible")
+        and combined >= spec.yen("min_combined_7d")
+        and not _owner_approved(i, i.basket.cash_convertible)
+    )
     return _result(spec, fired, {"cash_convertible_7d": combined})
 
 
@@ -184,6 +215,7 @@ def _wallet_spend_spike(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
         i.basket.total >= spec.yen("min_total")
         and i.basket.total > spec.number("factor") * typical
         and i.basket.cash_convertible > 0
+        and not _owner_approved(i, i.basket.cash_convertible)
     )
     return _result(spec, fired, {"total": i.basket.total, "typical_spend": typical})
 
@@ -228,6 +260,27 @@ def _device_new_for_wallet(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
     return _result(
         spec, fired, {"device_id": i.facts.device_id, "cash_convertible": i.basket.cash_convertible}
     )
+
+
+@rule
+def _store_new_for_wallet(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    new, sales = i.ctx.store_new_for_wallet, i.ctx.wallet_history_sales
+    if new is None or sales is None:
+        return _unknown(spec, "store_new_for_wallet")
+    cc = i.basket.cash_convertible
+    fired = (
+        new
+        and sales >= spec.yen("min_history_sales")
+        and cc >= spec.yen("min_cash_convertible")
+        and not _owner_approved(i, cc)
+    )
+    return _result(spec, fired, {"history_sales": sales, "cash_convertible": cc})
+
+
+def _owner_approved(i: Inputs, cc: int) -> bool:
+    """The owner already approved as much on this phone: a remembered basket pattern."""
+    approved = i.ctx.device_owner_approved_cc
+    return approved is not None and approved > 0 and cc <= approved
 
 
 @rule

@@ -69,6 +69,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The same wallet paid in a distant region ({distant_regions}) within the last hour.",
         "同じウォレットが過去1時間以内に遠方の地域（{distant_regions}）で支払いをしています。",
     ),
+    "store_new_for_wallet": (
+        "This wallet has paid {history_sales} times before, never at this store, and now buys "
+        "{cash_convertible:,} yen of easy-to-resell goods here.",
+        "このウォレットは過去 {history_sales} 回の支払いで一度もこの店舗を利用しておらず、"
+        "今回この店舗で換金しやすい商品を {cash_convertible:,} 円購入しようとしています。",
+    ),
     "device_new_for_wallet": (
         "The payment code comes from a phone this wallet has not paid with before.",
         "このウォレットが以前に使ったことのないスマートフォンから支払いコードが出ています。",

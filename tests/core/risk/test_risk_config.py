@@ -87,7 +87,7 @@ def test_unknown_and_missing_keys_and_rules() -> None:
 def test_policy_errors() -> None:
     text = _text()
     with pytest.raises(RiskConfigError, match=r'\[policy\]: key "decline_score" must be'):
-        parse_rules(text.replace("decline_score = 200", "decline_score = 40"))
+        parse_rules(text.replace("decline_score = 10000", "decline_score = 40"))
     with pytest.raises(RiskConfigError, match=r'\[policy\]: key "cash_convertible" must be a list'):
         parse_rules(text.replace('"gift_card", "alcohol"', '"gift_cards", "alcohol"', 1))
     with pytest.raises(RiskConfigError, match=r'\[regions\]: key "kansai": region "JP-13"'):

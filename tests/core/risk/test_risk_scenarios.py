@@ -102,16 +102,25 @@ def test_200000_yen_pick_up_later_order(kit: SimpleNamespace, replay: Replay) ->
     assert not decision.manager_may_override
 
 
-def test_7pay_order_with_takeover_flags_is_declined(kit: SimpleNamespace, replay: Replay) -> None:
+def test_7pay_order_with_takeover_flags_needs_the_owner_who_is_not_there(
+    kit: SimpleNamespace, replay: Replay
+) -> None:
     replay.top_up(TopUp(kit.T0 - 900, "w-3", 100_000))
     flags = TokenFlag.NEW_DEVICE | TokenFlag.CREDENTIAL_RESET | TokenFlag.OVERSEAS
     sale = kit.make_sale(
         ("e_cig", 34, 5800), ("e_cig", 1, 2800), pickup_later=True, wallet_id="w-3",
         token_flags=flags, token_age_s=200,
     )  # fmt: skip
-    decision = replay.sale(sale)
-    assert decision.action is Action.DECLINE
+    decision = replay.sale(sale, "fraud")
+    # Decline only on hard evidence: the owner is asked, and the thief cannot answer.
+    assert decision.action is Action.CUSTOMER_APPROVAL
+    assert not decision.manager_may_override
     assert decision.score >= 200
+    assert {"takeover_token_flags", "topup_then_spend", "pickup_later_cash_convertible"} <= set(
+        decision.codes
+    )
+    # The held sale never completed: it is not in the wallet's history.
+    assert replay.velocity.features_for(sale)["wallet_history_sales"] == 0
 
 
 # ------------------------------------------------------------------ honest

@@ -161,15 +161,22 @@ class CheckoutPage(QWidget):
     # scans ---------------------------------------------------------------------
 
     def on_wedge_scan(self, scan: WedgeScan) -> None:
+        """Every scanner burst is acted on, or reported with a sound and a line."""
         if not scan.ok:
-            self.show_message(scan.problem, True)
+            self.report(scan.problem)
         elif scan.kind == _PAYMENT:
             if not self._flow.submit_token(scan.text):
-                self.show_message(self._texts.t("scan.payment_not_now"), True)
+                busy = self._flow.active
+                self.report(self._texts.t("scan.payment_busy" if busy else "scan.payment_not_now"))
         elif scan.kind == _GTIN or (scan.text.isdigit() and len(scan.text) in _GTIN_LEN):
             self._add_product(scan.text, None)  # a bad check digit is explained by the catalog
         else:
-            self.show_message(self._texts.t("scan.other"), True)
+            self.report(self._texts.t("scan.other"))
+
+    def report(self, text: str) -> None:
+        """A scan that cannot be used: heard as well as seen (the cashier may look away)."""
+        self.show_message(text, True)
+        self._sounds.play("attention")
 
     def on_camera_result(self, result: ScanResult) -> None:
         for event in result.events:
@@ -187,7 +194,8 @@ class CheckoutPage(QWidget):
     def _add_product(self, code: str, symbology: str | None) -> None:
         if self._flow.phase in FINISHED:
             self.next_customer()  # the next customer's first item
-        self.basket_view.add_code(code, symbology=symbology)
+        if self.basket_view.add_code(code, symbology=symbology) is None:
+            self._sounds.play("attention")  # the line under the basket says why
 
     def on_camera_status(self, status: WorkerStatus) -> None:
         if status.state == "running":

@@ -73,6 +73,16 @@ _T: dict[str, tuple[str, str]] = {
         "That is a payment code. Press Pay (F12) first, then show the code again.",
         "これは支払いコードです。先に支払い(F12)を押してから、もう一度かざしてください。",
     ),
+    "scan.payment_busy": (
+        "A payment code was scanned, but this payment is past that step: finish or cancel it "
+        "first.",
+        "支払いコードを読み取りましたが、この支払いはその段階を過ぎています。先に完了するか"
+        "取り消してください。",
+    ),
+    "scan.sign_in_first": (
+        "A code was scanned before sign-in: sign in first, then scan again.",
+        "サインイン前にコードが読み取られました。サインインしてから、もう一度読み取ってください。",
+    ),
     "scan.other": (
         "That code is not a product or payment code; scan the product's barcode.",
         "商品または支払いのコードではありません。商品のバーコードを読み取ってください。",

@@ -87,6 +87,15 @@ _T: dict[str, tuple[str, str]] = {
         "That code is not a product or payment code; scan the product's barcode.",
         "商品または支払いのコードではありません。商品のバーコードを読み取ってください。",
     ),
+    "demo.switches": ("Demo switches", "デモ用スイッチ"),
+    "demo.network_down": (
+        "Till network down (offline acceptance)",
+        "レジのネットワークを切断(オフライン承認)",
+    ),
+    "demo.camera_off": (
+        "Till camera off (use the barcode scanner)",
+        "レジのカメラをオフ(バーコードスキャナーを使用)",
+    ),
     "basket.pickup": ("Pick up later", "後日受け取り"),
     "basket.need_items": (
         "The basket is empty: scan products before taking payment.",

@@ -210,8 +210,8 @@ def _char_of(event: QKeyEvent) -> str | None:
     )
     if mods != Qt.KeyboardModifier.NoModifier:
         return None
-    if event.key() in _ENTER:
-        return "\r"
+    if event.key() in _ENTER or event.text() in ("\r", "\n"):
+        return "\r"  # Return, keypad Enter, or a Linefeed key (0x0a) some devices send
     if event.key() == Qt.Key.Key_Tab and event.modifiers() == Qt.KeyboardModifier.NoModifier:
         return "\t"  # scanners can be set to end with Tab; Shift+Tab is a person
     text = event.text()

@@ -32,7 +32,11 @@ SHIFTED = {
     "us": frozenset(string.ascii_uppercase + "$%*+:"),
     "jis": frozenset(string.ascii_uppercase + "$%*+"),
 }
-TERMINATORS = {"enter": (Qt.Key.Key_Return, "\r"), "tab": (Qt.Key.Key_Tab, "\t")}
+TERMINATORS = {
+    "enter": (Qt.Key.Key_Return, "\r"),
+    "tab": (Qt.Key.Key_Tab, "\t"),
+    "linefeed": (0x0A, "\n"),  # what X delivers for xdotool's "\n" (keysym Linefeed)
+}
 
 
 class Keyboard:

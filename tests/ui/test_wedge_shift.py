@@ -79,7 +79,7 @@ def assert_paid(qtbot, window, fake) -> None:
     assert ("submit", TOKEN) in fake.calls
 
 
-@pytest.mark.parametrize("end", ["enter", "tab"])
+@pytest.mark.parametrize("end", ["enter", "tab", "linefeed"])
 @pytest.mark.parametrize("layout", ["us", "jis"])
 def test_payment_code_after_f12(qtbot, make_window, fake, layout, end) -> None:
     """The issue's reproduction: the code right after F12, the focus where F12 left it."""

@@ -96,6 +96,12 @@ _T: dict[str, tuple[str, str]] = {
         "Till camera off (use the barcode scanner)",
         "レジのカメラをオフ(バーコードスキャナーを使用)",
     ),
+    "basket.clear_ask": (
+        "Clear the whole basket ({lines} lines, {total})?  Enter: clear  ·  Esc: keep it",
+        "商品一覧をすべて消去しますか({lines}行、{total})?  Enter: 消去  ・  Esc: 残す",
+    ),
+    "basket.cleared": ("Basket cleared.", "商品一覧を消去しました。"),
+    "basket.kept": ("The basket was kept.", "商品一覧はそのままです。"),
     "basket.pickup": ("Pick up later", "後日受け取り"),
     "basket.need_items": (
         "The basket is empty: scan products before taking payment.",

@@ -183,6 +183,9 @@ class MainWindow(QMainWindow):
         """Enter: next customer after a payment; otherwise the focused widget's Enter."""
         focus = QApplication.focusWidget()
         view, on_checkout = self.checkout.payment_view, self.pages.currentWidget() is self.checkout
+        if on_checkout and self.checkout.confirming_clear:
+            self.checkout.confirm_clear()
+            return
         if (
             on_checkout
             and view.manager_box.isVisible()

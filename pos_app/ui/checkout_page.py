@@ -238,6 +238,8 @@ class CheckoutPage(QWidget):
         over = update is not None and update.phase in _ENDS_SALE
         self.basket_view.set_locked(self._flow.active or over)  # over: only "next customer"
         phase = None if update is None else update.phase
+        if phase is not previous:
+            self.show_message("")  # a line about the previous state would contradict this one
         if phase is PaymentPhase.CUSTOMER_APPROVAL:
             self._countdown.start()
         else:

@@ -190,6 +190,8 @@ _T: dict[str, tuple[str, str]] = {
     "pay.cancel": ("Cancel payment  [Esc]", "支払いを取消  [Esc]"),
     # status bar
     "status.online": ("Backend online", "サーバー接続中"),
+    "status.checking": ("Backend: checking…", "サーバー: 確認中…"),
+    "status.trust_checking": ("Trust list: checking…", "信頼リスト: 確認中…"),
     "status.offline": ("Backend OFFLINE", "サーバー未接続"),
     "status.outbox": ("Queued: {n}", "送信待ち: {n}"),
     "status.trust": ("Trust list: {age} old", "信頼リスト: {age}前"),

@@ -195,6 +195,7 @@ class Backend:
             ).first()
             if term is None or term.public_key is None:
                 return None, None
+            db.keep(session, term)  # contacts and offline checks read it again
             principal = Principal(
                 kind="terminal",
                 keyid=keyid,

@@ -136,3 +136,10 @@ def insert_new(session: Session, model: Any, **values: Any) -> bool:
         .returning(*model.__table__.primary_key.columns)
     )
     return session.execute(statement).first() is not None
+
+
+def keep(session: Session, obj: object) -> None:
+    """Hold *obj* for the session's life: its identity map keeps only weak references, and
+    a row read once per request (the signing terminal, the paying device) should not be
+    read again by the next ``session.get``."""
+    session.info.setdefault("kept", []).append(obj)

@@ -265,6 +265,7 @@ def _hard_reason(
     if row is None:
         return "device_revoked"
     device, frozen = row
+    db.keep(session, device)  # the risk features read it again
     if device.revoked_at is not None or device.wallet_id != token.wallet_id:
         return "device_revoked"
     if frozen:

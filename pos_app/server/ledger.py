@@ -10,7 +10,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from pos_app.server.models import Account, Journal, Posting
@@ -103,8 +103,14 @@ def post_reserved(
     entry = Journal(kind=kind, ref=ref, created_at=now)
     session.add(entry)
     session.flush()
-    session.add(Posting(journal_id=entry.id, account_id=debit, amount=-amount))
-    session.add(Posting(journal_id=entry.id, account_id=credit, amount=amount))
+    # One executemany, no RETURNING: nothing reads the postings' ids.
+    session.execute(
+        insert(Posting),
+        [
+            {"journal_id": entry.id, "account_id": debit, "amount": -amount},
+            {"journal_id": entry.id, "account_id": credit, "amount": amount},
+        ],
+    )
     session.execute(
         update(Account).where(Account.account_id == credit).values(balance=Account.balance + amount)
     )

@@ -161,6 +161,8 @@ OPERATIONS = [
     ("/v1/wallets/{wallet_id}", "GET"),
     ("/v1/wallets/{wallet_id}/step-ups", "GET"),
     ("/v1/wallets/{wallet_id}/freeze", "POST"),
+    ("/v1/wallets/{wallet_id}/sales", "GET"),
+    ("/v1/wallets/{wallet_id}/sales/{sale_id}/dispute", "POST"),
     ("/v1/step-ups/{challenge_id}/approve", "POST"),
     ("/v1/step-ups/{challenge_id}/deny", "POST"),
 ]

@@ -17,7 +17,9 @@ and are dropped once older than the maximum offline period.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.orm import Session
 
 from pos_app.server.models import Terminal, TerminalContact
@@ -54,8 +56,8 @@ def record(session: Session, terminal_row: int, *, now: int, settings: ServerSet
         )
 
 
-def _same(column: object, value: int | None) -> object:
-    return column.is_(None) if value is None else column == value  # type: ignore[attr-defined]
+def _same(column: Any, value: int | None) -> ColumnElement[bool]:
+    return column.is_(None) if value is None else column == value  # type: ignore[no-any-return]
 
 
 def offline_time_problem(

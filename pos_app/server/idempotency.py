@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -108,7 +108,7 @@ def _once(
             return stored
         result = refusal or _work(work)
         session.execute(
-            IdempotencyRecord.__table__.update()
+            update(IdempotencyRecord)
             .where(IdempotencyRecord.principal == who, IdempotencyRecord.key == key)
             .values(
                 status_code=result.status,

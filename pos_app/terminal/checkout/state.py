@@ -13,6 +13,7 @@ from pos_app.core.risk.model import Decision
 from pos_app.core.sale import SaleState
 from pos_app.paytoken.claims import Claims
 from pos_app.paytoken.verifier import DEFAULT_SKEW, VerifyResult
+from pos_app.terminal.backend.verdict import RiskDetail
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.terminal.risk_reasons import merge_reasons
 from pos_app.terminal.store.sales_repo import OutboxEntry, SaleRecord
@@ -54,7 +55,7 @@ class ActiveSale:
     expires_at: int | None = None
     offline: bool = False
     backend_reasons: tuple[str, ...] = ()  # risk.reasons codes of the backend's last answer
-    backend_details: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> inputs
+    backend_details: tuple[RiskDetail, ...] = ()  # and risk.details: each rule's inputs
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pos_app.server import db, ledger, risk, sales
+from pos_app.server import db, ledger, managers, risk, sales
 from pos_app.server.backend import Backend, Principal, require_store
 from pos_app.server.errors import ApiError
 from pos_app.server.models import Device, Redemption, Sale, StepUp, Terminal, Wallet
@@ -87,6 +87,7 @@ def _decide(
         if existing.idempotency_key != idem_key:
             raise ApiError(422, "sale_id_reused", "this sale_id was finalized with another request")
         return sales.view(existing, sales.step_of(session, existing.sale_id), now=now)
+    managers.require_sale_approval(session, req, now=now)
     # An offline sale is judged as of the moment the terminal accepted it: the token
     # was valid then, even if the terminal could only sync hours later.
     accepted_at = now if req.offline_accepted_at is None else req.offline_accepted_at

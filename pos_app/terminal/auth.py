@@ -28,6 +28,7 @@ from enum import StrEnum
 from pos_app.core.errors import PosError
 from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.lockout import UNKNOWN_ACCOUNT, LockoutBook, LockoutPolicy, LockoutState
+from pos_app.terminal.manager_keys import ManagerKeyring, ManagerSigner
 from pos_app.terminal.store.db import LocalStore
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -106,6 +107,8 @@ class SignInResult:
     attempts_left: int = 0
     locked_for_s: int = 0  # >0: locked, try again after this many seconds
     code: str = ""  # "", wrong_pin, locked, wrong_role, no_accounts
+    # A manager's unlocked key (verify_manager with a keyring): the backend's proof.
+    signer: ManagerSigner | None = None
 
 
 class Authenticator:
@@ -119,9 +122,13 @@ class Authenticator:
         lock_base_s: int = 30,
         till_max_attempts: int | None = None,
         manager_pin_hash: str = "",
+        keyring: ManagerKeyring | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
+        # With managers' keys on this till, an approval takes the manager's passphrase
+        # and yields their signature (docs/BACKEND.md "Manager proofs"), not a PIN check.
+        self._keyring = keyring
         # [security] manager_pin_hash: a site-wide manager PIN from the config file,
         # accepted besides the manager accounts (actor "manager" in the audit log).
         self._site_manager = (
@@ -179,6 +186,8 @@ class Authenticator:
         Any manager account whose PIN matches is accepted; the check is logged. A wrong
         PIN counts against every manager it may have been aimed at (and the till), never
         against the cashier, whose own sign-in must not clear it."""
+        if self._keyring is not None and self._keyring.public_keys():
+            return self._unlock_manager(self._keyring, pin, for_cashier=for_cashier, detail=detail)
         now = self._clock()
         book = self._book()
         site = (self._site_manager,) if self._site_manager else ()
@@ -198,7 +207,44 @@ class Authenticator:
         targets = tuple(m.user_id for m in free) or (UNKNOWN_ACCOUNT,)
         return self._fail(book, targets, actor=for_cashier, now=now, code="wrong_pin")
 
+    def _unlock_manager(
+        self,
+        keyring: ManagerKeyring,
+        passphrase: str,
+        *,
+        for_cashier: str,
+        detail: dict[str, str],
+        only: str | None = None,
+    ) -> SignInResult:
+        """The passphrase unlocks a manager's key; wrong ones count like wrong PINs."""
+        now = self._clock()
+        book = self._book()
+        ids = tuple(i for i in sorted(keyring.public_keys()) if only in (None, i))
+        free = tuple(i for i in ids if book.locked_for((i,), now=now) == 0)
+        if book.till.locked_until > now or not free:
+            return self._locked_result(book, ids, now=now)
+        signer = next(
+            (s for i in free if (s := keyring.unlock(passphrase, manager_id=i)) is not None), None
+        )
+        if signer is None:
+            return self._fail(book, free, actor=for_cashier, now=now, code="wrong_pin")
+        self._save(book.success(signer.manager_id))
+        self._audit(
+            MANAGER_PIN_VERIFIED,
+            signer.manager_id,
+            {"cashier": for_cashier, "proof": "manager_key", **detail},
+        )
+        local = next((a for a in self.accounts() if a.user_id == signer.manager_id), None)
+        account = local or Account(signer.manager_id, signer.manager_id, Role.MANAGER, "")
+        return SignInResult(True, account, signer=signer)
+
     def _check(self, user_id: str, pin: str, *, role: Role) -> SignInResult:
+        keyring = self._keyring
+        if role is Role.MANAGER and keyring is not None and user_id in keyring.public_keys():
+            # Manager mode with a manager key: the passphrase unlocks it for the session.
+            return self._unlock_manager(
+                keyring, pin, for_cashier=user_id, detail={"mode": "manager"}, only=user_id
+            )
         accounts = self.accounts()
         if not accounts:
             return SignInResult(False, code="no_accounts")  # setup problem, not a wrong PIN

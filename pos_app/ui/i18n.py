@@ -127,7 +127,7 @@ _T: dict[str, tuple[str, str]] = {
         "method can complete this sale.",
         "アカウント自体が乗っ取られている可能性があります。所有者の承認か別のお支払い方法が必要です。",
     ),
-    "pay.manager.pin": ("Manager PIN", "店長の暗証番号"),
+    "pay.manager.pin": ("Manager passphrase", "店長のパスフレーズ"),
     "pay.manager.reason": ("Reason (required)", "理由（必須）"),
     "pay.manager.approve": ("Approve as manager", "店長として承認"),
     "pay.manager.need_reason": (

@@ -135,8 +135,8 @@ _T: dict[str, tuple[str, str]] = {
         "承認の理由を入力してから、店長の暗証番号を入力してください。",
     ),
     "pay.manager.wrong": (
-        "Manager PIN not accepted ({left} tries left). Ask the manager to enter it again.",
-        "店長の暗証番号が違います（残り{left}回）。もう一度入力していただいてください。",
+        "Manager passphrase not accepted ({left} tries left). Ask the manager to enter it again.",
+        "店長のパスフレーズが違います（残り{left}回）。もう一度入力していただいてください。",
     ),
     "pay.offline.title": ("Accepted offline", "オフラインで受付"),
     "pay.offline.body": (

@@ -152,7 +152,7 @@ _T: dict[str, tuple[str, str]] = {
         "method can complete this sale.",
         "アカウント自体が乗っ取られている可能性があります。所有者の承認か別のお支払い方法が必要です。",
     ),
-    "pay.manager.pin": ("Manager PIN", "店長の暗証番号"),
+    "pay.manager.pin": ("Manager passphrase", "店長のパスフレーズ"),
     "pay.manager.reason": ("Reason (required)", "理由（必須）"),
     "pay.manager.approve": ("Approve as manager", "店長として承認"),
     "pay.manager.need_reason": (
@@ -160,8 +160,8 @@ _T: dict[str, tuple[str, str]] = {
         "承認の理由を入力してから、店長の暗証番号を入力してください。",
     ),
     "pay.manager.wrong": (
-        "Manager PIN not accepted ({left} tries left). Ask the manager to enter it again.",
-        "店長の暗証番号が違います（残り{left}回）。もう一度入力していただいてください。",
+        "Manager passphrase not accepted ({left} tries left). Ask the manager to enter it again.",
+        "店長のパスフレーズが違います（残り{left}回）。もう一度入力していただいてください。",
     ),
     "pay.offline.title": ("Accepted offline", "オフラインで受付"),
     "pay.offline.body": (

@@ -146,7 +146,9 @@ class PaymentFlow(QObject):
             checked = auth.verify_manager(pin, for_cashier=cashier_id, detail=detail)
             if not checked.ok or checked.account is None:
                 return checked
-            return action(sale_id, manager_id=checked.account.user_id, reason=reason)
+            # An approval carries the manager's key, the backend's proof of who approved.
+            signed = {"signer": checked.signer} if what == "approve" and checked.signer else {}
+            return action(sale_id, manager_id=checked.account.user_id, reason=reason, **signed)
 
         self._call(work)
 

@@ -12,6 +12,7 @@ from pos_app.scanning.camera import CameraSource, device_exists
 from pos_app.scanning.config import CameraConfig
 from pos_app.scanning.sources import FrameSource
 from pos_app.terminal.auth import Authenticator
+from pos_app.terminal.manager_keys import ManagerKeyring
 from pos_app.terminal.settings.schema import Settings
 
 if TYPE_CHECKING:
@@ -54,21 +55,22 @@ def run_cashier(settings: Settings) -> int:
     except PosError as exc:
         print(f"pos-app: {exc.message}", file=sys.stderr)
         return 2
-    sec = settings.security
-    auth = Authenticator(
-        services.store,
-        max_attempts=sec.pin_max_attempts,
-        lock_base_s=sec.pin_lock_base_s,
-        manager_pin_hash=sec.manager_pin_hash,
-    )
-    if services.sync is not None:
-        services.sync.start()
     info = services.credential.info if services.credential else None
     ids = (
         (info.store_id, info.terminal_id)
         if info
         else (settings.terminal.store_id, settings.terminal.terminal_id)
     )
+    sec = settings.security
+    auth = Authenticator(
+        services.store,
+        max_attempts=sec.pin_max_attempts,
+        lock_base_s=sec.pin_lock_base_s,
+        manager_pin_hash=sec.manager_pin_hash,
+        keyring=ManagerKeyring(services.store, store_id=ids[0]),
+    )
+    if services.sync is not None:
+        services.sync.start()
     try:
         return run_till(
             lambda: build_window(

@@ -116,9 +116,10 @@ def product(main: MainWindow, name_en: str) -> Product:
 
 
 def screenshot_tour(
-    out: Path, *, network: Any, camera: Any
+    out: Path, *, network: Any, camera: Any, manager_secret: str
 ) -> Callable[[MainWindow, WalletWindow], Tour]:
-    """``network.up`` and ``camera.plugged`` are the demo's cable switches."""
+    """``network.up`` and ``camera.plugged`` are the demo's cable switches;
+    ``manager_secret`` what the manager types to approve (their passphrase)."""
 
     def begin(main: MainWindow, wallet: WalletWindow) -> Tour:
         main.resize(1280, 800)
@@ -126,7 +127,9 @@ def screenshot_tour(
         tour = Tour([], out, main, wallet)
         from pos_app.ui.tour_steps import steps
 
-        tour._steps = steps(main, wallet, tour, network=network, camera=camera)
+        tour._steps = steps(
+            main, wallet, tour, network=network, camera=camera, manager_secret=manager_secret
+        )
         tour.start()
         return tour
 

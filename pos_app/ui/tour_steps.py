@@ -23,7 +23,13 @@ def seq(*actions: Action) -> Action:
 
 
 def steps(
-    main: MainWindow, wallet: WalletWindow, tour: Tour, *, network: Any, camera: Any
+    main: MainWindow,
+    wallet: WalletWindow,
+    tour: Tour,
+    *,
+    network: Any,
+    camera: Any,
+    manager_secret: str,
 ) -> list[Step]:
     page, bv, flow = main.checkout, main.checkout.basket_view, main.flow
 
@@ -73,7 +79,7 @@ def steps(
         ]
 
     def manager_approves() -> None:
-        page.payment_view.pin_edit.setText("9999")
+        page.payment_view.pin_edit.setText(manager_secret)
         page.payment_view.approve_button.click()
 
     def set_network(up: bool) -> None:

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 
 from pos_app.demo.camera_feed import CodeBoard, Unpluggable, synthetic_camera
-from pos_app.demo.world import DemoWorld
+from pos_app.demo.world import DEMO_MANAGER_PASSPHRASE, DemoWorld
 from pos_app.scanning.worker import WorkerState
 from pos_app.terminal.checkout.types import PaymentPhase
 from pos_app.terminal.settings.schema import Settings, UiSettings
@@ -190,7 +190,7 @@ def test_manager_approval_for_a_catering_order(qtbot, till, world) -> None:
     view = window.checkout.payment_view
     assert "100,440 yen" in view.detail.text()
     view.reason_edit.setText("Office catering order, paid by the usual customer")
-    view.pin_edit.setText("9999")
+    view.pin_edit.setText(DEMO_MANAGER_PASSPHRASE)
     view.approve_button.click()
     wait_phase(qtbot, window, PaymentPhase.APPROVED)
     assert window.account is not None and window.account.user_id == "C042"  # not switched
@@ -356,14 +356,14 @@ def test_manager_voids_an_approved_sale(qtbot, till, world) -> None:
     assert view.void_button.isVisible() and view.void_button.text() == "Void sale"
     view.void_button.click()
     assert view.manager_box.isVisible() and view.approve_button.text() == "Void as manager"
-    view.pin_edit.setText("9999")
+    view.pin_edit.setText(DEMO_MANAGER_PASSPHRASE)
     view.approve_button.click()  # a reason is required
     assert "reason" in view.manager_error.text().lower()
     assert window.flow.phase is PaymentPhase.APPROVED
     view.reason_edit.setText("Customer changed their mind")
     key(window, Qt.Key.Key_Return)  # Enter: from the reason to the PIN, not "next customer"
     assert view.pin_edit.hasFocus()
-    view.pin_edit.setText("9999")
+    view.pin_edit.setText(DEMO_MANAGER_PASSPHRASE)
     key(window, Qt.Key.Key_Return)
     wait_phase(qtbot, window, PaymentPhase.VOIDED)
     assert panel_title(window) == "Sale voided"

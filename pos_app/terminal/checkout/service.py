@@ -26,6 +26,7 @@ from pos_app.terminal.checkout.state import (
     AWAITING_MANAGER,
     ActiveSale,
     cancel_entry,
+    manager_approval,
     record_of,
     update_of,
 )
@@ -36,6 +37,7 @@ from pos_app.terminal.errors import (
     BackendUnavailable,
     CheckoutError,
 )
+from pos_app.terminal.manager_keys import ManagerSigner
 from pos_app.terminal.store.db import LocalStore
 from pos_app.terminal.store.sales_repo import save_sale
 from pos_app.terminal.sync.outbox import count_open, has_open_entry
@@ -120,7 +122,9 @@ class CheckoutService:
                 return self._flow.reconcile(sale)
             return update_of(sale)
 
-    def manager_approve(self, sale_id: str, *, manager_id: str, reason: str) -> PaymentUpdate:
+    def manager_approve(
+        self, sale_id: str, *, manager_id: str, reason: str, signer: ManagerSigner | None = None
+    ) -> PaymentUpdate:
         with self.lock:
             sale = self._sale(sale_id)
             decision = sale.decision
@@ -142,7 +146,7 @@ class CheckoutService:
                 },
             )
             facts = self._flow.facts(sale, now=now, offline=False)
-            manager = {"manager_id": manager_id, "reason": reason}
+            manager = manager_approval(sale, signer, manager_id=manager_id, reason=reason, at=now)
             return self._flow.finalize_online(sale, facts, now=now, manager=manager)
 
     def cancel(self, sale_id: str) -> PaymentUpdate:

@@ -15,6 +15,8 @@ from pos_app.paytoken.claims import Claims
 from pos_app.paytoken.verifier import DEFAULT_SKEW, VerifyResult
 from pos_app.terminal.backend.verdict import RiskDetail
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
+from pos_app.terminal.errors import CheckoutError
+from pos_app.terminal.manager_keys import ManagerSigner
 from pos_app.terminal.risk_reasons import merge_reasons
 from pos_app.terminal.store.sales_repo import OutboxEntry, SaleRecord
 from pos_app.terminal.terminal_risk import (
@@ -188,6 +190,21 @@ def sale_body(
     if manager is not None:
         body["manager_approval"] = manager
     return body
+
+
+def manager_approval(
+    sale: ActiveSale, signer: ManagerSigner | None, *, manager_id: str, reason: str, at: int
+) -> dict[str, Any]:
+    """The ``manager_approval`` object: the manager's signature over this very sale.
+
+    Without the manager's key the backend refuses it (403 ``manager_required``), so
+    the till refuses first and says what to do."""
+    if signer is None or signer.manager_id != manager_id:
+        raise CheckoutError(
+            "a manager approves with their passphrase: this till has no manager key for "
+            f"{manager_id} (pos-app manager-key)"
+        )
+    return signer.approve_sale(sale_body(sale), reason=reason, at=at)
 
 
 def seen_expiry(claims: Claims) -> int:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from pos_app.core.basket import BasketLine
+from pos_app.terminal.manager_keys import ManagerSigner
 
 
 class PaymentPhase(StrEnum):
@@ -81,8 +82,11 @@ class CheckoutPort(Protocol):
         """Step-up progress (customer approval); call about every poll_interval_s."""
         ...
 
-    def manager_approve(self, sale_id: str, *, manager_id: str, reason: str) -> PaymentUpdate:
-        """Record a manager's approval (logged) and finalize; refused when not allowed."""
+    def manager_approve(
+        self, sale_id: str, *, manager_id: str, reason: str, signer: ManagerSigner | None = None
+    ) -> PaymentUpdate:
+        """Record a manager's approval (logged) and finalize; refused when not allowed.
+        ``signer`` is the manager's unlocked key (``ManagerSigner``): the backend's proof."""
         ...
 
     def cancel(self, sale_id: str) -> PaymentUpdate: ...

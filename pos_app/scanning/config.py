@@ -27,11 +27,15 @@ class CameraConfig:
     mirror: flip preview frames left-right (a cashier-facing camera feels
         natural mirrored). Decoding always uses the unflipped frame; outline
         corners are flipped with the preview.
-    exposure: manual exposure hint in the backend's units (V4L2: 100 us
-        units; DirectShow: log2 seconds, e.g. -6); ``None`` keeps auto
-        exposure. A short exposure cuts motion blur and phone-screen glare.
+    exposure_ms: manual exposure time in milliseconds, converted to the
+        backend's units (V4L2: 100 us steps; DirectShow/MSMF: log2 seconds);
+        ``None`` keeps auto exposure. Phone screens are emissive: auto
+        exposure set for the room overexposes them, and a long exposure
+        smears a moving phone; about 8 ms suits them.
     autofocus: ``True``/``False`` to force autofocus on or off; ``None``
-        leaves the driver default.
+        leaves the driver default (a fixed ``focus`` turns it off).
+    focus: fixed focus in the driver's units (UVC: 0 far to 255 near);
+        ``None`` leaves focus to the camera.
     fourcc: pixel format request, e.g. ``"MJPG"`` (most cheap webcams only
         reach 30 fps at 720p in MJPG); ``None`` leaves the default.
     backend: ``"any"``, ``"v4l2"``, ``"dshow"``, ``"msmf"`` or ``"avfoundation"``.
@@ -45,8 +49,9 @@ class CameraConfig:
     height: int = 720
     fps: float = 30.0
     mirror: bool = False
-    exposure: float | None = None
+    exposure_ms: float | None = None
     autofocus: bool | None = None
+    focus: float | None = None
     fourcc: str | None = "MJPG"
     backend: str = "any"
     buffer_size: int = 1
@@ -103,6 +108,10 @@ class FilterConfig:
     payment_agree_frames: identical reads of a payment code needed before it
         is accepted (a one-frame misread must never pay).
     payment_window_s: those reads must fall within this time.
+    product_agree_frames: identical reads of a product barcode needed before
+        it is added (a misread line of a partly seen barcode must not add a
+        wrong item); 1 only for still images.
+    product_window_s: those reads must fall within this time.
     product_cooldown_s: the same product barcode is not added again within
         this time unless it left the view.
     left_view_s: a code counts as gone after it has not been read for this
@@ -112,6 +121,8 @@ class FilterConfig:
 
     payment_agree_frames: int = 2
     payment_window_s: float = 0.5
+    product_agree_frames: int = 2
+    product_window_s: float = 0.5
     product_cooldown_s: float = 1.5
     left_view_s: float = 0.4
 

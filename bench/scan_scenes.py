@@ -309,10 +309,10 @@ def glare(frame: np.ndarray, quad: np.ndarray, strength: float, rng: random.Rand
 
 def overexpose(frame: np.ndarray, mask: np.ndarray, amount: float, rng: random.Random) -> None:
     """An emissive screen under auto exposure set for the room: gain, bloom, clip."""
-    gain = 1.0 + amount * rng.uniform(0.8, 1.6)
-    lifted = frame * gain + amount * rng.uniform(20, 45)
-    bloom = cv2.GaussianBlur(np.clip(lifted - 200, 0, None), (0, 0), 1.2 + amount)
-    frame[mask] = np.minimum(255, lifted + 0.8 * bloom)[mask]
+    gain = 1.0 + amount * rng.uniform(0.5, 1.2)
+    lifted = frame * gain + amount * rng.uniform(15, 40)
+    bloom = cv2.GaussianBlur(np.clip(lifted - 200, 0, None), (0, 0), 0.8 + 0.6 * amount)
+    frame[mask] = np.minimum(255, lifted + 0.6 * bloom)[mask]
 
 
 def motion(frame: np.ndarray, length: float, angle: float) -> np.ndarray:
@@ -370,11 +370,27 @@ class Builder:
         self.screens.append(screen > 0)
 
 
-def make_scene(name: str, look: Look, rng: random.Random, *, split: str) -> Scene:
+@dataclass(frozen=True)
+class Motion:
+    """For video: the whole scene moved by ``shift`` pixels, smeared by a
+    ``blur_px`` motion blur along ``angle``, with its own sensor noise."""
+
+    shift: tuple[float, float] = (0.0, 0.0)
+    blur_px: float = 0.0
+    angle: float = 0.0
+    noise_seed: int | None = None
+
+
+def make_scene(
+    name: str, look: Look, rng: random.Random, *, split: str, motion_of: Motion | None = None
+) -> Scene:
+    """One frame. With ``motion_of``, ``rng`` must be seeded the same for every
+    frame of a clip: the same scene is drawn, only moved and smeared."""
     b = Builder(look, rng, split)
     phones = 0 if look.no_phone else look.phones
     count = phones + (1 if look.package else 0)
-    centres = b.slots(max(1, count))
+    move = motion_of or Motion()
+    centres = [c + np.array(move.shift) for c in b.slots(max(1, count))]
     for i in range(phones):
         text = pt1_text(rng)
         sprite, corners = phone_sprite(text, look, rng)
@@ -389,6 +405,10 @@ def make_scene(name: str, look: Look, rng: random.Random, *, split: str) -> Scen
             sprite[y0:y1, int(corners[0][0]) : int(corners[1][0])] = 230
         b.add(sprite, corners, None if look.negative else Truth("product", text), centres[-1])
     effects(b, look, rng)
+    if move.blur_px >= 1.5:
+        b.frame = motion(b.frame, move.blur_px, move.angle)
+    if move.noise_seed is not None:
+        rng = random.Random(move.noise_seed)
     quality = 80 if split == "tune" else 72
     image = camera(b.frame, look, rng, quality=quality)
     return Scene(name, image, tuple(b.truths), tuple(b.quads))

@@ -66,7 +66,8 @@ class CameraSetting:
     def describe(self) -> str:
         if self.applied:
             return f"{self.name} {self.requested}: applied"
-        return f"{self.name} {self.requested}: not supported by this camera (reads back {self.actual:g})"
+        unsupported = "not supported by this camera"
+        return f"{self.name} {self.requested}: {unsupported} (reads back {self.actual:g})"
 
 
 def exposure_units(ms: float, *, backend: str) -> float:

@@ -105,6 +105,17 @@ class ZxingDecoder:
     def unavailable_reason(self) -> str | None:
         return self._reason
 
+    def for_crops(self) -> ZxingDecoder:
+        """The same reader for an upright, already upscaled crop: no retries."""
+        crop = ZxingDecoder(formats=(), smooth=self._smooth, name=self.name)
+        crop._format_names, crop._module, crop._reason = (
+            self._format_names,
+            self._module,
+            self._reason,
+        )
+        crop._try_downscale = crop._try_rotate = crop._try_invert = False
+        return crop
+
     def decode(self, gray: GrayImage) -> list[RawSymbol]:
         zx = self._module
         if zx is None:

@@ -9,14 +9,14 @@ from pathlib import Path
 import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scanning"))
-from scan_testkit import CaptureFactory, FakeCapture  # noqa: E402
-from test_doctor_support import healthy_env, settings  # noqa: E402
+from scan_testkit import CaptureFactory, FakeCapture
+from test_doctor_support import healthy_env, settings
 
-from pos_app.scanning.camera import CameraSource  # noqa: E402
-from pos_app.terminal.doctor.checks import check_camera  # noqa: E402
-from pos_app.terminal.doctor.runner import Status  # noqa: E402
-from pos_app.terminal.settings.scanner import camera_config  # noqa: E402
-from pos_app.terminal.settings.schema import ScannerSettings, Settings  # noqa: E402
+from pos_app.scanning.camera import CameraSource
+from pos_app.terminal.doctor.checks import check_camera
+from pos_app.terminal.doctor.runner import Status
+from pos_app.terminal.settings.scanner import camera_config
+from pos_app.terminal.settings.schema import ScannerSettings, Settings
 
 
 def opener(capture: FakeCapture):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from pos_app.terminal.doctor.env import DoctorEnv
 from pos_app.terminal.doctor.runner import Finding, fail, ok, unavailable, warn
@@ -116,10 +117,15 @@ def check_camera(env: DoctorEnv) -> Finding:
         camera.close()
     if not shape:
         return fail(name, f"camera {device!r} delivers empty frames", fix)
-    detail = f"camera {device!r} delivered {env.camera_frames} frames of {shape}"
+    return _camera_settings_finding(
+        name, f"camera {device!r} delivered {env.camera_frames} frames of {shape}", report
+    )
+
+
+def _camera_settings_finding(name: str, detail: str, report: tuple[Any, ...]) -> Finding:
+    """Exposure and focus for phone screens ([scanner]): what the camera did with each."""
     if not report:
         return ok(name, detail)
-    # Exposure and focus for phone screens ([scanner]): what the camera did with each.
     detail += "; " + ", ".join(setting.describe() for setting in report)
     if all(setting.applied for setting in report):
         return ok(name, detail)

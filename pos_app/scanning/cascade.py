@@ -222,6 +222,8 @@ class _FrameRun:
             return
         cfg = self.config
         located = find_regions(self.gray, width=cfg.locate_width, limit=cfg.max_regions)
+        # Payment codes first: QR-like (edges every way) before bar-like regions.
+        located.sort(key=lambda region: region.angle is not None)
         pending: list[Region | None] = [*self.near_misses[:2], *located]
         crops: dict[int, _Crop | None] = {}
         for stage, prepare, decoder in self.cascade.variants:
@@ -260,13 +262,18 @@ class _FrameRun:
                     break
 
     def fallbacks(self) -> None:
-        if self.found:
+        """Nothing read: the whole frame inverted (light-on-dark codes), then
+        with the other decoders (a code that fills a still photo)."""
+        if self.found or not self.cascade.decoders:
             return
         identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-        for decoder in self.cascade.decoders[1:]:
+        first, *others = self.cascade.decoders
+        steps = [("full-invert", np.asarray(255 - self.gray, np.uint8), first)]
+        steps += [("full-" + d.name, self.gray, d) for d in others]
+        for stage, image, decoder in steps:
             if not self.time_left():
                 return
-            if self.read(decoder, _View("full-" + decoder.name, self.gray, identity)):
+            if self.read(decoder, _View(stage, image, identity)):
                 return
 
     def confirmed(self) -> tuple[Symbol, ...]:
@@ -355,7 +362,7 @@ def _crop(gray: GrayImage, region: Region) -> _Crop | None:
     factor = min(4.0, max(2.0, _CROP_TARGET / max(side_w, side_h)))
     factor = min(factor, _CROP_MAX / max(side_w, side_h))
     out_w, out_h = max(16, int(side_w * factor)), max(16, int(side_h * factor))
-    rotate = cv2.getRotationMatrix2D((cx, cy), math.degrees(turn), factor)
+    rotate = np.asarray(cv2.getRotationMatrix2D((cx, cy), math.degrees(turn), factor), np.float64)
     rotate[0, 2] += out_w / 2 - cx
     rotate[1, 2] += out_h / 2 - cy
     if turn:
@@ -365,7 +372,8 @@ def _crop(gray: GrayImage, region: Region) -> _Crop | None:
     else:
         # Upright: a slice and a cubic resize cost a tenth of a cubic warp.
         image = _upscale_slice(gray, rotate, (out_w, out_h), factor)
-    return _Crop(np.asarray(image, dtype=np.uint8), cv2.invertAffineTransform(rotate))
+    to_frame = np.asarray(cv2.invertAffineTransform(rotate), np.float64)
+    return _Crop(np.asarray(image, dtype=np.uint8), to_frame)
 
 
 def _upscale_slice(

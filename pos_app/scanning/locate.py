@@ -63,14 +63,15 @@ def find_regions(gray: GrayImage, *, width: int = 320, limit: int = 4) -> list[R
     scale = min(1.0, width / full_width)
     small = gray
     if scale < 1.0:
-        small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        small = np.asarray(
+            cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), np.uint8
+        )
     gx = cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(small, cv2.CV_32F, 0, 1, ksize=3)
     energy = cv2.blur(np.abs(gx) + np.abs(gy), (7, 7))
     level = max(_FLOOR, _RELATIVE * float(cv2.minMaxLoc(energy)[1]))
-    mask = (energy > level).astype(np.uint8)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _OPEN)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, _CLOSE)
+    mask = np.asarray(cv2.morphologyEx((energy > level).astype(np.uint8), cv2.MORPH_OPEN, _OPEN))
+    mask = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, _CLOSE), np.uint8)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     inv = 1.0 / scale
     regions = []

@@ -30,7 +30,6 @@ Decoder exceptions are caught and counted here and never reach the pipeline.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -41,6 +40,17 @@ import numpy as np
 import numpy.typing as npt
 
 from pos_app.scanning.config import DecoderConfig
+from pos_app.scanning.crops import (
+    CROP_MAX,
+    IDENTITY,
+    Crop,
+    clahe_sharpen,
+    cut,
+    map_points,
+    region_of,
+    sharpen,
+    thicken,
+)
 from pos_app.scanning.decoders import Decoder, ZxingDecoder, make_decoder
 from pos_app.scanning.locate import Region, find_regions
 from pos_app.scanning.symbols import GrayImage, RawSymbol, Symbol, Symbology, classify
@@ -48,11 +58,6 @@ from pos_app.scanning.symbols import GrayImage, RawSymbol, Symbol, Symbology, cl
 log = logging.getLogger(__name__)
 
 LINEAR = frozenset({Symbology.EAN13, Symbology.EAN8, Symbology.UPCA, Symbology.UPCE})
-_CROP_TARGET = 320  # upscale a crop until its long side is about this many pixels
-_CROP_MAX = 640
-_THICKEN = np.ones((3, 3), np.uint8)
-# Local contrast equalisation brings back modules next to a glare highlight.
-_CLAHE = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(4, 4))
 _MAX_CONFIRM = 3
 
 
@@ -85,19 +90,6 @@ def to_gray(frame: npt.NDArray[np.uint8]) -> GrayImage:
     if frame.ndim == 3 and frame.shape[2] == 4:
         return np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGRA2GRAY), dtype=np.uint8)
     raise ValueError(f"unsupported frame shape {frame.shape}")
-
-
-def sharpen(gray: GrayImage, *, sigma: float = 2.0, amount: float = 1.0) -> GrayImage:
-    """Unsharp mask: restores module edges softened by defocus and upscaling."""
-    soft = cv2.GaussianBlur(gray, (0, 0), sigma)
-    return np.asarray(cv2.addWeighted(gray, 1.0 + amount, soft, -amount, 0), dtype=np.uint8)
-
-
-def thicken(gray: GrayImage) -> GrayImage:
-    """Overexposed screen: bloom eats the dark modules. Stretch the contrast and
-    grow the dark parts back (a minimum filter) before binarizing."""
-    stretched = cv2.normalize(gray, None, 0, 255, cv2.NORM_MINMAX)
-    return np.asarray(cv2.erode(stretched, _THICKEN), dtype=np.uint8)
 
 
 class DecodeCascade:
@@ -147,12 +139,20 @@ class DecodeCascade:
     def decode(self, frame: npt.NDArray[np.uint8]) -> DecodeResult:
         run = _FrameRun(self, to_gray(frame))
         run.full()
+        if self.gray_is_crop_sized(run.gray):
+            # A picture no larger than a crop (a still photo of one code): the
+            # whole-frame steps cost what a crop costs and read more.
+            run.fallbacks()
         run.regions()
         run.fallbacks()
         run.confirm_linear()
         symbols = run.confirmed()
         ms = (self._clock() - run.start) * 1000.0
         return DecodeResult(symbols, run.first_stage if symbols else "", ms, tuple(run.errors))
+
+    @staticmethod
+    def gray_is_crop_sized(gray: GrayImage) -> bool:
+        return gray.size <= CROP_MAX * CROP_MAX // 2
 
     def allowed(self, raw: RawSymbol) -> bool:
         """UPC only when configured. An EAN-13 starting with 0 *is* a UPC code
@@ -187,6 +187,7 @@ class _FrameRun:
         # (symbology, raw) -> (first Symbol, set of view stages that read it)
         self.found: dict[tuple[Symbology, bytes], tuple[Symbol, set[str]]] = {}
         self.near_misses: list[Region] = []
+        self.fell_back = False
 
     @property
     def config(self) -> DecoderConfig:
@@ -206,13 +207,13 @@ class _FrameRun:
             entry[1].add(view.stage)
             self.first_stage = self.first_stage or view.stage
         for corners in getattr(decoder, "near_miss_corners", ()):
-            self.near_misses.append(_region_of(_map_points(corners, view.to_frame), score=1e12))
+            self.near_misses.append(region_of(map_points(corners, view.to_frame), score=1e12))
         return len(raws)
 
     def full(self) -> None:
         if not self.cascade.decoders:
             return
-        identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+        identity = IDENTITY
         self.read(self.cascade.decoders[0], _View("full", self.gray, identity))
 
     def regions(self) -> None:
@@ -225,7 +226,7 @@ class _FrameRun:
         # Payment codes first: QR-like (edges every way) before bar-like regions.
         located.sort(key=lambda region: region.angle is not None)
         pending: list[Region | None] = [*self.near_misses[:2], *located]
-        crops: dict[int, _Crop | None] = {}
+        crops: dict[int, Crop | None] = {}
         for stage, prepare, decoder in self.cascade.variants:
             for index, region in enumerate(pending):
                 if not self.time_left():
@@ -234,7 +235,7 @@ class _FrameRun:
                     pending[index] = None
                     continue
                 if index not in crops:
-                    crops[index] = _crop(self.gray, region)
+                    crops[index] = cut(self.gray, region)
                 crop = crops[index]
                 if crop is None:
                     continue
@@ -251,7 +252,7 @@ class _FrameRun:
             s for s, stages in self.found.values() if s.symbology in LINEAR and len(stages) < 2
         ]
         for symbol in single[:_MAX_CONFIRM]:
-            crop = _crop(self.gray, _region_of(symbol.corners, score=0.0, linear=True))
+            crop = cut(self.gray, region_of(symbol.corners, score=0.0, linear=True))
             if crop is None:
                 continue
             view = _View("confirm", sharpen(crop.image), crop.to_frame)
@@ -264,9 +265,10 @@ class _FrameRun:
     def fallbacks(self) -> None:
         """Nothing read: the whole frame inverted (light-on-dark codes), then
         with the other decoders (a code that fills a still photo)."""
-        if self.found or not self.cascade.decoders:
+        if self.found or self.fell_back or not self.cascade.decoders:
             return
-        identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+        self.fell_back = True
+        identity = IDENTITY
         first, *others = self.cascade.decoders
         steps = [("full-invert", np.asarray(255 - self.gray, np.uint8), first)]
         steps += [("full-" + d.name, self.gray, d) for d in others]
@@ -290,10 +292,6 @@ def _same(image: GrayImage) -> GrayImage:
     return image
 
 
-def _clahe_sharpen(image: GrayImage) -> GrayImage:
-    return sharpen(np.asarray(_CLAHE.apply(image), dtype=np.uint8))
-
-
 Variant = tuple[str, Callable[[GrayImage], GrayImage], Decoder]
 
 
@@ -310,7 +308,7 @@ def _variants(decoders: Sequence[Decoder]) -> tuple[Variant, ...]:
     costly = [d for d in others if d.name == "pyzbar"]
     variants: list[Variant] = [("region", sharpen, first)]
     variants += [("region-" + d.name, _same, d) for d in cheap]
-    variants += [("region-clahe", _clahe_sharpen, first), ("region-thick", thicken, first)]
+    variants += [("region-clahe", clahe_sharpen, first), ("region-thick", thicken, first)]
     variants += [("region-" + d.name, _same, d) for d in costly]
     return tuple(variants)
 
@@ -321,88 +319,5 @@ def _for_crops(decoder: Decoder) -> Decoder:
     return make() if callable(make) else decoder
 
 
-def _region_of(
-    corners: Sequence[tuple[float, float]], *, score: float, linear: bool = False
-) -> Region:
-    xs, ys = [p[0] for p in corners], [p[1] for p in corners]
-    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-    if linear:
-        # A barcode's outline from zxing-cpp is its scan lines: give it height and quiet zone.
-        width = max(x1 - x0, y1 - y0)
-        grow = 0.12 * width
-        x0, x1, y0, y1 = x0 - grow, x1 + grow, y0 - grow, y1 + grow
-        angle = math.degrees(
-            math.atan2(corners[1][1] - corners[0][1], corners[1][0] - corners[0][0])
-        )
-        return Region(int(x0), int(y0), math.ceil(x1), math.ceil(y1), score, angle)
-    return Region(int(x0), int(y0), math.ceil(x1), math.ceil(y1), score, None)
-
-
-@dataclass(frozen=True, slots=True)
-class _Crop:
-    image: GrayImage
-    to_frame: npt.NDArray[np.float64]
-
-
-def _crop(gray: GrayImage, region: Region) -> _Crop | None:
-    """The region with a margin, turned upright and upscaled in one warp."""
-    w, h = region.x1 - region.x0, region.y1 - region.y0
-    if w < 8 or h < 8:
-        return None
-    margin = 0.15 * max(w, h) + 6
-    cx, cy = region.centre
-    angle = region.angle or 0.0
-    turn = math.radians(angle) if abs(angle) > 8 else 0.0
-    if turn:
-        # Turned upright, a barcode is at most as long as its box's long side.
-        side_w = max(w, h) + 2 * margin
-        side_h = 0.75 * side_w
-    else:
-        side_w, side_h = w + 2 * margin, h + 2 * margin
-    factor = min(4.0, max(2.0, _CROP_TARGET / max(side_w, side_h)))
-    factor = min(factor, _CROP_MAX / max(side_w, side_h))
-    out_w, out_h = max(16, int(side_w * factor)), max(16, int(side_h * factor))
-    rotate = np.asarray(cv2.getRotationMatrix2D((cx, cy), math.degrees(turn), factor), np.float64)
-    rotate[0, 2] += out_w / 2 - cx
-    rotate[1, 2] += out_h / 2 - cy
-    if turn:
-        image = cv2.warpAffine(
-            gray, rotate, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )
-    else:
-        # Upright: a slice and a cubic resize cost a tenth of a cubic warp.
-        image = _upscale_slice(gray, rotate, (out_w, out_h), factor)
-    to_frame = np.asarray(cv2.invertAffineTransform(rotate), np.float64)
-    return _Crop(np.asarray(image, dtype=np.uint8), to_frame)
-
-
-def _upscale_slice(
-    gray: GrayImage, matrix: npt.NDArray[np.float64], size: tuple[int, int], factor: float
-) -> GrayImage:
-    height, width = gray.shape[:2]
-    x0, y0 = -matrix[0, 2] / factor, -matrix[1, 2] / factor
-    ix0, iy0 = max(0, int(x0)), max(0, int(y0))
-    ix1 = min(width, math.ceil(x0 + size[0] / factor))
-    iy1 = min(height, math.ceil(y0 + size[1] / factor))
-    piece = gray[iy0:iy1, ix0:ix1]
-    big = cv2.resize(piece, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
-    # Where the slice was clipped by the frame edge, the crop starts later:
-    # keep the mapping exact by shifting the matrix accordingly.
-    matrix[0, 2], matrix[1, 2] = -ix0 * factor, -iy0 * factor
-    return np.asarray(big, dtype=np.uint8)
-
-
-def _map_points(
-    points: Sequence[tuple[float, float]], to_frame: npt.NDArray[np.float64]
-) -> tuple[tuple[float, float], ...]:
-    return tuple(
-        (
-            float(to_frame[0, 0] * x + to_frame[0, 1] * y + to_frame[0, 2]),
-            float(to_frame[1, 0] * x + to_frame[1, 1] * y + to_frame[1, 2]),
-        )
-        for x, y in points
-    )
-
-
 def _mapped(raw: RawSymbol, to_frame: npt.NDArray[np.float64]) -> RawSymbol:
-    return RawSymbol(raw.symbology, raw.raw, raw.text, _map_points(raw.corners, to_frame))
+    return RawSymbol(raw.symbology, raw.raw, raw.text, map_points(raw.corners, to_frame))

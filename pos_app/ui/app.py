@@ -20,6 +20,7 @@ from pos_app.terminal.auth import Authenticator
 from pos_app.terminal.checkout.types import CheckoutPort
 from pos_app.terminal.paths import catalog_dir
 from pos_app.terminal.settings.schema import Settings
+from pos_app.ui.camera import settings_worker
 from pos_app.ui.main_window import AppContext, MainWindow
 from pos_app.ui.theme import FONT_FAMILY
 
@@ -73,6 +74,7 @@ def build_window(
         camera_source=camera_source,
         store_name=store_name,
         open_manager=open_manager,
+        worker_factory=settings_worker(settings),
     )
     window = MainWindow(ctx)
     if settings.ui.fullscreen:

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 from pos_app.core.errors import PosError
 from pos_app.scanning.camera import CameraSource, device_exists
-from pos_app.scanning.config import CameraConfig
 from pos_app.scanning.sources import FrameSource
 from pos_app.terminal.auth import Authenticator
 from pos_app.terminal.manager_keys import ManagerKeyring
+from pos_app.terminal.settings.scanner import camera_config
 from pos_app.terminal.settings.schema import Settings
 
 if TYPE_CHECKING:
@@ -34,15 +34,7 @@ def camera_from_settings(settings: Settings) -> FrameSource | None:
         device: int | str = 0
     else:
         device = int(s.camera) if s.camera.isdigit() else s.camera
-    exposure = {"auto": None, "low": -6.0, "high": -4.0}[s.exposure]
-    config = CameraConfig(
-        device=device,
-        width=s.width,
-        height=s.height,
-        fps=float(s.fps),
-        mirror=s.mirror,
-        exposure=exposure,
-    )
+    config = camera_config(settings, device)
     return CameraSource(config)
 
 

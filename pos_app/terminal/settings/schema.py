@@ -74,11 +74,26 @@ class ScannerSettings:
     mirror: bool = opt(True, "Mirror the preview so the customer's phone moves naturally.")
     exposure: str = opt(
         "auto",
-        "Exposure hint; 'low' helps against phone-screen glare.",
+        "Exposure: 'low' (8 ms) for phone screens, which glow and overexpose or smear under "
+        "auto exposure; 'high' (33 ms) for a dim counter; applied if the camera allows (doctor).",
         choices=("auto", "low", "high"),
     )
+    focus: int = opt(
+        -1,
+        "Fixed focus in the camera's units (UVC: 0 far to 255 near; about 120 for a phone "
+        "30 cm away); -1 keeps autofocus; applied if the camera allows (doctor shows it).",
+        minimum=-1,
+        maximum=1023,
+    )
     decoders: tuple[str, ...] = opt(
-        ("zxing", "pyzbar"), "Decoder cascade, tried in this order.", choices=("zxing", "pyzbar")
+        ("zxing", "zxing-smooth", "pyzbar"),
+        "Decoder cascade, tried in this order.",
+        choices=("zxing", "zxing-smooth", "pyzbar"),
+    )
+    formats: tuple[str, ...] = opt(
+        ("qr", "ean13", "ean8"),
+        "Codes read: QR and JAN/EAN; add 'upca', 'upce' only for UPC-labelled goods.",
+        choices=("qr", "ean13", "ean8", "upca", "upce"),
     )
     product_cooldown_s: float = opt(
         2.0,

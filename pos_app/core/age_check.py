@@ -86,8 +86,18 @@ def without_restricted(lines: Iterable[BasketLine]) -> tuple[BasketLine, ...]:
     return tuple(line for line in lines if not line.product.age_restricted)
 
 
-def check_method(policy: AgeCheckPolicy, method: AgeCheckMethod, *, display_attached: bool) -> None:
-    """Raise unless ``method`` may answer the age question at this till right now."""
+def check_method(
+    policy: AgeCheckPolicy,
+    method: AgeCheckMethod,
+    *,
+    display_attached: bool,
+    confirmed: bool = True,
+) -> None:
+    """Raise unless ``method`` may answer the age question at this till right now.
+
+    A "no" is always accepted: it only takes goods out of the sale."""
+    if not confirmed:
+        return
     if method is AgeCheckMethod.CUSTOMER_DISPLAY:
         if not display_attached:
             raise AgeCheckError(

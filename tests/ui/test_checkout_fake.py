@@ -10,7 +10,7 @@ from .conftest import CATALOG
 from .helpers import key, panel_body, panel_title, sign_in, wedge
 
 TEA = next(p for p in CATALOG if p.tax_rate == 8)
-BEER = next(p for p in CATALOG if p.tax_rate == 10)
+BEER = next(p for p in CATALOG if p.tax_rate == 10 and not p.age_restricted)  # no age check
 
 
 def scan_two(qtbot, window) -> None:

@@ -176,7 +176,9 @@ class CheckoutService:
         cashier_id: str,
         display_attached: bool,
     ) -> PaymentUpdate:
-        check_method(self._age_policy, method, display_attached=display_attached)
+        check_method(
+            self._age_policy, method, display_attached=display_attached, confirmed=confirmed
+        )
         with self.lock:
             sale = self._sale(sale_id)
             if sale.state != AWAITING_AGE_CHECK:

@@ -231,3 +231,23 @@ def test_migration_from_the_previous_schema_adds_the_age_check(tmp_path: Path) -
         sale.sale_id, confirmed=True, method=DISPLAY, cashier_id="C042", display_attached=True
     )
     assert age_record(store, sale.sale_id)["confirmed_by"] == "customer"  # type: ignore[index]
+
+
+# the manager's evidence ------------------------------------------------------------------------
+
+
+def test_the_answer_is_in_the_managers_evidence(tmp_path: Path) -> None:
+    from pos_app.terminal.reviews.detail import load_detail
+
+    store = open_store(tmp_path)
+    till = offline_till(store)
+    asked = till.start_payment(basket((BEER, 1)), cashier_id="C042")
+    till.answer_age_check(
+        asked.sale_id, confirmed=True, method=CASHIER, cashier_id="C042", display_attached=False
+    )
+    plain = till.start_payment(basket((TEA, 1)), cashier_id="C042")
+    detail = load_detail(store, asked.sale_id)
+    assert detail.age_check is not None
+    assert (detail.age_check.method, detail.age_check.confirmed_by) == (CASHIER, "C042")
+    assert detail.age_check.at == 1_795_000_000
+    assert load_detail(store, plain.sale_id).age_check is None

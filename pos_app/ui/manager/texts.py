@@ -107,6 +107,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "other_terminal": ("(another till of this store)", "（この店舗の別の端末）"),
     "steps": ("Steps", "経過"),
     "till_actions": ("Manager actions at the till", "レジでの店長操作"),
+    "age_check": ("Age check (20+)", "年齢確認（20歳以上）"),
+    "age_confirmed": ("20 or older: confirmed", "20歳以上: 確認済み"),
+    "age_refused": ("Not confirmed: tobacco and alcohol removed", "確認できず: 酒・たばこを除外"),
+    "age_customer_display": (
+        "by the customer on the customer display",
+        "お客様がお客様画面で回答",
+    ),
+    "age_cashier_visual": (
+        "by cashier {who} after a visual check (no customer display)",
+        "担当者 {who} が目視で確認（お客様画面なし）",
+    ),
     "manager_approval": ("approved at the till", "レジで承認"),
     "void": ("voided", "取消"),
     "history": ("Review decisions", "レビュー判定の履歴"),

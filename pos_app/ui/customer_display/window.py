@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -127,9 +128,12 @@ class CustomerDisplay(QWidget):
         panel.addWidget(self.state_body)
         panel.addStretch(1)
         panel.addLayout(answers)
+        # Fixed shares: the panel must not jump in width as its words change.
+        for widget in (self.table, self.state):
+            widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
         middle = QHBoxLayout()
-        middle.addWidget(self.table, 3)
-        middle.addWidget(self.state, 2)
+        middle.addWidget(self.table, 5)
+        middle.addWidget(self.state, 4)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(middle, 1)

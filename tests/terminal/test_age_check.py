@@ -216,6 +216,32 @@ def test_age_checked_sale_is_paid_online_and_keeps_its_answer(
     assert json.loads(row["age_check"])["method"] == "customer_display"
 
 
+def test_the_answer_reaches_the_backend_in_the_audit_chain(
+    backend: Backend, services: TerminalServices
+) -> None:
+    """No new field on POST /v1/sales: the chained audit entry is the backend's record."""
+    import sqlalchemy as sa
+
+    sale = services.checkout.start_payment(basket((BEER, 1)), cashier_id="C042")
+    services.checkout.answer_age_check(
+        sale.sale_id, confirmed=True, method=DISPLAY, cashier_id="C042", display_attached=True
+    )
+    assert services.sync is not None
+    report = services.sync.tick().audit
+    assert report is not None and report.problem is None and report.pending == 0
+    engine = sa.create_engine(backend.settings.db_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT actor, detail FROM audit_entries WHERE action = 'age_check'")
+            ).all()
+    finally:
+        engine.dispose()
+    assert len(rows) == 1 and rows[0][0] == "customer"
+    detail = rows[0][1] if isinstance(rows[0][1], dict) else json.loads(rows[0][1])
+    assert (detail["sale_id"], detail["method"]) == (sale.sale_id, "customer_display")
+
+
 # the local store ------------------------------------------------------------------------------
 
 

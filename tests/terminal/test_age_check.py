@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from checkout_support import TEA, Backend, basket
+from checkout_support import TEA, Backend, basket, offline_till
 
 from pos_app.core.age_check import (
     AgeCheckError,
@@ -27,13 +27,10 @@ from pos_app.core.age_check import (
 from pos_app.core.catalog import Product
 from pos_app.core.categories import Category
 from pos_app.terminal.audit.log import AuditAction, read_entries, verify_store
-from pos_app.terminal.checkout.service import CheckoutService
 from pos_app.terminal.checkout.types import PaymentPhase
 from pos_app.terminal.errors import CheckoutError
 from pos_app.terminal.services import TerminalServices
-from pos_app.terminal.settings.schema import Settings
 from pos_app.terminal.store.db import DB_NAME, LocalStore, open_store
-from pos_app.terminal.terminal_risk import TerminalRisk, rules_from_settings
 
 pytestmark = pytest.mark.age_check
 
@@ -42,22 +39,6 @@ BEER = Product("4901553300707", "Beer 350ml can", "ビール", Category.ALCOHOL,
 SMOKES = Product("4901234567019", "Cigarettes", "たばこ", Category.TOBACCO, 600, 10, True)
 DISPLAY = AgeCheckMethod.CUSTOMER_DISPLAY
 CASHIER = AgeCheckMethod.CASHIER_VISUAL
-
-
-def offline_till(store: LocalStore, *, cashier_may_confirm: bool = True) -> CheckoutService:
-    """The checkout without a backend: enough for everything before the payment code."""
-    return CheckoutService(
-        store=store,
-        client=None,
-        trust=None,
-        risk=TerminalRisk(rules_from_settings(Settings())),
-        store_id="S001",
-        terminal_id="T01",
-        currency="JPY",
-        allow_offline=True,
-        age_policy=AgeCheckPolicy(cashier_may_confirm=cashier_may_confirm),
-        clock=lambda: 1_795_000_000,
-    )
 
 
 def age_record(store: LocalStore, sale_id: str) -> dict[str, object] | None:

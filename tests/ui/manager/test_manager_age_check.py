@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from pos_app.core.age_check import AgeCheckMethod, AgeCheckPolicy
+from pos_app.core.age_check import AgeCheckMethod
 from pos_app.core.basket import BasketLine
 from pos_app.core.catalog import Product
 from pos_app.core.categories import Category
-from pos_app.terminal.checkout.service import CheckoutService
 from pos_app.terminal.reviews.detail import load_detail
-from pos_app.terminal.settings.schema import Settings
 from pos_app.terminal.store.db import open_store
-from pos_app.terminal.terminal_risk import TerminalRisk, rules_from_settings
 from pos_app.ui.manager.detail import render_detail
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "terminal"))
+
+from checkout_support import offline_till
 
 pytestmark = pytest.mark.age_check
 
@@ -26,18 +28,7 @@ SMOKES = Product("4901234567019", "Cigarettes", "たばこ", Category.TOBACCO, 6
 
 def sale_with_answer(tmp_path: Path, *, confirmed: bool, method: AgeCheckMethod) -> tuple:
     store = open_store(tmp_path)
-    till = CheckoutService(
-        store=store,
-        client=None,
-        trust=None,
-        risk=TerminalRisk(rules_from_settings(Settings())),
-        store_id="S001",
-        terminal_id="T01",
-        currency="JPY",
-        allow_offline=True,
-        age_policy=AgeCheckPolicy(cashier_may_confirm=True),
-        clock=lambda: 1_795_000_000,  # 2026-11-18 20:06:40 JST
-    )
+    till = offline_till(store)  # clock: 2026-11-18 20:06:40 JST
     sale = till.start_payment((BasketLine(SMOKES, 2),), cashier_id="C042")
     attached = method is AgeCheckMethod.CUSTOMER_DISPLAY
     till.answer_age_check(

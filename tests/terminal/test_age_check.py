@@ -126,6 +126,15 @@ def test_a_basket_without_restricted_items_goes_straight_to_the_code(tmp_path: P
     assert sale.age_check is None
 
 
+def test_the_cashier_can_cancel_while_the_question_is_open(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    till = offline_till(store)
+    sale = till.start_payment(basket((BEER, 1)), cashier_id="C042")
+    assert till.cancel(sale.sale_id).phase is PaymentPhase.CANCELLED
+    assert age_record(store, sale.sale_id) is None  # nobody answered
+    assert not [e for e in read_entries(store) if e.action == AuditAction.AGE_CHECK]
+
+
 def test_no_cancels_the_sale_and_is_kept_in_the_chain(tmp_path: Path) -> None:
     store = open_store(tmp_path)
     till = offline_till(store)

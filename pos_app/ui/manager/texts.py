@@ -197,6 +197,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "state_step_up": ("waiting for the owner's approval", "本人の承認待ち"),
     "state_authorizing": ("being authorized", "承認処理中"),
     "state_awaiting_payment": ("waiting for the code", "コード待ち"),
+    "state_open": ("waiting for the age check", "年齢確認待ち"),
     "state_voided": ("voided", "取消済み"),
     "state_cancelled": ("cancelled", "中止"),
     "action_allow": ("allowed", "許可"),

@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session, aliased
 
 from pos_app.core.categories import Category
 from pos_app.core.risk import model
@@ -116,117 +116,123 @@ def _detail(reason: model.Reason) -> dict[str, Any]:
 
 
 def features(session: Session, sale: SaleInput, *, now: int) -> dict[str, Any]:
-    """Backend-only history features (RiskContext field names), this sale excluded."""
-    ctx: dict[str, Any] = _wallet_windows(session, sale.wallet_id, now=now)
-    ctx["wallet_typical_spend"] = _typical_spend(session, sale.wallet_id, now=now)
-    ctx["wallet_cc_max_before_24h"] = int(
-        session.scalar(
-            select(func.coalesce(func.max(Sale.cc_total), 0)).where(
-                Sale.wallet_id == sale.wallet_id,
-                Sale.status.in_(COUNTED),
-                Sale.created_at < now - DAY,
-            )
-        )
-        or 0
-    )
-    first, n_sales = session.execute(
-        select(func.min(Sale.created_at), func.count()).where(
-            Sale.wallet_id == sale.wallet_id, Sale.status == "approved"
-        )
+    """Backend-only history features (RiskContext field names), this sale excluded.
+
+    One statement, every part of it indexed: the wallet's history as one aggregate over
+    ``ix_sales_wallet_time``, with scalar subqueries for its last top-up
+    (``ix_top_ups_wallet_time``), the other store regions within the hour, and the
+    store's tobacco week (``ix_sales_store_time``). The device row is already in the
+    session (finalize read it).
+    """
+    wallet_columns = _wallet_columns(now)
+    row = session.execute(
+        select(
+            *wallet_columns,
+            *_topup_columns(sale.wallet_id),
+            _regions_column(sale, now=now),
+            *_tobacco_columns(sale.store_id, now=now),
+        ).where(Sale.wallet_id == sale.wallet_id)
     ).one()
-    ctx["wallet_history_age_s"] = None if first is None else now - int(first)
-    ctx["wallet_history_sales"] = int(n_sales)
+    ctx = _wallet_history(row[: len(wallet_columns)], now=now)
+    topup_at, topup_amount, regions, tobacco_1h, tobacco_week = row[len(wallet_columns) :]
+    ctx["last_topup_age_s"] = None if topup_at is None else now - int(topup_at)
+    ctx["last_topup_amount"] = None if topup_amount is None else int(topup_amount)
+    ctx["other_store_regions_1h"] = tuple(sorted(set(filter(None, (regions or "").split(SEP)))))
+    # Baseline: the average hour of the week before the last hour.
+    ctx["store_tobacco_1h"] = int(tobacco_1h)
+    ctx["store_tobacco_hourly_baseline"] = (int(tobacco_week) - int(tobacco_1h)) // (7 * 24 - 1)
     device = session.get(Device, sale.device_id)
     ctx["device_new_for_wallet"] = device is not None and now - device.created_at < 3 * DAY
-    ctx.update(_last_topup(session, sale.wallet_id, now=now))
-    ctx["other_store_regions_1h"] = _other_regions(session, sale, now=now)
-    ctx.update(_store_tobacco(session, sale.store_id, now=now))
     ctx["token_reused"] = False
     ctx["wallet_frozen"] = False
     return ctx
 
 
-def _wallet_windows(session: Session, wallet_id: str, *, now: int) -> dict[str, Any]:
-    """Counts and sums over 1 h / 24 h / 7 d in one scan of the wallet's last week."""
-    columns = []
+SEP = "\x1f"  # joins region names in one aggregate string; never inside a name
+
+
+def _wallet_columns(now: int) -> list[Any]:
+    """Velocity over 1 h / 24 h / 7 d, typical spend, history age: one scan of the wallet."""
+    counted = Sale.status.in_(COUNTED)
+    approved = Sale.status == "approved"
+    columns: list[Any] = []
     for span in (HOUR, DAY, WEEK):
-        recent = Sale.created_at >= now - span
-        columns += [
-            func.coalesce(func.sum(case((recent, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((recent, Sale.total), else_=0)), 0),
-            func.coalesce(func.sum(case((recent, Sale.cc_total), else_=0)), 0),
-        ]
-    row = session.execute(
-        select(*columns).where(
-            Sale.wallet_id == wallet_id, Sale.status.in_(COUNTED), Sale.created_at >= now - WEEK
-        )
-    ).one()
+        recent = and_(counted, Sale.created_at >= now - span)
+        columns += [_sum(recent, 1), _sum(recent, Sale.total), _sum(recent, Sale.cc_total)]
+    typical = and_(approved, Sale.created_at >= now - 30 * DAY, Sale.created_at < now - DAY)
+    return [
+        *columns,
+        _sum(typical, Sale.total),
+        _sum(typical, 1),
+        func.max(case((and_(counted, Sale.created_at < now - DAY), Sale.cc_total))),
+        func.min(case((approved, Sale.created_at))),
+        _sum(approved, 1),
+    ]
+
+
+def _wallet_history(row: Any, *, now: int) -> dict[str, Any]:
     ctx: dict[str, Any] = {}
     for i, label in enumerate(("1h", "24h", "7d")):
         ctx[f"wallet_sales_{label}"] = int(row[3 * i])
         ctx[f"wallet_spend_{label}"] = int(row[3 * i + 1])
         ctx[f"wallet_cc_spend_{label}"] = int(row[3 * i + 2])
+    typical_sum, typical_n, cc_max, first, n_sales = row[9:]
+    # Totals are never negative: floor division is the truncated average read before.
+    ctx["wallet_typical_spend"] = int(typical_sum) // int(typical_n) if typical_n else None
+    ctx["wallet_cc_max_before_24h"] = int(cc_max or 0)
+    ctx["wallet_history_age_s"] = None if first is None else now - int(first)
+    ctx["wallet_history_sales"] = int(n_sales)
     return ctx
 
 
-def _typical_spend(session: Session, wallet_id: str, *, now: int) -> int | None:
-    avg = session.scalar(
-        select(func.avg(Sale.total)).where(
-            Sale.wallet_id == wallet_id,
-            Sale.status == "approved",
-            Sale.created_at >= now - 30 * DAY,
-            Sale.created_at < now - DAY,
-        )
-    )
-    return None if avg is None else int(avg)
+def _sum(condition: Any, value: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
 
 
-def _last_topup(session: Session, wallet_id: str, *, now: int) -> dict[str, Any]:
-    row = session.execute(
+def _topup_columns(wallet_id: str) -> list[Any]:
+    last = (
         select(TopUp.created_at, TopUp.amount)
         .where(TopUp.wallet_id == wallet_id)
         .order_by(TopUp.created_at.desc(), TopUp.id.desc())
         .limit(1)
-    ).first()
-    if row is None:
-        return {"last_topup_age_s": None, "last_topup_amount": None}
-    return {"last_topup_age_s": now - int(row[0]), "last_topup_amount": int(row[1])}
-
-
-def _other_regions(session: Session, sale: SaleInput, *, now: int) -> tuple[str, ...]:
-    rows = session.scalars(
-        select(Sale.store_region)
-        .where(
-            Sale.wallet_id == sale.wallet_id,
-            Sale.store_id != sale.store_id,
-            Sale.store_region != "",
-            Sale.status.in_(COUNTED),
-            Sale.created_at >= now - HOUR,
-        )
-        .distinct()
+        .subquery()
     )
-    return tuple(sorted(rows))
+    return [
+        select(last.c.created_at).scalar_subquery(),
+        select(last.c.amount).scalar_subquery(),
+    ]
 
 
-def _store_tobacco(session: Session, store_id: str, *, now: int) -> dict[str, Any]:
-    last_hour = Sale.created_at >= now - HOUR
-    row = session.execute(
-        select(
-            func.coalesce(func.sum(case((last_hour, Sale.tobacco_total), else_=0)), 0),
-            func.coalesce(func.sum(case((last_hour, 0), else_=Sale.tobacco_total)), 0),
-        ).where(
-            Sale.store_id == store_id,
-            Sale.status.in_(COUNTED),
-            Sale.wallet_id.is_not(None),
-            Sale.tobacco_total > 0,
-            Sale.created_at >= now - WEEK,
+def _regions_column(sale: SaleInput, *, now: int) -> Any:
+    other = aliased(Sale)
+    return (
+        select(func.aggregate_strings(other.store_region, SEP))
+        .where(
+            other.wallet_id == sale.wallet_id,
+            other.store_id != sale.store_id,
+            other.store_region != "",
+            other.status.in_(COUNTED),
+            other.created_at >= now - HOUR,
         )
-    ).one()
-    # Baseline: the average hour of the week before the last hour.
-    return {
-        "store_tobacco_1h": int(row[0]),
-        "store_tobacco_hourly_baseline": int(row[1]) // (7 * 24 - 1),
-    }
+        .scalar_subquery()
+    )
+
+
+def _tobacco_columns(store_id: str, *, now: int) -> list[Any]:
+    store = aliased(Sale)
+    week = (
+        store.store_id == store_id,
+        store.status.in_(COUNTED),
+        store.wallet_id.is_not(None),
+        store.tobacco_total > 0,
+        store.created_at >= now - WEEK,
+    )
+    return [
+        select(_sum(store.created_at >= now - HOUR, store.tobacco_total))
+        .where(*week)
+        .scalar_subquery(),
+        select(func.coalesce(func.sum(store.tobacco_total), 0)).where(*week).scalar_subquery(),
+    ]
 
 
 def combine(terminal: dict[str, Any] | None, backend: Verdict) -> Verdict:

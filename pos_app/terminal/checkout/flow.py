@@ -44,7 +44,7 @@ from pos_app.terminal.errors import (
     BackendUnavailable,
     OutcomeUnknown,
 )
-from pos_app.terminal.risk_reasons import backend_codes
+from pos_app.terminal.risk_reasons import backend_codes, backend_details
 from pos_app.terminal.store.db import LocalStore
 from pos_app.terminal.store.sales_repo import SeenToken, save_sale
 from pos_app.terminal.sync.outbox import close_reconcile
@@ -83,7 +83,7 @@ class PaymentFlow:
             return self.decline(sale, NOT_ENROLLED, now=now)
         result = verifier.verify(text, now=now)
         sale.verified, sale.decision, sale.offline, sale.expires_at = result, None, False, None
-        sale.backend_reasons = ()
+        sale.backend_reasons, sale.backend_details = (), {}
         if not result.ok or result.claims is None:
             return self.decline(sale, str(result.reason), now=now)
         sale.token = text
@@ -216,6 +216,7 @@ class PaymentFlow:
         """Record the backend's decision on the sale (and the token as used when it was)."""
         status = view.get("status")
         sale.backend_reasons = backend_codes(view, sale.backend_reasons)
+        sale.backend_details = backend_details(view, sale.backend_details)
         if status == "step_up_required":
             step = view.get("step_up")
             sale.expires_at = _int(step.get("expires_at")) if isinstance(step, dict) else None

@@ -95,6 +95,18 @@ def run_till(window_factory: Callable[[], MainWindow]) -> int:
     return code
 
 
+def _place_customer_display(window: MainWindow, wallet: QWidget) -> None:
+    """In the demo the customer display is a window of its own, right of the wallet and
+    kept on the screen (it may overlap the wallet, never the cashier's window)."""
+    display = window.customer.display
+    screen = window.screen()
+    if window.customer.mode != "window" or screen is None:
+        return
+    area = screen.availableGeometry()
+    x = min(wallet.frameGeometry().right() + 10, area.right() - display.width())
+    display.move(max(x, window.frameGeometry().right() + 10), wallet.frameGeometry().top())
+
+
 def run_demo_windows(
     window_factory: Callable[[], MainWindow],
     wallets: Sequence[tuple[str, WalletApi]],
@@ -121,6 +133,7 @@ def run_demo_windows(
     wallet.move(geometry.right() + 10, geometry.top())
     wallet.show()
     wallet.start()
+    _place_customer_display(window, wallet)
     window.closing.connect(app.quit)
     wallet.closing.connect(app.quit)
     if tour is not None:

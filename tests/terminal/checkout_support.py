@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from pos_app.core.age_check import AgeCheckPolicy
 from pos_app.core.basket import BasketLine
 from pos_app.core.catalog import Product
 from pos_app.core.categories import Category
@@ -23,6 +24,7 @@ from pos_app.server.runner import BackgroundServer
 from pos_app.server.settings import ServerSettings
 from pos_app.terminal.backend.client import ClientConfig
 from pos_app.terminal.backend.enrollment import EnrollRequest, enroll
+from pos_app.terminal.checkout.service import CheckoutService
 from pos_app.terminal.manager_keys import ManagerKeyring, ManagerSigner
 from pos_app.terminal.services import TerminalServices, build_services
 from pos_app.terminal.settings.schema import (
@@ -33,6 +35,7 @@ from pos_app.terminal.settings.schema import (
 )
 from pos_app.terminal.store.db import LocalStore, open_store
 from pos_app.terminal.sync.trust import TrustListManager, load_root_key
+from pos_app.terminal.terminal_risk import TerminalRisk, rules_from_settings
 
 DAY = 86_400
 # Manager keys derive cheaply in tests; the product's cost is manager_proof.KDF_N.
@@ -284,3 +287,19 @@ def till(backend: Backend, tmp_path: Path, network: Network, **payment: Any) -> 
     settings = terminal_settings(backend, data_dir, **payment)
     enroll_terminal(backend, data_dir, settings)
     return build_services(settings, transport=network, clock=backend.clock.now)
+
+
+def offline_till(store: LocalStore, *, cashier_may_confirm: bool = True) -> CheckoutService:
+    """The checkout without a backend: enough for everything before the payment code."""
+    return CheckoutService(
+        store=store,
+        client=None,
+        trust=None,
+        risk=TerminalRisk(rules_from_settings(Settings())),
+        store_id="S001",
+        terminal_id="T01",
+        currency="JPY",
+        allow_offline=True,
+        age_policy=AgeCheckPolicy(cashier_may_confirm=cashier_may_confirm),
+        clock=lambda: 1_795_000_000,
+    )

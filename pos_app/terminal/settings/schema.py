@@ -126,6 +126,26 @@ class UiSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerDisplaySettings:
+    mode: str = opt(
+        "auto",
+        "The customer's screen: 'auto' on a second monitor when one is attached, 'window' "
+        "always (as in the demo), 'off'.",
+        choices=("auto", "window", "off"),
+    )
+    language: str = opt(
+        "ja",
+        "Language the customer display starts in (the customer can switch).",
+        choices=("ja", "en"),
+    )
+    cashier_age_check: bool = opt(
+        True,
+        "With no customer display attached, the cashier may confirm age 20+ for tobacco and "
+        "alcohol after a visual check; false: such sales need the display.",
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class SecuritySettings:
     pin_max_attempts: int = opt(5, "Wrong PINs before sign-in locks.", minimum=3, maximum=10)
     pin_lock_base_s: int = opt(
@@ -163,6 +183,7 @@ class Settings:
     scanner: ScannerSettings = field(default_factory=ScannerSettings)
     risk: RiskSettings = field(default_factory=RiskSettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    customer_display: CustomerDisplaySettings = field(default_factory=CustomerDisplaySettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     paths: PathSettings = field(default_factory=PathSettings)

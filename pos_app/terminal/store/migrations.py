@@ -181,6 +181,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE review_decisions ADD COLUMN signature TEXT;
         """,
     ),
+    Migration(
+        6,
+        "the answer to the age check (20+) of a sale with tobacco or alcohol: who, how, when",
+        """
+        ALTER TABLE sales ADD COLUMN age_check TEXT;
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -29,14 +29,6 @@ from pos_app.terminal.services import TerminalServices, build_services
 
 
 @pytest.fixture
-def regular(backend: Backend) -> Wallet:
-    """A wallet past its new-device and new-account windows: its codes carry an offline limit."""
-    wallet = backend.new_wallet(balance=20_000)
-    backend.clock.advance(31 * DAY)
-    return wallet
-
-
-@pytest.fixture
 def services(
     backend: Backend, regular: Wallet, tmp_path: Path, network: Network
 ) -> Iterator[TerminalServices]:

@@ -62,6 +62,7 @@ class TerminalStatus:
     trust_list_stale: bool
     clock_skew_s: float | None  # backend time minus ours, from the last response
     enrolled: bool
+    outbox_failed: int = 0  # entries the backend refused for good: each has a review open
 
 
 class CheckoutPort(Protocol):
@@ -88,3 +89,8 @@ class CheckoutPort(Protocol):
     def void(self, sale_id: str, *, manager_id: str, reason: str) -> PaymentUpdate: ...
 
     def status(self) -> TerminalStatus: ...
+
+    def notices(self) -> tuple[PaymentUpdate, ...]:
+        """Sales settled while nobody watched them (after a restart, offline sales the
+        backend refused); each is returned once, for the cashier to be told."""
+        ...

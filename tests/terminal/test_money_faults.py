@@ -255,3 +255,27 @@ def test_a_sale_the_backend_never_received_does_not_hold_the_others(
         "SELECT kind FROM outbox WHERE state IN ('pending', 'unknown') ORDER BY id"
     )
     assert [r["kind"] for r in kinds] == ["reconcile"]
+
+
+def test_a_void_the_till_died_sending_is_sent_again_and_recorded(
+    backend: Backend, regular: Wallet, make_till: Callable[..., TerminalServices], network: Network
+) -> None:
+    first = make_till()
+    paid = _pay(first, backend, regular, (TEA, 2))
+    assert paid.phase is PaymentPhase.APPROVED
+    network.mode = "crash_after_send"  # the backend voids it, the till dies before recording
+    with pytest.raises(TillCrashed):
+        first.checkout.void(paid.sale_id, manager_id="M001", reason="wrong item")
+    first.close()
+    assert backend.balance(regular) == 20_000  # refunded at the backend
+
+    network.mode = "up"
+    restarted = make_till()
+    assert restarted.checkout.status().outbox_pending == 1
+    assert restarted.drainer is not None
+    restarted.drainer.drain_once(ignore_backoff=True)
+    assert _row(restarted, paid.sale_id)["state"] == "voided"
+    assert [(n.sale_id, n.phase) for n in restarted.checkout.notices()] == [
+        (paid.sale_id, PaymentPhase.VOIDED)
+    ]
+    assert backend.balance(regular) == 20_000

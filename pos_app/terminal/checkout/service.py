@@ -48,7 +48,11 @@ from pos_app.terminal.sync.outbox import (
     close_reconcile,
     count_failed,
     count_open,
+    drop_entry,
+    finish_entry,
     has_queued_send,
+    release_entry,
+    write_ahead,
 )
 from pos_app.terminal.sync.trust import TrustListManager
 from pos_app.terminal.terminal_risk import SaleContext, TerminalRisk
@@ -241,6 +245,10 @@ class CheckoutService:
         key = f"{kind}-{sale.server_sale_id}"
         # An offline sale still queued must be settled before it is voided: queue behind it.
         queued = self._client is None or has_queued_send(self._store, sale.sale_id)
+        # Written ahead: if the till dies while the request is out, the outbox sends it again
+        # (same key) and records the outcome; while the cashier waits, the outbox leaves it.
+        entry = cancel_entry(sale, kind=kind, key=key, reason=reason)
+        entry_id = write_ahead(self._store, sale.sale_id, entry, at=now, hold=not queued)
         if not queued and self._client is not None:
             try:
                 view = self._client.cancel_sale(
@@ -248,16 +256,20 @@ class CheckoutService:
                 )
             except BackendRejected as exc:
                 if exc.code != "not_cancellable":
+                    drop_entry(self._store, entry_id)  # refused: nothing happened
                     raise CheckoutError(f"the backend refused: {exc.message}") from None
                 view = self._client.get_sale(sale.server_sale_id)  # declined meanwhile
             except (BackendUnavailable, BackendServerError):
                 queued = True  # the outbox sends it with the same key
+            if not queued:
+                finish_entry(self._store, entry_id)
             if not queued and view.get("status") != "cancelled":
                 facts = self._flow.facts(sale, now=now, offline=False)
                 return self._flow.apply(sale, view, facts=facts, now=now)
-        entry = cancel_entry(sale, kind=kind, key=key, reason=reason) if queued else None
+        if queued:
+            release_entry(self._store, entry_id, at=now)
         sale.state = final
-        save_sale(self._store, record_of(sale, at=now), outbox=entry)
+        save_sale(self._store, record_of(sale, at=now))
         if not queued:
             close_reconcile(self._store, sale.sale_id)
         return update_of(sale)

@@ -41,7 +41,7 @@ from pos_app.paytoken.verifier import DEFAULT_SKEW
 from pos_app.terminal.backend.client import BackendClient, backoff_delay
 from pos_app.terminal.errors import BackendAuthError, BackendRejected, OutcomeUnknown
 from pos_app.terminal.store.db import LocalStore
-from pos_app.terminal.store.sales_repo import open_review
+from pos_app.terminal.store.sales_repo import OutboxEntry, enqueue, open_review
 from pos_app.terminal.sync import verdicts
 from pos_app.terminal.sync.verdicts import WAITING_STATES, local_state
 
@@ -226,6 +226,10 @@ class OutboxDrainer:
         reason = row.payload.get("reason")
         try:
             self._client.cancel_sale(server_id, idempotency_key=row.idempotency_key, reason=reason)
+            with self._sale_lock, self._store.transaction() as conn:
+                verdicts.apply_cancelled(conn, row.sale_id, kind=row.kind, now=now)
+                _done(conn, row.id)
+            return
         except BackendRejected as exc:
             if exc.code not in ("not_cancellable", "unknown_sale"):
                 raise
@@ -330,3 +334,46 @@ def close_reconcile(store: LocalStore, sale_id: str) -> None:
             " AND state IN ('pending', 'unknown')",
             (sale_id,),
         )
+
+
+# A cancel or void written ahead of its request: the cashier's own call has this long.
+HOLD_S = 60
+
+
+def write_ahead(store: LocalStore, sale_id: str, entry: OutboxEntry, *, at: int, hold: bool) -> int:
+    """Queue ``entry`` before its request goes out (due at once, or held while the checkout
+    sends it itself); returns its id. A held entry that outlives its process is sent."""
+    with store.transaction() as conn:
+        old = conn.execute(
+            "SELECT id, state FROM outbox WHERE idempotency_key = ?", (entry.idempotency_key,)
+        ).fetchone()
+        if old is not None and old[1] in OPEN_STATES:
+            entry_id = int(old[0])  # already queued (an earlier try): the same request
+        else:
+            if old is not None:  # a refused earlier try left its closed entry
+                conn.execute("DELETE FROM outbox WHERE id = ?", (old[0],))
+            enqueue(conn, sale_id, entry, at=at)
+            entry_id = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
+        if hold:
+            conn.execute(
+                "UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (at + HOLD_S, entry_id)
+            )
+    return entry_id
+
+
+def release_entry(store: LocalStore, entry_id: int, *, at: int) -> None:
+    """The checkout could not send it: the outbox's turn now."""
+    with store.transaction() as conn:
+        conn.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (at, entry_id))
+
+
+def drop_entry(store: LocalStore, entry_id: int) -> None:
+    """The backend refused the request for good: nothing happened, nothing to send."""
+    with store.transaction() as conn:
+        conn.execute("DELETE FROM outbox WHERE id = ?", (entry_id,))
+
+
+def finish_entry(store: LocalStore, entry_id: int) -> None:
+    """The checkout has the backend's answer: nothing left to send."""
+    with store.transaction() as conn:
+        _done(conn, entry_id)

@@ -28,18 +28,28 @@ def mark_untold(conn: sqlite3.Connection, sale_id: str) -> None:
 def apply_offline_result(
     conn: sqlite3.Connection, sale_id: str, view: dict[str, Any], *, now: int
 ) -> None:
-    """An offline sale settled: approved, or declined and so an offline loss to review."""
+    """An offline sale settled: approved, or declined and so an offline loss to review.
+
+    A sale voided while its finalize waited stays voided: its void is queued right
+    behind (found by the fault harness: the settlement used to overwrite the void, so
+    the till showed approved a sale whose customer the backend then refunded).
+    """
+    voided = local_state(conn, sale_id) == SaleState.VOIDED
     if view.get("status") == "approved":
         set_sale_state(
             conn,
             sale_id,
-            state=SaleState.APPROVED,
+            state=SaleState.VOIDED if voided else SaleState.APPROVED,
             at=now,
             authorization_id=view.get("authorization_id"),
             event_detail="settled",
         )
         return
-    record_offline_loss(conn, sale_id, str(view.get("reason") or view.get("status")), now=now)
+    reason = str(view.get("reason") or view.get("status"))
+    if voided:  # the goods came back: nothing was lost
+        set_sale_state(conn, sale_id, state=SaleState.VOIDED, at=now, event_detail=reason)
+        return
+    record_offline_loss(conn, sale_id, reason, now=now)
 
 
 def record_offline_loss(conn: sqlite3.Connection, sale_id: str, reason: str, *, now: int) -> None:
@@ -89,6 +99,18 @@ def apply_online_result(
     state = SaleState.CANCELLED if status == "cancelled" else SaleState.DECLINED
     reason = None if status == "cancelled" else str(view.get("reason") or "declined")
     set_sale_state(conn, sale_id, state=state, at=now, reason=reason, event_detail="reconciled")
+
+
+def apply_cancelled(conn: sqlite3.Connection, sale_id: str, *, kind: str, now: int) -> None:
+    """A cancel or void the backend carried out: the till shows it too, even if it died
+    between sending it and recording it."""
+    state = local_state(conn, sale_id)
+    before = (SaleState.APPROVED,) if kind == "void" else tuple(WAITING_STATES)
+    if state not in before:
+        return  # recorded already (or the sale moved on: nothing to undo)
+    final = SaleState.VOIDED if kind == "void" else SaleState.CANCELLED
+    set_sale_state(conn, sale_id, state=final, at=now, event_detail="reconciled")
+    mark_untold(conn, sale_id)
 
 
 def local_state(conn: sqlite3.Connection, sale_id: str) -> str | None:

@@ -7,6 +7,7 @@ alone.
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from types import SimpleNamespace
 
 from pos_app.core.risk.backtest import Replay
@@ -14,6 +15,7 @@ from pos_app.core.risk.config import RuleSet
 from pos_app.core.risk.engine import RiskEngine
 from pos_app.core.risk.events import TopUp
 from pos_app.core.risk.model import Action, RiskContext, TokenFlag
+from pos_app.core.risk.rules import BACKEND_RULES, TERMINAL_RULES
 from pos_app.core.risk.velocity import TerminalTracker
 
 
@@ -174,3 +176,97 @@ def test_gift_card_bought_as_a_present_is_allowed(kit: SimpleNamespace, replay: 
 def test_small_gift_card_from_a_new_wallet_is_allowed(kit: SimpleNamespace, replay: Replay) -> None:
     decision = replay.sale(kit.make_sale(("gift_card", 1, 3000), wallet_id="w-new"))
     assert decision.action is Action.ALLOW, decision.codes
+
+
+# ------------------------------------------------- the owner's answer remembered
+
+
+def test_owner_approved_party_basket_is_remembered_on_that_phone(
+    kit: SimpleNamespace, replay: Replay
+) -> None:
+    _history(kit, replay, "w-host", 3)
+    party = (("tobacco", 2, 6000), ("gift_card", 1, 5000))  # 17,000 yen easy to resell
+    first = kit.make_sale(*party, wallet_id="w-host", time=kit.T0 - 4 * kit.DAY)
+    assert replay.sale(first, "legit").action is Action.CUSTOMER_APPROVAL  # never this much
+    second = kit.make_sale(*party, wallet_id="w-host", time=kit.T0 - 2 * kit.DAY)
+    assert replay.sale(second, "legit").action is Action.ALLOW
+    # A third in a week passes 40,000 yen (wallet_weekly_cash_convertible) ...
+    third = kit.make_sale(*party, wallet_id="w-host")
+    assert replay.context_for(third).wallet_cc_spend_7d == 2 * 17_000 + 3 * 600
+    decision = replay.sale(third, "legit")
+    # ... but the owner already approved such a basket on this phone.
+    assert decision.action is Action.ALLOW, decision.codes
+    # Not from another phone, and not a bigger basket.
+    other = kit.make_sale(*party, wallet_id="w-host", device_id="dev-2", time=kit.T0 + 60)
+    assert replay.sale(other, "legit").action is Action.CUSTOMER_APPROVAL
+    bigger = kit.make_sale(("tobacco", 5, 6000), wallet_id="w-host", time=kit.T0 + 120)
+    assert replay.sale(bigger, "legit").action is Action.CUSTOMER_APPROVAL
+
+
+def test_a_thief_who_failed_the_owners_check_gains_no_memory(
+    kit: SimpleNamespace, replay: Replay
+) -> None:
+    _history(kit, replay, "w-victim", 3)
+    loot = (("heated_tobacco", 3, 5800),)
+    first = replay.sale(kit.make_sale(*loot, wallet_id="w-victim", time=kit.T0 - 600), "fraud")
+    assert first.action is Action.CUSTOMER_APPROVAL
+    second = replay.sale(kit.make_sale(*loot, wallet_id="w-victim"), "fraud")
+    assert second.action is Action.CUSTOMER_APPROVAL, "a failed approval is not remembered"
+
+
+def test_owners_phone_used_at_a_store_the_wallet_never_paid_at(
+    kit: SimpleNamespace, replay: Replay
+) -> None:
+    _history(kit, replay, "w-7", 5)
+    packs = (("heated_tobacco", 3, 580),)  # 1,740 yen: under every amount threshold
+    home = replay.sale(kit.make_sale(*packs, wallet_id="w-7", time=kit.T0 - 60))
+    assert home.action is Action.ALLOW, home.codes
+    away = replay.sale(kit.make_sale(*packs, wallet_id="w-7", store_id="S009"))
+    assert away.action is Action.CUSTOMER_APPROVAL
+    assert away.codes == ("store_new_for_wallet",)
+    assert not away.manager_may_override
+    lunch = kit.make_sale(kit.LUNCH, wallet_id="w-7", store_id="S010", time=kit.T0 + 60)
+    assert replay.sale(lunch).action is Action.ALLOW  # nothing easy to resell: no question
+
+
+def test_side_only_rules_cannot_fire_on_the_other_side(
+    kit: SimpleNamespace, rules: RuleSet
+) -> None:
+    """decide_both skips rules on the side that lacks their inputs; prove they cannot fire."""
+    engine = RiskEngine(rules)
+    sale = kit.make_sale(("e_cig", 40, 5800), pickup_later=True, offline=True,
+                         token_flags=TokenFlag.NEW_DEVICE, token_age_s=250)  # fmt: skip
+    backend_only = RiskContext(**{f: v for f, v in _everything().items() if f in _BACKEND})
+    till_only = RiskContext(**{f: v for f, v in _everything().items() if f not in _BACKEND})
+    till_side = engine.decide(sale, till_only)
+    backend_side = engine.decide(replace(sale, pickup_later=False), backend_only)
+    assert set(till_side.codes).isdisjoint(BACKEND_RULES)
+    assert set(backend_side.codes).isdisjoint(TERMINAL_RULES)
+    both = engine.decide_both(
+        sale, till_ctx=till_only, backend_ctx=backend_only,
+        backend_facts=replace(sale, pickup_later=False),
+    )  # fmt: skip
+    assert (both[0].codes, both[0].action) == (till_side.codes, till_side.action)
+    assert (both[1].codes, both[1].action) == (backend_side.codes, backend_side.action)
+
+
+_BACKEND = {f.name for f in fields(RiskContext)} - {
+    "terminal_wallets_30m",
+    "terminal_declines_10m",
+    "trust_list_age_s",
+}
+
+
+def _everything() -> dict[str, object]:
+    """A context where every feature says the worst (so every rule that can, fires)."""
+    return dict(
+        terminal_wallets_30m=(("w-a", 50_000), ("w-b", 60_000)), terminal_declines_10m=3,
+        trust_list_age_s=10**6, wallet_sales_1h=3, wallet_sales_24h=9, wallet_sales_7d=30,
+        wallet_spend_1h=1, wallet_spend_24h=1, wallet_spend_7d=1, wallet_cc_spend_1h=9000,
+        wallet_cc_spend_24h=9000, wallet_cc_spend_7d=90_000, wallet_cc_max_before_24h=0,
+        wallet_history_age_s=0, wallet_history_sales=4, wallet_typical_spend=700,
+        device_new_for_wallet=True, device_owner_approved_cc=0, store_new_for_wallet=True,
+        last_topup_age_s=120, last_topup_amount=100_000, other_store_regions_1h=("JP-27",),
+        store_tobacco_1h=400_000, store_tobacco_hourly_baseline=5000, token_reused=True,
+        wallet_frozen=True,
+    )  # fmt: skip

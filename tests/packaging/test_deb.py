@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 INPUTS = ("pos_app", "packaging", "assets", "config", "pyproject.toml")
 UPGRADE_SUFFIX = "+upgrade1"
+# The upgrade's package defaults differ from the first version's (issue 16.2).
+V2_DEFAULTS_EXTRA = "\n[logging]\nbackups = 7\n"
 CHECK_NAMES = {
     "versions", "settings", "decoders", "qt-platform", "camera", "data-dir", "disk-space",
     "database", "enrollment", "trust-list", "outbox", "backend", "clock",
@@ -42,6 +44,7 @@ def _input_hash() -> str:
             if "__pycache__" in file.parts:
                 continue
             digest.update(str(file.relative_to(ROOT)).encode() + b"\0" + file.read_bytes())
+    digest.update(V2_DEFAULTS_EXTRA.encode())
     return digest.hexdigest()[:16]
 
 
@@ -73,7 +76,14 @@ def _build_debs(cache: Path) -> tuple[Path, Path]:
         started = time.monotonic()
         _run([str(ROOT / "packaging" / "build_deb.sh"), str(cache)], env=env)
         built = time.monotonic()
-        env |= {"REUSE_BUNDLE": "1", "POS_APP_DEB_VERSION": version + UPGRADE_SUFFIX}
+        defaults = cache / "defaults-v2.toml"
+        text = (ROOT / "packaging" / "debian" / "defaults.toml").read_text()
+        defaults.write_text(text + V2_DEFAULTS_EXTRA)
+        env |= {
+            "REUSE_BUNDLE": "1",
+            "POS_APP_DEB_VERSION": version + UPGRADE_SUFFIX,
+            "POS_APP_DEB_DEFAULTS": str(defaults),
+        }
         _run([str(ROOT / "packaging" / "build_deb.sh"), str(cache)], env=env)
         (cache / "build-seconds.txt").write_text(f"{built - started:.1f}\n")
     return first, second
@@ -118,20 +128,29 @@ def test_package_metadata(debs: tuple[Path, Path]) -> None:
     ).stdout
     assert "Package: pos-app" in fields and f"Version: {_version()}" in fields
     assert re.search(r"^Depends: .*libzbar0", fields, re.M)
+    # No conffile: nothing can stop an unattended upgrade at a prompt (issue 16.2).
     conffiles = subprocess.run(
         ["dpkg-deb", "--info", str(debs[0]), "conffiles"], capture_output=True, text=True
+    )
+    assert conffiles.returncode != 0 and not conffiles.stdout.strip()
+    listing = subprocess.run(
+        ["dpkg-deb", "--contents", str(debs[0])], capture_output=True, text=True, check=True
     ).stdout
-    assert conffiles.split() == ["/etc/pos-app/config.toml"]
+    etc = [line.split()[-1] for line in listing.splitlines() if " ./etc/" in line]
+    assert etc == ["./etc/pos-app/", "./etc/pos-app/config.d/"]  # the directory, no files
 
 
 def test_install_lays_out_files_owners_and_modes(cycle: Path) -> None:
     assert rc(cycle, "install1") == 0, result(cycle, "install1.out")
+    assert "sudo pos-app setup --owner <account>" in result(cycle, "install1.out")
+    assert rc(cycle, "setup") == 0, result(cycle, "setup.out")
     state = result(cycle, "after_install.txt")
     assert "/opt/pos-app/pos-app root:root 755" in state
     assert "/usr/bin/pos-app root:root 755" in state
-    assert "/etc/pos-app/config.toml root:root 644" in state
-    assert "/var/lib/pos-app root:pos-app 2770" in state
-    assert "/var/log/pos-app root:pos-app 2770" in state
+    assert "/usr/share/pos-app/defaults.toml root:root 644" in state
+    assert "/etc/pos-app/config.d root:root 755" in state
+    assert "/var/lib/pos-app cashier:cashier 700" in state
+    assert "/var/log/pos-app cashier:pos-app 2750" in state
     assert "/usr/share/applications/pos-app.desktop root:root 644" in state
     assert "/usr/lib/systemd/user/pos-app-kiosk.service root:root 644" in state
 
@@ -170,25 +189,54 @@ def test_kiosk_unit_is_valid(cycle: Path) -> None:
 
 def test_installed_doctor_reads_the_terminal_data(cycle: Path) -> None:
     assert rc(cycle, "seed") == 0, result(cycle, "seed.out")
+    wrong = doctor(cycle, "doctor_root_files")["data-dir"]
+    assert wrong["status"] == "FAIL" and "belongs to root, not to cashier" in wrong["detail"]
+    assert wrong["fix"] == "sudo pos-app setup --owner cashier"
+    assert rc(cycle, "repair") == 0
     found = doctor(cycle, "doctor2")
+    assert found["data-dir"]["status"] == "OK"
     assert found["database"]["status"] == "OK"
     assert "store S001 terminal T01" in found["enrollment"]["detail"]
     assert found["enrollment"]["status"] == "OK"
 
 
-def test_upgrade_keeps_database_credentials_and_local_config(cycle: Path) -> None:
+def settings_shown(cycle: Path, step: str) -> dict[str, dict[str, object]]:
+    rows = [json.loads(line) for line in result(cycle, step).splitlines() if line.startswith("{")]
+    return {str(row["setting"]): row for row in rows}
+
+
+@pytest.mark.unattended
+def test_unattended_upgrade_keeps_data_and_drop_ins_and_takes_new_defaults(cycle: Path) -> None:
     assert rc(cycle, "install2") == 0, result(cycle, "install2.out")
-    assert result(cycle, "version_after_upgrade.txt").strip() == _version() + UPGRADE_SUFFIX
+    status = result(cycle, "version_after_upgrade.txt").strip()
+    assert status == f"{_version()}{UPGRADE_SUFFIX} install ok installed"
     assert result(cycle, "data_after.txt") == result(cycle, "data_before.txt")
-    assert "/var/lib/pos-app/terminal_key.pem" in result(cycle, "after_upgrade.txt")
+    assert "/var/lib/pos-app/terminal_key.pem cashier:cashier 600" in result(
+        cycle, "after_upgrade.txt"
+    )
     assert doctor(cycle, "doctor3")["enrollment"]["status"] == "OK"
+    before, after = settings_shown(cycle, "config_before"), settings_shown(cycle, "config_after")
+    site = "/etc/pos-app/config.d/50-site.toml"
+    for shown in (before, after):
+        assert shown["ui.language"]["value"] == "en" and shown["ui.language"]["source"] == site
+        assert shown["scanner.fps"]["value"] == 12
+    assert before["logging.backups"]["value"] == 5
+    assert after["logging.backups"] == {
+        "setting": "logging.backups",
+        "value": 7,
+        "source": "/usr/share/pos-app/defaults.toml",
+        "why": [],
+    }
 
 
 def test_remove_keeps_data_and_config_purge_deletes_them(cycle: Path) -> None:
     assert rc(cycle, "remove") == 0 and rc(cycle, "purge") == 0
+    assert rc(cycle, "unsent") == 0, result(cycle, "unsent.out")
+    warning = result(cycle, "remove.out")
+    assert "WARNING: 1 item(s)" in warning and "purging pos-app deletes them" in warning
     removed = result(cycle, "after_remove.txt")
     assert "/opt/pos-app/pos-app absent" in removed and "/usr/bin/pos-app absent" in removed
-    assert "/etc/pos-app/config.toml root:root 644" in removed
+    assert "/etc/pos-app/config.d root:root 755" in removed
     assert "/var/lib/pos-app/terminal.db" in removed and "terminal.db absent" not in removed
     purged = result(cycle, "after_purge.txt")
     assert purged.count(" absent") == len(purged.splitlines())
@@ -198,6 +246,7 @@ def test_purge_leaves_nothing_but_dpkg_records_and_the_group(cycle: Path) -> Non
     allowed = re.compile(
         r"^(var/lib/dpkg(/.*)?|var/log(/dpkg\.log|/lastlog|/faillog)?|var/cache(/.*)?|"
         r"etc/(group|gshadow|passwd|shadow|subuid|subgid)-?|etc/\.pwd\.lock|var/mail|home|"
+        r"var/cache/apt(/.*)?|var/lib/apt(/.*)?|var/log/apt(/.*)?|"
         r"usr/share/icons/hicolor/icon-theme\.cache|results|tmp|var|var/lib|etc)$"
     )
     leftovers = []

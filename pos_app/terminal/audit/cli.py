@@ -21,7 +21,7 @@ def register(subparsers: Any) -> None:
     verify.add_argument(
         "--data-dir", type=Path, help="the terminal's data directory (default: from settings)"
     )
-    verify.set_defaults(handler=_verify)
+    verify.set_defaults(handler=_verify, touches_data=True)
 
 
 def _verify(args: argparse.Namespace) -> int:

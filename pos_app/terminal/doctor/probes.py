@@ -153,4 +153,25 @@ def build_env(
         now=time.time,
         backend=backend,
         credentials=read_credentials,
+        ownership=functools.partial(data_ownership, effective.paths.owner),
     )
+
+
+def data_ownership(owner: str, directory: Path) -> tuple[list[str], str]:
+    """What ``pos-app setup --owner`` would repair in the data directory (POSIX only)."""
+    if sys.platform == "win32":
+        return [], ""
+    from pos_app.terminal.till_account import (
+        DataOwnerError,
+        problems,
+        setup_command,
+        till_account,
+    )
+
+    try:
+        account = till_account(owner, directory)
+    except DataOwnerError as exc:
+        return [exc.message], setup_command()
+    if account is None:
+        return [], ""
+    return problems(directory, account), setup_command(account.name)

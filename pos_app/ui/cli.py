@@ -9,6 +9,11 @@ from typing import Any
 
 def register(subparsers: Any) -> None:
     run = subparsers.add_parser("run", help="open the cashier window (the default command)")
+    run.add_argument(
+        "--kiosk",
+        action="store_true",
+        help="full screen, no accidental close, errors shown on screen (the kiosk unit)",
+    )
     run.set_defaults(handler=_run, touches_data=True)
     cashier = subparsers.add_parser("cashier", help="cashier and manager accounts of this till")
     actions = cashier.add_subparsers(dest="action", required=True)
@@ -34,14 +39,38 @@ def _run(args: argparse.Namespace) -> int:
     from pos_app.core.errors import PosError
     from pos_app.terminal.settings.loader import load_settings
 
+    kiosk = bool(getattr(args, "kiosk", False))
     try:
         settings = load_settings().settings
     except PosError as exc:
         print(f"pos-app: {exc.message}", file=sys.stderr)
+        if kiosk:  # on screen, with its fix: nobody reads a kiosk's stderr
+            from pos_app.ui.kiosk import show_fatal
+
+            return show_fatal(exc.message)
         return 2
+    from dataclasses import replace
+
+    from pos_app.ui.kiosk import EXIT_RESTART
     from pos_app.ui.till import run_cashier
 
-    return run_cashier(settings)
+    if kiosk:
+        settings = replace(settings, ui=replace(settings.ui, fullscreen=True))
+    code = run_cashier(settings, kiosk=kiosk)
+    if code == EXIT_RESTART:
+        _exec_new_release()
+    return code
+
+
+def _exec_new_release() -> None:
+    """Replace this process with the newly installed release, same arguments."""
+    import logging
+    import os
+
+    logging.shutdown()
+    if getattr(sys, "frozen", False):
+        os.execv(sys.executable, [sys.executable, *sys.argv[1:]])  # noqa: S606 (our own binary)
+    os.execv(sys.executable, [sys.executable, "-m", "pos_app", *sys.argv[1:]])  # noqa: S606
 
 
 def _authenticator() -> Any:

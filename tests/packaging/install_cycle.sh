@@ -37,6 +37,20 @@ step doctor1 as_cashier /usr/bin/pos-app doctor --offline --json
 # The cashier window must come up with its assets and stay up (timeout kills it: rc 124).
 step run as_cashier timeout 8 /usr/bin/pos-app run
 step backend as_cashier /usr/bin/pos-app backend init --data-dir /tmp/backend
+# What a USB webcam records (MJPEG in AVI), written with this checkout's OpenCV: the
+# installed bundle must read it (and use OpenCV's LAPACK from Debian's OpenBLAS).
+step make_video env PYTHONDONTWRITEBYTECODE=1 "$venv_python" - <<'PY'
+import cv2
+from pos_app.core.gtin import make_gtin
+from pos_app.scanning.synthetic import compose
+frame = compose([make_gtin("490123456789")], module_px=3)  # a JAN code, 4901234567894
+writer = cv2.VideoWriter("/tmp/clip.avi", cv2.VideoWriter.fourcc(*"MJPG"), 10.0, (640, 480))
+for _ in range(5):
+    writer.write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
+writer.release()
+PY
+chmod 644 /tmp/clip.avi
+step scan_video as_cashier /usr/bin/pos-app scan-video /tmp/clip.avi
 mkdir -p -m 0700 /tmp/xdg-runtime
 step unit env XDG_RUNTIME_DIR=/tmp/xdg-runtime \
   systemd-analyze verify --user /usr/lib/systemd/user/pos-app-kiosk.service

@@ -31,7 +31,7 @@ UPGRADE_SUFFIX = "+upgrade1"
 V2_DEFAULTS_EXTRA = "\n[logging]\nbackups = 7\n"
 CHECK_NAMES = {
     "versions", "settings", "decoders", "qt-platform", "camera", "data-dir", "disk-space",
-    "database", "enrollment", "trust-list", "outbox", "backend", "clock",
+    "database", "enrollment", "trust-list", "outbox", "audit-chain", "backend", "clock",
 }  # fmt: skip
 
 
@@ -183,6 +183,12 @@ def test_installed_doctor_finds_decoders_qt_and_a_fresh_terminal(cycle: Path) ->
     assert rc(cycle, "doctor1") == 1  # exit 1 because of the FAIL
 
 
+def test_installed_scan_video_reads_mjpeg_avi(cycle: Path) -> None:
+    assert rc(cycle, "make_video") == 0, result(cycle, "make_video.out")
+    assert rc(cycle, "scan_video") == 0, result(cycle, "scan_video.out")
+    assert "4901234567894" in result(cycle, "scan_video.out")
+
+
 def test_kiosk_unit_is_valid(cycle: Path) -> None:
     assert rc(cycle, "unit") == 0, result(cycle, "unit.out")
 
@@ -277,6 +283,35 @@ def test_every_library_the_bundle_needs_is_bundled_or_a_dependency(
         if not owners & declared:
             missing[lib] = owners
     assert missing == {}
+
+
+MIB = 1024 * 1024
+# Debian maintains these (security updates): the package must not carry copies (issue 16.8).
+DEBIAN_MAINTAINED = ("libssl.so", "libcrypto.so", "libsqlite3.so", "libsystemd.so",
+                     "libgcrypt.so", "libkrb5.so", "libglib-2.0.so", "libX11.so")  # fmt: skip
+
+
+def test_package_is_small_and_takes_maintained_libraries_from_debian(
+    debs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    size = debs[0].stat().st_size
+    assert size <= 100 * MIB, f"{size / MIB:.1f} MiB"
+    subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(tmp_path)], check=True)
+    bundle = tmp_path / "opt" / "pos-app"
+    names = {p.name for p in bundle.rglob("*")}
+    assert not {n for n in names if n.startswith(DEBIAN_MAINTAINED)}
+    # One OpenBLAS (NumPy's); OpenCV's soname points at Debian's. No other link dangles.
+    links = {p.name: os.readlink(p) for p in bundle.rglob("*") if p.is_symlink()}
+    outside = {name: target for name, target in links.items() if target.startswith("/")}
+    assert list(outside.values()) == ["/usr/lib/x86_64-linux-gnu/libopenblas.so.0"]
+    for path in bundle.rglob("*"):
+        if path.is_symlink() and path.name not in outside:
+            assert path.resolve().exists(), f"dangling link {path}"
+    fields = subprocess.run(
+        ["dpkg-deb", "--field", str(debs[0]), "Depends"], capture_output=True, text=True
+    ).stdout
+    for package in ("libssl3", "libsqlite3-0", "libopenblas0", "fonts-noto-cjk"):
+        assert package in fields
 
 
 def _needed_but_not_bundled(bundle: Path) -> set[str]:

@@ -99,6 +99,7 @@ def _sign(world: World, method: str, url: str, headers: dict[str, str], data: by
 OPERATIONS = [
     ("/v1/terminals/enroll", "POST"),
     ("/v1/terminals/{terminal_id}/audit", "POST"),
+    ("/v1/terminals/{terminal_id}/audit", "GET"),
     ("/v1/trust-list", "GET"),
     ("/v1/sales", "POST"),
     ("/v1/sales/{sale_id}", "GET"),

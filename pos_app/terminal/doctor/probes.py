@@ -30,6 +30,7 @@ from pos_app.terminal.doctor.checks import (
 )
 from pos_app.terminal.doctor.checks_net import check_backend, check_clock, http_probe
 from pos_app.terminal.doctor.checks_store import (
+    check_audit_chain,
     check_enrollment,
     check_outbox,
     check_trust_list,
@@ -51,6 +52,7 @@ CHECKS: tuple[Check, ...] = (
     Check("enrollment", check_enrollment),
     Check("trust-list", check_trust_list),
     Check("outbox", check_outbox),
+    Check("audit-chain", check_audit_chain),
     Check("backend", check_backend, network=True),
     Check("clock", check_clock, network=True),
 )

@@ -61,6 +61,7 @@ def build_window(
     camera_source: FrameSource | None,
     store_name: str = "",
     open_manager: Callable[[QWidget], None] | None = None,
+    reprint: Callable[[], bool] | None = None,
     catalog: Catalog | None = None,
     settings_store: QSettings | None = None,
 ) -> MainWindow:
@@ -73,6 +74,7 @@ def build_window(
         camera_source=camera_source,
         store_name=store_name,
         open_manager=open_manager,
+        reprint=reprint,
     )
     window = MainWindow(ctx)
     if settings.ui.fullscreen:

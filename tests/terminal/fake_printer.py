@@ -8,6 +8,7 @@ status queries removed, are one job.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -37,6 +38,10 @@ class FakePrinter:
 
     def close(self) -> None:
         self._stop.set()
+        # shutdown wakes the accept() blocked in the server thread; close alone may not, and
+        # the kernel would go on accepting connections for a "closed" printer.
+        with contextlib.suppress(OSError):
+            self._server.shutdown(socket.SHUT_RDWR)
         self._server.close()
         self._thread.join(timeout=5)
 

@@ -17,6 +17,7 @@ from PIL import Image
 
 from pos_app.core.basket import BasketLine
 from pos_app.core.catalog import Catalog
+from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.paths import catalog_dir
 from pos_app.terminal.printing.document import Issuer, SaleFacts, build_receipt, build_void_slip
 from pos_app.terminal.printing.escpos_job import (
@@ -125,9 +126,9 @@ def test_offline_and_english(store: LocalStore, catalog: Catalog) -> None:
 
 def test_void_slip_names_the_original_sale(store: LocalStore, catalog: Catalog) -> None:
     save_sale(store, _sale(catalog))
-    save_sale(
-        store, replace(_sale(catalog), state="voided", reason="customer changed mind", at=AT + 60)
-    )
+    save_sale(store, replace(_sale(catalog), state="voided", at=AT + 60))
+    detail = {"sale_id": "sale-1", "reason": "customer changed mind"}
+    append_audit(store, at=AT + 60, actor="M001", action=AuditAction.VOID, detail=detail)
     facts = _service(store, None, catalog).facts("sale-1")
     text = build_void_slip(facts, issuer=ISSUER, lang="ja", tz=JST).text()
     assert "取消伝票" in text

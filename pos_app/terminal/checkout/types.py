@@ -62,6 +62,8 @@ class TerminalStatus:
     trust_list_stale: bool
     clock_skew_s: float | None  # backend time minus ours, from the last response
     enrolled: bool
+    receipts_waiting: int = 0  # receipts stored, not yet printed
+    printer_problem: str | None = None  # why they wait: a printing.FaultKind value, or None
 
 
 class CheckoutPort(Protocol):

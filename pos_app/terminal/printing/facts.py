@@ -53,8 +53,18 @@ def load_sale_facts(
         offline=bool(sale["offline"]),
         age_check=_age_check(sale),
         voided_at=int(sale["updated_at"]) if voided else None,
-        void_reason=sale["reason"] if voided else None,
+        void_reason=_void_reason(store, sale_id) if voided else None,
     )
+
+
+def _void_reason(store: LocalStore, sale_id: str) -> str | None:
+    """The manager's reason, as the audit chain recorded it with the void."""
+    rows = store.query(
+        "SELECT detail FROM audit_log WHERE action = 'void'"
+        " AND json_extract(detail, '$.sale_id') = ? ORDER BY id DESC LIMIT 1",
+        (sale_id,),
+    )
+    return str(json.loads(rows[0]["detail"]).get("reason") or "") or None if rows else None
 
 
 def _age_check(sale: object) -> AgeCheckFact | None:

@@ -47,6 +47,8 @@ class PrintQueue:
         self._pump_lock = threading.Lock()  # one job at a time reaches the printer
         self._fault: PrinterFault | None = None
         self._paper_low = False
+        self._wake, self._stopping = threading.Event(), threading.Event()
+        self._thread: threading.Thread | None = None
 
     @property
     def configured(self) -> bool:
@@ -60,7 +62,34 @@ class PrintQueue:
                 " VALUES (?, ?, ?, ?)",
                 (sale_id, doc.kind, doc.to_json(), int(self._clock())),
             )
-            return int(cur.lastrowid or 0)
+            job = int(cur.lastrowid or 0)
+        self._wake.set()
+        return job
+
+    def start(self, *, interval_s: float = 2.0) -> None:
+        """Print in the background: at once after a submit, and every ``interval_s`` while
+        receipts wait (a printer that comes back prints without anyone asking)."""
+        if self._printer is None or self._thread is not None:
+            return
+        self._thread = threading.Thread(
+            target=self._run, args=(interval_s,), name="receipt-printer", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self, interval_s: float) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.pump()
+            except Exception:  # a bug here must not kill the printer thread silently
+                log.exception("receipt printer thread")
+            self._wake.wait(interval_s)
+            self._wake.clear()
 
     def state(self) -> QueueState:
         waiting = self._store.query("SELECT COUNT(*) FROM receipt_jobs WHERE state = 'pending'")

@@ -39,10 +39,12 @@ echo "/etc/pos-app/config.toml" > "$stage/DEBIAN/conffiles"
 
 # Depends: the libraries the bundle links against but does not carry (PyInstaller leaves
 # out libc, OpenGL/EGL, DRM, libxcb and the Wayland client), plus libzbar0, which pyzbar
-# opens at run time with ctypes. tests/packaging checks this list against the binaries.
+# opens at run time with ctypes, libusb-1.0-0, which pyusb opens the same way for USB receipt
+# printers, and fonts-noto-cjk: the Japanese UI and every receipt (PDF, PNG, raster) need it.
+# tests/packaging checks this list against the binaries.
 # Recommends: PulseAudio's client library for the approval/decline sounds (without it the
 # UI stays silent and logs why), the Wayland pieces only the Wayland platform plugin needs
-# (Qt falls back to X11 without them), and the Japanese font of the cashier UI.
+# (Qt falls back to X11 without them).
 installed_kb="$(du -sk --exclude=DEBIAN "$stage" | cut -f1)"
 cat > "$stage/DEBIAN/control" <<CONTROL
 Package: pos-app
@@ -50,8 +52,8 @@ Version: ${version}
 Architecture: ${arch}
 Maintainer: pos-app team <pos-app@example.invalid>
 Installed-Size: ${installed_kb}
-Depends: libc6 (>= 2.36), libegl1, libgl1, libdrm2, libwayland-client0, libxcb1, libzbar0
-Recommends: libpulse0, libwayland-cursor0, libwayland-egl1, fonts-noto-cjk
+Depends: libc6 (>= 2.36), libegl1, libgl1, libdrm2, libwayland-client0, libxcb1, libzbar0, libusb-1.0-0, fonts-noto-cjk
+Recommends: libpulse0, libwayland-cursor0, libwayland-egl1
 Section: misc
 Priority: optional
 Homepage: https://example.invalid/pos-app

@@ -118,6 +118,8 @@ def test_package_metadata(debs: tuple[Path, Path]) -> None:
     ).stdout
     assert "Package: pos-app" in fields and f"Version: {_version()}" in fields
     assert re.search(r"^Depends: .*libzbar0", fields, re.M)
+    # pyusb's libusb for USB receipt printers; the font every Japanese screen and receipt needs
+    assert re.search(r"^Depends: .*libusb-1\.0-0.*fonts-noto-cjk", fields, re.M)
     conffiles = subprocess.run(
         ["dpkg-deb", "--info", str(debs[0]), "conffiles"], capture_output=True, text=True
     ).stdout
@@ -162,6 +164,14 @@ def test_installed_doctor_finds_decoders_qt_and_a_fresh_terminal(cycle: Path) ->
     assert found["enrollment"]["status"] == "FAIL"  # a new terminal must be enrolled
     assert found["backend"]["status"] == found["clock"]["status"] == "SKIP"
     assert rc(cycle, "doctor1") == 1  # exit 1 because of the FAIL
+
+
+def test_installed_receipt_test_page_is_a_japanese_pdf(cycle: Path) -> None:
+    assert rc(cycle, "receipt_pdf") == 0, (cycle / "receipt_pdf.out").read_text()
+    text = subprocess.run(
+        ["pdftotext", str(cycle / "receipt-test.pdf"), "-"], capture_output=True, text=True
+    ).stdout
+    assert "登録番号 T7000012050002" in text and "8%対象" in text
 
 
 def test_kiosk_unit_is_valid(cycle: Path) -> None:

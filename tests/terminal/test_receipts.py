@@ -276,3 +276,40 @@ def test_sale_facts_round_trip(store: LocalStore, catalog: Catalog) -> None:
     facts: SaleFacts = _service(store, None, catalog).facts("sale-1")
     assert facts.total == sum(line.line_total for line in facts.lines)
     assert [line.tax_rate for line in facts.lines] == [8, 10]
+
+
+def _doctor_env(tmp_path: Path, **sections: object) -> object:
+    from pos_app.terminal.doctor.env import DoctorEnv
+    from pos_app.terminal.settings.schema import Settings
+
+    return DoctorEnv(settings=replace(Settings(), **sections), data_dir=tmp_path)  # type: ignore[arg-type]
+
+
+def test_doctor_checks_the_printer(tmp_path: Path, printer: FakePrinter) -> None:
+    from pos_app.terminal.doctor.checks_printer import check_printer
+    from pos_app.terminal.doctor.runner import Status
+    from pos_app.terminal.settings.schema import PrinterSettings
+
+    env = _doctor_env(tmp_path, printer=PrinterSettings(url=printer.url))
+    assert check_printer(env).status is Status.OK  # type: ignore[arg-type]
+    printer.paper_out = True
+    found = check_printer(env)  # type: ignore[arg-type]
+    assert (found.status, found.fix) == (Status.FAIL, "load a paper roll")
+    printer.paper_out, printer.paper_low = False, True
+    assert check_printer(env).status is Status.WARN  # type: ignore[arg-type]
+    printer.close()
+    found = check_printer(env)  # type: ignore[arg-type]
+    assert found.status is Status.FAIL and "cannot reach" in found.detail
+
+
+@pytest.mark.parametrize(
+    ("number", "status"), [("", "WARN"), ("T7000012050003", "FAIL"), ("T7000012050002", "OK")]
+)
+def test_doctor_checks_the_invoice_settings(tmp_path: Path, number: str, status: str) -> None:
+    from pos_app.terminal.doctor.checks_printer import check_receipt
+    from pos_app.terminal.settings.schema import ReceiptSettings
+
+    env = _doctor_env(
+        tmp_path, receipt=ReceiptSettings(issuer_name="X", registration_number=number)
+    )
+    assert check_receipt(env).status.name == status  # type: ignore[arg-type]

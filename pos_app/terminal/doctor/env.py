@@ -110,6 +110,7 @@ class DoctorEnv:
     now: Callable[[], float] = lambda: 0.0
     backend: Callable[[str], BackendReply] = _no_backend
     credentials: Callable[[Settings, Path], CredentialsInfo] = _not_enrolled
+    printer: Callable[[str], Any] | None = None  # None: the real printer at that address
     camera_frames: int = 5
 
     @property

@@ -153,7 +153,7 @@ def _money(amount: int, currency: str) -> str:
 
 
 def _header(issuer: Issuer, sale: SaleFacts, *, lang: str, tz: tzinfo | None) -> list[Row]:
-    rows = [Row(issuer.name, center=True, bold=True, big=True)]
+    rows = [Row(issuer.name, center=True, bold=True)]
     if issuer.store_name:
         rows.append(Row(issuer.store_name, center=True))
     if issuer.registration_number:

@@ -7,8 +7,10 @@ a subset of the font (fpdf2), so the text is selectable and prints the same ever
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -108,6 +110,22 @@ def write_png(doc: Document, path: Path, *, paper: Paper) -> None:
 
 _PT_NORMAL = 8.5
 _PT_BIG = 12.5
+_PT_MM = 0.3528  # millimetres per point
+_LEADING = 1.35
+
+
+def _pdf_row_height(pdf: Any, row: Row, usable: float) -> float:
+    """Height of one row as :func:`render_pdf` lays it out (the page is cut to fit)."""
+    size = _PT_BIG if row.big else _PT_NORMAL
+    pdf.set_font("jp", "", size)
+    h = float(size * _PT_MM * _LEADING)
+    if row.rule:
+        return h
+    lines = max(1, math.ceil(pdf.get_string_width(row.left) / usable))
+    right_w = pdf.get_string_width(row.right) if row.right else 0.0
+    if row.right and pdf.get_string_width(row.left) > usable - right_w - 2.0:
+        lines += 1
+    return float(h * lines)
 
 
 def render_pdf(doc: Document, *, paper: Paper) -> bytes:
@@ -121,21 +139,20 @@ def render_pdf(doc: Document, *, paper: Paper) -> bytes:
     margin = 3.0
     width = float(paper.width_mm)
     usable = width - 2 * margin
-    line_mm = _PT_NORMAL * 0.3528 * 1.35
-    height = margin * 2 + sum((2.2 * line_mm if r.big else line_mm) for r in doc.rows) * 1.6
-    pdf = FPDF(unit="mm", format=(width, max(height, 60.0)))
-    pdf.set_auto_page_break(auto=True, margin=margin)
+    pdf = FPDF(unit="mm", format=(width, 100.0))
+    pdf.set_auto_page_break(auto=False)
     pdf.set_margins(margin, margin, margin)
     pdf.set_title(doc.title)
     pdf.set_creator("pos-app")
     pdf.add_font("jp", "", str(regular.path), collection_font_number=regular.index)
-    pdf.add_page()
+    height = 2 * margin + sum(_pdf_row_height(pdf, row, usable) for row in doc.rows)
+    pdf.add_page(format=(width, height))
     pdf.set_line_width(0.12)
     for row in doc.rows:
         size = _PT_BIG if row.big else _PT_NORMAL
         pdf.set_font("jp", "", size)
         pdf.text_mode = TextMode.FILL_STROKE if row.bold else TextMode.FILL
-        h = size * 0.3528 * 1.35
+        h = size * _PT_MM * _LEADING
         if row.rule:
             y = pdf.get_y() + h / 2
             pdf.line(margin, y, width - margin, y)

@@ -120,6 +120,7 @@ def manager_hook(
                         sign_in=authenticator_sign_in(auth),
                         backend=ClientReviewsBackend(services.client) if services.client else None,
                         claims=ClientReviewsBackend(services.client) if services.client else None,
+                        receipts=services.receipts,
                     )
                 )
             )

@@ -5,21 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from pos_app.core.sale import sale_number
 from pos_app.terminal.printing.document import AgeCheckFact, ReceiptLine, SaleFacts
 from pos_app.terminal.store.db import LocalStore
 
 NameLookup = Callable[[str, str], str | None]  # (sku, lang) -> catalog name, if known
 
 
-def sale_number(store_id: str, terminal_id: str, seq: int) -> str:
-    """The short number a person reads aloud: store, till and the till's running count."""
-    return f"{store_id}-{terminal_id}-{seq:06d}"
-
-
 def load_sale_facts(
     store: LocalStore, sale_id: str, *, lang: str, names: NameLookup | None = None
 ) -> SaleFacts | None:
-    rows = store.query("SELECT rowid AS seq, * FROM sales WHERE sale_id = ?", (sale_id,))
+    rows = store.query("SELECT * FROM sales WHERE sale_id = ?", (sale_id,))
     if not rows:
         return None
     sale = rows[0]

@@ -182,6 +182,10 @@ class BackendClient:
     def get_sale(self, sale_id: str) -> dict[str, Any]:
         return self._json("GET", f"/v1/sales/{sale_id}")
 
+    def get_sale_receipt(self, sale_id: str) -> dict[str, Any]:
+        """``GET /v1/sales/{id}/receipt``: a sale of this store as another till reprints it."""
+        return self._json("GET", f"/v1/sales/{sale_id}/receipt")
+
     def cancel_sale(
         self, sale_id: str, *, idempotency_key: str, reason: str | None = None
     ) -> dict[str, Any]:
@@ -221,6 +225,13 @@ class BackendClient:
         body = {"decision": decision, "reviewer_id": reviewer_id, "note": note, **(proof or {})}
         path = _review_path(sale_id, "decision")
         return self._json("POST", path, body=body, key=idempotency_key)
+
+    def audit_head(
+        self, terminal_id: str, *, identity: SigningIdentity | None = None
+    ) -> tuple[int, str]:
+        """``GET /v1/terminals/{id}/audit``: (last id held, its hash) of this till's chain."""
+        data = self._json("GET", f"/v1/terminals/{terminal_id}/audit", identity=identity)
+        return int(data["synced_through"]), str(data["head_hash"])
 
     def push_audit(
         self, *, terminal_id: str, entries: Sequence[Mapping[str, Any]], idempotency_key: str

@@ -20,18 +20,13 @@ sys.path.insert(0, str(ROOT))
 
 from pos_app.core.risk.backtest import Backtest  # noqa: E402
 from pos_app.core.risk.config import RuleSet, parse_rules  # noqa: E402
-from pos_app.core.risk.model import RiskContext, SaleFacts  # noqa: E402
+from pos_app.terminal.risk_replay import TillReplay  # noqa: E402
 
 
 def run(rules: RuleSet, events: Path, *, terminal_only: bool = False) -> str:
-    bt = Backtest(rules, emit=lambda d: None, report=lambda n, p: None)
-    if terminal_only:
-        terminals = bt.replay.terminals
-
-        def context_for(facts: SaleFacts) -> RiskContext:
-            return terminals.context_for(facts)
-
-        bt.replay.context_for = context_for  # type: ignore[method-assign]
+    # terminal_only: the till deciding alone (pos-app risk backtest --engine terminal).
+    replay = TillReplay(rules) if terminal_only else None
+    bt = Backtest(rules, emit=lambda d: None, report=lambda n, p: None, replay=replay)
     with events.open(encoding="utf-8") as handle:
         bt.feed(handle)
     s = bt.ours.as_dict()

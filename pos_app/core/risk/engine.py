@@ -15,7 +15,7 @@ Ladder (RISK.md): allow -> customer_approval -> manager_approval -> decline.
 
 from __future__ import annotations
 
-from pos_app.core.risk.config import RuleSet
+from pos_app.core.risk.config import RuleSet, RuleSpec
 from pos_app.core.risk.model import (
     Action,
     Decision,
@@ -34,10 +34,24 @@ from pos_app.core.risk.rules import (
     Inputs,
     basket_of,
 )
-from pos_app.core.risk.texts import render
 
 _EMPTY_CONTEXT = RiskContext()
 _OTHER_SIDE = "not known in this context: evaluated on the other side"
+_FACTS, _TILL, _BACKEND, _OFF = 0, 1, 2, 3
+
+
+def _side(spec: RuleSpec) -> int:
+    if not spec.enabled:
+        return _OFF
+    if spec.code in TERMINAL_RULES:
+        return _TILL
+    return _BACKEND if spec.code in BACKEND_RULES else _FACTS
+
+
+def _skipped(spec: RuleSpec) -> RuleEvaluation:
+    if not spec.enabled:
+        return RuleEvaluation(spec.code, RuleStatus.DISABLED, {})
+    return RuleEvaluation(spec.code, RuleStatus.UNKNOWN, {}, _OTHER_SIDE)
 
 
 class RiskEngine:
@@ -47,6 +61,8 @@ class RiskEngine:
         self.rules = rules
         self._specs = tuple((spec, RULES[spec.code]) for spec in rules.rules)
         self._by_code = {spec.code: spec for spec in rules.rules}
+        # (spec, rule, which side runs it, what the other side reports), built once.
+        self._sided = tuple((spec, fn, _side(spec), _skipped(spec)) for spec, fn in self._specs)
 
     @property
     def version(self) -> str:
@@ -110,21 +126,20 @@ class RiskEngine:
         back_in = Inputs(backend_facts or facts, backend_ctx, basket, policy)
         till: list[RuleEvaluation] = []
         back: list[RuleEvaluation] = []
-        for spec, fn in self._specs:
-            if not spec.enabled:
-                ev = RuleEvaluation(spec.code, RuleStatus.DISABLED, {})
-                till.append(ev)
-                back.append(ev)
-            elif spec.code in TERMINAL_RULES:
-                till.append(fn(till_in, spec))
-                back.append(RuleEvaluation(spec.code, RuleStatus.UNKNOWN, {}, _OTHER_SIDE))
-            elif spec.code in BACKEND_RULES:
-                till.append(RuleEvaluation(spec.code, RuleStatus.UNKNOWN, {}, _OTHER_SIDE))
-                back.append(fn(back_in, spec))
-            else:
+        for spec, fn, side, unknown in self._sided:
+            if side == _FACTS:
                 ev = fn(till_in, spec)
                 till.append(ev)
                 back.append(ev)
+            elif side == _TILL:
+                till.append(fn(till_in, spec))
+                back.append(unknown)
+            elif side == _BACKEND:
+                till.append(unknown)
+                back.append(fn(back_in, spec))
+            else:
+                till.append(unknown)
+                back.append(unknown)
         return self._decision(facts, tuple(till)), self._decision(back_in.facts, tuple(back))
 
     def _decision(self, facts: SaleFacts, evaluations: tuple[RuleEvaluation, ...]) -> Decision:
@@ -148,8 +163,7 @@ class RiskEngine:
 
     def _reason(self, ev: RuleEvaluation) -> Reason:
         spec = self._by_code[ev.code]
-        en, ja = render(ev.code, ev.inputs)
-        return Reason(ev.code, en, ja, ev.inputs, spec.weight, spec.force, spec.takeover)
+        return Reason(ev.code, ev.inputs, spec.weight, spec.force, spec.takeover)
 
     def _action(self, reasons: tuple[Reason, ...], score: int, *, takeover: bool) -> Action:
         policy = self.rules.policy

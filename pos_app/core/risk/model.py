@@ -13,6 +13,7 @@ from enum import IntFlag, StrEnum
 from typing import Any, NamedTuple
 
 from pos_app.core.categories import Category
+from pos_app.core.risk.texts import render
 
 
 class Action(StrEnum):
@@ -134,15 +135,25 @@ BACKEND_CONTEXT = "backend"
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """One rule that fired: stable code, sentences for people, and its inputs."""
+    """One rule that fired: stable code, sentences for people, and its inputs.
+
+    The sentences are rendered when read: a backtest decides millions of sales
+    and reads none of them.
+    """
 
     code: str
-    en: str
-    ja: str
     inputs: dict[str, Any]
     weight: int
     force: Action | None
     takeover: bool
+
+    @property
+    def en(self) -> str:
+        return render(self.code, self.inputs)[0]
+
+    @property
+    def ja(self) -> str:
+        return render(self.code, self.inputs)[1]
 
 
 class RuleStatus(StrEnum):

@@ -45,8 +45,10 @@ def prefs() -> QSettings:
 
 def quit_on_sigint(app: QApplication) -> QTimer:
     """Ctrl+C: Python only runs signal handlers between bytecodes, so wake it up
-    every 200 ms; the handler asks the event loop to quit (clean shutdown follows)."""
-    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    every 200 ms; the handler asks the event loop to quit (clean shutdown follows).
+    The quit is posted, not called: a Ctrl+C while the windows are still being
+    built (before ``exec``) would otherwise be ignored and the demo would hang."""
+    signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, app.quit))
     timer = QTimer()
     timer.start(200)
     timer.timeout.connect(lambda: None)

@@ -33,6 +33,7 @@ _STANDARD = {
     PaymentPhase.OFFLINE_ACCEPTED: PhaseStyle("#004d40", "#ffffff"),  # darker than approved
     PaymentPhase.CANCELLED: PhaseStyle("#546e7a", "#ffffff"),
     PaymentPhase.VOIDED: PhaseStyle("#6a1b9a", "#ffffff"),
+    PaymentPhase.AGE_CHECK: PhaseStyle("#ad1457", "#ffffff"),
 }
 
 _HIGH = {
@@ -46,6 +47,7 @@ _HIGH = {
     PaymentPhase.OFFLINE_ACCEPTED: PhaseStyle("#008080", "#ffffff"),  # darker than approved
     PaymentPhase.CANCELLED: PhaseStyle("#ffffff", "#000000"),
     PaymentPhase.VOIDED: PhaseStyle("#ff00ff", "#000000"),
+    PaymentPhase.AGE_CHECK: PhaseStyle("#ff66cc", "#000000"),
 }
 
 
@@ -60,6 +62,7 @@ SYMBOLS = {
     PaymentPhase.MANAGER_APPROVAL: "!",
     PaymentPhase.CANCELLED: "↩",
     PaymentPhase.VOIDED: "⊘",
+    PaymentPhase.AGE_CHECK: "20+",
 }
 
 

@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         self._build(ctx)
+        self.checkout.payment_view.font_scale = ui.font_scale
         self._shortcuts()
         # Its parser is attached once scanning starts; it listens in every window.
         self._wedge = WedgeFilter(parent=self)

@@ -211,7 +211,9 @@ class QueuePage(QWidget):
             self._claimed(sale_id, held.claimed_by, held.claimed_at)
             return None
         self._enable(True)
-        dialog = DecisionDialog(decision, sale_id, lang=self._s.lang, parent=self)
+        row = self.model.row_of(sale_id)
+        number = sale_id if row is None else self.model.item_at(row).number
+        dialog = DecisionDialog(decision, number, lang=self._s.lang, parent=self)
         dialog.finished.connect(lambda result: self._finish(dialog, sale_id, result))
         dialog.open()
         self.dialog_opened.emit(dialog)

@@ -132,7 +132,7 @@ def token_view(facts: Mapping[str, Any], *, wallet_masked: str | None, offline: 
 
 def _sale_row(store: LocalStore, sale_id: str) -> Any:
     rows = store.query(
-        "SELECT *, 0 AS remote, rowid AS seq FROM sales WHERE sale_id = ?", (sale_id,)
+        "SELECT *, 0 AS remote FROM sales WHERE sale_id = ?", (sale_id,)
     ) or store.query(
         "SELECT *, 1 AS remote, 0 AS seq FROM remote_sales WHERE sale_id = ?", (sale_id,)
     )

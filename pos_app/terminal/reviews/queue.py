@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from pos_app.core.errors import PosError
+from pos_app.core.sale import sale_number
 from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.manager_keys import ManagerSigner
 from pos_app.terminal.store.db import LocalStore
@@ -94,8 +95,8 @@ class QueueItem:
     @property
     def number(self) -> str:
         """What people call the sale: store-terminal-sequence, not the UUID."""
-        if self.seq:
-            return f"{self.store_id}-{self.terminal_id}-{self.seq:04d}"
+        if self.seq:  # the number printed on the sale's receipt
+            return sale_number(self.store_id, self.terminal_id, self.seq)
         return f"{self.store_id}-{self.terminal_id}-{self.sale_id[:8]}"
 
 
@@ -130,7 +131,7 @@ class DecisionRecord:
 
 _LOCAL_SQL = (
     "SELECT sale_id, store_id, terminal_id, cashier_id, currency, total, state, reason, risk,"
-    " offline, wallet_masked, created_at, 0 AS remote, rowid AS seq FROM sales WHERE store_id = ?"
+    " offline, wallet_masked, created_at, 0 AS remote, seq FROM sales WHERE store_id = ?"
     " AND (state = 'declined' OR COALESCE(json_extract(risk, '$.action'), 'allow') != 'allow'"
     " OR sale_id IN (SELECT sale_id FROM reviews))"
 )

@@ -50,7 +50,7 @@ def test_manager_walks_the_queue_riskiest_first(window: Callable[..., ManagerWin
     win = window()
     assert win.queue is not None
     numbers = column(win, 1)  # what a manager reads: store-terminal-sequence, no UUID
-    assert all(re.fullmatch(r"S001-T01-\d{4}", n) for n in numbers), numbers
+    assert all(re.fullmatch(r"S001-T01-\d{6}", n) for n in numbers), numbers
     assert sale_ids(win) == [
         "sale-7p-0001",
         "sale-7p-0002",
@@ -63,7 +63,7 @@ def test_manager_walks_the_queue_riskiest_first(window: Callable[..., ManagerWin
     assert "OFFLINE LOSS" in column(win, 5)[-1]
     assert win.queue.filters.status.currentText() == "Open (5)"
     html = win.queue.detail.toPlainText()
-    assert "¥60,000" in html and "S001-T01-0001" in html
+    assert "¥60,000" in html and "S001-T01-000001" in html
     assert "sale-7p-0001" not in html  # the UUID and token internals are folded away
     detail = win.queue.detail
     detail.anchorClicked.emit(QUrl("technical"))  # "Show technical details"

@@ -52,9 +52,9 @@ QHeaderView::section {{ font-size: 20px; color: #546e7a; background: #ffffff; bo
                         border-bottom: 2px solid #b0bec5; padding: 6px; }}
 QLabel#total {{ font-size: 64px; font-weight: bold; }}
 QLabel#tax {{ font-size: 22px; color: #37474f; }}
-QLabel#stateTitle {{ font-size: 44px; font-weight: bold; }}
+QLabel#stateTitle {{ font-size: 40px; font-weight: bold; }}
 QLabel#stateBody {{ font-size: 28px; }}
-QPushButton {{ min-height: 130px; font-size: 40px; font-weight: bold; border-radius: 16px;
+QPushButton {{ min-height: 110px; font-size: 36px; font-weight: bold; border-radius: 16px;
                border: 3px solid #263238; padding: 8px 24px; }}
 QPushButton#ageYes {{ background: #1b5e20; color: #ffffff; }}
 QPushButton#ageNo {{ background: #eceff1; color: #000000; }}
@@ -118,9 +118,9 @@ class CustomerDisplay(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.store, 1)
         top.addWidget(self.language)
-        answers = QHBoxLayout()
-        answers.addWidget(self.age_yes, 3)
-        answers.addWidget(self.age_no, 2)
+        answers = QVBoxLayout()  # stacked: each button as wide as the panel, for any window
+        answers.addWidget(self.age_yes)
+        answers.addWidget(self.age_no)
         panel = QVBoxLayout(self.state)
         panel.addStretch(1)
         panel.addWidget(self.state_title)

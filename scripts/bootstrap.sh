@@ -24,6 +24,8 @@ APT_PACKAGES=(
   poppler-utils                              # pdftotext: checks the PDF shift report
   libpulse0                                  # Qt Multimedia: the approval / decline sounds
   binutils systemd                           # PyInstaller (objdump), systemd-analyze for the kiosk unit
+  libopenblas0-pthread gcc                   # the .deb: OpenCV's BLAS from Debian, FFmpeg stubs (packaging/)
+  reprepro ansible-core gnupg                # the fleet recipe: signed apt repository, Ansible
 )
 
 missing=()

@@ -69,10 +69,20 @@ def build_services(
     store_id, terminal_id = settings.terminal.store_id, settings.terminal.terminal_id
     lock = threading.RLock()
     client, drainer, sync = None, None, None
+    watched: list[Callable[[str], bool]] = []  # the checkout, once built
     if credential is not None and trust is not None:
         store_id, terminal_id = _ids(settings, credential)
         client = _client(settings, credential, transport=transport, clock=clock)
-        drainer = OutboxDrainer(store, client, clock=clock, sale_lock=lock)
+        # Every rule that compares with the backend's times (token validity, offline
+        # acceptance, the outbox's deadlines) reads the backend's time as last measured.
+        clock = client.now
+        drainer = OutboxDrainer(
+            store,
+            client,
+            clock=clock,
+            sale_lock=lock,
+            watched=lambda sale_id: any(w(sale_id) for w in watched),
+        )
         sync = BackgroundSync(
             drainer=drainer,
             trust=trust,
@@ -99,6 +109,7 @@ def build_services(
         clock=clock,
         lock=lock,
     )
+    watched.append(checkout.is_watched)
     return TerminalServices(store, checkout, trust, credential, client, drainer, sync)
 
 

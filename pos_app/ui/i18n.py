@@ -14,6 +14,17 @@ LANGUAGES = ("en", "ja")
 
 _T: dict[str, tuple[str, str]] = {
     "app.title": ("pos-app checkout", "pos-app レジ"),
+    # kiosk: the till cannot start (a settings or start-up error, shown full screen)
+    "fatal.title": (
+        "This till cannot start / このレジは起動できません",
+        "このレジは起動できません / This till cannot start",
+    ),
+    "fatal.next": (
+        "Cashiers: use another till and call store IT. Store IT: fix what the line above "
+        "says, then restart the till (systemctl --user restart pos-app-kiosk).",
+        "担当者: 別のレジを使い、店舗ITに連絡してください。店舗IT: 上の行の内容を直してから"
+        "レジを再起動してください (systemctl --user restart pos-app-kiosk)。",
+    ),
     # sign-in
     "signin.title": ("Sign in", "サインイン"),
     "signin.user": ("Cashier ID", "担当者ID"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
@@ -62,6 +62,7 @@ class AppContext:
     store_name: str = ""
     open_manager: Callable[[QWidget], None] | None = None  # issue 8's review screen
     worker_factory: WorkerFactory = default_worker
+    kiosk: bool = False  # no accidental close (pos_app/ui/kiosk.py)
 
 
 class MainWindow(QMainWindow):
@@ -358,7 +359,19 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 800)
 
+    def allow_close(self) -> None:
+        """A deliberate stop (SIGTERM, a restart into a new release) may close a kiosk."""
+        self.ctx = replace(self.ctx, kiosk=False)
+
+    def idle(self) -> bool:
+        """Nobody is in the middle of a sale: no payment and an empty basket."""
+        return not self.flow.active and len(self.checkout.basket_view.basket) == 0
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.ctx.kiosk:
+            log.info("close ignored: kiosk mode (stop the kiosk unit to end the till)")
+            event.ignore()
+            return
         self.ctx.prefs.setValue("window/geometry", self.saveGeometry())
         self.ctx.prefs.sync()
         self.shutdown()

@@ -38,15 +38,18 @@ def camera_from_settings(settings: Settings) -> FrameSource | None:
     return CameraSource(config)
 
 
-def run_cashier(settings: Settings) -> int:
+def run_cashier(settings: Settings, *, kiosk: bool = False) -> int:
     from pos_app.terminal.services import build_services
+    from pos_app.terminal.update_watch import UpdateWatch
     from pos_app.ui.app import build_window, run_till
+    from pos_app.ui.kiosk import show_fatal
 
     try:
         services = build_services(settings)
     except PosError as exc:
+        log.error("the till cannot start: %s", exc.message)
         print(f"pos-app: {exc.message}", file=sys.stderr)
-        return 2
+        return show_fatal(exc.message) if kiosk else 2
     info = services.credential.info if services.credential else None
     ids = (
         (info.store_id, info.terminal_id)
@@ -71,7 +74,9 @@ def run_cashier(settings: Settings) -> int:
                 authenticator=auth,
                 camera_source=camera_from_settings(settings),
                 open_manager=manager_hook(services, auth, store_id=ids[0], terminal_id=ids[1]),
-            )
+                kiosk=kiosk,
+            ),
+            watch=UpdateWatch(),
         )
     finally:
         services.close()

@@ -68,6 +68,7 @@ class TerminalStatus:
     enrolled: bool
     # False until the backend has answered or failed once: "online" would be a guess.
     backend_known: bool = True
+    outbox_failed: int = 0  # entries the backend refused for good: each has a review open
 
 
 class CheckoutPort(Protocol):
@@ -110,3 +111,8 @@ class CheckoutPort(Protocol):
     def void(self, sale_id: str, *, manager_id: str, reason: str) -> PaymentUpdate: ...
 
     def status(self) -> TerminalStatus: ...
+
+    def notices(self) -> tuple[PaymentUpdate, ...]:
+        """Sales settled while nobody watched them (after a restart, offline sales the
+        backend refused); each is returned once, for the cashier to be told."""
+        ...

@@ -22,9 +22,20 @@ def opt(
     minimum: float | None = None,
     maximum: float | None = None,
     secret: bool = False,
+    it_owned: bool | None = None,
 ) -> Any:
     meta = {"doc": doc, "choices": choices, "min": minimum, "max": maximum, "secret": secret}
+    if it_owned is not None:
+        meta["it_owned"] = it_owned
     return field(default=default, metadata=meta)
+
+
+# Sections that decide where money goes or how the till is secured: on a till that store
+# IT manages (a system configuration exists) they come only from the system files and
+# the service's own environment, never from a user's file or shell (loader.py).
+IT_OWNED_SECTIONS = frozenset({"terminal", "payment", "risk", "security", "paths"})
+# Keys of other sections that are IT's too; opt(it_owned=False) opts a key out.
+IT_OWNED_KEYS = frozenset({"backend.url", "backend.trust_root_key"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +184,11 @@ class LoggingSettings:
 class PathSettings:
     data_dir: str = opt("", "Local database and credentials; empty means the platform default.")
     log_dir: str = opt("", "Log files; empty means the platform default.")
+    owner: str = opt(
+        "",
+        "OS account that runs the till and alone owns its data (the kiosk account); "
+        "'pos-app setup --owner' sets it. Empty: the data directory's owner.",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +218,7 @@ class Declared:
     minimum: float | None
     maximum: float | None
     secret: bool
+    it_owned: bool = False
 
     @property
     def name(self) -> str:
@@ -241,6 +258,11 @@ def declared() -> tuple[Declared, ...]:
                     m["min"],
                     m["max"],
                     m["secret"],
+                    m.get(
+                        "it_owned",
+                        section.name in IT_OWNED_SECTIONS
+                        or f"{section.name}.{f.name}" in IT_OWNED_KEYS,
+                    ),
                 )
             )
     return tuple(out)

@@ -188,6 +188,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE sales ADD COLUMN age_check TEXT;
         """,
     ),
+    Migration(
+        7,
+        "sales settled while nobody watched wait to be shown to the cashier; the outbox is"
+        " drained per sale",
+        """
+        ALTER TABLE sales ADD COLUMN untold INTEGER NOT NULL DEFAULT 0 CHECK (untold IN (0, 1));
+        CREATE INDEX sales_untold ON sales (untold) WHERE untold = 1;
+        CREATE INDEX outbox_open ON outbox (state, sale_id, id);
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

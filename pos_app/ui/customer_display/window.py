@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -65,6 +66,7 @@ QPushButton#language {{ min-height: 48px; font-size: 22px; border-width: 1px;
 
 class CustomerDisplay(QWidget):
     age_answered = Signal(bool)  # True: "I am 20 or older"; False: "No"
+    closed = Signal()  # its window was closed (the demo's window has a close button)
 
     def __init__(
         self,
@@ -158,6 +160,10 @@ class CustomerDisplay(QWidget):
     def toggle_language(self) -> None:
         self.texts.lang = "en" if self.texts.lang == "ja" else "ja"
         self.retranslate()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        super().closeEvent(event)
+        self.closed.emit()
 
     def _answer(self, yes: bool) -> None:
         if self.phase is PaymentPhase.AGE_CHECK:

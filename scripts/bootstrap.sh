@@ -20,9 +20,12 @@ APT_PACKAGES=(
   fonts-noto-cjk                             # Japanese text in the cashier UI
   xvfb xauth                                 # screenshots and window tests without a screen
   xdotool                                    # real X key events: the wedge scanner tried by hand
+  x11-xserver-utils                          # xrandr: customer-display monitors plugged in tests
   poppler-utils                              # pdftotext: checks the PDF shift report
   libpulse0                                  # Qt Multimedia: the approval / decline sounds
   binutils systemd                           # PyInstaller (objdump), systemd-analyze for the kiosk unit
+  libopenblas0-pthread gcc                   # the .deb: OpenCV's BLAS from Debian, FFmpeg stubs (packaging/)
+  reprepro ansible-core gnupg                # the fleet recipe: signed apt repository, Ansible
 )
 
 missing=()

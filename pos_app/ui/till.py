@@ -11,6 +11,7 @@ from pos_app.core.errors import PosError
 from pos_app.scanning.camera import CameraSource, device_exists
 from pos_app.scanning.sources import FrameSource
 from pos_app.terminal.auth import Authenticator
+from pos_app.terminal.manager_keys import ManagerKeyring
 from pos_app.terminal.settings.scanner import camera_config
 from pos_app.terminal.settings.schema import Settings
 
@@ -37,30 +38,34 @@ def camera_from_settings(settings: Settings) -> FrameSource | None:
     return CameraSource(config)
 
 
-def run_cashier(settings: Settings) -> int:
+def run_cashier(settings: Settings, *, kiosk: bool = False) -> int:
     from pos_app.terminal.services import build_services
+    from pos_app.terminal.update_watch import UpdateWatch
     from pos_app.ui.app import build_window, run_till
+    from pos_app.ui.kiosk import show_fatal
 
     try:
         services = build_services(settings)
     except PosError as exc:
+        log.error("the till cannot start: %s", exc.message)
         print(f"pos-app: {exc.message}", file=sys.stderr)
-        return 2
-    sec = settings.security
-    auth = Authenticator(
-        services.store,
-        max_attempts=sec.pin_max_attempts,
-        lock_base_s=sec.pin_lock_base_s,
-        manager_pin_hash=sec.manager_pin_hash,
-    )
-    if services.sync is not None:
-        services.sync.start()
+        return show_fatal(exc.message) if kiosk else 2
     info = services.credential.info if services.credential else None
     ids = (
         (info.store_id, info.terminal_id)
         if info
         else (settings.terminal.store_id, settings.terminal.terminal_id)
     )
+    sec = settings.security
+    auth = Authenticator(
+        services.store,
+        max_attempts=sec.pin_max_attempts,
+        lock_base_s=sec.pin_lock_base_s,
+        manager_pin_hash=sec.manager_pin_hash,
+        keyring=ManagerKeyring(services.store, store_id=ids[0]),
+    )
+    if services.sync is not None:
+        services.sync.start()
     try:
         return run_till(
             lambda: build_window(
@@ -69,7 +74,9 @@ def run_cashier(settings: Settings) -> int:
                 authenticator=auth,
                 camera_source=camera_from_settings(settings),
                 open_manager=manager_hook(services, auth, store_id=ids[0], terminal_id=ids[1]),
-            )
+                kiosk=kiosk,
+            ),
+            watch=UpdateWatch(),
         )
     finally:
         services.close()

@@ -24,7 +24,7 @@ class StricterBackend(Network):
     def __init__(self) -> None:
         super().__init__()
         self.add_codes: list[str] = []
-        self.add_details: list[dict[str, object]] = []  # risk.details entries (wave 2)
+        self.add_details: list[object] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = super().handle_request(request)
@@ -33,9 +33,8 @@ class StricterBackend(Network):
         body = json.loads(response.read())
         risk = body.get("risk") or {"score": 0, "action": "allow", "reasons": []}
         risk["reasons"] = [*risk["reasons"], *self.add_codes]
+        risk["details"] = [*risk.get("details", []), *self.add_details]
         risk["action"] = "customer_approval"
-        if self.add_details:
-            risk["details"] = [*risk.get("details", []), *self.add_details]
         body["risk"] = risk
         if body["status"] != "step_up_required":
             expires = int(body["server_time"]) + 90
@@ -95,6 +94,34 @@ def test_backend_codes_merge_with_the_terminal_reasons_without_duplicates(
     takeover = next(r for r in update.risk_reasons if r.code == "takeover_token_flags")
     assert "12,000 yen" in takeover.en  # the terminal's sentence, with its numbers
     assert takeover.inputs
+
+
+def test_backend_details_put_the_backends_numbers_in_the_sentence(
+    backend: Backend, services: TerminalServices, network: StricterBackend
+) -> None:
+    wallet = backend.new_wallet(balance=10_000)
+    network.add_codes = ["cash_convertible_above_history", "wallet_repeat_cash_convertible"]
+    inputs = {
+        "cash_convertible_24h": 17_400,
+        "largest_earlier_cash_convertible": 5_800,
+        "established_wallet": True,
+        "floor": 10_000,
+    }
+    network.add_details = [
+        {"code": "cash_convertible_above_history", "inputs": inputs},
+        "not an object",
+        {"code": "wallet_repeat_cash_convertible", "inputs": {"wrong_key": 1}},
+    ]
+    sale = services.checkout.start_payment(basket((TEA, 1)), cashier_id="C042")
+    update = services.checkout.submit_token(sale.sale_id, backend.token(wallet))
+    assert update.phase is PaymentPhase.CUSTOMER_APPROVAL, update
+    above, repeat = update.risk_reasons
+    assert "17,400 yen" in above.en and "5,800 yen" in above.en
+    assert "17,400" in above.ja and "5,800" in above.ja
+    assert ("largest_earlier_cash_convertible", "5800") in above.inputs
+    # Inputs of another rules version: the sentence without numbers, never a crash.
+    assert repeat.en.startswith("This wallet already bought") and "{" not in repeat.en
+    assert repeat.inputs == ()
 
 
 def test_backend_details_put_the_numbers_in_the_tills_sentence_and_the_evidence(

@@ -22,9 +22,20 @@ def opt(
     minimum: float | None = None,
     maximum: float | None = None,
     secret: bool = False,
+    it_owned: bool | None = None,
 ) -> Any:
     meta = {"doc": doc, "choices": choices, "min": minimum, "max": maximum, "secret": secret}
+    if it_owned is not None:
+        meta["it_owned"] = it_owned
     return field(default=default, metadata=meta)
+
+
+# Sections that decide where money goes or how the till is secured: on a till that store
+# IT manages (a system configuration exists) they come only from the system files and
+# the service's own environment, never from a user's file or shell (loader.py).
+IT_OWNED_SECTIONS = frozenset({"terminal", "payment", "risk", "security", "paths"})
+# Keys of other sections that are IT's too; opt(it_owned=False) opts a key out.
+IT_OWNED_KEYS = frozenset({"backend.url", "backend.trust_root_key"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +137,26 @@ class UiSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerDisplaySettings:
+    mode: str = opt(
+        "auto",
+        "The customer's screen: 'auto' on a second monitor when one is attached, 'window' "
+        "always (as in the demo), 'off'.",
+        choices=("auto", "window", "off"),
+    )
+    language: str = opt(
+        "ja",
+        "Language the customer display starts in (the customer can switch).",
+        choices=("ja", "en"),
+    )
+    cashier_age_check: bool = opt(
+        True,
+        "With no customer display attached, the cashier may confirm age 20+ for tobacco and "
+        "alcohol after a visual check; false: such sales need the display.",
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class SecuritySettings:
     pin_max_attempts: int = opt(5, "Wrong PINs before sign-in locks.", minimum=3, maximum=10)
     pin_lock_base_s: int = opt(
@@ -153,6 +184,11 @@ class LoggingSettings:
 class PathSettings:
     data_dir: str = opt("", "Local database and credentials; empty means the platform default.")
     log_dir: str = opt("", "Log files; empty means the platform default.")
+    owner: str = opt(
+        "",
+        "OS account that runs the till and alone owns its data (the kiosk account); "
+        "'pos-app setup --owner' sets it. Empty: the data directory's owner.",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +199,7 @@ class Settings:
     scanner: ScannerSettings = field(default_factory=ScannerSettings)
     risk: RiskSettings = field(default_factory=RiskSettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    customer_display: CustomerDisplaySettings = field(default_factory=CustomerDisplaySettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     paths: PathSettings = field(default_factory=PathSettings)
@@ -181,6 +218,7 @@ class Declared:
     minimum: float | None
     maximum: float | None
     secret: bool
+    it_owned: bool = False
 
     @property
     def name(self) -> str:
@@ -220,6 +258,11 @@ def declared() -> tuple[Declared, ...]:
                     m["min"],
                     m["max"],
                     m["secret"],
+                    m.get(
+                        "it_owned",
+                        section.name in IT_OWNED_SECTIONS
+                        or f"{section.name}.{f.name}" in IT_OWNED_KEYS,
+                    ),
                 )
             )
     return tuple(out)

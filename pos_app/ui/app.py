@@ -61,6 +61,7 @@ def build_window(
     camera_source: FrameSource | None,
     store_name: str = "",
     open_manager: Callable[[QWidget], None] | None = None,
+    reprint: Callable[[], bool] | None = None,
     catalog: Catalog | None = None,
     settings_store: QSettings | None = None,
     kiosk: bool = False,
@@ -76,6 +77,7 @@ def build_window(
         open_manager=open_manager,
         worker_factory=settings_worker(settings),
         kiosk=kiosk,
+        reprint=reprint,
     )
     window = MainWindow(ctx)
     if settings.ui.fullscreen:

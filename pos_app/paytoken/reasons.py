@@ -43,6 +43,8 @@ LIMIT_EXCEEDED = "limit_exceeded"
 RISK_DECLINED = "risk_declined"
 STEP_UP_DENIED = "step_up_denied"
 STEP_UP_EXPIRED = "step_up_expired"
+# 403 from the backend: a manager action without the manager's valid signature.
+MANAGER_REQUIRED = "manager_required"
 
 VERIFY_REASONS: tuple[str, ...] = (
     TOO_LONG,
@@ -78,6 +80,7 @@ BACKEND_REASONS: tuple[str, ...] = (
     RISK_DECLINED,
     STEP_UP_DENIED,
     STEP_UP_EXPIRED,
+    MANAGER_REQUIRED,
 )
 # PT1 steps 1-21 in step order, then the trust-list code.
 ALL_REASONS: tuple[str, ...] = (*VERIFY_REASONS, *ACCEPTANCE_REASONS, TRUST_LIST_INVALID)
@@ -349,6 +352,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
         (
             "時間内に承認がありませんでした。お客様にスマートフォンで承認していただ"
             "き再度お試しいただくか、お客様に別のお支払い方法をお願いしてください"
+        ),
+    ),
+    MANAGER_REQUIRED: (
+        (
+            "The backend did not accept the manager's approval: the manager signs again with "
+            "their passphrase, or the customer approves on their phone"
+        ),
+        (
+            "店長の承認がバックエンドで認められませんでした。店長がパスフレーズで"
+            "もう一度承認するか、お客様にスマートフォンで承認していただいてください"
         ),
     ),
 }

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from pos_app.server import db, enrollment, keystore, ledger, wallets
 from pos_app.server.clock import Clock, SystemClock
-from pos_app.server.models import IssuerKey
+from pos_app.server.models import IssuerKey, Terminal
 from pos_app.server.settings import ServerSettings
 
 
@@ -75,6 +75,41 @@ def create_terminal(
     return {"enrollment_code": ticket.enrollment_code, "expires_at": ticket.expires_at}
 
 
+def set_offline_limits(
+    data_dir: Path | str,
+    db_url: str | None = None,
+    *,
+    store_id: str,
+    terminal_id: str,
+    max_age: int | None,
+    max_sale: int | None,
+) -> dict[str, Any]:
+    """Per-terminal offline limits (None: the server's maximum period, the token's limit)."""
+    settings = _settings(data_dir, db_url, None)
+    if (max_age is not None and max_age < 0) or (max_sale is not None and max_sale < 0):
+        raise ValueError("offline limits are seconds and amounts, never negative")
+    engine = db.make_engine(settings.db_url)
+    try:
+        with db.transaction(db.session_factory(engine)) as session:
+            term = session.scalars(
+                select(Terminal).where(
+                    Terminal.store_id == store_id, Terminal.terminal_id == terminal_id
+                )
+            ).first()
+            if term is None:
+                raise ValueError(f"no terminal {terminal_id} in store {store_id}")
+            term.offline_max_age, term.offline_max_sale = max_age, max_sale
+    finally:
+        engine.dispose()
+    return {
+        "store_id": store_id,
+        "terminal_id": terminal_id,
+        "offline_max_age": max_age,
+        "offline_max_sale": max_sale,
+        "server_offline_max_period": settings.offline_max_period,
+    }
+
+
 def rotate_keys(
     data_dir: Path | str, db_url: str | None = None, *, step: str, clock: Clock | None = None
 ) -> dict[str, Any]:
@@ -133,6 +168,58 @@ def backdate_wallet(
     finally:
         engine.dispose()
     return {"wallet_id": wallet_id, "created_at": created_at, "devices": devices}
+
+
+def enroll_manager(
+    data_dir: Path | str,
+    db_url: str | None = None,
+    *,
+    store_id: str,
+    manager_id: str,
+    public_key: str,
+    clock: Clock | None = None,
+) -> dict[str, Any]:
+    """Enroll a manager's public key (``pos-app manager-key`` prints it on the till)."""
+    from pos_app.paytoken import keys
+    from pos_app.server import managers
+
+    settings = _settings(data_dir, db_url, clock)
+    raw = keys.b64url_decode(public_key)
+    engine = db.make_engine(settings.db_url)
+    try:
+        with db.transaction(db.session_factory(engine)) as session:
+            done = managers.enroll(
+                session,
+                store_id=store_id,
+                manager_id=manager_id,
+                public_key=raw,
+                now=settings.clock.now(),
+            )
+    finally:
+        engine.dispose()
+    return {"store_id": done.store_id, "manager_id": done.manager_id, "public_key": done.public_key}
+
+
+def revoke_manager(
+    data_dir: Path | str,
+    db_url: str | None = None,
+    *,
+    store_id: str,
+    manager_id: str,
+    clock: Clock | None = None,
+) -> dict[str, Any]:
+    from pos_app.server import managers
+
+    settings = _settings(data_dir, db_url, clock)
+    engine = db.make_engine(settings.db_url)
+    try:
+        with db.transaction(db.session_factory(engine)) as session:
+            count = managers.revoke(
+                session, store_id=store_id, manager_id=manager_id, now=settings.clock.now()
+            )
+    finally:
+        engine.dispose()
+    return {"store_id": store_id, "manager_id": manager_id, "revoked_keys": count}
 
 
 def _redact(url: str) -> str:

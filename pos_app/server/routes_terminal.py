@@ -15,11 +15,12 @@ from pos_app.server import (
     enrollment,
     finalize,
     keystore,
+    managers,
     review_claims,
     reviews,
     sales,
 )
-from pos_app.server.backend import require_store
+from pos_app.server.backend import Principal, require_store
 from pos_app.server.errors import ApiError
 from pos_app.server.http import (
     ID_PATTERN,
@@ -31,6 +32,7 @@ from pos_app.server.http import (
     decode_public_key,
     idempotent,
     signature_headers,
+    signed_idempotent,
 )
 from pos_app.server.schemas import (
     AuditBatch,
@@ -85,14 +87,16 @@ async def get_trust_list(request: Request) -> Response:
 async def post_sale(
     req: SaleRequest, request: Request, idempotency_key: IdempotencyHeader = None
 ) -> Response:
-    principal = await authenticate(request, tag=httpsig.TAG_TERMINAL)
     backend = backend_of(request)
     key = idempotency_key or ""
 
-    def work() -> tuple[int, dict[str, Any]]:
-        return 200, finalize.finalize(backend, principal, req, idem_key=key)
+    def work(principal: Principal) -> tuple[int, dict[str, Any]]:
+        return finalize.finalize(backend, principal, req, idem_key=key)
 
-    return await idempotent(request, principal, idempotency_key, work)
+    # One transaction: signature nonce, idempotency claim, the sale, the stored answer.
+    return await signed_idempotent(
+        request, tag=httpsig.TAG_TERMINAL, key=idempotency_key, work=work
+    )
 
 
 @router.get("/v1/sales/{sale_id}", tags=["terminal"])
@@ -180,9 +184,16 @@ async def review_decision(
         with db.transaction(backend.sessions) as session:
             sale = sales.load(session, sale_id)
             require_store(principal, sale.store_id)
+            proof = managers.require_decision(session, sale, req, now=now)
             review_claims.clear_for_decision(session, sale_id, req.reviewer_id, now=now, ttl=ttl)
             return 200, reviews.decide(
-                session, sale, req.decision, reviewer_id=req.reviewer_id, note=req.note, now=now
+                session,
+                sale,
+                req.decision,
+                reviewer_id=req.reviewer_id,
+                note=req.note,
+                now=now,
+                proof_sha256=proof,
             )
 
     return await idempotent(request, principal, idempotency_key, work)

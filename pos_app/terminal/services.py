@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from pos_app.core.age_check import AgeCheckPolicy
 from pos_app.core.errors import ConfigError
 from pos_app.terminal.backend.client import BackendClient, ClientConfig
 from pos_app.terminal.backend.credentials import Credential, load_credential
@@ -94,6 +95,7 @@ def build_services(
         terminal_id=terminal_id,
         currency=settings.terminal.currency,
         allow_offline=settings.payment.allow_offline,
+        age_policy=AgeCheckPolicy(cashier_may_confirm=settings.customer_display.cashier_age_check),
         clock=clock,
         lock=lock,
     )

@@ -174,6 +174,20 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX remote_sales_created ON remote_sales (created_at);
         """,
     ),
+    Migration(
+        5,
+        "a review decision keeps the manager's signature, the backend's proof of who decided",
+        """
+        ALTER TABLE review_decisions ADD COLUMN signature TEXT;
+        """,
+    ),
+    Migration(
+        6,
+        "the answer to the age check (20+) of a sale with tobacco or alcohol: who, how, when",
+        """
+        ALTER TABLE sales ADD COLUMN age_check TEXT;
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -195,7 +195,7 @@ class Authenticator:
         result = self._check(user_id, pin, role=role)
         if result.ok and result.account is not None:
             self._audit(AuditAction.SIGN_IN, result.account.user_id, {"role": role.value})
-            if not result.account.pin_hash.startswith(PEPPERED + "$"):
+            if result.account.pin_hash.startswith("scrypt$"):
                 # A hash from before the pepper: replace it now that the PIN is known.
                 self.add_account(user_id, result.account.name, result.account.role, pin)
         return result

@@ -77,7 +77,7 @@ def test_package_metadata(debs: tuple[Path, Path]) -> None:
         ["dpkg-deb", "--contents", str(debs[0])], capture_output=True, text=True, check=True
     ).stdout
     etc = [line.split()[-1] for line in listing.splitlines() if " ./etc/" in line]
-    assert etc == ["./etc/pos-app/", "./etc/pos-app/config.d/"]  # the directory, no files
+    assert etc == ["./etc/", "./etc/pos-app/", "./etc/pos-app/config.d/"]  # directories only
 
 
 def test_install_lays_out_files_owners_and_modes(cycle: Path) -> None:

@@ -53,7 +53,8 @@ install -m 0755 packaging/debian/postinst packaging/debian/prerm packaging/debia
 # Depends: every Debian package owning a library the bundle links against but does not
 # carry (the spec leaves out what Debian maintains: OpenSSL, SQLite, systemd, glib, X11,
 # OpenBLAS ...), found with dpkg -S on this Debian 12 build host; plus libzbar0, which
-# pyzbar opens at run time with ctypes, and the Japanese font (without it the Japanese UI
+# pyzbar opens at run time with ctypes, libusb-1.0-0, which pyusb opens the same way for
+# USB receipt printers, and the Japanese font (receipts embed it too) (without it the Japanese UI
 # is empty boxes). tests/packaging checks the list against the binaries.
 # Recommends: PulseAudio's client library for the approval/decline sounds (without it the
 # UI stays silent and logs why) and the Wayland pieces only the Wayland platform plugin
@@ -68,7 +69,7 @@ Architecture: ${arch}
 Maintainer: pos-app team <pos-app@example.invalid>
 Installed-Size: ${installed_kb}
 Depends: libc6 (>= 2.36), ${depends}, libopenblas0 | libopenblas0-pthread, libzbar0,
- fonts-noto-cjk
+ libusb-1.0-0, fonts-noto-cjk
 Recommends: ${RECOMMENDS}
 Section: misc
 Priority: optional

@@ -34,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pos_app.terminal.cli",  # enroll
     "pos_app.terminal.doctor.cli",  # doctor
     "pos_app.terminal.audit.cli",  # audit verify
+    "pos_app.terminal.printing.cli",  # receipt test|print
     "pos_app.ui.cli",  # run (default), cashier
     "pos_app.demo.cli",  # demo
 )

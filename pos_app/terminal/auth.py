@@ -144,11 +144,11 @@ class Authenticator:
         pepper: bytes | None = None,
     ) -> None:
         self._store = store
-        # Kept next to the database, never in it (pin_pepper.py).
-        self._pepper = pepper if pepper is not None else load_pepper(store.path.parent)
         # With managers' keys on this till, an approval takes the manager's passphrase
         # and yields their signature (docs/BACKEND.md "Manager proofs"), not a PIN check.
         self._keyring = keyring
+        # Kept next to the database, never in it (pin_pepper.py).
+        self._pepper = pepper if pepper is not None else load_pepper(store.path.parent)
         # [security] manager_pin_hash: a site-wide manager PIN from the config file,
         # accepted besides the manager accounts (actor "manager" in the audit log).
         self._site_manager = (
@@ -195,8 +195,10 @@ class Authenticator:
         result = self._check(user_id, pin, role=role)
         if result.ok and result.account is not None:
             self._audit(AuditAction.SIGN_IN, result.account.user_id, {"role": role.value})
-            if result.account.pin_hash.startswith("scrypt$"):
-                # A hash from before the pepper: replace it now that the PIN is known.
+            stored = result.account.pin_hash
+            if result.signer is None and stored and not stored.startswith(PEPPERED + "$"):
+                # A hash from before the pepper: replace it now that the PIN is known
+                # (never for a manager key's passphrase: there is no PIN hash to replace).
                 self.add_account(user_id, result.account.name, result.account.role, pin)
         return result
 

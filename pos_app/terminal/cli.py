@@ -1,6 +1,6 @@
 """``pos-app enroll`` (bind this terminal to the backend with a one-time code),
-``pos-app setup`` (name the OS account that runs the till and owns its data) and
-``pos-app manager-key`` (give a manager a signing key on this till: docs/BACKEND.md)."""
+``pos-app manager-key`` (give a manager a signing key on this till, docs/BACKEND.md) and
+``pos-app setup`` (name the OS account that runs the till and owns its data)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,22 @@ def register(subparsers: Any) -> None:
     enroll.add_argument("--config", type=Path, help="use this file instead of the user config")
     enroll.add_argument("--force", action="store_true", help="replace an existing enrollment")
     enroll.set_defaults(handler=_enroll, touches_data=True)
+    key = subparsers.add_parser(
+        "manager-key",
+        help="derive a manager's signing key from a passphrase; print its public key",
+        description=(
+            "The manager's approvals and review decisions are signed with a key derived from "
+            "their passphrase (never stored). This till keeps the public key; enroll it at the "
+            "backend with the printed 'pos-app backend enroll-manager' command. Without "
+            "--passphrase-stdin a strong passphrase is generated and shown once."
+        ),
+    )
+    key.add_argument("--manager", required=True, help="the manager's id")
+    key.add_argument("--store", help="store id (default: [terminal] store_id)")
+    key.add_argument("--passphrase-stdin", action="store_true", help="read the passphrase")
+    key.add_argument("--data-dir", type=Path, help="use this data directory")
+    key.add_argument("--config", type=Path, help="use this file instead of the user config")
+    key.set_defaults(handler=_manager_key, touches_data=True)
     setup = subparsers.add_parser(
         "setup",
         help="name the till's OS account and hand it the data and log directories (root)",
@@ -52,22 +68,6 @@ def register(subparsers: Any) -> None:
         help="print a warning (stderr) only when something is waiting; for the package scripts",
     )
     outbox.set_defaults(handler=_outbox, touches_data="inspect")
-    key = subparsers.add_parser(
-        "manager-key",
-        help="derive a manager's signing key from a passphrase; print its public key",
-        description=(
-            "The manager's approvals and review decisions are signed with a key derived from "
-            "their passphrase (never stored). This till keeps the public key; enroll it at the "
-            "backend with the printed 'pos-app backend enroll-manager' command. Without "
-            "--passphrase-stdin a strong passphrase is generated and shown once."
-        ),
-    )
-    key.add_argument("--manager", required=True, help="the manager's id")
-    key.add_argument("--store", help="store id (default: [terminal] store_id)")
-    key.add_argument("--passphrase-stdin", action="store_true", help="read the passphrase")
-    key.add_argument("--data-dir", type=Path, help="use this data directory")
-    key.add_argument("--config", type=Path, help="use this file instead of the user config")
-    key.set_defaults(handler=_manager_key, touches_data=True)
 
 
 def _enroll(args: argparse.Namespace) -> int:

@@ -61,6 +61,7 @@ def build_window(
     camera_source: FrameSource | None,
     store_name: str = "",
     open_manager: Callable[[QWidget], None] | None = None,
+    reprint: Callable[[], bool] | None = None,
     catalog: Catalog | None = None,
     settings_store: QSettings | None = None,
     kiosk: bool = False,
@@ -74,8 +75,9 @@ def build_window(
         camera_source=camera_source,
         store_name=store_name,
         open_manager=open_manager,
-        kiosk=kiosk,
         worker_factory=settings_worker(settings),
+        kiosk=kiosk,
+        reprint=reprint,
     )
     window = MainWindow(ctx)
     if settings.ui.fullscreen:

@@ -245,6 +245,27 @@ _T: dict[str, tuple[str, str]] = {
     "status.trust_checking": ("Trust list: checking…", "信頼リスト: 確認中…"),
     "status.offline": ("Backend OFFLINE", "サーバー未接続"),
     "status.outbox": ("Queued: {n}", "送信待ち: {n}"),
+    "status.receipts_waiting": ("Receipts printing: {n}", "レシート印刷待ち: {n}"),
+    "status.receipts_fault": (
+        "Receipts waiting: {n} ({problem})",
+        "レシート印刷待ち: {n}（{problem}）",
+    ),
+    "printer.paper_out": (
+        "printer out of paper: load a roll",
+        "用紙切れ: ロール紙を補充してください",
+    ),
+    "printer.cover_open": ("printer cover open: close it", "プリンターのカバーが開いています"),
+    "printer.unreachable": (
+        "printer not reachable: check power and cable",
+        "プリンターに接続できません: 電源とケーブルを確認",
+    ),
+    "printer.no_answer": ("printer does not answer", "プリンターが応答しません"),
+    "receipt.reprinted": ("Receipt queued for printing again", "レシートを再印刷します"),
+    "receipt.nothing_to_reprint": ("No sale to reprint yet", "再印刷できる取引がありません"),
+    "receipt.no_printer": (
+        "No receipt printer is set up ([printer] url)",
+        "レシートプリンターが設定されていません",
+    ),
     "status.trust": ("Trust list: {age} old", "信頼リスト: {age}前"),
     "status.trust_none": ("Trust list: none", "信頼リスト: なし"),
     "status.trust_stale": ("Trust list STALE: {age} old", "信頼リスト期限切れ: {age}前"),

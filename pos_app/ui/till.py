@@ -18,6 +18,7 @@ from pos_app.terminal.settings.schema import Settings
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
+    from pos_app.terminal.checkout.types import CheckoutPort
     from pos_app.terminal.services import TerminalServices
 
 log = logging.getLogger(__name__)
@@ -66,20 +67,35 @@ def run_cashier(settings: Settings, *, kiosk: bool = False) -> int:
     )
     if services.sync is not None:
         services.sync.start()
+    port, reprint = _with_receipts(services)
     try:
         return run_till(
             lambda: build_window(
                 settings,
-                port=services.checkout,
+                port=port,
                 authenticator=auth,
                 camera_source=camera_from_settings(settings),
                 open_manager=manager_hook(services, auth, store_id=ids[0], terminal_id=ids[1]),
                 kiosk=kiosk,
+                reprint=reprint,
             ),
             watch=UpdateWatch(),
         )
     finally:
         services.close()
+
+
+def _with_receipts(
+    services: TerminalServices,
+) -> tuple[CheckoutPort, Callable[[], bool] | None]:
+    """The checkout with receipts printed on approval, and the reprint key's action."""
+    if services.receipts is None:
+        return services.checkout, None
+    from pos_app.terminal.printing.checkout_hook import PrintingCheckout
+
+    services.receipts.queue.start()
+    port = PrintingCheckout(services.checkout, services.receipts)
+    return port, port.reprint_last
 
 
 def manager_hook(
@@ -104,6 +120,7 @@ def manager_hook(
                         sign_in=authenticator_sign_in(auth),
                         backend=ClientReviewsBackend(services.client) if services.client else None,
                         claims=ClientReviewsBackend(services.client) if services.client else None,
+                        receipts=services.receipts,
                     )
                 )
             )

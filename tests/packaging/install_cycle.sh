@@ -34,6 +34,9 @@ state > /results/after_install.txt
 step version as_cashier /usr/bin/pos-app --version
 step version_again as_cashier /usr/bin/pos-app --version
 step doctor1 as_cashier /usr/bin/pos-app doctor --offline --json
+# python-escpos and fpdf2 must survive the bundle: a test page as PDF and as ESC/POS bytes.
+step receipt_pdf as_cashier /usr/bin/pos-app receipt test --out /tmp/receipt-test.pdf
+cp /tmp/receipt-test.pdf /results/receipt-test.pdf 2>/dev/null
 # The cashier window must come up with its assets and stay up (timeout kills it: rc 124).
 step run as_cashier timeout 8 /usr/bin/pos-app run
 step backend as_cashier /usr/bin/pos-app backend init --data-dir /tmp/backend

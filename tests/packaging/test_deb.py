@@ -28,7 +28,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 CHECK_NAMES = {
     "versions", "settings", "decoders", "qt-platform", "camera", "data-dir", "disk-space",
-    "database", "enrollment", "trust-list", "outbox", "audit-chain", "backend", "clock",
+    "database", "enrollment", "trust-list", "outbox", "audit-chain", "receipt", "printer",
+    "backend", "clock",
 }  # fmt: skip
 
 _version = deb_version
@@ -69,6 +70,8 @@ def test_package_metadata(debs: tuple[Path, Path]) -> None:
     assert "Package: pos-app" in fields and f"Version: {_version()}" in fields
     assert re.search(r"^Depends: .*libzbar0", fields, re.M)
     # No conffile: nothing can stop an unattended upgrade at a prompt (issue 16.2).
+    # pyusb's libusb for USB receipt printers; the font every Japanese screen and receipt needs
+    assert re.search(r"^Depends: .*libusb-1\.0-0.*fonts-noto-cjk", fields, re.M)
     conffiles = subprocess.run(
         ["dpkg-deb", "--info", str(debs[0]), "conffiles"], capture_output=True, text=True
     )
@@ -127,6 +130,14 @@ def test_installed_scan_video_reads_mjpeg_avi(cycle: Path) -> None:
     assert rc(cycle, "make_video") == 0, result(cycle, "make_video.out")
     assert rc(cycle, "scan_video") == 0, result(cycle, "scan_video.out")
     assert "4901234567894" in result(cycle, "scan_video.out")
+
+
+def test_installed_receipt_test_page_is_a_japanese_pdf(cycle: Path) -> None:
+    assert rc(cycle, "receipt_pdf") == 0, (cycle / "receipt_pdf.out").read_text()
+    text = subprocess.run(
+        ["pdftotext", str(cycle / "receipt-test.pdf"), "-"], capture_output=True, text=True
+    ).stdout
+    assert "登録番号 T7000012050002" in text and "8%対象" in text
 
 
 def test_kiosk_unit_is_valid(cycle: Path) -> None:

@@ -68,18 +68,27 @@ class Network(httpx.BaseTransport):
     timeout); "lose_answer_once" (the same, once, then "up"); "lose_then_down"
     (one lost answer, then "down"); "timeout_unsent_once" (a POST times out
     without reaching the backend, once); "crash_after_send" (the request
-    reaches the backend, then the till process dies: :class:`TillCrashed`).
+    reaches the backend, then the till process dies: :class:`TillCrashed`); "crash_unsent"
+    (the till dies before a POST leaves it). ``canned`` answers POSTs to a path with a fixed
+    status and body instead of the backend (a rule the reference backend may not have).
     """
 
     def __init__(self) -> None:
         self.inner = httpx.HTTPTransport()
         self.mode = "up"
         self.log: list[tuple[str, str]] = []
+        self.canned: dict[str, tuple[int, dict[str, Any]]] = {}
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.log.append((request.method, request.url.path))
         if self.mode == "down":
             raise httpx.ConnectError("connection refused (test)", request=request)
+        if self.mode == "crash_unsent" and request.method == "POST":
+            self.mode = "down"
+            raise TillCrashed
+        canned = self.canned.get(request.url.path) if request.method == "POST" else None
+        if canned is not None:
+            return httpx.Response(canned[0], json=canned[1], request=request)
         if self.mode == "timeout_unsent_once" and request.method == "POST":
             self.mode = "up"
             raise httpx.ReadTimeout("timed out before the backend saw it (test)", request=request)
@@ -258,7 +267,9 @@ def terminal_settings(backend: Backend, data_dir: Path, **payment: Any) -> Setti
     )
 
 
-def enroll_terminal(backend: Backend, data_dir: Path, settings: Settings) -> None:
+def enroll_terminal(
+    backend: Backend, data_dir: Path, settings: Settings, *, terminal_id: str = "T01"
+) -> None:
     store = open_store(data_dir)
     try:
         trust = TrustListManager(
@@ -269,7 +280,7 @@ def enroll_terminal(backend: Backend, data_dir: Path, settings: Settings) -> Non
             stale_grace_s=DAY,
         )
         enroll(
-            EnrollRequest(backend.url, backend.code(), "S001", "T01"),
+            EnrollRequest(backend.url, backend.code(terminal_id=terminal_id), "S001", terminal_id),
             store=store,
             data_dir=data_dir,
             trust=trust,

@@ -32,6 +32,11 @@ from pos_app.core.sale import SaleState
 from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.backend.client import BackendClient
 from pos_app.terminal.checkout.flow import PaymentFlow
+from pos_app.terminal.checkout.recovery import (
+    close_abandoned,
+    settled_in_background,
+    take_notices,
+)
 from pos_app.terminal.checkout.state import (
     AGE_CHECK_REFUSED,
     AWAITING_AGE_CHECK,
@@ -41,6 +46,7 @@ from pos_app.terminal.checkout.state import (
     manager_approval,
     record_of,
     update_of,
+    update_of_row,
 )
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate, TerminalStatus
 from pos_app.terminal.errors import (
@@ -52,13 +58,24 @@ from pos_app.terminal.errors import (
 from pos_app.terminal.manager_keys import ManagerSigner
 from pos_app.terminal.store.db import LocalStore
 from pos_app.terminal.store.sales_repo import save_sale
-from pos_app.terminal.sync.outbox import count_open, has_open_entry
+from pos_app.terminal.sync.outbox import (
+    close_reconcile,
+    count_failed,
+    count_open,
+    drop_entry,
+    finish_entry,
+    has_queued_send,
+    release_entry,
+    write_ahead,
+)
 from pos_app.terminal.sync.trust import TrustListManager
 from pos_app.terminal.terminal_risk import SaleContext, TerminalRisk
 
 KEEP_OPEN_S = 12 * 3600
 CASHIER_MAY_CONFIRM = AgeCheckPolicy(cashier_may_confirm=True)  # the setting's default
 _UNSETTLED = frozenset({SaleState.AUTHORIZING, SaleState.STEP_UP})
+# A sale polled this recently is watched by a cashier: the outbox leaves it to the checkout.
+WATCH_S = 30
 
 
 class CheckoutService:
@@ -93,6 +110,7 @@ class CheckoutService:
         )
         self.lock = lock or threading.RLock()
         self._sales: dict[str, ActiveSale] = {}
+        close_abandoned(store, now=self._now())
 
     def _now(self) -> int:
         return int(self._clock())
@@ -137,7 +155,12 @@ class CheckoutService:
 
     def poll(self, sale_id: str) -> PaymentUpdate:
         with self.lock:
-            sale = self._sale(sale_id)
+            sale = self._sales.get(sale_id)
+            if sale is None:  # from before a restart: the outbox follows it to its end
+                return self._stored(sale_id)
+            sale.extra["polled_at"] = self._now()
+            if sale.state in _UNSETTLED and settled_in_background(self._store, sale):
+                return update_of(sale)
             if sale.state == SaleState.STEP_UP:
                 return self._flow.poll_step_up(sale)
             if sale.state == SaleState.AUTHORIZING:
@@ -252,11 +275,25 @@ class CheckoutService:
                 )
             return update
 
+    def notices(self) -> tuple[PaymentUpdate, ...]:
+        with self.lock:
+            return take_notices(self._store)
+
+    def is_watched(self, sale_id: str) -> bool:
+        """A cashier is polling this waiting sale now (the outbox keeps its hands off)."""
+        with self.lock:
+            sale = self._sales.get(sale_id)
+            polled = sale.extra.get("polled_at") if sale is not None else None
+            if sale is None or sale.state not in _UNSETTLED or polled is None:
+                return False
+            return self._now() - int(polled) < WATCH_S
+
     def status(self) -> TerminalStatus:
         now = self._now()
         client, trust = self._client, self._trust
         pending = count_open(self._store)
         return TerminalStatus(
+            outbox_failed=count_failed(self._store),
             online=client is not None and client.online,
             outbox_pending=pending,
             trust_list_age_s=trust.age_s(now) if trust else None,
@@ -274,7 +311,11 @@ class CheckoutService:
         now = self._now()
         key = f"{kind}-{sale.server_sale_id}"
         # An offline sale still queued must be settled before it is voided: queue behind it.
-        queued = self._client is None or has_open_entry(self._store, sale.sale_id)
+        queued = self._client is None or has_queued_send(self._store, sale.sale_id)
+        # Written ahead: if the till dies while the request is out, the outbox sends it again
+        # (same key) and records the outcome; while the cashier waits, the outbox leaves it.
+        entry = cancel_entry(sale, kind=kind, key=key, reason=reason)
+        entry_id = write_ahead(self._store, sale.sale_id, entry, at=now, hold=not queued)
         if not queued and self._client is not None:
             try:
                 view = self._client.cancel_sale(
@@ -282,17 +323,29 @@ class CheckoutService:
                 )
             except BackendRejected as exc:
                 if exc.code != "not_cancellable":
+                    drop_entry(self._store, entry_id)  # refused: nothing happened
                     raise CheckoutError(f"the backend refused: {exc.message}") from None
                 view = self._client.get_sale(sale.server_sale_id)  # declined meanwhile
             except (BackendUnavailable, BackendServerError):
                 queued = True  # the outbox sends it with the same key
+            if not queued:
+                finish_entry(self._store, entry_id)
             if not queued and view.get("status") != "cancelled":
                 facts = self._flow.facts(sale, now=now, offline=False)
                 return self._flow.apply(sale, view, facts=facts, now=now)
-        entry = cancel_entry(sale, kind=kind, key=key, reason=reason) if queued else None
+        if queued:
+            release_entry(self._store, entry_id, at=now)
         sale.state = final
-        save_sale(self._store, record_of(sale, at=now), outbox=entry)
+        save_sale(self._store, record_of(sale, at=now))
+        if not queued:
+            close_reconcile(self._store, sale.sale_id)
         return update_of(sale)
+
+    def _stored(self, sale_id: str) -> PaymentUpdate:
+        rows = self._store.query("SELECT * FROM sales WHERE sale_id = ?", (sale_id,))
+        if not rows:
+            raise CheckoutError(f"no sale {sale_id} at this till: start the payment again")
+        return update_of_row(rows[0])
 
     def _forget_old(self, now: int) -> None:
         """Keep a shift's sales for voids; older ones live on only in the store."""

@@ -6,6 +6,7 @@ its lock); everything that leaves the service is a frozen ``PaymentUpdate``.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,6 +113,24 @@ def update_of(sale: ActiveSale) -> PaymentUpdate:
         manager_may_override=decision.manager_may_override if decision else True,
         offline=sale.offline,
         age_check=sale.age_check,
+    )
+
+
+def update_of_row(row: sqlite3.Row) -> PaymentUpdate:
+    """What the cashier sees of a stored sale this process holds no working state for."""
+    offline = bool(row["offline"])
+    phase = PHASE_OF_STATE.get(str(row["state"]), PaymentPhase.VERIFYING)
+    if phase is PaymentPhase.APPROVED and offline:
+        phase = PaymentPhase.OFFLINE_ACCEPTED
+    return PaymentUpdate(
+        sale_id=str(row["sale_id"]),
+        phase=phase,
+        total=int(row["total"]),
+        currency=str(row["currency"]),
+        reason=row["reason"],
+        authorization_id=row["authorization_id"],
+        wallet_masked=row["wallet_masked"],
+        offline=offline,
     )
 
 

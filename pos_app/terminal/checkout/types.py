@@ -68,6 +68,9 @@ class TerminalStatus:
     enrolled: bool
     # False until the backend has answered or failed once: "online" would be a guess.
     backend_known: bool = True
+    outbox_failed: int = 0  # entries the backend refused for good: each has a review open
+    receipts_waiting: int = 0  # receipts stored, not yet printed
+    printer_problem: str | None = None  # why they wait: a printing.FaultKind value, or None
 
 
 class CheckoutPort(Protocol):
@@ -110,3 +113,8 @@ class CheckoutPort(Protocol):
     def void(self, sale_id: str, *, manager_id: str, reason: str) -> PaymentUpdate: ...
 
     def status(self) -> TerminalStatus: ...
+
+    def notices(self) -> tuple[PaymentUpdate, ...]:
+        """Sales settled while nobody watched them (after a restart, offline sales the
+        backend refused); each is returned once, for the cashier to be told."""
+        ...

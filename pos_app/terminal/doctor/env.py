@@ -113,6 +113,7 @@ class DoctorEnv:
     # (problems, fix): every path in the data directory the till's account cannot use
     # or other accounts can read, and the one command that repairs them all.
     ownership: Callable[[Path], tuple[list[str], str]] = lambda path: ([], "")
+    printer: Callable[[str], Any] | None = None  # None: the real printer at that address
     camera_frames: int = 5
 
     @property

@@ -29,6 +29,7 @@ from pos_app.terminal.doctor.checks import (
     check_versions,
 )
 from pos_app.terminal.doctor.checks_net import check_backend, check_clock, http_probe
+from pos_app.terminal.doctor.checks_printer import check_printer, check_receipt
 from pos_app.terminal.doctor.checks_store import (
     check_audit_chain,
     check_enrollment,
@@ -53,6 +54,8 @@ CHECKS: tuple[Check, ...] = (
     Check("trust-list", check_trust_list),
     Check("outbox", check_outbox),
     Check("audit-chain", check_audit_chain),
+    Check("receipt", check_receipt),
+    Check("printer", check_printer),
     Check("backend", check_backend, network=True),
     Check("clock", check_clock, network=True),
 )

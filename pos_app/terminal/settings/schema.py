@@ -181,6 +181,32 @@ class LoggingSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PrinterSettings:
+    url: str = opt(
+        "",
+        "Receipt printer: tcp://HOST:9100 (raw TCP) or usb://VID:PID (hex); empty: no printer.",
+    )
+    paper_mm: int = opt(80, "Paper width in millimetres.", choices=(58, 80))
+    japanese: str = opt(
+        "kanji",
+        "How Japanese reaches the printer: 'kanji' (Shift_JIS text, printers with a Kanji ROM:"
+        " Japanese models) or 'raster' (an image: any ESC/POS printer).",
+        choices=("kanji", "raster"),
+    )
+    auto_print: bool = opt(True, "Print the receipt as soon as a sale is approved.")
+    language: str = opt("ja", "Receipt language.", choices=("ja", "en"))
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptSettings:
+    issuer_name: str = opt("", "Issuer's name printed on every invoice (the registered business).")
+    registration_number: str = opt(
+        "", "Qualified invoice issuer registration number: 'T' followed by 13 digits."
+    )
+    store_name: str = opt("", "Store name printed under the issuer's name.")
+
+
+@dataclass(frozen=True, slots=True)
 class PathSettings:
     data_dir: str = opt("", "Local database and credentials; empty means the platform default.")
     log_dir: str = opt("", "Log files; empty means the platform default.")
@@ -202,6 +228,8 @@ class Settings:
     customer_display: CustomerDisplaySettings = field(default_factory=CustomerDisplaySettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    printer: PrinterSettings = field(default_factory=PrinterSettings)
+    receipt: ReceiptSettings = field(default_factory=ReceiptSettings)
     paths: PathSettings = field(default_factory=PathSettings)
 
 

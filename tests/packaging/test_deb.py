@@ -118,7 +118,8 @@ def test_installed_doctor_finds_decoders_qt_and_a_fresh_terminal(cycle: Path) ->
     assert set(found) == CHECK_NAMES
     ok = {"versions", "settings", "decoders", "qt-platform", "camera", "data-dir", "outbox"}
     assert {name for name, f in found.items() if f["status"] == "OK"} >= ok, found
-    assert "zxing, pyzbar read a test QR code" in found["decoders"]["detail"]
+    decoders = found["decoders"]["detail"]  # the cascade may list more steps between them
+    assert decoders.startswith("zxing") and "pyzbar read a test QR code" in decoders
     assert "'offscreen' platform plugin" in found["qt-platform"]["detail"]
     assert "/var/lib/pos-app is writable" in found["data-dir"]["detail"]
     assert found["enrollment"]["status"] == "FAIL"  # a new terminal must be enrolled

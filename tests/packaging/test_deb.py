@@ -159,7 +159,8 @@ def test_installed_doctor_reads_the_terminal_data(cycle: Path) -> None:
 
 
 def settings_shown(cycle: Path, step: str) -> dict[str, dict[str, object]]:
-    rows = [json.loads(line) for line in result(cycle, step).splitlines() if line.startswith("{")]
+    text = result(cycle, f"{step}.out")
+    rows = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
     return {str(row["setting"]): row for row in rows}
 
 

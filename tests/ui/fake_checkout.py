@@ -35,6 +35,7 @@ class FakeCheckout:
         self.delay_s = 0.0
         self.online = True
         self.approved_tokens: set[str] = set()
+        self.pending_notices: list[PaymentUpdate] = []  # settled while nobody watched
         self.fail_next: Exception | None = None
         self._lock = threading.Lock()
 
@@ -117,6 +118,10 @@ class FakeCheckout:
 
     def void(self, sale_id: str, *, manager_id: str, reason: str) -> PaymentUpdate:
         return self._save(replace(self.sales[sale_id], phase=PaymentPhase.VOIDED))
+
+    def notices(self) -> tuple[PaymentUpdate, ...]:
+        told, self.pending_notices = tuple(self.pending_notices), []
+        return told
 
     def status(self) -> TerminalStatus:
         return TerminalStatus(

@@ -232,8 +232,11 @@ def faults(w: World2, opts: Options, rng: random.Random) -> None:
     kinds = ["till"] * opts.till_kills + ["backend"] * opts.backend_kills
     plan = [(rng.uniform(0.1, 0.9) * opts.duration_s, kind) for kind in kinds]
     plan.append((0.4 * opts.duration_s, "outage"))
+    previous = 0.0
     for at, kind in sorted(plan):
-        time.sleep(max(0.0, start + at - time.monotonic()))
+        # Selling time between faults; a backend's restart does not eat into it.
+        time.sleep(at - previous)
+        previous = at
         if kind == "till":
             till = rng.choice(w.tills)
             till.kill()
@@ -288,6 +291,7 @@ def run(kind: str, opts: Options) -> Counts:
 
 
 def _run(kind: str, opts: Options, backend: Backend, tmp: Path, rng: random.Random) -> Counts:
+    began = time.monotonic()
     wallets, funded = make_wallets(backend)
     shared = tmp / "used-codes"
     shared.mkdir()
@@ -310,12 +314,14 @@ def _run(kind: str, opts: Options, backend: Backend, tmp: Path, rng: random.Rand
         config.chmod(0o600)  # wallet keys
         tills.append(Till(f"till{i + 1}", data_dir, config, seed=opts.seed + i))
     w = World2(backend, tills, wallets, funded)
+    print(f"  [{kind}] set up in {time.monotonic() - began:.1f}s", file=sys.stderr)
     for till in tills:
         till.start()
     phones = Phones(w, rng)
     phones.start()
+    _wait_ready(tills)
     faults(w, opts, rng)
-    time.sleep(max(0.0, opts.duration_s * 0.1))
+    time.sleep(opts.duration_s * 0.1)  # the last stretch of selling, everything up
     stop.touch()
     drain_s = _drain(w, opts)
     phones.stop.set()
@@ -331,6 +337,16 @@ def _run(kind: str, opts: Options, backend: Backend, tmp: Path, rng: random.Rand
     for line in w.events:
         print(f"  [{kind}] {line}", file=sys.stderr)
     return counts
+
+
+def _wait_ready(tills: list[Till], timeout_s: float = 120) -> None:
+    """The fault clock starts when every till is selling (a loaded machine imports slowly)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        logs = [(t.data_dir / "till.log").read_text(errors="replace") for t in tills]
+        if all(log.count('"ready"') >= t.starts for log, t in zip(logs, tills, strict=True)):
+            return
+        time.sleep(0.2)
 
 
 def _drain(w: World2, opts: Options) -> float:

@@ -211,6 +211,7 @@ def main() -> int:
         payment=PaymentSettings(allow_offline=True),
         paths=PathSettings(data_dir=conf["data_dir"]),
     )
+    print(json.dumps({"start": time.time()}), flush=True)
     svc = build_services(settings, clock=lambda: time.time() + skew)
     sync = svc.sync
     assert sync is not None, "the harness enrolls every till first"
@@ -221,9 +222,12 @@ def main() -> int:
     lane.start()
     wallets = Wallets(conf["wallets"], conf["backend_url"], Path(conf["shared_dir"]))
     cashier = Cashier(svc, wallets, random.Random(args.seed))
+    print(json.dumps({"ready": time.time()}), flush=True)
     while not stop.exists():
         try:
-            print(json.dumps(cashier.sell()), flush=True)
+            began = time.monotonic()
+            line = cashier.sell()
+            print(json.dumps({**line, "s": round(time.monotonic() - began, 2)}), flush=True)
         except PosError as exc:
             print(json.dumps({"error": str(exc)}), flush=True)
         time.sleep(0.2)

@@ -43,6 +43,8 @@ LIMIT_EXCEEDED = "limit_exceeded"
 RISK_DECLINED = "risk_declined"
 STEP_UP_DENIED = "step_up_denied"
 STEP_UP_EXPIRED = "step_up_expired"
+# 403 from the backend: a manager action without the manager's valid signature.
+MANAGER_REQUIRED = "manager_required"
 # The till, not the code: its clock is off, or it restarted while a sale waited.
 TILL_CLOCK_WRONG = "till_clock_wrong"
 TILL_RESTARTED = "till_restarted"
@@ -81,6 +83,7 @@ BACKEND_REASONS: tuple[str, ...] = (
     RISK_DECLINED,
     STEP_UP_DENIED,
     STEP_UP_EXPIRED,
+    MANAGER_REQUIRED,
 )
 # PT1 steps 1-21 in step order, then the trust-list code.
 ALL_REASONS: tuple[str, ...] = (*VERIFY_REASONS, *ACCEPTANCE_REASONS, TRUST_LIST_INVALID)
@@ -352,6 +355,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
         (
             "時間内に承認がありませんでした。お客様にスマートフォンで承認していただ"
             "き再度お試しいただくか、お客様に別のお支払い方法をお願いしてください"
+        ),
+    ),
+    MANAGER_REQUIRED: (
+        (
+            "The backend did not accept the manager's approval: ask the manager to sign again "
+            "with their passphrase, or ask the customer to approve on their phone"
+        ),
+        (
+            "店長の承認がバックエンドで認められませんでした。店長がパスフレーズで"
+            "もう一度承認するか、お客様にスマートフォンで承認していただいてください"
         ),
     ),
     TILL_CLOCK_WRONG: (

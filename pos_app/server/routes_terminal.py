@@ -15,6 +15,7 @@ from pos_app.server import (
     enrollment,
     finalize,
     keystore,
+    managers,
     review_claims,
     reviews,
     sales,
@@ -183,9 +184,16 @@ async def review_decision(
         with db.transaction(backend.sessions) as session:
             sale = sales.load(session, sale_id)
             require_store(principal, sale.store_id)
+            proof = managers.require_decision(session, sale, req, now=now)
             review_claims.clear_for_decision(session, sale_id, req.reviewer_id, now=now, ttl=ttl)
             return 200, reviews.decide(
-                session, sale, req.decision, reviewer_id=req.reviewer_id, note=req.note, now=now
+                session,
+                sale,
+                req.decision,
+                reviewer_id=req.reviewer_id,
+                note=req.note,
+                now=now,
+                proof_sha256=proof,
             )
 
     return await idempotent(request, principal, idempotency_key, work)
@@ -230,6 +238,21 @@ async def _claim_call(
             return 200, action(session, sale_id, req.reviewer_id, now=now, ttl=ttl)
 
     return await idempotent(request, principal, idempotency_key, work)
+
+
+@router.get("/v1/terminals/{terminal_id}/audit", tags=["terminal"])
+async def audit_head(terminal_id: SaleId, request: Request) -> Response:
+    """The head of the chain held for this terminal: ``{synced_through, head_hash}``."""
+    principal = await authenticate(request, tag=httpsig.TAG_TERMINAL)
+    if terminal_id != principal.terminal_id:
+        raise ApiError(403, "wrong_terminal", "a terminal reads only its own audit log")
+    backend = backend_of(request)
+
+    def work() -> dict[str, Any]:
+        with db.transaction(backend.sessions) as session:
+            return audit.head(session, principal.store_id, terminal_id)
+
+    return JSONResponse(await call(work))
 
 
 @router.post("/v1/terminals/{terminal_id}/audit", tags=["terminal"])

@@ -100,7 +100,13 @@ def test_manager_approval_is_logged_and_finalizes(
     assert update.manager_may_override
     with pytest.raises(CheckoutError):
         checkout.void(sale.sale_id, manager_id="M01", reason="not approved yet")
-    done = checkout.manager_approve(sale.sale_id, manager_id="M01", reason="office lunch order")
+    # Without the manager's key the till refuses at once (the backend would answer 403).
+    with pytest.raises(CheckoutError, match="passphrase"):
+        checkout.manager_approve(sale.sale_id, manager_id="M01", reason="office lunch order")
+    signer = backend.manager(services.store, "M01")
+    done = checkout.manager_approve(
+        sale.sale_id, manager_id="M01", reason="office lunch order", signer=signer
+    )
     assert done.phase is PaymentPhase.APPROVED, done
     actions = [(e.actor, e.action) for e in read_entries(services.store)]
     assert ("M01", AuditAction.MANAGER_APPROVAL) in actions

@@ -208,11 +208,26 @@ class BackendClient:
         return self._json("POST", _review_path(sale_id, "release"), body=body, key=idempotency_key)
 
     def decide_review(
-        self, sale_id: str, *, decision: str, reviewer_id: str, note: str, idempotency_key: str
+        self,
+        sale_id: str,
+        *,
+        decision: str,
+        reviewer_id: str,
+        note: str,
+        idempotency_key: str,
+        proof: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        body = {"decision": decision, "reviewer_id": reviewer_id, "note": note}
+        """``proof`` is the manager's ``{decided_at, signature}`` (403 manager_required without)."""
+        body = {"decision": decision, "reviewer_id": reviewer_id, "note": note, **(proof or {})}
         path = _review_path(sale_id, "decision")
         return self._json("POST", path, body=body, key=idempotency_key)
+
+    def audit_head(
+        self, terminal_id: str, *, identity: SigningIdentity | None = None
+    ) -> tuple[int, str]:
+        """``GET /v1/terminals/{id}/audit``: (last id held, its hash) of this till's chain."""
+        data = self._json("GET", f"/v1/terminals/{terminal_id}/audit", identity=identity)
+        return int(data["synced_through"]), str(data["head_hash"])
 
     def push_audit(
         self, *, terminal_id: str, entries: Sequence[Mapping[str, Any]], idempotency_key: str
@@ -355,7 +370,7 @@ class BackendClient:
             if not idempotent and status in _UNKNOWN_AFTER_POST:
                 raise OutcomeUnknown(f"{where}: {status} {code}; reconcile before retrying")
             raise BackendServerError(f"{where}: {status} {code}: {detail}")
-        if status in (401, 403):
+        if status in (401, 403) and code != "manager_required":  # that one is the manager's
             hint = auth_hint(code, self.clock_skew_s)
             raise BackendAuthError(f"{where}: {detail}; {hint}", code=code, status=status)
         raise BackendRejected(f"{where}: {detail}", code=code, status=status)

@@ -17,6 +17,16 @@ import time
 import uuid
 from collections.abc import Callable
 
+from pos_app.core.age_check import (
+    CUSTOMER,
+    AgeCheck,
+    AgeCheckMethod,
+    AgeCheckPolicy,
+    AgeCheckResult,
+    check_method,
+    needs_age_check,
+    restricted,
+)
 from pos_app.core.basket import BasketLine
 from pos_app.core.sale import SaleState
 from pos_app.terminal.audit.log import AuditAction, append_audit
@@ -28,9 +38,12 @@ from pos_app.terminal.checkout.recovery import (
     take_notices,
 )
 from pos_app.terminal.checkout.state import (
+    AGE_CHECK_REFUSED,
+    AWAITING_AGE_CHECK,
     AWAITING_MANAGER,
     ActiveSale,
     cancel_entry,
+    manager_approval,
     record_of,
     update_of,
     update_of_row,
@@ -42,6 +55,7 @@ from pos_app.terminal.errors import (
     BackendUnavailable,
     CheckoutError,
 )
+from pos_app.terminal.manager_keys import ManagerSigner
 from pos_app.terminal.store.db import LocalStore
 from pos_app.terminal.store.sales_repo import save_sale
 from pos_app.terminal.sync.outbox import (
@@ -58,6 +72,7 @@ from pos_app.terminal.sync.trust import TrustListManager
 from pos_app.terminal.terminal_risk import SaleContext, TerminalRisk
 
 KEEP_OPEN_S = 12 * 3600
+CASHIER_MAY_CONFIRM = AgeCheckPolicy(cashier_may_confirm=True)  # the setting's default
 _UNSETTLED = frozenset({SaleState.AUTHORIZING, SaleState.STEP_UP})
 # A sale polled this recently is watched by a cashier: the outbox leaves it to the checkout.
 WATCH_S = 30
@@ -77,10 +92,12 @@ class CheckoutService:
         terminal_id: str,
         currency: str,
         allow_offline: bool,
+        age_policy: AgeCheckPolicy = CASHIER_MAY_CONFIRM,
         clock: Callable[[], float] = time.time,
         lock: threading.RLock | None = None,
     ) -> None:
         self._store, self._client, self._trust = store, client, trust
+        self._age_policy = age_policy
         self._store_id, self._terminal_id, self._currency = store_id, terminal_id, currency
         self._clock = clock
         self._flow = PaymentFlow(
@@ -114,6 +131,8 @@ class CheckoutService:
             pickup_later=pickup_later,
         )
         sale = ActiveSale(ctx=ctx, cashier_id=cashier_id, created_at=now)
+        if needs_age_check(lines):  # no payment code before "20 or older?" is answered
+            sale.state = AWAITING_AGE_CHECK
         with self.lock:
             self._forget_old(now)
             save_sale(self._store, record_of(sale, at=now))
@@ -123,6 +142,11 @@ class CheckoutService:
     def submit_token(self, sale_id: str, token_text: str) -> PaymentUpdate:
         with self.lock:
             sale = self._sale(sale_id)
+            if sale.state == AWAITING_AGE_CHECK:
+                raise CheckoutError(
+                    "the customer's age (20 or older) is not confirmed yet: the customer answers "
+                    "on the customer display first, then shows the payment code"
+                )
             if sale.state not in (SaleState.AWAITING_PAYMENT, SaleState.DECLINED):
                 raise CheckoutError(
                     f"this sale is {sale.state}: a payment code is not expected now"
@@ -143,7 +167,9 @@ class CheckoutService:
                 return self._flow.reconcile(sale)
             return update_of(sale)
 
-    def manager_approve(self, sale_id: str, *, manager_id: str, reason: str) -> PaymentUpdate:
+    def manager_approve(
+        self, sale_id: str, *, manager_id: str, reason: str, signer: ManagerSigner | None = None
+    ) -> PaymentUpdate:
         with self.lock:
             sale = self._sale(sale_id)
             decision = sale.decision
@@ -165,8 +191,45 @@ class CheckoutService:
                 },
             )
             facts = self._flow.facts(sale, now=now, offline=False)
-            manager = {"manager_id": manager_id, "reason": reason}
+            manager = manager_approval(sale, signer, manager_id=manager_id, reason=reason, at=now)
             return self._flow.finalize_online(sale, facts, now=now, manager=manager)
+
+    def answer_age_check(
+        self,
+        sale_id: str,
+        *,
+        confirmed: bool,
+        method: AgeCheckMethod,
+        cashier_id: str,
+        display_attached: bool,
+    ) -> PaymentUpdate:
+        check_method(
+            self._age_policy, method, display_attached=display_attached, confirmed=confirmed
+        )
+        with self.lock:
+            sale = self._sale(sale_id)
+            if sale.state != AWAITING_AGE_CHECK:
+                raise CheckoutError(f"this sale is {sale.state}: it does not wait for an age check")
+            now = self._now()
+            by = CUSTOMER if method is AgeCheckMethod.CUSTOMER_DISPLAY else cashier_id
+            result = AgeCheckResult.CONFIRMED if confirmed else AgeCheckResult.REFUSED
+            sale.age_check = AgeCheck(result=result, method=method, confirmed_by=by, at=now)
+            append_audit(
+                self._store,
+                at=now,
+                actor=by,
+                action=AuditAction.AGE_CHECK,
+                detail={
+                    **sale.age_check.as_record(),
+                    "sale_id": sale_id,
+                    "cashier_id": cashier_id,
+                    "restricted_items": sum(ln.quantity for ln in restricted(sale.ctx.lines)),
+                    "total": sale.ctx.total,
+                },
+            )
+            if confirmed:
+                return self._flow.set(sale, SaleState.AWAITING_PAYMENT, now=now)
+            return self._flow.set(sale, SaleState.CANCELLED, now=now, reason=AGE_CHECK_REFUSED)
 
     def cancel(self, sale_id: str) -> PaymentUpdate:
         with self.lock:
@@ -177,7 +240,8 @@ class CheckoutService:
                     return resolved  # it went through after all; a manager can void it
             if sale.state == SaleState.STEP_UP:
                 return self._cancel_remote(sale, kind="cancel", final=SaleState.CANCELLED)
-            if sale.state in (SaleState.AWAITING_PAYMENT, SaleState.DECLINED, AWAITING_MANAGER):
+            cancellable = (SaleState.AWAITING_PAYMENT, SaleState.DECLINED, AWAITING_MANAGER)
+            if sale.state in (*cancellable, AWAITING_AGE_CHECK):
                 return self._flow.set(
                     sale, SaleState.CANCELLED, now=self._now(), reason=sale.reason
                 )

@@ -16,6 +16,8 @@ from typing import Any
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from pos_app.terminal.audit.sync import AuditSink
+from pos_app.terminal.manager_keys import ManagerSigner
+from pos_app.terminal.printing.service import ReceiptService
 from pos_app.terminal.reviews.claims import ClaimsBackend
 from pos_app.terminal.reviews.sync import ReviewsBackend
 from pos_app.terminal.store.db import LocalStore
@@ -27,6 +29,9 @@ class PinCheck:
     manager_id: str = ""
     attempts_left: int = 0
     locked_for_s: int = 0
+    # The manager's unlocked key (terminal.manager_keys.ManagerSigner) when the till has
+    # manager keys: it signs this session's decisions, the backend's proof of who decided.
+    signer: ManagerSigner | None = None
 
 
 SignIn = Callable[[str, str], PinCheck]
@@ -54,12 +59,14 @@ class ManagerServices:
     store: LocalStore
     store_id: str
     terminal_id: str
-    sign_in: SignIn  # manager id + PIN -> PinCheck; logs the sign-in (auth.Authenticator)
+    # manager id + PIN (passphrase with manager keys) -> PinCheck; logs it (auth.Authenticator)
+    sign_in: SignIn
     clock: Callable[[], float] = time.time
     backend: ReviewsBackend | None = None  # None: work offline, decisions stay queued
     # Claims across the store's tills (ClientReviewsBackend); None: claims on this till only.
     claims: ClaimsBackend | None = None
     audit_sink: AuditSink | None = None
+    receipts: ReceiptService | None = None  # reprints and the printed shift report
     tz: tzinfo = field(default_factory=local_tz)
     lang: str = "ja"
     idle_sign_out_ms: int = 5 * 60 * 1000  # no key or click for this long: signed out
@@ -82,6 +89,7 @@ def authenticator_sign_in(auth: Any) -> SignIn:
             manager_id=account.user_id if account is not None else "",
             attempts_left=int(result.attempts_left),
             locked_for_s=int(result.locked_for_s),
+            signer=result.signer,
         )
 
     return check

@@ -60,6 +60,7 @@ from pos_app.server.clock import SystemClock  # noqa: E402
 from pos_app.server.runner import free_port  # noqa: E402
 from pos_app.terminal.backend.client import ClientConfig  # noqa: E402
 from pos_app.terminal.backend.enrollment import EnrollRequest, enroll  # noqa: E402
+from pos_app.terminal.manager_keys import ManagerKeyring  # noqa: E402
 from pos_app.terminal.store.db import open_store  # noqa: E402
 from pos_app.terminal.sync.trust import TrustListManager, load_root_key  # noqa: E402
 
@@ -173,6 +174,10 @@ def make_wallets(backend: Backend) -> tuple[dict[str, list[dict[str, Any]]], dic
     return groups, funded
 
 
+# The store manager's key (``pos-app manager-key``): a cheap key derivation for the bench.
+MANAGER_ID, MANAGER_PASSPHRASE, MANAGER_KDF_N = "M001", "k7mp-2xqa-9rtd-hw4e", 2**4
+
+
 def enroll_till(backend: Backend, data_dir: Path, terminal_id: str) -> None:
     ticket = admin.create_terminal(
         backend.data_dir, backend.db_url, store_id="S001", terminal_id=terminal_id
@@ -190,6 +195,15 @@ def enroll_till(backend: Backend, data_dir: Path, terminal_id: str) -> None:
             trust=trust,
             config=ClientConfig(base_url=backend.url, retries=1),
             prefer_keyring=False,
+        )
+        keyring = ManagerKeyring(store, store_id="S001", kdf_n=MANAGER_KDF_N)
+        public = keyring.add(MANAGER_ID, MANAGER_PASSPHRASE)  # the same key at every till
+        admin.enroll_manager(
+            backend.data_dir,
+            backend.db_url,
+            store_id="S001",
+            manager_id=MANAGER_ID,
+            public_key=public,
         )
     finally:
         store.close()
@@ -309,6 +323,7 @@ def _run(kind: str, opts: Options, backend: Backend, tmp: Path, rng: random.Rand
             "shared_dir": str(shared),
             "stop_file": str(stop),
             "skew_s": opts.skew_s if i == opts.tills - 1 else 0,
+            "manager": [MANAGER_ID, MANAGER_PASSPHRASE, MANAGER_KDF_N],
         }
         config.write_text(json.dumps(conf))
         config.chmod(0o600)  # wallet keys

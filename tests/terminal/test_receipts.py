@@ -329,3 +329,18 @@ def test_doctor_checks_the_invoice_settings(tmp_path: Path, number: str, status:
         tmp_path, receipt=ReceiptSettings(issuer_name="X", registration_number=number)
     )
     assert check_receipt(env).status.name == status  # type: ignore[arg-type]
+
+
+def test_sale_numbers_count_up_and_survive_a_restart(tmp_path: Path, catalog: Catalog) -> None:
+    store = open_store(tmp_path / "till")
+    save_sale(store, _sale(catalog))
+    save_sale(store, replace(_sale(catalog), sale_id="sale-2"))
+    save_sale(store, replace(_sale(catalog), state="voided"))  # an update keeps its number
+    store.close()
+    again = open_store(tmp_path / "till")
+    try:
+        service = _service(again, None, catalog)
+        assert service.facts("sale-1").sale_number == "S001-T01-000001"
+        assert service.facts("sale-2").sale_number == "S001-T01-000002"
+    finally:
+        again.close()

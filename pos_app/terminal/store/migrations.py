@@ -217,6 +217,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX receipt_jobs_pending ON receipt_jobs (state, id);
         """,
     ),
+    Migration(
+        9,
+        "each sale gets this till's running number, printed on receipts (rowid is not stable)",
+        """
+        ALTER TABLE sales ADD COLUMN seq INTEGER;
+        UPDATE sales SET seq = rowid;
+        CREATE UNIQUE INDEX sales_seq ON sales (seq);
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from pos_app.core.basket import BasketLine
+from pos_app.core.sale import sale_number
 from pos_app.terminal.store.db import LocalStore
 
 
@@ -104,7 +105,8 @@ def _upsert_sale(conn: sqlite3.Connection, r: SaleRecord) -> None:
     conn.execute(
         "INSERT INTO sales (sale_id, store_id, terminal_id, cashier_id, currency, total, state,"
         " reason, authorization_id, wallet_masked, offline, created_at, updated_at, risk,"
-        " token_facts, pickup_later, age_check) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " token_facts, pickup_later, age_check, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+        " (SELECT COALESCE(MAX(seq), 0) + 1 FROM sales))",
         (
             r.sale_id,
             r.store_id,
@@ -200,3 +202,12 @@ def open_review(conn: sqlite3.Connection, sale_id: str, *, at: int) -> None:
 def sale_state(store: LocalStore, sale_id: str) -> str | None:
     rows = store.query("SELECT state FROM sales WHERE sale_id = ?", (sale_id,))
     return str(rows[0]["state"]) if rows else None
+
+
+def sale_number_of(store: LocalStore, sale_id: str) -> str | None:
+    """The sale's short number (``core.sale.sale_number``), once the sale is recorded."""
+    rows = store.query("SELECT store_id, terminal_id, seq FROM sales WHERE sale_id = ?", (sale_id,))
+    if not rows or rows[0]["seq"] is None:
+        return None
+    row = rows[0]
+    return sale_number(row["store_id"], row["terminal_id"], int(row["seq"]))

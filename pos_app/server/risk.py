@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import BigInteger, String, and_, bindparam, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from pos_app.core.categories import Category
@@ -124,17 +124,19 @@ def features(session: Session, sale: SaleInput, *, now: int) -> dict[str, Any]:
     store's tobacco week (``ix_sales_store_time``). The device row is already in the
     session (finalize read it).
     """
-    wallet_columns = _wallet_columns(now)
     row = session.execute(
-        select(
-            *wallet_columns,
-            *_topup_columns(sale.wallet_id),
-            _regions_column(sale, now=now),
-            *_tobacco_columns(sale.store_id, now=now),
-        ).where(Sale.wallet_id == sale.wallet_id)
+        _features_statement(),
+        {
+            "wallet_id": sale.wallet_id,
+            "store_id": sale.store_id,
+            "since_1h": now - HOUR,
+            "since_24h": now - DAY,
+            "since_7d": now - WEEK,
+            "since_30d": now - 30 * DAY,
+        },
     ).one()
-    ctx = _wallet_history(row[: len(wallet_columns)], now=now)
-    topup_at, topup_amount, regions, tobacco_1h, tobacco_week = row[len(wallet_columns) :]
+    ctx = _wallet_history(row[:WALLET_COLUMNS], now=now)
+    topup_at, topup_amount, regions, tobacco_1h, tobacco_week = row[WALLET_COLUMNS:]
     ctx["last_topup_age_s"] = None if topup_at is None else now - int(topup_at)
     ctx["last_topup_amount"] = None if topup_amount is None else int(topup_amount)
     ctx["other_store_regions_1h"] = tuple(sorted(set(filter(None, (regions or "").split(SEP)))))
@@ -149,22 +151,36 @@ def features(session: Session, sale: SaleInput, *, now: int) -> dict[str, Any]:
 
 
 SEP = "\x1f"  # joins region names in one aggregate string; never inside a name
+WALLET_COLUMNS = 14
 
 
-def _wallet_columns(now: int) -> list[Any]:
+@functools.cache
+def _features_statement() -> Any:
+    """Built once with bound parameters: building it per sale cost more than running it."""
+    since = {n: bindparam(f"since_{n}", type_=BigInteger) for n in ("1h", "24h", "7d", "30d")}
+    wallet_id, store_id = bindparam("wallet_id", type_=String), bindparam("store_id", type_=String)
+    return select(
+        *_wallet_columns(since),
+        *_topup_columns(wallet_id),
+        _regions_column(wallet_id, store_id, since["1h"]),
+        *_tobacco_columns(store_id, since),
+    ).where(Sale.wallet_id == wallet_id)
+
+
+def _wallet_columns(since: dict[str, Any]) -> list[Any]:
     """Velocity over 1 h / 24 h / 7 d, typical spend, history age: one scan of the wallet."""
     counted = Sale.status.in_(COUNTED)
     approved = Sale.status == "approved"
     columns: list[Any] = []
-    for span in (HOUR, DAY, WEEK):
-        recent = and_(counted, Sale.created_at >= now - span)
+    for span in ("1h", "24h", "7d"):
+        recent = and_(counted, Sale.created_at >= since[span])
         columns += [_sum(recent, 1), _sum(recent, Sale.total), _sum(recent, Sale.cc_total)]
-    typical = and_(approved, Sale.created_at >= now - 30 * DAY, Sale.created_at < now - DAY)
+    typical = and_(approved, Sale.created_at >= since["30d"], Sale.created_at < since["24h"])
     return [
         *columns,
         _sum(typical, Sale.total),
         _sum(typical, 1),
-        func.max(case((and_(counted, Sale.created_at < now - DAY), Sale.cc_total))),
+        func.max(case((and_(counted, Sale.created_at < since["24h"]), Sale.cc_total))),
         func.min(case((approved, Sale.created_at))),
         _sum(approved, 1),
     ]
@@ -189,7 +205,7 @@ def _sum(condition: Any, value: Any) -> Any:
     return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
 
 
-def _topup_columns(wallet_id: str) -> list[Any]:
+def _topup_columns(wallet_id: Any) -> list[Any]:
     last = (
         select(TopUp.created_at, TopUp.amount)
         .where(TopUp.wallet_id == wallet_id)
@@ -203,32 +219,32 @@ def _topup_columns(wallet_id: str) -> list[Any]:
     ]
 
 
-def _regions_column(sale: SaleInput, *, now: int) -> Any:
+def _regions_column(wallet_id: Any, store_id: Any, since_1h: Any) -> Any:
     other = aliased(Sale)
     return (
         select(func.aggregate_strings(other.store_region, SEP))
         .where(
-            other.wallet_id == sale.wallet_id,
-            other.store_id != sale.store_id,
+            other.wallet_id == wallet_id,
+            other.store_id != store_id,
             other.store_region != "",
             other.status.in_(COUNTED),
-            other.created_at >= now - HOUR,
+            other.created_at >= since_1h,
         )
         .scalar_subquery()
     )
 
 
-def _tobacco_columns(store_id: str, *, now: int) -> list[Any]:
+def _tobacco_columns(store_id: Any, since: dict[str, Any]) -> list[Any]:
     store = aliased(Sale)
     week = (
         store.store_id == store_id,
         store.status.in_(COUNTED),
         store.wallet_id.is_not(None),
         store.tobacco_total > 0,
-        store.created_at >= now - WEEK,
+        store.created_at >= since["7d"],
     )
     return [
-        select(_sum(store.created_at >= now - HOUR, store.tobacco_total))
+        select(_sum(store.created_at >= since["1h"], store.tobacco_total))
         .where(*week)
         .scalar_subquery(),
         select(func.coalesce(func.sum(store.tobacco_total), 0)).where(*week).scalar_subquery(),

@@ -45,6 +45,18 @@ class TaxLine:
     tax: int  # tax contained in ``gross``
 
 
+@dataclass(frozen=True, slots=True)
+class BasketSnapshot:
+    """What the basket shows right now, for views that must not hold the basket itself
+    (the customer display lives in another window and only receives copies)."""
+
+    lines: tuple[BasketLine, ...]
+    total: int
+    currency: str
+    taxes: tuple[TaxLine, ...]
+    item_count: int
+
+
 class Basket:
     """Mutable basket owned by one checkout; hands out immutable lines."""
 
@@ -112,6 +124,17 @@ class Basket:
     @property
     def item_count(self) -> int:
         return sum(line.quantity for line in self._lines)
+
+    def snapshot(self) -> BasketSnapshot:
+        return BasketSnapshot(
+            self.lines, self.total.amount, self.currency, self.tax_breakdown(), self.item_count
+        )
+
+    def remove_age_restricted(self) -> tuple[BasketLine, ...]:
+        """A "no" to the age check: the tobacco and alcohol leave the basket."""
+        removed = tuple(line for line in self._lines if line.product.age_restricted)
+        self._lines = [line for line in self._lines if not line.product.age_restricted]
+        return removed
 
 
 def _check_quantity(quantity: int) -> None:

@@ -12,11 +12,20 @@ from __future__ import annotations
 import logging
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from pos_app.core.errors import PosError
 from pos_app.demo.camera_feed import CodeBoard, synthetic_camera
-from pos_app.demo.world import STORE_ID, STORE_NAME, TERMINAL_ID, DemoWorld, default_root
+from pos_app.demo.world import (
+    DEMO_MANAGER,
+    DEMO_MANAGER_PASSPHRASE,
+    STORE_ID,
+    STORE_NAME,
+    TERMINAL_ID,
+    DemoWorld,
+    default_root,
+)
 from pos_app.scanning.sources import FrameSource
 from pos_app.terminal.settings.loader import load_settings
 from pos_app.terminal.settings.schema import Settings
@@ -66,18 +75,29 @@ def _windows(world: DemoWorld, screenshots: str | None) -> int:
         services.sync.start()
     print(
         f"pos-app demo: backend at {world.base_url}. Sign in as C042 / PIN 1234 "
-        "(manager M001 / PIN 9999). Ctrl+C or closing a window stops everything.",
+        f"(manager {DEMO_MANAGER}: passphrase {DEMO_MANAGER_PASSPHRASE}, for approvals and the "
+        "manager screen). Ctrl+C or closing a window stops everything.",
         flush=True,
     )
     camera = choose_camera(world.settings, board)
+    # The customer display is its own window in the demo (unless switched off).
+    display = world.settings.customer_display
+    if display.mode != "off":
+        display = replace(display, mode="window")
+    settings = replace(world.settings, customer_display=display)
     tour = None
     if screenshots:
         from pos_app.ui.tour import screenshot_tour
 
-        tour = screenshot_tour(Path(screenshots), network=world.network, camera=camera)
+        tour = screenshot_tour(
+            Path(screenshots),
+            network=world.network,
+            camera=camera,
+            manager_secret=DEMO_MANAGER_PASSPHRASE,
+        )
     return run_demo_windows(
         lambda: build_window(
-            world.settings,
+            settings,
             port=services.checkout,
             authenticator=world.authenticator(),
             camera_source=camera,
@@ -89,4 +109,6 @@ def _windows(world: DemoWorld, screenshots: str | None) -> int:
         [(w.label, w.client) for w in world.wallets],
         show_code=lambda text: board.show(text) if text else board.show(),
         tour=tour,
+        store_names={STORE_ID: STORE_NAME},
+        switches=(world.network, camera),
     )

@@ -30,6 +30,7 @@ from pos_app.terminal.auth import Authenticator, Role
 from pos_app.terminal.backend.client import ClientConfig
 from pos_app.terminal.backend.credentials import load_credential
 from pos_app.terminal.backend.enrollment import EnrollRequest, enroll
+from pos_app.terminal.manager_keys import ManagerKeyring
 from pos_app.terminal.services import TerminalServices, build_services
 from pos_app.terminal.settings.schema import (
     BackendSettings,
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 STORE_ID, TERMINAL_ID, STORE_NAME = "S001", "T01", "Demo Store Shibuya"
 YEAR = 365 * 86400
 CASHIERS = (("C042", "Sato", Role.CASHIER, "1234"), ("M001", "Tanaka", Role.MANAGER, "9999"))
+# The demo manager's passphrase: their approvals and decisions are signed with the key it
+# derives, enrolled at the backend (docs/BACKEND.md "Manager proofs"). A real one is generated.
+DEMO_MANAGER, DEMO_MANAGER_PASSPHRASE = "M001", "tanaka-demo-2026"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +113,7 @@ class DemoWorld:
             self.settings, directory=self.terminal_dir, transport=self._transport
         )
         self._seed_cashiers()
+        self._seed_manager_key(server_settings)
         self.wallets = self._load_or_create_wallets(server_settings)
         return self
 
@@ -173,6 +178,24 @@ class DemoWorld:
             if user_id not in known:
                 auth.add_account(user_id, name, role, pin)
 
+    def _seed_manager_key(self, server_settings: ServerSettings) -> None:
+        """``pos-app manager-key`` on the till, then ``backend enroll-manager``."""
+        keyring = self.keyring()
+        public = keyring.public_keys().get(DEMO_MANAGER)
+        if public is None:
+            public = keyring.add(DEMO_MANAGER, DEMO_MANAGER_PASSPHRASE)
+        admin.enroll_manager(
+            server_settings.data_dir,
+            server_settings.db_url,
+            store_id=STORE_ID,
+            manager_id=DEMO_MANAGER,
+            public_key=public,
+        )
+
+    def keyring(self) -> ManagerKeyring:
+        assert self.services is not None
+        return ManagerKeyring(self.services.store, store_id=STORE_ID)
+
     def authenticator(self) -> Authenticator:
         assert self.services is not None
         sec = self.settings.security
@@ -181,6 +204,7 @@ class DemoWorld:
             max_attempts=sec.pin_max_attempts,
             lock_base_s=sec.pin_lock_base_s,
             manager_pin_hash=sec.manager_pin_hash,
+            keyring=self.keyring(),
         )
 
     def _load_or_create_wallets(self, server_settings: ServerSettings) -> list[DemoWallet]:

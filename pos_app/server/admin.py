@@ -170,6 +170,58 @@ def backdate_wallet(
     return {"wallet_id": wallet_id, "created_at": created_at, "devices": devices}
 
 
+def enroll_manager(
+    data_dir: Path | str,
+    db_url: str | None = None,
+    *,
+    store_id: str,
+    manager_id: str,
+    public_key: str,
+    clock: Clock | None = None,
+) -> dict[str, Any]:
+    """Enroll a manager's public key (``pos-app manager-key`` prints it on the till)."""
+    from pos_app.paytoken import keys
+    from pos_app.server import managers
+
+    settings = _settings(data_dir, db_url, clock)
+    raw = keys.b64url_decode(public_key)
+    engine = db.make_engine(settings.db_url)
+    try:
+        with db.transaction(db.session_factory(engine)) as session:
+            done = managers.enroll(
+                session,
+                store_id=store_id,
+                manager_id=manager_id,
+                public_key=raw,
+                now=settings.clock.now(),
+            )
+    finally:
+        engine.dispose()
+    return {"store_id": done.store_id, "manager_id": done.manager_id, "public_key": done.public_key}
+
+
+def revoke_manager(
+    data_dir: Path | str,
+    db_url: str | None = None,
+    *,
+    store_id: str,
+    manager_id: str,
+    clock: Clock | None = None,
+) -> dict[str, Any]:
+    from pos_app.server import managers
+
+    settings = _settings(data_dir, db_url, clock)
+    engine = db.make_engine(settings.db_url)
+    try:
+        with db.transaction(db.session_factory(engine)) as session:
+            count = managers.revoke(
+                session, store_id=store_id, manager_id=manager_id, now=settings.clock.now()
+            )
+    finally:
+        engine.dispose()
+    return {"store_id": store_id, "manager_id": manager_id, "revoked_keys": count}
+
+
 def _redact(url: str) -> str:
     """Never print a database password."""
     from sqlalchemy.engine import make_url

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pos_app import __version__
 from pos_app.server import db, openapi, routes_terminal, routes_wallet
 from pos_app.server.backend import Backend
+from pos_app.server.date_header import BackendDate
 from pos_app.server.errors import ApiError
 from pos_app.server.settings import ServerSettings
 
@@ -43,6 +44,7 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     openapi.install(app)
     _install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BackendDate, clock=settings.clock)  # outermost: every answer
     return app
 
 

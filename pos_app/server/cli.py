@@ -1,4 +1,5 @@
-"""``pos-app backend ...``: init, serve, create-terminal, rotate-keys, check-ledger.
+"""``pos-app backend ...``: init, serve, create-terminal, rotate-keys, check-ledger,
+enroll-manager, revoke-manager.
 
 Only argparse at import time; FastAPI and SQLAlchemy are imported by the handlers.
 """
@@ -42,6 +43,17 @@ def register(subparsers: Any) -> None:
     p.set_defaults(handler=_rotate)
     p = _common(sub.add_parser("check-ledger", help="prove the books balance (exit 1 if not)"))
     p.set_defaults(handler=_check_ledger)
+    p = _common(
+        sub.add_parser("enroll-manager", help="enroll a manager's public key (pos-app manager-key)")
+    )
+    p.add_argument("--store", required=True)
+    p.add_argument("--manager", required=True)
+    p.add_argument("--public-key", required=True, help="base64url, as pos-app manager-key prints")
+    p.set_defaults(handler=_enroll_manager)
+    p = _common(sub.add_parser("revoke-manager", help="revoke every key of a manager"))
+    p.add_argument("--store", required=True)
+    p.add_argument("--manager", required=True)
+    p.set_defaults(handler=_revoke_manager)
 
 
 def _common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -128,6 +140,30 @@ def _check_ledger(args: argparse.Namespace) -> int:
     return _guard(run, args)
 
 
+def _enroll_manager(args: argparse.Namespace) -> int:
+    def run(a: argparse.Namespace) -> int:
+        from pos_app.server import admin
+
+        _print(
+            admin.enroll_manager(
+                a.data_dir, a.db, store_id=a.store, manager_id=a.manager, public_key=a.public_key
+            )
+        )
+        return EXIT_OK
+
+    return _guard(run, args)
+
+
+def _revoke_manager(args: argparse.Namespace) -> int:
+    def run(a: argparse.Namespace) -> int:
+        from pos_app.server import admin
+
+        _print(admin.revoke_manager(a.data_dir, a.db, store_id=a.store, manager_id=a.manager))
+        return EXIT_OK
+
+    return _guard(run, args)
+
+
 def _serve(args: argparse.Namespace) -> int:
     def run(a: argparse.Namespace) -> int:
         import uvicorn
@@ -145,6 +181,7 @@ def _serve(args: argparse.Namespace) -> int:
             port=a.port,
             workers=max(1, a.workers),
             log_level="info",
+            date_header=False,  # the app writes Date from its own clock
         )
         return EXIT_OK
 

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from pos_app.server import contacts, db, ledger, risk, sales
+from pos_app.server import contacts, db, ledger, managers, risk, sales
 from pos_app.server.backend import Backend, Principal, require_store
 from pos_app.server.errors import ApiError
 from pos_app.server.models import Account, Device, Redemption, Sale, StepUp, Wallet
@@ -88,6 +88,7 @@ def _decide(
         if existing.reason == BAD_OFFLINE_TIME:
             return 422, _offline_refusal("the offline claim was refused")
         return 200, sales.view(existing, sales.step_of(session, existing.sale_id), now=now)
+    managers.require_sale_approval(session, req, now=now)
     lines: Lines = tuple(
         (li.sku, li.category, li.quantity, li.unit_price, li.line_total) for li in req.lines
     )

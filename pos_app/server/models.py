@@ -200,6 +200,23 @@ class Review(Base):
     reviewer_id: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
+    # SHA-256 of the manager's signature: one signed decision is applied once.
+    proof_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+class ManagerKey(Base):
+    """A manager's public key, enrolled by an administrator (docs/BACKEND.md)."""
+
+    __tablename__ = "manager_keys"
+    __table_args__ = (
+        UniqueConstraint("store_id", "manager_id", "public_key", name="uq_manager_keys_key"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    store_id: Mapped[str] = mapped_column(String(64), index=True)
+    manager_id: Mapped[str] = mapped_column(String(64))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class TopUp(Base):

@@ -119,7 +119,14 @@ def _history(session: Session, sale_ids: list[str]) -> dict[str, list[dict[str, 
 
 
 def decide(
-    session: Session, sale: Sale, decision: str, *, reviewer_id: str, note: str, now: int
+    session: Session,
+    sale: Sale,
+    decision: str,
+    *,
+    reviewer_id: str,
+    note: str,
+    now: int,
+    proof_sha256: str | None = None,
 ) -> dict[str, Any]:
     sale.review_status = STATUS_OF_DECISION[decision]
     sale.updated_at = now
@@ -130,6 +137,7 @@ def decide(
             reviewer_id=reviewer_id,
             note=note,
             created_at=now,
+            proof_sha256=proof_sha256,
         )
     )
     frozen = False

@@ -13,18 +13,23 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, String, and_, bindparam, case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
 
 from pos_app.core.categories import Category
 from pos_app.core.risk import model
 from pos_app.core.risk.config import default_rules
-from pos_app.core.risk.engine import RiskEngine
-from pos_app.server.models import Device, Sale, TopUp
+from pos_app.core.risk.engine import RiskEngine, combine_actions
+from pos_app.core.risk.features import (
+    HOUR,
+    PastSale,
+    store_tobacco_features,
+    topup_features,
+    wallet_features,
+)
+from pos_app.core.risk.rules import basket_of
+from pos_app.server.models import Sale, StepUp, TopUp
 
-RANK = {"allow": 0, "customer_approval": 1, "manager_approval": 2, "decline": 3}
-TOBACCO = frozenset({Category.TOBACCO, Category.HEATED_TOBACCO, Category.E_CIG})
-HOUR, DAY, WEEK = 3600, 86400, 7 * 86400
 COUNTED = ("approved", "step_up_required")
 
 
@@ -39,7 +44,13 @@ class Verdict:
     rules_version: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"score": self.score, "action": self.action, "reasons": list(self.reasons)}
+        """The finalize answer's ``risk`` object (BACKEND-API.md, revisions wave 2)."""
+        return {
+            "score": self.score,
+            "action": self.action,
+            "reasons": list(self.reasons),
+            "details": [{"code": d["code"], "inputs": d["inputs"]} for d in self.details],
+        }
 
     def explanation(self) -> dict[str, Any]:
         """What a reviewer reads: the rule-set version and each backend rule that fired."""
@@ -64,29 +75,35 @@ class SaleInput:
     offline: bool
 
 
-def basket_totals(lines: tuple[tuple[str, str, int, int, int], ...]) -> tuple[int, int]:
-    """(cash-convertible total, tobacco total) of a basket."""
-    cc = sum(t for _, cat, _, _, t in lines if Category(cat).cash_convertible)
-    tob = sum(t for _, cat, _, _, t in lines if Category(cat) in TOBACCO)
-    return cc, tob
+def _sale_lines(lines: tuple[tuple[str, str, int, int, int], ...]) -> tuple[model.SaleLine, ...]:
+    return tuple(
+        model.SaleLine(sku=s, category=Category(c), quantity=q, unit_price=u, line_total=t)
+        for s, c, q, u, t in lines
+    )
+
+
+def basket_totals(
+    lines: tuple[tuple[str, str, int, int, int], ...], *, engine: RiskEngine | None = None
+) -> tuple[int, int]:
+    """(cash-convertible total, tobacco total) of a basket, as the rules count them."""
+    policy = (engine or default_engine()).rules.policy
+    facts = model.SaleFacts(sale_id="", time=0, lines=_sale_lines(lines), total=0)
+    basket = basket_of(facts, policy)
+    return basket.cash_convertible, basket.tobacco
 
 
 @functools.cache
-def _engine() -> RiskEngine:
+def default_engine() -> RiskEngine:
     # One rule set for terminal and backend: the packaged defaults (config/risk.toml).
     return RiskEngine(default_rules())
 
 
-def backend_verdict(session: Session, sale: SaleInput, *, now: int) -> Verdict:
-    """Evaluate the shared rule set with the backend's features."""
-    context = features(session, sale, now=now)
-    facts = model.SaleFacts(
+def sale_facts(sale: SaleInput, *, now: int) -> model.SaleFacts:
+    """What the backend knows of the sale (it is never told "pick up later")."""
+    return model.SaleFacts(
         sale_id=sale.sale_id,
         time=now,
-        lines=tuple(
-            model.SaleLine(sku=s, category=Category(c), quantity=q, unit_price=u, line_total=t)
-            for s, c, q, u, t in sale.lines
-        ),
+        lines=_sale_lines(sale.lines),
         total=sale.total,
         currency=sale.currency,
         token_flags=sale.token_flags,
@@ -98,7 +115,15 @@ def backend_verdict(session: Session, sale: SaleInput, *, now: int) -> Verdict:
         device_id=sale.device_id,
         store_region=sale.store_region,
     )
-    decision = _engine().decide(facts, model.RiskContext(**context))
+
+
+def backend_verdict(
+    session: Session, sale: SaleInput, *, now: int, engine: RiskEngine | None = None
+) -> Verdict:
+    """Evaluate the shared rule set with the backend's features (read once)."""
+    engine = engine or default_engine()
+    context = features(session, sale, now=now, engine=engine)
+    decision = engine.decide(sale_facts(sale, now=now), model.RiskContext(**context))
     return Verdict(
         action=decision.action.value,
         score=decision.score,
@@ -115,154 +140,114 @@ def _detail(reason: model.Reason) -> dict[str, Any]:
     return {"code": reason.code, "en": reason.en, "ja": reason.ja, "inputs": inputs}
 
 
-def features(session: Session, sale: SaleInput, *, now: int) -> dict[str, Any]:
+def features(
+    session: Session, sale: SaleInput, *, now: int, engine: RiskEngine | None = None
+) -> dict[str, Any]:
     """Backend-only history features (RiskContext field names), this sale excluded.
 
-    One statement, every part of it indexed: the wallet's history as one aggregate over
-    ``ix_sales_wallet_time``, with scalar subqueries for its last top-up
-    (``ix_top_ups_wallet_time``), the other store regions within the hour, and the
-    store's tobacco week (``ix_sales_store_time``). The device row is already in the
-    session (finalize read it).
+    Three indexed reads gather the raw history (the wallet's sales in its history
+    window, its last top-up, the store's tobacco); the features themselves are
+    derived by ``pos_app.core.risk.features``, the functions the backtest uses.
     """
-    row = session.execute(
-        _features_statement(),
-        {
-            "wallet_id": sale.wallet_id,
-            "store_id": sale.store_id,
-            "since_1h": now - HOUR,
-            "since_24h": now - DAY,
-            "since_7d": now - WEEK,
-            "since_30d": now - 30 * DAY,
-        },
-    ).one()
-    ctx = _wallet_history(row[:WALLET_COLUMNS], now=now)
-    topup_at, topup_amount, regions, tobacco_1h, tobacco_week = row[WALLET_COLUMNS:]
-    ctx["last_topup_age_s"] = None if topup_at is None else now - int(topup_at)
-    ctx["last_topup_amount"] = None if topup_amount is None else int(topup_amount)
-    ctx["other_store_regions_1h"] = tuple(sorted(set(filter(None, (regions or "").split(SEP)))))
-    # Baseline: the average hour of the week before the last hour.
-    ctx["store_tobacco_1h"] = int(tobacco_1h)
-    ctx["store_tobacco_hourly_baseline"] = (int(tobacco_week) - int(tobacco_1h)) // (7 * 24 - 1)
-    device = session.get(Device, sale.device_id)
-    ctx["device_new_for_wallet"] = device is not None and now - device.created_at < 3 * DAY
+    windows = (engine or default_engine()).rules.windows
+    past = _wallet_history(session, sale, now=now, history_s=windows.wallet_history_s)
+    ctx = wallet_features(past, now=now, store_id=sale.store_id, device_id=sale.device_id)
+    last = _last_topup(session, sale.wallet_id, now=now, memory_s=windows.topup_memory_s)
+    ctx.update(topup_features(last, now=now))
+    ctx.update(_store_tobacco(session, sale.store_id, now=now, window_s=windows.store_baseline_s))
+    # Hard facts are decided before the rules run (finalize's _hard_reason).
     ctx["token_reused"] = False
     ctx["wallet_frozen"] = False
     return ctx
 
 
-SEP = "\x1f"  # joins region names in one aggregate string; never inside a name
-WALLET_COLUMNS = 14
-
-
-@functools.cache
-def _features_statement() -> Any:
-    """Built once with bound parameters: building it per sale cost more than running it."""
-    since = {n: bindparam(f"since_{n}", type_=BigInteger) for n in ("1h", "24h", "7d", "30d")}
-    wallet_id, store_id = bindparam("wallet_id", type_=String), bindparam("store_id", type_=String)
-    return select(
-        *_wallet_columns(since),
-        *_topup_columns(wallet_id),
-        _regions_column(wallet_id, store_id, since["1h"]),
-        *_tobacco_columns(store_id, since),
-    ).where(Sale.wallet_id == wallet_id)
-
-
-def _wallet_columns(since: dict[str, Any]) -> list[Any]:
-    """Velocity over 1 h / 24 h / 7 d, typical spend, history age: one scan of the wallet."""
-    counted = Sale.status.in_(COUNTED)
-    approved = Sale.status == "approved"
-    columns: list[Any] = []
-    for span in ("1h", "24h", "7d"):
-        recent = and_(counted, Sale.created_at >= since[span])
-        columns += [_sum(recent, 1), _sum(recent, Sale.total), _sum(recent, Sale.cc_total)]
-    typical = and_(approved, Sale.created_at >= since["30d"], Sale.created_at < since["24h"])
+def _wallet_history(
+    session: Session, sale: SaleInput, *, now: int, history_s: int
+) -> list[PastSale]:
+    """The wallet's completed (or pending) sales in its history window, oldest first."""
+    approved = StepUp.status == "approved"
+    rows = session.execute(
+        select(
+            Sale.created_at,
+            Sale.total,
+            Sale.cc_total,
+            Sale.store_id,
+            Sale.store_region,
+            Sale.device_id,
+            approved,
+        )
+        .outerjoin(StepUp, StepUp.sale_id == Sale.sale_id)
+        .where(
+            Sale.wallet_id == sale.wallet_id,
+            Sale.status.in_(COUNTED),
+            Sale.created_at >= now - history_s,
+            Sale.created_at <= now,
+            Sale.sale_id != sale.sale_id,
+        )
+        .order_by(Sale.created_at, Sale.sale_id)
+    )
     return [
-        *columns,
-        _sum(typical, Sale.total),
-        _sum(typical, 1),
-        func.max(case((and_(counted, Sale.created_at < since["24h"]), Sale.cc_total))),
-        func.min(case((approved, Sale.created_at))),
-        _sum(approved, 1),
+        PastSale(int(t), int(total), int(cc), store, region or "", device or "", bool(ok))
+        for t, total, cc, store, region, device, ok in rows
     ]
 
 
-def _wallet_history(row: Any, *, now: int) -> dict[str, Any]:
-    ctx: dict[str, Any] = {}
-    for i, label in enumerate(("1h", "24h", "7d")):
-        ctx[f"wallet_sales_{label}"] = int(row[3 * i])
-        ctx[f"wallet_spend_{label}"] = int(row[3 * i + 1])
-        ctx[f"wallet_cc_spend_{label}"] = int(row[3 * i + 2])
-    typical_sum, typical_n, cc_max, first, n_sales = row[9:]
-    # Totals are never negative: floor division is the truncated average read before.
-    ctx["wallet_typical_spend"] = int(typical_sum) // int(typical_n) if typical_n else None
-    ctx["wallet_cc_max_before_24h"] = int(cc_max or 0)
-    ctx["wallet_history_age_s"] = None if first is None else now - int(first)
-    ctx["wallet_history_sales"] = int(n_sales)
-    return ctx
-
-
-def _sum(condition: Any, value: Any) -> Any:
-    return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
-
-
-def _topup_columns(wallet_id: Any) -> list[Any]:
-    last = (
+def _last_topup(
+    session: Session, wallet_id: str, *, now: int, memory_s: int
+) -> tuple[int, int] | None:
+    row = session.execute(
         select(TopUp.created_at, TopUp.amount)
-        .where(TopUp.wallet_id == wallet_id)
+        .where(
+            TopUp.wallet_id == wallet_id,
+            TopUp.created_at >= now - memory_s,
+            TopUp.created_at <= now,
+        )
         .order_by(TopUp.created_at.desc(), TopUp.id.desc())
         .limit(1)
-        .subquery()
-    )
-    return [
-        select(last.c.created_at).scalar_subquery(),
-        select(last.c.amount).scalar_subquery(),
-    ]
+    ).first()
+    return None if row is None else (int(row[0]), int(row[1]))
 
 
-def _regions_column(wallet_id: Any, store_id: Any, since_1h: Any) -> Any:
-    other = aliased(Sale)
-    return (
-        select(func.aggregate_strings(other.store_region, SEP))
-        .where(
-            other.wallet_id == wallet_id,
-            other.store_id != store_id,
-            other.store_region != "",
-            other.status.in_(COUNTED),
-            other.created_at >= since_1h,
+def _store_tobacco(session: Session, store_id: str, *, now: int, window_s: int) -> dict[str, Any]:
+    last_hour = Sale.created_at >= now - HOUR
+    row = session.execute(
+        select(
+            func.coalesce(func.sum(case((last_hour, Sale.tobacco_total), else_=0)), 0),
+            func.coalesce(func.sum(Sale.tobacco_total), 0),
+            func.min(Sale.created_at),
+        ).where(
+            Sale.store_id == store_id,
+            Sale.status.in_(COUNTED),
+            Sale.wallet_id.is_not(None),
+            Sale.tobacco_total > 0,
+            Sale.created_at >= now - window_s,
+            Sale.created_at <= now,
         )
-        .scalar_subquery()
+    ).one()
+    return store_tobacco_features(
+        now=now,
+        last_hour=int(row[0]),
+        in_window=int(row[1]),
+        earliest=None if row[2] is None else int(row[2]),
+        window_s=window_s,
     )
-
-
-def _tobacco_columns(store_id: Any, since: dict[str, Any]) -> list[Any]:
-    store = aliased(Sale)
-    week = (
-        store.store_id == store_id,
-        store.status.in_(COUNTED),
-        store.wallet_id.is_not(None),
-        store.tobacco_total > 0,
-        store.created_at >= since["7d"],
-    )
-    return [
-        select(_sum(store.created_at >= since["1h"], store.tobacco_total))
-        .where(*week)
-        .scalar_subquery(),
-        select(func.coalesce(func.sum(store.tobacco_total), 0)).where(*week).scalar_subquery(),
-    ]
 
 
 def combine(terminal: dict[str, Any] | None, backend: Verdict) -> Verdict:
     """The stricter of the terminal's (advisory) and the backend's verdicts applies."""
     if terminal is None:
         return backend
-    t_action = str(terminal["action"])
-    action = t_action if RANK[t_action] > RANK[backend.action] else backend.action
+    action, may_override = combine_actions(
+        model.Action(backend.action),
+        model.Action(str(terminal["action"])),
+        backend_override=backend.manager_may_override,
+    )
     reasons = tuple(dict.fromkeys([*backend.reasons, *terminal["reasons"]]))
     return Verdict(
-        action=action,
+        action=action.value,
         score=max(int(terminal["score"]), backend.score),
         reasons=reasons,
-        manager_may_override=backend.manager_may_override,
+        manager_may_override=may_override,
         details=backend.details,
         rules_version=backend.rules_version,
     )

@@ -15,6 +15,7 @@ from pos_app.server import (
     enrollment,
     finalize,
     keystore,
+    managers,
     review_claims,
     reviews,
     sales,
@@ -183,9 +184,16 @@ async def review_decision(
         with db.transaction(backend.sessions) as session:
             sale = sales.load(session, sale_id)
             require_store(principal, sale.store_id)
+            proof = managers.require_decision(session, sale, req, now=now)
             review_claims.clear_for_decision(session, sale_id, req.reviewer_id, now=now, ttl=ttl)
             return 200, reviews.decide(
-                session, sale, req.decision, reviewer_id=req.reviewer_id, note=req.note, now=now
+                session,
+                sale,
+                req.decision,
+                reviewer_id=req.reviewer_id,
+                note=req.note,
+                now=now,
+                proof_sha256=proof,
             )
 
     return await idempotent(request, principal, idempotency_key, work)

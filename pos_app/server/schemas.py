@@ -75,11 +75,17 @@ class TerminalRisk(Strict):
     ]
 
 
+UnixTime = Annotated[StrictInt, Field(ge=0, le=2**40)]
+
+
 class ManagerApproval(Strict):
-    """Optional: a manager already approved this sale at the till (PIN and reason)."""
+    """Optional: a manager already approved this sale at the till. ``approved_at`` and
+    ``signature`` are the manager's proof (docs/BACKEND.md); without them 403."""
 
     manager_id: Id
     reason: Text
+    approved_at: UnixTime | None = None
+    signature: Signature | None = None
 
 
 class SaleRequest(Strict):
@@ -105,6 +111,9 @@ class ReviewDecisionRequest(Strict):
     decision: Literal["approve", "reject", "escalate", "confirmed_fraud"]
     reviewer_id: Id
     note: Note = ""
+    # The reviewing manager's proof (docs/BACKEND.md, "Manager proofs"); without it 403.
+    decided_at: UnixTime | None = None
+    signature: Signature | None = None
 
 
 class ReviewClaimRequest(Strict):

@@ -2,10 +2,11 @@
 
 PINs are short, so the hash must be slow and memory-hard to make an offline
 guess of all 10^4..10^8 PINs expensive: scrypt (standard library) with
-N=2^14, r=8 (16 MiB per guess). Wrong PINs count per terminal, not per
-account, so cycling through cashier ids does not buy more guesses. After
-``max_attempts`` wrong PINs sign-in locks for ``lock_base_s``, doubling with
-each further lockout until a correct PIN resets it. Time is injected.
+N=2^14, r=8 (16 MiB per guess). Wrong PINs count per account and per till
+(``lockout.py``): ``max_attempts`` wrong PINs lock that account for
+``lock_base_s``, doubling with each further lockout until that account's own
+correct PIN resets it; ``till_max_attempts`` wrong PINs across all accounts
+lock the whole till, and no one's success resets that counter. Time is injected.
 
 Accounts live in the local store's ``kv`` table (one JSON document), the
 lockout state next to them, so a restart does not reset the count. Every
@@ -21,11 +22,13 @@ import json
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 
 from pos_app.core.errors import PosError
 from pos_app.terminal.audit.log import AuditAction, append_audit
+from pos_app.terminal.lockout import UNKNOWN_ACCOUNT, LockoutBook, LockoutPolicy, LockoutState
+from pos_app.terminal.manager_keys import ManagerKeyring, ManagerSigner
 from pos_app.terminal.store.db import LocalStore
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -98,19 +101,14 @@ class Account:
 
 
 @dataclass(frozen=True, slots=True)
-class LockoutState:
-    failures: int = 0  # wrong PINs since the last lockout or success
-    lockouts: int = 0  # lockouts since the last success (the delay doubles with each)
-    locked_until: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
 class SignInResult:
     ok: bool
     account: Account | None = None
     attempts_left: int = 0
     locked_for_s: int = 0  # >0: locked, try again after this many seconds
     code: str = ""  # "", wrong_pin, locked, wrong_role, no_accounts
+    # A manager's unlocked key (verify_manager with a keyring): the backend's proof.
+    signer: ManagerSigner | None = None
 
 
 class Authenticator:
@@ -122,10 +120,15 @@ class Authenticator:
         *,
         max_attempts: int = 5,
         lock_base_s: int = 30,
+        till_max_attempts: int | None = None,
         manager_pin_hash: str = "",
+        keyring: ManagerKeyring | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
+        # With managers' keys on this till, an approval takes the manager's passphrase
+        # and yields their signature (docs/BACKEND.md "Manager proofs"), not a PIN check.
+        self._keyring = keyring
         # [security] manager_pin_hash: a site-wide manager PIN from the config file,
         # accepted besides the manager accounts (actor "manager" in the audit log).
         self._site_manager = (
@@ -133,8 +136,14 @@ class Authenticator:
             if manager_pin_hash
             else None
         )
+        # The till-wide limit sits above one account's so a cashier's own typos do not
+        # lock colleagues out, yet spreading guesses over accounts stops soon.
+        self._policy = LockoutPolicy(
+            max_attempts=max_attempts,
+            lock_base_s=lock_base_s,
+            till_max_attempts=till_max_attempts or 2 * max_attempts,
+        )
         self._max = max_attempts
-        self._base = lock_base_s
         self._clock = clock
 
     # accounts ----------------------------------------------------------------
@@ -155,8 +164,11 @@ class Authenticator:
     # sign-in -----------------------------------------------------------------
 
     def lockout(self) -> LockoutState:
-        rows = self._store.query("SELECT value FROM kv WHERE key = ?", (LOCKOUT_KEY,))
-        return LockoutState(**json.loads(rows[0][0])) if rows else LockoutState()
+        """The till-wide counter (every account's wrong PINs)."""
+        return self._book().till
+
+    def account_lockout(self, user_id: str) -> LockoutState:
+        return self._book().account(user_id)
 
     def sign_in(self, user_id: str, pin: str, *, role: Role = Role.CASHIER) -> SignInResult:
         """A cashier signs in (a manager may sign in as a cashier too)."""
@@ -171,58 +183,114 @@ class Authenticator:
     def verify_manager(self, pin: str, *, for_cashier: str, detail: dict[str, str]) -> SignInResult:
         """A manager's PIN at the till (approval); the cashier stays signed in.
 
-        Any manager account whose PIN matches is accepted; the check is logged."""
+        Any manager account whose PIN matches is accepted; the check is logged. A wrong
+        PIN counts against every manager it may have been aimed at (and the till), never
+        against the cashier, whose own sign-in must not clear it."""
+        if self._keyring is not None and self._keyring.public_keys():
+            return self._unlock_manager(self._keyring, pin, for_cashier=for_cashier, detail=detail)
         now = self._clock()
-        locked = self._locked(now)
-        if locked is not None:
-            return locked
+        book = self._book()
         site = (self._site_manager,) if self._site_manager else ()
-        for account in (*self.accounts(), *site):
-            if account.role is Role.MANAGER and verify_pin(pin, account.pin_hash):
-                self._put(LOCKOUT_KEY, asdict(LockoutState()))
+        managers = tuple(a for a in (*self.accounts(), *site) if a.role is Role.MANAGER)
+        free = tuple(m for m in managers if book.locked_for((m.user_id,), now=now) == 0)
+        if book.till.locked_until > now or (managers and not free):
+            return self._locked_result(book, tuple(m.user_id for m in managers), now=now)
+        for account in free:
+            if verify_pin(pin, account.pin_hash):
+                self._save(book.success(account.user_id))
                 self._audit(
                     MANAGER_PIN_VERIFIED,
                     account.user_id,
                     {"cashier": for_cashier, **detail},
                 )
                 return SignInResult(True, account)
-        return self._fail(for_cashier, now, code="wrong_pin")
+        targets = tuple(m.user_id for m in free) or (UNKNOWN_ACCOUNT,)
+        return self._fail(book, targets, actor=for_cashier, now=now, code="wrong_pin")
+
+    def _unlock_manager(
+        self,
+        keyring: ManagerKeyring,
+        passphrase: str,
+        *,
+        for_cashier: str,
+        detail: dict[str, str],
+        only: str | None = None,
+    ) -> SignInResult:
+        """The passphrase unlocks a manager's key; wrong ones count like wrong PINs."""
+        now = self._clock()
+        book = self._book()
+        ids = tuple(i for i in sorted(keyring.public_keys()) if only in (None, i))
+        free = tuple(i for i in ids if book.locked_for((i,), now=now) == 0)
+        if book.till.locked_until > now or not free:
+            return self._locked_result(book, ids, now=now)
+        signer = next(
+            (s for i in free if (s := keyring.unlock(passphrase, manager_id=i)) is not None), None
+        )
+        if signer is None:
+            return self._fail(book, free, actor=for_cashier, now=now, code="wrong_pin")
+        self._save(book.success(signer.manager_id))
+        self._audit(
+            MANAGER_PIN_VERIFIED,
+            signer.manager_id,
+            {"cashier": for_cashier, "proof": "manager_key", **detail},
+        )
+        local = next((a for a in self.accounts() if a.user_id == signer.manager_id), None)
+        account = local or Account(signer.manager_id, signer.manager_id, Role.MANAGER, "")
+        return SignInResult(True, account, signer=signer)
 
     def _check(self, user_id: str, pin: str, *, role: Role) -> SignInResult:
-        if not self.accounts():
+        keyring = self._keyring
+        if role is Role.MANAGER and keyring is not None and user_id in keyring.public_keys():
+            # Manager mode with a manager key: the passphrase unlocks it for the session.
+            return self._unlock_manager(
+                keyring, pin, for_cashier=user_id, detail={"mode": "manager"}, only=user_id
+            )
+        accounts = self.accounts()
+        if not accounts:
             return SignInResult(False, code="no_accounts")  # setup problem, not a wrong PIN
         now = self._clock()
-        locked = self._locked(now)
-        if locked is not None:
-            return locked
-        account = next((a for a in self.accounts() if a.user_id == user_id), None)
+        book = self._book()
+        account = next((a for a in accounts if a.user_id == user_id), None)
+        bucket = account.user_id if account is not None else UNKNOWN_ACCOUNT
+        if book.locked_for((bucket,), now=now) > 0:
+            return self._locked_result(book, (bucket,), now=now)
         if account is None or not verify_pin(pin, account.pin_hash):
-            return self._fail(user_id, now, code="wrong_pin")
+            return self._fail(book, (bucket,), actor=user_id, now=now, code="wrong_pin")
         if role is Role.MANAGER and account.role is not Role.MANAGER:
-            return self._fail(user_id, now, code="wrong_role")
-        self._put(LOCKOUT_KEY, asdict(LockoutState()))
-        return SignInResult(True, account, attempts_left=self._max)
+            return self._fail(book, (bucket,), actor=user_id, now=now, code="wrong_role")
+        book = book.success(account.user_id)
+        self._save(book)
+        left = min(self._max, self._policy.till_max_attempts - book.till.failures)
+        return SignInResult(True, account, attempts_left=left)
 
-    def _locked(self, now: float) -> SignInResult | None:
-        state = self.lockout()
-        if state.locked_until > now:
-            return SignInResult(
-                False, locked_for_s=max(1, round(state.locked_until - now)), code="locked"
-            )
-        return None
+    @staticmethod
+    def _locked_result(book: LockoutBook, user_ids: tuple[str, ...], *, now: float) -> SignInResult:
+        # With several targets (manager approval) the wait is until the first frees up.
+        waits = [book.locked_for((u,), now=now) for u in user_ids] or [0.0]
+        wait = max(book.till.locked_until - now, min(waits))
+        return SignInResult(False, locked_for_s=max(1, round(wait)), code="locked")
 
-    def _fail(self, user_id: str, now: float, *, code: str) -> SignInResult:
-        state = self.lockout()
-        state = replace(state, failures=state.failures + 1)
-        self._audit(AuditAction.SIGN_IN_FAILED, user_id or "?", {"reason": code})
-        if state.failures < self._max:
-            self._put(LOCKOUT_KEY, asdict(state))
-            return SignInResult(False, attempts_left=self._max - state.failures, code=code)
-        delay = self._base * 2**state.lockouts
-        state = LockoutState(0, state.lockouts + 1, now + delay)
-        self._put(LOCKOUT_KEY, asdict(state))
-        self._audit(AuditAction.LOCKOUT, user_id or "?", {"seconds": delay})
-        return SignInResult(False, locked_for_s=delay, code="locked")
+    def _fail(
+        self, book: LockoutBook, targets: tuple[str, ...], *, actor: str, now: float, code: str
+    ) -> SignInResult:
+        failed = book.failure(targets, now=now, policy=self._policy)
+        self._save(failed.book)
+        self._audit(AuditAction.SIGN_IN_FAILED, actor or "?", {"reason": code})
+        if not failed.locked_for_s:
+            return SignInResult(False, attempts_left=failed.attempts_left, code=code)
+        self._audit(
+            AuditAction.LOCKOUT,
+            actor or "?",
+            {"seconds": failed.locked_for_s, "accounts": list(targets)},
+        )
+        return SignInResult(False, locked_for_s=failed.locked_for_s, code="locked")
+
+    def _book(self) -> LockoutBook:
+        rows = self._store.query("SELECT value FROM kv WHERE key = ?", (LOCKOUT_KEY,))
+        return LockoutBook.from_json(json.loads(rows[0][0])) if rows else LockoutBook()
+
+    def _save(self, book: LockoutBook) -> None:
+        self._put(LOCKOUT_KEY, book.as_json())
 
     # storage -----------------------------------------------------------------
 

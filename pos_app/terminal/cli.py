@@ -1,4 +1,5 @@
-"""``pos-app enroll``: bind this terminal to the backend with a one-time code."""
+"""``pos-app enroll``: bind this terminal to the backend with a one-time code.
+``pos-app manager-key``: give a manager a signing key on this till (docs/BACKEND.md)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,22 @@ def register(subparsers: Any) -> None:
     enroll.add_argument("--config", type=Path, help="use this file instead of the user config")
     enroll.add_argument("--force", action="store_true", help="replace an existing enrollment")
     enroll.set_defaults(handler=_enroll)
+    key = subparsers.add_parser(
+        "manager-key",
+        help="derive a manager's signing key from a passphrase; print its public key",
+        description=(
+            "The manager's approvals and review decisions are signed with a key derived from "
+            "their passphrase (never stored). This till keeps the public key; enroll it at the "
+            "backend with the printed 'pos-app backend enroll-manager' command. Without "
+            "--passphrase-stdin a strong passphrase is generated and shown once."
+        ),
+    )
+    key.add_argument("--manager", required=True, help="the manager's id")
+    key.add_argument("--store", help="store id (default: [terminal] store_id)")
+    key.add_argument("--passphrase-stdin", action="store_true", help="read the passphrase")
+    key.add_argument("--data-dir", type=Path, help="use this data directory")
+    key.add_argument("--config", type=Path, help="use this file instead of the user config")
+    key.set_defaults(handler=_manager_key)
 
 
 def _enroll(args: argparse.Namespace) -> int:
@@ -86,6 +103,36 @@ def _run(args: argparse.Namespace, *, settings: Any, directory: Path) -> int:
     return EXIT_OK
 
 
-def _fail(message: str, code: int) -> int:
-    print(f"pos-app enroll: {message}", file=sys.stderr)
+def _fail(message: str, code: int, *, command: str = "enroll") -> int:
+    print(f"pos-app {command}: {message}", file=sys.stderr)
     return code
+
+
+def _manager_key(args: argparse.Namespace) -> int:
+    from pos_app.core.errors import ConfigError
+    from pos_app.paytoken import manager_proof
+    from pos_app.terminal.manager_keys import ManagerKeyring
+    from pos_app.terminal.settings.loader import data_dir, load_settings
+    from pos_app.terminal.store.db import open_store
+
+    try:
+        settings = load_settings(user_file=args.config).settings
+    except ConfigError as exc:
+        return _fail(f"configuration error: {exc.message}", EXIT_USAGE, command="manager-key")
+    store_id = args.store or settings.terminal.store_id
+    generated = not args.passphrase_stdin
+    passphrase = manager_proof.new_passphrase() if generated else sys.stdin.readline().strip()
+    store = open_store(args.data_dir or data_dir(settings))
+    try:
+        public = ManagerKeyring(store, store_id=store_id).add(args.manager, passphrase)
+    except manager_proof.PassphraseError as exc:
+        return _fail(str(exc), EXIT_USAGE, command="manager-key")
+    finally:
+        store.close()
+    if generated:
+        print(f"passphrase for {args.manager} (shown once; the manager keeps it): {passphrase}")
+    print(
+        "enroll it at the backend: pos-app backend enroll-manager --data-dir DIR"
+        f" --store {store_id} --manager {args.manager} --public-key {public}"
+    )
+    return EXIT_OK

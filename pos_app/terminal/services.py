@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from pos_app.core.age_check import AgeCheckPolicy
 from pos_app.core.errors import ConfigError
 from pos_app.terminal.backend.client import BackendClient, ClientConfig
 from pos_app.terminal.backend.credentials import Credential, load_credential
@@ -68,10 +69,20 @@ def build_services(
     store_id, terminal_id = settings.terminal.store_id, settings.terminal.terminal_id
     lock = threading.RLock()
     client, drainer, sync = None, None, None
+    watched: list[Callable[[str], bool]] = []  # the checkout, once built
     if credential is not None and trust is not None:
         store_id, terminal_id = _ids(settings, credential)
         client = _client(settings, credential, transport=transport, clock=clock)
-        drainer = OutboxDrainer(store, client, clock=clock, sale_lock=lock)
+        # Every rule that compares with the backend's times (token validity, offline
+        # acceptance, the outbox's deadlines) reads the backend's time as last measured.
+        clock = client.now
+        drainer = OutboxDrainer(
+            store,
+            client,
+            clock=clock,
+            sale_lock=lock,
+            watched=lambda sale_id: any(w(sale_id) for w in watched),
+        )
         sync = BackgroundSync(
             drainer=drainer,
             trust=trust,
@@ -94,9 +105,11 @@ def build_services(
         terminal_id=terminal_id,
         currency=settings.terminal.currency,
         allow_offline=settings.payment.allow_offline,
+        age_policy=AgeCheckPolicy(cashier_may_confirm=settings.customer_display.cashier_age_check),
         clock=clock,
         lock=lock,
     )
+    watched.append(checkout.is_watched)
     return TerminalServices(store, checkout, trust, credential, client, drainer, sync)
 
 

@@ -20,6 +20,7 @@ from pos_app.terminal.auth import Authenticator
 from pos_app.terminal.checkout.types import CheckoutPort
 from pos_app.terminal.paths import catalog_dir
 from pos_app.terminal.settings.schema import Settings
+from pos_app.ui.camera import settings_worker
 from pos_app.ui.main_window import AppContext, MainWindow
 from pos_app.ui.theme import FONT_FAMILY
 
@@ -73,6 +74,7 @@ def build_window(
         camera_source=camera_source,
         store_name=store_name,
         open_manager=open_manager,
+        worker_factory=settings_worker(settings),
     )
     window = MainWindow(ctx)
     if settings.ui.fullscreen:
@@ -93,25 +95,45 @@ def run_till(window_factory: Callable[[], MainWindow]) -> int:
     return code
 
 
+def _place_customer_display(window: MainWindow, wallet: QWidget) -> None:
+    """In the demo the customer display is a window of its own, right of the wallet and
+    kept on the screen (it may overlap the wallet, never the cashier's window)."""
+    display = window.customer.display
+    screen = window.screen()
+    if window.customer.mode != "window" or screen is None:
+        return
+    area = screen.availableGeometry()
+    x = min(wallet.frameGeometry().right() + 10, area.right() - display.width())
+    display.move(max(x, window.frameGeometry().right() + 10), wallet.frameGeometry().top())
+
+
 def run_demo_windows(
     window_factory: Callable[[], MainWindow],
     wallets: Sequence[tuple[str, WalletApi]],
     *,
     show_code: Callable[[str], None],
     tour: Callable[[MainWindow, WalletWindow], Any] | None = None,
+    store_names: dict[str, str] | None = None,
+    switches: tuple[Any, Any] | None = None,
 ) -> int:
-    """The cashier window and the customer's wallet window side by side."""
+    """The cashier window and the customer's wallet window side by side;
+    ``switches`` are the demo's (network, camera) cables, shown under the phone."""
+    from pos_app.ui.demo_switches import DemoSwitches
     from pos_app.ui.wallet_window import WalletWindow
 
     app = application()
     keep = quit_on_sigint(app)
     window = window_factory()
-    wallet = WalletWindow(wallets, show_code=show_code)
+    wallet = WalletWindow(wallets, show_code=show_code, store_names=store_names)
+    if switches is not None:
+        network, camera = switches
+        wallet.add_below(DemoSwitches(window.texts, network=network, camera=camera))
     wallet.resize(420, 820)
     geometry = window.frameGeometry()
     wallet.move(geometry.right() + 10, geometry.top())
     wallet.show()
     wallet.start()
+    _place_customer_display(window, wallet)
     window.closing.connect(app.quit)
     wallet.closing.connect(app.quit)
     if tour is not None:

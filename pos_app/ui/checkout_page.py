@@ -6,13 +6,16 @@ flow, locks the basket while a payment runs, and plays the outcome sounds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
+from pos_app.core.age_check import AgeCheckMethod, AgeCheckPolicy, may_cashier_confirm
 from pos_app.core.basket import Basket
 from pos_app.core.catalog import Catalog
+from pos_app.terminal.checkout.state import AGE_CHECK_REFUSED
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.ui.basket_view import BasketView
 from pos_app.ui.camera import CameraController, CameraView
@@ -37,10 +40,13 @@ _SOUND = {
     PaymentPhase.CUSTOMER_APPROVAL: "attention",
     PaymentPhase.MANAGER_APPROVAL: "attention",
     PaymentPhase.VOIDED: "attention",
+    PaymentPhase.AGE_CHECK: "attention",
 }
 
 _GTIN_LEN = {8, 12, 13, 14}
 _PAID = {PaymentPhase.APPROVED, PaymentPhase.OFFLINE_ACCEPTED}
+# After these the basket belongs to a finished sale: locked, and emptied for the next customer.
+_ENDS_SALE = _PAID | {PaymentPhase.VOIDED}
 
 
 class CheckoutPage(QWidget):
@@ -57,10 +63,14 @@ class CheckoutPage(QWidget):
         theme: str,
         store_name: str,
         sounds: Sounds,
+        age_policy: AgeCheckPolicy,
     ) -> None:
         super().__init__()
         self._flow, self._camera, self._texts, self._sounds = flow, camera, texts, sounds
         self.cashier_id = ""
+        self.age_policy = age_policy
+        self.display_attached: Callable[[], bool] = lambda: False  # set by the customer display
+        self.confirming_clear = False  # Esc asked "clear the basket?"; Enter confirms
         self.basket_view = BasketView(Basket(currency), catalog, texts)
         self.camera_view = CameraView()
         self.payment_view = PaymentView(texts, theme=theme, store_name=store_name)
@@ -92,6 +102,7 @@ class CheckoutPage(QWidget):
         self.payment_view.next_requested.connect(self.next_customer)
         self.payment_view.manager_submitted.connect(self._manager)
         self.payment_view.void_submitted.connect(self._void)
+        self.payment_view.age_answered.connect(self.answer_age_as_cashier)
         self._flow.changed.connect(self._payment_changed)
         self._flow.error.connect(lambda text: self.show_message(text, True))
         self._flow.manager_refused.connect(self.payment_view.manager_refused)
@@ -107,6 +118,8 @@ class CheckoutPage(QWidget):
             self.camera_view.set_caption(self._texts.t("camera.none"))
 
     def show_message(self, text: str, error: bool = False) -> None:
+        if self.confirming_clear and text != self.message.text():
+            self.confirming_clear = False  # anything else happened: the question is gone
         self.message.setObjectName("error" if error else "message")
         self.message.setStyleSheet(self.message.styleSheet())  # re-polish for the new name
         self.message.setText(text)
@@ -128,7 +141,8 @@ class CheckoutPage(QWidget):
         )
 
     def cancel(self) -> None:
-        """Esc: cancel the running payment or a void being typed, or else empty the basket."""
+        """Esc: cancel the running payment or a void being typed; a basket with lines
+        is emptied only after Enter confirms (Esc again keeps it)."""
         if self.payment_view.voiding:
             self.payment_view.close_void()
             return
@@ -137,15 +151,34 @@ class CheckoutPage(QWidget):
             return
         if self.payment_view.phase in FINISHED:
             self.next_customer()
+            return
+        if self.confirming_clear:
+            self.keep_basket()
+        elif len(self.basket_view.basket):
+            basket = self.basket_view.basket
+            self.show_message(
+                self._texts.t("basket.clear_ask", lines=len(basket), total=basket.total.format()),
+                True,
+            )
+            self.confirming_clear = True
+            self._sounds.play("attention")
+
+    def confirm_clear(self) -> None:
+        """Enter while the clear question is shown."""
+        self.confirming_clear = False
         self.basket_view.basket.clear()
         self.basket_view.refresh()
-        self.show_message("")
+        self.show_message(self._texts.t("basket.cleared"))
+
+    def keep_basket(self) -> None:
+        self.confirming_clear = False
+        self.show_message(self._texts.t("basket.kept"))
 
     def next_customer(self) -> None:
         phase = self._flow.phase
         if phase not in FINISHED:
             return
-        if phase in {PaymentPhase.APPROVED, PaymentPhase.OFFLINE_ACCEPTED}:
+        if phase in _ENDS_SALE:  # paid, or voided: that sale is over, its lines go with it
             self.basket_view.basket.clear()
             self.basket_view.pickup.setChecked(False)
         self._flow.reset()
@@ -158,18 +191,55 @@ class CheckoutPage(QWidget):
     def _void(self, pin: str, reason: str) -> None:
         self._flow.void_as_manager(pin, reason, cashier_id=self.cashier_id)
 
+    # age check -----------------------------------------------------------------
+
+    def age_answered_on_display(self, confirmed: bool) -> None:
+        self._answer_age(confirmed, AgeCheckMethod.CUSTOMER_DISPLAY)
+
+    def answer_age_as_cashier(self, confirmed: bool) -> None:
+        """F7 (20 or older, after looking) / F8 (no); the checkout decides if it may."""
+        self._answer_age(confirmed, AgeCheckMethod.CASHIER_VISUAL)
+
+    def _answer_age(self, confirmed: bool, method: AgeCheckMethod) -> None:
+        self._flow.answer_age(
+            confirmed,
+            method=method,
+            cashier_id=self.cashier_id,
+            display_attached=self.display_attached(),
+        )
+
+    def refresh_age_prompt(self) -> None:
+        """Who answers depends on whether the customer display is attached right now."""
+        attached = self.display_attached()
+        if attached:
+            mode = "display"
+        elif may_cashier_confirm(self.age_policy, display_attached=False):
+            mode = "cashier"
+        else:
+            mode = "blocked"
+        self.payment_view.age_mode = mode
+        if self.payment_view.phase is PaymentPhase.AGE_CHECK:
+            self.payment_view.show_update(self.payment_view.update_shown)
+
     # scans ---------------------------------------------------------------------
 
     def on_wedge_scan(self, scan: WedgeScan) -> None:
+        """Every scanner burst is acted on, or reported with a sound and a line."""
         if not scan.ok:
-            self.show_message(scan.problem, True)
+            self.report(scan.problem)
         elif scan.kind == _PAYMENT:
             if not self._flow.submit_token(scan.text):
-                self.show_message(self._texts.t("scan.payment_not_now"), True)
+                busy = self._flow.active
+                self.report(self._texts.t("scan.payment_busy" if busy else "scan.payment_not_now"))
         elif scan.kind == _GTIN or (scan.text.isdigit() and len(scan.text) in _GTIN_LEN):
             self._add_product(scan.text, None)  # a bad check digit is explained by the catalog
         else:
-            self.show_message(self._texts.t("scan.other"), True)
+            self.report(self._texts.t("scan.other"))
+
+    def report(self, text: str) -> None:
+        """A scan that cannot be used: heard as well as seen (the cashier may look away)."""
+        self.show_message(text, True)
+        self._sounds.play("attention")
 
     def on_camera_result(self, result: ScanResult) -> None:
         for event in result.events:
@@ -187,7 +257,8 @@ class CheckoutPage(QWidget):
     def _add_product(self, code: str, symbology: str | None) -> None:
         if self._flow.phase in FINISHED:
             self.next_customer()  # the next customer's first item
-        self.basket_view.add_code(code, symbology=symbology)
+        if self.basket_view.add_code(code, symbology=symbology) is None:
+            self._sounds.play("attention")  # the line under the basket says why
 
     def on_camera_status(self, status: WorkerStatus) -> None:
         if status.state == "running":
@@ -201,10 +272,18 @@ class CheckoutPage(QWidget):
 
     def _payment_changed(self, update: PaymentUpdate | None) -> None:
         previous = self.payment_view.phase
+        if update is not None and update.phase is PaymentPhase.AGE_CHECK:
+            self.refresh_age_prompt()
         self.payment_view.show_update(update)
-        paid = update is not None and update.phase in _PAID
-        self.basket_view.set_locked(self._flow.active or paid)  # paid: only "next customer"
+        if previous is PaymentPhase.AGE_CHECK and self._flow.phase is PaymentPhase.WAITING_FOR_CODE:
+            self._camera.reset_filter()  # a phone held up during the question counts now
+        over = update is not None and update.phase in _ENDS_SALE
+        self.basket_view.set_locked(self._flow.active or over)  # over: only "next customer"
         phase = None if update is None else update.phase
+        if phase is not previous:
+            self.show_message("")  # a line about the previous state would contradict this one
+        if update is not None and update.reason == AGE_CHECK_REFUSED and previous is not None:
+            self.basket_view.remove_age_restricted()  # says which goods were taken out
         if phase is PaymentPhase.CUSTOMER_APPROVAL:
             self._countdown.start()
         else:

@@ -73,10 +73,35 @@ _T: dict[str, tuple[str, str]] = {
         "That is a payment code. Press Pay (F12) first, then show the code again.",
         "これは支払いコードです。先に支払い(F12)を押してから、もう一度かざしてください。",
     ),
+    "scan.payment_busy": (
+        "A payment code was scanned, but this payment is past that step: finish or cancel it "
+        "first.",
+        "支払いコードを読み取りましたが、この支払いはその段階を過ぎています。先に完了するか"
+        "取り消してください。",
+    ),
+    "scan.sign_in_first": (
+        "A code was scanned before sign-in: sign in first, then scan again.",
+        "サインイン前にコードが読み取られました。サインインしてから、もう一度読み取ってください。",
+    ),
     "scan.other": (
         "That code is not a product or payment code; scan the product's barcode.",
         "商品または支払いのコードではありません。商品のバーコードを読み取ってください。",
     ),
+    "demo.switches": ("Demo switches", "デモ用スイッチ"),
+    "demo.network_down": (
+        "Till network down (offline acceptance)",
+        "レジのネットワークを切断(オフライン承認)",
+    ),
+    "demo.camera_off": (
+        "Till camera off (use the barcode scanner)",
+        "レジのカメラをオフ(バーコードスキャナーを使用)",
+    ),
+    "basket.clear_ask": (
+        "Clear the whole basket ({lines} lines, {total})?  Enter: clear  ·  Esc: keep it",
+        "商品一覧をすべて消去しますか({lines}行、{total})?  Enter: 消去  ・  Esc: 残す",
+    ),
+    "basket.cleared": ("Basket cleared.", "商品一覧を消去しました。"),
+    "basket.kept": ("The basket was kept.", "商品一覧はそのままです。"),
     "basket.pickup": ("Pick up later", "後日受け取り"),
     "basket.need_items": (
         "The basket is empty: scan products before taking payment.",
@@ -127,7 +152,7 @@ _T: dict[str, tuple[str, str]] = {
         "method can complete this sale.",
         "アカウント自体が乗っ取られている可能性があります。所有者の承認か別のお支払い方法が必要です。",
     ),
-    "pay.manager.pin": ("Manager PIN", "店長の暗証番号"),
+    "pay.manager.pin": ("Manager passphrase", "店長のパスフレーズ"),
     "pay.manager.reason": ("Reason (required)", "理由（必須）"),
     "pay.manager.approve": ("Approve as manager", "店長として承認"),
     "pay.manager.need_reason": (
@@ -135,8 +160,8 @@ _T: dict[str, tuple[str, str]] = {
         "承認の理由を入力してから、店長の暗証番号を入力してください。",
     ),
     "pay.manager.wrong": (
-        "Manager PIN not accepted ({left} tries left). Ask the manager to enter it again.",
-        "店長の暗証番号が違います（残り{left}回）。もう一度入力していただいてください。",
+        "Manager passphrase not accepted ({left} tries left). Ask the manager to enter it again.",
+        "店長のパスフレーズが違います（残り{left}回）。もう一度入力していただいてください。",
     ),
     "pay.offline.title": ("Accepted offline", "オフラインで受付"),
     "pay.offline.body": (
@@ -157,6 +182,46 @@ _T: dict[str, tuple[str, str]] = {
     ),
     "pay.void": ("Void sale", "取引を取り消す"),
     "pay.void.confirm": ("Void as manager", "店長として取り消す"),
+    "pay.age.title": ("Age check (20+)", "年齢確認（20歳以上）"),
+    "pay.age.display": (
+        "Tobacco or alcohol: the customer confirms on the customer display that they are 20 "
+        "or older. Amount: {amount}",
+        "お酒・たばこがあります。お客様画面で20歳以上であることをご確認いただいてください。"
+        "金額: {amount}",
+    ),
+    "pay.age.cashier": (
+        "Tobacco or alcohol, and no customer display: check that the customer is 20 or older "
+        "(ask for ID if in doubt), then press F7. Under 20: F8 takes those items out.",
+        "お酒・たばこがあり、お客様画面がありません。20歳以上であることを確認し"
+        "（迷ったら身分証を確認）、F7を押してください。20歳未満ならF8で該当商品を外します。",
+    ),
+    "pay.age.blocked": (
+        "Tobacco and alcohol need the customer display at this store, and it is not connected. "
+        "Reconnect it, or take those items out (F8).",
+        "この店舗ではお酒・たばこの販売にお客様画面が必要ですが、接続されていません。"
+        "接続し直すか、該当商品を外してください（F8）。",
+    ),
+    "pay.age.yes": ("Checked: 20 or older  [F7]", "20歳以上を確認  [F7]"),
+    "pay.age.no": ("Under 20: take out  [F8]", "20歳未満: 商品を外す  [F8]"),
+    "pay.age.refused": (
+        "Not confirmed 20 or older. No money was taken; the tobacco and alcohol are out of the "
+        "basket.",
+        "20歳以上の確認ができませんでした。代金はいただいていません。お酒・たばこは商品一覧から"
+        "外しました。",
+    ),
+    "age.removed": (
+        "Taken out (age check): {names}. Press Pay (F12) for the rest.",
+        "年齢確認のため外しました: {names}。残りの商品は支払い(F12)でお会計してください。",
+    ),
+    "age.removed_all": (
+        "Taken out (age check): {names}. Nothing is left to pay.",
+        "年齢確認のため外しました: {names}。お会計する商品はありません。",
+    ),
+    "display.lost": (
+        "Customer display disconnected. The till goes on without it.",
+        "お客様画面が切断されました。レジはそのまま使えます。",
+    ),
+    "display.back": ("Customer display connected.", "お客様画面が接続されました。"),
     "pay.idle.title": ("Ready", "準備完了"),
     "pay.idle.body": (
         "Scan products, then press Pay (F12).",
@@ -165,6 +230,8 @@ _T: dict[str, tuple[str, str]] = {
     "pay.cancel": ("Cancel payment  [Esc]", "支払いを取消  [Esc]"),
     # status bar
     "status.online": ("Backend online", "サーバー接続中"),
+    "status.checking": ("Backend: checking…", "サーバー: 確認中…"),
+    "status.trust_checking": ("Trust list: checking…", "信頼リスト: 確認中…"),
     "status.offline": ("Backend OFFLINE", "サーバー未接続"),
     "status.outbox": ("Queued: {n}", "送信待ち: {n}"),
     "status.trust": ("Trust list: {age} old", "信頼リスト: {age}前"),

@@ -23,12 +23,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_app.core.age_check import AgeCheckPolicy
 from pos_app.core.catalog import Catalog
 from pos_app.terminal.auth import Account, Authenticator
 from pos_app.terminal.checkout.types import CheckoutPort, TerminalStatus
 from pos_app.terminal.settings.schema import Settings
 from pos_app.ui.camera import CameraController, WorkerFactory, default_worker
 from pos_app.ui.checkout_page import CheckoutPage
+from pos_app.ui.customer_display.controller import CustomerDisplayController, link
 from pos_app.ui.i18n import Texts
 from pos_app.ui.payment_flow import PaymentFlow
 from pos_app.ui.payment_view import FINISHED
@@ -43,6 +45,7 @@ from pos_app.ui.widgets import button, label
 
 if TYPE_CHECKING:
     from pos_app.scanning.sources import FrameSource
+    from pos_app.scanning.wedge import WedgeScan
 
 log = logging.getLogger(__name__)
 STATUS_EVERY_MS = 2000
@@ -88,9 +91,9 @@ class MainWindow(QMainWindow):
         )
         self._build(ctx)
         self._shortcuts()
-        # Its parser is attached once scanning starts.
-        self._wedge = WedgeFilter(home=self, parent=self)
-        self._wedge.scanned.connect(self.checkout.on_wedge_scan)
+        # Its parser is attached once scanning starts; it listens in every window.
+        self._wedge = WedgeFilter(parent=self)
+        self._wedge.scanned.connect(self._on_scan)
         self.stall_watch = StallWatch(parent=self)
         self._status_busy = False
         self._status_timer = QTimer(self)
@@ -118,7 +121,16 @@ class MainWindow(QMainWindow):
             theme=self.theme,
             store_name=ctx.store_name or ctx.settings.terminal.store_id,
             sounds=self.sounds,
+            age_policy=AgeCheckPolicy(ctx.settings.customer_display.cashier_age_check),
         )
+        self.customer = CustomerDisplayController(
+            ctx.settings.customer_display,
+            store_name=ctx.store_name or ctx.settings.terminal.store_id,
+            cashier=self,
+            parent=self,
+        )
+        link(self, self.customer)
+        self.customer.attached_changed.connect(self._customer_display_changed)
         self.status = PosStatusBar(self.texts, self)
         self.setStatusBar(self.status)
         self.checkout.camera_state.connect(
@@ -164,6 +176,8 @@ class MainWindow(QMainWindow):
             "Del": bv.remove_selected,
             "Esc": page.cancel,
             "F12": page.pay,
+            "F7": lambda: page.answer_age_as_cashier(True),
+            "F8": lambda: page.answer_age_as_cashier(False),
         }
         for key, action in keys.items():
             shortcut = QShortcut(QKeySequence(key), self)
@@ -182,6 +196,9 @@ class MainWindow(QMainWindow):
         """Enter: next customer after a payment; otherwise the focused widget's Enter."""
         focus = QApplication.focusWidget()
         view, on_checkout = self.checkout.payment_view, self.pages.currentWidget() is self.checkout
+        if on_checkout and self.checkout.confirming_clear:
+            self.checkout.confirm_clear()
+            return
         if (
             on_checkout
             and view.manager_box.isVisible()
@@ -208,11 +225,18 @@ class MainWindow(QMainWindow):
         else:
             view.pin_edit.returnPressed.emit()
 
+    def _on_scan(self, scan: WedgeScan) -> None:
+        """A scanner burst from any window: the checkout takes it, or it is reported."""
+        if self.pages.currentWidget() is self.checkout:
+            self.checkout.on_wedge_scan(scan)
+            return
+        self.sounds.play("attention")
+        self.signin.message.setText(self.texts.t("scan.sign_in_first"))
+
     # sign-in -------------------------------------------------------------------
 
     def show_signin(self) -> None:
         self.pages.setCurrentWidget(self.signin)
-        self._wedge.enabled = False
         self.signin.focus_first()
         self._refresh_header()
 
@@ -222,7 +246,6 @@ class MainWindow(QMainWindow):
         self.checkout.cashier_id = account.user_id
         self.status.set_cashier(account.name)
         self.pages.setCurrentWidget(self.checkout)
-        self._wedge.enabled = True
         self.checkout.basket_view.entry.setFocus()
         self._refresh_header()
 
@@ -279,6 +302,12 @@ class MainWindow(QMainWindow):
         self.signout_button.setVisible(signed_in)
         self.manager_button.setVisible(signed_in)
 
+    def _customer_display_changed(self, attached: bool) -> None:
+        if self.customer.mode == "auto":  # a monitor came or went: say so, the till goes on
+            self.checkout.show_message(
+                self.texts.t("display.back" if attached else "display.lost"), not attached
+            )
+
     # lifecycle -----------------------------------------------------------------
 
     def start(self) -> None:
@@ -286,6 +315,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         assert isinstance(app, QApplication)
         self._wedge.install(app)
+        self.customer.start()
         QTimer.singleShot(0, self._start_scanning)  # ready first; numpy/OpenCV load right after
         self._status_timer.start()
         self.stall_watch.start()
@@ -342,4 +372,5 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.removeEventFilter(self._wedge)
         self.camera.stop()
+        self.customer.close()
         self.tasks.shutdown()

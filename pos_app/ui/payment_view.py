@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_app.terminal.checkout.state import AGE_CHECK_REFUSED
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.ui.i18n import Texts
 from pos_app.ui.payment_flow import OUTCOME_UNKNOWN, VOIDABLE
@@ -35,8 +36,10 @@ _TITLES = {
     PaymentPhase.OFFLINE_ACCEPTED: "pay.offline.title",
     PaymentPhase.CANCELLED: "pay.cancelled.title",
     PaymentPhase.VOIDED: "pay.voided.title",
+    PaymentPhase.AGE_CHECK: "pay.age.title",
 }
 _CANCELLABLE = {
+    PaymentPhase.AGE_CHECK,
     PaymentPhase.WAITING_FOR_CODE,
     PaymentPhase.CUSTOMER_APPROVAL,
     PaymentPhase.MANAGER_APPROVAL,
@@ -56,6 +59,7 @@ class PaymentView(QFrame):
     next_requested = Signal()
     manager_submitted = Signal(str, str)  # pin, reason
     void_submitted = Signal(str, str)  # pin, reason
+    age_answered = Signal(bool)  # the cashier's answer after looking at the customer
 
     def __init__(
         self, texts: Texts, *, theme: str, store_name: str, clock: Callable[[], float] = time.time
@@ -64,6 +68,8 @@ class PaymentView(QFrame):
         self._texts, self.theme, self._store, self._clock = texts, theme, store_name, clock
         self.update_shown: PaymentUpdate | None = None
         self.voiding = False  # the manager box asks for a void of the paid sale
+        # Who answers "20 or older?": "display" (the customer), "cashier", or "blocked".
+        self.age_mode = "display"
         self.title = label("phaseTitle", align=Qt.AlignmentFlag.AlignCenter)
         self.body = label(
             "phaseBody", align=Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, wrap=True
@@ -76,6 +82,8 @@ class PaymentView(QFrame):
         self.next_button.clicked.connect(self.next_requested)
         self.void_button = QPushButton()
         self.void_button.clicked.connect(self.open_void)
+        self.age_yes_button = button(on_click=lambda: self.age_answered.emit(True))
+        self.age_no_button = button(on_click=lambda: self.age_answered.emit(False))
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addSpacing(12)
@@ -84,6 +92,8 @@ class PaymentView(QFrame):
         layout.addStretch(1)
         layout.addWidget(self.manager_box)
         row = QHBoxLayout()
+        row.addWidget(self.age_yes_button)
+        row.addWidget(self.age_no_button)
         row.addWidget(self.cancel_button)
         row.addWidget(self.void_button)
         row.addWidget(self.next_button)
@@ -172,6 +182,9 @@ class PaymentView(QFrame):
         self.cancel_button.setVisible(phase in _CANCELLABLE)
         self.void_button.setVisible(phase in VOIDABLE and not self.voiding)
         self.next_button.setVisible(phase in FINISHED)
+        asking = phase is PaymentPhase.AGE_CHECK
+        self.age_yes_button.setVisible(asking and self.age_mode == "cashier")
+        self.age_no_button.setVisible(asking)
         self.retranslate_buttons()
 
     def retranslate_buttons(self) -> None:
@@ -184,6 +197,8 @@ class PaymentView(QFrame):
         approve = "pay.void.confirm" if self.voiding else "pay.manager.approve"
         self.approve_button.setText(t(approve))
         self.void_button.setText(t("pay.void"))
+        self.age_yes_button.setText(t("pay.age.yes"))
+        self.age_no_button.setText(t("pay.age.no"))
 
     def tick(self) -> None:
         """Once a second while the customer approves: refresh the countdown."""
@@ -222,6 +237,10 @@ class PaymentView(QFrame):
             return t("pay.offline.body", amount=amount)
         if phase is PaymentPhase.VOIDED:
             return t("pay.voided.body", amount=amount)
+        if phase is PaymentPhase.AGE_CHECK:
+            return t(f"pay.age.{self.age_mode}", amount=amount)
+        if phase is PaymentPhase.CANCELLED and update.reason == AGE_CHECK_REFUSED:
+            return t("pay.age.refused")
         if phase is PaymentPhase.VERIFYING:
             lost = update.reason == OUTCOME_UNKNOWN
             return t("pay.verifying.lost" if lost else "pay.verifying.body")

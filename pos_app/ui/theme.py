@@ -29,6 +29,7 @@ _STANDARD = {
     PaymentPhase.OFFLINE_ACCEPTED: PhaseStyle("#00695c", "#ffffff"),
     PaymentPhase.CANCELLED: PhaseStyle("#546e7a", "#ffffff"),
     PaymentPhase.VOIDED: PhaseStyle("#6a1b9a", "#ffffff"),
+    PaymentPhase.AGE_CHECK: PhaseStyle("#ad1457", "#ffffff"),
 }
 
 _HIGH = {
@@ -42,6 +43,7 @@ _HIGH = {
     PaymentPhase.OFFLINE_ACCEPTED: PhaseStyle("#00ffff", "#000000"),
     PaymentPhase.CANCELLED: PhaseStyle("#ffffff", "#000000"),
     PaymentPhase.VOIDED: PhaseStyle("#ff00ff", "#000000"),
+    PaymentPhase.AGE_CHECK: PhaseStyle("#ff66cc", "#000000"),
 }
 
 

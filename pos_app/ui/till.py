@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 
 from pos_app.core.errors import PosError
 from pos_app.scanning.camera import CameraSource, device_exists
-from pos_app.scanning.config import CameraConfig
 from pos_app.scanning.sources import FrameSource
 from pos_app.terminal.auth import Authenticator
+from pos_app.terminal.manager_keys import ManagerKeyring
+from pos_app.terminal.settings.scanner import camera_config
 from pos_app.terminal.settings.schema import Settings
 
 if TYPE_CHECKING:
@@ -33,15 +34,7 @@ def camera_from_settings(settings: Settings) -> FrameSource | None:
         device: int | str = 0
     else:
         device = int(s.camera) if s.camera.isdigit() else s.camera
-    exposure = {"auto": None, "low": -6.0, "high": -4.0}[s.exposure]
-    config = CameraConfig(
-        device=device,
-        width=s.width,
-        height=s.height,
-        fps=float(s.fps),
-        mirror=s.mirror,
-        exposure=exposure,
-    )
+    config = camera_config(settings, device)
     return CameraSource(config)
 
 
@@ -54,21 +47,22 @@ def run_cashier(settings: Settings) -> int:
     except PosError as exc:
         print(f"pos-app: {exc.message}", file=sys.stderr)
         return 2
-    sec = settings.security
-    auth = Authenticator(
-        services.store,
-        max_attempts=sec.pin_max_attempts,
-        lock_base_s=sec.pin_lock_base_s,
-        manager_pin_hash=sec.manager_pin_hash,
-    )
-    if services.sync is not None:
-        services.sync.start()
     info = services.credential.info if services.credential else None
     ids = (
         (info.store_id, info.terminal_id)
         if info
         else (settings.terminal.store_id, settings.terminal.terminal_id)
     )
+    sec = settings.security
+    auth = Authenticator(
+        services.store,
+        max_attempts=sec.pin_max_attempts,
+        lock_base_s=sec.pin_lock_base_s,
+        manager_pin_hash=sec.manager_pin_hash,
+        keyring=ManagerKeyring(services.store, store_id=ids[0]),
+    )
+    if services.sync is not None:
+        services.sync.start()
     try:
         return run_till(
             lambda: build_window(

@@ -32,6 +32,7 @@ class Step:
     ready: Callable[[], bool] = lambda: True
     shot: str = ""  # file stem; empty: no screenshot
     both: bool = False  # include the wallet window
+    customer: bool = False  # also save NAME-customer-display.png: the till beside its display
     timeout_s: float = 25.0
 
 
@@ -98,7 +99,14 @@ class Tour(QObject):
     def _finish(self, step: Step) -> None:
         if step.shot:
             self._save(step.shot, both=step.both)
+        if step.shot and step.customer:
+            self._save_customer(f"{step.shot}-customer-display")
         self._next()
+
+    def _save_customer(self, name: str) -> None:
+        path = self._out / f"{name}.png"
+        side_by_side(self._main, self._main.customer.display).save(str(path))
+        self.saved.append(path)
 
     def _save(self, name: str, *, both: bool) -> None:
         widgets: list[QWidget] = [self._main, self._wallet] if both else [self._main]
@@ -116,9 +124,10 @@ def product(main: MainWindow, name_en: str) -> Product:
 
 
 def screenshot_tour(
-    out: Path, *, network: Any, camera: Any
+    out: Path, *, network: Any, camera: Any, manager_secret: str
 ) -> Callable[[MainWindow, WalletWindow], Tour]:
-    """``network.up`` and ``camera.plugged`` are the demo's cable switches."""
+    """``network.up`` and ``camera.plugged`` are the demo's cable switches;
+    ``manager_secret`` what the manager types to approve (their passphrase)."""
 
     def begin(main: MainWindow, wallet: WalletWindow) -> Tour:
         main.resize(1280, 800)
@@ -126,7 +135,9 @@ def screenshot_tour(
         tour = Tour([], out, main, wallet)
         from pos_app.ui.tour_steps import steps
 
-        tour._steps = steps(main, wallet, tour, network=network, camera=camera)
+        tour._steps = steps(
+            main, wallet, tour, network=network, camera=camera, manager_secret=manager_secret
+        )
         tour.start()
         return tour
 

@@ -16,7 +16,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 # Starlette 1.x nudges towards httpx2 for its TestClient; httpx 0.28 is what we ship.
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
-from server_support import Api, World, drop_postgres_schema, enroll_terminal, postgres_schema_url
+from server_support import (
+    Api,
+    World,
+    drop_postgres_schema,
+    enroll_managers,
+    enroll_terminal,
+    postgres_schema_url,
+)
 from starlette.testclient import TestClient
 
 from pos_app.server import admin
@@ -82,4 +89,6 @@ def world(api: Api, settings: ServerSettings, clock: FakeClock) -> World:
     ticket = admin.create_terminal(
         settings.data_dir, settings.db_url, store_id="S001", terminal_id="T01", clock=clock
     )
-    return World(api=api, terminal=enroll_terminal(api, ticket["enrollment_code"]))
+    world = World(api=api, terminal=enroll_terminal(api, ticket["enrollment_code"]))
+    enroll_managers(settings, world, clock)
+    return world

@@ -12,10 +12,12 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from pos_app.paytoken import httpsig, keys
+from pos_app.paytoken import httpsig, keys, manager_proof
 
 PG_URL = os.environ.get("POS_APP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_HINT = "set POS_APP_NO_POSTGRES=1 to deselect the PostgreSQL tests"
+# Tests derive manager keys cheaply; the product uses manager_proof.KDF_N (128 MiB).
+TEST_KDF_N = 2**8
 
 
 def postgres_schema_url() -> tuple[str, str]:
@@ -115,11 +117,84 @@ class WalletHandle:
 
 
 @dataclass
+class Manager:
+    """A manager whose key is enrolled with the backend; signs approvals and decisions."""
+
+    manager_id: str
+    store_id: str
+    key: Ed25519PrivateKey
+
+    @classmethod
+    def derive(cls, manager_id: str, passphrase: str, *, store_id: str = "S001") -> Manager:
+        key = manager_proof.derive_key(
+            passphrase, store_id=store_id, manager_id=manager_id, n=TEST_KDF_N
+        )
+        return cls(manager_id, store_id, key)
+
+    def approval(self, sale: dict[str, Any], *, reason: str, at: int) -> dict[str, Any]:
+        """The ``manager_approval`` object for a sale body."""
+        signed = manager_proof.SaleApproval(
+            manager_id=self.manager_id,
+            reason=reason,
+            sale_id=sale["sale_id"],
+            store_id=sale["store_id"],
+            terminal_id=sale["terminal_id"],
+            total=sale["total"],
+            currency=sale["currency"],
+            token_sha256=manager_proof.token_digest(sale["token"]),
+            approved_at=at,
+        )
+        return {
+            "manager_id": self.manager_id,
+            "reason": reason,
+            "approved_at": at,
+            "signature": manager_proof.sign(self.key, signed),
+        }
+
+    def decision(self, sale_id: str, decision: str, *, at: int, note: str = "") -> dict[str, Any]:
+        """A signed ``POST /v1/reviews/{sale_id}/decision`` body."""
+        signed = manager_proof.Decision(
+            reviewer_id=self.manager_id,
+            sale_id=sale_id,
+            store_id=self.store_id,
+            decision=decision,
+            note=note,
+            decided_at=at,
+        )
+        return {
+            "decision": decision,
+            "reviewer_id": self.manager_id,
+            "note": note,
+            "decided_at": at,
+            "signature": manager_proof.sign(self.key, signed),
+        }
+
+
+@dataclass
 class World:
     api: Api
     terminal: Signer
     store_id: str = "S001"
     terminal_id: str = "T01"
+    managers: dict[str, Manager] = field(default_factory=dict)
+
+    def decide(
+        self,
+        sale_id: str,
+        decision: str,
+        *,
+        reviewer: str = "M1",
+        note: str = "",
+        signer: Signer | None = None,
+        **kw: Any,
+    ) -> httpx.Response:
+        """A review decision signed by an enrolled manager, sent by this world's terminal."""
+        body = self.managers[reviewer].decision(
+            sale_id, decision, at=self.api.clock.now(), note=note
+        )
+        return self.api.post(
+            f"/v1/reviews/{sale_id}/decision", body, signer=signer or self.terminal, **kw
+        )
 
     def new_wallet(self, *, balance: int = 100_000, name: str = "Hanako") -> WalletHandle:
         signer = Signer.new(httpsig.TAG_WALLET)
@@ -194,3 +269,23 @@ def enroll_terminal(api: Api, code: str) -> Signer:
     assert resp.status_code == 201, resp.text
     signer.keyid = resp.json()["keyid"]
     return signer
+
+
+MANAGER_PASSPHRASES = {"M1": "k7mp-2xqa-9rtd-hw4e", "M2": "rq4c-v8wz-3hnd-p6te"}
+
+
+def enroll_managers(settings: Any, world: World, clock: Any) -> None:
+    """Enroll M1 and M2 of the world's store, as ``pos-app backend enroll-manager`` does."""
+    from pos_app.server import admin
+
+    for manager_id, passphrase in MANAGER_PASSPHRASES.items():
+        manager = Manager.derive(manager_id, passphrase, store_id=world.store_id)
+        admin.enroll_manager(
+            settings.data_dir,
+            settings.db_url,
+            store_id=world.store_id,
+            manager_id=manager_id,
+            public_key=manager_proof.public_key_b64(manager.key),
+            clock=clock,
+        )
+        world.managers[manager_id] = manager

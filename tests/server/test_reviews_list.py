@@ -58,11 +58,7 @@ def test_review_row_has_basket_sentences_claim_and_history(world: World, clock) 
     assert _row(world, sale_id)["claim"]["claimed_by"] == "M1"
     for verdict, note in (("escalate", "needs head office"), ("approve", "owner confirmed")):
         clock.advance(5)
-        answer = world.api.post(
-            f"{path}/decision",
-            {"decision": verdict, "reviewer_id": "M1", "note": note},
-            signer=world.terminal,
-        )
+        answer = world.decide(sale_id, verdict, reviewer="M1", note=note)
         assert answer.status_code == 200
     row = _row(world, sale_id)
     assert row["claim"] is None and row["review_status"] == "approved"

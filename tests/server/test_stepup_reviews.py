@@ -39,6 +39,12 @@ def test_backend_escalates_despite_terminal_allow_and_owner_approves(world: Worl
     wallet = world.new_wallet(balance=20_000)
     body, decision = _step_up_sale(world, wallet)
     assert decision["risk"]["action"] == "customer_approval"
+    # Each rule the backend fired travels with its inputs (BACKEND-API.md, wave 2).
+    details = decision["risk"]["details"]
+    assert [d["code"] for d in details] == decision["risk"]["reasons"]
+    above = next(d for d in details if d["code"] == "cash_convertible_above_history")
+    assert above["inputs"]["cash_convertible_24h"] == 11_600
+    assert set(details[0]) == {"code", "inputs"}
     challenge = decision["step_up"]["challenge_id"]
     assert decision["step_up"]["expires_at"] > world.api.clock.now()
     pending = world.api.get(f"/v1/wallets/{wallet.wallet_id}/step-ups", signer=wallet.signer).json()
@@ -110,12 +116,13 @@ def test_approval_with_insufficient_funds_declines(world: World) -> None:
 
 def test_manager_approval_does_not_replace_owner_on_takeover_signals(world: World) -> None:
     wallet = world.new_wallet(balance=20_000)
-    manager = {"manager_id": "M1", "reason": "regular customer"}
     body = world.sale_body(
         world.token(wallet),
         lines=TOBACCO,
         terminal_risk={"score": 50, "action": "manager_approval", "reasons": ["t"]},
-        manager_approval=manager,
+    )
+    body["manager_approval"] = world.managers["M1"].approval(
+        body, reason="regular customer", at=world.api.clock.now()
     )
     decision = world.sell(body).json()
     # The backend sees takeover flags (new device): only the owner can approve.
@@ -128,7 +135,9 @@ def test_manager_approval_accepted_when_override_allowed(world: World, settings,
     body = world.sale_body(
         world.token(wallet),
         terminal_risk={"score": 50, "action": "manager_approval", "reasons": ["t"]},
-        manager_approval={"manager_id": "M1", "reason": "checked ID"},
+    )
+    body["manager_approval"] = world.managers["M1"].approval(
+        body, reason="checked ID", at=clock.now()
     )
     decision = world.sell(body).json()
     assert decision["status"] == "approved", decision
@@ -191,7 +200,9 @@ def test_reviews_and_confirmed_fraud_freezes_wallet(world: World) -> None:
         world.api.get("/v1/reviews?store_id=S001&status=bogus", signer=world.terminal).status_code
         == 422
     )
-    decision = {"decision": "confirmed_fraud", "reviewer_id": "M1", "note": "owner called"}
+    decision = world.managers["M1"].decision(
+        body["sale_id"], "confirmed_fraud", at=world.api.clock.now(), note="owner called"
+    )
     resp = world.api.post(
         f"/v1/reviews/{body['sale_id']}/decision", decision, signer=world.terminal
     )

@@ -29,14 +29,6 @@ from pos_app.terminal.services import TerminalServices, build_services
 
 
 @pytest.fixture
-def regular(backend: Backend) -> Wallet:
-    """A wallet past its new-device and new-account windows: its codes carry an offline limit."""
-    wallet = backend.new_wallet(balance=20_000)
-    backend.clock.advance(31 * DAY)
-    return wallet
-
-
-@pytest.fixture
 def services(
     backend: Backend, regular: Wallet, tmp_path: Path, network: Network
 ) -> Iterator[TerminalServices]:
@@ -257,6 +249,9 @@ def test_void_of_an_offline_sale_waits_behind_its_finalize(
     assert services.drainer is not None
     assert services.drainer.drain_once().sent == 2
     assert backend.balance(regular) == 20_000  # settled, then reversed
+    # The settlement must not turn the voided sale back into a paid one (fault harness).
+    row = services.store.query("SELECT state, authorization_id FROM sales")[0]
+    assert row["state"] == "voided" and row["authorization_id"]
 
 
 def test_same_idempotency_key_and_body_never_charge_twice(
@@ -315,3 +310,17 @@ def test_used_codes_are_forgotten_only_after_they_expire(
     backend.clock.advance(180 + 31)  # token lifetime + skew
     services.sync.tick()
     assert services.store.query("SELECT 1 FROM seen_tokens") == []
+
+
+def test_status_says_unknown_until_the_backend_answered_or_failed(
+    backend: Backend, regular: Wallet, services: TerminalServices, network: Network
+) -> None:
+    """Issue 13 #6: no "Backend online" before any contact, none with the backend down."""
+    client = services.checkout._client  # type: ignore[attr-defined]
+    assert client is not None
+    client.last_contact_at = client.last_failure_at = None  # as at start, before contact
+    assert not services.checkout.status().backend_known
+    network.mode = "down"
+    _pay(services, backend, regular, (TEA, 1))
+    status = services.checkout.status()
+    assert status.backend_known and not status.online

@@ -25,7 +25,10 @@ def test_confirmed_fraud_made_offline_freezes_the_wallet_once_synced(
     sale = checkout.start_payment(basket((BENTO, 100)), cashier_id="C042")
     update = checkout.submit_token(sale.sale_id, backend.token(wallet))
     assert update.phase is PaymentPhase.MANAGER_APPROVAL, update
-    checkout.manager_approve(sale.sale_id, manager_id="M01", reason="office lunch order")
+    m01 = backend.manager(services.store, "M01")
+    checkout.manager_approve(
+        sale.sale_id, manager_id="M01", reason="office lunch order", signer=m01
+    )
     store, now = services.store, int(backend.clock.now())
     assert services.client is not None
     remote = ClientReviewsBackend(services.client)
@@ -46,6 +49,7 @@ def test_confirmed_fraud_made_offline_freezes_the_wallet_once_synced(
         manager_id="M01",
         note="owner called: not their purchase",
         now=now,
+        signer=m01,
     )
     report = push_decisions(store, remote, terminal_id="T01", now=now)
     assert (report.sent, report.pending) == (0, 1)

@@ -77,7 +77,10 @@ def _flagged_sale(backend: Backend, svc: TerminalServices) -> str:
     sale = svc.checkout.start_payment(basket((BENTO, 100)), cashier_id="C042")
     update = svc.checkout.submit_token(sale.sale_id, backend.token(wallet))
     assert update.phase is PaymentPhase.MANAGER_APPROVAL, update
-    svc.checkout.manager_approve(sale.sale_id, manager_id="M01", reason="office lunch order")
+    signer = backend.manager(svc.store, "M01")
+    svc.checkout.manager_approve(
+        sale.sale_id, manager_id="M01", reason="office lunch order", signer=signer
+    )
     return sale.sale_id
 
 
@@ -110,8 +113,9 @@ def test_manager_at_other_till_sees_who_took_the_sale(
     assert listed[sale_id]["claim"]["claimed_by"] == "M02"
 
     # M02 decides at T02; once pushed, the backend has it and the claim is gone.
+    m02 = backend.manager(till2.store, "M02")
     decide(till2.store, sale_id, decision="approve", manager_id="M02", note="known customer",
-           now=now + 30)  # fmt: skip
+           now=now + 30, signer=m02)  # fmt: skip
     assert push_decisions(till2.store, r2, terminal_id="T02", now=now + 31).sent == 1
     row = {r["sale_id"]: r for r in r1.list_reviews("S001")}[sale_id]
     assert row["review_status"] == "approved" and row["claim"] is None
@@ -129,8 +133,9 @@ def test_offline_claim_is_local_and_the_decision_waits(
     net2.mode = "down"  # T02 cannot reach the backend: a local claim, as before
     offline = reviews_claims.claim(till2.store, r2, sale_id, manager_id="M02", now=now)
     assert (offline.ok, offline.claimed_by) == (True, "M02")
+    m02 = backend.manager(till2.store, "M02")
     decide(till2.store, sale_id, decision="reject", manager_id="M02", note="no receipt",
-           now=now + 1)  # fmt: skip
+           now=now + 1, signer=m02)  # fmt: skip
     assert push_decisions(till2.store, r2, terminal_id="T02", now=now + 2).pending == 1
 
     # Meanwhile M01 claims at T01 online; T02's queued decision is refused while M01 holds it.
@@ -167,8 +172,28 @@ def test_client_review_methods(
         "sale_id": sale_id,
         "claimed_by": None,
     }
+    with pytest.raises(BackendRejected) as unsigned:  # a terminal key alone never suffices
+        c2.decide_review(
+            sale_id,
+            decision="escalate",
+            reviewer_id="M02",
+            note="head office",
+            idempotency_key="d0",
+        )
+    assert (unsigned.value.status, unsigned.value.code) == (403, "manager_required")
+    now = int(backend.clock.now())
+    m02 = backend.manager(till2.store, "M02")
+    proof = {
+        "decided_at": now,
+        "signature": m02.sign_decision(sale_id, decision="escalate", note="head office", at=now),
+    }
     answer = c2.decide_review(
-        sale_id, decision="escalate", reviewer_id="M02", note="head office", idempotency_key="d1"
+        sale_id,
+        decision="escalate",
+        reviewer_id="M02",
+        note="head office",
+        idempotency_key="d1",
+        proof=proof,
     )
     assert answer["review_status"] == "escalated"
     listed = c1.list_reviews("S001", "escalated")

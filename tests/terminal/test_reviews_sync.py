@@ -37,7 +37,14 @@ class FakeBackend:
         return [r for r in self.remote if status is None or r["review_status"] == status]
 
     def post_decision(
-        self, sale_id: str, *, decision: str, reviewer_id: str, note: str, idempotency_key: str
+        self,
+        sale_id: str,
+        *,
+        decision: str,
+        reviewer_id: str,
+        note: str,
+        idempotency_key: str,
+        proof: Mapping[str, Any] | None = None,
     ) -> Mapping[str, Any]:
         self._check()
         if sale_id in self.unknown:

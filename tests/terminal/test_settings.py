@@ -31,7 +31,8 @@ def load(
 def test_defaults_when_nothing_is_configured(tmp_path: Path) -> None:
     loaded = load(tmp_path)
     assert loaded.settings.terminal.audience == "pos.jp"
-    assert loaded.settings.scanner.decoders == ("zxing", "pyzbar")
+    assert loaded.settings.scanner.decoders == ("zxing", "zxing-smooth", "pyzbar")
+    assert loaded.settings.scanner.formats == ("qr", "ean13", "ean8")  # UPC only when asked
     assert set(loaded.sources.values()) == {"default"}
 
 

@@ -9,7 +9,10 @@
   A POST that may have been processed (read timeout, dropped connection, 5xx)
   raises :class:`OutcomeUnknown`: the caller reconciles with a GET first.
 - The backend's ``server_time`` (or ``Date``) on each response gives the
-  clock skew, which the status bar and the doctor show.
+  clock skew, which the status bar and the doctor show. Signatures are dated
+  with the offset measured at the last contact (``now()``), so a till whose own
+  clock is wrong is still understood; a ``bad_signature`` answer that reveals a
+  new offset is signed again once (nothing was done with the refused request).
 """
 
 from __future__ import annotations
@@ -136,6 +139,24 @@ class BackendClient:
         """The last attempt reached the backend (True before any attempt)."""
         return self._online
 
+    @property
+    def offset_s(self) -> int:
+        """Seconds to add to this till's clock to get the backend's (0 before any contact)."""
+        skew = self.clock_skew_s
+        return 0 if skew is None else round(skew)
+
+    def now(self) -> float:
+        """The backend's time as of the last contact: this till's clock plus the offset."""
+        return self._clock() + self.offset_s
+
+    def measure_clock(self) -> float | None:
+        """Ask the backend its time (``GET /healthz``); the skew, or None when unreachable."""
+        try:
+            self._send("GET", "/healthz", retries=0)
+        except (BackendUnavailable, BackendRejected, BackendServerError):
+            return None
+        return self.clock_skew_s
+
     # --- endpoints ----------------------------------------------------------------------------
 
     def enroll(
@@ -187,9 +208,17 @@ class BackendClient:
         return self._json("POST", _review_path(sale_id, "release"), body=body, key=idempotency_key)
 
     def decide_review(
-        self, sale_id: str, *, decision: str, reviewer_id: str, note: str, idempotency_key: str
+        self,
+        sale_id: str,
+        *,
+        decision: str,
+        reviewer_id: str,
+        note: str,
+        idempotency_key: str,
+        proof: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        body = {"decision": decision, "reviewer_id": reviewer_id, "note": note}
+        """``proof`` is the manager's ``{decided_at, signature}`` (403 manager_required without)."""
+        body = {"decision": decision, "reviewer_id": reviewer_id, "note": note, **(proof or {})}
         path = _review_path(sale_id, "decision")
         return self._json("POST", path, body=body, key=idempotency_key)
 
@@ -228,14 +257,23 @@ class BackendClient:
         body: dict[str, Any] | None = None,
         key: str | None = None,
         identity: SigningIdentity | None = None,
+        retries: int | None = None,
     ) -> httpx.Response:
         content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
-        attempt = 0
+        attempt, resigned = 0, False
+        limit = self.config.retries if retries is None else retries
         while True:
+            offset = self.offset_s
             try:
                 return self._attempt(method, path, content, key=key, identity=identity)
+            except BackendAuthError as exc:
+                # Refused before anything was done: safe to sign again, once, with the offset
+                # this very answer revealed (a till whose clock jumped since the last contact).
+                if resigned or exc.code != "bad_signature" or abs(self.offset_s - offset) < 2:
+                    raise
+                resigned = True
             except (BackendUnavailable, BackendServerError, _Retry) as exc:
-                if isinstance(exc, OutcomeUnknown) or attempt >= self.config.retries:
+                if isinstance(exc, OutcomeUnknown) or attempt >= limit:
                     raise exc.error if isinstance(exc, _Retry) else exc from None
                 delay = backoff_delay(
                     attempt,
@@ -299,7 +337,7 @@ class BackendClient:
                     key=signer.key,
                     keyid=signer.keyid,
                     tag=httpsig.TAG_TERMINAL,
-                    created=int(self._clock()),
+                    created=int(self.now()),
                     nonce=secrets.token_urlsafe(16),
                 )
             )
@@ -325,7 +363,7 @@ class BackendClient:
             if not idempotent and status in _UNKNOWN_AFTER_POST:
                 raise OutcomeUnknown(f"{where}: {status} {code}; reconcile before retrying")
             raise BackendServerError(f"{where}: {status} {code}: {detail}")
-        if status in (401, 403):
+        if status in (401, 403) and code != "manager_required":  # that one is the manager's
             hint = _auth_hint(code, self.clock_skew_s)
             raise BackendAuthError(f"{where}: {detail}; {hint}", code=code, status=status)
         raise BackendRejected(f"{where}: {detail}", code=code, status=status)

@@ -6,14 +6,19 @@ its lock); everything that leaves the service is a frozen ``PaymentUpdate``.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from pos_app.core.age_check import AgeCheck
 from pos_app.core.risk.model import Decision
 from pos_app.core.sale import SaleState
 from pos_app.paytoken.claims import Claims
 from pos_app.paytoken.verifier import DEFAULT_SKEW, VerifyResult
+from pos_app.terminal.backend.verdict import RiskDetail
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
+from pos_app.terminal.errors import CheckoutError
+from pos_app.terminal.manager_keys import ManagerSigner
 from pos_app.terminal.risk_reasons import merge_reasons
 from pos_app.terminal.store.sales_repo import OutboxEntry, SaleRecord
 from pos_app.terminal.terminal_risk import (
@@ -26,6 +31,10 @@ from pos_app.terminal.terminal_risk import (
 
 # Local-only step between a risk decision and the backend: the manager's PIN is awaited.
 AWAITING_MANAGER = "awaiting_manager"
+# Local-only step before the payment code: "20 or older?" for tobacco and alcohol.
+AWAITING_AGE_CHECK = "awaiting_age_check"
+AGE_CHECK_REFUSED = "age_check_refused"  # reason of a sale cancelled by a "no"
+_RECORDED_AS = {AWAITING_MANAGER: SaleState.AWAITING_PAYMENT, AWAITING_AGE_CHECK: SaleState.OPEN}
 
 PHASE_OF_STATE: dict[str, PaymentPhase] = {
     SaleState.AWAITING_PAYMENT: PaymentPhase.WAITING_FOR_CODE,
@@ -36,6 +45,7 @@ PHASE_OF_STATE: dict[str, PaymentPhase] = {
     SaleState.CANCELLED: PaymentPhase.CANCELLED,
     SaleState.VOIDED: PaymentPhase.VOIDED,
     AWAITING_MANAGER: PaymentPhase.MANAGER_APPROVAL,
+    AWAITING_AGE_CHECK: PaymentPhase.AGE_CHECK,
 }
 
 
@@ -54,6 +64,8 @@ class ActiveSale:
     expires_at: int | None = None
     offline: bool = False
     backend_reasons: tuple[str, ...] = ()  # risk.reasons codes of the backend's last answer
+    backend_details: tuple[RiskDetail, ...] = ()  # and risk.details: each rule's inputs
+    age_check: AgeCheck | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -95,9 +107,30 @@ def update_of(sale: ActiveSale) -> PaymentUpdate:
         wallet_masked=mask_wallet(sale.claims.sub if sale.claims else None),
         expires_at=sale.expires_at,
         risk_action=decision.action.value if decision else None,
-        risk_reasons=merge_reasons(reason_views(decision), sale.backend_reasons),
+        risk_reasons=merge_reasons(
+            reason_views(decision), sale.backend_reasons, sale.backend_details
+        ),
         manager_may_override=decision.manager_may_override if decision else True,
         offline=sale.offline,
+        age_check=sale.age_check,
+    )
+
+
+def update_of_row(row: sqlite3.Row) -> PaymentUpdate:
+    """What the cashier sees of a stored sale this process holds no working state for."""
+    offline = bool(row["offline"])
+    phase = PHASE_OF_STATE.get(str(row["state"]), PaymentPhase.VERIFYING)
+    if phase is PaymentPhase.APPROVED and offline:
+        phase = PaymentPhase.OFFLINE_ACCEPTED
+    return PaymentUpdate(
+        sale_id=str(row["sale_id"]),
+        phase=phase,
+        total=int(row["total"]),
+        currency=str(row["currency"]),
+        reason=row["reason"],
+        authorization_id=row["authorization_id"],
+        wallet_masked=row["wallet_masked"],
+        offline=offline,
     )
 
 
@@ -118,6 +151,27 @@ def token_facts(sale: ActiveSale) -> dict[str, object] | None:
     return facts
 
 
+def risk_of(sale: ActiveSale) -> dict[str, Any] | None:
+    """The local record of the verdict: the terminal's decision, plus each reason the
+    backend added (a step-up the terminal's rules did not ask for), with its sentence
+    and inputs, so the manager's evidence says why the sale went to approval."""
+    record = risk_record(sale.decision) if sale.decision else None
+    own = {str(r.get("code")) for r in (record or {}).get("reasons") or ()}
+    added = [c for c in sale.backend_reasons if c not in own]
+    if not added:
+        return record
+    record = dict(record or {"action": "allow", "score": 0, "reasons": []})
+    views = merge_reasons((), added, sale.backend_details)
+    record["reasons"] = [
+        *(record.get("reasons") or ()),
+        *(
+            {"code": v.code, "en": v.en, "ja": v.ja, "inputs": dict(v.inputs), "source": "backend"}
+            for v in views
+        ),
+    ]
+    return record
+
+
 def record_of(sale: ActiveSale, *, at: int) -> SaleRecord:
     return SaleRecord(
         sale_id=sale.sale_id,
@@ -126,7 +180,7 @@ def record_of(sale: ActiveSale, *, at: int) -> SaleRecord:
         cashier_id=sale.cashier_id,
         currency=sale.ctx.currency,
         total=sale.ctx.total,
-        state=sale.state if sale.state != AWAITING_MANAGER else SaleState.AWAITING_PAYMENT,
+        state=_RECORDED_AS.get(sale.state, sale.state),
         lines=sale.ctx.lines,
         at=at,
         reason=sale.reason,
@@ -134,8 +188,9 @@ def record_of(sale: ActiveSale, *, at: int) -> SaleRecord:
         wallet_masked=mask_wallet(sale.claims.sub if sale.claims else None),
         offline=sale.offline,
         pickup_later=sale.ctx.pickup_later,
-        risk=risk_record(sale.decision) if sale.decision else None,
+        risk=risk_of(sale),
         token_facts=token_facts(sale),
+        age_check=sale.age_check.as_record() if sale.age_check else None,
     )
 
 
@@ -163,6 +218,21 @@ def sale_body(
     if manager is not None:
         body["manager_approval"] = manager
     return body
+
+
+def manager_approval(
+    sale: ActiveSale, signer: ManagerSigner | None, *, manager_id: str, reason: str, at: int
+) -> dict[str, Any]:
+    """The ``manager_approval`` object: the manager's signature over this very sale.
+
+    Without the manager's key the backend refuses it (403 ``manager_required``), so
+    the till refuses first and says what to do."""
+    if signer is None or signer.manager_id != manager_id:
+        raise CheckoutError(
+            "a manager approves with their passphrase: this till has no manager key for "
+            f"{manager_id} (pos-app manager-key)"
+        )
+    return signer.approve_sale(sale_body(sale), reason=reason, at=at)
 
 
 def seen_expiry(claims: Claims) -> int:

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from pos_app.core.age_check import AgeCheck, AgeCheckMethod
 from pos_app.core.basket import BasketLine
+from pos_app.terminal.manager_keys import ManagerSigner
 
 
 class PaymentPhase(StrEnum):
@@ -28,6 +30,7 @@ class PaymentPhase(StrEnum):
     OFFLINE_ACCEPTED = "offline_accepted"  # accepted offline, queued for the backend
     CANCELLED = "cancelled"
     VOIDED = "voided"
+    AGE_CHECK = "age_check"  # tobacco or alcohol: "20 or older?" before the code is shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,7 @@ class PaymentUpdate:
     risk_reasons: tuple[RiskReasonView, ...] = ()
     manager_may_override: bool = True  # False when the account itself looks taken over
     offline: bool = False
+    age_check: AgeCheck | None = None  # the answer to "20 or older?", once given
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,9 @@ class TerminalStatus:
     trust_list_stale: bool
     clock_skew_s: float | None  # backend time minus ours, from the last response
     enrolled: bool
+    # False until the backend has answered or failed once: "online" would be a guess.
+    backend_known: bool = True
+    outbox_failed: int = 0  # entries the backend refused for good: each has a review open
 
 
 class CheckoutPort(Protocol):
@@ -79,8 +86,24 @@ class CheckoutPort(Protocol):
         """Step-up progress (customer approval); call about every poll_interval_s."""
         ...
 
-    def manager_approve(self, sale_id: str, *, manager_id: str, reason: str) -> PaymentUpdate:
-        """Record a manager's approval (logged) and finalize; refused when not allowed."""
+    def manager_approve(
+        self, sale_id: str, *, manager_id: str, reason: str, signer: ManagerSigner | None = None
+    ) -> PaymentUpdate:
+        """Record a manager's approval (logged) and finalize; refused when not allowed.
+        ``signer`` is the manager's unlocked key (``ManagerSigner``): the backend's proof."""
+        ...
+
+    def answer_age_check(
+        self,
+        sale_id: str,
+        *,
+        confirmed: bool,
+        method: AgeCheckMethod,
+        cashier_id: str,
+        display_attached: bool,
+    ) -> PaymentUpdate:
+        """The answer to "20 or older?": yes opens the payment, no cancels the sale
+        (the UI then takes the restricted lines out of the basket). Logged in the audit chain."""
         ...
 
     def cancel(self, sale_id: str) -> PaymentUpdate: ...
@@ -88,3 +111,8 @@ class CheckoutPort(Protocol):
     def void(self, sale_id: str, *, manager_id: str, reason: str) -> PaymentUpdate: ...
 
     def status(self) -> TerminalStatus: ...
+
+    def notices(self) -> tuple[PaymentUpdate, ...]:
+        """Sales settled while nobody watched them (after a restart, offline sales the
+        backend refused); each is returned once, for the cashier to be told."""
+        ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from pos_app.terminal.doctor.env import DoctorEnv
 from pos_app.terminal.doctor.runner import Finding, fail, ok, unavailable, warn
@@ -105,6 +106,7 @@ def check_camera(env: DoctorEnv) -> Finding:
         camera = env.open_camera(device, env.effective)
     except Exception as exc:  # every camera failure is a finding, whatever its type
         return fail(name, f"camera {device!r} cannot be opened: {_message(exc)}", fix)
+    report = getattr(camera, "settings_report", ())
     try:
         shape = None
         for _ in range(env.camera_frames):
@@ -115,7 +117,21 @@ def check_camera(env: DoctorEnv) -> Finding:
         camera.close()
     if not shape:
         return fail(name, f"camera {device!r} delivers empty frames", fix)
-    return ok(name, f"camera {device!r} delivered {env.camera_frames} frames of {shape}")
+    return _camera_settings_finding(
+        name, f"camera {device!r} delivered {env.camera_frames} frames of {shape}", report
+    )
+
+
+def _camera_settings_finding(name: str, detail: str, report: tuple[Any, ...]) -> Finding:
+    """Exposure and focus for phone screens ([scanner]): what the camera did with each."""
+    if not report:
+        return ok(name, detail)
+    detail += "; " + ", ".join(setting.describe() for setting in report)
+    if all(setting.applied for setting in report):
+        return ok(name, detail)
+    fix = "this camera ignores the setting: set it to 'auto'/-1 in [scanner], or use a UVC "
+    fix += "camera with manual exposure and focus (docs/SCANNING.md, camera settings)"
+    return warn(name, detail, fix)
 
 
 def _frame_shape(frame: object) -> str:

@@ -110,10 +110,9 @@ def _qt_error(stderr: str, returncode: int) -> str:
 
 def open_camera(device: int | str, settings: Settings) -> FrameReader:
     from pos_app.scanning.camera import CameraSource
-    from pos_app.scanning.config import CameraConfig
+    from pos_app.terminal.settings.scanner import camera_config
 
-    s = settings.scanner
-    camera = CameraSource(CameraConfig(device=device, width=s.width, height=s.height, fps=s.fps))
+    camera = CameraSource(camera_config(settings, device))
     camera.open()
     return camera
 

@@ -30,7 +30,14 @@ class _ReviewEndpoints(Protocol):
     ) -> dict[str, Any]: ...
 
     def decide_review(
-        self, sale_id: str, *, decision: str, reviewer_id: str, note: str, idempotency_key: str
+        self,
+        sale_id: str,
+        *,
+        decision: str,
+        reviewer_id: str,
+        note: str,
+        idempotency_key: str,
+        proof: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]: ...
 
 
@@ -45,7 +52,14 @@ class ClientReviewsBackend:
         return [r for r in reviews if isinstance(r, dict)]
 
     def post_decision(
-        self, sale_id: str, *, decision: str, reviewer_id: str, note: str, idempotency_key: str
+        self,
+        sale_id: str,
+        *,
+        decision: str,
+        reviewer_id: str,
+        note: str,
+        idempotency_key: str,
+        proof: Mapping[str, Any] | None = None,
     ) -> Mapping[str, Any]:
         return self._client.decide_review(
             sale_id,
@@ -53,6 +67,7 @@ class ClientReviewsBackend:
             reviewer_id=reviewer_id,
             note=note,
             idempotency_key=idempotency_key,
+            proof=proof,
         )
 
     def claim(self, sale_id: str, *, reviewer_id: str) -> Mapping[str, Any]:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pos_app.core.age_check import AgeCheck, AgeCheckError
 from pos_app.core.risk.model import FLAG_NAMES
 from pos_app.terminal.audit.log import AuditAction
 from pos_app.terminal.reviews.queue import (
@@ -41,6 +42,7 @@ class FiredRule:
     en: str
     ja: str
     inputs: tuple[tuple[str, str], ...]
+    source: str = "terminal"  # "backend": the payment network's rules added it
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,7 @@ class SaleDetail:
     steps: tuple[StepTime, ...]
     till_actions: tuple[TillAction, ...]
     decisions: tuple[DecisionRecord, ...]
+    age_check: AgeCheck | None = None  # "20 or older?" for tobacco and alcohol, if asked
 
 
 def load_detail(store: LocalStore, sale_id: str) -> SaleDetail:
@@ -95,7 +98,18 @@ def load_detail(store: LocalStore, sale_id: str) -> SaleDetail:
         steps=_steps(store, sale_id),
         till_actions=_till_actions(store, sale_id),
         decisions=tuple(decisions_of(store, sale_id)),
+        age_check=_age_check(row),
     )
+
+
+def _age_check(row: Any) -> AgeCheck | None:
+    """Kept with this till's own sales (another till's sale has no such column here)."""
+    if not _has(row, "age_check"):
+        return None
+    try:
+        return AgeCheck.from_record(json.loads(row["age_check"]))
+    except (ValueError, AgeCheckError):
+        return None
 
 
 def token_view(facts: Mapping[str, Any], *, wallet_masked: str | None, offline: bool) -> TokenView:
@@ -140,6 +154,7 @@ def _rule(reason: Any) -> FiredRule:
         en=str(reason.get("en", "")),
         ja=str(reason.get("ja", "")),
         inputs=tuple((str(k), _text(v)) for k, v in pairs),
+        source=str(reason.get("source") or "terminal"),
     )
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from pos_app.core.errors import PosError
 from pos_app.terminal.audit.log import AuditAction, append_audit
+from pos_app.terminal.manager_keys import ManagerSigner
 from pos_app.terminal.store.db import LocalStore
 
 CLAIM_STALE_S = 15 * 60
@@ -253,21 +254,35 @@ def decide(
     manager_id: str,
     note: str,
     now: int,
+    signer: ManagerSigner | None = None,
 ) -> DecisionRecord:
-    """Record a decision (queued for the backend) and its audit entry, atomically."""
+    """Record a decision (queued for the backend) and its audit entry, atomically.
+
+    ``signer`` is the manager's unlocked key: the decision is signed now, as the
+    manager makes it, so it can wait in the queue while the till is offline and the
+    backend still knows who decided (docs/BACKEND.md, "Manager proofs")."""
     chosen = Decision(decision)
     note = note.strip()
     if len(note) < MIN_NOTE_CHARS:
         raise ReviewError("a note saying why is required for every decision", code="note_required")
+    if signer is not None and signer.manager_id != manager_id:
+        raise ReviewError("the decision is signed by another manager", code="wrong_manager")
     with store.transaction() as conn:
         _require_sale(conn, sale_id)
         held = _claim(conn, sale_id, manager_id=manager_id, now=now)
         if not held.ok:
             raise ClaimedByOther(sale_id, claimed_by=held.claimed_by, claimed_at=held.claimed_at)
+        signature = (
+            signer.sign_decision(
+                backend_sale_id(conn, sale_id), decision=chosen.value, note=note, at=now
+            )
+            if signer is not None
+            else None
+        )
         cursor = conn.execute(
-            "INSERT INTO review_decisions (sale_id, decision, reviewer_id, note, at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (sale_id, chosen.value, manager_id, note, now),
+            "INSERT INTO review_decisions (sale_id, decision, reviewer_id, note, at, signature)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (sale_id, chosen.value, manager_id, note, now, signature),
         )
         conn.execute(
             "UPDATE reviews SET status = ?, claimed_by = NULL, claimed_at = NULL,"
@@ -283,6 +298,16 @@ def decide(
             detail={"sale_id": sale_id, "decision": chosen.value, "note": note, "id": decision_id},
         )
     return DecisionRecord(decision_id, sale_id, chosen, manager_id, note, now, synced=False)
+
+
+def backend_sale_id(conn: sqlite3.Connection, sale_id: str) -> str:
+    """The backend's id of a sale (a retried payment is "<id>.<attempt>" there)."""
+    row = conn.execute(
+        "SELECT COALESCE(json_extract(token_facts, '$.server_sale_id'), sale_id) FROM sales"
+        " WHERE sale_id = ?",
+        (sale_id,),
+    ).fetchone()
+    return str(row[0]) if row is not None else sale_id
 
 
 def decisions_of(store: LocalStore, sale_id: str) -> list[DecisionRecord]:

@@ -31,9 +31,16 @@ class ReviewsBackend(Protocol):
         ...
 
     def post_decision(
-        self, sale_id: str, *, decision: str, reviewer_id: str, note: str, idempotency_key: str
+        self,
+        sale_id: str,
+        *,
+        decision: str,
+        reviewer_id: str,
+        note: str,
+        idempotency_key: str,
+        proof: Mapping[str, Any] | None = None,
     ) -> Mapping[str, Any]:
-        """``POST /v1/reviews/{sale_id}/decision``."""
+        """``POST /v1/reviews/{sale_id}/decision``; ``proof`` is ``{decided_at, signature}``."""
         ...
 
 
@@ -53,7 +60,7 @@ def push_decisions(
     store: LocalStore, backend: ReviewsBackend, *, terminal_id: str, now: int
 ) -> PushReport:
     rows = store.query(
-        "SELECT id, sale_id, decision, reviewer_id, note FROM review_decisions"
+        "SELECT id, sale_id, decision, reviewer_id, note, at, signature FROM review_decisions"
         " WHERE synced = 0 ORDER BY id"
     )
     blocked: set[str] = set()
@@ -70,6 +77,11 @@ def push_decisions(
                 reviewer_id=row["reviewer_id"],
                 note=row["note"],
                 idempotency_key=f"review-{terminal_id}-{row['id']}",
+                proof=(
+                    {"decided_at": row["at"], "signature": row["signature"]}
+                    if row["signature"]
+                    else None
+                ),
             )
         except PosError as exc:
             blocked.add(row["sale_id"])

@@ -74,11 +74,26 @@ class ScannerSettings:
     mirror: bool = opt(True, "Mirror the preview so the customer's phone moves naturally.")
     exposure: str = opt(
         "auto",
-        "Exposure hint; 'low' helps against phone-screen glare.",
+        "Exposure: 'low' (8 ms) for phone screens, which glow and overexpose or smear under "
+        "auto exposure; 'high' (33 ms) for a dim counter; applied if the camera allows (doctor).",
         choices=("auto", "low", "high"),
     )
+    focus: int = opt(
+        -1,
+        "Fixed focus in the camera's units (UVC: 0 far to 255 near; about 120 for a phone "
+        "30 cm away); -1 keeps autofocus; applied if the camera allows (doctor shows it).",
+        minimum=-1,
+        maximum=1023,
+    )
     decoders: tuple[str, ...] = opt(
-        ("zxing", "pyzbar"), "Decoder cascade, tried in this order.", choices=("zxing", "pyzbar")
+        ("zxing", "zxing-smooth", "pyzbar"),
+        "Decoder cascade, tried in this order.",
+        choices=("zxing", "zxing-smooth", "pyzbar"),
+    )
+    formats: tuple[str, ...] = opt(
+        ("qr", "ean13", "ean8"),
+        "Codes read: QR and JAN/EAN; add 'upca', 'upce' only for UPC-labelled goods.",
+        choices=("qr", "ean13", "ean8", "upca", "upce"),
     )
     product_cooldown_s: float = opt(
         2.0,
@@ -108,6 +123,26 @@ class UiSettings:
         1.0, "Scale all text for arm's-length reading.", minimum=0.75, maximum=2.0
     )
     fullscreen: bool = opt(False, "Start full screen (kiosk mode).")
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDisplaySettings:
+    mode: str = opt(
+        "auto",
+        "The customer's screen: 'auto' on a second monitor when one is attached, 'window' "
+        "always (as in the demo), 'off'.",
+        choices=("auto", "window", "off"),
+    )
+    language: str = opt(
+        "ja",
+        "Language the customer display starts in (the customer can switch).",
+        choices=("ja", "en"),
+    )
+    cashier_age_check: bool = opt(
+        True,
+        "With no customer display attached, the cashier may confirm age 20+ for tobacco and "
+        "alcohol after a visual check; false: such sales need the display.",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +183,7 @@ class Settings:
     scanner: ScannerSettings = field(default_factory=ScannerSettings)
     risk: RiskSettings = field(default_factory=RiskSettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    customer_display: CustomerDisplaySettings = field(default_factory=CustomerDisplaySettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     paths: PathSettings = field(default_factory=PathSettings)

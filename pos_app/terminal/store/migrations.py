@@ -174,6 +174,30 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX remote_sales_created ON remote_sales (created_at);
         """,
     ),
+    Migration(
+        5,
+        "a review decision keeps the manager's signature, the backend's proof of who decided",
+        """
+        ALTER TABLE review_decisions ADD COLUMN signature TEXT;
+        """,
+    ),
+    Migration(
+        6,
+        "the answer to the age check (20+) of a sale with tobacco or alcohol: who, how, when",
+        """
+        ALTER TABLE sales ADD COLUMN age_check TEXT;
+        """,
+    ),
+    Migration(
+        7,
+        "sales settled while nobody watched wait to be shown to the cashier; the outbox is"
+        " drained per sale",
+        """
+        ALTER TABLE sales ADD COLUMN untold INTEGER NOT NULL DEFAULT 0 CHECK (untold IN (0, 1));
+        CREATE INDEX sales_untold ON sales (untold) WHERE untold = 1;
+        CREATE INDEX outbox_open ON outbox (state, sale_id, id);
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -52,6 +52,7 @@ def render_detail(d: SaleDetail, *, lang: str, tz: tzinfo) -> str:
         _rules(d, lang),
         _basket(d, lang),
         _token(d, lang),
+        _age_check(d, lang, tz),
         _till_actions(d, lang, tz),
         _history(d, lang, tz),
         _steps(d, lang, tz),
@@ -80,9 +81,18 @@ def _header(d: SaleDetail, lang: str, tz: tzinfo) -> str:
         )
     )
     action = word("action", i.risk_action, lang)
+    network = [reason_label(r.code, lang) for r in d.rules if r.source == "backend"]
     verdict = sep.join(
         (
             f"{_e(t('col_risk', lang))} <b>{i.score}</b> ({_e(action)})",
+            *(  # the till allowed it but the payment network asked for more: say so
+                [
+                    f"<span class='warn'>{_e(t('network_added', lang, reasons=', '.join(network)))}"
+                    "</span>"
+                ]
+                if network
+                else []
+            ),
             f"{_e(t('review_status', lang))}: <span class='badge'>{_e(status)}</span>",
         )
     )
@@ -164,6 +174,20 @@ def _steps(d: SaleDetail, lang: str, tz: tzinfo) -> str:
     if rows:
         out.append(f"<table>{rows}</table>")
     return "".join(out)
+
+
+def _age_check(d: SaleDetail, lang: str, tz: tzinfo) -> str:
+    check = d.age_check
+    if check is None:
+        return ""
+    verdict = t(f"age_{check.result.value}", lang)
+    how = t(f"age_{check.method.value}", lang, who=check.confirmed_by)
+    cls = "" if check.result.value == "confirmed" else "warn"
+    return (
+        f"<h3>{_e(t('age_check', lang))}</h3>"
+        f"<p><span class='{cls}'><b>{_e(verdict)}</b></span> {_e(how)}<br>"
+        f"<span class='sub'>{_e(when(check.at, tz))}</span></p>"
+    )
 
 
 def _till_actions(d: SaleDetail, lang: str, tz: tzinfo) -> str:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from pos_app.core.errors import PosError
 from pos_app.terminal.audit.log import AuditAction, append_audit
+from pos_app.terminal.manager_keys import ManagerSigner
 from pos_app.terminal.reviews import claims as reviews_claims
 from pos_app.terminal.reviews import queue as reviews
 from pos_app.terminal.reviews.detail import load_detail
@@ -48,11 +49,17 @@ class QueuePage(QWidget):
     dialog_opened = Signal(object)  # the DecisionDialog, once the claim is held
 
     def __init__(
-        self, services: ManagerServices, *, manager_id: str, tasks: TaskManager | None = None
+        self,
+        services: ManagerServices,
+        *,
+        manager_id: str,
+        tasks: TaskManager | None = None,
+        signer: ManagerSigner | None = None,
     ) -> None:
         super().__init__()
         self._s = services
         self._manager = manager_id
+        self._signer = signer  # ManagerSigner: signs decisions for the backend (or None)
         self._tasks = tasks
         lang = services.lang
         today = datetime.fromtimestamp(services.now(), services.tz).date()
@@ -211,6 +218,7 @@ class QueuePage(QWidget):
                 manager_id=self._manager,
                 note=dialog.note_text(),
                 now=self._s.now(),
+                signer=self._signer,
             )
         except ClaimedByOther as exc:  # taken over after our claim went stale
             self._claimed(sale_id, exc.claimed_by, exc.claimed_at)
@@ -220,6 +228,9 @@ class QueuePage(QWidget):
         self.message.setText(t("decided", self._s.lang, decision=label, sale=sale_id))
         self.refresh()
         self.decided.emit(sale_id)
+
+    def forget_key(self) -> None:
+        self._signer = None
 
     def _release(self, sale_id: str) -> None:
         store, claims, now = self._s.store, self._s.claims, self._s.now()

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from pos_app.terminal.audit.sync import AuditSink
+from pos_app.terminal.manager_keys import ManagerSigner
 from pos_app.terminal.reviews.claims import ClaimsBackend
 from pos_app.terminal.reviews.sync import ReviewsBackend
 from pos_app.terminal.store.db import LocalStore
@@ -27,6 +28,9 @@ class PinCheck:
     manager_id: str = ""
     attempts_left: int = 0
     locked_for_s: int = 0
+    # The manager's unlocked key (terminal.manager_keys.ManagerSigner) when the till has
+    # manager keys: it signs this session's decisions, the backend's proof of who decided.
+    signer: ManagerSigner | None = None
 
 
 SignIn = Callable[[str, str], PinCheck]
@@ -54,7 +58,8 @@ class ManagerServices:
     store: LocalStore
     store_id: str
     terminal_id: str
-    sign_in: SignIn  # manager id + PIN -> PinCheck; logs the sign-in (auth.Authenticator)
+    # manager id + PIN (passphrase with manager keys) -> PinCheck; logs it (auth.Authenticator)
+    sign_in: SignIn
     clock: Callable[[], float] = time.time
     backend: ReviewsBackend | None = None  # None: work offline, decisions stay queued
     # Claims across the store's tills (ClientReviewsBackend); None: claims on this till only.
@@ -82,6 +87,7 @@ def authenticator_sign_in(auth: Any) -> SignIn:
             manager_id=account.user_id if account is not None else "",
             attempts_left=int(result.attempts_left),
             locked_for_s=int(result.locked_for_s),
+            signer=result.signer,
         )
 
     return check

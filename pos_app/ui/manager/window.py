@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from pos_app.core.errors import PosError
 from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.audit.sync import AuditSyncReport, sync_audit
+from pos_app.terminal.manager_keys import ManagerSigner
 from pos_app.terminal.reviews.sync import (
     PushReport,
     pending_decisions,
@@ -149,7 +150,7 @@ class ManagerWindow(QMainWindow):
             self.sign_in_failed.emit(message)
             return
         self.manager_id = result.manager_id
-        self._build_main(result.manager_id)
+        self._build_main(result.manager_id, signer=result.signer)
         self._idle.start()
         self.signed_in.emit(result.manager_id)
 
@@ -173,6 +174,8 @@ class ManagerWindow(QMainWindow):
                 detail={"mode": "manager", "why": why},
             )
         self.manager_id = None
+        if self.queue is not None:
+            self.queue.forget_key()  # the manager's key lives only while they are signed in
         self.signed_out.emit()
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -201,9 +204,9 @@ class ManagerWindow(QMainWindow):
 
     # main screens -----------------------------------------------------------------
 
-    def _build_main(self, manager_id: str) -> None:
+    def _build_main(self, manager_id: str, *, signer: ManagerSigner | None = None) -> None:
         lang = self._s.lang
-        self.queue = QueuePage(self._s, manager_id=manager_id, tasks=self.tasks)
+        self.queue = QueuePage(self._s, manager_id=manager_id, tasks=self.tasks, signer=signer)
         self.report = ReportPage(self._s, manager_id=manager_id)
         self.chart = FlagsChart(lang=lang, tz=self._s.tz)
         self.tabs = QTabWidget()

@@ -35,7 +35,14 @@ class FakeBackend:
         return list(self.remote)
 
     def post_decision(
-        self, sale_id: str, *, decision: str, reviewer_id: str, note: str, idempotency_key: str
+        self,
+        sale_id: str,
+        *,
+        decision: str,
+        reviewer_id: str,
+        note: str,
+        idempotency_key: str,
+        proof: Mapping[str, Any] | None = None,
     ) -> Mapping[str, Any]:
         self._check()
         if idempotency_key not in self.keys:

@@ -1,0 +1,118 @@
+"""Manager keys at the till: the backend's proof that a manager, not a cashier, acted.
+
+A manager's signing key is derived from their passphrase each time they act
+(``pos_app.paytoken.manager_proof``, scrypt 128 MiB) and dropped afterwards; the
+till keeps only the managers' public keys, so it can say "wrong passphrase" at
+once, even offline, instead of learning it from a 403 hours later. A copy of the
+till's files holds no PIN-sized secret that yields a manager key: the passphrase
+must not be a PIN, and the public key only lets an attacker guess passphrases at
+one 128 MiB scrypt each.
+
+``pos-app manager-key`` derives the key and records the public key here; the
+administrator enrolls the same public key at the backend
+(``pos-app backend enroll-manager``). The same passphrase gives the same key on
+every till of the store, so a manager enrolls once per store, not per till.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from pos_app.paytoken import manager_proof
+from pos_app.terminal.store.db import LocalStore
+
+KEYRING_KEY = "manager.public_keys"
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerSigner:
+    """A manager's unlocked key, for the approval or decision at hand only."""
+
+    manager_id: str
+    store_id: str
+    key: Ed25519PrivateKey
+
+    def approve_sale(self, body: dict[str, Any], *, reason: str, at: int) -> dict[str, Any]:
+        """The signed ``manager_approval`` object for this POST /v1/sales body."""
+        signed = manager_proof.SaleApproval(
+            manager_id=self.manager_id,
+            reason=reason,
+            sale_id=str(body["sale_id"]),
+            store_id=str(body["store_id"]),
+            terminal_id=str(body["terminal_id"]),
+            total=int(body["total"]),
+            currency=str(body["currency"]),
+            token_sha256=manager_proof.token_digest(str(body["token"])),
+            approved_at=at,
+        )
+        return {
+            "manager_id": self.manager_id,
+            "reason": reason,
+            "approved_at": at,
+            "signature": manager_proof.sign(self.key, signed),
+        }
+
+    def sign_decision(self, sale_id: str, *, decision: str, note: str, at: int) -> str:
+        """The signature of a review decision on ``sale_id`` (the backend's sale id)."""
+        signed = manager_proof.Decision(
+            reviewer_id=self.manager_id,
+            sale_id=sale_id,
+            store_id=self.store_id,
+            decision=decision,
+            note=note,
+            decided_at=at,
+        )
+        return manager_proof.sign(self.key, signed)
+
+
+class ManagerKeyring:
+    """The managers' public keys known to this till (``kv`` row, one JSON object)."""
+
+    def __init__(self, store: LocalStore, *, store_id: str, kdf_n: int | None = None) -> None:
+        self._store = store
+        self._store_id = store_id
+        self._kdf_n = kdf_n  # tests only: the product uses manager_proof.KDF_N
+
+    @property
+    def store_id(self) -> str:
+        return self._store_id
+
+    def public_keys(self) -> dict[str, str]:
+        rows = self._store.query("SELECT value FROM kv WHERE key = ?", (KEYRING_KEY,))
+        return dict(json.loads(rows[0][0])) if rows else {}
+
+    def add(self, manager_id: str, passphrase: str) -> str:
+        """Derive a manager's key from a passphrase strong enough; keep its public key."""
+        manager_proof.check_passphrase(passphrase)
+        public = manager_proof.public_key_b64(self._derive(manager_id, passphrase))
+        known = {**self.public_keys(), manager_id: public}
+        with self._store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO kv (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (KEYRING_KEY, json.dumps(known, sort_keys=True)),
+            )
+        return public
+
+    def unlock(self, passphrase: str, *, manager_id: str | None = None) -> ManagerSigner | None:
+        """The signer of the manager whose passphrase this is (any, or the one named)."""
+        try:
+            manager_proof.check_passphrase(passphrase)
+        except manager_proof.PassphraseError:
+            return None  # no enrolled key can come from it (``add`` refused such ones)
+        for known_id, public in sorted(self.public_keys().items()):
+            if manager_id is not None and known_id != manager_id:
+                continue
+            key = self._derive(known_id, passphrase)
+            if manager_proof.public_key_b64(key) == public:
+                return ManagerSigner(known_id, self._store_id, key)
+        return None
+
+    def _derive(self, manager_id: str, passphrase: str) -> Ed25519PrivateKey:
+        return manager_proof.derive_key(
+            passphrase, store_id=self._store_id, manager_id=manager_id, n=self._kdf_n
+        )

@@ -18,10 +18,13 @@ from pathlib import Path
 import httpx
 
 from pos_app.core.age_check import AgeCheckPolicy
-from pos_app.core.errors import ConfigError
+from pos_app.core.catalog import Catalog
+from pos_app.core.errors import ConfigError, PosError
 from pos_app.terminal.backend.client import BackendClient, ClientConfig
 from pos_app.terminal.backend.credentials import Credential, load_credential
 from pos_app.terminal.checkout.service import CheckoutService
+from pos_app.terminal.paths import catalog_dir
+from pos_app.terminal.printing.service import ReceiptService, build_receipt_service
 from pos_app.terminal.settings.loader import data_dir
 from pos_app.terminal.settings.schema import Settings
 from pos_app.terminal.store.db import LocalStore, open_store
@@ -40,8 +43,11 @@ class TerminalServices:
     client: BackendClient | None
     drainer: OutboxDrainer | None
     sync: BackgroundSync | None  # None until the terminal is enrolled
+    receipts: ReceiptService | None = None
 
     def close(self) -> None:
+        if self.receipts is not None:
+            self.receipts.queue.stop()
         if self.sync is not None:
             self.sync.stop()
         if self.client is not None:
@@ -110,7 +116,16 @@ def build_services(
         lock=lock,
     )
     watched.append(checkout.is_watched)
-    return TerminalServices(store, checkout, trust, credential, client, drainer, sync)
+    receipts = build_receipt_service(settings, store, catalog=_catalog(settings))
+    return TerminalServices(store, checkout, trust, credential, client, drainer, sync, receipts)
+
+
+def _catalog(settings: Settings) -> Catalog | None:
+    """Receipts print the catalog's name in the receipt's language; without it, the stored one."""
+    try:
+        return Catalog.from_dir(catalog_dir(settings.terminal.catalog_dir))
+    except PosError:
+        return None
 
 
 def _trust(store: LocalStore, settings: Settings, *, enrolled: bool) -> TrustListManager | None:

@@ -14,6 +14,17 @@ LANGUAGES = ("en", "ja")
 
 _T: dict[str, tuple[str, str]] = {
     "app.title": ("pos-app checkout", "pos-app レジ"),
+    # kiosk: the till cannot start (a settings or start-up error, shown full screen)
+    "fatal.title": (
+        "This till cannot start / このレジは起動できません",
+        "このレジは起動できません / This till cannot start",
+    ),
+    "fatal.next": (
+        "Cashiers: use another till and call store IT. Store IT: fix what the line above "
+        "says, then restart the till (systemctl --user restart pos-app-kiosk).",
+        "担当者: 別のレジを使い、店舗ITに連絡してください。店舗IT: 上の行の内容を直してから"
+        "レジを再起動してください (systemctl --user restart pos-app-kiosk)。",
+    ),
     # sign-in
     "signin.title": ("Sign in", "サインイン"),
     "signin.user": ("Cashier ID", "担当者ID"),
@@ -234,6 +245,27 @@ _T: dict[str, tuple[str, str]] = {
     "status.trust_checking": ("Trust list: checking…", "信頼リスト: 確認中…"),
     "status.offline": ("Backend OFFLINE", "サーバー未接続"),
     "status.outbox": ("Queued: {n}", "送信待ち: {n}"),
+    "status.receipts_waiting": ("Receipts printing: {n}", "レシート印刷待ち: {n}"),
+    "status.receipts_fault": (
+        "Receipts waiting: {n} ({problem})",
+        "レシート印刷待ち: {n}（{problem}）",
+    ),
+    "printer.paper_out": (
+        "printer out of paper: load a roll",
+        "用紙切れ: ロール紙を補充してください",
+    ),
+    "printer.cover_open": ("printer cover open: close it", "プリンターのカバーが開いています"),
+    "printer.unreachable": (
+        "printer not reachable: check power and cable",
+        "プリンターに接続できません: 電源とケーブルを確認",
+    ),
+    "printer.no_answer": ("printer does not answer", "プリンターが応答しません"),
+    "receipt.reprinted": ("Receipt queued for printing again", "レシートを再印刷します"),
+    "receipt.nothing_to_reprint": ("No sale to reprint yet", "再印刷できる取引がありません"),
+    "receipt.no_printer": (
+        "No receipt printer is set up ([printer] url)",
+        "レシートプリンターが設定されていません",
+    ),
     "status.trust": ("Trust list: {age} old", "信頼リスト: {age}前"),
     "status.trust_none": ("Trust list: none", "信頼リスト: なし"),
     "status.trust_stale": ("Trust list STALE: {age} old", "信頼リスト期限切れ: {age}前"),

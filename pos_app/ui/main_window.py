@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
@@ -61,7 +61,9 @@ class AppContext:
     camera_source: FrameSource | None = None
     store_name: str = ""
     open_manager: Callable[[QWidget], None] | None = None  # issue 8's review screen
+    reprint: Callable[[], bool] | None = None  # F6: the last sale's receipt again
     worker_factory: WorkerFactory = default_worker
+    kiosk: bool = False  # no accidental close (pos_app/ui/kiosk.py)
 
 
 class MainWindow(QMainWindow):
@@ -183,6 +185,7 @@ class MainWindow(QMainWindow):
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.activated.connect(lambda a=action: self._on_checkout(a))
         QShortcut(QKeySequence("F9"), self).activated.connect(self.toggle_language)
+        QShortcut(QKeySequence("F6"), self).activated.connect(self.reprint_receipt)
         QShortcut(QKeySequence("Ctrl+M"), self).activated.connect(self.open_manager)
         for key in ("Return", "Enter"):
             shortcut = QShortcut(QKeySequence(key), self)
@@ -330,6 +333,19 @@ class MainWindow(QMainWindow):
         self._wedge.parser = WedgeParser(WedgeConfig(max_gap_s=gap))
         self.camera.start()
 
+    def reprint_receipt(self) -> None:
+        """F6: queue the last sale's receipt again (off the GUI thread; the printer may be slow)."""
+        reprint = self.ctx.reprint
+        if reprint is None:
+            self.status.showMessage(self.texts.t("receipt.no_printer"), 5000)
+            return
+        self.tasks.run(reprint, on_success=self._reprinted, lane="io")
+
+    def _reprinted(self, queued: bool) -> None:
+        key = "receipt.reprinted" if queued else "receipt.nothing_to_reprint"
+        self.status.showMessage(self.texts.t(key), 5000)
+        self.poll_status()
+
     def poll_status(self) -> None:
         if self._status_busy:  # a slow answer must not pile up requests behind it
             return
@@ -358,7 +374,19 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 800)
 
+    def allow_close(self) -> None:
+        """A deliberate stop (SIGTERM, a restart into a new release) may close a kiosk."""
+        self.ctx = replace(self.ctx, kiosk=False)
+
+    def idle(self) -> bool:
+        """Nobody is in the middle of a sale: no payment and an empty basket."""
+        return not self.flow.active and len(self.checkout.basket_view.basket) == 0
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.ctx.kiosk:
+            log.info("close ignored: kiosk mode (stop the kiosk unit to end the till)")
+            event.ignore()
+            return
         self.ctx.prefs.setValue("window/geometry", self.saveGeometry())
         self.ctx.prefs.sync()
         self.shutdown()

@@ -205,6 +205,18 @@ class PaymentFlow(QObject):
         self.manager_refused.emit(text)
 
     def _publish(self, update: PaymentUpdate | None) -> None:
+        previous = self.current
+        if update is not None and (previous is None or previous.phase != update.phase):
+            # The sale's outcome in the till's log (amounts, reason codes; never a token).
+            log.info(
+                "sale %s: %s, %d %s%s%s",
+                update.sale_id,
+                update.phase.value,
+                update.total,
+                update.currency,
+                f", reason {update.reason}" if update.reason else "",
+                " (offline)" if update.offline else "",
+            )
         self.current = update
         waiting = awaits_backend(update)
         if waiting and not self._poll_timer.isActive():

@@ -222,6 +222,13 @@ class BackendClient:
         path = _review_path(sale_id, "decision")
         return self._json("POST", path, body=body, key=idempotency_key)
 
+    def audit_head(
+        self, terminal_id: str, *, identity: SigningIdentity | None = None
+    ) -> tuple[int, str]:
+        """``GET /v1/terminals/{id}/audit``: (last id held, its hash) of this till's chain."""
+        data = self._json("GET", f"/v1/terminals/{terminal_id}/audit", identity=identity)
+        return int(data["synced_through"]), str(data["head_hash"])
+
     def push_audit(
         self, *, terminal_id: str, entries: Sequence[Mapping[str, Any]], idempotency_key: str
     ) -> None:

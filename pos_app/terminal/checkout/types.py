@@ -69,6 +69,8 @@ class TerminalStatus:
     # False until the backend has answered or failed once: "online" would be a guess.
     backend_known: bool = True
     outbox_failed: int = 0  # entries the backend refused for good: each has a review open
+    receipts_waiting: int = 0  # receipts stored, not yet printed
+    printer_problem: str | None = None  # why they wait: a printing.FaultKind value, or None
 
 
 class CheckoutPort(Protocol):

@@ -163,11 +163,15 @@ def check_data_dir(env: DoctorEnv) -> Finding:
         return warn(name, f"{path} does not exist yet; pos-app creates it at first start", fix)
     if not path.is_dir():
         return fail(name, f"{path} is not a directory", fix)
+    found, owner_fix = env.ownership(path)
+    if found:
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        return fail(name, found[0] + more, owner_fix)
     try:
         env.write_probe(path)
     except OSError as exc:
-        return fail(name, f"{path} is not writable: {exc.strerror or exc}", fix)
-    return ok(name, f"{path} is writable")
+        return fail(name, f"{path} is not writable: {exc.strerror or exc}", owner_fix or fix)
+    return ok(name, f"{path} is writable, every file in it private to the till's account")
 
 
 def check_disk(env: DoctorEnv) -> Finding:

@@ -22,9 +22,20 @@ def opt(
     minimum: float | None = None,
     maximum: float | None = None,
     secret: bool = False,
+    it_owned: bool | None = None,
 ) -> Any:
     meta = {"doc": doc, "choices": choices, "min": minimum, "max": maximum, "secret": secret}
+    if it_owned is not None:
+        meta["it_owned"] = it_owned
     return field(default=default, metadata=meta)
+
+
+# Sections that decide where money goes or how the till is secured: on a till that store
+# IT manages (a system configuration exists) they come only from the system files and
+# the service's own environment, never from a user's file or shell (loader.py).
+IT_OWNED_SECTIONS = frozenset({"terminal", "payment", "risk", "security", "paths"})
+# Keys of other sections that are IT's too; opt(it_owned=False) opts a key out.
+IT_OWNED_KEYS = frozenset({"backend.url", "backend.trust_root_key"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,9 +181,40 @@ class LoggingSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PrinterSettings:
+    url: str = opt(
+        "",
+        "Receipt printer: tcp://HOST:9100 (raw TCP) or usb://VID:PID (hex); empty: no printer.",
+    )
+    paper_mm: int = opt(80, "Paper width in millimetres.", choices=(58, 80))
+    japanese: str = opt(
+        "kanji",
+        "How Japanese reaches the printer: 'kanji' (Shift_JIS text, printers with a Kanji ROM:"
+        " Japanese models) or 'raster' (an image: any ESC/POS printer).",
+        choices=("kanji", "raster"),
+    )
+    auto_print: bool = opt(True, "Print the receipt as soon as a sale is approved.")
+    language: str = opt("ja", "Receipt language.", choices=("ja", "en"))
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptSettings:
+    issuer_name: str = opt("", "Issuer's name printed on every invoice (the registered business).")
+    registration_number: str = opt(
+        "", "Qualified invoice issuer registration number: 'T' followed by 13 digits."
+    )
+    store_name: str = opt("", "Store name printed under the issuer's name.")
+
+
+@dataclass(frozen=True, slots=True)
 class PathSettings:
     data_dir: str = opt("", "Local database and credentials; empty means the platform default.")
     log_dir: str = opt("", "Log files; empty means the platform default.")
+    owner: str = opt(
+        "",
+        "OS account that runs the till and alone owns its data (the kiosk account); "
+        "'pos-app setup --owner' sets it. Empty: the data directory's owner.",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +228,8 @@ class Settings:
     customer_display: CustomerDisplaySettings = field(default_factory=CustomerDisplaySettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    printer: PrinterSettings = field(default_factory=PrinterSettings)
+    receipt: ReceiptSettings = field(default_factory=ReceiptSettings)
     paths: PathSettings = field(default_factory=PathSettings)
 
 
@@ -202,6 +246,7 @@ class Declared:
     minimum: float | None
     maximum: float | None
     secret: bool
+    it_owned: bool = False
 
     @property
     def name(self) -> str:
@@ -241,6 +286,11 @@ def declared() -> tuple[Declared, ...]:
                     m["min"],
                     m["max"],
                     m["secret"],
+                    m.get(
+                        "it_owned",
+                        section.name in IT_OWNED_SECTIONS
+                        or f"{section.name}.{f.name}" in IT_OWNED_KEYS,
+                    ),
                 )
             )
     return tuple(out)

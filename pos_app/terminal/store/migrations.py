@@ -198,6 +198,34 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX outbox_open ON outbox (state, sale_id, id);
         """,
     ),
+    Migration(
+        8,
+        "receipts waiting for the printer",
+        """
+        CREATE TABLE receipt_jobs (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            sale_id    TEXT,
+            kind       TEXT NOT NULL,
+            document   TEXT NOT NULL,
+            state      TEXT NOT NULL DEFAULT 'pending'
+                       CHECK (state IN ('pending', 'printed', 'dropped')),
+            attempts   INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at INTEGER NOT NULL,
+            printed_at INTEGER
+        );
+        CREATE INDEX receipt_jobs_pending ON receipt_jobs (state, id);
+        """,
+    ),
+    Migration(
+        9,
+        "each sale gets this till's running number, printed on receipts (rowid is not stable)",
+        """
+        ALTER TABLE sales ADD COLUMN seq INTEGER;
+        UPDATE sales SET seq = rowid;
+        CREATE UNIQUE INDEX sales_seq ON sales (seq);
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -104,7 +104,8 @@ def _upsert_sale(conn: sqlite3.Connection, r: SaleRecord) -> None:
     conn.execute(
         "INSERT INTO sales (sale_id, store_id, terminal_id, cashier_id, currency, total, state,"
         " reason, authorization_id, wallet_masked, offline, created_at, updated_at, risk,"
-        " token_facts, pickup_later, age_check) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " token_facts, pickup_later, age_check, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+        " (SELECT COALESCE(MAX(seq), 0) + 1 FROM sales))",
         (
             r.sale_id,
             r.store_id,

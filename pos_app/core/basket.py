@@ -36,6 +36,7 @@ class BasketLine:
             "quantity": self.quantity,
             "unit_price": self.product.price,
             "line_total": self.line_total,
+            "tax_rate": self.product.tax_rate,  # wave 2 addition: reprints at another till
         }
 
 

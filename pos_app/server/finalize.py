@@ -242,6 +242,7 @@ def _new_sale(
         idempotency_key=idem_key,
         manager_id=req.manager_approval.manager_id if req.manager_approval else None,
         manager_reason=req.manager_approval.reason if req.manager_approval else None,
+        sale_number=req.sale_number,
         created_at=now,
         updated_at=now,
     )

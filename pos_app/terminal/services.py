@@ -116,7 +116,8 @@ def build_services(
         lock=lock,
     )
     watched.append(checkout.is_watched)
-    receipts = build_receipt_service(settings, store, catalog=_catalog(settings))
+    remote = client.get_sale_receipt if client is not None else None
+    receipts = build_receipt_service(settings, store, catalog=_catalog(settings), remote=remote)
     return TerminalServices(store, checkout, trust, credential, client, drainer, sync, receipts)
 
 

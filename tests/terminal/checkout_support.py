@@ -267,7 +267,9 @@ def terminal_settings(backend: Backend, data_dir: Path, **payment: Any) -> Setti
     )
 
 
-def enroll_terminal(backend: Backend, data_dir: Path, settings: Settings) -> None:
+def enroll_terminal(
+    backend: Backend, data_dir: Path, settings: Settings, *, terminal_id: str = "T01"
+) -> None:
     store = open_store(data_dir)
     try:
         trust = TrustListManager(
@@ -278,7 +280,9 @@ def enroll_terminal(backend: Backend, data_dir: Path, settings: Settings) -> Non
             stale_grace_s=DAY,
         )
         enroll(
-            EnrollRequest(backend.url, backend.code(), "S001", "T01"),
+            EnrollRequest(
+                backend.url, backend.code(terminal_id=terminal_id), "S001", terminal_id
+            ),
             store=store,
             data_dir=data_dir,
             trust=trust,

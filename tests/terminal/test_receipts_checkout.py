@@ -69,3 +69,38 @@ def test_approved_sale_prints_its_invoice_and_a_void_prints_a_slip(
     finally:
         services.close()
         printer.close()
+
+
+def test_another_till_reprints_a_sale_from_what_the_backend_keeps(
+    backend: Backend, tmp_path: Path, network: Network
+) -> None:
+    printer = FakePrinter()
+    tills = []
+    for terminal_id in ("T01", "T02"):
+        data_dir = tmp_path / terminal_id
+        settings = replace(
+            terminal_settings(backend, data_dir),
+            printer=PrinterSettings(url=printer.url, auto_print=False),
+            receipt=ReceiptSettings(issuer_name="テスト商店", registration_number="T7000012050002"),
+        )
+        enroll_terminal(backend, data_dir, settings, terminal_id=terminal_id)
+        tills.append(build_services(settings, transport=network, clock=backend.clock.now))
+    first, second = tills
+    try:
+        wallet = backend.new_wallet(balance=10_000)
+        sale = first.checkout.start_payment(basket((TEA, 2)), cashier_id="C042")
+        paid = first.checkout.submit_token(sale.sale_id, backend.token(wallet))
+        assert paid.phase is PaymentPhase.APPROVED
+        assert second.receipts is not None and first.receipts is not None
+        here = first.receipts.receipt(sale.sale_id).text()
+        there = second.receipts.receipt(sale.sale_id).text()  # from the backend
+        assert "S001-T01-000001" in there and "レジ T01" in there
+        # The same invoice: lines, 8% mark, per-rate tax, authorization, masked wallet.
+        assert there == here
+        second.receipts.reprint(sale.sale_id)
+        assert second.receipts.pump() == 1
+        assert "S001-T01-000001" in printer.jobs[0].decode("cp932", errors="replace")
+    finally:
+        for services in tills:
+            services.close()
+        printer.close()

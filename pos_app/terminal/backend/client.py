@@ -182,6 +182,10 @@ class BackendClient:
     def get_sale(self, sale_id: str) -> dict[str, Any]:
         return self._json("GET", f"/v1/sales/{sale_id}")
 
+    def get_sale_receipt(self, sale_id: str) -> dict[str, Any]:
+        """``GET /v1/sales/{id}/receipt``: a sale of this store as another till reprints it."""
+        return self._json("GET", f"/v1/sales/{sale_id}/receipt")
+
     def cancel_sale(
         self, sale_id: str, *, idempotency_key: str, reason: str | None = None
     ) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from pos_app.core.errors import BackendError
 from pos_app.core.risk.model import Action, SaleFacts
@@ -47,7 +48,7 @@ from pos_app.terminal.errors import (
     OutcomeUnknown,
 )
 from pos_app.terminal.store.db import LocalStore
-from pos_app.terminal.store.sales_repo import SeenToken, save_sale
+from pos_app.terminal.store.sales_repo import SeenToken, sale_number_of, save_sale
 from pos_app.terminal.sync.outbox import close_reconcile
 from pos_app.terminal.sync.trust import TrustListManager
 from pos_app.terminal.terminal_risk import TerminalRisk
@@ -123,7 +124,7 @@ class PaymentFlow:
         manager: dict[str, str] | None = None,
     ) -> PaymentUpdate:
         assert self._client is not None  # checked by _submit
-        body = sale_body(sale, manager=manager)
+        body = self._numbered(sale_body(sale, manager=manager), sale)
         # Write-ahead: if the till dies while the request is out, the reconcile entry makes
         # the next start look the sale up before anything else happens.
         sale.state, sale.reason = SaleState.AUTHORIZING, None
@@ -183,7 +184,7 @@ class PaymentFlow:
         claims = sale.claims
         assert claims is not None
         sale.offline = True
-        body = sale_body(sale, offline_at=now)
+        body = self._numbered(sale_body(sale, offline_at=now), sale)
         entry = offline_entry(sale, body)
         seen = SeenToken(cti=claims.cti, expires_at=seen_expiry(claims))
         sale.state, sale.reason = SaleState.APPROVED, None
@@ -194,6 +195,11 @@ class PaymentFlow:
             return self.decline(sale, reasons.REPLAYED, now=now)
         self._risk.record(facts, Action.ALLOW)
         return update_of(sale)
+
+    def _numbered(self, body: dict[str, Any], sale: ActiveSale) -> dict[str, Any]:
+        """The sale's short number travels with it: another till reprints the receipt."""
+        number = sale_number_of(self._store, sale.sale_id)
+        return {**body, "sale_number": number} if number else body
 
     def outcome_unknown(self, sale: ActiveSale, *, now: int) -> PaymentUpdate:
         sale.reason = OUTCOME_UNKNOWN

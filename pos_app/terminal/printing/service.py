@@ -9,12 +9,14 @@ them waits for the printer: a job is stored first, printed by :meth:`pump`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
+from typing import Any
 
 from pos_app.core.catalog import Catalog
-from pos_app.core.errors import CatalogError, ConfigError, PosError
+from pos_app.core.errors import BackendError, CatalogError, ConfigError, PosError
 from pos_app.core.invoice import parse_registration_number
 from pos_app.terminal.printing.document import (
     Document,
@@ -24,7 +26,7 @@ from pos_app.terminal.printing.document import (
     build_report,
     build_void_slip,
 )
-from pos_app.terminal.printing.facts import load_sale_facts
+from pos_app.terminal.printing.facts import load_sale_facts, remote_sale_facts
 from pos_app.terminal.printing.printers import open_printer
 from pos_app.terminal.printing.queue import PrintQueue, QueueState
 from pos_app.terminal.printing.render import Paper, render_pdf, write_png
@@ -32,6 +34,9 @@ from pos_app.terminal.settings.schema import Settings
 from pos_app.terminal.store.db import LocalStore
 
 log = logging.getLogger(__name__)
+
+
+RemoteReceipts = Callable[[str], Mapping[str, Any]]  # BackendClient.get_sale_receipt
 
 
 class ReceiptNotFound(PosError):
@@ -77,9 +82,11 @@ class ReceiptService:
         issuer: Issuer,
         options: ReceiptOptions,
         catalog: Catalog | None = None,
+        remote: RemoteReceipts | None = None,
     ) -> None:
         self._store, self._queue, self._issuer = store, queue, issuer
         self._options, self._catalog = options, catalog
+        self._remote = remote
 
     @property
     def queue(self) -> PrintQueue:
@@ -93,11 +100,30 @@ class ReceiptService:
         except CatalogError:
             return None
 
+    def _rate(self, sku: str) -> int | None:
+        if self._catalog is None:
+            return None
+        try:
+            return self._catalog.lookup(sku).tax_rate
+        except CatalogError:
+            return None
+
     def facts(self, sale_id: str) -> SaleFacts:
-        facts = load_sale_facts(self._store, sale_id, lang=self._options.lang, names=self._name)
-        if facts is None:
+        """The sale as this till recorded it; a sale of another till, as the backend keeps it."""
+        lang = self._options.lang
+        facts = load_sale_facts(self._store, sale_id, lang=lang, names=self._name)
+        if facts is not None:
+            return facts
+        if self._remote is None:
             raise ReceiptNotFound(f"sale {sale_id} is not recorded at this till")
-        return facts
+        try:
+            view = self._remote(sale_id)
+        except BackendError as exc:
+            raise ReceiptNotFound(
+                f"sale {sale_id} is not recorded at this till and the backend did not give it"
+                f" ({exc.message}): try again when the till is online"
+            ) from None
+        return remote_sale_facts(view, lang=lang, names=self._name, rate_of=self._rate)
 
     def receipt(self, sale_id: str) -> Document:
         o = self._options
@@ -131,7 +157,11 @@ class ReceiptService:
 
 
 def build_receipt_service(
-    settings: Settings, store: LocalStore, *, catalog: Catalog | None = None
+    settings: Settings,
+    store: LocalStore,
+    *,
+    catalog: Catalog | None = None,
+    remote: RemoteReceipts | None = None,
 ) -> ReceiptService:
     """Wire the receipt service from settings; a printer address error stops start-up."""
     p = settings.printer
@@ -146,4 +176,6 @@ def build_receipt_service(
         log.error("receipts print without a registration number: %s", exc.message)
         issuer = Issuer(settings.receipt.issuer_name, "", settings.receipt.store_name)
     options = ReceiptOptions(lang=p.language, auto_print=p.auto_print, paper=paper)
-    return ReceiptService(store, queue, issuer=issuer, options=options, catalog=catalog)
+    return ReceiptService(
+        store, queue, issuer=issuer, options=options, catalog=catalog, remote=remote
+    )

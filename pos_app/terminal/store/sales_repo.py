@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from pos_app.core.basket import BasketLine
+from pos_app.core.sale import sale_number
 from pos_app.terminal.store.db import LocalStore
 
 
@@ -201,3 +202,12 @@ def open_review(conn: sqlite3.Connection, sale_id: str, *, at: int) -> None:
 def sale_state(store: LocalStore, sale_id: str) -> str | None:
     rows = store.query("SELECT state FROM sales WHERE sale_id = ?", (sale_id,))
     return str(rows[0]["state"]) if rows else None
+
+
+def sale_number_of(store: LocalStore, sale_id: str) -> str | None:
+    """The sale's short number (``core.sale.sale_number``), once the sale is recorded."""
+    rows = store.query("SELECT store_id, terminal_id, seq FROM sales WHERE sale_id = ?", (sale_id,))
+    if not rows or rows[0]["seq"] is None:
+        return None
+    row = rows[0]
+    return sale_number(row["store_id"], row["terminal_id"], int(row["seq"]))

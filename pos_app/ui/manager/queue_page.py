@@ -163,7 +163,9 @@ class QueuePage(QWidget):
             self._show(self.model.item_at(rows[0].row()))
 
     def _show(self, item: QueueItem) -> None:
-        self.detail.show_detail(load_detail(self._s.store, item.sale_id))
+        names, lang = self._s.product_names, self._s.lang
+        product_name = (lambda sku: names(sku, lang)) if names else None
+        self.detail.show_detail(load_detail(self._s.store, item.sale_id, product_name=product_name))
         # Buttons off while another manager holds the sale (the pane says who); the
         # claim itself is still checked atomically when a decision starts.
         held_by_other = (

@@ -127,3 +127,18 @@ def test_japanese_screens(window: Callable[..., ManagerWindow]) -> None:
     assert "乗っ取りの兆候" in column(win, 5)[0]
     assert "アカウントに乗っ取りの兆候" in win.queue.detail.toPlainText()
     assert NOW  # the clock is the injected one: dates above follow it
+
+
+def test_evidence_names_the_products_in_the_managers_language(
+    window: Callable[..., ManagerWindow],
+) -> None:
+    from pos_app.terminal.reviews_demo import CARTON
+
+    def names(sku: str, lang: str) -> str | None:
+        return CARTON.name(lang) if sku == CARTON.gtin else None
+
+    win = window(lang="ja", product_names=names)
+    assert win.queue is not None
+    win.queue.select_sale("sale-7p-0001")
+    text = win.queue.detail.toPlainText()
+    assert CARTON.name_ja in text and CARTON.name_en not in text

@@ -24,7 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pos_app.terminal.settings.cli",  # config show
     "pos_app.paytoken.cli",  # token keygen|mint|sign-trust-list|verify
     "pos_app.scanning.cli",  # scan-image, scan-video
-    "pos_app.core.risk_cli",  # risk backtest|explain
+    "pos_app.risk_cli",  # risk backtest|explain (engines: core, server, terminal)
     "pos_app.server.cli",  # backend init|serve|create-terminal|rotate-keys|check-ledger
     "pos_app.terminal.cli",  # enroll
     "pos_app.terminal.doctor.cli",  # doctor

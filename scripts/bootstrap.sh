@@ -19,6 +19,7 @@ APT_PACKAGES=(
   libxcb-xfixes0 libx11-xcb1                 # Qt xcb: a real window
   fonts-noto-cjk                             # Japanese text in the cashier UI
   xvfb xauth                                 # screenshots and window tests without a screen
+  xdotool                                    # real X key events: the wedge scanner tried by hand
   poppler-utils                              # pdftotext: checks the PDF shift report
   libpulse0                                  # Qt Multimedia: the approval / decline sounds
   binutils systemd                           # PyInstaller (objdump), systemd-analyze for the kiosk unit

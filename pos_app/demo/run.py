@@ -103,4 +103,6 @@ def _windows(world: DemoWorld, screenshots: str | None) -> int:
         [(w.label, w.client) for w in world.wallets],
         show_code=lambda text: board.show(text) if text else board.show(),
         tour=tour,
+        store_names={STORE_ID: STORE_NAME},
+        switches=(world.network, camera),
     )

@@ -150,12 +150,14 @@ class WedgeConfig:
         Scanners send a character every 1-15 ms; people rarely type two keys
         within 50 ms, and never eight in a row.
     min_length: shortest accepted scan (EAN-8 and UPC-E have 8 characters).
-    terminators: characters that end a burst (scanners send Enter by default).
+    terminators: characters that end a burst (scanners send Enter by default;
+        many can be set to send Tab instead). Fewer than ``min_length``
+        characters before one is a person's Enter or Tab and passes through.
     fix_layout: undo the characters a US-configured scanner produces on a
         Japanese (JIS) layout, and full-width characters from an active IME.
     """
 
     max_gap_s: float = 0.05
     min_length: int = 6
-    terminators: tuple[str, ...] = ("\r", "\n")
+    terminators: tuple[str, ...] = ("\r", "\n", "\t")
     fix_layout: bool = True

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from pos_app.server import db, enrollment, keystore, ledger, wallets
 from pos_app.server.clock import Clock, SystemClock
-from pos_app.server.models import IssuerKey
+from pos_app.server.models import IssuerKey, Terminal
 from pos_app.server.settings import ServerSettings
 
 
@@ -73,6 +73,41 @@ def create_terminal(
     finally:
         engine.dispose()
     return {"enrollment_code": ticket.enrollment_code, "expires_at": ticket.expires_at}
+
+
+def set_offline_limits(
+    data_dir: Path | str,
+    db_url: str | None = None,
+    *,
+    store_id: str,
+    terminal_id: str,
+    max_age: int | None,
+    max_sale: int | None,
+) -> dict[str, Any]:
+    """Per-terminal offline limits (None: the server's maximum period, the token's limit)."""
+    settings = _settings(data_dir, db_url, None)
+    if (max_age is not None and max_age < 0) or (max_sale is not None and max_sale < 0):
+        raise ValueError("offline limits are seconds and amounts, never negative")
+    engine = db.make_engine(settings.db_url)
+    try:
+        with db.transaction(db.session_factory(engine)) as session:
+            term = session.scalars(
+                select(Terminal).where(
+                    Terminal.store_id == store_id, Terminal.terminal_id == terminal_id
+                )
+            ).first()
+            if term is None:
+                raise ValueError(f"no terminal {terminal_id} in store {store_id}")
+            term.offline_max_age, term.offline_max_sale = max_age, max_sale
+    finally:
+        engine.dispose()
+    return {
+        "store_id": store_id,
+        "terminal_id": terminal_id,
+        "offline_max_age": max_age,
+        "offline_max_sale": max_sale,
+        "server_offline_max_period": settings.offline_max_period,
+    }
 
 
 def rotate_keys(

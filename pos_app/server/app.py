@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pos_app import __version__
-from pos_app.server import db, routes_terminal, routes_wallet
+from pos_app.server import db, openapi, routes_terminal, routes_wallet
 from pos_app.server.backend import Backend
 from pos_app.server.errors import ApiError
 from pos_app.server.settings import ServerSettings
@@ -40,6 +40,7 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     app.include_router(routes_terminal.router)
     app.include_router(routes_wallet.router)
     app.add_api_route("/healthz", _health, methods=["GET"], tags=["ops"])
+    openapi.install(app)
     _install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

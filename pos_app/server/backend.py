@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select
 
 from pos_app.paytoken import httpsig, keys, trust_list
-from pos_app.server import db, keystore
+from pos_app.server import contacts, db, keystore, ratelimit
 from pos_app.server.errors import ApiError, bad_signature
-from pos_app.server.models import Device, Nonce, Terminal
+from pos_app.server.models import Device, Nonce, Terminal, TrustListRecord
 from pos_app.server.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 # Nonces are kept a little longer than the signature window, then purged.
 NONCE_KEEP = 120
 PURGE_EVERY = 200
+VERIFIER_RECHECK_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class Principal:
     terminal_id: str = ""
     wallet_id: str = ""
     device_id: str = ""
+    # Terminals: the row id (contacts, offline limits) and the store's region (risk).
+    terminal_row: int = 0
+    region: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,10 @@ class SignedRequest:
     url: str
     headers: Mapping[str, str]
     body: bytes
+    # Where it came from and which route (``"POST /v1/wallets"``): rate limits before
+    # verification are per source address and endpoint.
+    source: str = ""
+    endpoint: str = ""
 
 
 class Backend:
@@ -55,11 +63,13 @@ class Backend:
         self.sessions = db.session_factory(self.engine)
         self.paths = keystore.KeyPaths(settings.data_dir)
         self.issuer_keys = keystore.IssuerKeyCache()
-        self._verifier_cache: tuple[int, object] | None = None
+        self._verifier_cache: tuple[int | None, object, float] | None = None
         self._root_public: Ed25519PublicKey | None = None
         self._lock = threading.Lock()
         self._calls = 0
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.address_limiter = RateLimiter(settings.address_limit_per_minute)
+        self.failure_limiter = RateLimiter(settings.failed_signatures_per_minute)
 
     def now(self) -> int:
         return self.settings.clock.now()
@@ -79,18 +89,30 @@ class Backend:
                 signed = keystore.sign_current(session, self.paths, now=self.now())
             return signed.envelope
 
-    def verifier(self, session: Session) -> object:
-        """A PT1 verifier for the newest trust list (rebuilt only when ``seq`` changes)."""
+    def verifier(self, session: Session, *, fresh: bool = False) -> object:
+        """A PT1 verifier for the newest trust list.
+
+        Rebuilt only when ``seq`` changes, and ``seq`` is looked up at most every few
+        seconds (or when *fresh*: a token named a key this verifier does not know), so a
+        finalize does not read the list; a revocation still takes effect within seconds.
+        """
         from pos_app.paytoken.verifier import Verifier
 
-        signed = keystore.latest(session)
         with self._lock:
-            if self._verifier_cache is None or self._verifier_cache[0] != signed.seq:
+            cached = self._verifier_cache
+            if cached and not fresh and time.monotonic() - cached[2] < VERIFIER_RECHECK_S:
+                return cached[1]
+        seq = session.scalar(select(func.max(TrustListRecord.seq)))
+        with self._lock:
+            if self._verifier_cache is None or self._verifier_cache[0] != seq:
+                signed = keystore.latest(session)
                 parsed = trust_list.parse_trust_list(signed.envelope, self.root_public())
                 verifier = Verifier(
                     parsed, audience=self.settings.audience, currency=self.settings.currency
                 )
-                self._verifier_cache = (signed.seq, verifier)
+                self._verifier_cache = (signed.seq, verifier, time.monotonic())
+            else:
+                self._verifier_cache = (seq, self._verifier_cache[1], time.monotonic())
             return self._verifier_cache[1]
 
     def root_public(self) -> Ed25519PublicKey:
@@ -106,8 +128,15 @@ class Backend:
         """Verify the RFC 9421 signature and burn its nonce; 401 on any failure.
 
         With *new_key* (enrollment, wallet creation) the request must be signed by
-        that not-yet-registered key, named by its kid.
+        that not-yet-registered key, named by its kid. Rate limits apply before the
+        signature is verified: per source address and endpoint for those
+        unauthenticated requests and for an address whose signatures keep failing.
         """
+        address = ratelimit.address_key(request.source, request.endpoint)
+        if new_key is not None:
+            self.address_limiter.check(address)
+        elif self.failure_limiter.exhausted(address):
+            raise ApiError(429, "rate_limited", "too many failed signatures; slow down")
         now = self.now()
         with db.transaction(self.sessions) as session:
             found: dict[str, Principal] = {}
@@ -131,20 +160,26 @@ class Backend:
                     max_future=self.settings.signature_max_future,
                 )
             except httpsig.SignatureError as exc:
+                self.failure_limiter.spend(address)
                 raise bad_signature(str(exc)) from None
-            self.limiter.check(verified.keyid)
-            self._burn_nonce(session, verified.keyid, verified.nonce, now=now)
-        return found["p"]
+            if new_key is None:
+                self.limiter.check(verified.keyid)
+            if not self._burn_nonce(session, verified.keyid, verified.nonce, now=now):
+                self.failure_limiter.spend(address)
+                raise bad_signature("nonce already used")
+            principal = found["p"]
+            if principal.terminal_row:
+                contacts.record(session, principal.terminal_row, now=now, settings=self.settings)
+        return principal
 
-    def _burn_nonce(self, session: Session, keyid: str, nonce: str, *, now: int) -> None:
-        try:
-            with session.begin_nested():
-                session.add(Nonce(keyid=keyid, nonce=nonce, created_at=now))
-        except IntegrityError:
-            raise bad_signature("nonce already used") from None
+    def _burn_nonce(self, session: Session, keyid: str, nonce: str, *, now: int) -> bool:
+        """Record the nonce; False when it was used before."""
+        if not db.insert_new(session, Nonce, keyid=keyid, nonce=nonce, created_at=now):
+            return False
         self._calls += 1
         if self._calls % PURGE_EVERY == 0:
             session.execute(delete(Nonce).where(Nonce.created_at < now - NONCE_KEEP))
+        return True
 
     def _resolve(
         self, session: Session, keyid: str, *, tag: str, new_key: bytes | None
@@ -160,8 +195,14 @@ class Backend:
             ).first()
             if term is None or term.public_key is None:
                 return None, None
+            db.keep(session, term)  # contacts and offline checks read it again
             principal = Principal(
-                kind="terminal", keyid=keyid, store_id=term.store_id, terminal_id=term.terminal_id
+                kind="terminal",
+                keyid=keyid,
+                store_id=term.store_id,
+                terminal_id=term.terminal_id,
+                terminal_row=term.id,
+                region=term.region,
             )
             return keys.public_from_raw(term.public_key), principal
         device = session.get(Device, keyid)

@@ -30,6 +30,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--terminal", required=True)
     p.add_argument("--region", default="")
     p.set_defaults(handler=_create_terminal)
+    p = _common(sub.add_parser("offline-limits", help="set one terminal's offline limits"))
+    p.add_argument("--store", required=True)
+    p.add_argument("--terminal", required=True)
+    p.add_argument(
+        "--max-age", type=int, default=None, help="seconds an offline claim may reach back"
+    )
+    p.add_argument("--max-sale", type=int, default=None, help="most one offline sale may charge")
+    p.set_defaults(handler=_offline_limits)
     p = _common(sub.add_parser("rotate-keys", help="issuer key rotation: publish, activate, drop"))
     p.add_argument("--step", choices=("publish", "activate", "drop"), required=True)
     p.set_defaults(handler=_rotate)
@@ -85,6 +93,25 @@ def _create_terminal(args: argparse.Namespace) -> int:
         _print(
             admin.create_terminal(
                 a.data_dir, a.db, store_id=a.store, terminal_id=a.terminal, region=a.region
+            )
+        )
+        return EXIT_OK
+
+    return _guard(run, args)
+
+
+def _offline_limits(args: argparse.Namespace) -> int:
+    def run(a: argparse.Namespace) -> int:
+        from pos_app.server import admin
+
+        _print(
+            admin.set_offline_limits(
+                a.data_dir,
+                a.db,
+                store_id=a.store,
+                terminal_id=a.terminal,
+                max_age=a.max_age,
+                max_sale=a.max_sale,
             )
         )
         return EXIT_OK

@@ -21,6 +21,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -68,13 +70,31 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 _SQLITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 
 
+# The transaction this thread is running for a request, if any (see ``transaction``).
+_AMBIENT = threading.local()
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any exception."""
+    """One unit of work: commit on success, roll back on any exception.
+
+    Inside an outer ``transaction`` of the same factory on this thread, the inner one joins
+    it: the request pipeline opens one transaction for the signature's nonce, the
+    idempotency claim, the work and the stored answer, so they commit together or not at
+    all, while the services keep their own ``with transaction(...)`` blocks.
+    """
+    current = getattr(_AMBIENT, "session", None)
+    if current is not None and getattr(_AMBIENT, "factory", None) is factory:
+        yield current
+        return
     bind = factory.kw.get("bind")
     lock = _SQLITE_LOCKS.get(bind) if isinstance(bind, Engine) else None
     with lock if lock is not None else nullcontext(), factory() as session, session.begin():
-        yield session
+        _AMBIENT.session, _AMBIENT.factory = session, factory
+        try:
+            yield session
+        finally:
+            _AMBIENT.session = _AMBIENT.factory = None
 
 
 def alembic_config() -> Config:
@@ -98,3 +118,28 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def insert_new(session: Session, model: Any, **values: Any) -> bool:
+    """INSERT a row unless its key exists; True when this call inserted it.
+
+    One statement (``ON CONFLICT DO NOTHING``) instead of a savepoint around a failing
+    INSERT. On PostgreSQL a concurrent uncommitted insert of the same key makes this wait
+    for that transaction, so the loser then reads the winner's committed row.
+    """
+    insert: Any = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    pk = [column.name for column in model.__table__.primary_key.columns]
+    statement = (
+        insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=pk)
+        .returning(*model.__table__.primary_key.columns)
+    )
+    return session.execute(statement).first() is not None
+
+
+def keep(session: Session, obj: object) -> None:
+    """Hold *obj* for the session's life: its identity map keeps only weak references, and
+    a row read once per request (the signing terminal, the paying device) should not be
+    read again by the next ``session.get``."""
+    session.info.setdefault("kept", []).append(obj)

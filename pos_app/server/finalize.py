@@ -1,11 +1,16 @@
 """POST /v1/sales: re-verify the token, redeem it once, decide, debit, in one transaction.
 
+That transaction is the request's only one: the request pipeline
+(``http.signed_idempotent``) has already burnt the signature's nonce and claimed
+the Idempotency-Key in it, and stores the answer in it after this returns.
+
 Single redemption across terminals and processes rests on the primary key of
-``redemptions.cti``: the row is inserted in the same transaction as the sale
-and the debit, so exactly one transaction can commit it. A loser's INSERT
-fails (PostgreSQL: after waiting for the winner's commit) and the whole
-attempt is retried, which then sees the redemption and declines
-``token_already_used``. SQLite serialises writers with BEGIN IMMEDIATE.
+``redemptions.cti``: the row is inserted first (``ON CONFLICT DO NOTHING``, so a
+second attempt learns "already used" from the same statement) and deleted again
+when the sale is declined, since a declined attempt does not burn the token. A
+concurrent inserter of the same cti waits for the first transaction on
+PostgreSQL; SQLite serialises writers with BEGIN IMMEDIATE. A lost race on the
+sale_id is retried by the pipeline, and the retry sees the winner.
 """
 
 from __future__ import annotations
@@ -14,24 +19,21 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from pos_app.server import db, ledger, managers, risk, sales
+from pos_app.server import contacts, db, ledger, managers, risk, sales
 from pos_app.server.backend import Backend, Principal, require_store
 from pos_app.server.errors import ApiError
-from pos_app.server.models import Device, Redemption, Sale, StepUp, Terminal, Wallet
+from pos_app.server.models import Account, Device, Redemption, Sale, StepUp, Wallet
 from pos_app.server.schemas import SaleRequest
 
-ATTEMPTS = 4
-# Offline sales older than this are settled by hand, not by the API.
-OFFLINE_MAX_AGE = 30 * 86400
+Lines = tuple[tuple[str, str, int, int, int], ...]
 
 
 @dataclass(frozen=True)
 class TokenFacts:
-    """What the verified token says, or why it failed."""
+    """What the verified token says, or why it failed (claims kept when the signature held)."""
 
     reason: str | None
     wallet_id: str = ""
@@ -54,11 +56,6 @@ def check_request(backend: Backend, principal: Principal, req: SaleRequest) -> N
             raise ApiError(422, "total_mismatch", f"line {line.sku}: quantity x price mismatch")
     if req.total != sum(line.line_total for line in req.lines):
         raise ApiError(422, "total_mismatch", "total is not the sum of the line totals")
-    now = backend.now()
-    if req.offline_accepted_at is not None and not (
-        now - OFFLINE_MAX_AGE <= req.offline_accepted_at <= now + backend.settings.token_skew
-    ):
-        raise ApiError(422, "bad_offline_time", "offline_accepted_at is in the future or too old")
     if req.currency != backend.settings.currency:
         raise ApiError(
             422, "unsupported_currency", f"this backend settles {backend.settings.currency}"
@@ -67,56 +64,143 @@ def check_request(backend: Backend, principal: Principal, req: SaleRequest) -> N
 
 def finalize(
     backend: Backend, principal: Principal, req: SaleRequest, *, idem_key: str
-) -> dict[str, Any]:
+) -> tuple[int, dict[str, Any]]:
+    """The answer (status, body): 200 with the decision, or 422 ``bad_offline_time``."""
     check_request(backend, principal, req)
     now = backend.now()
-    for _ in range(ATTEMPTS):
-        try:
-            with db.transaction(backend.sessions) as session:
-                return _decide(backend, session, req, idem_key=idem_key, now=now)
-        except IntegrityError:
-            continue  # lost a race on the cti or the sale_id: the next attempt sees the winner
-    raise ApiError(409, "request_in_progress", "a request for this sale is still being processed")
+    with db.transaction(backend.sessions) as session:
+        return _decide(backend, session, principal, req, idem_key=idem_key, now=now)
 
 
 def _decide(
-    backend: Backend, session: Session, req: SaleRequest, *, idem_key: str, now: int
-) -> dict[str, Any]:
+    backend: Backend,
+    session: Session,
+    principal: Principal,
+    req: SaleRequest,
+    *,
+    idem_key: str,
+    now: int,
+) -> tuple[int, dict[str, Any]]:
     existing = session.get(Sale, req.sale_id)
     if existing is not None:
         if existing.idempotency_key != idem_key:
             raise ApiError(422, "sale_id_reused", "this sale_id was finalized with another request")
-        return sales.view(existing, sales.step_of(session, existing.sale_id), now=now)
+        if existing.reason == BAD_OFFLINE_TIME:
+            return 422, _offline_refusal("the offline claim was refused")
+        return 200, sales.view(existing, sales.step_of(session, existing.sale_id), now=now)
+    lines: Lines = tuple(
+        (li.sku, li.category, li.quantity, li.unit_price, li.line_total) for li in req.lines
+    )
+    if req.offline_accepted_at is not None:
+        problem = contacts.offline_time_problem(
+            session,
+            principal.terminal_row,
+            req.offline_accepted_at,
+            now=now,
+            settings=backend.settings,
+        )
+        if problem is not None:
+            _record_refused_offline(
+                backend, session, principal, req, lines=lines, idem_key=idem_key, now=now
+            )
+            return 422, _offline_refusal(problem)
     managers.require_sale_approval(session, req, now=now)
     # An offline sale is judged as of the moment the terminal accepted it: the token
     # was valid then, even if the terminal could only sync hours later.
     accepted_at = now if req.offline_accepted_at is None else req.offline_accepted_at
     token = _verify_token(backend, session, req.token, now=accepted_at)
-    sale = _new_sale(session, req, token, idem_key=idem_key, now=now)
+    sale = _new_sale(req, token, lines, principal, idem_key=idem_key, now=now)
+    view = _judge(
+        backend, session, principal, sale=sale, req=req, token=token, lines=lines, now=now
+    )
+    session.add(sale)  # inserted once, with its outcome (no INSERT then UPDATE)
+    return 200, view
+
+
+BAD_OFFLINE_TIME = "bad_offline_time"
+
+
+def _offline_refusal(problem: str) -> dict[str, Any]:
+    return {"error": BAD_OFFLINE_TIME, "detail": problem}
+
+
+def _record_refused_offline(
+    backend: Backend,
+    session: Session,
+    principal: Principal,
+    req: SaleRequest,
+    *,
+    lines: Lines,
+    idem_key: str,
+    now: int,
+) -> None:
+    """Keep a refused offline claim as a declined sale: an offline loss, flagged for review,
+    listed to the wallet's owner (whose token it names, when its signature holds)."""
+    token = _verify_token(backend, session, req.token, now=now)
+    sale = _new_sale(req, token, lines, principal, idem_key=idem_key, now=now)
+    sales.decline(sale, BAD_OFFLINE_TIME, now=now)
     session.add(sale)
-    session.flush()
+
+
+def _judge(
+    backend: Backend,
+    session: Session,
+    principal: Principal,
+    *,
+    sale: Sale,
+    req: SaleRequest,
+    token: TokenFacts,
+    lines: Lines,
+    now: int,
+) -> dict[str, Any]:
     if token.reason is not None:
+        sale.wallet_id = sale.device_id = sale.cti = None  # a failed token pays nothing
         sales.decline(sale, token.reason, now=now)
         return sales.view(sale, None, now=now)
-    ledger.lock_account(session, ledger.wallet_account(token.wallet_id))
-    hard = _hard_reason(session, token, req, offline=req.offline_accepted_at is not None)
+    redeemed = db.insert_new(
+        session,
+        Redemption,
+        cti=token.cti,
+        sale_id=sale.sale_id,
+        redeemed_at=now,
+        expires_at=token.exp,
+    )
+    if not redeemed:
+        return _decline(session, sale, token, "token_already_used", redeemed=False, now=now)
+    hard = _hard_reason(session, token, req, terminal_row=principal.terminal_row)
     if hard is not None:
-        sales.decline(sale, hard, now=now)
-        return sales.view(sale, None, now=now)
-    verdict = _verdict(session, req, token, sale, now=now)
+        return _decline(session, sale, token, hard, now=now)
+    verdict = _verdict(session, req, token, sale, lines, now=now)
     sale.risk = verdict.as_dict()
     sale.risk_explanation = verdict.explanation()
     return _apply(backend, session, sale=sale, req=req, token=token, verdict=verdict, now=now)
 
 
+def _decline(
+    session: Session,
+    sale: Sale,
+    token: TokenFacts,
+    reason: str,
+    *,
+    now: int,
+    redeemed: bool = True,
+) -> dict[str, Any]:
+    if redeemed:  # a declined attempt does not burn the token
+        session.execute(delete(Redemption).where(Redemption.cti == token.cti))
+    sales.decline(sale, reason, now=now)
+    return sales.view(sale, None, now=now)
+
+
 def _verify_token(backend: Backend, session: Session, text: str, *, now: int) -> TokenFacts:
     verifier: Any = backend.verifier(session)
     result = verifier.verify(text, now=now)
-    if not result.ok:
-        return TokenFacts(reason=str(result.reason))
+    if result.reason == "unknown_kid":  # maybe a key published since the list was cached
+        result = backend.verifier(session, fresh=True).verify(text, now=now)  # type: ignore[attr-defined]
     c = result.claims
+    if c is None:
+        return TokenFacts(reason=str(result.reason))
     return TokenFacts(
-        reason=None,
+        reason=None if result.ok else str(result.reason),
         wallet_id=c.sub,
         device_id=bytes(c.device).hex(),
         cti=bytes(c.cti).hex(),
@@ -128,17 +212,15 @@ def _verify_token(backend: Backend, session: Session, text: str, *, now: int) ->
 
 
 def _new_sale(
-    session: Session, req: SaleRequest, token: TokenFacts, *, idem_key: str, now: int
+    req: SaleRequest,
+    token: TokenFacts,
+    lines: Lines,
+    principal: Principal,
+    *,
+    idem_key: str,
+    now: int,
 ) -> Sale:
-    lines = tuple(
-        (li.sku, li.category, li.quantity, li.unit_price, li.line_total) for li in req.lines
-    )
     cc_total, tobacco_total = risk.basket_totals(lines)
-    term = session.scalars(
-        select(Terminal).where(
-            Terminal.store_id == req.store_id, Terminal.terminal_id == req.terminal_id
-        )
-    ).first()
     terminal_risk = req.terminal_risk.model_dump() if req.terminal_risk else None
     return Sale(
         sale_id=req.sale_id,
@@ -153,7 +235,7 @@ def _new_sale(
         lines=[li.model_dump() for li in req.lines],
         cc_total=cc_total,
         tobacco_total=tobacco_total,
-        store_region=term.region if term else "",
+        store_region=principal.region,
         status="processing",
         risk=terminal_risk or {"score": 0, "action": "allow", "reasons": []},
         offline_accepted_at=req.offline_accepted_at,
@@ -166,26 +248,38 @@ def _new_sale(
 
 
 def _hard_reason(
-    session: Session, token: TokenFacts, req: SaleRequest, *, offline: bool
+    session: Session, token: TokenFacts, req: SaleRequest, *, terminal_row: int
 ) -> str | None:
-    """Facts that decline whatever the risk score says, in the order they are checked."""
-    if session.get(Redemption, token.cti) is not None:
-        return "token_already_used"
-    device = session.get(Device, token.device_id)
-    if device is None or device.revoked_at is not None or device.wallet_id != token.wallet_id:
+    """Facts that decline whatever the risk score says, in the order they are checked.
+
+    One statement reads the device and its wallet and locks the wallet's account: the
+    lock serialises decisions about one wallet (PostgreSQL; SQLite has one writer), so
+    concurrent sales of a wallet each see the others in their velocity features.
+    """
+    row = session.execute(
+        select(Device, Wallet.frozen)
+        .join(Wallet, Wallet.wallet_id == Device.wallet_id)
+        .join(Account, Account.account_id == ledger.wallet_account(token.wallet_id))
+        .where(Device.device_id == token.device_id)
+        .with_for_update(of=Account)
+    ).first()
+    if row is None:
         return "device_revoked"
-    wallet = session.get(Wallet, token.wallet_id)
-    if wallet is None:
+    device, frozen = row
+    db.keep(session, device)  # the risk features read it again
+    if device.revoked_at is not None or device.wallet_id != token.wallet_id:
         return "device_revoked"
-    if wallet.frozen:
+    if frozen:
         return "wallet_frozen"
-    if offline and req.total > token.limit:
-        return "limit_exceeded"
+    if req.offline_accepted_at is not None:
+        cap = contacts.offline_sale_cap(session, terminal_row)
+        if req.total > token.limit or (cap is not None and req.total > cap):
+            return "limit_exceeded"
     return None
 
 
 def _verdict(
-    session: Session, req: SaleRequest, token: TokenFacts, sale: Sale, *, now: int
+    session: Session, req: SaleRequest, token: TokenFacts, sale: Sale, lines: Lines, *, now: int
 ) -> risk.Verdict:
     facts = risk.SaleInput(
         sale_id=req.sale_id,
@@ -196,9 +290,7 @@ def _verdict(
         device_id=token.device_id,
         total=req.total,
         currency=req.currency,
-        lines=tuple(
-            (li.sku, li.category, li.quantity, li.unit_price, li.line_total) for li in req.lines
-        ),
+        lines=lines,
         token_flags=token.flags,
         token_age_s=max(0, (req.offline_accepted_at or now) - token.iat),
         offline=req.offline_accepted_at is not None,
@@ -224,31 +316,20 @@ def _apply(
         action = "allow"  # the manager approved at the till; the sale is flagged for review
         sale.review_status = "pending"
     if action == "decline":
-        sales.decline(sale, "risk_declined", now=now)
-        return sales.view(sale, None, now=now)
+        return _decline(session, sale, token, "risk_declined", now=now)
     if action != "allow" and not offline:
         return _require_step_up(backend, session, sale, token, now=now)
     if action != "allow":
         sale.review_status = "pending"  # offline: the goods are gone; settle, then review
-    _redeem(session, sale, token, now=now)
     if not sales.settle(session, sale, wallet_id=token.wallet_id, now=now):
-        session.delete(session.get(Redemption, token.cti))
-        sales.decline(sale, "insufficient_funds", now=now)
+        return _decline(session, sale, token, "insufficient_funds", now=now)
     return sales.view(sale, None, now=now)
-
-
-def _redeem(session: Session, sale: Sale, token: TokenFacts, *, now: int) -> None:
-    session.add(
-        Redemption(cti=token.cti, sale_id=sale.sale_id, redeemed_at=now, expires_at=token.exp)
-    )
-    session.flush()  # the unique key decides here; a loser raises IntegrityError
 
 
 def _require_step_up(
     backend: Backend, session: Session, sale: Sale, token: TokenFacts, *, now: int
 ) -> dict[str, Any]:
-    # The token is redeemed now so it cannot pay elsewhere while the owner decides.
-    _redeem(session, sale, token, now=now)
+    # The token stays redeemed so it cannot pay elsewhere while the owner decides.
     step = StepUp(
         challenge_id=str(uuid.uuid4()),
         sale_id=sale.sale_id,
@@ -260,6 +341,8 @@ def _require_step_up(
         status="pending",
         expires_at=now + backend.settings.step_up_ttl,
     )
+    session.add(sale)
+    session.flush()  # the step-up row refers to the sale
     session.add(step)
     sale.status = "step_up_required"
     sale.review_status = sale.review_status or "pending"

@@ -40,11 +40,25 @@ def backend_of(request: Request) -> Backend:
     return backend
 
 
-async def authenticate(request: Request, *, tag: str, new_key: bytes | None = None) -> Principal:
-    body = await request.body()
-    signed = SignedRequest(
-        method=request.method, url=str(request.url), headers=dict(request.headers), body=body
+async def signed_request(request: Request) -> SignedRequest:
+    return SignedRequest(
+        method=request.method,
+        url=str(request.url),
+        headers=dict(request.headers),
+        body=await request.body(),
+        source=request.client.host if request.client else "",
+        endpoint=endpoint_of(request),
     )
+
+
+def endpoint_of(request: Request) -> str:
+    """The route's path template (``/v1/wallets/{wallet_id}``): one bucket per endpoint."""
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', request.url.path)}"
+
+
+async def authenticate(request: Request, *, tag: str, new_key: bytes | None = None) -> Principal:
+    signed = await signed_request(request)
     return await run_in_threadpool(
         backend_of(request).authenticate, signed, tag=tag, new_key=new_key
     )
@@ -58,9 +72,40 @@ async def idempotent(
 ) -> JSONResponse:
     """Run *work* once per (signer, Idempotency-Key); replay the stored response on retry."""
     checked = idempotency.check_key(key)
+    return await _run_once(request, checked, lambda: principal.keyid, work)
+
+
+async def signed_idempotent(
+    request: Request,
+    *,
+    tag: str,
+    key: str | None,
+    work: Callable[[Principal], tuple[int, dict[str, Any]]],
+) -> JSONResponse:
+    """Like :func:`idempotent`, with the signature check and its nonce in the same transaction.
+
+    One transaction for nonce, idempotency claim, work and answer (the finalize path).
+    """
     backend = backend_of(request)
-    body = await request.body()
-    digest = idempotency.request_hash(request.method, request.url.path, body)
+    signed = await signed_request(request)
+    found: list[Principal] = []
+
+    def principal() -> str:
+        found.append(backend.authenticate(signed, tag=tag))
+        idempotency.check_key(key)
+        return found[0].keyid
+
+    return await _run_once(request, key or "", principal, lambda: work(found[0]))
+
+
+async def _run_once(
+    request: Request,
+    key: str,
+    principal: Callable[[], str],
+    work: Callable[[], tuple[int, dict[str, Any]]],
+) -> JSONResponse:
+    backend = backend_of(request)
+    digest = idempotency.request_hash(request.method, request.url.path, await request.body())
 
     def run_work() -> idempotency.StoredResponse:
         status, payload = work()
@@ -69,8 +114,8 @@ async def idempotent(
     result = await run_in_threadpool(
         idempotency.run,
         backend.sessions,
-        principal=principal.keyid,
-        key=checked,
+        principal=principal,
+        key=key,
         digest=digest,
         now=backend.now(),
         keep=backend.settings.idempotency_keep,

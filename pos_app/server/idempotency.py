@@ -1,21 +1,25 @@
 """Idempotency keys: a retry with the same key and body gets the stored response.
 
-The record is claimed in its own short transaction before the work runs, so a
-concurrent duplicate sees "in progress" (409) instead of doing the work twice;
-the response is stored when the work is done. Error responses (4xx) are stored
-too: a retry of a rejected request is rejected the same way.
+The claim on the key, the work and the stored answer are one database
+transaction (with the caller's signature nonce when the route authenticates
+inside it): a crash anywhere leaves no trace, so a retry runs the work exactly
+once, and no stale claim can let a retry run it twice. A concurrent duplicate
+waits on the claim's key (PostgreSQL) or the write lock (SQLite) and then
+replays the answer. Error responses (4xx) are stored too, after the work's own
+writes are rolled back: a retry of a rejected request is rejected the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,8 +28,14 @@ from pos_app.server.errors import ApiError
 from pos_app.server.models import IdempotencyRecord
 
 _KEY_RE = re.compile(r"[\x21-\x7e][\x20-\x7e]{0,254}")
-# A claim older than this is a crashed request: a retry may take it over.
+# A claim without an answer exists only if written by a version that stored the answer in a
+# second transaction and crashed in between; older than this, a retry may take it over.
 STALE_CLAIM_S = 120
+# Lost races on a unique key (a token's cti, a sale_id) are retried this often; the next
+# attempt sees the winner's committed row.
+ATTEMPTS = 4
+PURGE_EVERY = 200
+_calls = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -49,75 +59,104 @@ def request_hash(method: str, path: str, body: bytes) -> str:
 def run(
     sessions: sessionmaker[Session],
     *,
-    principal: str,
+    principal: Callable[[], str],
     key: str,
     digest: str,
     now: int,
     keep: int,
     work: Callable[[], StoredResponse],
 ) -> StoredResponse:
-    stored = _claim(sessions, principal=principal, key=key, digest=digest, now=now, keep=keep)
-    if stored is not None:
-        return stored
+    """Authenticate (*principal*), claim *key*, run *work* and store its answer, atomically.
+
+    No savepoint on the way (two statements saved on every request): when the work is
+    refused (4xx) or loses a race on a unique key, the whole transaction rolls back and
+    runs again, from the signature on, to store the refusal or to meet the race's winner.
+    """
+    refusal: StoredResponse | None = None
+    for _ in range(ATTEMPTS):
+        try:
+            return _once(
+                sessions, principal, key, digest, now=now, keep=keep, work=work, refusal=refusal
+            )
+        except IntegrityError:
+            continue
+        except _Refused as refused:
+            refusal = refused.response
+    raise ApiError(409, "request_in_progress", "a request for this sale is still being processed")
+
+
+class _Refused(Exception):
+    def __init__(self, response: StoredResponse) -> None:
+        self.response = response
+
+
+def _once(
+    sessions: sessionmaker[Session],
+    principal: Callable[[], str],
+    key: str,
+    digest: str,
+    *,
+    now: int,
+    keep: int,
+    work: Callable[[], StoredResponse],
+    refusal: StoredResponse | None,
+) -> StoredResponse:
+    with db.transaction(sessions) as session:
+        who = principal()
+        stored = _claim(session, principal=who, key=key, digest=digest, now=now)
+        if stored is not None:
+            return stored
+        result = refusal or _work(work)
+        session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.principal == who, IdempotencyRecord.key == key)
+            .values(
+                status_code=result.status,
+                response=json.dumps(result.body, separators=(",", ":")),
+            )
+        )
+        if next(_calls) % PURGE_EVERY == 0:
+            session.execute(
+                delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - keep)
+            )
+        return result
+
+
+def _work(work: Callable[[], StoredResponse]) -> StoredResponse:
     try:
-        result = work()
+        return work()
     except ApiError as exc:
         if exc.status >= 500 or exc.status == 409:
-            _release(sessions, principal, key)
-            raise
-        result = StoredResponse(exc.status, {"error": exc.code, "detail": exc.message})
-    except BaseException:
-        _release(sessions, principal, key)
-        raise
-    with db.transaction(sessions) as session:
-        record = session.get(IdempotencyRecord, (principal, key))
-        if record is not None:
-            record.status_code = result.status
-            record.response = json.dumps(result.body, separators=(",", ":"))
-    return result
+            raise  # not an answer to keep: the same request may succeed later
+        body = {**exc.extra, "error": exc.code, "detail": exc.message}
+        raise _Refused(StoredResponse(exc.status, body)) from None
 
 
 def _claim(
-    sessions: sessionmaker[Session], *, principal: str, key: str, digest: str, now: int, keep: int
+    session: Session, *, principal: str, key: str, digest: str, now: int
 ) -> StoredResponse | None:
-    try:
-        with db.transaction(sessions) as session:
-            record = session.get(IdempotencyRecord, (principal, key))
-            if record is None:
-                session.execute(
-                    delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - keep)
-                )
-                session.add(
-                    IdempotencyRecord(
-                        principal=principal, key=key, request_hash=digest, created_at=now
-                    )
-                )
-                return None
-            if record.request_hash != digest:
-                raise ApiError(
-                    422, "idempotency_key_reused", "this Idempotency-Key was used for another body"
-                )
-            if record.status_code is not None and record.response is not None:
-                return StoredResponse(record.status_code, json.loads(record.response))
-            if now - record.created_at > STALE_CLAIM_S:
-                record.created_at = now
-                return None
-            raise ApiError(409, "request_in_progress", "a request with this key is in progress")
-    except IntegrityError:
+    if db.insert_new(
+        session,
+        IdempotencyRecord,
+        principal=principal,
+        key=key,
+        request_hash=digest,
+        created_at=now,
+    ):
+        return None
+    record = session.get(IdempotencyRecord, (principal, key), populate_existing=True)
+    if record is None:  # purged between the two statements: an answer older than ``keep``
+        raise ApiError(409, "request_in_progress", "a request with this key is in progress")
+    if record.request_hash != digest:
         raise ApiError(
-            409, "request_in_progress", "a request with this key is in progress"
-        ) from None
-
-
-def _release(sessions: sessionmaker[Session], principal: str, key: str) -> None:
-    with db.transaction(sessions) as session:
-        session.execute(
-            delete(IdempotencyRecord).where(
-                IdempotencyRecord.principal == principal,
-                IdempotencyRecord.key == key,
-                IdempotencyRecord.status_code.is_(None),
-            )
+            422, "idempotency_key_reused", "this Idempotency-Key was used for another body"
         )
+    if record.status_code is not None and record.response is not None:
+        return StoredResponse(record.status_code, json.loads(record.response))
+    if now - record.created_at > STALE_CLAIM_S:
+        record.created_at = now
+        return None
+    raise ApiError(409, "request_in_progress", "a request with this key is in progress")
 
 
 def to_error(result: StoredResponse) -> ApiError | None:

@@ -7,9 +7,10 @@ pays into wallets; a store's account collects what wallets paid.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from pos_app.server.models import Account, Journal, Posting
@@ -25,10 +26,24 @@ def store_account(store_id: str) -> str:
     return f"store:{store_id}"
 
 
+# Accounts seen committed, per database: accounts are never deleted, so a store's account
+# need not be looked up again on every sale. One created by a transaction that is still
+# open is not remembered (that transaction may yet roll back).
+_KNOWN: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()
+
+
 def ensure_account(session: Session, account_id: str, *, kind: str, currency: str) -> None:
+    bind = session.get_bind()
+    known = _KNOWN.setdefault(bind, set()) if isinstance(bind, Engine) else set()
+    if account_id in known:
+        return
+    created: set[str] = session.info.setdefault("created_accounts", set())
     if session.get(Account, account_id) is None:
         session.add(Account(account_id=account_id, kind=kind, currency=currency, balance=0))
         session.flush()
+        created.add(account_id)
+    elif account_id not in created:
+        known.add(account_id)
 
 
 def balance(session: Session, account_id: str) -> int:
@@ -88,8 +103,14 @@ def post_reserved(
     entry = Journal(kind=kind, ref=ref, created_at=now)
     session.add(entry)
     session.flush()
-    session.add(Posting(journal_id=entry.id, account_id=debit, amount=-amount))
-    session.add(Posting(journal_id=entry.id, account_id=credit, amount=amount))
+    # One executemany, no RETURNING: nothing reads the postings' ids.
+    session.execute(
+        insert(Posting),
+        [
+            {"journal_id": entry.id, "account_id": debit, "amount": -amount},
+            {"journal_id": entry.id, "account_id": credit, "amount": amount},
+        ],
+    )
     session.execute(
         update(Account).where(Account.account_id == credit).values(balance=Account.balance + amount)
     )

@@ -48,6 +48,25 @@ class Terminal(Base):
     app_version: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[int] = mapped_column(BigInteger)
     enrolled_at: Mapped[int | None] = mapped_column(BigInteger)
+    # The stretch of contact going on: signed requests from this terminal, each less than
+    # ``ServerSettings.contact_slack`` after the previous one (closed ones: TerminalContact).
+    contact_since: Mapped[int | None] = mapped_column(BigInteger)
+    contact_last: Mapped[int | None] = mapped_column(BigInteger)
+    # Per-terminal offline limits (None: the server's settings): how far back an offline
+    # claim may reach, and the most one offline sale of this terminal may charge.
+    offline_max_age: Mapped[int | None] = mapped_column(BigInteger)
+    offline_max_sale: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class TerminalContact(Base):
+    """A closed stretch of time in which the backend kept hearing from a terminal."""
+
+    __tablename__ = "terminal_contacts"
+    __table_args__ = (Index("ix_terminal_contacts_row_end", "terminal_row", "ended_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    terminal_row: Mapped[int] = mapped_column(ForeignKey("terminals.id"))
+    started_at: Mapped[int] = mapped_column(BigInteger)
+    ended_at: Mapped[int] = mapped_column(BigInteger)
 
 
 class EnrollmentCode(Base):
@@ -107,7 +126,11 @@ class Posting(Base):
 
 class Sale(Base):
     __tablename__ = "sales"
-    __table_args__ = (Index("ix_sales_wallet_time", "wallet_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_sales_wallet_time", "wallet_id", "created_at"),
+        # The store's tobacco baseline reads a week of one store's sales.
+        Index("ix_sales_store_time", "store_id", "created_at"),
+    )
     sale_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     store_id: Mapped[str] = mapped_column(String(64), index=True)
     terminal_id: Mapped[str] = mapped_column(String(64))
@@ -139,6 +162,9 @@ class Sale(Base):
     # than ``ServerSettings.review_claim_ttl`` is abandoned.
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[int | None] = mapped_column(BigInteger)
+    # The wallet owner's dispute of the charge ("not me"), which reopens the review.
+    disputed_at: Mapped[int | None] = mapped_column(BigInteger)
+    dispute_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
 

@@ -56,6 +56,10 @@ def list_flagged(
                 "claim": _live_claim(s, now=now, ttl=claim_ttl),
                 "risk_reasons": risk_reasons(s),
                 "rules_version": (s.risk_explanation or {}).get("rules_version"),
+                "offline_accepted_at": s.offline_accepted_at,
+                "dispute": (
+                    {"at": s.disputed_at, "reason": s.dispute_reason} if s.disputed_at else None
+                ),
             }
             for s in rows
         ],

@@ -19,12 +19,17 @@ from sqlalchemy.orm import Session
 from pos_app.core.categories import Category
 from pos_app.core.risk import model
 from pos_app.core.risk.config import default_rules
-from pos_app.core.risk.engine import RiskEngine
-from pos_app.server.models import Device, Sale, TopUp
+from pos_app.core.risk.engine import RiskEngine, combine_actions
+from pos_app.core.risk.features import (
+    HOUR,
+    PastSale,
+    store_tobacco_features,
+    topup_features,
+    wallet_features,
+)
+from pos_app.core.risk.rules import basket_of
+from pos_app.server.models import Sale, StepUp, TopUp
 
-RANK = {"allow": 0, "customer_approval": 1, "manager_approval": 2, "decline": 3}
-TOBACCO = frozenset({Category.TOBACCO, Category.HEATED_TOBACCO, Category.E_CIG})
-HOUR, DAY, WEEK = 3600, 86400, 7 * 86400
 COUNTED = ("approved", "step_up_required")
 
 
@@ -39,7 +44,13 @@ class Verdict:
     rules_version: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"score": self.score, "action": self.action, "reasons": list(self.reasons)}
+        """The finalize answer's ``risk`` object (BACKEND-API.md, revisions wave 2)."""
+        return {
+            "score": self.score,
+            "action": self.action,
+            "reasons": list(self.reasons),
+            "details": [{"code": d["code"], "inputs": d["inputs"]} for d in self.details],
+        }
 
     def explanation(self) -> dict[str, Any]:
         """What a reviewer reads: the rule-set version and each backend rule that fired."""
@@ -64,29 +75,35 @@ class SaleInput:
     offline: bool
 
 
-def basket_totals(lines: tuple[tuple[str, str, int, int, int], ...]) -> tuple[int, int]:
-    """(cash-convertible total, tobacco total) of a basket."""
-    cc = sum(t for _, cat, _, _, t in lines if Category(cat).cash_convertible)
-    tob = sum(t for _, cat, _, _, t in lines if Category(cat) in TOBACCO)
-    return cc, tob
+def _sale_lines(lines: tuple[tuple[str, str, int, int, int], ...]) -> tuple[model.SaleLine, ...]:
+    return tuple(
+        model.SaleLine(sku=s, category=Category(c), quantity=q, unit_price=u, line_total=t)
+        for s, c, q, u, t in lines
+    )
+
+
+def basket_totals(
+    lines: tuple[tuple[str, str, int, int, int], ...], *, engine: RiskEngine | None = None
+) -> tuple[int, int]:
+    """(cash-convertible total, tobacco total) of a basket, as the rules count them."""
+    policy = (engine or default_engine()).rules.policy
+    facts = model.SaleFacts(sale_id="", time=0, lines=_sale_lines(lines), total=0)
+    basket = basket_of(facts, policy)
+    return basket.cash_convertible, basket.tobacco
 
 
 @functools.cache
-def _engine() -> RiskEngine:
+def default_engine() -> RiskEngine:
     # One rule set for terminal and backend: the packaged defaults (config/risk.toml).
     return RiskEngine(default_rules())
 
 
-def backend_verdict(session: Session, sale: SaleInput, *, now: int) -> Verdict:
-    """Evaluate the shared rule set with the backend's features."""
-    context = features(session, sale, now=now)
-    facts = model.SaleFacts(
+def sale_facts(sale: SaleInput, *, now: int) -> model.SaleFacts:
+    """What the backend knows of the sale (it is never told "pick up later")."""
+    return model.SaleFacts(
         sale_id=sale.sale_id,
         time=now,
-        lines=tuple(
-            model.SaleLine(sku=s, category=Category(c), quantity=q, unit_price=u, line_total=t)
-            for s, c, q, u, t in sale.lines
-        ),
+        lines=_sale_lines(sale.lines),
         total=sale.total,
         currency=sale.currency,
         token_flags=sale.token_flags,
@@ -98,7 +115,15 @@ def backend_verdict(session: Session, sale: SaleInput, *, now: int) -> Verdict:
         device_id=sale.device_id,
         store_region=sale.store_region,
     )
-    decision = _engine().decide(facts, model.RiskContext(**context))
+
+
+def backend_verdict(
+    session: Session, sale: SaleInput, *, now: int, engine: RiskEngine | None = None
+) -> Verdict:
+    """Evaluate the shared rule set with the backend's features (read once)."""
+    engine = engine or default_engine()
+    context = features(session, sale, now=now, engine=engine)
+    decision = engine.decide(sale_facts(sale, now=now), model.RiskContext(**context))
     return Verdict(
         action=decision.action.value,
         score=decision.score,
@@ -115,132 +140,114 @@ def _detail(reason: model.Reason) -> dict[str, Any]:
     return {"code": reason.code, "en": reason.en, "ja": reason.ja, "inputs": inputs}
 
 
-def features(session: Session, sale: SaleInput, *, now: int) -> dict[str, Any]:
-    """Backend-only history features (RiskContext field names), this sale excluded."""
-    ctx: dict[str, Any] = _wallet_windows(session, sale.wallet_id, now=now)
-    ctx["wallet_typical_spend"] = _typical_spend(session, sale.wallet_id, now=now)
-    ctx["wallet_cc_max_before_24h"] = int(
-        session.scalar(
-            select(func.coalesce(func.max(Sale.cc_total), 0)).where(
-                Sale.wallet_id == sale.wallet_id,
-                Sale.status.in_(COUNTED),
-                Sale.created_at < now - DAY,
-            )
-        )
-        or 0
-    )
-    first, n_sales = session.execute(
-        select(func.min(Sale.created_at), func.count()).where(
-            Sale.wallet_id == sale.wallet_id, Sale.status == "approved"
-        )
-    ).one()
-    ctx["wallet_history_age_s"] = None if first is None else now - int(first)
-    ctx["wallet_history_sales"] = int(n_sales)
-    device = session.get(Device, sale.device_id)
-    ctx["device_new_for_wallet"] = device is not None and now - device.created_at < 3 * DAY
-    ctx.update(_last_topup(session, sale.wallet_id, now=now))
-    ctx["other_store_regions_1h"] = _other_regions(session, sale, now=now)
-    ctx.update(_store_tobacco(session, sale.store_id, now=now))
+def features(
+    session: Session, sale: SaleInput, *, now: int, engine: RiskEngine | None = None
+) -> dict[str, Any]:
+    """Backend-only history features (RiskContext field names), this sale excluded.
+
+    Three indexed reads gather the raw history (the wallet's sales in its history
+    window, its last top-up, the store's tobacco); the features themselves are
+    derived by ``pos_app.core.risk.features``, the functions the backtest uses.
+    """
+    windows = (engine or default_engine()).rules.windows
+    past = _wallet_history(session, sale, now=now, history_s=windows.wallet_history_s)
+    ctx = wallet_features(past, now=now, store_id=sale.store_id, device_id=sale.device_id)
+    last = _last_topup(session, sale.wallet_id, now=now, memory_s=windows.topup_memory_s)
+    ctx.update(topup_features(last, now=now))
+    ctx.update(_store_tobacco(session, sale.store_id, now=now, window_s=windows.store_baseline_s))
+    # Hard facts are decided before the rules run (finalize's _hard_reason).
     ctx["token_reused"] = False
     ctx["wallet_frozen"] = False
     return ctx
 
 
-def _wallet_windows(session: Session, wallet_id: str, *, now: int) -> dict[str, Any]:
-    """Counts and sums over 1 h / 24 h / 7 d in one scan of the wallet's last week."""
-    columns = []
-    for span in (HOUR, DAY, WEEK):
-        recent = Sale.created_at >= now - span
-        columns += [
-            func.coalesce(func.sum(case((recent, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((recent, Sale.total), else_=0)), 0),
-            func.coalesce(func.sum(case((recent, Sale.cc_total), else_=0)), 0),
-        ]
-    row = session.execute(
-        select(*columns).where(
-            Sale.wallet_id == wallet_id, Sale.status.in_(COUNTED), Sale.created_at >= now - WEEK
+def _wallet_history(
+    session: Session, sale: SaleInput, *, now: int, history_s: int
+) -> list[PastSale]:
+    """The wallet's completed (or pending) sales in its history window, oldest first."""
+    approved = StepUp.status == "approved"
+    rows = session.execute(
+        select(
+            Sale.created_at,
+            Sale.total,
+            Sale.cc_total,
+            Sale.store_id,
+            Sale.store_region,
+            Sale.device_id,
+            approved,
         )
-    ).one()
-    ctx: dict[str, Any] = {}
-    for i, label in enumerate(("1h", "24h", "7d")):
-        ctx[f"wallet_sales_{label}"] = int(row[3 * i])
-        ctx[f"wallet_spend_{label}"] = int(row[3 * i + 1])
-        ctx[f"wallet_cc_spend_{label}"] = int(row[3 * i + 2])
-    return ctx
-
-
-def _typical_spend(session: Session, wallet_id: str, *, now: int) -> int | None:
-    avg = session.scalar(
-        select(func.avg(Sale.total)).where(
-            Sale.wallet_id == wallet_id,
-            Sale.status == "approved",
-            Sale.created_at >= now - 30 * DAY,
-            Sale.created_at < now - DAY,
+        .outerjoin(StepUp, StepUp.sale_id == Sale.sale_id)
+        .where(
+            Sale.wallet_id == sale.wallet_id,
+            Sale.status.in_(COUNTED),
+            Sale.created_at >= now - history_s,
+            Sale.created_at <= now,
+            Sale.sale_id != sale.sale_id,
         )
+        .order_by(Sale.created_at, Sale.sale_id)
     )
-    return None if avg is None else int(avg)
+    return [
+        PastSale(int(t), int(total), int(cc), store, region or "", device or "", bool(ok))
+        for t, total, cc, store, region, device, ok in rows
+    ]
 
 
-def _last_topup(session: Session, wallet_id: str, *, now: int) -> dict[str, Any]:
+def _last_topup(
+    session: Session, wallet_id: str, *, now: int, memory_s: int
+) -> tuple[int, int] | None:
     row = session.execute(
         select(TopUp.created_at, TopUp.amount)
-        .where(TopUp.wallet_id == wallet_id)
+        .where(
+            TopUp.wallet_id == wallet_id,
+            TopUp.created_at >= now - memory_s,
+            TopUp.created_at <= now,
+        )
         .order_by(TopUp.created_at.desc(), TopUp.id.desc())
         .limit(1)
     ).first()
-    if row is None:
-        return {"last_topup_age_s": None, "last_topup_amount": None}
-    return {"last_topup_age_s": now - int(row[0]), "last_topup_amount": int(row[1])}
+    return None if row is None else (int(row[0]), int(row[1]))
 
 
-def _other_regions(session: Session, sale: SaleInput, *, now: int) -> tuple[str, ...]:
-    rows = session.scalars(
-        select(Sale.store_region)
-        .where(
-            Sale.wallet_id == sale.wallet_id,
-            Sale.store_id != sale.store_id,
-            Sale.store_region != "",
-            Sale.status.in_(COUNTED),
-            Sale.created_at >= now - HOUR,
-        )
-        .distinct()
-    )
-    return tuple(sorted(rows))
-
-
-def _store_tobacco(session: Session, store_id: str, *, now: int) -> dict[str, Any]:
+def _store_tobacco(session: Session, store_id: str, *, now: int, window_s: int) -> dict[str, Any]:
     last_hour = Sale.created_at >= now - HOUR
     row = session.execute(
         select(
             func.coalesce(func.sum(case((last_hour, Sale.tobacco_total), else_=0)), 0),
-            func.coalesce(func.sum(case((last_hour, 0), else_=Sale.tobacco_total)), 0),
+            func.coalesce(func.sum(Sale.tobacco_total), 0),
+            func.min(Sale.created_at),
         ).where(
             Sale.store_id == store_id,
             Sale.status.in_(COUNTED),
             Sale.wallet_id.is_not(None),
             Sale.tobacco_total > 0,
-            Sale.created_at >= now - WEEK,
+            Sale.created_at >= now - window_s,
+            Sale.created_at <= now,
         )
     ).one()
-    # Baseline: the average hour of the week before the last hour.
-    return {
-        "store_tobacco_1h": int(row[0]),
-        "store_tobacco_hourly_baseline": int(row[1]) // (7 * 24 - 1),
-    }
+    return store_tobacco_features(
+        now=now,
+        last_hour=int(row[0]),
+        in_window=int(row[1]),
+        earliest=None if row[2] is None else int(row[2]),
+        window_s=window_s,
+    )
 
 
 def combine(terminal: dict[str, Any] | None, backend: Verdict) -> Verdict:
     """The stricter of the terminal's (advisory) and the backend's verdicts applies."""
     if terminal is None:
         return backend
-    t_action = str(terminal["action"])
-    action = t_action if RANK[t_action] > RANK[backend.action] else backend.action
+    action, may_override = combine_actions(
+        model.Action(backend.action),
+        model.Action(str(terminal["action"])),
+        backend_override=backend.manager_may_override,
+    )
     reasons = tuple(dict.fromkeys([*backend.reasons, *terminal["reasons"]]))
     return Verdict(
-        action=action,
+        action=action.value,
         score=max(int(terminal["score"]), backend.score),
         reasons=reasons,
-        manager_may_override=backend.manager_may_override,
+        manager_may_override=may_override,
         details=backend.details,
         rules_version=backend.rules_version,
     )

@@ -20,7 +20,7 @@ from pos_app.server import (
     reviews,
     sales,
 )
-from pos_app.server.backend import require_store
+from pos_app.server.backend import Principal, require_store
 from pos_app.server.errors import ApiError
 from pos_app.server.http import (
     ID_PATTERN,
@@ -32,6 +32,7 @@ from pos_app.server.http import (
     decode_public_key,
     idempotent,
     signature_headers,
+    signed_idempotent,
 )
 from pos_app.server.schemas import (
     AuditBatch,
@@ -86,14 +87,16 @@ async def get_trust_list(request: Request) -> Response:
 async def post_sale(
     req: SaleRequest, request: Request, idempotency_key: IdempotencyHeader = None
 ) -> Response:
-    principal = await authenticate(request, tag=httpsig.TAG_TERMINAL)
     backend = backend_of(request)
     key = idempotency_key or ""
 
-    def work() -> tuple[int, dict[str, Any]]:
-        return 200, finalize.finalize(backend, principal, req, idem_key=key)
+    def work(principal: Principal) -> tuple[int, dict[str, Any]]:
+        return finalize.finalize(backend, principal, req, idem_key=key)
 
-    return await idempotent(request, principal, idempotency_key, work)
+    # One transaction: signature nonce, idempotency claim, the sale, the stored answer.
+    return await signed_idempotent(
+        request, tag=httpsig.TAG_TERMINAL, key=idempotency_key, work=work
+    )
 
 
 @router.get("/v1/sales/{sale_id}", tags=["terminal"])

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from pos_app.paytoken import httpsig
-from pos_app.server import db, stepup, wallets
+from pos_app.server import db, disputes, stepup, wallets
 from pos_app.server.backend import Principal, require_wallet
 from pos_app.server.errors import ApiError
 from pos_app.server.http import (
@@ -23,6 +23,7 @@ from pos_app.server.http import (
 )
 from pos_app.server.models import Device
 from pos_app.server.schemas import (
+    DisputeRequest,
     FreezeRequest,
     StepUpSignatureRequest,
     TokenRequest,
@@ -141,6 +142,40 @@ async def freeze(
     def work() -> tuple[int, dict[str, Any]]:
         with db.transaction(backend.sessions) as session:
             return 200, wallets.freeze(wallets.load(session, wallet_id))
+
+    return await idempotent(request, principal, idempotency_key, work)
+
+
+@router.get("/v1/wallets/{wallet_id}/sales")
+async def list_sales(wallet_id: WalletId, request: Request) -> Response:
+    """The sales this wallet's codes paid or tried to pay (an extension: docs/BACKEND.md)."""
+    await _owner(request, wallet_id)
+    backend = backend_of(request)
+
+    def work() -> dict[str, Any]:
+        with db.transaction(backend.sessions) as session:
+            wallets.load(session, wallet_id)
+            return disputes.wallet_sales(session, wallet_id)
+
+    return JSONResponse(await call(work))
+
+
+@router.post("/v1/wallets/{wallet_id}/sales/{sale_id}/dispute")
+async def dispute_sale(
+    wallet_id: WalletId,
+    sale_id: PathId,
+    request: Request,
+    req: DisputeRequest | None = None,
+    idempotency_key: IdempotencyHeader = None,
+) -> Response:
+    """The owner's "not me" on one charge: the sale goes back to the manager's review list."""
+    principal = await _owner(request, wallet_id)
+    backend = backend_of(request)
+
+    def work() -> tuple[int, dict[str, Any]]:
+        with db.transaction(backend.sessions) as session:
+            reason = req.reason if req is not None else None
+            return 200, disputes.dispute(session, wallet_id, sale_id, reason, now=backend.now())
 
     return await idempotent(request, principal, idempotency_key, work)
 

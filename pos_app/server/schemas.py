@@ -156,6 +156,12 @@ class FreezeRequest(Strict):
     reason: Text | None = None
 
 
+class DisputeRequest(Strict):
+    """The wallet owner's words on a charge they dispute (optional)."""
+
+    reason: Text | None = None
+
+
 HexHash = Annotated[str, StringConstraints(strict=True, pattern=r"^[0-9a-f]{64}$")]
 
 

@@ -38,6 +38,17 @@ class ServerSettings:
     review_claim_ttl: int = 15 * 60
     # Signed requests per minute per signer and process (0 disables the limit).
     rate_limit_per_minute: int = 1200
+    # Before any signature is verified: requests per minute per source address and endpoint
+    # to the unauthenticated endpoints (enrollment, wallet creation), and failed signatures
+    # per source address and endpoint (0 disables).
+    address_limit_per_minute: int = 60
+    failed_signatures_per_minute: int = 120
+    # Offline claims (BACKEND-API.md, revisions wave 2): the furthest back an offline sale
+    # may be dated, and the silence that ends a stretch of contact with a terminal. The
+    # slack covers the till's failed attempt before it accepts offline: connect 3 s + read
+    # 10 s, 3 retries with backoff (about 60 s), plus margin.
+    offline_max_period: int = 24 * 3600
+    contact_slack: int = 90
 
     @classmethod
     def for_data_dir(

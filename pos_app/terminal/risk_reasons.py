@@ -1,9 +1,12 @@
-"""Risk reasons the backend names by code only, as sentences for the cashier.
+"""Risk reasons the backend sent, as sentences for the cashier.
 
-The backend's response carries ``risk.reasons`` as rule codes without the
-inputs that made them fire. The shared risk engine's sentence templates
-(:mod:`pos_app.core.risk.texts`) are used with the numbers left out; a code
-this terminal does not know is shown as the code with a generic sentence.
+The backend's response carries ``risk.reasons`` (rule codes) and ``risk.details``
+(each fired rule's inputs, :mod:`pos_app.terminal.backend.verdict`). The shared
+risk engine's sentence templates (:mod:`pos_app.core.risk.texts`) are filled with
+those inputs, so the till shows the same sentence and numbers as the manager's
+review; a code without inputs (a terminal-only code, an older backend) is shown
+with the numbers left out, and a code this terminal does not know as the code
+with a generic sentence.
 """
 
 from __future__ import annotations
@@ -11,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pos_app.core.risk.texts import TEXTS
+from pos_app.core.risk.texts import TEXTS, render
+from pos_app.terminal.backend.verdict import RiskDetail
 from pos_app.terminal.checkout.types import RiskReasonView
 
 _UNKNOWN_EN = "The payment network's risk check {code} asks for extra approval."
 _UNKNOWN_JA = "決済ネットワークのリスク判定（{code}）により、追加の承認が必要です。"
 _NOT_SENT = "…"  # an input the backend did not send
-MAX_CODES = 100  # the API caps reasons at 100 codes
 
 
 class _Unknown:
@@ -38,32 +41,30 @@ class _NoInputs(dict[str, Any]):
         return _Unknown()
 
 
-def backend_reason_view(code: str) -> RiskReasonView:
-    """The rule's sentence for a code without inputs; the code itself when unknown."""
+def backend_reason_view(code: str, inputs: dict[str, Any] | None = None) -> RiskReasonView:
+    """The rule's sentence, with the backend's numbers when it sent them."""
     template = TEXTS.get(code)
     if template is None:
         return RiskReasonView(code, _UNKNOWN_EN.format(code=code), _UNKNOWN_JA.format(code=code))
+    if inputs:
+        try:
+            en, ja = render(code, inputs)
+        except (KeyError, IndexError, TypeError, ValueError):
+            pass  # inputs of another rules version: the sentence without numbers
+        else:
+            shown = tuple((str(k), str(v)) for k, v in sorted(inputs.items()))
+            return RiskReasonView(code, en, ja, shown)
     en, ja = (text.format_map(_NoInputs()) for text in template)
     return RiskReasonView(code, en, ja)
 
 
-def backend_codes(view: dict[str, object], previous: tuple[str, ...]) -> tuple[str, ...]:
-    """``risk.reasons`` of a backend sale view; ``previous`` when the view has none."""
-    risk = view.get("risk")
-    if not isinstance(risk, dict):
-        return previous
-    codes = risk.get("reasons")
-    if not isinstance(codes, list):
-        return previous
-    return tuple(dict.fromkeys(str(c) for c in codes if isinstance(c, str) and c))[:MAX_CODES]
-
-
 def merge_reasons(
-    own: Iterable[RiskReasonView], codes: Iterable[str]
+    own: Iterable[RiskReasonView], codes: Iterable[str], details: Iterable[RiskDetail] = ()
 ) -> tuple[RiskReasonView, ...]:
     """The terminal's reasons (with their numbers) first, then the backend's other codes."""
     merged = {r.code: r for r in own}
+    inputs = {d.code: d.input_map() for d in details}
     for code in codes:
         if code not in merged:
-            merged[code] = backend_reason_view(code)
+            merged[code] = backend_reason_view(code, inputs.get(code))
     return tuple(merged.values())

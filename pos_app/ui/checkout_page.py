@@ -41,6 +41,8 @@ _SOUND = {
 
 _GTIN_LEN = {8, 12, 13, 14}
 _PAID = {PaymentPhase.APPROVED, PaymentPhase.OFFLINE_ACCEPTED}
+# After these the basket belongs to a finished sale: locked, and emptied for the next customer.
+_ENDS_SALE = _PAID | {PaymentPhase.VOIDED}
 
 
 class CheckoutPage(QWidget):
@@ -61,6 +63,7 @@ class CheckoutPage(QWidget):
         super().__init__()
         self._flow, self._camera, self._texts, self._sounds = flow, camera, texts, sounds
         self.cashier_id = ""
+        self.confirming_clear = False  # Esc asked "clear the basket?"; Enter confirms
         self.basket_view = BasketView(Basket(currency), catalog, texts)
         self.camera_view = CameraView()
         self.payment_view = PaymentView(texts, theme=theme, store_name=store_name)
@@ -107,6 +110,8 @@ class CheckoutPage(QWidget):
             self.camera_view.set_caption(self._texts.t("camera.none"))
 
     def show_message(self, text: str, error: bool = False) -> None:
+        if self.confirming_clear and text != self.message.text():
+            self.confirming_clear = False  # anything else happened: the question is gone
         self.message.setObjectName("error" if error else "message")
         self.message.setStyleSheet(self.message.styleSheet())  # re-polish for the new name
         self.message.setText(text)
@@ -128,7 +133,8 @@ class CheckoutPage(QWidget):
         )
 
     def cancel(self) -> None:
-        """Esc: cancel the running payment or a void being typed, or else empty the basket."""
+        """Esc: cancel the running payment or a void being typed; a basket with lines
+        is emptied only after Enter confirms (Esc again keeps it)."""
         if self.payment_view.voiding:
             self.payment_view.close_void()
             return
@@ -137,15 +143,34 @@ class CheckoutPage(QWidget):
             return
         if self.payment_view.phase in FINISHED:
             self.next_customer()
+            return
+        if self.confirming_clear:
+            self.keep_basket()
+        elif len(self.basket_view.basket):
+            basket = self.basket_view.basket
+            self.show_message(
+                self._texts.t("basket.clear_ask", lines=len(basket), total=basket.total.format()),
+                True,
+            )
+            self.confirming_clear = True
+            self._sounds.play("attention")
+
+    def confirm_clear(self) -> None:
+        """Enter while the clear question is shown."""
+        self.confirming_clear = False
         self.basket_view.basket.clear()
         self.basket_view.refresh()
-        self.show_message("")
+        self.show_message(self._texts.t("basket.cleared"))
+
+    def keep_basket(self) -> None:
+        self.confirming_clear = False
+        self.show_message(self._texts.t("basket.kept"))
 
     def next_customer(self) -> None:
         phase = self._flow.phase
         if phase not in FINISHED:
             return
-        if phase in {PaymentPhase.APPROVED, PaymentPhase.OFFLINE_ACCEPTED}:
+        if phase in _ENDS_SALE:  # paid, or voided: that sale is over, its lines go with it
             self.basket_view.basket.clear()
             self.basket_view.pickup.setChecked(False)
         self._flow.reset()
@@ -161,15 +186,22 @@ class CheckoutPage(QWidget):
     # scans ---------------------------------------------------------------------
 
     def on_wedge_scan(self, scan: WedgeScan) -> None:
+        """Every scanner burst is acted on, or reported with a sound and a line."""
         if not scan.ok:
-            self.show_message(scan.problem, True)
+            self.report(scan.problem)
         elif scan.kind == _PAYMENT:
             if not self._flow.submit_token(scan.text):
-                self.show_message(self._texts.t("scan.payment_not_now"), True)
+                busy = self._flow.active
+                self.report(self._texts.t("scan.payment_busy" if busy else "scan.payment_not_now"))
         elif scan.kind == _GTIN or (scan.text.isdigit() and len(scan.text) in _GTIN_LEN):
             self._add_product(scan.text, None)  # a bad check digit is explained by the catalog
         else:
-            self.show_message(self._texts.t("scan.other"), True)
+            self.report(self._texts.t("scan.other"))
+
+    def report(self, text: str) -> None:
+        """A scan that cannot be used: heard as well as seen (the cashier may look away)."""
+        self.show_message(text, True)
+        self._sounds.play("attention")
 
     def on_camera_result(self, result: ScanResult) -> None:
         for event in result.events:
@@ -187,7 +219,8 @@ class CheckoutPage(QWidget):
     def _add_product(self, code: str, symbology: str | None) -> None:
         if self._flow.phase in FINISHED:
             self.next_customer()  # the next customer's first item
-        self.basket_view.add_code(code, symbology=symbology)
+        if self.basket_view.add_code(code, symbology=symbology) is None:
+            self._sounds.play("attention")  # the line under the basket says why
 
     def on_camera_status(self, status: WorkerStatus) -> None:
         if status.state == "running":
@@ -202,9 +235,11 @@ class CheckoutPage(QWidget):
     def _payment_changed(self, update: PaymentUpdate | None) -> None:
         previous = self.payment_view.phase
         self.payment_view.show_update(update)
-        paid = update is not None and update.phase in _PAID
-        self.basket_view.set_locked(self._flow.active or paid)  # paid: only "next customer"
+        over = update is not None and update.phase in _ENDS_SALE
+        self.basket_view.set_locked(self._flow.active or over)  # over: only "next customer"
         phase = None if update is None else update.phase
+        if phase is not previous:
+            self.show_message("")  # a line about the previous state would contradict this one
         if phase is PaymentPhase.CUSTOMER_APPROVAL:
             self._countdown.start()
         else:

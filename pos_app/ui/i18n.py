@@ -73,10 +73,35 @@ _T: dict[str, tuple[str, str]] = {
         "That is a payment code. Press Pay (F12) first, then show the code again.",
         "これは支払いコードです。先に支払い(F12)を押してから、もう一度かざしてください。",
     ),
+    "scan.payment_busy": (
+        "A payment code was scanned, but this payment is past that step: finish or cancel it "
+        "first.",
+        "支払いコードを読み取りましたが、この支払いはその段階を過ぎています。先に完了するか"
+        "取り消してください。",
+    ),
+    "scan.sign_in_first": (
+        "A code was scanned before sign-in: sign in first, then scan again.",
+        "サインイン前にコードが読み取られました。サインインしてから、もう一度読み取ってください。",
+    ),
     "scan.other": (
         "That code is not a product or payment code; scan the product's barcode.",
         "商品または支払いのコードではありません。商品のバーコードを読み取ってください。",
     ),
+    "demo.switches": ("Demo switches", "デモ用スイッチ"),
+    "demo.network_down": (
+        "Till network down (offline acceptance)",
+        "レジのネットワークを切断(オフライン承認)",
+    ),
+    "demo.camera_off": (
+        "Till camera off (use the barcode scanner)",
+        "レジのカメラをオフ(バーコードスキャナーを使用)",
+    ),
+    "basket.clear_ask": (
+        "Clear the whole basket ({lines} lines, {total})?  Enter: clear  ·  Esc: keep it",
+        "商品一覧をすべて消去しますか({lines}行、{total})?  Enter: 消去  ・  Esc: 残す",
+    ),
+    "basket.cleared": ("Basket cleared.", "商品一覧を消去しました。"),
+    "basket.kept": ("The basket was kept.", "商品一覧はそのままです。"),
     "basket.pickup": ("Pick up later", "後日受け取り"),
     "basket.need_items": (
         "The basket is empty: scan products before taking payment.",
@@ -165,6 +190,8 @@ _T: dict[str, tuple[str, str]] = {
     "pay.cancel": ("Cancel payment  [Esc]", "支払いを取消  [Esc]"),
     # status bar
     "status.online": ("Backend online", "サーバー接続中"),
+    "status.checking": ("Backend: checking…", "サーバー: 確認中…"),
+    "status.trust_checking": ("Trust list: checking…", "信頼リスト: 確認中…"),
     "status.offline": ("Backend OFFLINE", "サーバー未接続"),
     "status.outbox": ("Queued: {n}", "送信待ち: {n}"),
     "status.trust": ("Trust list: {age} old", "信頼リスト: {age}前"),

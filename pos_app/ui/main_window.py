@@ -43,6 +43,7 @@ from pos_app.ui.widgets import button, label
 
 if TYPE_CHECKING:
     from pos_app.scanning.sources import FrameSource
+    from pos_app.scanning.wedge import WedgeScan
 
 log = logging.getLogger(__name__)
 STATUS_EVERY_MS = 2000
@@ -88,9 +89,9 @@ class MainWindow(QMainWindow):
         )
         self._build(ctx)
         self._shortcuts()
-        # Its parser is attached once scanning starts.
-        self._wedge = WedgeFilter(home=self, parent=self)
-        self._wedge.scanned.connect(self.checkout.on_wedge_scan)
+        # Its parser is attached once scanning starts; it listens in every window.
+        self._wedge = WedgeFilter(parent=self)
+        self._wedge.scanned.connect(self._on_scan)
         self.stall_watch = StallWatch(parent=self)
         self._status_busy = False
         self._status_timer = QTimer(self)
@@ -182,6 +183,9 @@ class MainWindow(QMainWindow):
         """Enter: next customer after a payment; otherwise the focused widget's Enter."""
         focus = QApplication.focusWidget()
         view, on_checkout = self.checkout.payment_view, self.pages.currentWidget() is self.checkout
+        if on_checkout and self.checkout.confirming_clear:
+            self.checkout.confirm_clear()
+            return
         if (
             on_checkout
             and view.manager_box.isVisible()
@@ -208,11 +212,18 @@ class MainWindow(QMainWindow):
         else:
             view.pin_edit.returnPressed.emit()
 
+    def _on_scan(self, scan: WedgeScan) -> None:
+        """A scanner burst from any window: the checkout takes it, or it is reported."""
+        if self.pages.currentWidget() is self.checkout:
+            self.checkout.on_wedge_scan(scan)
+            return
+        self.sounds.play("attention")
+        self.signin.message.setText(self.texts.t("scan.sign_in_first"))
+
     # sign-in -------------------------------------------------------------------
 
     def show_signin(self) -> None:
         self.pages.setCurrentWidget(self.signin)
-        self._wedge.enabled = False
         self.signin.focus_first()
         self._refresh_header()
 
@@ -222,7 +233,6 @@ class MainWindow(QMainWindow):
         self.checkout.cashier_id = account.user_id
         self.status.set_cashier(account.name)
         self.pages.setCurrentWidget(self.checkout)
-        self._wedge.enabled = True
         self.checkout.basket_view.entry.setFocus()
         self._refresh_header()
 

@@ -33,13 +33,14 @@ class PosStatusBar(QStatusBar):
         for label in self.labels.values():
             self.addPermanentWidget(label)
         self._status: TerminalStatus | None = None
+        self._asked = False  # no status yet: the backend is "checking", not offline
         self._camera: str | None = None  # a WorkerState
         self._camera_available = True
         self._cashier = ""
         self.refresh()
 
     def show_status(self, status: TerminalStatus | None) -> None:
-        self._status = status
+        self._status, self._asked = status, True
         self.refresh()
 
     def set_camera(self, state: str | None, *, available: bool = True) -> None:
@@ -60,20 +61,31 @@ class PosStatusBar(QStatusBar):
 
     def refresh(self) -> None:
         t, s = self._texts.t, self._status
-        if s is None:
+        if s is None and not self._asked:
+            for name, key in (("backend", "status.checking"), ("trust", "status.trust_checking")):
+                self._set(name, t(key))
+            self._set("outbox", t("status.outbox", n="?"))
+            self._set("skew", t("status.skew_unknown"))
+        elif s is None:
             self._set("backend", t("status.offline"), warn=True)
             self._set("outbox", t("status.outbox", n="?"))
             self._set("trust", t("status.trust_none"), warn=True)
             self._set("skew", t("status.skew_unknown"))
         else:
-            self._set(
-                "backend", t("status.online" if s.online else "status.offline"), warn=not s.online
-            )
+            self._set_backend(s)
             self._set("outbox", t("status.outbox", n=s.outbox_pending), warn=s.outbox_pending > 0)
             self._set_trust(s)
             self._set_skew(s)
         self._set_camera()
         self._set("cashier", t("status.cashier", name=self._cashier or "—"))
+
+    def _set_backend(self, s: TerminalStatus) -> None:
+        t = self._texts.t
+        if not s.backend_known:  # never reached yet: neither online nor offline is known
+            self._set("backend", t("status.checking"))
+        else:
+            key = "status.online" if s.online else "status.offline"
+            self._set("backend", t(key), warn=not s.online)
 
     def _set_trust(self, s: TerminalStatus) -> None:
         t = self._texts.t

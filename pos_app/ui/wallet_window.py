@@ -9,7 +9,7 @@ demo camera's board so the terminal can "see" the phone.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -60,8 +60,10 @@ class WalletWindow(QWidget):
         *,
         show_code: Callable[[str], None],
         clock: Callable[[], float] = time.time,
+        store_names: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
+        self._store_names = dict(store_names or {})  # the name the till shows, not its id
         self.setWindowTitle("Customer wallet (demo phone)")
         self.setStyleSheet(stylesheet("standard", 1.0))
         self._wallets, self._show_code, self._clock = list(wallets), show_code, clock
@@ -92,6 +94,8 @@ class WalletWindow(QWidget):
         self.hold = QCheckBox("Hold the phone up to the till's camera")
         self.hold.setChecked(True)
         self.hold.toggled.connect(lambda _on: self._publish())
+        self.new_code_button = button(on_click=self.refresh_code)
+        self.new_code_button.setText("New code")
         self.approval = label(wrap=True)
         self.approval.setStyleSheet("background:#fff3e0; padding:8px; font-size:16px;")
         self.approve_button = button("pay", lambda: self.decide("approve"))
@@ -106,13 +110,20 @@ class WalletWindow(QWidget):
         decide.addWidget(self.approve_button)
         decide.addWidget(self.deny_button)
         layout = QVBoxLayout(self)
-        for widget in (self.chooser, self.qr, self.expiry, self.hold, self.balance, self.state):
+        for widget in (self.chooser, self.qr, self.expiry, self.new_code_button, self.hold):
             layout.addWidget(widget)
+        layout.addWidget(self.balance)
+        layout.addWidget(self.state)
         layout.addWidget(self.approval)
         layout.addLayout(decide)
         layout.addWidget(self.topup_button)
         layout.addWidget(self.freeze_button)
+        self._layout = layout
         self._render_pending()
+
+    def add_below(self, widget: QWidget) -> None:
+        """The demo's switches sit under the phone."""
+        self._layout.addWidget(widget)
 
     @property
     def api(self) -> WalletApi:
@@ -215,8 +226,10 @@ class WalletWindow(QWidget):
             return
         step = self.pending[0]
         amount = Money(int(getattr(step, "total", 0)), str(getattr(step, "currency", "JPY")))
+        store_id = str(getattr(step, "store_id", ""))
+        store = self._store_names.get(store_id, store_id)
         self.approval.setText(
-            f"<b>Approve this payment?</b><br>Store {getattr(step, 'store_id', '')}: "
+            f"<b>Approve this payment?</b><br>{store}: "
             f"<b>{amount.format()}</b><br>{getattr(step, 'summary', '')}"
         )
 

@@ -5,9 +5,16 @@ feeds printable characters to :class:`WedgeParser` and obeys it: scanner
 bursts are swallowed and emitted as ``scanned``; characters a person typed
 are handed back to the focused widget (after at most ``max_gap_s``).
 Keys with Ctrl/Alt and function keys pass straight through (shortcuts).
-It acts only while its ``home`` window (the cashier window) is the active
-window: the manager's review window, the demo wallet and dialogs get their
-keys untouched, whatever their typing speed.
+
+A USB HID scanner is a keyboard: it presses and releases Shift around every
+capital letter (and ``:`` on a US layout). Modifier keys type nothing, so
+they are let through without touching the burst; taking a bare Shift for a
+person typing used to hand whole payment codes back to the field as text.
+
+It works in every window of the till (the manager's window, the demo wallet,
+dialogs): the scanner belongs to the till, so a scan is never typed into
+whatever field happens to have the focus; the receiver of ``scanned`` acts
+on it or reports it.
 """
 
 from __future__ import annotations
@@ -24,6 +31,61 @@ if TYPE_CHECKING:
     from pos_app.scanning.wedge import WedgeParser, WedgeScan
 
 _ENTER = {Qt.Key.Key_Return, Qt.Key.Key_Enter}
+# Keys that only change what the next key types; a scanner sends Shift in a burst.
+_MODIFIER_KEYS = frozenset(
+    {
+        Qt.Key.Key_Shift,
+        Qt.Key.Key_Control,
+        Qt.Key.Key_Meta,
+        Qt.Key.Key_Alt,
+        Qt.Key.Key_AltGr,
+        Qt.Key.Key_CapsLock,
+        Qt.Key.Key_NumLock,
+        Qt.Key.Key_Super_L,
+        Qt.Key.Key_Super_R,
+        Qt.Key.Key_Hyper_L,
+        Qt.Key.Key_Hyper_R,
+        Qt.Key.Key_Mode_switch,
+    }
+)
+_TERMINATOR_CHARS = frozenset("\r\t")
+_RESYNC_S = 1.0  # an event clock this far off our own was restarted or wrapped: start over
+_STALL_S = 0.015  # a release timer this late means the GUI thread was busy
+
+
+class EventClock:
+    """When a key was *sent*, on our clock, from the window system's event timestamp.
+
+    Gaps must be measured between the scanner's keys, not between the moments the
+    GUI thread got round to them: after a busy moment (a repaint, a slow slot) the
+    queued keys of one burst are processed back to back, or late, and a gap taken
+    from processing times would split the scan. The window system's timestamps
+    (X server milliseconds) run on another clock; the smallest difference seen is
+    the offset between the two (queueing only ever adds to it).
+    """
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._offset: float | None = None
+        self.lag = 0.0  # how long the last key waited before we saw it
+
+    def time_of(self, event: QKeyEvent) -> float:
+        now = self._clock()
+        stamp = event.timestamp()
+        if not stamp:  # synthetic events without a timestamp: all we know is now
+            self.lag = 0.0
+            return now
+        offset = now - stamp / 1000
+        if self._offset is None or offset < self._offset or offset - self._offset > _RESYNC_S:
+            self._offset = offset
+        sent = stamp / 1000 + self._offset
+        self.lag = now - sent
+        return sent
+
+    def now(self) -> float:
+        """Our clock, less the last key's lag: a burst is over only when the keys
+        *processed* after it have stopped coming for ``max_gap_s``."""
+        return self._clock() - self.lag
 
 
 class WedgeFilter(QObject):
@@ -34,13 +96,14 @@ class WedgeFilter(QObject):
         parser: WedgeParser | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
-        home: QWidget | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.parser = parser
-        self.home = home  # None: every window (a filter on its own, in tests)
         self._clock = clock
+        self._keys = EventClock(clock)
+        self._due = 0.0  # when the release timer should fire, on our clock
+        self._rechecked = False
         self._replaying = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -53,39 +116,39 @@ class WedgeFilter(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if self._replaying or not self.enabled or self.parser is None:
             return False
-        if not _is_target(watched) or not self._at_home(watched):
+        if not _is_target(watched):
             return False
         if event.type() == QEvent.Type.ShortcutOverride:
             return self._override(event)
         if event.type() != QEvent.Type.KeyPress:
             return False
         assert isinstance(event, QKeyEvent)
+        return self._key_press(event)
+
+    def _key_press(self, event: QKeyEvent) -> bool:
+        """Feed one key press to the parser; True when the widget must not see it."""
+        assert self.parser is not None
+        if event.key() in _MODIFIER_KEYS:
+            return False  # Shift inside a scanner burst: the burst goes on
+        at = self._keys.time_of(event)
+        self._rechecked = False
         char = _char_of(event)
         if char is None:
-            self._release(self.parser.feed("\x00", self._clock()).release)
+            self._release(self.parser.feed("\x00", at).release)
             return False
-        assert self.parser is not None
-        result = self.parser.feed(char, self._clock())
+        result = self.parser.feed(char, at)
         self._release(result.release)
         if result.scan is not None:
             self._emit(result.scan)
         self._arm()
         return result.consume
 
-    def _at_home(self, watched: QObject) -> bool:
-        """The key goes to the cashier window while it is the active one."""
-        home = self.home
-        if home is None:
-            return True
-        assert isinstance(watched, QWidget)  # checked by _is_target
-        return QApplication.activeWindow() is home and watched.window() is home
-
     def _override(self, event: QEvent) -> bool:
-        """Keep a scanner's characters and its closing Enter away from shortcuts."""
+        """Keep a scanner's characters and its closing Enter/Tab away from shortcuts."""
         assert isinstance(event, QKeyEvent)
         char = _char_of(event)
         held = self.parser is not None and self.parser.deadline is not None
-        if char is None or (char == "\r" and not held):
+        if char is None or (char in _TERMINATOR_CHARS and not held):
             return False
         event.accept()  # "the widget wants this key": no shortcut, KeyPress follows
         return True
@@ -99,11 +162,21 @@ class WedgeFilter(QObject):
         if deadline is None:
             self._timer.stop()
             return
-        self._timer.start(max(1, round((deadline - self._clock()) * 1000) + 1))
+        wait = max(0.001, deadline - self._keys.now() + 0.001)
+        self._due = self._clock() + wait
+        self._timer.start(round(wait * 1000))
 
     def _poll(self) -> None:
-        if self.parser is not None:
-            self._release(self.parser.poll(self._clock()))
+        if self.parser is None:
+            return
+        if self._clock() - self._due > _STALL_S and not self._rechecked:
+            # The GUI thread was busy: keys of the same burst may be queued behind
+            # this timer. Let them in before deciding that a person typed.
+            self._rechecked = True
+            self._due = self._clock() + self.parser.config.max_gap_s
+            self._timer.start(round(self.parser.config.max_gap_s * 1000))
+            return
+        self._release(self.parser.poll(self._keys.now()))
         self._arm()
 
     def _release(self, text: str) -> None:
@@ -130,14 +203,17 @@ def _is_target(watched: QObject) -> bool:
 
 
 def _char_of(event: QKeyEvent) -> str | None:
-    """The character a scanner could have sent, ``"\\r"`` for Enter, else ``None``."""
+    """The character a scanner could have sent, ``"\\r"`` for Enter, ``"\\t"`` for Tab,
+    else ``None``."""
     mods = event.modifiers() & ~(
         Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier
     )
     if mods != Qt.KeyboardModifier.NoModifier:
         return None
-    if event.key() in _ENTER:
-        return "\r"
+    if event.key() in _ENTER or event.text() in ("\r", "\n"):
+        return "\r"  # Return, keypad Enter, or a Linefeed key (0x0a) some devices send
+    if event.key() == Qt.Key.Key_Tab and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+        return "\t"  # scanners can be set to end with Tab; Shift+Tab is a person
     text = event.text()
     if len(text) == 1 and text.isprintable():
         return text

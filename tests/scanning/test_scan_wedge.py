@@ -172,3 +172,18 @@ def test_full_width_input_from_an_active_ime_is_normalised():
 def test_caps_lock_swaps_letters_back():
     text, _note, problem = repair_payment_text("pt1:abc 123")
     assert (text, problem) == ("PT1:ABC 123", "")
+
+
+def test_a_scanner_set_to_send_tab_ends_the_burst_with_it():
+    token = payment_text(5)
+    keys = [(ch, at) for ch, at in scanner_keys(token, start=10.0)]
+    keys[-1] = ("\t", keys[-1][1])
+    widget = drive(keys)
+    assert widget.text == ""
+    assert [(s.kind, s.text) for s in widget.scans] == [(SymbolKind.PAYMENT_TOKEN, token)]
+
+
+def test_a_person_pressing_tab_moves_on_with_what_they_typed():
+    widget = drive([*typed_keys("42", start=10.0), ("\t", 10.5)])
+    assert widget.text == "42\t"
+    assert widget.scans == []

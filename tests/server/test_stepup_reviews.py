@@ -39,6 +39,12 @@ def test_backend_escalates_despite_terminal_allow_and_owner_approves(world: Worl
     wallet = world.new_wallet(balance=20_000)
     body, decision = _step_up_sale(world, wallet)
     assert decision["risk"]["action"] == "customer_approval"
+    # Each rule the backend fired travels with its inputs (BACKEND-API.md, wave 2).
+    details = decision["risk"]["details"]
+    assert [d["code"] for d in details] == decision["risk"]["reasons"]
+    above = next(d for d in details if d["code"] == "cash_convertible_above_history")
+    assert above["inputs"]["cash_convertible_24h"] == 11_600
+    assert set(details[0]) == {"code", "inputs"}
     challenge = decision["step_up"]["challenge_id"]
     assert decision["step_up"]["expires_at"] > world.api.clock.now()
     pending = world.api.get(f"/v1/wallets/{wallet.wallet_id}/step-ups", signer=wallet.signer).json()

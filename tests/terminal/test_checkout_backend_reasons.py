@@ -24,6 +24,7 @@ class StricterBackend(Network):
     def __init__(self) -> None:
         super().__init__()
         self.add_codes: list[str] = []
+        self.add_details: list[object] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = super().handle_request(request)
@@ -32,6 +33,7 @@ class StricterBackend(Network):
         body = json.loads(response.read())
         risk = body.get("risk") or {"score": 0, "action": "allow", "reasons": []}
         risk["reasons"] = [*risk["reasons"], *self.add_codes]
+        risk["details"] = [*risk.get("details", []), *self.add_details]
         risk["action"] = "customer_approval"
         body["risk"] = risk
         if body["status"] != "step_up_required":
@@ -92,3 +94,67 @@ def test_backend_codes_merge_with_the_terminal_reasons_without_duplicates(
     takeover = next(r for r in update.risk_reasons if r.code == "takeover_token_flags")
     assert "12,000 yen" in takeover.en  # the terminal's sentence, with its numbers
     assert takeover.inputs
+
+
+def test_backend_details_put_the_backends_numbers_in_the_sentence(
+    backend: Backend, services: TerminalServices, network: StricterBackend
+) -> None:
+    wallet = backend.new_wallet(balance=10_000)
+    network.add_codes = ["cash_convertible_above_history", "wallet_repeat_cash_convertible"]
+    inputs = {
+        "cash_convertible_24h": 17_400,
+        "largest_earlier_cash_convertible": 5_800,
+        "established_wallet": True,
+        "floor": 10_000,
+    }
+    network.add_details = [
+        {"code": "cash_convertible_above_history", "inputs": inputs},
+        "not an object",
+        {"code": "wallet_repeat_cash_convertible", "inputs": {"wrong_key": 1}},
+    ]
+    sale = services.checkout.start_payment(basket((TEA, 1)), cashier_id="C042")
+    update = services.checkout.submit_token(sale.sale_id, backend.token(wallet))
+    assert update.phase is PaymentPhase.CUSTOMER_APPROVAL, update
+    above, repeat = update.risk_reasons
+    assert "17,400 yen" in above.en and "5,800 yen" in above.en
+    assert "17,400" in above.ja and "5,800" in above.ja
+    assert ("largest_earlier_cash_convertible", "5800") in above.inputs
+    # Inputs of another rules version: the sentence without numbers, never a crash.
+    assert repeat.en.startswith("This wallet already bought") and "{" not in repeat.en
+    assert repeat.inputs == ()
+
+
+def test_backend_details_put_the_numbers_in_the_tills_sentence_and_the_evidence(
+    backend: Backend, services: TerminalServices, network: StricterBackend
+) -> None:
+    """Issue 13 #6: the till and the manager show the same sentence, with the numbers."""
+    from datetime import UTC
+
+    from pos_app.terminal.reviews.detail import load_detail
+    from pos_app.ui.manager.detail import render_detail
+
+    wallet = backend.new_wallet(balance=10_000)
+    network.add_codes = ["cash_convertible_above_history", "wallet_repeat_cash_convertible"]
+    network.add_details = [
+        {
+            "code": "cash_convertible_above_history",
+            "inputs": {"cash_convertible_24h": 48_000, "largest_earlier_cash_convertible": 6_000},
+        },
+        {"code": "wallet_repeat_cash_convertible", "inputs": {"wrong_name": 1}},  # old version
+    ]
+    sale = services.checkout.start_payment(basket((TEA, 1)), cashier_id="C042")
+    update = services.checkout.submit_token(sale.sale_id, backend.token(wallet))
+    assert update.phase is PaymentPhase.CUSTOMER_APPROVAL, update
+    above, repeat = update.risk_reasons
+    assert "buying 48,000 yen" in above.en and "before was 6,000 yen" in above.en
+    assert "48,000 円" in above.ja and "6,000 円" in above.ja
+    assert "…" not in above.en
+    assert "{" not in repeat.en and "…" in repeat.en  # unusable inputs: no numbers, no crash
+
+    detail = load_detail(services.store, sale.sale_id)
+    codes = [r.code for r in detail.rules]
+    assert codes == ["cash_convertible_above_history", "wallet_repeat_cash_convertible"]
+    assert detail.rules[0].en == above.en  # the manager reads the till's sentence
+    html = render_detail(detail, lang="en", tz=UTC)
+    assert "buying 48,000 yen" in html
+    assert "payment network" in html.lower()

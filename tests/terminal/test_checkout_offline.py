@@ -315,3 +315,17 @@ def test_used_codes_are_forgotten_only_after_they_expire(
     backend.clock.advance(180 + 31)  # token lifetime + skew
     services.sync.tick()
     assert services.store.query("SELECT 1 FROM seen_tokens") == []
+
+
+def test_status_says_unknown_until_the_backend_answered_or_failed(
+    backend: Backend, regular: Wallet, services: TerminalServices, network: Network
+) -> None:
+    """Issue 13 #6: no "Backend online" before any contact, none with the backend down."""
+    client = services.checkout._client  # type: ignore[attr-defined]
+    assert client is not None
+    client.last_contact_at = client.last_failure_at = None  # as at start, before contact
+    assert not services.checkout.status().backend_known
+    network.mode = "down"
+    _pay(services, backend, regular, (TEA, 1))
+    status = services.checkout.status()
+    assert status.backend_known and not status.online

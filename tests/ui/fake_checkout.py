@@ -4,6 +4,7 @@ The token text picks the outcome: ``PT1:APPROVE``, ``PT1:DECLINE-<reason>``,
 ``PT1:CUSTOMER``, ``PT1:MANAGER``, ``PT1:NOOVERRIDE``, ``PT1:OFFLINE``, ``PT1:LOST``
 (the finalize's answer was lost: verifying, reason ``outcome_unknown``).
 Customer approval and a lost answer resolve when the test sets ``step_up_answer``.
+A real PT1 code the test puts in ``approved_tokens`` is approved.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class FakeCheckout:
         self.step_up_answer: str | None = None  # "approve" | "deny"
         self.delay_s = 0.0
         self.online = True
+        self.approved_tokens: set[str] = set()
         self.fail_next: Exception | None = None
         self._lock = threading.Lock()
 
@@ -57,7 +59,7 @@ class FakeCheckout:
             raise exc
         sale = self.sales[sale_id]
         kind = token_text.removeprefix("PT1:")
-        if kind == "APPROVE":
+        if kind == "APPROVE" or token_text in self.approved_tokens:
             new = replace(
                 sale,
                 phase=PaymentPhase.APPROVED,

@@ -59,6 +59,8 @@ def test_quantity_remove_and_cancel_keys(qtbot, make_window) -> None:
     key(window, Qt.Key.Key_Delete)
     assert len(bv.basket) == 1
     key(window, Qt.Key.Key_Escape)
+    assert len(bv.basket) == 1  # asked first (test_keys.py has the whole story)
+    key(window, Qt.Key.Key_Return)
     assert len(bv.basket) == 0
 
 

@@ -120,3 +120,19 @@ def test_customer_approval_lists_the_backend_reasons_under_the_amount(qtbot) -> 
     assert view.detail.geometry().top() >= view.body.geometry().bottom()  # under the amount
     gap = view.detail.geometry().top() - view.body.geometry().bottom()
     assert gap < 40
+
+
+def test_demo_switches_pull_the_tills_cables(qtbot) -> None:
+    from types import SimpleNamespace
+
+    from pos_app.ui.demo_switches import DemoSwitches
+
+    network, camera = SimpleNamespace(up=True), SimpleNamespace(plugged=True)
+    switches = DemoSwitches(Texts("ja"), network=network, camera=camera)
+    qtbot.addWidget(switches)
+    assert "カメラ" in switches.camera_off.text()
+    switches.network_down.setChecked(True)
+    switches.camera_off.setChecked(True)
+    assert network.up is False and camera.plugged is False
+    switches.network_down.setChecked(False)
+    assert network.up is True

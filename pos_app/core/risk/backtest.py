@@ -8,21 +8,55 @@ present, are used only for scoring, never shown to the rules.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple, Protocol
 
 from pos_app.core.risk.config import RuleSet
-from pos_app.core.risk.engine import RiskEngine
+from pos_app.core.risk.engine import RiskEngine, combine
 from pos_app.core.risk.events import EventError, SaleEvent, TopUp, parse_event
 from pos_app.core.risk.model import Action, Decision, RiskContext, SaleFacts
 from pos_app.core.risk.rules import basket_of
 from pos_app.core.risk.velocity import TerminalTracker, VelocityTracker
 
 
+class Outcome(NamedTuple):
+    """What became of a sale after its decision, in the replay's model of people."""
+
+    completed: bool  # the sale went through and counts in the wallet's history
+    owner_approved: bool  # the owner passed a step-up on the paying phone
+
+
+def simulated_outcome(action: Action, label: str | None) -> Outcome:
+    """The replay's model of the person answering a step-up (docs/RISK-BACKTEST.md).
+
+    The label decides only who answers, never a rule: the owner approves their
+    own purchase on their phone; a thief cannot pass the phone's user
+    verification, so a fraudulent sale held for the owner never completes. A
+    manager at the till is assumed to approve (nothing in the log says
+    otherwise). Without a label the log is taken as what happened.
+    """
+    if action is Action.ALLOW or action is Action.MANAGER_APPROVAL:
+        return Outcome(completed=True, owner_approved=False)
+    if action is Action.DECLINE:
+        return Outcome(completed=False, owner_approved=False)
+    if label is None:
+        return Outcome(completed=True, owner_approved=False)
+    legit = label != "fraud"
+    return Outcome(completed=legit, owner_approved=legit)
+
+
 class Replay:
-    """Backend velocity state + per-till history + the engine."""
+    """The live system in memory: each till's decision, the backend's, combined.
+
+    The till decides with what it knows (the sale, the token, its own recent
+    history); the backend decides with the wallet's and the store's history; the
+    stricter applies (``engine.combine``), as finalize does with the till's
+    ``terminal_risk``. ``pos_app.server.risk_replay`` runs the same through the
+    backend's own code and database.
+    """
 
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
@@ -31,22 +65,67 @@ class Replay:
         self.terminals = TerminalTracker(rules)
 
     def context_for(self, facts: SaleFacts) -> RiskContext:
+        """Everything known about the sale on either side (for explanations)."""
         return RiskContext(
             **self.terminals.features_for(facts), **self.velocity.features_for(facts)
         )
 
-    def sale(self, facts: SaleFacts) -> tuple[Decision, RiskContext]:
-        ctx = self.context_for(facts)
+    def sale(self, facts: SaleFacts, label: str | None = None) -> Decision:
         basket = basket_of(facts, self.rules.policy)
-        decision = self.engine.decide(facts, ctx, basket)
-        # The log records sales that happened, so they count in velocity whatever
-        # the rules would have said; the till remembers its own declines.
-        self.velocity.record_sale(facts, basket)
+        till_ctx = RiskContext(**self.terminals.features_for(facts))
+        till = self.engine.decide(facts, till_ctx, basket)
+        # The backend is never told "pick up later" (it is not in the finalize request).
+        seen = replace(facts, pickup_later=False) if facts.pickup_later else facts
+        backend_ctx = RiskContext(**self.velocity.features_for(facts))
+        decision = combine(till, self.engine.decide(seen, backend_ctx, basket))
+        outcome = simulated_outcome(decision.action, label)
+        if outcome.completed:
+            self.velocity.record_sale(facts, basket, owner_approved=outcome.owner_approved)
         self.terminals.record_sale(facts, decision.action, basket)
-        return decision, ctx
+        return decision
 
     def top_up(self, event: TopUp) -> None:
         self.velocity.record_topup(event.wallet_id, event.time, event.amount)
+
+
+class Decided(Protocol):
+    """The part of a decision a backtest writes and counts."""
+
+    @property
+    def sale_id(self) -> str: ...
+    @property
+    def action(self) -> Action: ...
+    @property
+    def score(self) -> int: ...
+    @property
+    def codes(self) -> tuple[str, ...]: ...
+    def to_json(self) -> str: ...
+
+
+class ReplayDecision(NamedTuple):
+    """A decision line from an engine that keeps only the rule codes (backend, till)."""
+
+    sale_id: str
+    action: Action
+    score: int
+    codes: tuple[str, ...]
+
+    def to_json(self) -> str:
+        line: dict[str, Any] = {
+            "sale_id": self.sale_id,
+            "action": self.action.value,
+            "score": self.score,
+            "reasons": list(self.codes),
+        }
+        return json.dumps(line, ensure_ascii=False, separators=(", ", ": "))
+
+
+class Engine(Protocol):
+    """A way to replay a log: this module's :class:`Replay`, the backend's, the till's."""
+
+    def sale(self, facts: SaleFacts, label: str | None = None) -> Decided: ...
+
+    def top_up(self, event: TopUp) -> None: ...
 
 
 # Simple policies reported beside ours: does the policy add friction to a sale?
@@ -101,9 +180,9 @@ class Backtest:
     """Streaming backtest; feed lines, then read :meth:`summary`."""
 
     rules: RuleSet
-    emit: Callable[[Decision], None]
+    emit: Callable[[Decided], None]
     report: Callable[[int, str], None]
-    replay: Replay = field(init=False)
+    replay: Engine | None = None
     events: int = 0
     sales: int = 0
     top_ups: int = 0
@@ -115,7 +194,8 @@ class Backtest:
     _last_time: int = 0
 
     def __post_init__(self) -> None:
-        self.replay = Replay(self.rules)
+        if self.replay is None:
+            self.replay = Replay(self.rules)
 
     def feed(self, lines: Iterable[str]) -> None:
         for number, text in enumerate(lines, start=1):
@@ -133,6 +213,7 @@ class Backtest:
             self.report(number, str(exc))
             return
         self._last_time = event_time(event)
+        assert self.replay is not None
         if isinstance(event, TopUp):
             self.top_ups += 1
             self.replay.top_up(event)
@@ -141,7 +222,8 @@ class Backtest:
 
     def _sale(self, event: SaleEvent) -> None:
         self.sales += 1
-        decision, _ = self.replay.sale(event.facts)
+        assert self.replay is not None
+        decision = self.replay.sale(event.facts, event.label)
         self.emit(decision)
         self.actions[decision.action.value] += 1
         self.reasons.update(decision.codes)
@@ -194,7 +276,8 @@ def find_sale(
         if isinstance(event, TopUp):
             replay.top_up(event)
             continue
-        decision, ctx = replay.sale(event.facts)
-        if event.facts.sale_id == sale_id:
+        ctx = replay.context_for(event.facts) if event.facts.sale_id == sale_id else None
+        decision = replay.sale(event.facts, event.label)
+        if ctx is not None:
             return event.facts, decision, ctx
     return None

@@ -67,7 +67,7 @@ class RiskEngine:
         online_required = any(r.code in ONLINE_RULES for r in reasons)
         action = self._action(reasons, score, takeover=takeover)
         if facts.offline and online_required:
-            action = _at_least(action, Action.CUSTOMER_APPROVAL)
+            action = at_least(action, Action.CUSTOMER_APPROVAL)
         return Decision(
             sale_id=facts.sale_id,
             action=action,
@@ -89,16 +89,60 @@ class RiskEngine:
         action = Action.ALLOW
         for reason in reasons:
             if reason.force is not None:
-                action = _at_least(action, reason.force)
+                action = at_least(action, reason.force)
         if score >= policy.decline_score:
             return Action.DECLINE
         if score >= policy.customer_approval_score:
-            action = _at_least(action, Action.CUSTOMER_APPROVAL)
+            action = at_least(action, Action.CUSTOMER_APPROVAL)
         if takeover and action is Action.MANAGER_APPROVAL:
             # The account itself looks taken over: only the owner can vouch for it.
             action = Action.CUSTOMER_APPROVAL
         return action
 
 
-def _at_least(action: Action, floor: Action) -> Action:
+def at_least(action: Action, floor: Action) -> Action:
+    """The stricter of two actions (RISK.md ladder): how verdicts combine everywhere."""
     return floor if floor.rank > action.rank else action
+
+
+def combine(till: Decision, backend: Decision) -> Decision:
+    """What applies when the till's advisory decision travels with the sale to the backend.
+
+    The stricter action wins; the score is the larger one; the backend's reasons
+    come first, then the till's own. The backend alone says whether a manager may
+    stand in (``pos_app.server.risk.combine`` does the same with the till's
+    ``terminal_risk``).
+    """
+    action, may_override = combine_actions(
+        backend.action, till.action, backend_override=backend.manager_may_override
+    )
+    seen = set(backend.codes)
+    reasons = backend.reasons + tuple(r for r in till.reasons if r.code not in seen)
+    fired = {ev.code: ev for ev in till.evaluations if ev.status is RuleStatus.FIRED}
+    return Decision(
+        sale_id=backend.sale_id,
+        action=action,
+        score=max(till.score, backend.score),
+        reasons=reasons,
+        rules_version=backend.rules_version,
+        manager_may_override=may_override,
+        online_required=till.online_required or backend.online_required,
+        evaluations=tuple(fired.get(ev.code, ev) for ev in backend.evaluations),
+    )
+
+
+def combine_actions(
+    backend: Action, till: Action, *, backend_override: bool
+) -> tuple[Action, bool]:
+    """The action that applies and whether a manager may stand in for the owner.
+
+    The stricter action wins, except that a side asking for the owner
+    (``customer_approval``) is never satisfied by a manager: then a combined
+    ``manager_approval`` is the owner's approval, as finalize treats it.
+    """
+    action = at_least(backend, till)
+    owner = Action.CUSTOMER_APPROVAL in (backend, till)
+    may_override = backend_override and not owner and action is not Action.DECLINE
+    if action is Action.MANAGER_APPROVAL and not may_override:
+        action = Action.CUSTOMER_APPROVAL
+    return action, may_override

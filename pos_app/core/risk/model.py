@@ -115,6 +115,9 @@ class RiskContext:
     wallet_history_age_s: int | None = None
     wallet_history_sales: int | None = None
     device_new_for_wallet: bool | None = None
+    # Largest cash-convertible basket the owner approved on this phone (passed
+    # step-ups) within the wallet's history; 0 when none.
+    device_owner_approved_cc: int | None = None
     last_topup_age_s: int | None = None
     last_topup_amount: int | None = None
     other_store_regions_1h: tuple[str, ...] | None = None

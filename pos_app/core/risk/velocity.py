@@ -7,38 +7,30 @@ time, so memory stays flat however long the stream is. Time is always the
 event's time, passed in; nothing here reads the clock.
 
 Usage: ``ctx = tracker.context_for(facts, base)`` before deciding, then
-``tracker.record_sale(facts, ...)`` after. The reference backend may instead
-compute the same fields from its database and build a :class:`RiskContext`.
+``tracker.record_sale(facts, ...)`` after. The reference backend reads the same
+raw history from its database and derives the features with the same functions
+(:mod:`pos_app.core.risk.features`).
 """
 
 from __future__ import annotations
 
 import sys
 from collections import OrderedDict, deque
-from dataclasses import dataclass, replace
-from statistics import median_low
+from dataclasses import replace
 from typing import Any
 
 from pos_app.core.risk.config import RuleSet
+from pos_app.core.risk.features import (
+    HOUR,
+    PastSale,
+    store_tobacco_features,
+    topup_features,
+    wallet_features,
+)
 from pos_app.core.risk.model import Action, RiskContext, SaleFacts
 from pos_app.core.risk.rules import Basket, basket_of
 
-HOUR = 3600
-DAY = 86_400
-WEEK = 7 * DAY
 _SWEEP_EVERY_S = HOUR
-_MIN_TYPICAL_SALES = 3  # a "typical spend" needs a few sales to mean anything
-_MIN_BASELINE_S = DAY  # a store's hourly baseline needs a day of history
-
-
-@dataclass(frozen=True, slots=True)
-class _Sale:
-    time: int
-    total: int
-    cc: int
-    store_id: str
-    region: str
-    device_id: str
 
 
 class _Wallet:
@@ -47,7 +39,7 @@ class _Wallet:
     def __init__(self) -> None:
         # A list, not a deque: a wallet holds a handful of sales, and an empty
         # deque alone costs ~600 bytes per wallet.
-        self.sales: list[_Sale] = []
+        self.sales: list[PastSale] = []
         self.topup: tuple[int, int] | None = None  # (time, amount)
         self.last_seen = 0
 
@@ -83,16 +75,19 @@ class _WindowSum:
 
 
 class _Store:
-    __slots__ = ("baseline", "first_seen", "hour")
+    __slots__ = ("baseline", "hour")
 
-    def __init__(self, now: int, baseline_s: int) -> None:
-        self.first_seen = now
+    def __init__(self, baseline_s: int) -> None:
         self.hour = _WindowSum(HOUR)
         self.baseline = _WindowSum(baseline_s)
 
 
 class VelocityTracker:
-    """Backend features derived from top-ups and sales, in event-time order."""
+    """Backend features derived from top-ups and sales, in event-time order.
+
+    It keeps the raw history the backend keeps in its database and derives the
+    features with the same functions (:mod:`pos_app.core.risk.features`).
+    """
 
     def __init__(self, rules: RuleSet) -> None:
         self._policy = rules.policy
@@ -111,26 +106,28 @@ class VelocityTracker:
         self._sweep(time)
         self._touch(wallet_id, time).topup = (time, amount)
 
-    def record_sale(self, facts: SaleFacts, basket: Basket | None = None) -> None:
+    def record_sale(
+        self, facts: SaleFacts, basket: Basket | None = None, *, owner_approved: bool = False
+    ) -> None:
+        """Remember a completed sale (``owner_approved``: a passed step-up on its device)."""
         self._sweep(facts.time)
         basket = basket or basket_of(facts, self._policy)
         # Interned: thousands of remembered sales share a few store, region and
         # device strings.
-        sale = _Sale(
+        sale = PastSale(
             facts.time,
             facts.total,
             basket.cash_convertible,
             sys.intern(facts.store_id),
             sys.intern(facts.store_region),
             sys.intern(facts.device_id),
+            owner_approved,
         )
         self._touch(facts.wallet_id, facts.time).sales.append(sale)
         if basket.tobacco > 0:
             store = self._stores.get(facts.store_id)
             if store is None:
-                store = self._stores[facts.store_id] = _Store(
-                    facts.time, self._win.store_baseline_s
-                )
+                store = self._stores[facts.store_id] = _Store(self._win.store_baseline_s)
             store.hour.add(facts.time, basket.tobacco)
             store.baseline.add(facts.time, basket.tobacco)
 
@@ -143,67 +140,26 @@ class VelocityTracker:
         now = facts.time
         wallet = self._wallets.get(facts.wallet_id) or _Wallet()
         wallet.prune(now, self._win.wallet_history_s, self._win.topup_memory_s)
-        features = self._wallet_features(wallet, facts)
-        topup = wallet.topup
-        features["last_topup_age_s"] = None if topup is None else now - topup[0]
-        features["last_topup_amount"] = None if topup is None else topup[1]
+        features = wallet_features(
+            wallet.sales, now=now, store_id=facts.store_id, device_id=facts.device_id
+        )
+        features.update(topup_features(wallet.topup, now=now))
         features.update(self._store_features(facts.store_id, now))
         return features
 
-    def _wallet_features(self, wallet: _Wallet, facts: SaleFacts) -> dict[str, Any]:
-        now = facts.time
-        counts = [0, 0, 0]
-        spend = [0, 0, 0]
-        cc = [0, 0, 0]
-        cc_max_old = 0
-        regions: set[str] = set()
-        devices: set[str] = set()
-        for sale in wallet.sales:
-            age = now - sale.time
-            for i, span in enumerate((HOUR, DAY, WEEK)):
-                if age <= span:
-                    counts[i] += 1
-                    spend[i] += sale.total
-                    cc[i] += sale.cc
-            if age > DAY:
-                cc_max_old = max(cc_max_old, sale.cc)
-            if age <= HOUR and sale.store_id != facts.store_id:
-                regions.add(sale.region)
-            devices.add(sale.device_id)
-        totals = [s.total for s in wallet.sales]
-        return {
-            "wallet_sales_1h": counts[0],
-            "wallet_sales_24h": counts[1],
-            "wallet_sales_7d": counts[2],
-            "wallet_spend_1h": spend[0],
-            "wallet_spend_24h": spend[1],
-            "wallet_spend_7d": spend[2],
-            "wallet_cc_spend_1h": cc[0],
-            "wallet_cc_spend_24h": cc[1],
-            "wallet_cc_spend_7d": cc[2],
-            "wallet_typical_spend": (
-                median_low(totals) if len(totals) >= _MIN_TYPICAL_SALES else None
-            ),
-            "wallet_cc_max_before_24h": cc_max_old,
-            "wallet_history_age_s": now - wallet.sales[0].time if wallet.sales else 0,
-            "wallet_history_sales": len(wallet.sales),
-            "device_new_for_wallet": bool(devices) and facts.device_id not in devices,
-            "other_store_regions_1h": tuple(sorted(regions)),
-        }
-
     def _store_features(self, store_id: str, now: int) -> dict[str, Any]:
         store = self._stores.get(store_id)
-        if store is None:
-            return {"store_tobacco_1h": 0, "store_tobacco_hourly_baseline": None}
-        store.hour.prune(now)
-        store.baseline.prune(now)
-        observed = min(now - store.first_seen, self._win.store_baseline_s) - HOUR
-        if observed < _MIN_BASELINE_S - HOUR:
-            baseline = None
-        else:
-            earlier = store.baseline.total - store.hour.total
-            baseline = max(1, round(earlier * HOUR / observed))
-        return {"store_tobacco_1h": store.hour.total, "store_tobacco_hourly_baseline": baseline}
+        if store is not None:
+            store.hour.prune(now)
+            store.baseline.prune(now)
+        items = store.baseline.items if store is not None else None
+        return store_tobacco_features(
+            now=now,
+            last_hour=store.hour.total if store is not None else 0,
+            in_window=store.baseline.total if store is not None else 0,
+            earliest=items[0][0] if items else None,
+            window_s=self._win.store_baseline_s,
+        )
 
     def _touch(self, wallet_id: str, now: int) -> _Wallet:
         wallet = self._wallets.get(wallet_id)

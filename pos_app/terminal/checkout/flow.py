@@ -26,6 +26,7 @@ from pos_app.paytoken import reasons
 from pos_app.paytoken.acceptance import check_acceptance
 from pos_app.paytoken.seen_store import ConnectionSeenStore
 from pos_app.terminal.backend.client import BackendClient
+from pos_app.terminal.backend.verdict import parse_risk
 from pos_app.terminal.checkout.state import (
     AWAITING_MANAGER,
     ActiveSale,
@@ -44,7 +45,6 @@ from pos_app.terminal.errors import (
     BackendUnavailable,
     OutcomeUnknown,
 )
-from pos_app.terminal.risk_reasons import backend_codes
 from pos_app.terminal.store.db import LocalStore
 from pos_app.terminal.store.sales_repo import SeenToken, save_sale
 from pos_app.terminal.sync.outbox import close_reconcile
@@ -83,7 +83,7 @@ class PaymentFlow:
             return self.decline(sale, NOT_ENROLLED, now=now)
         result = verifier.verify(text, now=now)
         sale.verified, sale.decision, sale.offline, sale.expires_at = result, None, False, None
-        sale.backend_reasons = ()
+        sale.backend_reasons, sale.backend_details = (), ()
         if not result.ok or result.claims is None:
             return self.decline(sale, str(result.reason), now=now)
         sale.token = text
@@ -215,7 +215,9 @@ class PaymentFlow:
     ) -> PaymentUpdate:
         """Record the backend's decision on the sale (and the token as used when it was)."""
         status = view.get("status")
-        sale.backend_reasons = backend_codes(view, sale.backend_reasons)
+        risk = parse_risk(view)
+        if risk is not None:
+            sale.backend_reasons, sale.backend_details = risk.reasons, risk.details
         if status == "step_up_required":
             step = view.get("step_up")
             sale.expires_at = _int(step.get("expires_at")) if isinstance(step, dict) else None

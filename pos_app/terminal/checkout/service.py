@@ -203,6 +203,9 @@ class CheckoutService:
             trust_list_stale=trust.is_stale(now) if trust else True,
             clock_skew_s=client.clock_skew_s if client else None,
             enrolled=client is not None and client.identity is not None,
+            backend_known=client is None
+            or client.last_contact_at is not None
+            or client.last_failure_at is not None,
         )
 
     def _cancel_remote(

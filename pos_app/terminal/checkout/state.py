@@ -13,6 +13,7 @@ from pos_app.core.risk.model import Decision
 from pos_app.core.sale import SaleState
 from pos_app.paytoken.claims import Claims
 from pos_app.paytoken.verifier import DEFAULT_SKEW, VerifyResult
+from pos_app.terminal.backend.verdict import RiskDetail
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.terminal.errors import CheckoutError
 from pos_app.terminal.manager_keys import ManagerSigner
@@ -56,6 +57,7 @@ class ActiveSale:
     expires_at: int | None = None
     offline: bool = False
     backend_reasons: tuple[str, ...] = ()  # risk.reasons codes of the backend's last answer
+    backend_details: tuple[RiskDetail, ...] = ()  # and risk.details: each rule's inputs
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -97,7 +99,9 @@ def update_of(sale: ActiveSale) -> PaymentUpdate:
         wallet_masked=mask_wallet(sale.claims.sub if sale.claims else None),
         expires_at=sale.expires_at,
         risk_action=decision.action.value if decision else None,
-        risk_reasons=merge_reasons(reason_views(decision), sale.backend_reasons),
+        risk_reasons=merge_reasons(
+            reason_views(decision), sale.backend_reasons, sale.backend_details
+        ),
         manager_may_override=decision.manager_may_override if decision else True,
         offline=sale.offline,
     )
@@ -120,6 +124,27 @@ def token_facts(sale: ActiveSale) -> dict[str, object] | None:
     return facts
 
 
+def risk_of(sale: ActiveSale) -> dict[str, Any] | None:
+    """The local record of the verdict: the terminal's decision, plus each reason the
+    backend added (a step-up the terminal's rules did not ask for), with its sentence
+    and inputs, so the manager's evidence says why the sale went to approval."""
+    record = risk_record(sale.decision) if sale.decision else None
+    own = {str(r.get("code")) for r in (record or {}).get("reasons") or ()}
+    added = [c for c in sale.backend_reasons if c not in own]
+    if not added:
+        return record
+    record = dict(record or {"action": "allow", "score": 0, "reasons": []})
+    views = merge_reasons((), added, sale.backend_details)
+    record["reasons"] = [
+        *(record.get("reasons") or ()),
+        *(
+            {"code": v.code, "en": v.en, "ja": v.ja, "inputs": dict(v.inputs), "source": "backend"}
+            for v in views
+        ),
+    ]
+    return record
+
+
 def record_of(sale: ActiveSale, *, at: int) -> SaleRecord:
     return SaleRecord(
         sale_id=sale.sale_id,
@@ -136,7 +161,7 @@ def record_of(sale: ActiveSale, *, at: int) -> SaleRecord:
         wallet_masked=mask_wallet(sale.claims.sub if sale.claims else None),
         offline=sale.offline,
         pickup_later=sale.ctx.pickup_later,
-        risk=risk_record(sale.decision) if sale.decision else None,
+        risk=risk_of(sale),
         token_facts=token_facts(sale),
     )
 

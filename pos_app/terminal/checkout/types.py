@@ -63,6 +63,8 @@ class TerminalStatus:
     trust_list_stale: bool
     clock_skew_s: float | None  # backend time minus ours, from the last response
     enrolled: bool
+    # False until the backend has answered or failed once: "online" would be a guess.
+    backend_known: bool = True
 
 
 class CheckoutPort(Protocol):

@@ -41,6 +41,7 @@ class FiredRule:
     en: str
     ja: str
     inputs: tuple[tuple[str, str], ...]
+    source: str = "terminal"  # "backend": the payment network's rules added it
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +141,7 @@ def _rule(reason: Any) -> FiredRule:
         en=str(reason.get("en", "")),
         ja=str(reason.get("ja", "")),
         inputs=tuple((str(k), _text(v)) for k, v in pairs),
+        source=str(reason.get("source") or "terminal"),
     )
 
 

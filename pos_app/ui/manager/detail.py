@@ -80,9 +80,18 @@ def _header(d: SaleDetail, lang: str, tz: tzinfo) -> str:
         )
     )
     action = word("action", i.risk_action, lang)
+    network = [reason_label(r.code, lang) for r in d.rules if r.source == "backend"]
     verdict = sep.join(
         (
             f"{_e(t('col_risk', lang))} <b>{i.score}</b> ({_e(action)})",
+            *(  # the till allowed it but the payment network asked for more: say so
+                [
+                    f"<span class='warn'>{_e(t('network_added', lang, reasons=', '.join(network)))}"
+                    "</span>"
+                ]
+                if network
+                else []
+            ),
             f"{_e(t('review_status', lang))}: <span class='badge'>{_e(status)}</span>",
         )
     )

@@ -81,6 +81,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "state": ("Sale state", "取引の状態"),
     "review_status": ("Review", "レビュー"),
     "why": ("Why it was flagged", "要確認の理由"),
+    "network_added": (
+        "the payment network asked for more: {reasons}",
+        "決済ネットワークの追加判定: {reasons}",
+    ),
     "declined_because": ("Payment declined: {reason}", "支払い拒否: {reason}"),
     "inputs": ("inputs", "根拠"),
     "rules_version": ("Rule set {version}", "ルール {version}"),

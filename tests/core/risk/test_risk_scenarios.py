@@ -39,7 +39,7 @@ def test_bulk_cartons_from_a_wallet_on_a_new_device(kit: SimpleNamespace, replay
         device_id="dev-thief",
         token_flags=TokenFlag.NEW_DEVICE,
     )
-    decision, _ = replay.sale(sale)
+    decision = replay.sale(sale)
     assert decision.action in (Action.CUSTOMER_APPROVAL, Action.DECLINE)
     assert not decision.manager_may_override
     assert {"takeover_token_flags", "device_new_for_wallet", "bulk_cash_convertible"} <= set(
@@ -61,7 +61,7 @@ def test_eight_wallets_rotated_at_one_terminal(kit: SimpleNamespace, replay: Rep
     decisions = []
     for n in range(8):
         sale = kit.make_sale(("heated_tobacco", 6, 5800), wallet_id=f"w-{n}", time=kit.T0 + n * 150)
-        decisions.append(replay.sale(sale)[0])
+        decisions.append(replay.sale(sale))
     assert all(d.action is not Action.ALLOW for d in decisions)
     assert all(not d.manager_may_override for d in decisions)
     assert all("wallet_rotation_at_terminal" in d.codes for d in decisions[2:])
@@ -84,7 +84,7 @@ def test_top_up_and_immediate_spend(kit: SimpleNamespace, replay: Replay) -> Non
     _history(kit, replay, "w-2", 5)
     replay.top_up(TopUp(kit.T0 - 60, "w-2", 100_000))
     sale = kit.make_sale(("heated_tobacco", 16, 5800), wallet_id="w-2")
-    decision, _ = replay.sale(sale)
+    decision = replay.sale(sale)
     assert "topup_then_spend" in decision.codes
     assert decision.action is not Action.ALLOW
     assert not decision.manager_may_override
@@ -96,7 +96,7 @@ def test_top_up_and_immediate_spend(kit: SimpleNamespace, replay: Replay) -> Non
 def test_200000_yen_pick_up_later_order(kit: SimpleNamespace, replay: Replay) -> None:
     sale = kit.make_sale(("e_cig", 34, 5800), ("e_cig", 1, 2800), pickup_later=True)
     assert sale.total == 200_000
-    decision, _ = replay.sale(sale)
+    decision = replay.sale(sale)
     assert {"pickup_later_cash_convertible", "large_basket"} <= set(decision.codes)
     assert decision.action is not Action.ALLOW
     assert not decision.manager_may_override
@@ -109,7 +109,7 @@ def test_7pay_order_with_takeover_flags_is_declined(kit: SimpleNamespace, replay
         ("e_cig", 34, 5800), ("e_cig", 1, 2800), pickup_later=True, wallet_id="w-3",
         token_flags=flags, token_age_s=200,
     )  # fmt: skip
-    decision, _ = replay.sale(sale)
+    decision = replay.sale(sale)
     assert decision.action is Action.DECLINE
     assert decision.score >= 200
 
@@ -118,9 +118,7 @@ def test_7pay_order_with_takeover_flags_is_declined(kit: SimpleNamespace, replay
 
 
 def test_regular_smokers_weekly_carton_is_allowed(kit: SimpleNamespace, replay: Replay) -> None:
-    first, _ = replay.sale(
-        kit.make_sale(kit.CARTON, wallet_id="w-smoker", time=kit.T0 - 28 * kit.DAY)
-    )
+    first = replay.sale(kit.make_sale(kit.CARTON, wallet_id="w-smoker", time=kit.T0 - 28 * kit.DAY))
     # The first carton ever asks the owner once, on their own phone.
     assert first.action is Action.CUSTOMER_APPROVAL
     for week in (3, 2, 1):
@@ -135,7 +133,7 @@ def test_regular_smokers_weekly_carton_is_allowed(kit: SimpleNamespace, replay: 
         replay.sale(
             kit.make_sale(kit.CARTON, wallet_id="w-smoker", time=kit.T0 - week * 7 * kit.DAY)
         )
-    decision, _ = replay.sale(kit.make_sale(kit.CARTON, wallet_id="w-smoker"))
+    decision = replay.sale(kit.make_sale(kit.CARTON, wallet_id="w-smoker"))
     assert decision.action is Action.ALLOW, decision.codes
     assert decision.reasons == ()
 
@@ -143,7 +141,7 @@ def test_regular_smokers_weekly_carton_is_allowed(kit: SimpleNamespace, replay: 
 def test_office_ordering_30_lunches_is_allowed(kit: SimpleNamespace, replay: Replay) -> None:
     sale = kit.make_sale(("food", 30, 650), ("beverage", 30, 130), pickup_later=True)
     assert sale.total == 23_400
-    decision, _ = replay.sale(sale)
+    decision = replay.sale(sale)
     assert decision.action is Action.ALLOW, decision.codes
 
 
@@ -151,7 +149,8 @@ def test_new_phone_buying_lunch_is_allowed(kit: SimpleNamespace, replay: Replay)
     _history(kit, replay, "w-5", 20, device="old-phone")
     sale = kit.make_sale(kit.LUNCH, ("beverage", 1, 150), wallet_id="w-5", device_id="new-phone",
                      token_flags=TokenFlag.NEW_DEVICE)  # fmt: skip
-    decision, ctx = replay.sale(sale)
+    ctx = replay.context_for(sale)
+    decision = replay.sale(sale)
     assert ctx.device_new_for_wallet is True
     assert decision.action is Action.ALLOW, decision.codes
     assert decision.offline_ok
@@ -159,10 +158,10 @@ def test_new_phone_buying_lunch_is_allowed(kit: SimpleNamespace, replay: Replay)
 
 def test_gift_card_bought_as_a_present_is_allowed(kit: SimpleNamespace, replay: Replay) -> None:
     _history(kit, replay, "w-6", 20)
-    decision, _ = replay.sale(kit.make_sale(("gift_card", 1, 5000), kit.LUNCH, wallet_id="w-6"))
+    decision = replay.sale(kit.make_sale(("gift_card", 1, 5000), kit.LUNCH, wallet_id="w-6"))
     assert decision.action is Action.ALLOW, decision.codes
 
 
 def test_small_gift_card_from_a_new_wallet_is_allowed(kit: SimpleNamespace, replay: Replay) -> None:
-    decision, _ = replay.sale(kit.make_sale(("gift_card", 1, 3000), wallet_id="w-new"))
+    decision = replay.sale(kit.make_sale(("gift_card", 1, 3000), wallet_id="w-new"))
     assert decision.action is Action.ALLOW, decision.codes

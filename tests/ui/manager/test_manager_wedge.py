@@ -1,50 +1,62 @@
-"""The cashier window's keyboard-wedge filter leaves the manager's window alone."""
+"""Scans while the manager's window has the keyboard: they reach the till, never its fields."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
+import pytest
 from PySide6.QtWidgets import QApplication
 
+from pos_app.terminal.checkout.types import PaymentPhase
+from pos_app.terminal.reviews.queue import Decision
+from pos_app.ui.manager.decision_dialog import DecisionDialog
 from pos_app.ui.manager.window import ManagerWindow
 
+from ..helpers import sign_in
+from ..scanner_keys import scanner
+from ..test_wedge_shift import TEA, TOKEN, assert_paid, focus, till_waiting_for_code
 
-def burst(widget, text: str) -> None:
-    """What a scanner sends: characters back to back, then Enter."""
-    for ch in text:
-        QTest.keyClick(widget, ch)
-    QTest.keyClick(widget, Qt.Key.Key_Return)
+pytestmark = pytest.mark.wedge_shift
 
 
-def test_a_fast_burst_in_the_manager_window_stays_there(qtbot, make_window, services) -> None:
+def test_a_product_scan_in_the_manager_id_field_goes_to_the_basket(
+    qtbot, make_window, services
+) -> None:
     cashier = make_window()
     qtbot.waitUntil(lambda: cashier._wedge.parser is not None, timeout=5000)
-    cashier.signin.user.setText("C042")
-    cashier.signin.pin.setText("1234")
-    cashier.signin.submit()
-    qtbot.waitUntil(lambda: cashier.account is not None, timeout=5000)
-    gtin = next(iter(cashier.ctx.catalog)).gtin
+    sign_in(qtbot, cashier)
     basket = cashier.checkout.basket_view.basket
-
     manager = ManagerWindow(services())
     qtbot.addWidget(manager)
-    with qtbot.waitActive(manager):
-        manager.show()
-        manager.activateWindow()
     edit = manager.sign_in_page.manager_id
-    edit.setFocus()
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is edit, timeout=2000)
-    burst(edit, gtin)
-    qtbot.wait(200)  # longer than the wedge gap: anything held would be released by now
-    assert edit.text() == gtin
-    assert len(basket) == 0
-
-    # The same burst in the cashier window is still a scan.
-    with qtbot.waitActive(cashier):
-        cashier.activateWindow()
-    entry = cashier.checkout.basket_view.entry
-    entry.setFocus()
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is entry, timeout=2000)
-    burst(entry, gtin)
+    focus(qtbot, edit)
+    scanner(TEA.gtin)
     qtbot.waitUntil(lambda: len(basket) == 1, timeout=3000)
-    assert entry.text() == ""
+    assert edit.text() == ""
+    assert QApplication.activeWindow() is manager  # the manager keeps the keyboard
+
+
+@pytest.mark.parametrize("end", ["enter", "tab"])
+@pytest.mark.parametrize("layout", ["us", "jis"])
+def test_a_payment_code_in_the_manager_id_field_pays(
+    qtbot, make_window, fake, services, layout, end
+) -> None:
+    window = till_waiting_for_code(qtbot, make_window, fake)
+    manager = ManagerWindow(services())
+    qtbot.addWidget(manager)
+    edit = manager.sign_in_page.manager_id
+    focus(qtbot, edit)
+    scanner(TOKEN, layout=layout, end=end)
+    assert_paid(qtbot, window, fake)
+    assert edit.text() == ""
+    assert QApplication.focusWidget() is edit
+
+
+@pytest.mark.parametrize("layout", ["us", "jis"])
+def test_a_payment_code_in_a_decision_note_pays(qtbot, make_window, fake, layout) -> None:
+    window = till_waiting_for_code(qtbot, make_window, fake)
+    dialog = DecisionDialog(Decision.APPROVE, "S-1-0001", lang="en")
+    qtbot.addWidget(dialog)
+    focus(qtbot, dialog.note)
+    scanner(TOKEN, layout=layout)
+    assert_paid(qtbot, window, fake)
+    assert dialog.note.toPlainText() == ""
+    assert window.flow.phase is PaymentPhase.APPROVED

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pos_app.core import risk_cli
+from pos_app import risk_cli
 
 T = 1_790_000_000
 
@@ -109,7 +109,7 @@ def test_backtest_with_a_bad_rule_file_is_a_usage_error(
     log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "risk.toml"
-    repo_rules = Path(__file__).resolve().parents[3] / "config" / "risk.toml"
+    repo_rules = Path(__file__).resolve().parents[1] / "config" / "risk.toml"
     bad.write_text(repo_rules.read_text().replace("max_age_s = 120", 'max_age_s = "abc"'))
     assert _run(["risk", "backtest", "--events", str(log), "--rules", str(bad)]) == 2
     _, err = capsys.readouterr()

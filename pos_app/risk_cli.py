@@ -1,8 +1,12 @@
 """``pos-app risk backtest`` and ``pos-app risk explain``.
 
-Only argparse work happens at import time; the engine is imported in handlers.
+Only argparse work happens at import time; the engines are imported in handlers.
+It lives at the package top because its engines span layers: ``default`` is the
+in-memory replay (``pos_app.core.risk.backtest``), ``backend`` the reference
+backend's own code on a scratch database (``pos_app.server.risk_replay``),
+``terminal`` the till deciding alone (``pos_app.terminal.risk_replay``).
 Exit codes: 0 ok, 2 usage or configuration error (bad rule file, unreadable
-events file, unknown sale).
+events file, unknown sale, an engine whose libraries are not installed).
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pos_app.core.risk.backtest import Engine
     from pos_app.core.risk.config import RuleSet
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+ENGINES = ("default", "backend", "terminal")
 
 
 def register(subparsers: Any) -> None:
@@ -33,6 +39,13 @@ def register(subparsers: Any) -> None:
     backtest.add_argument("--events", required=True, help="sales log, JSON lines")
     backtest.add_argument("--rules", help="rule file (default: the shipped config/risk.toml)")
     backtest.add_argument("--out", help="write decisions here instead of stdout")
+    backtest.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="default",
+        help="default: fast in-memory replay of till + backend; backend: the backend's own "
+        "feature reads and decision on a scratch database; terminal: the till alone, offline",
+    )
     backtest.set_defaults(handler=run_backtest)
 
     explain = sub.add_parser("explain", help="print the full reasoning for one sale")
@@ -49,7 +62,7 @@ def _load(path: str | None) -> RuleSet:
         return load_rules(path)
     # In a source checkout the repository's file is the default; an installed
     # package uses its embedded copy (kept identical by a test).
-    repo_copy = Path(__file__).resolve().parents[2] / "config" / "risk.toml"
+    repo_copy = Path(__file__).resolve().parents[1] / "config" / "risk.toml"
     return load_rules(repo_copy) if repo_copy.is_file() else default_rules()
 
 
@@ -57,10 +70,24 @@ def _lines(handle: IO[str]) -> Iterator[str]:
     yield from handle
 
 
+def _engine(name: str, rules: RuleSet, stack: ExitStack) -> Engine:
+    """The replay behind ``--engine``; ModuleNotFoundError when its libraries are absent."""
+    if name == "backend":
+        from pos_app.server.risk_replay import BackendReplay
+
+        return stack.enter_context(BackendReplay(rules))
+    if name == "terminal":
+        from pos_app.terminal.risk_replay import TillReplay
+
+        return TillReplay(rules)
+    from pos_app.core.risk.backtest import Replay
+
+    return Replay(rules)
+
+
 def run_backtest(args: argparse.Namespace) -> int:
     from pos_app.core.errors import RiskConfigError
-    from pos_app.core.risk.backtest import Backtest
-    from pos_app.core.risk.model import Decision
+    from pos_app.core.risk.backtest import Backtest, Decided
 
     try:
         rules = _load(args.rules)
@@ -68,6 +95,15 @@ def run_backtest(args: argparse.Namespace) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
     with ExitStack() as stack:
+        try:
+            replay = _engine(args.engine, rules, stack)
+        except ModuleNotFoundError as exc:
+            print(
+                f"error: --engine {args.engine} needs {exc.name}, which is not installed here "
+                "(install the server extra: pip install 'pos-app[server]')",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
         try:
             events = stack.enter_context(open(args.events, encoding="utf-8"))
             out = (
@@ -79,13 +115,13 @@ def run_backtest(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
 
-        def emit(decision: Decision) -> None:
+        def emit(decision: Decided) -> None:
             out.write(decision.to_json() + "\n")
 
         def report(number: int, problem: str) -> None:
             print(f"{args.events}:{number}: malformed event skipped: {problem}", file=sys.stderr)
 
-        run = Backtest(rules, emit=emit, report=report)
+        run = Backtest(rules, emit=emit, report=report, replay=replay)
         try:
             run.feed(_lines(events))
         except UnicodeDecodeError as exc:

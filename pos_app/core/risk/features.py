@@ -1,0 +1,119 @@
+"""The backend's history features, defined once.
+
+Both the fast backtest (:class:`~pos_app.core.risk.velocity.VelocityTracker`,
+history in memory) and the reference backend (``pos_app.server.risk``, history
+read from its database) gather the same raw history and hand it to these
+functions, so a feature means the same thing in a backtest as in production.
+
+- A wallet's history is its completed sales within ``windows.wallet_history_s``
+  before the sale (``time >= now - wallet_history_s``), the sale itself excluded,
+  oldest first.
+- Its last top-up counts for ``windows.topup_memory_s``.
+- A store's tobacco history is its wallet-paid tobacco-family sales within
+  ``windows.store_baseline_s``.
+
+Every window is inclusive at its old end: an event exactly ``span`` seconds old
+is still inside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from statistics import median_low
+from typing import Any, NamedTuple
+
+HOUR = 3600
+DAY = 86_400
+WEEK = 7 * DAY
+MIN_TYPICAL_SALES = 3  # a "typical spend" needs a few sales to mean anything
+MIN_BASELINE_S = DAY  # a store's hourly baseline needs a day of history
+
+
+class PastSale(NamedTuple):
+    """One completed sale of a wallet, as its later sales see it."""
+
+    time: int
+    total: int
+    cc: int  # cash-convertible value (Basket.cash_convertible)
+    store_id: str
+    region: str
+    device_id: str
+    # The owner approved this sale on this device (a passed step-up); the
+    # approval is remembered for later, similar baskets from the same device.
+    owner_approved: bool = False
+
+
+def wallet_features(
+    past: Sequence[PastSale], *, now: int, store_id: str, device_id: str
+) -> dict[str, Any]:
+    """Velocity and history features of a wallet (RiskContext keyword arguments)."""
+    c1 = c24 = c7 = s1 = s24 = s7 = cc1 = cc24 = cc7 = 0
+    cc_max_old = approved_cc = 0
+    regions: set[str] = set()
+    devices: set[str] = set()
+    for sale in past:
+        age = now - sale.time
+        if age <= WEEK:
+            c7 += 1
+            s7 += sale.total
+            cc7 += sale.cc
+            if age <= DAY:
+                c24 += 1
+                s24 += sale.total
+                cc24 += sale.cc
+                if age <= HOUR:
+                    c1 += 1
+                    s1 += sale.total
+                    cc1 += sale.cc
+                    if sale.store_id != store_id:
+                        regions.add(sale.region)
+        if age > DAY and sale.cc > cc_max_old:
+            cc_max_old = sale.cc
+        if sale.owner_approved and sale.device_id == device_id and sale.cc > approved_cc:
+            approved_cc = sale.cc
+        devices.add(sale.device_id)
+    typical = median_low([s.total for s in past]) if len(past) >= MIN_TYPICAL_SALES else None
+    return {
+        "wallet_sales_1h": c1,
+        "wallet_sales_24h": c24,
+        "wallet_sales_7d": c7,
+        "wallet_spend_1h": s1,
+        "wallet_spend_24h": s24,
+        "wallet_spend_7d": s7,
+        "wallet_cc_spend_1h": cc1,
+        "wallet_cc_spend_24h": cc24,
+        "wallet_cc_spend_7d": cc7,
+        "wallet_typical_spend": typical,
+        "wallet_cc_max_before_24h": cc_max_old,
+        "wallet_history_age_s": now - past[0].time if past else 0,
+        "wallet_history_sales": len(past),
+        # "New" means the wallet has paid before, never from this phone.
+        "device_new_for_wallet": bool(devices) and device_id not in devices,
+        "device_owner_approved_cc": approved_cc,
+        "other_store_regions_1h": tuple(sorted(regions)),
+    }
+
+
+def topup_features(last: tuple[int, int] | None, *, now: int) -> dict[str, Any]:
+    """The wallet's last remembered top-up as (time, amount), or None."""
+    if last is None:
+        return {"last_topup_age_s": None, "last_topup_amount": None}
+    return {"last_topup_age_s": now - last[0], "last_topup_amount": last[1]}
+
+
+def store_tobacco_features(
+    *, now: int, last_hour: int, in_window: int, earliest: int | None, window_s: int
+) -> dict[str, Any]:
+    """A store's wallet-paid tobacco in the last hour against its usual hourly rate.
+
+    ``in_window`` is the store's total over ``window_s`` (last hour included) and
+    ``earliest`` the time of its oldest sale in that window. The baseline is the
+    average hour before the last one, known once a day of history is there.
+    """
+    if earliest is None:
+        return {"store_tobacco_1h": 0, "store_tobacco_hourly_baseline": None}
+    observed = min(now - earliest, window_s) - HOUR
+    if observed < MIN_BASELINE_S - HOUR:
+        return {"store_tobacco_1h": last_hour, "store_tobacco_hourly_baseline": None}
+    baseline = max(1, round((in_window - last_hour) * HOUR / observed))
+    return {"store_tobacco_1h": last_hour, "store_tobacco_hourly_baseline": baseline}

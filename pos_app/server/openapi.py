@@ -1,0 +1,99 @@
+"""The OpenAPI document lists every answer an operation gives, with the real error body.
+
+FastAPI documents the success code and its own validation error shape; this
+backend answers errors as ``{"error", "detail"}`` (BACKEND-API.md), from the
+routes, the signature check, the idempotency layer, the body-size middleware
+and the rate limiters. Which of those reach an operation is decided here, in
+one table, from how the operation is served (signed or not, Idempotency-Key or
+not, path ids or not), so a new route is documented without a list to keep in
+step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error", "detail"],
+    "properties": {
+        "error": {"type": "string", "description": "stable machine-readable code"},
+        "detail": {"type": "string", "description": "what went wrong, for a person"},
+    },
+    # A few errors carry context beside the two fields (409 review_claimed: the holder).
+    "additionalProperties": True,
+}
+
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+DESCRIPTIONS = {
+    400: "malformed JSON, a bad Content-Length, or a missing/bad Idempotency-Key",
+    401: "bad_signature: the RFC 9421 signature is missing, invalid, stale or replayed",
+    403: "the signer may not act on this store, terminal, wallet or enrollment code",
+    404: "unknown sale, wallet or challenge",
+    409: "the same request (or a decision on the same sale) is still in progress, or conflicts",
+    413: "body_too_large: the body is over the size limit",
+    422: "validation failed, or the request is refused for a stated reason",
+    429: "rate_limited: too many requests from this signer or source address",
+    503: "unavailable: the database is busy or not initialised; retry with the same key",
+}
+# Every operation: the middleware (400, 413), validation (422), overload (503).
+ALWAYS = (400, 413, 422, 503)
+# Signed operations: the signature check and the signer's rate limit.
+SIGNED = (401, 403, 429)
+UNSIGNED = {("/v1/trust-list", "get"), ("/healthz", "get")}
+
+
+def install(app: FastAPI) -> None:
+    """Replace ``app.openapi`` with a builder that adds the error answers."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            document_errors(doc)
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = build  # type: ignore[method-assign]
+
+
+def document_errors(doc: dict[str, Any]) -> None:
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = ERROR_SCHEMA
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    for path, item in doc.get("paths", {}).items():
+        for method, operation in item.items():
+            responses = operation.setdefault("responses", {})
+            for code in sorted(codes_of(path, method, operation)):
+                responses[str(code)] = {
+                    "description": DESCRIPTIONS[code],
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                }
+
+
+def codes_of(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+    """The error statuses this operation can answer."""
+    if (path, method) == ("/healthz", "get"):
+        return {400, 413}
+    codes = set(ALWAYS)
+    if (path, method) not in UNSIGNED:
+        codes.update(SIGNED)
+    if "{" in path:
+        codes.add(404)
+    params = {p.get("name") for p in operation.get("parameters", [])}
+    if "Idempotency-Key" in params:
+        codes.add(409)  # request_in_progress; decisions on a claimed sale
+    if (path, method) == ("/v1/trust-list", "get"):
+        codes.discard(422)
+    return codes

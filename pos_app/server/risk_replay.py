@@ -1,0 +1,168 @@
+"""``pos-app risk backtest --engine backend``: a sales log through the backend's own code.
+
+Each top-up and each completed sale becomes a row in a scratch database with
+the backend's schema (the real migrations), and each sale is decided by what
+``finalize`` calls: :func:`pos_app.server.risk.backend_verdict` (the same
+feature reads and rule evaluation) combined with the till's advisory verdict by
+:func:`pos_app.server.risk.combine`. The till's side is the shared engine with
+the till's own history, as the terminal computes it. What became of a sale
+held for the owner follows the replay's model of people
+(:func:`pos_app.core.risk.backtest.simulated_outcome`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from pos_app.core.risk.backtest import ReplayDecision, simulated_outcome
+from pos_app.core.risk.config import RuleSet
+from pos_app.core.risk.engine import RiskEngine
+from pos_app.core.risk.events import TopUp as TopUpEvent
+from pos_app.core.risk.model import Action, Decision, RiskContext, SaleFacts
+from pos_app.core.risk.velocity import TerminalTracker
+from pos_app.server import db, risk
+from pos_app.server.models import Sale, StepUp, TopUp
+
+COMMIT_EVERY = 500
+
+
+class BackendReplay:
+    """Replays events into a scratch SQLite database (deleted on :meth:`close`)."""
+
+    def __init__(self, rules: RuleSet, *, directory: str | None = None) -> None:
+        self.engine = RiskEngine(rules)
+        self._terminals = TerminalTracker(rules)
+        self._dir = tempfile.TemporaryDirectory(prefix="risk-replay-", dir=directory)
+        self._db = db.make_engine(f"sqlite:///{Path(self._dir.name) / 'replay.db'}")
+        db.upgrade(self._db)
+        self._session: Session = db.session_factory(self._db)()
+        self._pending = 0
+
+    def close(self) -> None:
+        self._session.close()
+        self._db.dispose()
+        self._dir.cleanup()
+
+    def __enter__(self) -> BackendReplay:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def top_up(self, event: TopUpEvent) -> None:
+        row = TopUp(wallet_id=event.wallet_id, amount=event.amount, created_at=event.time)
+        self._session.add(row)
+        self._written()
+
+    def sale(self, facts: SaleFacts, label: str | None = None) -> ReplayDecision:
+        till = self.engine.decide(facts, RiskContext(**self._terminals.features_for(facts)))
+        backend = risk.backend_verdict(
+            self._session, _sale_input(facts), now=facts.time, engine=self.engine
+        )
+        verdict = risk.combine(_terminal_risk(till), backend)
+        action = Action(verdict.action)
+        outcome = simulated_outcome(action, label)
+        self._record(facts, verdict, completed=outcome.completed, approved=outcome.owner_approved)
+        self._terminals.record_sale(facts, action)
+        return ReplayDecision(facts.sale_id, action, verdict.score, verdict.reasons)
+
+    def _record(
+        self, facts: SaleFacts, verdict: risk.Verdict, *, completed: bool, approved: bool
+    ) -> None:
+        lines = _lines(facts)
+        cc_total, tobacco_total = risk.basket_totals(lines, engine=self.engine)
+        sale = Sale(
+            sale_id=facts.sale_id,
+            store_id=facts.store_id,
+            terminal_id=facts.terminal_id,
+            cashier_id="replay",
+            wallet_id=facts.wallet_id,
+            device_id=facts.device_id,
+            currency=facts.currency,
+            total=facts.total,
+            lines=[_line_json(line) for line in lines],
+            cc_total=cc_total,
+            tobacco_total=tobacco_total,
+            store_region=facts.store_region,
+            status="approved" if completed else "declined",
+            risk=verdict.as_dict(),
+            created_at=facts.time,
+            updated_at=facts.time,
+        )
+        self._session.add(sale)
+        if approved:
+            self._session.flush()  # the step-up row refers to the sale
+            self._session.add(_approved_step_up(facts))
+        self._written()
+
+    def _written(self) -> None:
+        # The feature reads see pending rows (autoflush); committing in batches keeps
+        # the scratch database's transactions short without a commit per event.
+        self._pending += 1
+        if self._pending >= COMMIT_EVERY:
+            self._session.commit()
+            self._pending = 0
+
+
+def _sale_input(facts: SaleFacts) -> risk.SaleInput:
+    return risk.SaleInput(
+        sale_id=facts.sale_id,
+        store_id=facts.store_id,
+        terminal_id=facts.terminal_id,
+        store_region=facts.store_region,
+        wallet_id=facts.wallet_id,
+        device_id=facts.device_id,
+        total=facts.total,
+        currency=facts.currency,
+        lines=_lines(facts),
+        token_flags=facts.token_flags,
+        token_age_s=facts.token_age_s or 0,
+        offline=facts.offline,
+    )
+
+
+def _lines(facts: SaleFacts) -> tuple[tuple[str, str, int, int, int], ...]:
+    return tuple(
+        (ln.sku, ln.category.value, ln.quantity, ln.unit_price, ln.line_total) for ln in facts.lines
+    )
+
+
+def _line_json(line: tuple[str, str, int, int, int]) -> dict[str, Any]:
+    sku, category, quantity, unit_price, line_total = line
+    return {
+        "sku": sku,
+        "name": sku,
+        "category": category,
+        "quantity": quantity,
+        "unit_price": unit_price,
+        "line_total": line_total,
+    }
+
+
+def _terminal_risk(decision: Decision) -> dict[str, Any]:
+    """The till's verdict as it travels in ``terminal_risk`` (terminal_risk.api_risk)."""
+    return {
+        "score": decision.score,
+        "action": decision.action.value,
+        "reasons": list(decision.codes),
+    }
+
+
+def _approved_step_up(facts: SaleFacts) -> StepUp:
+    return StepUp(
+        challenge_id=str(uuid.uuid4()),
+        sale_id=facts.sale_id,
+        wallet_id=facts.wallet_id,
+        device_id=facts.device_id,
+        store_id=facts.store_id,
+        total=facts.total,
+        currency=facts.currency,
+        status="approved",
+        expires_at=facts.time + 120,
+        decided_at=facts.time,
+    )

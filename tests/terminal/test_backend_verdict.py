@@ -1,0 +1,45 @@
+"""``risk`` of a sale view parsed into typed values; malformed parts are dropped."""
+
+from __future__ import annotations
+
+from pos_app.terminal.backend.verdict import RiskDetail, parse_risk
+
+
+def test_a_full_risk_object_becomes_typed_values() -> None:
+    view = {
+        "status": "step_up_required",
+        "risk": {
+            "score": 60,
+            "action": "customer_approval",
+            "reasons": ["cash_convertible_above_history", "bulk_cash_convertible"],
+            "details": [
+                {"code": "cash_convertible_above_history", "inputs": {"floor": 5000}},
+                {"code": "bulk_cash_convertible", "inputs": {"cartons": 3}},
+            ],
+        },
+    }
+    risk = parse_risk(view)
+    assert risk is not None
+    assert (risk.action, risk.score) == ("customer_approval", 60)
+    assert risk.reasons == ("cash_convertible_above_history", "bulk_cash_convertible")
+    assert risk.details[0] == RiskDetail("cash_convertible_above_history", (("floor", 5000),))
+    assert risk.detail("bulk_cash_convertible") == RiskDetail(
+        "bulk_cash_convertible", (("cartons", 3),)
+    )
+
+
+def test_an_answer_without_details_or_with_junk_is_not_trusted() -> None:
+    assert parse_risk({"status": "declined", "risk": None}) is None
+    risk = parse_risk(
+        {
+            "risk": {
+                "score": True,
+                "action": "shrug",
+                "reasons": ["a", "a", 7, ""],
+                "details": [{"code": 5}, {"code": "a", "inputs": []}, {"code": "b"}, "x"],
+            }
+        }
+    )
+    assert risk is not None
+    assert (risk.action, risk.score, risk.reasons) == (None, None, ("a",))
+    assert risk.details == (RiskDetail("b", ()),)

@@ -8,6 +8,7 @@ form for an allow-list of internal helper modules only.
 
 from __future__ import annotations
 
+import os
 import runpy
 import sys
 
@@ -27,6 +28,9 @@ BACKEND_ONLY = (
 
 
 def main() -> int:
+    if sys.platform == "linux":
+        # The .deb leaves OpenCV's FFmpeg out (packaging/ffmpeg_stubs.py): never try it.
+        os.environ.setdefault("OPENCV_VIDEOIO_PRIORITY_FFMPEG", "0")
     argv = sys.argv
     if len(argv) >= 3 and argv[1] == "-m" and argv[2] in INTERNAL_MODULES:
         sys.argv = [argv[0], *argv[3:]]

@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from pos_app import __version__
+from pos_app.core.errors import PosError
+
+log = logging.getLogger("pos_app.cli")
 
 # Modules that add subcommands. Missing modules are a packaging bug, not a user
 # error, so an ImportError here is allowed to surface.
@@ -29,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pos_app.terminal.cli",  # enroll
     "pos_app.terminal.doctor.cli",  # doctor
     "pos_app.terminal.audit.cli",  # audit verify
+    "pos_app.terminal.printing.cli",  # receipt test|print
     "pos_app.ui.cli",  # run (default), cashier
     "pos_app.demo.cli",  # demo
 )
@@ -59,17 +65,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(words)
     handler = getattr(args, "handler", None)
     if handler is None:
         if args.command is None and "run" in _subcommand_names(parser):
-            args = parser.parse_args(["run", *(argv or sys.argv[1:])])
+            words = ["run", *words]
+            args = parser.parse_args(words)
             handler = args.handler
         else:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
+    refused = _start(words, args)
+    if refused is not None:
+        return refused
+    return _dispatch(handler, args, words)
+
+
+def _dispatch(handler: Any, args: argparse.Namespace, words: list[str]) -> int:
     try:
         return int(handler(args))
+    except PosError as exc:  # an error of ours that a handler did not turn into a line
+        log.error("%s: %s", exc.code, exc.message)
+        print(f"pos-app: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -77,6 +96,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Output piped into `head` and the like: not an error worth a traceback.
         sys.stderr.close()
         return EXIT_OK
+    except ImportError:
+        raise  # the frozen bundle explains a missing backend library (packaging/entry.py)
+    except Exception as exc:  # a bug: the details go to the log, one line to the person
+        log.critical("unexpected error in 'pos-app %s'", " ".join(words[:2]), exc_info=True)
+        print(
+            f"pos-app: unexpected error ({type(exc).__name__}); the details are in the log "
+            "(pos-app doctor says where); please report it",
+            file=sys.stderr,
+        )
+        return EXIT_REJECTED
+
+
+def _start(words: list[str], args: argparse.Namespace) -> int | None:
+    """Logging for every command, and the till's account for those touching its data."""
+    from pos_app.terminal.session import start_command
+
+    try:
+        start_command(
+            words,
+            touches_data=getattr(args, "touches_data", False),
+            config=getattr(args, "config", None),
+            directory=getattr(args, "data_dir", None),
+        )
+    except PosError as exc:
+        print(f"pos-app: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    return None
 
 
 def _subcommand_names(parser: argparse.ArgumentParser) -> set[str]:

@@ -13,6 +13,7 @@ EXTRAS="${1:-server,dev,packaging}"
 APT_PACKAGES=(
   python3 python3-venv python3-pip
   libzbar0                                   # pyzbar's decoder library
+  libusb-1.0-0                               # pyusb: USB receipt printers
   libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0   # Qt offscreen
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
@@ -20,9 +21,12 @@ APT_PACKAGES=(
   fonts-noto-cjk                             # Japanese text in the cashier UI
   xvfb xauth                                 # screenshots and window tests without a screen
   xdotool                                    # real X key events: the wedge scanner tried by hand
+  x11-xserver-utils                          # xrandr: customer-display monitors plugged in tests
   poppler-utils                              # pdftotext: checks the PDF shift report
   libpulse0                                  # Qt Multimedia: the approval / decline sounds
   binutils systemd                           # PyInstaller (objdump), systemd-analyze for the kiosk unit
+  libopenblas0-pthread gcc                   # the .deb: OpenCV's BLAS from Debian, FFmpeg stubs (packaging/)
+  reprepro ansible-core gnupg                # the fleet recipe: signed apt repository, Ansible
 )
 
 missing=()

@@ -29,7 +29,7 @@ def test_config_show_lists_sources(tmp_path: Path, capsys) -> None:
     assert main(["config", "show", "--json", "--config", str(user)]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     fps = next(r for r in rows if r["setting"] == "scanner.fps")
-    assert fps == {"setting": "scanner.fps", "value": 12, "source": str(user)}
+    assert fps == {"setting": "scanner.fps", "value": 12, "source": str(user), "why": []}
 
 
 def test_config_error_is_one_line_and_exit_2(tmp_path: Path, capsys) -> None:

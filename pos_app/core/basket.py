@@ -7,6 +7,7 @@ down, which is what ``tax_breakdown`` returns.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pos_app.core.catalog import Product
@@ -35,6 +36,7 @@ class BasketLine:
             "quantity": self.quantity,
             "unit_price": self.product.price,
             "line_total": self.line_total,
+            "tax_rate": self.product.tax_rate,  # wave 2 addition: reprints at another till
         }
 
 
@@ -43,6 +45,18 @@ class TaxLine:
     rate: int  # percent
     gross: int  # tax-inclusive total at this rate
     tax: int  # tax contained in ``gross``
+
+
+@dataclass(frozen=True, slots=True)
+class BasketSnapshot:
+    """What the basket shows right now, for views that must not hold the basket itself
+    (the customer display lives in another window and only receives copies)."""
+
+    lines: tuple[BasketLine, ...]
+    total: int
+    currency: str
+    taxes: tuple[TaxLine, ...]
+    item_count: int
 
 
 class Basket:
@@ -103,15 +117,34 @@ class Basket:
         return Money(sum(line.line_total for line in self._lines), self.currency)
 
     def tax_breakdown(self) -> tuple[TaxLine, ...]:
-        gross: dict[int, int] = {}
-        for line in self._lines:
-            rate = line.product.tax_rate
-            gross[rate] = gross.get(rate, 0) + line.line_total
-        return tuple(TaxLine(r, g, g * r // (100 + r)) for r, g in sorted(gross.items()))
+        return tax_by_rate((line.product.tax_rate, line.line_total) for line in self._lines)
 
     @property
     def item_count(self) -> int:
         return sum(line.quantity for line in self._lines)
+
+    def snapshot(self) -> BasketSnapshot:
+        return BasketSnapshot(
+            self.lines, self.total.amount, self.currency, self.tax_breakdown(), self.item_count
+        )
+
+    def remove_age_restricted(self) -> tuple[BasketLine, ...]:
+        """A "no" to the age check: the tobacco and alcohol leave the basket."""
+        removed = tuple(line for line in self._lines if line.product.age_restricted)
+        self._lines = [line for line in self._lines if not line.product.age_restricted]
+        return removed
+
+
+def tax_by_rate(rated_totals: Iterable[tuple[int, int]]) -> tuple[TaxLine, ...]:
+    """Tax-inclusive totals per rate and the tax each contains, rounded down once per rate.
+
+    ``rated_totals`` are ``(rate_percent, line_total)`` pairs; receipts built from stored
+    sales use the same rule as the live basket, so the printed invoice matches the screen.
+    """
+    gross: dict[int, int] = {}
+    for rate, total in rated_totals:
+        gross[rate] = gross.get(rate, 0) + total
+    return tuple(TaxLine(r, g, g * r // (100 + r)) for r, g in sorted(gross.items()))
 
 
 def _check_quantity(quantity: int) -> None:

@@ -89,3 +89,9 @@ class SaleStatus:
 
     def can(self, event: SaleEvent) -> bool:
         return (self.state, event) in TRANSITIONS
+
+
+def sale_number(store_id: str, terminal_id: str, seq: int) -> str:
+    """The short number a person reads aloud and types: store, till, the till's running count
+    (``S001-T01-000042``); printed on receipts and shown in the manager window."""
+    return f"{store_id}-{terminal_id}-{seq:06d}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from pos_app.core.errors import PosError
@@ -79,6 +80,11 @@ def _windows(world: DemoWorld, screenshots: str | None) -> int:
         flush=True,
     )
     camera = choose_camera(world.settings, board)
+    # The customer display is its own window in the demo (unless switched off).
+    display = world.settings.customer_display
+    if display.mode != "off":
+        display = replace(display, mode="window")
+    settings = replace(world.settings, customer_display=display)
     tour = None
     if screenshots:
         from pos_app.ui.tour import screenshot_tour
@@ -91,7 +97,7 @@ def _windows(world: DemoWorld, screenshots: str | None) -> int:
         )
     return run_demo_windows(
         lambda: build_window(
-            world.settings,
+            settings,
             port=services.checkout,
             authenticator=world.authenticator(),
             camera_source=camera,

@@ -45,6 +45,9 @@ STEP_UP_DENIED = "step_up_denied"
 STEP_UP_EXPIRED = "step_up_expired"
 # 403 from the backend: a manager action without the manager's valid signature.
 MANAGER_REQUIRED = "manager_required"
+# The till, not the code: its clock is off, or it restarted while a sale waited.
+TILL_CLOCK_WRONG = "till_clock_wrong"
+TILL_RESTARTED = "till_restarted"
 
 VERIFY_REASONS: tuple[str, ...] = (
     TOO_LONG,
@@ -356,12 +359,26 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     MANAGER_REQUIRED: (
         (
-            "The backend did not accept the manager's approval: the manager signs again with "
-            "their passphrase, or the customer approves on their phone"
+            "The backend did not accept the manager's approval: ask the manager to sign again "
+            "with their passphrase, or ask the customer to approve on their phone"
         ),
         (
             "店長の承認がバックエンドで認められませんでした。店長がパスフレーズで"
             "もう一度承認するか、お客様にスマートフォンで承認していただいてください"
+        ),
+    ),
+    TILL_CLOCK_WRONG: (
+        "This till's clock is wrong: tell your manager (the customer's code is not the problem)",
+        "このレジの時計が狂っています。店長に伝えてください（お客様のコードの問題ではありません）",
+    ),
+    TILL_RESTARTED: (
+        (
+            "The till restarted before this payment was sent: nothing was charged; scan the"
+            " products and ask for a new code"
+        ),
+        (
+            "支払いの送信前にレジが再起動しました。請求はされていません。商品をスキャンし直し、"
+            "新しいコードをお願いしてください"
         ),
     ),
 }

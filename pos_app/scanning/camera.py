@@ -8,9 +8,11 @@ itself; the caller (the worker) only decides how long to wait in between.
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -51,6 +53,48 @@ def device_exists(device: int | str) -> bool | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class CameraSetting:
+    """One requested camera setting and what the driver reports back."""
+
+    name: str
+    requested: str
+    value: float
+    actual: float
+    applied: bool
+
+    def describe(self) -> str:
+        if self.applied:
+            return f"{self.name} {self.requested}: applied"
+        unsupported = "not supported by this camera"
+        return f"{self.name} {self.requested}: {unsupported} (reads back {self.actual:g})"
+
+
+def exposure_units(ms: float, *, backend: str) -> float:
+    """Milliseconds in the backend's exposure units."""
+    log2_backends = {"dshow", "msmf"}
+    if backend in log2_backends or (backend == "any" and sys.platform.startswith("win")):
+        return float(round(math.log2(ms / 1000.0)))
+    return round(ms * 10.0)  # V4L2 exposure_time_absolute: 100 us steps
+
+
+def _manual_exposure(backend: str) -> float:
+    # V4L2 takes 1 for manual exposure, DirectShow/MSMF 0.25 (OpenCV's mapping).
+    windows = backend in {"dshow", "msmf"} or (backend == "any" and sys.platform.startswith("win"))
+    return 0.25 if windows else 1.0
+
+
+def _setting(
+    capture: CaptureLike, name: str, prop: int, value: float, requested: str
+) -> CameraSetting:
+    accepted = bool(capture.set(prop, value))
+    actual = float(capture.get(prop))
+    applied = accepted and abs(actual - value) <= max(1.0, 0.05 * abs(value))
+    if not applied:
+        log.info("camera ignored %s %s (reads back %g)", name, requested, actual)
+    return CameraSetting(name, requested, value, actual, applied)
+
+
 class CameraSource:
     """Live frames from a camera. Timestamps come from the injected monotonic clock.
 
@@ -81,6 +125,8 @@ class CameraSource:
         self._lost = False
         self._index = 0
         self.reopen_count = 0
+        # What the camera did with the exposure and focus settings (doctor shows it).
+        self.settings_report: tuple[CameraSetting, ...] = ()
 
     def open(self) -> None:
         device = self.config.device
@@ -124,13 +170,34 @@ class CameraSource:
         capture.set(cv2.CAP_PROP_FRAME_HEIGHT, float(cfg.height))
         capture.set(cv2.CAP_PROP_FPS, float(cfg.fps))
         capture.set(cv2.CAP_PROP_BUFFERSIZE, float(cfg.buffer_size))
-        if cfg.exposure is not None:
-            # V4L2 wants 1 for manual exposure, DirectShow 0.25; try both.
-            manual = 1.0 if cfg.backend == "v4l2" else 0.25
-            capture.set(cv2.CAP_PROP_AUTO_EXPOSURE, manual)
-            capture.set(cv2.CAP_PROP_EXPOSURE, float(cfg.exposure))
-        if cfg.autofocus is not None:
-            capture.set(cv2.CAP_PROP_AUTOFOCUS, 1.0 if cfg.autofocus else 0.0)
+        self.settings_report = tuple(self._apply_screen_settings(capture))
+
+    def _apply_screen_settings(self, capture: CaptureLike) -> list[CameraSetting]:
+        """Exposure and focus, checked by reading them back: many webcams accept
+        a ``set`` and ignore it, and store IT should see that in doctor."""
+        cfg = self.config
+        report = []
+        if cfg.exposure_ms is not None:
+            units = exposure_units(cfg.exposure_ms, backend=cfg.backend)
+            capture.set(cv2.CAP_PROP_AUTO_EXPOSURE, _manual_exposure(cfg.backend))
+            report.append(
+                _setting(
+                    capture, "exposure", cv2.CAP_PROP_EXPOSURE, units, f"{cfg.exposure_ms:g} ms"
+                )
+            )
+        if cfg.focus is not None:
+            capture.set(cv2.CAP_PROP_AUTOFOCUS, 0.0)
+            report.append(
+                _setting(capture, "focus", cv2.CAP_PROP_FOCUS, float(cfg.focus), f"{cfg.focus:g}")
+            )
+        elif cfg.autofocus is not None:
+            value = 1.0 if cfg.autofocus else 0.0
+            report.append(
+                _setting(
+                    capture, "autofocus", cv2.CAP_PROP_AUTOFOCUS, value, str(cfg.autofocus).lower()
+                )
+            )
+        return report
 
     def read(self) -> Frame:
         """The next frame. Raises ``CameraDisconnected`` when the stream stops;

@@ -1,19 +1,29 @@
-"""One frame in, classified symbols out: region first, then fallbacks.
+"""One frame in, every code in it out: whole frame first, then found regions.
 
-Order of passes (each stops the frame as soon as something is read):
+Steps, on the grayscale frame:
 
-1. the centre region with the first decoder (the cashier holds codes in the
-   middle; a smaller image decodes faster);
-2. the whole frame with the first decoder;
-3. the slow passes: the whole frame with the other decoders of the cascade,
-   then the configured retries (image transforms) with the first decoder;
-   ``invert`` uses only the decoders that do not read light-on-dark codes
-   by themselves (zxing-cpp does; ZBar does not).
+1. **full**: the first decoder (zxing-cpp) once over the whole frame, without
+   its rotated and inverted retries (regions below handle those for less);
+   it reads every clear code in view, two phones included.
+2. **region**: :func:`~pos_app.scanning.locate.find_regions` finds code-like
+   patches at low resolution (about 1 ms); each one no read covers is cut out,
+   turned so a barcode's bars stand upright, upscaled 2-4x so a module spans
+   several pixels, and decoded with one variant after another until one reads:
+   sharpened with the local binarizer, smoothed with the global one (the
+   second binarizer reads what the first misses: glare, halftone), stretched
+   and thickened for overexposed screens, then the other decoders. Symbols
+   zxing-cpp saw but could not decode (a "near miss") are regions too.
+3. **whole-frame fallbacks**: the other decoders over the whole frame, when
+   nothing at all was read (still photos where the code fills the picture).
 
-Frames with no code run every pass; ``slow_pass_every`` lets a live camera
-run the slow passes on one frame in N only, except that a frame where the
-first decoder saw a symbol it could not read always gets them. The benchmark
-(``bench/decode_bench.py``) shows what each pass buys and costs.
+Regions keep being searched after a read, because the live filter must know
+when a second phone is in view and ``scan-image`` reports every code.
+
+Steps 2 and 3 stop when ``budget_ms`` is spent (checked before each decode,
+so a frame overruns by at most one crop decode): an empty frame costs the
+budget, not the sum of every pass. A linear (EAN/JAN) read is kept only when
+a second, differently made view of it gives the same digits: one misread
+line of a partly seen EAN-13 must never put a wrong item in the basket.
 Decoder exceptions are caught and counted here and never reach the pipeline.
 """
 
@@ -22,7 +32,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -30,16 +40,31 @@ import numpy as np
 import numpy.typing as npt
 
 from pos_app.scanning.config import DecoderConfig
-from pos_app.scanning.decoders import Decoder, make_decoder
-from pos_app.scanning.symbols import GrayImage, Point, RawSymbol, Symbol, classify
+from pos_app.scanning.crops import (
+    CROP_MAX,
+    IDENTITY,
+    Crop,
+    clahe_sharpen,
+    cut,
+    map_points,
+    region_of,
+    sharpen,
+    thicken,
+)
+from pos_app.scanning.decoders import Decoder, ZxingDecoder, make_decoder
+from pos_app.scanning.locate import Region, find_regions
+from pos_app.scanning.symbols import GrayImage, RawSymbol, Symbol, Symbology, classify
 
 log = logging.getLogger(__name__)
+
+LINEAR = frozenset({Symbology.EAN13, Symbology.EAN8, Symbology.UPCA, Symbology.UPCE})
+_MAX_CONFIRM = 3
 
 
 @dataclass(frozen=True, slots=True)
 class DecodeResult:
-    """What one frame gave. ``stage`` names the pass that read (``""`` if none);
-    ``errors`` lists the decoder failures swallowed on this frame."""
+    """What one frame gave. ``stage`` names the step that read first (``""`` if
+    none); ``errors`` lists the decoder failures swallowed on this frame."""
 
     symbols: tuple[Symbol, ...]
     stage: str
@@ -48,11 +73,12 @@ class DecodeResult:
 
 
 @dataclass(frozen=True, slots=True)
-class _Pass:
+class _View:
+    """A decoded image and how its pixels map back to the frame (2x3 affine)."""
+
     stage: str
     image: GrayImage
-    offset: Point
-    scale: float
+    to_frame: npt.NDArray[np.float64]
 
 
 def to_gray(frame: npt.NDArray[np.uint8]) -> GrayImage:
@@ -66,26 +92,8 @@ def to_gray(frame: npt.NDArray[np.uint8]) -> GrayImage:
     raise ValueError(f"unsupported frame shape {frame.shape}")
 
 
-# Local contrast equalisation brings back modules next to a glare highlight.
-_CLAHE = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
-
-
-def sharpen(gray: GrayImage, *, sigma: float = 2.0, amount: float = 1.0) -> GrayImage:
-    """Unsharp mask: restores module edges softened by defocus."""
-    soft = cv2.GaussianBlur(gray, (0, 0), sigma)
-    return np.asarray(cv2.addWeighted(gray, 1.0 + amount, soft, -amount, 0), dtype=np.uint8)
-
-
-def centre_region(gray: GrayImage, fraction: float) -> tuple[GrayImage, Point]:
-    height, width = gray.shape[:2]
-    rw, rh = round(width * fraction), round(height * fraction)
-    x0, y0 = (width - rw) // 2, (height - rh) // 2
-    return gray[y0 : y0 + rh, x0 : x0 + rw], (float(x0), float(y0))
-
-
 class DecodeCascade:
-    """Decodes frames with a configurable decoder cascade; thread-confined
-    (one per worker), because the error counters are not locked."""
+    """Decodes frames; thread-confined (one per worker): counters are not locked."""
 
     def __init__(
         self,
@@ -93,6 +101,7 @@ class DecodeCascade:
         *,
         decoders: Sequence[Decoder] | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        budget_clock: Callable[[], float] = time.thread_time,
     ) -> None:
         self.config = config or DecoderConfig()
         built = decoders if decoders is not None else self._build(self.config)
@@ -101,77 +110,61 @@ class DecodeCascade:
         for name, reason in self.unavailable.items():
             log.warning("decoder %s unavailable: %s", name, reason)
         self.error_counts: Counter[str] = Counter()
+        self.variants = _variants(self.decoders)
         self._clock = clock
-        self._slow_gate = 0
+        # The budget counts this thread's CPU time: on a busy machine wall time
+        # would cut the search short for reasons that have nothing to do with it.
+        self._budget_clock = budget_clock
 
     @staticmethod
     def _build(config: DecoderConfig) -> list[Decoder]:
-        return [
-            make_decoder(name, formats=config.formats, try_downscale=config.try_downscale)
-            for name in config.cascade
-        ]
+        built: list[Decoder] = []
+        for name in config.cascade:
+            if name == "zxing" and not built:
+                # The whole-frame pass: rotated/inverted retries are the regions' job.
+                built.append(
+                    ZxingDecoder(
+                        formats=config.formats,
+                        try_downscale=config.try_downscale,
+                        try_rotate=False,
+                        try_invert=False,
+                    )
+                )
+            else:
+                built.append(
+                    make_decoder(name, formats=config.formats, try_downscale=config.try_downscale)
+                )
+        return built
 
     def decode(self, frame: npt.NDArray[np.uint8]) -> DecodeResult:
-        start = self._clock()
-        gray = to_gray(frame)
-        errors: list[str] = []
-        for stage_pass, decoders in self._passes(gray):
-            for decoder in decoders:
-                found = self._run(decoder, stage_pass.image, errors=errors)
-                if found:
-                    symbols = _classified(found, decoder=decoder.name, where=stage_pass)
-                    ms = (self._clock() - start) * 1000.0
-                    return DecodeResult(symbols, stage_pass.stage, ms, tuple(errors))
-        return DecodeResult((), "", (self._clock() - start) * 1000.0, tuple(errors))
+        run = _FrameRun(self, to_gray(frame))
+        run.full()
+        if self.gray_is_crop_sized(run.gray):
+            # A picture no larger than a crop (a still photo of one code): the
+            # whole-frame steps cost what a crop costs and read more.
+            run.fallbacks()
+        run.regions()
+        run.fallbacks()
+        run.confirm_linear()
+        symbols = run.confirmed()
+        ms = (self._clock() - run.start) * 1000.0
+        return DecodeResult(symbols, run.first_stage if symbols else "", ms, tuple(run.errors))
 
-    def _passes(self, gray: GrayImage) -> Iterator[tuple[_Pass, Sequence[Decoder]]]:
-        if not self.decoders:
-            return
-        first = self.decoders[:1]
-        cfg = self.config
-        if cfg.roi_fraction < 1.0:
-            roi, offset = centre_region(gray, cfg.roi_fraction)
-            yield _Pass("roi", roi, offset, 1.0), first
-            if not cfg.full_frame_fallback:
-                return
-        yield _Pass("full", gray, (0.0, 0.0), 1.0), first
-        self._slow_gate += 1
-        near_miss = bool(getattr(first[0], "near_miss", False))
-        if not near_miss and (self._slow_gate - 1) % cfg.slow_pass_every:
-            return
-        yield _Pass("full", gray, (0.0, 0.0), 1.0), self.decoders[1:]
-        for retry in cfg.retries:
-            retry_pass = self._retry_pass(retry, gray)
-            if retry_pass is None:
-                continue
-            if retry == "invert":
-                yield retry_pass, [d for d in self.decoders if not _reads_inverted(d)]
-            else:
-                yield retry_pass, first
+    @staticmethod
+    def gray_is_crop_sized(gray: GrayImage) -> bool:
+        return gray.size <= CROP_MAX * CROP_MAX // 2
 
-    def _retry_pass(self, retry: str, gray: GrayImage) -> _Pass | None:  # noqa: PLR0911
-        if retry == "upscale":
-            if max(gray.shape[:2]) > self.config.upscale_max_side:
-                return None
-            big = cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
-            return _Pass("upscale", np.asarray(big, dtype=np.uint8), (0.0, 0.0), 2.0)
-        if retry == "downscale":
-            small = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-            return _Pass("downscale", np.asarray(small, dtype=np.uint8), (0.0, 0.0), 0.5)
-        if retry == "invert":
-            return _Pass("invert", np.asarray(255 - gray, dtype=np.uint8), (0.0, 0.0), 1.0)
-        if retry == "clahe":
-            return _Pass("clahe", np.asarray(_CLAHE.apply(gray), dtype=np.uint8), (0.0, 0.0), 1.0)
-        if retry == "sharpen":
-            return _Pass("sharpen", sharpen(gray), (0.0, 0.0), 1.0)
-        if retry == "upscale-sharpen":
-            if max(gray.shape[:2]) > self.config.upscale_max_side:
-                return None
-            big = cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
-            return _Pass("upscale-sharpen", sharpen(np.asarray(big, np.uint8)), (0.0, 0.0), 2.0)
-        return None
+    def allowed(self, raw: RawSymbol) -> bool:
+        """UPC only when configured. An EAN-13 starting with 0 *is* a UPC code
+        (ZBar reports UPC-A and UPC-E that way, zxing-cpp reads UPC-A bars so
+        with EAN-13 on): without upca/upce in the formats it is not taken."""
+        if raw.symbology is not Symbology.EAN13 or not raw.text.startswith("0"):
+            return True
+        return bool({"upca", "upce"} & set(self.config.formats))
 
-    def _run(self, decoder: Decoder, image: GrayImage, *, errors: list[str]) -> list[RawSymbol]:
+    def run_decoder(
+        self, decoder: Decoder, image: GrayImage, *, errors: list[str]
+    ) -> list[RawSymbol]:
         try:
             return decoder.decode(image)
         except Exception as exc:  # a decoder bug must never stop the till
@@ -181,17 +174,150 @@ class DecodeCascade:
             return []
 
 
-def _reads_inverted(decoder: Decoder) -> bool:
-    return bool(getattr(decoder, "reads_inverted", False))
+class _FrameRun:
+    """The state of one frame's decode: what was read, by which view, time left."""
+
+    def __init__(self, cascade: DecodeCascade, gray: GrayImage) -> None:
+        self.cascade = cascade
+        self.gray = gray
+        self.start = cascade._clock()
+        self.cpu_start = cascade._budget_clock()
+        self.errors: list[str] = []
+        self.first_stage = ""
+        # (symbology, raw) -> (first Symbol, set of view stages that read it)
+        self.found: dict[tuple[Symbology, bytes], tuple[Symbol, set[str]]] = {}
+        self.near_misses: list[Region] = []
+        self.fell_back = False
+
+    @property
+    def config(self) -> DecoderConfig:
+        return self.cascade.config
+
+    def time_left(self) -> bool:
+        spent = (self.cascade._budget_clock() - self.cpu_start) * 1000.0
+        return spent < self.config.budget_ms
+
+    def read(self, decoder: Decoder, view: _View) -> int:
+        raws = self.cascade.run_decoder(decoder, view.image, errors=self.errors)
+        raws = [raw for raw in raws if self.cascade.allowed(raw)]
+        for raw in raws:
+            symbol = classify(_mapped(raw, view.to_frame), decoder=decoder.name)
+            key = (raw.symbology, raw.raw)
+            entry = self.found.setdefault(key, (symbol, set()))
+            entry[1].add(view.stage)
+            self.first_stage = self.first_stage or view.stage
+        for corners in getattr(decoder, "near_miss_corners", ()):
+            self.near_misses.append(region_of(map_points(corners, view.to_frame), score=1e12))
+        return len(raws)
+
+    def full(self) -> None:
+        if not self.cascade.decoders:
+            return
+        identity = IDENTITY
+        self.read(self.cascade.decoders[0], _View("full", self.gray, identity))
+
+    def regions(self) -> None:
+        """Variant by variant over all regions (breadth first): the cheap variant
+        that reads most is tried on every region before a costlier one on any."""
+        if not self.cascade.decoders:
+            return
+        cfg = self.config
+        located = find_regions(self.gray, width=cfg.locate_width, limit=cfg.max_regions)
+        # Payment codes first: QR-like (edges every way) before bar-like regions.
+        located.sort(key=lambda region: region.angle is not None)
+        pending: list[Region | None] = [*self.near_misses[:2], *located]
+        crops: dict[int, Crop | None] = {}
+        for stage, prepare, decoder in self.cascade.variants:
+            for index, region in enumerate(pending):
+                if not self.time_left():
+                    return
+                if region is None or self.covered(region):
+                    pending[index] = None
+                    continue
+                if index not in crops:
+                    crops[index] = cut(self.gray, region)
+                crop = crops[index]
+                if crop is None:
+                    continue
+                if self.read(decoder, _View(stage, prepare(crop.image), crop.to_frame)):
+                    pending[index] = None
+
+    def covered(self, region: Region) -> bool:
+        return any(region.covered_by(symbol.corners) for symbol, _ in self.found.values())
+
+    def confirm_linear(self) -> None:
+        """A second view of each linear read that has only one: its own crop,
+        upscaled. Not bound by the budget (a read is worth 2 ms), but capped."""
+        single = [
+            s for s, stages in self.found.values() if s.symbology in LINEAR and len(stages) < 2
+        ]
+        for symbol in single[:_MAX_CONFIRM]:
+            crop = cut(self.gray, region_of(symbol.corners, score=0.0, linear=True))
+            if crop is None:
+                continue
+            view = _View("confirm", sharpen(crop.image), crop.to_frame)
+            key = (symbol.symbology, symbol.raw)
+            for decoder in self.cascade.decoders:
+                self.read(decoder, view)
+                if len(self.found[key][1]) > 1:
+                    break
+
+    def fallbacks(self) -> None:
+        """Nothing read: the whole frame inverted (light-on-dark codes), then
+        with the other decoders (a code that fills a still photo)."""
+        if self.found or self.fell_back or not self.cascade.decoders:
+            return
+        self.fell_back = True
+        identity = IDENTITY
+        first, *others = self.cascade.decoders
+        steps = [("full-invert", np.asarray(255 - self.gray, np.uint8), first)]
+        steps += [("full-" + d.name, self.gray, d) for d in others]
+        for stage, image, decoder in steps:
+            if not self.time_left():
+                return
+            if self.read(decoder, _View(stage, image, identity)):
+                return
+
+    def confirmed(self) -> tuple[Symbol, ...]:
+        out = []
+        for symbol, stages in self.found.values():
+            if symbol.symbology in LINEAR and len(stages) < 2:
+                log.debug("dropped an unconfirmed %s read", symbol.symbology)
+                continue
+            out.append(symbol)
+        return tuple(out)
 
 
-def _classified(found: list[RawSymbol], *, decoder: str, where: _Pass) -> tuple[Symbol, ...]:
-    seen: set[tuple[str, bytes]] = set()
-    symbols = []
-    for item in found:
-        key = (item.symbology.value, item.raw)
-        if key in seen:
-            continue
-        seen.add(key)
-        symbols.append(classify(item, decoder=decoder, offset=where.offset, scale=where.scale))
-    return tuple(symbols)
+def _same(image: GrayImage) -> GrayImage:
+    return image
+
+
+Variant = tuple[str, Callable[[GrayImage], GrayImage], Decoder]
+
+
+def _variants(decoders: Sequence[Decoder]) -> tuple[Variant, ...]:
+    """How a region crop is tried, in order of reads per millisecond measured on
+    the tuning split: sharpened (small modules), the other binarizers (moire,
+    halftone), contrast-equalised and sharpened (glare, overexposure, motion),
+    contrast-stretched and thickened (bloom). ZBar is last: it costs 5x more."""
+    if not decoders:
+        return ()
+    crop_decoders = [_for_crops(d) for d in decoders]
+    first, others = crop_decoders[0], crop_decoders[1:]
+    cheap = [d for d in others if d.name != "pyzbar"]
+    costly = [d for d in others if d.name == "pyzbar"]
+    variants: list[Variant] = [("region", sharpen, first)]
+    variants += [("region-" + d.name, _same, d) for d in cheap]
+    variants += [("region-clahe", clahe_sharpen, first), ("region-thick", thicken, first)]
+    variants += [("region-" + d.name, _same, d) for d in costly]
+    return tuple(variants)
+
+
+def _for_crops(decoder: Decoder) -> Decoder:
+    """A crop is already sized and turned upright: no downscaled or rotated retries."""
+    make = getattr(decoder, "for_crops", None)
+    return make() if callable(make) else decoder
+
+
+def _mapped(raw: RawSymbol, to_frame: npt.NDArray[np.float64]) -> RawSymbol:
+    return RawSymbol(raw.symbology, raw.raw, raw.text, map_points(raw.corners, to_frame))

@@ -20,7 +20,7 @@ EXIT_USAGE = 2
 def register(subparsers: Any) -> None:
     image = subparsers.add_parser(
         "scan-image",
-        help="decode codes in image files; one JSON line per file",
+        help="decode codes in image files; one JSON line per file with every code found",
         description="Decode payment codes and product barcodes in image files.",
     )
     image.add_argument("files", nargs="+", metavar="FILE", type=Path)
@@ -55,11 +55,12 @@ def _cascade(args: argparse.Namespace, err: TextIO) -> Any:
     from pos_app.scanning.config import DecoderConfig
 
     try:
-        # A file gets every pass on every frame: there is no next frame to wait for.
-        config = DecoderConfig(slow_pass_every=1)
+        # The live scanner's cascade, budget included: what a file reads here, a
+        # camera reads from one frame of the same picture.
+        config = DecoderConfig()
         if args.decoders:
             names = tuple(name.strip() for name in args.decoders.split(",") if name.strip())
-            config = DecoderConfig(cascade=names, slow_pass_every=1)
+            config = DecoderConfig(cascade=names)
     except ValueError as exc:
         print(f"pos-app: {exc}", file=err)
         return None

@@ -12,14 +12,6 @@ from dataclasses import dataclass
 # binarizer on a smoothed image (reads halftone / noisy photos the default misses).
 KNOWN_DECODERS: tuple[str, ...] = ("zxing", "pyzbar", "zxing-smooth", "opencv")
 KNOWN_FORMATS: tuple[str, ...] = ("qr", "ean13", "ean8", "upca", "upce")
-KNOWN_RETRIES: tuple[str, ...] = (
-    "upscale",
-    "upscale-sharpen",
-    "downscale",
-    "invert",
-    "clahe",
-    "sharpen",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +27,15 @@ class CameraConfig:
     mirror: flip preview frames left-right (a cashier-facing camera feels
         natural mirrored). Decoding always uses the unflipped frame; outline
         corners are flipped with the preview.
-    exposure: manual exposure hint in the backend's units (V4L2: 100 us
-        units; DirectShow: log2 seconds, e.g. -6); ``None`` keeps auto
-        exposure. A short exposure cuts motion blur and phone-screen glare.
+    exposure_ms: manual exposure time in milliseconds, converted to the
+        backend's units (V4L2: 100 us steps; DirectShow/MSMF: log2 seconds);
+        ``None`` keeps auto exposure. Phone screens are emissive: auto
+        exposure set for the room overexposes them, and a long exposure
+        smears a moving phone; about 8 ms suits them.
     autofocus: ``True``/``False`` to force autofocus on or off; ``None``
-        leaves the driver default.
+        leaves the driver default (a fixed ``focus`` turns it off).
+    focus: fixed focus in the driver's units (UVC: 0 far to 255 near);
+        ``None`` leaves focus to the camera.
     fourcc: pixel format request, e.g. ``"MJPG"`` (most cheap webcams only
         reach 30 fps at 720p in MJPG); ``None`` leaves the default.
     backend: ``"any"``, ``"v4l2"``, ``"dshow"``, ``"msmf"`` or ``"avfoundation"``.
@@ -53,8 +49,9 @@ class CameraConfig:
     height: int = 720
     fps: float = 30.0
     mirror: bool = False
-    exposure: float | None = None
+    exposure_ms: float | None = None
     autofocus: bool | None = None
+    focus: float | None = None
     fourcc: str | None = "MJPG"
     backend: str = "any"
     buffer_size: int = 1
@@ -64,62 +61,46 @@ class CameraConfig:
 
 @dataclass(frozen=True, slots=True)
 class DecoderConfig:
-    """How each frame is decoded.
+    """How each frame is decoded (see ``cascade`` for the steps).
 
-    cascade: decoders tried in order on the same region until one reads;
-        names from ``KNOWN_DECODERS``. A decoder whose library is missing is
-        skipped and reported as unavailable.
-    roi_fraction: width and height of the centre region tried first, as a
-        fraction of the frame (the cashier holds codes in the middle; a
-        smaller region decodes faster). 1.0 disables the region pass.
-    full_frame_fallback: try the whole frame when the centre region reads
-        nothing.
-    retries: extra passes on the whole frame when nothing was read, in
-        order, with the first decoder: ``"clahe"`` (local contrast
-        equalisation; modules next to a glare highlight), ``"sharpen"``
-        (unsharp mask; defocus), ``"upscale"`` and ``"upscale-sharpen"``
-        (2x, only for frames whose long side is at most
-        ``upscale_max_side``; modules of one or two pixels),
-        ``"downscale"`` (half size; dense noisy codes), ``"invert"``
-        (light-on-dark, with the decoders that do not invert by themselves:
-        ZBar, OpenCV). The default set is what the benchmark showed to add
-        reads; downscale and invert added none.
-    upscale_max_side: frames larger than this are not upscaled (cost).
+    cascade: decoders in order, names from ``KNOWN_DECODERS``. The first
+        reads the whole frame; on each found region the first (sharpened),
+        then the others, then the first on a contrast-stretched crop, until
+        one reads; with nothing read at all, the others also get the whole
+        frame. A decoder whose library is missing is skipped and reported.
+    budget_ms: CPU time one frame may take before the region and fallback
+        steps stop (checked before each decode, so one crop decode may run
+        over). 16 ms keeps the median 640x480 frame under 15 ms on one core
+        and an empty frame (the usual live case) near 20 ms, inside the 33 ms
+        of a 30 fps frame; the whole-frame pass always runs.
+    max_regions: code-like regions tried per frame, strongest first.
+    locate_width: the locator shrinks the frame to this width first.
     try_downscale: let zxing-cpp also scan downscaled copies (dense or
         large codes in big frames).
-    formats: symbologies to look for; fewer is faster and avoids false
-        positives. Names: qr, ean13, ean8, upca, upce.
-    slow_pass_every: run the slow passes (other decoders, retries) on one
-        frame in N of those the fast passes could not read; frames where
-        zxing-cpp found a symbol it could not decode always get them.
-        The default 4 is for a live camera at 30 fps: a held code is seen
-        many times, and an empty frame costs two fast zxing passes (about
-        10 ms at 640x480) instead of the whole cascade (over 100 ms). Still
-        images (``scan-image``, the benchmark) use 1: every pass, every frame.
+    formats: symbologies to look for: qr, ean13, ean8 by default (JAN is
+        EAN-13/EAN-8); upca and upce only when the store sells UPC-labelled
+        goods, because a partly seen EAN-13 can decode as a valid UPC-E.
     """
 
     cascade: tuple[str, ...] = ("zxing", "zxing-smooth", "pyzbar")
-    roi_fraction: float = 0.6
-    full_frame_fallback: bool = True
-    retries: tuple[str, ...] = ("clahe", "sharpen", "upscale-sharpen", "upscale")
-    upscale_max_side: int = 800
+    budget_ms: float = 16.0
+    max_regions: int = 4
+    locate_width: int = 320
     try_downscale: bool = True
-    formats: tuple[str, ...] = ("qr", "ean13", "ean8", "upca", "upce")
-    slow_pass_every: int = 4
+    formats: tuple[str, ...] = ("qr", "ean13", "ean8")
 
     def __post_init__(self) -> None:
         unknown = [name for name in self.cascade if name not in KNOWN_DECODERS]
         if unknown or not self.cascade:
             raise ValueError(f"decoder cascade {self.cascade!r}: use names from {KNOWN_DECODERS}")
-        bad_retries = [name for name in self.retries if name not in KNOWN_RETRIES]
-        if bad_retries:
-            raise ValueError(f"retries {self.retries!r}: use names from {KNOWN_RETRIES}")
         if not self.formats or not set(self.formats) <= set(KNOWN_FORMATS):
             raise ValueError(f"formats {self.formats!r}: use names from {KNOWN_FORMATS}")
-        if self.slow_pass_every < 1:
-            raise ValueError(f"slow_pass_every {self.slow_pass_every} must be 1 or more")
-        if not 0.1 <= self.roi_fraction <= 1.0:
-            raise ValueError(f"roi_fraction {self.roi_fraction} must be between 0.1 and 1.0")
+        if not 0 <= self.budget_ms <= 1000:
+            raise ValueError(f"budget_ms {self.budget_ms} must be between 0 and 1000")
+        if not 0 <= self.max_regions <= 16:
+            raise ValueError(f"max_regions {self.max_regions} must be between 0 and 16")
+        if not 80 <= self.locate_width <= 1280:
+            raise ValueError(f"locate_width {self.locate_width} must be between 80 and 1280")
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +110,10 @@ class FilterConfig:
     payment_agree_frames: identical reads of a payment code needed before it
         is accepted (a one-frame misread must never pay).
     payment_window_s: those reads must fall within this time.
+    product_agree_frames: identical reads of a product barcode needed before
+        it is added (a misread line of a partly seen barcode must not add a
+        wrong item); 1 only for still images.
+    product_window_s: those reads must fall within this time.
     product_cooldown_s: the same product barcode is not added again within
         this time unless it left the view.
     left_view_s: a code counts as gone after it has not been read for this
@@ -138,6 +123,8 @@ class FilterConfig:
 
     payment_agree_frames: int = 2
     payment_window_s: float = 0.5
+    product_agree_frames: int = 2
+    product_window_s: float = 0.5
     product_cooldown_s: float = 1.5
     left_view_s: float = 0.4
 

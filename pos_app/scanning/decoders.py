@@ -22,7 +22,9 @@ from pos_app.scanning.symbols import Corners, GrayImage, RawSymbol, Symbology, b
 
 ModuleLoader = Callable[[str], ModuleType]
 
-DEFAULT_FORMATS: tuple[str, ...] = ("qr", "ean13", "ean8", "upca", "upce")
+# What Japanese stores print (JAN is EAN-13/EAN-8). UPC-A/UPC-E only when
+# configured: a partly seen EAN-13 can decode as a valid UPC-E of another item.
+DEFAULT_FORMATS: tuple[str, ...] = ("qr", "ean13", "ean8")
 
 _ZXING_FORMATS = {"qr": "QRCode", "ean13": "EAN13", "ean8": "EAN8", "upca": "UPCA", "upce": "UPCE"}
 _ZBAR_FORMATS = {"qr": "QRCODE", "ean13": "EAN13", "ean8": "EAN8", "upca": "UPCA", "upce": "UPCE"}
@@ -76,6 +78,8 @@ class ZxingDecoder:
         formats: Sequence[str] = DEFAULT_FORMATS,
         smooth: bool = False,
         try_downscale: bool = True,
+        try_rotate: bool = True,
+        try_invert: bool = True,
         name: str | None = None,
         loader: ModuleLoader = importlib.import_module,
     ) -> None:
@@ -84,9 +88,12 @@ class ZxingDecoder:
         # True when the last decode found a symbol it could not read (checksum,
         # format): the cascade then knows the slow passes are worth their cost.
         self.near_miss = False
+        self.near_miss_corners: list[Corners] = []
         self._format_names = _check_formats(formats, _ZXING_FORMATS)
         self._smooth = smooth
         self._try_downscale = try_downscale
+        self._try_rotate = try_rotate
+        self._try_invert = try_invert
         self._module: Any = None
         self._reason: str | None = None
         try:
@@ -97,6 +104,17 @@ class ZxingDecoder:
     @property
     def unavailable_reason(self) -> str | None:
         return self._reason
+
+    def for_crops(self) -> ZxingDecoder:
+        """The same reader for an upright, already upscaled crop: no retries."""
+        crop = ZxingDecoder(formats=(), smooth=self._smooth, name=self.name)
+        crop._format_names, crop._module, crop._reason = (
+            self._format_names,
+            self._module,
+            self._reason,
+        )
+        crop._try_downscale = crop._try_rotate = crop._try_invert = False
+        return crop
 
     def decode(self, gray: GrayImage) -> list[RawSymbol]:
         zx = self._module
@@ -111,20 +129,28 @@ class ZxingDecoder:
             image,
             formats=[getattr(zx.BarcodeFormat, name) for name in self._format_names],
             try_downscale=self._try_downscale,
+            try_rotate=self._try_rotate,
+            try_invert=self._try_invert,
             text_mode=zx.TextMode.Plain,
             binarizer=binarizer,
             return_errors=True,
         )
-        self.near_miss = any(not result.valid for result in results)
+        misses = [result for result in results if not result.valid]
+        self.near_miss = bool(misses)
+        self.near_miss_corners = [_corners(result) for result in misses]
         return [_from_zxing(result) for result in results if result.valid]
 
 
-def _from_zxing(result: Any) -> RawSymbol:
+def _corners(result: Any) -> Corners:
     pos = result.position
-    corners: Corners = tuple(
+    return tuple(
         (float(p.x), float(p.y))
         for p in (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)
     )
+
+
+def _from_zxing(result: Any) -> RawSymbol:
+    corners = _corners(result)
     symbology = _SYMBOLOGY_BY_ZXING.get(result.format.name, Symbology.OTHER)
     return RawSymbol(symbology, bytes(result.bytes), str(result.text), corners)
 

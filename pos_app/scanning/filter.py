@@ -6,10 +6,14 @@ Rules (see ``FilterConfig`` for the numbers):
   ``payment_agree_frames`` frames within ``payment_window_s``; it is not
   accepted again until it has left the view;
 - a frame with two different payment codes is rejected with a message and
-  counts towards nothing (which phone did the customer mean?);
-- the same product barcode is not added again within ``product_cooldown_s``
-  unless it left the view in between (set the cooldown to ``math.inf`` to
-  require leaving the view);
+  counts towards nothing (which phone did the customer mean?); and no payment
+  code is accepted while another one was read within ``left_view_s`` (the
+  decoder may miss the second phone in some frames; it is still there);
+- a product barcode is added once it has been read identically in
+  ``product_agree_frames`` frames within ``product_window_s`` (one misread
+  frame must never put an item in the basket); the same product is not added
+  again within ``product_cooldown_s`` unless it left the view in between (set
+  the cooldown to ``math.inf`` to require leaving the view);
 - any other text is reported once per appearance as ignored, for the log.
 
 "Left the view" means not read for ``left_view_s``: decoders miss frames, so
@@ -69,6 +73,7 @@ class ScanFilter:
         """Forget everything (e.g. when a new sale starts)."""
         self._last_seen: dict[tuple[SymbolKind, str], float] = {}
         self._pending: dict[str, list[float]] = {}
+        self._product_reads: dict[str, list[float]] = {}
         self._accepted_tokens: set[str] = set()
         self._added_at: dict[str, float] = {}
         self._reported: set[str] = set()
@@ -80,18 +85,24 @@ class ScanFilter:
         payments = {s.text: s for s in symbols if s.kind is SymbolKind.PAYMENT_TOKEN}
         if len(payments) > 1:
             events.extend(self._reject_conflict(frozenset(payments), at))
+        elif payments and self._other_payment_in_view(set(payments)):
+            self._pending.clear()  # the other phone is still there: wait, say nothing new
         else:
             self._conflict = frozenset()
             for symbol in payments.values():
                 events.extend(self._payment(symbol, at))
         for symbol in _unique(symbols, SymbolKind.GTIN):
-            was_gone = (SymbolKind.GTIN, symbol.text) not in self._last_seen
-            events.extend(self._product(symbol, at, was_gone=was_gone))
+            events.extend(self._product(symbol, at))
         for symbol in _unique(symbols, SymbolKind.QR_TEXT):
             events.extend(self._other(symbol, at))
         for symbol in symbols:
             self._last_seen[(symbol.kind, symbol.text)] = at
         return events
+
+    def _other_payment_in_view(self, texts: set[str]) -> bool:
+        return any(
+            kind is SymbolKind.PAYMENT_TOKEN and text not in texts for kind, text in self._last_seen
+        )
 
     def _expire(self, at: float) -> None:
         """Forget codes not read for ``left_view_s``: they left the view."""
@@ -100,10 +111,14 @@ class ScanFilter:
             del self._last_seen[key]
             self._accepted_tokens.discard(key[1])
             self._reported.discard(key[1])
-        for text in [
-            t for t, reads in self._pending.items() if at - reads[-1] > cfg.payment_window_s
-        ]:
-            del self._pending[text]
+            if key[0] is SymbolKind.GTIN:
+                self._added_at.pop(key[1], None)  # it left: the next read may add it again
+        for pending, window in (
+            (self._pending, cfg.payment_window_s),
+            (self._product_reads, cfg.product_window_s),
+        ):
+            for text in [t for t, reads in pending.items() if at - reads[-1] > window]:
+                del pending[text]
         for text in [
             t for t, added in self._added_at.items() if at - added >= cfg.product_cooldown_s
         ]:
@@ -123,20 +138,20 @@ class ScanFilter:
     def _payment(self, symbol: Symbol, at: float) -> list[ScanEvent]:
         if symbol.text in self._accepted_tokens:
             return []
-        window = self.config.payment_window_s
-        reads = [t for t in self._pending.get(symbol.text, []) if at - t <= window and t < at]
-        reads.append(at)
-        if len(reads) < self.config.payment_agree_frames:
-            self._pending[symbol.text] = reads
+        cfg = self.config
+        if not _agreed(
+            self._pending, symbol.text, at, cfg.payment_window_s, cfg.payment_agree_frames
+        ):
             return []
-        self._pending.pop(symbol.text, None)
         self._accepted_tokens.add(symbol.text)
         return [_accepted(symbol, at)]
 
-    def _product(self, symbol: Symbol, at: float, *, was_gone: bool) -> list[ScanEvent]:
-        last_added = self._added_at.get(symbol.text)
-        cooled = last_added is None or at - last_added >= self.config.product_cooldown_s
-        if not (cooled or was_gone):
+    def _product(self, symbol: Symbol, at: float) -> list[ScanEvent]:
+        if symbol.text in self._added_at:
+            return []  # added, still in view, cooldown running
+        cfg = self.config
+        reads, window = self._product_reads, cfg.product_window_s
+        if not _agreed(reads, symbol.text, at, window, cfg.product_agree_frames):
             return []
         self._added_at[symbol.text] = at
         return [_accepted(symbol, at)]
@@ -158,6 +173,19 @@ class ScanFilter:
                 message="This code is not a payment code or a product barcode.",
             )
         ]
+
+
+def _agreed(
+    pending: dict[str, list[float]], text: str, at: float, window: float, need: int
+) -> bool:
+    """Record a read of ``text``; true once ``need`` reads at distinct times fall in ``window``."""
+    reads = [t for t in pending.get(text, []) if at - t <= window and t < at]
+    reads.append(at)
+    if len(reads) < need:
+        pending[text] = reads
+        return False
+    pending.pop(text, None)
+    return True
 
 
 def _unique(symbols: Sequence[Symbol], kind: SymbolKind) -> list[Symbol]:

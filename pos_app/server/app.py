@@ -17,8 +17,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pos_app import __version__
-from pos_app.server import db, openapi, routes_terminal, routes_wallet
+from pos_app.server import db, openapi, routes_receipts, routes_terminal, routes_wallet
 from pos_app.server.backend import Backend
+from pos_app.server.date_header import BackendDate
 from pos_app.server.errors import ApiError
 from pos_app.server.settings import ServerSettings
 
@@ -39,10 +40,12 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     app.state.backend = backend
     app.include_router(routes_terminal.router)
     app.include_router(routes_wallet.router)
+    app.include_router(routes_receipts.router)
     app.add_api_route("/healthz", _health, methods=["GET"], tags=["ops"])
     openapi.install(app)
     _install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BackendDate, clock=settings.clock)  # outermost: every answer
     return app
 
 

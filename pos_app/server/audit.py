@@ -3,10 +3,13 @@
 Each batch must continue the chain already held for that terminal, and every
 entry's hash is recomputed here, so an entry edited at the store after it was
 sent can never replace the backend's copy. Re-sending entries already held is
-harmless when they are byte-for-byte the same.
+harmless when they are byte-for-byte the same. ``GET`` gives the chain's head, where
+a re-enrolled till continues it (docs/MANAGER.md).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,15 +20,30 @@ from pos_app.server.models import AuditEntry
 from pos_app.server.schemas import AuditEntryIn
 
 
-def append(
-    session: Session, store_id: str, terminal_id: str, entries: list[AuditEntryIn], *, now: int
-) -> dict[str, int]:
-    last = session.scalars(
+def _last(session: Session, store_id: str, terminal_id: str) -> AuditEntry | None:
+    return session.scalars(
         select(AuditEntry)
         .where(AuditEntry.store_id == store_id, AuditEntry.terminal_id == terminal_id)
         .order_by(AuditEntry.entry_id.desc())
         .limit(1)
     ).first()
+
+
+def head(session: Session, store_id: str, terminal_id: str) -> dict[str, Any]:
+    """Where this terminal's chain stands here: a replaced till (purged and enrolled
+    again under the same id) continues it from this entry instead of starting at id 1,
+    which the backend would refuse forever as ``audit_chain_broken``."""
+    last = _last(session, store_id, terminal_id)
+    return {
+        "synced_through": last.entry_id if last else 0,
+        "head_hash": last.hash if last else GENESIS,
+    }
+
+
+def append(
+    session: Session, store_id: str, terminal_id: str, entries: list[AuditEntryIn], *, now: int
+) -> dict[str, int]:
+    last = _last(session, store_id, terminal_id)
     last_id, prev = (last.entry_id, last.hash) if last else (0, GENESIS)
     for entry in entries:
         text = detail_json(entry.detail)

@@ -181,6 +181,7 @@ def _serve(args: argparse.Namespace) -> int:
             port=a.port,
             workers=max(1, a.workers),
             log_level="info",
+            date_header=False,  # the app writes Date from its own clock
         )
         return EXIT_OK
 

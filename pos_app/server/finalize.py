@@ -88,6 +88,7 @@ def _decide(
         if existing.reason == BAD_OFFLINE_TIME:
             return 422, _offline_refusal("the offline claim was refused")
         return 200, sales.view(existing, sales.step_of(session, existing.sale_id), now=now)
+    managers.require_sale_approval(session, req, now=now)
     lines: Lines = tuple(
         (li.sku, li.category, li.quantity, li.unit_price, li.line_total) for li in req.lines
     )
@@ -104,7 +105,6 @@ def _decide(
                 backend, session, principal, req, lines=lines, idem_key=idem_key, now=now
             )
             return 422, _offline_refusal(problem)
-    managers.require_sale_approval(session, req, now=now)
     # An offline sale is judged as of the moment the terminal accepted it: the token
     # was valid then, even if the terminal could only sync hours later.
     accepted_at = now if req.offline_accepted_at is None else req.offline_accepted_at
@@ -242,6 +242,7 @@ def _new_sale(
         idempotency_key=idem_key,
         manager_id=req.manager_approval.manager_id if req.manager_approval else None,
         manager_reason=req.manager_approval.reason if req.manager_approval else None,
+        sale_number=req.sale_number,
         created_at=now,
         updated_at=now,
     )

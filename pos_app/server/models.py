@@ -157,6 +157,8 @@ class Sale(Base):
     # A manager's approval at the till, as the terminal reported it (kept for review).
     manager_id: Mapped[str | None] = mapped_column(String(64))
     manager_reason: Mapped[str | None] = mapped_column(String(200))
+    # The till's short number for the sale (S001-T01-000042), printed on its receipt.
+    sale_number: Mapped[str | None] = mapped_column(String(48))
     review_status: Mapped[str | None] = mapped_column(String(24), index=True)
     # The manager reviewing the sale now (across all tills of the store); a claim older
     # than ``ServerSettings.review_claim_ttl`` is abandoned.

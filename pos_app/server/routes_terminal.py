@@ -240,6 +240,21 @@ async def _claim_call(
     return await idempotent(request, principal, idempotency_key, work)
 
 
+@router.get("/v1/terminals/{terminal_id}/audit", tags=["terminal"])
+async def audit_head(terminal_id: SaleId, request: Request) -> Response:
+    """The head of the chain held for this terminal: ``{synced_through, head_hash}``."""
+    principal = await authenticate(request, tag=httpsig.TAG_TERMINAL)
+    if terminal_id != principal.terminal_id:
+        raise ApiError(403, "wrong_terminal", "a terminal reads only its own audit log")
+    backend = backend_of(request)
+
+    def work() -> dict[str, Any]:
+        with db.transaction(backend.sessions) as session:
+            return audit.head(session, principal.store_id, terminal_id)
+
+    return JSONResponse(await call(work))
+
+
 @router.post("/v1/terminals/{terminal_id}/audit", tags=["terminal"])
 async def push_audit(
     terminal_id: SaleId,

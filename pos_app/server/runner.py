@@ -36,6 +36,7 @@ class BackgroundServer:
             log_level="warning",
             access_log=False,
             lifespan="off",
+            date_header=False,  # the app writes Date from its own clock
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="pos-backend", daemon=True)

@@ -65,6 +65,9 @@ class SaleLineIn(Strict):
     quantity: Annotated[StrictInt, Field(ge=-1_000_000, le=1_000_000)]
     unit_price: Amount
     line_total: Annotated[StrictInt, Field(ge=-(10**12), le=10**12)]
+    # Optional (wave 2 addition): the line's consumption-tax rate in percent (8 reduced,
+    # 10 standard), kept so another till can reprint the sale's invoice.
+    tax_rate: Annotated[StrictInt, Field(ge=0, le=100)] | None = None
 
 
 class TerminalRisk(Strict):
@@ -101,6 +104,8 @@ class SaleRequest(Strict):
     terminal_risk: TerminalRisk | None = None
     offline_accepted_at: Annotated[StrictInt, Field(ge=0, le=2**40)] | None = None
     manager_approval: ManagerApproval | None = None
+    # Optional (wave 2 addition): the till's sale number printed on the receipt.
+    sale_number: Annotated[str, StringConstraints(min_length=1, max_length=48)] | None = None
 
 
 class CancelRequest(Strict):

@@ -29,6 +29,7 @@ from pos_app.core.errors import PosError
 from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.lockout import UNKNOWN_ACCOUNT, LockoutBook, LockoutPolicy, LockoutState
 from pos_app.terminal.manager_keys import ManagerKeyring, ManagerSigner
+from pos_app.terminal.pin_pepper import load_pepper
 from pos_app.terminal.store.db import LocalStore
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -49,24 +50,40 @@ class Role(StrEnum):
     MANAGER = "manager"
 
 
-def hash_pin(pin: str, *, salt: bytes | None = None, n: int = SCRYPT_N) -> str:
-    """``scrypt$N$r$p$salt$hash`` (base64url); a fresh random salt unless given."""
+PEPPERED = "scrypt-pep"  # scrypt of HMAC-SHA256(pepper, PIN): useless without the pepper file
+
+
+def hash_pin(pin: str, *, salt: bytes | None = None, n: int = SCRYPT_N, pepper: bytes = b"") -> str:
+    """``scheme$N$r$p$salt$hash`` (base64url); a fresh random salt unless given.
+
+    With a pepper (pin_pepper.py) the scheme is ``scrypt-pep``; without, ``scrypt``."""
     check_pin_format(pin)
     salt = salt if salt is not None else secrets.token_bytes(16)
     digest = hashlib.scrypt(
-        pin.encode(), salt=salt, n=n, r=SCRYPT_R, p=SCRYPT_P, maxmem=64 * 1024 * 1024, dklen=32
+        _secret(pin, pepper),
+        salt=salt,
+        n=n,
+        r=SCRYPT_R,
+        p=SCRYPT_P,
+        maxmem=64 * 1024 * 1024,
+        dklen=32,
     )
-    return "$".join(("scrypt", str(n), str(SCRYPT_R), str(SCRYPT_P), _b64(salt), _b64(digest)))
+    scheme = PEPPERED if pepper else "scrypt"
+    return "$".join((scheme, str(n), str(SCRYPT_R), str(SCRYPT_P), _b64(salt), _b64(digest)))
 
 
-def verify_pin(pin: str, encoded: str) -> bool:
+def _secret(pin: str, pepper: bytes) -> bytes:
+    return hmac.new(pepper, pin.encode(), hashlib.sha256).digest() if pepper else pin.encode()
+
+
+def verify_pin(pin: str, encoded: str, *, pepper: bytes = b"") -> bool:
     try:
         scheme, n, r, p, salt, digest = encoded.split("$")
-        if scheme != "scrypt":
+        if scheme not in {"scrypt", PEPPERED} or (scheme == PEPPERED and not pepper):
             return False
         expected = _unb64(digest)
         actual = hashlib.scrypt(
-            pin.encode(),
+            _secret(pin, pepper if scheme == PEPPERED else b""),
             salt=_unb64(salt),
             n=int(n),
             r=int(r),
@@ -124,11 +141,14 @@ class Authenticator:
         manager_pin_hash: str = "",
         keyring: ManagerKeyring | None = None,
         clock: Callable[[], float] = time.time,
+        pepper: bytes | None = None,
     ) -> None:
         self._store = store
         # With managers' keys on this till, an approval takes the manager's passphrase
         # and yields their signature (docs/BACKEND.md "Manager proofs"), not a PIN check.
         self._keyring = keyring
+        # Kept next to the database, never in it (pin_pepper.py).
+        self._pepper = pepper if pepper is not None else load_pepper(store.path.parent)
         # [security] manager_pin_hash: a site-wide manager PIN from the config file,
         # accepted besides the manager accounts (actor "manager" in the audit log).
         self._site_manager = (
@@ -156,7 +176,7 @@ class Authenticator:
         return tuple(Account(a["user_id"], a["name"], Role(a["role"]), a["pin_hash"]) for a in data)
 
     def add_account(self, user_id: str, name: str, role: Role, pin: str) -> Account:
-        account = Account(user_id, name, role, hash_pin(pin))
+        account = Account(user_id, name, role, hash_pin(pin, pepper=self._pepper))
         others = [a for a in self.accounts() if a.user_id != user_id]
         self._put(ACCOUNTS_KEY, [asdict(a) for a in [*others, account]])
         return account
@@ -175,6 +195,11 @@ class Authenticator:
         result = self._check(user_id, pin, role=role)
         if result.ok and result.account is not None:
             self._audit(AuditAction.SIGN_IN, result.account.user_id, {"role": role.value})
+            stored = result.account.pin_hash
+            if result.signer is None and stored and not stored.startswith(PEPPERED + "$"):
+                # A hash from before the pepper: replace it now that the PIN is known
+                # (never for a manager key's passphrase: there is no PIN hash to replace).
+                self.add_account(user_id, result.account.name, result.account.role, pin)
         return result
 
     def sign_out(self, user_id: str, *, why: str = "cashier") -> None:
@@ -196,7 +221,7 @@ class Authenticator:
         if book.till.locked_until > now or (managers and not free):
             return self._locked_result(book, tuple(m.user_id for m in managers), now=now)
         for account in free:
-            if verify_pin(pin, account.pin_hash):
+            if verify_pin(pin, account.pin_hash, pepper=self._pepper):
                 self._save(book.success(account.user_id))
                 self._audit(
                     MANAGER_PIN_VERIFIED,
@@ -254,7 +279,7 @@ class Authenticator:
         bucket = account.user_id if account is not None else UNKNOWN_ACCOUNT
         if book.locked_for((bucket,), now=now) > 0:
             return self._locked_result(book, (bucket,), now=now)
-        if account is None or not verify_pin(pin, account.pin_hash):
+        if account is None or not verify_pin(pin, account.pin_hash, pepper=self._pepper):
             return self._fail(book, (bucket,), actor=user_id, now=now, code="wrong_pin")
         if role is Role.MANAGER and account.role is not Role.MANAGER:
             return self._fail(book, (bucket,), actor=user_id, now=now, code="wrong_role")

@@ -1,5 +1,6 @@
-"""``pos-app enroll``: bind this terminal to the backend with a one-time code.
-``pos-app manager-key``: give a manager a signing key on this till (docs/BACKEND.md)."""
+"""``pos-app enroll`` (bind this terminal to the backend with a one-time code),
+``pos-app manager-key`` (give a manager a signing key on this till, docs/BACKEND.md) and
+``pos-app setup`` (name the OS account that runs the till and owns its data)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def register(subparsers: Any) -> None:
     enroll.add_argument("--data-dir", type=Path, help="use this data directory")
     enroll.add_argument("--config", type=Path, help="use this file instead of the user config")
     enroll.add_argument("--force", action="store_true", help="replace an existing enrollment")
-    enroll.set_defaults(handler=_enroll)
+    enroll.set_defaults(handler=_enroll, touches_data=True)
     key = subparsers.add_parser(
         "manager-key",
         help="derive a manager's signing key from a passphrase; print its public key",
@@ -45,7 +46,28 @@ def register(subparsers: Any) -> None:
     key.add_argument("--passphrase-stdin", action="store_true", help="read the passphrase")
     key.add_argument("--data-dir", type=Path, help="use this data directory")
     key.add_argument("--config", type=Path, help="use this file instead of the user config")
-    key.set_defaults(handler=_manager_key)
+    key.set_defaults(handler=_manager_key, touches_data=True)
+    setup = subparsers.add_parser(
+        "setup",
+        help="name the till's OS account and hand it the data and log directories (root)",
+        description=(
+            "Run once after installing, as root: records [paths] owner in "
+            "/etc/pos-app/config.d and gives the data directory (mode 0700, files 0600) "
+            "and the log directory (group pos-app, mode 2750) to that account. Safe to "
+            "run again: it repairs files another account left behind."
+        ),
+    )
+    setup.add_argument("--owner", required=True, help="the till's (kiosk) OS account")
+    setup.set_defaults(handler=_setup)
+    outbox = subparsers.add_parser(
+        "outbox", help="how many sales and other items wait to be sent to the backend"
+    )
+    outbox.add_argument(
+        "--warn-unsent",
+        action="store_true",
+        help="print a warning (stderr) only when something is waiting; for the package scripts",
+    )
+    outbox.set_defaults(handler=_outbox, touches_data="inspect")
 
 
 def _enroll(args: argparse.Namespace) -> int:
@@ -99,6 +121,58 @@ def _run(args: argparse.Namespace, *, settings: Any, directory: Path) -> int:
         f"enrolled {result.info.store_id}/{result.info.terminal_id}; key kept in {where}. "
         "Start the till with 'pos-app run'.",
         file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from pos_app.core.errors import PosError
+    from pos_app.terminal.settings.loader import (
+        DROP_IN_DIR,
+        SYSTEM_CONFIG,
+        data_dir,
+        load_settings,
+        log_dir,
+    )
+    from pos_app.terminal.till_account import setup
+
+    try:
+        settings = load_settings().settings
+        done = setup(
+            args.owner,
+            data_dir=data_dir(settings),
+            log_dir=log_dir(settings),
+            config_dir=SYSTEM_CONFIG.parent / DROP_IN_DIR,
+        )
+    except PosError as exc:
+        print(f"pos-app setup: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    for line in done:
+        print(line)
+    print(f"next: sudo -u {args.owner} pos-app doctor --offline", file=sys.stderr)
+    return EXIT_OK
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    import time
+
+    from pos_app.terminal.doctor.checks_store import DB_NAME, outbox_backlog
+    from pos_app.terminal.settings.loader import data_dir, load_settings
+
+    path = data_dir(load_settings().settings) / DB_NAME
+    count, age_s = outbox_backlog(path, now=time.time())
+    if args.warn_unsent:
+        if count:
+            print(
+                f"pos-app: WARNING: {count} item(s) (sales made offline among them) have not "
+                f"been sent to the backend, the oldest {age_s / 3600:.1f} h old. They live in "
+                f"{path}: purging pos-app deletes them. Reinstall and let the till reach the "
+                "backend first, or keep a copy of that file.",
+                file=sys.stderr,
+            )
+        return EXIT_OK
+    print(
+        f"{count} item(s) waiting to be sent" + (f", oldest {age_s / 3600:.1f} h" if count else "")
     )
     return EXIT_OK
 

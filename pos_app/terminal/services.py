@@ -17,10 +17,14 @@ from pathlib import Path
 
 import httpx
 
-from pos_app.core.errors import ConfigError
+from pos_app.core.age_check import AgeCheckPolicy
+from pos_app.core.catalog import Catalog
+from pos_app.core.errors import ConfigError, PosError
 from pos_app.terminal.backend.client import BackendClient, ClientConfig
 from pos_app.terminal.backend.credentials import Credential, load_credential
 from pos_app.terminal.checkout.service import CheckoutService
+from pos_app.terminal.paths import catalog_dir
+from pos_app.terminal.printing.service import ReceiptService, build_receipt_service
 from pos_app.terminal.settings.loader import data_dir
 from pos_app.terminal.settings.schema import Settings
 from pos_app.terminal.store.db import LocalStore, open_store
@@ -39,8 +43,11 @@ class TerminalServices:
     client: BackendClient | None
     drainer: OutboxDrainer | None
     sync: BackgroundSync | None  # None until the terminal is enrolled
+    receipts: ReceiptService | None = None
 
     def close(self) -> None:
+        if self.receipts is not None:
+            self.receipts.queue.stop()
         if self.sync is not None:
             self.sync.stop()
         if self.client is not None:
@@ -68,10 +75,20 @@ def build_services(
     store_id, terminal_id = settings.terminal.store_id, settings.terminal.terminal_id
     lock = threading.RLock()
     client, drainer, sync = None, None, None
+    watched: list[Callable[[str], bool]] = []  # the checkout, once built
     if credential is not None and trust is not None:
         store_id, terminal_id = _ids(settings, credential)
         client = _client(settings, credential, transport=transport, clock=clock)
-        drainer = OutboxDrainer(store, client, clock=clock, sale_lock=lock)
+        # Every rule that compares with the backend's times (token validity, offline
+        # acceptance, the outbox's deadlines) reads the backend's time as last measured.
+        clock = client.now
+        drainer = OutboxDrainer(
+            store,
+            client,
+            clock=clock,
+            sale_lock=lock,
+            watched=lambda sale_id: any(w(sale_id) for w in watched),
+        )
         sync = BackgroundSync(
             drainer=drainer,
             trust=trust,
@@ -94,10 +111,22 @@ def build_services(
         terminal_id=terminal_id,
         currency=settings.terminal.currency,
         allow_offline=settings.payment.allow_offline,
+        age_policy=AgeCheckPolicy(cashier_may_confirm=settings.customer_display.cashier_age_check),
         clock=clock,
         lock=lock,
     )
-    return TerminalServices(store, checkout, trust, credential, client, drainer, sync)
+    watched.append(checkout.is_watched)
+    remote = client.get_sale_receipt if client is not None else None
+    receipts = build_receipt_service(settings, store, catalog=_catalog(settings), remote=remote)
+    return TerminalServices(store, checkout, trust, credential, client, drainer, sync, receipts)
+
+
+def _catalog(settings: Settings) -> Catalog | None:
+    """Receipts print the catalog's name in the receipt's language; without it, the stored one."""
+    try:
+        return Catalog.from_dir(catalog_dir(settings.terminal.catalog_dir))
+    except PosError:
+        return None
 
 
 def _trust(store: LocalStore, settings: Settings, *, enrolled: bool) -> TrustListManager | None:

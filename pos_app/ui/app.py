@@ -6,7 +6,7 @@ callers then stop the camera, the background sync and the backend in order.
 
 from __future__ import annotations
 
-import signal
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -20,12 +20,17 @@ from pos_app.terminal.auth import Authenticator
 from pos_app.terminal.checkout.types import CheckoutPort
 from pos_app.terminal.paths import catalog_dir
 from pos_app.terminal.settings.schema import Settings
+from pos_app.terminal.update_watch import UpdateWatch
+from pos_app.ui.camera import settings_worker
+from pos_app.ui.kiosk import EXIT_RESTART, RestartWhenIdle, quit_on_signals
 from pos_app.ui.main_window import AppContext, MainWindow
 from pos_app.ui.theme import FONT_FAMILY
 
 if TYPE_CHECKING:
     from pos_app.scanning.sources import FrameSource
     from pos_app.ui.wallet_window import WalletApi, WalletWindow
+
+log = logging.getLogger(__name__)
 
 
 def application() -> QApplication:
@@ -44,13 +49,8 @@ def prefs() -> QSettings:
 
 
 def quit_on_sigint(app: QApplication) -> QTimer:
-    """Ctrl+C: Python only runs signal handlers between bytecodes, so wake it up
-    every 200 ms; the handler asks the event loop to quit (clean shutdown follows)."""
-    signal.signal(signal.SIGINT, lambda *_: app.quit())
-    timer = QTimer()
-    timer.start(200)
-    timer.timeout.connect(lambda: None)
-    return timer
+    """Ctrl+C and SIGTERM end the event loop; a clean shutdown follows (ui/kiosk.py)."""
+    return quit_on_signals(app, before_quit=lambda: None)
 
 
 def build_window(
@@ -61,8 +61,10 @@ def build_window(
     camera_source: FrameSource | None,
     store_name: str = "",
     open_manager: Callable[[QWidget], None] | None = None,
+    reprint: Callable[[], bool] | None = None,
     catalog: Catalog | None = None,
     settings_store: QSettings | None = None,
+    kiosk: bool = False,
 ) -> MainWindow:
     ctx = AppContext(
         settings=settings,
@@ -73,6 +75,9 @@ def build_window(
         camera_source=camera_source,
         store_name=store_name,
         open_manager=open_manager,
+        worker_factory=settings_worker(settings),
+        kiosk=kiosk,
+        reprint=reprint,
     )
     window = MainWindow(ctx)
     if settings.ui.fullscreen:
@@ -83,14 +88,37 @@ def build_window(
     return window
 
 
-def run_till(window_factory: Callable[[], MainWindow]) -> int:
+def run_till(window_factory: Callable[[], MainWindow], *, watch: UpdateWatch | None = None) -> int:
+    """Run the till; EXIT_RESTART when a new release waits (the caller execs it)."""
     app = application()
-    keep = quit_on_sigint(app)
     window = window_factory()
+    keep = quit_on_signals(app, before_quit=window.allow_close)
+    restarting: list[str] = []
+
+    def restart(version: str) -> None:
+        restarting.append(version)
+        window.allow_close()
+        app.quit()
+
+    updates = RestartWhenIdle(watch, idle=window.idle, restart=restart) if watch else None
+    log.info("the till window is up")
     code = int(app.exec())
     window.shutdown()
     keep.stop()
-    return code
+    del updates
+    return EXIT_RESTART if restarting else code
+
+
+def _place_customer_display(window: MainWindow, wallet: QWidget) -> None:
+    """In the demo the customer display is a window of its own, right of the wallet and
+    kept on the screen (it may overlap the wallet, never the cashier's window)."""
+    display = window.customer.display
+    screen = window.screen()
+    if window.customer.mode != "window" or screen is None:
+        return
+    area = screen.availableGeometry()
+    x = min(wallet.frameGeometry().right() + 10, area.right() - display.width())
+    display.move(max(x, window.frameGeometry().right() + 10), wallet.frameGeometry().top())
 
 
 def run_demo_windows(
@@ -119,6 +147,7 @@ def run_demo_windows(
     wallet.move(geometry.right() + 10, geometry.top())
     wallet.show()
     wallet.start()
+    _place_customer_display(window, wallet)
     window.closing.connect(app.quit)
     wallet.closing.connect(app.quit)
     if tour is not None:

@@ -46,6 +46,7 @@ class CodeEntry(QLineEdit):
 
 class BasketView(QWidget):
     message = Signal(str, bool)  # text, is_error
+    changed = Signal(object)  # BasketSnapshot, for the customer display
     pay_requested = Signal()
     cancel_requested = Signal()
 
@@ -237,6 +238,16 @@ class BasketView(QWidget):
         for name in ("plus", "minus", "qty", "remove", "pay"):
             self.buttons[name].setEnabled(not self.locked and bool(lines))
         self.buttons["cancel"].setEnabled(not self.locked and bool(lines))
+        self.changed.emit(self.basket.snapshot())
+
+    def remove_age_restricted(self) -> None:
+        """The age check was answered "no": the tobacco and alcohol leave the basket."""
+        removed = self.basket.remove_age_restricted()
+        self.refresh(select=0)
+        if removed:
+            names = ", ".join(line.product.name(self._texts.lang) for line in removed)
+            key = "age.removed" if len(self.basket) else "age.removed_all"
+            self.message.emit(self._texts.t(key, names=names), True)
 
     def set_locked(self, locked: bool) -> None:
         self.locked = locked

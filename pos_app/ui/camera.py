@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 if TYPE_CHECKING:  # the worker pulls in OpenCV: imported when the camera starts
     from pos_app.scanning.sources import FrameSource
     from pos_app.scanning.worker import PreviewFrame, ScanResult, ScanWorker, WorkerStatus
+    from pos_app.terminal.settings.schema import Settings
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,23 @@ def default_worker(source: FrameSource, sink: QtScanSink) -> ScanWorker:
     from pos_app.scanning.worker import ScanWorker
 
     return ScanWorker(source, sink)
+
+
+def settings_worker(settings: Settings) -> WorkerFactory:
+    """Workers decoding and filtering as ``[scanner]`` says (formats, decoders, cooldown)."""
+
+    def make(source: FrameSource, sink: QtScanSink) -> ScanWorker:
+        from pos_app.scanning.cascade import DecodeCascade
+        from pos_app.scanning.filter import ScanFilter
+        from pos_app.scanning.worker import ScanWorker
+        from pos_app.terminal.settings.scanner import decoder_config, filter_config
+
+        cascade = DecodeCascade(decoder_config(settings))
+        return ScanWorker(
+            source, sink, cascade=cascade, scan_filter=ScanFilter(filter_config(settings))
+        )
+
+    return make
 
 
 class CameraController(QObject):

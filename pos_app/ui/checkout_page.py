@@ -6,13 +6,16 @@ flow, locks the basket while a payment runs, and plays the outcome sounds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
+from pos_app.core.age_check import AgeCheckMethod, AgeCheckPolicy, may_cashier_confirm
 from pos_app.core.basket import Basket
 from pos_app.core.catalog import Catalog
+from pos_app.terminal.checkout.state import AGE_CHECK_REFUSED
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.ui.basket_view import BasketView
 from pos_app.ui.camera import CameraController, CameraView
@@ -37,6 +40,7 @@ _SOUND = {
     PaymentPhase.CUSTOMER_APPROVAL: "attention",
     PaymentPhase.MANAGER_APPROVAL: "attention",
     PaymentPhase.VOIDED: "attention",
+    PaymentPhase.AGE_CHECK: "attention",
 }
 
 _GTIN_LEN = {8, 12, 13, 14}
@@ -59,10 +63,13 @@ class CheckoutPage(QWidget):
         theme: str,
         store_name: str,
         sounds: Sounds,
+        age_policy: AgeCheckPolicy,
     ) -> None:
         super().__init__()
         self._flow, self._camera, self._texts, self._sounds = flow, camera, texts, sounds
         self.cashier_id = ""
+        self.age_policy = age_policy
+        self.display_attached: Callable[[], bool] = lambda: False  # set by the customer display
         self.confirming_clear = False  # Esc asked "clear the basket?"; Enter confirms
         self.basket_view = BasketView(Basket(currency), catalog, texts)
         self.camera_view = CameraView()
@@ -95,6 +102,7 @@ class CheckoutPage(QWidget):
         self.payment_view.next_requested.connect(self.next_customer)
         self.payment_view.manager_submitted.connect(self._manager)
         self.payment_view.void_submitted.connect(self._void)
+        self.payment_view.age_answered.connect(self.answer_age_as_cashier)
         self._flow.changed.connect(self._payment_changed)
         self._flow.error.connect(lambda text: self.show_message(text, True))
         self._flow.manager_refused.connect(self.payment_view.manager_refused)
@@ -183,6 +191,36 @@ class CheckoutPage(QWidget):
     def _void(self, pin: str, reason: str) -> None:
         self._flow.void_as_manager(pin, reason, cashier_id=self.cashier_id)
 
+    # age check -----------------------------------------------------------------
+
+    def age_answered_on_display(self, confirmed: bool) -> None:
+        self._answer_age(confirmed, AgeCheckMethod.CUSTOMER_DISPLAY)
+
+    def answer_age_as_cashier(self, confirmed: bool) -> None:
+        """F7 (20 or older, after looking) / F8 (no); the checkout decides if it may."""
+        self._answer_age(confirmed, AgeCheckMethod.CASHIER_VISUAL)
+
+    def _answer_age(self, confirmed: bool, method: AgeCheckMethod) -> None:
+        self._flow.answer_age(
+            confirmed,
+            method=method,
+            cashier_id=self.cashier_id,
+            display_attached=self.display_attached(),
+        )
+
+    def refresh_age_prompt(self) -> None:
+        """Who answers depends on whether the customer display is attached right now."""
+        attached = self.display_attached()
+        if attached:
+            mode = "display"
+        elif may_cashier_confirm(self.age_policy, display_attached=False):
+            mode = "cashier"
+        else:
+            mode = "blocked"
+        self.payment_view.age_mode = mode
+        if self.payment_view.phase is PaymentPhase.AGE_CHECK:
+            self.payment_view.show_update(self.payment_view.update_shown)
+
     # scans ---------------------------------------------------------------------
 
     def on_wedge_scan(self, scan: WedgeScan) -> None:
@@ -234,12 +272,18 @@ class CheckoutPage(QWidget):
 
     def _payment_changed(self, update: PaymentUpdate | None) -> None:
         previous = self.payment_view.phase
+        if update is not None and update.phase is PaymentPhase.AGE_CHECK:
+            self.refresh_age_prompt()
         self.payment_view.show_update(update)
+        if previous is PaymentPhase.AGE_CHECK and self._flow.phase is PaymentPhase.WAITING_FOR_CODE:
+            self._camera.reset_filter()  # a phone held up during the question counts now
         over = update is not None and update.phase in _ENDS_SALE
         self.basket_view.set_locked(self._flow.active or over)  # over: only "next customer"
         phase = None if update is None else update.phase
         if phase is not previous:
             self.show_message("")  # a line about the previous state would contradict this one
+        if update is not None and update.reason == AGE_CHECK_REFUSED and previous is not None:
+            self.basket_view.remove_age_restricted()  # says which goods were taken out
         if phase is PaymentPhase.CUSTOMER_APPROVAL:
             self._countdown.start()
         else:

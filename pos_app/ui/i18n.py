@@ -14,6 +14,17 @@ LANGUAGES = ("en", "ja")
 
 _T: dict[str, tuple[str, str]] = {
     "app.title": ("pos-app checkout", "pos-app レジ"),
+    # kiosk: the till cannot start (a settings or start-up error, shown full screen)
+    "fatal.title": (
+        "This till cannot start / このレジは起動できません",
+        "このレジは起動できません / This till cannot start",
+    ),
+    "fatal.next": (
+        "Cashiers: use another till and call store IT. Store IT: fix what the line above "
+        "says, then restart the till (systemctl --user restart pos-app-kiosk).",
+        "担当者: 別のレジを使い、店舗ITに連絡してください。店舗IT: 上の行の内容を直してから"
+        "レジを再起動してください (systemctl --user restart pos-app-kiosk)。",
+    ),
     # sign-in
     "signin.title": ("Sign in", "サインイン"),
     "signin.user": ("Cashier ID", "担当者ID"),
@@ -182,6 +193,46 @@ _T: dict[str, tuple[str, str]] = {
     ),
     "pay.void": ("Void sale", "取引を取り消す"),
     "pay.void.confirm": ("Void as manager", "店長として取り消す"),
+    "pay.age.title": ("Age check (20+)", "年齢確認（20歳以上）"),
+    "pay.age.display": (
+        "Tobacco or alcohol: the customer confirms on the customer display that they are 20 "
+        "or older. Amount: {amount}",
+        "お酒・たばこがあります。お客様画面で20歳以上であることをご確認いただいてください。"
+        "金額: {amount}",
+    ),
+    "pay.age.cashier": (
+        "Tobacco or alcohol, and no customer display: check that the customer is 20 or older "
+        "(ask for ID if in doubt), then press F7. Under 20: F8 takes those items out.",
+        "お酒・たばこがあり、お客様画面がありません。20歳以上であることを確認し"
+        "（迷ったら身分証を確認）、F7を押してください。20歳未満ならF8で該当商品を外します。",
+    ),
+    "pay.age.blocked": (
+        "Tobacco and alcohol need the customer display at this store, and it is not connected. "
+        "Reconnect it, or take those items out (F8).",
+        "この店舗ではお酒・たばこの販売にお客様画面が必要ですが、接続されていません。"
+        "接続し直すか、該当商品を外してください（F8）。",
+    ),
+    "pay.age.yes": ("Checked: 20 or older  [F7]", "20歳以上を確認  [F7]"),
+    "pay.age.no": ("Under 20: take out  [F8]", "20歳未満: 商品を外す  [F8]"),
+    "pay.age.refused": (
+        "Not confirmed 20 or older. No money was taken; the tobacco and alcohol are out of the "
+        "basket.",
+        "20歳以上の確認ができませんでした。代金はいただいていません。お酒・たばこは商品一覧から"
+        "外しました。",
+    ),
+    "age.removed": (
+        "Taken out (age check): {names}. Press Pay (F12) for the rest.",
+        "年齢確認のため外しました: {names}。残りの商品は支払い(F12)でお会計してください。",
+    ),
+    "age.removed_all": (
+        "Taken out (age check): {names}. Nothing is left to pay.",
+        "年齢確認のため外しました: {names}。お会計する商品はありません。",
+    ),
+    "display.lost": (
+        "Customer display disconnected. The till goes on without it.",
+        "お客様画面が切断されました。レジはそのまま使えます。",
+    ),
+    "display.back": ("Customer display connected.", "お客様画面が接続されました。"),
     "pay.idle.title": ("Ready", "準備完了"),
     "pay.idle.body": (
         "Scan products, then press Pay (F12).",
@@ -194,6 +245,27 @@ _T: dict[str, tuple[str, str]] = {
     "status.trust_checking": ("Trust list: checking…", "信頼リスト: 確認中…"),
     "status.offline": ("Backend OFFLINE", "サーバー未接続"),
     "status.outbox": ("Queued: {n}", "送信待ち: {n}"),
+    "status.receipts_waiting": ("Receipts printing: {n}", "レシート印刷待ち: {n}"),
+    "status.receipts_fault": (
+        "Receipts waiting: {n} ({problem})",
+        "レシート印刷待ち: {n}（{problem}）",
+    ),
+    "printer.paper_out": (
+        "printer out of paper: load a roll",
+        "用紙切れ: ロール紙を補充してください",
+    ),
+    "printer.cover_open": ("printer cover open: close it", "プリンターのカバーが開いています"),
+    "printer.unreachable": (
+        "printer not reachable: check power and cable",
+        "プリンターに接続できません: 電源とケーブルを確認",
+    ),
+    "printer.no_answer": ("printer does not answer", "プリンターが応答しません"),
+    "receipt.reprinted": ("Receipt queued for printing again", "レシートを再印刷します"),
+    "receipt.nothing_to_reprint": ("No sale to reprint yet", "再印刷できる取引がありません"),
+    "receipt.no_printer": (
+        "No receipt printer is set up ([printer] url)",
+        "レシートプリンターが設定されていません",
+    ),
     "status.trust": ("Trust list: {age} old", "信頼リスト: {age}前"),
     "status.trust_none": ("Trust list: none", "信頼リスト: なし"),
     "status.trust_stale": ("Trust list STALE: {age} old", "信頼リスト期限切れ: {age}前"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
@@ -23,12 +23,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_app.core.age_check import AgeCheckPolicy
 from pos_app.core.catalog import Catalog
 from pos_app.terminal.auth import Account, Authenticator
 from pos_app.terminal.checkout.types import CheckoutPort, TerminalStatus
 from pos_app.terminal.settings.schema import Settings
 from pos_app.ui.camera import CameraController, WorkerFactory, default_worker
 from pos_app.ui.checkout_page import CheckoutPage
+from pos_app.ui.customer_display.controller import CustomerDisplayController, link
 from pos_app.ui.i18n import Texts
 from pos_app.ui.payment_flow import PaymentFlow
 from pos_app.ui.payment_view import FINISHED
@@ -59,7 +61,9 @@ class AppContext:
     camera_source: FrameSource | None = None
     store_name: str = ""
     open_manager: Callable[[QWidget], None] | None = None  # issue 8's review screen
+    reprint: Callable[[], bool] | None = None  # F6: the last sale's receipt again
     worker_factory: WorkerFactory = default_worker
+    kiosk: bool = False  # no accidental close (pos_app/ui/kiosk.py)
 
 
 class MainWindow(QMainWindow):
@@ -88,6 +92,7 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         self._build(ctx)
+        self.checkout.payment_view.font_scale = ui.font_scale
         self._shortcuts()
         # Its parser is attached once scanning starts; it listens in every window.
         self._wedge = WedgeFilter(parent=self)
@@ -119,7 +124,16 @@ class MainWindow(QMainWindow):
             theme=self.theme,
             store_name=ctx.store_name or ctx.settings.terminal.store_id,
             sounds=self.sounds,
+            age_policy=AgeCheckPolicy(ctx.settings.customer_display.cashier_age_check),
         )
+        self.customer = CustomerDisplayController(
+            ctx.settings.customer_display,
+            store_name=ctx.store_name or ctx.settings.terminal.store_id,
+            cashier=self,
+            parent=self,
+        )
+        link(self, self.customer)
+        self.customer.attached_changed.connect(self._customer_display_changed)
         self.status = PosStatusBar(self.texts, self)
         self.setStatusBar(self.status)
         self.checkout.camera_state.connect(
@@ -165,11 +179,14 @@ class MainWindow(QMainWindow):
             "Del": bv.remove_selected,
             "Esc": page.cancel,
             "F12": page.pay,
+            "F7": lambda: page.answer_age_as_cashier(True),
+            "F8": lambda: page.answer_age_as_cashier(False),
         }
         for key, action in keys.items():
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.activated.connect(lambda a=action: self._on_checkout(a))
         QShortcut(QKeySequence("F9"), self).activated.connect(self.toggle_language)
+        QShortcut(QKeySequence("F6"), self).activated.connect(self.reprint_receipt)
         QShortcut(QKeySequence("Ctrl+M"), self).activated.connect(self.open_manager)
         for key in ("Return", "Enter"):
             shortcut = QShortcut(QKeySequence(key), self)
@@ -289,6 +306,12 @@ class MainWindow(QMainWindow):
         self.signout_button.setVisible(signed_in)
         self.manager_button.setVisible(signed_in)
 
+    def _customer_display_changed(self, attached: bool) -> None:
+        if self.customer.mode == "auto":  # a monitor came or went: say so, the till goes on
+            self.checkout.show_message(
+                self.texts.t("display.back" if attached else "display.lost"), not attached
+            )
+
     # lifecycle -----------------------------------------------------------------
 
     def start(self) -> None:
@@ -296,6 +319,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         assert isinstance(app, QApplication)
         self._wedge.install(app)
+        self.customer.start()
         QTimer.singleShot(0, self._start_scanning)  # ready first; numpy/OpenCV load right after
         self._status_timer.start()
         self.stall_watch.start()
@@ -309,6 +333,19 @@ class MainWindow(QMainWindow):
         gap = self.ctx.settings.scanner.wedge_max_gap_ms / 1000
         self._wedge.parser = WedgeParser(WedgeConfig(max_gap_s=gap))
         self.camera.start()
+
+    def reprint_receipt(self) -> None:
+        """F6: queue the last sale's receipt again (off the GUI thread; the printer may be slow)."""
+        reprint = self.ctx.reprint
+        if reprint is None:
+            self.status.showMessage(self.texts.t("receipt.no_printer"), 5000)
+            return
+        self.tasks.run(reprint, on_success=self._reprinted, lane="io")
+
+    def _reprinted(self, queued: bool) -> None:
+        key = "receipt.reprinted" if queued else "receipt.nothing_to_reprint"
+        self.status.showMessage(self.texts.t(key), 5000)
+        self.poll_status()
 
     def poll_status(self) -> None:
         if self._status_busy:  # a slow answer must not pile up requests behind it
@@ -338,7 +375,19 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 800)
 
+    def allow_close(self) -> None:
+        """A deliberate stop (SIGTERM, a restart into a new release) may close a kiosk."""
+        self.ctx = replace(self.ctx, kiosk=False)
+
+    def idle(self) -> bool:
+        """Nobody is in the middle of a sale: no payment and an empty basket."""
+        return not self.flow.active and len(self.checkout.basket_view.basket) == 0
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.ctx.kiosk:
+            log.info("close ignored: kiosk mode (stop the kiosk unit to end the till)")
+            event.ignore()
+            return
         self.ctx.prefs.setValue("window/geometry", self.saveGeometry())
         self.ctx.prefs.sync()
         self.shutdown()
@@ -352,4 +401,5 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.removeEventFilter(self._wedge)
         self.camera.stop()
+        self.customer.close()
         self.tasks.shutdown()

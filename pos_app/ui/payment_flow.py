@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from pos_app.core.age_check import AgeCheckMethod
 from pos_app.core.basket import BasketLine
 from pos_app.core.errors import PosError
 from pos_app.terminal.auth import Authenticator, SignInResult
@@ -81,6 +82,7 @@ class PaymentFlow(QObject):
             PaymentPhase.VERIFYING,
             PaymentPhase.CUSTOMER_APPROVAL,
             PaymentPhase.MANAGER_APPROVAL,
+            PaymentPhase.AGE_CHECK,
         }
 
     def start(
@@ -103,6 +105,23 @@ class PaymentFlow(QObject):
         sale_id = current.sale_id
         self._call(lambda: self._port.submit_token(sale_id, text), revert=current)
         return True
+
+    def answer_age(
+        self, confirmed: bool, *, method: AgeCheckMethod, cashier_id: str, display_attached: bool
+    ) -> None:
+        current = self.current
+        if self.busy or current is None or current.phase is not PaymentPhase.AGE_CHECK:
+            return
+        answer = self._port.answer_age_check
+        self._call(
+            lambda: answer(
+                current.sale_id,
+                confirmed=confirmed,
+                method=method,
+                cashier_id=cashier_id,
+                display_attached=display_attached,
+            )
+        )
 
     def cancel(self) -> None:
         current = self.current
@@ -186,6 +205,18 @@ class PaymentFlow(QObject):
         self.manager_refused.emit(text)
 
     def _publish(self, update: PaymentUpdate | None) -> None:
+        previous = self.current
+        if update is not None and (previous is None or previous.phase != update.phase):
+            # The sale's outcome in the till's log (amounts, reason codes; never a token).
+            log.info(
+                "sale %s: %s, %d %s%s%s",
+                update.sale_id,
+                update.phase.value,
+                update.total,
+                update.currency,
+                f", reason {update.reason}" if update.reason else "",
+                " (offline)" if update.offline else "",
+            )
         self.current = update
         waiting = awaits_backend(update)
         if waiting and not self._poll_timer.isActive():

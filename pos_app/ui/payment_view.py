@@ -19,10 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_app.terminal.checkout.state import AGE_CHECK_REFUSED
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.ui.i18n import Texts
 from pos_app.ui.payment_flow import OUTCOME_UNKNOWN, VOIDABLE
-from pos_app.ui.theme import phase_style
+from pos_app.ui.theme import SYMBOLS, phase_style
 from pos_app.ui.widgets import button, label, password_edit
 
 _TITLES = {
@@ -35,8 +36,10 @@ _TITLES = {
     PaymentPhase.OFFLINE_ACCEPTED: "pay.offline.title",
     PaymentPhase.CANCELLED: "pay.cancelled.title",
     PaymentPhase.VOIDED: "pay.voided.title",
+    PaymentPhase.AGE_CHECK: "pay.age.title",
 }
 _CANCELLABLE = {
+    PaymentPhase.AGE_CHECK,
     PaymentPhase.WAITING_FOR_CODE,
     PaymentPhase.CUSTOMER_APPROVAL,
     PaymentPhase.MANAGER_APPROVAL,
@@ -56,6 +59,7 @@ class PaymentView(QFrame):
     next_requested = Signal()
     manager_submitted = Signal(str, str)  # pin, reason
     void_submitted = Signal(str, str)  # pin, reason
+    age_answered = Signal(bool)  # the cashier's answer after looking at the customer
 
     def __init__(
         self, texts: Texts, *, theme: str, store_name: str, clock: Callable[[], float] = time.time
@@ -64,11 +68,15 @@ class PaymentView(QFrame):
         self._texts, self.theme, self._store, self._clock = texts, theme, store_name, clock
         self.update_shown: PaymentUpdate | None = None
         self.voiding = False  # the manager box asks for a void of the paid sale
+        self.font_scale = 1.0  # ui.font_scale: the panel is read from two metres
+        self.symbol = label("phaseSymbol", align=Qt.AlignmentFlag.AlignCenter)
+        # Who answers "20 or older?": "display" (the customer), "cashier", or "blocked".
+        self.age_mode = "display"
         self.title = label("phaseTitle", align=Qt.AlignmentFlag.AlignCenter)
         self.body = label(
             "phaseBody", align=Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, wrap=True
         )
-        self.detail = label(wrap=True)  # risk reasons for the manager
+        self.detail = label("phaseReasons", wrap=True)  # risk reasons for the manager
         self.manager_box = self._manager_box()
         self.cancel_button = button("cancel")
         self.cancel_button.clicked.connect(self.cancel_requested)
@@ -76,7 +84,10 @@ class PaymentView(QFrame):
         self.next_button.clicked.connect(self.next_requested)
         self.void_button = QPushButton()
         self.void_button.clicked.connect(self.open_void)
+        self.age_yes_button = button(on_click=lambda: self.age_answered.emit(True))
+        self.age_no_button = button(on_click=lambda: self.age_answered.emit(False))
         layout = QVBoxLayout(self)
+        layout.addWidget(self.symbol)
         layout.addWidget(self.title)
         layout.addSpacing(12)
         layout.addWidget(self.body)
@@ -84,6 +95,8 @@ class PaymentView(QFrame):
         layout.addStretch(1)
         layout.addWidget(self.manager_box)
         row = QHBoxLayout()
+        row.addWidget(self.age_yes_button)
+        row.addWidget(self.age_no_button)
         row.addWidget(self.cancel_button)
         row.addWidget(self.void_button)
         row.addWidget(self.next_button)
@@ -154,9 +167,10 @@ class PaymentView(QFrame):
             f"PaymentView QLabel {{ background: transparent; color: {style.foreground}; }}"
             "QWidget#managerBox { background: transparent; }"
             f"QLabel#managerError {{ color: {style.foreground}; font-weight: bold; }}"
-            "QLabel#phaseTitle { font-size: 34px; font-weight: bold; }"
-            "QLabel#phaseBody { font-size: 21px; }"
+            + self._font_sizes()
         )
+        self.symbol.setText(SYMBOLS.get(phase, "") if phase else "")
+        self.symbol.setVisible(phase is not None)
         t = self._texts.t
         self.title.setText(t(_TITLES[phase]) if phase else t("pay.idle.title"))
         self.body.setText(self._body(update))
@@ -172,7 +186,21 @@ class PaymentView(QFrame):
         self.cancel_button.setVisible(phase in _CANCELLABLE)
         self.void_button.setVisible(phase in VOIDABLE and not self.voiding)
         self.next_button.setVisible(phase in FINISHED)
+        asking = phase is PaymentPhase.AGE_CHECK
+        self.age_yes_button.setVisible(asking and self.age_mode == "cashier")
+        self.age_no_button.setVisible(asking)
         self.retranslate_buttons()
+
+    def _font_sizes(self) -> str:
+        def px(size: int) -> int:
+            return round(size * self.font_scale)
+
+        return (
+            f"QLabel#phaseSymbol {{ font-size: {px(88)}px; font-weight: bold; }}"
+            f"QLabel#phaseTitle {{ font-size: {px(40)}px; font-weight: bold; }}"
+            f"QLabel#phaseBody {{ font-size: {px(24)}px; }}"
+            f"QLabel#phaseReasons {{ font-size: {px(20)}px; }}"
+        )
 
     def retranslate_buttons(self) -> None:
         t = self._texts.t
@@ -184,6 +212,8 @@ class PaymentView(QFrame):
         approve = "pay.void.confirm" if self.voiding else "pay.manager.approve"
         self.approve_button.setText(t(approve))
         self.void_button.setText(t("pay.void"))
+        self.age_yes_button.setText(t("pay.age.yes"))
+        self.age_no_button.setText(t("pay.age.no"))
 
     def tick(self) -> None:
         """Once a second while the customer approves: refresh the countdown."""
@@ -222,6 +252,10 @@ class PaymentView(QFrame):
             return t("pay.offline.body", amount=amount)
         if phase is PaymentPhase.VOIDED:
             return t("pay.voided.body", amount=amount)
+        if phase is PaymentPhase.AGE_CHECK:
+            return t(f"pay.age.{self.age_mode}", amount=amount)
+        if phase is PaymentPhase.CANCELLED and update.reason == AGE_CHECK_REFUSED:
+            return t("pay.age.refused")
         if phase is PaymentPhase.VERIFYING:
             lost = update.reason == OUTCOME_UNKNOWN
             return t("pay.verifying.lost" if lost else "pay.verifying.body")

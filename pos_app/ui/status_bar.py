@@ -28,7 +28,7 @@ class PosStatusBar(QStatusBar):
         super().__init__(parent)
         self._texts = texts
         self.setSizeGripEnabled(False)
-        names = ("backend", "outbox", "trust", "skew", "camera", "cashier")
+        names = ("backend", "outbox", "printer", "trust", "skew", "camera", "cashier")
         self.labels = {name: QLabel() for name in names}
         for label in self.labels.values():
             self.addPermanentWidget(label)
@@ -76,6 +76,7 @@ class PosStatusBar(QStatusBar):
             self._set("outbox", t("status.outbox", n=s.outbox_pending), warn=s.outbox_pending > 0)
             self._set_trust(s)
             self._set_skew(s)
+            self._set_printer(s)
         self._set_camera()
         self._set("cashier", t("status.cashier", name=self._cashier or "—"))
 
@@ -86,6 +87,21 @@ class PosStatusBar(QStatusBar):
         else:
             key = "status.online" if s.online else "status.offline"
             self._set("backend", t(key), warn=not s.online)
+
+    def _set_printer(self, s: TerminalStatus) -> None:
+        """Shown only while receipts wait: a printer that works needs no word on the bar."""
+        t = self._texts.t
+        if s.printer_problem:
+            problem = t(f"printer.{s.printer_problem}")
+            self._set(
+                "printer",
+                t("status.receipts_fault", n=s.receipts_waiting, problem=problem),
+                warn=True,
+            )
+        elif s.receipts_waiting:
+            self._set("printer", t("status.receipts_waiting", n=s.receipts_waiting))
+        else:
+            self._set("printer", "")
 
     def _set_trust(self, s: TerminalStatus) -> None:
         t = self._texts.t

@@ -9,15 +9,16 @@ from typing import TYPE_CHECKING
 
 from pos_app.core.errors import PosError
 from pos_app.scanning.camera import CameraSource, device_exists
-from pos_app.scanning.config import CameraConfig
 from pos_app.scanning.sources import FrameSource
 from pos_app.terminal.auth import Authenticator
 from pos_app.terminal.manager_keys import ManagerKeyring
+from pos_app.terminal.settings.scanner import camera_config
 from pos_app.terminal.settings.schema import Settings
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
+    from pos_app.terminal.checkout.types import CheckoutPort
     from pos_app.terminal.services import TerminalServices
 
 log = logging.getLogger(__name__)
@@ -34,27 +35,22 @@ def camera_from_settings(settings: Settings) -> FrameSource | None:
         device: int | str = 0
     else:
         device = int(s.camera) if s.camera.isdigit() else s.camera
-    exposure = {"auto": None, "low": -6.0, "high": -4.0}[s.exposure]
-    config = CameraConfig(
-        device=device,
-        width=s.width,
-        height=s.height,
-        fps=float(s.fps),
-        mirror=s.mirror,
-        exposure=exposure,
-    )
+    config = camera_config(settings, device)
     return CameraSource(config)
 
 
-def run_cashier(settings: Settings) -> int:
+def run_cashier(settings: Settings, *, kiosk: bool = False) -> int:
     from pos_app.terminal.services import build_services
+    from pos_app.terminal.update_watch import UpdateWatch
     from pos_app.ui.app import build_window, run_till
+    from pos_app.ui.kiosk import show_fatal
 
     try:
         services = build_services(settings)
     except PosError as exc:
+        log.error("the till cannot start: %s", exc.message)
         print(f"pos-app: {exc.message}", file=sys.stderr)
-        return 2
+        return show_fatal(exc.message) if kiosk else 2
     info = services.credential.info if services.credential else None
     ids = (
         (info.store_id, info.terminal_id)
@@ -71,18 +67,35 @@ def run_cashier(settings: Settings) -> int:
     )
     if services.sync is not None:
         services.sync.start()
+    port, reprint = _with_receipts(services)
     try:
         return run_till(
             lambda: build_window(
                 settings,
-                port=services.checkout,
+                port=port,
                 authenticator=auth,
                 camera_source=camera_from_settings(settings),
                 open_manager=manager_hook(services, auth, store_id=ids[0], terminal_id=ids[1]),
-            )
+                kiosk=kiosk,
+                reprint=reprint,
+            ),
+            watch=UpdateWatch(),
         )
     finally:
         services.close()
+
+
+def _with_receipts(
+    services: TerminalServices,
+) -> tuple[CheckoutPort, Callable[[], bool] | None]:
+    """The checkout with receipts printed on approval, and the reprint key's action."""
+    if services.receipts is None:
+        return services.checkout, None
+    from pos_app.terminal.printing.checkout_hook import PrintingCheckout
+
+    services.receipts.queue.start()
+    port = PrintingCheckout(services.checkout, services.receipts)
+    return port, port.reprint_last
 
 
 def manager_hook(
@@ -107,6 +120,7 @@ def manager_hook(
                         sign_in=authenticator_sign_in(auth),
                         backend=ClientReviewsBackend(services.client) if services.client else None,
                         claims=ClientReviewsBackend(services.client) if services.client else None,
+                        receipts=services.receipts,
                     )
                 )
             )

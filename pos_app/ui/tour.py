@@ -32,6 +32,7 @@ class Step:
     ready: Callable[[], bool] = lambda: True
     shot: str = ""  # file stem; empty: no screenshot
     both: bool = False  # include the wallet window
+    customer: bool = False  # also save NAME-customer-display.png: the till beside its display
     timeout_s: float = 25.0
 
 
@@ -98,7 +99,14 @@ class Tour(QObject):
     def _finish(self, step: Step) -> None:
         if step.shot:
             self._save(step.shot, both=step.both)
+        if step.shot and step.customer:
+            self._save_customer(f"{step.shot}-customer-display")
         self._next()
+
+    def _save_customer(self, name: str) -> None:
+        path = self._out / f"{name}.png"
+        side_by_side(self._main, self._main.customer.display).save(str(path))
+        self.saved.append(path)
 
     def _save(self, name: str, *, both: bool) -> None:
         widgets: list[QWidget] = [self._main, self._wallet] if both else [self._main]

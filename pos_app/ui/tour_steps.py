@@ -66,8 +66,15 @@ def steps(
         bv.refresh()
         main.sign_out()
 
-    def pay_with(name: str) -> list[Step]:
+    def pay_with(name: str, *, age_check: bool = False) -> list[Step]:
+        """Tobacco or alcohol: the customer first answers 「20歳以上です」 on their display."""
+        ask = [
+            Step(seq(hold(False), page.pay), phase_is(PaymentPhase.AGE_CHECK), shot="14-age-check",
+                 customer=True),
+            Step(main.customer.display.age_yes.click, phase_is(PaymentPhase.WAITING_FOR_CODE)),
+        ]  # fmt: skip
         return [
+            *(ask if age_check else []),
             Step(seq(hold(False), page.pay), phase_is(PaymentPhase.WAITING_FOR_CODE)),
             Step(partial(fresh_code, name), lambda: bool(wallet.token)),
             Step(
@@ -106,18 +113,35 @@ def steps(
         Step(
             partial(basket, ("Green tea 500ml", 2), ("Onigiri salmon", 1), ("Makunouchi bento", 1)),
             shot="02-basket",
+            customer=True,
         ),
         Step(
-            page.pay, phase_is(PaymentPhase.WAITING_FOR_CODE), shot="03-waiting-for-code", both=True
+            page.pay,
+            phase_is(PaymentPhase.WAITING_FOR_CODE),
+            shot="03-waiting-for-code",
+            both=True,
+            customer=True,
         ),
         Step(partial(fresh_code, "Hanako"), lambda: bool(wallet.token)),
-        Step(hold(True), phase_is(PaymentPhase.APPROVED), shot="05-approved", both=True),
+        Step(
+            hold(True),
+            phase_is(PaymentPhase.APPROVED),
+            shot="05-approved",
+            both=True,
+            customer=True,
+        ),
         Step(partial(basket, ("Green tea 500ml", 3), ("Chocolate bar", 2))),
         *pay_with("Yuki"),
-        Step(lambda: None, phase_is(PaymentPhase.DECLINED), shot="06-declined"),
+        Step(lambda: None, phase_is(PaymentPhase.DECLINED), shot="06-declined", customer=True),
         Step(partial(basket, ("Cigarettes Mild 20", 5))),
-        *pay_with("Kenji"),
-        Step(lambda: None, lambda: bool(wallet.pending), shot="07-customer-approval", both=True),
+        *pay_with("Kenji", age_check=True),
+        Step(
+            lambda: None,
+            lambda: bool(wallet.pending),
+            shot="07-customer-approval",
+            both=True,
+            customer=True,
+        ),
         Step(partial(wallet.decide, "approve"), phase_is(PaymentPhase.APPROVED)),
         Step(partial(basket, ("Hamburg steak bento", 162))),
         *pay_with("Hanako"),

@@ -115,4 +115,5 @@ def test_basket_line_as_api() -> None:
         "quantity": 2,
         "unit_price": 140,
         "line_total": 280,
+        "tax_rate": 8,
     }

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Inside the sandbox: install, run, enroll-like data, upgrade, remove, purge.
+# Inside the sandbox: install, set up, run, enroll-like data, an unattended upgrade,
+# remove, purge. The till's OS account is "cashier" (the kiosk account).
 #   install_cycle.sh DEB_V1 DEB_V2 VENV_PYTHON
 # Writes /results/<step>.{out,rc,time}; the pytest module asserts on them.
 set -u
@@ -17,8 +18,8 @@ step() {  # step NAME COMMAND...: run, keep stdout+stderr, exit code and wall ti
 }
 as_cashier() { runuser -u cashier -- env HOME=/home/cashier "$@"; }
 state() {  # what store IT would look at
-  for path in /opt/pos-app/pos-app /usr/bin/pos-app /etc/pos-app/config.toml \
-      /var/lib/pos-app /var/log/pos-app /usr/share/applications/pos-app.desktop \
+  for path in /opt/pos-app/pos-app /usr/bin/pos-app /usr/share/pos-app/defaults.toml \
+      /etc/pos-app/config.d /var/lib/pos-app /var/log/pos-app /usr/share/applications/pos-app.desktop \
       /usr/share/icons/hicolor/scalable/apps/pos-app.svg \
       /usr/lib/systemd/user/pos-app-kiosk.service /var/lib/pos-app/terminal.db \
       /var/lib/pos-app/terminal_key.pem; do
@@ -28,14 +29,31 @@ state() {  # what store IT would look at
 
 useradd --create-home cashier
 step install1 dpkg -i "$deb1"
-usermod -a -G pos-app cashier
+step setup /usr/bin/pos-app setup --owner cashier
 state > /results/after_install.txt
 step version as_cashier /usr/bin/pos-app --version
 step version_again as_cashier /usr/bin/pos-app --version
 step doctor1 as_cashier /usr/bin/pos-app doctor --offline --json
+# python-escpos and fpdf2 must survive the bundle: a test page as PDF and as ESC/POS bytes.
+step receipt_pdf as_cashier /usr/bin/pos-app receipt test --out /tmp/receipt-test.pdf
+cp /tmp/receipt-test.pdf /results/receipt-test.pdf 2>/dev/null
 # The cashier window must come up with its assets and stay up (timeout kills it: rc 124).
 step run as_cashier timeout 8 /usr/bin/pos-app run
 step backend as_cashier /usr/bin/pos-app backend init --data-dir /tmp/backend
+# What a USB webcam records (MJPEG in AVI), written with this checkout's OpenCV: the
+# installed bundle must read it (and use OpenCV's LAPACK from Debian's OpenBLAS).
+step make_video env PYTHONDONTWRITEBYTECODE=1 "$venv_python" - <<'PY'
+import cv2
+from pos_app.core.gtin import make_gtin
+from pos_app.scanning.synthetic import compose
+frame = compose([make_gtin("490123456789")], module_px=3)  # a JAN code, 4901234567894
+writer = cv2.VideoWriter("/tmp/clip.avi", cv2.VideoWriter.fourcc(*"MJPG"), 10.0, (640, 480))
+for _ in range(5):
+    writer.write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
+writer.release()
+PY
+chmod 644 /tmp/clip.avi
+step scan_video as_cashier /usr/bin/pos-app scan-video /tmp/clip.avi
 mkdir -p -m 0700 /tmp/xdg-runtime
 step unit env XDG_RUNTIME_DIR=/tmp/xdg-runtime \
   systemd-analyze verify --user /usr/lib/systemd/user/pos-app-kiosk.service
@@ -59,19 +77,37 @@ with store.transaction() as conn:
 store.close()
 keys.write_private_key(data / "terminal_key.pem", Ed25519PrivateKey.generate())
 PY
-chown cashier:pos-app /var/lib/pos-app/terminal.db /var/lib/pos-app/terminal_key.pem
-echo '# local change by store IT' >> /etc/pos-app/config.toml
+# Written as root, as an enrollment by root used to be: doctor names the fix, which repairs.
+step doctor_root_files as_cashier /usr/bin/pos-app doctor --offline --json
+step repair /usr/bin/pos-app setup --owner cashier
+# Store IT's settings, as INSTALL.md says: a drop-in, never the package's files.
+printf '[ui]\nlanguage = "en"\n[scanner]\nfps = 12\n' > /etc/pos-app/config.d/50-site.toml
 sha256sum /var/lib/pos-app/terminal.db /var/lib/pos-app/terminal_key.pem \
-  /etc/pos-app/config.toml > /results/data_before.txt
+  /etc/pos-app/config.d/50-site.toml > /results/data_before.txt
 step doctor2 as_cashier /usr/bin/pos-app doctor --offline --json
+step config_before as_cashier /usr/bin/pos-app config show --json
 
-step install2 dpkg -i "$deb2"
-dpkg-query -W -f='${Version}\n' pos-app > /results/version_after_upgrade.txt
+# The unattended upgrade (issue 16.2): no prompt may stop it. DEB_V2's defaults differ.
+step install2 env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-download \
+  -o Dpkg::Options::=--force-confdef "$deb2"
+dpkg-query -W -f='${Version} ${Status}\n' pos-app > /results/version_after_upgrade.txt
 sha256sum /var/lib/pos-app/terminal.db /var/lib/pos-app/terminal_key.pem \
-  /etc/pos-app/config.toml > /results/data_after.txt
+  /etc/pos-app/config.d/50-site.toml > /results/data_after.txt
 state > /results/after_upgrade.txt
 step doctor3 as_cashier /usr/bin/pos-app doctor --offline --json
+step config_after as_cashier /usr/bin/pos-app config show --json
 
+# An unsent sale: removal warns before a purge can delete it.
+step unsent env PYTHONDONTWRITEBYTECODE=1 "$venv_python" - <<'PY'
+import sqlite3
+conn = sqlite3.connect("/var/lib/pos-app/terminal.db")  # foreign keys off: no sale row
+conn.execute(
+    "INSERT INTO outbox (sale_id, kind, idempotency_key, payload, created_at, next_attempt_at)"
+    " VALUES ('S1', 'finalize', 'k1', '{}', strftime('%s', 'now') - 7200, 0)"
+)
+conn.commit()
+conn.close()
+PY
 step remove dpkg -r pos-app
 state > /results/after_remove.txt
 step purge dpkg --purge pos-app

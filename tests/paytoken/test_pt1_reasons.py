@@ -11,6 +11,7 @@ from pos_app.paytoken import reasons as r
 BACKEND_API_CODES = {
     "token_already_used", "insufficient_funds", "wallet_frozen", "device_revoked",
     "limit_exceeded", "risk_declined", "step_up_denied", "step_up_expired",
+    "manager_required",  # BACKEND-API.md, revisions (wave 2): 403 without a manager's proof
 }  # fmt: skip
 NEXT_STEP = re.compile(r"\b(ask|wait|call|do not|reduce|update|check)\b", re.IGNORECASE)
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")

@@ -57,8 +57,15 @@ class FakeCapture:
     After the script runs out, reads keep returning ``fallback``.
     """
 
-    def __init__(self, *, opened: bool = True, script: list[object] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        opened: bool = True,
+        script: list[object] | None = None,
+        ignores: tuple[int, ...] = (),
+    ) -> None:
         self.opened = opened
+        self.ignores = set(ignores)  # properties this "camera" accepts and does not apply
         self.script = list(script or [])
         self.fallback: object = np.zeros((48, 64, 3), np.uint8)
         self.settings: dict[int, float] = {}
@@ -77,8 +84,9 @@ class FakeCapture:
         return self.settings.get(prop, 0.0)
 
     def set(self, prop: int, value: float) -> bool:
-        self.settings[prop] = value
-        return True
+        if prop not in self.ignores:
+            self.settings[prop] = value
+        return True  # like many webcams: "accepted", whether applied or not
 
     def release(self) -> None:
         self.released = True

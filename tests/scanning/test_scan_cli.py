@@ -12,7 +12,7 @@ import pytest
 from scan_testkit import EAN13_A, payment_text
 
 from pos_app.scanning import cli
-from pos_app.scanning.synthetic import compose
+from pos_app.scanning.synthetic import compose, render_code
 
 
 def run(argv: list[str]) -> tuple[int, list[dict], str]:
@@ -79,3 +79,22 @@ def test_scan_video_missing_file(tmp_path):
     code, _lines, err = run(["scan-video", str(tmp_path / "none.avi")])
     assert code == 1
     assert "does not exist" in err
+
+
+def test_scan_image_reports_every_code_of_two_phones(tmp_path):
+    near, far = payment_text(3), payment_text(4)
+    frame = np.full((480, 640), 180, np.uint8)
+    big = render_code(near, module_px=3)
+    frame[60 : 60 + big.shape[0], 20 : 20 + big.shape[1]] = big
+    sharp = render_code(far, module_px=4)
+    side = round(sharp.shape[0] * 1.5 / 4)  # 1.5 px per module: the far phone
+    small = cv2.GaussianBlur(
+        cv2.resize(sharp, (side, side), interpolation=cv2.INTER_AREA), (0, 0), 0.6
+    )
+    frame[160 : 160 + side, 420 : 420 + side] = small
+    path = tmp_path / "two-phones.png"
+    cv2.imwrite(str(path), frame)
+    code, lines, _ = run(["scan-image", str(path)])
+    assert code == 0
+    assert {s["text"] for s in lines[0]["symbols"]} == {near, far}
+    assert {s["kind"] for s in lines[0]["symbols"]} == {"payment_token"}

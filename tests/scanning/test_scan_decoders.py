@@ -127,20 +127,18 @@ def test_to_gray_accepts_gray_bgr_and_bgra():
     assert to_gray(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGRA))[0, 0] == 77
 
 
-def test_cascade_reads_a_centred_code_in_the_region_pass(token):
+def test_cascade_reads_a_clear_code_in_the_whole_frame_pass(token):
     frame = compose([token], size=(640, 480), module_px=3)
     result = DecodeCascade().decode(frame)
-    assert result.stage == "roi"
+    assert result.stage == "full"
     assert [(s.kind, s.text) for s in result.symbols] == [(SymbolKind.PAYMENT_TOKEN, token)]
-    # Corners come back in frame coordinates, not region coordinates.
     xs = [x for x, _ in result.symbols[0].corners]
     assert 640 / 2 - 100 < min(xs) < 640 / 2 < max(xs) < 640 / 2 + 100
 
 
-def test_cascade_falls_back_to_the_full_frame_for_a_code_in_a_corner():
+def test_cascade_reads_a_barcode_in_a_corner():
     frame = frame_with(EAN13_B, at=(0, 0), module_px=2)
     result = DecodeCascade().decode(frame)
-    assert result.stage == "full"
     assert [s.text for s in result.symbols] == [EAN13_B]
     assert min(x for x, _ in result.symbols[0].corners) < 40
 
@@ -157,6 +155,92 @@ def test_nothing_in_a_plain_frame():
     assert result.stage == ""
 
 
+def small_code(text: str, *, module_px: float, blur: float = 0.6) -> np.ndarray:
+    """A code at a fractional module size, as a webcam sees a phone at arm's length."""
+    sharp = render_code(text, module_px=4)
+    size = round(sharp.shape[1] * module_px / 4)
+    return cv2.GaussianBlur(
+        cv2.resize(sharp, (size, size), interpolation=cv2.INTER_AREA), (0, 0), blur
+    )
+
+
+def place(frame: np.ndarray, image: np.ndarray, x: int, y: int) -> np.ndarray:
+    frame[y : y + image.shape[0], x : x + image.shape[1]] = image
+    return frame
+
+
+def test_small_modules_are_read_from_an_upscaled_region_with_frame_corners(token):
+    code = small_code(token, module_px=1.5)
+    frame = place(np.full((480, 640), 190, np.uint8), code, 400, 250)
+    assert ZxingDecoder().decode(frame) == []  # the whole frame alone does not read it
+    result = DecodeCascade().decode(frame)
+    assert result.stage.startswith("region")
+    assert [s.text for s in result.symbols] == [token]
+    xs = [x for x, _ in result.symbols[0].corners]
+    ys = [y for _, y in result.symbols[0].corners]
+    assert min(xs) > 395 and max(xs) < 405 + code.shape[1]
+    assert min(ys) > 245 and max(ys) < 255 + code.shape[0]
+
+
+def test_diagonal_bars_are_turned_upright_before_decoding():
+    bars = render_code(EAN13_A, module_px=3)
+    canvas = place(np.full((480, 640), 255, np.uint8), bars, 320 - bars.shape[1] // 2, 200)
+    turn = cv2.getRotationMatrix2D((320, 240), 40, 1.0)
+    frame = cv2.warpAffine(canvas, turn, (640, 480), borderValue=255)
+    frame = np.asarray(cv2.GaussianBlur(frame, (0, 0), 0.7) * 0.8 + 30, np.uint8)
+    result = DecodeCascade().decode(frame)
+    assert [(s.kind, s.text) for s in result.symbols] == [(SymbolKind.GTIN, EAN13_A)]
+
+
+def test_every_code_is_reported_when_two_phones_are_in_view(make_token):
+    near, far = make_token(1), make_token(2)
+    frame = np.full((480, 640), 180, np.uint8)
+    place(frame, render_code(near, module_px=3), 20, 60)
+    place(frame, small_code(far, module_px=1.5), 420, 160)
+    texts = {s.text for s in DecodeCascade().decode(frame).symbols}
+    assert texts == {near, far}  # the live filter needs both to refuse payment
+
+
+def test_upc_is_not_read_unless_configured():
+    import zxingcpp
+
+    upce = "04252614"
+    code = zxingcpp.create_barcode(upce, zxingcpp.BarcodeFormat.UPCE)
+    bars = np.array(zxingcpp.write_barcode_to_image(code, scale=3), dtype=np.uint8)
+    frame = place(
+        np.full((480, 640), 255, np.uint8), cv2.resize(bars, (bars.shape[1], 90)), 200, 200
+    )
+    assert DecodeCascade().decode(frame).symbols == ()
+    with_upc = DecodeCascade(DecoderConfig(formats=("qr", "ean13", "ean8", "upce")))
+    read = with_upc.decode(frame).symbols
+    assert [(s.kind, s.symbology) for s in read] == [(SymbolKind.GTIN, Symbology.UPCE)]
+
+
+class OneView:
+    """Reads an EAN-13 in the whole frame only: a one-off misread."""
+
+    name = "zxing"
+    unavailable_reason = None
+
+    def __init__(self, shape: tuple[int, int], *, agree: bool) -> None:
+        self.shape, self.agree = shape, agree
+
+    def decode(self, gray):
+        corners = ((100.0, 100.0), (300.0, 100.0), (300.0, 160.0), (100.0, 160.0))
+        if gray.shape == self.shape or self.agree:
+            if gray.shape != self.shape:  # a crop: corners in crop pixels
+                corners = ((10.0, 10.0), (80.0, 10.0), (80.0, 40.0), (10.0, 40.0))
+            return [RawSymbol(Symbology.EAN13, EAN13_A.encode(), EAN13_A, corners)]
+        return []
+
+
+@pytest.mark.parametrize(("agree", "expected"), [(False, []), (True, [EAN13_A])])
+def test_a_linear_read_needs_a_second_view(agree, expected):
+    frame = np.full((480, 640), 128, np.uint8)
+    cascade = DecodeCascade(decoders=[OneView(frame.shape, agree=agree)])
+    assert [s.text for s in cascade.decode(frame).symbols] == expected
+
+
 class Exploding:
     name = "exploding"
     unavailable_reason = None
@@ -171,23 +255,21 @@ class Exploding:
 
 def test_decoder_exceptions_are_counted_and_the_next_decoder_reads(token):
     exploding = Exploding()
-    cascade = DecodeCascade(
-        DecoderConfig(roi_fraction=1.0, retries=()), decoders=[exploding, ZxingDecoder()]
-    )
+    cascade = DecodeCascade(decoders=[exploding, ZxingDecoder()])
     result = cascade.decode(compose([token]))
     assert [s.text for s in result.symbols] == [token]
     assert result.symbols[0].decoder == "zxing"
-    assert result.errors == ("exploding: RuntimeError: decoder bug",)
+    assert result.errors[0] == "exploding: RuntimeError: decoder bug"
+    before = cascade.error_counts["exploding"]
     cascade.decode(compose([token]))
-    assert cascade.error_counts["exploding"] == 2
+    assert cascade.error_counts["exploding"] > before >= 1
 
 
-def test_a_cascade_of_only_broken_decoders_returns_nothing():
+def test_a_cascade_of_only_broken_decoders_returns_nothing(token):
     cascade = DecodeCascade(decoders=[Exploding()])
-    result = cascade.decode(np.zeros((100, 100), np.uint8))
+    result = cascade.decode(compose([token]))
     assert result.symbols == ()
-    # region, full frame, then the four default retries (clahe, sharpen, 2x sharpened, 2x)
-    assert cascade.error_counts["exploding"] == 6
+    assert cascade.error_counts["exploding"] == len(result.errors) >= 2  # full and regions
 
 
 class Counting:
@@ -202,73 +284,22 @@ class Counting:
         return []
 
 
-def test_slow_passes_run_on_one_frame_in_n_when_nothing_is_seen():
+def test_the_time_budget_bounds_the_work_on_a_frame(make_token):
+    frame = compose([make_token(1), make_token(2)], size=(1280, 480), module_px=2)
+    spent = iter(range(0, 10_000, 5))  # every look at the CPU clock: 5 ms more
+
+    def five_ms_per_step() -> float:
+        return next(spent) / 1000.0
+
+    generous, tight = Counting(), Counting()
+    DecodeCascade(DecoderConfig(budget_ms=1000), decoders=[generous]).decode(frame)
+    config = DecoderConfig(budget_ms=12)
+    DecodeCascade(config, decoders=[tight], budget_clock=five_ms_per_step).decode(frame)
+    assert tight.calls == 3  # whole frame always; then budget checks at 5 and 10 ms pass
+    assert generous.calls > tight.calls
+
+
+def test_zero_budget_is_the_whole_frame_pass_alone(token):
     counting = Counting()
-    config = DecoderConfig(retries=(), slow_pass_every=3)
-    cascade = DecodeCascade(config, decoders=[ZxingDecoder(), counting])
-    calls = []
-    for _ in range(6):
-        cascade.decode(np.full((240, 320), 128, np.uint8))
-        calls.append(counting.calls)
-    assert calls == [1, 1, 1, 2, 2, 2]
-
-
-def test_a_damaged_code_always_gets_the_slow_passes(token):
-    small = cv2.GaussianBlur(render_code(token, module_px=2), (0, 0), 0.9)
-    frame = np.full((240, 320), 200, np.uint8)
-    frame[80 : 80 + small.shape[0], 100 : 100 + small.shape[1]] = small
-    config = DecoderConfig(retries=("upscale",), slow_pass_every=3)
-    cascade = DecodeCascade(config, decoders=[ZxingDecoder()])
-    stages = [cascade.decode(frame).stage for _ in range(3)]
-    assert stages == ["upscale"] * 3  # zxing saw a symbol it could not read: worth retrying
-
-
-def test_sharpen_retry_reads_a_defocused_code(token):
-    frame = cv2.GaussianBlur(compose([token], module_px=3), (0, 0), 1.5)
-    plain = DecodeCascade(DecoderConfig(retries=()), decoders=[ZxingDecoder()])
-    assert plain.decode(frame).symbols == ()
-    sharp = DecodeCascade(DecoderConfig(retries=("sharpen",)), decoders=[ZxingDecoder()])
-    result = sharp.decode(frame)
-    assert (result.stage, [s.text for s in result.symbols]) == ("sharpen", [token])
-
-
-def test_clahe_retry_reads_a_code_under_glare(token):
-    frame = compose([token], module_px=3).astype(np.float32)
-    ys, xs = np.mgrid[0:480, 0:640]
-    glare = 200 * np.exp(-((xs - 300) ** 2 + (ys - 220) ** 2) / (2 * 60.0**2))
-    frame = np.clip(frame * 0.5 + 60 + glare, 0, 255).astype(np.uint8)  # dim screen, bright spot
-    plain = DecodeCascade(DecoderConfig(retries=()), decoders=[ZxingDecoder()])
-    clahe = DecodeCascade(DecoderConfig(retries=("clahe",)), decoders=[ZxingDecoder()])
-    assert plain.decode(frame).symbols == ()
-    assert [s.text for s in clahe.decode(frame).symbols] == [token]
-
-
-def test_upscale_retry_reads_a_small_blurred_code(token):
-    small = cv2.GaussianBlur(render_code(token, module_px=2), (0, 0), 0.9)
-    frame = np.full((240, 320), 200, np.uint8)
-    frame[80 : 80 + small.shape[0], 100 : 100 + small.shape[1]] = small
-    without = DecodeCascade(DecoderConfig(retries=()), decoders=[ZxingDecoder()])
-    assert without.decode(frame).symbols == ()
-    with_retry = DecodeCascade(DecoderConfig(retries=("upscale",)), decoders=[ZxingDecoder()])
-    result = with_retry.decode(frame)
-    assert result.stage == "upscale"
-    assert [s.text for s in result.symbols] == [token]
-    # Corners are mapped back from the 2x image to the frame.
-    assert max(x for x, _ in result.symbols[0].corners) < 320
-
-
-def test_invert_retry_lets_zbar_read_light_on_dark(token):
-    frame = 255 - compose([token])
-    plain = DecodeCascade(DecoderConfig(retries=()), decoders=[PyzbarDecoder()])
-    assert plain.decode(frame).symbols == ()
-    inverted = DecodeCascade(DecoderConfig(retries=("invert",)), decoders=[PyzbarDecoder()])
-    assert inverted.decode(frame).stage == "invert"
-    assert [s.text for s in PyzbarDecoder(try_invert=True).decode(frame)] == [token]
-
-
-def test_invert_retry_skips_decoders_that_invert_by_themselves():
-    exploding = Exploding()
-    exploding.reads_inverted = True
-    cascade = DecodeCascade(DecoderConfig(retries=("invert",)), decoders=[exploding])
-    cascade.decode(np.zeros((50, 50), np.uint8))
-    assert exploding.calls == 2  # region and full frame; no inverted pass
+    DecodeCascade(DecoderConfig(budget_ms=0), decoders=[counting]).decode(compose([token]))
+    assert counting.calls == 1

@@ -97,7 +97,9 @@ def test_two_payment_codes_in_one_frame_are_rejected_once_with_a_message():
     assert filt.feed([pay(TOKEN_A), pay(TOKEN_B)], at=1.03) == []  # not repeated every frame
     # The conflict frames counted for nothing: one clean frame is not enough.
     assert filt.feed([pay(TOKEN_A)], at=1.06) == []
-    assert [e.text for e in filt.feed([pay(TOKEN_A)], at=1.09)] == [TOKEN_A]
+    assert filt.feed([pay(TOKEN_A)], at=1.09) == []  # the other phone was in view 60 ms ago
+    assert filt.feed([pay(TOKEN_A)], at=1.5) == []  # gone 0.47 s: agreement starts afresh
+    assert [e.text for e in filt.feed([pay(TOKEN_A)], at=1.53)] == [TOKEN_A]
 
 
 def test_conflict_frame_breaks_agreement():
@@ -115,7 +117,29 @@ def test_same_payment_code_twice_in_a_frame_is_one_code():
 def test_product_added_once_while_held_within_the_cooldown():
     filt = ScanFilter()
     held = [(i * 0.033, [product(EAN13_A)]) for i in range(40)]  # 1.3 s, cooldown 1.5 s
-    assert run(filt, held) == [(0.0, "accepted", EAN13_A)]
+    assert run(filt, held) == [(0.033, "accepted", EAN13_A)]  # the second agreeing frame
+
+
+def test_one_frame_never_adds_a_product():
+    # A misread line of a partly seen EAN-13 is one frame: it must not reach the basket.
+    filt = ScanFilter()
+    frames = [(0.0, [product(EAN13_B)]), (0.033, [product(EAN13_A)]), (0.066, [product(EAN13_A)])]
+    assert run(filt, frames) == [(0.066, "accepted", EAN13_A)]
+    assert run(filt, [(1.0, [product(EAN13_B)]), (1.6, [product(EAN13_B)])]) == []  # too far apart
+
+
+def test_no_payment_while_a_second_phone_was_just_seen():
+    # The decoder reads the second phone only in some frames; it is still in view.
+    filt = ScanFilter()
+    frames = [(0.0, [pay(TOKEN_A), pay(TOKEN_B)])]
+    frames += [(0.033 * i, [pay(TOKEN_A)]) for i in range(1, 12)]  # B last seen at 0.0
+    frames += [(0.4, [pay(TOKEN_A), pay(TOKEN_B)])]  # there it is again
+    frames += [(0.4 + 0.033 * i, [pay(TOKEN_A)]) for i in range(1, 16)]
+    events = run(filt, frames)
+    assert [a for _, a, _ in events][:1] == ["rejected"]
+    accepted = [at for at, action, _ in events if action == "accepted"]
+    assert len(accepted) == 1
+    assert accepted[0] > 0.8  # only after B has been gone for left_view_s (0.4 s)
 
 
 def test_same_product_again_after_it_left_the_view_even_within_the_cooldown():
@@ -126,27 +150,33 @@ def test_same_product_again_after_it_left_the_view_even_within_the_cooldown():
         (0.2, []),
         (0.6, []),  # 0.5 s without a read: it left
         (0.7, [product(EAN13_A)]),  # second can of the same drink
+        (0.8, [product(EAN13_A)]),
     ]
-    assert run(filt, frames) == [(0.0, "accepted", EAN13_A), (0.7, "accepted", EAN13_A)]
+    assert run(filt, frames) == [(0.1, "accepted", EAN13_A), (0.8, "accepted", EAN13_A)]
 
 
 def test_same_product_again_after_the_cooldown_while_still_in_view():
     filt = ScanFilter()
-    held = [(i * 0.1, [product(EAN13_A)]) for i in range(17)]
-    assert run(filt, held) == [(0.0, "accepted", EAN13_A), (1.5, "accepted", EAN13_A)]
+    held = [(round(i * 0.1, 3), [product(EAN13_A)]) for i in range(18)]
+    # Added at 0.1; the cooldown ends at 1.6, and two more agreeing frames add it again.
+    assert run(filt, held) == [(0.1, "accepted", EAN13_A), (1.7, "accepted", EAN13_A)]
 
 
 def test_infinite_cooldown_means_only_leaving_the_view_rearms():
     filt = ScanFilter(FilterConfig(product_cooldown_s=math.inf))
     held = [(i * 0.1, [product(EAN13_A)]) for i in range(50)]
     assert len(run(filt, held)) == 1
-    assert run(filt, [(6.0, [product(EAN13_A)])]) == [(6.0, "accepted", EAN13_A)]
+    again = [(6.0, [product(EAN13_A)]), (6.1, [product(EAN13_A)])]
+    assert run(filt, again) == [(6.1, "accepted", EAN13_A)]
 
 
 def test_different_products_are_independent():
     filt = ScanFilter()
-    frames = [(0.0, [product(EAN13_A)]), (0.1, [product(EAN13_B)]), (0.2, [product(EAN13_A)])]
-    assert run(filt, frames) == [(0.0, "accepted", EAN13_A), (0.1, "accepted", EAN13_B)]
+    frames = [(0.1 * i, [product(EAN13_A if i % 2 == 0 else EAN13_B)]) for i in range(4)]
+    assert run(filt, frames) == [
+        (0.2, "accepted", EAN13_A),
+        (0.30000000000000004, "accepted", EAN13_B),
+    ]
 
 
 def test_other_qr_text_is_reported_once_per_appearance_as_ignored():
@@ -161,6 +191,7 @@ def test_other_qr_text_is_reported_once_per_appearance_as_ignored():
 
 def test_reset_forgets_recent_scans():
     filt = ScanFilter()
-    filt.feed([product(EAN13_A)], at=0.0)
+    run(filt, [(0.0, [product(EAN13_A)]), (0.05, [product(EAN13_A)])])
     filt.reset()
-    assert [e.text for e in filt.feed([product(EAN13_A)], at=0.1)] == [EAN13_A]
+    frames = [(0.1, [product(EAN13_A)]), (0.15, [product(EAN13_A)])]
+    assert run(filt, frames) == [(0.15, "accepted", EAN13_A)]

@@ -143,18 +143,46 @@ def frame_of(value: int) -> np.ndarray:
 def test_camera_applies_hints_and_stamps_frames_with_the_clock():
     capture = FakeCapture(script=[frame_of(1), frame_of(2)])
     factory = CaptureFactory([capture])
-    config = CameraConfig(device="/dev/video7", width=1280, height=720, fps=30, exposure=-6)
+    config = CameraConfig(device="/dev/video7", width=1280, height=720, fps=30)
     camera = CameraSource(config, capture_factory=factory, clock=FakeClock(5.0))
     camera.open()
     assert factory.calls == [("/dev/video7", cv2.CAP_ANY)]
     assert capture.settings[cv2.CAP_PROP_FRAME_WIDTH] == 1280
     assert capture.settings[cv2.CAP_PROP_FRAME_HEIGHT] == 720
-    assert capture.settings[cv2.CAP_PROP_EXPOSURE] == -6
+    assert cv2.CAP_PROP_EXPOSURE not in capture.settings  # auto exposure left alone
+    assert camera.settings_report == ()
     first, second = camera.read(), camera.read()
     assert (first.image[0, 0, 0], second.image[0, 0, 0]) == (1, 2)  # first frame not wasted
     assert (first.timestamp, first.index, second.index) == (5.0, 0, 1)
     camera.close()
     assert capture.released
+
+
+def test_screen_settings_reach_the_camera_in_its_units_and_are_read_back():
+    capture = FakeCapture()
+    config = CameraConfig(backend="v4l2", exposure_ms=8.0, focus=120.0)
+    camera = CameraSource(config, capture_factory=CaptureFactory([capture]))
+    camera.open()
+    assert capture.settings[cv2.CAP_PROP_AUTO_EXPOSURE] == 1.0  # V4L2: manual
+    assert capture.settings[cv2.CAP_PROP_EXPOSURE] == 80  # 100 us steps
+    assert capture.settings[cv2.CAP_PROP_AUTOFOCUS] == 0.0  # a fixed focus turns it off
+    assert capture.settings[cv2.CAP_PROP_FOCUS] == 120.0
+    assert [s.describe() for s in camera.settings_report] == [
+        "exposure 8 ms: applied",
+        "focus 120: applied",
+    ]
+
+
+def test_a_camera_that_ignores_focus_is_reported_not_trusted():
+    capture = FakeCapture(ignores=(cv2.CAP_PROP_FOCUS,))
+    config = CameraConfig(backend="dshow", exposure_ms=8.0, focus=120.0)
+    camera = CameraSource(config, capture_factory=CaptureFactory([capture]))
+    camera.open()
+    assert capture.settings[cv2.CAP_PROP_EXPOSURE] == -7  # DirectShow: log2 seconds
+    assert capture.settings[cv2.CAP_PROP_AUTO_EXPOSURE] == 0.25
+    exposure, focus = camera.settings_report
+    assert exposure.applied and not focus.applied
+    assert focus.describe() == "focus 120: not supported by this camera (reads back 0)"
 
 
 def test_camera_index_given_as_text_is_an_index():

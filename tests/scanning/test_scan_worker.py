@@ -119,7 +119,7 @@ class SlowDecoder:
 def test_worker_drops_stale_frames_and_decodes_the_newest():
     sink = Recorder()
     source = FastSource(200)
-    cascade = DecodeCascade(DecoderConfig(roi_fraction=1.0, retries=()), decoders=[SlowDecoder()])
+    cascade = DecodeCascade(DecoderConfig(budget_ms=0), decoders=[SlowDecoder()])
     worker = ScanWorker(source, sink, cascade=cascade)
     worker.start()
     assert sink.wait_for(lambda s: s.statuses and s.statuses[-1].state is WorkerState.FINISHED)
@@ -142,14 +142,12 @@ def test_worker_survives_decoder_exceptions():
 
     sink = Recorder()
     source = SyntheticSource([EAN13_A], fps=None, max_frames=5, frame_interval_s=0.1)
-    cascade = DecodeCascade(
-        DecoderConfig(roi_fraction=1.0, retries=()), decoders=[Exploding(), ZxingDecoder()]
-    )
+    cascade = DecodeCascade(DecoderConfig(), decoders=[Exploding(), ZxingDecoder()])
     worker = ScanWorker(source, sink, cascade=cascade)
     worker.start()
     assert sink.wait_for(lambda s: s.statuses and s.statuses[-1].state is WorkerState.FINISHED)
     assert [e.text for e in sink.events] == [EAN13_A]
-    assert worker.decoder_errors["exploding"] == len(sink.results) > 0
+    assert worker.decoder_errors["exploding"] >= len(sink.results) > 0
 
 
 def test_camera_failure_is_reported_and_the_camera_reopens():

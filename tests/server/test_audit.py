@@ -74,3 +74,21 @@ def test_only_its_own_log(world: World) -> None:
     assert resp.status_code == 403 and resp.json()["error"] == "wrong_terminal"
     bad = _push(world, [dict(_chain(1)[0], hash="xyz")])
     assert bad.status_code == 422
+
+
+def test_head_is_where_a_replaced_till_continues_the_chain(world: World) -> None:
+    empty = world.api.get("/v1/terminals/T01/audit", signer=world.terminal)
+    assert empty.status_code == 200
+    assert empty.json() == {"synced_through": 0, "head_hash": GENESIS}
+    chain = _chain(3)
+    assert _push(world, chain).status_code == 200
+    head = world.api.get("/v1/terminals/T01/audit", signer=world.terminal).json()
+    assert head == {"synced_through": 3, "head_hash": chain[-1]["hash"]}
+    # The replacement till starts its own log after that head: the backend accepts it.
+    continued = _chain(2, start=4, prev=head["head_hash"])
+    assert _push(world, continued).json() == {"synced_through": 5}
+    # Starting again at id 1 (what a purged till did) is refused, naming the entry.
+    again = _push(world, [dict(_chain(1)[0], detail={"sale_id": "new"})])
+    assert again.status_code == 409 and "first bad id: 1" in again.json()["detail"]
+    other = world.api.get("/v1/terminals/T02/audit", signer=world.terminal)
+    assert other.status_code == 403

@@ -147,6 +147,7 @@ def _present_key(data: bytes | None, field: str, signer: Signer) -> bytes | None
 OPERATIONS = [
     ("/v1/terminals/enroll", "POST"),
     ("/v1/terminals/{terminal_id}/audit", "POST"),
+    ("/v1/terminals/{terminal_id}/audit", "GET"),
     ("/v1/trust-list", "GET"),
     ("/v1/sales", "POST"),
     ("/v1/sales/{sale_id}", "GET"),

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from pos_app.core.age_check import AgeCheckPolicy
 from pos_app.core.basket import BasketLine
 from pos_app.core.catalog import Product
 from pos_app.core.categories import Category
@@ -23,6 +24,7 @@ from pos_app.server.runner import BackgroundServer
 from pos_app.server.settings import ServerSettings
 from pos_app.terminal.backend.client import ClientConfig
 from pos_app.terminal.backend.enrollment import EnrollRequest, enroll
+from pos_app.terminal.checkout.service import CheckoutService
 from pos_app.terminal.manager_keys import ManagerKeyring, ManagerSigner
 from pos_app.terminal.services import TerminalServices, build_services
 from pos_app.terminal.settings.schema import (
@@ -33,6 +35,7 @@ from pos_app.terminal.settings.schema import (
 )
 from pos_app.terminal.store.db import LocalStore, open_store
 from pos_app.terminal.sync.trust import TrustListManager, load_root_key
+from pos_app.terminal.terminal_risk import TerminalRisk, rules_from_settings
 
 DAY = 86_400
 # Manager keys derive cheaply in tests; the product's cost is manager_proof.KDF_N.
@@ -65,18 +68,27 @@ class Network(httpx.BaseTransport):
     timeout); "lose_answer_once" (the same, once, then "up"); "lose_then_down"
     (one lost answer, then "down"); "timeout_unsent_once" (a POST times out
     without reaching the backend, once); "crash_after_send" (the request
-    reaches the backend, then the till process dies: :class:`TillCrashed`).
+    reaches the backend, then the till process dies: :class:`TillCrashed`); "crash_unsent"
+    (the till dies before a POST leaves it). ``canned`` answers POSTs to a path with a fixed
+    status and body instead of the backend (a rule the reference backend may not have).
     """
 
     def __init__(self) -> None:
         self.inner = httpx.HTTPTransport()
         self.mode = "up"
         self.log: list[tuple[str, str]] = []
+        self.canned: dict[str, tuple[int, dict[str, Any]]] = {}
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.log.append((request.method, request.url.path))
         if self.mode == "down":
             raise httpx.ConnectError("connection refused (test)", request=request)
+        if self.mode == "crash_unsent" and request.method == "POST":
+            self.mode = "down"
+            raise TillCrashed
+        canned = self.canned.get(request.url.path) if request.method == "POST" else None
+        if canned is not None:
+            return httpx.Response(canned[0], json=canned[1], request=request)
         if self.mode == "timeout_unsent_once" and request.method == "POST":
             self.mode = "up"
             raise httpx.ReadTimeout("timed out before the backend saw it (test)", request=request)
@@ -255,7 +267,9 @@ def terminal_settings(backend: Backend, data_dir: Path, **payment: Any) -> Setti
     )
 
 
-def enroll_terminal(backend: Backend, data_dir: Path, settings: Settings) -> None:
+def enroll_terminal(
+    backend: Backend, data_dir: Path, settings: Settings, *, terminal_id: str = "T01"
+) -> None:
     store = open_store(data_dir)
     try:
         trust = TrustListManager(
@@ -266,7 +280,7 @@ def enroll_terminal(backend: Backend, data_dir: Path, settings: Settings) -> Non
             stale_grace_s=DAY,
         )
         enroll(
-            EnrollRequest(backend.url, backend.code(), "S001", "T01"),
+            EnrollRequest(backend.url, backend.code(terminal_id=terminal_id), "S001", terminal_id),
             store=store,
             data_dir=data_dir,
             trust=trust,
@@ -284,3 +298,19 @@ def till(backend: Backend, tmp_path: Path, network: Network, **payment: Any) -> 
     settings = terminal_settings(backend, data_dir, **payment)
     enroll_terminal(backend, data_dir, settings)
     return build_services(settings, transport=network, clock=backend.clock.now)
+
+
+def offline_till(store: LocalStore, *, cashier_may_confirm: bool = True) -> CheckoutService:
+    """The checkout without a backend: enough for everything before the payment code."""
+    return CheckoutService(
+        store=store,
+        client=None,
+        trust=None,
+        risk=TerminalRisk(rules_from_settings(Settings())),
+        store_id="S001",
+        terminal_id="T01",
+        currency="JPY",
+        allow_offline=True,
+        age_policy=AgeCheckPolicy(cashier_may_confirm=cashier_may_confirm),
+        clock=lambda: 1_795_000_000,
+    )

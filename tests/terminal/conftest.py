@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from checkout_support import Backend, Network, running_backend, till
+from checkout_support import DAY, Backend, Network, Wallet, running_backend, till
 
 from pos_app.terminal.services import TerminalServices
 
@@ -36,3 +36,11 @@ def services(backend: Backend, tmp_path: Path, network: Network) -> Iterator[Ter
     svc = till(backend, tmp_path, network)
     yield svc
     svc.close()
+
+
+@pytest.fixture
+def regular(backend: Backend) -> Wallet:
+    """A wallet past its new-device and new-account windows: its codes carry an offline limit."""
+    wallet = backend.new_wallet(balance=20_000)
+    backend.clock.advance(31 * DAY)
+    return wallet

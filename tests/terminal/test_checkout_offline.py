@@ -29,14 +29,6 @@ from pos_app.terminal.services import TerminalServices, build_services
 
 
 @pytest.fixture
-def regular(backend: Backend) -> Wallet:
-    """A wallet past its new-device and new-account windows: its codes carry an offline limit."""
-    wallet = backend.new_wallet(balance=20_000)
-    backend.clock.advance(31 * DAY)
-    return wallet
-
-
-@pytest.fixture
 def services(
     backend: Backend, regular: Wallet, tmp_path: Path, network: Network
 ) -> Iterator[TerminalServices]:
@@ -257,6 +249,9 @@ def test_void_of_an_offline_sale_waits_behind_its_finalize(
     assert services.drainer is not None
     assert services.drainer.drain_once().sent == 2
     assert backend.balance(regular) == 20_000  # settled, then reversed
+    # The settlement must not turn the voided sale back into a paid one (fault harness).
+    row = services.store.query("SELECT state, authorization_id FROM sales")[0]
+    assert row["state"] == "voided" and row["authorization_id"]
 
 
 def test_same_idempotency_key_and_body_never_charge_twice(

@@ -13,7 +13,12 @@ from pos_app.paytoken.trust_list import key_entry, sign_trust_list
 from pos_app.scanning.symbols import RawSymbol, Symbology
 from pos_app.terminal.doctor.checks import DECODER_SAMPLE
 from pos_app.terminal.doctor.env import BackendReply, CredentialsInfo, DoctorEnv, QtProbeResult
-from pos_app.terminal.settings.schema import BackendSettings, ScannerSettings, Settings
+from pos_app.terminal.settings.schema import (
+    BackendSettings,
+    ReceiptSettings,
+    ScannerSettings,
+    Settings,
+)
 from pos_app.terminal.store.db import open_store
 
 NOW = 1_795_000_000.0
@@ -56,6 +61,7 @@ def settings(**sections: Any) -> Settings:
     base = Settings(
         backend=BackendSettings(url="https://backend.example"),
         scanner=ScannerSettings(camera="0"),
+        receipt=ReceiptSettings(issuer_name="Store Co.", registration_number="T7000012050002"),
     )
     return dataclasses.replace(base, **sections)
 

@@ -31,7 +31,8 @@ def load(
 def test_defaults_when_nothing_is_configured(tmp_path: Path) -> None:
     loaded = load(tmp_path)
     assert loaded.settings.terminal.audience == "pos.jp"
-    assert loaded.settings.scanner.decoders == ("zxing", "pyzbar")
+    assert loaded.settings.scanner.decoders == ("zxing", "zxing-smooth", "pyzbar")
+    assert loaded.settings.scanner.formats == ("qr", "ean13", "ean8")  # UPC only when asked
     assert set(loaded.sources.values()) == {"default"}
 
 
@@ -155,7 +156,10 @@ def test_default_toml_loads_to_the_defaults(tmp_path: Path) -> None:
 
 
 def test_describe_masks_secrets(tmp_path: Path) -> None:
-    rows = describe(load(tmp_path, user='[security]\nmanager_pin_hash = "scrypt$abc"\n'))
+    user = tmp_path / "user.toml"
+    user.write_text('[security]\nmanager_pin_hash = "scrypt$abc"\n')
+    user.chmod(0o600)  # a secret in a file others can read is refused (test_settings_layers)
+    rows = describe(load_settings(system_file=None, user_file=user, env={}))
     row = next(r for r in rows if r["setting"] == "security.manager_pin_hash")
     assert row["value"] == "****"
     assert "scrypt$abc" not in repr(rows)

@@ -53,6 +53,21 @@ def test_upgrade_from_each_earlier_version_keeps_data(tmp_path: Path, version: i
     assert {"sale_events", "reviews", "kv"} <= tables(store)
 
 
+def test_migration_5_keeps_earlier_sales_told_and_indexes_the_open_outbox(
+    tmp_path: Path,
+) -> None:
+    shutil.copy(FIXTURES / "terminal-v4.db", tmp_path / DB_NAME)
+    store = open_store(tmp_path)
+    # Sales from before the upgrade were shown when they happened: nothing to tell again.
+    assert [r["untold"] for r in store.query("SELECT untold FROM sales")] == [0]
+    plan = store.query(
+        "EXPLAIN QUERY PLAN SELECT id FROM outbox WHERE state IN ('pending', 'unknown') ORDER BY id"
+    )
+    assert any("outbox_open" in str(r["detail"]) for r in plan)
+    with store.transaction() as conn, pytest.raises(sqlite3.IntegrityError):
+        conn.execute("UPDATE sales SET untold = 2")
+
+
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / DB_NAME)
     conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 1}")

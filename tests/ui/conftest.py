@@ -41,6 +41,9 @@ def store_dir(tmp_path: Path, seeded_db: Path) -> Path:
     folder = tmp_path / "data"
     folder.mkdir()
     (folder / "terminal.db").write_bytes(seeded_db.read_bytes())
+    # The PIN hashes are keyed with the seed's pepper, kept beside the database.
+    pepper = seeded_db.with_name("pin_pepper.key")
+    (folder / pepper.name).write_bytes(pepper.read_bytes())
     return folder
 
 

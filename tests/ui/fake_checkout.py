@@ -14,6 +14,15 @@ import time
 import uuid
 from dataclasses import replace
 
+from pos_app.core.age_check import (
+    CUSTOMER,
+    AgeCheck,
+    AgeCheckMethod,
+    AgeCheckPolicy,
+    AgeCheckResult,
+    check_method,
+    needs_age_check,
+)
 from pos_app.core.basket import BasketLine
 from pos_app.terminal.checkout.types import (
     PaymentPhase,
@@ -36,6 +45,7 @@ class FakeCheckout:
         self.online = True
         self.approved_tokens: set[str] = set()
         self.fail_next: Exception | None = None
+        self.age_policy = AgeCheckPolicy(cashier_may_confirm=True)
         self._lock = threading.Lock()
 
     def _save(self, update: PaymentUpdate) -> PaymentUpdate:
@@ -48,8 +58,33 @@ class FakeCheckout:
     ) -> PaymentUpdate:
         self.calls.append(("start", cashier_id))
         total = sum(line.line_total for line in lines)
-        sale = PaymentUpdate(str(uuid.uuid4()), PaymentPhase.WAITING_FOR_CODE, total, "JPY")
+        phase = PaymentPhase.AGE_CHECK if needs_age_check(lines) else PaymentPhase.WAITING_FOR_CODE
+        sale = PaymentUpdate(str(uuid.uuid4()), phase, total, "JPY")
         return self._save(sale)
+
+    def answer_age_check(
+        self,
+        sale_id: str,
+        *,
+        confirmed: bool,
+        method: AgeCheckMethod,
+        cashier_id: str,
+        display_attached: bool,
+    ) -> PaymentUpdate:
+        """The real rule (core) decides who may answer; tests read ``calls``."""
+        self.calls.append(("age", str(confirmed), method.value, str(display_attached)))
+        check_method(
+            self.age_policy, method, display_attached=display_attached, confirmed=confirmed
+        )
+        by = CUSTOMER if method is AgeCheckMethod.CUSTOMER_DISPLAY else cashier_id
+        result = AgeCheckResult.CONFIRMED if confirmed else AgeCheckResult.REFUSED
+        check = AgeCheck(result, method, by, int(time.time()))
+        sale = self.sales[sale_id]
+        if confirmed:
+            return self._save(replace(sale, phase=PaymentPhase.WAITING_FOR_CODE, age_check=check))
+        return self._save(
+            replace(sale, phase=PaymentPhase.CANCELLED, reason="age_check_refused", age_check=check)
+        )
 
     def submit_token(self, sale_id: str, token_text: str) -> PaymentUpdate:
         self.calls.append(("submit", token_text))

@@ -21,14 +21,14 @@ def register(subparsers: Any) -> None:
     verify.add_argument(
         "--data-dir", type=Path, help="the terminal's data directory (default: from settings)"
     )
-    verify.set_defaults(handler=_verify)
+    verify.set_defaults(handler=_verify, touches_data=True)
 
 
 def _verify(args: argparse.Namespace) -> int:
     import sqlite3
 
     from pos_app.core.errors import PosError
-    from pos_app.terminal.audit.log import verify_chain
+    from pos_app.terminal.audit.log import chain_start, verify_chain
     from pos_app.terminal.store.db import DB_NAME
 
     try:
@@ -46,7 +46,8 @@ def _verify(args: argparse.Namespace) -> int:
                 conn.execute(
                     "SELECT id, at, actor, action, detail, prev_hash, hash FROM audit_log"
                     " ORDER BY id"
-                )
+                ),
+                start_hash=chain_start(conn)[1],
             )
         finally:
             conn.close()

@@ -3,8 +3,11 @@
 Each entry's hash covers its content and the previous entry's hash, so editing,
 deleting or reordering any row breaks the chain from that row on, and
 ``verify_chain`` names the first broken entry. The chain starts from a fixed
-genesis value. Entries are written inside the caller's transaction when one is
-given, so an action and its audit entry commit together.
+genesis value, or, on a till that replaced another under the same terminal id, right
+after the head of the chain the backend holds (``audit.chain_start``, set at
+enrollment: audit/sync.py), so the backend's copy continues instead of breaking.
+Entries are written inside the caller's transaction when one is given, so an action
+and its audit entry commit together.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class AuditAction:
     SIGN_OUT = "sign_out"
     MANAGER_APPROVAL = "manager_approval"
     VOID = "void"
+    AGE_CHECK = "age_check"  # "20 or older?" answered: by whom, how, yes or no
     REVIEW_DECISION = "review_decision"
     SETTINGS_CHANGED = "settings_changed"
     ENROLLED = "enrolled"
@@ -73,11 +77,23 @@ def append_audit(
     return _append(target, at=at, actor=actor, action=action, detail=detail or {})
 
 
+CHAIN_START_KEY = "audit.chain_start"
+
+
+def chain_start(conn: sqlite3.Connection) -> tuple[int, str]:
+    """(the id the local log follows, its hash): (0, GENESIS) unless it continues a chain."""
+    row = conn.execute("SELECT value FROM kv WHERE key = ?", (CHAIN_START_KEY,)).fetchone()
+    if row is None:
+        return 0, GENESIS
+    start = json.loads(row[0])
+    return int(start["after_id"]), str(start["prev_hash"])
+
+
 def _append(
     conn: sqlite3.Connection, *, at: int, actor: str, action: str, detail: Mapping[str, Any]
 ) -> AuditEntry:
     row = conn.execute("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
-    prev = row[0] if row else GENESIS
+    prev = row[0] if row else chain_start(conn)[1]
     text = detail_json(detail)
     digest = entry_hash(prev_hash=prev, at=at, actor=actor, action=action, detail_json=text)
     cursor = conn.execute(
@@ -107,9 +123,11 @@ def read_entries(store: LocalStore, *, after_id: int = 0) -> list[AuditEntry]:
     ]
 
 
-def verify_chain(rows: Iterable[sqlite3.Row | tuple[Any, ...]]) -> ChainReport:
+def verify_chain(
+    rows: Iterable[sqlite3.Row | tuple[Any, ...]], *, start_hash: str = GENESIS
+) -> ChainReport:
     """Check every link; rows are (id, at, actor, action, detail_json, prev_hash, hash)."""
-    prev, count = GENESIS, 0
+    prev, count = start_hash, 0
     for row in rows:
         id_, at, actor, action, text, prev_hash, digest = tuple(row)
         count += 1
@@ -130,8 +148,11 @@ def verify_chain(rows: Iterable[sqlite3.Row | tuple[Any, ...]]) -> ChainReport:
 
 
 def verify_store(store: LocalStore) -> ChainReport:
+    rows = store.query("SELECT value FROM kv WHERE key = ?", (CHAIN_START_KEY,))
+    start = json.loads(rows[0][0])["prev_hash"] if rows else GENESIS
     return verify_chain(
         store.query(
             "SELECT id, at, actor, action, detail, prev_hash, hash FROM audit_log ORDER BY id"
-        )
+        ),
+        start_hash=start,
     )

@@ -11,15 +11,18 @@ the failure is reported and the backend keeps the last good copy.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from pos_app.core.errors import PosError
-from pos_app.terminal.audit.log import read_entries, verify_store
+from pos_app.terminal.audit.log import CHAIN_START_KEY, read_entries, verify_store
 from pos_app.terminal.store.db import LocalStore
 
 CURSOR_KEY = "audit.synced_through"
+PROBLEM_KEY = "audit.last_problem"  # the backend's last refusal, for doctor
 BATCH = 200
 
 
@@ -67,11 +70,38 @@ def sync_audit(store: LocalStore, sink: AuditSink, *, terminal_id: str) -> Audit
                 idempotency_key=key,
             )
         except PosError as exc:
+            _put(store, PROBLEM_KEY, json.dumps({"code": exc.code, "message": exc.message}))
             return AuditSyncReport(sent, cursor, _pending(store, cursor), exc.message)
         cursor = batch[-1].id
         sent += len(batch)
         _save_cursor(store, cursor)
+    if sent:
+        _put(store, PROBLEM_KEY, None)
     return AuditSyncReport(sent, cursor, 0)
+
+
+def continue_backend_chain(
+    conn: sqlite3.Connection, *, synced_through: int, head_hash: str, at: int
+) -> bool:
+    """A till replacing another under the same terminal id (purged, enrolled again):
+    its empty log starts right after the head of the chain the backend holds, so the
+    next push continues the backend's copy instead of being refused as
+    ``audit_chain_broken`` at id 1 forever. Inside the enrollment's transaction."""
+    if synced_through <= 0 or conn.execute("SELECT 1 FROM audit_log LIMIT 1").fetchone():
+        return False
+    # AUTOINCREMENT takes the next id from sqlite_sequence.
+    conn.execute("DELETE FROM sqlite_sequence WHERE name = 'audit_log'")
+    conn.execute(
+        "INSERT INTO sqlite_sequence (name, seq) VALUES ('audit_log', ?)", (synced_through,)
+    )
+    start = {"after_id": synced_through, "prev_hash": head_hash, "acknowledged_at": at}
+    for key, value in ((CHAIN_START_KEY, json.dumps(start)), (CURSOR_KEY, str(synced_through))):
+        conn.execute(
+            "INSERT INTO kv (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+    return True
 
 
 def _pending(store: LocalStore, cursor: int) -> int:
@@ -79,9 +109,16 @@ def _pending(store: LocalStore, cursor: int) -> int:
 
 
 def _save_cursor(store: LocalStore, cursor: int) -> None:
+    _put(store, CURSOR_KEY, str(cursor))
+
+
+def _put(store: LocalStore, key: str, value: str | None) -> None:
     with store.transaction() as conn:
+        if value is None:
+            conn.execute("DELETE FROM kv WHERE key = ?", (key,))
+            return
         conn.execute(
             "INSERT INTO kv (key, value) VALUES (?, ?)"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (CURSOR_KEY, str(cursor)),
+            (key, value),
         )

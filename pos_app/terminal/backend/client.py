@@ -9,7 +9,10 @@
   A POST that may have been processed (read timeout, dropped connection, 5xx)
   raises :class:`OutcomeUnknown`: the caller reconciles with a GET first.
 - The backend's ``server_time`` (or ``Date``) on each response gives the
-  clock skew, which the status bar and the doctor show.
+  clock skew, which the status bar and the doctor show. Signatures are dated
+  with the offset measured at the last contact (``now()``), so a till whose own
+  clock is wrong is still understood; a ``bad_signature`` answer that reveals a
+  new offset is signed again once (nothing was done with the refused request).
 """
 
 from __future__ import annotations
@@ -136,6 +139,24 @@ class BackendClient:
         """The last attempt reached the backend (True before any attempt)."""
         return self._online
 
+    @property
+    def offset_s(self) -> int:
+        """Seconds to add to this till's clock to get the backend's (0 before any contact)."""
+        skew = self.clock_skew_s
+        return 0 if skew is None else round(skew)
+
+    def now(self) -> float:
+        """The backend's time as of the last contact: this till's clock plus the offset."""
+        return self._clock() + self.offset_s
+
+    def measure_clock(self) -> float | None:
+        """Ask the backend its time (``GET /healthz``); the skew, or None when unreachable."""
+        try:
+            self._send("GET", "/healthz", retries=0)
+        except (BackendUnavailable, BackendRejected, BackendServerError):
+            return None
+        return self.clock_skew_s
+
     # --- endpoints ----------------------------------------------------------------------------
 
     def enroll(
@@ -160,6 +181,10 @@ class BackendClient:
 
     def get_sale(self, sale_id: str) -> dict[str, Any]:
         return self._json("GET", f"/v1/sales/{sale_id}")
+
+    def get_sale_receipt(self, sale_id: str) -> dict[str, Any]:
+        """``GET /v1/sales/{id}/receipt``: a sale of this store as another till reprints it."""
+        return self._json("GET", f"/v1/sales/{sale_id}/receipt")
 
     def cancel_sale(
         self, sale_id: str, *, idempotency_key: str, reason: str | None = None
@@ -201,6 +226,13 @@ class BackendClient:
         path = _review_path(sale_id, "decision")
         return self._json("POST", path, body=body, key=idempotency_key)
 
+    def audit_head(
+        self, terminal_id: str, *, identity: SigningIdentity | None = None
+    ) -> tuple[int, str]:
+        """``GET /v1/terminals/{id}/audit``: (last id held, its hash) of this till's chain."""
+        data = self._json("GET", f"/v1/terminals/{terminal_id}/audit", identity=identity)
+        return int(data["synced_through"]), str(data["head_hash"])
+
     def push_audit(
         self, *, terminal_id: str, entries: Sequence[Mapping[str, Any]], idempotency_key: str
     ) -> None:
@@ -236,14 +268,23 @@ class BackendClient:
         body: dict[str, Any] | None = None,
         key: str | None = None,
         identity: SigningIdentity | None = None,
+        retries: int | None = None,
     ) -> httpx.Response:
         content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
-        attempt = 0
+        attempt, resigned = 0, False
+        limit = self.config.retries if retries is None else retries
         while True:
+            offset = self.offset_s
             try:
                 return self._attempt(method, path, content, key=key, identity=identity)
+            except BackendAuthError as exc:
+                # Refused before anything was done: safe to sign again, once, with the offset
+                # this very answer revealed (a till whose clock jumped since the last contact).
+                if resigned or exc.code != "bad_signature" or abs(self.offset_s - offset) < 2:
+                    raise
+                resigned = True
             except (BackendUnavailable, BackendServerError, _Retry) as exc:
-                if isinstance(exc, OutcomeUnknown) or attempt >= self.config.retries:
+                if isinstance(exc, OutcomeUnknown) or attempt >= limit:
                     raise exc.error if isinstance(exc, _Retry) else exc from None
                 delay = backoff_delay(
                     attempt,
@@ -307,7 +348,7 @@ class BackendClient:
                     key=signer.key,
                     keyid=signer.keyid,
                     tag=httpsig.TAG_TERMINAL,
-                    created=int(self._clock()),
+                    created=int(self.now()),
                     nonce=secrets.token_urlsafe(16),
                 )
             )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -24,8 +25,11 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from pos_app.core.audit_chain import GENESIS
+from pos_app.core.errors import BackendError
 from pos_app.paytoken import keys
 from pos_app.terminal.audit.log import AuditAction, append_audit
+from pos_app.terminal.audit.sync import continue_backend_chain
 from pos_app.terminal.backend.client import BackendClient, ClientConfig, SigningIdentity
 from pos_app.terminal.backend.credentials import (
     KEY_FILE,
@@ -40,6 +44,8 @@ from pos_app.terminal.backend.credentials import (
 from pos_app.terminal.errors import EnrollmentError
 from pos_app.terminal.store.db import LocalStore
 from pos_app.terminal.sync.trust import TrustListManager, envelope_bytes, pin_root
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,21 +86,23 @@ def enroll(
     key = keys.generate_keypair()
     pending.save(key)
     client = BackendClient(config, transport=transport, clock=clock)
+    identity = SigningIdentity(key=key, keyid=keys.kid_hex(key))
     try:
         response = client.enroll(
             code=request.code,
             public_key_b64=keys.b64url_encode(keys.public_raw(key)),
             app_version=app_version(),
-            identity=SigningIdentity(key=key, keyid=keys.kid_hex(key)),
+            identity=identity,
             idempotency_key=f"enroll-{uuid.uuid4()}",
         )
+        envelope = _checked(response, request, trust=trust)
+        head = _audit_head(client, request.terminal_id, identity=identity)
     finally:
         client.close()
-    envelope = _checked(response, request, trust=trust)
     storage = _install_key(pending, data_dir, prefer_keyring=prefer_keyring)
     now = int(clock())
     info = _commit(store, request, response, key_storage=storage.name, key=key, now=now,
-                   replaced=existing is not None, trust=trust)  # fmt: skip
+                   replaced=existing is not None, trust=trust, audit_head=head)  # fmt: skip
     decision = trust.offer(envelope, now=now, source="enrollment")
     seq = decision.current.seq if decision is not None else -1
     return EnrollResult(info=info, trust_list_seq=seq, clock_skew_s=client.clock_skew_s)
@@ -118,6 +126,7 @@ def _commit(
     now: int,
     replaced: bool,
     trust: TrustListManager,
+    audit_head: tuple[int, str],
 ) -> CredentialInfo:
     """The credential and its audit entry, in one transaction."""
     info = CredentialInfo(
@@ -140,8 +149,23 @@ def _commit(
     with store.transaction() as conn:
         save_info(store, info, conn=conn)
         pin_root(conn, trust.root_public_key)
+        synced, head_hash = audit_head
+        if continue_backend_chain(conn, synced_through=synced, head_hash=head_hash, at=now):
+            detail["audit_continues_after"] = synced
         append_audit(conn, at=now, actor="installer", action=AuditAction.ENROLLED, detail=detail)
     return info
+
+
+def _audit_head(
+    client: BackendClient, terminal_id: str, *, identity: SigningIdentity
+) -> tuple[int, str]:
+    """Where the backend's copy of this terminal's audit chain stands (0: none held)."""
+    try:
+        return client.audit_head(terminal_id, identity=identity)
+    except BackendError as exc:
+        # A backend without the endpoint: the chain starts fresh, as before.
+        log.warning("audit chain head not available (%s); the log starts at id 1", exc.code)
+        return 0, GENESIS
 
 
 def _checked(response: dict[str, Any], request: EnrollRequest, *, trust: TrustListManager) -> bytes:

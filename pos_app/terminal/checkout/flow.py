@@ -18,6 +18,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from pos_app.core.errors import BackendError
 from pos_app.core.risk.model import Action, SaleFacts
@@ -25,6 +26,7 @@ from pos_app.core.sale import SaleState
 from pos_app.paytoken import reasons
 from pos_app.paytoken.acceptance import check_acceptance
 from pos_app.paytoken.seen_store import ConnectionSeenStore
+from pos_app.paytoken.verifier import DEFAULT_SKEW
 from pos_app.terminal.backend.client import BackendClient
 from pos_app.terminal.backend.verdict import parse_risk
 from pos_app.terminal.checkout.state import (
@@ -46,7 +48,7 @@ from pos_app.terminal.errors import (
     OutcomeUnknown,
 )
 from pos_app.terminal.store.db import LocalStore
-from pos_app.terminal.store.sales_repo import SeenToken, save_sale
+from pos_app.terminal.store.sales_repo import SeenToken, sale_number_of, save_sale
 from pos_app.terminal.sync.outbox import close_reconcile
 from pos_app.terminal.sync.trust import TrustListManager
 from pos_app.terminal.terminal_risk import TerminalRisk
@@ -55,6 +57,11 @@ NOT_ENROLLED = "not_enrolled"
 BACKEND_UNAVAILABLE = "backend_unavailable"
 OUTCOME_UNKNOWN = "outcome_unknown"
 TERMINAL_REFUSED = "terminal_refused"
+# The till's clock, not the customer's code: a cashier cannot fix it, a manager can.
+TILL_CLOCK_WRONG = reasons.TILL_CLOCK_WRONG
+# A signature more than this far from the backend's clock is refused (BACKEND-API.md).
+SIGNATURE_FUTURE_S = 5
+_TIME_REASONS = frozenset({reasons.NOT_YET_VALID, reasons.EXPIRED})
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +89,15 @@ class PaymentFlow:
         if verifier is None or self._client is None:
             return self.decline(sale, NOT_ENROLLED, now=now)
         result = verifier.verify(text, now=now)
+        unmeasured = self._client.clock_skew_s is None
+        # No contact yet: before blaming the customer's code, ask the backend its time.
+        if (
+            result.reason in _TIME_REASONS
+            and unmeasured
+            and self._client.measure_clock() is not None
+        ):
+            now = self._now()
+            result = verifier.verify(text, now=now)
         sale.verified, sale.decision, sale.offline, sale.expires_at = result, None, False, None
         sale.backend_reasons, sale.backend_details = (), ()
         if not result.ok or result.claims is None:
@@ -108,7 +124,7 @@ class PaymentFlow:
         manager: dict[str, str] | None = None,
     ) -> PaymentUpdate:
         assert self._client is not None  # checked by _submit
-        body = sale_body(sale, manager=manager)
+        body = self._numbered(sale_body(sale, manager=manager), sale)
         # Write-ahead: if the till dies while the request is out, the reconcile entry makes
         # the next start look the sale up before anything else happens.
         sale.state, sale.reason = SaleState.AUTHORIZING, None
@@ -121,13 +137,26 @@ class PaymentFlow:
         except BackendAuthError as exc:
             # Not the customer's fault: the till's clock, key or enrollment (status shows skew).
             log.error("the backend refused this terminal: %s", exc.message)
-            declined = self.decline(sale, TERMINAL_REFUSED, now=now, track=False)
+            declined = self.decline(sale, self.refused_reason(exc), now=now, track=False)
             return self._resolved(sale, declined)
         except BackendRejected as exc:
             return self._resolved(sale, self.decline(sale, exc.code, now=now, facts=facts))
         except BackendUnavailable:
             return self._resolved(sale, self.offline(sale, facts, now=now))
         return self.apply(sale, view, facts=facts, now=self._now())
+
+    def refused_reason(self, exc: BackendAuthError) -> str:
+        skew = self._client.clock_skew_s if self._client else None
+        if exc.code == "bad_signature" and skew is not None and abs(skew) > SIGNATURE_FUTURE_S:
+            return TILL_CLOCK_WRONG
+        return TERMINAL_REFUSED
+
+    def clock_untrusted(self) -> bool:
+        """The last contact found this till's clock further off than a code's tolerance: a
+        clock that wrong may have moved again since, so offline acceptance (which trusts the
+        local clock for hours) stops until it is fixed."""
+        skew = self._client.clock_skew_s if self._client else None
+        return skew is not None and abs(skew) > DEFAULT_SKEW
 
     def _resolved(self, sale: ActiveSale, update: PaymentUpdate) -> PaymentUpdate:
         """The sale's new state is saved: its write-ahead reconcile entry can go.
@@ -143,6 +172,8 @@ class PaymentFlow:
         """The backend is unreachable: accept only if the policy and steps 18-21 allow it."""
         if not self._allow_offline:
             return self.decline(sale, BACKEND_UNAVAILABLE, now=now, track=False)
+        if self.clock_untrusted():
+            return self.decline(sale, TILL_CLOCK_WRONG, now=now, track=False)
         facts = replace(online_facts, offline=True)
         sale.decision = self._risk.decide(facts, trust_list_age_s=self.trust_age(now))
         reason = self.acceptance_reason(sale, now=now, offline=True)
@@ -153,7 +184,7 @@ class PaymentFlow:
         claims = sale.claims
         assert claims is not None
         sale.offline = True
-        body = sale_body(sale, offline_at=now)
+        body = self._numbered(sale_body(sale, offline_at=now), sale)
         entry = offline_entry(sale, body)
         seen = SeenToken(cti=claims.cti, expires_at=seen_expiry(claims))
         sale.state, sale.reason = SaleState.APPROVED, None
@@ -164,6 +195,11 @@ class PaymentFlow:
             return self.decline(sale, reasons.REPLAYED, now=now)
         self._risk.record(facts, Action.ALLOW)
         return update_of(sale)
+
+    def _numbered(self, body: dict[str, Any], sale: ActiveSale) -> dict[str, Any]:
+        """The sale's short number travels with it: another till reprints the receipt."""
+        number = sale_number_of(self._store, sale.sale_id)
+        return {**body, "sale_number": number} if number else body
 
     def outcome_unknown(self, sale: ActiveSale, *, now: int) -> PaymentUpdate:
         sale.reason = OUTCOME_UNKNOWN
@@ -193,8 +229,9 @@ class PaymentFlow:
         facts = self.facts(sale, now=now, offline=False)
         try:
             view = self._client.finalize(body, idempotency_key=sale.idempotency_key)
-        except BackendAuthError:
-            return self._resolved(sale, self.decline(sale, TERMINAL_REFUSED, now=now, track=False))
+        except BackendAuthError as exc:
+            declined = self.decline(sale, self.refused_reason(exc), now=now, track=False)
+            return self._resolved(sale, declined)
         except BackendRejected as exc:
             return self._resolved(sale, self.decline(sale, exc.code, now=now, facts=facts))
         except BackendError:
@@ -221,7 +258,9 @@ class PaymentFlow:
         if status == "step_up_required":
             step = view.get("step_up")
             sale.expires_at = _int(step.get("expires_at")) if isinstance(step, dict) else None
-            update = self.set(sale, SaleState.STEP_UP, now=now, seen=True)
+            # The write-ahead entry stays open: if the till restarts while the owner decides,
+            # the outbox follows the sale to the backend's answer.
+            return self.set(sale, SaleState.STEP_UP, now=now, seen=True)
         elif status == "approved":
             sale.authorization_id = str(view.get("authorization_id") or "") or None
             self._risk.record(facts, Action.ALLOW)

@@ -17,18 +17,36 @@ import time
 import uuid
 from collections.abc import Callable
 
+from pos_app.core.age_check import (
+    CUSTOMER,
+    AgeCheck,
+    AgeCheckMethod,
+    AgeCheckPolicy,
+    AgeCheckResult,
+    check_method,
+    needs_age_check,
+    restricted,
+)
 from pos_app.core.basket import BasketLine
 from pos_app.core.sale import SaleState
 from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.backend.client import BackendClient
 from pos_app.terminal.checkout.flow import PaymentFlow
+from pos_app.terminal.checkout.recovery import (
+    close_abandoned,
+    settled_in_background,
+    take_notices,
+)
 from pos_app.terminal.checkout.state import (
+    AGE_CHECK_REFUSED,
+    AWAITING_AGE_CHECK,
     AWAITING_MANAGER,
     ActiveSale,
     cancel_entry,
     manager_approval,
     record_of,
     update_of,
+    update_of_row,
 )
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate, TerminalStatus
 from pos_app.terminal.errors import (
@@ -40,12 +58,24 @@ from pos_app.terminal.errors import (
 from pos_app.terminal.manager_keys import ManagerSigner
 from pos_app.terminal.store.db import LocalStore
 from pos_app.terminal.store.sales_repo import save_sale
-from pos_app.terminal.sync.outbox import count_open, has_open_entry
+from pos_app.terminal.sync.outbox import (
+    close_reconcile,
+    count_failed,
+    count_open,
+    drop_entry,
+    finish_entry,
+    has_queued_send,
+    release_entry,
+    write_ahead,
+)
 from pos_app.terminal.sync.trust import TrustListManager
 from pos_app.terminal.terminal_risk import SaleContext, TerminalRisk
 
 KEEP_OPEN_S = 12 * 3600
+CASHIER_MAY_CONFIRM = AgeCheckPolicy(cashier_may_confirm=True)  # the setting's default
 _UNSETTLED = frozenset({SaleState.AUTHORIZING, SaleState.STEP_UP})
+# A sale polled this recently is watched by a cashier: the outbox leaves it to the checkout.
+WATCH_S = 30
 
 
 class CheckoutService:
@@ -62,10 +92,12 @@ class CheckoutService:
         terminal_id: str,
         currency: str,
         allow_offline: bool,
+        age_policy: AgeCheckPolicy = CASHIER_MAY_CONFIRM,
         clock: Callable[[], float] = time.time,
         lock: threading.RLock | None = None,
     ) -> None:
         self._store, self._client, self._trust = store, client, trust
+        self._age_policy = age_policy
         self._store_id, self._terminal_id, self._currency = store_id, terminal_id, currency
         self._clock = clock
         self._flow = PaymentFlow(
@@ -78,6 +110,7 @@ class CheckoutService:
         )
         self.lock = lock or threading.RLock()
         self._sales: dict[str, ActiveSale] = {}
+        close_abandoned(store, now=self._now())
 
     def _now(self) -> int:
         return int(self._clock())
@@ -98,6 +131,8 @@ class CheckoutService:
             pickup_later=pickup_later,
         )
         sale = ActiveSale(ctx=ctx, cashier_id=cashier_id, created_at=now)
+        if needs_age_check(lines):  # no payment code before "20 or older?" is answered
+            sale.state = AWAITING_AGE_CHECK
         with self.lock:
             self._forget_old(now)
             save_sale(self._store, record_of(sale, at=now))
@@ -107,6 +142,11 @@ class CheckoutService:
     def submit_token(self, sale_id: str, token_text: str) -> PaymentUpdate:
         with self.lock:
             sale = self._sale(sale_id)
+            if sale.state == AWAITING_AGE_CHECK:
+                raise CheckoutError(
+                    "the customer's age (20 or older) is not confirmed yet: the customer answers "
+                    "on the customer display first, then shows the payment code"
+                )
             if sale.state not in (SaleState.AWAITING_PAYMENT, SaleState.DECLINED):
                 raise CheckoutError(
                     f"this sale is {sale.state}: a payment code is not expected now"
@@ -115,7 +155,12 @@ class CheckoutService:
 
     def poll(self, sale_id: str) -> PaymentUpdate:
         with self.lock:
-            sale = self._sale(sale_id)
+            sale = self._sales.get(sale_id)
+            if sale is None:  # from before a restart: the outbox follows it to its end
+                return self._stored(sale_id)
+            sale.extra["polled_at"] = self._now()
+            if sale.state in _UNSETTLED and settled_in_background(self._store, sale):
+                return update_of(sale)
             if sale.state == SaleState.STEP_UP:
                 return self._flow.poll_step_up(sale)
             if sale.state == SaleState.AUTHORIZING:
@@ -149,6 +194,43 @@ class CheckoutService:
             manager = manager_approval(sale, signer, manager_id=manager_id, reason=reason, at=now)
             return self._flow.finalize_online(sale, facts, now=now, manager=manager)
 
+    def answer_age_check(
+        self,
+        sale_id: str,
+        *,
+        confirmed: bool,
+        method: AgeCheckMethod,
+        cashier_id: str,
+        display_attached: bool,
+    ) -> PaymentUpdate:
+        check_method(
+            self._age_policy, method, display_attached=display_attached, confirmed=confirmed
+        )
+        with self.lock:
+            sale = self._sale(sale_id)
+            if sale.state != AWAITING_AGE_CHECK:
+                raise CheckoutError(f"this sale is {sale.state}: it does not wait for an age check")
+            now = self._now()
+            by = CUSTOMER if method is AgeCheckMethod.CUSTOMER_DISPLAY else cashier_id
+            result = AgeCheckResult.CONFIRMED if confirmed else AgeCheckResult.REFUSED
+            sale.age_check = AgeCheck(result=result, method=method, confirmed_by=by, at=now)
+            append_audit(
+                self._store,
+                at=now,
+                actor=by,
+                action=AuditAction.AGE_CHECK,
+                detail={
+                    **sale.age_check.as_record(),
+                    "sale_id": sale_id,
+                    "cashier_id": cashier_id,
+                    "restricted_items": sum(ln.quantity for ln in restricted(sale.ctx.lines)),
+                    "total": sale.ctx.total,
+                },
+            )
+            if confirmed:
+                return self._flow.set(sale, SaleState.AWAITING_PAYMENT, now=now)
+            return self._flow.set(sale, SaleState.CANCELLED, now=now, reason=AGE_CHECK_REFUSED)
+
     def cancel(self, sale_id: str) -> PaymentUpdate:
         with self.lock:
             sale = self._sale(sale_id)
@@ -158,7 +240,8 @@ class CheckoutService:
                     return resolved  # it went through after all; a manager can void it
             if sale.state == SaleState.STEP_UP:
                 return self._cancel_remote(sale, kind="cancel", final=SaleState.CANCELLED)
-            if sale.state in (SaleState.AWAITING_PAYMENT, SaleState.DECLINED, AWAITING_MANAGER):
+            cancellable = (SaleState.AWAITING_PAYMENT, SaleState.DECLINED, AWAITING_MANAGER)
+            if sale.state in (*cancellable, AWAITING_AGE_CHECK):
                 return self._flow.set(
                     sale, SaleState.CANCELLED, now=self._now(), reason=sale.reason
                 )
@@ -192,11 +275,25 @@ class CheckoutService:
                 )
             return update
 
+    def notices(self) -> tuple[PaymentUpdate, ...]:
+        with self.lock:
+            return take_notices(self._store)
+
+    def is_watched(self, sale_id: str) -> bool:
+        """A cashier is polling this waiting sale now (the outbox keeps its hands off)."""
+        with self.lock:
+            sale = self._sales.get(sale_id)
+            polled = sale.extra.get("polled_at") if sale is not None else None
+            if sale is None or sale.state not in _UNSETTLED or polled is None:
+                return False
+            return self._now() - int(polled) < WATCH_S
+
     def status(self) -> TerminalStatus:
         now = self._now()
         client, trust = self._client, self._trust
         pending = count_open(self._store)
         return TerminalStatus(
+            outbox_failed=count_failed(self._store),
             online=client is not None and client.online,
             outbox_pending=pending,
             trust_list_age_s=trust.age_s(now) if trust else None,
@@ -214,7 +311,11 @@ class CheckoutService:
         now = self._now()
         key = f"{kind}-{sale.server_sale_id}"
         # An offline sale still queued must be settled before it is voided: queue behind it.
-        queued = self._client is None or has_open_entry(self._store, sale.sale_id)
+        queued = self._client is None or has_queued_send(self._store, sale.sale_id)
+        # Written ahead: if the till dies while the request is out, the outbox sends it again
+        # (same key) and records the outcome; while the cashier waits, the outbox leaves it.
+        entry = cancel_entry(sale, kind=kind, key=key, reason=reason)
+        entry_id = write_ahead(self._store, sale.sale_id, entry, at=now, hold=not queued)
         if not queued and self._client is not None:
             try:
                 view = self._client.cancel_sale(
@@ -222,17 +323,29 @@ class CheckoutService:
                 )
             except BackendRejected as exc:
                 if exc.code != "not_cancellable":
+                    drop_entry(self._store, entry_id)  # refused: nothing happened
                     raise CheckoutError(f"the backend refused: {exc.message}") from None
                 view = self._client.get_sale(sale.server_sale_id)  # declined meanwhile
             except (BackendUnavailable, BackendServerError):
                 queued = True  # the outbox sends it with the same key
+            if not queued:
+                finish_entry(self._store, entry_id)
             if not queued and view.get("status") != "cancelled":
                 facts = self._flow.facts(sale, now=now, offline=False)
                 return self._flow.apply(sale, view, facts=facts, now=now)
-        entry = cancel_entry(sale, kind=kind, key=key, reason=reason) if queued else None
+        if queued:
+            release_entry(self._store, entry_id, at=now)
         sale.state = final
-        save_sale(self._store, record_of(sale, at=now), outbox=entry)
+        save_sale(self._store, record_of(sale, at=now))
+        if not queued:
+            close_reconcile(self._store, sale.sale_id)
         return update_of(sale)
+
+    def _stored(self, sale_id: str) -> PaymentUpdate:
+        rows = self._store.query("SELECT * FROM sales WHERE sale_id = ?", (sale_id,))
+        if not rows:
+            raise CheckoutError(f"no sale {sale_id} at this till: start the payment again")
+        return update_of_row(rows[0])
 
     def _forget_old(self, now: int) -> None:
         """Keep a shift's sales for voids; older ones live on only in the store."""

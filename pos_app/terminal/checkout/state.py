@@ -6,9 +6,11 @@ its lock); everything that leaves the service is a frozen ``PaymentUpdate``.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from pos_app.core.age_check import AgeCheck
 from pos_app.core.risk.model import Decision
 from pos_app.core.sale import SaleState
 from pos_app.paytoken.claims import Claims
@@ -29,6 +31,10 @@ from pos_app.terminal.terminal_risk import (
 
 # Local-only step between a risk decision and the backend: the manager's PIN is awaited.
 AWAITING_MANAGER = "awaiting_manager"
+# Local-only step before the payment code: "20 or older?" for tobacco and alcohol.
+AWAITING_AGE_CHECK = "awaiting_age_check"
+AGE_CHECK_REFUSED = "age_check_refused"  # reason of a sale cancelled by a "no"
+_RECORDED_AS = {AWAITING_MANAGER: SaleState.AWAITING_PAYMENT, AWAITING_AGE_CHECK: SaleState.OPEN}
 
 PHASE_OF_STATE: dict[str, PaymentPhase] = {
     SaleState.AWAITING_PAYMENT: PaymentPhase.WAITING_FOR_CODE,
@@ -39,6 +45,7 @@ PHASE_OF_STATE: dict[str, PaymentPhase] = {
     SaleState.CANCELLED: PaymentPhase.CANCELLED,
     SaleState.VOIDED: PaymentPhase.VOIDED,
     AWAITING_MANAGER: PaymentPhase.MANAGER_APPROVAL,
+    AWAITING_AGE_CHECK: PaymentPhase.AGE_CHECK,
 }
 
 
@@ -58,6 +65,7 @@ class ActiveSale:
     offline: bool = False
     backend_reasons: tuple[str, ...] = ()  # risk.reasons codes of the backend's last answer
     backend_details: tuple[RiskDetail, ...] = ()  # and risk.details: each rule's inputs
+    age_check: AgeCheck | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -104,6 +112,25 @@ def update_of(sale: ActiveSale) -> PaymentUpdate:
         ),
         manager_may_override=decision.manager_may_override if decision else True,
         offline=sale.offline,
+        age_check=sale.age_check,
+    )
+
+
+def update_of_row(row: sqlite3.Row) -> PaymentUpdate:
+    """What the cashier sees of a stored sale this process holds no working state for."""
+    offline = bool(row["offline"])
+    phase = PHASE_OF_STATE.get(str(row["state"]), PaymentPhase.VERIFYING)
+    if phase is PaymentPhase.APPROVED and offline:
+        phase = PaymentPhase.OFFLINE_ACCEPTED
+    return PaymentUpdate(
+        sale_id=str(row["sale_id"]),
+        phase=phase,
+        total=int(row["total"]),
+        currency=str(row["currency"]),
+        reason=row["reason"],
+        authorization_id=row["authorization_id"],
+        wallet_masked=row["wallet_masked"],
+        offline=offline,
     )
 
 
@@ -153,7 +180,7 @@ def record_of(sale: ActiveSale, *, at: int) -> SaleRecord:
         cashier_id=sale.cashier_id,
         currency=sale.ctx.currency,
         total=sale.ctx.total,
-        state=sale.state if sale.state != AWAITING_MANAGER else SaleState.AWAITING_PAYMENT,
+        state=_RECORDED_AS.get(sale.state, sale.state),
         lines=sale.ctx.lines,
         at=at,
         reason=sale.reason,
@@ -163,6 +190,7 @@ def record_of(sale: ActiveSale, *, at: int) -> SaleRecord:
         pickup_later=sale.ctx.pickup_later,
         risk=risk_of(sale),
         token_facts=token_facts(sale),
+        age_check=sale.age_check.as_record() if sale.age_check else None,
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from pos_app.core.age_check import AgeCheck, AgeCheckMethod
 from pos_app.core.basket import BasketLine
 from pos_app.terminal.manager_keys import ManagerSigner
 
@@ -29,6 +30,7 @@ class PaymentPhase(StrEnum):
     OFFLINE_ACCEPTED = "offline_accepted"  # accepted offline, queued for the backend
     CANCELLED = "cancelled"
     VOIDED = "voided"
+    AGE_CHECK = "age_check"  # tobacco or alcohol: "20 or older?" before the code is shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ class PaymentUpdate:
     risk_reasons: tuple[RiskReasonView, ...] = ()
     manager_may_override: bool = True  # False when the account itself looks taken over
     offline: bool = False
+    age_check: AgeCheck | None = None  # the answer to "20 or older?", once given
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,9 @@ class TerminalStatus:
     enrolled: bool
     # False until the backend has answered or failed once: "online" would be a guess.
     backend_known: bool = True
+    outbox_failed: int = 0  # entries the backend refused for good: each has a review open
+    receipts_waiting: int = 0  # receipts stored, not yet printed
+    printer_problem: str | None = None  # why they wait: a printing.FaultKind value, or None
 
 
 class CheckoutPort(Protocol):
@@ -89,8 +95,26 @@ class CheckoutPort(Protocol):
         ``signer`` is the manager's unlocked key (``ManagerSigner``): the backend's proof."""
         ...
 
+    def answer_age_check(
+        self,
+        sale_id: str,
+        *,
+        confirmed: bool,
+        method: AgeCheckMethod,
+        cashier_id: str,
+        display_attached: bool,
+    ) -> PaymentUpdate:
+        """The answer to "20 or older?": yes opens the payment, no cancels the sale
+        (the UI then takes the restricted lines out of the basket). Logged in the audit chain."""
+        ...
+
     def cancel(self, sale_id: str) -> PaymentUpdate: ...
 
     def void(self, sale_id: str, *, manager_id: str, reason: str) -> PaymentUpdate: ...
 
     def status(self) -> TerminalStatus: ...
+
+    def notices(self) -> tuple[PaymentUpdate, ...]:
+        """Sales settled while nobody watched them (after a restart, offline sales the
+        backend refused); each is returned once, for the cashier to be told."""
+        ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from pos_app.terminal.doctor.env import DoctorEnv
 from pos_app.terminal.doctor.runner import Finding, fail, ok, unavailable, warn
@@ -105,6 +106,7 @@ def check_camera(env: DoctorEnv) -> Finding:
         camera = env.open_camera(device, env.effective)
     except Exception as exc:  # every camera failure is a finding, whatever its type
         return fail(name, f"camera {device!r} cannot be opened: {_message(exc)}", fix)
+    report = getattr(camera, "settings_report", ())
     try:
         shape = None
         for _ in range(env.camera_frames):
@@ -115,7 +117,21 @@ def check_camera(env: DoctorEnv) -> Finding:
         camera.close()
     if not shape:
         return fail(name, f"camera {device!r} delivers empty frames", fix)
-    return ok(name, f"camera {device!r} delivered {env.camera_frames} frames of {shape}")
+    return _camera_settings_finding(
+        name, f"camera {device!r} delivered {env.camera_frames} frames of {shape}", report
+    )
+
+
+def _camera_settings_finding(name: str, detail: str, report: tuple[Any, ...]) -> Finding:
+    """Exposure and focus for phone screens ([scanner]): what the camera did with each."""
+    if not report:
+        return ok(name, detail)
+    detail += "; " + ", ".join(setting.describe() for setting in report)
+    if all(setting.applied for setting in report):
+        return ok(name, detail)
+    fix = "this camera ignores the setting: set it to 'auto'/-1 in [scanner], or use a UVC "
+    fix += "camera with manual exposure and focus (docs/SCANNING.md, camera settings)"
+    return warn(name, detail, fix)
 
 
 def _frame_shape(frame: object) -> str:
@@ -147,11 +163,15 @@ def check_data_dir(env: DoctorEnv) -> Finding:
         return warn(name, f"{path} does not exist yet; pos-app creates it at first start", fix)
     if not path.is_dir():
         return fail(name, f"{path} is not a directory", fix)
+    found, owner_fix = env.ownership(path)
+    if found:
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        return fail(name, found[0] + more, owner_fix)
     try:
         env.write_probe(path)
     except OSError as exc:
-        return fail(name, f"{path} is not writable: {exc.strerror or exc}", fix)
-    return ok(name, f"{path} is writable")
+        return fail(name, f"{path} is not writable: {exc.strerror or exc}", owner_fix or fix)
+    return ok(name, f"{path} is writable, every file in it private to the till's account")
 
 
 def check_disk(env: DoctorEnv) -> Finding:

@@ -147,3 +147,45 @@ def check_outbox(env: DoctorEnv) -> Finding:
     if count >= OUTBOX_WARN or age_s >= OUTBOX_AGE_WARN_S:
         return warn(name, detail, fix)
     return ok(name, detail)
+
+
+AUDIT_FIX_BROKEN = (
+    "do not delete anything: keep terminal.db and send 'pos-app audit verify' and "
+    "'pos-app doctor --json' to support (the backend keeps the last good copy)"
+)
+
+
+def check_audit_chain(env: DoctorEnv) -> Finding:
+    """The audit log: intact here, and continuing the copy the backend acknowledged."""
+    name = "audit-chain"
+    path = env.data_dir / DB_NAME
+    if not path.exists():
+        return ok(name, "no audit log yet")
+    from pos_app.terminal.audit.log import CHAIN_START_KEY, chain_start, verify_chain
+    from pos_app.terminal.audit.sync import CURSOR_KEY, PROBLEM_KEY
+
+    with read_only(path) as conn:
+        after_id, start_hash = chain_start(conn)
+        rows = conn.execute(
+            "SELECT id, at, actor, action, detail, prev_hash, hash FROM audit_log ORDER BY id"
+        ).fetchall()
+    report = verify_chain(rows, start_hash=start_hash)
+    if not report.ok:
+        detail = f"the local audit log is broken at entry {report.first_broken_id}"
+        return fail(name, f"{detail}: {report.problem}", AUDIT_FIX_BROKEN)
+    acked = int(kv_value(path, (CURSOR_KEY,)) or b"0")
+    newest = int(rows[-1][0]) if rows else after_id
+    detail = f"{len(rows)} entries, the backend holds them through id {acked}"
+    if kv_value(path, (CHAIN_START_KEY,)) is not None:
+        detail += f"; continues the backend's chain after id {after_id} (a replaced till)"
+    problem = kv_value(path, (PROBLEM_KEY,))
+    if problem is not None:
+        refusal = json.loads(problem)
+        return fail(
+            name,
+            f"{detail}; the backend refuses the next entries: {refusal['message']}",
+            AUDIT_FIX_BROKEN,
+        )
+    if newest - acked >= OUTBOX_FAIL:
+        return warn(name, f"{detail}; {newest - acked} not sent yet", "see 'backend' above")
+    return ok(name, detail)

@@ -110,6 +110,10 @@ class DoctorEnv:
     now: Callable[[], float] = lambda: 0.0
     backend: Callable[[str], BackendReply] = _no_backend
     credentials: Callable[[Settings, Path], CredentialsInfo] = _not_enrolled
+    # (problems, fix): every path in the data directory the till's account cannot use
+    # or other accounts can read, and the one command that repairs them all.
+    ownership: Callable[[Path], tuple[list[str], str]] = lambda path: ([], "")
+    printer: Callable[[str], Any] | None = None  # None: the real printer at that address
     camera_frames: int = 5
 
     @property

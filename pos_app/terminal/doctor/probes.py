@@ -29,7 +29,9 @@ from pos_app.terminal.doctor.checks import (
     check_versions,
 )
 from pos_app.terminal.doctor.checks_net import check_backend, check_clock, http_probe
+from pos_app.terminal.doctor.checks_printer import check_printer, check_receipt
 from pos_app.terminal.doctor.checks_store import (
+    check_audit_chain,
     check_enrollment,
     check_outbox,
     check_trust_list,
@@ -51,6 +53,9 @@ CHECKS: tuple[Check, ...] = (
     Check("enrollment", check_enrollment),
     Check("trust-list", check_trust_list),
     Check("outbox", check_outbox),
+    Check("audit-chain", check_audit_chain),
+    Check("receipt", check_receipt),
+    Check("printer", check_printer),
     Check("backend", check_backend, network=True),
     Check("clock", check_clock, network=True),
 )
@@ -110,10 +115,9 @@ def _qt_error(stderr: str, returncode: int) -> str:
 
 def open_camera(device: int | str, settings: Settings) -> FrameReader:
     from pos_app.scanning.camera import CameraSource
-    from pos_app.scanning.config import CameraConfig
+    from pos_app.terminal.settings.scanner import camera_config
 
-    s = settings.scanner
-    camera = CameraSource(CameraConfig(device=device, width=s.width, height=s.height, fps=s.fps))
+    camera = CameraSource(camera_config(settings, device))
     camera.open()
     return camera
 
@@ -153,4 +157,25 @@ def build_env(
         now=time.time,
         backend=backend,
         credentials=read_credentials,
+        ownership=functools.partial(data_ownership, effective.paths.owner),
     )
+
+
+def data_ownership(owner: str, directory: Path) -> tuple[list[str], str]:
+    """What ``pos-app setup --owner`` would repair in the data directory (POSIX only)."""
+    if sys.platform == "win32":
+        return [], ""
+    from pos_app.terminal.till_account import (
+        DataOwnerError,
+        problems,
+        setup_command,
+        till_account,
+    )
+
+    try:
+        account = till_account(owner, directory)
+    except DataOwnerError as exc:
+        return [exc.message], setup_command()
+    if account is None:
+        return [], ""
+    return problems(directory, account), setup_command(account.name)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pos_app.core.age_check import AgeCheck, AgeCheckError
 from pos_app.core.risk.model import FLAG_NAMES
 from pos_app.terminal.audit.log import AuditAction
 from pos_app.terminal.reviews.queue import (
@@ -80,6 +81,7 @@ class SaleDetail:
     steps: tuple[StepTime, ...]
     till_actions: tuple[TillAction, ...]
     decisions: tuple[DecisionRecord, ...]
+    age_check: AgeCheck | None = None  # "20 or older?" for tobacco and alcohol, if asked
 
 
 def load_detail(store: LocalStore, sale_id: str) -> SaleDetail:
@@ -96,7 +98,18 @@ def load_detail(store: LocalStore, sale_id: str) -> SaleDetail:
         steps=_steps(store, sale_id),
         till_actions=_till_actions(store, sale_id),
         decisions=tuple(decisions_of(store, sale_id)),
+        age_check=_age_check(row),
     )
+
+
+def _age_check(row: Any) -> AgeCheck | None:
+    """Kept with this till's own sales (another till's sale has no such column here)."""
+    if not _has(row, "age_check"):
+        return None
+    try:
+        return AgeCheck.from_record(json.loads(row["age_check"]))
+    except (ValueError, AgeCheckError):
+        return None
 
 
 def token_view(facts: Mapping[str, Any], *, wallet_masked: str | None, offline: bool) -> TokenView:
@@ -120,7 +133,9 @@ def token_view(facts: Mapping[str, Any], *, wallet_masked: str | None, offline: 
 def _sale_row(store: LocalStore, sale_id: str) -> Any:
     rows = store.query(
         "SELECT *, 0 AS remote FROM sales WHERE sale_id = ?", (sale_id,)
-    ) or store.query("SELECT *, 1 AS remote FROM remote_sales WHERE sale_id = ?", (sale_id,))
+    ) or store.query(
+        "SELECT *, 1 AS remote, 0 AS seq FROM remote_sales WHERE sale_id = ?", (sale_id,)
+    )
     if not rows:
         raise ReviewError(f"no flagged sale {sale_id} on this terminal", code="unknown_sale")
     return rows[0]

@@ -36,4 +36,6 @@ def _show(args: argparse.Namespace) -> int:
     for row in rows:
         value = json.dumps(row["value"], ensure_ascii=False)
         print(f"{row['setting']:<{width}} = {value:<24} # {row['source']}")
+        for why in row["why"]:  # which layers this value beat, and which were ignored
+            print(f"{'':<{width}}   {'':<24} #   {why}")
     return 0

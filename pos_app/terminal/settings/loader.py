@@ -1,10 +1,19 @@
 """Load, validate and explain the terminal's settings.
 
-Layers, later wins: packaged defaults (the declarations in settings_schema),
-``/etc/pos-app/config.toml`` (store IT), the user's config file (platformdirs),
-then ``POS_APP_<SECTION>_<KEY>`` environment variables. Any bad file or value
-stops start-up with one line naming the file, the key, the bad value and what
-is allowed.
+Layers, later wins: built-in defaults (the declarations in settings/schema.py), the
+package's defaults file (replaced by every upgrade, never edited), the system file
+``/etc/pos-app/config.toml``, the site's drop-ins ``/etc/pos-app/config.d/*.toml`` in
+name order (store IT's settings: no dpkg conffile prompt stops an unattended upgrade),
+the user's config file (platformdirs), then ``POS_APP_<SECTION>_<KEY>`` environment
+variables.
+
+On a till that store IT manages (any system file exists) the settings that decide
+where money goes or how the till is secured (``Declared.it_owned``) come only from
+the system files and the service's own environment (a process systemd started): a
+user's file or shell variable for one of them is ignored, and ``config show`` says so.
+
+Any bad file or value stops start-up with one line naming the file, the key, the bad
+value and what is allowed.
 """
 
 from __future__ import annotations
@@ -12,9 +21,11 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import stat
+import sys
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,7 +36,22 @@ from pos_app.core.errors import ConfigError
 from pos_app.terminal.settings.schema import SECTION_TYPES, Declared, Settings, declared
 
 APP_NAME = "pos-app"
-SYSTEM_CONFIG = Path("/etc/pos-app/config.toml")
+
+
+def _system_dir() -> Path:
+    if sys.platform == "win32":
+        return Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / APP_NAME
+    if sys.platform == "darwin":
+        return Path("/Library/Application Support") / APP_NAME
+    return Path("/etc") / APP_NAME
+
+
+SYSTEM_DIR = _system_dir()
+SYSTEM_CONFIG = SYSTEM_DIR / "config.toml"
+DROP_IN_DIR = "config.d"  # next to the system file
+# Written by the package (packaging/debian/defaults.toml); an upgrade replaces it.
+PACKAGE_DEFAULTS = Path("/usr/share/pos-app/defaults.toml")
+SERVICE_MARKER = "INVOCATION_ID"  # systemd sets it for every unit it starts
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -38,6 +64,24 @@ def user_config_file() -> Path:
 class LoadedSettings:
     settings: Settings
     sources: Mapping[str, str]  # "section.key" -> "default" | file path | "env POS_APP_..."
+    # "section.key" -> why the value won: the layers it overrode, the ones ignored
+    notes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    system_files: tuple[Path, ...] = ()  # the system layers that exist (empty: unmanaged)
+
+    def is_system_source(self, name: str) -> bool:
+        """Did the value of ``name`` come from a system file (store IT, the package)?"""
+        return self.sources.get(name, "default") in {str(p) for p in self.system_files}
+
+
+def system_layers(system_file: Path | None, package_file: Path | None) -> tuple[Path, ...]:
+    """The system files that exist, in load order."""
+    drop_ins: list[Path] = []
+    if system_file is not None:
+        folder = system_file.parent / DROP_IN_DIR
+        if folder.is_dir():
+            drop_ins = sorted(p for p in folder.iterdir() if p.suffix == ".toml" and p.is_file())
+    candidates = (package_file, system_file, *drop_ins)
+    return tuple(p for p in candidates if p is not None and p.exists())
 
 
 def load_settings(
@@ -45,24 +89,54 @@ def load_settings(
     system_file: Path | None = SYSTEM_CONFIG,
     user_file: Path | None = None,
     env: Mapping[str, str] | None = None,
+    package_file: Path | None = PACKAGE_DEFAULTS,
 ) -> LoadedSettings:
     decls = {d.name: d for d in declared()}
-    values: dict[str, Any] = {name: d.default for name, d in decls.items()}
-    sources: dict[str, str] = dict.fromkeys(decls, "default")
-    for path in (system_file, user_file if user_file is not None else user_config_file()):
-        if path is not None and path.exists():
-            for name, value in _read_file(path, decls).items():
-                values[name], sources[name] = value, str(path)
+    layers = _Layers(decls)
+    system = system_layers(system_file, package_file)
+    for path in system:
+        layers.apply_file(path, user=False, managed=True)
+    user = user_file if user_file is not None else user_config_file()
+    if user.exists():
+        layers.apply_file(user, user=True, managed=bool(system))
     environ = os.environ if env is None else env
-    for name, decl in decls.items():
-        raw = environ.get(decl.env_var)
-        if raw is not None:
-            where = f"environment variable {decl.env_var}"
-            values[name] = _coerce(decl, _from_env(decl, raw), where)
-            sources[name] = f"env {decl.env_var}"
-    settings = _build(values)
-    _cross_check(settings, sources)
-    return LoadedSettings(settings, sources)
+    layers.apply_env(environ, managed=bool(system), service=SERVICE_MARKER in environ)
+    settings = _build(layers.values)
+    _cross_check(settings, layers.sources)
+    notes = {name: tuple(n) for name, n in layers.notes.items() if n}
+    return LoadedSettings(settings, dict(layers.sources), notes, system)
+
+
+class _Layers:
+    """Values, where each came from, and why: applied one layer at a time."""
+
+    def __init__(self, decls: Mapping[str, Declared]) -> None:
+        self.decls = decls
+        self.values: dict[str, Any] = {name: d.default for name, d in decls.items()}
+        self.sources: dict[str, str] = dict.fromkeys(decls, "default")
+        self.notes: dict[str, list[str]] = {name: [] for name in decls}
+
+    def apply_file(self, path: Path, *, user: bool, managed: bool) -> None:
+        for name, value in _read_file(path, self.decls).items():
+            self._set(name, value, str(path), user=user, managed=managed)
+
+    def apply_env(self, environ: Mapping[str, str], *, managed: bool, service: bool) -> None:
+        for name, decl in self.decls.items():
+            raw = environ.get(decl.env_var)
+            if raw is not None:
+                value = _coerce(decl, _from_env(decl, raw), f"environment variable {decl.env_var}")
+                self._set(name, value, f"env {decl.env_var}", user=not service, managed=managed)
+
+    def _set(self, name: str, value: Any, source: str, *, user: bool, managed: bool) -> None:
+        if user and managed and self.decls[name].it_owned:
+            self.notes[name].append(
+                f"ignored {source}: store IT sets this on this till (/etc/pos-app/config.d "
+                "or the service's environment), never a user's file or shell"
+            )
+            return
+        if self.sources[name] != "default":
+            self.notes[name].append(f"overrides {self.sources[name]}")
+        self.values[name], self.sources[name] = value, source
 
 
 def _read_file(path: Path, decls: Mapping[str, Declared]) -> dict[str, Any]:
@@ -88,7 +162,23 @@ def _read_file(path: Path, decls: Mapping[str, Declared]) -> dict[str, Any]:
                 keys = ", ".join(d.key for d in decls.values() if d.section == section)
                 raise ConfigError(f"{path}: unknown key [{section}] {key}; allowed: {keys}")
             out[decl.name] = _coerce(decl, value, str(path))
+            if decl.secret and value:
+                _check_private(path, decl)
     return out
+
+
+def _check_private(path: Path, decl: Declared) -> None:
+    """A secret (a PIN verifier) in a file other accounts can read is refused (issue 15.4)."""
+    if os.name != "posix":
+        return
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigError(
+            f"{path}: [{decl.section}] {decl.key} must not be in a file other accounts can "
+            f"read (mode {mode:04o}): remove it and add a manager account instead "
+            "(pos-app cashier add <id> <name> --role manager --pin-stdin), or keep it in a "
+            "file of mode 0600 owned by the till's account"
+        )
 
 
 def _from_env(decl: Declared, raw: str) -> Any:
@@ -187,9 +277,10 @@ def render_default_toml() -> str:
     """The documented defaults file, ``config/default.toml``."""
     lines = [
         "# pos-app settings: every setting with its default and what it does.",
-        "# Copy what you change to /etc/pos-app/config.toml (store IT) or the user's",
-        "# config file; POS_APP_<SECTION>_<KEY> environment variables override both.",
-        "# 'pos-app config show' prints the effective value of each and where it came from.",
+        "# Store IT: copy what you change to a drop-in, /etc/pos-app/config.d/<name>.toml",
+        "# (read in name order; upgrades never touch them). Users may set the ui, scanner,",
+        "# logging and backend timeout settings in their own config file; POS_APP_<SECTION>_<KEY>",
+        "# environment variables override files ('pos-app config show' says which value won).",
     ]
     section = None
     for decl in declared():
@@ -221,5 +312,8 @@ def describe(loaded: LoadedSettings) -> list[dict[str, Any]]:
             value = "****"
         elif isinstance(value, tuple):
             value = list(value)
-        out.append({"setting": decl.name, "value": value, "source": loaded.sources[decl.name]})
+        why = list(loaded.notes.get(decl.name, ()))
+        out.append(
+            {"setting": decl.name, "value": value, "source": loaded.sources[decl.name], "why": why}
+        )
     return out

@@ -22,9 +22,20 @@ def opt(
     minimum: float | None = None,
     maximum: float | None = None,
     secret: bool = False,
+    it_owned: bool | None = None,
 ) -> Any:
     meta = {"doc": doc, "choices": choices, "min": minimum, "max": maximum, "secret": secret}
+    if it_owned is not None:
+        meta["it_owned"] = it_owned
     return field(default=default, metadata=meta)
+
+
+# Sections that decide where money goes or how the till is secured: on a till that store
+# IT manages (a system configuration exists) they come only from the system files and
+# the service's own environment, never from a user's file or shell (loader.py).
+IT_OWNED_SECTIONS = frozenset({"terminal", "payment", "risk", "security", "paths"})
+# Keys of other sections that are IT's too; opt(it_owned=False) opts a key out.
+IT_OWNED_KEYS = frozenset({"backend.url", "backend.trust_root_key"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +85,26 @@ class ScannerSettings:
     mirror: bool = opt(True, "Mirror the preview so the customer's phone moves naturally.")
     exposure: str = opt(
         "auto",
-        "Exposure hint; 'low' helps against phone-screen glare.",
+        "Exposure: 'low' (8 ms) for phone screens, which glow and overexpose or smear under "
+        "auto exposure; 'high' (33 ms) for a dim counter; applied if the camera allows (doctor).",
         choices=("auto", "low", "high"),
     )
+    focus: int = opt(
+        -1,
+        "Fixed focus in the camera's units (UVC: 0 far to 255 near; about 120 for a phone "
+        "30 cm away); -1 keeps autofocus; applied if the camera allows (doctor shows it).",
+        minimum=-1,
+        maximum=1023,
+    )
     decoders: tuple[str, ...] = opt(
-        ("zxing", "pyzbar"), "Decoder cascade, tried in this order.", choices=("zxing", "pyzbar")
+        ("zxing", "zxing-smooth", "pyzbar"),
+        "Decoder cascade, tried in this order.",
+        choices=("zxing", "zxing-smooth", "pyzbar"),
+    )
+    formats: tuple[str, ...] = opt(
+        ("qr", "ean13", "ean8"),
+        "Codes read: QR and JAN/EAN; add 'upca', 'upce' only for UPC-labelled goods.",
+        choices=("qr", "ean13", "ean8", "upca", "upce"),
     )
     product_cooldown_s: float = opt(
         2.0,
@@ -111,6 +137,26 @@ class UiSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerDisplaySettings:
+    mode: str = opt(
+        "auto",
+        "The customer's screen: 'auto' on a second monitor when one is attached, 'window' "
+        "always (as in the demo), 'off'.",
+        choices=("auto", "window", "off"),
+    )
+    language: str = opt(
+        "ja",
+        "Language the customer display starts in (the customer can switch).",
+        choices=("ja", "en"),
+    )
+    cashier_age_check: bool = opt(
+        True,
+        "With no customer display attached, the cashier may confirm age 20+ for tobacco and "
+        "alcohol after a visual check; false: such sales need the display.",
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class SecuritySettings:
     pin_max_attempts: int = opt(5, "Wrong PINs before sign-in locks.", minimum=3, maximum=10)
     pin_lock_base_s: int = opt(
@@ -135,9 +181,40 @@ class LoggingSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PrinterSettings:
+    url: str = opt(
+        "",
+        "Receipt printer: tcp://HOST:9100 (raw TCP) or usb://VID:PID (hex); empty: no printer.",
+    )
+    paper_mm: int = opt(80, "Paper width in millimetres.", choices=(58, 80))
+    japanese: str = opt(
+        "kanji",
+        "How Japanese reaches the printer: 'kanji' (Shift_JIS text, printers with a Kanji ROM:"
+        " Japanese models) or 'raster' (an image: any ESC/POS printer).",
+        choices=("kanji", "raster"),
+    )
+    auto_print: bool = opt(True, "Print the receipt as soon as a sale is approved.")
+    language: str = opt("ja", "Receipt language.", choices=("ja", "en"))
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptSettings:
+    issuer_name: str = opt("", "Issuer's name printed on every invoice (the registered business).")
+    registration_number: str = opt(
+        "", "Qualified invoice issuer registration number: 'T' followed by 13 digits."
+    )
+    store_name: str = opt("", "Store name printed under the issuer's name.")
+
+
+@dataclass(frozen=True, slots=True)
 class PathSettings:
     data_dir: str = opt("", "Local database and credentials; empty means the platform default.")
     log_dir: str = opt("", "Log files; empty means the platform default.")
+    owner: str = opt(
+        "",
+        "OS account that runs the till and alone owns its data (the kiosk account); "
+        "'pos-app setup --owner' sets it. Empty: the data directory's owner.",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,8 +225,11 @@ class Settings:
     scanner: ScannerSettings = field(default_factory=ScannerSettings)
     risk: RiskSettings = field(default_factory=RiskSettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    customer_display: CustomerDisplaySettings = field(default_factory=CustomerDisplaySettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    printer: PrinterSettings = field(default_factory=PrinterSettings)
+    receipt: ReceiptSettings = field(default_factory=ReceiptSettings)
     paths: PathSettings = field(default_factory=PathSettings)
 
 
@@ -166,6 +246,7 @@ class Declared:
     minimum: float | None
     maximum: float | None
     secret: bool
+    it_owned: bool = False
 
     @property
     def name(self) -> str:
@@ -205,6 +286,11 @@ def declared() -> tuple[Declared, ...]:
                     m["min"],
                     m["max"],
                     m["secret"],
+                    m.get(
+                        "it_owned",
+                        section.name in IT_OWNED_SECTIONS
+                        or f"{section.name}.{f.name}" in IT_OWNED_KEYS,
+                    ),
                 )
             )
     return tuple(out)

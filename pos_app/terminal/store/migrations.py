@@ -181,6 +181,51 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE review_decisions ADD COLUMN signature TEXT;
         """,
     ),
+    Migration(
+        6,
+        "the answer to the age check (20+) of a sale with tobacco or alcohol: who, how, when",
+        """
+        ALTER TABLE sales ADD COLUMN age_check TEXT;
+        """,
+    ),
+    Migration(
+        7,
+        "sales settled while nobody watched wait to be shown to the cashier; the outbox is"
+        " drained per sale",
+        """
+        ALTER TABLE sales ADD COLUMN untold INTEGER NOT NULL DEFAULT 0 CHECK (untold IN (0, 1));
+        CREATE INDEX sales_untold ON sales (untold) WHERE untold = 1;
+        CREATE INDEX outbox_open ON outbox (state, sale_id, id);
+        """,
+    ),
+    Migration(
+        8,
+        "receipts waiting for the printer",
+        """
+        CREATE TABLE receipt_jobs (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            sale_id    TEXT,
+            kind       TEXT NOT NULL,
+            document   TEXT NOT NULL,
+            state      TEXT NOT NULL DEFAULT 'pending'
+                       CHECK (state IN ('pending', 'printed', 'dropped')),
+            attempts   INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at INTEGER NOT NULL,
+            printed_at INTEGER
+        );
+        CREATE INDEX receipt_jobs_pending ON receipt_jobs (state, id);
+        """,
+    ),
+    Migration(
+        9,
+        "each sale gets this till's running number, printed on receipts (rowid is not stable)",
+        """
+        ALTER TABLE sales ADD COLUMN seq INTEGER;
+        UPDATE sales SET seq = rowid;
+        CREATE UNIQUE INDEX sales_seq ON sales (seq);
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

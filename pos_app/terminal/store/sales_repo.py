@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from pos_app.core.basket import BasketLine
+from pos_app.core.sale import sale_number
 from pos_app.terminal.store.db import LocalStore
 
 
@@ -33,6 +34,7 @@ class SaleRecord:
     pickup_later: bool = False
     risk: dict[str, object] | None = None
     token_facts: dict[str, object] | None = None
+    age_check: dict[str, object] | None = None  # core.age_check.AgeCheck.as_record()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +81,13 @@ def _upsert_sale(conn: sqlite3.Connection, r: SaleRecord) -> None:
     exists = conn.execute("SELECT 1 FROM sales WHERE sale_id = ?", (r.sale_id,)).fetchone()
     risk = json.dumps(r.risk) if r.risk is not None else None
     facts = json.dumps(r.token_facts) if r.token_facts is not None else None
+    age = json.dumps(r.age_check) if r.age_check is not None else None
     if exists:
         conn.execute(
             "UPDATE sales SET state = ?, reason = ?, authorization_id = ?, wallet_masked ="
             " COALESCE(?, wallet_masked), offline = ?, risk = COALESCE(?, risk), token_facts ="
-            " COALESCE(?, token_facts), updated_at = ? WHERE sale_id = ?",
+            " COALESCE(?, token_facts), age_check = COALESCE(?, age_check), updated_at = ?"
+            " WHERE sale_id = ?",
             (
                 r.state,
                 r.reason,
@@ -92,6 +96,7 @@ def _upsert_sale(conn: sqlite3.Connection, r: SaleRecord) -> None:
                 int(r.offline),
                 risk,
                 facts,
+                age,
                 r.at,
                 r.sale_id,
             ),
@@ -100,7 +105,8 @@ def _upsert_sale(conn: sqlite3.Connection, r: SaleRecord) -> None:
     conn.execute(
         "INSERT INTO sales (sale_id, store_id, terminal_id, cashier_id, currency, total, state,"
         " reason, authorization_id, wallet_masked, offline, created_at, updated_at, risk,"
-        " token_facts, pickup_later) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " token_facts, pickup_later, age_check, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+        " (SELECT COALESCE(MAX(seq), 0) + 1 FROM sales))",
         (
             r.sale_id,
             r.store_id,
@@ -118,6 +124,7 @@ def _upsert_sale(conn: sqlite3.Connection, r: SaleRecord) -> None:
             risk,
             facts,
             int(r.pickup_later),
+            age,
         ),
     )
     conn.executemany(
@@ -195,3 +202,12 @@ def open_review(conn: sqlite3.Connection, sale_id: str, *, at: int) -> None:
 def sale_state(store: LocalStore, sale_id: str) -> str | None:
     rows = store.query("SELECT state FROM sales WHERE sale_id = ?", (sale_id,))
     return str(rows[0]["state"]) if rows else None
+
+
+def sale_number_of(store: LocalStore, sale_id: str) -> str | None:
+    """The sale's short number (``core.sale.sale_number``), once the sale is recorded."""
+    rows = store.query("SELECT store_id, terminal_id, seq FROM sales WHERE sale_id = ?", (sale_id,))
+    if not rows or rows[0]["seq"] is None:
+        return None
+    row = rows[0]
+    return sale_number(row["store_id"], row["terminal_id"], int(row["seq"]))

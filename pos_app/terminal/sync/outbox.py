@@ -1,4 +1,4 @@
-"""The durable outbox: what the backend must still hear, sent in order when it answers.
+"""The durable outbox: what the backend must still hear, sent when it answers.
 
 Entries are written in the same transaction as the sale they belong to
 (``sales_repo.save_sale``), so a sale is never recorded without its message
@@ -6,16 +6,21 @@ nor a message queued without its sale. Kinds:
 
 - ``finalize``: a sale accepted offline (POST /v1/sales with its own
   Idempotency-Key, so a repeat can never charge twice).
-- ``reconcile``: an online finalize whose outcome is unknown (timeout, crash);
-  it is resolved with GET /v1/sales/{id} and never re-sent from here: the
-  customer may have left, and the token expires within minutes anyway.
+- ``reconcile``: the write-ahead entry of an online finalize, open while the
+  till waits for the backend (outcome unknown, or the owner's approval); it is
+  resolved with GET /v1/sales/{id} and never re-sent from here: the customer
+  may have left, and the token expires within minutes anyway.
 - ``cancel`` / ``void``: a step-up cancel or a void made while offline.
 
-Order is strict by id: the head entry blocks the ones behind it (a void must
-never overtake its sale). An entry whose outcome is unknown (state ``unknown``)
-is reconciled with GET before it is sent again. A transient failure backs off
-exponentially with jitter; a permanent refusal (4xx) marks the entry
-``failed`` and flags the sale for review, so one bad entry cannot stop the queue.
+Order is kept within one sale (a void never overtakes its sale), not across
+sales: an entry that must wait (a sale the backend has not seen yet, an owner
+still deciding) holds only its own sale's later entries. An entry whose
+outcome is unknown (state ``unknown``) is looked up with GET before it is sent
+again. Transient failures back off exponentially with jitter; when the backend
+cannot be reached (or refuses this till's signature) the pass stops, since
+every entry would fail the same way. A permanent refusal (4xx) marks the entry
+``failed`` and flags the sale for review. This module only runs the queue:
+what a verdict does to the local sale is :mod:`pos_app.terminal.sync.verdicts`.
 """
 
 from __future__ import annotations
@@ -31,19 +36,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from pos_app.core.errors import BackendError
-from pos_app.core.sale import SaleState
-from pos_app.paytoken.seen_store import purge_on, record_on
+from pos_app.paytoken.seen_store import purge_on
 from pos_app.paytoken.verifier import DEFAULT_SKEW
 from pos_app.terminal.backend.client import BackendClient, backoff_delay
 from pos_app.terminal.errors import BackendAuthError, BackendRejected, OutcomeUnknown
 from pos_app.terminal.store.db import LocalStore
-from pos_app.terminal.store.sales_repo import open_review, set_sale_state
+from pos_app.terminal.store.sales_repo import OutboxEntry, enqueue, open_review
+from pos_app.terminal.sync import verdicts
+from pos_app.terminal.sync.verdicts import WAITING_STATES, local_state
 
 log = logging.getLogger(__name__)
 
 OPEN_STATES = ("pending", "unknown")
 # After the token's expiry plus this margin, a sale the backend never saw can no longer land.
 RECONCILE_MARGIN_S = 60
+# A sale the cashier is polling right now is the checkout's to resolve: look again after this.
+WATCHED_RECHECK_S = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +70,19 @@ class OutboxRow:
 class DrainReport:
     sent: int  # entries resolved in this pass
     remaining: int
-    blocked_by: str | None  # why the pass stopped early (the head's last error)
+    blocked_by: str | None  # why an entry still waits (the last one's error)
 
 
-class _Blocked(Exception):
-    pass
+class _Wait(Exception):
+    """This sale's entry cannot be resolved yet; the other sales go on."""
+
+    def __init__(self, message: str, *, until: int | None = None) -> None:
+        super().__init__(message)
+        self.until = until  # when waiting longer is pointless (the window closes)
+
+
+class _Stop(Exception):
+    """The backend cannot be reached (or refuses this till): every entry would fail alike."""
 
 
 class OutboxDrainer:
@@ -82,11 +98,13 @@ class OutboxDrainer:
         sale_lock: threading.RLock | None = None,
         backoff_base_s: float = 2.0,
         backoff_max_s: float = 300.0,
+        watched: Callable[[str], bool] = lambda _sale_id: False,
     ) -> None:
         self._store, self._client = store, client
         self._clock, self._rng = clock, rng
         self._sale_lock = sale_lock or threading.RLock()
         self._base, self._max = backoff_base_s, backoff_max_s
+        self._watched = watched
         self._drain_lock = threading.Lock()
 
     def purge_seen(self, now: int) -> int:
@@ -117,7 +135,7 @@ class OutboxDrainer:
         ]
 
     def drain_once(self, *, ignore_backoff: bool = False) -> DrainReport:
-        """Send what is due, in order; stop at the first entry that cannot be resolved now."""
+        """Send what is due, in order within each sale; a waiting sale holds only itself."""
         if not self._drain_lock.acquire(blocking=False):
             return DrainReport(0, self.pending_count(), "another drain is running")
         try:
@@ -126,34 +144,48 @@ class OutboxDrainer:
             self._drain_lock.release()
 
     def _drain(self, *, ignore_backoff: bool) -> DrainReport:
-        sent = 0
+        sent, waiting = 0, None
+        held: set[str] = set()  # sales with an earlier entry still open
         for row in self.open_rows():
             now = int(self._clock())
-            if row.next_attempt_at > now and not ignore_backoff:
-                return DrainReport(sent, self.pending_count(), "backing off")
+            if row.sale_id in held or not self._due(row, now=now, ignore_backoff=ignore_backoff):
+                held.add(row.sale_id)
+                continue
             try:
                 self._process(row, now=now)
-            except _Blocked as exc:
+            except _Wait as exc:
+                held.add(row.sale_id)
+                waiting = str(exc)
+                continue
+            except _Stop as exc:
                 return DrainReport(sent, self.pending_count(), str(exc))
             sent += 1
-        return DrainReport(sent, 0, None)
+        remaining = self.pending_count()
+        return DrainReport(sent, remaining, (waiting or "backing off") if remaining else None)
+
+    def _due(self, row: OutboxRow, *, now: int, ignore_backoff: bool) -> bool:
+        if row.kind == "reconcile" and self._watched(row.sale_id):
+            return False  # the cashier is looking at this sale: the checkout resolves it
+        return ignore_backoff or row.next_attempt_at <= now
 
     def _process(self, row: OutboxRow, *, now: int) -> None:
         try:
             # No lock around the network: a cashier must never wait for a drain pass.
             _HANDLERS[row.kind](self, row, now)
-        except OutcomeUnknown as exc:
-            self._retry_later(row, now=now, error=exc.message, state="unknown")
-            raise _Blocked(exc.message) from None
+        except _Wait as exc:
+            self._retry_later(row, now=now, error=str(exc), until=exc.until)
+            raise
         except BackendAuthError as exc:
             # Often a skewed clock or a revoked key: keep the entry, keep the order.
             self._retry_later(row, now=now, error=exc.message)
-            raise _Blocked(exc.message) from None
+            raise _Stop(exc.message) from None
         except BackendRejected as exc:
-            self._fail(row, now=now, error=f"{exc.status} {exc.code}: {exc.message}")
+            self._refused(row, now=now, code=exc.code, error=f"{exc.status} {exc.code}: {exc}")
         except BackendError as exc:
-            self._retry_later(row, now=now, error=exc.message)
-            raise _Blocked(exc.message) from None
+            # A POST that may have landed is looked up before it is sent again.
+            unknown = "unknown" if isinstance(exc, OutcomeUnknown) else None
+            self._retry_later(row, now=now, error=exc.message, state=unknown)
+            raise _Stop(exc.message) from None
 
     # --- kinds --------------------------------------------------------------------------------
 
@@ -162,28 +194,31 @@ class OutboxDrainer:
         view = self._lookup(server_id) if row.state == "unknown" else None
         if view is None:
             view = self._client.finalize(row.payload["body"], idempotency_key=row.idempotency_key)
-        with self._store.transaction() as conn:
-            _apply_offline_result(conn, row.sale_id, view, now=now)
+        with self._sale_lock, self._store.transaction() as conn:
+            verdicts.apply_offline_result(conn, row.sale_id, view, now=now)
             _done(conn, row.id)
 
     def _reconcile(self, row: OutboxRow, now: int) -> None:
-        local = self._store.query("SELECT state FROM sales WHERE sale_id = ?", (row.sale_id,))
-        if not local or local[0]["state"] != SaleState.AUTHORIZING:
-            with self._store.transaction() as conn:
+        with self._store.transaction() as conn:
+            state = local_state(conn, row.sale_id)
+            if state not in WAITING_STATES:
                 _done(conn, row.id)  # the checkout resolved it while the cashier waited
-            return
+                return
         view = self._lookup(str(row.payload["server_sale_id"]))
         if view is None:
-            if now <= int(row.payload.get("token_exp", 0)) + DEFAULT_SKEW + RECONCILE_MARGIN_S:
-                raise OutcomeUnknown("the backend has no record of the sale yet")
+            last = int(row.payload.get("token_exp", 0)) + DEFAULT_SKEW + RECONCILE_MARGIN_S
+            if now <= last:
+                raise _Wait("the backend has no record of the sale yet", until=last + 1)
             view = {"status": "declined", "reason": "not_received"}
         if view.get("status") == "step_up_required":
-            raise OutcomeUnknown("the sale still waits for the customer's approval")
+            step = view.get("step_up")
+            ends = step.get("expires_at") if isinstance(step, dict) else None
+            until = ends + 1 if isinstance(ends, int) else None
+            raise _Wait("the sale still waits for the customer's approval", until=until)
         with self._sale_lock, self._store.transaction() as conn:
             # The till may have resolved it meanwhile (the cashier polled): do not apply twice.
-            state = conn.execute("SELECT state FROM sales WHERE sale_id = ?", (row.sale_id,))
-            if state.fetchone()[0] == SaleState.AUTHORIZING:
-                apply_online_result(conn, row.sale_id, view, now=now, payload=row.payload)
+            if local_state(conn, row.sale_id) in WAITING_STATES:
+                verdicts.apply_online_result(conn, row.sale_id, view, now=now, payload=row.payload)
             _done(conn, row.id)
 
     def _cancel(self, row: OutboxRow, now: int) -> None:
@@ -191,10 +226,22 @@ class OutboxDrainer:
         reason = row.payload.get("reason")
         try:
             self._client.cancel_sale(server_id, idempotency_key=row.idempotency_key, reason=reason)
+            with self._sale_lock, self._store.transaction() as conn:
+                verdicts.apply_cancelled(conn, row.sale_id, kind=row.kind, now=now)
+                _done(conn, row.id)
+            return
         except BackendRejected as exc:
             if exc.code not in ("not_cancellable", "unknown_sale"):
                 raise
             log.warning("outbox %s for %s: %s", row.kind, row.sale_id, exc.code)
+            if exc.code == "not_cancellable" and row.kind == "cancel":
+                # The owner approved before the cancel arrived: the till must say so too.
+                view = self._client.get_sale(server_id)
+                if view.get("status") == "approved":
+                    with self._sale_lock, self._store.transaction() as conn:
+                        verdicts.apply_online_result(
+                            conn, row.sale_id, view, now=now, payload=row.payload
+                        )
         with self._store.transaction() as conn:
             _done(conn, row.id)
 
@@ -210,25 +257,37 @@ class OutboxDrainer:
     # --- bookkeeping --------------------------------------------------------------------------
 
     def _retry_later(
-        self, row: OutboxRow, *, now: int, error: str, state: str | None = None
+        self,
+        row: OutboxRow,
+        *,
+        now: int,
+        error: str,
+        state: str | None = None,
+        until: int | None = None,
     ) -> None:
         delay = backoff_delay(row.attempts, base=self._base, cap=self._max, rng=self._rng)
+        delay = max(1, round(delay))
+        at = now + delay if until is None else max(now + 1, min(now + delay, until))
         with self._store.transaction() as conn:
             conn.execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
                 " state = COALESCE(?, state) WHERE id = ?",
-                (error[:500], now + max(1, round(delay)), state, row.id),
+                (error[:500], at, state, row.id),
             )
 
-    def _fail(self, row: OutboxRow, *, now: int, error: str) -> None:
+    def _refused(self, row: OutboxRow, *, now: int, code: str, error: str) -> None:
+        """A permanent refusal: the entry fails and the sale says so where people look."""
         log.error("outbox entry %d (%s) refused by the backend: %s", row.id, row.kind, error)
-        with self._store.transaction() as conn:
+        with self._sale_lock, self._store.transaction() as conn:
             conn.execute(
                 "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?"
                 " WHERE id = ?",
                 (error[:500], row.id),
             )
-            open_review(conn, row.sale_id, at=now)
+            if row.kind == "finalize":
+                verdicts.record_offline_loss(conn, row.sale_id, code, now=now)
+            else:
+                open_review(conn, row.sale_id, at=now)
 
 
 _HANDLERS: dict[str, Callable[[OutboxDrainer, OutboxRow, int], None]] = {
@@ -246,82 +305,75 @@ def _done(conn: sqlite3.Connection, entry_id: int) -> None:
     )
 
 
-def _apply_offline_result(
-    conn: sqlite3.Connection, sale_id: str, view: dict[str, Any], *, now: int
-) -> None:
-    """An offline sale settled: approved, or declined and so an offline loss to review."""
-    status = view.get("status")
-    if status == "approved":
-        set_sale_state(
-            conn,
-            sale_id,
-            state=SaleState.APPROVED,
-            at=now,
-            authorization_id=view.get("authorization_id"),
-            event_detail="settled",
-        )
-        return
-    # The goods left with the customer: the sale stays approved locally, its reason
-    # says why the backend refused it, and a manager reviews the loss.
-    reason = str(view.get("reason") or status)
-    set_sale_state(
-        conn,
-        sale_id,
-        state=SaleState.APPROVED,
-        at=now,
-        reason=reason,
-        event_detail=f"offline_loss:{reason}",
-    )
-    open_review(conn, sale_id, at=now)
-
-
-def apply_online_result(
-    conn: sqlite3.Connection,
-    sale_id: str,
-    view: dict[str, Any],
-    *,
-    now: int,
-    payload: dict[str, Any],
-) -> None:
-    """An online sale whose outcome was unknown: record what the backend decided."""
-    status = view.get("status")
-    if status == "approved":
-        set_sale_state(
-            conn,
-            sale_id,
-            state=SaleState.APPROVED,
-            at=now,
-            authorization_id=view.get("authorization_id"),
-            event_detail="reconciled",
-        )
-        cti, exp = payload.get("cti"), payload.get("token_exp")
-        if isinstance(cti, str) and isinstance(exp, int):
-            record_on(conn, bytes.fromhex(cti), expires_at=exp + DEFAULT_SKEW, now=now)
-        # Nobody at the till saw this approval: a manager checks the goods were handed over.
-        open_review(conn, sale_id, at=now)
-        return
-    state = SaleState.CANCELLED if status == "cancelled" else SaleState.DECLINED
-    reason = None if status == "cancelled" else str(view.get("reason") or "declined")
-    set_sale_state(conn, sale_id, state=state, at=now, reason=reason, event_detail="reconciled")
-
-
 def count_open(store: LocalStore) -> int:
     rows = store.query("SELECT COUNT(*) AS n FROM outbox WHERE state IN ('pending', 'unknown')")
     return int(rows[0]["n"])
 
 
-def has_open_entry(store: LocalStore, sale_id: str) -> bool:
+def count_failed(store: LocalStore) -> int:
+    rows = store.query("SELECT COUNT(*) AS n FROM outbox WHERE state = 'failed'")
+    return int(rows[0]["n"])
+
+
+def has_queued_send(store: LocalStore, sale_id: str) -> bool:
+    """An offline finalize, cancel or void of this sale still waits to be sent (a lookup
+    of a sale the till is waiting on does not count: the checkout may talk to the backend)."""
     rows = store.query(
-        "SELECT 1 FROM outbox WHERE sale_id = ? AND state IN ('pending', 'unknown')", (sale_id,)
+        "SELECT 1 FROM outbox WHERE sale_id = ? AND kind != 'reconcile'"
+        " AND state IN ('pending', 'unknown')",
+        (sale_id,),
     )
     return bool(rows)
 
 
 def close_reconcile(store: LocalStore, sale_id: str) -> None:
-    """The checkout resolved an unknown outcome itself: the background lookup is moot."""
+    """The checkout resolved the sale itself: the background lookup is moot."""
     with store.transaction() as conn:
         conn.execute(
             "UPDATE outbox SET state = 'done' WHERE sale_id = ? AND kind = 'reconcile'"
             " AND state IN ('pending', 'unknown')",
             (sale_id,),
         )
+
+
+# A cancel or void written ahead of its request: the cashier's own call has this long.
+HOLD_S = 60
+
+
+def write_ahead(store: LocalStore, sale_id: str, entry: OutboxEntry, *, at: int, hold: bool) -> int:
+    """Queue ``entry`` before its request goes out (due at once, or held while the checkout
+    sends it itself); returns its id. A held entry that outlives its process is sent."""
+    with store.transaction() as conn:
+        old = conn.execute(
+            "SELECT id, state FROM outbox WHERE idempotency_key = ?", (entry.idempotency_key,)
+        ).fetchone()
+        if old is not None and old[1] in OPEN_STATES:
+            entry_id = int(old[0])  # already queued (an earlier try): the same request
+        else:
+            if old is not None:  # a refused earlier try left its closed entry
+                conn.execute("DELETE FROM outbox WHERE id = ?", (old[0],))
+            enqueue(conn, sale_id, entry, at=at)
+            entry_id = int(conn.execute("SELECT last_insert_rowid()").fetchone()[0])
+        if hold:
+            conn.execute(
+                "UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (at + HOLD_S, entry_id)
+            )
+    return entry_id
+
+
+def release_entry(store: LocalStore, entry_id: int, *, at: int) -> None:
+    """The checkout could not send it: the outbox's turn now."""
+    with store.transaction() as conn:
+        conn.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (at, entry_id))
+
+
+def drop_entry(store: LocalStore, entry_id: int) -> None:
+    """The backend refused the request for good: nothing happened, nothing to send."""
+    with store.transaction() as conn:
+        conn.execute("DELETE FROM outbox WHERE id = ?", (entry_id,))
+
+
+def finish_entry(store: LocalStore, entry_id: int) -> None:
+    """The checkout has the backend's answer: nothing left to send."""
+    with store.transaction() as conn:
+        _done(conn, entry_id)

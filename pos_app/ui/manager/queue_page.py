@@ -71,6 +71,9 @@ class QueuePage(QWidget):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.buttons = {d: QPushButton(t(d.value, lang)) for d in Decision}
+        self.reprint_button = QPushButton(t("reprint", lang))
+        self.reprint_button.setVisible(services.receipts is not None)
+        self.reprint_button.clicked.connect(self.reprint_selected)
         self._layout()
         self.filters.changed.connect(self.refresh)
         self.table.selectionModel().selectionChanged.connect(self._selected)
@@ -94,6 +97,7 @@ class QueuePage(QWidget):
             button.setMinimumHeight(40)
             row.addWidget(button)
         pane.addLayout(row)
+        pane.addWidget(self.reprint_button, 0, Qt.AlignmentFlag.AlignLeft)
         pane.addWidget(self.message)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
@@ -128,6 +132,18 @@ class QueuePage(QWidget):
         else:
             self.table.selectRow(row)
             self._show(self.model.item_at(row))
+
+    def reprint_selected(self) -> None:
+        """The selected sale's receipt again, from what this till recorded of it."""
+        sale_id, receipts = self.selected_sale(), self._s.receipts
+        if sale_id is None or receipts is None:
+            return
+        try:
+            receipts.reprint(sale_id)
+        except PosError as exc:
+            self.message.setText(t("print_failed", self._s.lang, why=exc.message))
+            return
+        self.message.setText(t("reprint_queued", self._s.lang, sale=sale_id))
 
     def selected_sale(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()
@@ -195,7 +211,9 @@ class QueuePage(QWidget):
             self._claimed(sale_id, held.claimed_by, held.claimed_at)
             return None
         self._enable(True)
-        dialog = DecisionDialog(decision, sale_id, lang=self._s.lang, parent=self)
+        row = self.model.row_of(sale_id)
+        number = sale_id if row is None else self.model.item_at(row).number
+        dialog = DecisionDialog(decision, number, lang=self._s.lang, parent=self)
         dialog.finished.connect(lambda result: self._finish(dialog, sale_id, result))
         dialog.open()
         self.dialog_opened.emit(dialog)

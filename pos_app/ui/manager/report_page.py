@@ -38,6 +38,8 @@ class ReportPage(QWidget):
         self.x_button = QPushButton(t("show_x", lang))
         self.z_button = QPushButton(t("close_z", lang))
         self.pdf_button = QPushButton(t("save_pdf", lang))
+        self.print_button = QPushButton(t("print_report", lang))
+        self.print_button.setVisible(services.receipts is not None)
         self.view = QTextBrowser()
         self.message = QLabel()
         self.report: ShiftReport | None = None
@@ -50,6 +52,7 @@ class ReportPage(QWidget):
             self.x_button,
             self.z_button,
             self.pdf_button,
+            self.print_button,
         ):
             row.addWidget(widget)
         row.addStretch(1)
@@ -60,6 +63,7 @@ class ReportPage(QWidget):
         self.x_button.clicked.connect(self.show_x)
         self.z_button.clicked.connect(self._z_clicked)
         self.pdf_button.clicked.connect(self._pdf_clicked)
+        self.print_button.clicked.connect(self.print_report)
         self.show_x()
 
     def show_x(self) -> ShiftReport:
@@ -91,6 +95,17 @@ class ReportPage(QWidget):
             },
         )
         self.message.setText(t("exported", self._s.lang, path=str(path)))
+
+    def print_report(self) -> None:
+        """The X/Z report on the receipt printer, queued like a receipt (never blocks)."""
+        if self._s.receipts is None:
+            return
+        if self.report is None:
+            self.show_x()
+        assert self.report is not None
+        title, pairs = report_pairs(self.report, lang=self._s.lang, tz=self._s.tz)
+        self._s.receipts.print_report(title, pairs)
+        self.message.setText(t("report_queued", self._s.lang))
 
     def html(self) -> str:
         assert self.report is not None
@@ -144,6 +159,27 @@ def _counts(
 ) -> str:
     body = "".join(_row(label(k), v) for k, v in pairs) or _row(t("none", lang), "")
     return f"<h3>{_e(title)}</h3><table width='60%'>{body}</table>"
+
+
+def report_pairs(r: ShiftReport, *, lang: str, tz: tzinfo) -> tuple[str, list[tuple[str, str]]]:
+    """The report as label/value lines for the receipt printer (the same figures as the page)."""
+    last = r.until - 1 if r.until > r.since else r.until
+    title = t("z_report" if r.kind == "Z" else "x_report", lang)
+    pairs = [
+        (t("store", lang), r.store_id),
+        (t("period", lang), f"{when(r.since, tz) if r.since else '—'} –"),
+        ("", when(last, tz)),
+        (t("sales", lang), f"{r.sales_count}  {yen(r.sales_value)}"),
+        (t("wallet_paid", lang), yen(r.wallet_paid_value)),
+        (t("declined", lang), str(r.declined_count)),
+        (t("flagged", lang), str(r.flagged_count)),
+        (t("voids", lang), f"{r.voids_count}  {yen(r.voids_value)}"),
+        (t("offline_sales", lang), f"{r.offline_count}  {yen(r.offline_value)}"),
+        (t("offline_losses", lang), f"{r.offline_losses_count}  {yen(r.offline_losses_value)}"),
+    ]
+    pairs += [(reason_label(code, lang), str(n)) for code, n in r.flagged_by_reason]
+    pairs += [(f"{t('approvals_by_manager', lang)} {m}", str(n)) for m, n in r.approvals_by_manager]
+    return title, pairs
 
 
 def render_report(r: ShiftReport, *, lang: str, tz: tzinfo, printed: int) -> str:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from pos_app.terminal.audit.sync import AuditSink
 from pos_app.terminal.manager_keys import ManagerSigner
+from pos_app.terminal.printing.service import ReceiptService
 from pos_app.terminal.reviews.claims import ClaimsBackend
 from pos_app.terminal.reviews.sync import ReviewsBackend
 from pos_app.terminal.store.db import LocalStore
@@ -65,6 +66,7 @@ class ManagerServices:
     # Claims across the store's tills (ClientReviewsBackend); None: claims on this till only.
     claims: ClaimsBackend | None = None
     audit_sink: AuditSink | None = None
+    receipts: ReceiptService | None = None  # reprints and the printed shift report
     tz: tzinfo = field(default_factory=local_tz)
     lang: str = "ja"
     idle_sign_out_ms: int = 5 * 60 * 1000  # no key or click for this long: signed out

@@ -6,6 +6,8 @@ tests catch (every key has both languages).
 
 from __future__ import annotations
 
+import re
+
 TEXTS: dict[str, tuple[str, str]] = {
     # sign-in
     "title": ("Manager review", "店長レビュー"),
@@ -48,6 +50,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "オフライン: 本部が設定されていません。",
     ),
     "pending_sync": ("{pending} decisions waiting to be sent", "未送信の判定 {pending} 件"),
+    "pending_sync_one": ("1 decision waiting to be sent", "未送信の判定 1 件"),
+    "technical": ("Technical details", "技術情報"),
+    "fact_exp": ("code valid until", "コードの有効期限"),
+    "fact_iat": ("code made at", "コードの発行時刻"),
+    "fact_limit": ("code's spending limit", "コードの上限額"),
+    "show_technical": ("Show technical details", "技術情報を表示"),
+    "hide_technical": ("Hide technical details", "技術情報を隠す"),
+    "record_hint": ("Ctrl+Enter records, Tab moves on", "Ctrl+Enterで記録、Tabで次へ"),
     "exported": ("Saved {path}", "保存しました: {path}"),
     # filters
     "status": ("Status", "状態"),
@@ -111,6 +121,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "other_terminal": ("(another till of this store)", "（この店舗の別の端末）"),
     "steps": ("Steps", "経過"),
     "till_actions": ("Manager actions at the till", "レジでの店長操作"),
+    "age_check": ("Age check (20+)", "年齢確認（20歳以上）"),
+    "age_confirmed": ("20 or older: confirmed", "20歳以上: 確認済み"),
+    "age_refused": ("Not confirmed: tobacco and alcohol removed", "確認できず: 酒・たばこを除外"),
+    "age_customer_display": (
+        "by the customer on the customer display",
+        "お客様がお客様画面で回答",
+    ),
+    "age_cashier_visual": (
+        "by cashier {who} after a visual check (no customer display)",
+        "担当者 {who} が目視で確認（お客様画面なし）",
+    ),
     "manager_approval": ("approved at the till", "レジで承認"),
     "void": ("voided", "取消"),
     "history": ("Review decisions", "レビュー判定の履歴"),
@@ -147,6 +168,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "シフトを締めますか？合計は監査ログに記録されます。",
     ),
     "save_pdf": ("Save PDF…", "PDF保存…"),
+    "print_report": ("Print", "印刷"),
+    "reprint": ("Reprint receipt", "レシート再印刷"),
+    "reprint_queued": ("Receipt of {sale} sent to the printer", "{sale} のレシートを印刷します"),
+    "report_queued": ("Report sent to the printer", "レポートを印刷します"),
+    "print_failed": ("Not printed: {why}", "印刷できません: {why}"),
     "x_report": ("X report (shift so far)", "Xレポート（途中集計）"),
     "z_report": ("Z report (shift closed)", "Zレポート（締め）"),
     "period": ("Period", "期間"),
@@ -190,6 +216,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "state_step_up": ("waiting for the owner's approval", "本人の承認待ち"),
     "state_authorizing": ("being authorized", "承認処理中"),
     "state_awaiting_payment": ("waiting for the code", "コード待ち"),
+    "state_open": ("waiting for the age check", "年齢確認待ち"),
     "state_voided": ("voided", "取消済み"),
     "state_cancelled": ("cancelled", "中止"),
     "action_allow": ("allowed", "許可"),
@@ -262,5 +289,14 @@ REASON_LABELS: dict[str, tuple[str, str]] = {
 
 
 def reason_label(code: str, lang: str) -> str:
-    en, ja = REASON_LABELS.get(code, (code.replace("_", " "), code.replace("_", " ")))
+    """A short label; a decline code without one gets the first clause of the
+    cashier's sentence for it (in the manager's language, never a raw code in Japanese)."""
+    found = REASON_LABELS.get(code)
+    if found is None:
+        from pos_app.paytoken.reasons import cashier_text
+
+        text = cashier_text(code, "ja" if lang == "ja" else "en")
+        clause = re.split(r"[。.:：]", text, maxsplit=1)[0].strip()
+        return clause or code.replace("_", " ")
+    en, ja = found
     return ja if lang == "ja" else en

@@ -1,0 +1,384 @@
+"""Money under faults: real tills and a real backend, killed and cut off, then reconciled.
+
+For each database (SQLite, PostgreSQL): ``pos-app backend serve`` with several
+worker processes, several till processes (``bench/fault_till.py``: the till's
+real services, as the UI drives them) sharing a few wallets, one of them with a
+wrong clock, and the customers' phones answering step-ups. While they sell,
+the harness SIGKILLs tills (and starts them again on the same data directory)
+and the backend at random moments, and takes the backend away for a while.
+Then the tills stop selling and drain their outboxes, and every till sale,
+backend sale and wallet is reconciled against the ledger.
+
+    .venv/bin/python bench/fault_harness.py                      # both databases, 3 min outage
+    .venv/bin/python bench/fault_harness.py --db sqlite --duration 30 --outage 10
+
+Counts printed per database: sales, kills, lost (a till says paid, nobody was
+charged, and nobody was told), charged twice, balance mismatches, disagree (the
+till and the backend tell different stories: charged but declined at the till,
+voided at the till but still charged), stuck (a sale still waiting after its
+window closed), waiting (still inside its window when the drain timed out),
+offline losses (visible: reason and review at the till), and the time to drain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "server"))
+sys.path.insert(0, str(ROOT / "bench"))
+from fault_ledger import Counts, reconcile  # noqa: E402
+from server_support import (  # noqa: E402
+    Api,
+    Signer,
+    World,
+    drop_postgres_schema,
+    postgres_schema_url,
+)
+
+from pos_app.paytoken import httpsig, keys  # noqa: E402
+from pos_app.server import admin  # noqa: E402
+from pos_app.server.clock import SystemClock  # noqa: E402
+from pos_app.server.runner import free_port  # noqa: E402
+from pos_app.terminal.backend.client import ClientConfig  # noqa: E402
+from pos_app.terminal.backend.enrollment import EnrollRequest, enroll  # noqa: E402
+from pos_app.terminal.store.db import open_store  # noqa: E402
+from pos_app.terminal.sync.trust import TrustListManager, load_root_key  # noqa: E402
+
+DAY = 86_400
+WALLET_GROUPS = {"regular": (3, 300_000), "new": (2, 300_000), "rich_new": (2, 600_000)}
+
+
+@dataclass(frozen=True)
+class Options:
+    duration_s: float = 40.0  # selling time, faults included
+    outage_s: float = 180.0  # the backend away once, for this long
+    tills: int = 3
+    workers: int = 2
+    till_kills: int = 6
+    backend_kills: int = 2
+    skew_s: int = 45  # one till's clock is this far ahead
+    drain_timeout_s: float = 330.0  # token lifetime + skew + margin + a backoff step
+    seed: int = 14
+    keep: str = ""  # keep the run's files (logs, databases) under this directory
+
+
+class Backend:
+    """``pos-app backend serve`` as a child process on a fixed port (tills keep its URL)."""
+
+    def __init__(self, data_dir: Path, db_url: str, workers: int) -> None:
+        self.data_dir, self.db_url, self.workers = data_dir, db_url, workers
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        cmd = [sys.executable, "-m", "pos_app", "backend", "serve", "--data-dir"]
+        cmd += [str(self.data_dir), "--db", self.db_url, "--port", str(self.port)]
+        cmd += ["--workers", str(self.workers)]
+        log = open(self.data_dir / "serve.log", "ab")  # noqa: SIM115 (the child holds it)
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=log, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise SystemExit(f"the backend did not start; see {self.data_dir / 'serve.log'}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: uvicorn's supervisor and its workers."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+@dataclass
+class Till:
+    name: str
+    data_dir: Path
+    config: Path
+    seed: int
+    proc: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        log = open(self.data_dir / "till.log", "ab")  # noqa: SIM115 (the child holds it)
+        cmd = [sys.executable, str(ROOT / "bench" / "fault_till.py"), "--config"]
+        cmd += [str(self.config), "--seed", str(self.seed * 100 + self.starts)]
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=log)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+@dataclass
+class World2:
+    backend: Backend
+    tills: list[Till]
+    wallets: dict[str, list[dict[str, Any]]]
+    funded: dict[str, int]
+    kills: int = 0
+    events: list[str] = field(default_factory=list)
+
+
+def make_wallets(backend: Backend) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
+    api = Api(client=httpx.Client(timeout=10), clock=SystemClock(), base=backend.url)
+    world = World(api=api, terminal=None)  # type: ignore[arg-type]  (wallet calls only)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    funded: dict[str, int] = {}
+    now = int(time.time())
+    for group, (count, balance) in {**WALLET_GROUPS, "poor": (1, 100)}.items():
+        for _ in range(count):
+            handle = world.new_wallet(balance=balance)
+            if group in ("regular", "poor"):  # month-old wallets: their codes work offline
+                admin.backdate_wallet(
+                    backend.data_dir,
+                    backend.db_url,
+                    wallet_id=handle.wallet_id,
+                    created_at=now - 40 * DAY,
+                    device_bound_at=now - 40 * DAY,
+                )
+            raw = handle.signer.key.private_bytes_raw().hex()
+            groups.setdefault(group, []).append(
+                {"wallet_id": handle.wallet_id, "device_id": handle.device_id, "key_hex": raw}
+            )
+            funded[handle.wallet_id] = balance
+    return groups, funded
+
+
+def enroll_till(backend: Backend, data_dir: Path, terminal_id: str) -> None:
+    ticket = admin.create_terminal(
+        backend.data_dir, backend.db_url, store_id="S001", terminal_id=terminal_id
+    )
+    root = backend.data_dir / "root_public.pem"
+    store = open_store(data_dir)
+    try:
+        trust = TrustListManager(
+            store, load_root_key(str(root)), audience="pos.jp", currency="JPY", stale_grace_s=DAY
+        )
+        enroll(
+            EnrollRequest(backend.url, str(ticket["enrollment_code"]), "S001", terminal_id),
+            store=store,
+            data_dir=data_dir,
+            trust=trust,
+            config=ClientConfig(base_url=backend.url, retries=1),
+            prefer_keyring=False,
+        )
+    finally:
+        store.close()
+
+
+class Phones(threading.Thread):
+    """The wallet owners: each step-up is approved (3 in 4) or refused, after a moment."""
+
+    def __init__(self, w: World2, rng: random.Random) -> None:
+        super().__init__(daemon=True)
+        self.w, self.rng = w, rng
+        self.stop = threading.Event()
+        self.api = Api(client=httpx.Client(timeout=3), clock=SystemClock(), base=w.backend.url)
+
+    def run(self) -> None:
+        owners = self.w.wallets["new"] + self.w.wallets["rich_new"]
+        while not self.stop.wait(1.0):
+            for spec in owners:
+                # The backend may be away: the phone tries again next second.
+                with contextlib.suppress(httpx.HTTPError, KeyError, ValueError):
+                    self._answer(spec)
+
+    def _answer(self, spec: dict[str, Any]) -> None:
+        key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(spec["key_hex"]))
+        signer = Signer(key=key, keyid=spec["device_id"], tag=httpsig.TAG_WALLET)
+        resp = self.api.get(f"/v1/wallets/{spec['wallet_id']}/step-ups", signer=signer)
+        for step in resp.json().get("step_ups", []):
+            decision = "approve" if self.rng.random() < 0.75 else "deny"
+            message = httpsig.step_up_message(
+                step["challenge_id"], step["currency"], decision, step["sale_id"],
+                step["store_id"], step["total"],
+            )  # fmt: skip
+            body = {"signature": keys.b64url_encode(key.sign(message))}
+            self.api.post(f"/v1/step-ups/{step['challenge_id']}/{decision}", body, signer=signer)
+
+
+def faults(w: World2, opts: Options, rng: random.Random) -> None:
+    """Till kills and backend kills at random moments, one outage in the middle."""
+    start = time.monotonic()
+    kinds = ["till"] * opts.till_kills + ["backend"] * opts.backend_kills
+    plan = [(rng.uniform(0.1, 0.9) * opts.duration_s, kind) for kind in kinds]
+    plan.append((0.4 * opts.duration_s, "outage"))
+    for at, kind in sorted(plan):
+        time.sleep(max(0.0, start + at - time.monotonic()))
+        if kind == "till":
+            till = rng.choice(w.tills)
+            till.kill()
+            w.kills += 1
+            w.events.append(f"{time.monotonic() - start:6.1f}s kill -9 {till.name}")
+            time.sleep(rng.uniform(0.2, 2.0))
+            till.start()
+        else:
+            w.backend.kill()
+            w.kills += 1
+            away = opts.outage_s if kind == "outage" else rng.uniform(0.5, 3.0)
+            w.events.append(f"{time.monotonic() - start:6.1f}s kill -9 backend, away {away:.0f}s")
+            time.sleep(away)
+            w.backend.start()
+
+
+@contextmanager
+def database(kind: str, tmp: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp / 'backend' / 'backend.sqlite3'}"
+        return
+    url, schema = postgres_schema_url()
+    try:
+        yield url
+    finally:
+        drop_postgres_schema(schema)
+
+
+@contextmanager
+def workdir(kind: str, keep: str) -> Iterator[Path]:
+    """A fresh directory for the run; kept under ``keep`` (logs, databases) when given."""
+    if keep:
+        path = Path(keep) / kind
+        path.mkdir(parents=True)
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix=f"faults-{kind}-") as name:
+        yield Path(name)
+
+
+def run(kind: str, opts: Options) -> Counts:
+    rng = random.Random(opts.seed)
+    with workdir(kind, opts.keep) as tmp, database(kind, tmp) as db_url:
+        data_dir = tmp / "backend"
+        admin.init_backend(data_dir, db_url)
+        backend = Backend(data_dir, db_url, opts.workers)
+        backend.start()
+        try:
+            return _run(kind, opts, backend, tmp, rng)
+        finally:
+            backend.kill()
+
+
+def _run(kind: str, opts: Options, backend: Backend, tmp: Path, rng: random.Random) -> Counts:
+    wallets, funded = make_wallets(backend)
+    shared = tmp / "used-codes"
+    shared.mkdir()
+    stop = tmp / "stop-selling"
+    tills = []
+    for i in range(opts.tills):
+        data_dir = tmp / f"till{i + 1}"
+        enroll_till(backend, data_dir, f"T{i + 1:02d}")
+        config = data_dir / "harness.json"
+        conf = {
+            "backend_url": backend.url,
+            "root_key": str(backend.data_dir / "root_public.pem"),
+            "data_dir": str(data_dir),
+            "wallets": wallets,
+            "shared_dir": str(shared),
+            "stop_file": str(stop),
+            "skew_s": opts.skew_s if i == opts.tills - 1 else 0,
+        }
+        config.write_text(json.dumps(conf))
+        config.chmod(0o600)  # wallet keys
+        tills.append(Till(f"till{i + 1}", data_dir, config, seed=opts.seed + i))
+    w = World2(backend, tills, wallets, funded)
+    for till in tills:
+        till.start()
+    phones = Phones(w, rng)
+    phones.start()
+    faults(w, opts, rng)
+    time.sleep(max(0.0, opts.duration_s * 0.1))
+    stop.touch()
+    drain_s = _drain(w, opts)
+    phones.stop.set()
+    counts = reconcile(
+        backend.data_dir,
+        backend.db_url,
+        backend.url,
+        tills=[t.data_dir for t in tills],
+        wallets=wallets,
+        funded=funded,
+    )
+    counts.kills, counts.drain_s, counts.db = w.kills, drain_s, kind
+    for line in w.events:
+        print(f"  [{kind}] {line}", file=sys.stderr)
+    return counts
+
+
+def _drain(w: World2, opts: Options) -> float:
+    """Seconds until every till has sold its last sale and emptied its outbox."""
+    start = time.monotonic()
+    while time.monotonic() - start < opts.drain_timeout_s:
+        if not any(t.alive for t in w.tills):
+            return time.monotonic() - start
+        time.sleep(0.5)
+    for till in w.tills:
+        till.kill()
+    return time.monotonic() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", action="append", choices=("sqlite", "postgres"))
+    parser.add_argument("--duration", type=float, default=Options.duration_s)
+    parser.add_argument("--outage", type=float, default=Options.outage_s, help="seconds away")
+    parser.add_argument("--tills", type=int, default=Options.tills)
+    parser.add_argument("--workers", type=int, default=Options.workers)
+    parser.add_argument("--till-kills", type=int, default=Options.till_kills)
+    parser.add_argument("--backend-kills", type=int, default=Options.backend_kills)
+    parser.add_argument("--skew", type=int, default=Options.skew_s)
+    parser.add_argument("--drain-timeout", type=float, default=Options.drain_timeout_s)
+    parser.add_argument("--seed", type=int, default=Options.seed)
+    parser.add_argument("--keep", default="", help="keep logs and databases under this dir")
+    parser.add_argument("--json", action="store_true")
+    a = parser.parse_args()
+    opts = Options(
+        duration_s=a.duration,
+        outage_s=a.outage,
+        tills=a.tills,
+        workers=a.workers,
+        till_kills=a.till_kills,
+        backend_kills=a.backend_kills,
+        skew_s=a.skew,
+        drain_timeout_s=a.drain_timeout,
+        seed=a.seed,
+        keep=a.keep,
+    )
+    results = [run(kind, opts) for kind in a.db or ["sqlite", "postgres"]]
+    for counts in results:
+        print(counts.line())
+    if a.json:
+        print(json.dumps([asdict(c) for c in results]))
+    return 0 if all(c.clean for c in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,250 @@
+"""One till process for the fault harness: a cashier driving the till's real services.
+
+Started (and SIGKILLed, and started again on the same data directory) by
+``bench/fault_harness.py``. It builds ``TerminalServices`` exactly as the UI
+does, runs the background sync thread, and sells until told to stop, choosing
+among: a plain sale (online, or offline while the backend is away), the owner's
+approval on the phone (the harness's "phone" answers), a manager's approval,
+a declined code followed by a good one, a cancel, a void, and a code another
+till already used (the race). ``--skew-s`` makes this till's clock wrong.
+
+Its only output is a line per sale on stdout (JSON) for the harness's log; the
+truth is the till's own database, which the harness reconciles with the ledger.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
+from server_support import Api, Signer, WalletHandle
+
+from pos_app.core.basket import BasketLine
+from pos_app.core.catalog import Product
+from pos_app.core.categories import Category
+from pos_app.core.errors import PosError
+from pos_app.paytoken import httpsig
+from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
+from pos_app.terminal.services import TerminalServices, build_services
+from pos_app.terminal.settings.schema import (
+    BackendSettings,
+    PathSettings,
+    PaymentSettings,
+    Settings,
+)
+from pos_app.terminal.sync.loop import BackgroundSync
+
+TEA = Product("4901234567894", "Green tea", "Green tea", Category.BEVERAGE, 140, 8, False)
+BENTO = Product("4901234567001", "Bento", "Bento", Category.FOOD, 1000, 8, False)
+CARTON = Product("4901234567002", "Carton", "Carton", Category.HEATED_TOBACCO, 6000, 10, False)
+WAITING = (PaymentPhase.VERIFYING, PaymentPhase.CUSTOMER_APPROVAL)
+TOKEN_FRESH_S = 150  # a cached code is used offline only while it has this long to live
+
+
+class SystemTime:
+    def now(self) -> int:
+        return int(time.time())
+
+
+class Wallets:
+    """The customers' phones: each mints codes for its wallet (kept for the outage)."""
+
+    def __init__(self, spec: dict[str, Any], base: str, shared: Path) -> None:
+        self.api = Api(client=httpx.Client(timeout=5), clock=SystemTime(), base=base)
+        self.handles: dict[str, list[WalletHandle]] = {}
+        for group, items in spec.items():
+            self.handles[group] = [
+                WalletHandle(w["wallet_id"], w["device_id"], _signer(w)) for w in items
+            ]
+        self.cache: dict[str, list[tuple[float, str]]] = {}
+        self.shared = shared  # codes used at some till: the race pool
+
+    def token(self, wallet: WalletHandle) -> str | None:
+        """A fresh code; while the backend is away, one minted before (if still fresh)."""
+        try:
+            resp = self.api.post(
+                f"/v1/wallets/{wallet.wallet_id}/tokens", None, signer=wallet.signer
+            )
+            if resp.status_code == 201:
+                self._stock(wallet)
+                return str(resp.json()["token"])
+        except httpx.HTTPError:
+            pass
+        stock = self.cache.get(wallet.wallet_id, [])
+        while stock:
+            minted, text = stock.pop()
+            if time.time() - minted < TOKEN_FRESH_S:
+                return text
+        return None
+
+    def _stock(self, wallet: WalletHandle) -> None:
+        stock = self.cache.setdefault(wallet.wallet_id, [])
+        stock[:] = [(m, t) for m, t in stock if time.time() - m < TOKEN_FRESH_S - 60]
+        while not stock:  # one spare code per wallet for the outage
+            resp = self.api.post(
+                f"/v1/wallets/{wallet.wallet_id}/tokens", None, signer=wallet.signer
+            )
+            if resp.status_code != 201:
+                return
+            stock.append((time.time(), str(resp.json()["token"])))
+
+    def share(self, text: str) -> None:
+        path = self.shared / f"{time.time_ns()}.code"
+        path.write_text(text)
+
+    def stolen(self, rng: random.Random) -> str | None:
+        """A code some till (maybe another one) just took: paying with it again is the race."""
+        codes = sorted(self.shared.glob("*.code"))[-6:]
+        return rng.choice(codes).read_text() if codes else None
+
+
+def _signer(spec: dict[str, Any]) -> Signer:
+    key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(spec["key_hex"]))
+    return Signer(key=key, keyid=spec["device_id"], tag=httpsig.TAG_WALLET)
+
+
+class Cashier:
+    def __init__(self, svc: TerminalServices, wallets: Wallets, rng: random.Random) -> None:
+        self.svc, self.wallets, self.rng = svc, wallets, rng
+        self.port = svc.checkout
+
+    def sell(self) -> dict[str, Any]:
+        scenario = self.rng.choices(
+            ["plain", "owner", "manager", "retry", "cancel", "void", "race"],
+            weights=[30, 15, 10, 12, 8, 12, 8],
+        )[0]
+        group = {"owner": "new", "manager": "rich_new", "cancel": "new"}.get(scenario, "regular")
+        wallet = self.rng.choice(self.wallets.handles[group])
+        items = {"owner": (CARTON, 2), "cancel": (CARTON, 2), "manager": (BENTO, 100)}
+        product, qty = items.get(scenario, (TEA, self.rng.randint(1, 3)))
+        self.last_decline: str | None = None
+        code = self.wallets.token(wallet)  # the customer opens the app first
+        if code is None:  # the backend has been away too long: no fresh code to be had
+            time.sleep(1.0)
+            return {"no_code": True}
+        update = self.port.start_payment((BasketLine(product, qty),), cashier_id="C042")
+        sale_id = update.sale_id
+        if scenario == "retry":
+            update = self.port.submit_token(sale_id, "PT1:NOT-A-CODE")  # declined bad_base45
+            if self.rng.random() < 0.5:
+                poor = self.wallets.handles["poor"][0]  # declined by the backend: no funds
+                update = self._submit(sale_id, self.wallets.token(poor))
+        stolen = self.wallets.stolen(self.rng) if scenario == "race" else None
+        update = self._submit(sale_id, stolen or code)
+        if stolen and update.phase is PaymentPhase.DECLINED:
+            update = self._submit(sale_id, code)
+        update = self._follow(update, scenario)
+        if scenario == "void" and update.phase in (
+            PaymentPhase.APPROVED,
+            PaymentPhase.OFFLINE_ACCEPTED,
+        ):
+            update = self._void(sale_id)
+        return {
+            "sale_id": sale_id,
+            "scenario": scenario,
+            "phase": update.phase.value,
+            "reason": update.reason,
+            "declined": self.last_decline,
+        }
+
+    def _submit(self, sale_id: str, text: str | None) -> PaymentUpdate:
+        if text is None:  # no code to be had (the backend has been away too long)
+            self.last_decline = "no_code"
+            return self.port.cancel(sale_id)
+        update = self.port.submit_token(sale_id, text)
+        if update.phase in (PaymentPhase.APPROVED, PaymentPhase.OFFLINE_ACCEPTED):
+            self.wallets.share(text)
+        return update
+
+    def _follow(self, update: PaymentUpdate, scenario: str) -> PaymentUpdate:
+        sale_id = update.sale_id
+        if update.phase is PaymentPhase.MANAGER_APPROVAL:
+            if self.rng.random() < 0.2:
+                return self.port.cancel(sale_id)
+            update = self.port.manager_approve(sale_id, manager_id="M001", reason="known customer")
+        deadline = time.monotonic() + 150
+        while update.phase in WAITING and time.monotonic() < deadline:
+            if scenario == "cancel" and update.phase is PaymentPhase.CUSTOMER_APPROVAL:
+                try:
+                    return self.port.cancel(sale_id)
+                except PosError:
+                    pass
+            time.sleep(0.5)  # the UI polls every poll_interval_s
+            update = self.port.poll(sale_id)
+        if update.phase is PaymentPhase.DECLINED:
+            self.last_decline = update.reason
+            return self.port.cancel(sale_id)  # the customer gives up; the sale is closed
+        return update
+
+    def _void(self, sale_id: str) -> PaymentUpdate:
+        try:
+            return self.port.void(sale_id, manager_id="M001", reason="wrong item")
+        except PosError:
+            return self.port.poll(sale_id)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, required=True, help="JSON written by the harness")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    conf = json.loads(args.config.read_text())
+    skew = float(conf.get("skew_s", 0))
+    settings = Settings(
+        backend=BackendSettings(
+            url=conf["backend_url"],
+            retries=1,
+            read_timeout_s=5.0,
+            connect_timeout_s=1.0,
+            trust_root_key=conf["root_key"],
+        ),
+        payment=PaymentSettings(allow_offline=True),
+        paths=PathSettings(data_dir=conf["data_dir"]),
+    )
+    svc = build_services(settings, clock=lambda: time.time() + skew)
+    sync = svc.sync
+    assert sync is not None, "the harness enrolls every till first"
+    stop = Path(conf["stop_file"])
+    done = threading.Event()
+    # The UI's background lane: a tick every second (the harness measures the time to drain).
+    lane = threading.Thread(target=_ticks, args=(sync, done), daemon=True)
+    lane.start()
+    wallets = Wallets(conf["wallets"], conf["backend_url"], Path(conf["shared_dir"]))
+    cashier = Cashier(svc, wallets, random.Random(args.seed))
+    while not stop.exists():
+        try:
+            print(json.dumps(cashier.sell()), flush=True)
+        except PosError as exc:
+            print(json.dumps({"error": str(exc)}), flush=True)
+        time.sleep(0.2)
+    # Selling stops; the outbox drains in the background lane, then the till closes.
+    while svc.checkout.status().outbox_pending:
+        time.sleep(0.5)
+    done.set()
+    lane.join(10)
+    print(json.dumps({"drained": True}), flush=True)
+    svc.close()
+    return 0
+
+
+def _ticks(sync: BackgroundSync, done: threading.Event) -> None:
+    while not done.is_set():
+        try:
+            sync.tick()
+        except Exception as exc:  # a bug in one pass must show, not stop the lane
+            print(json.dumps({"error": f"sync: {exc!r}"}), flush=True)
+        done.wait(1.0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Receipts: invoice content, its renderings (ESC/POS, PNG, PDF), printers, the print queue."""

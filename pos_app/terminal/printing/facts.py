@@ -1,0 +1,140 @@
+"""A stored sale as receipt facts: the till's own sales from its local database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pos_app.core.sale import sale_number
+from pos_app.terminal.printing.document import AgeCheckFact, ReceiptLine, SaleFacts
+from pos_app.terminal.store.db import LocalStore
+
+STANDARD_RATE = 10
+NameLookup = Callable[[str, str], str | None]  # (sku, lang) -> catalog name, if known
+RateLookup = Callable[[str], int | None]  # sku -> the catalog's tax rate, if known
+
+
+def load_sale_facts(
+    store: LocalStore, sale_id: str, *, lang: str, names: NameLookup | None = None
+) -> SaleFacts | None:
+    rows = store.query("SELECT * FROM sales WHERE sale_id = ?", (sale_id,))
+    if not rows:
+        return None
+    sale = rows[0]
+    lines = tuple(
+        ReceiptLine(
+            name=(names(ln["sku"], lang) if names else None) or ln["name"],
+            quantity=int(ln["quantity"]),
+            unit_price=int(ln["unit_price"]),
+            line_total=int(ln["line_total"]),
+            tax_rate=int(ln["tax_rate"]),
+        )
+        for ln in store.query(
+            "SELECT sku, name, quantity, unit_price, line_total, tax_rate FROM sale_lines"
+            " WHERE sale_id = ? ORDER BY line_no",
+            (sale_id,),
+        )
+    )
+    voided = sale["state"] == "voided"
+    return SaleFacts(
+        sale_number=sale_number(sale["store_id"], sale["terminal_id"], int(sale["seq"])),
+        sale_id=sale_id,
+        store_id=sale["store_id"],
+        terminal_id=sale["terminal_id"],
+        cashier_id=sale["cashier_id"],
+        at=int(sale["created_at"]),
+        currency=sale["currency"],
+        total=int(sale["total"]),
+        lines=lines,
+        wallet_masked=sale["wallet_masked"],
+        authorization_id=sale["authorization_id"],
+        offline=bool(sale["offline"]),
+        age_check=_age_check(sale),
+        voided_at=int(sale["updated_at"]) if voided else None,
+        void_reason=_void_reason(store, sale_id) if voided else None,
+    )
+
+
+def _void_reason(store: LocalStore, sale_id: str) -> str | None:
+    """The manager's reason, as the audit chain recorded it with the void."""
+    rows = store.query(
+        "SELECT detail FROM audit_log WHERE action = 'void'"
+        " AND json_extract(detail, '$.sale_id') = ? ORDER BY id DESC LIMIT 1",
+        (sale_id,),
+    )
+    return str(json.loads(rows[0]["detail"]).get("reason") or "") or None if rows else None
+
+
+def _age_check(sale: object) -> AgeCheckFact | None:
+    """The age confirmation kept with the sale, when the till recorded one."""
+    keys = sale.keys() if hasattr(sale, "keys") else []
+    if "age_check" not in keys:
+        return None
+    raw = sale["age_check"]  # type: ignore[index]
+    if not raw:
+        return None
+    data = json.loads(raw)
+    return AgeCheckFact(
+        method=str(data.get("method", "")),
+        confirmed_by=str(data.get("confirmed_by", "")),
+        at=int(data.get("at", 0)),
+    )
+
+
+def remote_sale_facts(
+    view: Mapping[str, Any],
+    *,
+    lang: str,
+    names: NameLookup | None = None,
+    rate_of: RateLookup | None = None,
+) -> SaleFacts:
+    """Receipt facts from ``GET /v1/sales/{id}/receipt`` (a sale of another till).
+
+    A line without a tax rate (a sale finalized before rates were sent) takes the catalog's
+    rate when the catalog knows the product, else the standard 10%: never the reduced rate
+    on a guess."""
+    lines = tuple(
+        _remote_line(line, lang=lang, names=names, rate_of=rate_of)
+        for line in view.get("lines") or ()
+    )
+    created = int(view.get("created_at") or 0)
+    store_id, terminal_id = str(view.get("store_id", "")), str(view.get("terminal_id", ""))
+    return SaleFacts(
+        sale_number=str(view.get("sale_number") or view.get("sale_id", "")),
+        sale_id=str(view.get("sale_id", "")),
+        store_id=store_id,
+        terminal_id=terminal_id,
+        cashier_id=str(view.get("cashier_id", "")),
+        at=created,
+        currency=str(view.get("currency", "JPY")),
+        total=int(view.get("total") or 0),
+        lines=lines,
+        wallet_masked=_text(view.get("wallet_masked")),
+        authorization_id=_text(view.get("authorization_id")),
+        offline=view.get("offline_accepted_at") is not None,
+    )
+
+
+def _remote_line(
+    line: Mapping[str, Any],
+    *,
+    lang: str,
+    names: NameLookup | None,
+    rate_of: RateLookup | None,
+) -> ReceiptLine:
+    sku = str(line.get("sku", ""))
+    rate = line.get("tax_rate")
+    if not isinstance(rate, int) and rate_of is not None:
+        rate = rate_of(sku)
+    return ReceiptLine(
+        name=(names(sku, lang) if names else None) or str(line.get("name", sku)),
+        quantity=int(line.get("quantity") or 0),
+        unit_price=int(line.get("unit_price") or 0),
+        line_total=int(line.get("line_total") or 0),
+        tax_rate=rate if isinstance(rate, int) else STANDARD_RATE,
+    )
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value else None

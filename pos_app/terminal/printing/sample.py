@@ -1,0 +1,36 @@
+"""The sample sale of IT's test page: 8% food and drink, 10% goods, an age-checked item."""
+
+from __future__ import annotations
+
+from pos_app.terminal.printing.document import AgeCheckFact, ReceiptLine, SaleFacts
+
+_LINES = (
+    # name_ja, name_en, quantity, unit price, tax rate
+    ("おにぎり 鮭", "Onigiri salmon", 2, 160, 8),
+    ("緑茶 525ml", "Green tea 525ml", 1, 140, 8),
+    ("ボールペン 黒", "Ballpoint pen, black", 1, 165, 10),
+    ("缶ビール 350ml", "Beer 350ml can", 2, 235, 10),
+)
+
+
+def sample_sale(*, lang: str, at: int) -> SaleFacts:
+    lines = tuple(
+        ReceiptLine(
+            name=ja if lang == "ja" else en, quantity=q, unit_price=p, line_total=q * p, tax_rate=r
+        )
+        for ja, en, q, p, r in _LINES
+    )
+    return SaleFacts(
+        sale_number="TEST-0000-000000",
+        sale_id="test-page",
+        store_id="TEST",
+        terminal_id="T00",
+        cashier_id="IT",
+        at=at,
+        currency="JPY",
+        total=sum(line.line_total for line in lines),
+        lines=lines,
+        wallet_masked="****0000",
+        authorization_id="TEST-AUTH",
+        age_check=AgeCheckFact(method="customer_display", confirmed_by="", at=at),
+    )

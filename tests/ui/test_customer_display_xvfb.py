@@ -1,0 +1,69 @@
+"""The customer display on a real X server: a second monitor plugged, touched, unplugged
+and plugged back (Xvfb + xrandr monitors), with real X events (xdotool).
+
+The till runs in its own process (``xvfb_customer_display.py``) because this test process
+already runs Qt headless (offscreen), which ignores "show without activating".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.customer_display, pytest.mark.age_check]
+
+SCRIPT = Path(__file__).with_name("xvfb_customer_display.py")
+
+
+@pytest.fixture(scope="module")
+def seen() -> dict[str, object]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
+    result = subprocess.run(
+        ["xvfb-run", "-a", "-s", "-screen 0 2560x800x24", sys.executable, str(SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_display_goes_on_the_second_monitor_without_taking_the_focus(seen) -> None:
+    assert seen["screens"] == ["CASHIER", "CUSTOMER"]
+    assert seen["attached"] is True
+    assert seen["display_monitor"] == "CUSTOMER"
+    assert seen["display_geometry"] == [1280, 0, 1280, 800]  # full screen, off the cashier's
+    assert seen["cashier_active_after_display_shown"] is True
+    assert seen["x_focus_on_cashier_at_start"] is True
+    assert seen["display_rows_after_scans"] == 2  # scanner digits reached the till
+
+
+def test_a_touch_on_the_display_answers_the_age_check_and_keys_stay_with_the_till(seen) -> None:
+    assert seen["age_prompt"] is True and seen["age_buttons_visible"] is True
+    assert seen["paid_after_touch"] is True
+    assert seen["answered_by"][0] == ["age", "True", "customer_display", "True"]
+    assert seen["x_focus_on_cashier_after_touch"] is True  # the X server's keyboard focus
+    assert seen["cashier_active_after_touch"] is True
+    assert seen["escape_reached_till"] is True  # the next key went to the cashier's window
+
+
+def test_unplugging_the_customer_monitor_leaves_the_till_working(seen) -> None:
+    assert seen["detached"] is True and seen["display_hidden"] is True
+    assert seen["cashier_message"] == "Customer display disconnected. The till goes on without it."
+    assert seen["cashier_still_active"] is True
+    assert seen["age_mode_without_display"] == "cashier"  # the store allows it (default)
+    assert seen["cashier_confirmed"] is True
+    assert seen["answered_by"][1] == ["age", "True", "cashier_visual", "False"]
+
+
+def test_plugging_it_back_brings_the_display_back(seen) -> None:
+    assert seen["reattached"] is True
+    assert seen["display_monitor_again"] == "CUSTOMER"
+    assert seen["cashier_active_at_end"] is True and seen["x_focus_on_cashier_at_end"] is True

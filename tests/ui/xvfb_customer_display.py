@@ -1,0 +1,181 @@
+"""Run under Xvfb (``test_customer_display_xvfb.py`` starts it): the till with a customer
+monitor that is plugged, touched, unplugged and plugged back with ``xrandr``, driven with
+real X key and mouse events from ``xdotool``. Prints one JSON object of observations.
+
+The Xvfb screen is 2560x800 with one output: RandR 1.5 monitors split it into CASHIER
+(x 0-1279, the output's own) and CUSTOMER (x 1280-2559, defined and deleted with
+``xrandr --setmonitor/--delmonitor``). Qt sees monitors come and go (``screenAdded`` /
+``screenRemoved``) as with a real cable. Limit: the framebuffer under a removed monitor
+stays, so the X pointer could still reach it; the display hides itself anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fake_checkout import FakeCheckout
+
+from pos_app.core.catalog import Catalog
+from pos_app.terminal.auth import Authenticator, Role
+from pos_app.terminal.checkout.types import PaymentPhase
+from pos_app.terminal.settings.schema import Settings, UiSettings
+from pos_app.terminal.store.db import open_store
+from pos_app.ui.main_window import AppContext, MainWindow
+from pos_app.ui.tour import side_by_side
+
+REPO = Path(__file__).resolve().parents[2]
+CATALOG = Catalog.from_dir(REPO / "assets" / "catalog")
+BEER = next(p for p in CATALOG if p.name_en == "Beer 350ml can")
+TEA = next(p for p in CATALOG if p.name_en == "Green tea 500ml")
+CUSTOMER_MONITOR = ("CUSTOMER", "1280/338x800/211+1280+0", "none")
+
+
+def run(*args: str) -> None:
+    subprocess.run(args, check=True, capture_output=True, text=True, timeout=20)
+
+
+def xrandr(*args: str) -> None:
+    run("xrandr", *args)
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        QTest.qWait(30)
+    return condition()
+
+
+def x_focus_is(window: QWidget) -> bool:
+    out = subprocess.run(["xdotool", "getwindowfocus"], capture_output=True, text=True)
+    return out.stdout.strip() == str(int(window.winId()))
+
+
+def keys(*names: str) -> None:
+    run("xdotool", "key", "--delay", "40", *names)
+
+
+def scan(code: str) -> None:
+    """A keyboard-wedge scanner: digits 6 ms apart, then Enter."""
+    run("xdotool", "type", "--delay", "6", code)
+    run("xdotool", "key", "Return")
+
+
+def touch(widget: QWidget) -> None:
+    centre = widget.mapToGlobal(widget.rect().center())
+    run("xdotool", "mousemove", str(centre.x()), str(centre.y()), "click", "1")
+
+
+def monitors() -> None:
+    """The cashier's monitor takes the left half of Xvfb's one output (so the pointer can
+    still reach the right half), the customer's monitor the right half."""
+    xrandr("--setmonitor", "CASHIER", "1280/338x800/211+0+0", "screen")
+    xrandr("--setmonitor", *CUSTOMER_MONITOR)
+
+
+def till(tmp: Path, fake: FakeCheckout) -> MainWindow:
+    store = open_store(tmp)
+    auth = Authenticator(store)
+    auth.add_account("C042", "Sato", Role.CASHIER, "1234")
+    ctx = AppContext(
+        settings=Settings(ui=UiSettings(language="en", sound=False)),  # display mode "auto"
+        catalog=CATALOG,
+        port=fake,
+        authenticator=auth,
+        prefs=QSettings(str(tmp / "prefs.ini"), QSettings.Format.IniFormat),
+        store_name="Demo Store Shibuya",
+    )
+    window = MainWindow(ctx)
+    window.setGeometry(20, 20, 1220, 740)
+    window.show()
+    window.activateWindow()
+    wait_until(window.isActiveWindow)
+    window.start()
+    window.signin.user.setText("C042")
+    window.signin.pin.setText("1234")
+    window.signin.submit()
+    wait_until(lambda: window.account is not None, 10)
+    return window
+
+
+def main(shots: Path | None) -> dict[str, object]:
+    app = QApplication(sys.argv[:1])
+    monitors()
+    wait_until(lambda: len(QGuiApplication.screens()) == 2)
+    seen: dict[str, object] = {"screens": [s.name() for s in QGuiApplication.screens()]}
+    fake = FakeCheckout()
+    window = till(Path(tempfile.mkdtemp()), fake)
+    customer, display, page = window.customer, window.customer.display, window.checkout
+    wait_until(display.isVisible)
+    seen["attached"] = customer.attached
+    seen["display_monitor"] = display.screen().name()
+    seen["display_geometry"] = display.geometry().getRect()
+    seen["cashier_active_after_display_shown"] = wait_until(window.isActiveWindow, 1)
+    seen["x_focus_on_cashier_at_start"] = x_focus_is(window)
+
+    scan(TEA.gtin)
+    scan(BEER.gtin)
+    wait_until(lambda: display.table.rowCount() == 2)
+    seen["display_rows_after_scans"] = display.table.rowCount()
+    keys("F12")
+    seen["age_prompt"] = wait_until(lambda: display.phase is PaymentPhase.AGE_CHECK)
+    seen["age_buttons_visible"] = display.age_yes.isVisible() and display.age_no.isVisible()
+    if shots is not None:
+        QTest.qWait(400)
+        side_by_side(window, display).save(str(shots / "14-age-check-customer-display.png"))
+        display.grab().save(str(shots / "15-customer-display-age-check.png"))
+    touch(display.age_yes)  # the customer's finger on 「20歳以上です」
+    seen["paid_after_touch"] = wait_until(
+        lambda: window.flow.phase is PaymentPhase.WAITING_FOR_CODE
+    )
+    seen["answered_by"] = [c for c in fake.calls if c[0] == "age"]
+    QTest.qWait(300)
+    seen["x_focus_on_cashier_after_touch"] = x_focus_is(window)
+    seen["cashier_active_after_touch"] = window.isActiveWindow()
+    if shots is not None:
+        display.grab().save(str(shots / "16-customer-display-show-code.png"))
+    keys("Escape")  # the cashier's keys still reach the till
+    seen["escape_reached_till"] = wait_until(lambda: window.flow.phase is PaymentPhase.CANCELLED)
+
+    xrandr("--delmonitor", "CUSTOMER")  # the customer's cable comes out
+    seen["detached"] = wait_until(lambda: not customer.attached)
+    seen["display_hidden"] = not display.isVisible()
+    seen["cashier_message"] = page.message.text()
+    seen["cashier_still_active"] = wait_until(window.isActiveWindow, 1)
+    keys("F12")
+    wait_until(lambda: window.flow.phase is PaymentPhase.AGE_CHECK)
+    seen["age_mode_without_display"] = page.payment_view.age_mode
+    keys("F7")  # the cashier looked at the customer
+    seen["cashier_confirmed"] = wait_until(
+        lambda: window.flow.phase is PaymentPhase.WAITING_FOR_CODE
+    )
+    seen["answered_by"] = [c for c in fake.calls if c[0] == "age"]
+    keys("Escape")
+    wait_until(lambda: window.flow.phase is PaymentPhase.CANCELLED)
+
+    xrandr("--setmonitor", *CUSTOMER_MONITOR)  # plugged back in
+    seen["reattached"] = wait_until(lambda: customer.attached and display.isVisible())
+    seen["display_monitor_again"] = display.screen().name()
+    seen["cashier_active_at_end"] = wait_until(window.isActiveWindow, 1)
+    seen["x_focus_on_cashier_at_end"] = x_focus_is(window)
+    window.close()
+    app.processEvents()
+    return seen
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(Path(sys.argv[1]) if len(sys.argv) > 1 else None)), flush=True)

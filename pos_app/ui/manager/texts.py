@@ -13,16 +13,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "title": ("Manager review", "店長レビュー"),
     "signin_heading": ("Manager sign-in", "店長サインイン"),
     "signin_hint": (
-        "The cashier's session stays open. Enter your manager ID and PIN.",
-        "レジ担当者のセッションはそのままです。店長IDとPINを入力してください。",
+        "The cashier's session stays open. Enter your manager ID and passphrase.",
+        "レジ担当者のセッションはそのままです。店長IDとパスフレーズを入力してください。",
     ),
     "manager_id": ("Manager ID", "店長ID"),
-    "pin": ("PIN", "PIN"),
+    "pin": ("Passphrase", "パスフレーズ"),
     "sign_in": ("Sign in", "サインイン"),
     "sign_out": ("Sign out", "サインアウト"),
     "wrong_pin": (
-        "Wrong ID or PIN. Attempts left: {left}",
-        "IDまたはPINが違います。残り {left} 回",
+        "Wrong ID or passphrase. Attempts left: {left}",
+        "IDまたはパスフレーズが違います。残り {left} 回",
     ),
     "locked": (
         "Locked. Try again in {seconds} s.",

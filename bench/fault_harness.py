@@ -60,6 +60,7 @@ from pos_app.server.clock import SystemClock  # noqa: E402
 from pos_app.server.runner import free_port  # noqa: E402
 from pos_app.terminal.backend.client import ClientConfig  # noqa: E402
 from pos_app.terminal.backend.enrollment import EnrollRequest, enroll  # noqa: E402
+from pos_app.terminal.manager_keys import ManagerKeyring  # noqa: E402
 from pos_app.terminal.store.db import open_store  # noqa: E402
 from pos_app.terminal.sync.trust import TrustListManager, load_root_key  # noqa: E402
 
@@ -173,6 +174,10 @@ def make_wallets(backend: Backend) -> tuple[dict[str, list[dict[str, Any]]], dic
     return groups, funded
 
 
+# The store manager's key (``pos-app manager-key``): a cheap key derivation for the bench.
+MANAGER_ID, MANAGER_PASSPHRASE, MANAGER_KDF_N = "M001", "k7mp-2xqa-9rtd-hw4e", 2**4
+
+
 def enroll_till(backend: Backend, data_dir: Path, terminal_id: str) -> None:
     ticket = admin.create_terminal(
         backend.data_dir, backend.db_url, store_id="S001", terminal_id=terminal_id
@@ -190,6 +195,15 @@ def enroll_till(backend: Backend, data_dir: Path, terminal_id: str) -> None:
             trust=trust,
             config=ClientConfig(base_url=backend.url, retries=1),
             prefer_keyring=False,
+        )
+        keyring = ManagerKeyring(store, store_id="S001", kdf_n=MANAGER_KDF_N)
+        public = keyring.add(MANAGER_ID, MANAGER_PASSPHRASE)  # the same key at every till
+        admin.enroll_manager(
+            backend.data_dir,
+            backend.db_url,
+            store_id="S001",
+            manager_id=MANAGER_ID,
+            public_key=public,
         )
     finally:
         store.close()
@@ -232,8 +246,11 @@ def faults(w: World2, opts: Options, rng: random.Random) -> None:
     kinds = ["till"] * opts.till_kills + ["backend"] * opts.backend_kills
     plan = [(rng.uniform(0.1, 0.9) * opts.duration_s, kind) for kind in kinds]
     plan.append((0.4 * opts.duration_s, "outage"))
+    previous = 0.0
     for at, kind in sorted(plan):
-        time.sleep(max(0.0, start + at - time.monotonic()))
+        # Selling time between faults; a backend's restart does not eat into it.
+        time.sleep(at - previous)
+        previous = at
         if kind == "till":
             till = rng.choice(w.tills)
             till.kill()
@@ -288,6 +305,7 @@ def run(kind: str, opts: Options) -> Counts:
 
 
 def _run(kind: str, opts: Options, backend: Backend, tmp: Path, rng: random.Random) -> Counts:
+    began = time.monotonic()
     wallets, funded = make_wallets(backend)
     shared = tmp / "used-codes"
     shared.mkdir()
@@ -305,17 +323,20 @@ def _run(kind: str, opts: Options, backend: Backend, tmp: Path, rng: random.Rand
             "shared_dir": str(shared),
             "stop_file": str(stop),
             "skew_s": opts.skew_s if i == opts.tills - 1 else 0,
+            "manager": [MANAGER_ID, MANAGER_PASSPHRASE, MANAGER_KDF_N],
         }
         config.write_text(json.dumps(conf))
         config.chmod(0o600)  # wallet keys
         tills.append(Till(f"till{i + 1}", data_dir, config, seed=opts.seed + i))
     w = World2(backend, tills, wallets, funded)
+    print(f"  [{kind}] set up in {time.monotonic() - began:.1f}s", file=sys.stderr)
     for till in tills:
         till.start()
     phones = Phones(w, rng)
     phones.start()
+    _wait_ready(tills)
     faults(w, opts, rng)
-    time.sleep(max(0.0, opts.duration_s * 0.1))
+    time.sleep(opts.duration_s * 0.1)  # the last stretch of selling, everything up
     stop.touch()
     drain_s = _drain(w, opts)
     phones.stop.set()
@@ -331,6 +352,16 @@ def _run(kind: str, opts: Options, backend: Backend, tmp: Path, rng: random.Rand
     for line in w.events:
         print(f"  [{kind}] {line}", file=sys.stderr)
     return counts
+
+
+def _wait_ready(tills: list[Till], timeout_s: float = 120) -> None:
+    """The fault clock starts when every till is selling (a loaded machine imports slowly)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        logs = [(t.data_dir / "till.log").read_text(errors="replace") for t in tills]
+        if all(log.count('"ready"') >= t.starts for log, t in zip(logs, tills, strict=True)):
+            return
+        time.sleep(0.2)
 
 
 def _drain(w: World2, opts: Options) -> float:

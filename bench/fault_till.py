@@ -29,12 +29,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
 from server_support import Api, Signer, WalletHandle
 
+from pos_app.core.age_check import AgeCheckMethod
 from pos_app.core.basket import BasketLine
 from pos_app.core.catalog import Product
 from pos_app.core.categories import Category
 from pos_app.core.errors import PosError
 from pos_app.paytoken import httpsig
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
+from pos_app.terminal.manager_keys import ManagerKeyring, ManagerSigner
 from pos_app.terminal.services import TerminalServices, build_services
 from pos_app.terminal.settings.schema import (
     BackendSettings,
@@ -114,8 +116,14 @@ def _signer(spec: dict[str, Any]) -> Signer:
 
 
 class Cashier:
-    def __init__(self, svc: TerminalServices, wallets: Wallets, rng: random.Random) -> None:
-        self.svc, self.wallets, self.rng = svc, wallets, rng
+    def __init__(
+        self,
+        svc: TerminalServices,
+        wallets: Wallets,
+        rng: random.Random,
+        manager: ManagerSigner | None,
+    ) -> None:
+        self.svc, self.wallets, self.rng, self.manager = svc, wallets, rng, manager
         self.port = svc.checkout
 
     def sell(self) -> dict[str, Any]:
@@ -134,6 +142,14 @@ class Cashier:
             return {"no_code": True}
         update = self.port.start_payment((BasketLine(product, qty),), cashier_id="C042")
         sale_id = update.sale_id
+        if update.phase is PaymentPhase.AGE_CHECK:  # tobacco: "20 or older?" first
+            update = self.port.answer_age_check(
+                sale_id,
+                confirmed=True,
+                method=AgeCheckMethod.CASHIER_VISUAL,
+                cashier_id="C042",
+                display_attached=False,
+            )
         if scenario == "retry":
             update = self.port.submit_token(sale_id, "PT1:NOT-A-CODE")  # declined bad_base45
             if self.rng.random() < 0.5:
@@ -171,7 +187,9 @@ class Cashier:
         if update.phase is PaymentPhase.MANAGER_APPROVAL:
             if self.rng.random() < 0.2:
                 return self.port.cancel(sale_id)
-            update = self.port.manager_approve(sale_id, manager_id="M001", reason="known customer")
+            update = self.port.manager_approve(
+                sale_id, manager_id="M001", reason="known customer", signer=self.manager
+            )
         deadline = time.monotonic() + 150
         while update.phase in WAITING and time.monotonic() < deadline:
             if scenario == "cancel" and update.phase is PaymentPhase.CUSTOMER_APPROVAL:
@@ -211,6 +229,7 @@ def main() -> int:
         payment=PaymentSettings(allow_offline=True),
         paths=PathSettings(data_dir=conf["data_dir"]),
     )
+    print(json.dumps({"start": time.time()}), flush=True)
     svc = build_services(settings, clock=lambda: time.time() + skew)
     sync = svc.sync
     assert sync is not None, "the harness enrolls every till first"
@@ -220,10 +239,16 @@ def main() -> int:
     lane = threading.Thread(target=_ticks, args=(sync, done), daemon=True)
     lane.start()
     wallets = Wallets(conf["wallets"], conf["backend_url"], Path(conf["shared_dir"]))
-    cashier = Cashier(svc, wallets, random.Random(args.seed))
+    manager_id, passphrase, kdf_n = conf["manager"]
+    keyring = ManagerKeyring(svc.store, store_id="S001", kdf_n=int(kdf_n))
+    signer = keyring.unlock(passphrase, manager_id=manager_id)
+    cashier = Cashier(svc, wallets, random.Random(args.seed), signer)
+    print(json.dumps({"ready": time.time()}), flush=True)
     while not stop.exists():
         try:
-            print(json.dumps(cashier.sell()), flush=True)
+            began = time.monotonic()
+            line = cashier.sell()
+            print(json.dumps({**line, "s": round(time.monotonic() - began, 2)}), flush=True)
         except PosError as exc:
             print(json.dumps({"error": str(exc)}), flush=True)
         time.sleep(0.2)

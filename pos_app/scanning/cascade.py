@@ -111,6 +111,7 @@ class DecodeCascade:
             log.warning("decoder %s unavailable: %s", name, reason)
         self.error_counts: Counter[str] = Counter()
         self.variants = _variants(self.decoders)
+        self._upc = bool({"upca", "upce"} & set(self.config.formats))
         self._clock = clock
         # The budget counts this thread's CPU time: on a busy machine wall time
         # would cut the search short for reasons that have nothing to do with it.
@@ -158,9 +159,7 @@ class DecodeCascade:
         """UPC only when configured. An EAN-13 starting with 0 *is* a UPC code
         (ZBar reports UPC-A and UPC-E that way, zxing-cpp reads UPC-A bars so
         with EAN-13 on): without upca/upce in the formats it is not taken."""
-        if raw.symbology is not Symbology.EAN13 or not raw.text.startswith("0"):
-            return True
-        return bool({"upca", "upce"} & set(self.config.formats))
+        return self._upc or raw.symbology is not Symbology.EAN13 or not raw.text.startswith("0")
 
     def run_decoder(
         self, decoder: Decoder, image: GrayImage, *, errors: list[str]

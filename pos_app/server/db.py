@@ -9,6 +9,7 @@ unique constraint on the redeemed ``cti``.
 
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
 from collections.abc import Iterator
@@ -127,15 +128,16 @@ def insert_new(session: Session, model: Any, **values: Any) -> bool:
     INSERT. On PostgreSQL a concurrent uncommitted insert of the same key makes this wait
     for that transaction, so the loser then reads the winner's committed row.
     """
-    insert: Any = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    pk = [column.name for column in model.__table__.primary_key.columns]
-    statement = (
-        insert(model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=pk)
-        .returning(*model.__table__.primary_key.columns)
-    )
-    return session.execute(statement).first() is not None
+    statement = _insert_new_statement(session.get_bind().dialect.name, model.__table__)
+    return session.execute(statement, values).first() is not None
+
+
+@functools.cache
+def _insert_new_statement(dialect: str, table: Any) -> Any:
+    # Built once per table (Core, not ORM): building it per request cost more than running it.
+    insert: Any = pg_insert if dialect == "postgresql" else sqlite_insert
+    pk = list(table.primary_key.columns)
+    return insert(table).on_conflict_do_nothing(index_elements=[c.name for c in pk]).returning(*pk)
 
 
 def keep(session: Session, obj: object) -> None:

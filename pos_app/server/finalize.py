@@ -232,7 +232,7 @@ def _new_sale(
         cti=token.cti or None,
         currency=req.currency,
         total=req.total,
-        lines=[li.model_dump() for li in req.lines],
+        lines=[li.model_dump(exclude_none=True) for li in req.lines],  # as the till sent them
         cc_total=cc_total,
         tobacco_total=tobacco_total,
         store_region=principal.region,

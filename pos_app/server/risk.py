@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import BigInteger, String, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from pos_app.core.categories import Category
@@ -165,26 +165,14 @@ def _wallet_history(
     session: Session, sale: SaleInput, *, now: int, history_s: int
 ) -> list[PastSale]:
     """The wallet's completed (or pending) sales in its history window, oldest first."""
-    approved = StepUp.status == "approved"
     rows = session.execute(
-        select(
-            Sale.created_at,
-            Sale.total,
-            Sale.cc_total,
-            Sale.store_id,
-            Sale.store_region,
-            Sale.device_id,
-            approved,
-        )
-        .outerjoin(StepUp, StepUp.sale_id == Sale.sale_id)
-        .where(
-            Sale.wallet_id == sale.wallet_id,
-            Sale.status.in_(COUNTED),
-            Sale.created_at >= now - history_s,
-            Sale.created_at <= now,
-            Sale.sale_id != sale.sale_id,
-        )
-        .order_by(Sale.created_at, Sale.sale_id)
+        _statements()["wallet_history"],
+        {
+            "b_wallet": sale.wallet_id,
+            "b_since": now - history_s,
+            "b_now": now,
+            "b_sale": sale.sale_id,
+        },
     )
     return [
         PastSale(int(t), int(total), int(cc), store, region or "", device or "", bool(ok))
@@ -196,33 +184,16 @@ def _last_topup(
     session: Session, wallet_id: str, *, now: int, memory_s: int
 ) -> tuple[int, int] | None:
     row = session.execute(
-        select(TopUp.created_at, TopUp.amount)
-        .where(
-            TopUp.wallet_id == wallet_id,
-            TopUp.created_at >= now - memory_s,
-            TopUp.created_at <= now,
-        )
-        .order_by(TopUp.created_at.desc(), TopUp.id.desc())
-        .limit(1)
+        _statements()["last_topup"],
+        {"b_wallet": wallet_id, "b_since": now - memory_s, "b_now": now},
     ).first()
     return None if row is None else (int(row[0]), int(row[1]))
 
 
 def _store_tobacco(session: Session, store_id: str, *, now: int, window_s: int) -> dict[str, Any]:
-    last_hour = Sale.created_at >= now - HOUR
     row = session.execute(
-        select(
-            func.coalesce(func.sum(case((last_hour, Sale.tobacco_total), else_=0)), 0),
-            func.coalesce(func.sum(Sale.tobacco_total), 0),
-            func.min(Sale.created_at),
-        ).where(
-            Sale.store_id == store_id,
-            Sale.status.in_(COUNTED),
-            Sale.wallet_id.is_not(None),
-            Sale.tobacco_total > 0,
-            Sale.created_at >= now - window_s,
-            Sale.created_at <= now,
-        )
+        _statements()["store_tobacco"],
+        {"b_store": store_id, "b_hour": now - HOUR, "b_since": now - window_s, "b_now": now},
     ).one()
     return store_tobacco_features(
         now=now,
@@ -231,6 +202,71 @@ def _store_tobacco(session: Session, store_id: str, *, now: int, window_s: int) 
         earliest=None if row[2] is None else int(row[2]),
         window_s=window_s,
     )
+
+
+@functools.cache
+def _statements() -> dict[str, Any]:
+    """The three history reads, built once with bound parameters (every sale runs them;
+    building an ORM statement per sale cost more than running it)."""
+    p = {
+        name: bindparam(name, type_=kind)
+        for name, kind in (
+            ("b_wallet", String()),
+            ("b_store", String()),
+            ("b_sale", String()),
+            ("b_since", BigInteger()),
+            ("b_hour", BigInteger()),
+            ("b_now", BigInteger()),
+        )
+    }
+    wallet_history = (
+        select(
+            Sale.created_at,
+            Sale.total,
+            Sale.cc_total,
+            Sale.store_id,
+            Sale.store_region,
+            Sale.device_id,
+            StepUp.status == "approved",
+        )
+        .outerjoin(StepUp, StepUp.sale_id == Sale.sale_id)
+        .where(
+            Sale.wallet_id == p["b_wallet"],
+            Sale.status.in_(COUNTED),
+            Sale.created_at >= p["b_since"],
+            Sale.created_at <= p["b_now"],
+            Sale.sale_id != p["b_sale"],
+        )
+        .order_by(Sale.created_at, Sale.sale_id)
+    )
+    last_topup = (
+        select(TopUp.created_at, TopUp.amount)
+        .where(
+            TopUp.wallet_id == p["b_wallet"],
+            TopUp.created_at >= p["b_since"],
+            TopUp.created_at <= p["b_now"],
+        )
+        .order_by(TopUp.created_at.desc(), TopUp.id.desc())
+        .limit(1)
+    )
+    last_hour = Sale.created_at >= p["b_hour"]
+    store_tobacco = select(
+        func.coalesce(func.sum(case((last_hour, Sale.tobacco_total), else_=0)), 0),
+        func.coalesce(func.sum(Sale.tobacco_total), 0),
+        func.min(Sale.created_at),
+    ).where(
+        Sale.store_id == p["b_store"],
+        Sale.status.in_(COUNTED),
+        Sale.wallet_id.is_not(None),
+        Sale.tobacco_total > 0,
+        Sale.created_at >= p["b_since"],
+        Sale.created_at <= p["b_now"],
+    )
+    return {
+        "wallet_history": wallet_history,
+        "last_topup": last_topup,
+        "store_tobacco": store_tobacco,
+    }
 
 
 def combine(terminal: dict[str, Any] | None, backend: Verdict) -> Verdict:

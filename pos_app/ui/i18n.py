@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pos_app.core.money import Money
 from pos_app.paytoken.reasons import cashier_text
+from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 
 LANGUAGES = ("en", "ja")
 
@@ -273,6 +274,23 @@ _T: dict[str, tuple[str, str]] = {
     "status.skew_unknown": ("Clock ?", "時刻差 ?"),
     "status.camera": ("Camera: {state}", "カメラ: {state}"),
     "status.cashier": ("Cashier: {name}", "担当: {name}"),
+    "notice.approved": (
+        "Earlier sale {amount} ({wallet}) went through after all: the customer has paid",
+        "先ほどのお会計 {amount}（{wallet}）は最終的に承認されました。お支払い済みです",
+    ),
+    "notice.loss": (
+        "Offline sale {amount} ({wallet}) was not charged ({code}): tell your manager",
+        "オフラインのお会計 {amount}（{wallet}）は請求されませんでした（{code}）。"
+        "店長に伝えてください",
+    ),
+    "notice.not_paid": (
+        "Earlier sale {amount} ({wallet}) was not paid: {reason}",
+        "先ほどのお会計 {amount}（{wallet}）は支払われていません: {reason}",
+    ),
+    "notice.voided": (
+        "Earlier sale {amount} ({wallet}) was voided: the customer got the money back",
+        "先ほどのお会計 {amount}（{wallet}）は取り消され、返金されました",
+    ),
     "camera.running": ("on", "動作中"),
     "camera.unavailable": ("LOST", "接続なし"),
     "camera.off": ("off", "オフ"),
@@ -317,6 +335,22 @@ class Texts:
     @staticmethod
     def money(amount: int, currency: str) -> str:
         return Money(amount, currency).format()
+
+
+def notice_text(texts: Texts, update: PaymentUpdate) -> str:
+    """One line for a sale settled while nobody watched it (``CheckoutPort.notices``)."""
+    values = {
+        "amount": texts.money(update.total, update.currency),
+        "wallet": update.wallet_masked or "—",
+    }
+    if update.phase is PaymentPhase.VOIDED:
+        return texts.t("notice.voided", **values)
+    if update.phase in (PaymentPhase.APPROVED, PaymentPhase.OFFLINE_ACCEPTED):
+        if update.reason:  # an offline sale the backend would not charge
+            return texts.t("notice.loss", code=update.reason, **values)
+        return texts.t("notice.approved", **values)
+    reason = texts.reason(update.reason or "declined").rstrip("。.")
+    return texts.t("notice.not_paid", reason=reason, **values)
 
 
 def all_keys() -> tuple[str, ...]:

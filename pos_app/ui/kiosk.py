@@ -35,7 +35,9 @@ def quit_on_signals(app: QApplication, *, before_quit: Callable[[], None]) -> QT
     def handler(signum: int, _frame: object) -> None:
         log.info("stopping on %s", signal.Signals(signum).name)
         before_quit()
-        app.quit()
+        # Posted, not called: a signal that lands while the windows are still being
+        # built (before exec) would otherwise be ignored and the process would hang.
+        QTimer.singleShot(0, app.quit)
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)

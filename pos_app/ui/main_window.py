@@ -26,12 +26,12 @@ from PySide6.QtWidgets import (
 from pos_app.core.age_check import AgeCheckPolicy
 from pos_app.core.catalog import Catalog
 from pos_app.terminal.auth import Account, Authenticator
-from pos_app.terminal.checkout.types import CheckoutPort, TerminalStatus
+from pos_app.terminal.checkout.types import CheckoutPort, PaymentUpdate, TerminalStatus
 from pos_app.terminal.settings.schema import Settings
 from pos_app.ui.camera import CameraController, WorkerFactory, default_worker
 from pos_app.ui.checkout_page import CheckoutPage
 from pos_app.ui.customer_display.controller import CustomerDisplayController, link
-from pos_app.ui.i18n import Texts
+from pos_app.ui.i18n import Texts, notice_text
 from pos_app.ui.payment_flow import PaymentFlow
 from pos_app.ui.payment_view import FINISHED
 from pos_app.ui.signin_page import SignInPage
@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         self._build(ctx)
+        self.checkout.payment_view.font_scale = ui.font_scale
         self._shortcuts()
         # Its parser is attached once scanning starts; it listens in every window.
         self._wedge = WedgeFilter(parent=self)
@@ -360,6 +361,19 @@ class MainWindow(QMainWindow):
     def _got_status(self, status: TerminalStatus) -> None:
         self._status_busy = False
         self.status.show_status(status)
+        # Sales settled while nobody watched (after a restart, an offline sale the backend
+        # refused): the cashier is told once, under the basket.
+        self.tasks.run(
+            self.ctx.port.notices,
+            on_success=self._got_notices,
+            on_failure=lambda exc: log.warning("notices failed: %r", exc),
+            lane="io",
+        )
+
+    def _got_notices(self, notices: tuple[PaymentUpdate, ...]) -> None:
+        if notices:
+            lines = [notice_text(self.texts, n) for n in notices]
+            self.checkout.show_message("\n".join(lines), error=True)
 
     def _status_failed(self, exc: BaseException) -> None:
         self._status_busy = False

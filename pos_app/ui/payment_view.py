@@ -23,7 +23,7 @@ from pos_app.terminal.checkout.state import AGE_CHECK_REFUSED
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.ui.i18n import Texts
 from pos_app.ui.payment_flow import OUTCOME_UNKNOWN, VOIDABLE
-from pos_app.ui.theme import phase_style
+from pos_app.ui.theme import SYMBOLS, phase_style
 from pos_app.ui.widgets import button, label, password_edit
 
 _TITLES = {
@@ -68,13 +68,15 @@ class PaymentView(QFrame):
         self._texts, self.theme, self._store, self._clock = texts, theme, store_name, clock
         self.update_shown: PaymentUpdate | None = None
         self.voiding = False  # the manager box asks for a void of the paid sale
+        self.font_scale = 1.0  # ui.font_scale: the panel is read from two metres
+        self.symbol = label("phaseSymbol", align=Qt.AlignmentFlag.AlignCenter)
         # Who answers "20 or older?": "display" (the customer), "cashier", or "blocked".
         self.age_mode = "display"
         self.title = label("phaseTitle", align=Qt.AlignmentFlag.AlignCenter)
         self.body = label(
             "phaseBody", align=Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, wrap=True
         )
-        self.detail = label(wrap=True)  # risk reasons for the manager
+        self.detail = label("phaseReasons", wrap=True)  # risk reasons for the manager
         self.manager_box = self._manager_box()
         self.cancel_button = button("cancel")
         self.cancel_button.clicked.connect(self.cancel_requested)
@@ -85,6 +87,7 @@ class PaymentView(QFrame):
         self.age_yes_button = button(on_click=lambda: self.age_answered.emit(True))
         self.age_no_button = button(on_click=lambda: self.age_answered.emit(False))
         layout = QVBoxLayout(self)
+        layout.addWidget(self.symbol)
         layout.addWidget(self.title)
         layout.addSpacing(12)
         layout.addWidget(self.body)
@@ -164,9 +167,10 @@ class PaymentView(QFrame):
             f"PaymentView QLabel {{ background: transparent; color: {style.foreground}; }}"
             "QWidget#managerBox { background: transparent; }"
             f"QLabel#managerError {{ color: {style.foreground}; font-weight: bold; }}"
-            "QLabel#phaseTitle { font-size: 34px; font-weight: bold; }"
-            "QLabel#phaseBody { font-size: 21px; }"
+            + self._font_sizes()
         )
+        self.symbol.setText(SYMBOLS.get(phase, "") if phase else "")
+        self.symbol.setVisible(phase is not None)
         t = self._texts.t
         self.title.setText(t(_TITLES[phase]) if phase else t("pay.idle.title"))
         self.body.setText(self._body(update))
@@ -186,6 +190,17 @@ class PaymentView(QFrame):
         self.age_yes_button.setVisible(asking and self.age_mode == "cashier")
         self.age_no_button.setVisible(asking)
         self.retranslate_buttons()
+
+    def _font_sizes(self) -> str:
+        def px(size: int) -> int:
+            return round(size * self.font_scale)
+
+        return (
+            f"QLabel#phaseSymbol {{ font-size: {px(88)}px; font-weight: bold; }}"
+            f"QLabel#phaseTitle {{ font-size: {px(40)}px; font-weight: bold; }}"
+            f"QLabel#phaseBody {{ font-size: {px(24)}px; }}"
+            f"QLabel#phaseReasons {{ font-size: {px(20)}px; }}"
+        )
 
     def retranslate_buttons(self) -> None:
         t = self._texts.t

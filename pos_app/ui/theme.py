@@ -1,7 +1,11 @@
 """Colours and the application stylesheet (standard and high-contrast).
 
-Each payment phase has a colour *and* a title in words, so a cashier who
-cannot tell red from green still reads the state. High contrast uses black
+Each payment phase has a colour, a large symbol *and* a title in words, so a
+cashier two metres away, or one who cannot tell red from green, still reads
+the state. Every phase's text is at least 4.5:1 against its colour (WCAG AA);
+the two approvals (customer: dark orange and a phone, manager: amber and "!")
+and the two acceptances (approved: green ✓, offline: teal ✓ with an envelope,
+"to be sent") differ in colour and in symbol. High contrast uses black
 backgrounds, white text and saturated phase colours with thick borders.
 """
 
@@ -24,9 +28,9 @@ _STANDARD = {
     PaymentPhase.VERIFYING: PhaseStyle("#5e35b1", "#ffffff"),
     PaymentPhase.APPROVED: PhaseStyle("#2e7d32", "#ffffff"),
     PaymentPhase.DECLINED: PhaseStyle("#c62828", "#ffffff"),
-    PaymentPhase.CUSTOMER_APPROVAL: PhaseStyle("#ef6c00", "#ffffff"),
+    PaymentPhase.CUSTOMER_APPROVAL: PhaseStyle("#b34700", "#ffffff"),  # white on #ef6c00: 3.1:1
     PaymentPhase.MANAGER_APPROVAL: PhaseStyle("#f9a825", "#000000"),
-    PaymentPhase.OFFLINE_ACCEPTED: PhaseStyle("#00695c", "#ffffff"),
+    PaymentPhase.OFFLINE_ACCEPTED: PhaseStyle("#004d40", "#ffffff"),  # darker than approved
     PaymentPhase.CANCELLED: PhaseStyle("#546e7a", "#ffffff"),
     PaymentPhase.VOIDED: PhaseStyle("#6a1b9a", "#ffffff"),
     PaymentPhase.AGE_CHECK: PhaseStyle("#ad1457", "#ffffff"),
@@ -37,13 +41,28 @@ _HIGH = {
     PaymentPhase.WAITING_FOR_CODE: PhaseStyle("#0033ff", "#ffffff"),
     PaymentPhase.VERIFYING: PhaseStyle("#000000", "#ffff00"),
     PaymentPhase.APPROVED: PhaseStyle("#00ff00", "#000000"),
-    PaymentPhase.DECLINED: PhaseStyle("#ff0000", "#ffffff"),
+    PaymentPhase.DECLINED: PhaseStyle("#cc0000", "#ffffff"),  # white on #ff0000: 4.0:1
     PaymentPhase.CUSTOMER_APPROVAL: PhaseStyle("#ff8800", "#000000"),
     PaymentPhase.MANAGER_APPROVAL: PhaseStyle("#ffff00", "#000000"),
-    PaymentPhase.OFFLINE_ACCEPTED: PhaseStyle("#00ffff", "#000000"),
+    PaymentPhase.OFFLINE_ACCEPTED: PhaseStyle("#008080", "#ffffff"),  # darker than approved
     PaymentPhase.CANCELLED: PhaseStyle("#ffffff", "#000000"),
     PaymentPhase.VOIDED: PhaseStyle("#ff00ff", "#000000"),
     PaymentPhase.AGE_CHECK: PhaseStyle("#ff66cc", "#000000"),
+}
+
+
+# Read without the words: one symbol per phase, shown large in the panel.
+SYMBOLS = {
+    PaymentPhase.WAITING_FOR_CODE: "▣",
+    PaymentPhase.VERIFYING: "…",
+    PaymentPhase.APPROVED: "✓",
+    PaymentPhase.OFFLINE_ACCEPTED: "✓✉",
+    PaymentPhase.DECLINED: "✕",
+    PaymentPhase.CUSTOMER_APPROVAL: "☎",
+    PaymentPhase.MANAGER_APPROVAL: "!",
+    PaymentPhase.CANCELLED: "↩",
+    PaymentPhase.VOIDED: "⊘",
+    PaymentPhase.AGE_CHECK: "20+",
 }
 
 
@@ -83,4 +102,8 @@ def stylesheet(theme: str, font_scale: float) -> str:
     QLabel#error {{ font-size: {base + 2}px; font-weight: bold; color: #c62828; }}
     QStatusBar QLabel {{ padding: 0 8px; }}
     QLabel#warn {{ background: #c62828; color: #ffffff; font-weight: bold; padding: 0 8px; }}
+    QCheckBox::indicator {{ width: {base + 5}px; height: {base + 5}px;
+                            border: 2px solid {text}; background: {panel}; }}
+    QCheckBox::indicator:checked {{ background: {accent}; }}
+    QCheckBox:disabled {{ color: #9e9e9e; }}
     """

@@ -98,6 +98,11 @@ def _with_receipts(
     return port, port.reprint_last
 
 
+def catalog_names(services: TerminalServices) -> Callable[[str, str], str | None] | None:
+    """Product names in the manager's language, from the catalog the receipts use."""
+    return services.receipts.product_name if services.receipts is not None else None
+
+
 def manager_hook(
     services: TerminalServices, auth: Authenticator, *, store_id: str, terminal_id: str
 ) -> Callable[[QWidget], None]:
@@ -121,6 +126,7 @@ def manager_hook(
                         backend=ClientReviewsBackend(services.client) if services.client else None,
                         claims=ClientReviewsBackend(services.client) if services.client else None,
                         receipts=services.receipts,
+                        product_names=catalog_names(services),
                     )
                 )
             )

@@ -88,8 +88,7 @@ step doctor2 as_cashier /usr/bin/pos-app doctor --offline --json
 step config_before as_cashier /usr/bin/pos-app config show --json
 
 # The unattended upgrade (issue 16.2): no prompt may stop it. DEB_V2's defaults differ.
-step install2 env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-download \
-  -o Dpkg::Options::=--force-confdef "$deb2"
+step install2 env DEBIAN_FRONTEND=noninteractive apt-get install -y "$deb2"
 dpkg-query -W -f='${Version} ${Status}\n' pos-app > /results/version_after_upgrade.txt
 sha256sum /var/lib/pos-app/terminal.db /var/lib/pos-app/terminal_key.pem \
   /etc/pos-app/config.d/50-site.toml > /results/data_after.txt

@@ -76,7 +76,9 @@ def test_one_token_many_terminals_two_app_instances(tmp_path: Path, db_url: str)
 
 
 def _wait_ready(url: str, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
+    # Two worker processes importing the app take seconds on an idle machine and over 30 s
+    # on a loaded one: the bound only has to catch a server that never starts.
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"server exited: {proc.stderr.read() if proc.stderr else ''}")
@@ -121,7 +123,7 @@ def test_one_token_across_worker_processes(tmp_path: Path, db_url: str) -> None:
             _assert_one_approval(_race([world], world.token(wallet)))
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        proc.wait(timeout=60)
     assert admin.check_ledger(data_dir, db_url)["ok"] is True
 
 

@@ -151,6 +151,7 @@ OPERATIONS = [
     ("/v1/trust-list", "GET"),
     ("/v1/sales", "POST"),
     ("/v1/sales/{sale_id}", "GET"),
+    ("/v1/sales/{sale_id}/receipt", "GET"),
     ("/v1/sales/{sale_id}/cancel", "POST"),
     ("/v1/reviews", "GET"),
     ("/v1/reviews/{sale_id}/decision", "POST"),

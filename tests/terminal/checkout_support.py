@@ -280,9 +280,7 @@ def enroll_terminal(
             stale_grace_s=DAY,
         )
         enroll(
-            EnrollRequest(
-                backend.url, backend.code(terminal_id=terminal_id), "S001", terminal_id
-            ),
+            EnrollRequest(backend.url, backend.code(terminal_id=terminal_id), "S001", terminal_id),
             store=store,
             data_dir=data_dir,
             trust=trust,

@@ -236,7 +236,7 @@ def test_the_answer_reaches_the_backend_in_the_audit_chain(
 
 
 def test_migration_from_the_previous_schema_adds_the_age_check(tmp_path: Path) -> None:
-    shutil.copy(FIXTURES / "terminal-v4.db", tmp_path / DB_NAME)
+    shutil.copy(FIXTURES / "terminal-v5.db", tmp_path / DB_NAME)
     store = open_store(tmp_path)
     columns = {r["name"] for r in store.query("PRAGMA table_info(sales)")}
     assert "age_check" in columns

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import fault_harness
 
 SHORT = fault_harness.Options(
-    duration_s=12,
+    duration_s=16,
     outage_s=4,
     tills=3,
     workers=2,

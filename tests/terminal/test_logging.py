@@ -31,3 +31,33 @@ def test_rotating_file_is_masked_and_private(tmp_path: Path) -> None:
     assert "TS3DH0YOJ58S" not in content
     assert "ValueError" in content
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_every_command_logs_per_the_logging_settings(tmp_path: Path) -> None:
+    """A real command (config show) writes the log file where [paths] log_dir says, at the
+    [logging] level; a record below the level is left out."""
+    import subprocess
+    import sys
+
+    logs = tmp_path / "logs"
+    config = tmp_path / "user.toml"
+    config.write_text(f'[paths]\nlog_dir = "{logs}"\n[logging]\nlevel = "INFO"\n')
+    run = [sys.executable, "-m", "pos_app", "config", "show", "--config", str(config)]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    assert subprocess.run(run, env=env, capture_output=True, check=False).returncode == 0
+    assert "config show, as" in (logs / "pos-app.log").read_text()
+    config.write_text(f'[paths]\nlog_dir = "{logs}"\n[logging]\nlevel = "WARNING"\n')
+    (logs / "pos-app.log").unlink()
+    subprocess.run(run, env=env, capture_output=True, check=True)
+    assert (logs / "pos-app.log").read_text() == ""
+
+
+def test_under_systemd_records_carry_journal_priorities(tmp_path: Path, capsys) -> None:
+    configure_logging(log_dir=None, journal=True)
+    log = logging.getLogger("pos_app.test")
+    log.error("camera lost: %s", TOKEN)
+    log.info("sale s1: approved")
+    err = capsys.readouterr().err
+    assert "<3>pos_app.test: camera lost: PT1:NCFOXN" in err
+    assert "<6>pos_app.test: sale s1: approved" in err
+    assert "TS3DH0YOJ58S" not in err

@@ -279,3 +279,24 @@ def test_a_void_the_till_died_sending_is_sent_again_and_recorded(
         (paid.sale_id, PaymentPhase.VOIDED)
     ]
     assert backend.balance(regular) == 20_000
+
+
+def test_a_queued_cancel_that_arrives_after_the_owner_approved_reverses_the_charge(
+    backend: Backend, make_till: Callable[..., TerminalServices], network: Network
+) -> None:
+    wallet = backend.new_wallet(balance=50_000)
+    svc = make_till()
+    waiting = _pay(svc, backend, wallet, (CARTON, 2))
+    assert waiting.phase is PaymentPhase.CUSTOMER_APPROVAL
+    network.mode = "down"
+    assert svc.checkout.cancel(waiting.sale_id).phase is PaymentPhase.CANCELLED  # queued
+    backend.decide_step_up(wallet, "approve")  # the phone was faster than the cancel
+    assert backend.balance(wallet) == 50_000 - CARTONS_2
+    network.mode = "up"
+    assert svc.drainer is not None
+    svc.drainer.drain_once(ignore_backoff=True)
+    # The till said "cancelled" to the customer: the backend reverses the charge, and the
+    # owner's late approval never turns the sale back into a paid one at the till.
+    assert _row(svc, waiting.sale_id)["state"] == "cancelled"
+    assert svc.checkout.status().outbox_pending == 0
+    assert backend.balance(wallet) == 50_000

@@ -44,6 +44,7 @@ class FakeCheckout:
         self.delay_s = 0.0
         self.online = True
         self.approved_tokens: set[str] = set()
+        self.pending_notices: list[PaymentUpdate] = []  # settled while nobody watched
         self.fail_next: Exception | None = None
         self.age_policy = AgeCheckPolicy(cashier_may_confirm=True)
         self._lock = threading.Lock()
@@ -152,6 +153,10 @@ class FakeCheckout:
 
     def void(self, sale_id: str, *, manager_id: str, reason: str) -> PaymentUpdate:
         return self._save(replace(self.sales[sale_id], phase=PaymentPhase.VOIDED))
+
+    def notices(self) -> tuple[PaymentUpdate, ...]:
+        told, self.pending_notices = tuple(self.pending_notices), []
+        return told
 
     def status(self) -> TerminalStatus:
         return TerminalStatus(

@@ -90,3 +90,22 @@ def test_every_text_has_both_languages() -> None:
         en, ja = _T[k]
         assert en and ja, k
         assert en.count("{") == ja.count("{"), k
+
+
+def test_sales_settled_while_nobody_watched_are_told_to_the_cashier(
+    qtbot, make_window, fake
+) -> None:
+    from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
+
+    window = make_window()
+    sign_in(qtbot, window)
+    fake.pending_notices = [
+        PaymentUpdate("s-1", PaymentPhase.APPROVED, 12_000, "JPY", wallet_masked="w-0b6…a93e"),
+        PaymentUpdate("s-2", PaymentPhase.OFFLINE_ACCEPTED, 140, "JPY", reason="bad_offline_time"),
+    ]
+    window.poll_status()  # the status timer's tick
+    message = window.checkout.message
+    qtbot.waitUntil(lambda: "went through after all" in message.text(), timeout=5000)
+    assert "12,000" in message.text() and "w-0b6…a93e" in message.text()
+    assert "not charged (bad_offline_time): tell your manager" in message.text()
+    assert fake.pending_notices == []  # told once

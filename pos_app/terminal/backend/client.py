@@ -25,7 +25,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -33,6 +32,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pos_app.paytoken import httpsig
+from pos_app.terminal.backend.answers import auth_hint, error_of, extra_of, server_time
 from pos_app.terminal.errors import (
     BackendAuthError,
     BackendRejected,
@@ -360,10 +360,10 @@ class BackendClient:
         status = response.status_code
         if status < 400:
             return response
-        code, detail = _error_of(response)
+        code, detail = error_of(response)
         where = f"{method} {path}"
         if status == 409 and code in _FINAL_CONFLICTS:
-            extra = _extra_of(response)
+            extra = extra_of(response)
             raise BackendRejected(f"{where}: {detail}", code=code, status=status, details=extra)
         if status == 409 and not idempotent:
             # The backend is working on this very key: our earlier attempt did arrive.
@@ -375,17 +375,17 @@ class BackendClient:
                 raise OutcomeUnknown(f"{where}: {status} {code}; reconcile before retrying")
             raise BackendServerError(f"{where}: {status} {code}: {detail}")
         if status in (401, 403) and code != "manager_required":  # that one is the manager's
-            hint = _auth_hint(code, self.clock_skew_s)
+            hint = auth_hint(code, self.clock_skew_s)
             raise BackendAuthError(f"{where}: {detail}; {hint}", code=code, status=status)
         raise BackendRejected(f"{where}: {detail}", code=code, status=status)
 
     def _record_contact(self, response: httpx.Response) -> None:
         now = self._clock()
-        server_time = _server_time(response)
+        theirs = server_time(response)
         with self._lock:
             self._online, self.last_contact_at = True, now
-            if server_time is not None:
-                self.clock_skew_s = server_time - now
+            if theirs is not None:
+                self.clock_skew_s = theirs - now
         for listener in self._contact_listeners:
             try:
                 listener()
@@ -403,49 +403,3 @@ class _Retry(Exception):
 
 def _review_path(sale_id: str, action: str) -> str:
     return f"/v1/reviews/{quote(sale_id, safe='')}/{action}"
-
-
-def _extra_of(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {k: v for k, v in data.items() if k not in ("error", "detail")}
-
-
-def _error_of(response: httpx.Response) -> tuple[str, str]:
-    try:
-        data = response.json()
-    except ValueError:
-        return f"http_{response.status_code}", response.reason_phrase
-    if isinstance(data, dict) and isinstance(data.get("error"), str):
-        return data["error"], str(data.get("detail", ""))
-    return f"http_{response.status_code}", response.reason_phrase
-
-
-def _auth_hint(code: str, skew: float | None) -> str:
-    if code == "bad_signature" and skew is not None and abs(skew) > 5:
-        return f"this terminal's clock is {abs(skew):.0f} s off the backend's: fix it (NTP)"
-    if code == "bad_signature":
-        return "the terminal key may be revoked: enroll again with 'pos-app enroll'"
-    return "check the terminal's store and terminal ids, or enroll again"
-
-
-def _server_time(response: httpx.Response) -> float | None:
-    if response.headers.get("content-type", "").startswith("application/json"):
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        value = data.get("server_time") if isinstance(data, dict) else None
-        if isinstance(value, int) and not isinstance(value, bool):
-            return float(value)
-    date = response.headers.get("date")
-    if date:
-        try:
-            return parsedate_to_datetime(date).timestamp()
-        except (TypeError, ValueError):
-            return None
-    return None

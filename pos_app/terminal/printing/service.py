@@ -92,6 +92,10 @@ class ReceiptService:
     def queue(self) -> PrintQueue:
         return self._queue
 
+    def product_name(self, sku: str, lang: str) -> str | None:
+        """The catalog's name of a product in ``lang``; None when the catalog does not know it."""
+        return self._name(sku, lang)
+
     def _name(self, sku: str, lang: str) -> str | None:
         if self._catalog is None:
             return None

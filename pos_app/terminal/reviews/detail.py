@@ -9,7 +9,7 @@ without it showing.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,14 +84,19 @@ class SaleDetail:
     age_check: AgeCheck | None = None  # "20 or older?" for tobacco and alcohol, if asked
 
 
-def load_detail(store: LocalStore, sale_id: str) -> SaleDetail:
+ProductName = Callable[[str], str | None]  # sku -> the catalog's name in the manager's language
+
+
+def load_detail(
+    store: LocalStore, sale_id: str, *, product_name: ProductName | None = None
+) -> SaleDetail:
     row = _sale_row(store, sale_id)
     risk = parse_risk(row["risk"])
     facts = json.loads(row["token_facts"]) if _has(row, "token_facts") else {}
     review = store.query("SELECT * FROM reviews WHERE sale_id = ?", (sale_id,))
     return SaleDetail(
         item=item_from_row(row, review[0] if review else None),
-        lines=_lines(store, sale_id),
+        lines=_lines(store, sale_id, product_name),
         rules=tuple(_rule(r) for r in risk.get("reasons") or ()),
         rules_version=str(risk.get("rules_version") or ""),
         token=token_view(facts, wallet_masked=row["wallet_masked"], offline=bool(row["offline"])),
@@ -133,7 +138,9 @@ def token_view(facts: Mapping[str, Any], *, wallet_masked: str | None, offline: 
 def _sale_row(store: LocalStore, sale_id: str) -> Any:
     rows = store.query(
         "SELECT *, 0 AS remote FROM sales WHERE sale_id = ?", (sale_id,)
-    ) or store.query("SELECT *, 1 AS remote FROM remote_sales WHERE sale_id = ?", (sale_id,))
+    ) or store.query(
+        "SELECT *, 1 AS remote, 0 AS seq FROM remote_sales WHERE sale_id = ?", (sale_id,)
+    )
     if not rows:
         raise ReviewError(f"no flagged sale {sale_id} on this terminal", code="unknown_sale")
     return rows[0]
@@ -162,13 +169,26 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def _lines(store: LocalStore, sale_id: str) -> tuple[DetailLine, ...]:
+def _lines(
+    store: LocalStore, sale_id: str, product_name: ProductName | None
+) -> tuple[DetailLine, ...]:
+    """The sale's lines; names from the catalog in the manager's language where it knows the
+    product (the till stores the English name with the sale)."""
     rows = store.query(
-        "SELECT name, category, quantity, unit_price, line_total FROM sale_lines"
+        "SELECT sku, name, category, quantity, unit_price, line_total FROM sale_lines"
         " WHERE sale_id = ? ORDER BY line_no",
         (sale_id,),
     )
-    return tuple(DetailLine(*tuple(r)) for r in rows)
+    return tuple(
+        DetailLine(
+            (product_name(r["sku"]) if product_name else None) or r["name"],
+            r["category"],
+            r["quantity"],
+            r["unit_price"],
+            r["line_total"],
+        )
+        for r in rows
+    )
 
 
 def _steps(store: LocalStore, sale_id: str) -> tuple[StepTime, ...]:

@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from pos_app.core.errors import PosError
+from pos_app.core.sale import sale_number
 from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.manager_keys import ManagerSigner
 from pos_app.terminal.store.db import LocalStore
@@ -89,6 +90,14 @@ class QueueItem:
     claimed_by: str | None
     claimed_at: int | None
     remote: bool  # pulled from the backend: sold at another terminal of the store
+    seq: int = 0  # this terminal's running number of the sale; 0: not known here
+
+    @property
+    def number(self) -> str:
+        """What people call the sale: store-terminal-sequence, not the UUID."""
+        if self.seq:  # the number printed on the sale's receipt
+            return sale_number(self.store_id, self.terminal_id, self.seq)
+        return f"{self.store_id}-{self.terminal_id}-{self.sale_id[:8]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,13 +131,14 @@ class DecisionRecord:
 
 _LOCAL_SQL = (
     "SELECT sale_id, store_id, terminal_id, cashier_id, currency, total, state, reason, risk,"
-    " offline, wallet_masked, created_at, 0 AS remote FROM sales WHERE store_id = ?"
+    " offline, wallet_masked, created_at, 0 AS remote, seq FROM sales WHERE store_id = ?"
     " AND (state = 'declined' OR COALESCE(json_extract(risk, '$.action'), 'allow') != 'allow'"
     " OR sale_id IN (SELECT sale_id FROM reviews))"
 )
 _REMOTE_SQL = (
     "SELECT sale_id, store_id, terminal_id, cashier_id, currency, total, state, reason, risk,"
-    " offline, wallet_masked, created_at, 1 AS remote FROM remote_sales WHERE store_id = ?"
+    " offline, wallet_masked, created_at, 1 AS remote, 0 AS seq FROM remote_sales"
+    " WHERE store_id = ?"
     " AND sale_id NOT IN (SELECT sale_id FROM sales)"
 )
 
@@ -209,6 +219,7 @@ def item_from_row(row: sqlite3.Row, review: sqlite3.Row | None) -> QueueItem:
         claimed_by=review["claimed_by"] if review else None,
         claimed_at=review["claimed_at"] if review else None,
         remote=bool(row["remote"]),
+        seq=int(row["seq"]) if "seq" in row.keys() else 0,  # noqa: SIM118 - sqlite3.Row
     )
 
 

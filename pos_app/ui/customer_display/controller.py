@@ -44,6 +44,7 @@ class CustomerDisplayController(QObject):
         self.display = CustomerDisplay(
             store_name=store_name, lang=settings.language, framed=self.mode == "window"
         )
+        self.display.closed.connect(self._closed)
         self.screen: QScreen | None = None  # the monitor it is on (auto mode)
         self.attached = False
         self._started = False
@@ -98,6 +99,11 @@ class CustomerDisplayController(QObject):
             log.warning("customer display monitor %s removed; the till goes on", screen.name())
             self._detach()
             QTimer.singleShot(0, self.place)  # another monitor may still be there
+
+    def _closed(self) -> None:
+        """Someone closed the window: nobody can answer on it any more."""
+        if self._started:
+            self._set_attached(False)
 
     def _detach(self) -> None:
         self.screen = None

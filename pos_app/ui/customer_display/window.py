@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -52,9 +53,9 @@ QHeaderView::section {{ font-size: 20px; color: #546e7a; background: #ffffff; bo
                         border-bottom: 2px solid #b0bec5; padding: 6px; }}
 QLabel#total {{ font-size: 64px; font-weight: bold; }}
 QLabel#tax {{ font-size: 22px; color: #37474f; }}
-QLabel#stateTitle {{ font-size: 44px; font-weight: bold; }}
+QLabel#stateTitle {{ font-size: 40px; font-weight: bold; }}
 QLabel#stateBody {{ font-size: 28px; }}
-QPushButton {{ min-height: 130px; font-size: 40px; font-weight: bold; border-radius: 16px;
+QPushButton {{ min-height: 110px; font-size: 36px; font-weight: bold; border-radius: 16px;
                border: 3px solid #263238; padding: 8px 24px; }}
 QPushButton#ageYes {{ background: #1b5e20; color: #ffffff; }}
 QPushButton#ageNo {{ background: #eceff1; color: #000000; }}
@@ -65,6 +66,7 @@ QPushButton#language {{ min-height: 48px; font-size: 22px; border-width: 1px;
 
 class CustomerDisplay(QWidget):
     age_answered = Signal(bool)  # True: "I am 20 or older"; False: "No"
+    closed = Signal()  # its window was closed (the demo's window has a close button)
 
     def __init__(
         self,
@@ -118,9 +120,9 @@ class CustomerDisplay(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.store, 1)
         top.addWidget(self.language)
-        answers = QHBoxLayout()
-        answers.addWidget(self.age_yes, 3)
-        answers.addWidget(self.age_no, 2)
+        answers = QVBoxLayout()  # stacked: each button as wide as the panel, for any window
+        answers.addWidget(self.age_yes)
+        answers.addWidget(self.age_no)
         panel = QVBoxLayout(self.state)
         panel.addStretch(1)
         panel.addWidget(self.state_title)
@@ -158,6 +160,10 @@ class CustomerDisplay(QWidget):
     def toggle_language(self) -> None:
         self.texts.lang = "en" if self.texts.lang == "ja" else "ja"
         self.retranslate()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        super().closeEvent(event)
+        self.closed.emit()
 
     def _answer(self, yes: bool) -> None:
         if self.phase is PaymentPhase.AGE_CHECK:

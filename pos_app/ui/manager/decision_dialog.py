@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -37,6 +38,7 @@ class DecisionDialog(QDialog):
         layout.addWidget(QLabel(t("note", lang)))
         self.note = QPlainTextEdit()
         self.note.setFixedHeight(90)
+        self.note.setTabChangesFocus(True)  # Tab reaches the buttons; a note needs no tabs
         layout.addWidget(self.note)
         self.hint = QLabel(t("note_too_short", lang, n=MIN_NOTE_CHARS))
         self.hint.setStyleSheet("color: #6b6b6b;")
@@ -50,7 +52,15 @@ class DecisionDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         self.note.textChanged.connect(self._check)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, self.record)
+        self.ok_button.setToolTip(t("record_hint", lang))
         self._check()
+
+    def record(self) -> None:
+        """Ctrl+Enter: record the decision once the note is long enough."""
+        if self.ok_button.isEnabled():
+            self.accept()
 
     def note_text(self) -> str:
         return self.note.toPlainText().strip()

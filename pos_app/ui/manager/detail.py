@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import tzinfo
 from html import escape
 
+from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from pos_app.terminal.reviews.detail import SaleDetail
@@ -30,32 +31,48 @@ th { text-align: left; color: #555; font-weight: normal; }
 """
 
 
+_TIMES = ("iat", "exp")  # Unix seconds in the token facts: shown as local date and time
+TECHNICAL_LINK = "technical"
+
+
 class DetailPane(QTextBrowser):
     def __init__(self, *, lang: str, tz: tzinfo, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._lang = lang
         self._tz = tz
+        self._detail: SaleDetail | None = None
+        self.technical = False  # token internals folded until asked for
         self.setOpenLinks(False)
+        self.anchorClicked.connect(self._clicked)
         self.show_empty()
 
     def show_empty(self) -> None:
+        self._detail = None
         self.setHtml(f"<p class='sub'>{escape(t('select_sale', self._lang))}</p>")
 
     def show_detail(self, detail: SaleDetail) -> None:
-        self.setHtml(render_detail(detail, lang=self._lang, tz=self._tz))
+        self._detail = detail
+        html = render_detail(detail, lang=self._lang, tz=self._tz, technical=self.technical)
+        self.setHtml(html)
+
+    def _clicked(self, url: QUrl) -> None:
+        if url.toString() == TECHNICAL_LINK and self._detail is not None:
+            self.technical = not self.technical
+            self.show_detail(self._detail)
 
 
-def render_detail(d: SaleDetail, *, lang: str, tz: tzinfo) -> str:
+def render_detail(d: SaleDetail, *, lang: str, tz: tzinfo, technical: bool = False) -> str:
     parts = [
         STYLE,
         _header(d, lang, tz),
         _rules(d, lang),
         _basket(d, lang),
-        _token(d, lang),
+        _token(d, lang, tz),
         _age_check(d, lang, tz),
         _till_actions(d, lang, tz),
         _history(d, lang, tz),
         _steps(d, lang, tz),
+        _technical(d, lang, shown=technical),
     ]
     return "".join(parts)
 
@@ -97,7 +114,7 @@ def _header(d: SaleDetail, lang: str, tz: tzinfo) -> str:
         )
     )
     return (
-        f"<h2>{_e(yen(i.total, i.currency))} &nbsp; <span class='sub'>{_e(i.sale_id)}</span></h2>"
+        f"<h2>{_e(yen(i.total, i.currency))} &nbsp; {_e(i.number)}</h2>"
         f"<p>{facts}<br>{verdict}</p>{claim}"
     )
 
@@ -119,8 +136,6 @@ def _rules(d: SaleDetail, lang: str) -> str:
     if extra:
         labels = ", ".join(reason_label(c, lang) for c in extra)
         out.append(f"<p class='warn'>{_e(t('declined_because', lang, reason=labels))}</p>")
-    if d.rules_version:
-        out.append(f"<p class='sub'>{_e(t('rules_version', lang, version=d.rules_version))}</p>")
     return "".join(out)
 
 
@@ -144,21 +159,44 @@ def _basket(d: SaleDetail, lang: str) -> str:
     return "".join(out)
 
 
-def _token(d: SaleDetail, lang: str) -> str:
+def _token(d: SaleDetail, lang: str, tz: tzinfo) -> str:
     tok = d.token
     flags = ", ".join(flag_text(f, lang) for f in tok.flags) or t("no_flags", lang)
     flag_cls = "warn" if tok.flags else ""
     age = t("seconds", lang, n=tok.age_s) if tok.age_s is not None else "?"
     mode = t("offline", lang) if tok.offline else t("online", lang)
+    facts = dict(tok.other)
     rows = [
         (t("wallet", lang), _e(tok.wallet_masked or "?")),
         (t("flags", lang), f"<span class='{flag_cls}'>{_e(flags)}</span>"),
         (t("age", lang), _e(age)),
         (t("mode", lang), f"<span class='{'warn' if tok.offline else ''}'>{_e(mode)}</span>"),
-        *((k, _e(v)) for k, v in tok.other),
+        *((t(f"fact_{k}", lang), _e(when(int(facts[k]), tz))) for k in _TIMES if _digits(facts, k)),
     ]
+    if _digits(facts, "limit"):
+        rows.append((t("fact_limit", lang), _e(yen(int(facts["limit"])))))
     body = "".join(f"<tr><th>{_e(k)}</th><td>{v}</td></tr>" for k, v in rows)
     return f"<h3>{_e(t('token', lang))}</h3><table>{body}</table>"
+
+
+def _digits(facts: dict[str, str], key: str) -> bool:
+    return facts.get(key, "").isdigit()
+
+
+def _technical(d: SaleDetail, lang: str, *, shown: bool) -> str:
+    """Token internals (cti, device, kid...), the sale's UUID and the rule-set hash:
+    for support staff, folded under one link so a manager reads the sale, not them."""
+    label = t("hide_technical" if shown else "show_technical", lang)
+    link = f"<p><a href='{TECHNICAL_LINK}'>{_e(label)}</a></p>"
+    if not shown:
+        return link
+    readable = {*_TIMES, "limit"}
+    rows = [("sale_id", d.item.sale_id)]
+    rows += [(k, v) for k, v in d.token.other if k not in readable]
+    if d.rules_version:
+        rows.append(("rules_version", d.rules_version))
+    body = "".join(f"<tr><th>{_e(k)}</th><td class='inputs'>{_e(v)}</td></tr>" for k, v in rows)
+    return f"{link}<h3>{_e(t('technical', lang))}</h3><table>{body}</table>"
 
 
 def _steps(d: SaleDetail, lang: str, tz: tzinfo) -> str:

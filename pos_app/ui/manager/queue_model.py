@@ -83,7 +83,7 @@ class QueueModel(QAbstractTableModel):
         lang = self._lang
         cells = (
             when_short(item.created_at, self._tz),
-            item.sale_id if not item.remote else f"{item.sale_id} ({item.terminal_id})",
+            item.number,
             item.cashier_id,
             yen(item.total, item.currency),
             str(item.score),

@@ -163,7 +163,9 @@ class QueuePage(QWidget):
             self._show(self.model.item_at(rows[0].row()))
 
     def _show(self, item: QueueItem) -> None:
-        self.detail.show_detail(load_detail(self._s.store, item.sale_id))
+        names, lang = self._s.product_names, self._s.lang
+        product_name = (lambda sku: names(sku, lang)) if names else None
+        self.detail.show_detail(load_detail(self._s.store, item.sale_id, product_name=product_name))
         # Buttons off while another manager holds the sale (the pane says who); the
         # claim itself is still checked atomically when a decision starts.
         held_by_other = (
@@ -211,7 +213,9 @@ class QueuePage(QWidget):
             self._claimed(sale_id, held.claimed_by, held.claimed_at)
             return None
         self._enable(True)
-        dialog = DecisionDialog(decision, sale_id, lang=self._s.lang, parent=self)
+        row = self.model.row_of(sale_id)
+        number = sale_id if row is None else self.model.item_at(row).number
+        dialog = DecisionDialog(decision, number, lang=self._s.lang, parent=self)
         dialog.finished.connect(lambda result: self._finish(dialog, sale_id, result))
         dialog.open()
         self.dialog_opened.emit(dialog)

@@ -67,6 +67,8 @@ class ManagerServices:
     claims: ClaimsBackend | None = None
     audit_sink: AuditSink | None = None
     receipts: ReceiptService | None = None  # reprints and the printed shift report
+    # (sku, lang) -> the catalog's product name: evidence in the manager's language
+    product_names: Callable[[str, str], str | None] | None = None
     tz: tzinfo = field(default_factory=local_tz)
     lang: str = "ja"
     idle_sign_out_ms: int = 5 * 60 * 1000  # no key or click for this long: signed out

@@ -6,21 +6,23 @@ tests catch (every key has both languages).
 
 from __future__ import annotations
 
+import re
+
 TEXTS: dict[str, tuple[str, str]] = {
     # sign-in
     "title": ("Manager review", "店長レビュー"),
     "signin_heading": ("Manager sign-in", "店長サインイン"),
     "signin_hint": (
-        "The cashier's session stays open. Enter your manager ID and PIN.",
-        "レジ担当者のセッションはそのままです。店長IDとPINを入力してください。",
+        "The cashier's session stays open. Enter your manager ID and passphrase.",
+        "レジ担当者のセッションはそのままです。店長IDとパスフレーズを入力してください。",
     ),
     "manager_id": ("Manager ID", "店長ID"),
-    "pin": ("PIN", "PIN"),
+    "pin": ("Passphrase", "パスフレーズ"),
     "sign_in": ("Sign in", "サインイン"),
     "sign_out": ("Sign out", "サインアウト"),
     "wrong_pin": (
-        "Wrong ID or PIN. Attempts left: {left}",
-        "IDまたはPINが違います。残り {left} 回",
+        "Wrong ID or passphrase. Attempts left: {left}",
+        "IDまたはパスフレーズが違います。残り {left} 回",
     ),
     "locked": (
         "Locked. Try again in {seconds} s.",
@@ -48,6 +50,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "オフライン: 本部が設定されていません。",
     ),
     "pending_sync": ("{pending} decisions waiting to be sent", "未送信の判定 {pending} 件"),
+    "pending_sync_one": ("1 decision waiting to be sent", "未送信の判定 1 件"),
+    "technical": ("Technical details", "技術情報"),
+    "fact_exp": ("code valid until", "コードの有効期限"),
+    "fact_iat": ("code made at", "コードの発行時刻"),
+    "fact_limit": ("code's spending limit", "コードの上限額"),
+    "show_technical": ("Show technical details", "技術情報を表示"),
+    "hide_technical": ("Hide technical details", "技術情報を隠す"),
+    "record_hint": ("Ctrl+Enter records, Tab moves on", "Ctrl+Enterで記録、Tabで次へ"),
     "exported": ("Saved {path}", "保存しました: {path}"),
     # filters
     "status": ("Status", "状態"),
@@ -279,5 +289,14 @@ REASON_LABELS: dict[str, tuple[str, str]] = {
 
 
 def reason_label(code: str, lang: str) -> str:
-    en, ja = REASON_LABELS.get(code, (code.replace("_", " "), code.replace("_", " ")))
+    """A short label; a decline code without one gets the first clause of the
+    cashier's sentence for it (in the manager's language, never a raw code in Japanese)."""
+    found = REASON_LABELS.get(code)
+    if found is None:
+        from pos_app.paytoken.reasons import cashier_text
+
+        text = cashier_text(code, "ja" if lang == "ja" else "en")
+        clause = re.split(r"[。.:：]", text, maxsplit=1)[0].strip()
+        return clause or code.replace("_", " ")
+    en, ja = found
     return ja if lang == "ja" else en

@@ -240,7 +240,8 @@ class ManagerWindow(QMainWindow):
 
     def _after_change(self) -> None:
         pending = pending_decisions(self._s.store)
-        text = t("pending_sync", self._s.lang, pending=pending) if pending else ""
+        key = "pending_sync_one" if pending == 1 else "pending_sync"
+        text = t(key, self._s.lang, pending=pending) if pending else ""
         self.statusBar().showMessage(text)
 
     def _export_clicked(self) -> None:

@@ -44,6 +44,9 @@ def choose_camera(settings: Settings, board: CodeBoard) -> FrameSource:
     return synthetic_camera(board)
 
 
+DEMO_OFFLINE_AFTER_S = 10
+
+
 def run_demo(
     *, data_dir: str | None = None, fresh: bool = False, screenshots: str | None = None
 ) -> int:
@@ -53,6 +56,9 @@ def run_demo(
         shutil.rmtree(root)
     try:
         base = load_settings().settings
+        # "Network down" should show offline acceptance within the demo's patience: the
+        # backend's contact slack and the till's wait are both 10 s here (90 s in a store).
+        base = replace(base, payment=replace(base.payment, offline_after_s=DEMO_OFFLINE_AFTER_S))
         print(f"pos-app demo: starting the backend and the terminal in {root} …", flush=True)
         world = DemoWorld(root, base=base).start()
     except PosError as exc:

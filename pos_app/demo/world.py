@@ -105,7 +105,11 @@ class DemoWorld:
     def start(self) -> DemoWorld:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         admin.init_backend(self.backend_dir)
-        server_settings = ServerSettings.for_data_dir(self.backend_dir)
+        # The backend's contact slack and the till's wait before offline acceptance are one
+        # number (docs/BACKEND.md): the demo keeps them equal, from the till's setting.
+        server_settings = ServerSettings.for_data_dir(
+            self.backend_dir, contact_slack=self._base.payment.offline_after_s
+        )
         self.server = BackgroundServer(server_settings).start()
         self.settings = self._terminal_settings()
         self._enroll_if_needed()

@@ -48,6 +48,8 @@ MANAGER_REQUIRED = "manager_required"
 # The till, not the code: its clock is off, or it restarted while a sale waited.
 TILL_CLOCK_WRONG = "till_clock_wrong"
 TILL_RESTARTED = "till_restarted"
+# The backend answered moments ago: offline acceptance waits (its contact stretch).
+BACKEND_JUST_LOST = "backend_just_lost"
 
 VERIFY_REASONS: tuple[str, ...] = (
     TOO_LONG,
@@ -365,6 +367,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
         (
             "店長の承認がバックエンドで認められませんでした。店長がパスフレーズで"
             "もう一度承認するか、お客様にスマートフォンで承認していただいてください"
+        ),
+    ),
+    BACKEND_JUST_LOST: (
+        (
+            "The server stopped answering moments ago: wait a minute and ask the customer to"
+            " show the code again, or ask for another payment method"
+        ),
+        (
+            "サーバーの応答が止まったばかりです。1分ほど待ってからもう一度コードを表示して"
+            "いただくか、別のお支払い方法をお願いしてください"
         ),
     ),
     TILL_CLOCK_WRONG: (

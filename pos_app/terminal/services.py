@@ -111,6 +111,7 @@ def build_services(
         terminal_id=terminal_id,
         currency=settings.terminal.currency,
         allow_offline=settings.payment.allow_offline,
+        offline_after_s=settings.payment.offline_after_s,
         age_policy=AgeCheckPolicy(cashier_may_confirm=settings.customer_display.cashier_age_check),
         clock=clock,
         lock=lock,

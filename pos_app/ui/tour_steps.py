@@ -133,7 +133,7 @@ def steps(
         Step(partial(basket, ("Green tea 500ml", 3), ("Chocolate bar", 2))),
         *pay_with("Yuki"),
         Step(lambda: None, phase_is(PaymentPhase.DECLINED), shot="06-declined", customer=True),
-        Step(partial(basket, ("Cigarettes Mild 20", 5))),
+        Step(partial(basket, ("Cigarettes Mild carton", 1))),
         *pay_with("Kenji", age_check=True),
         Step(
             lambda: None,

@@ -262,7 +262,9 @@ def terminal_settings(backend: Backend, data_dir: Path, **payment: Any) -> Setti
         backend=BackendSettings(
             url=backend.url, retries=0, trust_root_key=str(backend.root_key_path)
         ),
-        payment=PaymentSettings(**payment),
+        # Offline at once: these tests cut the network right after a contact; the wait the
+        # product keeps (payment.offline_after_s) has its own test.
+        payment=PaymentSettings(**{"offline_after_s": 0, **payment}),
         paths=PathSettings(data_dir=str(data_dir)),
     )
 

@@ -195,6 +195,42 @@ def test_an_offline_sale_the_backend_refuses_is_a_visible_loss(
     assert [(n.sale_id, n.reason) for n in told] == [(update.sale_id, "bad_offline_time")]
 
 
+def test_offline_acceptance_waits_out_the_backends_contact_slack_and_then_settles(
+    backend: Backend, regular: Wallet, tmp_path: Path, network: Network
+) -> None:
+    """The backend refuses an offline claim made while it was still hearing from the till
+    (contacts under contact_slack apart form one stretch): the till waits as long, so every
+    sale it accepts offline is one the backend will settle, never a loss."""
+    from dataclasses import replace
+
+    data_dir = tmp_path / "terminal"
+    settings = terminal_settings(backend, data_dir)
+    settings = replace(settings, payment=replace(settings.payment, offline_after_s=90))
+    enroll_terminal(backend, data_dir, settings)
+    svc = build_services(settings, transport=network, clock=backend.clock.now)
+    try:
+        assert svc.sync is not None and svc.drainer is not None
+        svc.sync.tick()  # a contact
+        network.mode = "down"
+        backend.clock.advance(30)
+        early = _pay(svc, backend, regular, (TEA, 1))
+        assert (early.phase, early.reason) == (PaymentPhase.DECLINED, "backend_just_lost")
+        assert "moments ago" in cashier_text("backend_just_lost")
+        assert svc.store.query("SELECT cti FROM seen_tokens") == []  # the code stays usable
+        backend.clock.advance(61)
+        late = _pay(svc, backend, regular, (TEA, 1))
+        assert late.phase is PaymentPhase.OFFLINE_ACCEPTED
+        network.mode = "up"
+        svc.drainer.drain_once()
+        assert (_row(svc, late.sale_id)["state"], _row(svc, late.sale_id)["reason"]) == (
+            "approved",
+            None,
+        )
+        assert svc.checkout.status().outbox_failed == 0
+    finally:
+        svc.close()
+
+
 # --- 3. validity with the measured clock offset -----------------------------------------------
 
 

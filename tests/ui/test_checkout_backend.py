@@ -14,7 +14,7 @@ from pos_app.demo.camera_feed import CodeBoard, Unpluggable, synthetic_camera
 from pos_app.demo.world import DEMO_MANAGER_PASSPHRASE, DemoWorld
 from pos_app.scanning.worker import WorkerState
 from pos_app.terminal.checkout.types import PaymentPhase
-from pos_app.terminal.settings.schema import Settings, UiSettings
+from pos_app.terminal.settings.schema import PaymentSettings, Settings, UiSettings
 from pos_app.ui.main_window import AppContext, MainWindow
 from pos_app.ui.wallet_window import WalletWindow
 
@@ -47,7 +47,11 @@ def net() -> Switch:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, net: Switch) -> Iterator[DemoWorld]:
-    base = Settings(ui=UiSettings(language="en", sound=False))
+    # Offline acceptance at once (the wait before it, payment.offline_after_s, is tested in
+    # tests/terminal/test_money_faults.py); the demo world sets the backend's slack equal.
+    base = Settings(
+        ui=UiSettings(language="en", sound=False), payment=PaymentSettings(offline_after_s=0)
+    )
     w = DemoWorld(tmp_path_factory.mktemp("demo"), base=base, transport=net).start()
     yield w
     w.stop()
@@ -161,7 +165,7 @@ def test_declined_replayed_code(qtbot, till, world) -> None:
 
 def test_customer_approval_approved_in_the_wallet_window(qtbot, till, world) -> None:
     window, board, _ = till
-    scan(qtbot, window, PACK, PACK, PACK, PACK, PACK)
+    scan(qtbot, window, CARTON)  # a new wallet's first carton: the owner is asked
     kenji = next(w for w in world.wallets if w.label.startswith("Kenji"))
     phone = WalletWindow([(kenji.label, kenji.client)], show_code=board.show)
     qtbot.addWidget(phone)
@@ -171,7 +175,7 @@ def test_customer_approval_approved_in_the_wallet_window(qtbot, till, world) -> 
     wait_phase(qtbot, window, PaymentPhase.CUSTOMER_APPROVAL)
     assert "Demo Store Shibuya" in panel_body(window) and "s left" in panel_body(window)
     qtbot.waitUntil(phone.approve_button.isEnabled, timeout=5000)
-    assert "¥3,000" in phone.approval.text()
+    assert f"¥{CARTON.price:,}" in phone.approval.text()
     phone.approve_button.click()
     wait_phase(qtbot, window, PaymentPhase.APPROVED)
     phone.stop()
@@ -179,7 +183,7 @@ def test_customer_approval_approved_in_the_wallet_window(qtbot, till, world) -> 
 
 def test_customer_approval_denied(qtbot, till, world) -> None:
     window, board, _ = till
-    scan(qtbot, window, PACK, PACK, PACK, PACK, PACK)
+    scan(qtbot, window, CARTON, CARTON, CARTON)  # far above anything the owner approved
     kenji = wallet(world, "Kenji")
     token, _ = kenji.mint()
     pay_with_camera(qtbot, window, board, token)
@@ -271,9 +275,14 @@ def test_offline_acceptance_then_drain(qtbot, till, world, net) -> None:
     qtbot.waitUntil(lambda: window.status.labels["outbox"].text() != "Queued: 0", timeout=5000)
     net.up = True
     assert world.services is not None and world.services.sync is not None
-    world.services.sync.tick()  # the background drainer's next pass
-    window.poll_status()
-    qtbot.waitUntil(lambda: window.status.labels["outbox"].text() == "Queued: 0", timeout=5000)
+    sync = world.services.sync
+
+    def drained() -> bool:
+        sync.tick()  # the drainer's next pass, once the entry's backoff has run out
+        window.poll_status()  # skipped while an earlier status request is still out
+        return window.status.labels["outbox"].text() == "Queued: 0"
+
+    qtbot.waitUntil(drained, timeout=10_000)
     qtbot.waitUntil(lambda: "online" in window.status.labels["backend"].text(), timeout=5000)
 
 

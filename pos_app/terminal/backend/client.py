@@ -145,6 +145,11 @@ class BackendClient:
         skew = self.clock_skew_s
         return 0 if skew is None else round(skew)
 
+    def seconds_since_contact(self) -> float | None:
+        """How long ago (on this till's clock) the backend last answered; None: never."""
+        last = self.last_contact_at
+        return None if last is None else self._clock() - last
+
     def now(self) -> float:
         """The backend's time as of the last contact: this till's clock plus the offset."""
         return self._clock() + self.offset_s

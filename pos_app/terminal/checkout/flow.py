@@ -75,10 +75,12 @@ class PaymentFlow:
         trust: TrustListManager | None,
         risk: TerminalRisk,
         allow_offline: bool,
+        offline_after_s: int = 0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store, self._client, self._trust, self._risk = store, client, trust, risk
         self._allow_offline = allow_offline
+        self._offline_after_s = offline_after_s
         self._clock = clock
 
     def _now(self) -> int:
@@ -151,6 +153,13 @@ class PaymentFlow:
             return TILL_CLOCK_WRONG
         return TERMINAL_REFUSED
 
+    def backend_just_lost(self) -> bool:
+        """The backend answered this till moments ago: to the backend that is still a stretch
+        of contact, and an offline claim inside it is refused as a possible backdating
+        (422 bad_offline_time, a loss). The customer tries again in a minute instead."""
+        since = self._client.seconds_since_contact() if self._client else None
+        return since is not None and since < self._offline_after_s
+
     def clock_untrusted(self) -> bool:
         """The last contact found this till's clock further off than a code's tolerance: a
         clock that wrong may have moved again since, so offline acceptance (which trusts the
@@ -174,6 +183,8 @@ class PaymentFlow:
             return self.decline(sale, BACKEND_UNAVAILABLE, now=now, track=False)
         if self.clock_untrusted():
             return self.decline(sale, TILL_CLOCK_WRONG, now=now, track=False)
+        if self.backend_just_lost():
+            return self.decline(sale, reasons.BACKEND_JUST_LOST, now=now, track=False)
         facts = replace(online_facts, offline=True)
         sale.decision = self._risk.decide(facts, trust_list_age_s=self.trust_age(now))
         reason = self.acceptance_reason(sale, now=now, offline=True)

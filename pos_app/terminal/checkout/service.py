@@ -92,6 +92,7 @@ class CheckoutService:
         terminal_id: str,
         currency: str,
         allow_offline: bool,
+        offline_after_s: int = 0,
         age_policy: AgeCheckPolicy = CASHIER_MAY_CONFIRM,
         clock: Callable[[], float] = time.time,
         lock: threading.RLock | None = None,
@@ -106,6 +107,7 @@ class CheckoutService:
             trust=trust,
             risk=risk,
             allow_offline=allow_offline,
+            offline_after_s=offline_after_s,
             clock=clock,
         )
         self.lock = lock or threading.RLock()

@@ -74,6 +74,14 @@ class PaymentSettings:
         maximum=7 * 86400,
     )
     allow_offline: bool = opt(True, "Accept payments offline when the rules allow it.")
+    offline_after_s: int = opt(
+        90,
+        "Seconds after the last answer from the backend before offline acceptance starts. The"
+        " backend refuses offline claims made while it was hearing from the till (its"
+        " contact_slack, 90 s by default): keep the two equal.",
+        minimum=0,
+        maximum=3600,
+    )
 
 
 @dataclass(frozen=True, slots=True)

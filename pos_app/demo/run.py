@@ -109,7 +109,11 @@ def _windows(world: DemoWorld, screenshots: str | None) -> int:
             camera_source=camera,
             store_name=STORE_NAME,
             open_manager=manager_hook(
-                services, world.authenticator(), store_id=STORE_ID, terminal_id=TERMINAL_ID
+                services,
+                world.authenticator(),
+                store_id=STORE_ID,
+                terminal_id=TERMINAL_ID,
+                currency=settings.terminal.currency,
             ),
         ),
         [(w.label, w.client) for w in world.wallets],

@@ -7,6 +7,8 @@ from typing import Any
 
 import cbor2
 
+from pos_app.core.errors import MoneyError
+from pos_app.core.money import find_alpha, numeric_code
 from pos_app.paytoken import dcbor
 from pos_app.paytoken.errors import CborError
 
@@ -47,24 +49,6 @@ FLAG_NAMES = {
     FLAG_NO_USER_VERIFICATION: "no_user_verification",
 }
 
-# ISO 4217 alpha -> numeric, for the currencies a terminal is likely to be set to.
-CURRENCY_NUMERIC: dict[str, int] = {
-    "JPY": 392,
-    "USD": 840,
-    "EUR": 978,
-    "GBP": 826,
-    "CNY": 156,
-    "KRW": 410,
-    "TWD": 901,
-    "HKD": 344,
-    "SGD": 702,
-    "AUD": 36,
-    "CAD": 124,
-    "CHF": 756,
-    "THB": 764,
-}
-CURRENCY_ALPHA: dict[int, str] = {num: alpha for alpha, num in CURRENCY_NUMERIC.items()}
-
 
 def currency_numeric(code: str | int) -> int:
     """ISO 4217 numeric for an alpha code (``"JPY"``) or a numeric (``392``, ``"392"``)."""
@@ -78,14 +62,14 @@ def currency_numeric(code: str | int) -> int:
     if text.isdigit():
         return currency_numeric(int(text))
     try:
-        return CURRENCY_NUMERIC[text]
-    except KeyError:
+        return numeric_code(text)
+    except MoneyError:
         raise ValueError(f"unknown currency code: {code!r}") from None
 
 
 def currency_alpha(numeric: int) -> str | None:
-    """The alpha code for a numeric code, or None when this table does not know it."""
-    return CURRENCY_ALPHA.get(numeric)
+    """The alpha code for a numeric code, or None when the ISO 4217 table does not know it."""
+    return find_alpha(numeric)
 
 
 def unknown_flags(flags: int) -> int:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pos_app.core.money import numeric_code
 from pos_app.server.clock import Clock, SystemClock
 
 DB_FILE = "backend.sqlite3"
-ISO_NUMERIC = {"JPY": 392, "USD": 840, "EUR": 978}
 
 
 def default_db_url(data_dir: Path) -> str:
@@ -59,4 +59,4 @@ class ServerSettings:
 
     @property
     def currency_numeric(self) -> int:
-        return ISO_NUMERIC[self.currency]
+        return numeric_code(self.currency)

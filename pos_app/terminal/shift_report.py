@@ -22,6 +22,7 @@ LAST_Z_KEY = "shift.last_z_at"
 class ShiftReport:
     kind: str  # "X" (read only) or "Z" (closes the shift)
     store_id: str
+    currency: str  # ISO 4217 alpha: the amounts below are its minor units
     since: int
     until: int
     sales_count: int
@@ -41,9 +42,10 @@ class ShiftReport:
 
 
 def compute_report(
-    store: LocalStore, store_id: str, *, since: int, until: int, kind: str = "X"
+    store: LocalStore, store_id: str, *, currency: str, since: int, until: int, kind: str = "X"
 ) -> ShiftReport:
-    sums = _sale_sums(store, store_id, since=since, until=until)
+    """The shift's figures; the sums count the sales in ``currency`` (the till's)."""
+    sums = _sale_sums(store, store_id, currency=currency, since=since, until=until)
     flagged = [
         i
         for i in load_queue(store, store_id, flt=QueueFilter(since=since, until=until))
@@ -53,6 +55,7 @@ def compute_report(
     return ShiftReport(
         kind=kind,
         store_id=store_id,
+        currency=currency,
         since=since,
         until=until,
         flagged_count=len(flagged),
@@ -70,10 +73,12 @@ def last_z_at(store: LocalStore) -> int | None:
     return int(rows[0][0]) if rows else None
 
 
-def close_shift(store: LocalStore, store_id: str, *, manager_id: str, now: int) -> ShiftReport:
+def close_shift(
+    store: LocalStore, store_id: str, *, currency: str, manager_id: str, now: int
+) -> ShiftReport:
     """Z report: totals since the previous Z, written to the audit log, shift restarted."""
     since = last_z_at(store) or 0
-    report = compute_report(store, store_id, since=since, until=now, kind="Z")
+    report = compute_report(store, store_id, currency=currency, since=since, until=now, kind="Z")
     with store.transaction() as conn:
         conn.execute(
             "INSERT INTO kv (key, value) VALUES (?, ?)"
@@ -86,7 +91,9 @@ def close_shift(store: LocalStore, store_id: str, *, manager_id: str, now: int) 
     return report
 
 
-def _sale_sums(store: LocalStore, store_id: str, *, since: int, until: int) -> dict[str, int]:
+def _sale_sums(
+    store: LocalStore, store_id: str, *, currency: str, since: int, until: int
+) -> dict[str, int]:
     row = store.query(
         """
         SELECT
@@ -103,9 +110,9 @@ def _sale_sums(store: LocalStore, store_id: str, *, since: int, until: int) -> d
           COALESCE(SUM(offline = 1 AND state = 'declined'), 0) AS offline_losses_count,
           COALESCE(SUM(CASE WHEN offline = 1 AND state = 'declined' THEN total END), 0)
             AS offline_losses_value
-        FROM sales WHERE store_id = ? AND created_at >= ? AND created_at < ?
+        FROM sales WHERE store_id = ? AND currency = ? AND created_at >= ? AND created_at < ?
         """,
-        (store_id, since, until),
+        (store_id, currency, since, until),
     )[0]
     return {name: int(value) for name, value in zip(row.keys(), row, strict=True)}
 

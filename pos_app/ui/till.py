@@ -75,7 +75,13 @@ def run_cashier(settings: Settings, *, kiosk: bool = False) -> int:
                 port=port,
                 authenticator=auth,
                 camera_source=camera_from_settings(settings),
-                open_manager=manager_hook(services, auth, store_id=ids[0], terminal_id=ids[1]),
+                open_manager=manager_hook(
+                    services,
+                    auth,
+                    store_id=ids[0],
+                    terminal_id=ids[1],
+                    currency=settings.terminal.currency,
+                ),
                 kiosk=kiosk,
                 reprint=reprint,
             ),
@@ -104,7 +110,12 @@ def catalog_names(services: TerminalServices) -> Callable[[str, str], str | None
 
 
 def manager_hook(
-    services: TerminalServices, auth: Authenticator, *, store_id: str, terminal_id: str
+    services: TerminalServices,
+    auth: Authenticator,
+    *,
+    store_id: str,
+    terminal_id: str,
+    currency: str,
 ) -> Callable[[QWidget], None]:
     """The cashier window's Ctrl+M: the manager review screen (pos_app.ui.manager),
     loaded on first use so it costs nothing at start-up."""
@@ -123,6 +134,7 @@ def manager_hook(
                         store_id=store_id,
                         terminal_id=terminal_id,
                         sign_in=authenticator_sign_in(auth),
+                        currency=currency,
                         backend=ClientReviewsBackend(services.client) if services.client else None,
                         claims=ClientReviewsBackend(services.client) if services.client else None,
                         receipts=services.receipts,

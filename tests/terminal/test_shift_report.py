@@ -59,7 +59,7 @@ def store(tmp_path: Path) -> LocalStore:
 
 
 def test_shift_report_totals(store: LocalStore) -> None:
-    r = compute_report(store, "S001", since=NOW - 4 * 3600, until=NOW)
+    r = compute_report(store, "S001", currency="JPY", since=NOW - 4 * 3600, until=NOW)
     # approved in range: sale-7p-0003 (30,140) + ok-1 (300) + ok-2 (150)
     assert (r.sales_count, r.sales_value) == (3, 30_590)
     assert r.wallet_paid_value == 30_440  # the offline sale is not confirmed yet
@@ -68,21 +68,21 @@ def test_shift_report_totals(store: LocalStore) -> None:
     assert r.declined_count == 1 and r.flagged_count == 3
     assert dict(r.flagged_by_reason)["takeover_token_flags"] == 1
     assert r.approvals_by_manager == (("M001", 2), ("M002", 1))
-    week = compute_report(store, "S001", since=NOW - 7 * 86400, until=NOW)
+    week = compute_report(store, "S001", currency="JPY", since=NOW - 7 * 86400, until=NOW)
     assert (week.offline_losses_count, week.offline_losses_value) == (1, 12_300)
     assert dict(week.flagged_by_reason)["offline_loss"] == 1 and week.flagged_count == 5
 
 
 def test_z_report_closes_the_shift_into_the_audit_log(store: LocalStore) -> None:
     decide(store, "sale-7p-0001", decision="reject", manager_id="M001", note="cartons", now=NOW - 5)
-    z = close_shift(store, "S001", manager_id="M001", now=NOW)
+    z = close_shift(store, "S001", currency="JPY", manager_id="M001", now=NOW)
     assert z.kind == "Z" and z.since == 0 and last_z_at(store) == NOW
     assert z.decisions == (("reject", 1),)
     entry = read_entries(store)[-1]
     assert entry.action == AuditAction.SHIFT_CLOSED and entry.detail["sales_value"] == z.sales_value
     assert verify_store(store).ok
     save_sale(store, sale("next-1", "approved", at=NOW + 10, authorization_id="a9"))
-    z2 = close_shift(store, "S001", manager_id="M002", now=NOW + 3600)
+    z2 = close_shift(store, "S001", currency="JPY", manager_id="M002", now=NOW + 3600)
     assert z2.since == NOW and (z2.sales_count, z2.sales_value) == (1, 150)
 
 
@@ -98,6 +98,6 @@ def test_flags_per_hour_and_reason(store: LocalStore) -> None:
 
 
 def test_empty_period_is_all_zero(tmp_path: Path) -> None:
-    r = compute_report(open_store(tmp_path), "S001", since=0, until=NOW)
+    r = compute_report(open_store(tmp_path), "S001", currency="JPY", since=0, until=NOW)
     assert (r.sales_count, r.sales_value, r.flagged_count) == (0, 0, 0)
     assert r.flagged_by_reason == () and r.approvals_by_manager == ()

@@ -317,7 +317,11 @@ def test_ctrl_m_opens_the_manager_screen_without_switching_the_cashier(
         authenticator=world.authenticator(),
         prefs=QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat),
         open_manager=manager_hook(
-            world.services, world.authenticator(), store_id="S001", terminal_id="T01"
+            world.services,
+            world.authenticator(),
+            store_id="S001",
+            terminal_id="T01",
+            currency=world.settings.terminal.currency,
         ),
     )
     window = MainWindow(ctx)

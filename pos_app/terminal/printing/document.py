@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
 
 from pos_app.core.basket import tax_by_rate
-from pos_app.core.money import Money
+from pos_app.core.money import format_money
 
 REDUCED_MARK = "※"
 
@@ -148,10 +148,6 @@ def format_when(at: int, *, lang: str, tz: tzinfo | None) -> str:
     return f"{moment:%Y-%m-%d %a %H:%M}"
 
 
-def _money(amount: int, currency: str) -> str:
-    return Money(amount, currency).format()
-
-
 def _header(issuer: Issuer, sale: SaleFacts, *, lang: str, tz: tzinfo | None) -> list[Row]:
     rows = [Row(issuer.name, center=True, bold=True)]
     if issuer.store_name:
@@ -174,11 +170,13 @@ def _line_rows(sale: SaleFacts) -> list[Row]:
     for line in sale.lines:
         mark = REDUCED_MARK if line.tax_rate < 10 else ""
         if line.quantity == 1:
-            rows.append(Row(f"{line.name}{mark}", _money(line.line_total, sale.currency)))
+            rows.append(Row(f"{line.name}{mark}", format_money(line.line_total, sale.currency)))
         else:
             rows.append(Row(f"{line.name}{mark}"))
-            each = _money(line.unit_price, sale.currency)
-            rows.append(Row(f"  {each} x {line.quantity}", _money(line.line_total, sale.currency)))
+            each = format_money(line.unit_price, sale.currency)
+            rows.append(
+                Row(f"  {each} x {line.quantity}", format_money(line.line_total, sale.currency))
+            )
     return rows
 
 
@@ -188,13 +186,13 @@ def _tax_rows(sale: SaleFacts, *, lang: str) -> list[Row]:
         rate_label = label("subtotal_rate", lang, rate=tax.rate)
         if tax.rate < 10:
             rate_label += f" {REDUCED_MARK}"
-        rows.append(Row(rate_label, _money(tax.gross, sale.currency)))
-        rows.append(Row(label("tax_in", lang), _money(tax.tax, sale.currency)))
+        rows.append(Row(rate_label, format_money(tax.gross, sale.currency)))
+        rows.append(Row(label("tax_in", lang), format_money(tax.tax, sale.currency)))
     return rows
 
 
 def _payment_rows(sale: SaleFacts, *, lang: str, tz: tzinfo | None) -> list[Row]:
-    rows = [Row(label("wallet", lang), _money(sale.total, sale.currency))]
+    rows = [Row(label("wallet", lang), format_money(sale.total, sale.currency))]
     if sale.wallet_masked:
         rows.append(Row(f"  {label('wallet_id', lang)}", sale.wallet_masked))
     if sale.authorization_id:
@@ -227,7 +225,7 @@ def build_receipt(
         Row(rule=True),
         Row(label("items", lang), str(items)),
         *_tax_rows(sale, lang=lang),
-        Row(label("total", lang), _money(sale.total, sale.currency), bold=True, big=True),
+        Row(label("total", lang), format_money(sale.total, sale.currency), bold=True, big=True),
         Row(rule=True),
         *_payment_rows(sale, lang=lang, tz=tz),
         Row(rule=True),
@@ -251,7 +249,7 @@ def build_void_slip(
         *_line_rows(sale),
         Row(rule=True),
         *_tax_rows(sale, lang=lang),
-        Row(label("refund", lang), "-" + _money(sale.total, sale.currency), bold=True, big=True),
+        Row(label("refund", lang), format_money(-sale.total, sale.currency), bold=True, big=True),
     ]
     if sale.authorization_id:
         rows.append(Row(f"  {label('authorization', lang)}", sale.authorization_id))

@@ -12,8 +12,9 @@ from html import escape
 from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from pos_app.core.money import format_money
 from pos_app.terminal.reviews.detail import SaleDetail
-from pos_app.ui.manager.formatting import clock, when, yen
+from pos_app.ui.manager.formatting import clock, when
 from pos_app.ui.manager.texts import flag_text, reason_label, t, word
 
 STYLE = """
@@ -114,7 +115,7 @@ def _header(d: SaleDetail, lang: str, tz: tzinfo) -> str:
         )
     )
     return (
-        f"<h2>{_e(yen(i.total, i.currency))} &nbsp; {_e(i.number)}</h2>"
+        f"<h2>{_e(format_money(i.total, i.currency))} &nbsp; {_e(i.number)}</h2>"
         f"<p>{facts}<br>{verdict}</p>{claim}"
     )
 
@@ -140,6 +141,9 @@ def _rules(d: SaleDetail, lang: str) -> str:
 
 
 def _basket(d: SaleDetail, lang: str) -> str:
+    def money(amount: int) -> str:
+        return _e(format_money(amount, d.item.currency))
+
     out = [f"<h3>{_e(t('basket', lang))}</h3>"]
     if not d.lines:
         return out[0] + f"<p class='sub'>{_e(t('no_lines', lang, terminal=d.item.terminal_id))}</p>"
@@ -149,12 +153,12 @@ def _basket(d: SaleDetail, lang: str) -> str:
         out.append(
             f"<tr><td>{_e(ln.name)}</td><td>{_e(word('category', ln.category, lang))}</td>"
             "<td align='right'>"
-            f"{ln.quantity}</td><td align='right'>{_e(yen(ln.unit_price))}</td>"
-            f"<td align='right'>{_e(yen(ln.line_total))}</td></tr>"
+            f"{ln.quantity}</td><td align='right'>{money(ln.unit_price)}</td>"
+            f"<td align='right'>{money(ln.line_total)}</td></tr>"
         )
     out.append(
         f"<tr><td colspan='4'><b>{_e(t('col_total', lang))}</b></td>"
-        f"<td align='right'><b>{_e(yen(d.item.total, d.item.currency))}</b></td></tr></table>"
+        f"<td align='right'><b>{money(d.item.total)}</b></td></tr></table>"
     )
     return "".join(out)
 
@@ -174,7 +178,7 @@ def _token(d: SaleDetail, lang: str, tz: tzinfo) -> str:
         *((t(f"fact_{k}", lang), _e(when(int(facts[k]), tz))) for k in _TIMES if _digits(facts, k)),
     ]
     if _digits(facts, "limit"):
-        rows.append((t("fact_limit", lang), _e(yen(int(facts["limit"])))))
+        rows.append((t("fact_limit", lang), _e(format_money(int(facts["limit"]), d.item.currency))))
     body = "".join(f"<tr><th>{_e(k)}</th><td>{v}</td></tr>" for k, v in rows)
     return f"<h3>{_e(t('token', lang))}</h3><table>{body}</table>"
 

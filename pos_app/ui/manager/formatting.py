@@ -1,4 +1,5 @@
-"""How times and amounts read on the manager screens (store's local time, whole yen)."""
+"""How times read on the manager screens (store's local time); amounts read through
+:func:`pos_app.core.money.format_money`, in the sale's own currency."""
 
 from __future__ import annotations
 
@@ -11,10 +12,6 @@ def when(ts: int, tz: tzinfo) -> str:
 
 def clock(ts: int, tz: tzinfo) -> str:
     return datetime.fromtimestamp(ts, tz).strftime("%H:%M:%S")
-
-
-def yen(amount: int, currency: str = "JPY") -> str:
-    return f"¥{amount:,}" if currency == "JPY" else f"{amount:,} {currency}"
 
 
 def when_short(ts: int, tz: tzinfo) -> str:

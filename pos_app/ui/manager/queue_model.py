@@ -8,8 +8,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from pos_app.core.money import format_money
 from pos_app.terminal.reviews.queue import QueueItem, ReviewStatus
-from pos_app.ui.manager.formatting import when_short, yen
+from pos_app.ui.manager.formatting import when_short
 from pos_app.ui.manager.texts import reason_label, t
 
 COLUMNS = (
@@ -85,7 +86,7 @@ class QueueModel(QAbstractTableModel):
             when_short(item.created_at, self._tz),
             item.number,
             item.cashier_id,
-            yen(item.total, item.currency),
+            format_money(item.total, item.currency),
             str(item.score),
             ", ".join(reason_label(code, lang) for code in item.reasons),
             t(f"status_{item.status.value}", lang),

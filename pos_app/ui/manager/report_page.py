@@ -18,10 +18,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_app.core.money import format_money
 from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.shift_report import ShiftReport, close_shift, compute_report
 from pos_app.ui.manager.filters import date_edit, start_of
-from pos_app.ui.manager.formatting import when, yen
+from pos_app.ui.manager.formatting import when
 from pos_app.ui.manager.services import ManagerServices
 from pos_app.ui.manager.texts import reason_label, t
 
@@ -69,11 +70,23 @@ class ReportPage(QWidget):
     def show_x(self) -> ShiftReport:
         since = start_of(self.since.date(), self._s.tz)
         until = min(start_of(self.until.date().addDays(1), self._s.tz), self._s.now() + 1)
-        return self._show(compute_report(self._s.store, self._s.store_id, since=since, until=until))
+        return self._show(
+            compute_report(
+                self._s.store,
+                self._s.store_id,
+                currency=self._s.currency,
+                since=since,
+                until=until,
+            )
+        )
 
     def close_shift(self) -> ShiftReport:
         report = close_shift(
-            self._s.store, self._s.store_id, manager_id=self._manager, now=self._s.now()
+            self._s.store,
+            self._s.store_id,
+            currency=self._s.currency,
+            manager_id=self._manager,
+            now=self._s.now(),
         )
         return self._show(report)
 
@@ -148,10 +161,9 @@ def _e(value: object) -> str:
     return escape(str(value))
 
 
-def _row(label: str, count: object, value: int | None = None) -> str:
-    amount = _e(yen(value)) if value is not None else ""
+def _row(label: str, count: object, amount: str = "") -> str:
     cells = f"<td>{_e(label)}</td><td align='right'>{_e(count)}</td>"
-    return f"<tr>{cells}<td align='right'>{amount}</td></tr>"
+    return f"<tr>{cells}<td align='right'>{_e(amount)}</td></tr>"
 
 
 def _counts(
@@ -159,6 +171,23 @@ def _counts(
 ) -> str:
     body = "".join(_row(label(k), v) for k, v in pairs) or _row(t("none", lang), "")
     return f"<h3>{_e(title)}</h3><table width='60%'>{body}</table>"
+
+
+def _totals(r: ShiftReport) -> list[tuple[str, str, str]]:
+    """(label key, count, amount) of the report's figures: the same on screen and on paper."""
+
+    def money(value: int) -> str:
+        return format_money(value, r.currency)
+
+    return [
+        ("sales", str(r.sales_count), money(r.sales_value)),
+        ("wallet_paid", "", money(r.wallet_paid_value)),
+        ("declined", str(r.declined_count), ""),
+        ("flagged", str(r.flagged_count), ""),
+        ("voids", str(r.voids_count), money(r.voids_value)),
+        ("offline_sales", str(r.offline_count), money(r.offline_value)),
+        ("offline_losses", str(r.offline_losses_count), money(r.offline_losses_value)),
+    ]
 
 
 def report_pairs(r: ShiftReport, *, lang: str, tz: tzinfo) -> tuple[str, list[tuple[str, str]]]:
@@ -169,13 +198,10 @@ def report_pairs(r: ShiftReport, *, lang: str, tz: tzinfo) -> tuple[str, list[tu
         (t("store", lang), r.store_id),
         (t("period", lang), f"{when(r.since, tz) if r.since else '—'} –"),
         ("", when(last, tz)),
-        (t("sales", lang), f"{r.sales_count}  {yen(r.sales_value)}"),
-        (t("wallet_paid", lang), yen(r.wallet_paid_value)),
-        (t("declined", lang), str(r.declined_count)),
-        (t("flagged", lang), str(r.flagged_count)),
-        (t("voids", lang), f"{r.voids_count}  {yen(r.voids_value)}"),
-        (t("offline_sales", lang), f"{r.offline_count}  {yen(r.offline_value)}"),
-        (t("offline_losses", lang), f"{r.offline_losses_count}  {yen(r.offline_losses_value)}"),
+        *(
+            (t(key, lang), "  ".join(x for x in (count, amount) if x))
+            for key, count, amount in _totals(r)
+        ),
     ]
     pairs += [(reason_label(code, lang), str(n)) for code, n in r.flagged_by_reason]
     pairs += [(f"{t('approvals_by_manager', lang)} {m}", str(n)) for m, n in r.approvals_by_manager]
@@ -195,13 +221,7 @@ def render_report(r: ShiftReport, *, lang: str, tz: tzinfo, printed: int) -> str
         (
             f"<tr><th></th><th align='right'>{_e(t('count', lang))}</th>"
             f"<th align='right'>{_e(t('value', lang))}</th></tr>",
-            _row(t("sales", lang), r.sales_count, r.sales_value),
-            _row(t("wallet_paid", lang), "", r.wallet_paid_value),
-            _row(t("declined", lang), r.declined_count),
-            _row(t("flagged", lang), r.flagged_count),
-            _row(t("voids", lang), r.voids_count, r.voids_value),
-            _row(t("offline_sales", lang), r.offline_count, r.offline_value),
-            _row(t("offline_losses", lang), r.offline_losses_count, r.offline_losses_value),
+            *(_row(t(key, lang), count, amount) for key, count, amount in _totals(r)),
         )
     )
     return (

@@ -33,6 +33,7 @@ def _services(store: LocalStore, lang: str) -> ManagerServices:
         store_id="S001",
         terminal_id="T01",
         sign_in=lambda who, _pin: PinCheck(True, who),
+        currency="JPY",
         clock=lambda: NOW,
         tz=JST,
         lang=lang,

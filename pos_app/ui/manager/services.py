@@ -61,6 +61,7 @@ class ManagerServices:
     terminal_id: str
     # manager id + PIN (passphrase with manager keys) -> PinCheck; logs it (auth.Authenticator)
     sign_in: SignIn
+    currency: str  # the till's ISO 4217 currency: the shift report's amounts are in it
     clock: Callable[[], float] = time.time
     backend: ReviewsBackend | None = None  # None: work offline, decisions stay queued
     # Claims across the store's tills (ClientReviewsBackend); None: claims on this till only.

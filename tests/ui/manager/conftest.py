@@ -116,6 +116,7 @@ def services(
             "store_id": "S001",
             "terminal_id": "T01",
             "sign_in": fake_sign_in,
+            "currency": "JPY",
             "clock": lambda: NOW,
             "backend": backend,
             "audit_sink": sink,

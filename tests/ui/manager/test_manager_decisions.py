@@ -175,6 +175,7 @@ def test_cashier_session_stays_as_it_was(qtbot: Any, make_window: Any, store_dir
         store_id="S001",
         terminal_id="T01",
         sign_in=authenticator_sign_in(Authenticator(store)),
+        currency="JPY",
         clock=lambda: NOW,
         tz=JST,
     )

@@ -59,7 +59,7 @@ def test_token_times_are_local_dates_not_unix_seconds() -> None:
             ("limit", "50000"),
         ),
     )
-    html = _token(SimpleNamespace(token=token), "en", UTC)  # type: ignore[arg-type]
+    html = _token(SimpleNamespace(token=token, item=SimpleNamespace(currency="JPY")), "en", UTC)  # type: ignore[arg-type]
     assert "1795000120" not in html and "2026-11-18" in html
     assert "¥50,000" in html
     assert "abab" not in html  # the token id is a technical detail

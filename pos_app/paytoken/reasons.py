@@ -1,4 +1,4 @@
-"""Reason codes (stable strings) and the cashier-facing text for each.
+"""The cashier-facing text for each reason code (:class:`pos_app.core.reasons.Reason`).
 
 Codes of PT1-TOKEN.md section 4 (steps 1-21), ``trust_list_invalid``, and the
 backend's decline codes from BACKEND-API.md, so the UI has one place for texts.
@@ -9,93 +9,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-# Steps 1-17: authenticity.
-TOO_LONG = "too_long"
-BAD_PREFIX = "bad_prefix"
-BAD_BASE45 = "bad_base45"
-BAD_CBOR = "bad_cbor"
-NOT_SIGN1 = "not_sign1"
-BAD_HEADER = "bad_header"
-UNKNOWN_KID = "unknown_kid"
-BAD_SIGNATURE = "bad_signature"
-BAD_CLAIMS = "bad_claims"
-WRONG_AUDIENCE = "wrong_audience"
-WRONG_CURRENCY = "wrong_currency"
-LIFETIME_TOO_LONG = "lifetime_too_long"
-NOT_YET_VALID = "not_yet_valid"
-EXPIRED = "expired"
-KEY_REVOKED = "key_revoked"
-KEY_NOT_VALID_FOR_IAT = "key_not_valid_for_iat"
-KEY_EXPIRED = "key_expired"
-# Steps 18-21: acceptance for a sale.
-REPLAYED = "replayed"
-TRUST_LIST_STALE = "trust_list_stale"
-ONLINE_REQUIRED = "online_required"
-OVER_OFFLINE_LIMIT = "over_offline_limit"
-# Trust-list envelope problems.
-TRUST_LIST_INVALID = "trust_list_invalid"
-# Backend declines (BACKEND-API.md).
-TOKEN_ALREADY_USED = "token_already_used"  # noqa: S105 (a reason code, not a secret)
-INSUFFICIENT_FUNDS = "insufficient_funds"
-WALLET_FROZEN = "wallet_frozen"
-DEVICE_REVOKED = "device_revoked"
-LIMIT_EXCEEDED = "limit_exceeded"
-RISK_DECLINED = "risk_declined"
-STEP_UP_DENIED = "step_up_denied"
-STEP_UP_EXPIRED = "step_up_expired"
-# 403 from the backend: a manager action without the manager's valid signature.
-MANAGER_REQUIRED = "manager_required"
-# The till, not the code: its clock is off, or it restarted while a sale waited.
-TILL_CLOCK_WRONG = "till_clock_wrong"
-TILL_RESTARTED = "till_restarted"
-# The backend answered moments ago: offline acceptance waits (its contact stretch).
-BACKEND_JUST_LOST = "backend_just_lost"
-
-VERIFY_REASONS: tuple[str, ...] = (
-    TOO_LONG,
-    BAD_PREFIX,
-    BAD_BASE45,
-    BAD_CBOR,
-    NOT_SIGN1,
-    BAD_HEADER,
-    UNKNOWN_KID,
-    BAD_SIGNATURE,
-    BAD_CLAIMS,
-    WRONG_AUDIENCE,
-    WRONG_CURRENCY,
-    LIFETIME_TOO_LONG,
-    NOT_YET_VALID,
-    EXPIRED,
-    KEY_REVOKED,
-    KEY_NOT_VALID_FOR_IAT,
-    KEY_EXPIRED,
-)
-ACCEPTANCE_REASONS: tuple[str, ...] = (
-    REPLAYED,
-    TRUST_LIST_STALE,
-    ONLINE_REQUIRED,
-    OVER_OFFLINE_LIMIT,
-)
-BACKEND_REASONS: tuple[str, ...] = (
-    TOKEN_ALREADY_USED,
-    INSUFFICIENT_FUNDS,
-    WALLET_FROZEN,
-    DEVICE_REVOKED,
-    LIMIT_EXCEEDED,
-    RISK_DECLINED,
-    STEP_UP_DENIED,
-    STEP_UP_EXPIRED,
-    MANAGER_REQUIRED,
-)
-# PT1 steps 1-21 in step order, then the trust-list code.
-ALL_REASONS: tuple[str, ...] = (*VERIFY_REASONS, *ACCEPTANCE_REASONS, TRUST_LIST_INVALID)
-# Everything the UI may have to show.
-ALL_CODES: tuple[str, ...] = (*ALL_REASONS, *BACKEND_REASONS)
+from pos_app.core.reasons import Reason
 
 Lang = Literal["en", "ja"]
 
 _TEXTS: dict[str, tuple[str, str]] = {
-    TOO_LONG: (
+    Reason.TOO_LONG: (
         (
             "Not a valid payment code: ask the customer to open the payment code in their wallet "
             "app and scan again"
@@ -105,7 +24,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "ドを表示していただき、もう一度読み取ってください"
         ),
     ),
-    BAD_PREFIX: (
+    Reason.BAD_PREFIX: (
         (
             "This is not a payment code (maybe a product or coupon code): ask the customer to "
             "show the payment code in their wallet app"
@@ -115,7 +34,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "。お客様にウォレットアプリの支払いコードを表示していただいてください"
         ),
     ),
-    BAD_BASE45: (
+    Reason.BAD_BASE45: (
         (
             "Not a valid payment code: ask the customer to open the payment code in their wallet "
             "app and scan again"
@@ -125,7 +44,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "ドを表示していただき、もう一度読み取ってください"
         ),
     ),
-    BAD_CBOR: (
+    Reason.BAD_CBOR: (
         (
             "Not a valid payment code: ask the customer to open the payment code in their wallet "
             "app and scan again"
@@ -135,7 +54,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "ドを表示していただき、もう一度読み取ってください"
         ),
     ),
-    NOT_SIGN1: (
+    Reason.NOT_SIGN1: (
         (
             "Not a valid payment code: ask the customer to open the payment code in their wallet "
             "app and scan again"
@@ -145,7 +64,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "ドを表示していただき、もう一度読み取ってください"
         ),
     ),
-    BAD_HEADER: (
+    Reason.BAD_HEADER: (
         (
             "Not a valid payment code: ask the customer to open the payment code in their wallet "
             "app and scan again"
@@ -155,7 +74,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "ドを表示していただき、もう一度読み取ってください"
         ),
     ),
-    UNKNOWN_KID: (
+    Reason.UNKNOWN_KID: (
         (
             "Code from an unknown issuer: ask the customer to refresh the code in their app; if "
             "it happens again, update the terminal's trust list (call store IT)"
@@ -166,7 +85,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "ITにご連絡ください）"
         ),
     ),
-    BAD_SIGNATURE: (
+    Reason.BAD_SIGNATURE: (
         (
             "Code is not genuine: do not accept it; ask the customer for another payment method "
             "and tell your manager"
@@ -176,23 +95,23 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "い方法をお願いしてください。責任者にも報告してください"
         ),
     ),
-    BAD_CLAIMS: (
+    Reason.BAD_CLAIMS: (
         "Code content is invalid: ask the customer to refresh the code in their app",
         ("コードの内容が無効です。お客様にアプリでコードを更新していただいてください"),
     ),
-    WRONG_AUDIENCE: (
+    Reason.WRONG_AUDIENCE: (
         "Code is for another payment network: ask the customer for another payment method",
         ("別の決済ネットワーク用のコードです。お客様に別のお支払い方法をお願いしてください"),
     ),
-    WRONG_CURRENCY: (
+    Reason.WRONG_CURRENCY: (
         "Code is for another currency: ask the customer for another payment method",
         "別の通貨用のコードです。お客様に別のお支払い方法をお願いしてください",
     ),
-    LIFETIME_TOO_LONG: (
+    Reason.LIFETIME_TOO_LONG: (
         ("Code has an invalid validity period: ask the customer to refresh the code in their app"),
         ("コードの有効期間が不正です。お客様にアプリでコードを更新していただいてください"),
     ),
-    NOT_YET_VALID: (
+    Reason.NOT_YET_VALID: (
         (
             "Code is not valid yet (the phone's or terminal's clock may be wrong): ask the "
             "customer to refresh the code in their app; if it repeats, check the terminal's clock"
@@ -203,11 +122,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "。繰り返す場合は端末の時計を確認してください"
         ),
     ),
-    EXPIRED: (
+    Reason.EXPIRED: (
         "Code expired: ask the customer to refresh the code in their app",
         ("コードの有効期限が切れています。お客様にアプリでコードを更新していただいてください"),
     ),
-    KEY_REVOKED: (
+    Reason.KEY_REVOKED: (
         (
             "Code was issued with a revoked key: do not accept it; ask the customer for another "
             "payment method"
@@ -217,7 +136,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "お支払い方法をお願いしてください"
         ),
     ),
-    KEY_NOT_VALID_FOR_IAT: (
+    Reason.KEY_NOT_VALID_FOR_IAT: (
         (
             "Code was issued with a key not valid at that time: ask the customer to refresh the "
             "code in their app"
@@ -227,7 +146,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "していただいてください"
         ),
     ),
-    KEY_EXPIRED: (
+    Reason.KEY_EXPIRED: (
         (
             "Code's issuer key has expired: ask the customer to refresh the code in their app; if"
             " it repeats, update the terminal's trust list (call store IT)"
@@ -238,14 +157,14 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "（店舗ITにご連絡ください）"
         ),
     ),
-    REPLAYED: (
+    Reason.REPLAYED: (
         (
             "Code was already used: ask the customer to refresh the code in their app to get a "
             "new one"
         ),
         ("このコードは使用済みです。お客様にアプリでコードを更新していただいてください"),
     ),
-    TRUST_LIST_STALE: (
+    Reason.TRUST_LIST_STALE: (
         (
             "Offline payment unavailable (issuer list out of date): wait for the connection to "
             "return or ask the customer for another payment method"
@@ -255,7 +174,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "の回復を待つか、お客様に別のお支払い方法をお願いしてください"
         ),
     ),
-    ONLINE_REQUIRED: (
+    Reason.ONLINE_REQUIRED: (
         (
             "This code needs an online check: wait for the connection to return or ask the "
             "customer for another payment method"
@@ -265,7 +184,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "別のお支払い方法をお願いしてください"
         ),
     ),
-    OVER_OFFLINE_LIMIT: (
+    Reason.OVER_OFFLINE_LIMIT: (
         (
             "Amount is over this code's offline limit: wait for the connection to return, reduce "
             "the basket, or ask the customer for another payment method"
@@ -275,7 +194,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "品を減らすか、お客様に別のお支払い方法をお願いしてください"
         ),
     ),
-    TRUST_LIST_INVALID: (
+    Reason.TRUST_LIST_INVALID: (
         (
             "Issuer list is invalid: payments cannot be checked offline; call store IT to "
             "reinstall the trust list"
@@ -285,14 +204,14 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "信頼リストの再設定を依頼してください"
         ),
     ),
-    TOKEN_ALREADY_USED: (
+    Reason.TOKEN_ALREADY_USED: (
         (
             "Code was already used at another till: ask the customer to refresh the code in their"
             " app to get a new one"
         ),
         ("このコードは別のレジで使用済みです。お客様にアプリでコードを更新していただいてください"),
     ),
-    INSUFFICIENT_FUNDS: (
+    Reason.INSUFFICIENT_FUNDS: (
         (
             "Not enough balance in the wallet: ask the customer to top up or to use another "
             "payment method"
@@ -302,7 +221,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "別のお支払い方法をお願いしてください"
         ),
     ),
-    WALLET_FROZEN: (
+    Reason.WALLET_FROZEN: (
         (
             "Wallet is frozen by its owner: do not accept it; ask the customer for another "
             "payment method"
@@ -312,7 +231,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "様に別のお支払い方法をお願いしてください"
         ),
     ),
-    DEVICE_REVOKED: (
+    Reason.DEVICE_REVOKED: (
         (
             "The phone is no longer registered to this wallet: ask the customer for another "
             "payment method"
@@ -322,7 +241,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "い方法をお願いしてください"
         ),
     ),
-    LIMIT_EXCEEDED: (
+    Reason.LIMIT_EXCEEDED: (
         (
             "Wallet spending limit reached: reduce the amount or ask the customer for another "
             "payment method"
@@ -332,14 +251,14 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "い方法をお願いしてください"
         ),
     ),
-    RISK_DECLINED: (
+    Reason.RISK_DECLINED: (
         "Payment declined by the security check: ask the customer for another payment method",
         (
             "セキュリティチェックにより支払いが拒否されました。お客様に別のお支払い"
             "方法をお願いしてください"
         ),
     ),
-    STEP_UP_DENIED: (
+    Reason.STEP_UP_DENIED: (
         (
             "The wallet owner refused this payment on their phone: ask the customer for another "
             "payment method"
@@ -349,7 +268,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "別のお支払い方法をお願いしてください"
         ),
     ),
-    STEP_UP_EXPIRED: (
+    Reason.STEP_UP_EXPIRED: (
         (
             "No approval arrived in time: ask the customer to approve on their phone and try "
             "again, or ask the customer for another payment method"
@@ -359,7 +278,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "き再度お試しいただくか、お客様に別のお支払い方法をお願いしてください"
         ),
     ),
-    MANAGER_REQUIRED: (
+    Reason.MANAGER_REQUIRED: (
         (
             "The backend did not accept the manager's approval: ask the manager to sign again "
             "with their passphrase, or ask the customer to approve on their phone"
@@ -369,7 +288,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "もう一度承認するか、お客様にスマートフォンで承認していただいてください"
         ),
     ),
-    BACKEND_JUST_LOST: (
+    Reason.BACKEND_JUST_LOST: (
         (
             "The server stopped answering moments ago: wait a minute and ask the customer to"
             " show the code again, or ask for another payment method"
@@ -379,11 +298,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "いただくか、別のお支払い方法をお願いしてください"
         ),
     ),
-    TILL_CLOCK_WRONG: (
+    Reason.TILL_CLOCK_WRONG: (
         "This till's clock is wrong: tell your manager (the customer's code is not the problem)",
         "このレジの時計が狂っています。店長に伝えてください（お客様のコードの問題ではありません）",
     ),
-    TILL_RESTARTED: (
+    Reason.TILL_RESTARTED: (
         (
             "The till restarted before this payment was sent: nothing was charged; scan the"
             " products and ask for a new code"

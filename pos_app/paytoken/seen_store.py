@@ -21,10 +21,14 @@ from typing import Protocol
 
 from pos_app.paytoken.errors import SeenStoreError
 
+# The one definition of the table: the standalone store creates it, and the terminal's
+# first migration runs the same statements inside its own transaction.
 SCHEMA_SQL = (
     "CREATE TABLE IF NOT EXISTS seen_tokens "
     "(cti BLOB PRIMARY KEY, expires_at INTEGER NOT NULL, recorded_at INTEGER NOT NULL)"
 )
+INDEX_SQL = "CREATE INDEX IF NOT EXISTS seen_tokens_expiry ON seen_tokens (expires_at)"
+SCHEMA_STATEMENTS = (SCHEMA_SQL, INDEX_SQL)
 
 
 class SeenTokenStore(Protocol):
@@ -38,8 +42,9 @@ class SeenTokenStore(Protocol):
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:
-    """Create the ``seen_tokens`` table if missing (idempotent)."""
-    conn.execute(SCHEMA_SQL)
+    """Create the ``seen_tokens`` table and its expiry index if missing (idempotent)."""
+    for statement in SCHEMA_STATEMENTS:
+        conn.execute(statement)
 
 
 def seen_on(conn: sqlite3.Connection, cti: bytes, now: int) -> bool:

@@ -11,8 +11,8 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 
+from pos_app.core.reasons import Reason
 from pos_app.paytoken import base45, cose, dcbor
-from pos_app.paytoken import reasons as r
 from pos_app.paytoken.claims import MAX_LIFETIME, Claims, currency_numeric, decode_claims
 from pos_app.paytoken.errors import Base45Error, CborError
 from pos_app.paytoken.trust_list import TrustedKey, TrustList
@@ -67,7 +67,7 @@ class Verifier:
             return VerifyResult(ok=False, reason=signed)
         claims = decode_claims(signed.payload)
         if claims is None:
-            return VerifyResult(ok=False, reason=r.BAD_CLAIMS)  # step 9
+            return VerifyResult(ok=False, reason=Reason.BAD_CLAIMS)  # step 9
         reason = self._check_claims(claims, now=now) or _check_keys(signed.keys, claims, now=now)
         key = signed.keys[0]
         return VerifyResult(ok=reason is None, reason=reason, claims=claims, key=key)
@@ -83,39 +83,39 @@ class Verifier:
         parts, kid = framed
         candidates = self.trust_list.keys_for(kid)
         if not candidates:
-            return r.UNKNOWN_KID  # step 7
+            return Reason.UNKNOWN_KID  # step 7
         verified = _verifying_keys(candidates, parts)
         if not verified:
-            return r.BAD_SIGNATURE  # step 8
+            return Reason.BAD_SIGNATURE  # step 8
         return _Signed(payload=parts.payload, keys=verified)
 
     def _check_claims(self, claims: Claims, *, now: int) -> str | None:
         """Steps 10-14."""
         if claims.aud != self.audience:
-            return r.WRONG_AUDIENCE
+            return Reason.WRONG_AUDIENCE
         if claims.currency != self.currency:
-            return r.WRONG_CURRENCY
+            return Reason.WRONG_CURRENCY
         if not 0 < claims.exp - claims.iat <= MAX_LIFETIME:
-            return r.LIFETIME_TOO_LONG
+            return Reason.LIFETIME_TOO_LONG
         if claims.iat > now + self.skew:
-            return r.NOT_YET_VALID
+            return Reason.NOT_YET_VALID
         if now > claims.exp + self.skew:
-            return r.EXPIRED
+            return Reason.EXPIRED
         return None
 
 
 def _unwrap(text: object) -> bytes | str:
     """Steps 1-3: the base45-decoded bytes, or a reason code."""
     if not isinstance(text, str):
-        return r.BAD_PREFIX  # not text at all: there is no PT1 prefix to find
+        return Reason.BAD_PREFIX  # not text at all: there is no PT1 prefix to find
     if len(text) > MAX_TEXT_LENGTH:
-        return r.TOO_LONG  # step 1, before any decoding work
+        return Reason.TOO_LONG  # step 1, before any decoding work
     if not text.startswith(cose.PREFIX):
-        return r.BAD_PREFIX  # step 2
+        return Reason.BAD_PREFIX  # step 2
     try:
         return base45.decode(text[len(cose.PREFIX) :])  # step 3
     except Base45Error:
-        return r.BAD_BASE45
+        return Reason.BAD_BASE45
 
 
 def _frame(raw: bytes) -> tuple[cose.Sign1Parts, bytes] | str:
@@ -123,7 +123,7 @@ def _frame(raw: bytes) -> tuple[cose.Sign1Parts, bytes] | str:
     try:
         item: Any = dcbor.loads(raw)
     except CborError:
-        return r.BAD_CBOR  # step 4: not well-formed
+        return Reason.BAD_CBOR  # step 4: not well-formed
     parts = cose.split_sign1(item)
     if parts is not None and cose.unprotected_is_empty(item):
         # The usual shape has exactly one deterministic encoding; rebuilding it
@@ -132,12 +132,12 @@ def _frame(raw: bytes) -> tuple[cose.Sign1Parts, bytes] | str:
     else:
         canonical = _encodes_to(item, raw)
     if not canonical:
-        return r.BAD_CBOR  # step 4: trailing bytes or not deterministic
+        return Reason.BAD_CBOR  # step 4: trailing bytes or not deterministic
     if parts is None:
-        return r.NOT_SIGN1  # step 5
+        return Reason.NOT_SIGN1  # step 5
     kid = cose.kid_from_protected(parts.protected)
     if kid is None or not cose.unprotected_is_empty(item):
-        return r.BAD_HEADER  # step 6
+        return Reason.BAD_HEADER  # step 6
     return parts, kid
 
 
@@ -177,9 +177,9 @@ def _check_keys(keys: tuple[TrustedKey, ...], claims: Claims, *, now: int) -> st
     (fail closed rather than pick the friendliest one).
     """
     if any(key.status == "revoked" for key in keys):
-        return r.KEY_REVOKED
+        return Reason.KEY_REVOKED
     if not all(key.issue_not_before <= claims.iat <= key.issue_not_after for key in keys):
-        return r.KEY_NOT_VALID_FOR_IAT
+        return Reason.KEY_NOT_VALID_FOR_IAT
     if not all(now <= key.verify_until for key in keys):
-        return r.KEY_EXPIRED
+        return Reason.KEY_EXPIRED
     return None

@@ -8,13 +8,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pos_app.core.reasons import Reason
 from pos_app.server import ledger
 from pos_app.server.errors import ApiError
 from pos_app.server.models import Sale, StepUp
 
 # Reasons that make a declined sale worth a manager's look.
 FLAG_REASONS = frozenset(
-    {"token_already_used", "wallet_frozen", "device_revoked", "risk_declined", "limit_exceeded"}
+    {
+        Reason.TOKEN_ALREADY_USED,
+        Reason.WALLET_FROZEN,
+        Reason.DEVICE_REVOKED,
+        Reason.RISK_DECLINED,
+        Reason.LIMIT_EXCEEDED,
+    }
 )
 
 

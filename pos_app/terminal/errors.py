@@ -22,16 +22,17 @@ from __future__ import annotations
 from typing import Any
 
 from pos_app.core.errors import BackendError, ConfigError, DomainError
+from pos_app.core.reasons import Reason
 
 
 class BackendUnavailable(BackendError):
-    code = "backend_unavailable"
+    code = Reason.BACKEND_UNAVAILABLE
 
 
 class OutcomeUnknown(BackendUnavailable):
     """Sent, but no answer: the backend may or may not have acted on it."""
 
-    code = "outcome_unknown"
+    code = Reason.OUTCOME_UNKNOWN
 
 
 class BackendRejected(BackendError):
@@ -63,7 +64,7 @@ class InsecureBackendUrl(ConfigError):
 
 
 class NotEnrolled(ConfigError):
-    code = "not_enrolled"
+    code = Reason.NOT_ENROLLED
 
 
 class CheckoutError(DomainError):

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from pos_app.core.age_check import AgeCheckMethod
 from pos_app.core.basket import BasketLine
 from pos_app.core.errors import PosError
+from pos_app.core.reasons import Reason
 from pos_app.terminal.auth import Authenticator, SignInResult
 from pos_app.terminal.checkout.types import CheckoutPort, PaymentPhase, PaymentUpdate
 from pos_app.ui.i18n import Texts
@@ -26,7 +27,6 @@ log = logging.getLogger(__name__)
 
 # A paid sale a manager may void (an offline one is voided once it has been sent).
 VOIDABLE = frozenset({PaymentPhase.APPROVED, PaymentPhase.OFFLINE_ACCEPTED})
-OUTCOME_UNKNOWN = "outcome_unknown"  # the checkout's reason for a finalize with a lost answer
 
 
 def awaits_backend(update: PaymentUpdate | None) -> bool:
@@ -35,7 +35,7 @@ def awaits_backend(update: PaymentUpdate | None) -> bool:
         return False
     if update.phase is PaymentPhase.CUSTOMER_APPROVAL:
         return True
-    return update.phase is PaymentPhase.VERIFYING and update.reason == OUTCOME_UNKNOWN
+    return update.phase is PaymentPhase.VERIFYING and update.reason == Reason.OUTCOME_UNKNOWN
 
 
 def error_sentence(exc: BaseException, texts: Texts) -> str:

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from pt1_forge import NOW, claims_map, cose_bytes, entry, make_trust_list, text_of
 
+from pos_app.core import reasons
 from pos_app.paytoken import base45, dcbor
-from pos_app.paytoken import reasons as r
 from pos_app.paytoken.errors import CborError
 from pos_app.paytoken.verifier import Verifier, VerifyResult
 
@@ -27,7 +27,7 @@ VERIFIER = Verifier(
 )
 GOOD_RAW = cose_bytes(KEY)
 GOOD_TEXT = text_of(GOOD_RAW)
-REASONS = frozenset(r.VERIFY_REASONS)
+REASONS = frozenset(reasons.VERIFY_REASONS)
 BUDGETS = {
     "text": 14_000,
     "latin1": 14_000,

@@ -14,8 +14,9 @@ from pt1_forge import (
     token_with_claims,
 )
 
+from pos_app.core import reasons
+from pos_app.core.reasons import Reason
 from pos_app.paytoken import base45, cose, dcbor
-from pos_app.paytoken import reasons as r
 from pos_app.paytoken.trust_list import TrustList
 from pos_app.paytoken.verifier import Verifier, VerifyResult
 
@@ -51,7 +52,7 @@ def test_bad_claim_types(
 ) -> None:
     # cbor2 is used because dcbor refuses floats; floats must still be bad_claims here.
     payload = cbor2.dumps(claims_map(**changes))
-    assert check(verifier, token(issuer_key, payload=payload)).reason == r.BAD_CLAIMS
+    assert check(verifier, token(issuer_key, payload=payload)).reason == Reason.BAD_CLAIMS
 
 
 @pytest.mark.parametrize(
@@ -70,7 +71,7 @@ def test_wrong_claim_keys(verifier: Verifier, issuer_key: Ed25519PrivateKey, edi
     claims = claims_map()
     edit(claims)  # type: ignore[operator]
     payload = dcbor.encode(claims)
-    assert check(verifier, token(issuer_key, payload=payload)).reason == r.BAD_CLAIMS
+    assert check(verifier, token(issuer_key, payload=payload)).reason == Reason.BAD_CLAIMS
 
 
 def test_non_canonical_claims_are_bad_claims(
@@ -87,7 +88,7 @@ def test_non_canonical_claims_are_bad_claims(
         b"\x04\xc2\x44" + (NOW + 120).to_bytes(4, "big"),
     )
     for payload in (unsorted, duplicate, bignum_exp, canonical + b"\x00", b"", b"\xa0"):
-        assert check(verifier, token(issuer_key, payload=payload)).reason == r.BAD_CLAIMS
+        assert check(verifier, token(issuer_key, payload=payload)).reason == Reason.BAD_CLAIMS
 
 
 def test_bool_claim_key_is_bad_claims(verifier: Verifier, issuer_key: Ed25519PrivateKey) -> None:
@@ -97,15 +98,19 @@ def test_bool_claim_key_is_bad_claims(verifier: Verifier, issuer_key: Ed25519Pri
     claims[True] = claims.pop(7)
     payload = dcbor.encode(claims)
     assert payload != canonical
-    assert check(verifier, token(issuer_key, payload=payload)).reason == r.BAD_CLAIMS
+    assert check(verifier, token(issuer_key, payload=payload)).reason == Reason.BAD_CLAIMS
 
 
 # --- steps 10-17 -------------------------------------------------------------------------
 
 
 def test_wrong_audience_and_currency(verifier: Verifier, issuer_key: Ed25519PrivateKey) -> None:
-    assert check(verifier, token_with_claims(issuer_key, aud="pos.us")).reason == r.WRONG_AUDIENCE
-    assert check(verifier, token_with_claims(issuer_key, currency=840)).reason == r.WRONG_CURRENCY
+    assert (
+        check(verifier, token_with_claims(issuer_key, aud="pos.us")).reason == Reason.WRONG_AUDIENCE
+    )
+    assert (
+        check(verifier, token_with_claims(issuer_key, currency=840)).reason == Reason.WRONG_CURRENCY
+    )
 
 
 @pytest.mark.parametrize(("lifetime", "ok"), [(300, True), (301, False), (0, False), (-5, False)])
@@ -113,21 +118,21 @@ def test_lifetime(
     verifier: Verifier, issuer_key: Ed25519PrivateKey, lifetime: int, ok: bool
 ) -> None:
     text = token_with_claims(issuer_key, exp=NOW + lifetime)
-    assert check(verifier, text).reason == (None if ok else r.LIFETIME_TOO_LONG)
+    assert check(verifier, text).reason == (None if ok else Reason.LIFETIME_TOO_LONG)
 
 
 def test_skew_edges_for_iat(verifier: Verifier, issuer_key: Ed25519PrivateKey) -> None:
     text = token_with_claims(issuer_key, iat=NOW + 30, exp=NOW + 150)
     assert check(verifier, text).ok
     early = token_with_claims(issuer_key, iat=NOW + 31, exp=NOW + 151)
-    assert check(verifier, early).reason == r.NOT_YET_VALID
+    assert check(verifier, early).reason == Reason.NOT_YET_VALID
     assert check(verifier, early, now=NOW + 1).ok
 
 
 def test_skew_edges_for_exp(verifier: Verifier, issuer_key: Ed25519PrivateKey) -> None:
     text = token_with_claims(issuer_key)  # exp = NOW + 120
     assert check(verifier, text, now=NOW + 150).ok
-    assert check(verifier, text, now=NOW + 151).reason == r.EXPIRED
+    assert check(verifier, text, now=NOW + 151).reason == Reason.EXPIRED
 
 
 def _verifier_with(
@@ -139,7 +144,7 @@ def _verifier_with(
 
 def test_key_revoked(root_key: Ed25519PrivateKey, issuer_key: Ed25519PrivateKey) -> None:
     verifier = _verifier_with(root_key, issuer_key, status="revoked")
-    assert check(verifier, token(issuer_key)).reason == r.KEY_REVOKED
+    assert check(verifier, token(issuer_key)).reason == Reason.KEY_REVOKED
 
 
 def test_retired_key_verifies_old_tokens_but_not_new_ones(
@@ -148,7 +153,7 @@ def test_retired_key_verifies_old_tokens_but_not_new_ones(
     verifier = _verifier_with(root_key, issuer_key, status="retired", issue_not_after=NOW)
     assert check(verifier, token(issuer_key)).ok
     late = token_with_claims(issuer_key, iat=NOW + 1, exp=NOW + 100)
-    assert check(verifier, late).reason == r.KEY_NOT_VALID_FOR_IAT
+    assert check(verifier, late).reason == Reason.KEY_NOT_VALID_FOR_IAT
 
 
 def test_key_not_valid_for_iat_edges(
@@ -158,13 +163,13 @@ def test_key_not_valid_for_iat_edges(
     assert check(verifier, token_with_claims(issuer_key, iat=NOW)).ok
     assert check(verifier, token_with_claims(issuer_key, iat=NOW + 10, exp=NOW + 20)).ok
     before = token_with_claims(issuer_key, iat=NOW - 1)
-    assert check(verifier, before).reason == r.KEY_NOT_VALID_FOR_IAT
+    assert check(verifier, before).reason == Reason.KEY_NOT_VALID_FOR_IAT
 
 
 def test_key_expired(root_key: Ed25519PrivateKey, issuer_key: Ed25519PrivateKey) -> None:
     verifier = _verifier_with(root_key, issuer_key, verify_until=NOW + 60)
     assert check(verifier, token(issuer_key), now=NOW + 60).ok
-    assert check(verifier, token(issuer_key), now=NOW + 61).reason == r.KEY_EXPIRED
+    assert check(verifier, token(issuer_key), now=NOW + 61).reason == Reason.KEY_EXPIRED
 
 
 # --- order -------------------------------------------------------------------------------
@@ -175,25 +180,25 @@ def test_first_failing_step_wins(
 ) -> None:
     revoked = _verifier_with(root_key, issuer_key, status="revoked", verify_until=NOW - 1)
     many = token_with_claims(issuer_key, aud="x", currency=1, exp=NOW + 400)
-    assert check(revoked, many, now=NOW + 10_000).reason == r.WRONG_AUDIENCE
+    assert check(revoked, many, now=NOW + 10_000).reason == Reason.WRONG_AUDIENCE
     expired_revoked = token_with_claims(issuer_key, iat=NOW - 1000, exp=NOW - 900)
-    assert check(revoked, expired_revoked).reason == r.EXPIRED
-    assert check(revoked, token(issuer_key)).reason == r.KEY_REVOKED
+    assert check(revoked, expired_revoked).reason == Reason.EXPIRED
+    assert check(revoked, token(issuer_key)).reason == Reason.KEY_REVOKED
     stranger = Ed25519PrivateKey.generate()
-    assert check(verifier, token(stranger, payload=b"\xa0")).reason == r.UNKNOWN_KID
+    assert check(verifier, token(stranger, payload=b"\xa0")).reason == Reason.UNKNOWN_KID
     unsigned_garbage = token(issuer_key, payload=b"\xa0", aad=b"")
-    assert check(verifier, unsigned_garbage).reason == r.BAD_SIGNATURE
+    assert check(verifier, unsigned_garbage).reason == Reason.BAD_SIGNATURE
 
 
 def test_every_verify_reason_is_reachable_here() -> None:
     # Guards the list above against a new code nobody tests.
-    assert set(r.VERIFY_REASONS) == {
-        r.TOO_LONG, r.BAD_PREFIX, r.BAD_BASE45, r.BAD_CBOR, r.NOT_SIGN1, r.BAD_HEADER,
-        r.UNKNOWN_KID, r.BAD_SIGNATURE, r.BAD_CLAIMS, r.WRONG_AUDIENCE, r.WRONG_CURRENCY,
-        r.LIFETIME_TOO_LONG, r.NOT_YET_VALID, r.EXPIRED, r.KEY_REVOKED,
-        r.KEY_NOT_VALID_FOR_IAT, r.KEY_EXPIRED,
+    assert set(reasons.VERIFY_REASONS) == {
+        "too_long", "bad_prefix", "bad_base45", "bad_cbor", "not_sign1", "bad_header",
+        "unknown_kid", "bad_signature", "bad_claims", "wrong_audience", "wrong_currency",
+        "lifetime_too_long", "not_yet_valid", "expired", "key_revoked",
+        "key_not_valid_for_iat", "key_expired",
     }  # fmt: skip
-    assert len(r.VERIFY_REASONS) == 17
+    assert len(reasons.VERIFY_REASONS) == 17
 
 
 def test_verify_never_reads_the_clock(
@@ -210,8 +215,8 @@ def test_verify_never_reads_the_clock(
 
 
 def test_non_text_input_is_rejected_not_raised(verifier: Verifier) -> None:
-    assert verifier.verify(b"PT1:..", now=NOW).reason == r.BAD_PREFIX  # type: ignore[arg-type]
-    assert verifier.verify(None, now=NOW).reason == r.BAD_PREFIX  # type: ignore[arg-type]
+    assert verifier.verify(b"PT1:..", now=NOW).reason == Reason.BAD_PREFIX  # type: ignore[arg-type]
+    assert verifier.verify(None, now=NOW).reason == Reason.BAD_PREFIX  # type: ignore[arg-type]
 
 
 def test_constants_match_spec() -> None:

@@ -1,7 +1,9 @@
 import shutil
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -158,3 +160,25 @@ def test_sales_survive_reopening_and_concurrent_writers(tmp_path: Path) -> None:
     store.close()
     again = open_store(tmp_path)
     assert again.query("SELECT count(*) FROM sales")[0][0] == 80
+
+
+def test_seen_tokens_is_one_table_for_the_till_and_the_standalone_store(tmp_path: Path) -> None:
+    # The terminal's migration and paytoken's SQLiteSeenStore build it from one definition.
+    from pos_app.paytoken.seen_store import SQLiteSeenStore
+
+    with SQLiteSeenStore(tmp_path / "seen.db"):
+        pass
+    alone = sqlite3.connect(tmp_path / "seen.db")
+    till = open_store(tmp_path / "till")
+
+    def shape(query: Callable[[str], list[Any]]) -> tuple[object, ...]:
+        columns = [tuple(c) for c in query("PRAGMA table_info(seen_tokens)")]
+        indexes = sorted(r[1] for r in query("PRAGMA index_list(seen_tokens)"))
+        return tuple(columns), tuple(indexes)
+
+    try:
+        assert shape(lambda q: alone.execute(q).fetchall()) == shape(till.query)
+        assert "seen_tokens_expiry" in shape(till.query)[1]
+    finally:
+        alone.close()
+        till.close()

@@ -31,6 +31,7 @@ from urllib.parse import quote, urlencode
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from pos_app.core.reasons import Reason
 from pos_app.paytoken import httpsig
 from pos_app.terminal.backend.answers import auth_hint, error_of, extra_of, server_time
 from pos_app.terminal.errors import (
@@ -379,7 +380,7 @@ class BackendClient:
             if not idempotent and status in _UNKNOWN_AFTER_POST:
                 raise OutcomeUnknown(f"{where}: {status} {code}; reconcile before retrying")
             raise BackendServerError(f"{where}: {status} {code}: {detail}")
-        if status in (401, 403) and code != "manager_required":  # that one is the manager's
+        if status in (401, 403) and code != Reason.MANAGER_REQUIRED:  # that one is the manager's
             hint = auth_hint(code, self.clock_skew_s)
             raise BackendAuthError(f"{where}: {detail}; {hint}", code=code, status=status)
         raise BackendRejected(f"{where}: {detail}", code=code, status=status)

@@ -21,9 +21,9 @@ from dataclasses import replace
 from typing import Any
 
 from pos_app.core.errors import BackendError
+from pos_app.core.reasons import Reason
 from pos_app.core.risk.model import Action, SaleFacts
 from pos_app.core.sale import SaleState
-from pos_app.paytoken import reasons
 from pos_app.paytoken.acceptance import check_acceptance
 from pos_app.paytoken.seen_store import ConnectionSeenStore
 from pos_app.paytoken.verifier import DEFAULT_SKEW
@@ -53,15 +53,9 @@ from pos_app.terminal.sync.outbox import close_reconcile
 from pos_app.terminal.sync.trust import TrustListManager
 from pos_app.terminal.terminal_risk import TerminalRisk
 
-NOT_ENROLLED = "not_enrolled"
-BACKEND_UNAVAILABLE = "backend_unavailable"
-OUTCOME_UNKNOWN = "outcome_unknown"
-TERMINAL_REFUSED = "terminal_refused"
-# The till's clock, not the customer's code: a cashier cannot fix it, a manager can.
-TILL_CLOCK_WRONG = reasons.TILL_CLOCK_WRONG
 # A signature more than this far from the backend's clock is refused (BACKEND-API.md).
 SIGNATURE_FUTURE_S = 5
-_TIME_REASONS = frozenset({reasons.NOT_YET_VALID, reasons.EXPIRED})
+_TIME_REASONS = frozenset({Reason.NOT_YET_VALID, Reason.EXPIRED})
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +83,7 @@ class PaymentFlow:
     def submit(self, sale: ActiveSale, text: str, *, now: int) -> PaymentUpdate:
         verifier = self._trust.verifier() if self._trust else None
         if verifier is None or self._client is None:
-            return self.decline(sale, NOT_ENROLLED, now=now)
+            return self.decline(sale, Reason.NOT_ENROLLED, now=now)
         result = verifier.verify(text, now=now)
         unmeasured = self._client.clock_skew_s is None
         # No contact yet: before blaming the customer's code, ask the backend its time.
@@ -112,7 +106,7 @@ class PaymentFlow:
         if replayed is not None:
             return self.decline(sale, replayed, now=now, facts=facts)
         if sale.decision.action is Action.DECLINE:
-            return self.decline(sale, reasons.RISK_DECLINED, now=now, facts=facts)
+            return self.decline(sale, Reason.RISK_DECLINED, now=now, facts=facts)
         if sale.decision.action is Action.MANAGER_APPROVAL and sale.decision.manager_may_override:
             return self.set(sale, AWAITING_MANAGER, now=now)
         return self.finalize_online(sale, facts, now=now)
@@ -150,8 +144,8 @@ class PaymentFlow:
     def refused_reason(self, exc: BackendAuthError) -> str:
         skew = self._client.clock_skew_s if self._client else None
         if exc.code == "bad_signature" and skew is not None and abs(skew) > SIGNATURE_FUTURE_S:
-            return TILL_CLOCK_WRONG
-        return TERMINAL_REFUSED
+            return Reason.TILL_CLOCK_WRONG
+        return Reason.TERMINAL_REFUSED
 
     def backend_just_lost(self) -> bool:
         """The backend answered this till moments ago: to the backend that is still a stretch
@@ -180,16 +174,16 @@ class PaymentFlow:
     def offline(self, sale: ActiveSale, online_facts: SaleFacts, *, now: int) -> PaymentUpdate:
         """The backend is unreachable: accept only if the policy and steps 18-21 allow it."""
         if not self._allow_offline:
-            return self.decline(sale, BACKEND_UNAVAILABLE, now=now, track=False)
+            return self.decline(sale, Reason.BACKEND_UNAVAILABLE, now=now, track=False)
         if self.clock_untrusted():
-            return self.decline(sale, TILL_CLOCK_WRONG, now=now, track=False)
+            return self.decline(sale, Reason.TILL_CLOCK_WRONG, now=now, track=False)
         if self.backend_just_lost():
-            return self.decline(sale, reasons.BACKEND_JUST_LOST, now=now, track=False)
+            return self.decline(sale, Reason.BACKEND_JUST_LOST, now=now, track=False)
         facts = replace(online_facts, offline=True)
         sale.decision = self._risk.decide(facts, trust_list_age_s=self.trust_age(now))
         reason = self.acceptance_reason(sale, now=now, offline=True)
         if reason is None and not sale.decision.offline_ok:
-            reason = reasons.ONLINE_REQUIRED
+            reason = Reason.ONLINE_REQUIRED
         if reason is not None:
             return self.decline(sale, reason, now=now, track=False)
         claims = sale.claims
@@ -203,7 +197,7 @@ class PaymentFlow:
             save_sale(self._store, record_of(sale, at=now), outbox=entry, seen=seen)
         except sqlite3.IntegrityError:  # another sale took this cti first
             sale.offline = False
-            return self.decline(sale, reasons.REPLAYED, now=now)
+            return self.decline(sale, Reason.REPLAYED, now=now)
         self._risk.record(facts, Action.ALLOW)
         return update_of(sale)
 
@@ -213,7 +207,7 @@ class PaymentFlow:
         return {**body, "sale_number": number} if number else body
 
     def outcome_unknown(self, sale: ActiveSale, *, now: int) -> PaymentUpdate:
-        sale.reason = OUTCOME_UNKNOWN
+        sale.reason = Reason.OUTCOME_UNKNOWN
         save_sale(self._store, record_of(sale, at=now))
         # One lookup at once: usually only the answer was lost and the cashier needs no wait.
         return self.reconcile(sale)

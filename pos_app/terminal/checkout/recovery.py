@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 
+from pos_app.core.reasons import Reason
 from pos_app.core.sale import SaleState
-from pos_app.paytoken.reasons import TILL_RESTARTED
 from pos_app.terminal.checkout.state import ActiveSale, update_of_row
 from pos_app.terminal.checkout.types import PaymentUpdate
 from pos_app.terminal.store.db import LocalStore
@@ -28,7 +28,9 @@ def close_abandoned(store: LocalStore, *, now: int) -> int:
             "SELECT sale_id, token_facts FROM sales WHERE state = ?", (SaleState.AWAITING_PAYMENT,)
         ).fetchall()
         for sale_id, facts in rows:
-            set_sale_state(conn, sale_id, state=SaleState.CANCELLED, at=now, reason=TILL_RESTARTED)
+            set_sale_state(
+                conn, sale_id, state=SaleState.CANCELLED, at=now, reason=Reason.TILL_RESTARTED
+            )
             if facts and "cti" in json.loads(facts):
                 conn.execute("UPDATE sales SET untold = 1 WHERE sale_id = ?", (sale_id,))
     return len(rows)

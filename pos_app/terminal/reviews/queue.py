@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from pos_app.core.errors import PosError
+from pos_app.core.reasons import Reason
 from pos_app.core.sale import sale_number
 from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.manager_keys import ManagerSigner
@@ -196,7 +197,7 @@ def item_from_row(row: sqlite3.Row, review: sqlite3.Row | None) -> QueueItem:
     if (
         row["state"] == "declined"
         and row["reason"]
-        and not (row["reason"] == "risk_declined" and reasons)
+        and not (row["reason"] == Reason.RISK_DECLINED and reasons)
     ):
         reasons.append(str(row["reason"]))
     if row["state"] == "declined" and row["offline"]:

@@ -11,6 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pos_app.paytoken.seen_store import SCHEMA_STATEMENTS
+
+# The seen-token table is paytoken's (one definition, pinned by its tests: changing it
+# means a new migration here, like any other table).
+SEEN_TOKENS = ";\n".join(SCHEMA_STATEMENTS)
+
 
 @dataclass(frozen=True, slots=True)
 class Migration:
@@ -23,7 +29,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
         "sales, sale lines, seen payment tokens, outbox, audit log",
-        """
+        f"""
         CREATE TABLE sales (
             sale_id          TEXT PRIMARY KEY,
             store_id         TEXT NOT NULL,
@@ -52,12 +58,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             tax_rate   INTEGER NOT NULL,
             PRIMARY KEY (sale_id, line_no)
         );
-        CREATE TABLE seen_tokens (
-            cti         BLOB PRIMARY KEY,
-            expires_at  INTEGER NOT NULL,
-            recorded_at INTEGER NOT NULL
-        );
-        CREATE INDEX seen_tokens_expiry ON seen_tokens (expires_at);
+        {SEEN_TOKENS};
         CREATE TABLE outbox (
             id              INTEGER PRIMARY KEY AUTOINCREMENT,
             sale_id         TEXT NOT NULL REFERENCES sales (sale_id),

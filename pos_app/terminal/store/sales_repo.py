@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from pos_app.core.basket import BasketLine
 from pos_app.core.sale import sale_number
+from pos_app.paytoken.seen_store import record_on
 from pos_app.terminal.store.db import LocalStore
 
 
@@ -68,11 +69,10 @@ def save_sale(
             "INSERT INTO sale_events (sale_id, at, state, detail) VALUES (?, ?, ?, ?)",
             (record.sale_id, record.at, record.state, record.reason),
         )
-        if seen is not None:
-            conn.execute(
-                "INSERT INTO seen_tokens (cti, expires_at, recorded_at) VALUES (?, ?, ?)",
-                (seen.cti, seen.expires_at, record.at),
-            )
+        if seen is not None and not record_on(
+            conn, seen.cti, expires_at=seen.expires_at, now=record.at
+        ):
+            raise sqlite3.IntegrityError("seen_tokens: this cti is already recorded")
         if outbox is not None:
             enqueue(conn, record.sale_id, outbox, at=record.at)
 

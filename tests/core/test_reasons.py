@@ -1,0 +1,47 @@
+"""The one enumeration of reason codes: the strings of PT1-TOKEN.md and BACKEND-API.md."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from pos_app.core import reasons
+from pos_app.core.reasons import Reason
+
+# PT1-TOKEN.md section 4, steps 1 to 21 in order.
+PT1_STEPS = (
+    "too_long", "bad_prefix", "bad_base45", "bad_cbor", "not_sign1", "bad_header", "unknown_kid",
+    "bad_signature", "bad_claims", "wrong_audience", "wrong_currency", "lifetime_too_long",
+    "not_yet_valid", "expired", "key_revoked", "key_not_valid_for_iat", "key_expired",
+    "replayed", "trust_list_stale", "online_required", "over_offline_limit",
+)  # fmt: skip
+# BACKEND-API.md, POST /v1/sales: a declined sale's reason beside the PT1 codes.
+BACKEND_DECLINES = {
+    "token_already_used", "insufficient_funds", "wallet_frozen", "device_revoked",
+    "limit_exceeded", "risk_declined", "step_up_denied", "step_up_expired",
+}  # fmt: skip
+
+
+def test_the_groups_follow_the_contracts_in_step_order() -> None:
+    assert (*reasons.VERIFY_REASONS, *reasons.ACCEPTANCE_REASONS) == PT1_STEPS
+    assert reasons.ALL_REASONS[-1] == "trust_list_invalid"
+    assert set(reasons.BACKEND_REASONS) >= BACKEND_DECLINES
+    assert set(PT1_STEPS) | BACKEND_DECLINES | {"bad_offline_time"} <= set(reasons.DECLINE_REASONS)
+    assert len(set(Reason)) == len(list(Reason))  # no alias hides a second name for a code
+
+
+def test_a_reason_is_its_string_everywhere_it_is_written() -> None:
+    code = Reason.OUTCOME_UNKNOWN
+    assert code == "outcome_unknown" and f"{code}" == "outcome_unknown" == str(code)
+    assert json.dumps({"reason": Reason.REPLAYED}) == '{"reason": "replayed"}'
+    conn = sqlite3.connect(":memory:")
+    stored = conn.execute("SELECT ?", (Reason.RISK_DECLINED,)).fetchone()[0]
+    assert stored == "risk_declined" and type(stored) is str
+    assert Reason("wallet_frozen") is Reason.WALLET_FROZEN
+
+
+def test_the_tills_errors_carry_codes_of_the_enumeration() -> None:
+    from pos_app.terminal.errors import NotEnrolled, OutcomeUnknown
+
+    assert OutcomeUnknown("lost").code is Reason.OUTCOME_UNKNOWN
+    assert NotEnrolled("no credential").code is Reason.NOT_ENROLLED

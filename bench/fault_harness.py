@@ -59,7 +59,7 @@ from pos_app.server import admin  # noqa: E402
 from pos_app.server.clock import SystemClock  # noqa: E402
 from pos_app.server.runner import free_port  # noqa: E402
 from pos_app.terminal.backend.client import ClientConfig  # noqa: E402
-from pos_app.terminal.backend.enrollment import EnrollRequest, enroll  # noqa: E402
+from pos_app.terminal.backend.enrollment import EnrollmentInput, enroll  # noqa: E402
 from pos_app.terminal.manager_keys import ManagerKeyring  # noqa: E402
 from pos_app.terminal.store.db import open_store  # noqa: E402
 from pos_app.terminal.sync.trust import TrustListManager, load_root_key  # noqa: E402
@@ -189,7 +189,7 @@ def enroll_till(backend: Backend, data_dir: Path, terminal_id: str) -> None:
             store, load_root_key(str(root)), audience="pos.jp", currency="JPY", stale_grace_s=DAY
         )
         enroll(
-            EnrollRequest(backend.url, str(ticket["enrollment_code"]), "S001", terminal_id),
+            EnrollmentInput(backend.url, str(ticket["enrollment_code"]), "S001", terminal_id),
             store=store,
             data_dir=data_dir,
             trust=trust,

@@ -1,7 +1,7 @@
 """Reason codes: the one enumeration of why a payment did not go through.
 
 Stable strings (PT1-TOKEN.md section 4, BACKEND-API.md ``reason``, and the till's own),
-used in logs, the UI, the backend's answers and the tests. :class:`Reason` is a
+used in logs, the UI, the backend's answers and the tests. :class:`ReasonCode` is a
 ``StrEnum``: a member equals its string, and JSON, SQLite and f-strings write the string.
 The cashier's sentence for each code lives in :mod:`pos_app.paytoken.reasons`.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class Reason(StrEnum):
+class ReasonCode(StrEnum):
     # PT1 steps 1-17: authenticity.
     TOO_LONG = "too_long"
     BAD_PREFIX = "bad_prefix"
@@ -63,47 +63,51 @@ class Reason(StrEnum):
     BACKEND_JUST_LOST = "backend_just_lost"
 
 
-VERIFY_REASONS: tuple[Reason, ...] = (
-    Reason.TOO_LONG,
-    Reason.BAD_PREFIX,
-    Reason.BAD_BASE45,
-    Reason.BAD_CBOR,
-    Reason.NOT_SIGN1,
-    Reason.BAD_HEADER,
-    Reason.UNKNOWN_KID,
-    Reason.BAD_SIGNATURE,
-    Reason.BAD_CLAIMS,
-    Reason.WRONG_AUDIENCE,
-    Reason.WRONG_CURRENCY,
-    Reason.LIFETIME_TOO_LONG,
-    Reason.NOT_YET_VALID,
-    Reason.EXPIRED,
-    Reason.KEY_REVOKED,
-    Reason.KEY_NOT_VALID_FOR_IAT,
-    Reason.KEY_EXPIRED,
+VERIFY_REASONS: tuple[ReasonCode, ...] = (
+    ReasonCode.TOO_LONG,
+    ReasonCode.BAD_PREFIX,
+    ReasonCode.BAD_BASE45,
+    ReasonCode.BAD_CBOR,
+    ReasonCode.NOT_SIGN1,
+    ReasonCode.BAD_HEADER,
+    ReasonCode.UNKNOWN_KID,
+    ReasonCode.BAD_SIGNATURE,
+    ReasonCode.BAD_CLAIMS,
+    ReasonCode.WRONG_AUDIENCE,
+    ReasonCode.WRONG_CURRENCY,
+    ReasonCode.LIFETIME_TOO_LONG,
+    ReasonCode.NOT_YET_VALID,
+    ReasonCode.EXPIRED,
+    ReasonCode.KEY_REVOKED,
+    ReasonCode.KEY_NOT_VALID_FOR_IAT,
+    ReasonCode.KEY_EXPIRED,
 )
-ACCEPTANCE_REASONS: tuple[Reason, ...] = (
-    Reason.REPLAYED,
-    Reason.TRUST_LIST_STALE,
-    Reason.ONLINE_REQUIRED,
-    Reason.OVER_OFFLINE_LIMIT,
+ACCEPTANCE_REASONS: tuple[ReasonCode, ...] = (
+    ReasonCode.REPLAYED,
+    ReasonCode.TRUST_LIST_STALE,
+    ReasonCode.ONLINE_REQUIRED,
+    ReasonCode.OVER_OFFLINE_LIMIT,
 )
 # What the backend may put in a declined sale's ``reason`` beside the PT1 codes.
-BACKEND_REASONS: tuple[Reason, ...] = (
-    Reason.TOKEN_ALREADY_USED,
-    Reason.INSUFFICIENT_FUNDS,
-    Reason.WALLET_FROZEN,
-    Reason.DEVICE_REVOKED,
-    Reason.LIMIT_EXCEEDED,
-    Reason.RISK_DECLINED,
-    Reason.STEP_UP_DENIED,
-    Reason.STEP_UP_EXPIRED,
-    Reason.MANAGER_REQUIRED,
+BACKEND_REASONS: tuple[ReasonCode, ...] = (
+    ReasonCode.TOKEN_ALREADY_USED,
+    ReasonCode.INSUFFICIENT_FUNDS,
+    ReasonCode.WALLET_FROZEN,
+    ReasonCode.DEVICE_REVOKED,
+    ReasonCode.LIMIT_EXCEEDED,
+    ReasonCode.RISK_DECLINED,
+    ReasonCode.STEP_UP_DENIED,
+    ReasonCode.STEP_UP_EXPIRED,
+    ReasonCode.MANAGER_REQUIRED,
 )
 # PT1 steps 1-21 in step order, then the trust-list code.
-ALL_REASONS: tuple[Reason, ...] = (*VERIFY_REASONS, *ACCEPTANCE_REASONS, Reason.TRUST_LIST_INVALID)
+ALL_REASONS: tuple[ReasonCode, ...] = (
+    *VERIFY_REASONS,
+    *ACCEPTANCE_REASONS,
+    ReasonCode.TRUST_LIST_INVALID,
+)
 # Everything a cashier may have to read a sentence for about the customer's code.
-ALL_CODES: tuple[Reason, ...] = (*ALL_REASONS, *BACKEND_REASONS)
+ALL_CODES: tuple[ReasonCode, ...] = (*ALL_REASONS, *BACKEND_REASONS)
 # A declined sale's ``reason`` in the backend's answer (BACKEND-API.md): every PT1 code,
 # the backend's own, and the wave-2 offline bound.
-DECLINE_REASONS: tuple[Reason, ...] = (*ALL_CODES, Reason.BAD_OFFLINE_TIME)
+DECLINE_REASONS: tuple[ReasonCode, ...] = (*ALL_CODES, ReasonCode.BAD_OFFLINE_TIME)

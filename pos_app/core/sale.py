@@ -30,7 +30,7 @@ class SaleState(StrEnum):
     VOIDED = "voided"
 
 
-class SaleEvent(StrEnum):
+class SaleTrigger(StrEnum):
     PAY = "pay"
     BACK = "back"
     CODE_READ = "code_read"
@@ -42,9 +42,9 @@ class SaleEvent(StrEnum):
     VOID = "void"
 
 
-S, E = SaleState, SaleEvent
+S, E = SaleState, SaleTrigger
 
-TRANSITIONS: dict[tuple[SaleState, SaleEvent], SaleState] = {
+TRANSITIONS: dict[tuple[SaleState, SaleTrigger], SaleState] = {
     (S.OPEN, E.PAY): S.AWAITING_PAYMENT,
     (S.OPEN, E.CANCEL): S.CANCELLED,
     (S.AWAITING_PAYMENT, E.BACK): S.OPEN,
@@ -65,7 +65,7 @@ TERMINAL_STATES = frozenset({S.APPROVED, S.CANCELLED, S.VOIDED})
 FINAL_STATES = frozenset({S.CANCELLED, S.VOIDED})
 
 
-def next_state(state: SaleState, event: SaleEvent) -> SaleState:
+def next_state(state: SaleState, event: SaleTrigger) -> SaleState:
     try:
         return TRANSITIONS[(state, event)]
     except KeyError:
@@ -81,13 +81,13 @@ class SaleStatus:
     """A sale's state with the history of how it got there (oldest first)."""
 
     state: SaleState = SaleState.OPEN
-    history: tuple[tuple[SaleEvent, SaleState], ...] = ()
+    history: tuple[tuple[SaleTrigger, SaleState], ...] = ()
 
-    def apply(self, event: SaleEvent) -> SaleStatus:
+    def apply(self, event: SaleTrigger) -> SaleStatus:
         new = next_state(self.state, event)
         return SaleStatus(new, (*self.history, (event, new)))
 
-    def can(self, event: SaleEvent) -> bool:
+    def can(self, event: SaleTrigger) -> bool:
         return (self.state, event) in TRANSITIONS
 
 

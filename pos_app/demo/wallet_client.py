@@ -23,7 +23,7 @@ from pos_app.paytoken import httpsig, keys
 
 
 @dataclass(frozen=True, slots=True)
-class StepUp:
+class PendingStepUp:
     challenge_id: str
     sale_id: str
     store_id: str
@@ -120,11 +120,11 @@ class WalletClient:
             w["wallet_id"], w["display_name"], int(w["balance"]), w["currency"], bool(w["frozen"])
         )
 
-    def step_ups(self) -> tuple[StepUp, ...]:
+    def step_ups(self) -> tuple[PendingStepUp, ...]:
         found = self._request("GET", f"/v1/wallets/{self.wallet_id}/step-ups")
         return tuple(_step_up(item) for item in found.get("step_ups", []))
 
-    def decide(self, step: StepUp, decision: str) -> None:
+    def decide(self, step: PendingStepUp, decision: str) -> None:
         """``decision``: "approve" or "deny"; signed by this device."""
         message = httpsig.step_up_message(
             step.challenge_id, step.currency, decision, step.sale_id, step.store_id, step.total
@@ -138,12 +138,12 @@ class WalletClient:
         self._request("POST", f"/v1/wallets/{self.wallet_id}/freeze")
 
 
-def _step_up(item: dict[str, Any]) -> StepUp:
+def _step_up(item: dict[str, Any]) -> PendingStepUp:
     lines = item.get("basket", [])
     summary = ", ".join(f"{li['name']} x{li['quantity']}" for li in lines[:4])
     if int(item.get("line_count", len(lines))) > 4:
         summary += ", …"
-    return StepUp(
+    return PendingStepUp(
         challenge_id=str(item["challenge_id"]),
         sale_id=str(item["sale_id"]),
         store_id=str(item["store_id"]),

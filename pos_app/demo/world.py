@@ -29,7 +29,7 @@ from pos_app.server.settings import ServerSettings
 from pos_app.terminal.auth import Authenticator, Role
 from pos_app.terminal.backend.client import ClientConfig
 from pos_app.terminal.backend.credentials import load_credential
-from pos_app.terminal.backend.enrollment import EnrollRequest, enroll
+from pos_app.terminal.backend.enrollment import EnrollmentInput, enroll
 from pos_app.terminal.manager_keys import ManagerKeyring
 from pos_app.terminal.services import TerminalServices, build_services
 from pos_app.terminal.settings.schema import (
@@ -161,7 +161,9 @@ class DemoWorld:
                 currency=self.settings.terminal.currency,
                 stale_grace_s=self.settings.payment.trust_list_stale_grace_s,
             )
-            request = EnrollRequest(self.base_url, ticket["enrollment_code"], STORE_ID, TERMINAL_ID)
+            request = EnrollmentInput(
+                self.base_url, ticket["enrollment_code"], STORE_ID, TERMINAL_ID
+            )
             enroll(
                 request,
                 store=store,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pos_app.core.reasons import Reason
+from pos_app.core.reasons import ReasonCode
 from pos_app.paytoken.claims import Claims
 from pos_app.paytoken.errors import AcceptanceUsageError
 from pos_app.paytoken.seen_store import SeenTokenStore
@@ -47,13 +47,13 @@ def check_acceptance(
         raise AcceptanceUsageError("an offline sale needs its amount (a non-negative int)")
     reason = None
     if seen.is_seen(claims.cti, now):
-        reason = Reason.REPLAYED
+        reason = ReasonCode.REPLAYED
     elif offline and trust_list_stale:
-        reason = Reason.TRUST_LIST_STALE
+        reason = ReasonCode.TRUST_LIST_STALE
     elif offline and claims.limit == 0:
-        reason = Reason.ONLINE_REQUIRED
+        reason = ReasonCode.ONLINE_REQUIRED
     elif offline and amount is not None and amount > claims.limit:
-        reason = Reason.OVER_OFFLINE_LIMIT
+        reason = ReasonCode.OVER_OFFLINE_LIMIT
     return AcceptanceResult(
         ok=reason is None, reason=reason, claims=claims, expires_at=claims.exp + skew
     )
@@ -82,7 +82,7 @@ def accept(
     if not checked.ok or checked.claims is None or checked.expires_at is None:
         return checked
     if not seen.record(checked.claims.cti, checked.expires_at, now=now):
-        return AcceptanceResult(ok=False, reason=Reason.REPLAYED, claims=checked.claims)
+        return AcceptanceResult(ok=False, reason=ReasonCode.REPLAYED, claims=checked.claims)
     return AcceptanceResult(
         ok=True, reason=None, claims=checked.claims, recorded=True, expires_at=checked.expires_at
     )

@@ -106,7 +106,7 @@ class SaleApproval:
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
+class ReviewDecision:
     """A manager's review decision on one sale."""
 
     reviewer_id: str
@@ -120,11 +120,11 @@ class Decision:
         return _canonical({"kind": KIND_DECISION, **_fields(self)})
 
 
-def sign(key: Ed25519PrivateKey, what: SaleApproval | Decision) -> str:
+def sign(key: Ed25519PrivateKey, what: SaleApproval | ReviewDecision) -> str:
     return keys.b64url_encode(key.sign(what.message()))
 
 
-def verify(public_raw: bytes, what: SaleApproval | Decision, signature: str) -> bool:
+def verify(public_raw: bytes, what: SaleApproval | ReviewDecision, signature: str) -> bool:
     try:
         keys.public_from_raw(public_raw).verify(keys.b64url_decode(signature), what.message())
     except (InvalidSignature, ValueError):
@@ -132,7 +132,7 @@ def verify(public_raw: bytes, what: SaleApproval | Decision, signature: str) -> 
     return True
 
 
-def _fields(obj: SaleApproval | Decision) -> dict[str, object]:
+def _fields(obj: SaleApproval | ReviewDecision) -> dict[str, object]:
     return {name: getattr(obj, name) for name in obj.__slots__}
 
 

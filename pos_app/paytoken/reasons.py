@@ -1,4 +1,4 @@
-"""The cashier-facing text for each reason code (:class:`pos_app.core.reasons.Reason`).
+"""The cashier-facing text for each reason code (:class:`pos_app.core.reasons.ReasonCode`).
 
 Codes of PT1-TOKEN.md section 4 (steps 1-21), ``trust_list_invalid``, and the
 backend's decline codes from BACKEND-API.md, so the UI has one place for texts.
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pos_app.core.reasons import Reason
+from pos_app.core.reasons import ReasonCode
 
 Lang = Literal["en", "ja"]
 
 _TEXTS: dict[str, tuple[str, str]] = {
-    Reason.TOO_LONG: (
+    ReasonCode.TOO_LONG: (
         (
             "Not a valid payment code: ask the customer to open the payment code in their wallet "
             "app and scan again"
@@ -24,7 +24,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "ドを表示していただき、もう一度読み取ってください"
         ),
     ),
-    Reason.BAD_PREFIX: (
+    ReasonCode.BAD_PREFIX: (
         (
             "This is not a payment code (maybe a product or coupon code): ask the customer to "
             "show the payment code in their wallet app"
@@ -34,7 +34,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "。お客様にウォレットアプリの支払いコードを表示していただいてください"
         ),
     ),
-    Reason.BAD_BASE45: (
+    ReasonCode.BAD_BASE45: (
         (
             "Not a valid payment code: ask the customer to open the payment code in their wallet "
             "app and scan again"
@@ -44,7 +44,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "ドを表示していただき、もう一度読み取ってください"
         ),
     ),
-    Reason.BAD_CBOR: (
+    ReasonCode.BAD_CBOR: (
         (
             "Not a valid payment code: ask the customer to open the payment code in their wallet "
             "app and scan again"
@@ -54,7 +54,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "ドを表示していただき、もう一度読み取ってください"
         ),
     ),
-    Reason.NOT_SIGN1: (
+    ReasonCode.NOT_SIGN1: (
         (
             "Not a valid payment code: ask the customer to open the payment code in their wallet "
             "app and scan again"
@@ -64,7 +64,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "ドを表示していただき、もう一度読み取ってください"
         ),
     ),
-    Reason.BAD_HEADER: (
+    ReasonCode.BAD_HEADER: (
         (
             "Not a valid payment code: ask the customer to open the payment code in their wallet "
             "app and scan again"
@@ -74,7 +74,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "ドを表示していただき、もう一度読み取ってください"
         ),
     ),
-    Reason.UNKNOWN_KID: (
+    ReasonCode.UNKNOWN_KID: (
         (
             "Code from an unknown issuer: ask the customer to refresh the code in their app; if "
             "it happens again, update the terminal's trust list (call store IT)"
@@ -85,7 +85,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "ITにご連絡ください）"
         ),
     ),
-    Reason.BAD_SIGNATURE: (
+    ReasonCode.BAD_SIGNATURE: (
         (
             "Code is not genuine: do not accept it; ask the customer for another payment method "
             "and tell your manager"
@@ -95,23 +95,23 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "い方法をお願いしてください。責任者にも報告してください"
         ),
     ),
-    Reason.BAD_CLAIMS: (
+    ReasonCode.BAD_CLAIMS: (
         "Code content is invalid: ask the customer to refresh the code in their app",
         ("コードの内容が無効です。お客様にアプリでコードを更新していただいてください"),
     ),
-    Reason.WRONG_AUDIENCE: (
+    ReasonCode.WRONG_AUDIENCE: (
         "Code is for another payment network: ask the customer for another payment method",
         ("別の決済ネットワーク用のコードです。お客様に別のお支払い方法をお願いしてください"),
     ),
-    Reason.WRONG_CURRENCY: (
+    ReasonCode.WRONG_CURRENCY: (
         "Code is for another currency: ask the customer for another payment method",
         "別の通貨用のコードです。お客様に別のお支払い方法をお願いしてください",
     ),
-    Reason.LIFETIME_TOO_LONG: (
+    ReasonCode.LIFETIME_TOO_LONG: (
         ("Code has an invalid validity period: ask the customer to refresh the code in their app"),
         ("コードの有効期間が不正です。お客様にアプリでコードを更新していただいてください"),
     ),
-    Reason.NOT_YET_VALID: (
+    ReasonCode.NOT_YET_VALID: (
         (
             "Code is not valid yet (the phone's or terminal's clock may be wrong): ask the "
             "customer to refresh the code in their app; if it repeats, check the terminal's clock"
@@ -122,11 +122,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "。繰り返す場合は端末の時計を確認してください"
         ),
     ),
-    Reason.EXPIRED: (
+    ReasonCode.EXPIRED: (
         "Code expired: ask the customer to refresh the code in their app",
         ("コードの有効期限が切れています。お客様にアプリでコードを更新していただいてください"),
     ),
-    Reason.KEY_REVOKED: (
+    ReasonCode.KEY_REVOKED: (
         (
             "Code was issued with a revoked key: do not accept it; ask the customer for another "
             "payment method"
@@ -136,7 +136,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "お支払い方法をお願いしてください"
         ),
     ),
-    Reason.KEY_NOT_VALID_FOR_IAT: (
+    ReasonCode.KEY_NOT_VALID_FOR_IAT: (
         (
             "Code was issued with a key not valid at that time: ask the customer to refresh the "
             "code in their app"
@@ -146,7 +146,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "していただいてください"
         ),
     ),
-    Reason.KEY_EXPIRED: (
+    ReasonCode.KEY_EXPIRED: (
         (
             "Code's issuer key has expired: ask the customer to refresh the code in their app; if"
             " it repeats, update the terminal's trust list (call store IT)"
@@ -157,14 +157,14 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "（店舗ITにご連絡ください）"
         ),
     ),
-    Reason.REPLAYED: (
+    ReasonCode.REPLAYED: (
         (
             "Code was already used: ask the customer to refresh the code in their app to get a "
             "new one"
         ),
         ("このコードは使用済みです。お客様にアプリでコードを更新していただいてください"),
     ),
-    Reason.TRUST_LIST_STALE: (
+    ReasonCode.TRUST_LIST_STALE: (
         (
             "Offline payment unavailable (issuer list out of date): wait for the connection to "
             "return or ask the customer for another payment method"
@@ -174,7 +174,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "の回復を待つか、お客様に別のお支払い方法をお願いしてください"
         ),
     ),
-    Reason.ONLINE_REQUIRED: (
+    ReasonCode.ONLINE_REQUIRED: (
         (
             "This code needs an online check: wait for the connection to return or ask the "
             "customer for another payment method"
@@ -184,7 +184,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "別のお支払い方法をお願いしてください"
         ),
     ),
-    Reason.OVER_OFFLINE_LIMIT: (
+    ReasonCode.OVER_OFFLINE_LIMIT: (
         (
             "Amount is over this code's offline limit: wait for the connection to return, reduce "
             "the basket, or ask the customer for another payment method"
@@ -194,7 +194,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "品を減らすか、お客様に別のお支払い方法をお願いしてください"
         ),
     ),
-    Reason.TRUST_LIST_INVALID: (
+    ReasonCode.TRUST_LIST_INVALID: (
         (
             "Issuer list is invalid: payments cannot be checked offline; call store IT to "
             "reinstall the trust list"
@@ -204,14 +204,14 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "信頼リストの再設定を依頼してください"
         ),
     ),
-    Reason.TOKEN_ALREADY_USED: (
+    ReasonCode.TOKEN_ALREADY_USED: (
         (
             "Code was already used at another till: ask the customer to refresh the code in their"
             " app to get a new one"
         ),
         ("このコードは別のレジで使用済みです。お客様にアプリでコードを更新していただいてください"),
     ),
-    Reason.INSUFFICIENT_FUNDS: (
+    ReasonCode.INSUFFICIENT_FUNDS: (
         (
             "Not enough balance in the wallet: ask the customer to top up or to use another "
             "payment method"
@@ -221,7 +221,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "別のお支払い方法をお願いしてください"
         ),
     ),
-    Reason.WALLET_FROZEN: (
+    ReasonCode.WALLET_FROZEN: (
         (
             "Wallet is frozen by its owner: do not accept it; ask the customer for another "
             "payment method"
@@ -231,7 +231,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "様に別のお支払い方法をお願いしてください"
         ),
     ),
-    Reason.DEVICE_REVOKED: (
+    ReasonCode.DEVICE_REVOKED: (
         (
             "The phone is no longer registered to this wallet: ask the customer for another "
             "payment method"
@@ -241,7 +241,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "い方法をお願いしてください"
         ),
     ),
-    Reason.LIMIT_EXCEEDED: (
+    ReasonCode.LIMIT_EXCEEDED: (
         (
             "Wallet spending limit reached: reduce the amount or ask the customer for another "
             "payment method"
@@ -251,14 +251,14 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "い方法をお願いしてください"
         ),
     ),
-    Reason.RISK_DECLINED: (
+    ReasonCode.RISK_DECLINED: (
         "Payment declined by the security check: ask the customer for another payment method",
         (
             "セキュリティチェックにより支払いが拒否されました。お客様に別のお支払い"
             "方法をお願いしてください"
         ),
     ),
-    Reason.STEP_UP_DENIED: (
+    ReasonCode.STEP_UP_DENIED: (
         (
             "The wallet owner refused this payment on their phone: ask the customer for another "
             "payment method"
@@ -268,7 +268,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "別のお支払い方法をお願いしてください"
         ),
     ),
-    Reason.STEP_UP_EXPIRED: (
+    ReasonCode.STEP_UP_EXPIRED: (
         (
             "No approval arrived in time: ask the customer to approve on their phone and try "
             "again, or ask the customer for another payment method"
@@ -278,7 +278,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "き再度お試しいただくか、お客様に別のお支払い方法をお願いしてください"
         ),
     ),
-    Reason.MANAGER_REQUIRED: (
+    ReasonCode.MANAGER_REQUIRED: (
         (
             "The backend did not accept the manager's approval: ask the manager to sign again "
             "with their passphrase, or ask the customer to approve on their phone"
@@ -288,7 +288,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "もう一度承認するか、お客様にスマートフォンで承認していただいてください"
         ),
     ),
-    Reason.BACKEND_JUST_LOST: (
+    ReasonCode.BACKEND_JUST_LOST: (
         (
             "The server stopped answering moments ago: wait a minute and ask the customer to"
             " show the code again, or ask for another payment method"
@@ -298,11 +298,11 @@ _TEXTS: dict[str, tuple[str, str]] = {
             "いただくか、別のお支払い方法をお願いしてください"
         ),
     ),
-    Reason.TILL_CLOCK_WRONG: (
+    ReasonCode.TILL_CLOCK_WRONG: (
         "This till's clock is wrong: tell your manager (the customer's code is not the problem)",
         "このレジの時計が狂っています。店長に伝えてください（お客様のコードの問題ではありません）",
     ),
-    Reason.TILL_RESTARTED: (
+    ReasonCode.TILL_RESTARTED: (
         (
             "The till restarted before this payment was sent: nothing was charged; scan the"
             " products and ask for a new code"

@@ -11,7 +11,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 
-from pos_app.core.reasons import Reason
+from pos_app.core.reasons import ReasonCode
 from pos_app.paytoken import base45, cose, dcbor
 from pos_app.paytoken.claims import MAX_LIFETIME, Claims, currency_numeric, decode_claims
 from pos_app.paytoken.errors import Base45Error, CborError
@@ -67,7 +67,7 @@ class Verifier:
             return VerifyResult(ok=False, reason=signed)
         claims = decode_claims(signed.payload)
         if claims is None:
-            return VerifyResult(ok=False, reason=Reason.BAD_CLAIMS)  # step 9
+            return VerifyResult(ok=False, reason=ReasonCode.BAD_CLAIMS)  # step 9
         reason = self._check_claims(claims, now=now) or _check_keys(signed.keys, claims, now=now)
         key = signed.keys[0]
         return VerifyResult(ok=reason is None, reason=reason, claims=claims, key=key)
@@ -83,39 +83,39 @@ class Verifier:
         parts, kid = framed
         candidates = self.trust_list.keys_for(kid)
         if not candidates:
-            return Reason.UNKNOWN_KID  # step 7
+            return ReasonCode.UNKNOWN_KID  # step 7
         verified = _verifying_keys(candidates, parts)
         if not verified:
-            return Reason.BAD_SIGNATURE  # step 8
+            return ReasonCode.BAD_SIGNATURE  # step 8
         return _Signed(payload=parts.payload, keys=verified)
 
     def _check_claims(self, claims: Claims, *, now: int) -> str | None:
         """Steps 10-14."""
         if claims.aud != self.audience:
-            return Reason.WRONG_AUDIENCE
+            return ReasonCode.WRONG_AUDIENCE
         if claims.currency != self.currency:
-            return Reason.WRONG_CURRENCY
+            return ReasonCode.WRONG_CURRENCY
         if not 0 < claims.exp - claims.iat <= MAX_LIFETIME:
-            return Reason.LIFETIME_TOO_LONG
+            return ReasonCode.LIFETIME_TOO_LONG
         if claims.iat > now + self.skew:
-            return Reason.NOT_YET_VALID
+            return ReasonCode.NOT_YET_VALID
         if now > claims.exp + self.skew:
-            return Reason.EXPIRED
+            return ReasonCode.EXPIRED
         return None
 
 
 def _unwrap(text: object) -> bytes | str:
     """Steps 1-3: the base45-decoded bytes, or a reason code."""
     if not isinstance(text, str):
-        return Reason.BAD_PREFIX  # not text at all: there is no PT1 prefix to find
+        return ReasonCode.BAD_PREFIX  # not text at all: there is no PT1 prefix to find
     if len(text) > MAX_TEXT_LENGTH:
-        return Reason.TOO_LONG  # step 1, before any decoding work
+        return ReasonCode.TOO_LONG  # step 1, before any decoding work
     if not text.startswith(cose.PREFIX):
-        return Reason.BAD_PREFIX  # step 2
+        return ReasonCode.BAD_PREFIX  # step 2
     try:
         return base45.decode(text[len(cose.PREFIX) :])  # step 3
     except Base45Error:
-        return Reason.BAD_BASE45
+        return ReasonCode.BAD_BASE45
 
 
 def _frame(raw: bytes) -> tuple[cose.Sign1Parts, bytes] | str:
@@ -123,7 +123,7 @@ def _frame(raw: bytes) -> tuple[cose.Sign1Parts, bytes] | str:
     try:
         item: Any = dcbor.loads(raw)
     except CborError:
-        return Reason.BAD_CBOR  # step 4: not well-formed
+        return ReasonCode.BAD_CBOR  # step 4: not well-formed
     parts = cose.split_sign1(item)
     if parts is not None and cose.unprotected_is_empty(item):
         # The usual shape has exactly one deterministic encoding; rebuilding it
@@ -132,12 +132,12 @@ def _frame(raw: bytes) -> tuple[cose.Sign1Parts, bytes] | str:
     else:
         canonical = _encodes_to(item, raw)
     if not canonical:
-        return Reason.BAD_CBOR  # step 4: trailing bytes or not deterministic
+        return ReasonCode.BAD_CBOR  # step 4: trailing bytes or not deterministic
     if parts is None:
-        return Reason.NOT_SIGN1  # step 5
+        return ReasonCode.NOT_SIGN1  # step 5
     kid = cose.kid_from_protected(parts.protected)
     if kid is None or not cose.unprotected_is_empty(item):
-        return Reason.BAD_HEADER  # step 6
+        return ReasonCode.BAD_HEADER  # step 6
     return parts, kid
 
 
@@ -177,9 +177,9 @@ def _check_keys(keys: tuple[TrustedKey, ...], claims: Claims, *, now: int) -> st
     (fail closed rather than pick the friendliest one).
     """
     if any(key.status == "revoked" for key in keys):
-        return Reason.KEY_REVOKED
+        return ReasonCode.KEY_REVOKED
     if not all(key.issue_not_before <= claims.iat <= key.issue_not_after for key in keys):
-        return Reason.KEY_NOT_VALID_FOR_IAT
+        return ReasonCode.KEY_NOT_VALID_FOR_IAT
     if not all(now <= key.verify_until for key in keys):
-        return Reason.KEY_EXPIRED
+        return ReasonCode.KEY_EXPIRED
     return None

@@ -16,15 +16,17 @@ from sqlalchemy.orm import Session
 
 from pos_app.core.audit_chain import GENESIS, detail_json, entry_hash
 from pos_app.server.errors import ApiError
-from pos_app.server.models import AuditEntry
+from pos_app.server.models import TerminalAuditEntry
 from pos_app.server.schemas import AuditEntryIn
 
 
-def _last(session: Session, store_id: str, terminal_id: str) -> AuditEntry | None:
+def _last(session: Session, store_id: str, terminal_id: str) -> TerminalAuditEntry | None:
     return session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.store_id == store_id, AuditEntry.terminal_id == terminal_id)
-        .order_by(AuditEntry.entry_id.desc())
+        select(TerminalAuditEntry)
+        .where(
+            TerminalAuditEntry.store_id == store_id, TerminalAuditEntry.terminal_id == terminal_id
+        )
+        .order_by(TerminalAuditEntry.entry_id.desc())
         .limit(1)
     ).first()
 
@@ -60,7 +62,7 @@ def append(
         if entry.id != last_id + 1 or entry.prev_hash != prev or entry.hash != expected:
             raise _broken(entry.id)
         session.add(
-            AuditEntry(
+            TerminalAuditEntry(
                 store_id=store_id,
                 terminal_id=terminal_id,
                 entry_id=entry.id,
@@ -80,7 +82,7 @@ def append(
 def _check_already_held(
     session: Session, store_id: str, terminal_id: str, entry: AuditEntryIn, text: str
 ) -> None:
-    held = session.get(AuditEntry, (store_id, terminal_id, entry.id))
+    held = session.get(TerminalAuditEntry, (store_id, terminal_id, entry.id))
     same = held is not None and (held.hash, held.prev_hash, held.detail, held.at) == (
         entry.hash,
         entry.prev_hash,

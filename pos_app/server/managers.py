@@ -115,7 +115,7 @@ def require_decision(session: Session, sale: Sale, req: ReviewDecisionRequest, *
         )
     if not now - DECISION_MAX_AGE <= req.decided_at <= now + FUTURE_SLACK:
         raise manager_required("the decision's time is in the future or too old")
-    signed = manager_proof.Decision(
+    signed = manager_proof.ReviewDecision(
         reviewer_id=req.reviewer_id,
         sale_id=sale.sale_id,
         store_id=sale.store_id,
@@ -134,7 +134,7 @@ def _require_signature(
     session: Session,
     store_id: str,
     manager_id: str,
-    signed: manager_proof.SaleApproval | manager_proof.Decision,
+    signed: manager_proof.SaleApproval | manager_proof.ReviewDecision,
     signature: str,
 ) -> None:
     enrolled = session.scalars(

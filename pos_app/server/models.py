@@ -267,7 +267,7 @@ class TrustListRecord(Base):
     issued_at: Mapped[int] = mapped_column(BigInteger)
 
 
-class AuditEntry(Base):
+class TerminalAuditEntry(Base):
     """A terminal's audit log as it was sent: a hash chain the store cannot rewrite."""
 
     __tablename__ = "audit_entries"

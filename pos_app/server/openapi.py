@@ -15,6 +15,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import TypeAdapter
+
+from pos_app.server import schemas
 
 ERROR_SCHEMA: dict[str, Any] = {
     "title": "Error",
@@ -29,6 +32,7 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
+REF = "#/components/schemas/{model}"
 DESCRIPTIONS = {
     400: "malformed JSON, a bad Content-Length, or a missing/bad Idempotency-Key",
     401: "bad_signature: the RFC 9421 signature is missing, invalid, stale or replayed",
@@ -59,6 +63,7 @@ def install(app: FastAPI) -> None:
                 routes=app.routes,
             )
             document_errors(doc)
+            document_answers(doc)
             app.openapi_schema = doc
         return app.openapi_schema
 
@@ -80,6 +85,25 @@ def document_errors(doc: dict[str, Any]) -> None:
                         "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
                     },
                 }
+
+
+def document_answers(doc: dict[str, Any]) -> None:
+    """The success answers of the operations the till reads (schemas.ANSWERS), from the
+    till's own contract types: the routes build their bodies by hand, so FastAPI alone
+    would document them as anything."""
+    components = doc.setdefault("components", {}).setdefault("schemas", {})
+    for (path, method), (status, kind) in schemas.ANSWERS.items():
+        operation = doc.get("paths", {}).get(path, {}).get(method)
+        if operation is None:
+            continue
+        schema = TypeAdapter(kind).json_schema(mode="serialization", ref_template=REF)
+        components.update(schema.pop("$defs", {}))
+        components[kind.__name__] = schema
+        answer = operation.setdefault("responses", {}).setdefault(str(status), {})
+        answer.setdefault("description", "the answer")
+        answer["content"] = {
+            "application/json": {"schema": {"$ref": REF.format(model=kind.__name__)}}
+        }
 
 
 def codes_of(path: str, method: str, operation: dict[str, Any]) -> set[int]:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from pos_app.core.risk.backtest import ReplayDecision, simulated_outcome
 from pos_app.core.risk.config import RuleSet
 from pos_app.core.risk.engine import RiskEngine
-from pos_app.core.risk.events import TopUp as TopUpEvent
+from pos_app.core.risk.events import TopUpEvent
 from pos_app.core.risk.model import Action, Decision, RiskContext, SaleFacts
 from pos_app.core.risk.velocity import TerminalTracker
 from pos_app.server import db, risk

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pos_app.core.reasons import Reason
+from pos_app.core.reasons import ReasonCode
 from pos_app.server import ledger
 from pos_app.server.errors import ApiError
 from pos_app.server.models import Sale, StepUp
@@ -16,11 +16,11 @@ from pos_app.server.models import Sale, StepUp
 # Reasons that make a declined sale worth a manager's look.
 FLAG_REASONS = frozenset(
     {
-        Reason.TOKEN_ALREADY_USED,
-        Reason.WALLET_FROZEN,
-        Reason.DEVICE_REVOKED,
-        Reason.RISK_DECLINED,
-        Reason.LIMIT_EXCEEDED,
+        ReasonCode.TOKEN_ALREADY_USED,
+        ReasonCode.WALLET_FROZEN,
+        ReasonCode.DEVICE_REVOKED,
+        ReasonCode.RISK_DECLINED,
+        ReasonCode.LIMIT_EXCEEDED,
     }
 )
 

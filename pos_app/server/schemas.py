@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
+from pos_app.core import api_contract as contract
+
 Id = Annotated[
     str, StringConstraints(strict=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")
 ]
@@ -70,7 +72,7 @@ class SaleLineIn(Strict):
     tax_rate: Annotated[StrictInt, Field(ge=0, le=100)] | None = None
 
 
-class TerminalRisk(Strict):
+class TerminalRiskIn(Strict):
     score: Annotated[StrictInt, Field(ge=0, le=1_000_000)]
     action: RiskAction
     reasons: Annotated[
@@ -101,7 +103,7 @@ class SaleRequest(Strict):
     total: Amount
     # The 500-line limit is checked after parsing so it can answer too_many_lines.
     lines: list[SaleLineIn]
-    terminal_risk: TerminalRisk | None = None
+    terminal_risk: TerminalRiskIn | None = None
     offline_accepted_at: Annotated[StrictInt, Field(ge=0, le=2**40)] | None = None
     manager_approval: ManagerApproval | None = None
     # Optional (wave 2 addition): the till's sale number printed on the receipt.
@@ -190,3 +192,25 @@ class AuditEntryIn(Strict):
 
 class AuditBatch(Strict):
     entries: Annotated[list[AuditEntryIn], Field(min_length=1, max_length=500)]
+
+
+# --- answers ---------------------------------------------------------------------------
+# The till reads the backend's answers as the dataclasses of pos_app.core.api_contract; the
+# backend documents them from those very types (pydantic reads standard dataclasses), so
+# the shape is written once. tests/server/test_api_contract.py checks /openapi.json against
+# them and the backend's real answers against /openapi.json.
+
+# (path, method) -> (success status, answer type).
+ANSWERS: dict[tuple[str, str], tuple[int, type]] = {
+    ("/v1/terminals/enroll", "post"): (201, contract.EnrollAnswer),
+    ("/v1/sales", "post"): (200, contract.SaleAnswer),
+    ("/v1/sales/{sale_id}", "get"): (200, contract.SaleAnswer),
+    ("/v1/sales/{sale_id}/cancel", "post"): (200, contract.SaleAnswer),
+    ("/v1/sales/{sale_id}/receipt", "get"): (200, contract.ReceiptAnswer),
+    ("/v1/reviews", "get"): (200, contract.ReviewsAnswer),
+    ("/v1/reviews/{sale_id}/decision", "post"): (200, contract.DecisionAnswer),
+    ("/v1/reviews/{sale_id}/claim", "post"): (200, contract.ClaimAnswer),
+    ("/v1/reviews/{sale_id}/release", "post"): (200, contract.ClaimAnswer),
+    ("/v1/terminals/{terminal_id}/audit", "get"): (200, contract.AuditHead),
+    ("/v1/terminals/{terminal_id}/audit", "post"): (200, contract.AuditAppended),
+}

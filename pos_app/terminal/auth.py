@@ -110,7 +110,7 @@ def _unb64(text: str) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
-class Account:
+class StaffAccount:
     user_id: str
     name: str
     role: Role
@@ -120,7 +120,7 @@ class Account:
 @dataclass(frozen=True, slots=True)
 class SignInResult:
     ok: bool
-    account: Account | None = None
+    account: StaffAccount | None = None
     attempts_left: int = 0
     locked_for_s: int = 0  # >0: locked, try again after this many seconds
     code: str = ""  # "", wrong_pin, locked, wrong_role, no_accounts
@@ -152,7 +152,7 @@ class Authenticator:
         # [security] manager_pin_hash: a site-wide manager PIN from the config file,
         # accepted besides the manager accounts (actor "manager" in the audit log).
         self._site_manager = (
-            Account("manager", "Manager", Role.MANAGER, manager_pin_hash)
+            StaffAccount("manager", "Manager", Role.MANAGER, manager_pin_hash)
             if manager_pin_hash
             else None
         )
@@ -168,15 +168,17 @@ class Authenticator:
 
     # accounts ----------------------------------------------------------------
 
-    def accounts(self) -> tuple[Account, ...]:
+    def accounts(self) -> tuple[StaffAccount, ...]:
         rows = self._store.query("SELECT value FROM kv WHERE key = ?", (ACCOUNTS_KEY,))
         if not rows:
             return ()
         data = json.loads(rows[0][0])
-        return tuple(Account(a["user_id"], a["name"], Role(a["role"]), a["pin_hash"]) for a in data)
+        return tuple(
+            StaffAccount(a["user_id"], a["name"], Role(a["role"]), a["pin_hash"]) for a in data
+        )
 
-    def add_account(self, user_id: str, name: str, role: Role, pin: str) -> Account:
-        account = Account(user_id, name, role, hash_pin(pin, pepper=self._pepper))
+    def add_account(self, user_id: str, name: str, role: Role, pin: str) -> StaffAccount:
+        account = StaffAccount(user_id, name, role, hash_pin(pin, pepper=self._pepper))
         others = [a for a in self.accounts() if a.user_id != user_id]
         self._put(ACCOUNTS_KEY, [asdict(a) for a in [*others, account]])
         return account
@@ -260,7 +262,7 @@ class Authenticator:
             {"cashier": for_cashier, "proof": "manager_key", **detail},
         )
         local = next((a for a in self.accounts() if a.user_id == signer.manager_id), None)
-        account = local or Account(signer.manager_id, signer.manager_id, Role.MANAGER, "")
+        account = local or StaffAccount(signer.manager_id, signer.manager_id, Role.MANAGER, "")
         return SignInResult(True, account, signer=signer)
 
     def _check(self, user_id: str, pin: str, *, role: Role) -> SignInResult:

@@ -93,7 +93,7 @@ def _run(args: argparse.Namespace, *, settings: Any, directory: Path) -> int:
     from dataclasses import replace
 
     from pos_app.terminal.backend.client import ClientConfig
-    from pos_app.terminal.backend.enrollment import EnrollRequest, describe, enroll
+    from pos_app.terminal.backend.enrollment import EnrollmentInput, describe, enroll
     from pos_app.terminal.errors import InsecureBackendUrl
     from pos_app.terminal.settings.loader import is_allowed_backend_url
     from pos_app.terminal.store.db import open_store
@@ -109,7 +109,7 @@ def _run(args: argparse.Namespace, *, settings: Any, directory: Path) -> int:
     try:
         trust = trust_from_settings(store, settings, root_key=args.root_key)
         config = replace(ClientConfig.from_settings(settings), base_url=args.backend)
-        request = EnrollRequest(args.backend, args.code, args.store, args.terminal)
+        request = EnrollmentInput(args.backend, args.code, args.store, args.terminal)
         result = enroll(
             request, store=store, data_dir=directory, trust=trust, config=config, force=args.force
         )

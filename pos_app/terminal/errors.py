@@ -22,17 +22,17 @@ from __future__ import annotations
 from typing import Any
 
 from pos_app.core.errors import BackendError, ConfigError, DomainError
-from pos_app.core.reasons import Reason
+from pos_app.core.reasons import ReasonCode
 
 
 class BackendUnavailable(BackendError):
-    code = Reason.BACKEND_UNAVAILABLE
+    code = ReasonCode.BACKEND_UNAVAILABLE
 
 
 class OutcomeUnknown(BackendUnavailable):
     """Sent, but no answer: the backend may or may not have acted on it."""
 
-    code = Reason.OUTCOME_UNKNOWN
+    code = ReasonCode.OUTCOME_UNKNOWN
 
 
 class BackendRejected(BackendError):
@@ -64,7 +64,7 @@ class InsecureBackendUrl(ConfigError):
 
 
 class NotEnrolled(ConfigError):
-    code = Reason.NOT_ENROLLED
+    code = ReasonCode.NOT_ENROLLED
 
 
 class CheckoutError(DomainError):

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from pos_app.core.api_contract import FinalizeBody, ManagerApprovalBody
 from pos_app.paytoken import manager_proof
 from pos_app.terminal.store.db import LocalStore
 
@@ -36,17 +36,17 @@ class ManagerSigner:
     store_id: str
     key: Ed25519PrivateKey
 
-    def approve_sale(self, body: dict[str, Any], *, reason: str, at: int) -> dict[str, Any]:
+    def approve_sale(self, body: FinalizeBody, *, reason: str, at: int) -> ManagerApprovalBody:
         """The signed ``manager_approval`` object for this POST /v1/sales body."""
         signed = manager_proof.SaleApproval(
             manager_id=self.manager_id,
             reason=reason,
-            sale_id=str(body["sale_id"]),
-            store_id=str(body["store_id"]),
-            terminal_id=str(body["terminal_id"]),
-            total=int(body["total"]),
-            currency=str(body["currency"]),
-            token_sha256=manager_proof.token_digest(str(body["token"])),
+            sale_id=body["sale_id"],
+            store_id=body["store_id"],
+            terminal_id=body["terminal_id"],
+            total=body["total"],
+            currency=body["currency"],
+            token_sha256=manager_proof.token_digest(body["token"]),
             approved_at=at,
         )
         return {
@@ -58,7 +58,7 @@ class ManagerSigner:
 
     def sign_decision(self, sale_id: str, *, decision: str, note: str, at: int) -> str:
         """The signature of a review decision on ``sale_id`` (the backend's sale id)."""
-        signed = manager_proof.Decision(
+        signed = manager_proof.ReviewDecision(
             reviewer_id=self.manager_id,
             sale_id=sale_id,
             store_id=self.store_id,

@@ -1,7 +1,7 @@
 """Risk reasons the backend sent, as sentences for the cashier.
 
 The backend's response carries ``risk.reasons`` (rule codes) and ``risk.details``
-(each fired rule's inputs, :mod:`pos_app.terminal.backend.verdict`). The shared
+(each fired rule's inputs, :mod:`pos_app.core.api_contract`). The shared
 risk engine's sentence templates (:mod:`pos_app.core.risk.texts`) are filled with
 those inputs, so the till shows the same sentence and numbers as the manager's
 review; a code without inputs (a terminal-only code, an older backend) is shown
@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from pos_app.core.api_contract import RiskDetail
 from pos_app.core.risk.texts import TEXTS, render
-from pos_app.terminal.backend.verdict import RiskDetail
 from pos_app.terminal.checkout.types import RiskReasonView
 
 _UNKNOWN_EN = "The payment network's risk check {code} asks for extra approval."

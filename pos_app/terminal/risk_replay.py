@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pos_app.core.risk.config import RuleSet
-from pos_app.core.risk.events import TopUp
+from pos_app.core.risk.events import TopUpEvent
 from pos_app.core.risk.model import Decision, SaleFacts
 from pos_app.terminal.terminal_risk import TerminalRisk, wallet_ref
 
@@ -36,5 +36,5 @@ class TillReplay:
         till.record(seen, decision.action)
         return decision
 
-    def top_up(self, event: TopUp) -> None:
+    def top_up(self, event: TopUpEvent) -> None:
         del event  # top-ups happen in the wallet app; the till never sees them

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from pos_app.core.age_check import AgeCheckPolicy
 from pos_app.core.catalog import Catalog
-from pos_app.terminal.auth import Account, Authenticator
+from pos_app.terminal.auth import Authenticator, StaffAccount
 from pos_app.terminal.checkout.types import CheckoutPort, PaymentUpdate, TerminalStatus
 from pos_app.terminal.settings.schema import Settings
 from pos_app.ui.camera import CameraController, WorkerFactory, default_worker
@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
         ui = ctx.settings.ui
         self.texts = Texts(str(ctx.prefs.value("ui/language", ui.language)))
         self.theme = str(ctx.prefs.value("ui/theme", ui.theme))
-        self.account: Account | None = None
+        self.account: StaffAccount | None = None
         self.tasks = TaskManager(self)
         self.tasks.default_failure = lambda exc: log.warning("background task failed: %r", exc)
         self.sounds = Sounds(enabled=ui.sound)
@@ -244,7 +244,7 @@ class MainWindow(QMainWindow):
         self.signin.focus_first()
         self._refresh_header()
 
-    def on_signed_in(self, account: Account) -> None:
+    def on_signed_in(self, account: StaffAccount) -> None:
         self.account = account
         self.ctx.prefs.setValue("signin/last_user", account.user_id)
         self.checkout.cashier_id = account.user_id

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from pos_app.core.age_check import AgeCheckMethod
 from pos_app.core.basket import BasketLine
 from pos_app.core.errors import PosError
-from pos_app.core.reasons import Reason
+from pos_app.core.reasons import ReasonCode
 from pos_app.terminal.auth import Authenticator, SignInResult
 from pos_app.terminal.checkout.types import CheckoutPort, PaymentPhase, PaymentUpdate
 from pos_app.ui.i18n import Texts
@@ -35,7 +35,7 @@ def awaits_backend(update: PaymentUpdate | None) -> bool:
         return False
     if update.phase is PaymentPhase.CUSTOMER_APPROVAL:
         return True
-    return update.phase is PaymentPhase.VERIFYING and update.reason == Reason.OUTCOME_UNKNOWN
+    return update.phase is PaymentPhase.VERIFYING and update.reason == ReasonCode.OUTCOME_UNKNOWN
 
 
 def error_sentence(exc: BaseException, texts: Texts) -> str:

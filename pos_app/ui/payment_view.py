@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app.core.reasons import Reason
+from pos_app.core.reasons import ReasonCode
 from pos_app.terminal.checkout.state import AGE_CHECK_REFUSED
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.ui.i18n import Texts
@@ -258,7 +258,7 @@ class PaymentView(QFrame):
         if phase is PaymentPhase.CANCELLED and update.reason == AGE_CHECK_REFUSED:
             return t("pay.age.refused")
         if phase is PaymentPhase.VERIFYING:
-            lost = update.reason == Reason.OUTCOME_UNKNOWN
+            lost = update.reason == ReasonCode.OUTCOME_UNKNOWN
             return t("pay.verifying.lost" if lost else "pay.verifying.body")
         return t("pay.cancelled.body")
 

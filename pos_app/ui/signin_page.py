@@ -10,7 +10,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from pos_app.terminal.auth import Account, Authenticator, SignInResult
+from pos_app.terminal.auth import Authenticator, SignInResult, StaffAccount
 from pos_app.ui.i18n import Texts
 from pos_app.ui.payment_flow import error_sentence
 from pos_app.ui.tasks import TaskManager
@@ -18,7 +18,7 @@ from pos_app.ui.widgets import button, label, password_edit
 
 
 class SignInPage(QWidget):
-    signed_in = Signal(object)  # Account
+    signed_in = Signal(object)  # StaffAccount
 
     def __init__(
         self,
@@ -90,7 +90,7 @@ class SignInPage(QWidget):
 
     def _answered(self, result: SignInResult) -> None:
         self.button.setEnabled(True)
-        if result.ok and isinstance(result.account, Account):
+        if result.ok and isinstance(result.account, StaffAccount):
             self.message.clear()
             self.signed_in.emit(result.account)
             return

@@ -6,7 +6,7 @@ import json
 import sqlite3
 
 from pos_app.core import reasons
-from pos_app.core.reasons import Reason
+from pos_app.core.reasons import ReasonCode
 
 # PT1-TOKEN.md section 4, steps 1 to 21 in order.
 PT1_STEPS = (
@@ -27,21 +27,21 @@ def test_the_groups_follow_the_contracts_in_step_order() -> None:
     assert reasons.ALL_REASONS[-1] == "trust_list_invalid"
     assert set(reasons.BACKEND_REASONS) >= BACKEND_DECLINES
     assert set(PT1_STEPS) | BACKEND_DECLINES | {"bad_offline_time"} <= set(reasons.DECLINE_REASONS)
-    assert len(set(Reason)) == len(list(Reason))  # no alias hides a second name for a code
+    assert len(set(ReasonCode)) == len(list(ReasonCode))  # no alias hides a second name for a code
 
 
 def test_a_reason_is_its_string_everywhere_it_is_written() -> None:
-    code = Reason.OUTCOME_UNKNOWN
+    code = ReasonCode.OUTCOME_UNKNOWN
     assert code == "outcome_unknown" and f"{code}" == "outcome_unknown" == str(code)
-    assert json.dumps({"reason": Reason.REPLAYED}) == '{"reason": "replayed"}'
+    assert json.dumps({"reason": ReasonCode.REPLAYED}) == '{"reason": "replayed"}'
     conn = sqlite3.connect(":memory:")
-    stored = conn.execute("SELECT ?", (Reason.RISK_DECLINED,)).fetchone()[0]
+    stored = conn.execute("SELECT ?", (ReasonCode.RISK_DECLINED,)).fetchone()[0]
     assert stored == "risk_declined" and type(stored) is str
-    assert Reason("wallet_frozen") is Reason.WALLET_FROZEN
+    assert ReasonCode("wallet_frozen") is ReasonCode.WALLET_FROZEN
 
 
 def test_the_tills_errors_carry_codes_of_the_enumeration() -> None:
     from pos_app.terminal.errors import NotEnrolled, OutcomeUnknown
 
-    assert OutcomeUnknown("lost").code is Reason.OUTCOME_UNKNOWN
-    assert NotEnrolled("no credential").code is Reason.NOT_ENROLLED
+    assert OutcomeUnknown("lost").code is ReasonCode.OUTCOME_UNKNOWN
+    assert NotEnrolled("no credential").code is ReasonCode.NOT_ENROLLED

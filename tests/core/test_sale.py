@@ -3,21 +3,23 @@ import itertools
 import pytest
 
 from pos_app.core.errors import IllegalTransition
-from pos_app.core.sale import TRANSITIONS, SaleEvent, SaleState, SaleStatus, next_state
+from pos_app.core.sale import TRANSITIONS, SaleState, SaleStatus, SaleTrigger, next_state
 
-S, E = SaleState, SaleEvent
+S, E = SaleState, SaleTrigger
 
 
 @pytest.mark.parametrize(("state", "event"), sorted(TRANSITIONS))
-def test_every_legal_transition(state: SaleState, event: SaleEvent) -> None:
+def test_every_legal_transition(state: SaleState, event: SaleTrigger) -> None:
     assert next_state(state, event) is TRANSITIONS[(state, event)]
 
 
-ILLEGAL = [(s, e) for s, e in itertools.product(SaleState, SaleEvent) if (s, e) not in TRANSITIONS]
+ILLEGAL = [
+    (s, e) for s, e in itertools.product(SaleState, SaleTrigger) if (s, e) not in TRANSITIONS
+]
 
 
 @pytest.mark.parametrize(("state", "event"), ILLEGAL)
-def test_every_illegal_transition_is_refused(state: SaleState, event: SaleEvent) -> None:
+def test_every_illegal_transition_is_refused(state: SaleState, event: SaleTrigger) -> None:
     with pytest.raises(IllegalTransition, match=f"cannot {event.value}"):
         next_state(state, event)
 
@@ -53,7 +55,7 @@ def test_key_safety_properties() -> None:
     # Never approved twice; never cancelled while finalizing; closed sales stay closed.
     assert not SaleStatus(S.APPROVED).can(E.APPROVE)
     assert not SaleStatus(S.AUTHORIZING).can(E.CANCEL)
-    for event in SaleEvent:
+    for event in SaleTrigger:
         assert not SaleStatus(S.VOIDED).can(event)
         assert not SaleStatus(S.CANCELLED).can(event)
     with pytest.raises(IllegalTransition, match="the sale is closed"):

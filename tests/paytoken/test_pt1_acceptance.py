@@ -6,7 +6,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pt1_forge import NOW, good_claims
 
-from pos_app.core.reasons import Reason
+from pos_app.core.reasons import ReasonCode
 from pos_app.paytoken.acceptance import AcceptanceResult, accept, check_acceptance
 from pos_app.paytoken.errors import AcceptanceUsageError
 from pos_app.paytoken.issuer import Issuer
@@ -39,7 +39,7 @@ def test_accepted_token_is_recorded_until_exp_plus_skew(
     assert outcome.ok and outcome.recorded and outcome.expires_at == NOW + 120 + 30
     assert store.is_seen(good_claims().cti, NOW)
     again = run(verified(verifier, issuer_key), store)
-    assert again.reason == Reason.REPLAYED and not again.recorded
+    assert again.reason == ReasonCode.REPLAYED and not again.recorded
 
 
 def test_rejected_verification_passes_through_unrecorded(
@@ -48,20 +48,20 @@ def test_rejected_verification_passes_through_unrecorded(
     store = MemorySeenStore()
     expired = verifier.verify(Issuer(issuer_key).mint(good_claims()), now=NOW + 1000)
     outcome = run(expired, store)
-    assert outcome.reason == Reason.EXPIRED and not outcome.ok and not outcome.recorded
+    assert outcome.reason == ReasonCode.EXPIRED and not outcome.ok and not outcome.recorded
     assert not store.is_seen(good_claims().cti, NOW)
 
 
 @pytest.mark.parametrize(
     ("changes", "amount", "stale", "reason"),
     [
-        ({}, 1000, True, Reason.TRUST_LIST_STALE),
-        ({"limit": 0}, 1, False, Reason.ONLINE_REQUIRED),
-        ({"limit": 0}, 0, False, Reason.ONLINE_REQUIRED),
-        ({"limit": 999}, 1000, False, Reason.OVER_OFFLINE_LIMIT),
+        ({}, 1000, True, ReasonCode.TRUST_LIST_STALE),
+        ({"limit": 0}, 1, False, ReasonCode.ONLINE_REQUIRED),
+        ({"limit": 0}, 0, False, ReasonCode.ONLINE_REQUIRED),
+        ({"limit": 999}, 1000, False, ReasonCode.OVER_OFFLINE_LIMIT),
         ({"limit": 1000}, 1000, False, None),
         ({"limit": 1000, "flags": 0xFFFF}, 1000, False, None),  # flags are not looked at
-        ({"limit": 0}, 5000, True, Reason.TRUST_LIST_STALE),  # step 19 before 20 and 21
+        ({"limit": 0}, 5000, True, ReasonCode.TRUST_LIST_STALE),  # step 19 before 20 and 21
     ],
 )
 def test_offline_steps(
@@ -92,7 +92,7 @@ def test_replayed_comes_before_offline_steps(
     store = MemorySeenStore()
     store.record(good_claims().cti, NOW + 150)
     outcome = run(verified(verifier, issuer_key, limit=0), store, stale=True)
-    assert outcome.reason == Reason.REPLAYED
+    assert outcome.reason == ReasonCode.REPLAYED
 
 
 def test_check_only_never_records(verifier: Verifier, issuer_key: Ed25519PrivateKey) -> None:
@@ -121,7 +121,7 @@ class _LosesTheRace(MemorySeenStore):
 
 def test_lost_race_is_replayed(verifier: Verifier, issuer_key: Ed25519PrivateKey) -> None:
     outcome = run(verified(verifier, issuer_key), _LosesTheRace())
-    assert outcome.reason == Reason.REPLAYED and not outcome.recorded
+    assert outcome.reason == ReasonCode.REPLAYED and not outcome.recorded
 
 
 @pytest.mark.parametrize("amount", [None, -1, True])

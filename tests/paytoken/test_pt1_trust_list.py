@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pt1_forge import NOW, entry
 
-from pos_app.core.reasons import Reason
+from pos_app.core.reasons import ReasonCode
 from pos_app.paytoken.errors import TrustListInvalid
 from pos_app.paytoken.keys import b64url_decode, b64url_encode, kid_hex
 from pos_app.paytoken.trust_list import (
@@ -57,7 +57,7 @@ def test_forgery_by_another_root(
     doc = _envelope(attacker, issuer_key)
     with pytest.raises(TrustListInvalid, match="root_kid") as caught:
         _reparse(doc, root_key)
-    assert caught.value.code == Reason.TRUST_LIST_INVALID
+    assert caught.value.code == ReasonCode.TRUST_LIST_INVALID
     doc["root_kid"] = kid_hex(root_key)  # claims to be ours, signed by the attacker
     with pytest.raises(TrustListInvalid, match="signature"):
         _reparse(doc, root_key)

@@ -14,7 +14,7 @@ from pt1_forge import (
     token,
 )
 
-from pos_app.core.reasons import Reason
+from pos_app.core.reasons import ReasonCode
 from pos_app.paytoken import dcbor
 from pos_app.paytoken.issuer import Issuer
 from pos_app.paytoken.keys import kid_of
@@ -39,25 +39,25 @@ def test_valid_token_verifies_with_claims_and_key(
 
 
 def test_too_long_is_checked_before_anything_else(verifier: Verifier) -> None:
-    assert check(verifier, "x" * 601).reason == Reason.TOO_LONG
-    assert check(verifier, "PT1:" + "0" * 597).reason == Reason.TOO_LONG
+    assert check(verifier, "x" * 601).reason == ReasonCode.TOO_LONG
+    assert check(verifier, "PT1:" + "0" * 597).reason == ReasonCode.TOO_LONG
 
 
 def test_exactly_600_characters_passes_step_1(verifier: Verifier) -> None:
     text = "PT1:" + "0" * 596  # 596 % 3 == 2: valid base45, garbage CBOR
     assert len(text) == 600
-    assert check(verifier, text).reason == Reason.BAD_CBOR
+    assert check(verifier, text).reason == ReasonCode.BAD_CBOR
 
 
 @pytest.mark.parametrize("prefix", ["pt1:", "PT2:", " PT1:", "PT1", "PT1;", "HC1:"])
 def test_bad_prefix(verifier: Verifier, issuer_key: Ed25519PrivateKey, prefix: str) -> None:
     good = token(issuer_key)
-    assert check(verifier, prefix + good[4:]).reason == Reason.BAD_PREFIX
+    assert check(verifier, prefix + good[4:]).reason == ReasonCode.BAD_PREFIX
 
 
 def test_empty_text_is_bad_prefix_and_bare_prefix_is_bad_cbor(verifier: Verifier) -> None:
-    assert check(verifier, "").reason == Reason.BAD_PREFIX
-    assert check(verifier, "PT1:").reason == Reason.BAD_CBOR
+    assert check(verifier, "").reason == ReasonCode.BAD_PREFIX
+    assert check(verifier, "PT1:").reason == ReasonCode.BAD_CBOR
 
 
 @pytest.mark.parametrize(
@@ -73,11 +73,11 @@ def test_empty_text_is_bad_prefix_and_bare_prefix_is_bad_cbor(verifier: Verifier
 def test_bad_base45(verifier: Verifier, issuer_key: Ed25519PrivateKey, mutate: object) -> None:
     body = token(issuer_key)[4:]
     text = "PT1:" + mutate(body)  # type: ignore[operator]
-    assert check(verifier, text).reason == Reason.BAD_BASE45
+    assert check(verifier, text).reason == ReasonCode.BAD_BASE45
 
 
 def test_base45_trailing_pair_out_of_range(verifier: Verifier) -> None:
-    assert check(verifier, "PT1::7").reason == Reason.BAD_BASE45  # 44 + 7*45 = 359 > 255
+    assert check(verifier, "PT1::7").reason == ReasonCode.BAD_BASE45  # 44 + 7*45 = 359 > 255
 
 
 # --- step 4 ------------------------------------------------------------------------------
@@ -88,21 +88,21 @@ def _outer(issuer_key: Ed25519PrivateKey) -> bytes:
 
 
 def test_trailing_bytes_are_bad_cbor(verifier: Verifier, issuer_key: Ed25519PrivateKey) -> None:
-    assert check(verifier, text_of(_outer(issuer_key) + b"\x00")).reason == Reason.BAD_CBOR
+    assert check(verifier, text_of(_outer(issuer_key) + b"\x00")).reason == ReasonCode.BAD_CBOR
 
 
 def test_non_minimal_length_is_bad_cbor(verifier: Verifier, issuer_key: Ed25519PrivateKey) -> None:
     raw = _outer(issuer_key)
     assert raw[2] == 0x4D  # protected bstr, length 13 in the initial byte
     longer = raw[:2] + b"\x58\x0d" + raw[3:]  # same length, one-byte length argument
-    assert check(verifier, text_of(longer)).reason == Reason.BAD_CBOR
+    assert check(verifier, text_of(longer)).reason == ReasonCode.BAD_CBOR
 
 
 def test_indefinite_array_is_bad_cbor(verifier: Verifier, issuer_key: Ed25519PrivateKey) -> None:
     raw = _outer(issuer_key)
     assert raw[1] == 0x84
     indefinite = raw[:1] + b"\x9f" + raw[2:] + b"\xff"
-    assert check(verifier, text_of(indefinite)).reason == Reason.BAD_CBOR
+    assert check(verifier, text_of(indefinite)).reason == ReasonCode.BAD_CBOR
 
 
 def test_duplicate_and_unsorted_keys_in_outer_map_are_bad_cbor(
@@ -113,14 +113,15 @@ def test_duplicate_and_unsorted_keys_in_outer_map_are_bad_cbor(
     assert raw[at] == 0xA0
     duplicate = raw[:at] + b"\xa2\x04\x40\x04\x40" + raw[at + 1 :]
     unsorted = raw[:at] + b"\xa2\x04\x40\x01\x40" + raw[at + 1 :]
-    assert check(verifier, text_of(duplicate)).reason == Reason.BAD_CBOR
-    assert check(verifier, text_of(unsorted)).reason == Reason.BAD_CBOR
+    assert check(verifier, text_of(duplicate)).reason == ReasonCode.BAD_CBOR
+    assert check(verifier, text_of(unsorted)).reason == ReasonCode.BAD_CBOR
 
 
 def test_float_and_bignum_are_bad_cbor(verifier: Verifier) -> None:
-    assert check(verifier, text_of(cbor2.dumps(1.5))).reason == Reason.BAD_CBOR
+    assert check(verifier, text_of(cbor2.dumps(1.5))).reason == ReasonCode.BAD_CBOR
     assert (
-        check(verifier, text_of(bytes.fromhex("c249010000000000000000"))).reason == Reason.BAD_CBOR
+        check(verifier, text_of(bytes.fromhex("c249010000000000000000"))).reason
+        == ReasonCode.BAD_CBOR
     )
 
 
@@ -128,19 +129,19 @@ def test_float_and_bignum_are_bad_cbor(verifier: Verifier) -> None:
 
 
 def test_unsigned_claims_map_is_not_sign1(verifier: Verifier) -> None:
-    assert check(verifier, text_of(dcbor.encode(claims_map()))).reason == Reason.NOT_SIGN1
+    assert check(verifier, text_of(dcbor.encode(claims_map()))).reason == ReasonCode.NOT_SIGN1
 
 
 @pytest.mark.parametrize("tag", [17, 97, 98, 16, 61])
 def test_other_cose_types_are_not_sign1(
     verifier: Verifier, issuer_key: Ed25519PrivateKey, tag: int
 ) -> None:
-    assert check(verifier, token(issuer_key, tag=tag)).reason == Reason.NOT_SIGN1
+    assert check(verifier, token(issuer_key, tag=tag)).reason == ReasonCode.NOT_SIGN1
 
 
 def test_untagged_sign1_is_not_sign1(verifier: Verifier, issuer_key: Ed25519PrivateKey) -> None:
     untagged = _outer(issuer_key)[1:]  # drop 0xd2
-    assert check(verifier, text_of(untagged)).reason == Reason.NOT_SIGN1
+    assert check(verifier, text_of(untagged)).reason == ReasonCode.NOT_SIGN1
 
 
 @pytest.mark.parametrize(
@@ -162,7 +163,7 @@ def test_malformed_sign1_is_not_sign1(
     item = dcbor.decode_deterministic(_outer(issuer_key))
     p, u, c, s = item.value
     raw = dcbor.encode(cbor2.CBORTag(18, members(p, dict(u), c, s)))  # type: ignore[operator]
-    assert check(verifier, text_of(raw)).reason == Reason.NOT_SIGN1
+    assert check(verifier, text_of(raw)).reason == ReasonCode.NOT_SIGN1
 
 
 # --- step 6 ------------------------------------------------------------------------------
@@ -193,7 +194,7 @@ def test_bad_protected_header(
     kid = kid_of(issuer_key)
     values = {"KID": kid, "SHORT": kid[:7], "TEXT": kid.hex()}
     fixed = {k: values.get(v, v) if isinstance(v, str) else v for k, v in header.items()}
-    assert check(verifier, _with_protected(issuer_key, fixed)).reason == Reason.BAD_HEADER
+    assert check(verifier, _with_protected(issuer_key, fixed)).reason == ReasonCode.BAD_HEADER
 
 
 def test_alg_in_unprotected_header_is_bad_header(
@@ -201,11 +202,11 @@ def test_alg_in_unprotected_header_is_bad_header(
 ) -> None:
     kid = kid_of(issuer_key)
     only_kid = _with_protected(issuer_key, {4: kid}, unprotected={1: -19})
-    assert check(verifier, only_kid).reason == Reason.BAD_HEADER
+    assert check(verifier, only_kid).reason == ReasonCode.BAD_HEADER
     extra = token(issuer_key, unprotected={1: -19})
-    assert check(verifier, extra).reason == Reason.BAD_HEADER
+    assert check(verifier, extra).reason == ReasonCode.BAD_HEADER
     kid_outside = token(issuer_key, unprotected={4: kid})
-    assert check(verifier, kid_outside).reason == Reason.BAD_HEADER
+    assert check(verifier, kid_outside).reason == ReasonCode.BAD_HEADER
 
 
 def test_non_canonical_protected_bytes_are_bad_header(
@@ -216,7 +217,9 @@ def test_non_canonical_protected_bytes_are_bad_header(
     long_int = b"\xa2\x01\x38\x12\x04\x48" + kid  # -19 with a one-byte argument
     bool_key = b"\xa2\xf5\x32\x04\x48" + kid  # key true instead of 1
     for protected in (reversed_order, long_int, bool_key, b"", b"\xa0", b"\xa1\x01\x32"):
-        assert check(verifier, token(issuer_key, protected=protected)).reason == Reason.BAD_HEADER
+        assert (
+            check(verifier, token(issuer_key, protected=protected)).reason == ReasonCode.BAD_HEADER
+        )
 
 
 # --- steps 7-8 ---------------------------------------------------------------------------
@@ -224,7 +227,7 @@ def test_non_canonical_protected_bytes_are_bad_header(
 
 def test_unknown_kid(verifier: Verifier) -> None:
     stranger = Ed25519PrivateKey.generate()
-    assert check(verifier, Issuer(stranger).mint(good_claims())).reason == Reason.UNKNOWN_KID
+    assert check(verifier, Issuer(stranger).mint(good_claims())).reason == ReasonCode.UNKNOWN_KID
 
 
 def test_attacker_key_reusing_a_trusted_kid_is_bad_signature(
@@ -232,7 +235,7 @@ def test_attacker_key_reusing_a_trusted_kid_is_bad_signature(
 ) -> None:
     attacker = Ed25519PrivateKey.generate()
     forged = token(attacker, kid=kid_of(issuer_key))
-    assert check(verifier, forged).reason == Reason.BAD_SIGNATURE
+    assert check(verifier, forged).reason == ReasonCode.BAD_SIGNATURE
 
 
 def test_flipped_signature_bit_is_bad_signature(
@@ -240,7 +243,7 @@ def test_flipped_signature_bit_is_bad_signature(
 ) -> None:
     raw = bytearray(_outer(issuer_key))
     raw[-1] ^= 0x01
-    assert check(verifier, text_of(bytes(raw))).reason == Reason.BAD_SIGNATURE
+    assert check(verifier, text_of(bytes(raw))).reason == ReasonCode.BAD_SIGNATURE
 
 
 def test_edited_claims_are_bad_signature(verifier: Verifier, issuer_key: Ed25519PrivateKey) -> None:
@@ -248,11 +251,11 @@ def test_edited_claims_are_bad_signature(verifier: Verifier, issuer_key: Ed25519
     protected, _, _, signature = item.value
     edited = dcbor.encode(claims_map(limit=9_999_999))
     raw = dcbor.encode(cbor2.CBORTag(18, [protected, {}, edited, signature]))
-    assert check(verifier, text_of(raw)).reason == Reason.BAD_SIGNATURE
+    assert check(verifier, text_of(raw)).reason == ReasonCode.BAD_SIGNATURE
 
 
 def test_signature_without_or_with_other_external_aad_is_bad_signature(
     verifier: Verifier, issuer_key: Ed25519PrivateKey
 ) -> None:
     for aad in (b"", b"pos-pay-token/v2", b"pos-trust-list/v1\x00"):
-        assert check(verifier, token(issuer_key, aad=aad)).reason == Reason.BAD_SIGNATURE
+        assert check(verifier, token(issuer_key, aad=aad)).reason == ReasonCode.BAD_SIGNATURE

@@ -15,7 +15,7 @@ from pt1_forge import (
 )
 
 from pos_app.core import reasons
-from pos_app.core.reasons import Reason
+from pos_app.core.reasons import ReasonCode
 from pos_app.paytoken import base45, cose, dcbor
 from pos_app.paytoken.trust_list import TrustList
 from pos_app.paytoken.verifier import Verifier, VerifyResult
@@ -52,7 +52,7 @@ def test_bad_claim_types(
 ) -> None:
     # cbor2 is used because dcbor refuses floats; floats must still be bad_claims here.
     payload = cbor2.dumps(claims_map(**changes))
-    assert check(verifier, token(issuer_key, payload=payload)).reason == Reason.BAD_CLAIMS
+    assert check(verifier, token(issuer_key, payload=payload)).reason == ReasonCode.BAD_CLAIMS
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,7 @@ def test_wrong_claim_keys(verifier: Verifier, issuer_key: Ed25519PrivateKey, edi
     claims = claims_map()
     edit(claims)  # type: ignore[operator]
     payload = dcbor.encode(claims)
-    assert check(verifier, token(issuer_key, payload=payload)).reason == Reason.BAD_CLAIMS
+    assert check(verifier, token(issuer_key, payload=payload)).reason == ReasonCode.BAD_CLAIMS
 
 
 def test_non_canonical_claims_are_bad_claims(
@@ -88,7 +88,7 @@ def test_non_canonical_claims_are_bad_claims(
         b"\x04\xc2\x44" + (NOW + 120).to_bytes(4, "big"),
     )
     for payload in (unsorted, duplicate, bignum_exp, canonical + b"\x00", b"", b"\xa0"):
-        assert check(verifier, token(issuer_key, payload=payload)).reason == Reason.BAD_CLAIMS
+        assert check(verifier, token(issuer_key, payload=payload)).reason == ReasonCode.BAD_CLAIMS
 
 
 def test_bool_claim_key_is_bad_claims(verifier: Verifier, issuer_key: Ed25519PrivateKey) -> None:
@@ -98,7 +98,7 @@ def test_bool_claim_key_is_bad_claims(verifier: Verifier, issuer_key: Ed25519Pri
     claims[True] = claims.pop(7)
     payload = dcbor.encode(claims)
     assert payload != canonical
-    assert check(verifier, token(issuer_key, payload=payload)).reason == Reason.BAD_CLAIMS
+    assert check(verifier, token(issuer_key, payload=payload)).reason == ReasonCode.BAD_CLAIMS
 
 
 # --- steps 10-17 -------------------------------------------------------------------------
@@ -106,10 +106,12 @@ def test_bool_claim_key_is_bad_claims(verifier: Verifier, issuer_key: Ed25519Pri
 
 def test_wrong_audience_and_currency(verifier: Verifier, issuer_key: Ed25519PrivateKey) -> None:
     assert (
-        check(verifier, token_with_claims(issuer_key, aud="pos.us")).reason == Reason.WRONG_AUDIENCE
+        check(verifier, token_with_claims(issuer_key, aud="pos.us")).reason
+        == ReasonCode.WRONG_AUDIENCE
     )
     assert (
-        check(verifier, token_with_claims(issuer_key, currency=840)).reason == Reason.WRONG_CURRENCY
+        check(verifier, token_with_claims(issuer_key, currency=840)).reason
+        == ReasonCode.WRONG_CURRENCY
     )
 
 
@@ -118,21 +120,21 @@ def test_lifetime(
     verifier: Verifier, issuer_key: Ed25519PrivateKey, lifetime: int, ok: bool
 ) -> None:
     text = token_with_claims(issuer_key, exp=NOW + lifetime)
-    assert check(verifier, text).reason == (None if ok else Reason.LIFETIME_TOO_LONG)
+    assert check(verifier, text).reason == (None if ok else ReasonCode.LIFETIME_TOO_LONG)
 
 
 def test_skew_edges_for_iat(verifier: Verifier, issuer_key: Ed25519PrivateKey) -> None:
     text = token_with_claims(issuer_key, iat=NOW + 30, exp=NOW + 150)
     assert check(verifier, text).ok
     early = token_with_claims(issuer_key, iat=NOW + 31, exp=NOW + 151)
-    assert check(verifier, early).reason == Reason.NOT_YET_VALID
+    assert check(verifier, early).reason == ReasonCode.NOT_YET_VALID
     assert check(verifier, early, now=NOW + 1).ok
 
 
 def test_skew_edges_for_exp(verifier: Verifier, issuer_key: Ed25519PrivateKey) -> None:
     text = token_with_claims(issuer_key)  # exp = NOW + 120
     assert check(verifier, text, now=NOW + 150).ok
-    assert check(verifier, text, now=NOW + 151).reason == Reason.EXPIRED
+    assert check(verifier, text, now=NOW + 151).reason == ReasonCode.EXPIRED
 
 
 def _verifier_with(
@@ -144,7 +146,7 @@ def _verifier_with(
 
 def test_key_revoked(root_key: Ed25519PrivateKey, issuer_key: Ed25519PrivateKey) -> None:
     verifier = _verifier_with(root_key, issuer_key, status="revoked")
-    assert check(verifier, token(issuer_key)).reason == Reason.KEY_REVOKED
+    assert check(verifier, token(issuer_key)).reason == ReasonCode.KEY_REVOKED
 
 
 def test_retired_key_verifies_old_tokens_but_not_new_ones(
@@ -153,7 +155,7 @@ def test_retired_key_verifies_old_tokens_but_not_new_ones(
     verifier = _verifier_with(root_key, issuer_key, status="retired", issue_not_after=NOW)
     assert check(verifier, token(issuer_key)).ok
     late = token_with_claims(issuer_key, iat=NOW + 1, exp=NOW + 100)
-    assert check(verifier, late).reason == Reason.KEY_NOT_VALID_FOR_IAT
+    assert check(verifier, late).reason == ReasonCode.KEY_NOT_VALID_FOR_IAT
 
 
 def test_key_not_valid_for_iat_edges(
@@ -163,13 +165,13 @@ def test_key_not_valid_for_iat_edges(
     assert check(verifier, token_with_claims(issuer_key, iat=NOW)).ok
     assert check(verifier, token_with_claims(issuer_key, iat=NOW + 10, exp=NOW + 20)).ok
     before = token_with_claims(issuer_key, iat=NOW - 1)
-    assert check(verifier, before).reason == Reason.KEY_NOT_VALID_FOR_IAT
+    assert check(verifier, before).reason == ReasonCode.KEY_NOT_VALID_FOR_IAT
 
 
 def test_key_expired(root_key: Ed25519PrivateKey, issuer_key: Ed25519PrivateKey) -> None:
     verifier = _verifier_with(root_key, issuer_key, verify_until=NOW + 60)
     assert check(verifier, token(issuer_key), now=NOW + 60).ok
-    assert check(verifier, token(issuer_key), now=NOW + 61).reason == Reason.KEY_EXPIRED
+    assert check(verifier, token(issuer_key), now=NOW + 61).reason == ReasonCode.KEY_EXPIRED
 
 
 # --- order -------------------------------------------------------------------------------
@@ -180,14 +182,14 @@ def test_first_failing_step_wins(
 ) -> None:
     revoked = _verifier_with(root_key, issuer_key, status="revoked", verify_until=NOW - 1)
     many = token_with_claims(issuer_key, aud="x", currency=1, exp=NOW + 400)
-    assert check(revoked, many, now=NOW + 10_000).reason == Reason.WRONG_AUDIENCE
+    assert check(revoked, many, now=NOW + 10_000).reason == ReasonCode.WRONG_AUDIENCE
     expired_revoked = token_with_claims(issuer_key, iat=NOW - 1000, exp=NOW - 900)
-    assert check(revoked, expired_revoked).reason == Reason.EXPIRED
-    assert check(revoked, token(issuer_key)).reason == Reason.KEY_REVOKED
+    assert check(revoked, expired_revoked).reason == ReasonCode.EXPIRED
+    assert check(revoked, token(issuer_key)).reason == ReasonCode.KEY_REVOKED
     stranger = Ed25519PrivateKey.generate()
-    assert check(verifier, token(stranger, payload=b"\xa0")).reason == Reason.UNKNOWN_KID
+    assert check(verifier, token(stranger, payload=b"\xa0")).reason == ReasonCode.UNKNOWN_KID
     unsigned_garbage = token(issuer_key, payload=b"\xa0", aad=b"")
-    assert check(verifier, unsigned_garbage).reason == Reason.BAD_SIGNATURE
+    assert check(verifier, unsigned_garbage).reason == ReasonCode.BAD_SIGNATURE
 
 
 def test_every_verify_reason_is_reachable_here() -> None:
@@ -215,8 +217,8 @@ def test_verify_never_reads_the_clock(
 
 
 def test_non_text_input_is_rejected_not_raised(verifier: Verifier) -> None:
-    assert verifier.verify(b"PT1:..", now=NOW).reason == Reason.BAD_PREFIX  # type: ignore[arg-type]
-    assert verifier.verify(None, now=NOW).reason == Reason.BAD_PREFIX  # type: ignore[arg-type]
+    assert verifier.verify(b"PT1:..", now=NOW).reason == ReasonCode.BAD_PREFIX  # type: ignore[arg-type]
+    assert verifier.verify(None, now=NOW).reason == ReasonCode.BAD_PREFIX  # type: ignore[arg-type]
 
 
 def test_constants_match_spec() -> None:

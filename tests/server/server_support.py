@@ -153,7 +153,7 @@ class Manager:
 
     def decision(self, sale_id: str, decision: str, *, at: int, note: str = "") -> dict[str, Any]:
         """A signed ``POST /v1/reviews/{sale_id}/decision`` body."""
-        signed = manager_proof.Decision(
+        signed = manager_proof.ReviewDecision(
             reviewer_id=self.manager_id,
             sale_id=sale_id,
             store_id=self.store_id,

@@ -23,7 +23,7 @@ from pos_app.server.clock import FakeClock
 from pos_app.server.runner import BackgroundServer
 from pos_app.server.settings import ServerSettings
 from pos_app.terminal.backend.client import ClientConfig
-from pos_app.terminal.backend.enrollment import EnrollRequest, enroll
+from pos_app.terminal.backend.enrollment import EnrollmentInput, enroll
 from pos_app.terminal.checkout.service import CheckoutService
 from pos_app.terminal.manager_keys import ManagerKeyring, ManagerSigner
 from pos_app.terminal.services import TerminalServices, build_services
@@ -282,7 +282,9 @@ def enroll_terminal(
             stale_grace_s=DAY,
         )
         enroll(
-            EnrollRequest(backend.url, backend.code(terminal_id=terminal_id), "S001", terminal_id),
+            EnrollmentInput(
+                backend.url, backend.code(terminal_id=terminal_id), "S001", terminal_id
+            ),
             store=store,
             data_dir=data_dir,
             trust=trust,

@@ -19,6 +19,7 @@ from pos_app.terminal.backend.client import (
 from pos_app.terminal.errors import (
     BackendAuthError,
     BackendRejected,
+    BackendServerError,
     BackendUnavailable,
     InsecureBackendUrl,
     OutcomeUnknown,
@@ -27,6 +28,16 @@ from pos_app.terminal.errors import (
 NOW = 1_795_000_000
 KEY = Ed25519PrivateKey.generate()
 IDENTITY = SigningIdentity(key=KEY, keyid="terminal-key-1")
+# A sale answer as BACKEND-API.md documents it (pos_app.core.api_contract.SaleAnswer).
+SALE: dict[str, object] = {
+    "sale_id": "s",
+    "status": "approved",
+    "authorization_id": "a1",
+    "reason": None,
+    "risk": {"score": 0, "action": "allow", "reasons": []},
+    "step_up": None,
+    "server_time": NOW,
+}
 
 
 def _client(
@@ -72,10 +83,10 @@ def test_every_request_is_signed_and_the_signature_verifies() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return _json(200, {"status": "approved", "server_time": NOW})
+        return _json(200, SALE)
 
     client = _client(handler)
-    client.finalize({"sale_id": "s1"}, idempotency_key="sale-s1")
+    client.finalize({"sale_id": "s1"}, idempotency_key="sale-s1")  # type: ignore[typeddict-item]
     request = seen[0]
     verified = httpsig.verify_request(
         request.method,
@@ -91,7 +102,7 @@ def test_every_request_is_signed_and_the_signature_verifies() -> None:
 
 
 def test_server_time_gives_the_clock_skew() -> None:
-    client = _client(lambda r: _json(200, {"sale_id": "s", "server_time": NOW + 42}))
+    client = _client(lambda r: _json(200, {**SALE, "server_time": NOW + 42}))
     assert client.clock_skew_s is None
     client.get_sale("s")
     assert client.clock_skew_s == 42
@@ -111,9 +122,10 @@ def test_get_is_retried_with_growing_jittered_backoff() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(request.headers["Signature-Input"])
-        return _json(next(answers), {"error": "unavailable", "detail": "busy", "sale_id": "s"})
+        status = next(answers)
+        return _json(status, SALE if status == 200 else {"error": "unavailable", "detail": "busy"})
 
-    assert _client(handler, sleeps=sleeps).get_sale("s")["sale_id"] == "s"
+    assert _client(handler, sleeps=sleeps).get_sale("s").sale_id == "s"
     assert len(calls) == 3 and len(set(calls)) == 3  # each retry is freshly signed (nonce)
     assert sleeps == [backoff_delay(0, base=0.5, cap=8, rng=lambda: 0.5),
                       backoff_delay(1, base=0.5, cap=8, rng=lambda: 0.5)]  # fmt: skip
@@ -132,9 +144,10 @@ def test_post_that_never_left_is_retried_but_one_that_may_have_arrived_is_not() 
         attempts.append("x")
         if len(attempts) == 1:
             raise httpx.ConnectError("refused", request=request)
-        return _json(200, {"status": "approved"})
+        return _json(200, SALE)
 
-    assert _client(refused_then_ok).finalize({}, idempotency_key="k")["status"] == "approved"
+    answer = _client(refused_then_ok).finalize({}, idempotency_key="k")  # type: ignore[typeddict-item]
+    assert answer.status == "approved" and answer.authorization_id == "a1"
     assert len(attempts) == 2
 
     sent: list[str] = []
@@ -182,7 +195,11 @@ def test_enrollment_is_signed_with_the_new_key_named_by_its_kid() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return _json(201, {"keyid": "k"})
+        return _json(
+            201,
+            {"terminal_id": "T01", "store_id": "S001", "keyid": "k", "trust_list": {},
+             "server_time": NOW},
+        )  # fmt: skip
 
     client = BackendClient(
         ClientConfig(base_url="https://backend.example"),
@@ -210,3 +227,30 @@ def test_post_met_by_in_progress_is_retried_then_unknown_never_unavailable() -> 
     with pytest.raises(OutcomeUnknown):
         _client(busy, retries=2).finalize({}, idempotency_key="k")
     assert len(calls) == 3
+
+
+@pytest.mark.parametrize(
+    ("answer", "named"),
+    [
+        ({k: v for k, v in SALE.items() if k != "status"}, "lacks 'status'"),
+        ({**SALE, "status": "maybe"}, "SaleAnswer.status: 'maybe' is not one of"),
+        ({**SALE, "server_time": "soon"}, "SaleAnswer.server_time: str"),
+        ({**SALE, "step_up": {"challenge_id": "c"}}, "SaleAnswer.step_up: the answer lacks"),
+    ],
+)
+def test_an_answer_off_the_contract_is_the_backends_fault_naming_the_key(
+    answer: dict[str, object], named: str
+) -> None:
+    with pytest.raises(BackendServerError, match=named):
+        _client(lambda r: _json(200, answer)).get_sale("s")
+
+
+def test_an_answer_is_read_into_the_contract_types_keys_added_later_are_skipped() -> None:
+    step = {**SALE, "status": "step_up_required", "authorization_id": None, "later": 1,
+            "step_up": {"challenge_id": "c1", "expires_at": NOW + 120},
+            "risk": {"score": 60, "action": "customer_approval", "reasons": ["r1"],
+                     "details": [{"code": "r1", "inputs": {"floor": 5000}}]}}  # fmt: skip
+    answer = _client(lambda r: _json(200, step)).get_sale("s")
+    assert answer.step_up is not None and answer.step_up.expires_at == NOW + 120
+    assert answer.risk is not None and answer.risk.detail("r1") is not None
+    assert answer.risk.details[0].input_map() == {"floor": 5000}

@@ -268,8 +268,8 @@ def test_same_idempotency_key_and_body_never_charge_twice(
     }  # fmt: skip
     first = client.finalize(body, idempotency_key="sale-retry-1")
     second = client.finalize(body, idempotency_key="sale-retry-1")
-    assert first["status"] == second["status"] == "approved"
-    assert first["authorization_id"] == second["authorization_id"]
+    assert first.status == second.status == "approved"
+    assert first.authorization_id == second.authorization_id
     assert backend.balance(regular) == 20_000 - 140
 
 

@@ -33,7 +33,7 @@ from pos_app.server import admin
 from pos_app.terminal.audit.log import AuditAction, read_entries
 from pos_app.terminal.backend.client import BackendClient, ClientConfig
 from pos_app.terminal.backend.credentials import KEY_FILE, load_credential, load_info
-from pos_app.terminal.backend.enrollment import EnrollRequest, enroll
+from pos_app.terminal.backend.enrollment import EnrollmentInput, enroll
 from pos_app.terminal.errors import BackendAuthError, BackendRejected, EnrollmentError
 from pos_app.terminal.services import build_services
 from pos_app.terminal.store.db import LocalStore, open_store
@@ -61,7 +61,7 @@ def _trust(store: LocalStore, root: object) -> TrustListManager:
 
 def _enroll(backend: Backend, store: LocalStore, directory: Path, **kw: object) -> object:
     trust = _trust(store, load_root_key(str(backend.root_key_path)))
-    request = EnrollRequest(
+    request = EnrollmentInput(
         backend.url,
         str(kw.pop("code", None) or backend.code()),
         str(kw.pop("store", "S001")),

@@ -110,7 +110,7 @@ def test_copied_till_files_and_all_10000_pins_give_nothing_usable(
             "decided_at": now,
             "signature": manager_proof.sign(
                 pin_key,
-                manager_proof.Decision("M01", sale_id, "S001", "confirmed_fraud", "x", now),
+                manager_proof.ReviewDecision("M01", sale_id, "S001", "confirmed_fraud", "x", now),
             ),
         }
         for proof in (None, forged):
@@ -142,9 +142,9 @@ def test_copied_till_files_and_all_10000_pins_give_nothing_usable(
     # The real queued decision goes through once the till is back online.
     remote = ClientReviewsBackend(services.client)  # type: ignore[arg-type]
     assert push_decisions(services.store, remote, terminal_id="T01", now=now + 5).sent == 1
-    [row] = [r for r in remote.list_reviews("S001") if r["sale_id"] == sale_id]
-    assert row["review_status"] == "rejected"
-    assert [d["reviewer_id"] for d in row["decisions"]] == ["M01"]
+    [row] = [r for r in remote.list_reviews("S001") if r.sale_id == sale_id]
+    assert row.review_status == "rejected"
+    assert [d["reviewer_id"] for d in row.decisions] == ["M01"]
 
 
 def test_a_cashier_id_cannot_make_a_manager_decision_from_the_till(
@@ -161,8 +161,8 @@ def test_a_cashier_id_cannot_make_a_manager_decision_from_the_till(
     report = push_decisions(services.store, remote, terminal_id="T01", now=now + 1)
     assert (report.sent, report.failed) == (0, 1)
     assert report.last_error is not None and "manager's signature" in report.last_error
-    [row] = [r for r in remote.list_reviews("S001") if r["sale_id"] == sale_id]
-    assert row["review_status"] == "pending" and row["decisions"] == []
+    [row] = [r for r in remote.list_reviews("S001") if r.sale_id == sale_id]
+    assert row.review_status == "pending" and row.decisions == ()
 
 
 def test_passphrase_unlocks_with_lockout_and_signs(

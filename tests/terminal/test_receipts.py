@@ -20,7 +20,12 @@ from pos_app.core.basket import BasketLine
 from pos_app.core.catalog import Catalog
 from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.paths import catalog_dir
-from pos_app.terminal.printing.document import Issuer, SaleFacts, build_receipt, build_void_slip
+from pos_app.terminal.printing.document import (
+    ReceiptFacts,
+    ReceiptIssuer,
+    build_receipt,
+    build_void_slip,
+)
 from pos_app.terminal.printing.escpos_job import (
     CHARSET_JAPAN,
     KANJI_ON,
@@ -39,7 +44,7 @@ from pos_app.terminal.store.sales_repo import SaleRecord, save_sale
 
 JST = timezone(timedelta(hours=9))
 AT = 1_796_000_000  # 2026-11-30 09:53:20 JST
-ISSUER = Issuer("ポスアプリ商店株式会社", "T7000012050002", "新宿三丁目店")
+ISSUER = ReceiptIssuer("ポスアプリ商店株式会社", "T7000012050002", "新宿三丁目店")
 INIT, CUT_PREFIX = b"\x1b@", b"\x1dV"
 
 
@@ -289,7 +294,7 @@ def test_save_refuses_other_formats(tmp_path: Path) -> None:
 
 def test_sale_facts_round_trip(store: LocalStore, catalog: Catalog) -> None:
     save_sale(store, _sale(catalog))
-    facts: SaleFacts = _service(store, None, catalog).facts("sale-1")
+    facts: ReceiptFacts = _service(store, None, catalog).facts("sale-1")
     assert facts.total == sum(line.line_total for line in facts.lines)
     assert [line.tax_rate for line in facts.lines] == [8, 10]
 

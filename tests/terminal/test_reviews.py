@@ -10,8 +10,8 @@ from pos_app.terminal.reviews.export import queue_csv
 from pos_app.terminal.reviews.queue import (
     CLAIM_STALE_S,
     ClaimedByOther,
-    Decision,
     QueueFilter,
+    ReviewChoice,
     ReviewError,
     ReviewStatus,
     claim,
@@ -102,7 +102,7 @@ def test_each_decision_sets_status_queues_and_audits(
         note="  looked at the camera  ",
         now=NOW + 5,
     )
-    assert record.decision is Decision(decision) and record.note == "looked at the camera"
+    assert record.decision is ReviewChoice(decision) and record.note == "looked at the camera"
     item = next(i for i in load_queue(store, "S001") if i.sale_id == "sale-7p-0001")
     assert item.status is status and item.claimed_by is None
     detail = load_detail(store, "sale-7p-0001")

@@ -58,7 +58,7 @@ def test_confirmed_fraud_made_offline_freezes_the_wallet_once_synced(
     assert push_decisions(store, remote, terminal_id="T01", now=now + 60).sent == 1
     assert pending_decisions(store) == 0
     listed = remote.list_reviews("S001", "confirmed_fraud")
-    assert [r["sale_id"] for r in listed] == [sale.sale_id]
+    assert [r.sale_id for r in listed] == [sale.sale_id]
     answer = backend.wallet_request(
         "GET", f"/v1/wallets/{wallet.wallet_id}", key=wallet.key, keyid=wallet.device_id
     )

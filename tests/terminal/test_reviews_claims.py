@@ -20,8 +20,9 @@ from checkout_support import (
     till,
 )
 
+from pos_app.core.api_contract import ClaimAnswer
 from pos_app.terminal.backend.client import ClientConfig
-from pos_app.terminal.backend.enrollment import EnrollRequest, enroll
+from pos_app.terminal.backend.enrollment import EnrollmentInput, enroll
 from pos_app.terminal.checkout.types import PaymentPhase
 from pos_app.terminal.errors import BackendRejected
 from pos_app.terminal.reviews import claims as reviews_claims
@@ -57,7 +58,7 @@ def till2(backend: Backend, tmp_path: Path, net2: Network) -> Iterator[TerminalS
         root = load_root_key(settings.backend.trust_root_key)
         trust = TrustListManager(store, root, audience="pos.jp", currency="JPY", stale_grace_s=DAY)
         enroll(
-            EnrollRequest(backend.url, backend.code(terminal_id="T02"), "S001", "T02"),
+            EnrollmentInput(backend.url, backend.code(terminal_id="T02"), "S001", "T02"),
             store=store,
             data_dir=data_dir,
             trust=trust,
@@ -109,17 +110,17 @@ def test_manager_at_other_till_sees_who_took_the_sale(
     reviews_claims.release(till1.store, r1, sale_id, manager_id="M01", now=now + 10)
     again = reviews_claims.claim(till2.store, r2, sale_id, manager_id="M02", now=now + 20)
     assert (again.ok, again.claimed_by) == (True, "M02")
-    listed = {r["sale_id"]: r for r in r1.list_reviews("S001")}
-    assert listed[sale_id]["claim"]["claimed_by"] == "M02"
+    listed = {r.sale_id: r for r in r1.list_reviews("S001")}
+    assert listed[sale_id].claim is not None and listed[sale_id].claim.claimed_by == "M02"
 
     # M02 decides at T02; once pushed, the backend has it and the claim is gone.
     m02 = backend.manager(till2.store, "M02")
     decide(till2.store, sale_id, decision="approve", manager_id="M02", note="known customer",
            now=now + 30, signer=m02)  # fmt: skip
     assert push_decisions(till2.store, r2, terminal_id="T02", now=now + 31).sent == 1
-    row = {r["sale_id"]: r for r in r1.list_reviews("S001")}[sale_id]
-    assert row["review_status"] == "approved" and row["claim"] is None
-    assert [d["reviewer_id"] for d in row["decisions"]] == ["M02"]
+    row = {r.sale_id: r for r in r1.list_reviews("S001")}[sale_id]
+    assert row.review_status == "approved" and row.claim is None
+    assert [d["reviewer_id"] for d in row.decisions] == ["M02"]
 
 
 def test_offline_claim_is_local_and_the_decision_waits(
@@ -149,8 +150,8 @@ def test_offline_claim_is_local_and_the_decision_waits(
     backend.clock.advance(CLAIM_STALE_S + 1)
     report = push_decisions(till2.store, r2, terminal_id="T02", now=now + CLAIM_STALE_S + 5)
     assert (report.sent, report.pending) == (1, 0)
-    row = {r["sale_id"]: r for r in r1.list_reviews("S001")}[sale_id]
-    assert row["review_status"] == "rejected"
+    row = {r.sale_id: r for r in r1.list_reviews("S001")}[sale_id]
+    assert row.review_status == "rejected"
 
 
 def test_client_review_methods(
@@ -160,7 +161,8 @@ def test_client_review_methods(
     c1, c2 = till1.client, till2.client
     assert c1 is not None and c2 is not None
     claimed = c1.claim_review(sale_id, reviewer_id="M01", idempotency_key="k-claim-1")
-    assert claimed["claimed_by"] == "M01"
+    assert (claimed.claimed_by, claimed.sale_id) == ("M01", sale_id)
+    assert claimed.expires_at is not None and claimed.claimed_at is not None
     with pytest.raises(BackendRejected) as caught:
         c2.claim_review(sale_id, reviewer_id="M02", idempotency_key="k-claim-2")
     assert (caught.value.status, caught.value.code) == (409, "review_claimed")
@@ -168,10 +170,9 @@ def test_client_review_methods(
     with pytest.raises(ClaimedByOther) as other:
         _remote(till2).release(sale_id, reviewer_id="M02")
     assert other.value.claimed_by == "M01"
-    assert c1.release_review(sale_id, reviewer_id="M01", idempotency_key="k-rel-1") == {
-        "sale_id": sale_id,
-        "claimed_by": None,
-    }
+    assert c1.release_review(sale_id, reviewer_id="M01", idempotency_key="k-rel-1") == ClaimAnswer(
+        sale_id=sale_id, claimed_by=None
+    )
     with pytest.raises(BackendRejected) as unsigned:  # a terminal key alone never suffices
         c2.decide_review(
             sale_id,
@@ -195,9 +196,9 @@ def test_client_review_methods(
         idempotency_key="d1",
         proof=proof,
     )
-    assert answer["review_status"] == "escalated"
+    assert answer.review_status == "escalated"
     listed = c1.list_reviews("S001", "escalated")
-    assert [r["sale_id"] for r in listed["reviews"]] == [sale_id]
+    assert [r.sale_id for r in listed.reviews] == [sale_id]
     with pytest.raises(BackendRejected) as unknown:
         c1.claim_review("no-such-sale", reviewer_id="M01", idempotency_key="k-claim-3")
     assert unknown.value.status == 404

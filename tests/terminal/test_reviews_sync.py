@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from pos_app.core.api_contract import ReviewedSale, parse
 from pos_app.core.errors import BackendError
 from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.audit.sync import sync_audit, synced_through
@@ -32,9 +33,10 @@ class FakeBackend:
         self.remote: list[dict[str, Any]] = []
         self.unknown: set[str] = set()
 
-    def list_reviews(self, store_id: str, status: str | None = None) -> Sequence[Mapping[str, Any]]:
+    def list_reviews(self, store_id: str, status: str | None = None) -> Sequence[ReviewedSale]:
         self._check()
-        return [r for r in self.remote if status is None or r["review_status"] == status]
+        listed = [r for r in self.remote if status is None or r["review_status"] == status]
+        return [parse(ReviewedSale, r) for r in listed]
 
     def post_decision(
         self,

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, Protocol
 
 from pos_app.core.risk.config import RuleSet
 from pos_app.core.risk.engine import RiskEngine, combine
-from pos_app.core.risk.events import EventError, SaleEvent, TopUp, parse_event
+from pos_app.core.risk.events import EventError, SaleEvent, TopUpEvent, parse_event
 from pos_app.core.risk.model import Action, Decision, RiskContext, SaleFacts
 from pos_app.core.risk.rules import basket_of
 from pos_app.core.risk.velocity import TerminalTracker, VelocityTracker
@@ -86,7 +86,7 @@ class Replay:
         self.terminals.record_sale(facts, decision.action, basket)
         return decision
 
-    def top_up(self, event: TopUp) -> None:
+    def top_up(self, event: TopUpEvent) -> None:
         self.velocity.record_topup(event.wallet_id, event.time, event.amount)
 
 
@@ -127,7 +127,7 @@ class Engine(Protocol):
 
     def sale(self, facts: SaleFacts, label: str | None = None) -> Decided: ...
 
-    def top_up(self, event: TopUp) -> None: ...
+    def top_up(self, event: TopUpEvent) -> None: ...
 
 
 # Simple policies reported beside ours: does the policy add friction to a sale?
@@ -216,7 +216,7 @@ class Backtest:
             return
         self._last_time = event_time(event)
         assert self.replay is not None
-        if isinstance(event, TopUp):
+        if isinstance(event, TopUpEvent):
             self.top_ups += 1
             self.replay.top_up(event)
         else:
@@ -261,8 +261,8 @@ class Backtest:
         return out
 
 
-def event_time(event: TopUp | SaleEvent) -> int:
-    return event.time if isinstance(event, TopUp) else event.facts.time
+def event_time(event: TopUpEvent | SaleEvent) -> int:
+    return event.time if isinstance(event, TopUpEvent) else event.facts.time
 
 
 def find_sale(
@@ -275,7 +275,7 @@ def find_sale(
             event = parse_event(text)
         except EventError:
             continue
-        if isinstance(event, TopUp):
+        if isinstance(event, TopUpEvent):
             replay.top_up(event)
             continue
         ctx = replay.context_for(event.facts) if event.facts.sale_id == sale_id else None

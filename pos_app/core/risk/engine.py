@@ -30,7 +30,7 @@ from pos_app.core.risk.rules import (
     ONLINE_RULES,
     RULES,
     TERMINAL_RULES,
-    Basket,
+    BasketTotals,
     Inputs,
     basket_of,
 )
@@ -72,7 +72,7 @@ class RiskEngine:
         self,
         facts: SaleFacts,
         ctx: RiskContext,
-        basket: Basket | None = None,
+        basket: BasketTotals | None = None,
         *,
         skip: frozenset[str] = frozenset(),
     ) -> tuple[RuleEvaluation, ...]:
@@ -93,7 +93,7 @@ class RiskEngine:
         self,
         facts: SaleFacts,
         ctx: RiskContext = _EMPTY_CONTEXT,
-        basket: Basket | None = None,
+        basket: BasketTotals | None = None,
         *,
         skip: frozenset[str] = frozenset(),
     ) -> Decision:
@@ -111,7 +111,7 @@ class RiskEngine:
         till_ctx: RiskContext,
         backend_ctx: RiskContext,
         backend_facts: SaleFacts | None = None,
-        basket: Basket | None = None,
+        basket: BasketTotals | None = None,
     ) -> tuple[Decision, Decision]:
         """The till's and the backend's decisions, each rule run on the side that knows it.
 

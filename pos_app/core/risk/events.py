@@ -1,6 +1,6 @@
 """Sales-log events (RISK-EVENTS.md): one JSON object per line.
 
-``parse_event`` turns one line into a :class:`TopUp` or a :class:`SaleEvent` (the
+``parse_event`` turns one line into a :class:`TopUpEvent` or a :class:`SaleEvent` (the
 sale's facts plus its optional scoring label), or raises :class:`EventError`
 with a short reason. Unknown fields are ignored. The label is kept apart from
 the facts so that no rule can read it.
@@ -23,7 +23,7 @@ class EventError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class TopUp:
+class TopUpEvent:
     time: int
     wallet_id: str
     amount: int
@@ -35,7 +35,7 @@ class SaleEvent:
     label: str | None
 
 
-Event = TopUp | SaleEvent
+Event = TopUpEvent | SaleEvent
 
 
 def _get(obj: dict[str, Any], key: str, kind: type, *, where: str = "") -> Any:
@@ -134,7 +134,7 @@ def parse_event(text: str) -> Event:
         raise EventError("not a JSON object")
     kind = obj.get("type")
     if kind == "top_up":
-        return TopUp(_amount(obj, "time"), _get(obj, "wallet_id", str), _amount(obj, "amount"))
+        return TopUpEvent(_amount(obj, "time"), _get(obj, "wallet_id", str), _amount(obj, "amount"))
     if kind == "sale":
         return _sale(obj)
     raise EventError(f"unknown event type {kind!r}")

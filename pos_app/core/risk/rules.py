@@ -22,7 +22,7 @@ from pos_app.core.risk.model import (
 )
 
 
-class Basket(NamedTuple):
+class BasketTotals(NamedTuple):
     """Aggregates of one basket, computed once per decision."""
 
     total: int
@@ -32,7 +32,7 @@ class Basket(NamedTuple):
     max_identical_cc_units: int
 
 
-def basket_of(facts: SaleFacts, policy: Policy) -> Basket:
+def basket_of(facts: SaleFacts, policy: Policy) -> BasketTotals:
     cc = tobacco = cartons = identical = 0
     for line in facts.lines:
         if line.category in policy.cash_convertible:
@@ -42,13 +42,13 @@ def basket_of(facts: SaleFacts, policy: Policy) -> Basket:
             tobacco += line.line_total
             if line.unit_price >= policy.carton_min_unit_price:
                 cartons += line.quantity
-    return Basket(facts.total, cc, tobacco, cartons, identical)
+    return BasketTotals(facts.total, cc, tobacco, cartons, identical)
 
 
 class Inputs(NamedTuple):
     facts: SaleFacts
     ctx: RiskContext
-    basket: Basket
+    basket: BasketTotals
     policy: Policy
 
 

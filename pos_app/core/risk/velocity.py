@@ -28,7 +28,7 @@ from pos_app.core.risk.features import (
     wallet_features,
 )
 from pos_app.core.risk.model import Action, RiskContext, SaleFacts
-from pos_app.core.risk.rules import Basket, basket_of
+from pos_app.core.risk.rules import BasketTotals, basket_of
 
 _SWEEP_EVERY_S = HOUR
 
@@ -107,7 +107,7 @@ class VelocityTracker:
         self._touch(wallet_id, time).topup = (time, amount)
 
     def record_sale(
-        self, facts: SaleFacts, basket: Basket | None = None, *, owner_approved: bool = False
+        self, facts: SaleFacts, basket: BasketTotals | None = None, *, owner_approved: bool = False
     ) -> None:
         """Remember a completed sale (``owner_approved``: a passed step-up on its device)."""
         self._sweep(facts.time)
@@ -217,7 +217,9 @@ class TerminalTracker:
             "terminal_declines_10m": len(declines),
         }
 
-    def record_sale(self, facts: SaleFacts, action: Action, basket: Basket | None = None) -> None:
+    def record_sale(
+        self, facts: SaleFacts, action: Action, basket: BasketTotals | None = None
+    ) -> None:
         self._sweep(facts.time)
         key = (facts.store_id, facts.terminal_id)
         cc = (basket or basket_of(facts, self._policy)).cash_convertible

@@ -25,13 +25,30 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import quote, urlencode
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from pos_app.core.reasons import Reason
+from pos_app.core.api_contract import (
+    AuditAppended,
+    AuditHead,
+    CancelBody,
+    ClaimAnswer,
+    ClaimBody,
+    ContractError,
+    DecisionAnswer,
+    DecisionBody,
+    EnrollAnswer,
+    EnrollBody,
+    FinalizeBody,
+    ReceiptAnswer,
+    ReviewsAnswer,
+    SaleAnswer,
+    parse,
+)
+from pos_app.core.reasons import ReasonCode
 from pos_app.paytoken import httpsig
 from pos_app.terminal.backend.answers import auth_hint, error_of, extra_of, server_time
 from pos_app.terminal.errors import (
@@ -48,6 +65,7 @@ from pos_app.terminal.settings.schema import Settings
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
+A = TypeVar("A")
 # Statuses meaning "nothing was done, ask again later" for any request.
 _RETRY_ALWAYS = frozenset({409, 429, 503})
 # 409s that are answers, not "still working on it": retrying cannot change them.
@@ -173,49 +191,51 @@ class BackendClient:
         app_version: str,
         identity: SigningIdentity,
         idempotency_key: str,
-    ) -> dict[str, Any]:
-        body = {"enrollment_code": code, "public_key": public_key_b64, "app_version": app_version}
-        return self._json(
-            "POST", "/v1/terminals/enroll", body=body, key=idempotency_key, identity=identity
+    ) -> EnrollAnswer:
+        body: EnrollBody = {
+            "enrollment_code": code,
+            "public_key": public_key_b64,
+            "app_version": app_version,
+        }
+        path = "/v1/terminals/enroll"
+        return self._answer(
+            EnrollAnswer, "POST", path, body=body, key=idempotency_key, identity=identity
         )
 
     def trust_list(self) -> bytes:
         return self._send("GET", "/v1/trust-list").content
 
-    def finalize(self, body: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
-        return self._json("POST", "/v1/sales", body=body, key=idempotency_key)
+    def finalize(self, body: FinalizeBody, *, idempotency_key: str) -> SaleAnswer:
+        return self._answer(SaleAnswer, "POST", "/v1/sales", body=body, key=idempotency_key)
 
-    def get_sale(self, sale_id: str) -> dict[str, Any]:
-        return self._json("GET", f"/v1/sales/{sale_id}")
+    def get_sale(self, sale_id: str) -> SaleAnswer:
+        return self._answer(SaleAnswer, "GET", f"/v1/sales/{sale_id}")
 
-    def get_sale_receipt(self, sale_id: str) -> dict[str, Any]:
+    def get_sale_receipt(self, sale_id: str) -> ReceiptAnswer:
         """``GET /v1/sales/{id}/receipt``: a sale of this store as another till reprints it."""
-        return self._json("GET", f"/v1/sales/{sale_id}/receipt")
+        return self._answer(ReceiptAnswer, "GET", f"/v1/sales/{sale_id}/receipt")
 
     def cancel_sale(
         self, sale_id: str, *, idempotency_key: str, reason: str | None = None
-    ) -> dict[str, Any]:
-        body = {"reason": reason} if reason else None
-        return self._json("POST", f"/v1/sales/{sale_id}/cancel", body=body, key=idempotency_key)
+    ) -> SaleAnswer:
+        body: CancelBody | None = {"reason": reason} if reason else None
+        path = f"/v1/sales/{sale_id}/cancel"
+        return self._answer(SaleAnswer, "POST", path, body=body, key=idempotency_key)
 
-    def list_reviews(self, store_id: str, status: str | None = None) -> dict[str, Any]:
-        """``GET /v1/reviews``: the store's flagged sales (``{store_id, reviews}``)."""
+    def list_reviews(self, store_id: str, status: str | None = None) -> ReviewsAnswer:
+        """``GET /v1/reviews``: the store's flagged sales."""
         query = {"store_id": store_id, **({"status": status} if status else {})}
-        return self._json("GET", f"/v1/reviews?{urlencode(query)}")
+        return self._answer(ReviewsAnswer, "GET", f"/v1/reviews?{urlencode(query)}")
 
-    def claim_review(
-        self, sale_id: str, *, reviewer_id: str, idempotency_key: str
-    ) -> dict[str, Any]:
+    def claim_review(self, sale_id: str, *, reviewer_id: str, idempotency_key: str) -> ClaimAnswer:
         """Take the sale for review across tills; 409 ``review_claimed`` is BackendRejected
         with ``details`` ``{claimed_by, claimed_at}``."""
-        body = {"reviewer_id": reviewer_id}
-        return self._json("POST", _review_path(sale_id, "claim"), body=body, key=idempotency_key)
+        return self._claim("claim", sale_id, reviewer_id=reviewer_id, key=idempotency_key)
 
     def release_review(
         self, sale_id: str, *, reviewer_id: str, idempotency_key: str
-    ) -> dict[str, Any]:
-        body = {"reviewer_id": reviewer_id}
-        return self._json("POST", _review_path(sale_id, "release"), body=body, key=idempotency_key)
+    ) -> ClaimAnswer:
+        return self._claim("release", sale_id, reviewer_id=reviewer_id, key=idempotency_key)
 
     def decide_review(
         self,
@@ -226,52 +246,63 @@ class BackendClient:
         note: str,
         idempotency_key: str,
         proof: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
+    ) -> DecisionAnswer:
         """``proof`` is the manager's ``{decided_at, signature}`` (403 manager_required without)."""
-        body = {"decision": decision, "reviewer_id": reviewer_id, "note": note, **(proof or {})}
+        body = cast(
+            DecisionBody,
+            {"decision": decision, "reviewer_id": reviewer_id, "note": note, **(proof or {})},
+        )
         path = _review_path(sale_id, "decision")
-        return self._json("POST", path, body=body, key=idempotency_key)
+        return self._answer(DecisionAnswer, "POST", path, body=body, key=idempotency_key)
 
     def audit_head(
         self, terminal_id: str, *, identity: SigningIdentity | None = None
     ) -> tuple[int, str]:
         """``GET /v1/terminals/{id}/audit``: (last id held, its hash) of this till's chain."""
-        data = self._json("GET", f"/v1/terminals/{terminal_id}/audit", identity=identity)
-        return int(data["synced_through"]), str(data["head_hash"])
+        path = f"/v1/terminals/{terminal_id}/audit"
+        head = self._answer(AuditHead, "GET", path, identity=identity)
+        return head.synced_through, head.head_hash
 
     def push_audit(
         self, *, terminal_id: str, entries: Sequence[Mapping[str, Any]], idempotency_key: str
     ) -> None:
         """``POST /v1/terminals/{id}/audit``: the next batch of this till's audit chain."""
         body = {"entries": [dict(e) for e in entries]}
-        self._json("POST", f"/v1/terminals/{terminal_id}/audit", body=body, key=idempotency_key)
+        path = f"/v1/terminals/{terminal_id}/audit"
+        self._answer(AuditAppended, "POST", path, body=body, key=idempotency_key)
+
+    def _claim(self, action: str, sale_id: str, *, reviewer_id: str, key: str) -> ClaimAnswer:
+        body: ClaimBody = {"reviewer_id": reviewer_id}
+        path = _review_path(sale_id, action)
+        return self._answer(ClaimAnswer, "POST", path, body=body, key=key)
 
     # --- machinery ----------------------------------------------------------------------------
 
-    def _json(
+    def _answer(
         self,
+        kind: type[A],
         method: str,
         path: str,
         *,
-        body: dict[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
         key: str | None = None,
         identity: SigningIdentity | None = None,
-    ) -> dict[str, Any]:
+    ) -> A:
+        """The answer read as its contract type; a malformed one is the backend's fault."""
         response = self._send(method, path, body=body, key=key, identity=identity)
         try:
-            data = response.json()
+            return parse(kind, response.json())
         except ValueError:
             raise BackendServerError(f"{method} {path}: the backend answered non-JSON") from None
-        if not isinstance(data, dict):
-            raise BackendServerError(f"{method} {path}: the backend answered a non-object")
-        return data
+        except ContractError as exc:
+            raise BackendServerError(f"{method} {path}: {exc}") from None
 
     def _send(
         self,
         method: str,
         path: str,
         *,
-        body: dict[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
         key: str | None = None,
         identity: SigningIdentity | None = None,
         retries: int | None = None,
@@ -380,7 +411,9 @@ class BackendClient:
             if not idempotent and status in _UNKNOWN_AFTER_POST:
                 raise OutcomeUnknown(f"{where}: {status} {code}; reconcile before retrying")
             raise BackendServerError(f"{where}: {status} {code}: {detail}")
-        if status in (401, 403) and code != Reason.MANAGER_REQUIRED:  # that one is the manager's
+        if (
+            status in (401, 403) and code != ReasonCode.MANAGER_REQUIRED
+        ):  # that one is the manager's
             hint = auth_hint(code, self.clock_skew_s)
             raise BackendAuthError(f"{where}: {detail}; {hint}", code=code, status=status)
         raise BackendRejected(f"{where}: {detail}", code=code, status=status)

@@ -20,11 +20,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from pos_app.core.api_contract import EnrollAnswer
 from pos_app.core.audit_chain import GENESIS
 from pos_app.core.errors import BackendError
 from pos_app.paytoken import keys
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class EnrollRequest:
+class EnrollmentInput:
     backend_url: str
     code: str
     store_id: str
@@ -64,7 +64,7 @@ class EnrollResult:
 
 
 def enroll(
-    request: EnrollRequest,
+    request: EnrollmentInput,
     *,
     store: LocalStore,
     data_dir: Path,
@@ -118,8 +118,8 @@ def app_version() -> str:
 
 def _commit(
     store: LocalStore,
-    request: EnrollRequest,
-    response: dict[str, Any],
+    request: EnrollmentInput,
+    response: EnrollAnswer,
     *,
     key_storage: str,
     key: Ed25519PrivateKey,
@@ -130,7 +130,7 @@ def _commit(
 ) -> CredentialInfo:
     """The credential and its audit entry, in one transaction."""
     info = CredentialInfo(
-        keyid=str(response["keyid"]),
+        keyid=response.keyid,
         store_id=request.store_id,
         terminal_id=request.terminal_id,
         backend_url=request.backend_url,
@@ -168,19 +168,14 @@ def _audit_head(
         return 0, GENESIS
 
 
-def _checked(response: dict[str, Any], request: EnrollRequest, *, trust: TrustListManager) -> bytes:
-    for name in ("terminal_id", "store_id", "keyid", "trust_list"):
-        if name not in response:
-            raise EnrollmentError(
-                f"the backend's enrollment answer lacks {name!r}: contact support"
-            )
-    got = (response["store_id"], response["terminal_id"])
+def _checked(response: EnrollAnswer, request: EnrollmentInput, *, trust: TrustListManager) -> bytes:
+    got = (response.store_id, response.terminal_id)
     if got != (request.store_id, request.terminal_id):
         raise EnrollmentError(
             f"the code enrolls {got[0]}/{got[1]}, not {request.store_id}/{request.terminal_id}: "
             "check --store and --terminal, or ask for the code of this terminal"
         )
-    envelope = envelope_bytes(response["trust_list"])
+    envelope = envelope_bytes(response.trust_list)
     if not _verifies(envelope, trust):
         raise EnrollmentError(
             "the backend's trust list is not signed by the pinned root key: check "

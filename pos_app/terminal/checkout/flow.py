@@ -18,17 +18,17 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import cast
 
+from pos_app.core.api_contract import FinalizeBody, ManagerApprovalBody, SaleAnswer
 from pos_app.core.errors import BackendError
-from pos_app.core.reasons import Reason
+from pos_app.core.reasons import ReasonCode
 from pos_app.core.risk.model import Action, SaleFacts
 from pos_app.core.sale import SaleState
 from pos_app.paytoken.acceptance import check_acceptance
 from pos_app.paytoken.seen_store import ConnectionSeenStore
 from pos_app.paytoken.verifier import DEFAULT_SKEW
 from pos_app.terminal.backend.client import BackendClient
-from pos_app.terminal.backend.verdict import parse_risk
 from pos_app.terminal.checkout.state import (
     AWAITING_MANAGER,
     ActiveSale,
@@ -55,12 +55,12 @@ from pos_app.terminal.terminal_risk import TerminalRisk
 
 # A signature more than this far from the backend's clock is refused (BACKEND-API.md).
 SIGNATURE_FUTURE_S = 5
-_TIME_REASONS = frozenset({Reason.NOT_YET_VALID, Reason.EXPIRED})
+_TIME_REASONS = frozenset({ReasonCode.NOT_YET_VALID, ReasonCode.EXPIRED})
 
 log = logging.getLogger(__name__)
 
 
-class PaymentFlow:
+class CheckoutFlow:
     def __init__(
         self,
         *,
@@ -83,7 +83,7 @@ class PaymentFlow:
     def submit(self, sale: ActiveSale, text: str, *, now: int) -> PaymentUpdate:
         verifier = self._trust.verifier() if self._trust else None
         if verifier is None or self._client is None:
-            return self.decline(sale, Reason.NOT_ENROLLED, now=now)
+            return self.decline(sale, ReasonCode.NOT_ENROLLED, now=now)
         result = verifier.verify(text, now=now)
         unmeasured = self._client.clock_skew_s is None
         # No contact yet: before blaming the customer's code, ask the backend its time.
@@ -106,7 +106,7 @@ class PaymentFlow:
         if replayed is not None:
             return self.decline(sale, replayed, now=now, facts=facts)
         if sale.decision.action is Action.DECLINE:
-            return self.decline(sale, Reason.RISK_DECLINED, now=now, facts=facts)
+            return self.decline(sale, ReasonCode.RISK_DECLINED, now=now, facts=facts)
         if sale.decision.action is Action.MANAGER_APPROVAL and sale.decision.manager_may_override:
             return self.set(sale, AWAITING_MANAGER, now=now)
         return self.finalize_online(sale, facts, now=now)
@@ -117,7 +117,7 @@ class PaymentFlow:
         facts: SaleFacts,
         *,
         now: int,
-        manager: dict[str, str] | None = None,
+        manager: ManagerApprovalBody | None = None,
     ) -> PaymentUpdate:
         assert self._client is not None  # checked by _submit
         body = self._numbered(sale_body(sale, manager=manager), sale)
@@ -127,7 +127,7 @@ class PaymentFlow:
         sale.extra["pending_body"] = body
         save_sale(self._store, record_of(sale, at=now), outbox=reconcile_entry(sale, body))
         try:
-            view = self._client.finalize(body, idempotency_key=sale.idempotency_key)
+            answer = self._client.finalize(body, idempotency_key=sale.idempotency_key)
         except (OutcomeUnknown, BackendServerError):
             return self.outcome_unknown(sale, now=now)
         except BackendAuthError as exc:
@@ -139,13 +139,13 @@ class PaymentFlow:
             return self._resolved(sale, self.decline(sale, exc.code, now=now, facts=facts))
         except BackendUnavailable:
             return self._resolved(sale, self.offline(sale, facts, now=now))
-        return self.apply(sale, view, facts=facts, now=self._now())
+        return self.apply(sale, answer, facts=facts, now=self._now())
 
     def refused_reason(self, exc: BackendAuthError) -> str:
         skew = self._client.clock_skew_s if self._client else None
         if exc.code == "bad_signature" and skew is not None and abs(skew) > SIGNATURE_FUTURE_S:
-            return Reason.TILL_CLOCK_WRONG
-        return Reason.TERMINAL_REFUSED
+            return ReasonCode.TILL_CLOCK_WRONG
+        return ReasonCode.TERMINAL_REFUSED
 
     def backend_just_lost(self) -> bool:
         """The backend answered this till moments ago: to the backend that is still a stretch
@@ -174,16 +174,16 @@ class PaymentFlow:
     def offline(self, sale: ActiveSale, online_facts: SaleFacts, *, now: int) -> PaymentUpdate:
         """The backend is unreachable: accept only if the policy and steps 18-21 allow it."""
         if not self._allow_offline:
-            return self.decline(sale, Reason.BACKEND_UNAVAILABLE, now=now, track=False)
+            return self.decline(sale, ReasonCode.BACKEND_UNAVAILABLE, now=now, track=False)
         if self.clock_untrusted():
-            return self.decline(sale, Reason.TILL_CLOCK_WRONG, now=now, track=False)
+            return self.decline(sale, ReasonCode.TILL_CLOCK_WRONG, now=now, track=False)
         if self.backend_just_lost():
-            return self.decline(sale, Reason.BACKEND_JUST_LOST, now=now, track=False)
+            return self.decline(sale, ReasonCode.BACKEND_JUST_LOST, now=now, track=False)
         facts = replace(online_facts, offline=True)
         sale.decision = self._risk.decide(facts, trust_list_age_s=self.trust_age(now))
         reason = self.acceptance_reason(sale, now=now, offline=True)
         if reason is None and not sale.decision.offline_ok:
-            reason = Reason.ONLINE_REQUIRED
+            reason = ReasonCode.ONLINE_REQUIRED
         if reason is not None:
             return self.decline(sale, reason, now=now, track=False)
         claims = sale.claims
@@ -197,17 +197,17 @@ class PaymentFlow:
             save_sale(self._store, record_of(sale, at=now), outbox=entry, seen=seen)
         except sqlite3.IntegrityError:  # another sale took this cti first
             sale.offline = False
-            return self.decline(sale, Reason.REPLAYED, now=now)
+            return self.decline(sale, ReasonCode.REPLAYED, now=now)
         self._risk.record(facts, Action.ALLOW)
         return update_of(sale)
 
-    def _numbered(self, body: dict[str, Any], sale: ActiveSale) -> dict[str, Any]:
+    def _numbered(self, body: FinalizeBody, sale: ActiveSale) -> FinalizeBody:
         """The sale's short number travels with it: another till reprints the receipt."""
         number = sale_number_of(self._store, sale.sale_id)
         return {**body, "sale_number": number} if number else body
 
     def outcome_unknown(self, sale: ActiveSale, *, now: int) -> PaymentUpdate:
-        sale.reason = Reason.OUTCOME_UNKNOWN
+        sale.reason = ReasonCode.OUTCOME_UNKNOWN
         save_sale(self._store, record_of(sale, at=now))
         # One lookup at once: usually only the answer was lost and the cashier needs no wait.
         return self.reconcile(sale)
@@ -215,9 +215,9 @@ class PaymentFlow:
     def reconcile(self, sale: ActiveSale) -> PaymentUpdate:
         """GET first; only a sale the backend never saw is sent again (same key, same body)."""
         assert self._client is not None
-        body = sale.extra.get("pending_body")
+        body = cast("FinalizeBody | None", sale.extra.get("pending_body"))
         try:
-            view = self._client.get_sale(sale.server_sale_id)
+            answer = self._client.get_sale(sale.server_sale_id)
         except BackendRejected as exc:
             if exc.status == 404 and body is not None:
                 return self._resend(sale, body)
@@ -225,15 +225,15 @@ class PaymentFlow:
         except BackendError:
             return update_of(sale)
         now = self._now()
-        return self.apply(sale, view, facts=self.facts(sale, now=now, offline=False), now=now)
+        return self.apply(sale, answer, facts=self.facts(sale, now=now, offline=False), now=now)
 
-    def _resend(self, sale: ActiveSale, body: dict[str, object]) -> PaymentUpdate:
+    def _resend(self, sale: ActiveSale, body: FinalizeBody) -> PaymentUpdate:
         """The backend has no record of the sale: send the very same request again."""
         assert self._client is not None
         now = self._now()
         facts = self.facts(sale, now=now, offline=False)
         try:
-            view = self._client.finalize(body, idempotency_key=sale.idempotency_key)
+            answer = self._client.finalize(body, idempotency_key=sale.idempotency_key)
         except BackendAuthError as exc:
             declined = self.decline(sale, self.refused_reason(exc), now=now, track=False)
             return self._resolved(sale, declined)
@@ -241,39 +241,38 @@ class PaymentFlow:
             return self._resolved(sale, self.decline(sale, exc.code, now=now, facts=facts))
         except BackendError:
             return update_of(sale)  # in flight or unreachable: still unknown
-        return self.apply(sale, view, facts=facts, now=now)
+        return self.apply(sale, answer, facts=facts, now=now)
 
     def poll_step_up(self, sale: ActiveSale) -> PaymentUpdate:
         assert self._client is not None
         try:
-            view = self._client.get_sale(sale.server_sale_id)
+            answer = self._client.get_sale(sale.server_sale_id)
         except BackendError:
             return replace(update_of(sale), offline=True)
         now = self._now()
-        return self.apply(sale, view, facts=self.facts(sale, now=now, offline=False), now=now)
+        return self.apply(sale, answer, facts=self.facts(sale, now=now, offline=False), now=now)
 
     def apply(
-        self, sale: ActiveSale, view: dict[str, object], *, facts: SaleFacts, now: int
+        self, sale: ActiveSale, answer: SaleAnswer, *, facts: SaleFacts, now: int
     ) -> PaymentUpdate:
         """Record the backend's decision on the sale (and the token as used when it was)."""
-        status = view.get("status")
-        risk = parse_risk(view)
+        status, risk = answer.status, answer.risk
         if risk is not None:
             sale.backend_reasons, sale.backend_details = risk.reasons, risk.details
         if status == "step_up_required":
-            step = view.get("step_up")
-            sale.expires_at = _int(step.get("expires_at")) if isinstance(step, dict) else None
+            step = answer.step_up
+            sale.expires_at = step.expires_at if step is not None else None
             # The write-ahead entry stays open: if the till restarts while the owner decides,
             # the outbox follows the sale to the backend's answer.
             return self.set(sale, SaleState.STEP_UP, now=now, seen=True)
         elif status == "approved":
-            sale.authorization_id = str(view.get("authorization_id") or "") or None
+            sale.authorization_id = answer.authorization_id or None
             self._risk.record(facts, Action.ALLOW)
             update = self.set(sale, SaleState.APPROVED, now=now, seen=True)
         elif status == "cancelled":
             update = self.set(sale, SaleState.CANCELLED, now=now)
         else:
-            reason = str(view.get("reason") or "declined")
+            reason = answer.reason or "declined"
             update = self.decline(sale, reason, now=now, facts=facts)
         return self._resolved(sale, update)
 
@@ -330,7 +329,3 @@ class PaymentFlow:
             # enforces single use anyway, so keep the sale's outcome.
             save_sale(self._store, record_of(sale, at=now))
         return update_of(sale)
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from pos_app.core.reasons import Reason
+from pos_app.core.reasons import ReasonCode
 from pos_app.core.sale import SaleState
 from pos_app.terminal.checkout.state import ActiveSale, update_of_row
 from pos_app.terminal.checkout.types import PaymentUpdate
@@ -29,7 +29,7 @@ def close_abandoned(store: LocalStore, *, now: int) -> int:
         ).fetchall()
         for sale_id, facts in rows:
             set_sale_state(
-                conn, sale_id, state=SaleState.CANCELLED, at=now, reason=Reason.TILL_RESTARTED
+                conn, sale_id, state=SaleState.CANCELLED, at=now, reason=ReasonCode.TILL_RESTARTED
             )
             if facts and "cti" in json.loads(facts):
                 conn.execute("UPDATE sales SET untold = 1 WHERE sale_id = ?", (sale_id,))

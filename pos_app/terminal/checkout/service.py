@@ -31,7 +31,7 @@ from pos_app.core.basket import BasketLine
 from pos_app.core.sale import SaleState
 from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.backend.client import BackendClient
-from pos_app.terminal.checkout.flow import PaymentFlow
+from pos_app.terminal.checkout.flow import CheckoutFlow
 from pos_app.terminal.checkout.recovery import (
     close_abandoned,
     settled_in_background,
@@ -101,7 +101,7 @@ class CheckoutService:
         self._age_policy = age_policy
         self._store_id, self._terminal_id, self._currency = store_id, terminal_id, currency
         self._clock = clock
-        self._flow = PaymentFlow(
+        self._flow = CheckoutFlow(
             store=store,
             client=client,
             trust=trust,
@@ -332,7 +332,7 @@ class CheckoutService:
                 queued = True  # the outbox sends it with the same key
             if not queued:
                 finish_entry(self._store, entry_id)
-            if not queued and view.get("status") != "cancelled":
+            if not queued and view.status != "cancelled":
                 facts = self._flow.facts(sale, now=now, offline=False)
                 return self._flow.apply(sale, view, facts=facts, now=now)
         if queued:

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from pos_app.core.age_check import AgeCheck
+from pos_app.core.api_contract import (
+    FinalizeBody,
+    ManagerApprovalBody,
+    RiskDetail,
+    SaleLineBody,
+    TerminalRiskBody,
+)
 from pos_app.core.risk.model import Decision
 from pos_app.core.sale import SaleState
 from pos_app.paytoken.claims import Claims
 from pos_app.paytoken.verifier import DEFAULT_SKEW, VerifyResult
-from pos_app.terminal.backend.verdict import RiskDetail
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.terminal.errors import CheckoutError
 from pos_app.terminal.manager_keys import ManagerSigner
@@ -198,12 +204,12 @@ def sale_body(
     sale: ActiveSale,
     *,
     offline_at: int | None = None,
-    manager: dict[str, str] | None = None,
-) -> dict[str, Any]:
+    manager: ManagerApprovalBody | None = None,
+) -> FinalizeBody:
     """POST /v1/sales body for the current attempt."""
     if sale.token is None or sale.decision is None:
         raise ValueError("a sale body needs a verified token and a risk decision")
-    body: dict[str, Any] = {
+    body: FinalizeBody = {
         "sale_id": sale.server_sale_id,
         "store_id": sale.ctx.store_id,
         "terminal_id": sale.ctx.terminal_id,
@@ -211,8 +217,8 @@ def sale_body(
         "token": sale.token,
         "currency": sale.ctx.currency,
         "total": sale.ctx.total,
-        "lines": [line.as_api("en") for line in sale.ctx.lines],
-        "terminal_risk": api_risk(sale.decision),
+        "lines": [cast(SaleLineBody, line.as_api("en")) for line in sale.ctx.lines],
+        "terminal_risk": cast(TerminalRiskBody, api_risk(sale.decision)),
         "offline_accepted_at": offline_at,
     }
     if manager is not None:
@@ -222,7 +228,7 @@ def sale_body(
 
 def manager_approval(
     sale: ActiveSale, signer: ManagerSigner | None, *, manager_id: str, reason: str, at: int
-) -> dict[str, Any]:
+) -> ManagerApprovalBody:
     """The ``manager_approval`` object: the manager's signature over this very sale.
 
     Without the manager's key the backend refuses it (403 ``manager_required``), so
@@ -239,7 +245,7 @@ def seen_expiry(claims: Claims) -> int:
     return claims.exp + DEFAULT_SKEW
 
 
-def offline_entry(sale: ActiveSale, body: dict[str, Any]) -> OutboxEntry:
+def offline_entry(sale: ActiveSale, body: FinalizeBody) -> OutboxEntry:
     """The finalize of a sale accepted offline. Its own key: the online attempt never landed."""
     return OutboxEntry(
         kind="finalize",
@@ -248,7 +254,7 @@ def offline_entry(sale: ActiveSale, body: dict[str, Any]) -> OutboxEntry:
     )
 
 
-def reconcile_entry(sale: ActiveSale, body: dict[str, Any]) -> OutboxEntry:
+def reconcile_entry(sale: ActiveSale, body: FinalizeBody) -> OutboxEntry:
     """An online finalize whose outcome is unknown: looked up, never blindly re-sent."""
     claims = sale.claims
     return OutboxEntry(

@@ -75,7 +75,7 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _emit_test(args: argparse.Namespace, settings: Any) -> int:
-    from pos_app.terminal.printing.document import Issuer, build_receipt
+    from pos_app.terminal.printing.document import ReceiptIssuer, build_receipt
     from pos_app.terminal.printing.escpos_job import job_bytes
     from pos_app.terminal.printing.printers import open_printer
     from pos_app.terminal.printing.render import Paper
@@ -84,7 +84,7 @@ def _emit_test(args: argparse.Namespace, settings: Any) -> int:
 
     issuer = issuer_from_settings(settings)
     if not issuer.registration_number:
-        issuer = Issuer(issuer.name or "pos-app", "T7000012050002", issuer.store_name)
+        issuer = ReceiptIssuer(issuer.name or "pos-app", "T7000012050002", issuer.store_name)
     lang, paper = settings.printer.language, Paper.of(settings.printer.paper_mm)
     doc = build_receipt(sample_sale(lang=lang, at=int(time.time())), issuer=issuer, lang=lang)
     if args.out:

@@ -55,7 +55,7 @@ class Document:
 
 
 @dataclass(frozen=True, slots=True)
-class Issuer:
+class ReceiptIssuer:
     name: str
     registration_number: str  # canonical "T" + 13 digits (pos_app.core.invoice)
     store_name: str = ""
@@ -78,7 +78,7 @@ class AgeCheckFact:
 
 
 @dataclass(frozen=True, slots=True)
-class SaleFacts:
+class ReceiptFacts:
     """Everything a receipt or a void slip needs, from the till's store or the backend."""
 
     sale_number: str
@@ -148,7 +148,9 @@ def format_when(at: int, *, lang: str, tz: tzinfo | None) -> str:
     return f"{moment:%Y-%m-%d %a %H:%M}"
 
 
-def _header(issuer: Issuer, sale: SaleFacts, *, lang: str, tz: tzinfo | None) -> list[Row]:
+def _header(
+    issuer: ReceiptIssuer, sale: ReceiptFacts, *, lang: str, tz: tzinfo | None
+) -> list[Row]:
     rows = [Row(issuer.name, center=True, bold=True)]
     if issuer.store_name:
         rows.append(Row(issuer.store_name, center=True))
@@ -165,7 +167,7 @@ def _header(issuer: Issuer, sale: SaleFacts, *, lang: str, tz: tzinfo | None) ->
     return rows
 
 
-def _line_rows(sale: SaleFacts) -> list[Row]:
+def _line_rows(sale: ReceiptFacts) -> list[Row]:
     rows: list[Row] = []
     for line in sale.lines:
         mark = REDUCED_MARK if line.tax_rate < 10 else ""
@@ -180,7 +182,7 @@ def _line_rows(sale: SaleFacts) -> list[Row]:
     return rows
 
 
-def _tax_rows(sale: SaleFacts, *, lang: str) -> list[Row]:
+def _tax_rows(sale: ReceiptFacts, *, lang: str) -> list[Row]:
     rows: list[Row] = []
     for tax in tax_by_rate((line.tax_rate, line.line_total) for line in sale.lines):
         rate_label = label("subtotal_rate", lang, rate=tax.rate)
@@ -191,7 +193,7 @@ def _tax_rows(sale: SaleFacts, *, lang: str) -> list[Row]:
     return rows
 
 
-def _payment_rows(sale: SaleFacts, *, lang: str, tz: tzinfo | None) -> list[Row]:
+def _payment_rows(sale: ReceiptFacts, *, lang: str, tz: tzinfo | None) -> list[Row]:
     rows = [Row(label("wallet", lang), format_money(sale.total, sale.currency))]
     if sale.wallet_masked:
         rows.append(Row(f"  {label('wallet_id', lang)}", sale.wallet_masked))
@@ -209,7 +211,7 @@ def _payment_rows(sale: SaleFacts, *, lang: str, tz: tzinfo | None) -> list[Row]
 
 
 def build_receipt(
-    sale: SaleFacts, *, issuer: Issuer, lang: str = "ja", tz: tzinfo | None = None
+    sale: ReceiptFacts, *, issuer: ReceiptIssuer, lang: str = "ja", tz: tzinfo | None = None
 ) -> Document:
     """The customer's receipt: a qualified simplified invoice."""
     items = sum(line.quantity for line in sale.lines)
@@ -236,7 +238,7 @@ def build_receipt(
 
 
 def build_void_slip(
-    sale: SaleFacts, *, issuer: Issuer, lang: str = "ja", tz: tzinfo | None = None
+    sale: ReceiptFacts, *, issuer: ReceiptIssuer, lang: str = "ja", tz: tzinfo | None = None
 ) -> Document:
     """A void slip naming the original sale; the refund is the original total."""
     voided = sale.voided_at if sale.voided_at is not None else sale.at

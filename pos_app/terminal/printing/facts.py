@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
+from pos_app.core.api_contract import ReceiptAnswer, ReceiptLineAnswer
 from pos_app.core.sale import sale_number
-from pos_app.terminal.printing.document import AgeCheckFact, ReceiptLine, SaleFacts
+from pos_app.terminal.printing.document import AgeCheckFact, ReceiptFacts, ReceiptLine
 from pos_app.terminal.store.db import LocalStore
 
 STANDARD_RATE = 10
@@ -17,7 +17,7 @@ RateLookup = Callable[[str], int | None]  # sku -> the catalog's tax rate, if kn
 
 def load_sale_facts(
     store: LocalStore, sale_id: str, *, lang: str, names: NameLookup | None = None
-) -> SaleFacts | None:
+) -> ReceiptFacts | None:
     rows = store.query("SELECT * FROM sales WHERE sale_id = ?", (sale_id,))
     if not rows:
         return None
@@ -37,7 +37,7 @@ def load_sale_facts(
         )
     )
     voided = sale["state"] == "voided"
-    return SaleFacts(
+    return ReceiptFacts(
         sale_number=sale_number(sale["store_id"], sale["terminal_id"], int(sale["seq"])),
         sale_id=sale_id,
         store_id=sale["store_id"],
@@ -83,58 +83,50 @@ def _age_check(sale: object) -> AgeCheckFact | None:
 
 
 def remote_sale_facts(
-    view: Mapping[str, Any],
+    view: ReceiptAnswer,
     *,
     lang: str,
     names: NameLookup | None = None,
     rate_of: RateLookup | None = None,
-) -> SaleFacts:
+) -> ReceiptFacts:
     """Receipt facts from ``GET /v1/sales/{id}/receipt`` (a sale of another till).
 
     A line without a tax rate (a sale finalized before rates were sent) takes the catalog's
     rate when the catalog knows the product, else the standard 10%: never the reduced rate
     on a guess."""
-    lines = tuple(
-        _remote_line(line, lang=lang, names=names, rate_of=rate_of)
-        for line in view.get("lines") or ()
-    )
-    created = int(view.get("created_at") or 0)
-    store_id, terminal_id = str(view.get("store_id", "")), str(view.get("terminal_id", ""))
-    return SaleFacts(
-        sale_number=str(view.get("sale_number") or view.get("sale_id", "")),
-        sale_id=str(view.get("sale_id", "")),
-        store_id=store_id,
-        terminal_id=terminal_id,
-        cashier_id=str(view.get("cashier_id", "")),
-        at=created,
-        currency=str(view.get("currency", "JPY")),
-        total=int(view.get("total") or 0),
-        lines=lines,
-        wallet_masked=_text(view.get("wallet_masked")),
-        authorization_id=_text(view.get("authorization_id")),
-        offline=view.get("offline_accepted_at") is not None,
+    return ReceiptFacts(
+        sale_number=view.sale_number or view.sale_id,
+        sale_id=view.sale_id,
+        store_id=view.store_id,
+        terminal_id=view.terminal_id,
+        cashier_id=view.cashier_id,
+        at=view.created_at,
+        currency=view.currency,
+        total=view.total,
+        lines=tuple(
+            _remote_line(line, lang=lang, names=names, rate_of=rate_of) for line in view.lines
+        ),
+        wallet_masked=view.wallet_masked or None,
+        authorization_id=view.authorization_id or None,
+        offline=view.offline_accepted_at is not None,
     )
 
 
 def _remote_line(
-    line: Mapping[str, Any],
+    line: ReceiptLineAnswer,
     *,
     lang: str,
     names: NameLookup | None,
     rate_of: RateLookup | None,
 ) -> ReceiptLine:
-    sku = str(line.get("sku", ""))
-    rate = line.get("tax_rate")
-    if not isinstance(rate, int) and rate_of is not None:
+    sku = line.sku or ""
+    rate = line.tax_rate
+    if rate is None and rate_of is not None:
         rate = rate_of(sku)
     return ReceiptLine(
-        name=(names(sku, lang) if names else None) or str(line.get("name", sku)),
-        quantity=int(line.get("quantity") or 0),
-        unit_price=int(line.get("unit_price") or 0),
-        line_total=int(line.get("line_total") or 0),
-        tax_rate=rate if isinstance(rate, int) else STANDARD_RATE,
+        name=(names(sku, lang) if names else None) or line.name or sku,
+        quantity=line.quantity or 0,
+        unit_price=line.unit_price or 0,
+        line_total=line.line_total or 0,
+        tax_rate=rate if rate is not None else STANDARD_RATE,
     )
-
-
-def _text(value: object) -> str | None:
-    return str(value) if value else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pos_app.terminal.printing.document import AgeCheckFact, ReceiptLine, SaleFacts
+from pos_app.terminal.printing.document import AgeCheckFact, ReceiptFacts, ReceiptLine
 
 _LINES = (
     # name_ja, name_en, quantity, unit price, tax rate
@@ -13,14 +13,14 @@ _LINES = (
 )
 
 
-def sample_sale(*, lang: str, at: int) -> SaleFacts:
+def sample_sale(*, lang: str, at: int) -> ReceiptFacts:
     lines = tuple(
         ReceiptLine(
             name=ja if lang == "ja" else en, quantity=q, unit_price=p, line_total=q * p, tax_rate=r
         )
         for ja, en, q, p, r in _LINES
     )
-    return SaleFacts(
+    return ReceiptFacts(
         sale_number="TEST-0000-000000",
         sale_id="test-page",
         store_id="TEST",

@@ -9,19 +9,19 @@ them waits for the printer: a job is stored first, printed by :meth:`pump`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any
 
+from pos_app.core.api_contract import ReceiptAnswer
 from pos_app.core.catalog import Catalog
 from pos_app.core.errors import BackendError, CatalogError, ConfigError, PosError
 from pos_app.core.invoice import parse_registration_number
 from pos_app.terminal.printing.document import (
     Document,
-    Issuer,
-    SaleFacts,
+    ReceiptFacts,
+    ReceiptIssuer,
     build_receipt,
     build_report,
     build_void_slip,
@@ -36,18 +36,18 @@ from pos_app.terminal.store.db import LocalStore
 log = logging.getLogger(__name__)
 
 
-RemoteReceipts = Callable[[str], Mapping[str, Any]]  # BackendClient.get_sale_receipt
+RemoteReceipts = Callable[[str], ReceiptAnswer]  # BackendClient.get_sale_receipt
 
 
 class ReceiptNotFound(PosError):
     code = "receipt_sale_unknown"
 
 
-def issuer_from_settings(settings: Settings) -> Issuer:
+def issuer_from_settings(settings: Settings) -> ReceiptIssuer:
     """The issuer printed on invoices; a bad registration number is a ConfigError naming the key."""
     r = settings.receipt
     number = parse_registration_number(r.registration_number) if r.registration_number else ""
-    return Issuer(
+    return ReceiptIssuer(
         name=r.issuer_name or r.store_name or "",
         registration_number=number,
         store_name=r.store_name,
@@ -79,7 +79,7 @@ class ReceiptService:
         store: LocalStore,
         queue: PrintQueue,
         *,
-        issuer: Issuer,
+        issuer: ReceiptIssuer,
         options: ReceiptOptions,
         catalog: Catalog | None = None,
         remote: RemoteReceipts | None = None,
@@ -112,7 +112,7 @@ class ReceiptService:
         except CatalogError:
             return None
 
-    def facts(self, sale_id: str) -> SaleFacts:
+    def facts(self, sale_id: str) -> ReceiptFacts:
         """The sale as this till recorded it; a sale of another till, as the backend keeps it."""
         lang = self._options.lang
         facts = load_sale_facts(self._store, sale_id, lang=lang, names=self._name)
@@ -178,7 +178,7 @@ def build_receipt_service(
         # A wrong registration number must not stop sales: receipts print without it and
         # doctor reports the setting; the log says the same.
         log.error("receipts print without a registration number: %s", exc.message)
-        issuer = Issuer(settings.receipt.issuer_name, "", settings.receipt.store_name)
+        issuer = ReceiptIssuer(settings.receipt.issuer_name, "", settings.receipt.store_name)
     options = ReceiptOptions(lang=p.language, auto_print=p.auto_print, paper=paper)
     return ReceiptService(
         store, queue, issuer=issuer, options=options, catalog=catalog, remote=remote

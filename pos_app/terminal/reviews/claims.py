@@ -11,8 +11,7 @@ unless another manager holds a live claim there by then.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from pos_app.core.errors import PosError
 from pos_app.terminal.errors import BackendRejected
@@ -24,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 class ClaimsBackend(Protocol):
-    def claim(self, sale_id: str, *, reviewer_id: str) -> Mapping[str, Any]:
+    def claim(self, sale_id: str, *, reviewer_id: str) -> object:
         """Raises ``ClaimedByOther`` when another reviewer holds the sale."""
         ...
 

@@ -11,45 +11,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
-from pos_app.core.errors import BackendError, PosError
+from pos_app.core.api_contract import ClaimAnswer, DecisionAnswer, ReviewedSale
+from pos_app.core.errors import PosError
+from pos_app.terminal.backend.client import BackendClient
 from pos_app.terminal.errors import BackendRejected
 from pos_app.terminal.reviews.queue import ClaimedByOther
 
 
-class _ReviewEndpoints(Protocol):
-    def list_reviews(self, store_id: str, status: str | None = None) -> dict[str, Any]: ...
-
-    def claim_review(
-        self, sale_id: str, *, reviewer_id: str, idempotency_key: str
-    ) -> dict[str, Any]: ...
-
-    def release_review(
-        self, sale_id: str, *, reviewer_id: str, idempotency_key: str
-    ) -> dict[str, Any]: ...
-
-    def decide_review(
-        self,
-        sale_id: str,
-        *,
-        decision: str,
-        reviewer_id: str,
-        note: str,
-        idempotency_key: str,
-        proof: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]: ...
-
-
 class ClientReviewsBackend:
-    def __init__(self, client: _ReviewEndpoints) -> None:
+    def __init__(self, client: BackendClient) -> None:
         self._client = client
 
-    def list_reviews(self, store_id: str, status: str | None = None) -> Sequence[Mapping[str, Any]]:
-        reviews = self._client.list_reviews(store_id, status).get("reviews")
-        if not isinstance(reviews, list):
-            raise BackendError("GET /v1/reviews: the answer has no 'reviews' list")
-        return [r for r in reviews if isinstance(r, dict)]
+    def list_reviews(self, store_id: str, status: str | None = None) -> Sequence[ReviewedSale]:
+        return self._client.list_reviews(store_id, status).reviews
 
     def post_decision(
         self,
@@ -60,7 +36,7 @@ class ClientReviewsBackend:
         note: str,
         idempotency_key: str,
         proof: Mapping[str, Any] | None = None,
-    ) -> Mapping[str, Any]:
+    ) -> DecisionAnswer:
         return self._client.decide_review(
             sale_id,
             decision=decision,
@@ -70,7 +46,7 @@ class ClientReviewsBackend:
             proof=proof,
         )
 
-    def claim(self, sale_id: str, *, reviewer_id: str) -> Mapping[str, Any]:
+    def claim(self, sale_id: str, *, reviewer_id: str) -> ClaimAnswer:
         """The backend's claim; ``ClaimedByOther`` when another reviewer holds the sale."""
         try:
             return self._client.claim_review(

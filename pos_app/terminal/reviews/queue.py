@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from pos_app.core.errors import PosError
-from pos_app.core.reasons import Reason
+from pos_app.core.reasons import ReasonCode
 from pos_app.core.sale import sale_number
 from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.manager_keys import ManagerSigner
@@ -42,18 +42,18 @@ class ReviewStatus(StrEnum):
     CONFIRMED_FRAUD = "confirmed_fraud"
 
 
-class Decision(StrEnum):
+class ReviewChoice(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
     ESCALATE = "escalate"
     CONFIRMED_FRAUD = "confirmed_fraud"
 
 
-STATUS_OF_DECISION: dict[Decision, ReviewStatus] = {
-    Decision.APPROVE: ReviewStatus.APPROVED,
-    Decision.REJECT: ReviewStatus.REJECTED,
-    Decision.ESCALATE: ReviewStatus.ESCALATED,
-    Decision.CONFIRMED_FRAUD: ReviewStatus.CONFIRMED_FRAUD,
+STATUS_OF_DECISION: dict[ReviewChoice, ReviewStatus] = {
+    ReviewChoice.APPROVE: ReviewStatus.APPROVED,
+    ReviewChoice.REJECT: ReviewStatus.REJECTED,
+    ReviewChoice.ESCALATE: ReviewStatus.ESCALATED,
+    ReviewChoice.CONFIRMED_FRAUD: ReviewStatus.CONFIRMED_FRAUD,
 }
 
 
@@ -123,7 +123,7 @@ class ClaimResult:
 class DecisionRecord:
     id: int
     sale_id: str
-    decision: Decision
+    decision: ReviewChoice
     reviewer_id: str
     note: str
     at: int
@@ -197,7 +197,7 @@ def item_from_row(row: sqlite3.Row, review: sqlite3.Row | None) -> QueueItem:
     if (
         row["state"] == "declined"
         and row["reason"]
-        and not (row["reason"] == Reason.RISK_DECLINED and reasons)
+        and not (row["reason"] == ReasonCode.RISK_DECLINED and reasons)
     ):
         reasons.append(str(row["reason"]))
     if row["state"] == "declined" and row["offline"]:
@@ -262,7 +262,7 @@ def decide(
     store: LocalStore,
     sale_id: str,
     *,
-    decision: Decision | str,
+    decision: ReviewChoice | str,
     manager_id: str,
     note: str,
     now: int,
@@ -273,7 +273,7 @@ def decide(
     ``signer`` is the manager's unlocked key: the decision is signed now, as the
     manager makes it, so it can wait in the queue while the till is offline and the
     backend still knows who decided (docs/BACKEND.md, "Manager proofs")."""
-    chosen = Decision(decision)
+    chosen = ReviewChoice(decision)
     note = note.strip()
     if len(note) < MIN_NOTE_CHARS:
         raise ReviewError("a note saying why is required for every decision", code="note_required")
@@ -332,7 +332,7 @@ def decisions_of(store: LocalStore, sale_id: str) -> list[DecisionRecord]:
         DecisionRecord(
             r["id"],
             r["sale_id"],
-            Decision(r["decision"]),
+            ReviewChoice(r["decision"]),
             r["reviewer_id"],
             r["note"],
             r["at"],

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pos_app.core.api_contract import ReviewedSale
 from pos_app.core.errors import PosError
 from pos_app.terminal.reviews.queue import ReviewStatus
 from pos_app.terminal.store.db import LocalStore
@@ -26,7 +27,7 @@ _STATUS_FROM_BACKEND = {"pending": ReviewStatus.OPEN, **{s.value: s for s in Rev
 
 
 class ReviewsBackend(Protocol):
-    def list_reviews(self, store_id: str, status: str | None = None) -> Sequence[Mapping[str, Any]]:
+    def list_reviews(self, store_id: str, status: str | None = None) -> Sequence[ReviewedSale]:
         """``GET /v1/reviews``: the ``reviews`` array of the response."""
         ...
 
@@ -39,7 +40,7 @@ class ReviewsBackend(Protocol):
         note: str,
         idempotency_key: str,
         proof: Mapping[str, Any] | None = None,
-    ) -> Mapping[str, Any]:
+    ) -> object:
         """``POST /v1/reviews/{sale_id}/decision``; ``proof`` is ``{decided_at, signature}``."""
         ...
 
@@ -122,10 +123,10 @@ def pull_reviews(store: LocalStore, backend: ReviewsBackend, *, store_id: str, n
             for r in conn.execute("SELECT DISTINCT sale_id FROM review_decisions WHERE synced = 0")
         }
         for sale in listed:
-            sale_id = local_of.get(str(sale["sale_id"]), str(sale["sale_id"]))
+            sale_id = local_of.get(sale.sale_id, sale.sale_id)
             if sale_id not in local_of:
                 _upsert_remote(conn, sale, store_id=store_id, now=now)
-            status = _STATUS_FROM_BACKEND.get(str(sale.get("review_status") or "pending"))
+            status = _STATUS_FROM_BACKEND.get(sale.review_status or "pending")
             if status is not None and sale_id not in queued:
                 conn.execute(
                     "INSERT INTO reviews (sale_id, status, updated_at) VALUES (?, ?, ?)"
@@ -156,7 +157,7 @@ def mask_wallet(wallet_id: str | None) -> str | None:
     return f"{wallet_id[:5]}…{wallet_id[-4:]}"
 
 
-def _upsert_remote(conn: Any, sale: Mapping[str, Any], *, store_id: str, now: int) -> None:
+def _upsert_remote(conn: Any, sale: ReviewedSale, *, store_id: str, now: int) -> None:
     conn.execute(
         "INSERT INTO remote_sales (sale_id, store_id, terminal_id, cashier_id, currency, total,"
         " state, reason, risk, offline, wallet_masked, created_at, fetched_at)"
@@ -164,18 +165,18 @@ def _upsert_remote(conn: Any, sale: Mapping[str, Any], *, store_id: str, now: in
         " state = excluded.state, reason = excluded.reason, risk = excluded.risk,"
         " fetched_at = excluded.fetched_at",
         (
-            str(sale["sale_id"]),
+            sale.sale_id,
             store_id,
-            str(sale.get("terminal_id") or "?"),
-            str(sale.get("cashier_id") or "?"),
-            str(sale.get("currency") or "JPY"),
-            int(sale.get("total") or 0),
-            str(sale.get("status") or "?"),
-            sale.get("reason"),
-            json.dumps(sale.get("risk") or {}),
-            int(bool(sale.get("offline"))),
-            mask_wallet(sale.get("wallet_id")),
-            int(sale.get("created_at") or now),
+            sale.terminal_id or "?",
+            sale.cashier_id or "?",
+            sale.currency,
+            sale.total,
+            sale.status or "?",
+            sale.reason,
+            json.dumps(sale.risk or {}),
+            int(sale.offline),
+            mask_wallet(sale.wallet_id),
+            sale.created_at or now,
             now,
         ),
     )

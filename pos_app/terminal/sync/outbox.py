@@ -32,9 +32,10 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, cast
 
+from pos_app.core.api_contract import FinalizeBody, SaleAnswer
 from pos_app.core.errors import BackendError
 from pos_app.paytoken.seen_store import purge_on
 from pos_app.paytoken.verifier import DEFAULT_SKEW
@@ -43,7 +44,7 @@ from pos_app.terminal.errors import BackendAuthError, BackendRejected, OutcomeUn
 from pos_app.terminal.store.db import LocalStore
 from pos_app.terminal.store.sales_repo import OutboxEntry, enqueue, open_review
 from pos_app.terminal.sync import verdicts
-from pos_app.terminal.sync.verdicts import WAITING_STATES, local_state
+from pos_app.terminal.sync.verdicts import NOT_RECEIVED, WAITING_STATES, local_state
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +194,8 @@ class OutboxDrainer:
         server_id = str(row.payload["server_sale_id"])
         view = self._lookup(server_id) if row.state == "unknown" else None
         if view is None:
-            view = self._client.finalize(row.payload["body"], idempotency_key=row.idempotency_key)
+            body = cast(FinalizeBody, row.payload["body"])
+            view = self._client.finalize(body, idempotency_key=row.idempotency_key)
         with self._sale_lock, self._store.transaction() as conn:
             verdicts.apply_offline_result(conn, row.sale_id, view, now=now)
             _done(conn, row.id)
@@ -209,11 +211,9 @@ class OutboxDrainer:
             last = int(row.payload.get("token_exp", 0)) + DEFAULT_SKEW + RECONCILE_MARGIN_S
             if now <= last:
                 raise _Wait("the backend has no record of the sale yet", until=last + 1)
-            view = {"status": "declined", "reason": "not_received"}
-        if view.get("status") == "step_up_required":
-            step = view.get("step_up")
-            ends = step.get("expires_at") if isinstance(step, dict) else None
-            until = ends + 1 if isinstance(ends, int) else None
+            view = replace(NOT_RECEIVED, sale_id=str(row.payload["server_sale_id"]))
+        if view.status == "step_up_required":
+            until = view.step_up.expires_at + 1 if view.step_up is not None else None
             raise _Wait("the sale still waits for the customer's approval", until=until)
         with self._sale_lock, self._store.transaction() as conn:
             # The till may have resolved it meanwhile (the cashier polled): do not apply twice.
@@ -237,7 +237,7 @@ class OutboxDrainer:
             if exc.code == "not_cancellable" and row.kind == "cancel":
                 # The owner approved before the cancel arrived: the till must say so too.
                 view = self._client.get_sale(server_id)
-                if view.get("status") == "approved":
+                if view.status == "approved":
                     with self._sale_lock, self._store.transaction() as conn:
                         verdicts.apply_online_result(
                             conn, row.sale_id, view, now=now, payload=row.payload
@@ -245,7 +245,7 @@ class OutboxDrainer:
         with self._store.transaction() as conn:
             _done(conn, row.id)
 
-    def _lookup(self, server_id: str) -> dict[str, Any] | None:
+    def _lookup(self, server_id: str) -> SaleAnswer | None:
         """GET the sale; None when the backend never saw it (404)."""
         try:
             return self._client.get_sale(server_id)

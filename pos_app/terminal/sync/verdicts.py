@@ -12,11 +12,23 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from pos_app.core.api_contract import SaleAnswer
 from pos_app.core.sale import SaleState
 from pos_app.paytoken.seen_store import record_on
 from pos_app.paytoken.verifier import DEFAULT_SKEW
 from pos_app.terminal.store.sales_repo import open_review, set_sale_state
 
+# What the till records when the backend never received an online sale it could not
+# confirm (after the token's lifetime): declined, and nothing was charged.
+NOT_RECEIVED = SaleAnswer(
+    sale_id="",
+    status="declined",
+    authorization_id=None,
+    reason="not_received",
+    risk=None,
+    step_up=None,
+    server_time=0,
+)
 # States in which the till is still waiting for the backend to decide (write-ahead entry open).
 WAITING_STATES = frozenset({SaleState.AUTHORIZING, SaleState.STEP_UP})
 
@@ -26,7 +38,7 @@ def mark_untold(conn: sqlite3.Connection, sale_id: str) -> None:
 
 
 def apply_offline_result(
-    conn: sqlite3.Connection, sale_id: str, view: dict[str, Any], *, now: int
+    conn: sqlite3.Connection, sale_id: str, view: SaleAnswer, *, now: int
 ) -> None:
     """An offline sale settled: approved, or declined and so an offline loss to review.
 
@@ -35,17 +47,17 @@ def apply_offline_result(
     the till showed approved a sale whose customer the backend then refunded).
     """
     voided = local_state(conn, sale_id) == SaleState.VOIDED
-    if view.get("status") == "approved":
+    if view.status == "approved":
         set_sale_state(
             conn,
             sale_id,
             state=SaleState.VOIDED if voided else SaleState.APPROVED,
             at=now,
-            authorization_id=view.get("authorization_id"),
+            authorization_id=view.authorization_id,
             event_detail="settled",
         )
         return
-    reason = str(view.get("reason") or view.get("status"))
+    reason = view.reason or view.status
     if voided:  # the goods came back: nothing was lost
         set_sale_state(conn, sale_id, state=SaleState.VOIDED, at=now, event_detail=reason)
         return
@@ -73,13 +85,13 @@ def record_offline_loss(conn: sqlite3.Connection, sale_id: str, reason: str, *, 
 def apply_online_result(
     conn: sqlite3.Connection,
     sale_id: str,
-    view: dict[str, Any],
+    view: SaleAnswer,
     *,
     now: int,
     payload: dict[str, Any],
 ) -> None:
     """An online sale nobody at the till saw decided: record what the backend decided."""
-    status = view.get("status")
+    status = view.status
     mark_untold(conn, sale_id)
     if status == "approved":
         set_sale_state(
@@ -87,7 +99,7 @@ def apply_online_result(
             sale_id,
             state=SaleState.APPROVED,
             at=now,
-            authorization_id=view.get("authorization_id"),
+            authorization_id=view.authorization_id,
             event_detail="reconciled",
         )
         cti, exp = payload.get("cti"), payload.get("token_exp")
@@ -97,7 +109,7 @@ def apply_online_result(
         open_review(conn, sale_id, at=now)
         return
     state = SaleState.CANCELLED if status == "cancelled" else SaleState.DECLINED
-    reason = None if status == "cancelled" else str(view.get("reason") or "declined")
+    reason = None if status == "cancelled" else view.reason or "declined"
     set_sale_state(conn, sale_id, state=state, at=now, reason=reason, event_detail="reconciled")
 
 

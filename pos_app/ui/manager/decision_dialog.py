@@ -12,13 +12,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app.terminal.reviews.queue import MIN_NOTE_CHARS, Decision
+from pos_app.terminal.reviews.queue import MIN_NOTE_CHARS, ReviewChoice
 from pos_app.ui.manager.texts import t
 
 
 class DecisionDialog(QDialog):
     def __init__(
-        self, decision: Decision, sale_id: str, *, lang: str, parent: QWidget | None = None
+        self, decision: ReviewChoice, sale_id: str, *, lang: str, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self._lang = lang
@@ -30,7 +30,7 @@ class DecisionDialog(QDialog):
         layout = QVBoxLayout(self)
         heading = QLabel(f"<h3>{t(decision.value, lang)}</h3>")
         layout.addWidget(heading)
-        if decision is Decision.CONFIRMED_FRAUD:
+        if decision is ReviewChoice.CONFIRMED_FRAUD:
             warning = QLabel(t("fraud_warning", lang))
             warning.setWordWrap(True)
             warning.setStyleSheet("color: #b00020; font-weight: bold;")

@@ -26,7 +26,7 @@ from pos_app.terminal.reviews import claims as reviews_claims
 from pos_app.terminal.reviews import queue as reviews
 from pos_app.terminal.reviews.detail import load_detail
 from pos_app.terminal.reviews.export import queue_csv
-from pos_app.terminal.reviews.queue import ClaimedByOther, Decision, QueueItem
+from pos_app.terminal.reviews.queue import ClaimedByOther, QueueItem, ReviewChoice
 from pos_app.ui.manager.decision_dialog import DecisionDialog
 from pos_app.ui.manager.detail import DetailPane
 from pos_app.ui.manager.filters import FilterBar
@@ -37,10 +37,10 @@ from pos_app.ui.manager.texts import t
 from pos_app.ui.tasks import TaskManager
 
 _BUTTON_STYLE = {
-    Decision.APPROVE: "background: #e3f4e6;",
-    Decision.REJECT: "background: #f2f2f2;",
-    Decision.ESCALATE: "background: #fff4d6;",
-    Decision.CONFIRMED_FRAUD: "background: #fde2e1; color: #b00020; font-weight: bold;",
+    ReviewChoice.APPROVE: "background: #e3f4e6;",
+    ReviewChoice.REJECT: "background: #f2f2f2;",
+    ReviewChoice.ESCALATE: "background: #fff4d6;",
+    ReviewChoice.CONFIRMED_FRAUD: "background: #fde2e1; color: #b00020; font-weight: bold;",
 }
 
 
@@ -70,7 +70,7 @@ class QueuePage(QWidget):
         self.empty = QLabel(t("empty_queue", lang))
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.buttons = {d: QPushButton(t(d.value, lang)) for d in Decision}
+        self.buttons = {d: QPushButton(t(d.value, lang)) for d in ReviewChoice}
         self.reprint_button = QPushButton(t("reprint", lang))
         self.reprint_button.setVisible(services.receipts is not None)
         self.reprint_button.clicked.connect(self.reprint_selected)
@@ -180,7 +180,7 @@ class QueuePage(QWidget):
 
     # decisions ---------------------------------------------------------------------
 
-    def start_decision(self, decision: Decision) -> DecisionDialog | None:
+    def start_decision(self, decision: ReviewChoice) -> DecisionDialog | None:
         """Claim the sale, ask for the note (modal), record; returns the dialog it opened.
 
         With a backend for claims the claim is a network call: it runs off the GUI
@@ -207,7 +207,7 @@ class QueuePage(QWidget):
         return None
 
     def _claim_done(
-        self, decision: Decision, sale_id: str, held: reviews.ClaimResult
+        self, decision: ReviewChoice, sale_id: str, held: reviews.ClaimResult
     ) -> DecisionDialog | None:
         if not held.ok:
             self._claimed(sale_id, held.claimed_by, held.claimed_at)

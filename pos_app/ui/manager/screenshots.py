@@ -17,7 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication, QWidget
 
-from pos_app.terminal.reviews.queue import Decision, claim
+from pos_app.terminal.reviews.queue import ReviewChoice, claim
 from pos_app.terminal.reviews_demo import seed_demo_reviews, seed_history
 from pos_app.terminal.store.db import LocalStore, open_store
 from pos_app.ui.manager.services import ManagerServices, PinCheck
@@ -94,7 +94,7 @@ def _decision_and_claim(store: LocalStore, out: Path) -> None:
     first = _window(store, lang="en")
     assert first.queue is not None
     first.queue.select_sale("sale-7p-0002")
-    dialog = first.queue.start_decision(Decision.CONFIRMED_FRAUD)
+    dialog = first.queue.start_decision(ReviewChoice.CONFIRMED_FRAUD)
     assert dialog is not None
     dialog.note.setPlainText(
         "Owner called the store: she did not buy 12 cartons. New phone and 3 other wallets at "
@@ -104,7 +104,7 @@ def _decision_and_claim(store: LocalStore, out: Path) -> None:
     claim(store, "sale-7p-0001", manager_id="M002", now=NOW - 120)
     first.queue.refresh()
     first.queue.select_sale("sale-7p-0001")
-    first.queue.start_decision(Decision.APPROVE)  # refused: M002 holds it
+    first.queue.start_decision(ReviewChoice.APPROVE)  # refused: M002 holds it
     _save(first, out / "manager-claimed.png")
     dialog.reject()
     first.close()

@@ -56,7 +56,7 @@ class SyncOutcome:
     audit: AuditSyncReport | None
 
 
-class SignInPage(QWidget):
+class ManagerSignInPage(QWidget):
     def __init__(self, lang: str) -> None:
         super().__init__()
         self.manager_id = QLineEdit()
@@ -112,7 +112,7 @@ class ManagerWindow(QMainWindow):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, parent is not None)
         self.resize(1280, 800)
         self.stack = QStackedWidget()
-        self.sign_in_page = SignInPage(services.lang)
+        self.sign_in_page = ManagerSignInPage(services.lang)
         self.stack.addWidget(self.sign_in_page)
         self.setCentralWidget(self.stack)
         self.sign_in_page.button.clicked.connect(self._sign_in_clicked)

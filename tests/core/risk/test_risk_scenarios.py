@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from pos_app.core.risk.backtest import Replay
 from pos_app.core.risk.config import RuleSet
 from pos_app.core.risk.engine import RiskEngine
-from pos_app.core.risk.events import TopUp
+from pos_app.core.risk.events import TopUpEvent
 from pos_app.core.risk.model import Action, RiskContext, TokenFlag
 from pos_app.core.risk.rules import BACKEND_RULES, TERMINAL_RULES
 from pos_app.core.risk.velocity import TerminalTracker
@@ -84,7 +84,7 @@ def test_rotation_is_seen_by_the_till_without_the_backend(
 
 def test_top_up_and_immediate_spend(kit: SimpleNamespace, replay: Replay) -> None:
     _history(kit, replay, "w-2", 5)
-    replay.top_up(TopUp(kit.T0 - 60, "w-2", 100_000))
+    replay.top_up(TopUpEvent(kit.T0 - 60, "w-2", 100_000))
     sale = kit.make_sale(("heated_tobacco", 16, 5800), wallet_id="w-2")
     decision = replay.sale(sale)
     assert "topup_then_spend" in decision.codes
@@ -107,7 +107,7 @@ def test_200000_yen_pick_up_later_order(kit: SimpleNamespace, replay: Replay) ->
 def test_7pay_order_with_takeover_flags_needs_the_owner_who_is_not_there(
     kit: SimpleNamespace, replay: Replay
 ) -> None:
-    replay.top_up(TopUp(kit.T0 - 900, "w-3", 100_000))
+    replay.top_up(TopUpEvent(kit.T0 - 900, "w-3", 100_000))
     flags = TokenFlag.NEW_DEVICE | TokenFlag.CREDENTIAL_RESET | TokenFlag.OVERSEAS
     sale = kit.make_sale(
         ("e_cig", 34, 5800), ("e_cig", 1, 2800), pickup_later=True, wallet_id="w-3",

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pos_app.core.api_contract import ReviewedSale, parse
 from pos_app.core.errors import BackendError
 from pos_app.terminal.reviews_demo import seed_demo_reviews
 from pos_app.terminal.store.db import LocalStore, open_store
@@ -30,9 +31,9 @@ class FakeBackend:
         self.frozen: set[str] = set()
         self.remote: list[dict[str, Any]] = []
 
-    def list_reviews(self, store_id: str, status: str | None = None) -> Sequence[Mapping[str, Any]]:
+    def list_reviews(self, store_id: str, status: str | None = None) -> Sequence[ReviewedSale]:
         self._check()
-        return list(self.remote)
+        return [parse(ReviewedSale, r) for r in self.remote]
 
     def post_decision(
         self,

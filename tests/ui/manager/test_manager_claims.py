@@ -8,7 +8,7 @@ from typing import Any
 from pos_app.core.errors import BackendError
 from pos_app.terminal.reviews.queue import (
     ClaimedByOther,
-    Decision,
+    ReviewChoice,
     ReviewStatus,
     decisions_of,
     load_queue,
@@ -55,10 +55,10 @@ def test_claim_held_at_another_till_shows_who(
     assert win.queue is not None and win.queue.selected_sale() == "sale-7p-0001"
     opened: list[object] = []
     win.queue.dialog_opened.connect(opened.append)
-    assert win.queue.start_decision(Decision.APPROVE) is None  # the claim runs off the GUI
+    assert win.queue.start_decision(ReviewChoice.APPROVE) is None  # the claim runs off the GUI
     qtbot.waitUntil(lambda: "M777" in win.queue.message.text(), timeout=5000)
     assert opened == []
-    assert not win.queue.buttons[Decision.APPROVE].isEnabled()
+    assert not win.queue.buttons[ReviewChoice.APPROVE].isEnabled()
     assert "Being reviewed by M777" in win.queue.detail.toPlainText()
     assert load_queue(store, "S001")[0].claimed_by == "M777"
 
@@ -70,7 +70,7 @@ def test_claim_granted_opens_the_dialog_and_cancel_releases_everywhere(
     win = window("M001", claims=claims)
     assert win.queue is not None
     with qtbot.waitSignal(win.queue.dialog_opened, timeout=5000) as opened:
-        win.queue.start_decision(Decision.REJECT)
+        win.queue.start_decision(ReviewChoice.REJECT)
     dialog = opened.args[0]
     assert claims.holders["sale-7p-0001"][0] == "M001"
     assert load_queue(store, "S001")[0].claimed_by == "M001"
@@ -88,12 +88,12 @@ def test_offline_claim_is_local(
     win = window("M001", claims=claims)
     assert win.queue is not None
     with qtbot.waitSignal(win.queue.dialog_opened, timeout=5000) as opened:
-        win.queue.start_decision(Decision.ESCALATE)
+        win.queue.start_decision(ReviewChoice.ESCALATE)
     dialog = opened.args[0]
     dialog.note.setPlainText("needs head office")
     dialog.ok_button.click()
     assert [c[0] for c in claims.calls] == ["claim"]
     assert status_of(store, "sale-7p-0001") is ReviewStatus.ESCALATED
     assert [(d.decision, d.synced) for d in decisions_of(store, "sale-7p-0001")] == [
-        (Decision.ESCALATE, False)
+        (ReviewChoice.ESCALATE, False)
     ]  # queued for the backend

@@ -13,7 +13,7 @@ from PySide6.QtTest import QTest
 
 from pos_app.terminal.audit.log import AuditAction, read_entries, verify_store
 from pos_app.terminal.auth import Authenticator
-from pos_app.terminal.reviews.queue import Decision, ReviewStatus, load_queue
+from pos_app.terminal.reviews.queue import ReviewChoice, ReviewStatus, load_queue
 from pos_app.terminal.reviews_demo import seed_demo_reviews
 from pos_app.terminal.store.db import DB_NAME, LocalStore, open_store
 from pos_app.ui.manager.decision_dialog import DecisionDialog
@@ -27,7 +27,7 @@ def status_of(store: LocalStore, sale_id: str) -> ReviewStatus:
     return next(i.status for i in load_queue(store, "S001") if i.sale_id == sale_id)
 
 
-def decide_in(win: ManagerWindow, decision: Decision, note: str) -> DecisionDialog:
+def decide_in(win: ManagerWindow, decision: ReviewChoice, note: str) -> DecisionDialog:
     assert win.queue is not None
     dialog = win.queue.start_decision(decision)
     assert dialog is not None and dialog.isVisible()
@@ -41,16 +41,16 @@ def decide_in(win: ManagerWindow, decision: Decision, note: str) -> DecisionDial
 @pytest.mark.parametrize(
     ("decision", "status"),
     [
-        (Decision.APPROVE, ReviewStatus.APPROVED),
-        (Decision.REJECT, ReviewStatus.REJECTED),
-        (Decision.ESCALATE, ReviewStatus.ESCALATED),
-        (Decision.CONFIRMED_FRAUD, ReviewStatus.CONFIRMED_FRAUD),
+        (ReviewChoice.APPROVE, ReviewStatus.APPROVED),
+        (ReviewChoice.REJECT, ReviewStatus.REJECTED),
+        (ReviewChoice.ESCALATE, ReviewStatus.ESCALATED),
+        (ReviewChoice.CONFIRMED_FRAUD, ReviewStatus.CONFIRMED_FRAUD),
     ],
 )
 def test_each_decision_with_its_required_note(
     window: Callable[..., ManagerWindow],
     store: LocalStore,
-    decision: Decision,
+    decision: ReviewChoice,
     status: ReviewStatus,
 ) -> None:
     win = window()
@@ -74,7 +74,7 @@ def test_confirmed_fraud_warns_and_freezes_the_wallet_at_the_backend(
 ) -> None:
     win = window()
     assert win.queue is not None
-    dialog = win.queue.start_decision(Decision.CONFIRMED_FRAUD)
+    dialog = win.queue.start_decision(ReviewChoice.CONFIRMED_FRAUD)
     assert dialog is not None
     assert any(
         "freezes the customer's wallet" in w.text() for w in dialog.findChildren(type(win.who))
@@ -92,7 +92,7 @@ def test_cancelling_releases_the_sale(
 ) -> None:
     win = window()
     assert win.queue is not None
-    dialog = win.queue.start_decision(Decision.REJECT)
+    dialog = win.queue.start_decision(ReviewChoice.REJECT)
     assert dialog is not None
     assert load_queue(store, "S001")[0].claimed_by == "M001"
     dialog.reject()
@@ -105,11 +105,11 @@ def test_two_managers_cannot_decide_the_same_sale(
 ) -> None:
     first, second = window("M001"), window("M002")
     assert first.queue is not None and second.queue is not None
-    dialog = first.queue.start_decision(Decision.ESCALATE)
+    dialog = first.queue.start_decision(ReviewChoice.ESCALATE)
     assert dialog is not None
-    assert second.queue.buttons[Decision.APPROVE].isEnabled()  # its queue was read before
-    assert second.queue.start_decision(Decision.APPROVE) is None  # no dialog for the second
-    assert not second.queue.buttons[Decision.APPROVE].isEnabled()
+    assert second.queue.buttons[ReviewChoice.APPROVE].isEnabled()  # its queue was read before
+    assert second.queue.start_decision(ReviewChoice.APPROVE) is None  # no dialog for the second
+    assert not second.queue.buttons[ReviewChoice.APPROVE].isEnabled()
     assert "M001 is reviewing this sale (since 2026-11-18 20:06)" in second.queue.message.text()
     assert "Being reviewed by M001" in second.queue.detail.toPlainText()
     assert second.queue.model.index(0, 7).data() == "M001"
@@ -118,7 +118,7 @@ def test_two_managers_cannot_decide_the_same_sale(
     assert status_of(store, "sale-7p-0001") is ReviewStatus.ESCALATED
     second.queue.refresh()  # the escalated sale is no longer open; the next one is free
     assert second.queue.selected_sale() == "sale-7p-0002"
-    assert second.queue.start_decision(Decision.APPROVE) is not None
+    assert second.queue.start_decision(ReviewChoice.APPROVE) is not None
 
 
 def test_offline_decision_is_synced_later(
@@ -130,7 +130,7 @@ def test_offline_decision_is_synced_later(
 ) -> None:
     backend.online = False
     win = window()
-    decide_in(win, Decision.REJECT, "tobacco cartons, new device, owner unreachable")
+    decide_in(win, ReviewChoice.REJECT, "tobacco cartons, new device, owner unreachable")
     win.sync_now()
     qtbot.waitUntil(lambda: "not reachable" in win.statusBar().currentMessage())
     assert "1 waiting" in win.statusBar().currentMessage() and backend.posted == []
@@ -210,7 +210,7 @@ def test_tampering_with_a_decision_is_detected(
     window: Callable[..., ManagerWindow], store: LocalStore
 ) -> None:
     win = window()
-    decide_in(win, Decision.CONFIRMED_FRAUD, "owner says it was not them")
+    decide_in(win, ReviewChoice.CONFIRMED_FRAUD, "owner says it was not them")
     assert verify_store(store).ok
     entry_id = read_entries(store)[-1].id
     conn = sqlite3.connect(store.path)  # someone at the store softens the record

@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtGui import QColor
 
 from pos_app.terminal.audit.log import AuditAction, read_entries
-from pos_app.terminal.reviews.queue import Decision
+from pos_app.terminal.reviews.queue import ReviewChoice
 from pos_app.terminal.store.db import LocalStore
 from pos_app.ui.manager.texts import TEXTS
 from pos_app.ui.manager.window import ManagerWindow
@@ -49,7 +49,7 @@ def test_x_report_on_screen_and_as_pdf(
     win = window()
     assert win.report is not None and win.queue is not None
     win.queue.select_sale("sale-7p-0002")
-    dialog = win.queue.start_decision(Decision.REJECT)
+    dialog = win.queue.start_decision(ReviewChoice.REJECT)
     assert dialog is not None
     dialog.note.setPlainText("pick-up-later cartridges, rotating wallets")
     dialog.ok_button.click()

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parents[2] / "terminal"))
 
 from fake_printer import FakePrinter
 
-from pos_app.terminal.printing.document import Issuer
+from pos_app.terminal.printing.document import ReceiptIssuer
 from pos_app.terminal.printing.printers import NetworkPrinter
 from pos_app.terminal.printing.queue import PrintQueue
 from pos_app.terminal.printing.render import Paper
@@ -33,7 +33,7 @@ def _receipts(store: LocalStore, printer: FakePrinter) -> ReceiptService:
     paper = Paper.of(80)
     queue = PrintQueue(store, NetworkPrinter("127.0.0.1", printer.port, timeout_s=2), paper=paper)
     options = ReceiptOptions(lang="en", auto_print=True, paper=paper)
-    issuer = Issuer("Store Co.", "T7000012050002")
+    issuer = ReceiptIssuer("Store Co.", "T7000012050002")
     return ReceiptService(store, queue, issuer=issuer, options=options)
 
 

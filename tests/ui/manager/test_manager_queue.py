@@ -5,7 +5,7 @@ from typing import Any
 from PySide6.QtCore import QDate, QUrl
 
 from pos_app.terminal.audit.log import read_entries
-from pos_app.terminal.reviews.queue import Decision, ReviewStatus
+from pos_app.terminal.reviews.queue import ReviewChoice, ReviewStatus
 from pos_app.ui.manager.services import ManagerServices, PinCheck
 from pos_app.ui.manager.window import ManagerWindow
 
@@ -106,7 +106,7 @@ def test_status_counts_follow_decisions(window: Callable[..., ManagerWindow]) ->
     win = window()
     q = win.queue
     assert q is not None
-    dialog = q.start_decision(Decision.APPROVE)  # the riskiest sale is selected first
+    dialog = q.start_decision(ReviewChoice.APPROVE)  # the riskiest sale is selected first
     assert dialog is not None
     dialog.note.setPlainText("owner called, confirmed it was their purchase")
     dialog.ok_button.click()

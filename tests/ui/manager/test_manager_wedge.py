@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from pos_app.terminal.checkout.types import PaymentPhase
-from pos_app.terminal.reviews.queue import Decision
+from pos_app.terminal.reviews.queue import ReviewChoice
 from pos_app.ui.manager.decision_dialog import DecisionDialog
 from pos_app.ui.manager.window import ManagerWindow
 
@@ -53,7 +53,7 @@ def test_a_payment_code_in_the_manager_id_field_pays(
 @pytest.mark.parametrize("layout", ["us", "jis"])
 def test_a_payment_code_in_a_decision_note_pays(qtbot, make_window, fake, layout) -> None:
     window = till_waiting_for_code(qtbot, make_window, fake)
-    dialog = DecisionDialog(Decision.APPROVE, "S-1-0001", lang="en")
+    dialog = DecisionDialog(ReviewChoice.APPROVE, "S-1-0001", lang="en")
     qtbot.addWidget(dialog)
     focus(qtbot, dialog.note)
     scanner(TOKEN, layout=layout)

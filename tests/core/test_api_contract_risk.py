@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from pos_app.terminal.backend.verdict import RiskDetail, parse_risk
+from pos_app.core.api_contract import RiskDetail, RiskVerdict, parse
+
+
+def parse_risk(view: dict[str, object]) -> RiskVerdict | None:
+    risk = view.get("risk")
+    return None if risk is None else parse(RiskVerdict, risk)
 
 
 def test_a_full_risk_object_becomes_typed_values() -> None:
@@ -22,9 +27,9 @@ def test_a_full_risk_object_becomes_typed_values() -> None:
     assert risk is not None
     assert (risk.action, risk.score) == ("customer_approval", 60)
     assert risk.reasons == ("cash_convertible_above_history", "bulk_cash_convertible")
-    assert risk.details[0] == RiskDetail("cash_convertible_above_history", (("floor", 5000),))
+    assert risk.details[0] == RiskDetail("cash_convertible_above_history", {"floor": 5000})
     assert risk.detail("bulk_cash_convertible") == RiskDetail(
-        "bulk_cash_convertible", (("cartons", 3),)
+        "bulk_cash_convertible", {"cartons": 3}
     )
 
 
@@ -42,4 +47,4 @@ def test_an_answer_without_details_or_with_junk_is_not_trusted() -> None:
     )
     assert risk is not None
     assert (risk.action, risk.score, risk.reasons) == (None, None, ("a",))
-    assert risk.details == (RiskDetail("b", ()),)
+    assert risk.details == (RiskDetail("b", {}),)

@@ -166,6 +166,8 @@ NO_RISK = RiskVerdict(score=None, action=None, reasons=())
 
 @dataclass(frozen=True, slots=True)
 class StepUpChallenge:
+    """The wallet owner decides on their phone until ``expires_at`` (the till polls)."""
+
     challenge_id: str
     expires_at: int
 
@@ -233,6 +235,8 @@ class ClaimAnswer:
 
 @dataclass(frozen=True, slots=True)
 class DecisionAnswer:
+    """A review decision recorded; ``wallet_frozen`` after ``confirmed_fraud``."""
+
     sale_id: str
     review_status: str | None
     wallet_frozen: bool
@@ -240,6 +244,8 @@ class DecisionAnswer:
 
 @dataclass(frozen=True, slots=True)
 class ReviewClaim:
+    """Who holds a flagged sale for review, across the store's tills, and until when."""
+
     claimed_by: str
     claimed_at: int
     expires_at: int
@@ -289,6 +295,8 @@ class AuditHead:
 
 @dataclass(frozen=True, slots=True)
 class AuditAppended:
+    """``POST /v1/terminals/{id}/audit``: the batch is held up to this entry."""
+
     synced_through: int
 
 

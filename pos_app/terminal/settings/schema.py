@@ -13,6 +13,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from pos_app.core.money import CURRENCIES
+
 
 def opt(
     default: Any,
@@ -43,7 +45,7 @@ class TerminalSettings:
     store_id: str = opt("", "Store this terminal sells for; written by enrollment.")
     terminal_id: str = opt("", "This terminal's id within its store; written by enrollment.")
     audience: str = opt("pos.jp", "PT1 acceptance network; tokens for another are refused.")
-    currency: str = opt("JPY", "Currency of every sale (ISO 4217).", choices=("JPY", "USD", "EUR"))
+    currency: str = opt("JPY", "Currency of every sale (ISO 4217).", choices=tuple(CURRENCIES))
     catalog_dir: str = opt("", "Folder of catalog CSV files; empty means the bundled catalog.")
 
 

@@ -300,6 +300,15 @@ class AuditAppended:
     synced_through: int
 
 
+@dataclass(frozen=True, slots=True)
+class ErrorAnswer:
+    """Every refusal (BACKEND-API.md): a stable code and a sentence for people. Some carry
+    context beside them (409 ``review_claimed``: ``claimed_by``, ``claimed_at``)."""
+
+    error: str
+    detail: str
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 

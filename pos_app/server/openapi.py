@@ -78,7 +78,10 @@ def document_errors(doc: dict[str, Any]) -> None:
     for path, item in doc.get("paths", {}).items():
         for method, operation in item.items():
             responses = operation.setdefault("responses", {})
-            for code in sorted(codes_of(path, method, operation)):
+            codes = codes_of(path, method, operation)
+            if 422 not in codes:  # FastAPI's default, pointing at the schema removed above
+                responses.pop("422", None)
+            for code in sorted(codes):
                 responses[str(code)] = {
                     "description": DESCRIPTIONS[code],
                     "content": {

@@ -150,6 +150,17 @@ def test_what_the_till_reads_is_what_the_backend_documents(
         _compare(openapi, answer, schema, f"{answer.__name__} {method} {path}", answer=True)
 
 
+def test_the_error_body_is_the_documented_one(openapi: dict[str, Any]) -> None:
+    schema = openapi["components"]["schemas"]["Error"]
+    _compare(openapi, c.ErrorAnswer, schema, "Error", answer=True)
+    for path, item in openapi["paths"].items():
+        for method, operation in item.items():
+            for status, answer in operation["responses"].items():
+                if int(status) >= 400:
+                    ref = answer["content"]["application/json"]["schema"]
+                    assert ref == {"$ref": "#/components/schemas/Error"}, (path, method, status)
+
+
 def test_every_documented_answer_has_a_core_type() -> None:
     documented = {(path, method) for path, method in schemas.ANSWERS}
     read = {(path, method) for ops in ANSWERS.values() for path, method, _ in ops}

@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+from pos_app.core.api_contract import ContractError, ErrorAnswer, parse
+
 
 def extra_of(response: httpx.Response) -> dict[str, Any]:
     try:
@@ -22,13 +24,12 @@ def extra_of(response: httpx.Response) -> dict[str, Any]:
 
 
 def error_of(response: httpx.Response) -> tuple[str, str]:
+    """The refusal's stable code and sentence; a proxy's page has neither: ``http_<status>``."""
     try:
-        data = response.json()
-    except ValueError:
+        error = parse(ErrorAnswer, response.json())
+    except (ValueError, ContractError):
         return f"http_{response.status_code}", response.reason_phrase
-    if isinstance(data, dict) and isinstance(data.get("error"), str):
-        return data["error"], str(data.get("detail", ""))
-    return f"http_{response.status_code}", response.reason_phrase
+    return error.error, error.detail
 
 
 def auth_hint(code: str, skew: float | None) -> str:

@@ -161,9 +161,6 @@ class RiskVerdict:
         )
 
 
-NO_RISK = RiskVerdict(score=None, action=None, reasons=())
-
-
 @dataclass(frozen=True, slots=True)
 class StepUpChallenge:
     """The wallet owner decides on their phone until ``expires_at`` (the till polls)."""

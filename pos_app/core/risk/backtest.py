@@ -27,6 +27,7 @@ class Outcome(NamedTuple):
 
     completed: bool  # the sale went through and counts in the wallet's history
     owner_approved: bool  # the owner passed a step-up on the paying phone
+    refused: bool = False  # a step-up the owner never approved (the backend keeps it)
 
 
 def simulated_outcome(action: Action, label: str | None) -> Outcome:
@@ -45,7 +46,7 @@ def simulated_outcome(action: Action, label: str | None) -> Outcome:
     if label is None:
         return Outcome(completed=True, owner_approved=False)
     legit = label != "fraud"
-    return Outcome(completed=legit, owner_approved=legit)
+    return Outcome(completed=legit, owner_approved=legit, refused=not legit)
 
 
 class Replay:
@@ -83,6 +84,8 @@ class Replay:
         outcome = simulated_outcome(decision.action, label)
         if outcome.completed:
             self.velocity.record_sale(facts, basket, owner_approved=outcome.owner_approved)
+        elif outcome.refused:
+            self.velocity.record_refused(facts.wallet_id, facts.time)
         self.terminals.record_sale(facts, decision.action, basket)
         return decision
 

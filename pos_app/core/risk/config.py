@@ -111,6 +111,7 @@ RULE_KEYS: dict[str, dict[str, Checker]] = {
     "distant_stores_1h": {"min_total": YEN},
     "device_new_for_wallet": {"min_cash_convertible": YEN},
     "store_new_for_wallet": {"min_cash_convertible": YEN, "min_history_sales": COUNT},
+    "owner_approval_refused": {"within_s": SECONDS, "min_cash_convertible": YEN},
     "wallet_rotation_at_terminal": {"min_other_wallets": COUNT, "min_cash_convertible": YEN},
     "terminal_recent_declines": {"min_declines": COUNT, "min_cash_convertible": YEN},
     "bulk_cash_convertible": {"min_cartons": COUNT, "min_identical_units": COUNT},

@@ -232,6 +232,20 @@ weight = 50
 force = "customer_approval"
 takeover = true
 
+[rules.owner_approval_refused]
+# Backend: a payment from this wallet was held for the owner's approval within the
+# last 7 days and the owner never approved it (denied it, let it expire, or the sale
+# was cancelled while waiting). Someone other than the owner may be using the
+# account, and an account taken over stays taken over until the owner acts: every
+# basket with a pack or two's worth (1,000+ yen) of easy-to-resell goods asks the
+# owner again, even from the owner's usual phone and store, for a week.
+enabled = true
+within_s = 604800
+min_cash_convertible = 1000
+weight = 50
+force = "customer_approval"
+takeover = true
+
 # ---------------------------------------------------------------- the till
 
 [rules.wallet_rotation_at_terminal]

@@ -120,6 +120,10 @@ class RiskContext:
     # step-ups) within the wallet's history; 0 when none.
     device_owner_approved_cc: int | None = None
     store_new_for_wallet: bool | None = None
+    # Step-ups of this wallet the owner never approved (denied, expired,
+    # cancelled) within its history, and how long ago the last one ended.
+    wallet_refused_approvals: int | None = None
+    wallet_last_refused_age_s: int | None = None
     last_topup_age_s: int | None = None
     last_topup_amount: int | None = None
     other_store_regions_1h: tuple[str, ...] | None = None

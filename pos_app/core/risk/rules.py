@@ -82,6 +82,7 @@ BACKEND_RULES = frozenset(
         "distant_stores_1h",
         "device_new_for_wallet",
         "store_new_for_wallet",
+        "owner_approval_refused",
         "store_tobacco_spike",
     }
 )
@@ -275,6 +276,26 @@ def _store_new_for_wallet(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
         and not _owner_approved(i, cc)
     )
     return _result(spec, fired, {"history_sales": sales, "cash_convertible": cc})
+
+
+@rule
+def _owner_approval_refused(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    count, age = i.ctx.wallet_refused_approvals, i.ctx.wallet_last_refused_age_s
+    if count is None:
+        return _unknown(spec, "wallet_refused_approvals")
+    cc = i.basket.cash_convertible
+    inputs = {
+        "refused_approvals": count,
+        "hours_since_refused": None if age is None else age // 3600,
+        "cash_convertible": cc,
+    }
+    fired = (
+        count > 0
+        and age is not None
+        and age <= spec.yen("within_s")
+        and cc >= spec.yen("min_cash_convertible")
+    )
+    return _result(spec, fired, inputs)
 
 
 def _owner_approved(i: Inputs, cc: int) -> bool:

@@ -71,14 +71,20 @@ class Replay:
             **self.terminals.features_for(facts), **self.velocity.features_for(facts)
         )
 
-    def sale(self, facts: SaleFacts, label: str | None = None) -> Decision:
+    def sale(self, facts: SaleFacts, label: str | None = None, *, full: bool = False) -> Decision:
+        """Decide and record one sale (``full``: run every rule, for an explanation)."""
         basket = basket_of(facts, self.rules.policy)
         till_ctx = RiskContext(**self.terminals.features_for(facts))
         # The backend is never told "pick up later" (it is not in the finalize request).
         seen = replace(facts, pickup_later=False) if facts.pickup_later else facts
         backend_ctx = RiskContext(**self.velocity.features_for(facts))
         till, backend = self.engine.decide_both(
-            facts, till_ctx=till_ctx, backend_ctx=backend_ctx, backend_facts=seen, basket=basket
+            facts,
+            till_ctx=till_ctx,
+            backend_ctx=backend_ctx,
+            backend_facts=seen,
+            basket=basket,
+            gate=not full,
         )
         decision = combine(till, backend)
         outcome = simulated_outcome(decision.action, label)
@@ -281,8 +287,9 @@ def find_sale(
         if isinstance(event, TopUp):
             replay.top_up(event)
             continue
-        ctx = replay.context_for(event.facts) if event.facts.sale_id == sale_id else None
-        decision = replay.sale(event.facts, event.label)
+        target = event.facts.sale_id == sale_id
+        ctx = replay.context_for(event.facts) if target else None
+        decision = replay.sale(event.facts, event.label, full=target)
         if ctx is not None:
             return event.facts, decision, ctx
     return None

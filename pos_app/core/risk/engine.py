@@ -33,6 +33,7 @@ from pos_app.core.risk.rules import (
     Basket,
     Inputs,
     basket_of,
+    cc_gate,
 )
 
 _EMPTY_CONTEXT = RiskContext()
@@ -54,6 +55,12 @@ def _skipped(spec: RuleSpec) -> RuleEvaluation:
     return RuleEvaluation(spec.code, RuleStatus.UNKNOWN, {}, _OTHER_SIDE)
 
 
+def _gated(spec: RuleSpec) -> RuleEvaluation:
+    return RuleEvaluation(
+        spec.code, RuleStatus.CLEAR, {}, "clear: too little easy-to-resell value to fire"
+    )
+
+
 class RiskEngine:
     """Stateless evaluator of one rule set; safe to share between threads."""
 
@@ -61,8 +68,12 @@ class RiskEngine:
         self.rules = rules
         self._specs = tuple((spec, RULES[spec.code]) for spec in rules.rules)
         self._by_code = {spec.code: spec for spec in rules.rules}
-        # (spec, rule, which side runs it, what the other side reports), built once.
-        self._sided = tuple((spec, fn, _side(spec), _skipped(spec)) for spec, fn in self._specs)
+        # (spec, rule, which side runs it, what the other side reports, the
+        # easy-to-resell value it needs to fire, its "clear" below that), built once.
+        self._sided = tuple(
+            (spec, fn, _side(spec), _skipped(spec), cc_gate(spec), _gated(spec))
+            for spec, fn in self._specs
+        )
 
     @property
     def version(self) -> str:
@@ -112,6 +123,7 @@ class RiskEngine:
         backend_ctx: RiskContext,
         backend_facts: SaleFacts | None = None,
         basket: Basket | None = None,
+        gate: bool = True,
     ) -> tuple[Decision, Decision]:
         """The till's and the backend's decisions, each rule run on the side that knows it.
 
@@ -119,6 +131,9 @@ class RiskEngine:
         ``decide(backend_facts, backend_ctx, skip=TERMINAL_RULES)``, with the rules
         that read only the sale run once for both (``backend_facts`` may differ
         from ``facts`` only in what those rules do not read: "pick up later").
+        With ``gate``, a rule the basket's easy-to-resell value cannot reach
+        (``rules.CC_GATES``) is reported clear without running (same actions,
+        fewer inputs shown); ``gate=False`` runs every rule, for explanations.
         """
         basket = basket or basket_of(facts, self.rules.policy)
         policy = self.rules.policy
@@ -126,8 +141,22 @@ class RiskEngine:
         back_in = Inputs(backend_facts or facts, backend_ctx, basket, policy)
         till: list[RuleEvaluation] = []
         back: list[RuleEvaluation] = []
-        for spec, fn, side, unknown in self._sided:
-            if side == _FACTS:
+        cc = basket.cash_convertible if gate else None
+        for spec, fn, side, unknown, needs, clear in self._sided:
+            if cc is not None and cc < needs:
+                if side == _OFF:
+                    till.append(unknown)
+                    back.append(unknown)
+                elif side == _FACTS:
+                    till.append(clear)
+                    back.append(clear)
+                elif side == _TILL:
+                    till.append(clear)
+                    back.append(unknown)
+                else:
+                    till.append(unknown)
+                    back.append(clear)
+            elif side == _FACTS:
                 ev = fn(till_in, spec)
                 till.append(ev)
                 back.append(ev)
@@ -197,9 +226,12 @@ def combine(till: Decision, backend: Decision) -> Decision:
     action, may_override = combine_actions(
         backend.action, till.action, backend_override=backend.manager_may_override
     )
-    seen = set(backend.codes)
-    reasons = backend.reasons + tuple(r for r in till.reasons if r.code not in seen)
-    fired = {ev.code: ev for ev in till.evaluations if ev.status is RuleStatus.FIRED}
+    reasons, evaluations = backend.reasons, backend.evaluations
+    if till.reasons:  # most sales: nothing fired on the till, nothing to merge
+        seen = set(backend.codes)
+        reasons += tuple(r for r in till.reasons if r.code not in seen)
+        fired = {ev.code: ev for ev in till.evaluations if ev.status is RuleStatus.FIRED}
+        evaluations = tuple(fired.get(ev.code, ev) for ev in evaluations)
     return Decision(
         sale_id=backend.sale_id,
         action=action,
@@ -208,7 +240,7 @@ def combine(till: Decision, backend: Decision) -> Decision:
         rules_version=backend.rules_version,
         manager_may_override=may_override,
         online_required=till.online_required or backend.online_required,
-        evaluations=tuple(fired.get(ev.code, ev) for ev in backend.evaluations),
+        evaluations=evaluations,
     )
 
 

@@ -88,6 +88,39 @@ BACKEND_RULES = frozenset(
 )
 
 
+# The least easy-to-resell value a basket needs before a rule can fire: the rule's
+# parameter (plus 1 where the rule needs strictly more). Below it the rule is
+# clear whatever the context, so ``RiskEngine.decide_both`` skips it (most
+# baskets hold none of these goods). A test checks each gate against the rule.
+CC_GATES: dict[str, tuple[str | None, int]] = {
+    "takeover_token_flags": ("min_cash_convertible", 0),
+    "weak_account_flags": ("min_cash_convertible", 0),
+    "cash_convertible_above_history": ("min_basket_cash_convertible", 0),
+    "wallet_repeat_cash_convertible": ("min_basket_cash_convertible", 0),
+    "wallet_weekly_cash_convertible": ("min_basket_cash_convertible", 0),
+    "wallet_spend_spike": (None, 1),
+    "topup_then_spend": ("min_cash_convertible", 0),
+    "device_new_for_wallet": ("min_cash_convertible", 0),
+    "store_new_for_wallet": ("min_cash_convertible", 0),
+    "owner_approval_refused": ("min_cash_convertible", 0),
+    "wallet_rotation_at_terminal": ("min_cash_convertible", 0),
+    "terminal_recent_declines": ("min_cash_convertible", 0),
+    "large_cash_convertible_basket": ("min_cash_convertible", 0),
+    "pickup_later_cash_convertible": ("min_cash_convertible", 0),
+    "old_token": ("min_cash_convertible", 0),
+    "offline_cash_convertible": ("max_offline_cash_convertible", 1),
+}
+
+
+def cc_gate(spec: RuleSpec) -> int:
+    """The easy-to-resell value below which ``spec``'s rule cannot fire (0: no gate)."""
+    gate = CC_GATES.get(spec.code)
+    if gate is None:
+        return 0
+    param, extra = gate
+    return (spec.yen(param) if param else 0) + extra
+
+
 def rule(fn: RuleFn) -> RuleFn:
     RULES[fn.__name__.removeprefix("_")] = fn
     return fn

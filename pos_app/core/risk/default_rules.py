@@ -51,6 +51,13 @@ carton_min_unit_price = 3000
 # Goods that resell for cash (RISK.md signals). Same list as
 # pos_app.core.categories.CASH_CONVERTIBLE; kept here so an analyst can try a change.
 cash_convertible = ["tobacco", "heated_tobacco", "e_cig", "gift_card", "alcohol", "electronics"]
+# Of those, goods that resell only at a steep discount: a bottle of whisky or a
+# mobile battery fetches about half its price second-hand, while cigarettes,
+# cartridges and gift cards fetch nearly all of theirs (7pay's loot). They count for
+# this percentage of their price wherever a rule speaks of "easy-to-resell" value:
+# a party's 8,000 yen of drinks weighs like 4,000 yen of cigarettes.
+discounted_resale = ["alcohol", "electronics"]
+discounted_resale_percent = 50
 # Categories counted as cartons and in a store's tobacco spike.
 tobacco_family = ["tobacco", "heated_tobacco", "e_cig"]
 

@@ -36,7 +36,10 @@ def basket_of(facts: SaleFacts, policy: Policy) -> Basket:
     cc = tobacco = cartons = identical = 0
     for line in facts.lines:
         if line.category in policy.cash_convertible:
-            cc += line.line_total
+            if line.category in policy.discounted_resale:
+                cc += line.line_total * policy.discounted_resale_percent // 100
+            else:
+                cc += line.line_total
             identical = max(identical, line.quantity)
         if line.category in policy.tobacco_family:
             tobacco += line.line_total
@@ -269,6 +272,7 @@ def _topup_then_spend(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
         age <= spec.yen("within_s")
         and i.basket.total >= spec.number("min_share_of_topup") * amount
         and i.basket.cash_convertible >= spec.yen("min_cash_convertible")
+        and not _owner_approved(i, i.basket.cash_convertible)
     )
     return _result(spec, fired, inputs)
 

@@ -9,6 +9,7 @@ from pos_app.core.risk.config import RuleSet
 from pos_app.core.risk.engine import RiskEngine
 from pos_app.core.risk.explain import explain
 from pos_app.core.risk.model import Action, RiskContext, RuleStatus, TokenFlag
+from pos_app.core.risk.rules import basket_of, cc_gate
 
 TERMINAL = RiskContext(terminal_wallets_30m=(), terminal_declines_10m=0, trust_list_age_s=3600)
 
@@ -158,3 +159,39 @@ def test_every_fired_rule_has_both_sentences(kit: SimpleNamespace, rules: RuleSe
     for reason in decision.reasons:
         assert reason.en and reason.ja and "{" not in reason.en + reason.ja
     assert decision.action is Action.DECLINE
+
+
+def test_rules_below_their_resale_gate_cannot_fire(kit: SimpleNamespace, rules: RuleSet) -> None:
+    """decide_both skips a rule whose easy-to-resell minimum the basket misses (CC_GATES):
+    running it anyway, in the worst context, must not fire it."""
+    engine = RiskEngine(rules)
+    worst = RiskContext(
+        terminal_wallets_30m=(("w-a", 10**6), ("w-b", 10**6)), terminal_declines_10m=9,
+        wallet_cc_spend_24h=10**6, wallet_cc_spend_7d=10**6, wallet_cc_max_before_24h=0,
+        wallet_history_age_s=0, wallet_history_sales=9, wallet_typical_spend=1,
+        device_new_for_wallet=True, device_owner_approved_cc=0, store_new_for_wallet=True,
+        wallet_refused_approvals=3, wallet_last_refused_age_s=1, last_topup_age_s=1,
+        last_topup_amount=1,
+    )  # fmt: skip
+    gated = {spec.code: cc_gate(spec) for spec in rules.rules if cc_gate(spec) > 0}
+    assert len(gated) >= 15
+    for code, gate in gated.items():
+        sale = kit.make_sale(("gift_card", 1, gate - 1), ("food", 50, 3000), pickup_later=True,
+                             offline=True, token_flags=31, token_age_s=290)  # fmt: skip
+        (ev,) = [e for e in engine.evaluate(sale, worst) if e.code == code]
+        assert ev.status is not RuleStatus.FIRED, (code, gate)
+        till, back = engine.decide_both(sale, till_ctx=worst, backend_ctx=worst)
+        assert code not in till.codes + back.codes
+        full = engine.decide_both(sale, till_ctx=worst, backend_ctx=worst, gate=False)
+        assert (till.action, back.action) == (full[0].action, full[1].action)
+        assert (till.codes, back.codes) == (full[0].codes, full[1].codes)
+
+
+def test_discounted_resale_goods_count_for_part_of_their_price(
+    kit: SimpleNamespace, rules: RuleSet
+) -> None:
+    party = kit.make_sale(("alcohol", 2, 4000), ("electronics", 1, 3000), ("tobacco", 1, 6000))
+    basket = basket_of(party, rules.policy)
+    assert rules.policy.discounted_resale_percent == 50
+    assert basket.cash_convertible == 4000 + 1500 + 6000
+    assert basket.max_identical_cc_units == 2 and basket.tobacco == 6000

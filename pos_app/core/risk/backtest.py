@@ -8,7 +8,6 @@ present, are used only for scoring, never shown to the rules.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -17,7 +16,7 @@ from typing import Any, NamedTuple, Protocol
 from pos_app.core.risk.config import RuleSet
 from pos_app.core.risk.engine import RiskEngine, combine
 from pos_app.core.risk.events import EventError, SaleEvent, TopUp, parse_event
-from pos_app.core.risk.model import Action, Decision, RiskContext, SaleFacts
+from pos_app.core.risk.model import Action, Decision, RiskContext, SaleFacts, decision_line
 from pos_app.core.risk.rules import basket_of
 from pos_app.core.risk.velocity import TerminalTracker, VelocityTracker
 
@@ -122,13 +121,7 @@ class ReplayDecision(NamedTuple):
     codes: tuple[str, ...]
 
     def to_json(self) -> str:
-        line: dict[str, Any] = {
-            "sale_id": self.sale_id,
-            "action": self.action.value,
-            "score": self.score,
-            "reasons": list(self.codes),
-        }
-        return json.dumps(line, ensure_ascii=False, separators=(", ", ": "))
+        return decision_line(self.sale_id, self.action, self.score, self.codes)
 
 
 class Engine(Protocol):

@@ -141,38 +141,50 @@ class RiskEngine:
         back_in = Inputs(backend_facts or facts, backend_ctx, basket, policy)
         till: list[RuleEvaluation] = []
         back: list[RuleEvaluation] = []
+        till_fired: list[RuleEvaluation] = []
+        back_fired: list[RuleEvaluation] = []
         cc = basket.cash_convertible if gate else None
+        fired = RuleStatus.FIRED
         for spec, fn, side, unknown, needs, clear in self._sided:
-            if cc is not None and cc < needs:
-                if side == _OFF:
-                    till.append(unknown)
-                    back.append(unknown)
-                elif side == _FACTS:
-                    till.append(clear)
-                    back.append(clear)
-                elif side == _TILL:
-                    till.append(clear)
-                    back.append(unknown)
-                else:
-                    till.append(unknown)
-                    back.append(clear)
+            if side == _OFF:
+                till.append(unknown)
+                back.append(unknown)
+            elif cc is not None and cc < needs:
+                till.append(unknown if side == _BACKEND else clear)
+                back.append(unknown if side == _TILL else clear)
             elif side == _FACTS:
                 ev = fn(till_in, spec)
                 till.append(ev)
                 back.append(ev)
+                if ev.status is fired:
+                    till_fired.append(ev)
+                    back_fired.append(ev)
             elif side == _TILL:
-                till.append(fn(till_in, spec))
+                ev = fn(till_in, spec)
+                till.append(ev)
                 back.append(unknown)
-            elif side == _BACKEND:
-                till.append(unknown)
-                back.append(fn(back_in, spec))
+                if ev.status is fired:
+                    till_fired.append(ev)
             else:
+                ev = fn(back_in, spec)
                 till.append(unknown)
-                back.append(unknown)
-        return self._decision(facts, tuple(till)), self._decision(back_in.facts, tuple(back))
+                back.append(ev)
+                if ev.status is fired:
+                    back_fired.append(ev)
+        return (
+            self._decision(facts, tuple(till), till_fired),
+            self._decision(back_in.facts, tuple(back), back_fired),
+        )
 
-    def _decision(self, facts: SaleFacts, evaluations: tuple[RuleEvaluation, ...]) -> Decision:
-        reasons = tuple(self._reason(ev) for ev in evaluations if ev.status is RuleStatus.FIRED)
+    def _decision(
+        self,
+        facts: SaleFacts,
+        evaluations: tuple[RuleEvaluation, ...],
+        fired: list[RuleEvaluation] | None = None,
+    ) -> Decision:
+        if fired is None:
+            fired = [ev for ev in evaluations if ev.status is RuleStatus.FIRED]
+        reasons = tuple(self._reason(ev) for ev in fired)
         score = sum(r.weight for r in reasons)
         takeover = any(r.takeover for r in reasons)
         online_required = any(r.code in ONLINE_RULES for r in reasons)

@@ -205,4 +205,17 @@ class Decision:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(", ", ": "))
+        return decision_line(self.sale_id, self.action, self.score, self.codes)
+
+
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def decision_line(sale_id: str, action: Action, score: int, codes: tuple[str, ...]) -> str:
+    """One backtest decision line, the same bytes as ``json.dumps`` of the dict with
+    ``separators=(", ", ": ")`` (a test compares them), written directly for speed."""
+    reasons = ", ".join(_encode(c) for c in codes)
+    return (
+        f'{{"sale_id": {_encode(sale_id)}, "action": "{action.value}", '
+        f'"score": {int(score)}, "reasons": [{reasons}]}}'
+    )

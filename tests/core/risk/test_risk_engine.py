@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+import pytest
+
 from pos_app.core.risk.config import RuleSet
 from pos_app.core.risk.engine import RiskEngine
 from pos_app.core.risk.explain import explain
-from pos_app.core.risk.model import Action, RiskContext, RuleStatus, TokenFlag
+from pos_app.core.risk.model import Action, RiskContext, RuleStatus, TokenFlag, decision_line
 from pos_app.core.risk.rules import basket_of, cc_gate
 
 TERMINAL = RiskContext(terminal_wallets_30m=(), terminal_declines_10m=0, trust_list_age_s=3600)
@@ -121,6 +123,17 @@ def test_to_json_shape(kit: SimpleNamespace, rules: RuleSet) -> None:
         "score": 40,
         "reasons": ["takeover_token_flags"],
     }
+
+
+@pytest.mark.parametrize(
+    "sale_id, codes",
+    [("s-9", ()), ("s-1", ("a", "b_c")), ('店-"1"\\\n', ("takeover_token_flags",))],
+)
+def test_decision_line_is_the_json_dumps_of_its_dict(sale_id: str, codes: tuple[str, ...]) -> None:
+    line = decision_line(sale_id, Action.CUSTOMER_APPROVAL, 42, codes)
+    expected = {"sale_id": sale_id, "action": "customer_approval", "score": 42,
+                "reasons": list(codes)}  # fmt: skip
+    assert line == json.dumps(expected, ensure_ascii=False, separators=(", ", ": "))
 
 
 def test_explanation_shows_reasons_inputs_and_unknowns(

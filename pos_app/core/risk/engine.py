@@ -32,6 +32,7 @@ from pos_app.core.risk.rules import (
     TERMINAL_RULES,
     Basket,
     Inputs,
+    RuleFn,
     basket_of,
     cc_gate,
 )
@@ -74,6 +75,24 @@ class RiskEngine:
             (spec, fn, _side(spec), _skipped(spec), cc_gate(spec), _gated(spec))
             for spec, fn in self._specs
         )
+        # Most baskets hold no easy-to-resell goods at all: every gated rule is
+        # clear, so decide_both starts from these lists and runs only the rest.
+        gates = [needs for *_, needs, _ in self._sided if needs > 0]
+        self._min_gate = min(gates, default=0)
+        self._low_till: list[RuleEvaluation] = []
+        self._low_back: list[RuleEvaluation] = []
+        self._low_run: list[tuple[int, RuleSpec, RuleFn, int]] = []
+        for index, (spec, fn, side, unknown, needs, clear) in enumerate(self._sided):
+            if side == _OFF:
+                self._low_till.append(unknown)
+                self._low_back.append(unknown)
+            elif needs > 0:
+                self._low_till.append(unknown if side == _BACKEND else clear)
+                self._low_back.append(unknown if side == _TILL else clear)
+            else:
+                self._low_till.append(unknown)
+                self._low_back.append(unknown)
+                self._low_run.append((index, spec, fn, side))
 
     @property
     def version(self) -> str:
@@ -139,12 +158,14 @@ class RiskEngine:
         policy = self.rules.policy
         till_in = Inputs(facts, till_ctx, basket, policy)
         back_in = Inputs(backend_facts or facts, backend_ctx, basket, policy)
-        till: list[RuleEvaluation] = []
-        back: list[RuleEvaluation] = []
         till_fired: list[RuleEvaluation] = []
         back_fired: list[RuleEvaluation] = []
-        cc = basket.cash_convertible if gate else None
         fired = RuleStatus.FIRED
+        if gate and basket.cash_convertible < self._min_gate:
+            return self._decide_low(till_in, back_in)
+        till = []
+        back = []
+        cc = basket.cash_convertible if gate else None
         for spec, fn, side, unknown, needs, clear in self._sided:
             if side == _OFF:
                 till.append(unknown)
@@ -173,6 +194,26 @@ class RiskEngine:
                     back_fired.append(ev)
         return (
             self._decision(facts, tuple(till), till_fired),
+            self._decision(back_in.facts, tuple(back), back_fired),
+        )
+
+    def _decide_low(self, till_in: Inputs, back_in: Inputs) -> tuple[Decision, Decision]:
+        """decide_both for a basket below every resale gate: only ungated rules run."""
+        till, back = self._low_till.copy(), self._low_back.copy()
+        till_fired: list[RuleEvaluation] = []
+        back_fired: list[RuleEvaluation] = []
+        for index, spec, fn, side in self._low_run:
+            ev = fn(back_in if side == _BACKEND else till_in, spec)
+            if side != _BACKEND:
+                till[index] = ev
+                if ev.status is RuleStatus.FIRED:
+                    till_fired.append(ev)
+            if side != _TILL:
+                back[index] = ev
+                if ev.status is RuleStatus.FIRED:
+                    back_fired.append(ev)
+        return (
+            self._decision(till_in.facts, tuple(till), till_fired),
             self._decision(back_in.facts, tuple(back), back_fired),
         )
 

@@ -184,7 +184,7 @@ def test_rules_below_their_resale_gate_cannot_fire(kit: SimpleNamespace, rules: 
         wallet_history_age_s=0, wallet_history_sales=9, wallet_typical_spend=1,
         device_new_for_wallet=True, device_owner_approved_cc=0, store_new_for_wallet=True,
         wallet_refused_approvals=3, wallet_last_refused_age_s=1, last_topup_age_s=1,
-        last_topup_amount=1,
+        last_topup_amount=1, other_store_regions_1h=("JP-13",), trust_list_age_s=10**6,
     )  # fmt: skip
     gated = {spec.code: cc_gate(spec) for spec in rules.rules if cc_gate(spec) > 0}
     assert len(gated) >= 15
@@ -198,6 +198,13 @@ def test_rules_below_their_resale_gate_cannot_fire(kit: SimpleNamespace, rules: 
         full = engine.decide_both(sale, till_ctx=worst, backend_ctx=worst, gate=False)
         assert (till.action, back.action) == (full[0].action, full[1].action)
         assert (till.codes, back.codes) == (full[0].codes, full[1].codes)
+    # Nothing easy to resell (the common case, its own fast path): only ungated rules run.
+    for sale in (kit.make_sale(("food", 50, 3000), offline=True, token_flags=31),
+                 kit.make_sale(kit.LUNCH, store_region="JP-27")):  # fmt: skip
+        fast = engine.decide_both(sale, till_ctx=worst, backend_ctx=worst)
+        full = engine.decide_both(sale, till_ctx=worst, backend_ctx=worst, gate=False)
+        assert [(d.action, d.codes) for d in fast] == [(d.action, d.codes) for d in full]
+        assert "large_basket" in fast[0].codes + fast[1].codes or sale.total < 100_000
 
 
 def test_discounted_resale_goods_count_for_part_of_their_price(

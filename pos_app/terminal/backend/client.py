@@ -184,6 +184,11 @@ class BackendClient:
     def finalize(self, body: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
         return self._json("POST", "/v1/sales", body=body, key=idempotency_key)
 
+    def heartbeat(self) -> dict[str, Any]:
+        """``GET /v1/terminals/heartbeat``: a signed contact, so the backend knows this till
+        was reachable (its offline claims are bounded by such contacts); no retries."""
+        return self._json("GET", "/v1/terminals/heartbeat", retries=0)
+
     def get_sale(self, sale_id: str) -> dict[str, Any]:
         return self._json("GET", f"/v1/sales/{sale_id}")
 
@@ -192,10 +197,21 @@ class BackendClient:
         return self._json("GET", f"/v1/sales/{sale_id}/receipt")
 
     def cancel_sale(
-        self, sale_id: str, *, idempotency_key: str, reason: str | None = None
+        self,
+        sale_id: str,
+        *,
+        idempotency_key: str,
+        reason: str | None = None,
+        manager_approval: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        body = {"reason": reason} if reason else None
-        return self._json("POST", f"/v1/sales/{sale_id}/cancel", body=body, key=idempotency_key)
+        """Cancel a waiting sale, or void an approved one: a void needs ``manager_approval``
+        (the manager's signed proof; 403 ``manager_required`` without it)."""
+        body: dict[str, Any] = {"reason": reason} if reason else {}
+        if manager_approval is not None:
+            body["manager_approval"] = dict(manager_approval)
+        return self._json(
+            "POST", f"/v1/sales/{sale_id}/cancel", body=body or None, key=idempotency_key
+        )
 
     def list_reviews(self, store_id: str, status: str | None = None) -> dict[str, Any]:
         """``GET /v1/reviews``: the store's flagged sales (``{store_id, reviews}``)."""
@@ -255,8 +271,9 @@ class BackendClient:
         body: dict[str, Any] | None = None,
         key: str | None = None,
         identity: SigningIdentity | None = None,
+        retries: int | None = None,
     ) -> dict[str, Any]:
-        response = self._send(method, path, body=body, key=key, identity=identity)
+        response = self._send(method, path, body=body, key=key, identity=identity, retries=retries)
         try:
             data = response.json()
         except ValueError:

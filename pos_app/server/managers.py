@@ -3,9 +3,9 @@
 A terminal's signature says which till sent a request, never who stood at it.
 Every manager action that moves money or freezes a wallet (``manager_approval``
 on ``POST /v1/sales``, a void of an approved sale, every review decision) must
-carry a signature by a key enrolled for that manager and that store, over the exact sale, amount or
-decision and a timestamp (``pos_app.paytoken.manager_proof``). Without one:
-403 ``manager_required``. docs/BACKEND.md ("Manager proofs") has the design.
+carry a signature by a key enrolled for that manager and that store, over the
+exact sale, amount or decision and a timestamp (``pos_app.paytoken.manager_proof``).
+Without one: 403 ``manager_required``. docs/BACKEND.md ("Manager proofs") has the design.
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ from pos_app.terminal.errors import (
 )
 from pos_app.terminal.manager_keys import ManagerSigner
 from pos_app.terminal.store.db import LocalStore
-from pos_app.terminal.store.sales_repo import sale_state, save_sale
+from pos_app.terminal.store.sales_repo import save_sale
 from pos_app.terminal.sync.outbox import (
     close_reconcile,
     count_failed,
@@ -265,7 +265,7 @@ class CheckoutService:
         "Manager proofs"); a void queued offline keeps its proof in the outbox."""
         with self.lock:
             sale = self._sale(sale_id)
-            self._take_refused_void(sale)
+            self._take_stored_approval(sale)
             if sale.state != SaleState.APPROVED:
                 raise CheckoutError(
                     f"only an approved sale can be voided; this one is {sale.state}"
@@ -346,13 +346,18 @@ class CheckoutService:
             or client.last_failure_at is not None,
         )
 
-    def _take_refused_void(self, sale: ActiveSale) -> None:
-        """A void queued offline that the backend later refused left the sale paid (the
-        outbox put it back to approved): this process shows it so, and it may be voided
-        again with a fresh approval."""
-        stored = sale_state(self._store, sale.sale_id) if sale.state == SaleState.VOIDED else None
-        if stored == SaleState.APPROVED:
-            sale.state = SaleState.APPROVED
+    def _take_stored_approval(self, sale: ActiveSale) -> None:
+        """The outbox found this sale paid after all, while this process still shows it
+        voided or cancelled (a queued void the backend refused, a queued cancel that came
+        after the owner's approval): take that over, so a manager can void it (again)."""
+        if sale.state not in (SaleState.VOIDED, SaleState.CANCELLED):
+            return
+        rows = self._store.query(
+            "SELECT state, reason, authorization_id FROM sales WHERE sale_id = ?", (sale.sale_id,)
+        )
+        if rows and rows[0]["state"] == SaleState.APPROVED:
+            sale.state, sale.reason = SaleState.APPROVED, rows[0]["reason"]
+            sale.authorization_id = rows[0]["authorization_id"] or sale.authorization_id
 
     def _cancel_remote(
         self,

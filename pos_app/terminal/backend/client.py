@@ -53,6 +53,8 @@ _RETRY_ALWAYS = frozenset({409, 429, 503})
 _FINAL_CONFLICTS = frozenset({"review_claimed"})
 # Statuses after which a POST's effect is unknown (a proxy timed out, the server crashed).
 _UNKNOWN_AFTER_POST = frozenset({500, 502, 504})
+# Answered without a signature check: the backend records no contact for them.
+_NOT_CONTACTS = frozenset({"/v1/trust-list", "/healthz"})
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
@@ -123,6 +125,8 @@ class BackendClient:
         self._lock = threading.Lock()
         self.clock_skew_s: float | None = None
         self.last_contact_at: float | None = None
+        # The last 2xx answer to a signed request the backend checked: a recorded contact.
+        self.last_signed_contact_at: float | None = None
         self.last_failure_at: float | None = None
         self._contact_listeners: list[Callable[[], None]] = []
         self._online = True
@@ -342,6 +346,8 @@ class BackendClient:
                 f"{method} {path}: sent, but no answer ({type(exc).__name__}); reconcile first"
             ) from None
         self._record_contact(response)
+        if response.status_code < 300 and path not in _NOT_CONTACTS:
+            self.last_signed_contact_at = self._clock()
         return self._check(response, method=method, path=path, idempotent=idempotent)
 
     def _build(

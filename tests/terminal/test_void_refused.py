@@ -41,9 +41,7 @@ def _pay(services: TerminalServices, backend: Backend, wallet: Wallet) -> Paymen
 
 def _revoke(backend: Backend, manager_id: str) -> None:
     settings = backend.settings
-    admin.revoke_manager(
-        settings.data_dir, settings.db_url, store_id="S001", manager_id=manager_id
-    )
+    admin.revoke_manager(settings.data_dir, settings.db_url, store_id="S001", manager_id=manager_id)
 
 
 def _actions(services: TerminalServices) -> list[tuple[str, str]]:

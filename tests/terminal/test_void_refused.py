@@ -20,6 +20,7 @@ from pos_app.server import admin
 from pos_app.terminal.audit.log import AuditAction, read_entries
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.terminal.errors import CheckoutError
+from pos_app.terminal.reviews.detail import load_detail
 from pos_app.terminal.services import TerminalServices
 
 
@@ -97,6 +98,13 @@ def test_a_queued_void_refused_later_turns_the_sale_back_to_paid_for_all_to_see(
     assert ("M01", AuditAction.VOID_REFUSED) in _actions(services)
     notices = checkout.notices()
     assert [(n.sale_id, n.reason) for n in notices] == [(sale.sale_id, "void_refused")]
+    # The manager's evidence pane shows the void and its refusal, by whom.
+    actions = load_detail(services.store, sale.sale_id).till_actions
+    assert [(a.action, a.manager_id) for a in actions] == [
+        (AuditAction.VOID, "M01"),
+        (AuditAction.VOID_REFUSED, "M01"),
+    ]
+    assert actions[1].reason == "manager_required"
     # A manager whose key holds voids it again, on the same screen.
     current = backend.manager(services.store, "M02", passphrase="rq4c-v8wz-3hnd-p6te")
     again = checkout.void(sale.sale_id, manager_id="M02", reason="wrong item", signer=current)

@@ -112,6 +112,10 @@ def test_the_proof_binds_amount_reason_manager_and_time(world: World, clock: Fak
         m1.void(sale, at=clock.now() + 120, reason="wrong item"),  # from the future
     ):
         assert _refused(_cancel(world, sale["sale_id"], changed)), changed
+    # M1's signature for another purpose on this very sale (a review decision): not a void.
+    decision = m1.decision(sale["sale_id"], "approve", at=clock.now(), note="wrong item")
+    borrowed = dict(proof, approved_at=clock.now(), signature=decision["signature"])
+    assert _refused(_cancel(world, sale["sale_id"], {**signed, "manager_approval": borrowed}))
     clock.advance(73 * 3600)  # a proof queued too long on a till: stale
     assert _refused(_cancel(world, sale["sale_id"], signed))
     assert _balance(world, wallet) == 5_000 - sale["total"]

@@ -86,10 +86,20 @@ class FinalizeBody(TypedDict):
     sale_number: NotRequired[str | None]
 
 
+class VoidApprovalBody(TypedDict):
+    """A manager's signed proof for a void (403 ``manager_required`` without)."""
+
+    manager_id: str
+    approved_at: int
+    signature: str
+
+
 class CancelBody(TypedDict):
-    """``POST /v1/sales/{sale_id}/cancel`` (the body itself is optional)."""
+    """``POST /v1/sales/{sale_id}/cancel`` (the body itself is optional); a void of an
+    approved sale carries ``manager_approval``."""
 
     reason: NotRequired[str | None]
+    manager_approval: NotRequired[VoidApprovalBody | None]
 
 
 class EnrollBody(TypedDict):
@@ -295,6 +305,15 @@ class AuditAppended:
     """``POST /v1/terminals/{id}/audit``: the batch is held up to this entry."""
 
     synced_through: int
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatAnswer:
+    """``GET /v1/terminals/heartbeat``: the signed contact was recorded."""
+
+    terminal_id: str
+    store_id: str
+    server_time: int
 
 
 @dataclass(frozen=True, slots=True)

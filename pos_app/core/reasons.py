@@ -59,6 +59,8 @@ class ReasonCode(StrEnum):
     # The till's clock is off, or it restarted while a sale waited.
     TILL_CLOCK_WRONG = "till_clock_wrong"
     TILL_RESTARTED = "till_restarted"
+    # A manager's void the backend refused (sent later from the outbox): the sale stays paid.
+    VOID_REFUSED = "void_refused"
     # The backend answered moments ago: offline acceptance waits (its contact stretch).
     BACKEND_JUST_LOST = "backend_just_lost"
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from pos_app.core.api_contract import FinalizeBody, ManagerApprovalBody
+from pos_app.core.api_contract import FinalizeBody, ManagerApprovalBody, VoidApprovalBody
 from pos_app.paytoken import manager_proof
 from pos_app.terminal.store.db import LocalStore
 
@@ -52,6 +52,26 @@ class ManagerSigner:
         return {
             "manager_id": self.manager_id,
             "reason": reason,
+            "approved_at": at,
+            "signature": manager_proof.sign(self.key, signed),
+        }
+
+    def approve_void(
+        self, sale_id: str, *, total: int, currency: str, reason: str | None, at: int
+    ) -> VoidApprovalBody:
+        """The signed ``manager_approval`` of a cancel that voids ``sale_id`` (the backend's
+        sale id): a void refunds the wallet, so the backend wants the manager's proof."""
+        signed = manager_proof.Void(
+            manager_id=self.manager_id,
+            reason=reason or "",
+            sale_id=sale_id,
+            store_id=self.store_id,
+            total=total,
+            currency=currency,
+            approved_at=at,
+        )
+        return {
+            "manager_id": self.manager_id,
             "approved_at": at,
             "signature": manager_proof.sign(self.key, signed),
         }

@@ -40,6 +40,7 @@ ANSWERS: dict[type, list[tuple[str, str, str]]] = {
         ("/v1/sales/{sale_id}/cancel", "post", "200"),
     ],
     c.EnrollAnswer: [("/v1/terminals/enroll", "post", "201")],
+    c.HeartbeatAnswer: [("/v1/terminals/heartbeat", "get", "200")],
     c.ReceiptAnswer: [("/v1/sales/{sale_id}/receipt", "get", "200")],
     c.ReviewsAnswer: [("/v1/reviews", "get", "200")],
     c.DecisionAnswer: [("/v1/reviews/{sale_id}/decision", "post", "200")],
@@ -214,6 +215,8 @@ def test_the_backends_real_answers_follow_the_contract(
     assert _read(c.DecisionAnswer, decided.json()).wallet_frozen is False
     voided = world.api.post(f"/v1/sales/{sale.sale_id}/cancel", None, signer=world.terminal)
     assert _read(c.SaleAnswer, voided.json()).status == "cancelled"
+    beat = world.api.get("/v1/terminals/heartbeat", signer=world.terminal)
+    assert _read(c.HeartbeatAnswer, beat.json()).terminal_id == "T01"
     head = world.api.get("/v1/terminals/T01/audit", signer=world.terminal)
     assert _read(c.AuditHead, head.json()).synced_through == 0
     ticket = admin.create_terminal(

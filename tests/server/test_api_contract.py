@@ -193,7 +193,8 @@ def test_the_backends_real_answers_follow_the_contract(
 ) -> None:
     wallet = world.new_wallet()
     token = world.token(wallet)
-    sold = world.sell(world.sale_body(token))
+    body = world.sale_body(token)
+    sold = world.sell(body)
     sale = _read(c.SaleAnswer, sold.json())
     assert sale.status == "approved" and sale.risk is not None
     again = world.api.get(f"/v1/sales/{sale.sale_id}", signer=world.terminal)
@@ -213,7 +214,8 @@ def test_the_backends_real_answers_follow_the_contract(
     assert declined.sale_id in {r.sale_id for r in reviews}
     decided = world.decide(declined.sale_id, "reject", note="the same code twice")
     assert _read(c.DecisionAnswer, decided.json()).wallet_frozen is False
-    voided = world.api.post(f"/v1/sales/{sale.sale_id}/cancel", None, signer=world.terminal)
+    proof = world.managers["M1"].void(body, at=world.api.clock.now(), reason="returned")
+    voided = world.api.post(f"/v1/sales/{sale.sale_id}/cancel", proof, signer=world.terminal)
     assert _read(c.SaleAnswer, voided.json()).status == "cancelled"
     beat = world.api.get("/v1/terminals/heartbeat", signer=world.terminal)
     assert _read(c.HeartbeatAnswer, beat.json()).terminal_id == "T01"

@@ -21,9 +21,9 @@ def register(subparsers: Any) -> None:
     p = _common(sub.add_parser("init", help="create schema, keys and trust list"))
     p.set_defaults(handler=_init)
     p = _common(sub.add_parser("serve", help="run the HTTP API with uvicorn"))
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8400)
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--host", default=None, help="default 127.0.0.1")
+    p.add_argument("--port", type=int, default=None, help="default 8400")
+    p.add_argument("--workers", type=int, default=None, help="worker processes, default 1")
     p.set_defaults(handler=_serve)
     p = _common(sub.add_parser("create-terminal", help="create a terminal and its enrollment code"))
     p.add_argument("--store", required=True)
@@ -57,9 +57,40 @@ def register(subparsers: Any) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--data-dir", required=True, help="directory for keys and the SQLite file")
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="directory for keys and the SQLite file (or POS_APP_SERVER_DATA_DIR, or the file)",
+    )
     parser.add_argument("--db", default=None, help="database URL (default: SQLite in --data-dir)")
+    parser.add_argument(
+        "--config",
+        dest="server_config",  # not the till's top-level --config
+        default=None,
+        metavar="FILE",
+        help="TOML settings file (or POS_APP_SERVER_CONFIG); flags win over the environment, "
+        "the environment (POS_APP_SERVER_*) over the file",
+    )
     return parser
+
+
+def _settings(args: argparse.Namespace, **flags: Any) -> Any:
+    """The server settings these flags, the environment and the settings file make."""
+    from pydantic import ValidationError
+
+    from pos_app.server.settings import ENV_CONFIG, ServerSettings
+
+    if args.server_config:
+        os.environ[ENV_CONFIG] = args.server_config  # worker processes read the same file
+    try:
+        return ServerSettings.load(data_dir=args.data_dir, db_url=args.db, **flags)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ValueError(
+            f"server settings: {problems} (flags, POS_APP_SERVER_* or the --config file)"
+        ) from None
 
 
 def _print(obj: object) -> None:
@@ -70,6 +101,8 @@ def _guard(fn: Any, args: argparse.Namespace) -> int:
     from pos_app.core.errors import PosError
 
     try:
+        settings = _settings(args)
+        args.data_dir, args.db = settings.data_dir, settings.db_url
         return int(fn(args))
     except (PosError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -168,19 +201,23 @@ def _serve(args: argparse.Namespace) -> int:
     def run(a: argparse.Namespace) -> int:
         import uvicorn
 
-        from pos_app.server import admin, asgi
+        from pos_app.server import admin
+        from pos_app.server.settings import ENV_PREFIX
 
+        settings = _settings(a, host=a.host, port=a.port, workers=a.workers)
         admin.init_backend(a.data_dir, a.db)  # migrates and creates keys once, before workers fork
-        os.environ[asgi.ENV_DATA_DIR] = str(a.data_dir)
-        if a.db:
-            os.environ[asgi.ENV_DB_URL] = a.db
+        # Each worker builds its settings from the environment (asgi.app_from_env): hand it
+        # the data directory and database these flags chose.
+        os.environ[ENV_PREFIX + "DATA_DIR"] = str(settings.data_dir)
+        os.environ[ENV_PREFIX + "DB_URL"] = settings.db_url
         uvicorn.run(
             "pos_app.server.asgi:app_from_env",
             factory=True,
-            host=a.host,
-            port=a.port,
-            workers=max(1, a.workers),
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
             log_level="info",
+            access_log=settings.access_log,
             date_header=False,  # the app writes Date from its own clock
         )
         return EXIT_OK

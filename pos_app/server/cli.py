@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -109,57 +110,38 @@ def _guard(fn: Any, args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
 
-def _init(args: argparse.Namespace) -> int:
-    def run(a: argparse.Namespace) -> int:
-        from pos_app.server import admin
+def _admin(name: str, **fields: str) -> Callable[[argparse.Namespace], int]:
+    """A handler printing ``admin.<name>(data_dir, db, param=args.<attr>...)`` as JSON."""
 
-        _print(admin.init_backend(a.data_dir, a.db))
-        return EXIT_OK
+    def handler(args: argparse.Namespace) -> int:
+        def run(a: argparse.Namespace) -> int:
+            from pos_app.server import admin
 
-    return _guard(run, args)
+            given = {param: getattr(a, attr) for param, attr in fields.items()}
+            _print(getattr(admin, name)(a.data_dir, a.db, **given))
+            return EXIT_OK
 
+        return _guard(run, args)
 
-def _create_terminal(args: argparse.Namespace) -> int:
-    def run(a: argparse.Namespace) -> int:
-        from pos_app.server import admin
-
-        _print(
-            admin.create_terminal(
-                a.data_dir, a.db, store_id=a.store, terminal_id=a.terminal, region=a.region
-            )
-        )
-        return EXIT_OK
-
-    return _guard(run, args)
+    return handler
 
 
-def _offline_limits(args: argparse.Namespace) -> int:
-    def run(a: argparse.Namespace) -> int:
-        from pos_app.server import admin
-
-        _print(
-            admin.set_offline_limits(
-                a.data_dir,
-                a.db,
-                store_id=a.store,
-                terminal_id=a.terminal,
-                max_age=a.max_age,
-                max_sale=a.max_sale,
-            )
-        )
-        return EXIT_OK
-
-    return _guard(run, args)
-
-
-def _rotate(args: argparse.Namespace) -> int:
-    def run(a: argparse.Namespace) -> int:
-        from pos_app.server import admin
-
-        _print(admin.rotate_keys(a.data_dir, a.db, step=a.step))
-        return EXIT_OK
-
-    return _guard(run, args)
+_init = _admin("init_backend")
+_create_terminal = _admin(
+    "create_terminal", store_id="store", terminal_id="terminal", region="region"
+)
+_offline_limits = _admin(
+    "set_offline_limits",
+    store_id="store",
+    terminal_id="terminal",
+    max_age="max_age",
+    max_sale="max_sale",
+)
+_rotate = _admin("rotate_keys", step="step")
+_enroll_manager = _admin(
+    "enroll_manager", store_id="store", manager_id="manager", public_key="public_key"
+)
+_revoke_manager = _admin("revoke_manager", store_id="store", manager_id="manager")
 
 
 def _check_ledger(args: argparse.Namespace) -> int:
@@ -169,30 +151,6 @@ def _check_ledger(args: argparse.Namespace) -> int:
         report = admin.check_ledger(a.data_dir, a.db)
         _print(report)
         return EXIT_OK if report["ok"] else EXIT_FAILED
-
-    return _guard(run, args)
-
-
-def _enroll_manager(args: argparse.Namespace) -> int:
-    def run(a: argparse.Namespace) -> int:
-        from pos_app.server import admin
-
-        _print(
-            admin.enroll_manager(
-                a.data_dir, a.db, store_id=a.store, manager_id=a.manager, public_key=a.public_key
-            )
-        )
-        return EXIT_OK
-
-    return _guard(run, args)
-
-
-def _revoke_manager(args: argparse.Namespace) -> int:
-    def run(a: argparse.Namespace) -> int:
-        from pos_app.server import admin
-
-        _print(admin.revoke_manager(a.data_dir, a.db, store_id=a.store, manager_id=a.manager))
-        return EXIT_OK
 
     return _guard(run, args)
 

@@ -206,10 +206,3 @@ def _insert_new_statement(dialect: str, table: Any) -> Any:
     insert: Any = pg_insert if dialect == "postgresql" else sqlite_insert
     pk = list(table.primary_key.columns)
     return insert(table).on_conflict_do_nothing(index_elements=[c.name for c in pk]).returning(*pk)
-
-
-def keep(session: Session, obj: object) -> None:
-    """Hold *obj* for the session's life: its identity map keeps only weak references, and
-    a row read once per request (the signing terminal, the paying device) should not be
-    read again by the next ``session.get``."""
-    session.info.setdefault("kept", []).append(obj)

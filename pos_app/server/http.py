@@ -186,7 +186,3 @@ def decode_public_key(text: str) -> bytes:
     except (ValueError, TypeError, PosError):
         raise ApiError(422, "bad_public_key", "not a base64url raw Ed25519 public key") from None
     return raw
-
-
-def error_body(exc: ApiError) -> dict[str, str]:
-    return {"error": exc.code, "detail": exc.message}

@@ -170,12 +170,3 @@ def _claim(
         record.created_at = now
         return None
     raise ApiError(409, "request_in_progress", "a request with this key is in progress")
-
-
-def to_error(result: StoredResponse) -> ApiError | None:
-    """Stored error responses are re-raised so the app renders them uniformly."""
-    if result.status >= 400:
-        return ApiError(
-            result.status, str(result.body.get("error")), str(result.body.get("detail"))
-        )
-    return None

@@ -67,6 +67,23 @@ async def enroll(req: EnrollRequest, signed: TerminalOnce) -> Response:
     return await signed.once(work, new_key=public_key)
 
 
+@router.get("/v1/terminals/heartbeat", tags=["terminal"])
+async def heartbeat(signed: Terminal) -> Response:
+    """A till's periodic signed contact (an extension: docs/BACKEND.md, "Heartbeat").
+
+    The signature check records the contact that keeps an idle till's stretch of contact
+    going (offline claims inside it are refused); nothing else is read or written."""
+
+    def work(_session: Session, principal: Principal) -> dict[str, Any]:
+        return {
+            "terminal_id": principal.terminal_id,
+            "store_id": principal.store_id,
+            "server_time": signed.now(),
+        }
+
+    return await signed.read(work)
+
+
 @router.get("/v1/trust-list", tags=["terminal"])
 async def get_trust_list(request: Request) -> Response:
     envelope = await call(backend_of(request).trust_list_envelope)
@@ -111,7 +128,13 @@ async def cancel_sale(
                 "error": "not_cancellable",
                 "detail": "a declined sale cannot be cancelled",
             }
-        sales.cancel(session, sale, now=now)
+        # A void refunds the wallet: only with a manager's proof (403 otherwise).
+        sales.cancel(
+            session,
+            sale,
+            now=now,
+            authorize_void=lambda s: managers.require_void(session, s, req, now=now),
+        )
         return 200, sales.view(sale, step, now=now)
 
     return await signed.once(work)

@@ -134,6 +134,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "manager_approval": ("approved at the till", "レジで承認"),
     "void": ("voided", "取消"),
+    "void_refused": ("void refused by the backend: not refunded", "取消が拒否（返金なし）"),
     "history": ("Review decisions", "レビュー判定の履歴"),
     "no_history": ("No decision yet.", "まだ判定はありません。"),
     "queued": ("waiting to be sent", "送信待ち"),

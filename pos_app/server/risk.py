@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, String, bindparam, case, func, or_, select, true
+from sqlalchemy import BigInteger, String, and_, bindparam, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from pos_app.core.categories import Category
@@ -23,6 +23,7 @@ from pos_app.core.risk.engine import RiskEngine, combine_actions
 from pos_app.core.risk.features import (
     HOUR,
     PastSale,
+    refused_features,
     store_tobacco_features,
     topup_features,
     wallet_features,
@@ -146,8 +147,9 @@ def features(
 ) -> dict[str, Any]:
     """Backend-only history features (RiskContext field names), this sale excluded.
 
-    Three indexed reads gather the raw history (the wallet's sales in its history
-    window, its last top-up, the store's tobacco); the features themselves are
+    Four indexed reads gather the raw history (the wallet's sales in its history
+    window, its last top-up, its step-ups the owner never approved, the store's
+    tobacco); the features themselves are
     derived by ``pos_app.core.risk.features``, the functions the backtest uses.
     """
     windows = (engine or default_engine()).rules.windows
@@ -162,6 +164,10 @@ def features(
     )
     ctx.update(topup_features(last, now=now))
     ctx.update(tobacco)
+    refused = _refused_step_ups(
+        session, sale.wallet_id, now=now, history_s=windows.wallet_history_s
+    )
+    ctx.update(refused_features(refused, now=now, history_s=windows.wallet_history_s))
     # Hard facts are decided before the rules run (finalize's _hard_reason).
     ctx["token_reused"] = False
     ctx["wallet_frozen"] = False
@@ -186,6 +192,21 @@ def _wallet_history(
         PastSale(int(t), int(total), int(cc), store, region or "", device or "", bool(ok))
         for t, total, cc, store, region, device, ok in rows.fetchall()
     ]
+
+
+# A step-up the owner never approved: denied, expired, cancelled, or still pending
+# after its expiry (sales.py marks those expired when the sale is next read).
+REFUSED = ("denied", "expired", "cancelled")
+
+
+def _refused_step_ups(session: Session, wallet_id: str, *, now: int, history_s: int) -> list[int]:
+    """When the wallet's unapproved step-ups ended (decided or expired), within its history."""
+    rows = db.raw(
+        session,
+        _statements()["refused_step_ups"],
+        {"b_wallet": wallet_id, "b_since": now - history_s, "b_now": now},
+    ).fetchall()
+    return [int(t) for (t,) in rows]
 
 
 def _topup_and_tobacco(
@@ -262,6 +283,16 @@ def _statements() -> dict[str, Any]:
         .limit(1)
         .subquery()
     )
+    ended = func.coalesce(StepUp.decided_at, StepUp.expires_at)
+    refused_step_ups = select(ended).where(
+        StepUp.wallet_id == p["b_wallet"],
+        or_(
+            *(StepUp.status == status for status in REFUSED),  # raw(): no IN (list)
+            and_(StepUp.status == "pending", StepUp.expires_at < p["b_now"]),
+        ),
+        ended >= p["b_since"],
+        ended <= p["b_now"],
+    )
     last_hour = Sale.created_at >= p["b_hour"]
     store_tobacco = select(
         func.coalesce(func.sum(case((last_hour, Sale.tobacco_total), else_=0)), 0).label("hour"),
@@ -284,7 +315,11 @@ def _statements() -> dict[str, Any]:
         tobacco.c.window,
         tobacco.c.earliest,
     ).select_from(tobacco.outerjoin(last_topup, true()))
-    return {"wallet_history": wallet_history, "topup_and_tobacco": topup_and_tobacco}
+    return {
+        "wallet_history": wallet_history,
+        "refused_step_ups": refused_step_ups,
+        "topup_and_tobacco": topup_and_tobacco,
+    }
 
 
 def combine(terminal: dict[str, Any] | None, backend: Verdict) -> Verdict:

@@ -268,6 +268,8 @@ REASON_LABELS: dict[str, tuple[str, str]] = {
     "topup_then_spend": ("top-up then spend", "チャージ直後の利用"),
     "distant_stores_1h": ("distant stores in 1 h", "1時間内に遠方店舗"),
     "device_new_for_wallet": ("new phone for wallet", "新しいスマホ"),
+    "store_new_for_wallet": ("new store for wallet", "初めての店舗"),
+    "owner_approval_refused": ("owner refused before", "本人が以前に未承認"),
     "wallet_rotation_at_terminal": ("wallets rotated at till", "ウォレット使い回し"),
     "terminal_recent_declines": ("recent declines at till", "直近の拒否"),
     "bulk_cash_convertible": ("bulk resale goods", "換金性商品の大量購入"),

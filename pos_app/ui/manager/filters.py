@@ -8,7 +8,7 @@ from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QPushButton,
     QSpinBox,
@@ -38,21 +38,31 @@ class FilterBar(QWidget):
         self.min_total = _amount_box(lang)
         self.max_total = _amount_box(lang)
         self.reset_button = QPushButton(t("reset", lang))
-        layout = QHBoxLayout(self)
+        # Three rows: the manager's window may share the till's monitor, so it must fit
+        # in about half of it.
+        layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for label, widget in (
-            ("status", self.status),
-            ("reason", self.reason),
-            ("cashier", self.cashier),
-            ("from", self.since),
-            ("to", self.until),
-            ("min_amount", self.min_total),
-            ("max_amount", self.max_total),
+        for n, (label, widget) in enumerate(
+            (
+                ("status", self.status),
+                ("reason", self.reason),
+                ("cashier", self.cashier),
+                ("from", self.since),
+                ("to", self.until),
+                ("min_amount", self.min_total),
+                ("max_amount", self.max_total),
+            )
         ):
-            layout.addWidget(QLabel(t(label, lang)))
-            layout.addWidget(widget)
-        layout.addWidget(self.reset_button)
-        layout.addStretch(1)
+            row, column = divmod(n, 3)
+            layout.addWidget(QLabel(t(label, lang)), row, 2 * column)
+            layout.addWidget(widget, row, 2 * column + 1)
+        layout.addWidget(self.reset_button, 2, 3)
+        layout.setColumnStretch(6, 1)
+        for combo in (self.status, self.reason, self.cashier):  # long reason names elide
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(10)
         self.reset()
         for combo in (self.status, self.reason, self.cashier):
             combo.currentIndexChanged.connect(self.changed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -31,7 +31,7 @@ from pos_app.ui.manager.decision_dialog import DecisionDialog
 from pos_app.ui.manager.detail import DetailPane
 from pos_app.ui.manager.filters import FilterBar
 from pos_app.ui.manager.formatting import when
-from pos_app.ui.manager.queue_model import QueueModel
+from pos_app.ui.manager.queue_model import REASONS, QueueModel
 from pos_app.ui.manager.services import ManagerServices
 from pos_app.ui.manager.texts import t
 from pos_app.ui.tasks import TaskManager
@@ -287,6 +287,9 @@ class QueuePage(QWidget):
         self.message.setText(t("exported", self._s.lang, path=str(path)))
 
 
+REASON_MIN_WIDTH = 240  # about two reason names; longer lists elide, the tooltip has all
+
+
 def _table(model: QueueModel) -> QTableView:
     table = QTableView()
     table.setModel(model)
@@ -295,7 +298,39 @@ def _table(model: QueueModel) -> QTableView:
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.verticalHeader().setVisible(False)
     table.setWordWrap(False)
+    table.setTextElideMode(Qt.TextElideMode.ElideRight)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+    header.setSectionResizeMode(REASONS, QHeaderView.ResizeMode.Interactive)
+    _ReasonWidth(table)
     return table
+
+
+class _ReasonWidth(QObject):
+    """The reasons column takes the table's spare width but never less than
+    ``REASON_MIN_WIDTH`` (a stretched column shrinks to nothing in a narrow window;
+    here the table scrolls sideways instead)."""
+
+    def __init__(self, table: QTableView) -> None:
+        super().__init__(table)
+        self._table = table
+        table.viewport().installEventFilter(self)
+        table.model().modelReset.connect(self.fit)
+        table.horizontalHeader().sectionResized.connect(self._resized)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self.fit()
+        return False
+
+    def _resized(self, section: int, _old: int, _new: int) -> None:
+        if section != REASONS:
+            self.fit()
+
+    def fit(self) -> None:
+        header = self._table.horizontalHeader()
+        others = sum(header.sectionSize(n) for n in range(header.count()) if n != REASONS)
+        spare = self._table.viewport().width() - others
+        width = max(REASON_MIN_WIDTH, spare)
+        if header.sectionSize(REASONS) != width:
+            header.resizeSection(REASONS, width)

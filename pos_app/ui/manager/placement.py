@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QMargins, QRect, QSize
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
+from shiboken6 import isValid
 
 WANTED = QSize(1280, 800)
 MIN_SIZE = QSize(720, 480)  # below this the queue's columns no longer fit
@@ -142,6 +143,8 @@ def _share(till: QWidget, rect: QRect, manager: QWidget) -> None:
     till.setGeometry(rect)
 
     def restore() -> None:
+        if not isValid(till):  # the till closed first (the end of the day)
+            return
         if full:
             till.showFullScreen()
         elif maximized:

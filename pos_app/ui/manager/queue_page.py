@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QItemSelection, QObject, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -99,7 +100,7 @@ class QueuePage(QWidget):
         pane.addLayout(row)
         pane.addWidget(self.reprint_button, 0, Qt.AlignmentFlag.AlignLeft)
         pane.addWidget(self.message)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 3)
@@ -108,6 +109,14 @@ class QueuePage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.filters)
         layout.addWidget(splitter, 1)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        # Beside the till on a shared monitor: the evidence goes under the queue.
+        narrow = event.size().width() < NARROW
+        want = Qt.Orientation.Vertical if narrow else Qt.Orientation.Horizontal
+        if self.splitter.orientation() != want:
+            self.splitter.setOrientation(want)
+        super().resizeEvent(event)
 
     # queue -------------------------------------------------------------------------
 
@@ -287,6 +296,7 @@ class QueuePage(QWidget):
         self.message.setText(t("exported", self._s.lang, path=str(path)))
 
 
+NARROW = 900  # px: narrower than this, the queue and the evidence stack
 REASON_MIN_WIDTH = 240  # about two reason names; longer lists elide, the tooltip has all
 
 
@@ -302,6 +312,7 @@ def _table(model: QueueModel) -> QTableView:
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setSectionResizeMode(REASONS, QHeaderView.ResizeMode.Interactive)
+    header.moveSection(REASONS, 2)  # why, right after when and which sale: seen first
     _ReasonWidth(table)
     return table
 

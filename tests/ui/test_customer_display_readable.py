@@ -75,9 +75,7 @@ def shows_on_black(widget: QWidget) -> bool:
     return marks > 40 and marks < image.width() * image.height() // 4 * 0.9
 
 
-def test_high_contrast_on_the_cashier_turns_the_display_high_contrast(
-    qtbot, make_window
-) -> None:
+def test_high_contrast_on_the_cashier_turns_the_display_high_contrast(qtbot, make_window) -> None:
     window, display = age_check_on_display(qtbot, make_window)
     assert display.theme == "standard"
     window.contrast_box.setChecked(True)  # the cashier's switch

@@ -88,7 +88,7 @@ class QueueModel(QAbstractTableModel):
             item.cashier_id,
             yen(item.total, item.currency),
             str(item.score),
-            ", ".join(reason_label(code, lang) for code in item.reasons),
+            t("list_separator", lang).join(reason_label(code, lang) for code in item.reasons),
             t(f"status_{item.status.value}", lang),
             item.claimed_by or "",
         )

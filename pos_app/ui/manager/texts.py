@@ -165,6 +165,7 @@ TEXTS = Messages(
     N_("chart_title", "Flagged sales per hour, last 7 days ({total} in all)"),
     N_("chart_reasons", "By reason"),
     N_("chart_empty", "No flagged sales in the last 7 days."),
+    N_("list_separator", ", "),
 )
 
 FLAG_TEXTS = Messages(

@@ -8,9 +8,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QWidget
 
-from pos_app.terminal.checkout.types import PaymentPhase
+from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.terminal.settings.schema import CustomerDisplaySettings, Settings, UiSettings
-from pos_app.ui.customer_display.window import PALETTES
+from pos_app.ui.customer_display.window import PALETTES, CustomerDisplay
+from pos_app.ui.theme import SYMBOLS
 
 from .helpers import key, sign_in
 from .test_customer_display import BEER, TEA, scan
@@ -93,3 +94,15 @@ def test_a_till_started_in_high_contrast_starts_its_display_so(qtbot, make_windo
     _window, display = age_check_on_display(qtbot, make_window, theme="high_contrast")
     assert display.theme == "high_contrast"
     assert shows_on_black(display.age_no)
+
+
+def test_each_state_shows_its_symbol_as_on_the_cashiers_panel(qtbot) -> None:
+    display = CustomerDisplay(store_name="Demo Store", lang="en")
+    qtbot.addWidget(display)
+    display.show()
+    for phase in (PaymentPhase.APPROVED, PaymentPhase.DECLINED, PaymentPhase.CUSTOMER_APPROVAL):
+        display.show_payment(PaymentUpdate("s-1", phase, 3000, "JPY", expires_at=0))
+        assert display.state_symbol.isVisible() and display.state_symbol.text() == SYMBOLS[phase]
+    display.show_payment(PaymentUpdate("s-1", PaymentPhase.AGE_CHECK, 3000, "JPY"))
+    assert not display.state_symbol.isVisible()  # the two answer buttons need the room
+    assert display.age_yes.isVisible()

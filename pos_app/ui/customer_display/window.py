@@ -33,7 +33,7 @@ from pos_app.core.money import Money
 from pos_app.terminal.checkout.state import AGE_CHECK_REFUSED
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.ui.customer_display.texts import CustomerTexts
-from pos_app.ui.theme import FONT_FAMILY, phase_style
+from pos_app.ui.theme import FONT_FAMILY, SYMBOLS, phase_style
 from pos_app.ui.widgets import button, label
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -90,6 +90,7 @@ QHeaderView::section {{ font-size: {px(20)}; color: {p.muted}; background: {p.wi
                         border: none; border-bottom: 2px solid {p.rule}; padding: 6px; }}
 QLabel#total {{ font-size: {px(64)}; font-weight: bold; }}
 QLabel#tax {{ font-size: {px(22)}; color: {p.muted}; }}
+QLabel#stateSymbol {{ font-size: {px(88)}; font-weight: bold; }}
 QLabel#stateTitle {{ font-size: {px(40)}; font-weight: bold; }}
 QLabel#stateBody {{ font-size: {px(28)}; }}
 QPushButton {{ min-height: {px(110)}; font-size: {px(36)}; font-weight: bold;
@@ -153,6 +154,7 @@ class CustomerDisplay(QWidget):
         self.tax = label("tax", align=_RIGHT, wrap=True)
         self.state = QFrame()
         self.state.setObjectName("state")
+        self.state_symbol = label("stateSymbol", align=_CENTER)
         self.state_title = label("stateTitle", align=_CENTER, wrap=True)
         self.state_body = label("stateBody", align=_CENTER, wrap=True)
         self.age_yes = button("ageYes", on_click=lambda: self._answer(True))
@@ -168,6 +170,7 @@ class CustomerDisplay(QWidget):
         answers.addWidget(self.age_no)
         panel = QVBoxLayout(self.state)
         panel.addStretch(1)
+        panel.addWidget(self.state_symbol)
         panel.addWidget(self.state_title)
         panel.addSpacing(16)
         panel.addWidget(self.state_body)
@@ -202,6 +205,7 @@ class CustomerDisplay(QWidget):
 
     def set_theme(self, theme: str) -> None:
         """The cashier's theme (standard or high contrast), at the till's ``ui.font_scale``."""
+        theme = theme if theme in PALETTES else "standard"
         if theme != self.theme:
             self.theme = theme
             self.setStyleSheet(stylesheet(theme, self.font_scale))
@@ -261,11 +265,20 @@ class CustomerDisplay(QWidget):
 
     def _render_state(self) -> None:
         title, body, style_key = self._state_words()
-        style = phase_style(style_key, self.theme)
+        style, palette = phase_style(style_key, self.theme), PALETTES[self.theme]
+        # High contrast outlines the panel: on black, a black panel would have no edge.
+        outlined = self.theme != "standard"
+        edge = f"{palette.border_px}px solid {palette.border}" if outlined else "none"
         self.state.setStyleSheet(
-            f"QFrame#state {{ background: {style.background}; border-radius: 16px; }}"
+            f"QFrame#state {{ background: {style.background}; border-radius: 16px;"
+            f" border: {edge}; }}"
             f"QFrame#state QLabel {{ background: transparent; color: {style.foreground}; }}"
         )
+        # Read from a step away without the words, like the cashier's panel (✓ ✕ ☎ …);
+        # the age question keeps its room for the two big buttons.
+        symbol = SYMBOLS.get(style_key, "") if isinstance(style_key, PaymentPhase) else ""
+        self.state_symbol.setText(symbol)
+        self.state_symbol.setVisible(bool(symbol) and style_key is not PaymentPhase.AGE_CHECK)
         self.state_title.setText(title)
         self.state_body.setText(body)
         asking = self.phase is PaymentPhase.AGE_CHECK

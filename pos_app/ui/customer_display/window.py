@@ -180,8 +180,8 @@ class CustomerDisplay(QWidget):
         for widget in (self.table, self.state):
             widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
         middle = QHBoxLayout()
-        middle.addWidget(self.table, 5)
-        middle.addWidget(self.state, 4)
+        middle.addWidget(self.table, 1)
+        middle.addWidget(self.state, 1)  # the state is what the customer watches
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(middle, 1)

@@ -5,7 +5,7 @@ and pay controls in view (the real windows under Xvfb: ``test_manager_window_xvf
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QRect, QSize
+from PySide6.QtCore import QRect, QSize, Qt
 
 from pos_app.terminal.settings.schema import Settings, UiSettings
 from pos_app.ui.manager import placement
@@ -87,3 +87,26 @@ def test_the_opened_manager_window_does_not_cover_the_till(
     assert reasons >= REASON_MIN_WIDTH
     manager.close()
     qtbot.waitUntil(lambda: cashier.size() == before.size(), timeout=3000)  # its place back
+
+
+@pytest.mark.parametrize("width", [1280, 700])
+def test_the_reasons_column_is_readable_and_says_all_in_its_tooltip(qtbot, window, width) -> None:
+    manager = window()
+    manager.resize(width, 800)
+    qtbot.wait(50)
+    queue = manager.queue
+    table, header = queue.table, queue.table.horizontalHeader()
+    assert header.visualIndex(REASONS) == 2  # right after when and which sale
+    assert header.sectionSize(REASONS) >= REASON_MIN_WIDTH
+    assert table.textElideMode() == Qt.TextElideMode.ElideRight
+    row = next(
+        n for n, item in enumerate(queue.model.items) if len(item.reasons) > 1
+    )  # a sale flagged for two reasons
+    cell = queue.model.index(row, REASONS)
+    words = queue.model.data(cell)
+    tip = queue.model.data(cell, Qt.ItemDataRole.ToolTipRole)
+    assert tip.splitlines() == [w.strip() for w in words.split(",")]
+    assert all("_" not in line for line in tip.splitlines())  # names, not codes
+    table.scrollTo(cell)
+    shown = table.visualRect(cell).intersected(table.viewport().rect())
+    assert shown.width() >= min(REASON_MIN_WIDTH - 1, table.viewport().width() // 2)  # - grid

@@ -10,7 +10,7 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QHBoxLayout,
+    QGridLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -93,11 +93,11 @@ class QueuePage(QWidget):
         pane = QVBoxLayout(right)
         pane.setContentsMargins(0, 0, 0, 0)
         pane.addWidget(self.detail, 1)
-        row = QHBoxLayout()
-        for button in self.buttons.values():
+        self._decisions = QGridLayout()
+        for n, button in enumerate(self.buttons.values()):
             button.setMinimumHeight(40)
-            row.addWidget(button)
-        pane.addLayout(row)
+            self._decisions.addWidget(button, 0, n)
+        pane.addLayout(self._decisions)
         pane.addWidget(self.reprint_button, 0, Qt.AlignmentFlag.AlignLeft)
         pane.addWidget(self.message)
         self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -111,11 +111,18 @@ class QueuePage(QWidget):
         layout.addWidget(splitter, 1)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        # Beside the till on a shared monitor: the evidence goes under the queue.
+        # Beside the till on a shared monitor: the evidence goes under the queue, the
+        # filters take two per row and the four decisions two rows.
         narrow = event.size().width() < NARROW
         want = Qt.Orientation.Vertical if narrow else Qt.Orientation.Horizontal
         if self.splitter.orientation() != want:
             self.splitter.setOrientation(want)
+            self.splitter.setSizes([1, 1] if narrow else [760, 600])  # evidence half the height
+            self.filters.set_columns(2 if narrow else 3)
+            per_row = 2 if narrow else len(self.buttons)
+            for n, button in enumerate(self.buttons.values()):
+                self._decisions.removeWidget(button)
+                self._decisions.addWidget(button, *divmod(n, per_row))
         super().resizeEvent(event)
 
     # queue -------------------------------------------------------------------------

@@ -49,6 +49,8 @@ MANAGER_REQUIRED = "manager_required"
 # The till, not the code: its clock is off, or it restarted while a sale waited.
 TILL_CLOCK_WRONG = "till_clock_wrong"
 TILL_RESTARTED = "till_restarted"
+# A manager's void the backend refused (sent later from the outbox): the sale stays paid.
+VOID_REFUSED = "void_refused"
 # The backend answered moments ago: offline acceptance waits (its contact stretch).
 BACKEND_JUST_LOST = "backend_just_lost"
 
@@ -240,6 +242,11 @@ _TEXTS = Messages(
         "backend_just_lost",
         "The server stopped answering moments ago: wait a minute and ask the customer to show the "
         "code again, or ask for another payment method",
+    ),
+    N_(
+        "void_refused",
+        "The backend refused the void: the sale stays paid and the customer was not refunded; "
+        "call a manager to void it again with their passphrase",
     ),
     N_(
         "till_clock_wrong",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pos_app.core.i18n import LANGUAGES, N_, Messages
 from pos_app.core.money import Money
-from pos_app.paytoken.reasons import cashier_text
+from pos_app.paytoken.reasons import VOID_REFUSED, cashier_text
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 
 MESSAGES = Messages(
@@ -209,6 +209,11 @@ MESSAGES = Messages(
     ),
     N_("notice.not_paid", "Earlier sale {amount} ({wallet}) was not paid: {reason}"),
     N_(
+        "notice.void_refused",
+        "The void of sale {amount} ({wallet}) was refused by the backend: the sale stays paid, "
+        "the customer was not refunded. Tell your manager",
+    ),
+    N_(
         "notice.voided",
         "Earlier sale {amount} ({wallet}) was voided: the customer got the money back",
     ),
@@ -259,6 +264,8 @@ def notice_text(texts: Texts, update: PaymentUpdate) -> str:
     if update.phase is PaymentPhase.VOIDED:
         return texts.t("notice.voided", **values)
     if update.phase in (PaymentPhase.APPROVED, PaymentPhase.OFFLINE_ACCEPTED):
+        if update.reason == VOID_REFUSED:
+            return texts.t("notice.void_refused", **values)
         if update.reason:  # an offline sale the backend would not charge
             return texts.t("notice.loss", code=update.reason, **values)
         return texts.t("notice.approved", **values)

@@ -64,6 +64,12 @@ TEXTS = Messages(
         "{cash_convertible:,} yen of easy-to-resell goods here.",
     ),
     N_(
+        "owner_approval_refused",
+        "A payment from this wallet held for the owner's approval {hours_since_refused} hours "
+        "ago was never approved ({refused_approvals} in its history); the owner must approve "
+        "this one ({cash_convertible:,} yen of easy-to-resell goods) on their phone.",
+    ),
+    N_(
         "device_new_for_wallet",
         "The payment code comes from a phone this wallet has not paid with before.",
     ),

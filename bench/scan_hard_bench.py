@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from scan_scenes import SLICES, Scene, scenes  # noqa: E402
+from scan_scenes import SLICES, SPLITS, Scene, scenes  # noqa: E402
 
 from pos_app.scanning.cascade import DecodeCascade, to_gray  # noqa: E402
 from pos_app.scanning.config import DecoderConfig  # noqa: E402
@@ -100,6 +100,7 @@ def cascade(config: DecoderConfig | None = None) -> Reader:
 CONFIGS: dict[str, Callable[[], Reader]] = {
     "plain zxing (baseline)": plain_zxing,
     "zxing 2x/3x upscales": upscaled_zxing,
+    "16 ms budget only": lambda: cascade(DecoderConfig(near_miss_budget_ms=16.0)),
     "shipped cascade": cascade,
 }
 
@@ -185,7 +186,7 @@ def _ms(pairs: list[tuple[float, float]], q: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("tune", "holdout"), default="holdout")
+    parser.add_argument("--split", choices=tuple(SPLITS), default="holdout")
     parser.add_argument("--per-slice", type=int, default=30)
     parser.add_argument("--slices", nargs="*", default=None)
     parser.add_argument("--configs", nargs="*", default=list(CONFIGS))

@@ -103,8 +103,11 @@ class Outcome:
     frames_read: int
 
 
-def simulate(item: Clip, cascade: DecodeCascade) -> Outcome:
-    """The worker's newest-frame loop on a simulated clock driven by CPU time."""
+def simulate(item: Clip, cascade: DecodeCascade, *, sequence: bool = True) -> Outcome:
+    """The worker's newest-frame loop on a simulated clock driven by CPU time.
+    ``sequence``: the cascade tracks codes from frame to frame, as the live
+    worker's does; False is the cascade without tracking (each frame alone)."""
+    cascade.decode(np.zeros((8, 8), np.uint8))  # a fresh clip: forget earlier tracks
     scan_filter = ScanFilter()
     truths = {t.text for f in item.frames for t in f.truths}
     now, last, wrong = 0.0, -1, 0
@@ -119,7 +122,7 @@ def simulate(item: Clip, cascade: DecodeCascade) -> Outcome:
             continue
         frame = item.frames[arrived]
         cpu = time.thread_time()
-        result = cascade.decode(frame.image)
+        result = cascade.decode(frame.image, sequence=sequence)
         now += time.thread_time() - cpu
         last = arrived
         texts = {s.text for s in result.symbols}
@@ -140,11 +143,30 @@ def two_phone_clip(split: str, index: int) -> Clip:
     return clip("phone-two", split, index)
 
 
+CONFIGS = {"each frame alone (no tracking)": False, "shipped (tracking)": True}
+
+
 def report(split: str, clips: int) -> None:
     cascade = DecodeCascade()
-    rows: dict[str, list[Outcome]] = {}
+    rows: dict[str, dict[str, list[Outcome]]] = {name: {} for name in CONFIGS}
     for name in CLIP_SLICES:
-        rows[name] = [simulate(clip(name, split, i), cascade) for i in range(clips)]
+        for i in range(clips):
+            item = clip(name, split, i)
+            for config, sequence in CONFIGS.items():  # interleaved: same load on both
+                outcome = simulate(item, cascade, sequence=sequence)
+                rows[config].setdefault(name, []).append(outcome)
+    for config, per_slice in rows.items():
+        print(f"#### {config}\n")
+        table(per_slice)
+    for config, sequence in CONFIGS.items():
+        paid = 0
+        for i in range(clips):
+            outcome = simulate(two_phone_clip(split, i), cascade, sequence=sequence)
+            paid += outcome.accepted_ms is not None
+        print(f"{config}: two-phone clips that paid: {paid}/{clips} (must be 0)")
+
+
+def table(rows: dict[str, list[Outcome]]) -> None:
     print("| clip slice | accepted | median ms to accept | worst ms | frames read after entry |")
     print("|---|---|---|---|---|")
     times: list[float] = []
@@ -168,13 +190,8 @@ def report(split: str, clips: int) -> None:
     print(
         f"\nclips {total}, accepted {len(times)}, within 500 ms {within}, time to accept "
         f"median {_rank(padded, 50)}, p90 {_rank(padded, 90)}, p95 {_rank(padded, 95)}, "
-        f"wrong accepted {wrong}"
+        f"wrong accepted {wrong}\n"
     )
-    paid = 0
-    for i in range(clips):
-        outcome = simulate(two_phone_clip(split, i), cascade)
-        paid += outcome.accepted_ms is not None
-    print(f"two-phone clips that paid: {paid}/{clips} (must be 0)")
 
 
 def _rank(ordered: list[float], q: float) -> str:
@@ -184,7 +201,7 @@ def _rank(ordered: list[float], q: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("tune", "holdout"), default="holdout")
+    parser.add_argument("--split", choices=tuple(SPLITS), default="holdout")
     parser.add_argument("--clips", type=int, default=3, help="clips per slice")
     args = parser.parse_args(argv)
     pin_one_core()

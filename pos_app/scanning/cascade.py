@@ -64,6 +64,8 @@ _MAX_CONFIRM = 3
 # many frames (a third of a second at 30 fps), for at most this many codes.
 TRACK_FRAMES = 10
 _MAX_TRACKS = 3
+# Tight regions added from codes seen but not decoded inside a crop, per frame.
+_MAX_REFINED = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +213,7 @@ class _FrameRun:
         self.near_misses: list[Region] = []
         self.fell_back = False
         self._read_order: list[str] = []
+        self._refined = 0
 
     @property
     def config(self) -> DecoderConfig:
@@ -248,11 +251,13 @@ class _FrameRun:
     def tracked(self, tracks: Sequence[_Track]) -> None:
         """The spots where codes were read in the last frames, each with the
         variant that read it there (the cheapest sharpened crop if the whole
-        frame did): a code held in view is read again for one crop decode."""
+        frame did): a code held in view is read again for one crop decode.
+        Not bound by the budget: at most ``_MAX_TRACKS`` crops, the likeliest
+        reads of the frame."""
         variants = {stage: (prepare, decoder) for stage, prepare, decoder in self.cascade.variants}
         first = self.cascade.variants[0] if self.cascade.variants else None
-        for track in tracks:
-            if first is None or not self.time_left() or self.covered(track.region):
+        for track in tracks:  # at most _MAX_TRACKS crop decodes, outside the budget
+            if first is None or self.covered(track.region):
                 continue
             crop = cut(self.gray, track.region)
             if crop is None:
@@ -292,6 +297,7 @@ class _FrameRun:
         located.sort(key=lambda region: region.angle is not None)
         pending: list[Region | None] = [*self.near_misses[:2], *located]
         crops: dict[int, Crop | None] = {}
+        self._refined = 0
         for stage, prepare, decoder in self.cascade.variants:
             for index, region in enumerate(pending):
                 if not self.time_left():
@@ -309,8 +315,30 @@ class _FrameRun:
                 image = prepare(crop)
                 if image is None:
                     continue
+                known = len(self.near_misses)
                 if self.read(decoder, _View(stage, image, crop.to_frame)):
                     pending[index] = None
+                else:
+                    self.refine(pending, self.near_misses[known:])
+
+    def refine(self, pending: list[Region | None], seen: Sequence[Region]) -> None:
+        """A crop in which zxing-cpp found a code it could not decode gives that
+        code's own outline: a tighter region (the phone's region holds the
+        screen and bezel too), upscaled more, for the variants still to come."""
+        for region in seen:
+            if self._refined >= _MAX_REFINED:
+                return
+            cx, cy = region.centre
+            if any(
+                p is not None
+                and p.score >= region.score
+                and p.x0 <= cx <= p.x1
+                and p.y0 <= cy <= p.y1
+                for p in pending
+            ):
+                continue  # that code is already a near-miss region of its own
+            self._refined += 1
+            pending.append(region)
 
     def covered(self, region: Region) -> bool:
         return any(region.covered_by(symbol.corners) for symbol, _ in self.found.values())

@@ -14,13 +14,19 @@ from the truth, e.g. a partly seen EAN-13 read as another code);
 from __future__ import annotations
 
 import argparse
+import importlib
+import io
 import os
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -114,6 +120,37 @@ DEFAULT_CONFIGS = [
 ]
 
 
+def reference_module(rev: str) -> Any:
+    """``pos_app.scanning.cascade`` as it was at git revision ``rev`` (e.g.
+    ``main``), loaded beside the current one under another package name, so a
+    change is measured against what it replaces in the same run."""
+    target = Path(tempfile.mkdtemp(prefix="scan-ref-"))
+    package = f"ref_scanning_{abs(hash(rev)) % 10**8}"
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "pos_app/scanning"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    (target / "pos_app" / "scanning").rename(target / package)
+    for source in (target / package).glob("*.py"):
+        text = source.read_text(encoding="utf-8").replace("pos_app.scanning", package)
+        source.write_text(text, encoding="utf-8")
+    sys.path.insert(0, str(target))
+    return importlib.import_module(f"{package}.cascade")
+
+
+def reference_cascade(rev: str) -> Callable[[], Reader]:
+    module = reference_module(rev)
+
+    def make() -> Reader:
+        old = module.DecodeCascade()
+        return lambda image: list(old.decode(image).symbols)
+
+    return make
+
+
 def score(tally: Tally, scene: Scene, symbols: list[Symbol]) -> None:
     texts = {s.text for s in symbols}
     truth_texts = {t.text for t in scene.truths}
@@ -199,7 +236,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-slice", type=int, default=30)
     parser.add_argument("--slices", nargs="*", default=None)
     parser.add_argument("--configs", nargs="*", default=DEFAULT_CONFIGS)
+    parser.add_argument(
+        "--reference",
+        metavar="REV",
+        help="also run the cascade as it was at this git revision (e.g. main), same frames",
+    )
     args = parser.parse_args(argv)
+    if args.reference:
+        name = f"cascade at {args.reference}"
+        CONFIGS[name] = reference_cascade(args.reference)
+        args.configs = [*args.configs[:-1], name, args.configs[-1]]
     pin_one_core()
     slices = args.slices or list(SLICES)
     frames = scenes(args.split, per_slice=args.per_slice, slices=slices)

@@ -25,6 +25,7 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from scan_hard_bench import pin_one_core  # noqa: E402
+from scan_hard_bench import pin_one_core, reference_module  # noqa: E402
 from scan_scenes import SLICES, SPLITS, Motion, Scene, holdout, make_scene  # noqa: E402
 
 from pos_app.scanning.cascade import DecodeCascade  # noqa: E402
@@ -106,7 +107,7 @@ class Outcome:
     second_read_ms: float | None = None
 
 
-def simulate(item: Clip, cascade: DecodeCascade, *, sequence: bool = True) -> Outcome:
+def simulate(item: Clip, cascade: Any, *, sequence: bool = True) -> Outcome:
     """The worker's newest-frame loop on a simulated clock driven by CPU time.
     ``sequence``: the cascade tracks codes from frame to frame, as the live
     worker's does; False is the cascade without tracking (each frame alone)."""
@@ -152,22 +153,34 @@ def two_phone_clip(split: str, index: int) -> Clip:
     return clip("phone-two", split, index)
 
 
-CONFIGS = {"each frame alone (no tracking)": False, "shipped (tracking)": True}
+class _Reference:
+    """The cascade of an earlier revision (no ``sequence`` argument then)."""
+
+    def __init__(self, rev: str) -> None:
+        self._cascade = reference_module(rev).DecodeCascade()
+
+    def decode(self, image: np.ndarray, *, sequence: bool = False) -> Any:
+        return self._cascade.decode(image)
 
 
-def report(split: str, clips: int) -> None:
-    cascade = DecodeCascade()
-    rows: dict[str, dict[str, list[Outcome]]] = {name: {} for name in CONFIGS}
+def report(split: str, clips: int, reference: str | None = None) -> None:
+    shipped = DecodeCascade()
+    cascades: dict[str, tuple[Any, bool]] = {}
+    if reference:
+        cascades[f"cascade at {reference}"] = (_Reference(reference), False)
+    cascades["each frame alone (no tracking)"] = (shipped, False)
+    cascades["shipped (tracking)"] = (shipped, True)
+    rows: dict[str, dict[str, list[Outcome]]] = {name: {} for name in cascades}
     for name in CLIP_SLICES:
         for i in range(clips):
             item = clip(name, split, i)
-            for config, sequence in CONFIGS.items():  # interleaved: same load on both
+            for config, (cascade, sequence) in cascades.items():  # interleaved: same load
                 outcome = simulate(item, cascade, sequence=sequence)
                 rows[config].setdefault(name, []).append(outcome)
     for config, per_slice in rows.items():
         print(f"#### {config}\n")
         table(per_slice)
-    for config, sequence in CONFIGS.items():
+    for config, (cascade, sequence) in cascades.items():
         paid = 0
         for i in range(clips):
             outcome = simulate(two_phone_clip(split, i), cascade, sequence=sequence)
@@ -219,10 +232,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=tuple(SPLITS), default="holdout")
     parser.add_argument("--clips", type=int, default=3, help="clips per slice")
+    parser.add_argument("--reference", metavar="REV", help="also run the cascade at this git rev")
     args = parser.parse_args(argv)
     pin_one_core()
     print(f"split {args.split}, {args.clips} clips per slice, {FRAMES} frames at {FPS:.0f} fps\n")
-    report(args.split, args.clips)
+    report(args.split, args.clips, args.reference)
     return 0
 
 

@@ -50,10 +50,6 @@ def clahe_sharpen(image: GrayImage) -> GrayImage:
 MOTION_COHERENCE = 0.3
 _MOTION_LAGS = (3, 20)  # smear lengths looked for, in frame pixels
 _WIENER_NSR = 0.005
-# Regions larger than this (frame pixels) are not deblurred: a phone's code at
-# arm's length is 120-300 px; larger regions are counter clutter or a whole
-# box, where the estimate alone costs 5 ms.
-_MOTION_MAX_SIDE = 400
 
 
 def deblur_motion(image: GrayImage, factor: float) -> GrayImage | None:
@@ -75,8 +71,6 @@ def deblur_motion(image: GrayImage, factor: float) -> GrayImage | None:
             cv2.resize(f, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA),
             np.float32,
         )
-    if max(f.shape) > _MOTION_MAX_SIDE:
-        return None  # larger than a phone's code at 640x480: not worth 5 ms here
     gx = cv2.Sobel(f, cv2.CV_32F, 1, 0)
     gy = cv2.Sobel(f, cv2.CV_32F, 0, 1)
     jxx, jyy, jxy = float((gx * gx).sum()), float((gy * gy).sum()), float((gx * gy).sum())

@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from debbuild import UPGRADE_SUFFIX, deb_version
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
+# One worker builds the packages and runs both sandboxes (pytest-xdist: tests/conftest.py).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500), pytest.mark.xdist_group("packaging")]
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -232,11 +233,8 @@ def test_every_library_the_bundle_needs_is_bundled_or_a_dependency(
         check=True,
     ).stdout
     declared = set(re.findall(r"(?:^|[ ,])([a-z0-9][a-z0-9.+-]+)(?= |,|$)", fields, re.M))
-    missing = {}
-    for lib in sorted(_needed_but_not_bundled(bundle)):
-        owners = _owning_packages(lib)
-        if not owners & declared:
-            missing[lib] = owners
+    owners = _owning_packages(_needed_but_not_bundled(bundle))
+    missing = {lib: found for lib, found in owners.items() if not found & declared}
     assert missing == {}
 
 
@@ -250,10 +248,10 @@ def test_package_is_small_and_takes_maintained_libraries_from_debian(
     debs: tuple[Path, Path], tmp_path: Path
 ) -> None:
     size = debs[0].stat().st_size
-    # 94 MiB before receipts; Pillow (with its private codecs), fontTools (fpdf2's font
-    # subsetting) and python-escpos add about 11 MiB. The issue's target is 100 MiB: this
-    # bound stops further growth while the bundle is trimmed (AVIF/WebP codecs, fontTools).
-    assert size <= 108 * MIB, f"{size / MIB:.1f} MiB"
+    # Issue 16.8's target. 88.9 MiB now (zstd -9, debug sections stripped, Pillow without
+    # AVIF/WebP, no httpx CLI): the rest is OpenCV (26 MiB), Qt with ICU, NumPy's OpenBLAS,
+    # libpython and cryptography.
+    assert size <= 100 * MIB, f"{size / MIB:.1f} MiB"
     subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(tmp_path)], check=True)
     bundle = tmp_path / "opt" / "pos-app"
     names = {p.name for p in bundle.rglob("*")}
@@ -274,12 +272,9 @@ def test_package_is_small_and_takes_maintained_libraries_from_debian(
 
 def _needed_but_not_bundled(bundle: Path) -> set[str]:
     names = {p.name for p in bundle.rglob("*")}
-    needed: set[str] = set()
-    for path in bundle.rglob("*.so*"):
-        if path.is_symlink() or not path.is_file():
-            continue
-        dynamic = subprocess.run(["readelf", "-d", str(path)], capture_output=True, text=True)
-        needed |= set(re.findall(r"Shared library: \[(.*?)\]", dynamic.stdout))
+    files = [str(p) for p in bundle.rglob("*.so*") if p.is_file() and not p.is_symlink()]
+    dynamic = subprocess.run(["readelf", "-d", *files], capture_output=True, text=True)
+    needed = set(re.findall(r"Shared library: \[(.*?)\]", dynamic.stdout))
     return {lib for lib in needed if lib not in names}
 
 
@@ -292,8 +287,18 @@ KNOWN_OWNERS = {
 }
 
 
-def _owning_packages(lib: str) -> set[str]:
-    if lib in KNOWN_OWNERS:
-        return {KNOWN_OWNERS[lib]}
-    found = subprocess.run(["dpkg", "-S", f"*/{lib}"], capture_output=True, text=True).stdout
-    return {line.split(":")[0] for line in found.splitlines() if line}
+def _owning_packages(libs: set[str]) -> dict[str, set[str]]:
+    """library -> the Debian packages that ship it (one dpkg -S for all of them)."""
+    owners: dict[str, set[str]] = {lib: set() for lib in libs}
+    for lib in libs & KNOWN_OWNERS.keys():
+        owners[lib].add(KNOWN_OWNERS[lib])
+    asked = sorted(libs - KNOWN_OWNERS.keys())
+    found = subprocess.run(
+        ["dpkg", "-S", *(f"*/{lib}" for lib in asked)], capture_output=True, text=True
+    ).stdout  # exit 1 when one has no owner: that library stays with an empty set
+    for line in found.splitlines():
+        packages, _, path = line.partition(": ")
+        lib = path.rsplit("/", 1)[-1]
+        if lib in owners and not packages.startswith("diversion"):
+            owners[lib] |= {p.strip().split(":")[0] for p in packages.split(",")}
+    return owners

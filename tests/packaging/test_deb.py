@@ -22,8 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from debbuild import UPGRADE_SUFFIX, deb_version
 
-# One worker builds the packages and runs both sandboxes (pytest-xdist: tests/conftest.py).
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500), pytest.mark.xdist_group("packaging")]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-# One worker builds the packages and runs both sandboxes (pytest-xdist: tests/conftest.py).
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500), pytest.mark.xdist_group("packaging")]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

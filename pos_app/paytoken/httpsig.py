@@ -40,6 +40,7 @@ _KEY_RE = re.compile(r"[a-z*][a-z0-9_\-.*]*")
 _TOKEN_RE = re.compile(r"[A-Za-z*][A-Za-z0-9!#$%&'*+\-.^_`|~:/]*")
 _INT_RE = re.compile(r"-?[0-9]{1,15}")
 _BYTES_RE = re.compile(r":([A-Za-z0-9+/=]*):")
+_PLAIN_STRING_RE = re.compile(r'([ !#-\[\]-~]*)"')  # after the opening quote
 
 
 class SignatureError(PosError):
@@ -373,6 +374,11 @@ class _Parser:
 
     def string(self) -> str:
         self.expect('"')
+        # The common case in one step: printable ASCII without escapes up to the quote.
+        plain = _PLAIN_STRING_RE.match(self.text, self.pos)
+        if plain is not None:
+            self.pos = plain.end()
+            return plain.group(1)
         chars: list[str] = []
         while not self.done():
             char = self.text[self.pos]

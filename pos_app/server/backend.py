@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, bindparam, delete, func, select
 
 from pos_app.paytoken import httpsig, keys, trust_list
 from pos_app.server import contacts, db, keystore, ratelimit
@@ -27,6 +27,18 @@ if TYPE_CHECKING:
 NONCE_KEEP = 120
 PURGE_EVERY = 200
 VERIFIER_RECHECK_S = 5.0
+PUBLIC_KEY_CACHE = 10_000
+NO_CONTACT: tuple[int | None, int | None] = (None, None)
+_TERMINALS: Table = Terminal.__table__  # type: ignore[assignment]
+_ACTIVE_TERMINAL = select(
+    _TERMINALS.c.id,
+    _TERMINALS.c.store_id,
+    _TERMINALS.c.terminal_id,
+    _TERMINALS.c.region,
+    _TERMINALS.c.public_key,
+    _TERMINALS.c.contact_since,
+    _TERMINALS.c.contact_last,
+).where(_TERMINALS.c.keyid == bindparam("b_keyid"), _TERMINALS.c.status == "active")
 
 
 @dataclass(frozen=True)
@@ -59,7 +71,7 @@ class SignedRequest:
 class Backend:
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
-        self.engine = db.make_engine(settings.db_url)
+        self.engine = db.make_engine(settings.db_url, pre_ping=settings.db_pool_pre_ping)
         self.sessions = db.session_factory(self.engine)
         self.paths = keystore.KeyPaths(settings.data_dir)
         self.issuer_keys = keystore.IssuerKeyCache()
@@ -67,6 +79,7 @@ class Backend:
         self._root_public: Ed25519PublicKey | None = None
         self._lock = threading.Lock()
         self._calls = 0
+        self._public_keys: dict[bytes, Ed25519PublicKey] = {}
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self.address_limiter = RateLimiter(settings.address_limit_per_minute)
         self.failure_limiter = RateLimiter(settings.failed_signatures_per_minute)
@@ -125,52 +138,71 @@ class Backend:
     def authenticate(
         self, request: SignedRequest, *, tag: str, new_key: bytes | None = None
     ) -> Principal:
-        """Verify the RFC 9421 signature and burn its nonce; 401 on any failure.
+        """Verify the RFC 9421 signature and burn its nonce in a transaction of its own."""
+        self.admit(request, new_key=new_key)
+        with db.transaction(self.sessions) as session:
+            return self.verify(session, request, tag=tag, new_key=new_key)
 
-        With *new_key* (enrollment, wallet creation) the request must be signed by
-        that not-yet-registered key, named by its kid. Rate limits apply before the
-        signature is verified: per source address and endpoint for those
-        unauthenticated requests and for an address whose signatures keep failing.
+    def admit(self, request: SignedRequest, *, new_key: bytes | None = None) -> None:
+        """The rate limits that apply before any signature is verified (429).
+
+        Per source address and endpoint: every unauthenticated request (*new_key*:
+        enrollment, wallet creation), and any request from an address whose
+        signatures keep failing.
         """
         address = ratelimit.address_key(request.source, request.endpoint)
         if new_key is not None:
             self.address_limiter.check(address)
         elif self.failure_limiter.exhausted(address):
             raise ApiError(429, "rate_limited", "too many failed signatures; slow down")
+
+    def verify(
+        self, session: Session, request: SignedRequest, *, tag: str, new_key: bytes | None = None
+    ) -> Principal:
+        """Verify the RFC 9421 signature and burn its nonce in *session*; 401 on any failure.
+
+        With *new_key* (enrollment, wallet creation) the request must be signed by
+        that not-yet-registered key, named by its kid. Call :meth:`admit` first.
+        """
         now = self.now()
-        with db.transaction(self.sessions) as session:
-            found: dict[str, Principal] = {}
+        found: dict[str, Any] = {}
 
-            def resolve(keyid: str) -> Ed25519PublicKey | None:
-                key, principal = self._resolve(session, keyid, tag=tag, new_key=new_key)
-                if principal is not None:
-                    found["p"] = principal
-                return key
+        def resolve(keyid: str) -> Ed25519PublicKey | None:
+            key, principal, contact = self._resolve(session, keyid, tag=tag, new_key=new_key)
+            if principal is not None:
+                found["p"], found["contact"] = principal, contact
+            return key
 
-            try:
-                verified = httpsig.verify_request(
-                    request.method,
-                    request.url,
-                    request.headers,
-                    request.body,
-                    tag=tag,
-                    resolve_key=resolve,
-                    now=now,
-                    max_age=self.settings.signature_max_age,
-                    max_future=self.settings.signature_max_future,
-                )
-            except httpsig.SignatureError as exc:
-                self.failure_limiter.spend(address)
-                raise bad_signature(str(exc)) from None
-            if new_key is None:
-                self.limiter.check(verified.keyid)
-            if not self._burn_nonce(session, verified.keyid, verified.nonce, now=now):
-                self.failure_limiter.spend(address)
-                raise bad_signature("nonce already used")
-            principal = found["p"]
-            if principal.terminal_row:
-                contacts.record(session, principal.terminal_row, now=now, settings=self.settings)
+        try:
+            verified = httpsig.verify_request(
+                request.method,
+                request.url,
+                request.headers,
+                request.body,
+                tag=tag,
+                resolve_key=resolve,
+                now=now,
+                max_age=self.settings.signature_max_age,
+                max_future=self.settings.signature_max_future,
+            )
+        except httpsig.SignatureError as exc:
+            self._failed(request)
+            raise bad_signature(str(exc)) from None
+        if new_key is None:
+            self.limiter.check(verified.keyid)
+        if not self._burn_nonce(session, verified.keyid, verified.nonce, now=now):
+            self._failed(request)
+            raise bad_signature("nonce already used")
+        principal: Principal = found["p"]
+        if principal.terminal_row:
+            since, last = found["contact"]
+            contacts.record(
+                session, principal.terminal_row, since, last, now=now, settings=self.settings
+            )
         return principal
+
+    def _failed(self, request: SignedRequest) -> None:
+        self.failure_limiter.spend(ratelimit.address_key(request.source, request.endpoint))
 
     def _burn_nonce(self, session: Session, keyid: str, nonce: str, *, now: int) -> bool:
         """Record the nonce; False when it was used before."""
@@ -183,35 +215,43 @@ class Backend:
 
     def _resolve(
         self, session: Session, keyid: str, *, tag: str, new_key: bytes | None
-    ) -> tuple[Ed25519PublicKey | None, Principal | None]:
+    ) -> tuple[Ed25519PublicKey | None, Principal | None, tuple[int | None, int | None]]:
+        """The signer's public key and who it is (and, for a terminal, its contact stretch)."""
         if new_key is not None:
             if keyid != keys.kid_hex(new_key):
-                return None, None
+                return None, None, NO_CONTACT
             kind = "terminal" if tag == httpsig.TAG_TERMINAL else "wallet"
-            return keys.public_from_raw(new_key), Principal(kind=kind, keyid=keyid)
+            return keys.public_from_raw(new_key), Principal(kind=kind, keyid=keyid), NO_CONTACT
         if tag == httpsig.TAG_TERMINAL:
-            term = session.scalars(
-                select(Terminal).where(Terminal.keyid == keyid, Terminal.status == "active")
-            ).first()
-            if term is None or term.public_key is None:
-                return None, None
-            db.keep(session, term)  # contacts and offline checks read it again
+            row = db.raw(session, _ACTIVE_TERMINAL, {"b_keyid": keyid}).fetchone()
+            if row is None or row[4] is None:
+                return None, None, NO_CONTACT
+            term_row, store_id, terminal_id, region, public_key, since, last = row
             principal = Principal(
                 kind="terminal",
                 keyid=keyid,
-                store_id=term.store_id,
-                terminal_id=term.terminal_id,
-                terminal_row=term.id,
-                region=term.region,
+                store_id=store_id,
+                terminal_id=terminal_id,
+                terminal_row=term_row,
+                region=region,
             )
-            return keys.public_from_raw(term.public_key), principal
+            return self._public_key(bytes(public_key)), principal, (since, last)
         device = session.get(Device, keyid)
         if device is None or device.revoked_at is not None:
-            return None, None
+            return None, None, NO_CONTACT
         principal = Principal(
             kind="wallet", keyid=keyid, wallet_id=device.wallet_id, device_id=device.device_id
         )
-        return keys.public_from_raw(device.public_key), principal
+        return self._public_key(device.public_key), principal, NO_CONTACT
+
+    def _public_key(self, raw: bytes) -> Ed25519PublicKey:
+        """Parsed public keys, kept by their bytes (a registered key never changes meaning)."""
+        key = self._public_keys.get(raw)
+        if key is None:
+            if len(self._public_keys) > PUBLIC_KEY_CACHE:
+                self._public_keys.clear()
+            key = self._public_keys[raw] = keys.public_from_raw(raw)
+        return key
 
 
 def require_store(principal: Principal, store_id: str) -> None:

@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -21,9 +22,9 @@ def register(subparsers: Any) -> None:
     p = _common(sub.add_parser("init", help="create schema, keys and trust list"))
     p.set_defaults(handler=_init)
     p = _common(sub.add_parser("serve", help="run the HTTP API with uvicorn"))
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8400)
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--host", default=None, help="default 127.0.0.1")
+    p.add_argument("--port", type=int, default=None, help="default 8400")
+    p.add_argument("--workers", type=int, default=None, help="worker processes, default 1")
     p.set_defaults(handler=_serve)
     p = _common(sub.add_parser("create-terminal", help="create a terminal and its enrollment code"))
     p.add_argument("--store", required=True)
@@ -57,9 +58,40 @@ def register(subparsers: Any) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--data-dir", required=True, help="directory for keys and the SQLite file")
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="directory for keys and the SQLite file (or POS_APP_SERVER_DATA_DIR, or the file)",
+    )
     parser.add_argument("--db", default=None, help="database URL (default: SQLite in --data-dir)")
+    parser.add_argument(
+        "--config",
+        dest="server_config",  # not the till's top-level --config
+        default=None,
+        metavar="FILE",
+        help="TOML settings file (or POS_APP_SERVER_CONFIG); flags win over the environment, "
+        "the environment (POS_APP_SERVER_*) over the file",
+    )
     return parser
+
+
+def _settings(args: argparse.Namespace, **flags: Any) -> Any:
+    """The server settings these flags, the environment and the settings file make."""
+    from pydantic import ValidationError
+
+    from pos_app.server.settings import ENV_CONFIG, ServerSettings
+
+    if args.server_config:
+        os.environ[ENV_CONFIG] = args.server_config  # worker processes read the same file
+    try:
+        return ServerSettings.load(data_dir=args.data_dir, db_url=args.db, **flags)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ValueError(
+            f"server settings: {problems} (flags, POS_APP_SERVER_* or the --config file)"
+        ) from None
 
 
 def _print(obj: object) -> None:
@@ -70,63 +102,46 @@ def _guard(fn: Any, args: argparse.Namespace) -> int:
     from pos_app.core.errors import PosError
 
     try:
+        settings = _settings(args)
+        args.data_dir, args.db = settings.data_dir, settings.db_url
         return int(fn(args))
     except (PosError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
 
-def _init(args: argparse.Namespace) -> int:
-    def run(a: argparse.Namespace) -> int:
-        from pos_app.server import admin
+def _admin(name: str, **fields: str) -> Callable[[argparse.Namespace], int]:
+    """A handler printing ``admin.<name>(data_dir, db, param=args.<attr>...)`` as JSON."""
 
-        _print(admin.init_backend(a.data_dir, a.db))
-        return EXIT_OK
+    def handler(args: argparse.Namespace) -> int:
+        def run(a: argparse.Namespace) -> int:
+            from pos_app.server import admin
 
-    return _guard(run, args)
+            given = {param: getattr(a, attr) for param, attr in fields.items()}
+            _print(getattr(admin, name)(a.data_dir, a.db, **given))
+            return EXIT_OK
 
+        return _guard(run, args)
 
-def _create_terminal(args: argparse.Namespace) -> int:
-    def run(a: argparse.Namespace) -> int:
-        from pos_app.server import admin
-
-        _print(
-            admin.create_terminal(
-                a.data_dir, a.db, store_id=a.store, terminal_id=a.terminal, region=a.region
-            )
-        )
-        return EXIT_OK
-
-    return _guard(run, args)
+    return handler
 
 
-def _offline_limits(args: argparse.Namespace) -> int:
-    def run(a: argparse.Namespace) -> int:
-        from pos_app.server import admin
-
-        _print(
-            admin.set_offline_limits(
-                a.data_dir,
-                a.db,
-                store_id=a.store,
-                terminal_id=a.terminal,
-                max_age=a.max_age,
-                max_sale=a.max_sale,
-            )
-        )
-        return EXIT_OK
-
-    return _guard(run, args)
-
-
-def _rotate(args: argparse.Namespace) -> int:
-    def run(a: argparse.Namespace) -> int:
-        from pos_app.server import admin
-
-        _print(admin.rotate_keys(a.data_dir, a.db, step=a.step))
-        return EXIT_OK
-
-    return _guard(run, args)
+_init = _admin("init_backend")
+_create_terminal = _admin(
+    "create_terminal", store_id="store", terminal_id="terminal", region="region"
+)
+_offline_limits = _admin(
+    "set_offline_limits",
+    store_id="store",
+    terminal_id="terminal",
+    max_age="max_age",
+    max_sale="max_sale",
+)
+_rotate = _admin("rotate_keys", step="step")
+_enroll_manager = _admin(
+    "enroll_manager", store_id="store", manager_id="manager", public_key="public_key"
+)
+_revoke_manager = _admin("revoke_manager", store_id="store", manager_id="manager")
 
 
 def _check_ledger(args: argparse.Namespace) -> int:
@@ -140,47 +155,27 @@ def _check_ledger(args: argparse.Namespace) -> int:
     return _guard(run, args)
 
 
-def _enroll_manager(args: argparse.Namespace) -> int:
-    def run(a: argparse.Namespace) -> int:
-        from pos_app.server import admin
-
-        _print(
-            admin.enroll_manager(
-                a.data_dir, a.db, store_id=a.store, manager_id=a.manager, public_key=a.public_key
-            )
-        )
-        return EXIT_OK
-
-    return _guard(run, args)
-
-
-def _revoke_manager(args: argparse.Namespace) -> int:
-    def run(a: argparse.Namespace) -> int:
-        from pos_app.server import admin
-
-        _print(admin.revoke_manager(a.data_dir, a.db, store_id=a.store, manager_id=a.manager))
-        return EXIT_OK
-
-    return _guard(run, args)
-
-
 def _serve(args: argparse.Namespace) -> int:
     def run(a: argparse.Namespace) -> int:
         import uvicorn
 
-        from pos_app.server import admin, asgi
+        from pos_app.server import admin
+        from pos_app.server.settings import ENV_PREFIX
 
+        settings = _settings(a, host=a.host, port=a.port, workers=a.workers)
         admin.init_backend(a.data_dir, a.db)  # migrates and creates keys once, before workers fork
-        os.environ[asgi.ENV_DATA_DIR] = str(a.data_dir)
-        if a.db:
-            os.environ[asgi.ENV_DB_URL] = a.db
+        # Each worker builds its settings from the environment (asgi.app_from_env): hand it
+        # the data directory and database these flags chose.
+        os.environ[ENV_PREFIX + "DATA_DIR"] = str(settings.data_dir)
+        os.environ[ENV_PREFIX + "DB_URL"] = settings.db_url
         uvicorn.run(
             "pos_app.server.asgi:app_from_env",
             factory=True,
-            host=a.host,
-            port=a.port,
-            workers=max(1, a.workers),
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
             log_level="info",
+            access_log=settings.access_log,
             date_header=False,  # the app writes Date from its own clock
         )
         return EXIT_OK

@@ -19,25 +19,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from pos_app.server import db
 from pos_app.server.models import Terminal, TerminalContact
 from pos_app.server.settings import ServerSettings
 
+_TERMINALS: Table = Terminal.__table__  # type: ignore[assignment]
+_EXTEND = (
+    _TERMINALS.update()
+    .where(_TERMINALS.c.id == bindparam("b_row"), _TERMINALS.c.contact_last < bindparam("b_now"))
+    .values(contact_last=bindparam("b_now"))
+)
 
-def record(session: Session, terminal_row: int, *, now: int, settings: ServerSettings) -> None:
-    """Count a signed request of this terminal processed at *now*."""
-    term = session.get(Terminal, terminal_row)
-    if term is None or (term.contact_last is not None and term.contact_last >= now):
+
+def record(
+    session: Session,
+    terminal_row: int,
+    since: int | None,
+    last: int | None,
+    *,
+    now: int,
+    settings: ServerSettings,
+) -> None:
+    """Count a signed request of this terminal processed at *now*; *since* and *last* are
+    the stretch going on as the request's read of the terminal row found it."""
+    if last is not None and last >= now:
         return  # this second is already recorded
-    since, last = term.contact_since, term.contact_last
     if since is not None and last is not None and now - last <= settings.contact_slack:
-        session.execute(
-            update(Terminal)
-            .where(Terminal.id == terminal_row, Terminal.contact_last < now)
-            .values(contact_last=now)
-        )
+        db.raw(session, _EXTEND, {"b_row": terminal_row, "b_now": now})
         return
     # Silence longer than the slack: the stretch is over, a new one starts now. The
     # condition on contact_since makes a concurrent request of the same terminal a no-op.
@@ -45,6 +56,7 @@ def record(session: Session, terminal_row: int, *, now: int, settings: ServerSet
         update(Terminal)
         .where(Terminal.id == terminal_row, _same(Terminal.contact_since, since))
         .values(contact_since=now, contact_last=now)
+        .execution_options(synchronize_session=False)
     )
     if moved.rowcount and since is not None and last is not None:  # type: ignore[attr-defined]
         session.add(TerminalContact(terminal_row=terminal_row, started_at=since, ended_at=last))

@@ -1,7 +1,7 @@
 """POST /v1/sales: re-verify the token, redeem it once, decide, debit, in one transaction.
 
 That transaction is the request's only one: the request pipeline
-(``http.signed_idempotent``) has already burnt the signature's nonce and claimed
+(``http.Signed.once``) has already burnt the signature's nonce and claimed
 the Idempotency-Key in it, and stores the answer in it after this returns.
 
 Single redemption across terminals and processes rests on the primary key of
@@ -15,11 +15,12 @@ sale_id is retried by the pipeline, and the retry sees the winner.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import JSON, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from pos_app.server import contacts, db, ledger, managers, risk, sales
@@ -63,13 +64,11 @@ def check_request(backend: Backend, principal: Principal, req: SaleRequest) -> N
 
 
 def finalize(
-    backend: Backend, principal: Principal, req: SaleRequest, *, idem_key: str
+    backend: Backend, session: Session, principal: Principal, req: SaleRequest, *, idem_key: str
 ) -> tuple[int, dict[str, Any]]:
     """The answer (status, body): 200 with the decision, or 422 ``bad_offline_time``."""
     check_request(backend, principal, req)
-    now = backend.now()
-    with db.transaction(backend.sessions) as session:
-        return _decide(backend, session, principal, req, idem_key=idem_key, now=now)
+    return _decide(backend, session, principal, req, idem_key=idem_key, now=backend.now())
 
 
 def _decide(
@@ -81,7 +80,9 @@ def _decide(
     idem_key: str,
     now: int,
 ) -> tuple[int, dict[str, Any]]:
-    existing = session.get(Sale, req.sale_id)
+    existing = None
+    if db.raw(session, _SALE_EXISTS, {"b_sale": req.sale_id}).fetchone() is not None:
+        existing = session.get(Sale, req.sale_id)
     if existing is not None:
         if existing.idempotency_key != idem_key:
             raise ApiError(422, "sale_id_reused", "this sale_id was finalized with another request")
@@ -113,8 +114,29 @@ def _decide(
     view = _judge(
         backend, session, principal, sale=sale, req=req, token=token, lines=lines, now=now
     )
-    session.add(sale)  # inserted once, with its outcome (no INSERT then UPDATE)
+    _insert_sale(session, sale)  # inserted once, with its outcome (no INSERT then UPDATE)
     return 200, view
+
+
+_SALES: Table = Sale.__table__  # type: ignore[assignment]
+_SALE_EXISTS = select(_SALES.c.sale_id).where(_SALES.c.sale_id == bindparam("b_sale"))
+_INSERT_SALE = _SALES.insert().values({c.name: bindparam(c.name) for c in _SALES.columns})
+_JSON_COLUMNS = frozenset(c.name for c in _SALES.columns if isinstance(c.type, JSON))
+
+
+def _insert_sale(session: Session, sale: Sale) -> None:
+    """INSERT the decided sale in one statement (a step-up sale is in the session already)."""
+    if sale in session:
+        return
+    values: dict[str, Any] = {}
+    for column in _SALES.columns:
+        value = getattr(sale, column.name)
+        if value is None and column.default is not None:
+            value = column.default.arg  # type: ignore[attr-defined]
+        if column.name in _JSON_COLUMNS and value is not None:
+            value = json.dumps(value)
+        values[column.name] = value
+    db.raw(session, _INSERT_SALE, values)
 
 
 BAD_OFFLINE_TIME = "bad_offline_time"
@@ -186,7 +208,7 @@ def _decline(
     redeemed: bool = True,
 ) -> dict[str, Any]:
     if redeemed:  # a declined attempt does not burn the token
-        session.execute(delete(Redemption).where(Redemption.cti == token.cti))
+        db.raw(session, _UNREDEEM, {"b_cti": token.cti})
     sales.decline(sale, reason, now=now)
     return sales.view(sale, None, now=now)
 
@@ -257,18 +279,15 @@ def _hard_reason(
     lock serialises decisions about one wallet (PostgreSQL; SQLite has one writer), so
     concurrent sales of a wallet each see the others in their velocity features.
     """
-    row = session.execute(
-        select(Device, Wallet.frozen)
-        .join(Wallet, Wallet.wallet_id == Device.wallet_id)
-        .join(Account, Account.account_id == ledger.wallet_account(token.wallet_id))
-        .where(Device.device_id == token.device_id)
-        .with_for_update(of=Account)
-    ).first()
+    row = db.raw(
+        session,
+        _DEVICE_AND_LOCK,
+        {"b_device": token.device_id, "b_account": ledger.wallet_account(token.wallet_id)},
+    ).fetchone()
     if row is None:
         return "device_revoked"
-    device, frozen = row
-    db.keep(session, device)  # the risk features read it again
-    if device.revoked_at is not None or device.wallet_id != token.wallet_id:
+    revoked_at, device_wallet, frozen = row
+    if revoked_at is not None or device_wallet != token.wallet_id:
         return "device_revoked"
     if frozen:
         return "wallet_frozen"
@@ -277,6 +296,17 @@ def _hard_reason(
         if req.total > token.limit or (cap is not None and req.total > cap):
             return "limit_exceeded"
     return None
+
+
+_REDEMPTIONS: Table = Redemption.__table__  # type: ignore[assignment]
+_UNREDEEM = _REDEMPTIONS.delete().where(_REDEMPTIONS.c.cti == bindparam("b_cti"))
+_DEVICE_AND_LOCK = (
+    select(Device.revoked_at, Device.wallet_id, Wallet.frozen)
+    .join(Wallet, Wallet.wallet_id == Device.wallet_id)
+    .join(Account, Account.account_id == bindparam("b_account"))
+    .where(Device.device_id == bindparam("b_device"))
+    .with_for_update(of=Account)
+)
 
 
 def _verdict(

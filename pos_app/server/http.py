@@ -1,18 +1,25 @@
-"""Glue between Starlette requests and the synchronous services (run in the threadpool)."""
+"""Glue between Starlette requests and the synchronous services (run in the threadpool).
+
+Every signed route takes a :class:`Signed` dependency (``Terminal``, ``TerminalOnce``,
+``Owner``...) and hands it its work: the pipeline authenticate -> transaction ->
+idempotency is written once, here.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Header, Path, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from pos_app.core.errors import PosError
-from pos_app.paytoken import keys
-from pos_app.server import idempotency
-from pos_app.server.backend import Backend, Principal, SignedRequest
+from pos_app.paytoken import httpsig, keys
+from pos_app.server import db, idempotency
+from pos_app.server.backend import Backend, Principal, SignedRequest, require_wallet
 from pos_app.server.errors import ApiError
 
 # Ids in paths (sales, wallets, terminals, challenges): short, URL-safe, never a path segment.
@@ -25,16 +32,6 @@ IdempotencyHeader = Annotated[
 ]
 
 
-def signature_headers(
-    signature: Annotated[str | None, Header(alias="Signature", description="RFC 9421")] = None,
-    signature_input: Annotated[str | None, Header(alias="Signature-Input")] = None,
-    content_digest: Annotated[
-        str | None, Header(alias="Content-Digest", description="RFC 9530")
-    ] = None,
-) -> None:
-    """Declares the signature headers in the OpenAPI document; verification reads them raw."""
-
-
 def backend_of(request: Request) -> Backend:
     backend: Backend = request.app.state.backend
     return backend
@@ -44,7 +41,7 @@ async def signed_request(request: Request) -> SignedRequest:
     return SignedRequest(
         method=request.method,
         url=str(request.url),
-        headers=dict(request.headers),
+        headers=request.headers,
         body=await request.body(),
         source=request.client.host if request.client else "",
         endpoint=endpoint_of(request),
@@ -57,71 +54,124 @@ def endpoint_of(request: Request) -> str:
     return f"{request.method} {getattr(route, 'path', request.url.path)}"
 
 
-async def authenticate(request: Request, *, tag: str, new_key: bytes | None = None) -> Principal:
-    signed = await signed_request(request)
-    return await run_in_threadpool(
-        backend_of(request).authenticate, signed, tag=tag, new_key=new_key
-    )
+Read = Callable[[Session, Principal], dict[str, Any]]
+Work = Callable[[Session, Principal], tuple[int, dict[str, Any]]]
 
 
-async def idempotent(
-    request: Request,
-    principal: Principal,
-    key: str | None,
-    work: Callable[[], tuple[int, dict[str, Any]]],
-) -> JSONResponse:
-    """Run *work* once per (signer, Idempotency-Key); replay the stored response on retry."""
-    checked = idempotency.check_key(key)
-    return await _run_once(request, checked, lambda: principal.keyid, work)
+@dataclass(frozen=True)
+class Signed:
+    """One signed request's pipeline, given to a route as a FastAPI dependency.
 
-
-async def signed_idempotent(
-    request: Request,
-    *,
-    tag: str,
-    key: str | None,
-    work: Callable[[Principal], tuple[int, dict[str, Any]]],
-) -> JSONResponse:
-    """Like :func:`idempotent`, with the signature check and its nonce in the same transaction.
-
-    One transaction for nonce, idempotency claim, work and answer (the finalize path).
+    ``read``: authenticate, then *work* in a transaction. ``once``: authenticate,
+    claim the Idempotency-Key, run *work* and store its answer, all in one
+    transaction (a retry replays the stored answer). A route states only its work.
     """
-    backend = backend_of(request)
-    signed = await signed_request(request)
-    found: list[Principal] = []
 
-    def principal() -> str:
-        found.append(backend.authenticate(signed, tag=tag))
-        idempotency.check_key(key)
-        return found[0].keyid
+    request: Request
+    tag: str
+    key: str | None = None
+    # Who may act, checked once the signer is known (e.g. a device on its own wallet);
+    # a refusal here is not stored under the key.
+    check: Callable[[Principal], None] | None = None
 
-    return await _run_once(request, key or "", principal, lambda: work(found[0]))
+    @property
+    def backend(self) -> Backend:
+        return backend_of(self.request)
+
+    def now(self) -> int:
+        return self.backend.now()
+
+    async def read(
+        self, work: Read, *, check: Callable[[Principal], None] | None = None
+    ) -> JSONResponse:
+        backend = self.backend
+        signed = await signed_request(self.request)
+        checks = [c for c in (self.check, check) if c is not None]
+
+        def run() -> dict[str, Any]:
+            principal = backend.authenticate(signed, tag=self.tag)
+            for verify in checks:
+                verify(principal)
+            with db.transaction(backend.sessions) as session:
+                return work(session, principal)
+
+        return JSONResponse(await run_in_threadpool(run))
+
+    async def once(
+        self,
+        work: Work,
+        *,
+        new_key: bytes | None = None,
+        check: Callable[[Principal], None] | None = None,
+    ) -> JSONResponse:
+        backend = self.backend
+        signed = await signed_request(self.request)
+        digest = idempotency.request_hash(signed.method, self.request.url.path, signed.body)
+        key = self.key
+        found: list[Principal] = []
+        checks = [c for c in (self.check, check) if c is not None]
+
+        def principal(session: Session) -> str:
+            found[:] = [backend.verify(session, signed, tag=self.tag, new_key=new_key)]
+            for verify in checks:
+                verify(found[0])
+            idempotency.check_key(key)
+            return found[0].keyid
+
+        def run() -> idempotency.StoredResponse:
+            backend.admit(signed, new_key=new_key)
+            return idempotency.run(
+                backend.sessions,
+                principal=principal,
+                key=key or "",
+                digest=digest,
+                now=backend.now(),
+                keep=backend.settings.idempotency_keep,
+                work=lambda session: work(session, found[0]),
+            )
+
+        result = await run_in_threadpool(run)
+        return JSONResponse(result.body, status_code=result.status)
 
 
-async def _run_once(
-    request: Request,
-    key: str,
-    principal: Callable[[], str],
-    work: Callable[[], tuple[int, dict[str, Any]]],
-) -> JSONResponse:
-    backend = backend_of(request)
-    digest = idempotency.request_hash(request.method, request.url.path, await request.body())
+async def terminal(request: Request) -> Signed:
+    return Signed(request, httpsig.TAG_TERMINAL)
 
-    def run_work() -> idempotency.StoredResponse:
-        status, payload = work()
-        return idempotency.StoredResponse(status, payload)
 
-    result = await run_in_threadpool(
-        idempotency.run,
-        backend.sessions,
-        principal=principal,
-        key=key,
-        digest=digest,
-        now=backend.now(),
-        keep=backend.settings.idempotency_keep,
-        work=run_work,
-    )
-    return JSONResponse(result.body, status_code=result.status)
+async def terminal_once(request: Request, idempotency_key: IdempotencyHeader = None) -> Signed:
+    return Signed(request, httpsig.TAG_TERMINAL, idempotency_key)
+
+
+async def wallet(request: Request) -> Signed:
+    return Signed(request, httpsig.TAG_WALLET)
+
+
+async def wallet_once(request: Request, idempotency_key: IdempotencyHeader = None) -> Signed:
+    return Signed(request, httpsig.TAG_WALLET, idempotency_key)
+
+
+async def owner(request: Request, wallet_id: PathId) -> Signed:
+    return Signed(request, httpsig.TAG_WALLET, check=_owner_of(wallet_id))
+
+
+async def owner_once(
+    request: Request, wallet_id: PathId, idempotency_key: IdempotencyHeader = None
+) -> Signed:
+    return Signed(request, httpsig.TAG_WALLET, idempotency_key, check=_owner_of(wallet_id))
+
+
+def _owner_of(wallet_id: str) -> Callable[[Principal], None]:
+    return lambda principal: require_wallet(principal, wallet_id)
+
+
+# Route parameters: a terminal's or a wallet device's signed request, plain or
+# with an Idempotency-Key; ``Owner*``: a device acting on the path's own wallet.
+Terminal = Annotated[Signed, Depends(terminal)]
+TerminalOnce = Annotated[Signed, Depends(terminal_once)]
+Wallet = Annotated[Signed, Depends(wallet)]
+WalletOnce = Annotated[Signed, Depends(wallet_once)]
+Owner = Annotated[Signed, Depends(owner)]
+OwnerOnce = Annotated[Signed, Depends(owner_once)]
 
 
 async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -136,7 +186,3 @@ def decode_public_key(text: str) -> bytes:
     except (ValueError, TypeError, PosError):
         raise ApiError(422, "bad_public_key", "not a base64url raw Ed25519 public key") from None
     return raw
-
-
-def error_body(exc: ApiError) -> dict[str, str]:
-    return {"error": exc.code, "detail": exc.message}

@@ -63,15 +63,19 @@ def request_hash(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(f"{method} {path}\n".encode() + body).hexdigest()
 
 
+Principal = Callable[[Session], str]
+Work = Callable[[Session], tuple[int, dict[str, Any]]]
+
+
 def run(
     sessions: sessionmaker[Session],
     *,
-    principal: Callable[[], str],
+    principal: Principal,
     key: str,
     digest: str,
     now: int,
     keep: int,
-    work: Callable[[], StoredResponse],
+    work: Work,
 ) -> StoredResponse:
     """Authenticate (*principal*), claim *key*, run *work* and store its answer, atomically.
 
@@ -99,22 +103,23 @@ class _Refused(Exception):
 
 def _once(
     sessions: sessionmaker[Session],
-    principal: Callable[[], str],
+    principal: Principal,
     key: str,
     digest: str,
     *,
     now: int,
     keep: int,
-    work: Callable[[], StoredResponse],
+    work: Work,
     refusal: StoredResponse | None,
 ) -> StoredResponse:
     with db.transaction(sessions) as session:
-        who = principal()
+        who = principal(session)
         stored = _claim(session, principal=who, key=key, digest=digest, now=now)
         if stored is not None:
             return stored
-        result = refusal or _work(work)
-        session.execute(
+        result = refusal or _work(session, work)
+        db.raw(
+            session,
             _STORE_ANSWER,
             {
                 "b_principal": who,
@@ -130,9 +135,9 @@ def _once(
         return result
 
 
-def _work(work: Callable[[], StoredResponse]) -> StoredResponse:
+def _work(session: Session, work: Work) -> StoredResponse:
     try:
-        return work()
+        return StoredResponse(*work(session))
     except ApiError as exc:
         if exc.status >= 500 or exc.status == 409:
             raise  # not an answer to keep: the same request may succeed later
@@ -165,12 +170,3 @@ def _claim(
         record.created_at = now
         return None
     raise ApiError(409, "request_in_progress", "a request with this key is in progress")
-
-
-def to_error(result: StoredResponse) -> ApiError | None:
-    """Stored error responses are re-raised so the app renders them uniformly."""
-    if result.status >= 400:
-        return ApiError(
-            result.status, str(result.body.get("error")), str(result.body.get("detail"))
-        )
-    return None

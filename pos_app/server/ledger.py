@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from pos_app.server import db
 from pos_app.server.models import Account, Journal, Posting
 
 FUNDING = "funding"
@@ -99,7 +100,17 @@ _CREDIT = (
     .where(_ACCOUNTS.c.account_id == bindparam("b_account"))
     .values(balance=_ACCOUNTS.c.balance + bindparam("b_amount"))
 )
-_NEW_ENTRY = _JOURNAL.insert().returning(_JOURNAL.c.id)
+_NEW_ENTRY = (
+    _JOURNAL.insert()
+    .values(kind=bindparam("kind"), ref=bindparam("ref"), created_at=bindparam("created_at"))
+    .returning(_JOURNAL.c.id)
+)
+_NEW_POSTINGS = _POSTINGS.insert().values(
+    [
+        {"journal_id": bindparam("b_journal"), "account_id": bindparam(a), "amount": bindparam(m)}
+        for a, m in (("b_debit", "b_out"), ("b_credit", "b_in"))
+    ]
+)
 
 
 def try_debit(session: Session, account_id: str, amount: int) -> bool:
@@ -109,8 +120,8 @@ def try_debit(session: Session, account_id: str, amount: int) -> bool:
     debits cannot both pass on the same money (PostgreSQL re-checks the WHERE
     after waiting for the row lock; SQLite has a single writer).
     """
-    result = session.execute(_DEBIT, {"b_account": account_id, "b_amount": amount})
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    cursor = db.raw(session, _DEBIT, {"b_account": account_id, "b_amount": amount})
+    return bool(cursor.rowcount)
 
 
 def post_reserved(
@@ -118,17 +129,21 @@ def post_reserved(
 ) -> int:
     """Journal a transfer whose debit side was already taken by :func:`try_debit`."""
     entry = int(
-        session.execute(_NEW_ENTRY, {"kind": kind, "ref": ref, "created_at": now}).scalar_one()
+        db.raw(session, _NEW_ENTRY, {"kind": kind, "ref": ref, "created_at": now}).fetchone()[0]
     )
-    # One executemany, no RETURNING: nothing reads the postings' ids.
-    session.execute(
-        _POSTINGS.insert(),
-        [
-            {"journal_id": entry, "account_id": debit, "amount": -amount},
-            {"journal_id": entry, "account_id": credit, "amount": amount},
-        ],
+    # One statement for both legs, no RETURNING: nothing reads the postings' ids.
+    db.raw(
+        session,
+        _NEW_POSTINGS,
+        {
+            "b_journal": entry,
+            "b_debit": debit,
+            "b_credit": credit,
+            "b_out": -amount,
+            "b_in": amount,
+        },
     )
-    session.execute(_CREDIT, {"b_account": credit, "b_amount": amount})
+    db.raw(session, _CREDIT, {"b_account": credit, "b_amount": amount})
     return entry
 
 

@@ -65,6 +65,16 @@ def install(app: FastAPI) -> None:
     app.openapi = build  # type: ignore[method-assign]
 
 
+# The RFC 9421 / 9530 headers of every signed operation. Declared here, not as a FastAPI
+# dependency: verification reads them raw, and a dependency would parse three headers
+# on every request only to say so.
+SIGNATURE_HEADERS = (
+    ("Signature", "RFC 9421 signature (label=:base64:)"),
+    ("Signature-Input", "RFC 9421 covered components and parameters"),
+    ("Content-Digest", "RFC 9530 sha-256 of the body (requests with a body)"),
+)
+
+
 def document_errors(doc: dict[str, Any]) -> None:
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     schemas["Error"] = ERROR_SCHEMA
@@ -72,6 +82,18 @@ def document_errors(doc: dict[str, Any]) -> None:
         schemas.pop(name, None)
     for path, item in doc.get("paths", {}).items():
         for method, operation in item.items():
+            if (path, method) not in UNSIGNED:
+                parameters = operation.setdefault("parameters", [])
+                parameters.extend(
+                    {
+                        "name": name,
+                        "in": "header",
+                        "required": False,
+                        "description": text,
+                        "schema": {"type": "string"},
+                    }
+                    for name, text in SIGNATURE_HEADERS
+                )
             responses = operation.setdefault("responses", {})
             for code in sorted(codes_of(path, method, operation)):
                 responses[str(code)] = {

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, String, and_, bindparam, case, func, or_, select
+from sqlalchemy import BigInteger, String, and_, bindparam, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from pos_app.core.categories import Category
@@ -29,6 +29,7 @@ from pos_app.core.risk.features import (
     wallet_features,
 )
 from pos_app.core.risk.rules import basket_of
+from pos_app.server import db
 from pos_app.server.models import Sale, StepUp, TopUp
 
 COUNTED = ("approved", "step_up_required")
@@ -154,13 +155,19 @@ def features(
     windows = (engine or default_engine()).rules.windows
     past = _wallet_history(session, sale, now=now, history_s=windows.wallet_history_s)
     ctx = wallet_features(past, now=now, store_id=sale.store_id, device_id=sale.device_id)
-    last = _last_topup(session, sale.wallet_id, now=now, memory_s=windows.topup_memory_s)
+    last, tobacco = _topup_and_tobacco(
+        session,
+        sale,
+        now=now,
+        memory_s=windows.topup_memory_s,
+        window_s=windows.store_baseline_s,
+    )
     ctx.update(topup_features(last, now=now))
+    ctx.update(tobacco)
     refused = _refused_step_ups(
         session, sale.wallet_id, now=now, history_s=windows.wallet_history_s
     )
     ctx.update(refused_features(refused, now=now, history_s=windows.wallet_history_s))
-    ctx.update(_store_tobacco(session, sale.store_id, now=now, window_s=windows.store_baseline_s))
     # Hard facts are decided before the rules run (finalize's _hard_reason).
     ctx["token_reused"] = False
     ctx["wallet_frozen"] = False
@@ -171,7 +178,8 @@ def _wallet_history(
     session: Session, sale: SaleInput, *, now: int, history_s: int
 ) -> list[PastSale]:
     """The wallet's completed (or pending) sales in its history window, oldest first."""
-    rows = session.execute(
+    rows = db.raw(
+        session,
         _statements()["wallet_history"],
         {
             "b_wallet": sale.wallet_id,
@@ -182,18 +190,8 @@ def _wallet_history(
     )
     return [
         PastSale(int(t), int(total), int(cc), store, region or "", device or "", bool(ok))
-        for t, total, cc, store, region, device, ok in rows
+        for t, total, cc, store, region, device, ok in rows.fetchall()
     ]
-
-
-def _last_topup(
-    session: Session, wallet_id: str, *, now: int, memory_s: int
-) -> tuple[int, int] | None:
-    row = session.execute(
-        _statements()["last_topup"],
-        {"b_wallet": wallet_id, "b_since": now - memory_s, "b_now": now},
-    ).first()
-    return None if row is None else (int(row[0]), int(row[1]))
 
 
 # A step-up the owner never approved: denied, expired, cancelled, or still pending
@@ -203,30 +201,43 @@ REFUSED = ("denied", "expired", "cancelled")
 
 def _refused_step_ups(session: Session, wallet_id: str, *, now: int, history_s: int) -> list[int]:
     """When the wallet's unapproved step-ups ended (decided or expired), within its history."""
-    rows = session.execute(
+    rows = db.raw(
+        session,
         _statements()["refused_step_ups"],
         {"b_wallet": wallet_id, "b_since": now - history_s, "b_now": now},
-    )
+    ).fetchall()
     return [int(t) for (t,) in rows]
 
 
-def _store_tobacco(session: Session, store_id: str, *, now: int, window_s: int) -> dict[str, Any]:
-    row = session.execute(
-        _statements()["store_tobacco"],
-        {"b_store": store_id, "b_hour": now - HOUR, "b_since": now - window_s, "b_now": now},
-    ).one()
-    return store_tobacco_features(
+def _topup_and_tobacco(
+    session: Session, sale: SaleInput, *, now: int, memory_s: int, window_s: int
+) -> tuple[tuple[int, int] | None, dict[str, Any]]:
+    """The wallet's last top-up in memory, and the store's tobacco: one statement."""
+    at, amount, last_hour, in_window, earliest = db.raw(
+        session,
+        _statements()["topup_and_tobacco"],
+        {
+            "b_wallet": sale.wallet_id,
+            "b_topup_since": now - memory_s,
+            "b_store": sale.store_id,
+            "b_hour": now - HOUR,
+            "b_since": now - window_s,
+            "b_now": now,
+        },
+    ).fetchone()
+    tobacco = store_tobacco_features(
         now=now,
-        last_hour=int(row[0]),
-        in_window=int(row[1]),
-        earliest=None if row[2] is None else int(row[2]),
+        last_hour=int(last_hour),
+        in_window=int(in_window),
+        earliest=None if earliest is None else int(earliest),
         window_s=window_s,
     )
+    return (None if at is None else (int(at), int(amount))), tobacco
 
 
 @functools.cache
 def _statements() -> dict[str, Any]:
-    """The three history reads, built once with bound parameters (every sale runs them;
+    """The two history reads, built once with bound parameters (every sale runs them;
     building an ORM statement per sale cost more than running it)."""
     p = {
         name: bindparam(name, type_=kind)
@@ -235,10 +246,12 @@ def _statements() -> dict[str, Any]:
             ("b_store", String()),
             ("b_sale", String()),
             ("b_since", BigInteger()),
+            ("b_topup_since", BigInteger()),
             ("b_hour", BigInteger()),
             ("b_now", BigInteger()),
         )
     }
+    counted = or_(*(Sale.status == status for status in COUNTED))  # raw(): no IN (list)
     wallet_history = (
         select(
             Sale.created_at,
@@ -252,7 +265,7 @@ def _statements() -> dict[str, Any]:
         .outerjoin(StepUp, StepUp.sale_id == Sale.sale_id)
         .where(
             Sale.wallet_id == p["b_wallet"],
-            Sale.status.in_(COUNTED),
+            counted,
             Sale.created_at >= p["b_since"],
             Sale.created_at <= p["b_now"],
             Sale.sale_id != p["b_sale"],
@@ -263,17 +276,18 @@ def _statements() -> dict[str, Any]:
         select(TopUp.created_at, TopUp.amount)
         .where(
             TopUp.wallet_id == p["b_wallet"],
-            TopUp.created_at >= p["b_since"],
+            TopUp.created_at >= p["b_topup_since"],
             TopUp.created_at <= p["b_now"],
         )
         .order_by(TopUp.created_at.desc(), TopUp.id.desc())
         .limit(1)
+        .subquery()
     )
     ended = func.coalesce(StepUp.decided_at, StepUp.expires_at)
     refused_step_ups = select(ended).where(
         StepUp.wallet_id == p["b_wallet"],
         or_(
-            StepUp.status.in_(REFUSED),
+            *(StepUp.status == status for status in REFUSED),  # raw(): no IN (list)
             and_(StepUp.status == "pending", StepUp.expires_at < p["b_now"]),
         ),
         ended >= p["b_since"],
@@ -281,22 +295,30 @@ def _statements() -> dict[str, Any]:
     )
     last_hour = Sale.created_at >= p["b_hour"]
     store_tobacco = select(
-        func.coalesce(func.sum(case((last_hour, Sale.tobacco_total), else_=0)), 0),
-        func.coalesce(func.sum(Sale.tobacco_total), 0),
-        func.min(Sale.created_at),
+        func.coalesce(func.sum(case((last_hour, Sale.tobacco_total), else_=0)), 0).label("hour"),
+        func.coalesce(func.sum(Sale.tobacco_total), 0).label("window"),
+        func.min(Sale.created_at).label("earliest"),
     ).where(
         Sale.store_id == p["b_store"],
-        Sale.status.in_(COUNTED),
+        counted,
         Sale.wallet_id.is_not(None),
         Sale.tobacco_total > 0,
         Sale.created_at >= p["b_since"],
         Sale.created_at <= p["b_now"],
     )
+    tobacco = store_tobacco.subquery()
+    # The aggregate is always one row; the top-up joins it when there is one.
+    topup_and_tobacco = select(
+        last_topup.c.created_at,
+        last_topup.c.amount,
+        tobacco.c.hour,
+        tobacco.c.window,
+        tobacco.c.earliest,
+    ).select_from(tobacco.outerjoin(last_topup, true()))
     return {
         "wallet_history": wallet_history,
-        "last_topup": last_topup,
         "refused_step_ups": refused_step_ups,
-        "store_tobacco": store_tobacco,
+        "topup_and_tobacco": topup_and_tobacco,
     }
 
 

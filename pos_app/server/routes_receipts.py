@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response
+from sqlalchemy.orm import Session
 
-from pos_app.paytoken import httpsig
-from pos_app.server import db, sales
-from pos_app.server.backend import require_store
-from pos_app.server.http import PathId, authenticate, backend_of, call, signature_headers
+from pos_app.server import sales
+from pos_app.server.backend import Principal, require_store
+from pos_app.server.http import PathId, Terminal
 from pos_app.server.models import Sale
 
-router = APIRouter(dependencies=[Depends(signature_headers)])
+router = APIRouter()
 
 
 def mask(wallet_id: str | None) -> str | None:
@@ -58,14 +57,10 @@ def receipt_view(sale: Sale) -> dict[str, Any]:
 
 
 @router.get("/v1/sales/{sale_id}/receipt", tags=["terminal"])
-async def get_receipt(sale_id: PathId, request: Request) -> Response:
-    principal = await authenticate(request, tag=httpsig.TAG_TERMINAL)
-    backend = backend_of(request)
+async def get_receipt(sale_id: PathId, signed: Terminal) -> Response:
+    def work(session: Session, principal: Principal) -> dict[str, Any]:
+        sale = sales.load(session, sale_id)
+        require_store(principal, sale.store_id)
+        return receipt_view(sale)
 
-    def work() -> dict[str, Any]:
-        with db.transaction(backend.sessions) as session:
-            sale = sales.load(session, sale_id)
-            require_store(principal, sale.store_id)
-            return receipt_view(sale)
-
-    return JSONResponse(await call(work))
+    return await signed.read(work)

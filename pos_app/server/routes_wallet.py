@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response
+from sqlalchemy.orm import Session
 
-from pos_app.paytoken import httpsig
-from pos_app.server import db, disputes, stepup, wallets
-from pos_app.server.backend import Principal, require_wallet
+from pos_app.server import disputes, stepup, wallets
+from pos_app.server.backend import Principal
 from pos_app.server.errors import ApiError
 from pos_app.server.http import (
-    IdempotencyHeader,
+    Owner,
+    OwnerOnce,
     PathId,
-    authenticate,
-    backend_of,
-    call,
+    Signed,
+    WalletOnce,
     decode_public_key,
-    idempotent,
-    signature_headers,
 )
 from pos_app.server.models import Device
 from pos_app.server.schemas import (
@@ -32,175 +29,94 @@ from pos_app.server.schemas import (
 )
 
 WalletId = PathId
-router = APIRouter(dependencies=[Depends(signature_headers)], tags=["wallet"])
-
-
-async def _owner(request: Request, wallet_id: str) -> Principal:
-    principal = await authenticate(request, tag=httpsig.TAG_WALLET)
-    require_wallet(principal, wallet_id)
-    return principal
+router = APIRouter(tags=["wallet"])
 
 
 @router.post("/v1/wallets", status_code=201)
-async def create_wallet(
-    req: WalletCreateRequest, request: Request, idempotency_key: IdempotencyHeader = None
-) -> Response:
+async def create_wallet(req: WalletCreateRequest, signed: WalletOnce) -> Response:
     public_key = decode_public_key(req.device_public_key)
-    principal = await authenticate(request, tag=httpsig.TAG_WALLET, new_key=public_key)
-    backend = backend_of(request)
+    currency, now = signed.backend.settings.currency, signed.now()
 
-    def work() -> tuple[int, dict[str, Any]]:
-        with db.transaction(backend.sessions) as session:
-            return 201, wallets.create_wallet(
-                session,
-                req,
-                public_key=public_key,
-                currency=backend.settings.currency,
-                now=backend.now(),
-            )
+    def work(session: Session, _p: Principal) -> tuple[int, dict[str, Any]]:
+        made = wallets.create_wallet(
+            session, req, public_key=public_key, currency=currency, now=now
+        )
+        return 201, made
 
-    return await idempotent(request, principal, idempotency_key, work)
+    return await signed.once(work, new_key=public_key)
 
 
 @router.post("/v1/wallets/{wallet_id}/top-ups", status_code=201)
-async def top_up(
-    wallet_id: WalletId,
-    req: TopUpRequest,
-    request: Request,
-    idempotency_key: IdempotencyHeader = None,
-) -> Response:
-    principal = await _owner(request, wallet_id)
-    backend = backend_of(request)
+async def top_up(wallet_id: WalletId, req: TopUpRequest, signed: OwnerOnce) -> Response:
+    now = signed.now()
 
-    def work() -> tuple[int, dict[str, Any]]:
-        with db.transaction(backend.sessions) as session:
-            wallet = wallets.load(session, wallet_id)
-            return 201, wallets.top_up(session, wallet, req.amount, now=backend.now())
+    def work(session: Session, _p: Principal) -> tuple[int, dict[str, Any]]:
+        return 201, wallets.top_up(session, wallets.load(session, wallet_id), req.amount, now=now)
 
-    return await idempotent(request, principal, idempotency_key, work)
+    return await signed.once(work)
 
 
 @router.post("/v1/wallets/{wallet_id}/tokens", status_code=201)
 async def mint_token(
-    wallet_id: WalletId,
-    request: Request,
-    req: TokenRequest | None = None,
-    idempotency_key: IdempotencyHeader = None,
+    wallet_id: WalletId, signed: OwnerOnce, req: TokenRequest | None = None
 ) -> Response:
-    principal = await _owner(request, wallet_id)
-    backend = backend_of(request)
+    backend = signed.backend
 
-    def work() -> tuple[int, dict[str, Any]]:
-        with db.transaction(backend.sessions) as session:
-            wallet = wallets.load(session, wallet_id)
-            device = session.get(Device, principal.device_id)
-            if device is None:
-                raise ApiError(403, "device_revoked", "device not registered")
-            return 201, wallets.mint(backend, session, wallet, device, req)
+    def work(session: Session, principal: Principal) -> tuple[int, dict[str, Any]]:
+        wallet = wallets.load(session, wallet_id)
+        device = session.get(Device, principal.device_id)
+        if device is None:
+            raise ApiError(403, "device_revoked", "device not registered")
+        return 201, wallets.mint(backend, session, wallet, device, req)
 
-    return await idempotent(request, principal, idempotency_key, work)
+    return await signed.once(work)
 
 
 @router.get("/v1/wallets/{wallet_id}")
-async def get_wallet(wallet_id: WalletId, request: Request) -> Response:
-    await _owner(request, wallet_id)
-    backend = backend_of(request)
-
-    def work() -> dict[str, Any]:
-        with db.transaction(backend.sessions) as session:
-            return wallets.describe(session, wallets.load(session, wallet_id))
-
-    return JSONResponse(await call(work))
+async def get_wallet(wallet_id: WalletId, signed: Owner) -> Response:
+    return await signed.read(lambda s, _p: wallets.describe(s, wallets.load(s, wallet_id)))
 
 
 @router.get("/v1/wallets/{wallet_id}/step-ups")
-async def list_step_ups(wallet_id: WalletId, request: Request) -> Response:
-    await _owner(request, wallet_id)
-    backend = backend_of(request)
+async def list_step_ups(wallet_id: WalletId, signed: Owner) -> Response:
+    now = signed.now()
 
-    def work() -> dict[str, Any]:
-        with db.transaction(backend.sessions) as session:
-            wallets.load(session, wallet_id)
-            return {
-                "wallet_id": wallet_id,
-                "step_ups": stepup.pending(session, wallet_id, now=backend.now()),
-            }
+    def work(session: Session, _p: Principal) -> dict[str, Any]:
+        wallets.load(session, wallet_id)
+        return {"wallet_id": wallet_id, "step_ups": stepup.pending(session, wallet_id, now=now)}
 
-    return JSONResponse(await call(work))
+    return await signed.read(work)
 
 
 @router.post("/v1/wallets/{wallet_id}/freeze")
 async def freeze(
-    wallet_id: WalletId,
-    request: Request,
-    req: FreezeRequest | None = None,
-    idempotency_key: IdempotencyHeader = None,
+    wallet_id: WalletId, signed: OwnerOnce, req: FreezeRequest | None = None
 ) -> Response:
-    principal = await _owner(request, wallet_id)
-    backend = backend_of(request)
-
-    def work() -> tuple[int, dict[str, Any]]:
-        with db.transaction(backend.sessions) as session:
-            return 200, wallets.freeze(wallets.load(session, wallet_id))
-
-    return await idempotent(request, principal, idempotency_key, work)
+    return await signed.once(lambda s, _p: (200, wallets.freeze(wallets.load(s, wallet_id))))
 
 
 @router.get("/v1/wallets/{wallet_id}/sales")
-async def list_sales(wallet_id: WalletId, request: Request) -> Response:
+async def list_sales(wallet_id: WalletId, signed: Owner) -> Response:
     """The sales this wallet's codes paid or tried to pay (an extension: docs/BACKEND.md)."""
-    await _owner(request, wallet_id)
-    backend = backend_of(request)
 
-    def work() -> dict[str, Any]:
-        with db.transaction(backend.sessions) as session:
-            wallets.load(session, wallet_id)
-            return disputes.wallet_sales(session, wallet_id)
+    def work(session: Session, _p: Principal) -> dict[str, Any]:
+        wallets.load(session, wallet_id)
+        return disputes.wallet_sales(session, wallet_id)
 
-    return JSONResponse(await call(work))
+    return await signed.read(work)
 
 
 @router.post("/v1/wallets/{wallet_id}/sales/{sale_id}/dispute")
 async def dispute_sale(
-    wallet_id: WalletId,
-    sale_id: PathId,
-    request: Request,
-    req: DisputeRequest | None = None,
-    idempotency_key: IdempotencyHeader = None,
+    wallet_id: WalletId, sale_id: PathId, signed: OwnerOnce, req: DisputeRequest | None = None
 ) -> Response:
     """The owner's "not me" on one charge: the sale goes back to the manager's review list."""
-    principal = await _owner(request, wallet_id)
-    backend = backend_of(request)
+    now, reason = signed.now(), req.reason if req is not None else None
 
-    def work() -> tuple[int, dict[str, Any]]:
-        with db.transaction(backend.sessions) as session:
-            reason = req.reason if req is not None else None
-            return 200, disputes.dispute(session, wallet_id, sale_id, reason, now=backend.now())
+    def work(session: Session, _p: Principal) -> tuple[int, dict[str, Any]]:
+        return 200, disputes.dispute(session, wallet_id, sale_id, reason, now=now)
 
-    return await idempotent(request, principal, idempotency_key, work)
-
-
-async def _decide(
-    challenge_id: str, decision: str, req: StepUpSignatureRequest, request: Request, key: str | None
-) -> Response:
-    principal = await authenticate(request, tag=httpsig.TAG_WALLET)
-    backend = backend_of(request)
-
-    def work() -> tuple[int, dict[str, Any]]:
-        with db.transaction(backend.sessions) as session:
-            out = stepup.decide(
-                session,
-                challenge_id,
-                decision,
-                signature=req.signature,
-                wallet_id=principal.wallet_id,
-                now=backend.now(),
-            )
-        if out["error"] is not None:
-            return 422, {"error": out["error"], "detail": f"challenge is {out['sale']['status']}"}
-        return 200, {"challenge_id": challenge_id, "decision": decision, "sale": out["sale"]}
-
-    return await idempotent(request, principal, key, work)
+    return await signed.once(work)
 
 
 ChallengeId = PathId
@@ -208,19 +124,34 @@ ChallengeId = PathId
 
 @router.post("/v1/step-ups/{challenge_id}/approve")
 async def approve(
-    challenge_id: ChallengeId,
-    req: StepUpSignatureRequest,
-    request: Request,
-    idempotency_key: IdempotencyHeader = None,
+    challenge_id: ChallengeId, req: StepUpSignatureRequest, signed: WalletOnce
 ) -> Response:
-    return await _decide(challenge_id, "approve", req, request, idempotency_key)
+    return await _decide(signed, challenge_id, "approve", req)
 
 
 @router.post("/v1/step-ups/{challenge_id}/deny")
 async def deny(
-    challenge_id: ChallengeId,
-    req: StepUpSignatureRequest,
-    request: Request,
-    idempotency_key: IdempotencyHeader = None,
+    challenge_id: ChallengeId, req: StepUpSignatureRequest, signed: WalletOnce
 ) -> Response:
-    return await _decide(challenge_id, "deny", req, request, idempotency_key)
+    return await _decide(signed, challenge_id, "deny", req)
+
+
+async def _decide(
+    signed: Signed, challenge_id: str, decision: str, req: StepUpSignatureRequest
+) -> Response:
+    now = signed.now()
+
+    def work(session: Session, principal: Principal) -> tuple[int, dict[str, Any]]:
+        out = stepup.decide(
+            session,
+            challenge_id,
+            decision,
+            signature=req.signature,
+            wallet_id=principal.wallet_id,
+            now=now,
+        )
+        if out["error"] is not None:
+            return 422, {"error": out["error"], "detail": f"challenge is {out['sale']['status']}"}
+        return 200, {"challenge_id": challenge_id, "decision": decision, "sale": out["sale"]}
+
+    return await signed.once(work)

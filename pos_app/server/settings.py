@@ -1,27 +1,73 @@
-"""Backend settings: one frozen value built by the CLI, the demo or a test."""
+"""Backend settings: code, the environment and a TOML file, in that order of precedence.
+
+One frozen value (pydantic-settings). Every field can be set
+
+- in code or by the CLI (keyword arguments, highest),
+- from the environment as ``POS_APP_SERVER_<FIELD>`` (``POS_APP_SERVER_DB_URL``,
+  ``POS_APP_SERVER_RATE_LIMIT_PER_MINUTE``...),
+- from the TOML file named by ``POS_APP_SERVER_CONFIG`` (``pos-app backend ... --config FILE``
+  sets it), top-level keys named like the fields,
+- else the defaults below.
+
+Only the clock is code-only (tests and the demo inject one). Unknown keys in the file are
+refused, so a typo does not silently leave a default in force.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, PlainValidator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from pos_app.server.clock import Clock, SystemClock
 
 DB_FILE = "backend.sqlite3"
 ISO_NUMERIC = {"JPY": 392, "USD": 840, "EUR": 978}
+ENV_PREFIX = "POS_APP_SERVER_"
+ENV_CONFIG = ENV_PREFIX + "CONFIG"
 
 
 def default_db_url(data_dir: Path) -> str:
     return f"sqlite:///{(data_dir / DB_FILE).resolve()}"
 
 
-@dataclass(frozen=True)
-class ServerSettings:
+def _clock(value: object) -> Clock:
+    if not callable(getattr(value, "now", None)):
+        raise ValueError("the clock is set in code only (an object with now() -> int)")
+    return value  # type: ignore[return-value]
+
+
+class ServerSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="forbid", validate_default=False
+    )
+
     data_dir: Path
-    db_url: str
+    # Default: the SQLite file in data_dir.
+    db_url: str = ""
+    # Test each pooled PostgreSQL connection before use (a round trip per transaction).
+    # Off: a connection the database dropped fails one request with 503 and the pool is
+    # renewed (db.make_engine).
+    db_pool_pre_ping: bool = False
     audience: str = "pos.jp"
     currency: str = "JPY"
-    clock: Clock = field(default_factory=SystemClock)
+    clock: Annotated[Clock, PlainValidator(_clock)] = Field(
+        default_factory=SystemClock, exclude=True
+    )
+    # ``pos-app backend serve``: where to listen, how many worker processes, and whether
+    # uvicorn logs every request (off by default: a line per request costs CPU).
+    host: str = "127.0.0.1"
+    port: int = Field(default=8400, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    access_log: bool = False
     max_body_bytes: int = 256 * 1024
     max_lines: int = 500
     signature_max_age: int = 60
@@ -37,12 +83,12 @@ class ServerSettings:
     # A manager's claim on a sale under review lapses after this long (walked away).
     review_claim_ttl: int = 15 * 60
     # Signed requests per minute per signer and process (0 disables the limit).
-    rate_limit_per_minute: int = 1200
+    rate_limit_per_minute: int = Field(default=1200, ge=0)
     # Before any signature is verified: requests per minute per source address and endpoint
     # to the unauthenticated endpoints (enrollment, wallet creation), and failed signatures
     # per source address and endpoint (0 disables).
-    address_limit_per_minute: int = 60
-    failed_signatures_per_minute: int = 120
+    address_limit_per_minute: int = Field(default=60, ge=0)
+    failed_signatures_per_minute: int = Field(default=120, ge=0)
     # Offline claims (BACKEND-API.md, revisions wave 2): the furthest back an offline sale
     # may be dated, and the silence that ends a stretch of contact with a terminal. The
     # slack covers the till's failed attempt before it accepts offline: connect 3 s + read
@@ -50,12 +96,46 @@ class ServerSettings:
     offline_max_period: int = 24 * 3600
     contact_slack: int = 90
 
+    @model_validator(mode="after")
+    def _resolve(self) -> ServerSettings:
+        path = self.data_dir.expanduser().resolve()
+        object.__setattr__(self, "data_dir", path)
+        if not self.db_url:
+            object.__setattr__(self, "db_url", default_db_url(path))
+        if self.currency not in ISO_NUMERIC:
+            raise ValueError(f"currency must be one of {sorted(ISO_NUMERIC)}")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config = os.environ.get(ENV_CONFIG)
+        if not config:
+            return init_settings, env_settings
+        path = Path(config).expanduser()
+        if not path.is_file():
+            raise ValueError(f"{ENV_CONFIG}: no settings file at {path}")
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, path)
+
     @classmethod
     def for_data_dir(
-        cls, data_dir: Path | str, db_url: str | None = None, **kw: object
+        cls, data_dir: Path | str, db_url: str | None = None, **kw: Any
     ) -> ServerSettings:
-        path = Path(data_dir).resolve()
-        return cls(data_dir=path, db_url=db_url or default_db_url(path), **kw)  # type: ignore[arg-type]
+        """Settings for *data_dir* (and *db_url*); the other fields from *kw*, the
+        environment, the settings file or the defaults."""
+        return cls(data_dir=Path(data_dir), db_url=db_url or "", **kw)
+
+    @classmethod
+    def load(cls, **given: Any) -> ServerSettings:
+        """Settings from the environment and the file, with the values *given* that are not
+        None on top (the CLI passes its flags so: a flag left out does not hide the file)."""
+        return cls(**{k: v for k, v in given.items() if v is not None})
 
     @property
     def currency_numeric(self) -> int:

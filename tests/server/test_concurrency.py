@@ -129,7 +129,7 @@ def test_one_token_across_worker_processes(tmp_path: Path, db_url: str) -> None:
 
 def _direct_race(world: World, bodies: list[dict]) -> list[dict]:
     """Concurrent finalizes straight into the service layer (one session per thread)."""
-    from pos_app.server import finalize
+    from pos_app.server import db, finalize
     from pos_app.server.backend import Principal
     from pos_app.server.schemas import SaleRequest
 
@@ -144,7 +144,10 @@ def _direct_race(world: World, bodies: list[dict]) -> list[dict]:
         barrier.wait()
         for _ in range(4):  # what the request pipeline does: a lost race is retried
             try:
-                return finalize.finalize(backend, principal, req, idem_key=body["sale_id"])[1]
+                with db.transaction(backend.sessions) as session:
+                    return finalize.finalize(
+                        backend, session, principal, req, idem_key=body["sale_id"]
+                    )[1]
             except IntegrityError:
                 continue
         raise AssertionError("four lost races in a row")

@@ -24,8 +24,8 @@ from pos_app.server.settings import ServerSettings
 # Runs a backend on the same database, sends it one request and dies writing the answer.
 CRASHING_SERVER = r"""
 import json, os, sys
-from sqlalchemy import event
 from starlette.testclient import TestClient
+from pos_app.server import db, idempotency
 from pos_app.server.app import create_app
 from pos_app.server.clock import FakeClock
 from pos_app.server.settings import ServerSettings
@@ -33,11 +33,16 @@ from pos_app.server.settings import ServerSettings
 data_dir, db_url, now, raw = sys.argv[1:]
 settings = ServerSettings.for_data_dir(data_dir, db_url, clock=FakeClock(int(now)))
 app = create_app(settings, migrate=False)
+run_statement = db.raw
 
-@event.listens_for(app.state.backend.engine, "before_cursor_execute")
-def die_storing_the_answer(conn, cursor, statement, parameters, context, executemany):
-    if statement.lstrip().upper().startswith("UPDATE IDEMPOTENCY"):
+def die_storing_the_answer(session, statement, params=None):
+    # The request path runs its statements on the DB-API cursor (db.raw), past
+    # SQLAlchemy's execute events: the process dies as the answer is written.
+    if statement is idempotency._STORE_ANSWER:
         os._exit(9)  # a process killed between the work and the stored answer
+    return run_statement(session, statement, params)
+
+db.raw = die_storing_the_answer
 
 req = json.loads(raw)
 with TestClient(app) as client:

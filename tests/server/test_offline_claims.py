@@ -16,7 +16,7 @@ from server_support import World
 from pos_app.server import admin
 from pos_app.server.settings import ServerSettings
 
-SLACK = ServerSettings.contact_slack
+SLACK = ServerSettings.model_fields["contact_slack"].default
 
 
 def established_wallet(world: World, balance: int = 10_000) -> Any:

@@ -59,8 +59,14 @@ def build_debs(cache: Path) -> tuple[Path, Path]:
     first = cache / f"pos-app_{version}_amd64.deb"
     second = cache / f"pos-app_{version}{UPGRADE_SUFFIX}_amd64.deb"
     if not (first.exists() and second.exists()):
-        # One cached build at a time: each is ~300 MB.
-        shutil.rmtree(cache.parent, ignore_errors=True)
+        # Each build is ~180 MB: keep only the newest other one, which a concurrent run of
+        # other inputs (another xdist worker before a checkout changed) may still be using.
+        older = sorted(
+            (p for p in cache.parent.glob("*") if p.is_dir() and p != cache),
+            key=lambda p: p.stat().st_mtime,
+        )
+        for stale in older[:-1]:
+            shutil.rmtree(stale, ignore_errors=True)
         started = time.monotonic()
         _run([str(ROOT / "packaging" / "build_deb.sh"), str(cache)], env=dict(os.environ))
         (cache / "build-seconds.txt").write_text(f"{time.monotonic() - started:.1f}\n")

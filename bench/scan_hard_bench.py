@@ -14,13 +14,19 @@ from the truth, e.g. a partly seen EAN-13 read as another code);
 from __future__ import annotations
 
 import argparse
+import importlib
+import io
 import os
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -29,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from scan_scenes import SLICES, Scene, scenes  # noqa: E402
+from scan_scenes import SLICES, SPLITS, Scene, scenes  # noqa: E402
 
 from pos_app.scanning.cascade import DecodeCascade, to_gray  # noqa: E402
 from pos_app.scanning.config import DecoderConfig  # noqa: E402
@@ -100,8 +106,49 @@ def cascade(config: DecoderConfig | None = None) -> Reader:
 CONFIGS: dict[str, Callable[[], Reader]] = {
     "plain zxing (baseline)": plain_zxing,
     "zxing 2x/3x upscales": upscaled_zxing,
+    "16 ms budget only": lambda: cascade(DecoderConfig(near_miss_budget_ms=16.0)),
     "shipped cascade": cascade,
+    "shipped, no time budget": lambda: cascade(
+        DecoderConfig(budget_ms=1000.0, near_miss_budget_ms=1000.0)
+    ),
 }
+DEFAULT_CONFIGS = [
+    "plain zxing (baseline)",
+    "zxing 2x/3x upscales",
+    "16 ms budget only",
+    "shipped cascade",
+]
+
+
+def reference_module(rev: str) -> Any:
+    """``pos_app.scanning.cascade`` as it was at git revision ``rev`` (e.g.
+    ``main``), loaded beside the current one under another package name, so a
+    change is measured against what it replaces in the same run."""
+    target = Path(tempfile.mkdtemp(prefix="scan-ref-"))
+    package = f"ref_scanning_{abs(hash(rev)) % 10**8}"
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "pos_app/scanning"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    (target / "pos_app" / "scanning").rename(target / package)
+    for source in (target / package).glob("*.py"):
+        text = source.read_text(encoding="utf-8").replace("pos_app.scanning", package)
+        source.write_text(text, encoding="utf-8")
+    sys.path.insert(0, str(target))
+    return importlib.import_module(f"{package}.cascade")
+
+
+def reference_cascade(rev: str) -> Callable[[], Reader]:
+    module = reference_module(rev)
+
+    def make() -> Reader:
+        old = module.DecodeCascade()
+        return lambda image: list(old.decode(image).symbols)
+
+    return make
 
 
 def score(tally: Tally, scene: Scene, symbols: list[Symbol]) -> None:
@@ -185,11 +232,20 @@ def _ms(pairs: list[tuple[float, float]], q: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("tune", "holdout"), default="holdout")
+    parser.add_argument("--split", choices=tuple(SPLITS), default="holdout")
     parser.add_argument("--per-slice", type=int, default=30)
     parser.add_argument("--slices", nargs="*", default=None)
-    parser.add_argument("--configs", nargs="*", default=list(CONFIGS))
+    parser.add_argument("--configs", nargs="*", default=DEFAULT_CONFIGS)
+    parser.add_argument(
+        "--reference",
+        metavar="REV",
+        help="also run the cascade as it was at this git revision (e.g. main), same frames",
+    )
     args = parser.parse_args(argv)
+    if args.reference:
+        name = f"cascade at {args.reference}"
+        CONFIGS[name] = reference_cascade(args.reference)
+        args.configs = [*args.configs[:-1], name, args.configs[-1]]
     pin_one_core()
     slices = args.slices or list(SLICES)
     frames = scenes(args.split, per_slice=args.per_slice, slices=slices)

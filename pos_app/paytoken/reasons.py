@@ -2,12 +2,13 @@
 
 Codes of PT1-TOKEN.md section 4 (steps 1-21), ``trust_list_invalid``, and the
 backend's decline codes from BACKEND-API.md, so the UI has one place for texts.
-Every text says what happened and what the cashier should do next.
+Every text says what happened and what the cashier should do next; English here,
+Japanese in the gettext catalogue (:mod:`pos_app.core.i18n`).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from pos_app.core.i18n import N_, Messages
 
 # Steps 1-17: authenticity.
 TOO_LONG = "too_long"
@@ -94,329 +95,181 @@ ALL_REASONS: tuple[str, ...] = (*VERIFY_REASONS, *ACCEPTANCE_REASONS, TRUST_LIST
 # Everything the UI may have to show.
 ALL_CODES: tuple[str, ...] = (*ALL_REASONS, *BACKEND_REASONS)
 
-Lang = Literal["en", "ja"]
-
-_TEXTS: dict[str, tuple[str, str]] = {
-    TOO_LONG: (
-        (
-            "Not a valid payment code: ask the customer to open the payment code in their wallet "
-            "app and scan again"
-        ),
-        (
-            "有効な支払いコードではありません。お客様にウォレットアプリの支払いコー"
-            "ドを表示していただき、もう一度読み取ってください"
-        ),
+_TEXTS = Messages(
+    N_(
+        "too_long",
+        "Not a valid payment code: ask the customer to open the payment code in their wallet app "
+        "and scan again",
     ),
-    BAD_PREFIX: (
-        (
-            "This is not a payment code (maybe a product or coupon code): ask the customer to "
-            "show the payment code in their wallet app"
-        ),
-        (
-            "支払いコードではありません（商品やクーポンのコードの可能性があります）"
-            "。お客様にウォレットアプリの支払いコードを表示していただいてください"
-        ),
+    N_(
+        "bad_prefix",
+        "This is not a payment code (maybe a product or coupon code): ask the customer to show "
+        "the payment code in their wallet app",
     ),
-    BAD_BASE45: (
-        (
-            "Not a valid payment code: ask the customer to open the payment code in their wallet "
-            "app and scan again"
-        ),
-        (
-            "有効な支払いコードではありません。お客様にウォレットアプリの支払いコー"
-            "ドを表示していただき、もう一度読み取ってください"
-        ),
+    N_(
+        "bad_base45",
+        "Not a valid payment code: ask the customer to open the payment code in their wallet app "
+        "and scan again",
     ),
-    BAD_CBOR: (
-        (
-            "Not a valid payment code: ask the customer to open the payment code in their wallet "
-            "app and scan again"
-        ),
-        (
-            "有効な支払いコードではありません。お客様にウォレットアプリの支払いコー"
-            "ドを表示していただき、もう一度読み取ってください"
-        ),
+    N_(
+        "bad_cbor",
+        "Not a valid payment code: ask the customer to open the payment code in their wallet app "
+        "and scan again",
     ),
-    NOT_SIGN1: (
-        (
-            "Not a valid payment code: ask the customer to open the payment code in their wallet "
-            "app and scan again"
-        ),
-        (
-            "有効な支払いコードではありません。お客様にウォレットアプリの支払いコー"
-            "ドを表示していただき、もう一度読み取ってください"
-        ),
+    N_(
+        "not_sign1",
+        "Not a valid payment code: ask the customer to open the payment code in their wallet app "
+        "and scan again",
     ),
-    BAD_HEADER: (
-        (
-            "Not a valid payment code: ask the customer to open the payment code in their wallet "
-            "app and scan again"
-        ),
-        (
-            "有効な支払いコードではありません。お客様にウォレットアプリの支払いコー"
-            "ドを表示していただき、もう一度読み取ってください"
-        ),
+    N_(
+        "bad_header",
+        "Not a valid payment code: ask the customer to open the payment code in their wallet app "
+        "and scan again",
     ),
-    UNKNOWN_KID: (
-        (
-            "Code from an unknown issuer: ask the customer to refresh the code in their app; if "
-            "it happens again, update the terminal's trust list (call store IT)"
-        ),
-        (
-            "発行元が不明なコードです。お客様にアプリでコードを更新していただいてく"
-            "ださい。繰り返し発生する場合は端末の信頼リストを更新してください（店舗"
-            "ITにご連絡ください）"
-        ),
+    N_(
+        "unknown_kid",
+        "Code from an unknown issuer: ask the customer to refresh the code in their app; if it "
+        "happens again, update the terminal's trust list (call store IT)",
     ),
-    BAD_SIGNATURE: (
-        (
-            "Code is not genuine: do not accept it; ask the customer for another payment method "
-            "and tell your manager"
-        ),
-        (
-            "正規のコードではありません。受け付けないでください。お客様に別のお支払"
-            "い方法をお願いしてください。責任者にも報告してください"
-        ),
+    N_(
+        "bad_signature",
+        "Code is not genuine: do not accept it; ask the customer for another payment method and "
+        "tell your manager",
     ),
-    BAD_CLAIMS: (
-        "Code content is invalid: ask the customer to refresh the code in their app",
-        ("コードの内容が無効です。お客様にアプリでコードを更新していただいてください"),
-    ),
-    WRONG_AUDIENCE: (
+    N_("bad_claims", "Code content is invalid: ask the customer to refresh the code in their app"),
+    N_(
+        "wrong_audience",
         "Code is for another payment network: ask the customer for another payment method",
-        ("別の決済ネットワーク用のコードです。お客様に別のお支払い方法をお願いしてください"),
     ),
-    WRONG_CURRENCY: (
+    N_(
+        "wrong_currency",
         "Code is for another currency: ask the customer for another payment method",
-        "別の通貨用のコードです。お客様に別のお支払い方法をお願いしてください",
     ),
-    LIFETIME_TOO_LONG: (
-        ("Code has an invalid validity period: ask the customer to refresh the code in their app"),
-        ("コードの有効期間が不正です。お客様にアプリでコードを更新していただいてください"),
+    N_(
+        "lifetime_too_long",
+        "Code has an invalid validity period: ask the customer to refresh the code in their app",
     ),
-    NOT_YET_VALID: (
-        (
-            "Code is not valid yet (the phone's or terminal's clock may be wrong): ask the "
-            "customer to refresh the code in their app; if it repeats, check the terminal's clock"
-        ),
-        (
-            "コードがまだ有効ではありません（スマートフォンか端末の時計がずれている"
-            "可能性があります）。お客様にアプリでコードを更新していただいてください"
-            "。繰り返す場合は端末の時計を確認してください"
-        ),
+    N_(
+        "not_yet_valid",
+        "Code is not valid yet (the phone's or terminal's clock may be wrong): ask the customer "
+        "to refresh the code in their app; if it repeats, check the terminal's clock",
     ),
-    EXPIRED: (
-        "Code expired: ask the customer to refresh the code in their app",
-        ("コードの有効期限が切れています。お客様にアプリでコードを更新していただいてください"),
+    N_("expired", "Code expired: ask the customer to refresh the code in their app"),
+    N_(
+        "key_revoked",
+        "Code was issued with a revoked key: do not accept it; ask the customer for another "
+        "payment method",
     ),
-    KEY_REVOKED: (
-        (
-            "Code was issued with a revoked key: do not accept it; ask the customer for another "
-            "payment method"
-        ),
-        (
-            "失効した鍵で発行されたコードです。受け付けないでください。お客様に別の"
-            "お支払い方法をお願いしてください"
-        ),
+    N_(
+        "key_not_valid_for_iat",
+        "Code was issued with a key not valid at that time: ask the customer to refresh the code "
+        "in their app",
     ),
-    KEY_NOT_VALID_FOR_IAT: (
-        (
-            "Code was issued with a key not valid at that time: ask the customer to refresh the "
-            "code in their app"
-        ),
-        (
-            "発行時点で無効な鍵で発行されたコードです。お客様にアプリでコードを更新"
-            "していただいてください"
-        ),
+    N_(
+        "key_expired",
+        "Code's issuer key has expired: ask the customer to refresh the code in their app; if it "
+        "repeats, update the terminal's trust list (call store IT)",
     ),
-    KEY_EXPIRED: (
-        (
-            "Code's issuer key has expired: ask the customer to refresh the code in their app; if"
-            " it repeats, update the terminal's trust list (call store IT)"
-        ),
-        (
-            "コードの発行鍵の有効期限が切れています。お客様にアプリでコードを更新し"
-            "ていただいてください。繰り返す場合は端末の信頼リストを更新してください"
-            "（店舗ITにご連絡ください）"
-        ),
+    N_(
+        "replayed",
+        "Code was already used: ask the customer to refresh the code in their app to get a new one",
     ),
-    REPLAYED: (
-        (
-            "Code was already used: ask the customer to refresh the code in their app to get a "
-            "new one"
-        ),
-        ("このコードは使用済みです。お客様にアプリでコードを更新していただいてください"),
+    N_(
+        "trust_list_stale",
+        "Offline payment unavailable (issuer list out of date): wait for the connection to return "
+        "or ask the customer for another payment method",
     ),
-    TRUST_LIST_STALE: (
-        (
-            "Offline payment unavailable (issuer list out of date): wait for the connection to "
-            "return or ask the customer for another payment method"
-        ),
-        (
-            "オフライン決済は利用できません（発行元リストが古くなっています）。接続"
-            "の回復を待つか、お客様に別のお支払い方法をお願いしてください"
-        ),
+    N_(
+        "online_required",
+        "This code needs an online check: wait for the connection to return or ask the customer "
+        "for another payment method",
     ),
-    ONLINE_REQUIRED: (
-        (
-            "This code needs an online check: wait for the connection to return or ask the "
-            "customer for another payment method"
-        ),
-        (
-            "このコードはオンラインでの確認が必要です。接続の回復を待つか、お客様に"
-            "別のお支払い方法をお願いしてください"
-        ),
+    N_(
+        "over_offline_limit",
+        "Amount is over this code's offline limit: wait for the connection to return, reduce the "
+        "basket, or ask the customer for another payment method",
     ),
-    OVER_OFFLINE_LIMIT: (
-        (
-            "Amount is over this code's offline limit: wait for the connection to return, reduce "
-            "the basket, or ask the customer for another payment method"
-        ),
-        (
-            "金額がこのコードのオフライン上限を超えています。接続の回復を待つか、商"
-            "品を減らすか、お客様に別のお支払い方法をお願いしてください"
-        ),
+    N_(
+        "trust_list_invalid",
+        "Issuer list is invalid: payments cannot be checked offline; call store IT to reinstall "
+        "the trust list",
     ),
-    TRUST_LIST_INVALID: (
-        (
-            "Issuer list is invalid: payments cannot be checked offline; call store IT to "
-            "reinstall the trust list"
-        ),
-        (
-            "発行元リストが無効です。オフラインでの支払い確認ができません。店舗ITに"
-            "信頼リストの再設定を依頼してください"
-        ),
+    N_(
+        "token_already_used",
+        "Code was already used at another till: ask the customer to refresh the code in their app "
+        "to get a new one",
     ),
-    TOKEN_ALREADY_USED: (
-        (
-            "Code was already used at another till: ask the customer to refresh the code in their"
-            " app to get a new one"
-        ),
-        ("このコードは別のレジで使用済みです。お客様にアプリでコードを更新していただいてください"),
+    N_(
+        "insufficient_funds",
+        "Not enough balance in the wallet: ask the customer to top up or to use another payment "
+        "method",
     ),
-    INSUFFICIENT_FUNDS: (
-        (
-            "Not enough balance in the wallet: ask the customer to top up or to use another "
-            "payment method"
-        ),
-        (
-            "ウォレットの残高が不足しています。お客様にチャージしていただくか、"
-            "別のお支払い方法をお願いしてください"
-        ),
+    N_(
+        "wallet_frozen",
+        "Wallet is frozen by its owner: do not accept it; ask the customer for another payment "
+        "method",
     ),
-    WALLET_FROZEN: (
-        (
-            "Wallet is frozen by its owner: do not accept it; ask the customer for another "
-            "payment method"
-        ),
-        (
-            "ウォレットは所有者により停止されています。受け付けないでください。お客"
-            "様に別のお支払い方法をお願いしてください"
-        ),
+    N_(
+        "device_revoked",
+        "The phone is no longer registered to this wallet: ask the customer for another payment "
+        "method",
     ),
-    DEVICE_REVOKED: (
-        (
-            "The phone is no longer registered to this wallet: ask the customer for another "
-            "payment method"
-        ),
-        (
-            "このスマートフォンはウォレットに登録されていません。お客様に別のお支払"
-            "い方法をお願いしてください"
-        ),
+    N_(
+        "limit_exceeded",
+        "Wallet spending limit reached: reduce the amount or ask the customer for another payment "
+        "method",
     ),
-    LIMIT_EXCEEDED: (
-        (
-            "Wallet spending limit reached: reduce the amount or ask the customer for another "
-            "payment method"
-        ),
-        (
-            "ウォレットの利用上限に達しています。金額を減らすか、お客様に別のお支払"
-            "い方法をお願いしてください"
-        ),
-    ),
-    RISK_DECLINED: (
+    N_(
+        "risk_declined",
         "Payment declined by the security check: ask the customer for another payment method",
-        (
-            "セキュリティチェックにより支払いが拒否されました。お客様に別のお支払い"
-            "方法をお願いしてください"
-        ),
     ),
-    STEP_UP_DENIED: (
-        (
-            "The wallet owner refused this payment on their phone: ask the customer for another "
-            "payment method"
-        ),
-        (
-            "ウォレットの所有者がスマートフォンでこの支払いを拒否しました。お客様に"
-            "別のお支払い方法をお願いしてください"
-        ),
+    N_(
+        "step_up_denied",
+        "The wallet owner refused this payment on their phone: ask the customer for another "
+        "payment method",
     ),
-    STEP_UP_EXPIRED: (
-        (
-            "No approval arrived in time: ask the customer to approve on their phone and try "
-            "again, or ask the customer for another payment method"
-        ),
-        (
-            "時間内に承認がありませんでした。お客様にスマートフォンで承認していただ"
-            "き再度お試しいただくか、お客様に別のお支払い方法をお願いしてください"
-        ),
+    N_(
+        "step_up_expired",
+        "No approval arrived in time: ask the customer to approve on their phone and try again, "
+        "or ask the customer for another payment method",
     ),
-    MANAGER_REQUIRED: (
-        (
-            "The backend did not accept the manager's approval: ask the manager to sign again "
-            "with their passphrase, or ask the customer to approve on their phone"
-        ),
-        (
-            "店長の承認がバックエンドで認められませんでした。店長がパスフレーズで"
-            "もう一度承認するか、お客様にスマートフォンで承認していただいてください"
-        ),
+    N_(
+        "manager_required",
+        "The backend did not accept the manager's approval: ask the manager to sign again with "
+        "their passphrase, or ask the customer to approve on their phone",
     ),
-    BACKEND_JUST_LOST: (
-        (
-            "The server stopped answering moments ago: wait a minute and ask the customer to"
-            " show the code again, or ask for another payment method"
-        ),
-        (
-            "サーバーの応答が止まったばかりです。1分ほど待ってからもう一度コードを表示して"
-            "いただくか、別のお支払い方法をお願いしてください"
-        ),
+    N_(
+        "backend_just_lost",
+        "The server stopped answering moments ago: wait a minute and ask the customer to show the "
+        "code again, or ask for another payment method",
     ),
-    TILL_CLOCK_WRONG: (
+    N_(
+        "void_refused",
+        "The backend refused the void: the sale stays paid and the customer was not refunded; "
+        "call a manager to void it again with their passphrase",
+    ),
+    N_(
+        "till_clock_wrong",
         "This till's clock is wrong: tell your manager (the customer's code is not the problem)",
-        "このレジの時計が狂っています。店長に伝えてください（お客様のコードの問題ではありません）",
     ),
-    VOID_REFUSED: (
-        (
-            "The backend refused the void: the sale stays paid and the customer was not"
-            " refunded; call a manager to void it again with their passphrase"
-        ),
-        (
-            "取消がサーバーに拒否されました。お支払いは有効のままで、返金されていません。"
-            "店長を呼び、パスフレーズでもう一度取り消してもらってください"
-        ),
+    N_(
+        "till_restarted",
+        "The till restarted before this payment was sent: nothing was charged; scan the products "
+        "and ask for a new code",
     ),
-    TILL_RESTARTED: (
-        (
-            "The till restarted before this payment was sent: nothing was charged; scan the"
-            " products and ask for a new code"
-        ),
-        (
-            "支払いの送信前にレジが再起動しました。請求はされていません。商品をスキャンし直し、"
-            "新しいコードをお願いしてください"
-        ),
-    ),
-}
+)
 
-_UNKNOWN = (
-    "Payment not accepted ({code}): ask the customer for another payment method",
-    "支払いを受け付けられません（{code}）。お客様に別のお支払い方法をお願いしてください",
+_UNKNOWN = Messages(
+    N_(
+        "unknown_reason",
+        "Payment not accepted ({code}): ask the customer for another payment method",
+    )
 )
 
 
-def cashier_text(code: str, lang: Lang = "en") -> str:
-    """The cashier-facing text for a code; an unknown code gets a generic text naming it."""
-    index = 1 if lang == "ja" else 0
-    text = _TEXTS.get(code)
-    if text is None:
-        return _UNKNOWN[index].format(code=code)
-    return text[index]
+def cashier_text(code: str, lang: str = "en") -> str:
+    """The cashier-facing text for a code (English, or ``lang`` from the gettext
+    catalogue); an unknown code gets a generic text naming it."""
+    if code not in _TEXTS:
+        return _UNKNOWN.text("unknown_reason", lang, code=code)
+    return _TEXTS.text(code, lang)

@@ -46,6 +46,7 @@ from pos_app.scanning.crops import (
     Crop,
     clahe_sharpen,
     cut,
+    deblur_motion,
     map_points,
     region_of,
     sharpen,
@@ -59,6 +60,12 @@ log = logging.getLogger(__name__)
 
 LINEAR = frozenset({Symbology.EAN13, Symbology.EAN8, Symbology.UPCA, Symbology.UPCE})
 _MAX_CONFIRM = 3
+# Tracking in a sequence: where a code was read stays a first guess for this
+# many frames (a third of a second at 30 fps), for at most this many codes.
+TRACK_FRAMES = 10
+_MAX_TRACKS = 3
+# Tight regions added from codes seen but not decoded inside a crop, per frame.
+_MAX_REFINED = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +77,15 @@ class DecodeResult:
     stage: str
     ms: float
     errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Track:
+    """Where a code was read in an earlier frame of the sequence, and how."""
+
+    region: Region
+    stage: str
+    frames_left: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +128,7 @@ class DecodeCascade:
         self.error_counts: Counter[str] = Counter()
         self.variants = _variants(self.decoders)
         self._upc = bool({"upca", "upce"} & set(self.config.formats))
+        self._tracks: list[_Track] = []
         self._clock = clock
         # The budget counts this thread's CPU time: on a busy machine wall time
         # would cut the search short for reasons that have nothing to do with it.
@@ -137,9 +154,16 @@ class DecodeCascade:
                 )
         return built
 
-    def decode(self, frame: npt.NDArray[np.uint8]) -> DecodeResult:
+    def decode(self, frame: npt.NDArray[np.uint8], *, sequence: bool = False) -> DecodeResult:
+        """Every code in ``frame``. ``sequence=True`` (live camera, video file):
+        the frame follows the previous one, so where a code was read in the last
+        ``TRACK_FRAMES`` frames is cut out and tried first, with the variant
+        that read it, before the search. A still picture (``scan-image``) has no
+        such prior and forgets any."""
         run = _FrameRun(self, to_gray(frame))
         run.full()
+        if sequence:
+            run.tracked(self._tracks)
         if self.gray_is_crop_sized(run.gray):
             # A picture no larger than a crop (a still photo of one code): the
             # whole-frame steps cost what a crop costs and read more.
@@ -148,6 +172,7 @@ class DecodeCascade:
         run.fallbacks()
         run.confirm_linear()
         symbols = run.confirmed()
+        self._tracks = run.next_tracks(self._tracks) if sequence else []
         ms = (self._clock() - run.start) * 1000.0
         return DecodeResult(symbols, run.first_stage if symbols else "", ms, tuple(run.errors))
 
@@ -187,6 +212,8 @@ class _FrameRun:
         self.found: dict[tuple[Symbology, bytes], tuple[Symbol, set[str]]] = {}
         self.near_misses: list[Region] = []
         self.fell_back = False
+        self._read_order: list[str] = []
+        self._refined = 0
 
     @property
     def config(self) -> DecoderConfig:
@@ -194,7 +221,11 @@ class _FrameRun:
 
     def time_left(self) -> bool:
         spent = (self.cascade._budget_clock() - self.cpu_start) * 1000.0
-        return spent < self.config.budget_ms
+        if spent < self.config.budget_ms:
+            return True
+        # Over the usual budget: go on only for a code seen but not yet read.
+        unread = any(not self.covered(region) for region in self.near_misses)
+        return unread and spent < self.config.near_miss_budget_ms
 
     def read(self, decoder: Decoder, view: _View) -> int:
         raws = self.cascade.run_decoder(decoder, view.image, errors=self.errors)
@@ -204,6 +235,8 @@ class _FrameRun:
             key = (raw.symbology, raw.raw)
             entry = self.found.setdefault(key, (symbol, set()))
             entry[1].add(view.stage)
+            if view.stage not in self._read_order:
+                self._read_order.append(view.stage)
             self.first_stage = self.first_stage or view.stage
         for corners in getattr(decoder, "near_miss_corners", ()):
             self.near_misses.append(region_of(map_points(corners, view.to_frame), score=1e12))
@@ -214,6 +247,44 @@ class _FrameRun:
             return
         identity = IDENTITY
         self.read(self.cascade.decoders[0], _View("full", self.gray, identity))
+
+    def tracked(self, tracks: Sequence[_Track]) -> None:
+        """The spots where codes were read in the last frames, each with the
+        variant that read it there (the cheapest sharpened crop if the whole
+        frame did): a code held in view is read again for one crop decode.
+        Not bound by the budget: at most ``_MAX_TRACKS`` crops, the likeliest
+        reads of the frame."""
+        variants = {stage: (prepare, decoder) for stage, prepare, decoder in self.cascade.variants}
+        first = self.cascade.variants[0] if self.cascade.variants else None
+        for track in tracks:  # at most _MAX_TRACKS crop decodes, outside the budget
+            if first is None or self.covered(track.region):
+                continue
+            crop = cut(self.gray, track.region)
+            if crop is None:
+                continue
+            prepare, decoder = variants.get(track.stage, (first[1], first[2]))
+            stage = track.stage if track.stage in variants else first[0]
+            image = prepare(crop)
+            if image is not None:
+                self.read(decoder, _View(stage, image, crop.to_frame))
+
+    def next_tracks(self, tracks: Sequence[_Track]) -> list[_Track]:
+        """This frame's reads become the next frame's first guesses; a spot
+        not read again is kept for ``TRACK_FRAMES`` frames."""
+        fresh: list[_Track] = []
+        for symbol, stages in self.found.values():
+            if not symbol.corners:
+                continue
+            stage = next((s for s in self._read_order if s in stages), "region")
+            linear = symbol.symbology in LINEAR
+            region = region_of(symbol.corners, score=0.0, linear=linear)
+            fresh.append(_Track(region, stage, TRACK_FRAMES))
+        for track in tracks:
+            if track.frames_left > 1 and not any(
+                track.region.covered_by(_box(t.region)) for t in fresh
+            ):
+                fresh.append(_Track(track.region, track.stage, track.frames_left - 1))
+        return fresh[:_MAX_TRACKS]
 
     def regions(self) -> None:
         """Variant by variant over all regions (breadth first): the cheap variant
@@ -226,6 +297,7 @@ class _FrameRun:
         located.sort(key=lambda region: region.angle is not None)
         pending: list[Region | None] = [*self.near_misses[:2], *located]
         crops: dict[int, Crop | None] = {}
+        self._refined = 0
         for stage, prepare, decoder in self.cascade.variants:
             for index, region in enumerate(pending):
                 if not self.time_left():
@@ -233,13 +305,40 @@ class _FrameRun:
                 if region is None or self.covered(region):
                     pending[index] = None
                     continue
+                if stage == DEBLUR and region.angle is not None:
+                    continue  # a barcode's own bars look like a smear
                 if index not in crops:
                     crops[index] = cut(self.gray, region)
                 crop = crops[index]
                 if crop is None:
                     continue
-                if self.read(decoder, _View(stage, prepare(crop.image), crop.to_frame)):
+                image = prepare(crop)
+                if image is None:
+                    continue
+                known = len(self.near_misses)
+                if self.read(decoder, _View(stage, image, crop.to_frame)):
                     pending[index] = None
+                else:
+                    self.refine(pending, self.near_misses[known:])
+
+    def refine(self, pending: list[Region | None], seen: Sequence[Region]) -> None:
+        """A crop in which zxing-cpp found a code it could not decode gives that
+        code's own outline: a tighter region (the phone's region holds the
+        screen and bezel too), upscaled more, for the variants still to come."""
+        for region in seen:
+            if self._refined >= _MAX_REFINED:
+                return
+            cx, cy = region.centre
+            if any(
+                p is not None
+                and p.score >= region.score
+                and p.x0 <= cx <= p.x1
+                and p.y0 <= cy <= p.y1
+                for p in pending
+            ):
+                continue  # that code is already a near-miss region of its own
+            self._refined += 1
+            pending.append(region)
 
     def covered(self, region: Region) -> bool:
         return any(region.covered_by(symbol.corners) for symbol, _ in self.found.values())
@@ -287,11 +386,17 @@ class _FrameRun:
         return tuple(out)
 
 
-def _same(image: GrayImage) -> GrayImage:
-    return image
+Prepare = Callable[[Crop], GrayImage | None]
+Variant = tuple[str, Prepare, Decoder]
+DEBLUR = "region-deblur"
 
 
-Variant = tuple[str, Callable[[GrayImage], GrayImage], Decoder]
+def _on_image(prepare: Callable[[GrayImage], GrayImage]) -> Prepare:
+    return lambda crop: prepare(crop.image)
+
+
+def _deblurred(crop: Crop) -> GrayImage | None:
+    return deblur_motion(crop.image, crop.factor)
 
 
 def _variants(decoders: Sequence[Decoder]) -> tuple[Variant, ...]:
@@ -305,10 +410,14 @@ def _variants(decoders: Sequence[Decoder]) -> tuple[Variant, ...]:
     first, others = crop_decoders[0], crop_decoders[1:]
     cheap = [d for d in others if d.name != "pyzbar"]
     costly = [d for d in others if d.name == "pyzbar"]
-    variants: list[Variant] = [("region", sharpen, first)]
-    variants += [("region-" + d.name, _same, d) for d in cheap]
-    variants += [("region-clahe", clahe_sharpen, first), ("region-thick", thicken, first)]
-    variants += [("region-" + d.name, _same, d) for d in costly]
+    same = _on_image(lambda image: image)
+    variants: list[Variant] = [("region", _on_image(sharpen), first), (DEBLUR, _deblurred, first)]
+    variants += [("region-" + d.name, same, d) for d in cheap]
+    variants += [
+        ("region-clahe", _on_image(clahe_sharpen), first),
+        ("region-thick", _on_image(thicken), first),
+    ]
+    variants += [("region-" + d.name, same, d) for d in costly]
     return tuple(variants)
 
 
@@ -316,6 +425,15 @@ def _for_crops(decoder: Decoder) -> Decoder:
     """A crop is already sized and turned upright: no downscaled or rotated retries."""
     make = getattr(decoder, "for_crops", None)
     return make() if callable(make) else decoder
+
+
+def _box(region: Region) -> tuple[tuple[float, float], ...]:
+    return (
+        (region.x0, region.y0),
+        (region.x1, region.y0),
+        (region.x1, region.y1),
+        (region.x0, region.y1),
+    )
 
 
 def _mapped(raw: RawSymbol, to_frame: npt.NDArray[np.float64]) -> RawSymbol:

@@ -111,7 +111,7 @@ def scan_video(
     scan_filter = ScanFilter()
     try:
         for frame in iter_frames(VideoFileSource(args.file)):
-            decoded = cascade.decode(frame.image)
+            decoded = cascade.decode(frame.image, sequence=True)
             for event in scan_filter.feed(decoded.symbols, at=frame.timestamp):
                 if event.action is ScanAction.ACCEPTED or args.all:
                     print(json.dumps(_event_json(event, frame.index), ensure_ascii=False), file=out)

@@ -43,6 +43,86 @@ def clahe_sharpen(image: GrayImage) -> GrayImage:
     return sharpen(np.asarray(_CLAHE.apply(image), dtype=np.uint8), sigma=3.0, amount=2.0)
 
 
+# Motion deblur: edges running one way this strongly (structure-tensor
+# coherence) in a code-like crop mean a smear; a sharp QR code's edges run
+# both ways alike (measured on the tuning split: moving phones 0.34-0.76,
+# still ones mostly under 0.3).
+MOTION_COHERENCE = 0.3
+_MOTION_LAGS = (3, 20)  # smear lengths looked for, in frame pixels
+_WIENER_NSR = 0.005
+
+
+def deblur_motion(image: GrayImage, factor: float) -> GrayImage | None:
+    """Undo a straight motion smear, or ``None`` when the crop does not look smeared.
+
+    A camera moving (or a phone waved) during the exposure averages each
+    point over a line: a box kernel of length L along the motion. Work at the
+    frame's own resolution (the crop shrunk by ``factor``): the motion runs
+    where the gradients are weakest (the structure tensor's minor axis); turned
+    so it runs along rows, the smear's length is where the row derivative's
+    autocorrelation dips deepest (an edge smeared over L pixels is a step up
+    and a step down L apart); then each row is Wiener-deconvolved with that
+    box, turned back and upscaled to the crop's size (same geometry, so the
+    crop's map to frame pixels still holds). About 2 ms for a 200 px code.
+    """
+    f = np.asarray(image, np.float32)
+    if factor > 1.0:
+        f = np.asarray(
+            cv2.resize(f, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA),
+            np.float32,
+        )
+    gx = cv2.Sobel(f, cv2.CV_32F, 1, 0)
+    gy = cv2.Sobel(f, cv2.CV_32F, 0, 1)
+    jxx, jyy, jxy = float((gx * gx).sum()), float((gy * gy).sum()), float((gx * gy).sum())
+    total = jxx + jyy
+    if total <= 0 or math.hypot(jxx - jyy, 2 * jxy) / total < MOTION_COHERENCE:
+        return None
+    angle = math.degrees(0.5 * math.atan2(2 * jxy, jxx - jyy)) + 90.0
+    turned, matrix = _turn(f, angle)
+    rows = np.diff(turned[::2], axis=1)
+    rows -= rows.mean(axis=1, keepdims=True)
+    n = cv2.getOptimalDFTSize(2 * rows.shape[1])
+    spectrum = np.fft.rfft(rows, n=n, axis=1)
+    auto = np.fft.irfft((spectrum.real**2 + spectrum.imag**2).sum(0), n=n)
+    lags = np.arange(*_MOTION_LAGS)
+    length = int(lags[np.argmin(auto[lags])])
+    if auto[length] > -0.15 * auto[0]:
+        return None  # no clear smear length: not a straight motion blur
+    pad = 2 * length
+    padded = cv2.copyMakeBorder(turned, 0, 0, pad, pad, cv2.BORDER_REFLECT)
+    n = cv2.getOptimalDFTSize(padded.shape[1])
+    kernel = np.zeros(n, np.float32)
+    kernel[:length] = 1.0 / length
+    kernel = np.roll(kernel, -(length // 2))
+    k = np.fft.rfft(kernel)
+    inverse = np.conj(k) / (np.abs(k) ** 2 + _WIENER_NSR)
+    sharp = np.fft.irfft(np.fft.rfft(padded, n=n, axis=1) * inverse, n=n, axis=1)
+    sharp = np.asarray(sharp[:, pad : pad + turned.shape[1]], np.float32)
+    back = cv2.invertAffineTransform(matrix)
+    restored = cv2.warpAffine(sharp, back, (f.shape[1], f.shape[0]), flags=cv2.INTER_LINEAR)
+    if factor > 1.0:
+        restored = cv2.resize(
+            restored, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_CUBIC
+        )
+    return np.asarray(np.clip(restored, 0, 255), dtype=np.uint8)
+
+
+def _turn(
+    image: npt.NDArray[np.float32], angle: float
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float64]]:
+    """``image`` turned by ``angle`` degrees on a canvas that holds all of it."""
+    h, w = image.shape[:2]
+    matrix = np.asarray(cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0), np.float64)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    out_w, out_h = int(h * sin + w * cos) + 1, int(h * cos + w * sin) + 1
+    matrix[0, 2] += out_w / 2 - w / 2
+    matrix[1, 2] += out_h / 2 - h / 2
+    turned = cv2.warpAffine(
+        image, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return np.asarray(turned, np.float32), matrix
+
+
 IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
 
@@ -67,6 +147,7 @@ def region_of(
 class Crop:
     image: GrayImage
     to_frame: npt.NDArray[np.float64]
+    factor: float = 1.0  # crop pixels per frame pixel
 
 
 def cut(gray: GrayImage, region: Region) -> Crop | None:
@@ -98,7 +179,7 @@ def cut(gray: GrayImage, region: Region) -> Crop | None:
         # Upright: a slice and a cubic resize cost a tenth of a cubic warp.
         image = _upscale_slice(gray, rotate, (out_w, out_h), factor)
     to_frame = np.asarray(cv2.invertAffineTransform(rotate), np.float64)
-    return Crop(np.asarray(image, dtype=np.uint8), to_frame)
+    return Crop(np.asarray(image, dtype=np.uint8), to_frame, factor)
 
 
 def _upscale_slice(

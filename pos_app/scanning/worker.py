@@ -313,7 +313,7 @@ class ScanWorker:
         if self._reset_filter.is_set():
             self._reset_filter.clear()
             self._filter.reset()
-        decoded = self._cascade.decode(frame.image)
+        decoded = self._cascade.decode(frame.image, sequence=True)
         events = self._filter.feed(decoded.symbols, at=frame.timestamp)
         self.frames_decoded += 1
         result = ScanResult(

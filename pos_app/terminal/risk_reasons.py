@@ -14,12 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pos_app.core.risk.texts import TEXTS, render
+from pos_app.core.i18n import N_, Messages
+from pos_app.core.risk.texts import TEXTS, render, template
 from pos_app.terminal.backend.verdict import RiskDetail
 from pos_app.terminal.checkout.types import RiskReasonView
 
-_UNKNOWN_EN = "The payment network's risk check {code} asks for extra approval."
-_UNKNOWN_JA = "決済ネットワークのリスク判定（{code}）により、追加の承認が必要です。"
+_UNKNOWN = Messages(
+    N_("unknown_risk_rule", "The payment network's risk check {code} asks for extra approval.")
+)
 _NOT_SENT = "…"  # an input the backend did not send
 
 
@@ -43,9 +45,9 @@ class _NoInputs(dict[str, Any]):
 
 def backend_reason_view(code: str, inputs: dict[str, Any] | None = None) -> RiskReasonView:
     """The rule's sentence, with the backend's numbers when it sent them."""
-    template = TEXTS.get(code)
-    if template is None:
-        return RiskReasonView(code, _UNKNOWN_EN.format(code=code), _UNKNOWN_JA.format(code=code))
+    if code not in TEXTS:
+        en, ja = (_UNKNOWN.text("unknown_risk_rule", lang, code=code) for lang in ("en", "ja"))
+        return RiskReasonView(code, en, ja)
     if inputs:
         try:
             en, ja = render(code, inputs)
@@ -54,7 +56,7 @@ def backend_reason_view(code: str, inputs: dict[str, Any] | None = None) -> Risk
         else:
             shown = tuple((str(k), str(v)) for k, v in sorted(inputs.items()))
             return RiskReasonView(code, en, ja, shown)
-    en, ja = (text.format_map(_NoInputs()) for text in template)
+    en, ja = (template(code, lang).format_map(_NoInputs()) for lang in ("en", "ja"))
     return RiskReasonView(code, en, ja)
 
 

@@ -130,6 +130,8 @@ class MainWindow(QMainWindow):
             ctx.settings.customer_display,
             store_name=ctx.store_name or ctx.settings.terminal.store_id,
             cashier=self,
+            theme=self.theme,
+            font_scale=ctx.settings.ui.font_scale,
             parent=self,
         )
         link(self, self.customer)
@@ -277,6 +279,7 @@ class MainWindow(QMainWindow):
         self.checkout.payment_view.theme = self.theme
         self.apply_theme()
         self.checkout.payment_view.show_update(self.checkout.payment_view.update_shown)
+        self.customer.display.set_theme(self.theme)
 
     def apply_theme(self) -> None:
         self.setStyleSheet(stylesheet(self.theme, self.ctx.settings.ui.font_scale))

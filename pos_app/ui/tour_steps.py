@@ -174,6 +174,7 @@ def steps(
         Step(
             seq(main.toggle_language, partial(main.contrast_box.setChecked, True)),
             shot="12-high-contrast",
+            customer=True,
         ),
         Step(seq(partial(main.contrast_box.setChecked, False), sign_out)),
         *[try_pin() for _ in range(5)],

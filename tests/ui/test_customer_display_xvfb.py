@@ -24,7 +24,7 @@ SCRIPT = Path(__file__).with_name("xvfb_customer_display.py")
 def seen() -> dict[str, object]:
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
     result = subprocess.run(
-        ["xvfb-run", "-a", "-s", "-screen 0 2560x800x24", sys.executable, str(SCRIPT)],
+        ["xvfb-run", "-a", "-s", "-screen 0 3840x800x24", sys.executable, str(SCRIPT)],
         capture_output=True,
         text=True,
         timeout=180,
@@ -67,3 +67,26 @@ def test_plugging_it_back_brings_the_display_back(seen) -> None:
     assert seen["reattached"] is True
     assert seen["display_monitor_again"] == "CUSTOMER"
     assert seen["cashier_active_at_end"] is True and seen["x_focus_on_cashier_at_end"] is True
+
+
+def test_the_manager_window_never_covers_the_till_nor_the_customer_display(seen) -> None:
+    assert seen["manager_monitor"] == "CASHIER"  # the customer's monitor is not for it
+    assert seen["manager_over_display"] is False
+    assert seen["manager_over_till"] is False and seen["manager_over_till_signed_in"] is False
+    x, _y, width, _h = seen["till_while_shared"]
+    assert x > 0 and width >= 640 and seen["till_pay_visible"] is True
+    assert seen["till_after_manager"] == [20, 20, 1220, 740]  # its place back
+    assert seen["manager_monitor_with_spare"] == "SPARE"
+    assert seen["till_with_spare"] == [20, 20, 1220, 740]  # untouched
+
+
+def test_a_scan_while_the_manager_types_goes_to_the_basket(seen) -> None:
+    assert seen["scan_reached_basket"] is True
+    assert seen["manager_id_after_scan"] == ""
+    assert seen["manager_signed_in"] is True  # a person typing is not a scanner
+
+
+def test_the_reasons_column_is_readable_in_the_real_window(seen) -> None:
+    assert seen["reason_width"] >= 240 and seen["reason_visible"] is True
+    assert seen["reason_text"] and "_" not in seen["reason_text"]  # words, not codes
+    assert seen["reason_tooltip"] and "_" not in seen["reason_tooltip"]

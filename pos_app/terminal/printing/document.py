@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
 
 from pos_app.core.basket import tax_by_rate
+from pos_app.core.i18n import N_, Messages
 from pos_app.core.money import Money
 
 REDUCED_MARK = "※"
@@ -99,46 +100,40 @@ class SaleFacts:
     extra: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
 
-_LABELS: dict[str, dict[str, str]] = {
-    "invoice": {"ja": "領収書（適格簡易請求書）", "en": "Receipt (qualified invoice)"},
-    "receipt": {"ja": "領収書", "en": "Receipt"},
-    "registration": {"ja": "登録番号", "en": "Registration no."},
-    "store": {"ja": "店舗", "en": "Store"},
-    "terminal": {"ja": "レジ", "en": "Till"},
-    "cashier": {"ja": "担当", "en": "Cashier"},
-    "sale_no": {"ja": "取引番号", "en": "Sale no."},
-    "subtotal_rate": {"ja": "{rate}%対象", "en": "{rate}% items"},
-    "tax_in": {"ja": "　内消費税等", "en": "  incl. tax"},
-    "total": {"ja": "合計", "en": "TOTAL"},
-    "wallet": {"ja": "QRウォレット支払", "en": "QR wallet payment"},
-    "wallet_id": {"ja": "ウォレット", "en": "Wallet"},
-    "authorization": {"ja": "承認番号", "en": "Authorization"},
-    "offline": {
-        "ja": "オフライン承認（通信回復後に確定）",
-        "en": "Accepted offline (settles when the network returns)",
-    },
-    "age_check": {"ja": "年齢確認（20歳以上）", "en": "Age check (20+)"},
-    "age_customer_display": {"ja": "お客様画面で確認", "en": "confirmed on customer display"},
-    "age_cashier_visual": {"ja": "係員が目視で確認", "en": "checked by cashier"},
-    "reduced_note": {
-        "ja": f"{REDUCED_MARK}は軽減税率（8%）対象商品です",
-        "en": f"{REDUCED_MARK} reduced tax rate (8%) item",
-    },
-    "items": {"ja": "点数", "en": "Items"},
-    "void_title": {"ja": "取消伝票", "en": "VOID SLIP"},
-    "void_of": {"ja": "取消対象の取引", "en": "Voids sale"},
-    "void_reason": {"ja": "理由", "en": "Reason"},
-    "refund": {"ja": "返金額", "en": "Refunded"},
-    "voided_at": {"ja": "取消日時", "en": "Voided at"},
-    "test_title": {"ja": "テスト印刷", "en": "TEST PRINT"},
-}
+_LABELS = Messages(
+    N_("receipt.invoice", "Receipt (qualified invoice)"),
+    N_("receipt.receipt", "Receipt"),
+    N_("receipt.registration", "Registration no."),
+    N_("receipt.store", "Store"),
+    N_("receipt.terminal", "Till"),
+    N_("receipt.cashier", "Cashier"),
+    N_("receipt.sale_no", "Sale no."),
+    N_("receipt.subtotal_rate", "Items at {rate}%"),
+    N_("receipt.tax_in", "  incl. tax"),
+    N_("receipt.total", "TOTAL"),
+    N_("receipt.wallet", "QR wallet payment"),
+    N_("receipt.wallet_id", "Wallet"),
+    N_("receipt.authorization", "Authorization"),
+    N_("receipt.offline", "Accepted offline (settles when the network returns)"),
+    N_("receipt.age_check", "Age check (20+)"),
+    N_("receipt.age_customer_display", "confirmed on customer display"),
+    N_("receipt.age_cashier_visual", "checked by cashier"),
+    N_("receipt.reduced_note", "{mark} reduced tax rate (8%) item"),
+    N_("receipt.items", "Items"),
+    N_("receipt.void_title", "VOID SLIP"),
+    N_("receipt.void_of", "Voids sale"),
+    N_("receipt.void_reason", "Reason"),
+    N_("receipt.refund", "Refunded"),
+    N_("receipt.voided_at", "Voided at"),
+    N_("receipt.test_title", "TEST PRINT"),
+)
 
 _WEEKDAYS_JA = "月火水木金土日"
 
 
 def label(key: str, lang: str, **values: object) -> str:
-    text = _LABELS[key]["ja" if lang == "ja" else "en"]
-    return text.format(**values) if values else text
+    """A receipt's label in ``lang`` (English here, other languages from the catalogue)."""
+    return _LABELS.text(f"receipt.{key}", lang, **values)
 
 
 def format_when(at: int, *, lang: str, tz: tzinfo | None) -> str:
@@ -233,7 +228,7 @@ def build_receipt(
         Row(rule=True),
     ]
     if any(line.tax_rate < 10 for line in sale.lines):
-        rows.append(Row(label("reduced_note", lang)))
+        rows.append(Row(label("reduced_note", lang, mark=REDUCED_MARK)))
     return Document(kind="receipt", title=f"{sale.sale_number}", rows=tuple(rows))
 
 

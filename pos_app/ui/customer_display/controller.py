@@ -36,13 +36,19 @@ class CustomerDisplayController(QObject):
         *,
         store_name: str,
         cashier: QWidget,
+        theme: str = "standard",
+        font_scale: float = 1.0,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.mode = settings.mode
         self._cashier = cashier
         self.display = CustomerDisplay(
-            store_name=store_name, lang=settings.language, framed=self.mode == "window"
+            store_name=store_name,
+            lang=settings.language,
+            framed=self.mode == "window",
+            theme=theme,
+            font_scale=font_scale,
         )
         self.display.closed.connect(self._closed)
         self.screen: QScreen | None = None  # the monitor it is on (auto mode)

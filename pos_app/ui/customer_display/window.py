@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
@@ -32,7 +33,7 @@ from pos_app.core.money import Money
 from pos_app.terminal.checkout.state import AGE_CHECK_REFUSED
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.ui.customer_display.texts import CustomerTexts
-from pos_app.ui.theme import FONT_FAMILY, phase_style
+from pos_app.ui.theme import FONT_FAMILY, SYMBOLS, phase_style
 from pos_app.ui.widgets import button, label
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -45,22 +46,61 @@ _NEEDS_AMOUNT = {
     PaymentPhase.VOIDED,
 }
 
-STYLE = f"""
-QWidget {{ font-family: {FONT_FAMILY}; font-size: 24px; color: #212121; background: #ffffff; }}
-QLabel#store {{ font-size: 26px; font-weight: bold; color: #37474f; }}
-QTableWidget {{ font-size: 28px; border: none; gridline-color: #e0e0e0; }}
-QHeaderView::section {{ font-size: 20px; color: #546e7a; background: #ffffff; border: none;
-                        border-bottom: 2px solid #b0bec5; padding: 6px; }}
-QLabel#total {{ font-size: 64px; font-weight: bold; }}
-QLabel#tax {{ font-size: 22px; color: #37474f; }}
-QLabel#stateTitle {{ font-size: 40px; font-weight: bold; }}
-QLabel#stateBody {{ font-size: 28px; }}
-QPushButton {{ min-height: 110px; font-size: 36px; font-weight: bold; border-radius: 16px;
-               border: 3px solid #263238; padding: 8px 24px; }}
-QPushButton#ageYes {{ background: #1b5e20; color: #ffffff; }}
-QPushButton#ageNo {{ background: #eceff1; color: #000000; }}
-QPushButton#language {{ min-height: 48px; font-size: 22px; border-width: 1px;
-                        background: #eceff1; color: #000000; }}
+
+@dataclass(frozen=True, slots=True)
+class Palette:
+    """Every colour pair the display draws text with (each at least 4.5:1)."""
+
+    text: str
+    window: str
+    muted: str  # store name, tax line, column titles
+    rule: str
+    yes: tuple[str, str]  # background, text
+    plain: tuple[str, str]  # "No" and the language button
+    border: str
+    border_px: int
+
+
+PALETTES = {
+    "standard": Palette(
+        "#212121", "#ffffff", "#37474f", "#b0bec5",
+        ("#1b5e20", "#ffffff"), ("#eceff1", "#000000"), "#263238", 3,
+    ),
+    # Like the cashier's high contrast: black ground, white words, yellow outlines.
+    "high_contrast": Palette(
+        "#ffffff", "#000000", "#ffffff", "#ffff00",
+        ("#00ff00", "#000000"), ("#000000", "#ffffff"), "#ffff00", 4,
+    ),
+}  # fmt: skip
+
+
+def stylesheet(theme: str, font_scale: float) -> str:
+    """The display's look for the cashier's theme and ``ui.font_scale`` (sizes in px at 1.0)."""
+    p = PALETTES.get(theme, PALETTES["standard"])
+
+    def px(size: int) -> str:
+        return f"{round(size * font_scale)}px"
+
+    return f"""
+QWidget {{ font-family: {FONT_FAMILY}; font-size: {px(24)}; color: {p.text};
+           background: {p.window}; }}
+QLabel#store {{ font-size: {px(26)}; font-weight: bold; color: {p.muted}; }}
+QTableWidget {{ font-size: {px(28)}; border: none; gridline-color: {p.rule}; }}
+QHeaderView::section {{ font-size: {px(20)}; color: {p.muted}; background: {p.window};
+                        border: none; border-bottom: 2px solid {p.rule}; padding: 6px; }}
+QLabel#total {{ font-size: {px(64)}; font-weight: bold; }}
+QLabel#tax {{ font-size: {px(22)}; color: {p.muted}; }}
+QLabel#stateSymbol {{ font-size: {px(88)}; font-weight: bold; }}
+QLabel#stateTitle {{ font-size: {px(40)}; font-weight: bold; }}
+QLabel#stateBody {{ font-size: {px(28)}; }}
+QPushButton {{ min-height: {px(110)}; font-size: {px(36)}; font-weight: bold;
+               border-radius: 16px; border: {p.border_px}px solid {p.border};
+               padding: 8px 24px; }}
+QPushButton#ageYes {{ background: {p.yes[0]}; color: {p.yes[1]}; }}
+QPushButton#ageNo {{ background: {p.plain[0]}; color: {p.plain[1]}; }}
+QPushButton#language {{ min-height: {px(48)}; font-size: {px(22)};
+                        border-width: {p.border_px - 2}px;
+                        background: {p.plain[0]}; color: {p.plain[1]}; }}
 """
 
 
@@ -74,6 +114,8 @@ class CustomerDisplay(QWidget):
         store_name: str,
         lang: str = "ja",
         framed: bool = True,
+        theme: str = "standard",
+        font_scale: float = 1.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         flags = Qt.WindowType.Window | Qt.WindowType.WindowDoesNotAcceptFocus
@@ -90,7 +132,9 @@ class CustomerDisplay(QWidget):
         self._countdown.timeout.connect(self._render_state)
         for widget in (self, *self.findChildren(QWidget)):
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.setStyleSheet(STYLE)
+        self.font_scale = font_scale
+        self.theme = ""
+        self.set_theme(theme)
         self.resize(1024, 640)
         self.retranslate()
 
@@ -110,6 +154,7 @@ class CustomerDisplay(QWidget):
         self.tax = label("tax", align=_RIGHT, wrap=True)
         self.state = QFrame()
         self.state.setObjectName("state")
+        self.state_symbol = label("stateSymbol", align=_CENTER)
         self.state_title = label("stateTitle", align=_CENTER, wrap=True)
         self.state_body = label("stateBody", align=_CENTER, wrap=True)
         self.age_yes = button("ageYes", on_click=lambda: self._answer(True))
@@ -125,6 +170,7 @@ class CustomerDisplay(QWidget):
         answers.addWidget(self.age_no)
         panel = QVBoxLayout(self.state)
         panel.addStretch(1)
+        panel.addWidget(self.state_symbol)
         panel.addWidget(self.state_title)
         panel.addSpacing(16)
         panel.addWidget(self.state_body)
@@ -134,8 +180,8 @@ class CustomerDisplay(QWidget):
         for widget in (self.table, self.state):
             widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
         middle = QHBoxLayout()
-        middle.addWidget(self.table, 5)
-        middle.addWidget(self.state, 4)
+        middle.addWidget(self.table, 1)
+        middle.addWidget(self.state, 1)  # the state is what the customer watches
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(middle, 1)
@@ -156,6 +202,14 @@ class CustomerDisplay(QWidget):
         else:
             self._countdown.stop()
         self._render_state()
+
+    def set_theme(self, theme: str) -> None:
+        """The cashier's theme (standard or high contrast), at the till's ``ui.font_scale``."""
+        theme = theme if theme in PALETTES else "standard"
+        if theme != self.theme:
+            self.theme = theme
+            self.setStyleSheet(stylesheet(theme, self.font_scale))
+            self._render_state()
 
     def toggle_language(self) -> None:
         self.texts.lang = "en" if self.texts.lang == "ja" else "ja"
@@ -211,11 +265,20 @@ class CustomerDisplay(QWidget):
 
     def _render_state(self) -> None:
         title, body, style_key = self._state_words()
-        style = phase_style(style_key, "standard")
+        style, palette = phase_style(style_key, self.theme), PALETTES[self.theme]
+        # High contrast outlines the panel: on black, a black panel would have no edge.
+        outlined = self.theme != "standard"
+        edge = f"{palette.border_px}px solid {palette.border}" if outlined else "none"
         self.state.setStyleSheet(
-            f"QFrame#state {{ background: {style.background}; border-radius: 16px; }}"
+            f"QFrame#state {{ background: {style.background}; border-radius: 16px;"
+            f" border: {edge}; }}"
             f"QFrame#state QLabel {{ background: transparent; color: {style.foreground}; }}"
         )
+        # Read from a step away without the words, like the cashier's panel (✓ ✕ ☎ …);
+        # the age question keeps its room for the two big buttons.
+        symbol = SYMBOLS.get(style_key, "") if isinstance(style_key, PaymentPhase) else ""
+        self.state_symbol.setText(symbol)
+        self.state_symbol.setVisible(bool(symbol) and style_key is not PaymentPhase.AGE_CHECK)
         self.state_title.setText(title)
         self.state_body.setText(body)
         asking = self.phase is PaymentPhase.AGE_CHECK

@@ -26,7 +26,7 @@ class FlagsChart(QWidget):
         super().__init__()
         self._lang, self._tz = lang, tz
         self.stats: FlagStats | None = None
-        self.setMinimumSize(640, 420)
+        self.setMinimumSize(480, 360)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def set_stats(self, stats: FlagStats) -> None:

@@ -134,7 +134,7 @@ def _rules(d: SaleDetail, lang: str) -> str:
         out.append("</p>")
     extra = [c for c in d.item.reasons if c not in {r.code for r in d.rules}]
     if extra:
-        labels = ", ".join(reason_label(c, lang) for c in extra)
+        labels = t("list_separator", lang).join(reason_label(c, lang) for c in extra)
         out.append(f"<p class='warn'>{_e(t('declined_because', lang, reason=labels))}</p>")
     return "".join(out)
 

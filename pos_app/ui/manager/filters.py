@@ -8,7 +8,7 @@ from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QPushButton,
     QSpinBox,
@@ -38,21 +38,27 @@ class FilterBar(QWidget):
         self.min_total = _amount_box(lang)
         self.max_total = _amount_box(lang)
         self.reset_button = QPushButton(t("reset", lang))
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for label, widget in (
-            ("status", self.status),
-            ("reason", self.reason),
-            ("cashier", self.cashier),
-            ("from", self.since),
-            ("to", self.until),
-            ("min_amount", self.min_total),
-            ("max_amount", self.max_total),
-        ):
-            layout.addWidget(QLabel(t(label, lang)))
-            layout.addWidget(widget)
-        layout.addWidget(self.reset_button)
-        layout.addStretch(1)
+        self._fields = [
+            (QLabel(t(label, lang)), widget)
+            for label, widget in (
+                ("status", self.status),
+                ("reason", self.reason),
+                ("cashier", self.cashier),
+                ("from", self.since),
+                ("to", self.until),
+                ("min_amount", self.min_total),
+                ("max_amount", self.max_total),
+            )
+        ]
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self.columns = 0
+        self.set_columns(3)
+        for combo in (self.status, self.reason, self.cashier):  # long reason names elide
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(10)
         self.reset()
         for combo in (self.status, self.reason, self.cashier):
             combo.currentIndexChanged.connect(self.changed)
@@ -61,6 +67,25 @@ class FilterBar(QWidget):
         for box in (self.min_total, self.max_total):
             box.valueChanged.connect(self.changed)
         self.reset_button.clicked.connect(self._reset_clicked)
+
+    def set_columns(self, columns: int) -> None:
+        """Fields per row: three in a full window, two beside the till on a shared monitor."""
+        if columns == self.columns:
+            return
+        self.columns, grid = columns, self._grid
+        for label, widget in self._fields:
+            grid.removeWidget(label)
+            grid.removeWidget(widget)
+        grid.removeWidget(self.reset_button)
+        for n, (label, widget) in enumerate(self._fields):
+            row, column = divmod(n, columns)
+            grid.addWidget(label, row, 2 * column)
+            grid.addWidget(widget, row, 2 * column + 1)
+        last = len(self._fields)
+        grid.addWidget(self.reset_button, last // columns, 2 * (last % columns) + 1)
+        for column in range(8):
+            grid.setColumnStretch(column, 0)
+        grid.setColumnStretch(2 * columns, 1)
 
     def reset(self) -> None:
         """Open sales of the last 7 days, any reason, cashier and amount."""

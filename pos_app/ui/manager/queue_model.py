@@ -22,6 +22,7 @@ COLUMNS = (
     "col_status",
     "col_taken",
 )
+REASONS = COLUMNS.index("col_reasons")
 HIGH, MEDIUM = 80, 50
 _HIGH_BG, _MEDIUM_BG = QColor("#fde2e1"), QColor("#fff4d6")
 _DONE_FG = QColor("#6b6b6b")
@@ -76,8 +77,8 @@ class QueueModel(QAbstractTableModel):
             return QBrush(_DONE_FG)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (3, 4):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        tooltip = role == Qt.ItemDataRole.ToolTipRole and column == 5
-        return "\n".join(item.reasons) if tooltip else None
+        tooltip = role == Qt.ItemDataRole.ToolTipRole and column == REASONS
+        return "\n".join(reason_label(c, self._lang) for c in item.reasons) if tooltip else None
 
     def _text(self, item: QueueItem, column: int) -> str:
         lang = self._lang
@@ -87,7 +88,7 @@ class QueueModel(QAbstractTableModel):
             item.cashier_id,
             yen(item.total, item.currency),
             str(item.score),
-            ", ".join(reason_label(code, lang) for code in item.reasons),
+            t("list_separator", lang).join(reason_label(code, lang) for code in item.reasons),
             t(f"status_{item.status.value}", lang),
             item.claimed_by or "",
         )

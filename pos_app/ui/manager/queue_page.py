@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QObject, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QHBoxLayout,
+    QGridLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -31,7 +32,7 @@ from pos_app.ui.manager.decision_dialog import DecisionDialog
 from pos_app.ui.manager.detail import DetailPane
 from pos_app.ui.manager.filters import FilterBar
 from pos_app.ui.manager.formatting import when
-from pos_app.ui.manager.queue_model import QueueModel
+from pos_app.ui.manager.queue_model import REASONS, QueueModel
 from pos_app.ui.manager.services import ManagerServices
 from pos_app.ui.manager.texts import t
 from pos_app.ui.tasks import TaskManager
@@ -92,14 +93,14 @@ class QueuePage(QWidget):
         pane = QVBoxLayout(right)
         pane.setContentsMargins(0, 0, 0, 0)
         pane.addWidget(self.detail, 1)
-        row = QHBoxLayout()
-        for button in self.buttons.values():
+        self._decisions = QGridLayout()
+        for n, button in enumerate(self.buttons.values()):
             button.setMinimumHeight(40)
-            row.addWidget(button)
-        pane.addLayout(row)
+            self._decisions.addWidget(button, 0, n)
+        pane.addLayout(self._decisions)
         pane.addWidget(self.reprint_button, 0, Qt.AlignmentFlag.AlignLeft)
         pane.addWidget(self.message)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 3)
@@ -108,6 +109,21 @@ class QueuePage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.filters)
         layout.addWidget(splitter, 1)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        # Beside the till on a shared monitor: the evidence goes under the queue, the
+        # filters take two per row and the four decisions two rows.
+        narrow = event.size().width() < NARROW
+        want = Qt.Orientation.Vertical if narrow else Qt.Orientation.Horizontal
+        if self.splitter.orientation() != want:
+            self.splitter.setOrientation(want)
+            self.splitter.setSizes([1, 1] if narrow else [760, 600])  # evidence half the height
+            self.filters.set_columns(2 if narrow else 3)
+            per_row = 2 if narrow else len(self.buttons)
+            for n, button in enumerate(self.buttons.values()):
+                self._decisions.removeWidget(button)
+                self._decisions.addWidget(button, *divmod(n, per_row))
+        super().resizeEvent(event)
 
     # queue -------------------------------------------------------------------------
 
@@ -287,6 +303,10 @@ class QueuePage(QWidget):
         self.message.setText(t("exported", self._s.lang, path=str(path)))
 
 
+NARROW = 900  # px: narrower than this, the queue and the evidence stack
+REASON_MIN_WIDTH = 240  # about two reason names; longer lists elide, the tooltip has all
+
+
 def _table(model: QueueModel) -> QTableView:
     table = QTableView()
     table.setModel(model)
@@ -295,7 +315,40 @@ def _table(model: QueueModel) -> QTableView:
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.verticalHeader().setVisible(False)
     table.setWordWrap(False)
+    table.setTextElideMode(Qt.TextElideMode.ElideRight)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+    header.setSectionResizeMode(REASONS, QHeaderView.ResizeMode.Interactive)
+    header.moveSection(REASONS, 2)  # why, right after when and which sale: seen first
+    _ReasonWidth(table)
     return table
+
+
+class _ReasonWidth(QObject):
+    """The reasons column takes the table's spare width but never less than
+    ``REASON_MIN_WIDTH`` (a stretched column shrinks to nothing in a narrow window;
+    here the table scrolls sideways instead)."""
+
+    def __init__(self, table: QTableView) -> None:
+        super().__init__(table)
+        self._table = table
+        table.viewport().installEventFilter(self)
+        table.model().modelReset.connect(self.fit)
+        table.horizontalHeader().sectionResized.connect(self._resized)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self.fit()
+        return False
+
+    def _resized(self, section: int, _old: int, _new: int) -> None:
+        if section != REASONS:
+            self.fit()
+
+    def fit(self) -> None:
+        header = self._table.horizontalHeader()
+        others = sum(header.sectionSize(n) for n in range(header.count()) if n != REASONS)
+        spare = self._table.viewport().width() - others
+        width = max(REASON_MIN_WIDTH, spare)
+        if header.sectionSize(REASONS) != width:
+            header.resizeSection(REASONS, width)

@@ -43,21 +43,17 @@ class ReportPage(QWidget):
         self.view = QTextBrowser()
         self.message = QLabel()
         self.report: ShiftReport | None = None
-        row = QHBoxLayout()
-        for widget in (
-            QLabel(t("from", lang)),
-            self.since,
-            QLabel(t("to", lang)),
-            self.until,
-            self.x_button,
-            self.z_button,
-            self.pdf_button,
-            self.print_button,
-        ):
-            row.addWidget(widget)
-        row.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.addLayout(row)
+        # Dates, then actions: two short rows fit a window sharing the till's monitor.
+        for widgets in (
+            (QLabel(t("from", lang)), self.since, QLabel(t("to", lang)), self.until),
+            (self.x_button, self.z_button, self.pdf_button, self.print_button),
+        ):
+            row = QHBoxLayout()
+            for widget in widgets:
+                row.addWidget(widget)
+            row.addStretch(1)
+            layout.addLayout(row)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.message)
         self.x_button.clicked.connect(self.show_x)

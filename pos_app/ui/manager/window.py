@@ -1,6 +1,7 @@
 """Manager mode window: PIN sign-in, then the review queue, shift report and flag chart.
 
-It opens on top of the cashier window and leaves the cashier's session alone;
+It opens beside the cashier window, never over it (``placement.py``: a monitor of
+its own when there is one), and leaves the cashier's session alone;
 signing out (or closing it) returns to the till as it was. Backend work runs on
 a background lane; the screens only ever read and write the local store, so
 they keep working when the backend is unreachable.
@@ -17,10 +18,12 @@ from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QFormLayout,
+    QFrame,
     QLabel,
     QLineEdit,
     QMainWindow,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QTabWidget,
     QToolBar,
@@ -40,6 +43,7 @@ from pos_app.terminal.reviews.sync import (
 )
 from pos_app.terminal.shift_report import flag_stats
 from pos_app.ui.manager.chart import FlagsChart
+from pos_app.ui.manager.placement import place_beside
 from pos_app.ui.manager.queue_page import QueuePage
 from pos_app.ui.manager.report_page import ReportPage
 from pos_app.ui.manager.services import ManagerServices, PinCheck
@@ -114,7 +118,13 @@ class ManagerWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.sign_in_page = SignInPage(services.lang)
         self.stack.addWidget(self.sign_in_page)
-        self.setCentralWidget(self.stack)
+        # Beside a till on a shared monitor the window may be narrower than its screens:
+        # they scroll rather than push the window over the till.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.stack)
+        self.setCentralWidget(scroll)
         self.sign_in_page.button.clicked.connect(self._sign_in_clicked)
         QShortcut(QKeySequence("Esc"), self, self.close)
         self.queue: QueuePage | None = None
@@ -305,6 +315,8 @@ def manager_opener(services: ManagerServices) -> Callable[[QWidget], None]:
         window = ManagerWindow(replace(services, lang=lang), parent=parent)
         opened[:] = [window]
         window.destroyed.connect(lambda *_: opened.clear())
+        customer = getattr(getattr(parent, "customer", None), "display", None)
+        place_beside(window, parent, customer=customer)
         window.show()
 
     return open_manager

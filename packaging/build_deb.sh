@@ -32,6 +32,24 @@ for soname in $(readelf -d "$internal"/cv2/cv2*.so | sed -n 's/.*Shared library:
 done
 # OpenCV's FFmpeg and AVIF libraries (about 46 MB) -> stubs (packaging/ffmpeg_stubs.py).
 python3 packaging/ffmpeg_stubs.py "$internal"
+# Qt's ICU data (about 31 MB) -> ICU's empty "stubdata" (packaging/icudata_stub.c says
+# what the cashier UI gives up: nothing it uses).
+for icudata in "$internal"/PySide6/Qt/lib/libicudata.so.*; do
+  soname="$(readelf -d "$icudata" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')"
+  symbol="$(nm -D --defined-only "$icudata" | awk '$3 ~ /^icudt[0-9]+_dat$/ {print $3}')"
+  [[ -n "$soname" && -n "$symbol" ]] || { echo "build_deb: unexpected $icudata" >&2; exit 1; }
+  gcc -shared -fPIC -O2 -Wl,-soname,"$soname" -DICU_DATA_SYMBOL="$symbol" \
+    -o "$icudata" packaging/icudata_stub.c
+done
+# Debug information (about 33 MB): libpython and the C extensions built from source (the
+# standard library's, fontTools', Pillow's) carry DWARF sections nothing on a till reads.
+# Only .debug_* sections go (strip --strip-debug): symbol tables and the dynamic sections
+# every loader needs stay as they are, and files without DWARF are not rewritten.
+find "$stage/opt/pos-app" -type f -name '*.so*' -print0 | while IFS= read -r -d '' lib; do
+  if readelf -S "$lib" 2>/dev/null | grep -q ' \.debug_info'; then
+    strip --strip-debug "$lib"
+  fi
+done
 install -D -m 0755 packaging/debian/launcher.sh "$stage/usr/bin/pos-app"
 install -D -m 0644 packaging/debian/pos-app.desktop "$stage/usr/share/applications/pos-app.desktop"
 install -D -m 0644 assets/icons/pos-app.svg \

@@ -12,12 +12,13 @@ missing="$(comm -23 <(echo "$needed") <(echo "$carried"))"
 [[ -z "$missing" ]] && exit 0
 patterns=()
 while read -r lib; do patterns+=("*/$lib"); done <<< "$missing"
-# dpkg -S fails when any pattern has no owner; those are checked one by one below.
-owners="$( (dpkg -S "${patterns[@]}" 2>/dev/null || true) | grep -v '^diversion' \
-  | cut -d: -f1 | tr ',' '\n' | sed 's/^ *//' | sort -u)"
+# One dpkg -S for all of them (each call scans every package's file list: seconds).
+# It fails when a pattern has no owner; those are found in its output below.
+found="$( (dpkg -S "${patterns[@]}" 2>/dev/null || true) | grep -v '^diversion')"
+owners="$(cut -d: -f1 <<< "$found" | tr ',' '\n' | sed 's/^ *//' | sort -u)"
 # Every library must have an owner: a library nobody provides would fail on the till.
 for lib in $missing; do
-  if ! dpkg -S "*/$lib" >/dev/null 2>&1; then
+  if ! grep -q "/${lib//./\\.}\$" <<< "$found"; then
     case "$lib" in  # optional components whose packages the build host may lack
       libpulse.so.0|libwayland-cursor.so.0|libwayland-egl.so.1) ;;
       *) echo "deb_depends: no Debian package provides $lib" >&2; exit 1 ;;

@@ -85,7 +85,9 @@ def check_backend(env: DoctorEnv) -> Finding:
     if reply.status_code >= 500:
         fix = "the backend has a problem: tell the payment operator"
         return warn(name, f"{url} answered HTTP {reply.status_code}", fix)
-    return ok(name, f"{url} reachable, TLS valid (HTTP {reply.status_code})")
+    # Plain HTTP is only accepted to this machine (the client refuses it elsewhere).
+    channel = "TLS valid" if url.lower().startswith("https://") else "plain HTTP on this machine"
+    return ok(name, f"{url} reachable, {channel} (HTTP {reply.status_code})")
 
 
 def check_clock(env: DoctorEnv) -> Finding:

@@ -107,7 +107,11 @@ def till(tmp: Path, fake: FakeCheckout) -> MainWindow:
     auth.add_account("M001", "Tanaka", Role.MANAGER, "24680")
     seed_demo_reviews(store, now=time.time())
     services = ManagerServices(
-        store=store, store_id="S001", terminal_id="T01", sign_in=authenticator_sign_in(auth)
+        store=store,
+        store_id="S001",
+        terminal_id="T01",
+        sign_in=authenticator_sign_in(auth),
+        currency="JPY",
     )
     ctx = AppContext(
         settings=Settings(ui=UiSettings(language="en", sound=False)),  # display mode "auto"

@@ -43,17 +43,8 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "server"))
-sys.path.insert(0, str(ROOT / "bench"))
-from fault_ledger import Counts, reconcile  # noqa: E402
-from server_support import (  # noqa: E402
-    Api,
-    Signer,
-    World,
-    drop_postgres_schema,
-    postgres_schema_url,
-)
-
+sys.path.insert(0, str(ROOT))  # bench/ and tests/ as packages
+from bench.fault_ledger import Counts, reconcile  # noqa: E402
 from pos_app.paytoken import httpsig, keys  # noqa: E402
 from pos_app.server import admin  # noqa: E402
 from pos_app.server.clock import SystemClock  # noqa: E402
@@ -63,6 +54,13 @@ from pos_app.terminal.backend.enrollment import EnrollRequest, enroll  # noqa: E
 from pos_app.terminal.manager_keys import ManagerKeyring  # noqa: E402
 from pos_app.terminal.store.db import open_store  # noqa: E402
 from pos_app.terminal.sync.trust import TrustListManager, load_root_key  # noqa: E402
+from tests.server.server_support import (  # noqa: E402
+    Api,
+    Signer,
+    World,
+    drop_postgres_schema,
+    postgres_schema_url,
+)
 
 DAY = 86_400
 WALLET_GROUPS = {"regular": (3, 300_000), "new": (2, 300_000), "rich_new": (2, 600_000)}

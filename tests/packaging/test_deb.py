@@ -12,15 +12,12 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from debbuild import UPGRADE_SUFFIX, deb_version
+from tests.packaging.debbuild import UPGRADE_SUFFIX, deb_version
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 

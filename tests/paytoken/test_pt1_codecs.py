@@ -11,12 +11,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pt1_forge import good_claims
 
 from pos_app.core.errors import TokenError
 from pos_app.paytoken import base45, claims, cose, dcbor, keys
 from pos_app.paytoken.errors import Base45Error, CborError, KeyFileError, TokenEncodeError
 from pos_app.paytoken.issuer import Issuer, mint_token
+from tests.paytoken.pt1_forge import good_claims
 
 RFC9285 = [(b"AB", "BB8"), (b"Hello!!", "%69 VD92EX0"), (b"base-45", "UJCLQE7W581")]
 

@@ -14,12 +14,12 @@ import cbor2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from pt1_forge import NOW, claims_map, cose_bytes, entry, make_trust_list, text_of
 
 from pos_app.paytoken import base45, dcbor
 from pos_app.paytoken import reasons as r
 from pos_app.paytoken.errors import CborError
 from pos_app.paytoken.verifier import Verifier, VerifyResult
+from tests.paytoken.pt1_forge import NOW, claims_map, cose_bytes, entry, make_trust_list, text_of
 
 KEY = Ed25519PrivateKey.generate()
 VERIFIER = Verifier(

@@ -4,19 +4,22 @@
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-# pytest's rootdir import mode does not put this directory on sys.path.
-sys.path.insert(0, str(Path(__file__).parent))
 # Starlette 1.x nudges towards httpx2 for its TestClient; httpx 0.28 is what we ship.
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
-from server_support import (
+from starlette.testclient import TestClient
+
+from pos_app.server import admin
+from pos_app.server.app import create_app
+from pos_app.server.clock import FakeClock
+from pos_app.server.settings import ServerSettings
+from tests.server.server_support import (
     Api,
     World,
     drop_postgres_schema,
@@ -24,12 +27,6 @@ from server_support import (
     enroll_terminal,
     postgres_schema_url,
 )
-from starlette.testclient import TestClient
-
-from pos_app.server import admin
-from pos_app.server.app import create_app
-from pos_app.server.clock import FakeClock
-from pos_app.server.settings import ServerSettings
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

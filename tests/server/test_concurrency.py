@@ -16,13 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from server_support import Api, World, enroll_terminal
 from sqlalchemy.exc import IntegrityError
 
 from pos_app.server import admin
 from pos_app.server.clock import SystemClock
 from pos_app.server.runner import BackgroundServer, free_port
 from pos_app.server.settings import ServerSettings
+from tests.server.server_support import Api, World, enroll_terminal
 
 N = 12
 

@@ -15,11 +15,10 @@ import sys
 import uuid
 from pathlib import Path
 
-from server_support import World
-
 from pos_app.paytoken import httpsig
 from pos_app.server import admin
 from pos_app.server.settings import ServerSettings
+from tests.server.server_support import World
 
 # Runs a backend on the same database, sends it one request and dies writing the answer.
 CRASHING_SERVER = r"""

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from server_support import Api, Signer, enroll_terminal
 from starlette.testclient import TestClient
 
 from pos_app.paytoken import httpsig
@@ -21,6 +20,7 @@ from pos_app.server.app import create_app
 from pos_app.server.clock import FakeClock
 from pos_app.server.ratelimit import RateLimiter, address_key
 from pos_app.server.settings import ServerSettings
+from tests.server.server_support import Api, Signer, enroll_terminal
 
 
 @pytest.fixture

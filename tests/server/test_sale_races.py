@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from server_support import World, drop_postgres_schema, line, postgres_schema_url
 from sqlalchemy.orm import Session
 
 from pos_app.paytoken import httpsig, keys
 from pos_app.server import db, sales, stepup
 from pos_app.server.models import StepUp
+from tests.server.server_support import World, drop_postgres_schema, line, postgres_schema_url
 
 CARTONS = [line("4900000000001", "heated_tobacco", 2, 5800, name="Heated tobacco carton")]
 

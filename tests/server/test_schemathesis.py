@@ -28,7 +28,14 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from server_support import (
+from starlette.testclient import TestClient
+
+from pos_app.paytoken import httpsig
+from pos_app.server import admin
+from pos_app.server.app import create_app
+from pos_app.server.clock import FakeClock
+from pos_app.server.settings import ServerSettings
+from tests.server.server_support import (
     Api,
     Signer,
     WalletHandle,
@@ -37,13 +44,6 @@ from server_support import (
     enroll_terminal,
     postgres_schema_url,
 )
-from starlette.testclient import TestClient
-
-from pos_app.paytoken import httpsig
-from pos_app.server import admin
-from pos_app.server.app import create_app
-from pos_app.server.clock import FakeClock
-from pos_app.server.settings import ServerSettings
 
 BASE = "http://testserver"
 MAX_EXAMPLES = 20

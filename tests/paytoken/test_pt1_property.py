@@ -3,7 +3,8 @@
 The example counts add up to 100,000+. Strategies are deliberately flat and
 cheap (a single ``binary`` draw decoded by the test where possible) because
 hypothesis' per-example overhead, not the verifier, dominates the run time.
-No deadline and no example database, so CI time stays bounded.
+No deadline and no example database (the 'ci' Hypothesis profile, tests/conftest.py), so
+CI time stays bounded; POS_APP_HYPOTHESIS=thorough runs ten times the examples.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pos_app.paytoken import base45, dcbor
 from pos_app.paytoken import reasons as r
 from pos_app.paytoken.errors import CborError
 from pos_app.paytoken.verifier import Verifier, VerifyResult
+from tests.fuzz_budget import examples
 from tests.paytoken.pt1_forge import NOW, claims_map, cose_bytes, entry, make_trust_list, text_of
 
 KEY = Ed25519PrivateKey.generate()
@@ -42,9 +44,7 @@ BUDGETS = {
 
 def fuzz(name: str) -> Any:
     return settings(
-        max_examples=BUDGETS[name],
-        deadline=None,
-        database=None,
+        max_examples=examples(BUDGETS[name]),
         phases=[Phase.explicit, Phase.generate, Phase.shrink],
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )

@@ -1,18 +1,12 @@
-# ruff: noqa: E402  (sys.path and warning filters must be set before these imports)
 """Backend fixtures: every API test runs on SQLite and on PostgreSQL (own schema)."""
 
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-# Starlette 1.x nudges towards httpx2 for its TestClient; httpx 0.28 is what we ship.
-warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-
 from starlette.testclient import TestClient
 
 from pos_app.server import admin

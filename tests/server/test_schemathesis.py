@@ -35,6 +35,7 @@ from pos_app.server import admin
 from pos_app.server.app import create_app
 from pos_app.server.clock import FakeClock
 from pos_app.server.settings import ServerSettings
+from tests.fuzz_budget import examples
 from tests.server.server_support import (
     Api,
     Signer,
@@ -46,7 +47,7 @@ from tests.server.server_support import (
 )
 
 BASE = "http://testserver"
-MAX_EXAMPLES = 20
+MAX_EXAMPLES = examples(20)
 
 
 @pytest.fixture(
@@ -188,8 +189,6 @@ def test_no_server_errors(path: str, method: str, fuzz_env: tuple[TestClient, Wo
     @given(case=operation.as_strategy(), sign=st.booleans())
     @settings(
         max_examples=MAX_EXAMPLES,
-        deadline=None,
-        database=None,
         suppress_health_check=list(HealthCheck),
     )
     def run(case: schemathesis.Case, sign: bool) -> None:

@@ -11,8 +11,8 @@ from starlette.testclient import TestClient
 
 from pos_app.server import admin
 from pos_app.server.app import create_app
-from pos_app.server.clock import FakeClock
 from pos_app.server.settings import ServerSettings
+from tests.fake_clock import FakeClock
 from tests.server.server_support import (
     Api,
     World,

@@ -26,7 +26,7 @@ import json, os, sys
 from sqlalchemy import event
 from starlette.testclient import TestClient
 from pos_app.server.app import create_app
-from pos_app.server.clock import FakeClock
+from tests.fake_clock import FakeClock
 from pos_app.server.settings import ServerSettings
 
 data_dir, db_url, now, raw = sys.argv[1:]

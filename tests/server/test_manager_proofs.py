@@ -12,7 +12,7 @@ from typing import Any
 
 from pos_app.paytoken import manager_proof
 from pos_app.server import admin
-from pos_app.server.clock import FakeClock
+from tests.fake_clock import FakeClock
 from tests.server.server_support import TEST_KDF_N, Manager, World, line
 
 TOBACCO = [line("4901234567001", "heated_tobacco", 10, 600)]

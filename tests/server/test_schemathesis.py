@@ -33,8 +33,8 @@ from starlette.testclient import TestClient
 from pos_app.paytoken import httpsig
 from pos_app.server import admin
 from pos_app.server.app import create_app
-from pos_app.server.clock import FakeClock
 from pos_app.server.settings import ServerSettings
+from tests.fake_clock import FakeClock
 from tests.fuzz_budget import examples
 from tests.server.server_support import (
     Api,

@@ -25,12 +25,12 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
 from pos_app.core.catalog import Catalog
+from pos_app.demo.tour import side_by_side
 from pos_app.terminal.auth import Authenticator, Role
 from pos_app.terminal.checkout.types import PaymentPhase
 from pos_app.terminal.settings.schema import Settings, UiSettings
 from pos_app.terminal.store.db import open_store
 from pos_app.ui.main_window import AppContext, MainWindow
-from pos_app.ui.tour import side_by_side
 from tests.ui.fake_checkout import FakeCheckout
 
 REPO = Path(__file__).resolve().parents[2]

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QImage
 
-from pos_app.ui.manager.screenshots import render_all
+from pos_app.demo.manager_screenshots import render_all
 
 
 def test_screenshot_script_renders_every_screen(qapp: object, tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 #   1. the system libraries Qt (offscreen and xcb), pyzbar and the screenshots need;
 #   2. .venv with pos-app and its extras installed.
 # Fast the second time: apt is skipped when every package is present, pip when
-# pyproject.toml and requirements/lock.txt have not changed since the last install.
+# pyproject.toml, setup.py and requirements/lock.txt have not changed since the last install.
 #
 # Usage: scripts/bootstrap.sh [EXTRAS]
 #   The lock carries the extras server, dev and packaging together; EXTRAS (default
@@ -77,7 +77,7 @@ fi
 # backend is in the lock too), so nothing unhashed is downloaded.
 lock=requirements/lock.txt
 stamp=".venv/.pos-app-stamp"
-want="$(cat pyproject.toml "$lock" | sha256sum | cut -d' ' -f1) $(.venv/bin/python -V 2>&1)"
+want="$(cat pyproject.toml setup.py "$lock" | sha256sum | cut -d' ' -f1) $(.venv/bin/python -V 2>&1)"
 if [[ ! -f "$stamp" ]] || [[ "$(cat "$stamp")" != "$want" ]]; then
   echo "bootstrap: installing $lock and pos-app into .venv"
   .venv/bin/python -m pip install -q --require-hashes -r "$lock"

@@ -93,8 +93,9 @@ class Backend:
         cmd = [sys.executable, "-m", "pos_app", "backend", "serve", "--data-dir"]
         cmd += [str(self.data_dir), "--db", self.db_url, "--port", str(self.port)]
         cmd += ["--workers", str(self.workers)]
-        log = open(self.data_dir / "serve.log", "ab")  # noqa: SIM115 (the child holds it)
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=log, start_new_session=True)
+        # The child keeps its own copy of the log's descriptor; ours closes at once.
+        with open(self.data_dir / "serve.log", "ab") as log:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=log, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -122,10 +123,10 @@ class Till:
 
     def start(self) -> None:
         self.starts += 1
-        log = open(self.data_dir / "till.log", "ab")  # noqa: SIM115 (the child holds it)
         cmd = [sys.executable, str(ROOT / "bench" / "fault_till.py"), "--config"]
         cmd += [str(self.config), "--seed", str(self.seed * 100 + self.starts)]
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=log)
+        with open(self.data_dir / "till.log", "ab") as log:  # the child keeps its own copy
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=log)
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -148,8 +149,15 @@ class World2:
 
 
 def make_wallets(backend: Backend) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
-    api = Api(client=httpx.Client(timeout=10), clock=SystemClock(), base=backend.url)
-    world = World(api=api, terminal=None)  # type: ignore[arg-type]  (wallet calls only)
+    with httpx.Client(timeout=10) as client:
+        api = Api(client=client, clock=SystemClock(), base=backend.url)
+        return _fund_wallets(World(api=api, terminal=None), backend)  # type: ignore[arg-type]
+
+
+def _fund_wallets(
+    world: World, backend: Backend
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
+    """Wallet groups (wallet calls only: the world has no terminal)."""
     groups: dict[str, list[dict[str, Any]]] = {}
     funded: dict[str, int] = {}
     now = int(time.time())

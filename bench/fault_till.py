@@ -205,7 +205,9 @@ class Cashier:
 
     def _void(self, sale_id: str) -> PaymentUpdate:
         try:
-            return self.port.void(sale_id, manager_id="M001", reason="wrong item")
+            return self.port.void(
+                sale_id, manager_id="M001", reason="wrong item", signer=self.manager
+            )
         except PosError:
             return self.port.poll(sale_id)
 

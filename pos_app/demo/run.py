@@ -59,6 +59,8 @@ def run_demo(
         # "Network down" should show offline acceptance within the demo's patience: the
         # backend's contact slack and the till's wait are both 10 s here (90 s in a store).
         base = replace(base, payment=replace(base.payment, offline_after_s=DEMO_OFFLINE_AFTER_S))
+        # The idle till's heartbeat as often as allowed, to stay near that short slack.
+        base = replace(base, backend=replace(base.backend, heartbeat_s=5))
         print(f"pos-app demo: starting the backend and the terminal in {root} …", flush=True)
         world = DemoWorld(root, base=base).start()
     except PosError as exc:

@@ -1,4 +1,4 @@
-"""Manager proofs: a manager's own Ed25519 key signs each approval and review decision.
+"""Manager proofs: a manager's own Ed25519 key signs each approval, void and review decision.
 
 Before, a manager's approval was a ``manager_id`` in a terminal-signed request, and
 the only secret behind it a 4-digit PIN whose scrypt hash sits in the till's
@@ -36,6 +36,7 @@ KDF_N, KDF_R, KDF_P = 2**17, 8, 1
 MIN_PASSPHRASE = 12
 KIND_SALE = "pos-manager-sale-approval-v1"
 KIND_DECISION = "pos-manager-review-decision-v1"
+KIND_VOID = "pos-manager-void-v1"
 _SALT = b"pos-app manager key v1"
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud and typed by hand
 
@@ -120,11 +121,30 @@ class Decision:
         return _canonical({"kind": KIND_DECISION, **_fields(self)})
 
 
-def sign(key: Ed25519PrivateKey, what: SaleApproval | Decision) -> str:
+@dataclass(frozen=True, slots=True)
+class Void:
+    """A manager's void of one approved sale: the refund of this amount to its wallet."""
+
+    manager_id: str
+    reason: str
+    sale_id: str
+    store_id: str
+    total: int
+    currency: str
+    approved_at: int
+
+    def message(self) -> bytes:
+        return _canonical({"kind": KIND_VOID, **_fields(self)})
+
+
+Proof = SaleApproval | Decision | Void
+
+
+def sign(key: Ed25519PrivateKey, what: Proof) -> str:
     return keys.b64url_encode(key.sign(what.message()))
 
 
-def verify(public_raw: bytes, what: SaleApproval | Decision, signature: str) -> bool:
+def verify(public_raw: bytes, what: Proof, signature: str) -> bool:
     try:
         keys.public_from_raw(public_raw).verify(keys.b64url_decode(signature), what.message())
     except (InvalidSignature, ValueError):
@@ -132,7 +152,7 @@ def verify(public_raw: bytes, what: SaleApproval | Decision, signature: str) -> 
     return True
 
 
-def _fields(obj: SaleApproval | Decision) -> dict[str, object]:
+def _fields(obj: Proof) -> dict[str, object]:
     return {name: getattr(obj, name) for name in obj.__slots__}
 
 

@@ -48,6 +48,8 @@ MANAGER_REQUIRED = "manager_required"
 # The till, not the code: its clock is off, or it restarted while a sale waited.
 TILL_CLOCK_WRONG = "till_clock_wrong"
 TILL_RESTARTED = "till_restarted"
+# A manager's void the backend refused (sent later from the outbox): the sale stays paid.
+VOID_REFUSED = "void_refused"
 # The backend answered moments ago: offline acceptance waits (its contact stretch).
 BACKEND_JUST_LOST = "backend_just_lost"
 
@@ -382,6 +384,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
     TILL_CLOCK_WRONG: (
         "This till's clock is wrong: tell your manager (the customer's code is not the problem)",
         "このレジの時計が狂っています。店長に伝えてください（お客様のコードの問題ではありません）",
+    ),
+    VOID_REFUSED: (
+        (
+            "The backend refused the void: the sale stays paid and the customer was not"
+            " refunded; call a manager to void it again with their passphrase"
+        ),
+        (
+            "取消がサーバーに拒否されました。お支払いは有効のままで、返金されていません。"
+            "店長を呼び、パスフレーズでもう一度取り消してもらってください"
+        ),
     ),
     TILL_RESTARTED: (
         (

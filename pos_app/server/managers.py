@@ -2,10 +2,10 @@
 
 A terminal's signature says which till sent a request, never who stood at it.
 Every manager action that moves money or freezes a wallet (``manager_approval``
-on ``POST /v1/sales``, every review decision) must carry a signature by a key
-enrolled for that manager and that store, over the exact sale, amount or
-decision and a timestamp (``pos_app.paytoken.manager_proof``). Without one:
-403 ``manager_required``. docs/BACKEND.md ("Manager proofs") has the design.
+on ``POST /v1/sales``, a void of an approved sale, every review decision) must
+carry a signature by a key enrolled for that manager and that store, over the
+exact sale, amount or decision and a timestamp (``pos_app.paytoken.manager_proof``).
+Without one: 403 ``manager_required``. docs/BACKEND.md ("Manager proofs") has the design.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from pos_app.paytoken import keys, manager_proof
 from pos_app.server.errors import ApiError
 from pos_app.server.models import ManagerKey, Review, Sale
-from pos_app.server.schemas import ReviewDecisionRequest, SaleRequest
+from pos_app.server.schemas import CancelRequest, ReviewDecisionRequest, SaleRequest
 
 # An approval is made at the counter while the customer waits: a few minutes around
 # the moment the sale was sent (online) or accepted (offline) is all it needs.
@@ -130,11 +130,41 @@ def require_decision(session: Session, sale: Sale, req: ReviewDecisionRequest, *
     return digest
 
 
+def require_void(session: Session, sale: Sale, req: CancelRequest | None, *, now: int) -> None:
+    """A void refunds the wallet: it needs a manager's signature over this sale's id, store,
+    amount and the reason sent. Called under the sale's row lock, only for an approved sale.
+
+    The signature binds the sale id, so a proof voids one sale; that sale can be cancelled
+    once, so replaying the proof (any Idempotency-Key) refunds nothing more."""
+    if req is None or req.manager_approval is None:
+        raise manager_required(
+            "voiding an approved sale refunds the wallet: it needs a manager's approval "
+            "(manager_approval: manager_id, approved_at, signature)"
+        )
+    approval = req.manager_approval
+    moment = sale.offline_accepted_at if sale.offline_accepted_at is not None else sale.created_at
+    if not (
+        moment - FUTURE_SLACK <= approval.approved_at <= now + FUTURE_SLACK
+        and approval.approved_at >= now - DECISION_MAX_AGE
+    ):
+        raise manager_required("the manager's void approval is older than the sale or too old")
+    signed = manager_proof.Void(
+        manager_id=approval.manager_id,
+        reason=req.reason or "",
+        sale_id=sale.sale_id,
+        store_id=sale.store_id,
+        total=sale.total,
+        currency=sale.currency,
+        approved_at=approval.approved_at,
+    )
+    _require_signature(session, sale.store_id, approval.manager_id, signed, approval.signature)
+
+
 def _require_signature(
     session: Session,
     store_id: str,
     manager_id: str,
-    signed: manager_proof.SaleApproval | manager_proof.Decision,
+    signed: manager_proof.Proof,
     signature: str,
 ) -> None:
     enrolled = session.scalars(

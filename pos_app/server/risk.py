@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, String, bindparam, case, func, select
+from sqlalchemy import BigInteger, String, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from pos_app.core.categories import Category
@@ -23,6 +23,7 @@ from pos_app.core.risk.engine import RiskEngine, combine_actions
 from pos_app.core.risk.features import (
     HOUR,
     PastSale,
+    refused_features,
     store_tobacco_features,
     topup_features,
     wallet_features,
@@ -145,8 +146,9 @@ def features(
 ) -> dict[str, Any]:
     """Backend-only history features (RiskContext field names), this sale excluded.
 
-    Three indexed reads gather the raw history (the wallet's sales in its history
-    window, its last top-up, the store's tobacco); the features themselves are
+    Four indexed reads gather the raw history (the wallet's sales in its history
+    window, its last top-up, its step-ups the owner never approved, the store's
+    tobacco); the features themselves are
     derived by ``pos_app.core.risk.features``, the functions the backtest uses.
     """
     windows = (engine or default_engine()).rules.windows
@@ -154,6 +156,10 @@ def features(
     ctx = wallet_features(past, now=now, store_id=sale.store_id, device_id=sale.device_id)
     last = _last_topup(session, sale.wallet_id, now=now, memory_s=windows.topup_memory_s)
     ctx.update(topup_features(last, now=now))
+    refused = _refused_step_ups(
+        session, sale.wallet_id, now=now, history_s=windows.wallet_history_s
+    )
+    ctx.update(refused_features(refused, now=now, history_s=windows.wallet_history_s))
     ctx.update(_store_tobacco(session, sale.store_id, now=now, window_s=windows.store_baseline_s))
     # Hard facts are decided before the rules run (finalize's _hard_reason).
     ctx["token_reused"] = False
@@ -188,6 +194,20 @@ def _last_topup(
         {"b_wallet": wallet_id, "b_since": now - memory_s, "b_now": now},
     ).first()
     return None if row is None else (int(row[0]), int(row[1]))
+
+
+# A step-up the owner never approved: denied, expired, cancelled, or still pending
+# after its expiry (sales.py marks those expired when the sale is next read).
+REFUSED = ("denied", "expired", "cancelled")
+
+
+def _refused_step_ups(session: Session, wallet_id: str, *, now: int, history_s: int) -> list[int]:
+    """When the wallet's unapproved step-ups ended (decided or expired), within its history."""
+    rows = session.execute(
+        _statements()["refused_step_ups"],
+        {"b_wallet": wallet_id, "b_since": now - history_s, "b_now": now},
+    )
+    return [int(t) for (t,) in rows]
 
 
 def _store_tobacco(session: Session, store_id: str, *, now: int, window_s: int) -> dict[str, Any]:
@@ -249,6 +269,16 @@ def _statements() -> dict[str, Any]:
         .order_by(TopUp.created_at.desc(), TopUp.id.desc())
         .limit(1)
     )
+    ended = func.coalesce(StepUp.decided_at, StepUp.expires_at)
+    refused_step_ups = select(ended).where(
+        StepUp.wallet_id == p["b_wallet"],
+        or_(
+            StepUp.status.in_(REFUSED),
+            and_(StepUp.status == "pending", StepUp.expires_at < p["b_now"]),
+        ),
+        ended >= p["b_since"],
+        ended <= p["b_now"],
+    )
     last_hour = Sale.created_at >= p["b_hour"]
     store_tobacco = select(
         func.coalesce(func.sum(case((last_hour, Sale.tobacco_total), else_=0)), 0),
@@ -265,6 +295,7 @@ def _statements() -> dict[str, Any]:
     return {
         "wallet_history": wallet_history,
         "last_topup": last_topup,
+        "refused_step_ups": refused_step_ups,
         "store_tobacco": store_tobacco,
     }
 

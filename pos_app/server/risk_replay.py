@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from pos_app.core.risk.backtest import ReplayDecision, simulated_outcome
+from pos_app.core.risk.backtest import Outcome, ReplayDecision, simulated_outcome
 from pos_app.core.risk.config import RuleSet
 from pos_app.core.risk.engine import RiskEngine
 from pos_app.core.risk.events import TopUp as TopUpEvent
@@ -67,13 +67,11 @@ class BackendReplay:
         verdict = risk.combine(_terminal_risk(till), backend)
         action = Action(verdict.action)
         outcome = simulated_outcome(action, label)
-        self._record(facts, verdict, completed=outcome.completed, approved=outcome.owner_approved)
+        self._record(facts, verdict, outcome)
         self._terminals.record_sale(facts, action)
         return ReplayDecision(facts.sale_id, action, verdict.score, verdict.reasons)
 
-    def _record(
-        self, facts: SaleFacts, verdict: risk.Verdict, *, completed: bool, approved: bool
-    ) -> None:
+    def _record(self, facts: SaleFacts, verdict: risk.Verdict, outcome: Outcome) -> None:
         lines = _lines(facts)
         cc_total, tobacco_total = risk.basket_totals(lines, engine=self.engine)
         sale = Sale(
@@ -89,15 +87,15 @@ class BackendReplay:
             cc_total=cc_total,
             tobacco_total=tobacco_total,
             store_region=facts.store_region,
-            status="approved" if completed else "declined",
+            status="approved" if outcome.completed else "declined",
             risk=verdict.as_dict(),
             created_at=facts.time,
             updated_at=facts.time,
         )
         self._session.add(sale)
-        if approved:
+        if outcome.owner_approved or outcome.refused:
             self._session.flush()  # the step-up row refers to the sale
-            self._session.add(_approved_step_up(facts))
+            self._session.add(_step_up(facts, "approved" if outcome.owner_approved else "denied"))
         self._written()
 
     def _written(self) -> None:
@@ -153,7 +151,7 @@ def _terminal_risk(decision: Decision) -> dict[str, Any]:
     }
 
 
-def _approved_step_up(facts: SaleFacts) -> StepUp:
+def _step_up(facts: SaleFacts, status: str) -> StepUp:
     return StepUp(
         challenge_id=str(uuid.uuid4()),
         sale_id=facts.sale_id,
@@ -162,7 +160,7 @@ def _approved_step_up(facts: SaleFacts) -> StepUp:
         store_id=facts.store_id,
         total=facts.total,
         currency=facts.currency,
-        status="approved",
+        status=status,
         expires_at=facts.time + 120,
         decided_at=facts.time,
     )

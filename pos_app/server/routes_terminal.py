@@ -77,6 +77,22 @@ async def enroll(
     return await idempotent(request, principal, idempotency_key, work)
 
 
+@router.get("/v1/terminals/heartbeat", tags=["terminal"])
+async def heartbeat(request: Request) -> Response:
+    """A till's periodic signed contact (an extension: docs/BACKEND.md, "Heartbeat").
+
+    The signature check records the contact that keeps an idle till's stretch of contact
+    going (offline claims inside it are refused); nothing else is read or written."""
+    principal = await authenticate(request, tag=httpsig.TAG_TERMINAL)
+    return JSONResponse(
+        {
+            "terminal_id": principal.terminal_id,
+            "store_id": principal.store_id,
+            "server_time": backend_of(request).now(),
+        }
+    )
+
+
 @router.get("/v1/trust-list", tags=["terminal"])
 async def get_trust_list(request: Request) -> Response:
     envelope = await call(backend_of(request).trust_list_envelope)
@@ -134,7 +150,13 @@ async def cancel_sale(
             step = sales.step_of(session, sale_id)
             sales.expire_if_due(session, sale, step, now=now)
             if sale.status != "declined":
-                sales.cancel(session, sale, now=now)
+                # A void refunds the wallet: only with a manager's proof (403 otherwise).
+                sales.cancel(
+                    session,
+                    sale,
+                    now=now,
+                    authorize_void=lambda s: managers.require_void(session, s, req, now=now),
+                )
             view = sales.view(sale, step, now=now)
         if view["status"] == "declined":
             return 422, {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -88,11 +89,22 @@ def lock(session: Session, sale: Sale) -> None:
     session.refresh(sale, with_for_update=True)
 
 
-def cancel(session: Session, sale: Sale, *, now: int) -> None:
-    """Cancel a sale waiting for step-up, or void an approved one (reversing the debit)."""
+def cancel(
+    session: Session,
+    sale: Sale,
+    *,
+    now: int,
+    authorize_void: Callable[[Sale], None] | None = None,
+) -> None:
+    """Cancel a sale waiting for step-up, or void an approved one (reversing the debit).
+
+    ``authorize_void`` runs under the sale's lock before an approved sale is voided (the
+    cancel route checks the manager's proof there: a void moves money)."""
     lock(session, sale)
     if sale.status == "cancelled":
         return
+    if sale.status == "approved" and authorize_void is not None:
+        authorize_void(sale)
     if sale.status == "step_up_required":
         step = step_of(session, sale.sale_id)
         if step is not None:

@@ -108,8 +108,19 @@ class SaleRequest(Strict):
     sale_number: Annotated[str, StringConstraints(min_length=1, max_length=48)] | None = None
 
 
+class VoidApproval(Strict):
+    """A manager's proof for a void (docs/BACKEND.md, "Manager proofs"): required to cancel
+    an approved sale, which refunds the wallet; without a valid one 403."""
+
+    manager_id: Id
+    approved_at: UnixTime
+    signature: Signature
+
+
 class CancelRequest(Strict):
     reason: Text | None = None
+    # Optional (wave 2 addition): needed only when the cancel is a void of an approved sale.
+    manager_approval: VoidApproval | None = None
 
 
 class ReviewDecisionRequest(Strict):

@@ -56,6 +56,26 @@ class ManagerSigner:
             "signature": manager_proof.sign(self.key, signed),
         }
 
+    def approve_void(
+        self, sale_id: str, *, total: int, currency: str, reason: str | None, at: int
+    ) -> dict[str, Any]:
+        """The signed ``manager_approval`` of a cancel that voids ``sale_id`` (the backend's
+        sale id): a void refunds the wallet, so the backend wants the manager's proof."""
+        signed = manager_proof.Void(
+            manager_id=self.manager_id,
+            reason=reason or "",
+            sale_id=sale_id,
+            store_id=self.store_id,
+            total=total,
+            currency=currency,
+            approved_at=at,
+        )
+        return {
+            "manager_id": self.manager_id,
+            "approved_at": at,
+            "signature": manager_proof.sign(self.key, signed),
+        }
+
     def sign_decision(self, sale_id: str, *, decision: str, note: str, at: int) -> str:
         """The signature of a review decision on ``sale_id`` (the backend's sale id)."""
         signed = manager_proof.Decision(

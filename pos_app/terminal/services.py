@@ -97,6 +97,7 @@ def build_services(
             clock=clock,
             audit_store=store,
             terminal_id=terminal_id,
+            heartbeat_s=settings.backend.heartbeat_s,
         )
     rules = rules_from_settings(settings)
     risk = TerminalRisk(rules)

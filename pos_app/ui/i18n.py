@@ -8,7 +8,7 @@ key itself rather than crashing, and a test checks both languages have every key
 from __future__ import annotations
 
 from pos_app.core.money import Money
-from pos_app.paytoken.reasons import cashier_text
+from pos_app.paytoken.reasons import VOID_REFUSED, cashier_text
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 
 LANGUAGES = ("en", "ja")
@@ -287,6 +287,12 @@ _T: dict[str, tuple[str, str]] = {
         "Earlier sale {amount} ({wallet}) was not paid: {reason}",
         "先ほどのお会計 {amount}（{wallet}）は支払われていません: {reason}",
     ),
+    "notice.void_refused": (
+        "The void of sale {amount} ({wallet}) was refused by the backend: the sale stays paid, "
+        "the customer was not refunded. Tell your manager",
+        "お会計 {amount}（{wallet}）の取消はサーバーに拒否されました。お支払いは有効のままで、"
+        "返金されていません。店長に伝えてください",
+    ),
     "notice.voided": (
         "Earlier sale {amount} ({wallet}) was voided: the customer got the money back",
         "先ほどのお会計 {amount}（{wallet}）は取り消され、返金されました",
@@ -346,6 +352,8 @@ def notice_text(texts: Texts, update: PaymentUpdate) -> str:
     if update.phase is PaymentPhase.VOIDED:
         return texts.t("notice.voided", **values)
     if update.phase in (PaymentPhase.APPROVED, PaymentPhase.OFFLINE_ACCEPTED):
+        if update.reason == VOID_REFUSED:
+            return texts.t("notice.void_refused", **values)
         if update.reason:  # an offline sale the backend would not charge
             return texts.t("notice.loss", code=update.reason, **values)
         return texts.t("notice.approved", **values)

@@ -137,7 +137,7 @@ class PaymentFlow(QObject):
         self._as_manager(pin, reason, cashier_id=cashier_id, action=approve, what="approve")
 
     def void_as_manager(self, pin: str, reason: str, *, cashier_id: str) -> None:
-        """A manager reverses a paid sale (PIN and reason); the cashier stays signed in."""
+        """A manager reverses a paid sale (passphrase and reason); the cashier stays signed in."""
         current = self.current
         if self.busy or current is None or current.phase not in VOIDABLE:
             return
@@ -165,8 +165,9 @@ class PaymentFlow(QObject):
             checked = auth.verify_manager(pin, for_cashier=cashier_id, detail=detail)
             if not checked.ok or checked.account is None:
                 return checked
-            # An approval carries the manager's key, the backend's proof of who approved.
-            signed = {"signer": checked.signer} if what == "approve" and checked.signer else {}
+            # An approval or a void carries the manager's key, the backend's proof of who
+            # acted (a void refunds: the backend refuses one without it).
+            signed = {"signer": checked.signer} if checked.signer else {}
             return action(sale_id, manager_id=checked.account.user_id, reason=reason, **signed)
 
         self._call(work)

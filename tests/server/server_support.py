@@ -151,6 +151,24 @@ class Manager:
             "signature": manager_proof.sign(self.key, signed),
         }
 
+    def void(self, sale: dict[str, Any], *, at: int, reason: str | None = None) -> dict[str, Any]:
+        """A signed ``POST /v1/sales/{sale_id}/cancel`` body voiding an approved sale."""
+        signed = manager_proof.Void(
+            manager_id=self.manager_id,
+            reason=reason or "",
+            sale_id=sale["sale_id"],
+            store_id=sale["store_id"],
+            total=sale["total"],
+            currency=sale["currency"],
+            approved_at=at,
+        )
+        proof = {
+            "manager_id": self.manager_id,
+            "approved_at": at,
+            "signature": manager_proof.sign(self.key, signed),
+        }
+        return {"manager_approval": proof, **({"reason": reason} if reason else {})}
+
     def decision(self, sale_id: str, decision: str, *, at: int, note: str = "") -> dict[str, Any]:
         """A signed ``POST /v1/reviews/{sale_id}/decision`` body."""
         signed = manager_proof.Decision(

@@ -60,6 +60,10 @@ def test_backend_engine_decides_every_sale_like_the_default_engine(
     # Not a trivial agreement: the log exercises every kind of outcome but manager approval.
     assert fast["actions"]["customer_approval"] > 50 and fast["actions"]["allow"] > 2000
     assert len(fast["reasons"]) >= 10
+    # The history the backend reads from its tables: approvals remembered on the phone,
+    # step-ups the owner never approved (stored as denied step-ups), new stores.
+    for code in ("owner_approval_refused", "store_new_for_wallet", "device_new_for_wallet"):
+        assert fast["reasons"].get(code, 0) > 5, code
 
 
 def test_terminal_engine_is_the_till_alone_offline(

@@ -16,8 +16,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from pos_app.paytoken import httpsig, keys
-from pos_app.server import db, sales, stepup
-from pos_app.server.models import StepUp
+from pos_app.server import db, managers, sales, stepup
+from pos_app.server.errors import ApiError
+from pos_app.server.models import Sale, StepUp
+from pos_app.server.schemas import CancelRequest
 from tests.server.server_support import World, drop_postgres_schema, line, postgres_schema_url
 
 CARTONS = [line("4900000000001", "heated_tobacco", 2, 5800, name="Heated tobacco carton")]
@@ -74,11 +76,13 @@ def test_two_concurrent_voids_refund_once(world: World) -> None:
     body = world.sale_body(world.token(wallet))
     assert world.sell(body).json()["status"] == "approved"
     now = world.api.clock.now()
+    # Both carry the manager's signed void, checked under the lock as the cancel route does.
+    signed = CancelRequest.model_validate(world.managers["M1"].void(body, at=now))
 
     def void(session: Session, barrier: threading.Barrier) -> None:
         sale = sales.load(session, body["sale_id"])
         barrier.wait()
-        sales.cancel(session, sale, now=now)
+        sales.cancel(session, sale, now=now, authorize_void=_checked(session, signed, now))
 
     assert race(world, void, void) == []
     assert balance(world, wallet) == 10_000
@@ -113,11 +117,16 @@ def test_a_cancel_racing_a_late_approval_never_charges_a_cancelled_sale(world: W
     body, challenge, signature = step_up_sale(world, wallet)
     now = world.api.clock.now()
 
+    refused: list[str] = []
+
     def cancel(session: Session, barrier: threading.Barrier) -> None:
         sale = sales.load(session, body["sale_id"])
         sales.step_of(session, body["sale_id"])
         barrier.wait()
-        sales.cancel(session, sale, now=now)
+        try:  # the till's cancel carries no manager proof (the cancel route's check)
+            sales.cancel(session, sale, now=now, authorize_void=_checked(session, None, now))
+        except ApiError as exc:
+            refused.append(exc.code)
 
     def approve(session: Session, barrier: threading.Barrier) -> None:
         session.get(StepUp, challenge)
@@ -133,7 +142,17 @@ def test_a_cancel_racing_a_late_approval_never_charges_a_cancelled_sale(world: W
         )
 
     assert race(world, cancel, approve) == []
-    # Whichever goes first, the till's cancel wins: it cancels the pending step-up, or voids
-    # the sale the approval just settled. Never "cancelled" at the till and charged.
+    # Whichever goes first, the answers agree with the money: the cancel cancels the pending
+    # step-up (nothing charged), or it finds the sale approved, and undoing that is a void a
+    # manager must sign (403 manager_required: the till then shows it paid). Never
+    # "cancelled" and charged.
     status = world.api.get(f"/v1/sales/{body['sale_id']}", signer=world.terminal).json()["status"]
-    assert (status, balance(world, wallet)) == ("cancelled", 20_000)
+    outcome = (status, balance(world, wallet), refused)
+    assert outcome in (
+        ("cancelled", 20_000, []),
+        ("approved", 20_000 - body["total"], ["manager_required"]),
+    ), outcome
+
+
+def _checked(session: Session, req: CancelRequest | None, now: int) -> Callable[[Sale], None]:
+    return lambda sale: managers.require_void(session, sale, req, now=now)

@@ -149,6 +149,7 @@ OPERATIONS = [
     ("/v1/terminals/enroll", "POST"),
     ("/v1/terminals/{terminal_id}/audit", "POST"),
     ("/v1/terminals/{terminal_id}/audit", "GET"),
+    ("/v1/terminals/heartbeat", "GET"),
     ("/v1/trust-list", "GET"),
     ("/v1/sales", "POST"),
     ("/v1/sales/{sale_id}", "GET"),

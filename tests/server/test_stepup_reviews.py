@@ -168,11 +168,14 @@ def test_void_reverses_debit_and_books_balance(world: World, settings) -> None:
     wallet = world.new_wallet(balance=1_000)
     body = world.sale_body(world.token(wallet))
     assert world.sell(body).json()["status"] == "approved"
-    resp = world.api.post(f"/v1/sales/{body['sale_id']}/cancel", None, signer=world.terminal)
+    path = f"/v1/sales/{body['sale_id']}/cancel"
+    # A void refunds: the manager's signed approval comes with it (test_void_proofs.py).
+    signed = world.managers["M1"].void(body, at=world.api.clock.now())
+    resp = world.api.post(path, signed, signer=world.terminal)
     assert resp.status_code == 200 and resp.json()["status"] == "cancelled"
     info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
     assert info["balance"] == 1_000
-    again = world.api.post(f"/v1/sales/{body['sale_id']}/cancel", {}, signer=world.terminal)
+    again = world.api.post(path, {}, signer=world.terminal)
     assert again.status_code == 200  # cancelling twice is harmless, no double refund
     info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
     assert info["balance"] == 1_000

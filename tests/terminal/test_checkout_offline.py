@@ -238,7 +238,9 @@ def test_void_of_an_offline_sale_waits_behind_its_finalize(
 ) -> None:
     network.mode = "down"
     update = _pay(services, backend, regular, (TEA, 1))
-    voided = services.checkout.void(update.sale_id, manager_id="M01", reason="wrong item")  # type: ignore[attr-defined]
+    signer = backend.manager(services.store, "M01")  # signs offline: no network needed
+    sale_id = update.sale_id  # type: ignore[attr-defined]
+    voided = services.checkout.void(sale_id, manager_id="M01", reason="wrong item", signer=signer)
     assert voided.phase is PaymentPhase.VOIDED
     assert _outbox(services) == [("finalize", "pending"), ("void", "pending")]
     network.mode = "up"

@@ -118,7 +118,14 @@ def test_void_reverses_the_debit_and_is_audited(
     assert checkout.submit_token(sale.sale_id, backend.token(wallet)).phase is PaymentPhase.APPROVED
     with pytest.raises(CheckoutError):
         checkout.cancel(sale.sale_id)
-    voided = checkout.void(sale.sale_id, manager_id="M01", reason="customer changed mind")
+    # A void refunds: without the manager's key the till refuses before sending.
+    with pytest.raises(CheckoutError, match="passphrase"):
+        checkout.void(sale.sale_id, manager_id="M01", reason="customer changed mind")
+    assert backend.balance(wallet) == 10_000 - 3 * TEA.price
+    signer = backend.manager(services.store, "M01")
+    voided = checkout.void(
+        sale.sale_id, manager_id="M01", reason="customer changed mind", signer=signer
+    )
     assert voided.phase is PaymentPhase.VOIDED
     assert backend.balance(wallet) == 10_000
     assert AuditAction.VOID in [e.action for e in read_entries(services.store)]

@@ -293,11 +293,12 @@ def test_a_void_the_till_died_sending_is_sent_again_and_recorded(
     backend: Backend, regular: Wallet, make_till: Callable[..., TerminalServices], network: Network
 ) -> None:
     first = make_till()
+    signer = backend.manager(first.store, "M001")
     paid = _pay(first, backend, regular, (TEA, 2))
     assert paid.phase is PaymentPhase.APPROVED
     network.mode = "crash_after_send"  # the backend voids it, the till dies before recording
     with pytest.raises(TillCrashed):
-        first.checkout.void(paid.sale_id, manager_id="M001", reason="wrong item")
+        first.checkout.void(paid.sale_id, manager_id="M001", reason="wrong item", signer=signer)
     first.close()
     assert backend.balance(regular) == 20_000  # refunded at the backend
 
@@ -313,7 +314,7 @@ def test_a_void_the_till_died_sending_is_sent_again_and_recorded(
     assert backend.balance(regular) == 20_000
 
 
-def test_a_queued_cancel_that_arrives_after_the_owner_approved_reverses_the_charge(
+def test_a_queued_cancel_that_arrives_after_the_owner_approved_leaves_the_void_to_a_manager(
     backend: Backend, make_till: Callable[..., TerminalServices], network: Network
 ) -> None:
     wallet = backend.new_wallet(balance=50_000)
@@ -327,8 +328,20 @@ def test_a_queued_cancel_that_arrives_after_the_owner_approved_reverses_the_char
     network.mode = "up"
     assert svc.drainer is not None
     svc.drainer.drain_once(ignore_backoff=True)
-    # The till said "cancelled" to the customer: the backend reverses the charge, and the
-    # owner's late approval never turns the sale back into a paid one at the till.
-    assert _row(svc, waiting.sale_id)["state"] == "cancelled"
+    # Reversing an approved sale is a void, and a void needs a manager's proof (a cashier's
+    # cancel must never refund a paid sale): the charge stands, and the till says so at
+    # once, never "cancelled" while charged. The cashier is told, the sale is on the
+    # manager's review list, and the manager's signed void refunds the customer.
+    assert _row(svc, waiting.sale_id)["state"] == "approved"
     assert svc.checkout.status().outbox_pending == 0
+    assert [(n.sale_id, n.phase) for n in svc.checkout.notices()] == [
+        (waiting.sale_id, PaymentPhase.APPROVED)
+    ]
+    assert svc.store.query("SELECT status FROM reviews WHERE sale_id = ?", (waiting.sale_id,))
+    assert backend.balance(wallet) == 50_000 - CARTONS_2
+    signer = backend.manager(svc.store, "M001")
+    voided = svc.checkout.void(
+        waiting.sale_id, manager_id="M001", reason="customer had left", signer=signer
+    )
+    assert voided.phase is PaymentPhase.VOIDED
     assert backend.balance(wallet) == 50_000

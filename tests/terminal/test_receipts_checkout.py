@@ -64,7 +64,10 @@ def test_approved_sale_prints_its_invoice_and_a_void_prints_a_slip(
         assert _wait_for(lambda: port.status().receipts_waiting == 0)
         assert port.reprint_last()
         assert _wait_for(lambda: len(printer.jobs) == 2)
-        voided = port.void(sale.sale_id, manager_id="M001", reason="customer changed mind")
+        signer = backend.manager(services.store, "M001")
+        voided = port.void(
+            sale.sale_id, manager_id="M001", reason="customer changed mind", signer=signer
+        )
         assert voided.phase is PaymentPhase.VOIDED
         assert _wait_for(lambda: len(printer.jobs) == 3)
         slip = printer.jobs[2].decode("cp932", errors="replace")

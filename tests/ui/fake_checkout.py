@@ -151,7 +151,10 @@ class FakeCheckout:
         self.calls.append(("cancel", sale_id))
         return self._save(replace(self.sales[sale_id], phase=PaymentPhase.CANCELLED))
 
-    def void(self, sale_id: str, *, manager_id: str, reason: str) -> PaymentUpdate:
+    def void(
+        self, sale_id: str, *, manager_id: str, reason: str, signer: object = None
+    ) -> PaymentUpdate:
+        self.calls.append(("void", manager_id, reason, signer is not None))
         return self._save(replace(self.sales[sale_id], phase=PaymentPhase.VOIDED))
 
     def notices(self) -> tuple[PaymentUpdate, ...]:

@@ -383,9 +383,17 @@ def test_manager_voids_an_approved_sale(qtbot, till, world) -> None:
     assert "reason" in view.manager_error.text().lower()
     assert window.flow.phase is PaymentPhase.APPROVED
     view.reason_edit.setText("Customer changed their mind")
+    # A void refunds the customer: the manager's 4-digit PIN cannot sign it (nor can a
+    # cashier's); the sale stays paid and nothing is refunded.
     key(window, Qt.Key.Key_Return)  # Enter: from the reason to the PIN, not "next customer"
     assert view.pin_edit.hasFocus()
-    view.pin_edit.setText(DEMO_MANAGER_PASSPHRASE)
+    view.pin_edit.setText("9999")
+    key(window, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "not accepted" in view.manager_error.text(), timeout=8000)
+    assert window.flow.phase is PaymentPhase.APPROVED and view.manager_box.isVisible()
+    assert hanako.view().balance == before - 2 * TEA.price
+    view.pin_edit.setFocus()
+    view.pin_edit.setText(DEMO_MANAGER_PASSPHRASE)  # the manager's passphrase signs the void
     key(window, Qt.Key.Key_Return)
     wait_phase(qtbot, window, PaymentPhase.VOIDED)
     assert panel_title(window) == "Sale voided"

@@ -8,7 +8,6 @@ present, are used only for scoring, never shown to the rules.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -17,7 +16,7 @@ from typing import Any, NamedTuple, Protocol
 from pos_app.core.risk.config import RuleSet
 from pos_app.core.risk.engine import RiskEngine, combine
 from pos_app.core.risk.events import EventError, SaleEvent, TopUp, parse_event
-from pos_app.core.risk.model import Action, Decision, RiskContext, SaleFacts
+from pos_app.core.risk.model import Action, Decision, RiskContext, SaleFacts, decision_line
 from pos_app.core.risk.rules import basket_of
 from pos_app.core.risk.velocity import TerminalTracker, VelocityTracker
 
@@ -27,6 +26,7 @@ class Outcome(NamedTuple):
 
     completed: bool  # the sale went through and counts in the wallet's history
     owner_approved: bool  # the owner passed a step-up on the paying phone
+    refused: bool = False  # a step-up the owner never approved (the backend keeps it)
 
 
 def simulated_outcome(action: Action, label: str | None) -> Outcome:
@@ -45,7 +45,7 @@ def simulated_outcome(action: Action, label: str | None) -> Outcome:
     if label is None:
         return Outcome(completed=True, owner_approved=False)
     legit = label != "fraud"
-    return Outcome(completed=legit, owner_approved=legit)
+    return Outcome(completed=legit, owner_approved=legit, refused=not legit)
 
 
 class Replay:
@@ -70,19 +70,27 @@ class Replay:
             **self.terminals.features_for(facts), **self.velocity.features_for(facts)
         )
 
-    def sale(self, facts: SaleFacts, label: str | None = None) -> Decision:
+    def sale(self, facts: SaleFacts, label: str | None = None, *, full: bool = False) -> Decision:
+        """Decide and record one sale (``full``: run every rule, for an explanation)."""
         basket = basket_of(facts, self.rules.policy)
         till_ctx = RiskContext(**self.terminals.features_for(facts))
         # The backend is never told "pick up later" (it is not in the finalize request).
         seen = replace(facts, pickup_later=False) if facts.pickup_later else facts
         backend_ctx = RiskContext(**self.velocity.features_for(facts))
         till, backend = self.engine.decide_both(
-            facts, till_ctx=till_ctx, backend_ctx=backend_ctx, backend_facts=seen, basket=basket
+            facts,
+            till_ctx=till_ctx,
+            backend_ctx=backend_ctx,
+            backend_facts=seen,
+            basket=basket,
+            gate=not full,
         )
         decision = combine(till, backend)
         outcome = simulated_outcome(decision.action, label)
         if outcome.completed:
             self.velocity.record_sale(facts, basket, owner_approved=outcome.owner_approved)
+        elif outcome.refused:
+            self.velocity.record_refused(facts.wallet_id, facts.time)
         self.terminals.record_sale(facts, decision.action, basket)
         return decision
 
@@ -113,13 +121,7 @@ class ReplayDecision(NamedTuple):
     codes: tuple[str, ...]
 
     def to_json(self) -> str:
-        line: dict[str, Any] = {
-            "sale_id": self.sale_id,
-            "action": self.action.value,
-            "score": self.score,
-            "reasons": list(self.codes),
-        }
-        return json.dumps(line, ensure_ascii=False, separators=(", ", ": "))
+        return decision_line(self.sale_id, self.action, self.score, self.codes)
 
 
 class Engine(Protocol):
@@ -278,8 +280,9 @@ def find_sale(
         if isinstance(event, TopUp):
             replay.top_up(event)
             continue
-        ctx = replay.context_for(event.facts) if event.facts.sale_id == sale_id else None
-        decision = replay.sale(event.facts, event.label)
+        target = event.facts.sale_id == sale_id
+        ctx = replay.context_for(event.facts) if target else None
+        decision = replay.sale(event.facts, event.label, full=target)
         if ctx is not None:
             return event.facts, decision, ctx
     return None

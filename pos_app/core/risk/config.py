@@ -111,6 +111,7 @@ RULE_KEYS: dict[str, dict[str, Checker]] = {
     "distant_stores_1h": {"min_total": YEN},
     "device_new_for_wallet": {"min_cash_convertible": YEN},
     "store_new_for_wallet": {"min_cash_convertible": YEN, "min_history_sales": COUNT},
+    "owner_approval_refused": {"within_s": SECONDS, "min_cash_convertible": YEN},
     "wallet_rotation_at_terminal": {"min_other_wallets": COUNT, "min_cash_convertible": YEN},
     "terminal_recent_declines": {"min_declines": COUNT, "min_cash_convertible": YEN},
     "bulk_cash_convertible": {"min_cartons": COUNT, "min_identical_units": COUNT},
@@ -131,6 +132,7 @@ POLICY_KEYS: dict[str, Checker] = {
     "customer_approval_score": _int_range(1, 10_000),
     "decline_score": _int_range(1, 10_000),
     "carton_min_unit_price": YEN,
+    "discounted_resale_percent": _int_range(0, 100),
 }
 
 WINDOW_KEYS: dict[str, Checker] = {
@@ -174,6 +176,10 @@ class Policy:
     carton_min_unit_price: int
     cash_convertible: frozenset[Category]
     tobacco_family: frozenset[Category]
+    # Goods that resell only at a steep discount count for this percentage of
+    # their price in the easy-to-resell value (rules.basket_of).
+    discounted_resale: frozenset[Category]
+    discounted_resale_percent: int
     region_groups: Mapping[str, str]  # region code -> group name
 
 
@@ -269,9 +275,10 @@ def _region_groups(source: str, value: Any) -> dict[str, str]:
 def _policy(source: str, table: Any) -> Policy:
     if not isinstance(table, dict):
         raise RiskConfigError(f"{source}: [policy] must be a table, got {_show(table)}")
-    plain = {k: v for k, v in table.items() if k not in ("cash_convertible", "tobacco_family")}
+    lists = ("cash_convertible", "tobacco_family", "discounted_resale")
+    plain = {k: v for k, v in table.items() if k not in lists}
     values = _check_table(source, "[policy]", plain, POLICY_KEYS)
-    for key in ("cash_convertible", "tobacco_family"):
+    for key in lists:
         if key not in table:
             raise RiskConfigError(f"{source}: [policy]: missing key {_show(key)}")
     approval, decline = _int(values["customer_approval_score"]), _int(values["decline_score"])
@@ -285,6 +292,10 @@ def _policy(source: str, table: Any) -> Policy:
             source, "[policy]", "cash_convertible", table["cash_convertible"]
         ),
         tobacco_family=_categories(source, "[policy]", "tobacco_family", table["tobacco_family"]),
+        discounted_resale=_categories(
+            source, "[policy]", "discounted_resale", table["discounted_resale"]
+        ),
+        discounted_resale_percent=_int(values["discounted_resale_percent"]),
         region_groups={},
     )
 
@@ -315,6 +326,8 @@ def _version(policy: Policy, windows: Windows, rules: tuple[RuleSpec, ...]) -> s
             "carton_min_unit_price": policy.carton_min_unit_price,
             "cash_convertible": sorted(policy.cash_convertible),
             "tobacco_family": sorted(policy.tobacco_family),
+            "discounted_resale": sorted(policy.discounted_resale),
+            "discounted_resale_percent": policy.discounted_resale_percent,
             "regions": sorted(policy.region_groups.items()),
         },
         "windows": {k: getattr(windows, k) for k in WINDOW_KEYS},

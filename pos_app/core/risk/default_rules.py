@@ -51,6 +51,13 @@ carton_min_unit_price = 3000
 # Goods that resell for cash (RISK.md signals). Same list as
 # pos_app.core.categories.CASH_CONVERTIBLE; kept here so an analyst can try a change.
 cash_convertible = ["tobacco", "heated_tobacco", "e_cig", "gift_card", "alcohol", "electronics"]
+# Of those, goods that resell only at a steep discount: a bottle of whisky or a
+# mobile battery fetches about half its price second-hand, while cigarettes,
+# cartridges and gift cards fetch nearly all of theirs (7pay's loot). They count for
+# this percentage of their price wherever a rule speaks of "easy-to-resell" value:
+# a party's 8,000 yen of drinks weighs like 4,000 yen of cigarettes.
+discounted_resale = ["alcohol", "electronics"]
+discounted_resale_percent = 50
 # Categories counted as cartons and in a store's tobacco spike.
 tobacco_family = ["tobacco", "heated_tobacco", "e_cig"]
 
@@ -228,6 +235,20 @@ takeover = true
 enabled = true
 min_cash_convertible = 1000
 min_history_sales = 2
+weight = 50
+force = "customer_approval"
+takeover = true
+
+[rules.owner_approval_refused]
+# Backend: a payment from this wallet was held for the owner's approval within the
+# last 7 days and the owner never approved it (denied it, let it expire, or the sale
+# was cancelled while waiting). Someone other than the owner may be using the
+# account, and an account taken over stays taken over until the owner acts: every
+# basket with a pack or two's worth (1,000+ yen) of easy-to-resell goods asks the
+# owner again, even from the owner's usual phone and store, for a week.
+enabled = true
+within_s = 604800
+min_cash_convertible = 1000
 weight = 50
 force = "customer_approval"
 takeover = true

@@ -32,7 +32,9 @@ from pos_app.core.risk.rules import (
     TERMINAL_RULES,
     Basket,
     Inputs,
+    RuleFn,
     basket_of,
+    cc_gate,
 )
 
 _EMPTY_CONTEXT = RiskContext()
@@ -54,6 +56,12 @@ def _skipped(spec: RuleSpec) -> RuleEvaluation:
     return RuleEvaluation(spec.code, RuleStatus.UNKNOWN, {}, _OTHER_SIDE)
 
 
+def _gated(spec: RuleSpec) -> RuleEvaluation:
+    return RuleEvaluation(
+        spec.code, RuleStatus.CLEAR, {}, "clear: too little easy-to-resell value to fire"
+    )
+
+
 class RiskEngine:
     """Stateless evaluator of one rule set; safe to share between threads."""
 
@@ -61,8 +69,30 @@ class RiskEngine:
         self.rules = rules
         self._specs = tuple((spec, RULES[spec.code]) for spec in rules.rules)
         self._by_code = {spec.code: spec for spec in rules.rules}
-        # (spec, rule, which side runs it, what the other side reports), built once.
-        self._sided = tuple((spec, fn, _side(spec), _skipped(spec)) for spec, fn in self._specs)
+        # (spec, rule, which side runs it, what the other side reports, the
+        # easy-to-resell value it needs to fire, its "clear" below that), built once.
+        self._sided = tuple(
+            (spec, fn, _side(spec), _skipped(spec), cc_gate(spec), _gated(spec))
+            for spec, fn in self._specs
+        )
+        # Most baskets hold no easy-to-resell goods at all: every gated rule is
+        # clear, so decide_both starts from these lists and runs only the rest.
+        gates = [needs for *_, needs, _ in self._sided if needs > 0]
+        self._min_gate = min(gates, default=0)
+        self._low_till: list[RuleEvaluation] = []
+        self._low_back: list[RuleEvaluation] = []
+        self._low_run: list[tuple[int, RuleSpec, RuleFn, int]] = []
+        for index, (spec, fn, side, unknown, needs, clear) in enumerate(self._sided):
+            if side == _OFF:
+                self._low_till.append(unknown)
+                self._low_back.append(unknown)
+            elif needs > 0:
+                self._low_till.append(unknown if side == _BACKEND else clear)
+                self._low_back.append(unknown if side == _TILL else clear)
+            else:
+                self._low_till.append(unknown)
+                self._low_back.append(unknown)
+                self._low_run.append((index, spec, fn, side))
 
     @property
     def version(self) -> str:
@@ -112,6 +142,7 @@ class RiskEngine:
         backend_ctx: RiskContext,
         backend_facts: SaleFacts | None = None,
         basket: Basket | None = None,
+        gate: bool = True,
     ) -> tuple[Decision, Decision]:
         """The till's and the backend's decisions, each rule run on the side that knows it.
 
@@ -119,31 +150,82 @@ class RiskEngine:
         ``decide(backend_facts, backend_ctx, skip=TERMINAL_RULES)``, with the rules
         that read only the sale run once for both (``backend_facts`` may differ
         from ``facts`` only in what those rules do not read: "pick up later").
+        With ``gate``, a rule the basket's easy-to-resell value cannot reach
+        (``rules.CC_GATES``) is reported clear without running (same actions,
+        fewer inputs shown); ``gate=False`` runs every rule, for explanations.
         """
         basket = basket or basket_of(facts, self.rules.policy)
         policy = self.rules.policy
         till_in = Inputs(facts, till_ctx, basket, policy)
         back_in = Inputs(backend_facts or facts, backend_ctx, basket, policy)
-        till: list[RuleEvaluation] = []
-        back: list[RuleEvaluation] = []
-        for spec, fn, side, unknown in self._sided:
-            if side == _FACTS:
+        till_fired: list[RuleEvaluation] = []
+        back_fired: list[RuleEvaluation] = []
+        fired = RuleStatus.FIRED
+        if gate and basket.cash_convertible < self._min_gate:
+            return self._decide_low(till_in, back_in)
+        till = []
+        back = []
+        cc = basket.cash_convertible if gate else None
+        for spec, fn, side, unknown, needs, clear in self._sided:
+            if side == _OFF:
+                till.append(unknown)
+                back.append(unknown)
+            elif cc is not None and cc < needs:
+                till.append(unknown if side == _BACKEND else clear)
+                back.append(unknown if side == _TILL else clear)
+            elif side == _FACTS:
                 ev = fn(till_in, spec)
                 till.append(ev)
                 back.append(ev)
+                if ev.status is fired:
+                    till_fired.append(ev)
+                    back_fired.append(ev)
             elif side == _TILL:
-                till.append(fn(till_in, spec))
+                ev = fn(till_in, spec)
+                till.append(ev)
                 back.append(unknown)
-            elif side == _BACKEND:
-                till.append(unknown)
-                back.append(fn(back_in, spec))
+                if ev.status is fired:
+                    till_fired.append(ev)
             else:
+                ev = fn(back_in, spec)
                 till.append(unknown)
-                back.append(unknown)
-        return self._decision(facts, tuple(till)), self._decision(back_in.facts, tuple(back))
+                back.append(ev)
+                if ev.status is fired:
+                    back_fired.append(ev)
+        return (
+            self._decision(facts, tuple(till), till_fired),
+            self._decision(back_in.facts, tuple(back), back_fired),
+        )
 
-    def _decision(self, facts: SaleFacts, evaluations: tuple[RuleEvaluation, ...]) -> Decision:
-        reasons = tuple(self._reason(ev) for ev in evaluations if ev.status is RuleStatus.FIRED)
+    def _decide_low(self, till_in: Inputs, back_in: Inputs) -> tuple[Decision, Decision]:
+        """decide_both for a basket below every resale gate: only ungated rules run."""
+        till, back = self._low_till.copy(), self._low_back.copy()
+        till_fired: list[RuleEvaluation] = []
+        back_fired: list[RuleEvaluation] = []
+        for index, spec, fn, side in self._low_run:
+            ev = fn(back_in if side == _BACKEND else till_in, spec)
+            if side != _BACKEND:
+                till[index] = ev
+                if ev.status is RuleStatus.FIRED:
+                    till_fired.append(ev)
+            if side != _TILL:
+                back[index] = ev
+                if ev.status is RuleStatus.FIRED:
+                    back_fired.append(ev)
+        return (
+            self._decision(till_in.facts, tuple(till), till_fired),
+            self._decision(back_in.facts, tuple(back), back_fired),
+        )
+
+    def _decision(
+        self,
+        facts: SaleFacts,
+        evaluations: tuple[RuleEvaluation, ...],
+        fired: list[RuleEvaluation] | None = None,
+    ) -> Decision:
+        if fired is None:
+            fired = [ev for ev in evaluations if ev.status is RuleStatus.FIRED]
+        reasons = tuple(self._reason(ev) for ev in fired)
         score = sum(r.weight for r in reasons)
         takeover = any(r.takeover for r in reasons)
         online_required = any(r.code in ONLINE_RULES for r in reasons)
@@ -197,9 +279,12 @@ def combine(till: Decision, backend: Decision) -> Decision:
     action, may_override = combine_actions(
         backend.action, till.action, backend_override=backend.manager_may_override
     )
-    seen = set(backend.codes)
-    reasons = backend.reasons + tuple(r for r in till.reasons if r.code not in seen)
-    fired = {ev.code: ev for ev in till.evaluations if ev.status is RuleStatus.FIRED}
+    reasons, evaluations = backend.reasons, backend.evaluations
+    if till.reasons:  # most sales: nothing fired on the till, nothing to merge
+        seen = set(backend.codes)
+        reasons += tuple(r for r in till.reasons if r.code not in seen)
+        fired = {ev.code: ev for ev in till.evaluations if ev.status is RuleStatus.FIRED}
+        evaluations = tuple(fired.get(ev.code, ev) for ev in evaluations)
     return Decision(
         sale_id=backend.sale_id,
         action=action,
@@ -208,7 +293,7 @@ def combine(till: Decision, backend: Decision) -> Decision:
         rules_version=backend.rules_version,
         manager_may_override=may_override,
         online_required=till.online_required or backend.online_required,
-        evaluations=tuple(fired.get(ev.code, ev) for ev in backend.evaluations),
+        evaluations=evaluations,
     )
 
 

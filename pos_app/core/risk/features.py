@@ -9,6 +9,7 @@ functions, so a feature means the same thing in a backtest as in production.
   before the sale (``time >= now - wallet_history_s``), the sale itself excluded,
   oldest first.
 - Its last top-up counts for ``windows.topup_memory_s``.
+- Its step-ups the owner never approved count within ``windows.wallet_history_s``.
 - A store's tobacco history is its wallet-paid tobacco-family sales within
   ``windows.store_baseline_s``.
 
@@ -95,6 +96,18 @@ def wallet_features(
         # "New" means the wallet has paid before, never at this store.
         "store_new_for_wallet": bool(stores) and store_id not in stores,
         "other_store_regions_1h": tuple(sorted(regions)),
+    }
+
+
+def refused_features(refused: Sequence[int], *, now: int, history_s: int) -> dict[str, Any]:
+    """Step-ups of the wallet the owner never approved (denied, expired, cancelled).
+
+    ``refused`` holds the times they ended; those within ``history_s`` count.
+    """
+    recent = [t for t in refused if 0 <= now - t <= history_s]
+    return {
+        "wallet_refused_approvals": len(recent),
+        "wallet_last_refused_age_s": now - max(recent) if recent else None,
     }
 
 

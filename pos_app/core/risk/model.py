@@ -120,6 +120,10 @@ class RiskContext:
     # step-ups) within the wallet's history; 0 when none.
     device_owner_approved_cc: int | None = None
     store_new_for_wallet: bool | None = None
+    # Step-ups of this wallet the owner never approved (denied, expired,
+    # cancelled) within its history, and how long ago the last one ended.
+    wallet_refused_approvals: int | None = None
+    wallet_last_refused_age_s: int | None = None
     last_topup_age_s: int | None = None
     last_topup_amount: int | None = None
     other_store_regions_1h: tuple[str, ...] | None = None
@@ -201,4 +205,17 @@ class Decision:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(", ", ": "))
+        return decision_line(self.sale_id, self.action, self.score, self.codes)
+
+
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def decision_line(sale_id: str, action: Action, score: int, codes: tuple[str, ...]) -> str:
+    """One backtest decision line, the same bytes as ``json.dumps`` of the dict with
+    ``separators=(", ", ": ")`` (a test compares them), written directly for speed."""
+    reasons = ", ".join(_encode(c) for c in codes)
+    return (
+        f'{{"sale_id": {_encode(sale_id)}, "action": "{action.value}", '
+        f'"score": {int(score)}, "reasons": [{reasons}]}}'
+    )

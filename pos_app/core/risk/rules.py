@@ -36,7 +36,10 @@ def basket_of(facts: SaleFacts, policy: Policy) -> Basket:
     cc = tobacco = cartons = identical = 0
     for line in facts.lines:
         if line.category in policy.cash_convertible:
-            cc += line.line_total
+            if line.category in policy.discounted_resale:
+                cc += line.line_total * policy.discounted_resale_percent // 100
+            else:
+                cc += line.line_total
             identical = max(identical, line.quantity)
         if line.category in policy.tobacco_family:
             tobacco += line.line_total
@@ -82,9 +85,43 @@ BACKEND_RULES = frozenset(
         "distant_stores_1h",
         "device_new_for_wallet",
         "store_new_for_wallet",
+        "owner_approval_refused",
         "store_tobacco_spike",
     }
 )
+
+
+# The least easy-to-resell value a basket needs before a rule can fire: the rule's
+# parameter (plus 1 where the rule needs strictly more). Below it the rule is
+# clear whatever the context, so ``RiskEngine.decide_both`` skips it (most
+# baskets hold none of these goods). A test checks each gate against the rule.
+CC_GATES: dict[str, tuple[str | None, int]] = {
+    "takeover_token_flags": ("min_cash_convertible", 0),
+    "weak_account_flags": ("min_cash_convertible", 0),
+    "cash_convertible_above_history": ("min_basket_cash_convertible", 0),
+    "wallet_repeat_cash_convertible": ("min_basket_cash_convertible", 0),
+    "wallet_weekly_cash_convertible": ("min_basket_cash_convertible", 0),
+    "wallet_spend_spike": (None, 1),
+    "topup_then_spend": ("min_cash_convertible", 0),
+    "device_new_for_wallet": ("min_cash_convertible", 0),
+    "store_new_for_wallet": ("min_cash_convertible", 0),
+    "owner_approval_refused": ("min_cash_convertible", 0),
+    "wallet_rotation_at_terminal": ("min_cash_convertible", 0),
+    "terminal_recent_declines": ("min_cash_convertible", 0),
+    "large_cash_convertible_basket": ("min_cash_convertible", 0),
+    "pickup_later_cash_convertible": ("min_cash_convertible", 0),
+    "old_token": ("min_cash_convertible", 0),
+    "offline_cash_convertible": ("max_offline_cash_convertible", 1),
+}
+
+
+def cc_gate(spec: RuleSpec) -> int:
+    """The easy-to-resell value below which ``spec``'s rule cannot fire (0: no gate)."""
+    gate = CC_GATES.get(spec.code)
+    if gate is None:
+        return 0
+    param, extra = gate
+    return (spec.yen(param) if param else 0) + extra
 
 
 def rule(fn: RuleFn) -> RuleFn:
@@ -235,6 +272,7 @@ def _topup_then_spend(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
         age <= spec.yen("within_s")
         and i.basket.total >= spec.number("min_share_of_topup") * amount
         and i.basket.cash_convertible >= spec.yen("min_cash_convertible")
+        and not _owner_approved(i, i.basket.cash_convertible)
     )
     return _result(spec, fired, inputs)
 
@@ -275,6 +313,26 @@ def _store_new_for_wallet(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
         and not _owner_approved(i, cc)
     )
     return _result(spec, fired, {"history_sales": sales, "cash_convertible": cc})
+
+
+@rule
+def _owner_approval_refused(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    count, age = i.ctx.wallet_refused_approvals, i.ctx.wallet_last_refused_age_s
+    if count is None:
+        return _unknown(spec, "wallet_refused_approvals")
+    cc = i.basket.cash_convertible
+    inputs = {
+        "refused_approvals": count,
+        "hours_since_refused": None if age is None else age // 3600,
+        "cash_convertible": cc,
+    }
+    fired = (
+        count > 0
+        and age is not None
+        and age <= spec.yen("within_s")
+        and cc >= spec.yen("min_cash_convertible")
+    )
+    return _result(spec, fired, inputs)
 
 
 def _owner_approved(i: Inputs, cc: int) -> bool:

@@ -75,6 +75,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "このウォレットは過去 {history_sales} 回の支払いで一度もこの店舗を利用しておらず、"
         "今回この店舗で換金しやすい商品を {cash_convertible:,} 円購入しようとしています。",
     ),
+    "owner_approval_refused": (
+        "A payment from this wallet held for the owner's approval {hours_since_refused} hours "
+        "ago was never approved ({refused_approvals} in its history); the owner must approve "
+        "this one ({cash_convertible:,} yen of easy-to-resell goods) on their phone.",
+        "このウォレットでは {hours_since_refused} 時間前に本人承認待ちとなった支払いが"
+        "承認されませんでした（履歴内で {refused_approvals} 件）。今回（換金しやすい商品 "
+        "{cash_convertible:,} 円）は本人のスマートフォンでの承認が必要です。",
+    ),
     "device_new_for_wallet": (
         "The payment code comes from a phone this wallet has not paid with before.",
         "このウォレットが以前に使ったことのないスマートフォンから支払いコードが出ています。",

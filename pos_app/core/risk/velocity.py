@@ -23,6 +23,7 @@ from pos_app.core.risk.config import RuleSet
 from pos_app.core.risk.features import (
     HOUR,
     PastSale,
+    refused_features,
     store_tobacco_features,
     topup_features,
     wallet_features,
@@ -34,13 +35,14 @@ _SWEEP_EVERY_S = HOUR
 
 
 class _Wallet:
-    __slots__ = ("last_seen", "sales", "topup")
+    __slots__ = ("last_seen", "refused", "sales", "topup")
 
     def __init__(self) -> None:
         # A list, not a deque: a wallet holds a handful of sales, and an empty
         # deque alone costs ~600 bytes per wallet.
         self.sales: list[PastSale] = []
         self.topup: tuple[int, int] | None = None  # (time, amount)
+        self.refused: list[int] = []  # times of step-ups the owner never approved
         self.last_seen = 0
 
     def prune(self, now: int, history_s: int, topup_s: int) -> None:
@@ -53,6 +55,8 @@ class _Wallet:
             del self.sales[:stale]
         if self.topup is not None and now - self.topup[0] > topup_s:
             self.topup = None
+        if self.refused and now - self.refused[0] > history_s:
+            self.refused = [t for t in self.refused if now - t <= history_s]
 
 
 class _WindowSum:
@@ -106,6 +110,11 @@ class VelocityTracker:
         self._sweep(time)
         self._touch(wallet_id, time).topup = (time, amount)
 
+    def record_refused(self, wallet_id: str, time: int) -> None:
+        """Remember a step-up of the wallet that its owner never approved."""
+        self._sweep(time)
+        self._touch(wallet_id, time).refused.append(time)
+
     def record_sale(
         self, facts: SaleFacts, basket: Basket | None = None, *, owner_approved: bool = False
     ) -> None:
@@ -144,6 +153,9 @@ class VelocityTracker:
             wallet.sales, now=now, store_id=facts.store_id, device_id=facts.device_id
         )
         features.update(topup_features(wallet.topup, now=now))
+        features.update(
+            refused_features(wallet.refused, now=now, history_s=self._win.wallet_history_s)
+        )
         features.update(self._store_features(facts.store_id, now))
         return features
 

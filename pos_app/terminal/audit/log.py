@@ -33,6 +33,7 @@ class AuditAction:
     SIGN_OUT = "sign_out"
     MANAGER_APPROVAL = "manager_approval"
     VOID = "void"
+    VOID_REFUSED = "void_refused"  # the backend refused a manager's void: the sale stays paid
     AGE_CHECK = "age_check"  # "20 or older?" answered: by whom, how, yes or no
     REVIEW_DECISION = "review_decision"
     SETTINGS_CHANGED = "settings_changed"

@@ -53,6 +53,8 @@ _RETRY_ALWAYS = frozenset({409, 429, 503})
 _FINAL_CONFLICTS = frozenset({"review_claimed"})
 # Statuses after which a POST's effect is unknown (a proxy timed out, the server crashed).
 _UNKNOWN_AFTER_POST = frozenset({500, 502, 504})
+# Answered without a signature check: the backend records no contact for them.
+_NOT_CONTACTS = frozenset({"/v1/trust-list", "/healthz"})
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
@@ -123,6 +125,8 @@ class BackendClient:
         self._lock = threading.Lock()
         self.clock_skew_s: float | None = None
         self.last_contact_at: float | None = None
+        # The last 2xx answer to a signed request the backend checked: a recorded contact.
+        self.last_signed_contact_at: float | None = None
         self.last_failure_at: float | None = None
         self._contact_listeners: list[Callable[[], None]] = []
         self._online = True
@@ -184,6 +188,11 @@ class BackendClient:
     def finalize(self, body: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
         return self._json("POST", "/v1/sales", body=body, key=idempotency_key)
 
+    def heartbeat(self) -> dict[str, Any]:
+        """``GET /v1/terminals/heartbeat``: a signed contact, so the backend knows this till
+        was reachable (its offline claims are bounded by such contacts); no retries."""
+        return self._json("GET", "/v1/terminals/heartbeat", retries=0)
+
     def get_sale(self, sale_id: str) -> dict[str, Any]:
         return self._json("GET", f"/v1/sales/{sale_id}")
 
@@ -192,10 +201,21 @@ class BackendClient:
         return self._json("GET", f"/v1/sales/{sale_id}/receipt")
 
     def cancel_sale(
-        self, sale_id: str, *, idempotency_key: str, reason: str | None = None
+        self,
+        sale_id: str,
+        *,
+        idempotency_key: str,
+        reason: str | None = None,
+        manager_approval: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        body = {"reason": reason} if reason else None
-        return self._json("POST", f"/v1/sales/{sale_id}/cancel", body=body, key=idempotency_key)
+        """Cancel a waiting sale, or void an approved one: a void needs ``manager_approval``
+        (the manager's signed proof; 403 ``manager_required`` without it)."""
+        body: dict[str, Any] = {"reason": reason} if reason else {}
+        if manager_approval is not None:
+            body["manager_approval"] = dict(manager_approval)
+        return self._json(
+            "POST", f"/v1/sales/{sale_id}/cancel", body=body or None, key=idempotency_key
+        )
 
     def list_reviews(self, store_id: str, status: str | None = None) -> dict[str, Any]:
         """``GET /v1/reviews``: the store's flagged sales (``{store_id, reviews}``)."""
@@ -255,8 +275,9 @@ class BackendClient:
         body: dict[str, Any] | None = None,
         key: str | None = None,
         identity: SigningIdentity | None = None,
+        retries: int | None = None,
     ) -> dict[str, Any]:
-        response = self._send(method, path, body=body, key=key, identity=identity)
+        response = self._send(method, path, body=body, key=key, identity=identity, retries=retries)
         try:
             data = response.json()
         except ValueError:
@@ -325,6 +346,8 @@ class BackendClient:
                 f"{method} {path}: sent, but no answer ({type(exc).__name__}); reconcile first"
             ) from None
         self._record_contact(response)
+        if response.status_code < 300 and path not in _NOT_CONTACTS:
+            self.last_signed_contact_at = self._clock()
         return self._check(response, method=method, path=path, idempotent=idempotent)
 
     def _build(

@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from pos_app.core.age_check import (
     CUSTOMER,
@@ -76,6 +77,8 @@ CASHIER_MAY_CONFIRM = AgeCheckPolicy(cashier_may_confirm=True)  # the setting's 
 _UNSETTLED = frozenset({SaleState.AUTHORIZING, SaleState.STEP_UP})
 # A sale polled this recently is watched by a cashier: the outbox leaves it to the checkout.
 WATCH_S = 30
+# Refusals of a cancel that mean the sale was decided meanwhile: look it up, show that.
+_MOOT_CANCEL = ("not_cancellable", "manager_required")
 
 
 class CheckoutService:
@@ -254,14 +257,50 @@ class CheckoutService:
                 )
             raise CheckoutError(f"a {sale.state} sale cannot be cancelled (a manager can void it)")
 
-    def void(self, sale_id: str, *, manager_id: str, reason: str) -> PaymentUpdate:
+    def void(
+        self, sale_id: str, *, manager_id: str, reason: str, signer: ManagerSigner | None = None
+    ) -> PaymentUpdate:
+        """A manager reverses a paid sale. The refund moves money, so the manager's key signs
+        the void (this sale, amount and reason) and the backend checks it (docs/BACKEND.md,
+        "Manager proofs"); a void queued offline keeps its proof in the outbox."""
         with self.lock:
             sale = self._sale(sale_id)
+            self._take_stored_approval(sale)
             if sale.state != SaleState.APPROVED:
                 raise CheckoutError(
                     f"only an approved sale can be voided; this one is {sale.state}"
                 )
-            update = self._cancel_remote(sale, kind="void", final=SaleState.VOIDED, reason=reason)
+            if signer is None or signer.manager_id != manager_id:
+                raise CheckoutError(
+                    "a void refunds the customer, so a manager approves it with their "
+                    f"passphrase: this till has no manager key for {manager_id} "
+                    "(pos-app manager-key)"
+                )
+            at = int(self._client.now()) if self._client is not None else self._now()
+            proof = signer.approve_void(
+                sale.server_sale_id,
+                total=sale.ctx.total,
+                currency=sale.ctx.currency,
+                reason=reason,
+                at=at,
+            )
+            try:
+                update = self._cancel_remote(
+                    sale,
+                    kind="void",
+                    final=SaleState.VOIDED,
+                    reason=reason,
+                    manager_approval=proof,
+                )
+            except CheckoutError as exc:  # refused: the sale stays paid, and the log says so
+                append_audit(
+                    self._store,
+                    at=self._now(),
+                    actor=manager_id,
+                    action=AuditAction.VOID_REFUSED,
+                    detail={"sale_id": sale_id, "reason": reason, "refusal": exc.message},
+                )
+                raise
             if update.phase is PaymentPhase.VOIDED:  # done, or queued behind its sale
                 append_audit(
                     self._store,
@@ -307,27 +346,61 @@ class CheckoutService:
             or client.last_failure_at is not None,
         )
 
+    def _take_stored_approval(self, sale: ActiveSale) -> None:
+        """The outbox found this sale paid after all, while this process still shows it
+        voided or cancelled (a queued void the backend refused, a queued cancel that came
+        after the owner's approval): take that over, so a manager can void it (again)."""
+        if sale.state not in (SaleState.VOIDED, SaleState.CANCELLED):
+            return
+        rows = self._store.query(
+            "SELECT state, reason, authorization_id FROM sales WHERE sale_id = ?", (sale.sale_id,)
+        )
+        if rows and rows[0]["state"] == SaleState.APPROVED:
+            sale.state, sale.reason = SaleState.APPROVED, rows[0]["reason"]
+            sale.authorization_id = rows[0]["authorization_id"] or sale.authorization_id
+
     def _cancel_remote(
-        self, sale: ActiveSale, *, kind: str, final: str, reason: str | None = None
+        self,
+        sale: ActiveSale,
+        *,
+        kind: str,
+        final: str,
+        reason: str | None = None,
+        manager_approval: dict[str, Any] | None = None,
     ) -> PaymentUpdate:
         now = self._now()
         key = f"{kind}-{sale.server_sale_id}"
+        if manager_approval is not None:  # each signed attempt its own key: a refused one
+            key = f"{key}-{manager_approval['approved_at']}-{uuid.uuid4().hex[:8]}"
         # An offline sale still queued must be settled before it is voided: queue behind it.
         queued = self._client is None or has_queued_send(self._store, sale.sale_id)
         # Written ahead: if the till dies while the request is out, the outbox sends it again
         # (same key) and records the outcome; while the cashier waits, the outbox leaves it.
-        entry = cancel_entry(sale, kind=kind, key=key, reason=reason)
+        entry = cancel_entry(
+            sale, kind=kind, key=key, reason=reason, manager_approval=manager_approval
+        )
         entry_id = write_ahead(self._store, sale.sale_id, entry, at=now, hold=not queued)
         if not queued and self._client is not None:
             try:
                 view = self._client.cancel_sale(
-                    sale.server_sale_id, idempotency_key=key, reason=reason
+                    sale.server_sale_id,
+                    idempotency_key=key,
+                    reason=reason,
+                    manager_approval=manager_approval,
                 )
             except BackendRejected as exc:
-                if exc.code != "not_cancellable":
+                # A cancel that finds the sale approved meanwhile (the customer's approval
+                # won the race) is refused manager_required: the till shows it paid.
+                moot = ("not_cancellable",) if kind == "void" else _MOOT_CANCEL
+                if exc.code not in moot:
                     drop_entry(self._store, entry_id)  # refused: nothing happened
+                    if kind == "void":
+                        raise CheckoutError(
+                            f"the backend refused the void: {exc.message}. The sale stays "
+                            "paid: the customer was not refunded"
+                        ) from None
                     raise CheckoutError(f"the backend refused: {exc.message}") from None
-                view = self._client.get_sale(sale.server_sale_id)  # declined meanwhile
+                view = self._client.get_sale(sale.server_sale_id)  # decided meanwhile
             except (BackendUnavailable, BackendServerError):
                 queued = True  # the outbox sends it with the same key
             if not queued:

@@ -264,6 +264,17 @@ def reconcile_entry(sale: ActiveSale, body: dict[str, Any]) -> OutboxEntry:
     )
 
 
-def cancel_entry(sale: ActiveSale, *, kind: str, key: str, reason: str | None) -> OutboxEntry:
+def cancel_entry(
+    sale: ActiveSale,
+    *,
+    kind: str,
+    key: str,
+    reason: str | None,
+    manager_approval: dict[str, Any] | None = None,
+) -> OutboxEntry:
+    """A cancel or void; a void carries the manager's signed approval, so one queued offline
+    is sent later with its proof (the backend refuses a void without one)."""
     payload: dict[str, object] = {"server_sale_id": sale.server_sale_id, "reason": reason}
+    if manager_approval is not None:
+        payload["manager_approval"] = manager_approval
     return OutboxEntry(kind=kind, idempotency_key=key, payload=payload)

@@ -110,7 +110,12 @@ class CheckoutPort(Protocol):
 
     def cancel(self, sale_id: str) -> PaymentUpdate: ...
 
-    def void(self, sale_id: str, *, manager_id: str, reason: str) -> PaymentUpdate: ...
+    def void(
+        self, sale_id: str, *, manager_id: str, reason: str, signer: ManagerSigner | None = None
+    ) -> PaymentUpdate:
+        """A manager voids a paid sale; ``signer`` (their unlocked key) signs the refund, the
+        backend's proof (403 manager_required without it)."""
+        ...
 
     def status(self) -> TerminalStatus: ...
 

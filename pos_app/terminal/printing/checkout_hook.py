@@ -80,8 +80,10 @@ class PrintingCheckout:
     def cancel(self, sale_id: str) -> PaymentUpdate:
         return self._inner.cancel(sale_id)
 
-    def void(self, sale_id: str, *, manager_id: str, reason: str) -> PaymentUpdate:
-        update = self._inner.void(sale_id, manager_id=manager_id, reason=reason)
+    def void(
+        self, sale_id: str, *, manager_id: str, reason: str, signer: ManagerSigner | None = None
+    ) -> PaymentUpdate:
+        update = self._inner.void(sale_id, manager_id=manager_id, reason=reason, signer=signer)
         if update.phase == PaymentPhase.VOIDED:
             self._safely(self._receipts.print_void, sale_id)
         return update

@@ -200,13 +200,13 @@ def _steps(store: LocalStore, sale_id: str) -> tuple[StepTime, ...]:
 
 def _till_actions(store: LocalStore, sale_id: str) -> tuple[TillAction, ...]:
     rows = store.query(
-        "SELECT at, actor, action, detail FROM audit_log WHERE action IN (?, ?)"
+        "SELECT at, actor, action, detail FROM audit_log WHERE action IN (?, ?, ?)"
         " AND json_extract(detail, '$.sale_id') = ? ORDER BY id",
-        (AuditAction.MANAGER_APPROVAL, AuditAction.VOID, sale_id),
+        (AuditAction.MANAGER_APPROVAL, AuditAction.VOID, AuditAction.VOID_REFUSED, sale_id),
     )
     actions = []
     for r in rows:
         detail = json.loads(r["detail"])
-        reason = detail.get("reason") or detail.get("note") or ""
+        reason = detail.get("reason") or detail.get("note") or detail.get("refusal") or ""
         actions.append(TillAction(r["at"], r["action"], r["actor"], str(reason)))
     return tuple(actions)

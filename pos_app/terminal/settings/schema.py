@@ -59,6 +59,14 @@ class BackendSettings:
     trust_list_refresh_s: int = opt(
         3600, "Background trust-list refresh period in seconds.", minimum=60, maximum=86400
     )
+    heartbeat_s: int = opt(
+        30,
+        "An idle till sends a signed heartbeat this often (seconds) so the backend knows it"
+        " was reachable: offline claims dated inside such contact are refused. Keep it under"
+        " half the backend's contact_slack (90 s).",
+        minimum=5,
+        maximum=45,
+    )
     trust_root_key: str = opt(
         "",
         "Pinned trust-list root public key: a PEM file path, or base64url of the raw 32 bytes.",

@@ -1,9 +1,14 @@
-"""Background work of the till: drain the outbox, keep the trust list fresh, forget expired codes.
+"""Background work of the till: drain the outbox, keep the trust list fresh, forget expired
+codes, and keep in signed contact with the backend.
 
 One plain thread (or the UI's background lane calling :meth:`BackgroundSync.tick`)
 that stops cooperatively. The trust list is refreshed every
 ``trust_list_refresh_s`` and, throttled, after any contact with the backend
 (so a terminal that was offline picks up a new list as soon as it is back).
+A till that made no signed request for ``heartbeat_s`` sends one
+(``GET /v1/terminals/heartbeat``): the backend refuses offline claims dated
+inside its stretches of contact with the till, and an idle till would otherwise
+leave gaps a backdated claim could be dated into (docs/BACKEND.md).
 """
 
 from __future__ import annotations
@@ -47,10 +52,12 @@ class BackgroundSync:
         tick_s: float = 5.0,
         audit_store: LocalStore | None = None,
         terminal_id: str = "",
+        heartbeat_s: int = 30,
     ) -> None:
         self._drainer, self._trust, self._client = drainer, trust, client
         self._audit_store, self._terminal_id = audit_store, terminal_id
         self._interval = refresh_interval_s
+        self._heartbeat_s = heartbeat_s
         self._clock = clock
         self._tick_s = tick_s
         self._contacted = threading.Event()
@@ -74,10 +81,28 @@ class BackgroundSync:
             self._contacted.clear()  # the refresh itself was a contact
         self._drainer.purge_seen(now)
         drained = self._drainer.drain_once()
-        audit = self._sync_audit()  # last: it also sends what the refresh just audited
+        audit = self._sync_audit()  # it also sends what the refresh just audited
+        self._heartbeat()  # last: skipped when this pass already made a signed contact
         if refreshed:
             self._contacted.clear()  # this pass's own contacts need no second refresh
         return SyncReport(drained, refreshed, error, audit)
+
+    def _heartbeat(self) -> None:
+        """A signed contact when none was made for ``heartbeat_s`` (an idle till)."""
+        client = self._client
+        if client.identity is None:
+            return  # not enrolled: nothing to sign with
+        last = client.last_signed_contact_at
+        if last is not None and self._clock() - last < self._heartbeat_s:
+            return
+        was_online = client.online
+        try:
+            client.heartbeat()
+        except BackendError as exc:  # the backend is away: the next pass tries again
+            log.info("heartbeat failed: %s", exc.message)
+            return
+        if was_online:  # a heartbeat is no news: only one that finds the link back
+            self._contacted.clear()  # asks for a trust-list refresh (an idle till's is hourly)
 
     def _sync_audit(self) -> AuditSyncReport | None:
         """Send the audit entries the backend does not hold yet, so nobody at the store can

@@ -224,17 +224,27 @@ class OutboxDrainer:
     def _cancel(self, row: OutboxRow, now: int) -> None:
         server_id = str(row.payload["server_sale_id"])
         reason = row.payload.get("reason")
+        proof = row.payload.get("manager_approval")  # a void's: the manager signed it then
         try:
-            self._client.cancel_sale(server_id, idempotency_key=row.idempotency_key, reason=reason)
+            self._client.cancel_sale(
+                server_id,
+                idempotency_key=row.idempotency_key,
+                reason=reason,
+                manager_approval=proof if isinstance(proof, dict) else None,
+            )
             with self._sale_lock, self._store.transaction() as conn:
                 verdicts.apply_cancelled(conn, row.sale_id, kind=row.kind, now=now)
                 _done(conn, row.id)
             return
         except BackendRejected as exc:
-            if exc.code not in ("not_cancellable", "unknown_sale"):
+            # A cancel refused manager_required found the sale approved (the owner's
+            # approval came first): like not_cancellable, the till shows it paid. A void's
+            # refusal is a permanent one (_refused): the sale is paid again, and said so.
+            moot = ("not_cancellable", "unknown_sale", "manager_required")
+            if exc.code not in moot or (row.kind == "void" and exc.code == "manager_required"):
                 raise
             log.warning("outbox %s for %s: %s", row.kind, row.sale_id, exc.code)
-            if exc.code == "not_cancellable" and row.kind == "cancel":
+            if exc.code in ("not_cancellable", "manager_required") and row.kind == "cancel":
                 # The owner approved before the cancel arrived: the till must say so too.
                 view = self._client.get_sale(server_id)
                 if view.get("status") == "approved":
@@ -286,6 +296,12 @@ class OutboxDrainer:
             )
             if row.kind == "finalize":
                 verdicts.record_offline_loss(conn, row.sale_id, code, now=now)
+            elif row.kind == "void":
+                proof = row.payload.get("manager_approval")
+                manager = proof.get("manager_id") if isinstance(proof, dict) else None
+                verdicts.record_void_refused(
+                    conn, row.sale_id, code, manager_id=str(manager or "?"), now=now
+                )
             else:
                 open_review(conn, row.sale_id, at=now)
 

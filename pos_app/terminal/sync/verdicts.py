@@ -13,8 +13,10 @@ import sqlite3
 from typing import Any
 
 from pos_app.core.sale import SaleState
+from pos_app.paytoken.reasons import VOID_REFUSED
 from pos_app.paytoken.seen_store import record_on
 from pos_app.paytoken.verifier import DEFAULT_SKEW
+from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.store.sales_repo import open_review, set_sale_state
 
 # States in which the till is still waiting for the backend to decide (write-ahead entry open).
@@ -110,6 +112,33 @@ def apply_cancelled(conn: sqlite3.Connection, sale_id: str, *, kind: str, now: i
         return  # recorded already (or the sale moved on: nothing to undo)
     final = SaleState.VOIDED if kind == "void" else SaleState.CANCELLED
     set_sale_state(conn, sale_id, state=final, at=now, event_detail="reconciled")
+    mark_untold(conn, sale_id)
+
+
+def record_void_refused(
+    conn: sqlite3.Connection, sale_id: str, code: str, *, manager_id: str, now: int
+) -> None:
+    """A void sent from the outbox was refused (a revoked manager key, a forged or stale
+    proof, ...): the backend kept the customer's payment, so the till shows the sale paid
+    again, tells the cashier, puts it on the manager's review list and logs who asked."""
+    if local_state(conn, sale_id) != SaleState.VOIDED:
+        return
+    set_sale_state(
+        conn,
+        sale_id,
+        state=SaleState.APPROVED,
+        at=now,
+        reason=VOID_REFUSED,
+        event_detail=f"{VOID_REFUSED}:{code}",
+    )
+    append_audit(
+        conn,
+        at=now,
+        actor=manager_id,
+        action=AuditAction.VOID_REFUSED,
+        detail={"sale_id": sale_id, "refusal": code},
+    )
+    open_review(conn, sale_id, at=now)
     mark_untold(conn, sale_id)
 
 

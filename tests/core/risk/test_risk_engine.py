@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+import pytest
+
 from pos_app.core.risk.config import RuleSet
 from pos_app.core.risk.engine import RiskEngine
 from pos_app.core.risk.explain import explain
-from pos_app.core.risk.model import Action, RiskContext, RuleStatus, TokenFlag
+from pos_app.core.risk.model import Action, RiskContext, RuleStatus, TokenFlag, decision_line
+from pos_app.core.risk.rules import basket_of, cc_gate
 
 TERMINAL = RiskContext(terminal_wallets_30m=(), terminal_declines_10m=0, trust_list_age_s=3600)
 
@@ -122,6 +125,17 @@ def test_to_json_shape(kit: SimpleNamespace, rules: RuleSet) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    "sale_id, codes",
+    [("s-9", ()), ("s-1", ("a", "b_c")), ('店-"1"\\\n', ("takeover_token_flags",))],
+)
+def test_decision_line_is_the_json_dumps_of_its_dict(sale_id: str, codes: tuple[str, ...]) -> None:
+    line = decision_line(sale_id, Action.CUSTOMER_APPROVAL, 42, codes)
+    expected = {"sale_id": sale_id, "action": "customer_approval", "score": 42,
+                "reasons": list(codes)}  # fmt: skip
+    assert line == json.dumps(expected, ensure_ascii=False, separators=(", ", ": "))
+
+
 def test_explanation_shows_reasons_inputs_and_unknowns(
     kit: SimpleNamespace, rules: RuleSet
 ) -> None:
@@ -148,7 +162,8 @@ def test_every_fired_rule_has_both_sentences(kit: SimpleNamespace, rules: RuleSe
         trust_list_age_s=10**6, wallet_cc_spend_24h=9000, wallet_cc_spend_7d=90_000,
         wallet_cc_max_before_24h=0, wallet_history_age_s=0, wallet_history_sales=4,
         wallet_typical_spend=700, device_new_for_wallet=True, store_new_for_wallet=True,
-        device_owner_approved_cc=0, last_topup_age_s=120,
+        device_owner_approved_cc=0, last_topup_age_s=120, wallet_refused_approvals=1,
+        wallet_last_refused_age_s=7200,
         last_topup_amount=100_000, other_store_regions_1h=("JP-27",), store_tobacco_1h=400_000,
         store_tobacco_hourly_baseline=5000, token_reused=True, wallet_frozen=True,
     )  # fmt: skip
@@ -157,3 +172,46 @@ def test_every_fired_rule_has_both_sentences(kit: SimpleNamespace, rules: RuleSe
     for reason in decision.reasons:
         assert reason.en and reason.ja and "{" not in reason.en + reason.ja
     assert decision.action is Action.DECLINE
+
+
+def test_rules_below_their_resale_gate_cannot_fire(kit: SimpleNamespace, rules: RuleSet) -> None:
+    """decide_both skips a rule whose easy-to-resell minimum the basket misses (CC_GATES):
+    running it anyway, in the worst context, must not fire it."""
+    engine = RiskEngine(rules)
+    worst = RiskContext(
+        terminal_wallets_30m=(("w-a", 10**6), ("w-b", 10**6)), terminal_declines_10m=9,
+        wallet_cc_spend_24h=10**6, wallet_cc_spend_7d=10**6, wallet_cc_max_before_24h=0,
+        wallet_history_age_s=0, wallet_history_sales=9, wallet_typical_spend=1,
+        device_new_for_wallet=True, device_owner_approved_cc=0, store_new_for_wallet=True,
+        wallet_refused_approvals=3, wallet_last_refused_age_s=1, last_topup_age_s=1,
+        last_topup_amount=1, other_store_regions_1h=("JP-13",), trust_list_age_s=10**6,
+    )  # fmt: skip
+    gated = {spec.code: cc_gate(spec) for spec in rules.rules if cc_gate(spec) > 0}
+    assert len(gated) >= 15
+    for code, gate in gated.items():
+        sale = kit.make_sale(("gift_card", 1, gate - 1), ("food", 50, 3000), pickup_later=True,
+                             offline=True, token_flags=31, token_age_s=290)  # fmt: skip
+        (ev,) = [e for e in engine.evaluate(sale, worst) if e.code == code]
+        assert ev.status is not RuleStatus.FIRED, (code, gate)
+        till, back = engine.decide_both(sale, till_ctx=worst, backend_ctx=worst)
+        assert code not in till.codes + back.codes
+        full = engine.decide_both(sale, till_ctx=worst, backend_ctx=worst, gate=False)
+        assert (till.action, back.action) == (full[0].action, full[1].action)
+        assert (till.codes, back.codes) == (full[0].codes, full[1].codes)
+    # Nothing easy to resell (the common case, its own fast path): only ungated rules run.
+    for sale in (kit.make_sale(("food", 50, 3000), offline=True, token_flags=31),
+                 kit.make_sale(kit.LUNCH, store_region="JP-27")):  # fmt: skip
+        fast = engine.decide_both(sale, till_ctx=worst, backend_ctx=worst)
+        full = engine.decide_both(sale, till_ctx=worst, backend_ctx=worst, gate=False)
+        assert [(d.action, d.codes) for d in fast] == [(d.action, d.codes) for d in full]
+        assert "large_basket" in fast[0].codes + fast[1].codes or sale.total < 100_000
+
+
+def test_discounted_resale_goods_count_for_part_of_their_price(
+    kit: SimpleNamespace, rules: RuleSet
+) -> None:
+    party = kit.make_sale(("alcohol", 2, 4000), ("electronics", 1, 3000), ("tobacco", 1, 6000))
+    basket = basket_of(party, rules.policy)
+    assert rules.policy.discounted_resale_percent == 50
+    assert basket.cash_convertible == 4000 + 1500 + 6000
+    assert basket.max_identical_cc_units == 2 and basket.tobacco == 6000

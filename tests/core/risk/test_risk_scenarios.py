@@ -214,6 +214,30 @@ def test_a_thief_who_failed_the_owners_check_gains_no_memory(
     assert second.action is Action.CUSTOMER_APPROVAL, "a failed approval is not remembered"
 
 
+def test_after_a_refused_approval_the_owner_is_asked_for_a_week(
+    kit: SimpleNamespace, replay: Replay
+) -> None:
+    """The owner's own phone, the owner's store, small baskets: only the refusal tells."""
+    _history(kit, replay, "w-8", 5)
+    loot = kit.make_sale(("heated_tobacco", 2, 5800), wallet_id="w-8", time=kit.T0 - 3600)
+    assert replay.sale(loot, "fraud").action is Action.CUSTOMER_APPROVAL  # nobody approves
+    packs = (("heated_tobacco", 3, 580),)  # 1,740 yen, allowed before the refusal
+    after = replay.sale(kit.make_sale(*packs, wallet_id="w-8"), "fraud")
+    assert after.action is Action.CUSTOMER_APPROVAL
+    assert after.codes == ("owner_approval_refused",)
+    assert not after.manager_may_override
+    (reason,) = after.reasons
+    assert reason.inputs == {
+        "refused_approvals": 1, "hours_since_refused": 1, "cash_convertible": 1740,
+    }  # fmt: skip
+    assert "1 hours ago" in reason.en and "1 時間前" in reason.ja
+    lunch = kit.make_sale(kit.LUNCH, wallet_id="w-8", time=kit.T0 + 60)
+    assert replay.sale(lunch, "legit").action is Action.ALLOW  # nothing easy to resell
+    # The second attempt was refused too (at T0); a week after it the question stops.
+    week = kit.make_sale(*packs, wallet_id="w-8", time=kit.T0 + 7 * kit.DAY + 1)
+    assert replay.sale(week, "legit").action is Action.ALLOW
+
+
 def test_owners_phone_used_at_a_store_the_wallet_never_paid_at(
     kit: SimpleNamespace, replay: Replay
 ) -> None:
@@ -268,5 +292,5 @@ def _everything() -> dict[str, object]:
         device_new_for_wallet=True, device_owner_approved_cc=0, store_new_for_wallet=True,
         last_topup_age_s=120, last_topup_amount=100_000, other_store_regions_1h=("JP-27",),
         store_tobacco_1h=400_000, store_tobacco_hourly_baseline=5000, token_reused=True,
-        wallet_frozen=True,
+        wallet_frozen=True, wallet_refused_approvals=2, wallet_last_refused_age_s=60,
     )  # fmt: skip

@@ -43,17 +43,8 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "server"))
-sys.path.insert(0, str(ROOT / "bench"))
-from fault_ledger import Counts, reconcile  # noqa: E402
-from server_support import (  # noqa: E402
-    Api,
-    Signer,
-    World,
-    drop_postgres_schema,
-    postgres_schema_url,
-)
-
+sys.path.insert(0, str(ROOT))  # bench/ and tests/ as packages
+from bench.fault_ledger import Counts, reconcile  # noqa: E402
 from pos_app.paytoken import httpsig, keys  # noqa: E402
 from pos_app.server import admin  # noqa: E402
 from pos_app.server.clock import SystemClock  # noqa: E402
@@ -63,6 +54,13 @@ from pos_app.terminal.backend.enrollment import EnrollmentInput, enroll  # noqa:
 from pos_app.terminal.manager_keys import ManagerKeyring  # noqa: E402
 from pos_app.terminal.store.db import open_store  # noqa: E402
 from pos_app.terminal.sync.trust import TrustListManager, load_root_key  # noqa: E402
+from tests.server.server_support import (  # noqa: E402
+    Api,
+    Signer,
+    World,
+    drop_postgres_schema,
+    postgres_schema_url,
+)
 
 DAY = 86_400
 WALLET_GROUPS = {"regular": (3, 300_000), "new": (2, 300_000), "rich_new": (2, 600_000)}
@@ -95,8 +93,9 @@ class Backend:
         cmd = [sys.executable, "-m", "pos_app", "backend", "serve", "--data-dir"]
         cmd += [str(self.data_dir), "--db", self.db_url, "--port", str(self.port)]
         cmd += ["--workers", str(self.workers)]
-        log = open(self.data_dir / "serve.log", "ab")  # noqa: SIM115 (the child holds it)
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=log, start_new_session=True)
+        # The child keeps its own copy of the log's descriptor; ours closes at once.
+        with open(self.data_dir / "serve.log", "ab") as log:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=log, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -124,10 +123,10 @@ class Till:
 
     def start(self) -> None:
         self.starts += 1
-        log = open(self.data_dir / "till.log", "ab")  # noqa: SIM115 (the child holds it)
         cmd = [sys.executable, str(ROOT / "bench" / "fault_till.py"), "--config"]
         cmd += [str(self.config), "--seed", str(self.seed * 100 + self.starts)]
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=log)
+        with open(self.data_dir / "till.log", "ab") as log:  # the child keeps its own copy
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=log)
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -150,8 +149,15 @@ class World2:
 
 
 def make_wallets(backend: Backend) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
-    api = Api(client=httpx.Client(timeout=10), clock=SystemClock(), base=backend.url)
-    world = World(api=api, terminal=None)  # type: ignore[arg-type]  (wallet calls only)
+    with httpx.Client(timeout=10) as client:
+        api = Api(client=client, clock=SystemClock(), base=backend.url)
+        return _fund_wallets(World(api=api, terminal=None), backend)  # type: ignore[arg-type]
+
+
+def _fund_wallets(
+    world: World, backend: Backend
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
+    """Wallet groups (wallet calls only: the world has no terminal)."""
     groups: dict[str, list[dict[str, Any]]] = {}
     funded: dict[str, int] = {}
     now = int(time.time())

@@ -26,9 +26,7 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
-from server_support import Api, Signer, WalletHandle
-
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/, tests/
 from pos_app.core.age_check import AgeCheckMethod
 from pos_app.core.basket import BasketLine
 from pos_app.core.catalog import Product
@@ -45,6 +43,7 @@ from pos_app.terminal.settings.schema import (
     Settings,
 )
 from pos_app.terminal.sync.loop import BackgroundSync
+from tests.server.server_support import Api, Signer, WalletHandle
 
 TEA = Product("4901234567894", "Green tea", "Green tea", Category.BEVERAGE, 140, 8, False)
 BENTO = Product("4901234567001", "Bento", "Bento", Category.FOOD, 1000, 8, False)

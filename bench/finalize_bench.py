@@ -26,18 +26,17 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
-from server_support import (
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/, tests/
+from pos_app.server import admin
+from pos_app.server.clock import SystemClock
+from pos_app.server.runner import free_port
+from tests.server.server_support import (
     Api,
     World,
     drop_postgres_schema,
     enroll_terminal,
     postgres_schema_url,
 )
-
-from pos_app.server import admin
-from pos_app.server.clock import SystemClock
-from pos_app.server.runner import free_port
 
 SALES_PER_WALLET = 4
 

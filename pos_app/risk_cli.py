@@ -16,7 +16,6 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -56,14 +55,15 @@ def register(subparsers: Any) -> None:
 
 
 def _load(path: str | None) -> RuleSet:
+    from pos_app.core.resources import data_dir
     from pos_app.core.risk.config import default_rules, load_rules
 
     if path is not None:
         return load_rules(path)
-    # In a source checkout the repository's file is the default; an installed
-    # package uses its embedded copy (kept identical by a test).
-    repo_copy = Path(__file__).resolve().parents[1] / "config" / "risk.toml"
-    return load_rules(repo_copy) if repo_copy.is_file() else default_rules()
+    # The shipped config/risk.toml (checkout, wheel or bundle: core.resources); without
+    # it, the embedded copy (kept identical by a test).
+    shipped = data_dir("config") / "risk.toml"
+    return load_rules(shipped) if shipped.is_file() else default_rules()
 
 
 def _lines(handle: IO[str]) -> Iterator[str]:

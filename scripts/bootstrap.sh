@@ -3,13 +3,22 @@
 #   1. the system libraries Qt (offscreen and xcb), pyzbar and the screenshots need;
 #   2. .venv with pos-app and its extras installed.
 # Fast the second time: apt is skipped when every package is present, pip when
-# pyproject.toml has not changed since the last successful install.
+# pyproject.toml, setup.py and requirements/lock.txt have not changed since the last install.
 #
-# Usage: scripts/bootstrap.sh [EXTRAS]   (default extras: server,dev,packaging)
+# Usage: scripts/bootstrap.sh [EXTRAS]
+#   The lock carries the extras server, dev and packaging together; EXTRAS (default
+#   server,dev,packaging) may name any of them, and the whole locked set is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 EXTRAS="${1:-server,dev,packaging}"
+for extra in ${EXTRAS//,/ }; do
+  case "$extra" in
+    server | dev | packaging) ;;
+    *) echo "bootstrap: unknown extra '$extra' (requirements/lock.txt has server, dev, packaging)" >&2
+       exit 2 ;;
+  esac
+done
 APT_PACKAGES=(
   python3 python3-venv python3-pip
   libzbar0                                   # pyzbar's decoder library
@@ -62,11 +71,21 @@ if [[ ! -x .venv/bin/python ]]; then
   "$PYTHON" -m venv .venv
 fi
 
+# Every package comes from requirements/lock.txt at its locked version and is checked
+# against the lock's sha256 hashes (scripts/lock.sh regenerates it); pos-app itself is
+# installed editable, without dependencies and without build isolation (its build
+# backend is in the lock too), so nothing unhashed is downloaded.
+lock=requirements/lock.txt
 stamp=".venv/.pos-app-stamp"
-want="$(sha256sum pyproject.toml | cut -d' ' -f1) $EXTRAS $(.venv/bin/python -V 2>&1)"
+want="$(cat pyproject.toml setup.py "$lock" | sha256sum | cut -d' ' -f1) $(.venv/bin/python -V 2>&1)"
 if [[ ! -f "$stamp" ]] || [[ "$(cat "$stamp")" != "$want" ]]; then
-  echo "bootstrap: installing pos-app[$EXTRAS] into .venv"
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".[$EXTRAS]"
+  echo "bootstrap: installing $lock and pos-app into .venv"
+  .venv/bin/python -m pip install -q --require-hashes -r "$lock"
+  .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
+  if ! .venv/bin/python -m pip check >/dev/null; then
+    .venv/bin/python -m pip check >&2 || true
+    echo "bootstrap: $lock does not satisfy pyproject.toml; run scripts/lock.sh" >&2
+    exit 1
+  fi
   echo "$want" > "$stamp"
 fi

@@ -95,7 +95,7 @@ def _windows(world: DemoWorld, screenshots: str | None) -> int:
     settings = replace(world.settings, customer_display=display)
     tour = None
     if screenshots:
-        from pos_app.ui.tour import screenshot_tour
+        from pos_app.demo.tour_script import screenshot_tour
 
         tour = screenshot_tour(
             Path(screenshots),

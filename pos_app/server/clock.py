@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Protocol
 
@@ -16,23 +15,3 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> int:
         return int(time.time())
-
-
-class FakeClock:
-    """A settable clock for tests (thread-safe: the app reads it from worker threads)."""
-
-    def __init__(self, start: int = 1_795_000_000) -> None:
-        self._now = start
-        self._lock = threading.Lock()
-
-    def now(self) -> int:
-        with self._lock:
-            return self._now
-
-    def advance(self, seconds: int) -> None:
-        with self._lock:
-            self._now += seconds
-
-    def set(self, value: int) -> None:
-        with self._lock:
-            self._now = value

@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-INPUTS = ("pos_app", "packaging", "assets", "config", "pyproject.toml")
+INPUTS = ("pos_app", "packaging", "assets", "config", "pyproject.toml", "requirements")
 UPGRADE_SUFFIX = "+upgrade1"
 # The upgrade's package defaults differ from the first version's (issue 16.2).
 V2_DEFAULTS_EXTRA = "\n[logging]\nbackups = 7\n"

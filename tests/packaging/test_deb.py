@@ -18,9 +18,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from debbuild import UPGRADE_SUFFIX, deb_version
+from tests.packaging.debbuild import UPGRADE_SUFFIX, deb_version
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 

@@ -1,19 +1,11 @@
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pos_app.paytoken.trust_list import TrustList
 from pos_app.paytoken.verifier import Verifier
-
-# pytest runs with --import-mode=importlib, which does not put test folders on
-# sys.path; the shared token builders live next to this file.
-sys.path.insert(0, str(Path(__file__).parent))
-
-from pt1_forge import AUDIENCE, entry, make_trust_list
+from tests.paytoken.pt1_forge import AUDIENCE, entry, make_trust_list
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pt1_forge import NOW, good_claims
 
 from pos_app.core.reasons import ReasonCode
 from pos_app.paytoken.acceptance import AcceptanceResult, accept, check_acceptance
@@ -12,6 +11,7 @@ from pos_app.paytoken.errors import AcceptanceUsageError
 from pos_app.paytoken.issuer import Issuer
 from pos_app.paytoken.seen_store import MemorySeenStore
 from pos_app.paytoken.verifier import Verifier, VerifyResult
+from tests.paytoken.pt1_forge import NOW, good_claims
 
 
 def verified(verifier: Verifier, key: Ed25519PrivateKey, **changes: object) -> VerifyResult:

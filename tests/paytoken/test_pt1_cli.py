@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pt1_forge import NOW
 
 from pos_app.paytoken import keys
 from pos_app.paytoken.cli import register
 from pos_app.paytoken.trust_list import key_entry
+from tests.paytoken.pt1_forge import NOW
 
 REPO = Path(__file__).resolve().parents[2]
 

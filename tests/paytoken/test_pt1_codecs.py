@@ -11,12 +11,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pt1_forge import good_claims
 
 from pos_app.core.errors import TokenError
 from pos_app.paytoken import base45, claims, cose, dcbor, keys
 from pos_app.paytoken.errors import Base45Error, CborError, KeyFileError, TokenEncodeError
 from pos_app.paytoken.issuer import Issuer, mint_token
+from tests.fuzz_budget import examples
+from tests.paytoken.pt1_forge import good_claims
 
 RFC9285 = [(b"AB", "BB8"), (b"Hello!!", "%69 VD92EX0"), (b"base-45", "UJCLQE7W581")]
 
@@ -34,7 +35,7 @@ def test_base45_strict(bad: str) -> None:
         base45.decode(bad)
 
 
-@settings(max_examples=300, deadline=None, database=None)
+@settings(max_examples=examples(300))
 @given(st.binary(max_size=64))
 def test_base45_round_trip(data: bytes) -> None:
     assert base45.decode(base45.encode(data)) == data
@@ -73,7 +74,7 @@ def test_dcbor_ints_and_bools() -> None:
     assert dcbor.encode(2**64 - 1) == b"\x1b" + b"\xff" * 8
 
 
-@settings(max_examples=500, deadline=None, database=None)
+@settings(max_examples=examples(500))
 @given(
     sub=st.text(min_size=1, max_size=16),
     exp=st.integers(0, 2**64 - 1),
@@ -204,7 +205,7 @@ def _reference_base45(text: str) -> bytes | None:
     return bytes(out)
 
 
-@settings(max_examples=2000, deadline=None, database=None)
+@settings(max_examples=examples(2000))
 @given(st.text(alphabet=base45.ALPHABET[-12:] + "0AZ", max_size=40))
 def test_base45_matches_reference(text: str) -> None:
     # The alphabet's tail (high digit values) makes out-of-range groups common.

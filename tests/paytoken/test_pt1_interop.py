@@ -10,7 +10,6 @@ from __future__ import annotations
 import cbor2
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pt1_forge import NOW, good_claims, text_of
 from pycose.algorithms import CoseAlgorithm, EdDSA
 from pycose.keys.curves import Ed25519
 from pycose.keys.okp import OKPKey
@@ -20,6 +19,7 @@ from pos_app.paytoken import base45, cose, dcbor
 from pos_app.paytoken.issuer import Issuer
 from pos_app.paytoken.keys import kid_of, public_raw
 from pos_app.paytoken.verifier import Verifier
+from tests.paytoken.pt1_forge import NOW, good_claims, text_of
 
 
 @CoseAlgorithm.register_attribute()

@@ -1,9 +1,10 @@
 """Property: any input yields a reason code (or a genuine token), never an exception.
 
-The example counts add up to 100,000+. Strategies are deliberately flat and
-cheap (a single ``binary`` draw decoded by the test where possible) because
-hypothesis' per-example overhead, not the verifier, dominates the run time.
-No deadline and no example database, so CI time stays bounded.
+The examples add up to 100,000+ under the 'ci' Hypothesis profile (the default,
+tests/conftest.py: no deadline, no example database, so CI time stays bounded) and
+1,000,000+ under POS_APP_HYPOTHESIS=thorough. Strategies are deliberately flat and cheap
+(a single ``binary`` draw decoded by the test where possible) because hypothesis'
+per-example overhead, not the verifier, dominates the run time.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import cbor2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from pt1_forge import NOW, claims_map, cose_bytes, entry, make_trust_list, text_of
 
 from pos_app.core import reasons
 from pos_app.paytoken import base45, dcbor
 from pos_app.paytoken.errors import CborError
 from pos_app.paytoken.verifier import Verifier, VerifyResult
+from tests.fuzz_budget import examples
+from tests.paytoken.pt1_forge import NOW, claims_map, cose_bytes, entry, make_trust_list, text_of
 
 KEY = Ed25519PrivateKey.generate()
 VERIFIER = Verifier(
@@ -28,6 +30,7 @@ VERIFIER = Verifier(
 GOOD_RAW = cose_bytes(KEY)
 GOOD_TEXT = text_of(GOOD_RAW)
 REASONS = frozenset(reasons.VERIFY_REASONS)
+# Examples per test under the 'ci' profile; POS_APP_HYPOTHESIS=thorough runs ten times as many.
 BUDGETS = {
     "text": 14_000,
     "latin1": 14_000,
@@ -42,9 +45,7 @@ BUDGETS = {
 
 def fuzz(name: str) -> Any:
     return settings(
-        max_examples=BUDGETS[name],
-        deadline=None,
-        database=None,
+        max_examples=examples(BUDGETS[name]),
         phases=[Phase.explicit, Phase.generate, Phase.shrink],
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )

@@ -10,7 +10,16 @@ import cbor2
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pt1_forge import (
+
+from pos_app.core.reasons import ReasonCode
+from pos_app.paytoken import base45, cose, dcbor
+from pos_app.paytoken.acceptance import accept
+from pos_app.paytoken.issuer import Issuer
+from pos_app.paytoken.keys import kid_of
+from pos_app.paytoken.seen_store import SQLiteSeenStore
+from pos_app.paytoken.trust_list import TrustList
+from pos_app.paytoken.verifier import Verifier
+from tests.paytoken.pt1_forge import (
     NOW,
     claims_map,
     cose_bytes,
@@ -21,15 +30,6 @@ from pt1_forge import (
     token,
     token_with_claims,
 )
-
-from pos_app.core.reasons import ReasonCode
-from pos_app.paytoken import base45, cose, dcbor
-from pos_app.paytoken.acceptance import accept
-from pos_app.paytoken.issuer import Issuer
-from pos_app.paytoken.keys import kid_of
-from pos_app.paytoken.seen_store import SQLiteSeenStore
-from pos_app.paytoken.trust_list import TrustList
-from pos_app.paytoken.verifier import Verifier
 
 
 def test_forged_or_edited_claims(verifier: Verifier, issuer_key: Ed25519PrivateKey) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pt1_forge import NOW, entry
 
 from pos_app.core.reasons import ReasonCode
 from pos_app.paytoken.errors import TrustListInvalid
@@ -21,6 +20,7 @@ from pos_app.paytoken.trust_list import (
     replace_if_newer,
     sign_trust_list,
 )
+from tests.paytoken.pt1_forge import NOW, entry
 
 
 def payload(keys: list[dict[str, Any]], *, seq: int = 7, **extra: Any) -> dict[str, Any]:

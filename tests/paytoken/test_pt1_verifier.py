@@ -5,7 +5,13 @@ from __future__ import annotations
 import cbor2
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pt1_forge import (
+
+from pos_app.core.reasons import ReasonCode
+from pos_app.paytoken import dcbor
+from pos_app.paytoken.issuer import Issuer
+from pos_app.paytoken.keys import kid_of
+from pos_app.paytoken.verifier import Verifier, VerifyResult
+from tests.paytoken.pt1_forge import (
     NOW,
     claims_map,
     cose_bytes,
@@ -13,12 +19,6 @@ from pt1_forge import (
     text_of,
     token,
 )
-
-from pos_app.core.reasons import ReasonCode
-from pos_app.paytoken import dcbor
-from pos_app.paytoken.issuer import Issuer
-from pos_app.paytoken.keys import kid_of
-from pos_app.paytoken.verifier import Verifier, VerifyResult
 
 
 def check(verifier: Verifier, text: str, *, now: int = NOW) -> VerifyResult:

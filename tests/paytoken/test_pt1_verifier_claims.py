@@ -5,7 +5,13 @@ from __future__ import annotations
 import cbor2
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pt1_forge import (
+
+from pos_app.core import reasons
+from pos_app.core.reasons import ReasonCode
+from pos_app.paytoken import base45, cose, dcbor
+from pos_app.paytoken.trust_list import TrustList
+from pos_app.paytoken.verifier import Verifier, VerifyResult
+from tests.paytoken.pt1_forge import (
     NOW,
     claims_map,
     entry,
@@ -13,12 +19,6 @@ from pt1_forge import (
     token,
     token_with_claims,
 )
-
-from pos_app.core import reasons
-from pos_app.core.reasons import ReasonCode
-from pos_app.paytoken import base45, cose, dcbor
-from pos_app.paytoken.trust_list import TrustList
-from pos_app.paytoken.verifier import Verifier, VerifyResult
 
 
 def check(verifier: Verifier, text: str, *, now: int = NOW) -> VerifyResult:

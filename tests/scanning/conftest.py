@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from scan_testkit import FakeClock, payment_text
+from tests.scanning.scan_testkit import FakeClock, payment_text
 
 
 @pytest.fixture

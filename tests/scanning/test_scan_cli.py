@@ -9,10 +9,10 @@ import json
 import cv2
 import numpy as np
 import pytest
-from scan_testkit import EAN13_A, payment_text
 
 from pos_app.scanning import cli
 from pos_app.scanning.synthetic import compose, render_code
+from tests.scanning.scan_testkit import EAN13_A, payment_text
 
 
 def run(argv: list[str]) -> tuple[int, list[dict], str]:

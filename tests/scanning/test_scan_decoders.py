@@ -7,7 +7,6 @@ from types import ModuleType
 import cv2
 import numpy as np
 import pytest
-from scan_testkit import EAN13_A, EAN13_B
 
 from pos_app.core.gtin import make_gtin
 from pos_app.scanning.cascade import TRACK_FRAMES, DecodeCascade, to_gray
@@ -22,6 +21,7 @@ from pos_app.scanning.decoders import (
 from pos_app.scanning.errors import DecoderUnavailable
 from pos_app.scanning.symbols import RawSymbol, SymbolKind, Symbology, classify
 from pos_app.scanning.synthetic import SyntheticCode, compose, render_code
+from tests.scanning.scan_testkit import EAN13_A, EAN13_B
 
 
 def frame_with(code: str, *, at: tuple[int, int], size=(640, 480), module_px=3) -> np.ndarray:

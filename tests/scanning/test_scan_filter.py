@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 
-from scan_testkit import EAN13_A, EAN13_B, payment_text
-
 from pos_app.scanning.config import FilterConfig
 from pos_app.scanning.filter import TWO_PAYMENT_CODES, ScanAction, ScanFilter
 from pos_app.scanning.symbols import Symbol, SymbolKind, Symbology
+from tests.scanning.scan_testkit import EAN13_A, EAN13_B, payment_text
 
 CORNERS = ((10.0, 10.0), (50.0, 10.0), (50.0, 50.0), (10.0, 50.0))
 TOKEN_A = payment_text(1)

@@ -8,7 +8,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from scan_testkit import EAN13_A, CaptureFactory, FakeCapture, FakeClock, payment_text
 
 from pos_app.scanning.camera import CameraSource
 from pos_app.scanning.cascade import DecodeCascade
@@ -21,6 +20,13 @@ from pos_app.scanning.errors import (
 )
 from pos_app.scanning.sources import ImageFolderSource, VideoFileSource, iter_frames
 from pos_app.scanning.synthetic import SyntheticSource, compose
+from tests.scanning.scan_testkit import (
+    EAN13_A,
+    CaptureFactory,
+    FakeCapture,
+    FakeClock,
+    payment_text,
+)
 
 
 def write_video(path: Path, frames: list[np.ndarray], fps: float = 10.0) -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import pytest
-from scan_testkit import EAN13_A, payment_text
 
 from pos_app.scanning.symbols import SymbolKind
 from pos_app.scanning.wedge import (
@@ -15,6 +14,7 @@ from pos_app.scanning.wedge import (
     repair_payment_text,
     to_half_width,
 )
+from tests.scanning.scan_testkit import EAN13_A, payment_text
 
 US_ON_JIS = str.maketrans({":": "+", "*": "(", "+": "~"})
 JIS_ON_US = str.maketrans({":": "'", "*": '"', "+": ":"})

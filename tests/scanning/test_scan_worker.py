@@ -7,7 +7,6 @@ import time
 
 import numpy as np
 import pytest
-from scan_testkit import EAN13_A, CaptureFactory, FakeCapture, FakeClock, payment_text
 
 from pos_app.scanning.camera import CameraSource
 from pos_app.scanning.cascade import DecodeCascade
@@ -25,6 +24,13 @@ from pos_app.scanning.worker import (
     WorkerState,
     WorkerStatus,
     make_preview,
+)
+from tests.scanning.scan_testkit import (
+    EAN13_A,
+    CaptureFactory,
+    FakeCapture,
+    FakeClock,
+    payment_text,
 )
 
 WAIT = 10.0  # generous: the machine is shared; tests end as soon as the condition holds

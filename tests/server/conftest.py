@@ -1,22 +1,19 @@
-# ruff: noqa: E402  (sys.path and warning filters must be set before these imports)
 """Backend fixtures: every API test runs on SQLite and on PostgreSQL (own schema)."""
 
 from __future__ import annotations
 
 import os
-import sys
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
-# pytest's rootdir import mode does not put this directory on sys.path.
-sys.path.insert(0, str(Path(__file__).parent))
-# Starlette 1.x nudges towards httpx2 for its TestClient; httpx 0.28 is what we ship.
-warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-
-from server_support import (
+from pos_app.server import admin
+from pos_app.server.app import create_app
+from pos_app.server.settings import ServerSettings
+from tests.fake_clock import FakeClock
+from tests.server.server_support import (
     Api,
     World,
     drop_postgres_schema,
@@ -24,12 +21,6 @@ from server_support import (
     enroll_terminal,
     postgres_schema_url,
 )
-from starlette.testclient import TestClient
-
-from pos_app.server import admin
-from pos_app.server.app import create_app
-from pos_app.server.clock import FakeClock
-from pos_app.server.settings import ServerSettings
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

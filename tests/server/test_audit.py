@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from server_support import World
-
 # The terminal's own hash rule: the backend must agree with it byte for byte.
 from pos_app.core.audit_chain import GENESIS, entry_hash
+from tests.server.server_support import World
 
 
 def _chain(n: int, *, start: int = 1, prev: str = GENESIS) -> list[dict]:

@@ -6,12 +6,12 @@ import json
 import uuid
 
 import pytest
-from server_support import Api, Signer, World, enroll_terminal
 
 from pos_app.paytoken import httpsig
 from pos_app.server import admin
 from pos_app.server.enrollment import code_hash
 from pos_app.server.models import EnrollmentCode
+from tests.server.server_support import Api, Signer, World, enroll_terminal
 
 
 def _code(settings, clock, terminal_id: str = "T09") -> str:

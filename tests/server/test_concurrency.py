@@ -16,13 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from server_support import Api, World, enroll_terminal
 from sqlalchemy.exc import IntegrityError
 
 from pos_app.server import admin
 from pos_app.server.clock import SystemClock
 from pos_app.server.runner import BackgroundServer, free_port
 from pos_app.server.settings import ServerSettings
+from tests.server.server_support import Api, World, enroll_terminal
 
 N = 12
 
@@ -111,19 +111,20 @@ def test_one_token_across_worker_processes(tmp_path: Path, db_url: str) -> None:
         "2",
     ]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
+    # The with block closes the stderr pipe (no ResourceWarning) after the wait.
+    with subprocess.Popen(
         cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_ready(base, proc)
-        with httpx.Client(timeout=30) as client:
-            world = _world(base, client, ticket)
-            wallet = world.new_wallet(balance=100_000)
-            _assert_one_approval(_race([world], world.token(wallet)))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
+    ) as proc:
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_ready(base, proc)
+            with httpx.Client(timeout=30) as client:
+                world = _world(base, client, ticket)
+                wallet = world.new_wallet(balance=100_000)
+                _assert_one_approval(_race([world], world.token(wallet)))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
     assert admin.check_ledger(data_dir, db_url)["ok"] is True
 
 

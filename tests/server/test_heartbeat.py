@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import uuid
 
-from server_support import World
-
 from pos_app.server.settings import ServerSettings
+from tests.server.server_support import World
 
 HEARTBEAT = "/v1/terminals/heartbeat"
 

@@ -15,11 +15,10 @@ import sys
 import uuid
 from pathlib import Path
 
-from server_support import World
-
 from pos_app.paytoken import httpsig
 from pos_app.server import admin
 from pos_app.server.settings import ServerSettings
+from tests.server.server_support import World
 
 # Runs a backend on the same database, sends it one request and dies writing the answer.
 CRASHING_SERVER = r"""
@@ -27,7 +26,7 @@ import json, os, sys
 from starlette.testclient import TestClient
 from pos_app.server import db, idempotency
 from pos_app.server.app import create_app
-from pos_app.server.clock import FakeClock
+from tests.fake_clock import FakeClock
 from pos_app.server.settings import ServerSettings
 
 data_dir, db_url, now, raw = sys.argv[1:]

@@ -7,7 +7,6 @@ import stat
 from pathlib import Path
 
 import pytest
-from server_support import World
 from sqlalchemy import create_engine
 
 from pos_app import cli
@@ -15,6 +14,7 @@ from pos_app.paytoken import keys, trust_list
 from pos_app.paytoken.verifier import Verifier
 from pos_app.server import admin, db
 from pos_app.server.models import Account
+from tests.server.server_support import World
 
 
 def _listed(api) -> dict[str, str]:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from server_support import TEST_KDF_N, Manager, World, line
-
 from pos_app.paytoken import manager_proof
 from pos_app.server import admin
-from pos_app.server.clock import FakeClock
+from tests.fake_clock import FakeClock
+from tests.server.server_support import TEST_KDF_N, Manager, World, line
 
 TOBACCO = [line("4901234567001", "heated_tobacco", 10, 600)]
 RISKY = {"score": 50, "action": "manager_approval", "reasons": ["t"]}

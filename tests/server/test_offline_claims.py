@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from server_support import World
-
 from pos_app.server import admin
 from pos_app.server.settings import ServerSettings
+from tests.server.server_support import World
 
 SLACK = ServerSettings.model_fields["contact_slack"].default
 

@@ -12,15 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from server_support import Api, Signer, enroll_terminal
+from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 from pos_app.paytoken import httpsig
 from pos_app.server import admin
 from pos_app.server.app import create_app
-from pos_app.server.clock import FakeClock
 from pos_app.server.ratelimit import RateLimiter, address_key
 from pos_app.server.settings import ServerSettings
+from tests.fake_clock import FakeClock
+from tests.server.server_support import Api, Signer, enroll_terminal
 
 
 @pytest.fixture
@@ -37,8 +38,20 @@ def limited(tmp_path: Path, db_url: str, clock: FakeClock) -> Iterator[ServerSet
     )
 
 
+_APPS: list[FastAPI] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_backends() -> Iterator[None]:
+    """Each app's backend holds a database pool: closed after the test, not by the GC."""
+    yield
+    while _APPS:
+        _APPS.pop().state.backend.close()
+
+
 def client_from(settings: ServerSettings, address: str) -> tuple[TestClient, Api]:
     app = create_app(settings, migrate=False)
+    _APPS.append(app)
     client = TestClient(app, client=(address, 40000))
     return client, Api(client=client, clock=settings.clock)
 

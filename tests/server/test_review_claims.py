@@ -6,12 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from server_support import Api, Signer, World, enroll_terminal, line
 
 from pos_app.server import admin
-from pos_app.server.clock import FakeClock, SystemClock
+from pos_app.server.clock import SystemClock
 from pos_app.server.runner import BackgroundServer
 from pos_app.server.settings import ServerSettings
+from tests.fake_clock import FakeClock
+from tests.server.server_support import Api, Signer, World, enroll_terminal, line
 
 TOBACCO = [line("4900000000001", "heated_tobacco", 2, 5800, name="Heated tobacco carton")]
 

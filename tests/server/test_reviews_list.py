@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server_support import World, line
+from tests.server.server_support import World, line
 
 TOBACCO = [
     line("4900000000001", "heated_tobacco", 2, 5800, name="Heated tobacco carton"),

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from server_support import World, drop_postgres_schema, line, postgres_schema_url
 from sqlalchemy.orm import Session
 
 from pos_app.paytoken import httpsig, keys
@@ -21,6 +20,7 @@ from pos_app.server import db, managers, sales, stepup
 from pos_app.server.errors import ApiError
 from pos_app.server.models import Sale, StepUp
 from pos_app.server.schemas import CancelRequest
+from tests.server.server_support import World, drop_postgres_schema, line, postgres_schema_url
 
 CARTONS = [line("4900000000001", "heated_tobacco", 2, 5800, name="Heated tobacco carton")]
 

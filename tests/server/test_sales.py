@@ -6,10 +6,10 @@ import json
 import uuid
 
 import pytest
-from server_support import World, line
 
 from pos_app.paytoken import issuer, keys
 from pos_app.server import admin
+from tests.server.server_support import World, line
 
 
 def test_approved_sale_debits_wallet(world: World) -> None:
@@ -240,7 +240,7 @@ def test_get_unknown_sale_is_404_and_other_store_is_403(world: World, settings) 
         terminal_id="T01",
         clock=world.api.clock,
     )
-    from server_support import enroll_terminal
+    from tests.server.server_support import enroll_terminal
 
     stranger = enroll_terminal(world.api, other["enrollment_code"])
     resp = world.api.get(f"/v1/sales/{body['sale_id']}", signer=stranger)

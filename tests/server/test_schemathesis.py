@@ -28,7 +28,15 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from server_support import (
+from starlette.testclient import TestClient
+
+from pos_app.paytoken import httpsig
+from pos_app.server import admin
+from pos_app.server.app import create_app
+from pos_app.server.settings import ServerSettings
+from tests.fake_clock import FakeClock
+from tests.fuzz_budget import examples
+from tests.server.server_support import (
     Api,
     Signer,
     WalletHandle,
@@ -37,16 +45,9 @@ from server_support import (
     enroll_terminal,
     postgres_schema_url,
 )
-from starlette.testclient import TestClient
-
-from pos_app.paytoken import httpsig
-from pos_app.server import admin
-from pos_app.server.app import create_app
-from pos_app.server.clock import FakeClock
-from pos_app.server.settings import ServerSettings
 
 BASE = "http://testserver"
-MAX_EXAMPLES = 20
+MAX_EXAMPLES = examples(20)
 
 
 @pytest.fixture(
@@ -189,8 +190,6 @@ def test_no_server_errors(path: str, method: str, fuzz_env: tuple[TestClient, Wo
     @given(case=operation.as_strategy(), sign=st.booleans())
     @settings(
         max_examples=MAX_EXAMPLES,
-        deadline=None,
-        database=None,
         suppress_health_check=list(HealthCheck),
     )
     def run(case: schemathesis.Case, sign: bool) -> None:

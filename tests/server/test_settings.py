@@ -9,8 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from pos_app.cli import main
-from pos_app.server.clock import FakeClock
 from pos_app.server.settings import ENV_CONFIG, ServerSettings
+from tests.fake_clock import FakeClock
 
 
 @pytest.fixture(autouse=True)

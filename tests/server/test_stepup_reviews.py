@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from server_support import World, line
-
 from pos_app.paytoken import httpsig, keys
 from pos_app.server import admin
+from tests.server.server_support import World, line
 
 TOBACCO = [line("4900000000001", "heated_tobacco", 2, 5800, name="Heated tobacco carton")]
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from server_support import Manager, World
-
 from pos_app.server import admin
-from pos_app.server.clock import FakeClock
 from pos_app.server.settings import ServerSettings
+from tests.fake_clock import FakeClock
+from tests.server.server_support import Manager, World
 
 
 def _paid(world: World, wallet: Any) -> dict[str, Any]:

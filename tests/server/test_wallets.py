@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from server_support import Signer, World
 
 from pos_app.paytoken import claims as pt_claims
 from pos_app.paytoken import httpsig, keys, trust_list
 from pos_app.paytoken.verifier import Verifier
 from pos_app.server import admin
 from pos_app.server.errors import ApiError
+from tests.server.server_support import Signer, World
 
 
 def _claims(world: World, token: str):

@@ -19,7 +19,6 @@ from pos_app.core.catalog import Product
 from pos_app.core.categories import Category
 from pos_app.paytoken import httpsig, keys
 from pos_app.server import admin
-from pos_app.server.clock import FakeClock
 from pos_app.server.runner import BackgroundServer
 from pos_app.server.settings import ServerSettings
 from pos_app.terminal.backend.client import ClientConfig
@@ -36,6 +35,7 @@ from pos_app.terminal.settings.schema import (
 from pos_app.terminal.store.db import LocalStore, open_store
 from pos_app.terminal.sync.trust import TrustListManager, load_root_key
 from pos_app.terminal.terminal_risk import TerminalRisk, rules_from_settings
+from tests.fake_clock import FakeClock
 
 DAY = 86_400
 # Manager keys derive cheaply in tests; the product's cost is manager_proof.KDF_N.

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from checkout_support import DAY, Backend, Network, Wallet, running_backend, till
-
 from pos_app.terminal.services import TerminalServices
+from tests.terminal.checkout_support import DAY, Backend, Network, Wallet, running_backend, till
 
 
 @pytest.fixture

@@ -5,14 +5,9 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from checkout_support import TEA, Backend, basket, offline_till
 
 from pos_app.core.age_check import (
     AgeCheckError,
@@ -31,6 +26,7 @@ from pos_app.terminal.checkout.types import PaymentPhase
 from pos_app.terminal.errors import CheckoutError
 from pos_app.terminal.services import TerminalServices
 from pos_app.terminal.store.db import DB_NAME, LocalStore, open_store
+from tests.terminal.checkout_support import TEA, Backend, basket, offline_till
 
 pytestmark = pytest.mark.age_check
 

@@ -4,17 +4,13 @@ audit chain instead of being refused at id 1 forever (issue 16.7)."""
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from checkout_support import Backend, Network, till
 
 from pos_app.terminal.audit.log import AuditAction, append_audit, verify_store
 from pos_app.terminal.doctor.checks_store import check_audit_chain
 from pos_app.terminal.doctor.env import DoctorEnv
 from pos_app.terminal.doctor.runner import Status
+from tests.terminal.checkout_support import Backend, Network, till
 
 
 def doctor_line(data_dir: Path):

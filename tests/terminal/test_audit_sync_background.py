@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-import sys
 from pathlib import Path
 
 import sqlalchemy as sa
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from checkout_support import Backend, Network, till
-
 from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.audit.sync import synced_through
 from pos_app.terminal.store.db import DB_NAME
+from tests.terminal.checkout_support import Backend, Network, till
 
 
 def held_by_backend(backend: Backend) -> int:

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from checkout_support import CARTON, TEA, Backend, Network, basket, till
-
 from pos_app.terminal.checkout.types import PaymentPhase
 from pos_app.terminal.services import TerminalServices
+from tests.terminal.checkout_support import CARTON, TEA, Backend, Network, basket, till
 
 
 class StricterBackend(Network):

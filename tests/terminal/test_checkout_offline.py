@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from checkout_support import (
+from pos_app.terminal.checkout.types import PaymentPhase
+from pos_app.terminal.services import TerminalServices, build_services
+from tests.terminal.checkout_support import (
     BENTO,
     CARTON,
     DAY,
@@ -23,9 +22,6 @@ from checkout_support import (
     terminal_settings,
     till,
 )
-
-from pos_app.terminal.checkout.types import PaymentPhase
-from pos_app.terminal.services import TerminalServices, build_services
 
 
 @pytest.fixture

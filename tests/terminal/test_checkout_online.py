@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from checkout_support import (
+from pos_app.terminal.audit.log import AuditAction, read_entries
+from pos_app.terminal.checkout.types import PaymentPhase
+from pos_app.terminal.errors import CheckoutError
+from pos_app.terminal.services import TerminalServices
+from tests.terminal.checkout_support import (
     BENTO,
     CARTON,
     TEA,
@@ -18,11 +19,6 @@ from checkout_support import (
     basket,
     till,
 )
-
-from pos_app.terminal.audit.log import AuditAction, read_entries
-from pos_app.terminal.checkout.types import PaymentPhase
-from pos_app.terminal.errors import CheckoutError
-from pos_app.terminal.services import TerminalServices
 
 
 def test_online_sale_is_approved_and_its_token_cannot_pay_twice(
@@ -151,9 +147,8 @@ def test_status_reports_enrollment_trust_list_and_clock_skew(
 def test_a_till_whose_clock_jumped_since_the_last_contact_signs_again_once(
     backend: Backend, tmp_path: Path, network: Network
 ) -> None:
-    from checkout_support import terminal_settings
-
     from pos_app.terminal.services import build_services
+    from tests.terminal.checkout_support import terminal_settings
 
     till(backend, tmp_path, network).close()  # enrolled with a correct clock
     settings = terminal_settings(backend, tmp_path / "terminal")

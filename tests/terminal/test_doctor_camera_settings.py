@@ -3,20 +3,17 @@ through the real CameraSource and settings mapping over a capture that records t
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import cv2
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scanning"))
-from scan_testkit import CaptureFactory, FakeCapture
-from test_doctor_support import healthy_env, settings
 
 from pos_app.scanning.camera import CameraSource
 from pos_app.terminal.doctor.checks import check_camera
 from pos_app.terminal.doctor.runner import Status
 from pos_app.terminal.settings.scanner import camera_config
 from pos_app.terminal.settings.schema import ScannerSettings, Settings
+from tests.scanning.scan_testkit import CaptureFactory, FakeCapture
+from tests.terminal.doctor_support import healthy_env, settings
 
 
 def opener(capture: FakeCapture):

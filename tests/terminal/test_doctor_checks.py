@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -45,11 +44,7 @@ from pos_app.terminal.doctor.runner import (
 from pos_app.terminal.settings.schema import ScannerSettings, Settings
 from pos_app.terminal.store.db import DB_NAME, open_store
 from pos_app.terminal.store.migrations import LATEST_VERSION
-
-# Shared fakes live next to this file (tests/ has no packages).
-sys.path.insert(0, str(Path(__file__).parent))
-
-from test_doctor_support import (
+from tests.terminal.doctor_support import (
     GIB,
     NOW,
     FakeCamera,

@@ -9,7 +9,6 @@ import ipaddress
 import json
 import socket
 import ssl
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,11 +27,7 @@ from pos_app.terminal.doctor.checks_net import check_backend, check_clock, http_
 from pos_app.terminal.doctor.env import BackendReply
 from pos_app.terminal.doctor.runner import Status
 from pos_app.terminal.settings.schema import BackendSettings
-
-# Shared fakes live next to this file (tests/ has no packages).
-sys.path.insert(0, str(Path(__file__).parent))
-
-from test_doctor_support import NOW, healthy_env, settings
+from tests.terminal.doctor_support import NOW, healthy_env, settings
 
 # --- backend and clock --------------------------------------------------------------------
 

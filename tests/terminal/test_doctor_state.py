@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,11 +18,7 @@ from pos_app.terminal.doctor.env import CredentialsInfo
 from pos_app.terminal.doctor.runner import Status
 from pos_app.terminal.settings.schema import Settings
 from pos_app.terminal.store.db import open_store
-
-# Shared fakes live next to this file (tests/ has no packages).
-sys.path.insert(0, str(Path(__file__).parent))
-
-from test_doctor_support import NOW, healthy_env, store_trust_list
+from tests.terminal.doctor_support import NOW, healthy_env, store_trust_list
 
 # --- enrollment and the key file ------------------------------------------------------------
 

@@ -13,18 +13,6 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from checkout_support import (
-    TEA,
-    Backend,
-    Network,
-    basket,
-    running_backend,
-    terminal_settings,
-    till,
-)
-
 from pos_app.cli import main
 from pos_app.paytoken import keys
 from pos_app.paytoken.errors import KeyFileError
@@ -38,6 +26,15 @@ from pos_app.terminal.errors import BackendAuthError, BackendRejected, Enrollmen
 from pos_app.terminal.services import build_services
 from pos_app.terminal.store.db import LocalStore, open_store
 from pos_app.terminal.sync.trust import TrustListManager, load_root_key
+from tests.terminal.checkout_support import (
+    TEA,
+    Backend,
+    Network,
+    basket,
+    running_backend,
+    terminal_settings,
+    till,
+)
 
 NOW = 1_795_000_000
 

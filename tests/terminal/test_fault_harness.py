@@ -9,14 +9,9 @@ The script's defaults run longer (a 3-minute outage, more kills):
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-
-import fault_harness
+from bench import fault_harness
 
 SHORT = fault_harness.Options(
     duration_s=16,

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from checkout_support import TEA, Backend, Network, Wallet, basket, till
 
 from pos_app.terminal.checkout.types import PaymentPhase
 from pos_app.terminal.errors import BackendRejected
 from pos_app.terminal.services import TerminalServices
 from pos_app.terminal.settings.schema import BackendSettings
+from tests.terminal.checkout_support import TEA, Backend, Network, Wallet, basket, till
 
 HEARTBEAT = ("GET", "/v1/terminals/heartbeat")
 TICK_S = 5  # BackgroundSync's pass interval

@@ -14,15 +14,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from checkout_support import (
-    BENTO,
-    MANAGER_PASSPHRASE,
-    TEST_KDF_N,
-    Backend,
-    Network,
-    basket,
-    terminal_settings,
-)
 
 from pos_app.paytoken import manager_proof
 from pos_app.terminal.auth import Authenticator, Role
@@ -33,6 +24,15 @@ from pos_app.terminal.reviews.client import ClientReviewsBackend
 from pos_app.terminal.reviews.queue import decide
 from pos_app.terminal.reviews.sync import pull_reviews, push_decisions
 from pos_app.terminal.services import TerminalServices, build_services
+from tests.terminal.checkout_support import (
+    BENTO,
+    MANAGER_PASSPHRASE,
+    TEST_KDF_N,
+    Backend,
+    Network,
+    basket,
+    terminal_settings,
+)
 
 MANAGER_PIN = "0420"
 

@@ -11,15 +11,15 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from checkout_support import (
+from pos_app.paytoken.reasons import cashier_text
+from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
+from pos_app.terminal.services import TerminalServices, build_services
+from tests.terminal.checkout_support import (
     CARTON,
     TEA,
     Backend,
@@ -30,10 +30,6 @@ from checkout_support import (
     enroll_terminal,
     terminal_settings,
 )
-
-from pos_app.paytoken.reasons import cashier_text
-from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
-from pos_app.terminal.services import TerminalServices, build_services
 
 CARTONS_2 = 12_000
 
@@ -130,7 +126,7 @@ def test_an_unanswered_step_up_ends_declined_when_its_window_expires_after_a_res
 def test_a_sale_waiting_for_a_manager_is_closed_on_restart(
     backend: Backend, make_till: Callable[..., TerminalServices]
 ) -> None:
-    from checkout_support import BENTO
+    from tests.terminal.checkout_support import BENTO
 
     wallet = backend.new_wallet(balance=150_000)
     first = make_till()

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fake_printer import FakePrinter
 from PIL import Image
 
 from pos_app.core.basket import BasketLine
@@ -41,6 +40,7 @@ from pos_app.terminal.printing.sample import sample_sale
 from pos_app.terminal.printing.service import ReceiptOptions, ReceiptService, save_document
 from pos_app.terminal.store.db import LocalStore, open_store
 from pos_app.terminal.store.sales_repo import SaleRecord, save_sale
+from tests.terminal.fake_printer import FakePrinter
 
 JST = timezone(timedelta(hours=9))
 AT = 1_796_000_000  # 2026-11-30 09:53:20 JST

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import re
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from checkout_support import TEA, Backend, Network, basket, enroll_terminal, terminal_settings
-from fake_printer import FakePrinter
 
 from pos_app.terminal.checkout.types import PaymentPhase
 from pos_app.terminal.printing.checkout_hook import PrintingCheckout
 from pos_app.terminal.services import build_services
 from pos_app.terminal.settings.schema import PrinterSettings, ReceiptSettings
+from tests.terminal.checkout_support import (
+    TEA,
+    Backend,
+    Network,
+    basket,
+    enroll_terminal,
+    terminal_settings,
+)
+from tests.terminal.fake_printer import FakePrinter
 
 
 def _wait_for(condition: object, timeout_s: float = 10.0) -> bool:

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from pos_app.demo.seed_reviews import ONIGIRI, seed_demo_reviews
 from pos_app.terminal.audit.log import AuditAction, append_audit, read_entries, verify_store
 from pos_app.terminal.reviews.detail import load_detail, token_view
 from pos_app.terminal.reviews.export import queue_csv
@@ -21,7 +22,6 @@ from pos_app.terminal.reviews.queue import (
     release,
     status_counts,
 )
-from pos_app.terminal.reviews_demo import ONIGIRI, seed_demo_reviews
 from pos_app.terminal.store.db import LocalStore, open_store
 from pos_app.terminal.store.sales_repo import SaleRecord, save_sale
 

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from checkout_support import BENTO, Backend, Network, basket
-
 from pos_app.terminal.checkout.types import PaymentPhase
 from pos_app.terminal.reviews.client import ClientReviewsBackend
 from pos_app.terminal.reviews.detail import load_detail
 from pos_app.terminal.reviews.queue import ReviewStatus, decide, load_queue
 from pos_app.terminal.reviews.sync import pending_decisions, pull_reviews, push_decisions
 from pos_app.terminal.services import TerminalServices
+from tests.terminal.checkout_support import BENTO, Backend, Network, basket
 
 
 def test_confirmed_fraud_made_offline_freezes_the_wallet_once_synced(

@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from checkout_support import (
-    BENTO,
-    DAY,
-    Backend,
-    Network,
-    basket,
-    terminal_settings,
-    till,
-)
 
 from pos_app.core.api_contract import ClaimAnswer
 from pos_app.terminal.backend.client import ClientConfig
@@ -32,6 +19,15 @@ from pos_app.terminal.reviews.sync import pull_reviews, push_decisions
 from pos_app.terminal.services import TerminalServices, build_services
 from pos_app.terminal.store.db import open_store
 from pos_app.terminal.sync.trust import TrustListManager, load_root_key
+from tests.terminal.checkout_support import (
+    BENTO,
+    DAY,
+    Backend,
+    Network,
+    basket,
+    terminal_settings,
+    till,
+)
 
 
 @pytest.fixture

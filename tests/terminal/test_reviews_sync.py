@@ -6,6 +6,7 @@ import pytest
 
 from pos_app.core.api_contract import ReviewedSale, parse
 from pos_app.core.errors import BackendError
+from pos_app.demo.seed_reviews import seed_demo_reviews
 from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.audit.sync import sync_audit, synced_through
 from pos_app.terminal.reviews.detail import load_detail
@@ -16,7 +17,6 @@ from pos_app.terminal.reviews.sync import (
     pull_reviews,
     push_decisions,
 )
-from pos_app.terminal.reviews_demo import seed_demo_reviews
 from pos_app.terminal.store.db import DB_NAME, LocalStore, open_store
 
 NOW = 1_795_000_000

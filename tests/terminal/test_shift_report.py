@@ -5,9 +5,9 @@ from typing import Any
 import pytest
 
 from pos_app.core.basket import BasketLine
+from pos_app.demo.seed_reviews import ONIGIRI, seed_demo_reviews
 from pos_app.terminal.audit.log import AuditAction, append_audit, read_entries, verify_store
 from pos_app.terminal.reviews.queue import decide
-from pos_app.terminal.reviews_demo import ONIGIRI, seed_demo_reviews
 from pos_app.terminal.shift_report import close_shift, compute_report, flag_stats, last_z_at
 from pos_app.terminal.store.db import LocalStore, open_store
 from pos_app.terminal.store.sales_repo import SaleRecord, save_sale

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from checkout_support import TEA, Backend, Network, Wallet, basket, till
 
 from pos_app.server import admin
 from pos_app.terminal.audit.log import AuditAction, read_entries
@@ -22,6 +21,7 @@ from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.terminal.errors import CheckoutError
 from pos_app.terminal.reviews.detail import load_detail
 from pos_app.terminal.services import TerminalServices
+from tests.terminal.checkout_support import TEA, Backend, Network, Wallet, basket, till
 
 
 @pytest.fixture

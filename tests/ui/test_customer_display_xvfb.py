@@ -17,14 +17,16 @@ import pytest
 
 pytestmark = [pytest.mark.customer_display, pytest.mark.age_check]
 
-SCRIPT = Path(__file__).with_name("xvfb_customer_display.py")
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = "tests.ui.xvfb_customer_display"
 
 
 @pytest.fixture(scope="module")
 def seen() -> dict[str, object]:
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
     result = subprocess.run(
-        ["xvfb-run", "-a", "-s", "-screen 0 3840x800x24", sys.executable, str(SCRIPT)],
+        ["xvfb-run", "-a", "-s", "-screen 0 3840x800x24", sys.executable, "-m", SCRIPT],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=180,

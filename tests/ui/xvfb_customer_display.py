@@ -26,21 +26,18 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from fake_checkout import FakeCheckout
-
 from pos_app.core.catalog import Catalog
+from pos_app.demo.seed_reviews import seed_demo_reviews
+from pos_app.demo.tour import side_by_side
 from pos_app.terminal.auth import Authenticator, Role
 from pos_app.terminal.checkout.types import PaymentPhase
-from pos_app.terminal.reviews_demo import seed_demo_reviews
 from pos_app.terminal.settings.schema import Settings, UiSettings
 from pos_app.terminal.store.db import open_store
 from pos_app.ui.main_window import AppContext, MainWindow
 from pos_app.ui.manager.queue_model import REASONS
 from pos_app.ui.manager.services import ManagerServices, authenticator_sign_in
 from pos_app.ui.manager.window import ManagerWindow, manager_opener
-from pos_app.ui.tour import side_by_side
+from tests.ui.fake_checkout import FakeCheckout
 
 REPO = Path(__file__).resolve().parents[2]
 CATALOG = Catalog.from_dir(REPO / "assets" / "catalog")

@@ -11,7 +11,7 @@ import pytest
 
 from pos_app.core.api_contract import ReviewedSale, parse
 from pos_app.core.errors import BackendError
-from pos_app.terminal.reviews_demo import seed_demo_reviews
+from pos_app.demo.seed_reviews import seed_demo_reviews
 from pos_app.terminal.store.db import LocalStore, open_store
 from pos_app.ui.manager.services import ManagerServices, PinCheck
 from pos_app.ui.manager.window import ManagerWindow

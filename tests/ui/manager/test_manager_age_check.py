@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import timedelta, timezone
 from pathlib import Path
 
@@ -15,10 +14,7 @@ from pos_app.core.categories import Category
 from pos_app.terminal.reviews.detail import load_detail
 from pos_app.terminal.store.db import open_store
 from pos_app.ui.manager.detail import render_detail
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "terminal"))
-
-from checkout_support import offline_till
+from tests.terminal.checkout_support import offline_till
 
 pytestmark = pytest.mark.age_check
 

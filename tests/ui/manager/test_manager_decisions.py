@@ -11,10 +11,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 
+from pos_app.demo.seed_reviews import seed_demo_reviews
 from pos_app.terminal.audit.log import AuditAction, read_entries, verify_store
 from pos_app.terminal.auth import Authenticator
 from pos_app.terminal.reviews.queue import ReviewChoice, ReviewStatus, load_queue
-from pos_app.terminal.reviews_demo import seed_demo_reviews
 from pos_app.terminal.store.db import DB_NAME, LocalStore, open_store
 from pos_app.ui.manager.decision_dialog import DecisionDialog
 from pos_app.ui.manager.services import ManagerServices, authenticator_sign_in

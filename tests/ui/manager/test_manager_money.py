@@ -6,8 +6,8 @@ from datetime import timedelta, timezone
 from pathlib import Path
 
 from pos_app.core.basket import BasketLine
+from pos_app.demo.seed_reviews import ONIGIRI, TEA
 from pos_app.terminal.reviews.detail import load_detail
-from pos_app.terminal.reviews_demo import ONIGIRI, TEA
 from pos_app.terminal.shift_report import compute_report
 from pos_app.terminal.store.db import LocalStore, open_store
 from pos_app.terminal.store.sales_repo import SaleRecord, save_sale

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parents[2] / "terminal"))
-
-from fake_printer import FakePrinter
 
 from pos_app.terminal.printing.document import ReceiptIssuer
 from pos_app.terminal.printing.printers import NetworkPrinter
@@ -20,6 +14,7 @@ from pos_app.terminal.printing.render import Paper
 from pos_app.terminal.printing.service import ReceiptOptions, ReceiptService
 from pos_app.terminal.store.db import LocalStore
 from pos_app.ui.manager.window import ManagerWindow
+from tests.terminal.fake_printer import FakePrinter
 
 
 @pytest.fixture

@@ -132,7 +132,7 @@ def test_japanese_screens(window: Callable[..., ManagerWindow]) -> None:
 def test_evidence_names_the_products_in_the_managers_language(
     window: Callable[..., ManagerWindow],
 ) -> None:
-    from pos_app.terminal.reviews_demo import CARTON
+    from pos_app.demo.seed_reviews import CARTON
 
     def names(sku: str, lang: str) -> str | None:
         return CARTON.name(lang) if sku == CARTON.gtin else None

@@ -1,8 +1,7 @@
-"""``pos-app demo --screenshots DIR``: drive the demo through every screen state
-and save a PNG of each, then quit. Steps run from timers (the event loop keeps
-running, the backend answers for real); each waits for its state, lets the
-window settle, and grabs the cashier window (and the wallet window where the
-customer's side matters)."""
+"""The screenshot tour's runner (``pos-app demo --screenshots DIR``; its script of steps
+is ``tour_script.py``): steps run from timers (the event loop keeps running, the backend
+answers for real); each waits for its state, lets the window settle, and grabs the
+cashier window (and the wallet window where the customer's side matters)."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QColor, QPainter, QPixmap
@@ -121,24 +119,3 @@ class Tour(QObject):
 
 def product(main: MainWindow, name_en: str) -> Product:
     return next(p for p in main.ctx.catalog if p.name_en == name_en)
-
-
-def screenshot_tour(
-    out: Path, *, network: Any, camera: Any, manager_secret: str
-) -> Callable[[MainWindow, WalletWindow], Tour]:
-    """``network.up`` and ``camera.plugged`` are the demo's cable switches;
-    ``manager_secret`` what the manager types to approve (their passphrase)."""
-
-    def begin(main: MainWindow, wallet: WalletWindow) -> Tour:
-        main.resize(1280, 800)
-        wallet.move(main.frameGeometry().right() + 10, main.frameGeometry().top())
-        tour = Tour([], out, main, wallet)
-        from pos_app.ui.tour_steps import steps
-
-        tour._steps = steps(
-            main, wallet, tour, network=network, camera=camera, manager_secret=manager_secret
-        )
-        tour.start()
-        return tour
-
-    return begin

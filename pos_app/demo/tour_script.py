@@ -1,14 +1,16 @@
-"""The screenshot tour's script: one cashier's shift through every screen state."""
+"""``pos-app demo --screenshots DIR``: the screenshot tour's script, one cashier's shift
+through every screen state (the runner is ``tour.py``), saved as PNGs, then quit."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
+from pos_app.demo.tour import Step, Tour, product
 from pos_app.terminal.checkout.types import PaymentPhase
 from pos_app.ui.main_window import MainWindow
-from pos_app.ui.tour import Step, Tour, product
 from pos_app.ui.wallet_window import WalletWindow
 
 Action = Callable[[], object]
@@ -180,3 +182,22 @@ def steps(
         *[try_pin() for _ in range(5)],
         Step(lambda: None, lambda: "locked" in main.signin.message.text(), shot="13-locked"),
     ]
+
+
+def screenshot_tour(
+    out: Path, *, network: Any, camera: Any, manager_secret: str
+) -> Callable[[MainWindow, WalletWindow], Tour]:
+    """``network.up`` and ``camera.plugged`` are the demo's cable switches;
+    ``manager_secret`` what the manager types to approve (their passphrase)."""
+
+    def begin(main: MainWindow, wallet: WalletWindow) -> Tour:
+        main.resize(1280, 800)
+        wallet.move(main.frameGeometry().right() + 10, main.frameGeometry().top())
+        tour = Tour([], out, main, wallet)
+        tour._steps = steps(
+            main, wallet, tour, network=network, camera=camera, manager_secret=manager_secret
+        )
+        tour.start()
+        return tour
+
+    return begin

@@ -1,6 +1,6 @@
 """Render the manager screens to PNG files (docs/screenshots/manager-*.png).
 
-Run under a display server, e.g. ``xvfb-run -a python -m pos_app.ui.manager.screenshots
+Run under a display server, e.g. ``xvfb-run -a python -m pos_app.demo.manager_screenshots
 docs/screenshots``. Uses a throw-away database seeded with the demo week, a fixed
 clock and no backend, so the pictures are the same on every run.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication, QWidget
 
+from pos_app.demo.seed_reviews import seed_demo_reviews, seed_history
 from pos_app.terminal.reviews.queue import ReviewChoice, claim
-from pos_app.terminal.reviews_demo import seed_demo_reviews, seed_history
 from pos_app.terminal.store.db import LocalStore, open_store
 from pos_app.ui.manager.services import ManagerServices, PinCheck
 from pos_app.ui.manager.window import ManagerWindow

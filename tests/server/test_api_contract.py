@@ -13,7 +13,6 @@ import types
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints, is_typeddict
 
 import pytest
-from server_support import Signer, World
 from starlette.testclient import TestClient
 
 from pos_app.core import api_contract as c
@@ -21,6 +20,7 @@ from pos_app.paytoken import httpsig
 from pos_app.server import admin, schemas
 from pos_app.server.app import create_app
 from pos_app.server.settings import ServerSettings
+from tests.server.server_support import Signer, World
 
 Op = tuple[str, str]
 REQUESTS: dict[Any, list[Op]] = {

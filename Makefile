@@ -24,9 +24,14 @@ typecheck:
 # loadgroup does nothing under pytest 9: its group suffix is written to a node attribute
 # pytest 9 no longer reads.) PYTEST_WORKERS=0 runs everything in this process. The 20
 # slowest tests are listed so CI logs show where the time goes.
+# tests/accounts (real OS accounts in an overlay of this machine) runs alone afterwards:
+# beside the parallel run it once saw /var/lib/pos-app unreadable to the kiosk account
+# in its sandbox (7 failures; they pass alone and beside tests/packaging), and it takes
+# a few seconds.
 PYTEST_WORKERS ?= 2
 pytest:
-	QT_QPA_PLATFORM=offscreen $(VENV)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadscope --durations=20
+	QT_QPA_PLATFORM=offscreen $(VENV)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadscope --durations=20 --ignore=tests/accounts
+	QT_QPA_PLATFORM=offscreen $(VENV)/python -m pytest -q tests/accounts
 
 screenshots: setup
 	scripts/screenshots.sh

@@ -139,7 +139,7 @@ class BasketView(QWidget):
             product = self._catalog.lookup(code, symbology=symbology)
             self.basket.add(product)
         except PosError as exc:
-            self.message.emit(exc.message, True)
+            self.message.emit(self._texts.scan_error(exc.code, code.strip(), exc.message), True)
             return None
         self.refresh(select=self._row_of(product))
         self.message.emit(self._texts.t("scan.added", name=product.name(self._texts.lang)), False)

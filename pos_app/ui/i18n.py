@@ -80,6 +80,16 @@ MESSAGES = Messages(
     ),
     N_("scan.sign_in_first", "A code was scanned before sign-in: sign in first, then scan again."),
     N_("scan.other", "That code is not a product or payment code; scan the product's barcode."),
+    # a scanned or typed product code the till cannot take (by the core error's code)
+    N_(
+        "scan.error.unknown_product",
+        "No product with barcode {code}: key the price in manually or set the item aside.",
+    ),
+    N_(
+        "scan.error.bad_barcode",
+        "{code} is not a valid product barcode: scan it again or type it carefully.",
+    ),
+    N_("scan.error.basket_error", "The basket cannot take this item: {detail}"),
     N_("demo.switches", "Demo switches"),
     N_("demo.network_down", "Till network down (offline acceptance)"),
     N_("demo.camera_off", "Till camera off (use the barcode scanner)"),
@@ -247,6 +257,15 @@ class Texts:
 
     def t(self, key: str, **values: object) -> str:
         return MESSAGES.text(key, self.lang, **values)
+
+    def scan_error(self, error_code: str, code: str, detail: str) -> str:
+        """A product code the till cannot take, in the cashier's language. In English,
+        and for an error without a translation, the core's own sentence (it says
+        exactly what is wrong, e.g. the check digit)."""
+        key = f"scan.error.{error_code}"
+        if self.lang == "en" or key not in MESSAGES:
+            return detail
+        return self.t(key, code=code, detail=detail)
 
     def reason(self, code: str) -> str:
         return cashier_text(code, self.lang)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from pos_app.terminal.checkout.types import PaymentPhase
+from pos_app.terminal.settings.schema import Settings, UiSettings
 
 from .conftest import CATALOG
 from .helpers import key, panel_body, panel_title, sign_in, wedge
@@ -72,6 +73,19 @@ def test_unknown_and_bad_codes_are_sentences(qtbot, make_window) -> None:
     window.checkout.basket_view.entry.setText("4901234567894")
     window.checkout.basket_view.entry.returnPressed.emit()
     assert "no product" in window.checkout.message.text()
+
+
+def test_unknown_and_bad_codes_are_told_in_japanese(qtbot, make_window) -> None:
+    window = make_window(settings=Settings(ui=UiSettings(language="ja", sound=False)))
+    sign_in(qtbot, window)
+    wedge(window, "4006381333932")
+    qtbot.waitUntil(lambda: "正しい商品バーコード" in window.checkout.message.text(), timeout=2000)
+    assert "4006381333932" in window.checkout.message.text()
+    window.checkout.basket_view.entry.setText("4901234567894")
+    window.checkout.basket_view.entry.returnPressed.emit()
+    message = window.checkout.message.text()
+    assert "4901234567894 の商品は登録がありません" in message
+    assert "no product" not in message
 
 
 def pay(qtbot, window, token: str) -> None:

@@ -304,6 +304,16 @@ def till(backend: Backend, tmp_path: Path, network: Network, **payment: Any) -> 
     return build_services(settings, transport=network, clock=backend.clock.now)
 
 
+def synced_till(backend: Backend, tmp_path: Path, network: Network) -> Iterator[TerminalServices]:
+    """``till`` with its trust list fetched once (the enrollment list is a month old), closed
+    after the test: the body of a ``services`` fixture."""
+    svc = till(backend, tmp_path, network)
+    assert svc.sync is not None
+    assert svc.sync.tick().trust_list_refreshed
+    yield svc
+    svc.close()
+
+
 def offline_till(store: LocalStore, *, cashier_may_confirm: bool = True) -> CheckoutService:
     """The checkout without a backend: enough for everything before the payment code."""
     return CheckoutService(

@@ -19,6 +19,7 @@ from tests.terminal.checkout_support import (
     TillCrashed,
     Wallet,
     basket,
+    synced_till,
     terminal_settings,
     till,
 )
@@ -28,11 +29,7 @@ from tests.terminal.checkout_support import (
 def services(
     backend: Backend, regular: Wallet, tmp_path: Path, network: Network
 ) -> Iterator[TerminalServices]:
-    svc = till(backend, tmp_path, network)
-    assert svc.sync is not None
-    assert svc.sync.tick().trust_list_refreshed  # the enrollment list is a month old
-    yield svc
-    svc.close()
+    yield from synced_till(backend, tmp_path, network)
 
 
 def _sale_rows(services: TerminalServices) -> list[tuple[str, str, int]]:

@@ -21,18 +21,14 @@ from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.terminal.errors import CheckoutError
 from pos_app.terminal.reviews.detail import load_detail
 from pos_app.terminal.services import TerminalServices
-from tests.terminal.checkout_support import TEA, Backend, Network, Wallet, basket, till
+from tests.terminal.checkout_support import TEA, Backend, Network, Wallet, basket, synced_till
 
 
 @pytest.fixture
 def services(
     backend: Backend, regular: Wallet, tmp_path: Path, network: Network
 ) -> Iterator[TerminalServices]:
-    svc = till(backend, tmp_path, network)
-    assert svc.sync is not None
-    assert svc.sync.tick().trust_list_refreshed  # the enrollment list is a month old
-    yield svc
-    svc.close()
+    yield from synced_till(backend, tmp_path, network)
 
 
 def _pay(services: TerminalServices, backend: Backend, wallet: Wallet) -> PaymentUpdate:

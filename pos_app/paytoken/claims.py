@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import cbor2
@@ -117,17 +117,8 @@ class Claims:
 
     def to_json(self) -> dict[str, object]:
         """JSON-friendly form (bytes as lowercase hex) for the CLI and logs."""
-        return {
-            "sub": self.sub,
-            "aud": self.aud,
-            "exp": self.exp,
-            "iat": self.iat,
-            "cti": self.cti.hex(),
-            "limit": self.limit,
-            "currency": self.currency,
-            "device": self.device.hex(),
-            "flags": self.flags,
-        }
+        values = ((f.name, getattr(self, f.name)) for f in fields(self))
+        return {name: v.hex() if isinstance(v, bytes) else v for name, v in values}
 
 
 def encode_claims(claims: Claims) -> bytes:

@@ -25,7 +25,8 @@ import hashlib
 import json
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import ClassVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -89,52 +90,58 @@ def token_digest(token: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class SaleApproval:
-    """What a manager approves at the till: this sale, this code, this amount, now."""
+class _Signed:
+    """A statement a manager signs: its fields as compact JSON with sorted keys, plus a
+    ``kind`` (``KIND``) so a signature for one purpose never verifies for another."""
+
+    KIND: ClassVar[str]
+
+    def message(self) -> bytes:
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return _canonical({"kind": self.KIND, **values})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _OnSale(_Signed):
+    """What an approval at the till and a void both bind: who, why, which sale of which
+    store, this amount, and when."""
 
     manager_id: str
     reason: str
     sale_id: str
     store_id: str
-    terminal_id: str
     total: int
     currency: str
-    token_sha256: str
     approved_at: int
 
-    def message(self) -> bytes:
-        return _canonical({"kind": KIND_SALE, **_fields(self)})
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SaleApproval(_OnSale):
+    """What a manager approves at the till: this sale, this code, this amount, now."""
+
+    KIND = KIND_SALE
+    terminal_id: str
+    token_sha256: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Void(_OnSale):
+    """A manager's void of one approved sale: the refund of this amount to its wallet."""
+
+    KIND = KIND_VOID
 
 
 @dataclass(frozen=True, slots=True)
-class ReviewDecision:
+class ReviewDecision(_Signed):
     """A manager's review decision on one sale."""
 
+    KIND = KIND_DECISION
     reviewer_id: str
     sale_id: str
     store_id: str
     decision: str
     note: str
     decided_at: int
-
-    def message(self) -> bytes:
-        return _canonical({"kind": KIND_DECISION, **_fields(self)})
-
-
-@dataclass(frozen=True, slots=True)
-class Void:
-    """A manager's void of one approved sale: the refund of this amount to its wallet."""
-
-    manager_id: str
-    reason: str
-    sale_id: str
-    store_id: str
-    total: int
-    currency: str
-    approved_at: int
-
-    def message(self) -> bytes:
-        return _canonical({"kind": KIND_VOID, **_fields(self)})
 
 
 Proof = SaleApproval | ReviewDecision | Void
@@ -150,10 +157,6 @@ def verify(public_raw: bytes, what: Proof, signature: str) -> bool:
     except (InvalidSignature, ValueError):
         return False
     return True
-
-
-def _fields(obj: Proof) -> dict[str, object]:
-    return {name: getattr(obj, name) for name in obj.__slots__}
 
 
 def _canonical(obj: dict[str, object]) -> bytes:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pos_app.server import db, enrollment, keystore, ledger, wallets
 from pos_app.server.clock import Clock, SystemClock
@@ -17,6 +20,20 @@ def _settings(data_dir: Path | str, db_url: str | None, clock: Clock | None) -> 
     return ServerSettings.for_data_dir(data_dir, db_url, clock=clock or SystemClock())
 
 
+@contextmanager
+def _session(settings: ServerSettings, *, upgrade: bool = False) -> Iterator[Session]:
+    """One transaction on the backend's database (its schema brought up to date first with
+    *upgrade*); the engine is disposed after, as a command-line call ends."""
+    engine = db.make_engine(settings.db_url)
+    try:
+        if upgrade:
+            db.upgrade(engine)
+        with db.transaction(db.session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
 def init_backend(
     data_dir: Path | str, db_url: str | None = None, *, clock: Clock | None = None
 ) -> dict[str, Any]:
@@ -25,18 +42,13 @@ def init_backend(
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     paths = keystore.KeyPaths(settings.data_dir)
     keystore.ensure_root(paths)
-    engine = db.make_engine(settings.db_url)
-    try:
-        db.upgrade(engine)
-        with db.transaction(db.session_factory(engine)) as session:
-            now = settings.clock.now()
-            current = session.scalars(select(IssuerKey).where(IssuerKey.state == "current")).first()
-            if current is None:
-                current = keystore.new_issuer_key(session, paths, state="current", now=now)
-                keystore.sign_current(session, paths, now=now)
-            kid, key_path = current.kid, current.private_key_path
-    finally:
-        engine.dispose()
+    with _session(settings, upgrade=True) as session:
+        now = settings.clock.now()
+        current = session.scalars(select(IssuerKey).where(IssuerKey.state == "current")).first()
+        if current is None:
+            current = keystore.new_issuer_key(session, paths, state="current", now=now)
+            keystore.sign_current(session, paths, now=now)
+        kid, key_path = current.kid, current.private_key_path
     return {
         "data_dir": str(settings.data_dir),
         "db_url": _redact(settings.db_url),
@@ -59,19 +71,15 @@ def create_terminal(
 ) -> dict[str, Any]:
     """Create a terminal record; return ``{"enrollment_code", "expires_at"}``."""
     settings = _settings(data_dir, db_url, clock)
-    engine = db.make_engine(settings.db_url)
-    try:
-        with db.transaction(db.session_factory(engine)) as session:
-            ticket = enrollment.create_terminal(
-                session,
-                store_id,
-                terminal_id,
-                now=settings.clock.now(),
-                ttl=settings.enrollment_code_ttl,
-                region=region,
-            )
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        ticket = enrollment.create_terminal(
+            session,
+            store_id,
+            terminal_id,
+            now=settings.clock.now(),
+            ttl=settings.enrollment_code_ttl,
+            region=region,
+        )
     return {"enrollment_code": ticket.enrollment_code, "expires_at": ticket.expires_at}
 
 
@@ -88,19 +96,15 @@ def set_offline_limits(
     settings = _settings(data_dir, db_url, None)
     if (max_age is not None and max_age < 0) or (max_sale is not None and max_sale < 0):
         raise ValueError("offline limits are seconds and amounts, never negative")
-    engine = db.make_engine(settings.db_url)
-    try:
-        with db.transaction(db.session_factory(engine)) as session:
-            term = session.scalars(
-                select(Terminal).where(
-                    Terminal.store_id == store_id, Terminal.terminal_id == terminal_id
-                )
-            ).first()
-            if term is None:
-                raise ValueError(f"no terminal {terminal_id} in store {store_id}")
-            term.offline_max_age, term.offline_max_sale = max_age, max_sale
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        term = session.scalars(
+            select(Terminal).where(
+                Terminal.store_id == store_id, Terminal.terminal_id == terminal_id
+            )
+        ).first()
+        if term is None:
+            raise ValueError(f"no terminal {terminal_id} in store {store_id}")
+        term.offline_max_age, term.offline_max_sale = max_age, max_sale
     return {
         "store_id": store_id,
         "terminal_id": terminal_id,
@@ -115,37 +119,25 @@ def rotate_keys(
 ) -> dict[str, Any]:
     """One issuer-key rotation step: ``publish``, ``activate`` or ``drop`` (see keystore)."""
     settings = _settings(data_dir, db_url, clock)
-    engine = db.make_engine(settings.db_url)
-    try:
-        with db.transaction(db.session_factory(engine)) as session:
-            return keystore.rotate(
-                session, keystore.KeyPaths(settings.data_dir), step=step, now=settings.clock.now()
-            )
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        return keystore.rotate(
+            session, keystore.KeyPaths(settings.data_dir), step=step, now=settings.clock.now()
+        )
 
 
 def check_ledger(data_dir: Path | str, db_url: str | None = None) -> dict[str, object]:
     """Prove the books balance; ``ok`` is False when any check fails."""
     settings = _settings(data_dir, db_url, None)
-    engine = db.make_engine(settings.db_url)
-    try:
-        with db.transaction(db.session_factory(engine)) as session:
-            return ledger.check(session).as_dict()
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        return ledger.check(session).as_dict()
 
 
 def mark_credential_change(
     data_dir: Path | str, db_url: str | None = None, *, wallet_id: str, clock: Clock | None = None
 ) -> None:
     settings = _settings(data_dir, db_url, clock)
-    engine = db.make_engine(settings.db_url)
-    try:
-        with db.transaction(db.session_factory(engine)) as session:
-            wallets.mark_credential_change(session, wallet_id, now=settings.clock.now())
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        wallets.mark_credential_change(session, wallet_id, now=settings.clock.now())
 
 
 def backdate_wallet(
@@ -159,14 +151,10 @@ def backdate_wallet(
     """Demo seeding: the wallet (and its top-ups) created at ``created_at``, its devices
     bound at ``device_bound_at`` (Unix seconds). Unknown wallet: ``ApiError`` 404."""
     settings = _settings(data_dir, db_url, None)
-    engine = db.make_engine(settings.db_url)
-    try:
-        with db.transaction(db.session_factory(engine)) as session:
-            devices = wallets.backdate(
-                session, wallet_id, created_at=created_at, device_bound_at=device_bound_at
-            )
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        devices = wallets.backdate(
+            session, wallet_id, created_at=created_at, device_bound_at=device_bound_at
+        )
     return {"wallet_id": wallet_id, "created_at": created_at, "devices": devices}
 
 
@@ -185,18 +173,14 @@ def enroll_manager(
 
     settings = _settings(data_dir, db_url, clock)
     raw = keys.b64url_decode(public_key)
-    engine = db.make_engine(settings.db_url)
-    try:
-        with db.transaction(db.session_factory(engine)) as session:
-            done = managers.enroll(
-                session,
-                store_id=store_id,
-                manager_id=manager_id,
-                public_key=raw,
-                now=settings.clock.now(),
-            )
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        done = managers.enroll(
+            session,
+            store_id=store_id,
+            manager_id=manager_id,
+            public_key=raw,
+            now=settings.clock.now(),
+        )
     return {"store_id": done.store_id, "manager_id": done.manager_id, "public_key": done.public_key}
 
 
@@ -211,14 +195,10 @@ def revoke_manager(
     from pos_app.server import managers
 
     settings = _settings(data_dir, db_url, clock)
-    engine = db.make_engine(settings.db_url)
-    try:
-        with db.transaction(db.session_factory(engine)) as session:
-            count = managers.revoke(
-                session, store_id=store_id, manager_id=manager_id, now=settings.clock.now()
-            )
-    finally:
-        engine.dispose()
+    with _session(settings) as session:
+        count = managers.revoke(
+            session, store_id=store_id, manager_id=manager_id, now=settings.clock.now()
+        )
     return {"store_id": store_id, "manager_id": manager_id, "revoked_keys": count}
 
 

@@ -21,6 +21,7 @@ from pos_app.server import db, openapi, routes_receipts, routes_terminal, routes
 from pos_app.server.backend import Backend
 from pos_app.server.date_header import BackendDate
 from pos_app.server.errors import ApiError
+from pos_app.server.middleware import HttpMiddleware
 from pos_app.server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -99,17 +100,14 @@ def _validation_response(errors: list[dict[str, Any]]) -> JSONResponse:
     return _json_error(422, "validation_error", summary)
 
 
-class BodyLimit:
+class BodyLimit(HttpMiddleware):
     """Refuse bodies over *limit* bytes (413) before they are read in full."""
 
     def __init__(self, app: ASGIApp, *, limit: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit = limit
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             await self._reject(send, 413 if declared.isdigit() else 400)

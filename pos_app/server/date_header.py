@@ -13,18 +13,15 @@ from email.utils import formatdate
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pos_app.server.clock import Clock
+from pos_app.server.middleware import HttpMiddleware
 
 
-class BackendDate:
+class BackendDate(HttpMiddleware):
     def __init__(self, app: ASGIApp, *, clock: Clock) -> None:
-        self.app = app
+        super().__init__(app)
         self.clock = clock
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def dated(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]

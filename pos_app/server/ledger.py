@@ -8,7 +8,7 @@ pays into wallets; a store's account collects what wallets paid.
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import Engine, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
@@ -158,15 +158,9 @@ class LedgerReport:
     total: int
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "ok": self.ok,
-            "journal_entries": self.journal_entries,
-            "postings": self.postings,
-            "unbalanced_entries": self.unbalanced_entries,
-            "mismatched_accounts": self.mismatched_accounts,
-            "negative_wallets": self.negative_wallets,
-            "sum_of_all_postings": self.total,
-        }
+        values: dict[str, object] = asdict(self)
+        values["sum_of_all_postings"] = values.pop("total")
+        return values
 
 
 def check(session: Session) -> LedgerReport:

@@ -117,14 +117,15 @@ def document_answers(doc: dict[str, Any]) -> None:
     till's own contract types: the routes build their bodies by hand, so FastAPI alone
     would document them as anything."""
     components = doc.setdefault("components", {}).setdefault("schemas", {})
-    for (path, method), (status, kind) in schemas.ANSWERS.items():
+    for path, method, kind in schemas.answered_operations():
         operation = doc.get("paths", {}).get(path, {}).get(method)
         if operation is None:
             continue
+        status = next(code for code in operation.get("responses", {}) if code.startswith("2"))
         schema = TypeAdapter(kind).json_schema(mode="serialization", ref_template=REF)
         components.update(schema.pop("$defs", {}))
         components[kind.__name__] = schema
-        answer = operation.setdefault("responses", {}).setdefault(str(status), {})
+        answer = operation["responses"][status]
         answer.setdefault("description", "the answer")
         answer["content"] = {
             "application/json": {"schema": {"$ref": REF.format(model=kind.__name__)}}

@@ -6,6 +6,7 @@ strings carry no control characters (PostgreSQL refuses NUL in text).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
@@ -211,18 +212,31 @@ class AuditBatch(Strict):
 # the shape is written once. tests/server/test_api_contract.py checks /openapi.json against
 # them and the backend's real answers against /openapi.json.
 
-# (path, method) -> (success status, answer type).
-ANSWERS: dict[tuple[str, str], tuple[int, type]] = {
-    ("/v1/terminals/enroll", "post"): (201, contract.EnrollAnswer),
-    ("/v1/terminals/heartbeat", "get"): (200, contract.HeartbeatAnswer),
-    ("/v1/sales", "post"): (200, contract.SaleAnswer),
-    ("/v1/sales/{sale_id}", "get"): (200, contract.SaleAnswer),
-    ("/v1/sales/{sale_id}/cancel", "post"): (200, contract.SaleAnswer),
-    ("/v1/sales/{sale_id}/receipt", "get"): (200, contract.ReceiptAnswer),
-    ("/v1/reviews", "get"): (200, contract.ReviewsAnswer),
-    ("/v1/reviews/{sale_id}/decision", "post"): (200, contract.DecisionAnswer),
-    ("/v1/reviews/{sale_id}/claim", "post"): (200, contract.ClaimAnswer),
-    ("/v1/reviews/{sale_id}/release", "post"): (200, contract.ClaimAnswer),
-    ("/v1/terminals/{terminal_id}/audit", "get"): (200, contract.AuditHead),
-    ("/v1/terminals/{terminal_id}/audit", "post"): (200, contract.AuditAppended),
+# The answer type of each operation the till reads ("METHOD /path"). The success status
+# is the route's own (201 for enrollment), which FastAPI documents.
+ANSWERS: dict[type, tuple[str, ...]] = {
+    contract.EnrollAnswer: ("POST /v1/terminals/enroll",),
+    contract.HeartbeatAnswer: ("GET /v1/terminals/heartbeat",),
+    contract.SaleAnswer: (
+        "POST /v1/sales",
+        "GET /v1/sales/{sale_id}",
+        "POST /v1/sales/{sale_id}/cancel",
+    ),
+    contract.ReceiptAnswer: ("GET /v1/sales/{sale_id}/receipt",),
+    contract.ReviewsAnswer: ("GET /v1/reviews",),
+    contract.DecisionAnswer: ("POST /v1/reviews/{sale_id}/decision",),
+    contract.ClaimAnswer: (
+        "POST /v1/reviews/{sale_id}/claim",
+        "POST /v1/reviews/{sale_id}/release",
+    ),
+    contract.AuditHead: ("GET /v1/terminals/{terminal_id}/audit",),
+    contract.AuditAppended: ("POST /v1/terminals/{terminal_id}/audit",),
 }
+
+
+def answered_operations() -> Iterator[tuple[str, str, type]]:
+    """``(path, method, answer type)`` for each operation of :data:`ANSWERS`."""
+    for kind, operations in ANSWERS.items():
+        for operation in operations:
+            method, path = operation.split(" ", 1)
+            yield path, method.lower(), kind

@@ -22,6 +22,7 @@ from typing import (
     TypedDict,
     TypeVar,
     Union,
+    dataclass_transform,
     get_args,
     get_origin,
 )
@@ -41,6 +42,51 @@ class ContractError(BackendError):
     """An answer that does not have the documented shape."""
 
     code = "bad_answer"
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    return _hints(cls)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_SCALARS: dict[Any, Any] = {
+    bool: lambda v: isinstance(v, bool),
+    int: _is_int,
+    str: lambda v: isinstance(v, str),
+}
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def answer(cls: type[T]) -> type[T]:
+    """Declares an answer of the API: a frozen, slotted dataclass whose every field has a
+    type :func:`parse` can check. A field it could not check is refused here, when the
+    module is imported, instead of on the first answer that carries it."""
+    made = dataclass(frozen=True, slots=True)(cls)
+    for name, tp in _hints(made).items():
+        if not _readable(tp):
+            raise TypeError(f"{cls.__name__}.{name}: parse cannot check {tp}")
+    return made
+
+
+def _readable(tp: Any) -> bool:
+    """Whether :func:`_value` has a case for ``tp``."""
+    origin, args = get_origin(tp), get_args(tp)
+    if origin in (Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return len(inner) == 1 and _readable(inner[0])
+    if origin is tuple:
+        return len(args) == 2 and args[1] is Ellipsis and _readable(args[0])
+    return (
+        tp is Any
+        or tp in _SCALARS
+        or origin is Literal
+        or dict in (tp, origin)
+        or (is_dataclass(tp) and isinstance(tp, type))
+    )
 
 
 # --- requests (what the till sends) ----------------------------------------------------------
@@ -130,7 +176,7 @@ class ClaimBody(TypedDict):
 # --- answers (what the till reads) -----------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@answer
 class RiskDetail:
     """One rule the backend fired and the numbers it compared."""
 
@@ -141,7 +187,7 @@ class RiskDetail:
         return dict(self.inputs)
 
 
-@dataclass(frozen=True, slots=True)
+@answer
 class RiskVerdict:
     """``risk`` of a sale answer. Read leniently: a malformed part is dropped, never
     trusted, and never costs the sale its answer (``action``/``score`` None then)."""
@@ -171,7 +217,7 @@ class RiskVerdict:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@answer
 class StepUpChallenge:
     """The wallet owner decides on their phone until ``expires_at`` (the till polls)."""
 
@@ -179,7 +225,7 @@ class StepUpChallenge:
     expires_at: int
 
 
-@dataclass(frozen=True, slots=True)
+@answer
 class SaleAnswer:
     """The decision (``POST /v1/sales``, ``GET /v1/sales/{id}``, ``POST .../cancel``)."""
 
@@ -192,7 +238,7 @@ class SaleAnswer:
     server_time: int
 
 
-@dataclass(frozen=True, slots=True)
+@answer
 class EnrollAnswer:
     terminal_id: str
     store_id: str
@@ -201,7 +247,7 @@ class EnrollAnswer:
     server_time: int
 
 
-@dataclass(frozen=True, slots=True)
+@answer
 class ReceiptLineAnswer:
     sku: str | None
     name: str | None
@@ -211,7 +257,7 @@ class ReceiptLineAnswer:
     tax_rate: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@answer
 class ReceiptAnswer:
     """``GET /v1/sales/{id}/receipt``: what another till of the store needs to reprint."""
 
@@ -230,7 +276,7 @@ class ReceiptAnswer:
     lines: tuple[ReceiptLineAnswer, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@answer
 class ClaimAnswer:
     """A review claim taken (all fields) or released (``claimed_by`` None)."""
 
@@ -240,7 +286,7 @@ class ClaimAnswer:
     expires_at: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@answer
 class DecisionAnswer:
     """A review decision recorded; ``wallet_frozen`` after ``confirmed_fraud``."""
 
@@ -249,7 +295,7 @@ class DecisionAnswer:
     wallet_frozen: bool
 
 
-@dataclass(frozen=True, slots=True)
+@answer
 class ReviewClaim:
     """Who holds a flagged sale for review, across the store's tills, and until when."""
 
@@ -258,7 +304,7 @@ class ReviewClaim:
     expires_at: int
 
 
-@dataclass(frozen=True, slots=True)
+@answer
 class ReviewedSale:
     """One flagged sale of ``GET /v1/reviews``; ``lines``, ``decisions``, ``risk_reasons``
     and the ``risk`` object stay JSON: the till stores them as the backend wrote them."""
@@ -286,13 +332,13 @@ class ReviewedSale:
     dispute: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@answer
 class ReviewsAnswer:
     store_id: str
     reviews: tuple[ReviewedSale, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@answer
 class AuditHead:
     """``GET /v1/terminals/{id}/audit``: the last entry the backend holds of this chain."""
 
@@ -300,14 +346,14 @@ class AuditHead:
     head_hash: str
 
 
-@dataclass(frozen=True, slots=True)
+@answer
 class AuditAppended:
     """``POST /v1/terminals/{id}/audit``: the batch is held up to this entry."""
 
     synced_through: int
 
 
-@dataclass(frozen=True, slots=True)
+@answer
 class HeartbeatAnswer:
     """``GET /v1/terminals/heartbeat``: the signed contact was recorded."""
 
@@ -316,7 +362,7 @@ class HeartbeatAnswer:
     server_time: int
 
 
-@dataclass(frozen=True, slots=True)
+@answer
 class ErrorAnswer:
     """Every refusal (BACKEND-API.md): a stable code and a sentence for people. Some carry
     context beside them (409 ``review_claimed``: ``claimed_by``, ``claimed_at``)."""
@@ -344,11 +390,6 @@ def parse(cls: type[T], data: object, where: str = "") -> T:
         elif f.default is MISSING and f.default_factory is MISSING:
             raise ContractError(f"{where}: the answer lacks {f.name!r}")
     return cls(**values)
-
-
-@functools.cache
-def _type_hints(cls: type) -> dict[str, Any]:
-    return _hints(cls)
 
 
 def _value(tp: Any, value: object, where: str) -> Any:  # noqa: PLR0911
@@ -379,17 +420,6 @@ def _value(tp: Any, value: object, where: str) -> Any:  # noqa: PLR0911
 
 def _refuse(tp: Any, value: object, where: str) -> NoReturn:
     raise ContractError(f"{where}: {type(value).__name__} where the contract says {tp}")
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-_SCALARS: dict[Any, Any] = {
-    bool: lambda v: isinstance(v, bool),
-    int: _is_int,
-    str: lambda v: isinstance(v, str),
-}
 
 
 def _details(items: object) -> tuple[RiskDetail, ...]:

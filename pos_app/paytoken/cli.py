@@ -47,15 +47,21 @@ def _lazy(name: str) -> Any:
     return handler
 
 
+def _command(sub: Any, name: str, summary: str) -> argparse.ArgumentParser:
+    """The subcommand *name*, run by the ``cli_commands`` function of that name."""
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=summary)
+    parser.set_defaults(handler=_lazy(name.replace("-", "_")))
+    return parser
+
+
 def _add_keygen(sub: Any) -> None:
-    parser = sub.add_parser("keygen", help="write an Ed25519 key pair PREFIX.key / PREFIX.pub")
+    parser = _command(sub, "keygen", "write an Ed25519 key pair PREFIX.key / PREFIX.pub")
     parser.add_argument("--out", required=True, metavar="PREFIX")
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
-    parser.set_defaults(handler=_lazy("keygen"))
 
 
 def _add_mint(sub: Any) -> None:
-    parser = sub.add_parser("mint", help="mint a PT1 token (prints the QR text)")
+    parser = _command(sub, "mint", "mint a PT1 token (prints the QR text)")
     parser.add_argument("--issuer-key", required=True, metavar="FILE")
     parser.add_argument("--sub", required=True, metavar="ID")
     parser.add_argument("--aud", required=True, metavar="AUD")
@@ -66,19 +72,17 @@ def _add_mint(sub: Any) -> None:
     parser.add_argument("--iat", type=int, metavar="EPOCH", help="default: now")
     parser.add_argument("--ttl", type=int, default=DEFAULT_TTL, metavar="SECONDS")
     parser.add_argument("--cti", metavar="HEX32", help="default: random")
-    parser.set_defaults(handler=_lazy("mint"))
 
 
 def _add_sign_trust_list(sub: Any) -> None:
-    parser = sub.add_parser("sign-trust-list", help="sign a trust-list payload with the root key")
+    parser = _command(sub, "sign-trust-list", "sign a trust-list payload with the root key")
     parser.add_argument("--root-key", required=True, metavar="FILE")
     parser.add_argument("--payload", required=True, metavar="FILE.json")
     parser.add_argument("--out", required=True, metavar="FILE")
-    parser.set_defaults(handler=_lazy("sign_trust_list"))
 
 
 def _add_verify(sub: Any) -> None:
-    parser = sub.add_parser("verify", help="verify PT1 tokens offline")
+    parser = _command(sub, "verify", "verify PT1 tokens offline")
     parser.add_argument("--trust-list", required=True, metavar="FILE")
     parser.add_argument("--root-key", required=True, metavar="FILE.pub")
     parser.add_argument("--audience", default=DEFAULT_AUDIENCE, metavar="AUD")
@@ -90,4 +94,3 @@ def _add_verify(sub: Any) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("token", nargs="?", metavar="TOKEN")
     source.add_argument("--batch", action="store_true", help="one token per stdin line")
-    parser.set_defaults(handler=_lazy("verify"))

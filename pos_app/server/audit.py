@@ -52,25 +52,21 @@ def append(
         if entry.id <= last_id:
             _check_already_held(session, store_id, terminal_id, entry, text)
             continue
-        expected = entry_hash(
-            prev_hash=entry.prev_hash,
-            at=entry.at,
-            actor=entry.actor,
-            action=entry.action,
-            detail_json=text,
-        )
-        if entry.id != last_id + 1 or entry.prev_hash != prev or entry.hash != expected:
+        # What the entry's hash covers beside its detail (core.audit_chain.entry_hash).
+        chained = entry.model_dump(include={"prev_hash", "at", "actor", "action"})
+        if (
+            entry.id != last_id + 1
+            or entry.prev_hash != prev
+            or entry.hash != entry_hash(**chained, detail_json=text)
+        ):
             raise _broken(entry.id)
         session.add(
             TerminalAuditEntry(
                 store_id=store_id,
                 terminal_id=terminal_id,
                 entry_id=entry.id,
-                at=entry.at,
-                actor=entry.actor,
-                action=entry.action,
+                **chained,
                 detail=text,
-                prev_hash=entry.prev_hash,
                 hash=entry.hash,
                 received_at=now,
             )

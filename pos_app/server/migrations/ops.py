@@ -84,7 +84,11 @@ def add_columns(
     unique: Sequence[str] = (),
 ) -> Step:
     """Columns added to *table* (then its new indexes and one-column unique constraints),
-    in one batch so SQLite copies the table at most once each way."""
+    in one batch so SQLite copies the table at most once each way. An added column is
+    nullable (SQLAlchemy's default): the table may already have rows."""
+    refused = [column.name for column in columns if not column.nullable]
+    if refused:
+        raise ValueError(f"{table}: a column added to a table with rows is nullable: {refused}")
 
     def do() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:

@@ -10,7 +10,7 @@ down_revision: str | None = "0002"
 upgrade, downgrade = ops.reversible(
     ops.add_columns(
         "sales",
-        sa.Column("manager_id", sa.String(length=64), nullable=True),
-        sa.Column("manager_reason", sa.String(length=200), nullable=True),
+        sa.Column("manager_id", sa.String(length=64)),
+        sa.Column("manager_reason", sa.String(length=200)),
     ),
 )

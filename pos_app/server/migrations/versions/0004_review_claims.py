@@ -10,7 +10,7 @@ down_revision: str | None = "0003"
 upgrade, downgrade = ops.reversible(
     ops.add_columns(
         "sales",
-        sa.Column("claimed_by", sa.String(length=64), nullable=True),
-        sa.Column("claimed_at", sa.BigInteger(), nullable=True),
+        sa.Column("claimed_by", sa.String(length=64)),
+        sa.Column("claimed_at", sa.BigInteger()),
     ),
 )

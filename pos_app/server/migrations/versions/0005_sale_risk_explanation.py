@@ -8,5 +8,5 @@ revision: str = "0005"
 down_revision: str | None = "0004"
 
 upgrade, downgrade = ops.reversible(
-    ops.add_columns("sales", sa.Column("risk_explanation", sa.JSON(), nullable=True)),
+    ops.add_columns("sales", sa.Column("risk_explanation", sa.JSON())),
 )

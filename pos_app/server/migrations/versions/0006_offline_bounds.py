@@ -10,10 +10,10 @@ down_revision: str | None = "0005"
 upgrade, downgrade = ops.reversible(
     ops.add_columns(
         "terminals",
-        sa.Column("contact_since", sa.BigInteger(), nullable=True),
-        sa.Column("contact_last", sa.BigInteger(), nullable=True),
-        sa.Column("offline_max_age", sa.BigInteger(), nullable=True),
-        sa.Column("offline_max_sale", sa.BigInteger(), nullable=True),
+        sa.Column("contact_since", sa.BigInteger()),
+        sa.Column("contact_last", sa.BigInteger()),
+        sa.Column("offline_max_age", sa.BigInteger()),
+        sa.Column("offline_max_sale", sa.BigInteger()),
     ),
     ops.create_table(
         "terminal_contacts",
@@ -27,8 +27,8 @@ upgrade, downgrade = ops.reversible(
     ),
     ops.add_columns(
         "sales",
-        sa.Column("disputed_at", sa.BigInteger(), nullable=True),
-        sa.Column("dispute_reason", sa.String(length=200), nullable=True),
+        sa.Column("disputed_at", sa.BigInteger()),
+        sa.Column("dispute_reason", sa.String(length=200)),
         indexes=[("ix_sales_store_time", ["store_id", "created_at"])],
     ),
 )

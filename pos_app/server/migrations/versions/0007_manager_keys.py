@@ -22,7 +22,7 @@ upgrade, downgrade = ops.reversible(
     ),
     ops.add_columns(
         "review_decisions",
-        sa.Column("proof_sha256", sa.String(length=64), nullable=True),
+        sa.Column("proof_sha256", sa.String(length=64)),
         unique=["proof_sha256"],
     ),
 )

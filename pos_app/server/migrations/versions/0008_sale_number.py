@@ -8,5 +8,5 @@ revision: str = "0008"
 down_revision: str | None = "0007"
 
 upgrade, downgrade = ops.reversible(
-    ops.add_columns("sales", sa.Column("sale_number", sa.String(length=48), nullable=True)),
+    ops.add_columns("sales", sa.Column("sale_number", sa.String(length=48))),
 )

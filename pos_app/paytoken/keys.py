@@ -62,6 +62,17 @@ def kid_hex(key: KeyLike) -> str:
     return kid_of(key).hex()
 
 
+def scrypt(
+    secret: bytes, salt: bytes, *, n: int, r: int, p: int, max_mib: int, length: int = 32
+) -> bytes:
+    """scrypt (RFC 7914) of *secret*: *length* bytes. A cost needing more than *max_mib*
+    MiB raises ValueError instead of taking the machine's memory (a stored hash may
+    carry any N)."""
+    return hashlib.scrypt(
+        secret, salt=salt, n=n, r=r, p=p, maxmem=max_mib * 1024 * 1024, dklen=length
+    )
+
+
 def b64url_encode(data: bytes) -> str:
     """base64url without padding."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")

@@ -68,15 +68,8 @@ def derive_key(
     """The manager's signing key: the same passphrase gives the same key on every till."""
     cost = KDF_N if n is None else n
     salt = b"\0".join((_SALT, store_id.encode(), manager_id.encode()))
-    seed = hashlib.scrypt(
-        unicodedata.normalize("NFC", passphrase).encode(),
-        salt=salt,
-        n=cost,
-        r=KDF_R,
-        p=KDF_P,
-        maxmem=256 * 1024 * 1024,
-        dklen=32,
-    )
+    secret = unicodedata.normalize("NFC", passphrase).encode()
+    seed = keys.scrypt(secret, salt, n=cost, r=KDF_R, p=KDF_P, max_mib=256)
     return Ed25519PrivateKey.from_private_bytes(seed)
 
 

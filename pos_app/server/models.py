@@ -6,7 +6,7 @@ injected clock, not the database, decides what "now" is.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -33,6 +33,9 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    # Money (minor units) and times (Unix seconds) are 64-bit: a plain ``Mapped[int]`` is a
+    # BigInteger. Row ids and the other small counters say ``Integer`` where declared.
+    type_annotation_map: ClassVar[dict[Any, Any]] = {int: BigInteger}
 
 
 class Terminal(Base):
@@ -46,16 +49,16 @@ class Terminal(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     region: Mapped[str] = mapped_column(String(32), default="")
     app_version: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[int] = mapped_column(BigInteger)
-    enrolled_at: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[int]
+    enrolled_at: Mapped[int | None]
     # The stretch of contact going on: signed requests from this terminal, each less than
     # ``ServerSettings.contact_slack`` after the previous one (closed ones: TerminalContact).
-    contact_since: Mapped[int | None] = mapped_column(BigInteger)
-    contact_last: Mapped[int | None] = mapped_column(BigInteger)
+    contact_since: Mapped[int | None]
+    contact_last: Mapped[int | None]
     # Per-terminal offline limits (None: the server's settings): how far back an offline
     # claim may reach, and the most one offline sale of this terminal may charge.
-    offline_max_age: Mapped[int | None] = mapped_column(BigInteger)
-    offline_max_sale: Mapped[int | None] = mapped_column(BigInteger)
+    offline_max_age: Mapped[int | None]
+    offline_max_sale: Mapped[int | None]
 
 
 class TerminalContact(Base):
@@ -64,18 +67,18 @@ class TerminalContact(Base):
     __tablename__ = "terminal_contacts"
     __table_args__ = (Index("ix_terminal_contacts_row_end", "terminal_row", "ended_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    terminal_row: Mapped[int] = mapped_column(ForeignKey("terminals.id"))
-    started_at: Mapped[int] = mapped_column(BigInteger)
-    ended_at: Mapped[int] = mapped_column(BigInteger)
+    terminal_row: Mapped[int] = mapped_column(Integer, ForeignKey("terminals.id"))
+    started_at: Mapped[int]
+    ended_at: Mapped[int]
 
 
 class EnrollmentCode(Base):
     __tablename__ = "enrollment_codes"
     # SHA-256 of the code: a database leak does not reveal usable codes.
     code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    terminal_row: Mapped[int] = mapped_column(ForeignKey("terminals.id"))
-    expires_at: Mapped[int] = mapped_column(BigInteger)
-    used_at: Mapped[int | None] = mapped_column(BigInteger)
+    terminal_row: Mapped[int] = mapped_column(Integer, ForeignKey("terminals.id"))
+    expires_at: Mapped[int]
+    used_at: Mapped[int | None]
 
 
 class Wallet(Base):
@@ -85,8 +88,8 @@ class Wallet(Base):
     home_region: Mapped[str] = mapped_column(String(32))
     currency: Mapped[str] = mapped_column(String(3))
     frozen: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[int] = mapped_column(BigInteger)
-    credential_changed_at: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[int]
+    credential_changed_at: Mapped[int | None]
 
 
 class Device(Base):
@@ -94,8 +97,8 @@ class Device(Base):
     device_id: Mapped[str] = mapped_column(String(16), primary_key=True)
     wallet_id: Mapped[str] = mapped_column(ForeignKey("wallets.wallet_id"), index=True)
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
-    created_at: Mapped[int] = mapped_column(BigInteger)
-    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[int]
+    revoked_at: Mapped[int | None]
 
 
 class Account(Base):
@@ -105,7 +108,7 @@ class Account(Base):
     account_id: Mapped[str] = mapped_column(String(96), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     currency: Mapped[str] = mapped_column(String(3))
-    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    balance: Mapped[int] = mapped_column(default=0)
 
 
 class Journal(Base):
@@ -113,15 +116,15 @@ class Journal(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(16))
     ref: Mapped[str | None] = mapped_column(String(64), index=True)
-    created_at: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int]
 
 
 class Posting(Base):
     __tablename__ = "postings"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    journal_id: Mapped[int] = mapped_column(ForeignKey("journal.id"), index=True)
+    journal_id: Mapped[int] = mapped_column(Integer, ForeignKey("journal.id"), index=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.account_id"), index=True)
-    amount: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int]
 
 
 class Sale(Base):
@@ -139,11 +142,11 @@ class Sale(Base):
     device_id: Mapped[str | None] = mapped_column(String(16))
     cti: Mapped[str | None] = mapped_column(String(32))
     currency: Mapped[str] = mapped_column(String(3))
-    total: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[int]
     lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     # Denormalised from ``lines`` so the velocity features are plain SUMs.
-    cc_total: Mapped[int] = mapped_column(BigInteger, default=0)
-    tobacco_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    cc_total: Mapped[int] = mapped_column(default=0)
+    tobacco_total: Mapped[int] = mapped_column(default=0)
     store_region: Mapped[str] = mapped_column(String(32), default="")
     status: Mapped[str] = mapped_column(String(24))
     reason: Mapped[str | None] = mapped_column(String(48))
@@ -152,7 +155,7 @@ class Sale(Base):
     # The backend's rules as they fired, with sentences ({rules_version, reasons}); None for
     # sales decided before the rules ran (hard declines) or before migration 0005.
     risk_explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    offline_accepted_at: Mapped[int | None] = mapped_column(BigInteger)
+    offline_accepted_at: Mapped[int | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     # A manager's approval at the till, as the terminal reported it (kept for review).
     manager_id: Mapped[str | None] = mapped_column(String(64))
@@ -163,12 +166,12 @@ class Sale(Base):
     # The manager reviewing the sale now (across all tills of the store); a claim older
     # than ``ServerSettings.review_claim_ttl`` is abandoned.
     claimed_by: Mapped[str | None] = mapped_column(String(64))
-    claimed_at: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_at: Mapped[int | None]
     # The wallet owner's dispute of the charge ("not me"), which reopens the review.
-    disputed_at: Mapped[int | None] = mapped_column(BigInteger)
+    disputed_at: Mapped[int | None]
     dispute_reason: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[int] = mapped_column(BigInteger)
-    updated_at: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int]
+    updated_at: Mapped[int]
 
 
 class Redemption(Base):
@@ -176,8 +179,8 @@ class Redemption(Base):
     # The primary key is the single-use guarantee: the first INSERT commits, the rest fail.
     cti: Mapped[str] = mapped_column(String(32), primary_key=True)
     sale_id: Mapped[str] = mapped_column(String(64))
-    redeemed_at: Mapped[int] = mapped_column(BigInteger)
-    expires_at: Mapped[int] = mapped_column(BigInteger)
+    redeemed_at: Mapped[int]
+    expires_at: Mapped[int]
 
 
 class StepUp(Base):
@@ -187,11 +190,11 @@ class StepUp(Base):
     wallet_id: Mapped[str] = mapped_column(String(64), index=True)
     device_id: Mapped[str] = mapped_column(String(16))
     store_id: Mapped[str] = mapped_column(String(64))
-    total: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16))
-    expires_at: Mapped[int] = mapped_column(BigInteger)
-    decided_at: Mapped[int | None] = mapped_column(BigInteger)
+    expires_at: Mapped[int]
+    decided_at: Mapped[int | None]
 
 
 class Review(Base):
@@ -201,7 +204,7 @@ class Review(Base):
     decision: Mapped[str] = mapped_column(String(24))
     reviewer_id: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int]
     # SHA-256 of the manager's signature: one signed decision is applied once.
     proof_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
 
@@ -217,8 +220,8 @@ class ManagerKey(Base):
     store_id: Mapped[str] = mapped_column(String(64), index=True)
     manager_id: Mapped[str] = mapped_column(String(64))
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
-    created_at: Mapped[int] = mapped_column(BigInteger)
-    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[int]
+    revoked_at: Mapped[int | None]
 
 
 class TopUp(Base):
@@ -226,15 +229,15 @@ class TopUp(Base):
     __table_args__ = (Index("ix_top_ups_wallet_time", "wallet_id", "created_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     wallet_id: Mapped[str] = mapped_column(String(64))
-    amount: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int]
+    created_at: Mapped[int]
 
 
 class Nonce(Base):
     __tablename__ = "nonces"
     keyid: Mapped[str] = mapped_column(String(128), primary_key=True)
     nonce: Mapped[str] = mapped_column(String(128), primary_key=True)
-    created_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    created_at: Mapped[int] = mapped_column(index=True)
 
 
 class IdempotencyRecord(Base):
@@ -244,7 +247,7 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None] = mapped_column(Integer)
     response: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    created_at: Mapped[int] = mapped_column(index=True)
 
 
 class IssuerKey(Base):
@@ -254,17 +257,17 @@ class IssuerKey(Base):
     # next (published, not minting) -> current (minting) -> retired (verify only) -> dropped
     state: Mapped[str] = mapped_column(String(16))
     private_key_path: Mapped[str] = mapped_column(Text)
-    issue_not_before: Mapped[int] = mapped_column(BigInteger)
-    issue_not_after: Mapped[int] = mapped_column(BigInteger)
-    verify_until: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[int] = mapped_column(BigInteger)
+    issue_not_before: Mapped[int]
+    issue_not_after: Mapped[int]
+    verify_until: Mapped[int]
+    created_at: Mapped[int]
 
 
 class TrustListRecord(Base):
     __tablename__ = "trust_lists"
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     envelope: Mapped[bytes] = mapped_column(LargeBinary)
-    issued_at: Mapped[int] = mapped_column(BigInteger)
+    issued_at: Mapped[int]
 
 
 class TerminalAuditEntry(Base):
@@ -273,11 +276,11 @@ class TerminalAuditEntry(Base):
     __tablename__ = "audit_entries"
     store_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     terminal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    entry_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    at: Mapped[int] = mapped_column(BigInteger)
+    entry_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[int]
     actor: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
-    received_at: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[int]

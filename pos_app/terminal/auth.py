@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 
 from pos_app.core.errors import PosError
+from pos_app.paytoken import keys
 from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.lockout import UNKNOWN_ACCOUNT, LockoutBook, LockoutPolicy, LockoutState
 from pos_app.terminal.manager_keys import ManagerKeyring, ManagerSigner
@@ -59,15 +60,7 @@ def hash_pin(pin: str, *, salt: bytes | None = None, n: int = SCRYPT_N, pepper: 
     With a pepper (pin_pepper.py) the scheme is ``scrypt-pep``; without, ``scrypt``."""
     check_pin_format(pin)
     salt = salt if salt is not None else secrets.token_bytes(16)
-    digest = hashlib.scrypt(
-        _secret(pin, pepper),
-        salt=salt,
-        n=n,
-        r=SCRYPT_R,
-        p=SCRYPT_P,
-        maxmem=64 * 1024 * 1024,
-        dklen=32,
-    )
+    digest = keys.scrypt(_secret(pin, pepper), salt, n=n, r=SCRYPT_R, p=SCRYPT_P, max_mib=64)
     scheme = PEPPERED if pepper else "scrypt"
     return "$".join((scheme, str(n), str(SCRYPT_R), str(SCRYPT_P), _b64(salt), _b64(digest)))
 
@@ -82,14 +75,14 @@ def verify_pin(pin: str, encoded: str, *, pepper: bytes = b"") -> bool:
         if scheme not in {"scrypt", PEPPERED} or (scheme == PEPPERED and not pepper):
             return False
         expected = _unb64(digest)
-        actual = hashlib.scrypt(
+        actual = keys.scrypt(
             _secret(pin, pepper if scheme == PEPPERED else b""),
-            salt=_unb64(salt),
+            _unb64(salt),
             n=int(n),
             r=int(r),
             p=int(p),
-            maxmem=64 * 1024 * 1024,
-            dklen=len(expected),
+            max_mib=64,
+            length=len(expected),
         )
     except (ValueError, TypeError):
         return False

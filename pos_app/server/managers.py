@@ -94,15 +94,9 @@ def require_sale_approval(session: Session, req: SaleRequest, *, now: int) -> No
     ):
         raise manager_required("the manager's approval is not from the time of this sale")
     signed = manager_proof.SaleApproval(
-        manager_id=approval.manager_id,
-        reason=approval.reason,
-        sale_id=req.sale_id,
-        store_id=req.store_id,
-        terminal_id=req.terminal_id,
-        total=req.total,
-        currency=req.currency,
+        **req.model_dump(include={"sale_id", "store_id", "terminal_id", "total", "currency"}),
+        **approval.model_dump(include={"manager_id", "reason", "approved_at"}),
         token_sha256=manager_proof.token_digest(req.token),
-        approved_at=approval.approved_at,
     )
     _require_signature(session, req.store_id, approval.manager_id, signed, approval.signature)
 
@@ -116,12 +110,9 @@ def require_decision(session: Session, sale: Sale, req: ReviewDecisionRequest, *
     if not now - DECISION_MAX_AGE <= req.decided_at <= now + FUTURE_SLACK:
         raise manager_required("the decision's time is in the future or too old")
     signed = manager_proof.ReviewDecision(
-        reviewer_id=req.reviewer_id,
         sale_id=sale.sale_id,
         store_id=sale.store_id,
-        decision=req.decision,
-        note=req.note,
-        decided_at=req.decided_at,
+        **req.model_dump(include={"reviewer_id", "decision", "note", "decided_at"}),
     )
     _require_signature(session, sale.store_id, req.reviewer_id, signed, req.signature)
     digest = hashlib.sha256(req.signature.encode()).hexdigest()

@@ -75,14 +75,9 @@ class BackendReplay:
         lines = _lines(facts)
         cc_total, tobacco_total = risk.basket_totals(lines, engine=self.engine)
         sale = Sale(
-            sale_id=facts.sale_id,
-            store_id=facts.store_id,
+            **_alike(facts),
             terminal_id=facts.terminal_id,
             cashier_id="replay",
-            wallet_id=facts.wallet_id,
-            device_id=facts.device_id,
-            currency=facts.currency,
-            total=facts.total,
             lines=[_line_json(line) for line in lines],
             cc_total=cc_total,
             tobacco_total=tobacco_total,
@@ -107,16 +102,17 @@ class BackendReplay:
             self._pending = 0
 
 
+def _alike(facts: SaleFacts) -> dict[str, Any]:
+    """The facts every record of a replayed sale (Sale, risk.SaleInput, StepUp) names alike."""
+    names = ("sale_id", "store_id", "wallet_id", "device_id", "total", "currency")
+    return {name: getattr(facts, name) for name in names}
+
+
 def _sale_input(facts: SaleFacts) -> risk.SaleInput:
     return risk.SaleInput(
-        sale_id=facts.sale_id,
-        store_id=facts.store_id,
+        **_alike(facts),
         terminal_id=facts.terminal_id,
         store_region=facts.store_region,
-        wallet_id=facts.wallet_id,
-        device_id=facts.device_id,
-        total=facts.total,
-        currency=facts.currency,
         lines=_lines(facts),
         token_flags=facts.token_flags,
         token_age_s=facts.token_age_s or 0,
@@ -153,13 +149,8 @@ def _terminal_risk(decision: Decision) -> dict[str, Any]:
 
 def _step_up(facts: SaleFacts, status: str) -> StepUp:
     return StepUp(
+        **_alike(facts),
         challenge_id=str(uuid.uuid4()),
-        sale_id=facts.sale_id,
-        wallet_id=facts.wallet_id,
-        device_id=facts.device_id,
-        store_id=facts.store_id,
-        total=facts.total,
-        currency=facts.currency,
         status=status,
         expires_at=facts.time + 120,
         decided_at=facts.time,

@@ -22,10 +22,40 @@ def register(subparsers: Any) -> None:
     token = subparsers.add_parser("token", help="PT1 payment tokens: keys, minting, verification")
     sub = token.add_subparsers(dest="token_command", metavar="SUBCOMMAND")
     token.set_defaults(handler=_usage(token))
-    _add_keygen(sub)
-    _add_mint(sub)
-    _add_sign_trust_list(sub)
-    _add_verify(sub)
+
+    keygen = _command(sub, "keygen", "write an Ed25519 key pair PREFIX.key / PREFIX.pub")
+    keygen.add_argument("--out", required=True, metavar="PREFIX")
+    keygen.add_argument("--force", action="store_true", help="overwrite existing files")
+
+    mint = _command(sub, "mint", "mint a PT1 token (prints the QR text)")
+    mint.add_argument("--issuer-key", required=True, metavar="FILE")
+    mint.add_argument("--sub", required=True, metavar="ID")
+    mint.add_argument("--aud", required=True, metavar="AUD")
+    mint.add_argument("--limit", required=True, type=int, metavar="N")
+    mint.add_argument("--currency", required=True, metavar="CODE")
+    mint.add_argument("--device", required=True, metavar="HEX16")
+    mint.add_argument("--flags", required=True, type=int, metavar="N")
+    mint.add_argument("--iat", type=int, metavar="EPOCH", help="default: now")
+    mint.add_argument("--ttl", type=int, default=DEFAULT_TTL, metavar="SECONDS")
+    mint.add_argument("--cti", metavar="HEX32", help="default: random")
+
+    sign = _command(sub, "sign-trust-list", "sign a trust-list payload with the root key")
+    sign.add_argument("--root-key", required=True, metavar="FILE")
+    sign.add_argument("--payload", required=True, metavar="FILE.json")
+    sign.add_argument("--out", required=True, metavar="FILE")
+
+    verify = _command(sub, "verify", "verify PT1 tokens offline")
+    verify.add_argument("--trust-list", required=True, metavar="FILE")
+    verify.add_argument("--root-key", required=True, metavar="FILE.pub")
+    verify.add_argument("--audience", default=DEFAULT_AUDIENCE, metavar="AUD")
+    verify.add_argument("--currency", default=DEFAULT_CURRENCY, metavar="CODE")
+    verify.add_argument("--now", type=int, metavar="EPOCH", help="default: the system clock")
+    verify.add_argument("--seen-db", metavar="FILE", help="record and check cti (step 18)")
+    verify.add_argument("--offline-amount", type=int, metavar="N", help="apply steps 19-21")
+    verify.add_argument("--stale-grace", type=int, default=DEFAULT_STALE_GRACE, metavar="SECONDS")
+    source = verify.add_mutually_exclusive_group(required=True)
+    source.add_argument("token", nargs="?", metavar="TOKEN")
+    source.add_argument("--batch", action="store_true", help="one token per stdin line")
 
 
 def _usage(parser: argparse.ArgumentParser) -> Any:
@@ -52,45 +82,3 @@ def _command(sub: Any, name: str, summary: str) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = sub.add_parser(name, help=summary)
     parser.set_defaults(handler=_lazy(name.replace("-", "_")))
     return parser
-
-
-def _add_keygen(sub: Any) -> None:
-    parser = _command(sub, "keygen", "write an Ed25519 key pair PREFIX.key / PREFIX.pub")
-    parser.add_argument("--out", required=True, metavar="PREFIX")
-    parser.add_argument("--force", action="store_true", help="overwrite existing files")
-
-
-def _add_mint(sub: Any) -> None:
-    parser = _command(sub, "mint", "mint a PT1 token (prints the QR text)")
-    parser.add_argument("--issuer-key", required=True, metavar="FILE")
-    parser.add_argument("--sub", required=True, metavar="ID")
-    parser.add_argument("--aud", required=True, metavar="AUD")
-    parser.add_argument("--limit", required=True, type=int, metavar="N")
-    parser.add_argument("--currency", required=True, metavar="CODE")
-    parser.add_argument("--device", required=True, metavar="HEX16")
-    parser.add_argument("--flags", required=True, type=int, metavar="N")
-    parser.add_argument("--iat", type=int, metavar="EPOCH", help="default: now")
-    parser.add_argument("--ttl", type=int, default=DEFAULT_TTL, metavar="SECONDS")
-    parser.add_argument("--cti", metavar="HEX32", help="default: random")
-
-
-def _add_sign_trust_list(sub: Any) -> None:
-    parser = _command(sub, "sign-trust-list", "sign a trust-list payload with the root key")
-    parser.add_argument("--root-key", required=True, metavar="FILE")
-    parser.add_argument("--payload", required=True, metavar="FILE.json")
-    parser.add_argument("--out", required=True, metavar="FILE")
-
-
-def _add_verify(sub: Any) -> None:
-    parser = _command(sub, "verify", "verify PT1 tokens offline")
-    parser.add_argument("--trust-list", required=True, metavar="FILE")
-    parser.add_argument("--root-key", required=True, metavar="FILE.pub")
-    parser.add_argument("--audience", default=DEFAULT_AUDIENCE, metavar="AUD")
-    parser.add_argument("--currency", default=DEFAULT_CURRENCY, metavar="CODE")
-    parser.add_argument("--now", type=int, metavar="EPOCH", help="default: the system clock")
-    parser.add_argument("--seen-db", metavar="FILE", help="record and check cti (step 18)")
-    parser.add_argument("--offline-amount", type=int, metavar="N", help="apply steps 19-21")
-    parser.add_argument("--stale-grace", type=int, default=DEFAULT_STALE_GRACE, metavar="SECONDS")
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("token", nargs="?", metavar="TOKEN")
-    source.add_argument("--batch", action="store_true", help="one token per stdin line")

@@ -46,23 +46,18 @@ def keygen(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_MINT_AS_GIVEN = ("sub", "aud", "limit", "currency", "flags", "ttl")
+
+
 def mint(args: argparse.Namespace) -> int:
     try:
         key = keys.load_private_key(args.issuer_key)
         device = _hex_arg(args.device, 8, "--device")
         cti = None if args.cti is None else _hex_arg(args.cti, 16, "--cti")
-        token = mint_token(
-            key,
-            sub=args.sub,
-            aud=args.aud,
-            limit=args.limit,
-            currency=args.currency,
-            device=device,
-            flags=args.flags,
-            iat=int(time.time()) if args.iat is None else args.iat,
-            ttl=args.ttl,
-            cti=cti,
-        )
+        # The options named after mint_token's parameters go through as given.
+        given = {name: getattr(args, name) for name in _MINT_AS_GIVEN}
+        iat = int(time.time()) if args.iat is None else args.iat
+        token = mint_token(key, **given, device=device, iat=iat, cti=cti)
     except PosError as exc:
         return _fail(exc.code, exc.message)
     print(token)

@@ -53,6 +53,7 @@ from pos_app.scanning.crops import (
     thicken,
 )
 from pos_app.scanning.decoders import Decoder, ZxingDecoder, make_decoder
+from pos_app.scanning.grid import grid_views
 from pos_app.scanning.locate import Region, find_regions
 from pos_app.scanning.symbols import GrayImage, RawSymbol, Symbol, Symbology, classify
 
@@ -66,6 +67,9 @@ TRACK_FRAMES = 10
 _MAX_TRACKS = 3
 # Tight regions added from codes seen but not decoded inside a crop, per frame.
 _MAX_REFINED = 2
+# QR codes seen but not decoded whose module grid is read by ``grid``, per frame.
+_MAX_GRIDS = 2
+GRID = "grid"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +168,7 @@ class DecodeCascade:
         run.full()
         if sequence:
             run.tracked(self._tracks)
+        run.grid()
         if self.gray_is_crop_sized(run.gray):
             # A picture no larger than a crop (a still photo of one code): the
             # whole-frame steps cost what a crop costs and read more.
@@ -211,6 +216,9 @@ class _FrameRun:
         # (symbology, raw) -> (first Symbol, set of view stages that read it)
         self.found: dict[tuple[Symbology, bytes], tuple[Symbol, set[str]]] = {}
         self.near_misses: list[Region] = []
+        # QR near misses with their outline in frame pixels and version, for ``grid``.
+        self.grid_seen: list[tuple[tuple[tuple[float, float], ...], int]] = []
+        self._grid_tried: list[Region] = []
         self.fell_back = False
         self._read_order: list[str] = []
         self._refined = 0
@@ -238,9 +246,42 @@ class _FrameRun:
             if view.stage not in self._read_order:
                 self._read_order.append(view.stage)
             self.first_stage = self.first_stage or view.stage
-        for corners in getattr(decoder, "near_miss_corners", ()):
-            self.near_misses.append(region_of(map_points(corners, view.to_frame), score=1e12))
+        versions = getattr(decoder, "near_miss_versions", ())
+        for index, corners in enumerate(getattr(decoder, "near_miss_corners", ())):
+            in_frame = map_points(corners, view.to_frame)
+            self.near_misses.append(region_of(in_frame, score=1e12))
+            version = versions[index] if index < len(versions) else None
+            if version is not None and view.stage != GRID:
+                self.grid_seen.append((in_frame, version))
         return len(raws)
+
+    def grid(self) -> None:
+        """QR codes a decoder located but could not decode: their module grid
+        sampled, equalised and rendered clean (``grid.grid_views``), the
+        likeliest reads of a frame where they occur. At most ``_MAX_GRIDS``
+        codes a frame, within the budget."""
+        if not self.cascade.variants:
+            return
+        decoder = self.cascade.variants[0][2]
+        while self.grid_seen and len(self._grid_tried) < _MAX_GRIDS:
+            corners, version = self.grid_seen.pop(0)
+            region = region_of(corners, score=0.0)
+            cx, cy = region.centre
+            if self.covered(region) or any(
+                t.x0 <= cx <= t.x1 and t.y0 <= cy <= t.y1 for t in self._grid_tried
+            ):
+                continue
+            if not self.time_left():
+                return
+            self._grid_tried.append(region)
+            views = grid_views(self.gray, corners, version)
+            if views is None:
+                continue
+            for image in views.images:
+                if self.read(decoder, _View(GRID, image, views.to_frame)):
+                    break
+                if not self.time_left():
+                    return
 
     def full(self) -> None:
         if not self.cascade.decoders:
@@ -320,6 +361,7 @@ class _FrameRun:
                     pending[index] = None
                 else:
                     self.refine(pending, self.near_misses[known:])
+                    self.grid()
 
     def refine(self, pending: list[Region | None], seen: Sequence[Region]) -> None:
         """A crop in which zxing-cpp found a code it could not decode gives that

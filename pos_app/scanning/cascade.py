@@ -47,6 +47,7 @@ from pos_app.scanning.crops import (
     clahe_sharpen,
     cut,
     deblur_motion,
+    flatten,
     map_points,
     region_of,
     sharpen,
@@ -346,8 +347,8 @@ class _FrameRun:
                 if region is None or self.covered(region):
                     pending[index] = None
                     continue
-                if stage == DEBLUR and region.angle is not None:
-                    continue  # a barcode's own bars look like a smear
+                if stage in (DEBLUR, FLAT) and region.angle is not None:
+                    continue  # a barcode's own bars look like a smear; no screen
                 if index not in crops:
                     crops[index] = cut(self.gray, region)
                 crop = crops[index]
@@ -431,6 +432,7 @@ class _FrameRun:
 Prepare = Callable[[Crop], GrayImage | None]
 Variant = tuple[str, Prepare, Decoder]
 DEBLUR = "region-deblur"
+FLAT = "region-flat"
 
 
 def _on_image(prepare: Callable[[GrayImage], GrayImage]) -> Prepare:
@@ -439,6 +441,10 @@ def _on_image(prepare: Callable[[GrayImage], GrayImage]) -> Prepare:
 
 def _deblurred(crop: Crop) -> GrayImage | None:
     return deblur_motion(crop.image, crop.factor)
+
+
+def _flattened(crop: Crop) -> GrayImage | None:
+    return flatten(crop.image, crop.factor)
 
 
 def _variants(decoders: Sequence[Decoder]) -> tuple[Variant, ...]:
@@ -453,7 +459,11 @@ def _variants(decoders: Sequence[Decoder]) -> tuple[Variant, ...]:
     cheap = [d for d in others if d.name != "pyzbar"]
     costly = [d for d in others if d.name == "pyzbar"]
     same = _on_image(lambda image: image)
-    variants: list[Variant] = [("region", _on_image(sharpen), first), (DEBLUR, _deblurred, first)]
+    variants: list[Variant] = [
+        ("region", _on_image(sharpen), first),
+        (FLAT, _flattened, first),
+        (DEBLUR, _deblurred, first),
+    ]
     variants += [("region-" + d.name, same, d) for d in cheap]
     variants += [
         ("region-clahe", _on_image(clahe_sharpen), first),

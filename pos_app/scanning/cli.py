@@ -76,26 +76,28 @@ def _cascade(args: argparse.Namespace, err: TextIO) -> Any:
 def scan_image(
     args: argparse.Namespace, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
-    from pos_app.scanning.sources import _load_image
-
     cascade = _cascade(args, err)
     if cascade is None:
         return EXIT_USAGE
-    status = EXIT_OK
-    for path in args.files:
-        image = _load_image(path) if path.is_file() else None
-        if image is None:
-            print(json.dumps({"file": str(path), "error": "cannot read image"}), file=out)
-            status = EXIT_FAILED
-            continue
-        result = cascade.decode(image)
-        symbols = [
-            {"kind": s.kind.value, "symbology": s.symbology.value, "text": s.text}
-            for s in result.symbols
-        ]
-        line = {"file": str(path), "symbols": symbols, "ms": round(result.ms, 2)}
+    lines = [_image_line(cascade, path) for path in args.files]
+    for line in lines:
         print(json.dumps(line, ensure_ascii=False), file=out)
-    return status
+    return EXIT_FAILED if any("error" in line for line in lines) else EXIT_OK
+
+
+def _image_line(cascade: Any, path: Path) -> dict[str, Any]:
+    """One file's JSON line: every code the cascade reads in it, or why not."""
+    from pos_app.scanning.sources import _load_image
+
+    image = _load_image(path) if path.is_file() else None
+    if image is None:
+        return {"file": str(path), "error": "cannot read image"}
+    result = cascade.decode(image)
+    symbols = [
+        {"kind": s.kind.value, "symbology": s.symbology.value, "text": s.text}
+        for s in result.symbols
+    ]
+    return {"file": str(path), "symbols": symbols, "ms": round(result.ms, 2)}
 
 
 def scan_video(
@@ -112,9 +114,10 @@ def scan_video(
     try:
         for frame in iter_frames(VideoFileSource(args.file)):
             decoded = cascade.decode(frame.image, sequence=True)
-            for event in scan_filter.feed(decoded.symbols, at=frame.timestamp):
-                if event.action is ScanAction.ACCEPTED or args.all:
-                    print(json.dumps(_event_json(event, frame.index), ensure_ascii=False), file=out)
+            events = scan_filter.feed(decoded.symbols, at=frame.timestamp)
+            shown = [e for e in events if args.all or e.action is ScanAction.ACCEPTED]
+            for event in shown:
+                print(json.dumps(_event_json(event, frame.index), ensure_ascii=False), file=out)
     except ScanError as exc:
         print(f"pos-app: {exc.message}", file=err)
         return EXIT_FAILED

@@ -55,7 +55,7 @@ from pos_app.scanning.crops import (
 )
 from pos_app.scanning.decoders import Decoder, ZxingDecoder, make_decoder
 from pos_app.scanning.grid import grid_views
-from pos_app.scanning.locate import Region, find_regions
+from pos_app.scanning.locate import Region, code_box, find_regions
 from pos_app.scanning.symbols import GrayImage, RawSymbol, Symbol, Symbology, classify
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,19 @@ class _Track:
     region: Region
     stage: str
     frames_left: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """A QR code a decoder located but could not decode: the image to sample
+    its grid in, its outline there and in the frame, its version, and the
+    view it was seen in (``None``: the image is the frame)."""
+
+    image: GrayImage
+    corners: tuple[tuple[float, float], ...]
+    in_frame: tuple[tuple[float, float], ...]
+    version: int
+    view: _View | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,8 +231,9 @@ class _FrameRun:
         self.found: dict[tuple[Symbology, bytes], tuple[Symbol, set[str]]] = {}
         self.near_misses: list[Region] = []
         # QR near misses with their outline in frame pixels and version, for ``grid``.
-        self.grid_seen: list[tuple[tuple[tuple[float, float], ...], int]] = []
+        self.grid_seen: list[_Seen] = []
         self._grid_tried: list[Region] = []
+        self._tightened = 0
         self.fell_back = False
         self._read_order: list[str] = []
         self._refined = 0
@@ -253,7 +267,11 @@ class _FrameRun:
             self.near_misses.append(region_of(in_frame, score=1e12))
             version = versions[index] if index < len(versions) else None
             if version is not None and view.stage != GRID:
-                self.grid_seen.append((in_frame, version))
+                # A deblurred view is sampled itself (the frame is still smeared).
+                if view.stage == DEBLUR:
+                    self.grid_seen.append(_Seen(view.image, corners, in_frame, version, view))
+                else:
+                    self.grid_seen.append(_Seen(self.gray, in_frame, in_frame, version, None))
         return len(raws)
 
     def grid(self) -> None:
@@ -265,8 +283,8 @@ class _FrameRun:
             return
         decoder = self.cascade.variants[0][2]
         while self.grid_seen and len(self._grid_tried) < _MAX_GRIDS:
-            corners, version = self.grid_seen.pop(0)
-            region = region_of(corners, score=0.0)
+            seen = self.grid_seen.pop(0)
+            region = region_of(seen.in_frame, score=0.0)
             cx, cy = region.centre
             if self.covered(region) or any(
                 t.x0 <= cx <= t.x1 and t.y0 <= cy <= t.y1 for t in self._grid_tried
@@ -275,11 +293,12 @@ class _FrameRun:
             if not self.time_left():
                 return
             self._grid_tried.append(region)
-            views = grid_views(self.gray, corners, version)
+            views = grid_views(seen.image, seen.corners, seen.version)
             if views is None:
                 continue
+            to_frame = views.to_frame if seen.view is None else _then(views.to_frame, seen.view)
             for image in views.images:
-                if self.read(decoder, _View(GRID, image, views.to_frame)):
+                if self.read(decoder, _View(GRID, image, to_frame)):
                     break
                 if not self.time_left():
                     return
@@ -360,9 +379,11 @@ class _FrameRun:
                 known = len(self.near_misses)
                 if self.read(decoder, _View(stage, image, crop.to_frame)):
                     pending[index] = None
-                else:
-                    self.refine(pending, self.near_misses[known:])
-                    self.grid()
+                    continue
+                self.refine(pending, self.near_misses[known:])
+                if stage == DEBLUR and len(self.near_misses) == known:
+                    self.tighten(pending, image, crop)
+                self.grid()
 
     def refine(self, pending: list[Region | None], seen: Sequence[Region]) -> None:
         """A crop in which zxing-cpp found a code it could not decode gives that
@@ -382,6 +403,20 @@ class _FrameRun:
                 continue  # that code is already a near-miss region of its own
             self._refined += 1
             pending.append(region)
+
+    def tighten(self, pending: list[Region | None], image: GrayImage, crop: Crop) -> None:
+        """A deblurred phone in which no code was even seen: the code's own
+        patch of texture (``locate.code_box``) becomes a region for the
+        variants still to come, this one included: cut tighter and upscaled
+        more, the smear estimate comes from the code, not the bezel and the
+        background. Once a frame."""
+        if self._tightened:
+            return
+        box = code_box(image)
+        if box is None:
+            return
+        self._tightened += 1
+        pending.append(region_of(map_points(box, crop.to_frame), score=0.0))
 
     def covered(self, region: Region) -> bool:
         return any(region.covered_by(symbol.corners) for symbol, _ in self.found.values())
@@ -486,6 +521,12 @@ def _box(region: Region) -> tuple[tuple[float, float], ...]:
         (region.x1, region.y1),
         (region.x0, region.y1),
     )
+
+
+def _then(first: npt.NDArray[np.float64], view: _View) -> npt.NDArray[np.float64]:
+    """The 2x3 map ``first`` followed by ``view``'s map to the frame."""
+    square = np.vstack([first, [0.0, 0.0, 1.0]])
+    return np.asarray(view.to_frame @ square, np.float64)
 
 
 def _mapped(raw: RawSymbol, to_frame: npt.NDArray[np.float64]) -> RawSymbol:

@@ -178,8 +178,11 @@ def sample(gray: GrayImage, to_frame: npt.NDArray[np.float64], size: int) -> Flo
     return np.ascontiguousarray(image[centre::PX, centre::PX][:size, :size])
 
 
-def darkness(samples: FloatImage, window: int = 7) -> FloatImage:
-    """0 (light) to 1 (dark) against the local light and dark levels."""
+def darkness(samples: FloatImage, window: int = 3) -> FloatImage:
+    """0 (light) to 1 (dark) against the light and dark levels of the modules
+    around (3x3 by default: on the dev split a 3-module window read glare,
+    bloom and small modules where 5, 7 and 9 read fewer; module error rate on
+    glare phones 4.5% against 6.7% at 7)."""
     kernel = np.ones((window, window), np.uint8)
     light = cv2.blur(cv2.dilate(samples, kernel), (window, window))
     dark = cv2.blur(cv2.erode(samples, kernel), (window, window))

@@ -423,9 +423,7 @@ class _FrameRun:
 
     def confirm_linear(self) -> None:
         """A second view of each linear read that has only one: its own crop,
-        upscaled, sharpened, then as is, then contrast-equalised, each with
-        every decoder until one agrees. Not bound by the budget (a read is
-        worth a few ms), but capped."""
+        upscaled. Not bound by the budget (a read is worth 2 ms), but capped."""
         single = [
             s for s, stages in self.found.values() if s.symbology in LINEAR and len(stages) < 2
         ]
@@ -433,13 +431,10 @@ class _FrameRun:
             crop = cut(self.gray, region_of(symbol.corners, score=0.0, linear=True))
             if crop is None:
                 continue
+            view = _View("confirm", sharpen(crop.image), crop.to_frame)
             key = (symbol.symbology, symbol.raw)
-            for prepare in _CONFIRM_VIEWS:
-                view = _View("confirm", prepare(crop.image), crop.to_frame)
-                for decoder in self.cascade.decoders:
-                    self.read(decoder, view)
-                    if len(self.found[key][1]) > 1:
-                        break
+            for decoder in self.cascade.decoders:
+                self.read(decoder, view)
                 if len(self.found[key][1]) > 1:
                     break
 
@@ -470,12 +465,6 @@ class _FrameRun:
 
 
 Prepare = Callable[[Crop], GrayImage | None]
-# Second views of a barcode read once: each made differently from the first.
-_CONFIRM_VIEWS: tuple[Callable[[GrayImage], GrayImage], ...] = (
-    sharpen,
-    lambda image: image,
-    clahe_sharpen,
-)
 Variant = tuple[str, Prepare, Decoder]
 DEBLUR = "region-deblur"
 FLAT = "region-flat"

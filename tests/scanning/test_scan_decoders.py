@@ -243,29 +243,6 @@ def test_a_linear_read_needs_a_second_view(agree, expected):
     assert [s.text for s in cascade.decode(frame).symbols] == expected
 
 
-class LateView(OneView):
-    """Agrees in a crop only from its ``agree_at``-th crop decode on."""
-
-    def __init__(self, shape: tuple[int, int], *, agree_at: int) -> None:
-        super().__init__(shape, agree=False)
-        self.agree_at, self.crops = agree_at, 0
-
-    def decode(self, gray):
-        if gray.shape != self.shape:
-            self.crops += 1
-            self.agree = self.crops >= self.agree_at
-        return super().decode(gray)
-
-
-@pytest.mark.parametrize(("agree_at", "expected"), [(2, [EAN13_A]), (3, [EAN13_A]), (4, [])])
-def test_a_linear_read_is_confirmed_by_any_of_three_differently_made_views(agree_at, expected):
-    frame = np.full((480, 640), 128, np.uint8)
-    decoder = LateView(frame.shape, agree_at=agree_at)
-    cascade = DecodeCascade(decoders=[decoder])
-    assert [s.text for s in cascade.decode(frame).symbols] == expected
-    assert decoder.crops == min(agree_at, 3)  # sharpened, as is, contrast-equalised
-
-
 class Exploding:
     name = "exploding"
     unavailable_reason = None

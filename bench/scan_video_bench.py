@@ -228,13 +228,40 @@ def _rank(ordered: list[float], q: float) -> str:
     return "not accepted within the clip" if math.isinf(value) else f"{value:.0f} ms"
 
 
+def every_frame(split: str, clips: int) -> int:
+    """Decode every frame of every clip in sequence (not only those the
+    simulated worker takes) and print any text that is not the clip's truth."""
+    cascade = DecodeCascade()
+    wrong = frames = 0
+    for name in CLIP_SLICES:
+        for i in range(clips):
+            item = clip(name, split, i)
+            truths = {t.text for f in item.frames for t in f.truths}
+            cascade.decode(np.zeros((8, 8), np.uint8))  # forget the last clip's tracks
+            for index, frame in enumerate(item.frames):
+                frames += 1
+                for symbol in cascade.decode(frame.image, sequence=True).symbols:
+                    if symbol.text not in truths:
+                        wrong += 1
+                        print(f"{name} clip {i} frame {index}: wrong {symbol.text[:20]}")
+    print(f"every frame decoded: {frames} frames, {wrong} wrong texts")
+    return wrong
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=tuple(SPLITS), default="holdout")
     parser.add_argument("--clips", type=int, default=3, help="clips per slice")
     parser.add_argument("--reference", metavar="REV", help="also run the cascade at this git rev")
+    parser.add_argument(
+        "--every-frame",
+        action="store_true",
+        help="only decode every frame of every clip and count wrong texts (exit 1 if any)",
+    )
     args = parser.parse_args(argv)
     pin_one_core()
+    if args.every_frame:
+        return 1 if every_frame(args.split, args.clips) else 0
     print(f"split {args.split}, {args.clips} clips per slice, {FRAMES} frames at {FPS:.0f} fps\n")
     report(args.split, args.clips, args.reference)
     return 0

@@ -47,13 +47,15 @@ from pos_app.scanning.crops import (
     clahe_sharpen,
     cut,
     deblur_motion,
+    flatten,
     map_points,
     region_of,
     sharpen,
     thicken,
 )
 from pos_app.scanning.decoders import Decoder, ZxingDecoder, make_decoder
-from pos_app.scanning.locate import Region, find_regions
+from pos_app.scanning.grid import grid_views
+from pos_app.scanning.locate import Region, code_box, find_regions
 from pos_app.scanning.symbols import GrayImage, RawSymbol, Symbol, Symbology, classify
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,9 @@ TRACK_FRAMES = 10
 _MAX_TRACKS = 3
 # Tight regions added from codes seen but not decoded inside a crop, per frame.
 _MAX_REFINED = 2
+# QR codes seen but not decoded whose module grid is read by ``grid``, per frame.
+_MAX_GRIDS = 2
+GRID = "grid"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +91,19 @@ class _Track:
     region: Region
     stage: str
     frames_left: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """A QR code a decoder located but could not decode: the image to sample
+    its grid in, its outline there and in the frame, its version, and the
+    view it was seen in (``None``: the image is the frame)."""
+
+    image: GrayImage
+    corners: tuple[tuple[float, float], ...]
+    in_frame: tuple[tuple[float, float], ...]
+    version: int
+    view: _View | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +182,7 @@ class DecodeCascade:
         run.full()
         if sequence:
             run.tracked(self._tracks)
+        run.grid()
         if self.gray_is_crop_sized(run.gray):
             # A picture no larger than a crop (a still photo of one code): the
             # whole-frame steps cost what a crop costs and read more.
@@ -211,6 +230,10 @@ class _FrameRun:
         # (symbology, raw) -> (first Symbol, set of view stages that read it)
         self.found: dict[tuple[Symbology, bytes], tuple[Symbol, set[str]]] = {}
         self.near_misses: list[Region] = []
+        # QR near misses with their outline in frame pixels and version, for ``grid``.
+        self.grid_seen: list[_Seen] = []
+        self._grid_tried: list[Region] = []
+        self._tightened = 0
         self.fell_back = False
         self._read_order: list[str] = []
         self._refined = 0
@@ -238,9 +261,47 @@ class _FrameRun:
             if view.stage not in self._read_order:
                 self._read_order.append(view.stage)
             self.first_stage = self.first_stage or view.stage
-        for corners in getattr(decoder, "near_miss_corners", ()):
-            self.near_misses.append(region_of(map_points(corners, view.to_frame), score=1e12))
+        versions = getattr(decoder, "near_miss_versions", ())
+        for index, corners in enumerate(getattr(decoder, "near_miss_corners", ())):
+            in_frame = map_points(corners, view.to_frame)
+            self.near_misses.append(region_of(in_frame, score=1e12))
+            version = versions[index] if index < len(versions) else None
+            if version is not None and view.stage != GRID:
+                # A deblurred view is sampled itself (the frame is still smeared).
+                if view.stage == DEBLUR:
+                    self.grid_seen.append(_Seen(view.image, corners, in_frame, version, view))
+                else:
+                    self.grid_seen.append(_Seen(self.gray, in_frame, in_frame, version, None))
         return len(raws)
+
+    def grid(self) -> None:
+        """QR codes a decoder located but could not decode: their module grid
+        sampled, equalised and rendered clean (``grid.grid_views``), the
+        likeliest reads of a frame where they occur. At most ``_MAX_GRIDS``
+        codes a frame, within the budget."""
+        if not self.cascade.variants:
+            return
+        decoder = self.cascade.variants[0][2]
+        while self.grid_seen and len(self._grid_tried) < _MAX_GRIDS:
+            seen = self.grid_seen.pop(0)
+            region = region_of(seen.in_frame, score=0.0)
+            cx, cy = region.centre
+            if self.covered(region) or any(
+                t.x0 <= cx <= t.x1 and t.y0 <= cy <= t.y1 for t in self._grid_tried
+            ):
+                continue
+            if not self.time_left():
+                return
+            self._grid_tried.append(region)
+            views = grid_views(seen.image, seen.corners, seen.version)
+            if views is None:
+                continue
+            to_frame = views.to_frame if seen.view is None else _then(views.to_frame, seen.view)
+            for image in views.images:
+                if self.read(decoder, _View(GRID, image, to_frame)):
+                    break
+                if not self.time_left():
+                    return
 
     def full(self) -> None:
         if not self.cascade.decoders:
@@ -305,8 +366,8 @@ class _FrameRun:
                 if region is None or self.covered(region):
                     pending[index] = None
                     continue
-                if stage == DEBLUR and region.angle is not None:
-                    continue  # a barcode's own bars look like a smear
+                if stage in (DEBLUR, FLAT) and region.angle is not None:
+                    continue  # a barcode's own bars look like a smear; no screen
                 if index not in crops:
                     crops[index] = cut(self.gray, region)
                 crop = crops[index]
@@ -318,8 +379,11 @@ class _FrameRun:
                 known = len(self.near_misses)
                 if self.read(decoder, _View(stage, image, crop.to_frame)):
                     pending[index] = None
-                else:
-                    self.refine(pending, self.near_misses[known:])
+                    continue
+                self.refine(pending, self.near_misses[known:])
+                if stage == DEBLUR and len(self.near_misses) == known:
+                    self.tighten(pending, image, crop)
+                self.grid()
 
     def refine(self, pending: list[Region | None], seen: Sequence[Region]) -> None:
         """A crop in which zxing-cpp found a code it could not decode gives that
@@ -339,6 +403,20 @@ class _FrameRun:
                 continue  # that code is already a near-miss region of its own
             self._refined += 1
             pending.append(region)
+
+    def tighten(self, pending: list[Region | None], image: GrayImage, crop: Crop) -> None:
+        """A deblurred phone in which no code was even seen: the code's own
+        patch of texture (``locate.code_box``) becomes a region for the
+        variants still to come, this one included: cut tighter and upscaled
+        more, the smear estimate comes from the code, not the bezel and the
+        background. Once a frame."""
+        if self._tightened:
+            return
+        box = code_box(image)
+        if box is None:
+            return
+        self._tightened += 1
+        pending.append(region_of(map_points(box, crop.to_frame), score=0.0))
 
     def covered(self, region: Region) -> bool:
         return any(region.covered_by(symbol.corners) for symbol, _ in self.found.values())
@@ -389,6 +467,7 @@ class _FrameRun:
 Prepare = Callable[[Crop], GrayImage | None]
 Variant = tuple[str, Prepare, Decoder]
 DEBLUR = "region-deblur"
+FLAT = "region-flat"
 
 
 def _on_image(prepare: Callable[[GrayImage], GrayImage]) -> Prepare:
@@ -397,6 +476,10 @@ def _on_image(prepare: Callable[[GrayImage], GrayImage]) -> Prepare:
 
 def _deblurred(crop: Crop) -> GrayImage | None:
     return deblur_motion(crop.image, crop.factor)
+
+
+def _flattened(crop: Crop) -> GrayImage | None:
+    return flatten(crop.image, crop.factor)
 
 
 def _variants(decoders: Sequence[Decoder]) -> tuple[Variant, ...]:
@@ -411,7 +494,11 @@ def _variants(decoders: Sequence[Decoder]) -> tuple[Variant, ...]:
     cheap = [d for d in others if d.name != "pyzbar"]
     costly = [d for d in others if d.name == "pyzbar"]
     same = _on_image(lambda image: image)
-    variants: list[Variant] = [("region", _on_image(sharpen), first), (DEBLUR, _deblurred, first)]
+    variants: list[Variant] = [
+        ("region", _on_image(sharpen), first),
+        (FLAT, _flattened, first),
+        (DEBLUR, _deblurred, first),
+    ]
     variants += [("region-" + d.name, same, d) for d in cheap]
     variants += [
         ("region-clahe", _on_image(clahe_sharpen), first),
@@ -434,6 +521,12 @@ def _box(region: Region) -> tuple[tuple[float, float], ...]:
         (region.x1, region.y1),
         (region.x0, region.y1),
     )
+
+
+def _then(first: npt.NDArray[np.float64], view: _View) -> npt.NDArray[np.float64]:
+    """The 2x3 map ``first`` followed by ``view``'s map to the frame."""
+    square = np.vstack([first, [0.0, 0.0, 1.0]])
+    return np.asarray(view.to_frame @ square, np.float64)
 
 
 def _mapped(raw: RawSymbol, to_frame: npt.NDArray[np.float64]) -> RawSymbol:

@@ -9,12 +9,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+
+
+class Handler(Protocol):
+    def __call__(
+        self, args: argparse.Namespace, *, out: TextIO = ..., err: TextIO = ...
+    ) -> int: ...
 
 
 def register(subparsers: Any) -> None:
@@ -73,52 +80,62 @@ def _cascade(args: argparse.Namespace, err: TextIO) -> Any:
     return cascade
 
 
-def scan_image(
-    args: argparse.Namespace, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr
-) -> int:
+def _with_cascade(run: Callable[[Any, argparse.Namespace, TextIO, TextIO], int]) -> Handler:
+    """A command that needs the live scanner's cascade: usage error (2) when
+    no decoder is available, else ``run(cascade, args, out, err)``."""
+
+    def handler(
+        args: argparse.Namespace, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+    ) -> int:
+        cascade = _cascade(args, err)
+        return EXIT_USAGE if cascade is None else run(cascade, args, out, err)
+
+    return handler
+
+
+def _scan_image(cascade: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    lines = [_image_line(cascade, path) for path in args.files]
+    for line in lines:
+        print(json.dumps(line, ensure_ascii=False), file=out)
+    return EXIT_FAILED if any("error" in line for line in lines) else EXIT_OK
+
+
+def _image_line(cascade: Any, path: Path) -> dict[str, Any]:
+    """One file's JSON line: every code the cascade reads in it, or why not."""
     from pos_app.scanning.sources import _load_image
 
-    cascade = _cascade(args, err)
-    if cascade is None:
-        return EXIT_USAGE
-    status = EXIT_OK
-    for path in args.files:
-        image = _load_image(path) if path.is_file() else None
-        if image is None:
-            print(json.dumps({"file": str(path), "error": "cannot read image"}), file=out)
-            status = EXIT_FAILED
-            continue
-        result = cascade.decode(image)
-        symbols = [
-            {"kind": s.kind.value, "symbology": s.symbology.value, "text": s.text}
-            for s in result.symbols
-        ]
-        line = {"file": str(path), "symbols": symbols, "ms": round(result.ms, 2)}
-        print(json.dumps(line, ensure_ascii=False), file=out)
-    return status
+    image = _load_image(path) if path.is_file() else None
+    if image is None:
+        return {"file": str(path), "error": "cannot read image"}
+    result = cascade.decode(image)
+    symbols = [
+        {"kind": s.kind.value, "symbology": s.symbology.value, "text": s.text}
+        for s in result.symbols
+    ]
+    return {"file": str(path), "symbols": symbols, "ms": round(result.ms, 2)}
 
 
-def scan_video(
-    args: argparse.Namespace, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr
-) -> int:
+def _scan_video(cascade: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from pos_app.scanning.errors import ScanError
     from pos_app.scanning.filter import ScanAction, ScanFilter
     from pos_app.scanning.sources import VideoFileSource, iter_frames
 
-    cascade = _cascade(args, err)
-    if cascade is None:
-        return EXIT_USAGE
     scan_filter = ScanFilter()
     try:
         for frame in iter_frames(VideoFileSource(args.file)):
             decoded = cascade.decode(frame.image, sequence=True)
-            for event in scan_filter.feed(decoded.symbols, at=frame.timestamp):
-                if event.action is ScanAction.ACCEPTED or args.all:
-                    print(json.dumps(_event_json(event, frame.index), ensure_ascii=False), file=out)
+            events = scan_filter.feed(decoded.symbols, at=frame.timestamp)
+            shown = [e for e in events if args.all or e.action is ScanAction.ACCEPTED]
+            for event in shown:
+                print(json.dumps(_event_json(event, frame.index), ensure_ascii=False), file=out)
     except ScanError as exc:
         print(f"pos-app: {exc.message}", file=err)
         return EXIT_FAILED
     return EXIT_OK
+
+
+scan_image = _with_cascade(_scan_image)
+scan_video = _with_cascade(_scan_video)
 
 
 def _event_json(event: Any, frame_index: int) -> dict[str, Any]:

@@ -89,6 +89,8 @@ class ZxingDecoder:
         # format): the cascade then knows the slow passes are worth their cost.
         self.near_miss = False
         self.near_miss_corners: list[Corners] = []
+        # Per near miss: the QR version zxing-cpp read from it, else None.
+        self.near_miss_versions: list[int | None] = []
         self._format_names = _check_formats(formats, _ZXING_FORMATS)
         self._smooth = smooth
         self._try_downscale = try_downscale
@@ -138,6 +140,7 @@ class ZxingDecoder:
         misses = [result for result in results if not result.valid]
         self.near_miss = bool(misses)
         self.near_miss_corners = [_corners(result) for result in misses]
+        self.near_miss_versions = [_qr_version(result) for result in misses]
         return [_from_zxing(result) for result in results if result.valid]
 
 
@@ -147,6 +150,18 @@ def _corners(result: Any) -> Corners:
         (float(p.x), float(p.y))
         for p in (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)
     )
+
+
+def _qr_version(result: Any) -> int | None:
+    """The version of a QR code zxing-cpp located (``extra["Version"]``), if any."""
+    if getattr(result.format, "name", "") not in ("QRCode", "QRCodeModel2"):
+        return None
+    extra = getattr(result, "extra", None)
+    version = extra.get("Version") if isinstance(extra, dict) else None
+    try:
+        return int(version) if version is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _from_zxing(result: Any) -> RawSymbol:

@@ -251,9 +251,7 @@ class ScanWorker:
             try:
                 self._source.open()
             except CameraError as exc:
-                self._status(WorkerState.UNAVAILABLE, exc.message, code=exc.code)
-                self._stop.wait(delay)
-                delay = min(delay * 2, self._backoff[1])
+                delay = self._back_off(exc, delay)
                 continue
             except ScanError as exc:
                 self._status(WorkerState.FAILED, exc.message, code=exc.code)
@@ -261,6 +259,13 @@ class ScanWorker:
             self._status(WorkerState.RUNNING)
             return True
         return False
+
+    def _back_off(self, exc: CameraError, delay: float) -> float:
+        """Report the camera unavailable, wait ``delay`` (or until stopped) and
+        return the next, doubled delay up to the maximum."""
+        self._status(WorkerState.UNAVAILABLE, exc.message, code=exc.code)
+        self._stop.wait(delay)
+        return min(delay * 2, self._backoff[1])
 
     def _pump_frames(self) -> None:
         delay, failing = self._backoff[0], False
@@ -270,9 +275,7 @@ class ScanWorker:
             except CameraError as exc:
                 # The camera source reopens itself on the next read(); we only pace it.
                 failing = True
-                self._status(WorkerState.UNAVAILABLE, exc.message, code=exc.code)
-                self._stop.wait(delay)
-                delay = min(delay * 2, self._backoff[1])
+                delay = self._back_off(exc, delay)
                 continue
             except ScanError as exc:
                 self._status(WorkerState.FAILED, exc.message, code=exc.code)

@@ -175,7 +175,8 @@ def test_small_modules_are_read_from_an_upscaled_region_with_frame_corners(token
     frame = place(np.full((480, 640), 190, np.uint8), code, 400, 250)
     assert ZxingDecoder().decode(frame) == []  # the whole frame alone does not read it
     result = DecodeCascade().decode(frame)
-    assert result.stage.startswith("region")
+    # An upscaled region crop, or the module grid of the code a crop located.
+    assert result.stage.startswith("region") or result.stage == "grid"
     assert [s.text for s in result.symbols] == [token]
     xs = [x for x, _ in result.symbols[0].corners]
     ys = [y for _, y in result.symbols[0].corners]

@@ -42,25 +42,25 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # bench/ and tests/ as packages
-from bench.fault_ledger import Counts, reconcile  # noqa: E402
-from pos_app.paytoken import httpsig, keys  # noqa: E402
-from pos_app.server import admin  # noqa: E402
-from pos_app.server.clock import SystemClock  # noqa: E402
-from pos_app.server.runner import free_port  # noqa: E402
-from pos_app.terminal.backend.client import ClientConfig  # noqa: E402
-from pos_app.terminal.backend.enrollment import EnrollmentInput, enroll  # noqa: E402
-from pos_app.terminal.manager_keys import ManagerKeyring  # noqa: E402
-from pos_app.terminal.store.db import open_store  # noqa: E402
-from pos_app.terminal.sync.trust import TrustListManager, load_root_key  # noqa: E402
-from tests.server.server_support import (  # noqa: E402
+from bench.fault_ledger import Counts, reconcile
+from pos_app.paytoken import httpsig, keys
+from pos_app.server import admin
+from pos_app.server.clock import SystemClock
+from pos_app.server.runner import free_port
+from pos_app.terminal.backend.client import ClientConfig
+from pos_app.terminal.backend.enrollment import EnrollmentInput, enroll
+from pos_app.terminal.manager_keys import ManagerKeyring
+from pos_app.terminal.store.db import open_store
+from pos_app.terminal.sync.trust import TrustListManager, load_root_key
+from tests.server.server_support import (
     Api,
     Signer,
     World,
     drop_postgres_schema,
     postgres_schema_url,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 DAY = 86_400
 WALLET_GROUPS = {"regular": (3, 300_000), "new": (2, 300_000), "rich_new": (2, 600_000)}
@@ -123,10 +123,10 @@ class Till:
 
     def start(self) -> None:
         self.starts += 1
-        cmd = [sys.executable, str(ROOT / "bench" / "fault_till.py"), "--config"]
+        cmd = [sys.executable, "-m", "bench.fault_till", "--config"]
         cmd += [str(self.config), "--seed", str(self.seed * 100 + self.starts)]
         with open(self.data_dir / "till.log", "ab") as log:  # the child keeps its own copy
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=log)
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=log, cwd=ROOT)
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -13,17 +13,10 @@ updates to sales), so two intents for one sale never interleave.
 from __future__ import annotations
 
 import threading
-import time
 import uuid
-from collections.abc import Callable
 
 from pos_app.core.age_check import (
-    CUSTOMER,
-    AgeCheck,
-    AgeCheckMethod,
     AgeCheckPolicy,
-    AgeCheckResult,
-    check_method,
     needs_age_check,
     restricted,
 )
@@ -31,7 +24,6 @@ from pos_app.core.api_contract import VoidApprovalBody
 from pos_app.core.basket import BasketLine
 from pos_app.core.sale import SaleState
 from pos_app.terminal.audit.log import AuditAction, append_audit
-from pos_app.terminal.backend.client import BackendClient
 from pos_app.terminal.checkout.flow import CheckoutFlow
 from pos_app.terminal.checkout.recovery import (
     close_abandoned,
@@ -49,7 +41,12 @@ from pos_app.terminal.checkout.state import (
     update_of,
     update_of_row,
 )
-from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate, TerminalStatus
+from pos_app.terminal.checkout.types import (
+    AgeAnswer,
+    PaymentPhase,
+    PaymentUpdate,
+    TerminalStatus,
+)
 from pos_app.terminal.errors import (
     BackendRejected,
     BackendServerError,
@@ -57,7 +54,6 @@ from pos_app.terminal.errors import (
     CheckoutError,
 )
 from pos_app.terminal.manager_keys import ManagerSigner
-from pos_app.terminal.store.db import LocalStore
 from pos_app.terminal.store.sales_repo import save_sale
 from pos_app.terminal.sync.outbox import (
     close_reconcile,
@@ -69,8 +65,7 @@ from pos_app.terminal.sync.outbox import (
     release_entry,
     write_ahead,
 )
-from pos_app.terminal.sync.trust import TrustListManager
-from pos_app.terminal.terminal_risk import SaleContext, TerminalRisk
+from pos_app.terminal.terminal_risk import SaleContext
 
 KEEP_OPEN_S = 12 * 3600
 CASHIER_MAY_CONFIRM = AgeCheckPolicy(cashier_may_confirm=True)  # the setting's default
@@ -86,39 +81,37 @@ class CheckoutService:
 
     def __init__(
         self,
+        flow: CheckoutFlow,
         *,
-        store: LocalStore,
-        client: BackendClient | None,
-        trust: TrustListManager | None,
-        risk: TerminalRisk,
         store_id: str,
         terminal_id: str,
         currency: str,
-        allow_offline: bool,
-        offline_after_s: int = 0,
         age_policy: AgeCheckPolicy = CASHIER_MAY_CONFIRM,
-        clock: Callable[[], float] = time.time,
         lock: threading.RLock | None = None,
     ) -> None:
-        self._store, self._client, self._trust = store, client, trust
+        self._flow = flow
+        self._store, self._client, self._trust, self._clock = (
+            flow.store,
+            flow.client,
+            flow.trust,
+            flow.clock,
+        )
         self._age_policy = age_policy
         self._store_id, self._terminal_id, self._currency = store_id, terminal_id, currency
-        self._clock = clock
-        self._flow = CheckoutFlow(
-            store=store,
-            client=client,
-            trust=trust,
-            risk=risk,
-            allow_offline=allow_offline,
-            offline_after_s=offline_after_s,
-            clock=clock,
-        )
         self.lock = lock or threading.RLock()
         self._sales: dict[str, ActiveSale] = {}
-        close_abandoned(store, now=self._now())
+        close_abandoned(self._store, now=self._now())
 
     def _now(self) -> int:
         return int(self._clock())
+
+    def _audit(
+        self, action: str, sale_id: str, *, actor: str, now: int | None = None, **detail: object
+    ) -> None:
+        """An entry of the audit chain about a sale of this till (made ``now``, or at once)."""
+        at = self._now() if now is None else now
+        detail = {"sale_id": sale_id, **detail}
+        append_audit(self._store, at=at, actor=actor, action=action, detail=detail)
 
     def start_payment(
         self, lines: tuple[BasketLine, ...], *, cashier_id: str, pickup_later: bool = False
@@ -183,56 +176,38 @@ class CheckoutService:
             if not decision.manager_may_override:
                 raise CheckoutError("only the account owner can approve this sale, not a manager")
             now = self._now()
-            append_audit(
-                self._store,
-                at=now,
+            self._audit(
+                AuditAction.MANAGER_APPROVAL,
+                sale_id,
                 actor=manager_id,
-                action=AuditAction.MANAGER_APPROVAL,
-                detail={
-                    "sale_id": sale_id,
-                    "reason": reason,
-                    "total": sale.ctx.total,
-                    "rules": list(decision.codes),
-                },
+                now=now,
+                reason=reason,
+                total=sale.ctx.total,
+                rules=list(decision.codes),
             )
             facts = self._flow.facts(sale, now=now, offline=False)
             manager = manager_approval(sale, signer, manager_id=manager_id, reason=reason, at=now)
             return self._flow.finalize_online(sale, facts, now=now, manager=manager)
 
-    def answer_age_check(
-        self,
-        sale_id: str,
-        *,
-        confirmed: bool,
-        method: AgeCheckMethod,
-        cashier_id: str,
-        display_attached: bool,
-    ) -> PaymentUpdate:
-        check_method(
-            self._age_policy, method, display_attached=display_attached, confirmed=confirmed
-        )
+    def answer_age_check(self, sale_id: str, answer: AgeAnswer) -> PaymentUpdate:
+        answer.check_allowed(self._age_policy)
         with self.lock:
             sale = self._sale(sale_id)
             if sale.state != AWAITING_AGE_CHECK:
                 raise CheckoutError(f"this sale is {sale.state}: it does not wait for an age check")
             now = self._now()
-            by = CUSTOMER if method is AgeCheckMethod.CUSTOMER_DISPLAY else cashier_id
-            result = AgeCheckResult.CONFIRMED if confirmed else AgeCheckResult.REFUSED
-            sale.age_check = AgeCheck(result=result, method=method, confirmed_by=by, at=now)
-            append_audit(
-                self._store,
-                at=now,
-                actor=by,
-                action=AuditAction.AGE_CHECK,
-                detail={
-                    **sale.age_check.as_record(),
-                    "sale_id": sale_id,
-                    "cashier_id": cashier_id,
-                    "restricted_items": sum(ln.quantity for ln in restricted(sale.ctx.lines)),
-                    "total": sale.ctx.total,
-                },
+            sale.age_check = answer.record(at=now)
+            self._audit(
+                AuditAction.AGE_CHECK,
+                sale_id,
+                actor=sale.age_check.confirmed_by,
+                now=now,
+                **sale.age_check.as_record(),
+                cashier_id=answer.cashier_id,
+                restricted_items=sum(ln.quantity for ln in restricted(sale.ctx.lines)),
+                total=sale.ctx.total,
             )
-            if confirmed:
+            if answer.confirmed:
                 return self._flow.set(sale, SaleState.AWAITING_PAYMENT, now=now)
             return self._flow.set(sale, SaleState.CANCELLED, now=now, reason=AGE_CHECK_REFUSED)
 
@@ -293,26 +268,22 @@ class CheckoutService:
                     manager_approval=proof,
                 )
             except CheckoutError as exc:  # refused: the sale stays paid, and the log says so
-                append_audit(
-                    self._store,
-                    at=self._now(),
+                self._audit(
+                    AuditAction.VOID_REFUSED,
+                    sale_id,
                     actor=manager_id,
-                    action=AuditAction.VOID_REFUSED,
-                    detail={"sale_id": sale_id, "reason": reason, "refusal": exc.message},
+                    reason=reason,
+                    refusal=exc.message,
                 )
                 raise
             if update.phase is PaymentPhase.VOIDED:  # done, or queued behind its sale
-                append_audit(
-                    self._store,
-                    at=self._now(),
+                self._audit(
+                    AuditAction.VOID,
+                    sale_id,
                     actor=manager_id,
-                    action=AuditAction.VOID,
-                    detail={
-                        "sale_id": sale_id,
-                        "reason": reason,
-                        "total": sale.ctx.total,
-                        "authorization_id": sale.authorization_id,
-                    },
+                    reason=reason,
+                    total=sale.ctx.total,
+                    authorization_id=sale.authorization_id,
                 )
             return update
 

@@ -47,7 +47,6 @@ from pos_app.core.api_contract import (
     ReceiptAnswer,
     ReviewsAnswer,
     SaleAnswer,
-    VoidApprovalBody,
     parse,
 )
 from pos_app.core.reasons import ReasonCode
@@ -241,21 +240,12 @@ class BackendClient:
         """``GET /v1/sales/{id}/receipt``: a sale of this store as another till reprints it."""
         return self._answer(ReceiptAnswer, "GET", f"/v1/sales/{sale_id}/receipt")
 
-    def cancel_sale(
-        self,
-        sale_id: str,
-        *,
-        idempotency_key: str,
-        reason: str | None = None,
-        manager_approval: VoidApprovalBody | None = None,
-    ) -> SaleAnswer:
-        """Cancel a waiting sale, or void an approved one: a void needs ``manager_approval``
-        (the manager's signed proof; 403 ``manager_required`` without it)."""
-        body: CancelBody = {"reason": reason} if reason else {}
-        if manager_approval is not None:
-            body["manager_approval"] = manager_approval
+    def cancel_sale(self, sale_id: str, body: CancelBody, *, idempotency_key: str) -> SaleAnswer:
+        """Cancel a waiting sale, or void an approved one: a void's ``body`` carries the
+        manager's signed proof, ``manager_approval`` (403 ``manager_required`` without)."""
+        said = {name: value for name, value in body.items() if value}  # no reason: no body
         path = f"/v1/sales/{sale_id}/cancel"
-        return self._answer(SaleAnswer, "POST", path, body=body or None, key=idempotency_key)
+        return self._answer(SaleAnswer, "POST", path, body=said or None, key=idempotency_key)
 
     def list_reviews(self, store_id: str, status: str | None = None) -> ReviewsAnswer:
         """``GET /v1/reviews``: the store's flagged sales."""

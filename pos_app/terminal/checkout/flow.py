@@ -133,7 +133,7 @@ class CheckoutFlow:
         except BackendAuthError as exc:
             # Not the customer's fault: the till's clock, key or enrollment (status shows skew).
             log.error("the backend refused this terminal: %s", exc.message)
-            declined = self.decline(sale, self.refused_reason(exc), now=now, track=False)
+            declined = self.decline(sale, self.refused_reason(exc), now=now)
             return self._resolved(sale, declined)
         except BackendRejected as exc:
             return self._resolved(sale, self.decline(sale, exc.code, now=now, facts=facts))
@@ -174,18 +174,18 @@ class CheckoutFlow:
     def offline(self, sale: ActiveSale, online_facts: SaleFacts, *, now: int) -> PaymentUpdate:
         """The backend is unreachable: accept only if the policy and steps 18-21 allow it."""
         if not self._allow_offline:
-            return self.decline(sale, ReasonCode.BACKEND_UNAVAILABLE, now=now, track=False)
+            return self.decline(sale, ReasonCode.BACKEND_UNAVAILABLE, now=now)
         if self.clock_untrusted():
-            return self.decline(sale, ReasonCode.TILL_CLOCK_WRONG, now=now, track=False)
+            return self.decline(sale, ReasonCode.TILL_CLOCK_WRONG, now=now)
         if self.backend_just_lost():
-            return self.decline(sale, ReasonCode.BACKEND_JUST_LOST, now=now, track=False)
+            return self.decline(sale, ReasonCode.BACKEND_JUST_LOST, now=now)
         facts = replace(online_facts, offline=True)
         sale.decision = self._risk.decide(facts, trust_list_age_s=self.trust_age(now))
         reason = self.acceptance_reason(sale, now=now, offline=True)
         if reason is None and not sale.decision.offline_ok:
             reason = ReasonCode.ONLINE_REQUIRED
         if reason is not None:
-            return self.decline(sale, reason, now=now, track=False)
+            return self.decline(sale, reason, now=now)
         claims = sale.claims
         assert claims is not None
         sale.offline = True
@@ -235,7 +235,7 @@ class CheckoutFlow:
         try:
             answer = self.client.finalize(body, idempotency_key=sale.idempotency_key)
         except BackendAuthError as exc:
-            declined = self.decline(sale, self.refused_reason(exc), now=now, track=False)
+            declined = self.decline(sale, self.refused_reason(exc), now=now)
             return self._resolved(sale, declined)
         except BackendRejected as exc:
             return self._resolved(sale, self.decline(sale, exc.code, now=now, facts=facts))
@@ -304,9 +304,10 @@ class CheckoutFlow:
         *,
         now: int,
         facts: SaleFacts | None = None,
-        track: bool = True,
     ) -> PaymentUpdate:
-        if facts is not None and track:
+        """Declined; with the sale's ``facts``, the decline counts in the till's risk
+        windows (not when the backend could not be asked)."""
+        if facts is not None:
             self._risk.record(facts, Action.DECLINE)
         return self.set(sale, SaleState.DECLINED, now=now, reason=reason)
 

@@ -20,7 +20,7 @@ from pos_app.core.age_check import (
     needs_age_check,
     restricted,
 )
-from pos_app.core.api_contract import VoidApprovalBody
+from pos_app.core.api_contract import CancelBody
 from pos_app.core.basket import BasketLine
 from pos_app.core.sale import SaleState
 from pos_app.terminal.audit.log import AuditAction, append_audit
@@ -74,6 +74,8 @@ _UNSETTLED = frozenset({SaleState.AUTHORIZING, SaleState.STEP_UP})
 WATCH_S = 30
 # Refusals of a cancel that mean the sale was decided meanwhile: look it up, show that.
 _MOOT_CANCEL = ("not_cancellable", "manager_required")
+# What a cancel or a void leaves the sale in, once done (or queued).
+_ENDS_IN = {"cancel": SaleState.CANCELLED, "void": SaleState.VOIDED}
 
 
 class CheckoutService:
@@ -219,7 +221,7 @@ class CheckoutService:
                 if sale.state == SaleState.APPROVED:
                     return resolved  # it went through after all; a manager can void it
             if sale.state == SaleState.STEP_UP:
-                return self._cancel_remote(sale, kind="cancel", final=SaleState.CANCELLED)
+                return self._cancel_remote(sale, {"reason": None}, kind="cancel")
             cancellable = (SaleState.AWAITING_PAYMENT, SaleState.DECLINED, AWAITING_MANAGER)
             if sale.state in (*cancellable, AWAITING_AGE_CHECK):
                 return self._flow.set(
@@ -260,13 +262,8 @@ class CheckoutService:
                 at=at,
             )
             try:
-                update = self._cancel_remote(
-                    sale,
-                    kind="void",
-                    final=SaleState.VOIDED,
-                    reason=reason,
-                    manager_approval=proof,
-                )
+                body: CancelBody = {"reason": reason, "manager_approval": proof}
+                update = self._cancel_remote(sale, body, kind="void")
             except CheckoutError as exc:  # refused: the sale stays paid, and the log says so
                 self._audit(
                     AuditAction.VOID_REFUSED,
@@ -330,35 +327,21 @@ class CheckoutService:
             sale.state, sale.reason = SaleState.APPROVED, rows[0]["reason"]
             sale.authorization_id = rows[0]["authorization_id"] or sale.authorization_id
 
-    def _cancel_remote(
-        self,
-        sale: ActiveSale,
-        *,
-        kind: str,
-        final: str,
-        reason: str | None = None,
-        manager_approval: VoidApprovalBody | None = None,
-    ) -> PaymentUpdate:
+    def _cancel_remote(self, sale: ActiveSale, body: CancelBody, *, kind: str) -> PaymentUpdate:
         now = self._now()
         key = f"{kind}-{sale.server_sale_id}"
-        if manager_approval is not None:  # each signed attempt its own key: a refused one
-            key = f"{key}-{manager_approval['approved_at']}-{uuid.uuid4().hex[:8]}"
+        proof = body.get("manager_approval")
+        if proof is not None:  # each signed attempt its own key: a refused one
+            key = f"{key}-{proof['approved_at']}-{uuid.uuid4().hex[:8]}"
         # An offline sale still queued must be settled before it is voided: queue behind it.
         queued = self._client is None or has_queued_send(self._store, sale.sale_id)
         # Written ahead: if the till dies while the request is out, the outbox sends it again
         # (same key) and records the outcome; while the cashier waits, the outbox leaves it.
-        entry = cancel_entry(
-            sale, kind=kind, key=key, reason=reason, manager_approval=manager_approval
-        )
+        entry = cancel_entry(sale, body, kind=kind, key=key)
         entry_id = write_ahead(self._store, sale.sale_id, entry, at=now, hold=not queued)
         if not queued and self._client is not None:
             try:
-                view = self._client.cancel_sale(
-                    sale.server_sale_id,
-                    idempotency_key=key,
-                    reason=reason,
-                    manager_approval=manager_approval,
-                )
+                view = self._client.cancel_sale(sale.server_sale_id, body, idempotency_key=key)
             except BackendRejected as exc:
                 # A cancel that finds the sale approved meanwhile (the customer's approval
                 # won the race) is refused manager_required: the till shows it paid.
@@ -381,7 +364,7 @@ class CheckoutService:
                 return self._flow.apply(sale, view, facts=facts, now=now)
         if queued:
             release_entry(self._store, entry_id, at=now)
-        sale.state = final
+        sale.state = _ENDS_IN[kind]
         save_sale(self._store, record_of(sale, at=now))
         if not queued:
             close_reconcile(self._store, sale.sale_id)

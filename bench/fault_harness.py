@@ -226,11 +226,12 @@ class Phones(threading.Thread):
 
     def run(self) -> None:
         owners = self.w.wallets["new"] + self.w.wallets["rich_new"]
-        while not self.stop.wait(1.0):
-            for spec in owners:
-                # The backend may be away: the phone tries again next second.
-                with contextlib.suppress(httpx.HTTPError, KeyError, ValueError):
-                    self._answer(spec)
+        with self.api.client:  # its connections close when the phones are put away
+            while not self.stop.wait(1.0):
+                for spec in owners:
+                    # The backend may be away: the phone tries again next second.
+                    with contextlib.suppress(httpx.HTTPError, KeyError, ValueError):
+                        self._answer(spec)
 
     def _answer(self, spec: dict[str, Any]) -> None:
         key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(spec["key_hex"]))
@@ -346,6 +347,7 @@ def _run(kind: str, opts: Options, backend: Backend, tmp: Path, rng: random.Rand
     stop.touch()
     drain_s = _drain(w, opts)
     phones.stop.set()
+    phones.join()
     counts = reconcile(
         backend.data_dir,
         backend.db_url,

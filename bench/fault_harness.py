@@ -9,8 +9,8 @@ and the backend at random moments, and takes the backend away for a while.
 Then the tills stop selling and drain their outboxes, and every till sale,
 backend sale and wallet is reconciled against the ledger.
 
-    .venv/bin/python bench/fault_harness.py                      # both databases, 3 min outage
-    .venv/bin/python bench/fault_harness.py --db sqlite --duration 30 --outage 10
+    .venv/bin/python -m bench.fault_harness                      # both databases, 3 min outage
+    .venv/bin/python -m bench.fault_harness --db sqlite --duration 30 --outage 10
 
 Counts printed per database: sales, kills, lost (a till says paid, nobody was
 charged, and nobody was told), charged twice, balance mismatches, disagree (the

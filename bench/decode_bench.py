@@ -36,13 +36,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from pos_app.scanning.cascade import DecodeCascade
+from pos_app.scanning.config import DecoderConfig
+from pos_app.scanning.decoders import make_decoder
 
-from pos_app.scanning.cascade import DecodeCascade  # noqa: E402
-from pos_app.scanning.config import DecoderConfig  # noqa: E402
-from pos_app.scanning.decoders import make_decoder  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_DATA = ROOT.parent / "shared" / "benchdata" / "qr-photos"
 
@@ -235,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phone", action="store_true", help="also run the phone-screen set")
     parser.add_argument("--no-photos", action="store_true", help="skip the photo set")
     args = parser.parse_args(argv)
-    from scan_hard_bench import pin_one_core
+    from bench.scan_hard_bench import pin_one_core
 
     pin_one_core()
     only = set(args.only) if args.only else None
@@ -248,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             tallies = report(samples, framed=framed, only=only)
             details(tallies, samples, framed=framed)
     if args.phone:
-        from scan_phone_frames import phone_report
+        from bench.scan_phone_frames import phone_report
 
         phone_report()
     return 0

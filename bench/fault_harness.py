@@ -9,8 +9,8 @@ and the backend at random moments, and takes the backend away for a while.
 Then the tills stop selling and drain their outboxes, and every till sale,
 backend sale and wallet is reconciled against the ledger.
 
-    .venv/bin/python bench/fault_harness.py                      # both databases, 3 min outage
-    .venv/bin/python bench/fault_harness.py --db sqlite --duration 30 --outage 10
+    .venv/bin/python -m bench.fault_harness                      # both databases, 3 min outage
+    .venv/bin/python -m bench.fault_harness --db sqlite --duration 30 --outage 10
 
 Counts printed per database: sales, kills, lost (a till says paid, nobody was
 charged, and nobody was told), charged twice, balance mismatches, disagree (the
@@ -42,25 +42,25 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # bench/ and tests/ as packages
-from bench.fault_ledger import Counts, reconcile  # noqa: E402
-from pos_app.paytoken import httpsig, keys  # noqa: E402
-from pos_app.server import admin  # noqa: E402
-from pos_app.server.clock import SystemClock  # noqa: E402
-from pos_app.server.runner import free_port  # noqa: E402
-from pos_app.terminal.backend.client import ClientConfig  # noqa: E402
-from pos_app.terminal.backend.enrollment import EnrollmentInput, enroll  # noqa: E402
-from pos_app.terminal.manager_keys import ManagerKeyring  # noqa: E402
-from pos_app.terminal.store.db import open_store  # noqa: E402
-from pos_app.terminal.sync.trust import TrustListManager, load_root_key  # noqa: E402
-from tests.server.server_support import (  # noqa: E402
+from bench.fault_ledger import Counts, reconcile
+from pos_app.paytoken import httpsig, keys
+from pos_app.server import admin
+from pos_app.server.clock import SystemClock
+from pos_app.server.runner import free_port
+from pos_app.terminal.backend.client import ClientConfig
+from pos_app.terminal.backend.enrollment import EnrollmentInput, enroll
+from pos_app.terminal.manager_keys import ManagerKeyring
+from pos_app.terminal.store.db import open_store
+from pos_app.terminal.sync.trust import TrustListManager, load_root_key
+from tests.server.server_support import (
     Api,
     Signer,
     World,
     drop_postgres_schema,
     postgres_schema_url,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 DAY = 86_400
 WALLET_GROUPS = {"regular": (3, 300_000), "new": (2, 300_000), "rich_new": (2, 600_000)}
@@ -123,10 +123,10 @@ class Till:
 
     def start(self) -> None:
         self.starts += 1
-        cmd = [sys.executable, str(ROOT / "bench" / "fault_till.py"), "--config"]
+        cmd = [sys.executable, "-m", "bench.fault_till", "--config"]
         cmd += [str(self.config), "--seed", str(self.seed * 100 + self.starts)]
         with open(self.data_dir / "till.log", "ab") as log:  # the child keeps its own copy
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=log)
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=log, cwd=ROOT)
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -226,11 +226,12 @@ class Phones(threading.Thread):
 
     def run(self) -> None:
         owners = self.w.wallets["new"] + self.w.wallets["rich_new"]
-        while not self.stop.wait(1.0):
-            for spec in owners:
-                # The backend may be away: the phone tries again next second.
-                with contextlib.suppress(httpx.HTTPError, KeyError, ValueError):
-                    self._answer(spec)
+        with self.api.client:  # its connections close when the phones are put away
+            while not self.stop.wait(1.0):
+                for spec in owners:
+                    # The backend may be away: the phone tries again next second.
+                    with contextlib.suppress(httpx.HTTPError, KeyError, ValueError):
+                        self._answer(spec)
 
     def _answer(self, spec: dict[str, Any]) -> None:
         key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(spec["key_hex"]))
@@ -346,6 +347,7 @@ def _run(kind: str, opts: Options, backend: Backend, tmp: Path, rng: random.Rand
     stop.touch()
     drain_s = _drain(w, opts)
     phones.stop.set()
+    phones.join()
     counts = reconcile(
         backend.data_dir,
         backend.db_url,

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 import threading
 import time
 from pathlib import Path
@@ -26,14 +25,13 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/, tests/
 from pos_app.core.age_check import AgeCheckMethod
 from pos_app.core.basket import BasketLine
 from pos_app.core.catalog import Product
 from pos_app.core.categories import Category
 from pos_app.core.errors import PosError
 from pos_app.paytoken import httpsig
-from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
+from pos_app.terminal.checkout.types import AgeAnswer, PaymentPhase, PaymentUpdate
 from pos_app.terminal.manager_keys import ManagerKeyring, ManagerSigner
 from pos_app.terminal.services import TerminalServices, build_services
 from pos_app.terminal.settings.schema import (
@@ -142,13 +140,8 @@ class Cashier:
         update = self.port.start_payment((BasketLine(product, qty),), cashier_id="C042")
         sale_id = update.sale_id
         if update.phase is PaymentPhase.AGE_CHECK:  # tobacco: "20 or older?" first
-            update = self.port.answer_age_check(
-                sale_id,
-                confirmed=True,
-                method=AgeCheckMethod.CASHIER_VISUAL,
-                cashier_id="C042",
-                display_attached=False,
-            )
+            looked = AgeAnswer(True, AgeCheckMethod.CASHIER_VISUAL, "C042", display_attached=False)
+            update = self.port.answer_age_check(sale_id, looked)
         if scenario == "retry":
             update = self.port.submit_token(sale_id, "PT1:NOT-A-CODE")  # declined bad_base45
             if self.rng.random() < 0.5:

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/, tests/
 from pos_app.server import admin
 from pos_app.server.clock import SystemClock
 from pos_app.server.runner import free_port

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from pos_app.core.risk.backtest import Backtest
+from pos_app.core.risk.config import RuleSet, parse_rules
+from pos_app.terminal.risk_replay import TillReplay
 
-from pos_app.core.risk.backtest import Backtest  # noqa: E402
-from pos_app.core.risk.config import RuleSet, parse_rules  # noqa: E402
-from pos_app.terminal.risk_replay import TillReplay  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(rules: RuleSet, events: Path, *, terminal_only: bool = False) -> str:

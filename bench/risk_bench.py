@@ -29,14 +29,13 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from pos_app.core.categories import Category
+from pos_app.core.risk.config import default_rules
+from pos_app.core.risk.engine import RiskEngine
+from pos_app.core.risk.model import RiskContext, SaleFacts, SaleLine, TokenFlag
+from pos_app.core.risk.velocity import TerminalTracker, VelocityTracker
 
-from pos_app.core.categories import Category  # noqa: E402
-from pos_app.core.risk.config import default_rules  # noqa: E402
-from pos_app.core.risk.engine import RiskEngine  # noqa: E402
-from pos_app.core.risk.model import RiskContext, SaleFacts, SaleLine, TokenFlag  # noqa: E402
-from pos_app.core.risk.velocity import TerminalTracker, VelocityTracker  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 T0 = 1_790_000_000
 PRODUCTS = [

@@ -31,16 +31,13 @@ from typing import Any
 import cv2
 import numpy as np
 
+from bench.scan_scenes import SLICES, SPLITS, Scene, scenes
+from pos_app.scanning.cascade import DecodeCascade, to_gray
+from pos_app.scanning.config import DecoderConfig
+from pos_app.scanning.decoders import ZxingDecoder
+from pos_app.scanning.symbols import Symbol
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from scan_scenes import SLICES, SPLITS, Scene, scenes  # noqa: E402
-
-from pos_app.scanning.cascade import DecodeCascade, to_gray  # noqa: E402
-from pos_app.scanning.config import DecoderConfig  # noqa: E402
-from pos_app.scanning.decoders import ZxingDecoder  # noqa: E402
-from pos_app.scanning.symbols import Symbol  # noqa: E402
 
 Reader = Callable[[np.ndarray], list[Symbol]]
 

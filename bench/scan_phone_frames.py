@@ -33,13 +33,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from pos_app.scanning.cascade import DecodeCascade
+from pos_app.scanning.config import DecoderConfig
+from pos_app.scanning.decoders import make_decoder
+from pos_app.scanning.synthetic import render_code
 
-from pos_app.scanning.cascade import DecodeCascade  # noqa: E402
-from pos_app.scanning.config import DecoderConfig  # noqa: E402
-from pos_app.scanning.decoders import make_decoder  # noqa: E402
-from pos_app.scanning.synthetic import render_code  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 FRAMES_PER_SET = 40
 HI_MODULE = 8  # pixels per module in the high-resolution phone image

@@ -33,10 +33,9 @@ import numpy as np
 import segno
 import zxingcpp
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from pos_app.core.gtin import make_gtin
 
-from pos_app.core.gtin import make_gtin  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 HI = 8  # sprite pixels per module
 BASE45 = string.digits + string.ascii_uppercase + " $%*+-./:"

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import math
 import random
-import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,15 +28,12 @@ from typing import Any
 
 import numpy as np
 
+from bench.scan_hard_bench import pin_one_core, reference_module
+from bench.scan_scenes import SLICES, SPLITS, Motion, Scene, holdout, make_scene
+from pos_app.scanning.cascade import DecodeCascade
+from pos_app.scanning.filter import ScanAction, ScanFilter
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from scan_hard_bench import pin_one_core, reference_module  # noqa: E402
-from scan_scenes import SLICES, SPLITS, Motion, Scene, holdout, make_scene  # noqa: E402
-
-from pos_app.scanning.cascade import DecodeCascade  # noqa: E402
-from pos_app.scanning.filter import ScanAction, ScanFilter  # noqa: E402
 
 FPS = 30.0
 FRAMES = 60

@@ -5,7 +5,7 @@ filter is installed, the camera worker and the status poll have started. The
 time runs from the interpreter's start (before any import) to that signal,
 with a fake checkout port and no camera, so it measures the UI itself.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/ui_cold_start.py [runs]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m bench.ui_cold_start [runs]
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ Each figure is the best of many short batches, bare and full interleaved,
 because the machine is shared and the best batch is the least disturbed one;
 the median of the per-pair ratios is printed too.
 
-    .venv/bin/python bench/verify_bench.py [--rounds 7] [--n 2000]
+    .venv/bin/python -m bench.verify_bench [--rounds 7] [--n 2000]
 """
 
 from __future__ import annotations

@@ -74,6 +74,7 @@ def run_demo(
 
 
 def _windows(world: DemoWorld, screenshots: str | None) -> int:
+    from pos_app.demo.switches import DemoSwitches
     from pos_app.ui.app import build_window, run_demo_windows
     from pos_app.ui.till import manager_hook
 
@@ -122,5 +123,7 @@ def _windows(world: DemoWorld, screenshots: str | None) -> int:
         show_code=lambda text: board.show(text) if text else board.show(),
         tour=tour,
         store_names={STORE_ID: STORE_NAME},
-        switches=(world.network, camera),
+        below_wallet=lambda window: DemoSwitches(
+            window.texts, network=world.network, camera=camera
+        ),
     )

@@ -8,7 +8,7 @@ the engine writes, so a manager sees what a real queue looks like.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pos_app.core.basket import BasketLine
@@ -174,16 +174,10 @@ def seed_demo_reviews(
     """Write the demo sales (the first step of each a minute before its outcome)."""
     for demo in DEMO_SALES:
         record = record_of(demo, store_id=store_id, terminal_id=terminal_id, now=now)
-        first = SaleRecord(
-            **{**_fields(record), "state": "authorizing", "reason": None, "at": record.at - 60}
-        )
+        first = replace(record, state="authorizing", reason=None, at=record.at - 60)
         save_sale(store, first)
         save_sale(store, record)
     return [d.sale_id for d in DEMO_SALES]
-
-
-def _fields(record: SaleRecord) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in SaleRecord.__slots__}
 
 
 _HISTORY_PATTERNS: tuple[tuple[tuple[tuple[Product, int], ...], str, int, str], ...] = (

@@ -22,6 +22,7 @@ from pos_app.core.catalog import Catalog
 from pos_app.core.errors import ConfigError, PosError
 from pos_app.terminal.backend.client import BackendClient, ClientConfig
 from pos_app.terminal.backend.credentials import Credential, load_credential
+from pos_app.terminal.checkout.flow import CheckoutFlow
 from pos_app.terminal.checkout.service import CheckoutService
 from pos_app.terminal.paths import catalog_dir
 from pos_app.terminal.printing.service import ReceiptService, build_receipt_service
@@ -103,18 +104,21 @@ def build_services(
     risk = TerminalRisk(rules)
     window = max(rules.windows.terminal_wallets_s, rules.windows.terminal_declines_s)
     risk.warm_from(store, now=int(clock()), window_s=window)
-    checkout = CheckoutService(
+    flow = CheckoutFlow(
         store=store,
         client=client,
         trust=trust,
         risk=risk,
+        allow_offline=settings.payment.allow_offline,
+        offline_after_s=settings.payment.offline_after_s,
+        clock=clock,
+    )
+    checkout = CheckoutService(
+        flow,
         store_id=store_id,
         terminal_id=terminal_id,
         currency=settings.terminal.currency,
-        allow_offline=settings.payment.allow_offline,
-        offline_after_s=settings.payment.offline_after_s,
         age_policy=AgeCheckPolicy(cashier_may_confirm=settings.customer_display.cashier_age_check),
-        clock=clock,
         lock=lock,
     )
     watched.append(checkout.is_watched)

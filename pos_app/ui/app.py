@@ -128,20 +128,18 @@ def run_demo_windows(
     show_code: Callable[[str], None],
     tour: Callable[[MainWindow, WalletWindow], Any] | None = None,
     store_names: dict[str, str] | None = None,
-    switches: tuple[Any, Any] | None = None,
+    below_wallet: Callable[[MainWindow], QWidget] | None = None,
 ) -> int:
-    """The cashier window and the customer's wallet window side by side;
-    ``switches`` are the demo's (network, camera) cables, shown under the phone."""
-    from pos_app.ui.demo_switches import DemoSwitches
+    """The cashier window and the customer's wallet window side by side; ``below_wallet``
+    makes what the demo shows under the phone (its cables), once the till's window is up."""
     from pos_app.ui.wallet_window import WalletWindow
 
     app = application()
     keep = quit_on_sigint(app)
     window = window_factory()
     wallet = WalletWindow(wallets, show_code=show_code, store_names=store_names)
-    if switches is not None:
-        network, camera = switches
-        wallet.add_below(DemoSwitches(window.texts, network=network, camera=camera))
+    if below_wallet is not None:
+        wallet.add_below(below_wallet(window))
     wallet.resize(420, 820)
     geometry = window.frameGeometry()
     wallet.move(geometry.right() + 10, geometry.top())

@@ -16,7 +16,7 @@ from pos_app.core.age_check import AgeCheckMethod, AgeCheckPolicy, may_cashier_c
 from pos_app.core.basket import Basket
 from pos_app.core.catalog import Catalog
 from pos_app.terminal.checkout.state import AGE_CHECK_REFUSED
-from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
+from pos_app.terminal.checkout.types import AgeAnswer, PaymentPhase, PaymentUpdate
 from pos_app.ui.basket_view import BasketView
 from pos_app.ui.camera import CameraController, CameraView
 from pos_app.ui.i18n import Texts
@@ -201,12 +201,8 @@ class CheckoutPage(QWidget):
         self._answer_age(confirmed, AgeCheckMethod.CASHIER_VISUAL)
 
     def _answer_age(self, confirmed: bool, method: AgeCheckMethod) -> None:
-        self._flow.answer_age(
-            confirmed,
-            method=method,
-            cashier_id=self.cashier_id,
-            display_attached=self.display_attached(),
-        )
+        attached = self.display_attached()
+        self._flow.answer_age(AgeAnswer(confirmed, method, self.cashier_id, attached))
 
     def refresh_age_prompt(self) -> None:
         """Who answers depends on whether the customer display is attached right now."""

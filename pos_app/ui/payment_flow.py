@@ -14,12 +14,11 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from pos_app.core.age_check import AgeCheckMethod
 from pos_app.core.basket import BasketLine
 from pos_app.core.errors import PosError
 from pos_app.core.reasons import ReasonCode
 from pos_app.terminal.auth import Authenticator, SignInResult
-from pos_app.terminal.checkout.types import CheckoutPort, PaymentPhase, PaymentUpdate
+from pos_app.terminal.checkout.types import AgeAnswer, CheckoutPort, PaymentPhase, PaymentUpdate
 from pos_app.ui.i18n import Texts
 from pos_app.ui.tasks import TaskManager
 
@@ -106,22 +105,11 @@ class PaymentFlow(QObject):
         self._call(lambda: self._port.submit_token(sale_id, text), revert=current)
         return True
 
-    def answer_age(
-        self, confirmed: bool, *, method: AgeCheckMethod, cashier_id: str, display_attached: bool
-    ) -> None:
+    def answer_age(self, answer: AgeAnswer) -> None:
         current = self.current
         if self.busy or current is None or current.phase is not PaymentPhase.AGE_CHECK:
             return
-        answer = self._port.answer_age_check
-        self._call(
-            lambda: answer(
-                current.sale_id,
-                confirmed=confirmed,
-                method=method,
-                cashier_id=cashier_id,
-                display_attached=display_attached,
-            )
-        )
+        self._call(lambda: self._port.answer_age_check(current.sale_id, answer))
 
     def cancel(self) -> None:
         current = self.current

@@ -8,13 +8,13 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWidget
 
 from pos_app.terminal.auth import Authenticator, SignInResult, StaffAccount
 from pos_app.ui.i18n import Texts
 from pos_app.ui.payment_flow import error_sentence
 from pos_app.ui.tasks import TaskManager
-from pos_app.ui.widgets import button, label, password_edit
+from pos_app.ui.widgets import button, centred_column, label, password_edit
 
 
 class SignInPage(QWidget):
@@ -48,17 +48,11 @@ class SignInPage(QWidget):
         self._user_label, self._pin_label = QLabel(), QLabel()
         self._form.addRow(self._user_label, self.user)
         self._form.addRow(self._pin_label, self.pin)
-        box = QWidget()
-        box.setMaximumWidth(560)
-        inner = QVBoxLayout(box)
-        inner.addWidget(self.heading)
-        inner.addLayout(self._form)
-        inner.addWidget(self.button)
-        inner.addWidget(self.message)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        outer.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
-        outer.addStretch(2)
+        column = centred_column(self, max_width=560)
+        column.addWidget(self.heading)
+        column.addLayout(self._form)
+        column.addWidget(self.button)
+        column.addWidget(self.message)
         self.retranslate()
 
     def retranslate(self) -> None:

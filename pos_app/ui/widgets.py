@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 
 def label(name: str = "", *, align: Qt.AlignmentFlag | None = None, wrap: bool = False) -> QLabel:
@@ -31,3 +31,15 @@ def password_edit() -> QLineEdit:
     widget = QLineEdit()
     widget.setEchoMode(QLineEdit.EchoMode.Password)
     return widget
+
+
+def centred_column(page: QWidget, *, max_width: int) -> QVBoxLayout:
+    """The layout of a column at most ``max_width`` wide, centred across ``page`` and a
+    third of the way down it (a sign-in form)."""
+    box = QWidget()
+    box.setMaximumWidth(max_width)
+    outer = QVBoxLayout(page)
+    outer.addStretch(1)
+    outer.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
+    outer.addStretch(2)
+    return QVBoxLayout(box)

@@ -23,6 +23,7 @@ from pos_app.server.runner import BackgroundServer
 from pos_app.server.settings import ServerSettings
 from pos_app.terminal.backend.client import ClientConfig
 from pos_app.terminal.backend.enrollment import EnrollmentInput, enroll
+from pos_app.terminal.checkout.flow import CheckoutFlow
 from pos_app.terminal.checkout.service import CheckoutService
 from pos_app.terminal.manager_keys import ManagerKeyring, ManagerSigner
 from pos_app.terminal.services import TerminalServices, build_services
@@ -316,15 +317,19 @@ def synced_till(backend: Backend, tmp_path: Path, network: Network) -> Iterator[
 
 def offline_till(store: LocalStore, *, cashier_may_confirm: bool = True) -> CheckoutService:
     """The checkout without a backend: enough for everything before the payment code."""
-    return CheckoutService(
+    risk = TerminalRisk(rules_from_settings(Settings()))
+    flow = CheckoutFlow(
         store=store,
         client=None,
         trust=None,
-        risk=TerminalRisk(rules_from_settings(Settings())),
+        risk=risk,
+        allow_offline=True,
+        clock=lambda: 1_795_000_000,
+    )
+    return CheckoutService(
+        flow,
         store_id="S001",
         terminal_id="T01",
         currency="JPY",
-        allow_offline=True,
         age_policy=AgeCheckPolicy(cashier_may_confirm=cashier_may_confirm),
-        clock=lambda: 1_795_000_000,
     )

@@ -22,7 +22,7 @@ from pos_app.core.age_check import (
 from pos_app.core.catalog import Product
 from pos_app.core.categories import Category
 from pos_app.terminal.audit.log import AuditAction, read_entries, verify_store
-from pos_app.terminal.checkout.types import PaymentPhase
+from pos_app.terminal.checkout.types import AgeAnswer, PaymentPhase
 from pos_app.terminal.errors import CheckoutError
 from pos_app.terminal.services import TerminalServices
 from pos_app.terminal.store.db import DB_NAME, LocalStore, open_store
@@ -35,6 +35,11 @@ BEER = Product("4901553300707", "Beer 350ml can", "ビール", Category.ALCOHOL,
 SMOKES = Product("4901234567019", "Cigarettes", "たばこ", Category.TOBACCO, 600, 10, True)
 DISPLAY = AgeCheckMethod.CUSTOMER_DISPLAY
 CASHIER = AgeCheckMethod.CASHIER_VISUAL
+
+
+def age_answer(confirmed: bool, method: AgeCheckMethod, *, attached: bool) -> AgeAnswer:
+    """Cashier C042's till took this answer."""
+    return AgeAnswer(confirmed, method, "C042", display_attached=attached)
 
 
 def age_record(store: LocalStore, sale_id: str) -> dict[str, object] | None:
@@ -89,7 +94,8 @@ def test_payment_cannot_start_before_the_customer_confirms_on_the_display(
     assert store.query("SELECT state FROM sales")[0][0] == "open"
 
     update = till.answer_age_check(
-        sale.sale_id, confirmed=True, method=DISPLAY, cashier_id="C042", display_attached=True
+        sale.sale_id,
+        AgeAnswer(confirmed=True, method=DISPLAY, cashier_id="C042", display_attached=True),
     )
     assert update.phase is PaymentPhase.WAITING_FOR_CODE
     assert update.age_check is not None
@@ -111,7 +117,8 @@ def test_payment_cannot_start_before_the_customer_confirms_on_the_display(
     # The answer is given once; the sale now waits for the code.
     with pytest.raises(CheckoutError, match="does not wait for an age check"):
         till.answer_age_check(
-            sale.sale_id, confirmed=True, method=DISPLAY, cashier_id="C042", display_attached=True
+            sale.sale_id,
+            AgeAnswer(confirmed=True, method=DISPLAY, cashier_id="C042", display_attached=True),
         )
 
 
@@ -136,7 +143,8 @@ def test_no_cancels_the_sale_and_is_kept_in_the_chain(tmp_path: Path) -> None:
     till = offline_till(store)
     sale = till.start_payment(basket((SMOKES, 1), (TEA, 1)), cashier_id="C042")
     update = till.answer_age_check(
-        sale.sale_id, confirmed=False, method=DISPLAY, cashier_id="C042", display_attached=True
+        sale.sale_id,
+        AgeAnswer(confirmed=False, method=DISPLAY, cashier_id="C042", display_attached=True),
     )
     assert (update.phase, update.reason) == (PaymentPhase.CANCELLED, "age_check_refused")
     assert store.query("SELECT state, reason FROM sales")[0][:] == (
@@ -158,11 +166,13 @@ def test_cashier_confirms_only_without_a_display_and_when_the_store_allows(
     sale = strict.start_payment(basket((BEER, 1)), cashier_id="C042")
     with pytest.raises(AgeCheckError, match="need the customer display"):
         strict.answer_age_check(
-            sale.sale_id, confirmed=True, method=CASHIER, cashier_id="C042", display_attached=False
+            sale.sale_id,
+            AgeAnswer(confirmed=True, method=CASHIER, cashier_id="C042", display_attached=False),
         )
     # A "no" from the cashier is always taken: it only removes goods.
     refused = strict.answer_age_check(
-        sale.sale_id, confirmed=False, method=CASHIER, cashier_id="C042", display_attached=False
+        sale.sale_id,
+        AgeAnswer(confirmed=False, method=CASHIER, cashier_id="C042", display_attached=False),
     )
     assert refused.reason == "age_check_refused"
 
@@ -170,10 +180,12 @@ def test_cashier_confirms_only_without_a_display_and_when_the_store_allows(
     sale = lenient.start_payment(basket((BEER, 1)), cashier_id="C042")
     with pytest.raises(AgeCheckError, match="customer display"):
         lenient.answer_age_check(
-            sale.sale_id, confirmed=True, method=CASHIER, cashier_id="C042", display_attached=True
+            sale.sale_id,
+            AgeAnswer(confirmed=True, method=CASHIER, cashier_id="C042", display_attached=True),
         )
     update = lenient.answer_age_check(
-        sale.sale_id, confirmed=True, method=CASHIER, cashier_id="C042", display_attached=False
+        sale.sale_id,
+        AgeAnswer(confirmed=True, method=CASHIER, cashier_id="C042", display_attached=False),
     )
     assert update.phase is PaymentPhase.WAITING_FOR_CODE
     assert age_record(store, sale.sale_id) == {
@@ -192,7 +204,8 @@ def test_age_checked_sale_is_paid_online_and_keeps_its_answer(
     checkout = services.checkout
     sale = checkout.start_payment(basket((BEER, 2)), cashier_id="C042")
     checkout.answer_age_check(
-        sale.sale_id, confirmed=True, method=DISPLAY, cashier_id="C042", display_attached=True
+        sale.sale_id,
+        AgeAnswer(confirmed=True, method=DISPLAY, cashier_id="C042", display_attached=True),
     )
     update = checkout.submit_token(sale.sale_id, backend.token(wallet))
     assert update.phase is PaymentPhase.APPROVED, update
@@ -210,7 +223,8 @@ def test_the_answer_reaches_the_backend_in_the_audit_chain(
 
     sale = services.checkout.start_payment(basket((BEER, 1)), cashier_id="C042")
     services.checkout.answer_age_check(
-        sale.sale_id, confirmed=True, method=DISPLAY, cashier_id="C042", display_attached=True
+        sale.sale_id,
+        AgeAnswer(confirmed=True, method=DISPLAY, cashier_id="C042", display_attached=True),
     )
     assert services.sync is not None
     report = services.sync.tick().audit
@@ -240,7 +254,8 @@ def test_migration_from_the_previous_schema_adds_the_age_check(tmp_path: Path) -
     till = offline_till(store)
     sale = till.start_payment(basket((BEER, 1)), cashier_id="C042")
     till.answer_age_check(
-        sale.sale_id, confirmed=True, method=DISPLAY, cashier_id="C042", display_attached=True
+        sale.sale_id,
+        AgeAnswer(confirmed=True, method=DISPLAY, cashier_id="C042", display_attached=True),
     )
     assert age_record(store, sale.sale_id)["confirmed_by"] == "customer"  # type: ignore[index]
 
@@ -255,7 +270,8 @@ def test_the_answer_is_in_the_managers_evidence(tmp_path: Path) -> None:
     till = offline_till(store)
     asked = till.start_payment(basket((BEER, 1)), cashier_id="C042")
     till.answer_age_check(
-        asked.sale_id, confirmed=True, method=CASHIER, cashier_id="C042", display_attached=False
+        asked.sale_id,
+        AgeAnswer(confirmed=True, method=CASHIER, cashier_id="C042", display_attached=False),
     )
     plain = till.start_payment(basket((TEA, 1)), cashier_id="C042")
     detail = load_detail(store, asked.sale_id)

@@ -92,21 +92,19 @@ def test_enrollment_stores_a_0600_key_the_credential_and_the_trust_list(
     actions = [e.action for e in read_entries(store)]
     assert actions == [AuditAction.ENROLLED, AuditAction.TRUST_LIST_UPDATED]
     # The real server accepts this terminal's signatures: a signed lookup gets a 404, not a 401.
-    client = BackendClient(
-        ClientConfig(base_url=backend.url, retries=0),
-        identity=credential.identity,
-        clock=backend.clock.now,
-    )
-    with pytest.raises(BackendRejected) as missing:
+    config = ClientConfig(base_url=backend.url, retries=0)
+    with (
+        BackendClient(config, identity=credential.identity, clock=backend.clock.now) as client,
+        pytest.raises(BackendRejected) as missing,
+    ):
         client.get_sale("no-such-sale")
     assert (missing.value.status, missing.value.code) == (404, "unknown_sale")
     # A key the backend never enrolled is refused.
-    stranger = BackendClient(
-        ClientConfig(base_url=backend.url, retries=0),
-        identity=type(credential.identity)(key=Ed25519PrivateKey.generate(), keyid="x"),
-        clock=backend.clock.now,
-    )
-    with pytest.raises(BackendAuthError):
+    unknown = type(credential.identity)(key=Ed25519PrivateKey.generate(), keyid="x")
+    with (
+        BackendClient(config, identity=unknown, clock=backend.clock.now) as stranger,
+        pytest.raises(BackendAuthError),
+    ):
         stranger.get_sale("no-such-sale")
 
 

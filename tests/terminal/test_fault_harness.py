@@ -4,7 +4,7 @@ tills and of the backend, an outage, one till with a clock 45 s fast, tills raci
 same wallets and codes; then every sale and wallet reconciled with the ledger.
 
 The script's defaults run longer (a 3-minute outage, more kills):
-``.venv/bin/python bench/fault_harness.py``.
+``.venv/bin/python -m bench.fault_harness``.
 """
 
 from __future__ import annotations

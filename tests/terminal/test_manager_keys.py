@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from pos_app.core.api_contract import DecisionBody
 from pos_app.paytoken import manager_proof
 from pos_app.terminal.auth import Authenticator, Role
 from pos_app.terminal.checkout.types import PaymentPhase
@@ -113,15 +114,11 @@ def test_copied_till_files_and_all_10000_pins_give_nothing_usable(
                 manager_proof.ReviewDecision("M01", sale_id, "S001", "confirmed_fraud", "x", now),
             ),
         }
-        for proof in (None, forged):
+        fraud: DecisionBody = {"decision": "confirmed_fraud", "reviewer_id": "M01"}
+        for proof in ({}, forged):
             with pytest.raises(BackendRejected) as refused:
                 client.decide_review(
-                    sale_id,
-                    decision="confirmed_fraud",
-                    reviewer_id="M01",
-                    note="x",
-                    idempotency_key=f"forged-{proof is None}",
-                    proof=proof,
+                    sale_id, {**fraud, "note": "x", **proof}, idempotency_key=f"forged-{not proof}"
                 )
             assert (refused.value.status, refused.value.code) == (403, "manager_required")
         # The queued signature, copied, cannot be bent into another decision.
@@ -129,12 +126,7 @@ def test_copied_till_files_and_all_10000_pins_give_nothing_usable(
         bent = {"decided_at": now, "signature": row["signature"]}
         with pytest.raises(BackendRejected) as refused:
             client.decide_review(
-                sale_id,
-                decision="confirmed_fraud",
-                reviewer_id="M01",
-                note="no receipt",
-                idempotency_key="bent",
-                proof=bent,
+                sale_id, {**fraud, "note": "no receipt", **bent}, idempotency_key="bent"
             )
         assert refused.value.code == "manager_required"
     finally:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pos_app.core.api_contract import ClaimAnswer
+from pos_app.core.api_contract import ClaimAnswer, DecisionBody
 from pos_app.terminal.backend.client import ClientConfig
 from pos_app.terminal.backend.enrollment import EnrollmentInput, enroll
 from pos_app.terminal.checkout.types import PaymentPhase
@@ -169,29 +169,15 @@ def test_client_review_methods(
     assert c1.release_review(sale_id, reviewer_id="M01", idempotency_key="k-rel-1") == ClaimAnswer(
         sale_id=sale_id, claimed_by=None
     )
+    escalate: DecisionBody = {"decision": "escalate", "reviewer_id": "M02", "note": "head office"}
     with pytest.raises(BackendRejected) as unsigned:  # a terminal key alone never suffices
-        c2.decide_review(
-            sale_id,
-            decision="escalate",
-            reviewer_id="M02",
-            note="head office",
-            idempotency_key="d0",
-        )
+        c2.decide_review(sale_id, escalate, idempotency_key="d0")
     assert (unsigned.value.status, unsigned.value.code) == (403, "manager_required")
     now = int(backend.clock.now())
     m02 = backend.manager(till2.store, "M02")
-    proof = {
-        "decided_at": now,
-        "signature": m02.sign_decision(sale_id, decision="escalate", note="head office", at=now),
-    }
-    answer = c2.decide_review(
-        sale_id,
-        decision="escalate",
-        reviewer_id="M02",
-        note="head office",
-        idempotency_key="d1",
-        proof=proof,
-    )
+    signature = m02.sign_decision(sale_id, decision="escalate", note="head office", at=now)
+    signed: DecisionBody = {**escalate, "decided_at": now, "signature": signature}
+    answer = c2.decide_review(sale_id, signed, idempotency_key="d1")
     assert answer.review_status == "escalated"
     listed = c1.list_reviews("S001", "escalated")
     assert [r.sale_id for r in listed.reviews] == [sale_id]

@@ -14,17 +14,10 @@ import time
 import uuid
 from dataclasses import replace
 
-from pos_app.core.age_check import (
-    CUSTOMER,
-    AgeCheck,
-    AgeCheckMethod,
-    AgeCheckPolicy,
-    AgeCheckResult,
-    check_method,
-    needs_age_check,
-)
+from pos_app.core.age_check import AgeCheckPolicy, needs_age_check
 from pos_app.core.basket import BasketLine
 from pos_app.terminal.checkout.types import (
+    AgeAnswer,
     PaymentPhase,
     PaymentUpdate,
     RiskReasonView,
@@ -63,23 +56,14 @@ class FakeCheckout:
         sale = PaymentUpdate(str(uuid.uuid4()), phase, total, "JPY")
         return self._save(sale)
 
-    def answer_age_check(
-        self,
-        sale_id: str,
-        *,
-        confirmed: bool,
-        method: AgeCheckMethod,
-        cashier_id: str,
-        display_attached: bool,
-    ) -> PaymentUpdate:
+    def answer_age_check(self, sale_id: str, answer: AgeAnswer) -> PaymentUpdate:
         """The real rule (core) decides who may answer; tests read ``calls``."""
-        self.calls.append(("age", str(confirmed), method.value, str(display_attached)))
-        check_method(
-            self.age_policy, method, display_attached=display_attached, confirmed=confirmed
+        confirmed = answer.confirmed
+        self.calls.append(
+            ("age", str(confirmed), answer.method.value, str(answer.display_attached))
         )
-        by = CUSTOMER if method is AgeCheckMethod.CUSTOMER_DISPLAY else cashier_id
-        result = AgeCheckResult.CONFIRMED if confirmed else AgeCheckResult.REFUSED
-        check = AgeCheck(result, method, by, int(time.time()))
+        answer.check_allowed(self.age_policy)
+        check = answer.record(at=int(time.time()))
         sale = self.sales[sale_id]
         if confirmed:
             return self._save(replace(sale, phase=PaymentPhase.WAITING_FOR_CODE, age_check=check))

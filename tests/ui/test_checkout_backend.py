@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
 from pos_app.demo.camera_feed import CodeBoard, Unpluggable, synthetic_camera
+from pos_app.demo.network import NetworkSwitch
 from pos_app.demo.world import DEMO_MANAGER_PASSPHRASE, DemoWorld
 from pos_app.scanning.worker import WorkerState
 from pos_app.terminal.checkout.types import PaymentPhase
@@ -27,26 +27,14 @@ PACK = next(p for p in CATALOG if p.name_en == "Cigarettes Mild 20")
 BENTO = next(p for p in CATALOG if p.name_en == "Hamburg steak bento")
 
 
-class Switch(httpx.BaseTransport):
-    """The terminal's network cable: real HTTP while ``up``, refused otherwise."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
-        self.up = True
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if not self.up:
-            raise httpx.ConnectError("network cable unplugged (test)", request=request)
-        return self.inner.handle_request(request)
+@pytest.fixture(scope="module")
+def net() -> NetworkSwitch:
+    """The terminal's network cable (closed with the till's client, by ``world.stop``)."""
+    return NetworkSwitch()
 
 
 @pytest.fixture(scope="module")
-def net() -> Switch:
-    return Switch()
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, net: Switch) -> Iterator[DemoWorld]:
+def world(tmp_path_factory: pytest.TempPathFactory, net: NetworkSwitch) -> Iterator[DemoWorld]:
     # Offline acceptance at once (the wait before it, payment.offline_after_s, is tested in
     # tests/terminal/test_money_faults.py); the demo world sets the backend's slack equal.
     base = Settings(
@@ -58,7 +46,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, net: Switch) -> Iterator[Dem
 
 
 @pytest.fixture
-def till(qtbot, world: DemoWorld, tmp_path: Path, net: Switch) -> Iterator[tuple]:
+def till(qtbot, world: DemoWorld, tmp_path: Path, net: NetworkSwitch) -> Iterator[tuple]:
     net.up = True
     board = CodeBoard()
     source = synthetic_camera(board, fps=20)

@@ -125,7 +125,7 @@ def test_customer_approval_lists_the_backend_reasons_under_the_amount(qtbot) -> 
 def test_demo_switches_pull_the_tills_cables(qtbot) -> None:
     from types import SimpleNamespace
 
-    from pos_app.ui.demo_switches import DemoSwitches
+    from pos_app.demo.switches import DemoSwitches
 
     network, camera = SimpleNamespace(up=True), SimpleNamespace(plugged=True)
     switches = DemoSwitches(Texts("ja"), network=network, camera=camera)

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, Self, TypedDict, TypeVar, Unpack
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -47,7 +47,6 @@ from pos_app.core.api_contract import (
     ReceiptAnswer,
     ReviewsAnswer,
     SaleAnswer,
-    VoidApprovalBody,
     parse,
 )
 from pos_app.core.reasons import ReasonCode
@@ -83,6 +82,15 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.
 class SigningIdentity:
     key: Ed25519PrivateKey
     keyid: str
+
+
+class _SendOptions(TypedDict, total=False):
+    """What a request may add to its method and path (see ``BackendClient._send``)."""
+
+    body: Mapping[str, Any] | None
+    key: str | None  # the Idempotency-Key
+    identity: SigningIdentity | None  # signs instead of the enrolled key
+    retries: int | None  # instead of the configured number
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +163,12 @@ class BackendClient:
     def close(self) -> None:
         self._http.close()
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def add_contact_listener(self, listener: Callable[[], None]) -> None:
         """Called (on the calling thread) after every answer from the backend."""
         self._contact_listeners.append(listener)
@@ -226,21 +240,12 @@ class BackendClient:
         """``GET /v1/sales/{id}/receipt``: a sale of this store as another till reprints it."""
         return self._answer(ReceiptAnswer, "GET", f"/v1/sales/{sale_id}/receipt")
 
-    def cancel_sale(
-        self,
-        sale_id: str,
-        *,
-        idempotency_key: str,
-        reason: str | None = None,
-        manager_approval: VoidApprovalBody | None = None,
-    ) -> SaleAnswer:
-        """Cancel a waiting sale, or void an approved one: a void needs ``manager_approval``
-        (the manager's signed proof; 403 ``manager_required`` without it)."""
-        body: CancelBody = {"reason": reason} if reason else {}
-        if manager_approval is not None:
-            body["manager_approval"] = manager_approval
+    def cancel_sale(self, sale_id: str, body: CancelBody, *, idempotency_key: str) -> SaleAnswer:
+        """Cancel a waiting sale, or void an approved one: a void's ``body`` carries the
+        manager's signed proof, ``manager_approval`` (403 ``manager_required`` without)."""
+        said = {name: value for name, value in body.items() if value}  # no reason: no body
         path = f"/v1/sales/{sale_id}/cancel"
-        return self._answer(SaleAnswer, "POST", path, body=body or None, key=idempotency_key)
+        return self._answer(SaleAnswer, "POST", path, body=said or None, key=idempotency_key)
 
     def list_reviews(self, store_id: str, status: str | None = None) -> ReviewsAnswer:
         """``GET /v1/reviews``: the store's flagged sales."""
@@ -258,20 +263,10 @@ class BackendClient:
         return self._claim("release", sale_id, reviewer_id=reviewer_id, key=idempotency_key)
 
     def decide_review(
-        self,
-        sale_id: str,
-        *,
-        decision: str,
-        reviewer_id: str,
-        note: str,
-        idempotency_key: str,
-        proof: Mapping[str, Any] | None = None,
+        self, sale_id: str, body: DecisionBody, *, idempotency_key: str
     ) -> DecisionAnswer:
-        """``proof`` is the manager's ``{decided_at, signature}`` (403 manager_required without)."""
-        body = cast(
-            DecisionBody,
-            {"decision": decision, "reviewer_id": reviewer_id, "note": note, **(proof or {})},
-        )
+        """Without the manager's proof in ``body`` (``decided_at``, ``signature``): 403
+        ``manager_required``."""
         path = _review_path(sale_id, "decision")
         return self._answer(DecisionAnswer, "POST", path, body=body, key=idempotency_key)
 
@@ -298,19 +293,9 @@ class BackendClient:
 
     # --- machinery ----------------------------------------------------------------------------
 
-    def _answer(
-        self,
-        kind: type[A],
-        method: str,
-        path: str,
-        *,
-        body: Mapping[str, Any] | None = None,
-        key: str | None = None,
-        identity: SigningIdentity | None = None,
-        retries: int | None = None,
-    ) -> A:
+    def _answer(self, kind: type[A], method: str, path: str, **options: Unpack[_SendOptions]) -> A:
         """The answer read as its contract type; a malformed one is the backend's fault."""
-        response = self._send(method, path, body=body, key=key, identity=identity, retries=retries)
+        response = self._send(method, path, **options)
         try:
             return parse(kind, response.json())
         except ValueError:
@@ -334,7 +319,8 @@ class BackendClient:
         while True:
             offset = self.offset_s
             try:
-                return self._attempt(method, path, content, key=key, identity=identity)
+                request = self._build(method, path, content, key=key, identity=identity)
+                return self._attempt(method, path, request)
             except BackendAuthError as exc:
                 # Refused before anything was done: safe to sign again, once, with the offset
                 # this very answer revealed (a till whose clock jumped since the last contact).
@@ -354,16 +340,7 @@ class BackendClient:
                 self._sleep(delay)
                 attempt += 1
 
-    def _attempt(
-        self,
-        method: str,
-        path: str,
-        content: bytes | None,
-        *,
-        key: str | None,
-        identity: SigningIdentity | None,
-    ) -> httpx.Response:
-        request = self._build(method, path, content, key=key, identity=identity)
+    def _attempt(self, method: str, path: str, request: httpx.Request) -> httpx.Response:
         idempotent = method == "GET"
         try:
             response = self._http.send(request)

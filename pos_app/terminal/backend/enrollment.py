@@ -85,9 +85,8 @@ def enroll(
     pending = FileKeyStorage(data_dir, PENDING_KEY_FILE)
     key = keys.generate_keypair()
     pending.save(key)
-    client = BackendClient(config, transport=transport, clock=clock)
     identity = SigningIdentity(key=key, keyid=keys.kid_hex(key))
-    try:
+    with BackendClient(config, transport=transport, clock=clock) as client:
         response = client.enroll(
             code=request.code,
             public_key_b64=keys.b64url_encode(keys.public_raw(key)),
@@ -97,8 +96,6 @@ def enroll(
         )
         envelope = _checked(response, request, trust=trust)
         head = _audit_head(client, request.terminal_id, identity=identity)
-    finally:
-        client.close()
     storage = _install_key(pending, data_dir, prefer_keyring=prefer_keyring)
     now = int(clock())
     info = _commit(store, request, response, key_storage=storage.name, key=key, now=now,

@@ -72,25 +72,25 @@ class CheckoutFlow:
         offline_after_s: int = 0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._store, self._client, self._trust, self._risk = store, client, trust, risk
+        self.store, self.client, self.trust, self._risk = store, client, trust, risk
         self._allow_offline = allow_offline
         self._offline_after_s = offline_after_s
-        self._clock = clock
+        self.clock = clock
 
     def _now(self) -> int:
-        return int(self._clock())
+        return int(self.clock())
 
     def submit(self, sale: ActiveSale, text: str, *, now: int) -> PaymentUpdate:
-        verifier = self._trust.verifier() if self._trust else None
-        if verifier is None or self._client is None:
+        verifier = self.trust.verifier() if self.trust else None
+        if verifier is None or self.client is None:
             return self.decline(sale, ReasonCode.NOT_ENROLLED, now=now)
         result = verifier.verify(text, now=now)
-        unmeasured = self._client.clock_skew_s is None
+        unmeasured = self.client.clock_skew_s is None
         # No contact yet: before blaming the customer's code, ask the backend its time.
         if (
             result.reason in _TIME_REASONS
             and unmeasured
-            and self._client.measure_clock() is not None
+            and self.client.measure_clock() is not None
         ):
             now = self._now()
             result = verifier.verify(text, now=now)
@@ -119,21 +119,21 @@ class CheckoutFlow:
         now: int,
         manager: ManagerApprovalBody | None = None,
     ) -> PaymentUpdate:
-        assert self._client is not None  # checked by _submit
+        assert self.client is not None  # checked by _submit
         body = self._numbered(sale_body(sale, manager=manager), sale)
         # Write-ahead: if the till dies while the request is out, the reconcile entry makes
         # the next start look the sale up before anything else happens.
         sale.state, sale.reason = SaleState.AUTHORIZING, None
         sale.extra["pending_body"] = body
-        save_sale(self._store, record_of(sale, at=now), outbox=reconcile_entry(sale, body))
+        save_sale(self.store, record_of(sale, at=now), outbox=reconcile_entry(sale, body))
         try:
-            answer = self._client.finalize(body, idempotency_key=sale.idempotency_key)
+            answer = self.client.finalize(body, idempotency_key=sale.idempotency_key)
         except (OutcomeUnknown, BackendServerError):
             return self.outcome_unknown(sale, now=now)
         except BackendAuthError as exc:
             # Not the customer's fault: the till's clock, key or enrollment (status shows skew).
             log.error("the backend refused this terminal: %s", exc.message)
-            declined = self.decline(sale, self.refused_reason(exc), now=now, track=False)
+            declined = self.decline(sale, self.refused_reason(exc), now=now)
             return self._resolved(sale, declined)
         except BackendRejected as exc:
             return self._resolved(sale, self.decline(sale, exc.code, now=now, facts=facts))
@@ -142,7 +142,7 @@ class CheckoutFlow:
         return self.apply(sale, answer, facts=facts, now=self._now())
 
     def refused_reason(self, exc: BackendAuthError) -> str:
-        skew = self._client.clock_skew_s if self._client else None
+        skew = self.client.clock_skew_s if self.client else None
         if exc.code == "bad_signature" and skew is not None and abs(skew) > SIGNATURE_FUTURE_S:
             return ReasonCode.TILL_CLOCK_WRONG
         return ReasonCode.TERMINAL_REFUSED
@@ -151,14 +151,14 @@ class CheckoutFlow:
         """The backend answered this till moments ago: to the backend that is still a stretch
         of contact, and an offline claim inside it is refused as a possible backdating
         (422 bad_offline_time, a loss). The customer tries again in a minute instead."""
-        since = self._client.seconds_since_contact() if self._client else None
+        since = self.client.seconds_since_contact() if self.client else None
         return since is not None and since < self._offline_after_s
 
     def clock_untrusted(self) -> bool:
         """The last contact found this till's clock further off than a code's tolerance: a
         clock that wrong may have moved again since, so offline acceptance (which trusts the
         local clock for hours) stops until it is fixed."""
-        skew = self._client.clock_skew_s if self._client else None
+        skew = self.client.clock_skew_s if self.client else None
         return skew is not None and abs(skew) > DEFAULT_SKEW
 
     def _resolved(self, sale: ActiveSale, update: PaymentUpdate) -> PaymentUpdate:
@@ -167,25 +167,25 @@ class CheckoutFlow:
         In this order, a crash in between leaves an entry whose sale is no longer
         ``authorizing``, which the drainer simply closes.
         """
-        close_reconcile(self._store, sale.sale_id)
+        close_reconcile(self.store, sale.sale_id)
         sale.extra.pop("pending_body", None)
         return update
 
     def offline(self, sale: ActiveSale, online_facts: SaleFacts, *, now: int) -> PaymentUpdate:
         """The backend is unreachable: accept only if the policy and steps 18-21 allow it."""
         if not self._allow_offline:
-            return self.decline(sale, ReasonCode.BACKEND_UNAVAILABLE, now=now, track=False)
+            return self.decline(sale, ReasonCode.BACKEND_UNAVAILABLE, now=now)
         if self.clock_untrusted():
-            return self.decline(sale, ReasonCode.TILL_CLOCK_WRONG, now=now, track=False)
+            return self.decline(sale, ReasonCode.TILL_CLOCK_WRONG, now=now)
         if self.backend_just_lost():
-            return self.decline(sale, ReasonCode.BACKEND_JUST_LOST, now=now, track=False)
+            return self.decline(sale, ReasonCode.BACKEND_JUST_LOST, now=now)
         facts = replace(online_facts, offline=True)
         sale.decision = self._risk.decide(facts, trust_list_age_s=self.trust_age(now))
         reason = self.acceptance_reason(sale, now=now, offline=True)
         if reason is None and not sale.decision.offline_ok:
             reason = ReasonCode.ONLINE_REQUIRED
         if reason is not None:
-            return self.decline(sale, reason, now=now, track=False)
+            return self.decline(sale, reason, now=now)
         claims = sale.claims
         assert claims is not None
         sale.offline = True
@@ -194,7 +194,7 @@ class CheckoutFlow:
         seen = SeenToken(cti=claims.cti, expires_at=seen_expiry(claims))
         sale.state, sale.reason = SaleState.APPROVED, None
         try:
-            save_sale(self._store, record_of(sale, at=now), outbox=entry, seen=seen)
+            save_sale(self.store, record_of(sale, at=now), outbox=entry, seen=seen)
         except sqlite3.IntegrityError:  # another sale took this cti first
             sale.offline = False
             return self.decline(sale, ReasonCode.REPLAYED, now=now)
@@ -203,21 +203,21 @@ class CheckoutFlow:
 
     def _numbered(self, body: FinalizeBody, sale: ActiveSale) -> FinalizeBody:
         """The sale's short number travels with it: another till reprints the receipt."""
-        number = sale_number_of(self._store, sale.sale_id)
+        number = sale_number_of(self.store, sale.sale_id)
         return {**body, "sale_number": number} if number else body
 
     def outcome_unknown(self, sale: ActiveSale, *, now: int) -> PaymentUpdate:
         sale.reason = ReasonCode.OUTCOME_UNKNOWN
-        save_sale(self._store, record_of(sale, at=now))
+        save_sale(self.store, record_of(sale, at=now))
         # One lookup at once: usually only the answer was lost and the cashier needs no wait.
         return self.reconcile(sale)
 
     def reconcile(self, sale: ActiveSale) -> PaymentUpdate:
         """GET first; only a sale the backend never saw is sent again (same key, same body)."""
-        assert self._client is not None
+        assert self.client is not None
         body = cast("FinalizeBody | None", sale.extra.get("pending_body"))
         try:
-            answer = self._client.get_sale(sale.server_sale_id)
+            answer = self.client.get_sale(sale.server_sale_id)
         except BackendRejected as exc:
             if exc.status == 404 and body is not None:
                 return self._resend(sale, body)
@@ -229,13 +229,13 @@ class CheckoutFlow:
 
     def _resend(self, sale: ActiveSale, body: FinalizeBody) -> PaymentUpdate:
         """The backend has no record of the sale: send the very same request again."""
-        assert self._client is not None
+        assert self.client is not None
         now = self._now()
         facts = self.facts(sale, now=now, offline=False)
         try:
-            answer = self._client.finalize(body, idempotency_key=sale.idempotency_key)
+            answer = self.client.finalize(body, idempotency_key=sale.idempotency_key)
         except BackendAuthError as exc:
-            declined = self.decline(sale, self.refused_reason(exc), now=now, track=False)
+            declined = self.decline(sale, self.refused_reason(exc), now=now)
             return self._resolved(sale, declined)
         except BackendRejected as exc:
             return self._resolved(sale, self.decline(sale, exc.code, now=now, facts=facts))
@@ -244,9 +244,9 @@ class CheckoutFlow:
         return self.apply(sale, answer, facts=facts, now=now)
 
     def poll_step_up(self, sale: ActiveSale) -> PaymentUpdate:
-        assert self._client is not None
+        assert self.client is not None
         try:
-            answer = self._client.get_sale(sale.server_sale_id)
+            answer = self.client.get_sale(sale.server_sale_id)
         except BackendError:
             return replace(update_of(sale), offline=True)
         now = self._now()
@@ -282,18 +282,18 @@ class CheckoutFlow:
         return self._risk.facts(sale.ctx, claims, now=now, offline=offline)
 
     def trust_age(self, now: int) -> int | None:
-        return self._trust.age_s(now) if self._trust else None
+        return self.trust.age_s(now) if self.trust else None
 
     def acceptance_reason(self, sale: ActiveSale, *, now: int, offline: bool) -> str | None:
-        assert sale.verified is not None and self._trust is not None
-        with self._store.transaction() as conn:
+        assert sale.verified is not None and self.trust is not None
+        with self.store.transaction() as conn:
             result = check_acceptance(
                 sale.verified,
                 now=now,
                 seen=ConnectionSeenStore(conn),
                 offline=offline,
                 amount=sale.ctx.total,
-                trust_list_stale=self._trust.is_stale(now),
+                trust_list_stale=self.trust.is_stale(now),
             )
         return result.reason
 
@@ -304,9 +304,10 @@ class CheckoutFlow:
         *,
         now: int,
         facts: SaleFacts | None = None,
-        track: bool = True,
     ) -> PaymentUpdate:
-        if facts is not None and track:
+        """Declined; with the sale's ``facts``, the decline counts in the till's risk
+        windows (not when the backend could not be asked)."""
+        if facts is not None:
             self._risk.record(facts, Action.DECLINE)
         return self.set(sale, SaleState.DECLINED, now=now, reason=reason)
 
@@ -323,9 +324,9 @@ class CheckoutFlow:
         claims = sale.claims
         token = SeenToken(claims.cti, seen_expiry(claims)) if seen and claims else None
         try:
-            save_sale(self._store, record_of(sale, at=now), seen=token)
+            save_sale(self.store, record_of(sale, at=now), seen=token)
         except sqlite3.IntegrityError:
             # Already recorded (a step-up approved after its cti was stored): the backend
             # enforces single use anyway, so keep the sale's outcome.
-            save_sale(self._store, record_of(sale, at=now))
+            save_sale(self.store, record_of(sale, at=now))
         return update_of(sale)

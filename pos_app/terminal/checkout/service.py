@@ -13,25 +13,17 @@ updates to sales), so two intents for one sale never interleave.
 from __future__ import annotations
 
 import threading
-import time
 import uuid
-from collections.abc import Callable
 
 from pos_app.core.age_check import (
-    CUSTOMER,
-    AgeCheck,
-    AgeCheckMethod,
     AgeCheckPolicy,
-    AgeCheckResult,
-    check_method,
     needs_age_check,
     restricted,
 )
-from pos_app.core.api_contract import VoidApprovalBody
+from pos_app.core.api_contract import CancelBody
 from pos_app.core.basket import BasketLine
 from pos_app.core.sale import SaleState
 from pos_app.terminal.audit.log import AuditAction, append_audit
-from pos_app.terminal.backend.client import BackendClient
 from pos_app.terminal.checkout.flow import CheckoutFlow
 from pos_app.terminal.checkout.recovery import (
     close_abandoned,
@@ -49,7 +41,12 @@ from pos_app.terminal.checkout.state import (
     update_of,
     update_of_row,
 )
-from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate, TerminalStatus
+from pos_app.terminal.checkout.types import (
+    AgeAnswer,
+    PaymentPhase,
+    PaymentUpdate,
+    TerminalStatus,
+)
 from pos_app.terminal.errors import (
     BackendRejected,
     BackendServerError,
@@ -57,7 +54,6 @@ from pos_app.terminal.errors import (
     CheckoutError,
 )
 from pos_app.terminal.manager_keys import ManagerSigner
-from pos_app.terminal.store.db import LocalStore
 from pos_app.terminal.store.sales_repo import save_sale
 from pos_app.terminal.sync.outbox import (
     close_reconcile,
@@ -69,8 +65,7 @@ from pos_app.terminal.sync.outbox import (
     release_entry,
     write_ahead,
 )
-from pos_app.terminal.sync.trust import TrustListManager
-from pos_app.terminal.terminal_risk import SaleContext, TerminalRisk
+from pos_app.terminal.terminal_risk import SaleContext
 
 KEEP_OPEN_S = 12 * 3600
 CASHIER_MAY_CONFIRM = AgeCheckPolicy(cashier_may_confirm=True)  # the setting's default
@@ -79,6 +74,8 @@ _UNSETTLED = frozenset({SaleState.AUTHORIZING, SaleState.STEP_UP})
 WATCH_S = 30
 # Refusals of a cancel that mean the sale was decided meanwhile: look it up, show that.
 _MOOT_CANCEL = ("not_cancellable", "manager_required")
+# What a cancel or a void leaves the sale in, once done (or queued).
+_ENDS_IN = {"cancel": SaleState.CANCELLED, "void": SaleState.VOIDED}
 
 
 class CheckoutService:
@@ -86,39 +83,37 @@ class CheckoutService:
 
     def __init__(
         self,
+        flow: CheckoutFlow,
         *,
-        store: LocalStore,
-        client: BackendClient | None,
-        trust: TrustListManager | None,
-        risk: TerminalRisk,
         store_id: str,
         terminal_id: str,
         currency: str,
-        allow_offline: bool,
-        offline_after_s: int = 0,
         age_policy: AgeCheckPolicy = CASHIER_MAY_CONFIRM,
-        clock: Callable[[], float] = time.time,
         lock: threading.RLock | None = None,
     ) -> None:
-        self._store, self._client, self._trust = store, client, trust
+        self._flow = flow
+        self._store, self._client, self._trust, self._clock = (
+            flow.store,
+            flow.client,
+            flow.trust,
+            flow.clock,
+        )
         self._age_policy = age_policy
         self._store_id, self._terminal_id, self._currency = store_id, terminal_id, currency
-        self._clock = clock
-        self._flow = CheckoutFlow(
-            store=store,
-            client=client,
-            trust=trust,
-            risk=risk,
-            allow_offline=allow_offline,
-            offline_after_s=offline_after_s,
-            clock=clock,
-        )
         self.lock = lock or threading.RLock()
         self._sales: dict[str, ActiveSale] = {}
-        close_abandoned(store, now=self._now())
+        close_abandoned(self._store, now=self._now())
 
     def _now(self) -> int:
         return int(self._clock())
+
+    def _audit(
+        self, action: str, sale_id: str, *, actor: str, now: int | None = None, **detail: object
+    ) -> None:
+        """An entry of the audit chain about a sale of this till (made ``now``, or at once)."""
+        at = self._now() if now is None else now
+        detail = {"sale_id": sale_id, **detail}
+        append_audit(self._store, at=at, actor=actor, action=action, detail=detail)
 
     def start_payment(
         self, lines: tuple[BasketLine, ...], *, cashier_id: str, pickup_later: bool = False
@@ -183,56 +178,38 @@ class CheckoutService:
             if not decision.manager_may_override:
                 raise CheckoutError("only the account owner can approve this sale, not a manager")
             now = self._now()
-            append_audit(
-                self._store,
-                at=now,
+            self._audit(
+                AuditAction.MANAGER_APPROVAL,
+                sale_id,
                 actor=manager_id,
-                action=AuditAction.MANAGER_APPROVAL,
-                detail={
-                    "sale_id": sale_id,
-                    "reason": reason,
-                    "total": sale.ctx.total,
-                    "rules": list(decision.codes),
-                },
+                now=now,
+                reason=reason,
+                total=sale.ctx.total,
+                rules=list(decision.codes),
             )
             facts = self._flow.facts(sale, now=now, offline=False)
             manager = manager_approval(sale, signer, manager_id=manager_id, reason=reason, at=now)
             return self._flow.finalize_online(sale, facts, now=now, manager=manager)
 
-    def answer_age_check(
-        self,
-        sale_id: str,
-        *,
-        confirmed: bool,
-        method: AgeCheckMethod,
-        cashier_id: str,
-        display_attached: bool,
-    ) -> PaymentUpdate:
-        check_method(
-            self._age_policy, method, display_attached=display_attached, confirmed=confirmed
-        )
+    def answer_age_check(self, sale_id: str, answer: AgeAnswer) -> PaymentUpdate:
+        answer.check_allowed(self._age_policy)
         with self.lock:
             sale = self._sale(sale_id)
             if sale.state != AWAITING_AGE_CHECK:
                 raise CheckoutError(f"this sale is {sale.state}: it does not wait for an age check")
             now = self._now()
-            by = CUSTOMER if method is AgeCheckMethod.CUSTOMER_DISPLAY else cashier_id
-            result = AgeCheckResult.CONFIRMED if confirmed else AgeCheckResult.REFUSED
-            sale.age_check = AgeCheck(result=result, method=method, confirmed_by=by, at=now)
-            append_audit(
-                self._store,
-                at=now,
-                actor=by,
-                action=AuditAction.AGE_CHECK,
-                detail={
-                    **sale.age_check.as_record(),
-                    "sale_id": sale_id,
-                    "cashier_id": cashier_id,
-                    "restricted_items": sum(ln.quantity for ln in restricted(sale.ctx.lines)),
-                    "total": sale.ctx.total,
-                },
+            sale.age_check = answer.record(at=now)
+            self._audit(
+                AuditAction.AGE_CHECK,
+                sale_id,
+                actor=sale.age_check.confirmed_by,
+                now=now,
+                **sale.age_check.as_record(),
+                cashier_id=answer.cashier_id,
+                restricted_items=sum(ln.quantity for ln in restricted(sale.ctx.lines)),
+                total=sale.ctx.total,
             )
-            if confirmed:
+            if answer.confirmed:
                 return self._flow.set(sale, SaleState.AWAITING_PAYMENT, now=now)
             return self._flow.set(sale, SaleState.CANCELLED, now=now, reason=AGE_CHECK_REFUSED)
 
@@ -244,7 +221,7 @@ class CheckoutService:
                 if sale.state == SaleState.APPROVED:
                     return resolved  # it went through after all; a manager can void it
             if sale.state == SaleState.STEP_UP:
-                return self._cancel_remote(sale, kind="cancel", final=SaleState.CANCELLED)
+                return self._cancel_remote(sale, {"reason": None}, kind="cancel")
             cancellable = (SaleState.AWAITING_PAYMENT, SaleState.DECLINED, AWAITING_MANAGER)
             if sale.state in (*cancellable, AWAITING_AGE_CHECK):
                 return self._flow.set(
@@ -285,34 +262,25 @@ class CheckoutService:
                 at=at,
             )
             try:
-                update = self._cancel_remote(
-                    sale,
-                    kind="void",
-                    final=SaleState.VOIDED,
-                    reason=reason,
-                    manager_approval=proof,
-                )
+                body: CancelBody = {"reason": reason, "manager_approval": proof}
+                update = self._cancel_remote(sale, body, kind="void")
             except CheckoutError as exc:  # refused: the sale stays paid, and the log says so
-                append_audit(
-                    self._store,
-                    at=self._now(),
+                self._audit(
+                    AuditAction.VOID_REFUSED,
+                    sale_id,
                     actor=manager_id,
-                    action=AuditAction.VOID_REFUSED,
-                    detail={"sale_id": sale_id, "reason": reason, "refusal": exc.message},
+                    reason=reason,
+                    refusal=exc.message,
                 )
                 raise
             if update.phase is PaymentPhase.VOIDED:  # done, or queued behind its sale
-                append_audit(
-                    self._store,
-                    at=self._now(),
+                self._audit(
+                    AuditAction.VOID,
+                    sale_id,
                     actor=manager_id,
-                    action=AuditAction.VOID,
-                    detail={
-                        "sale_id": sale_id,
-                        "reason": reason,
-                        "total": sale.ctx.total,
-                        "authorization_id": sale.authorization_id,
-                    },
+                    reason=reason,
+                    total=sale.ctx.total,
+                    authorization_id=sale.authorization_id,
                 )
             return update
 
@@ -359,35 +327,21 @@ class CheckoutService:
             sale.state, sale.reason = SaleState.APPROVED, rows[0]["reason"]
             sale.authorization_id = rows[0]["authorization_id"] or sale.authorization_id
 
-    def _cancel_remote(
-        self,
-        sale: ActiveSale,
-        *,
-        kind: str,
-        final: str,
-        reason: str | None = None,
-        manager_approval: VoidApprovalBody | None = None,
-    ) -> PaymentUpdate:
+    def _cancel_remote(self, sale: ActiveSale, body: CancelBody, *, kind: str) -> PaymentUpdate:
         now = self._now()
         key = f"{kind}-{sale.server_sale_id}"
-        if manager_approval is not None:  # each signed attempt its own key: a refused one
-            key = f"{key}-{manager_approval['approved_at']}-{uuid.uuid4().hex[:8]}"
+        proof = body.get("manager_approval")
+        if proof is not None:  # each signed attempt its own key: a refused one
+            key = f"{key}-{proof['approved_at']}-{uuid.uuid4().hex[:8]}"
         # An offline sale still queued must be settled before it is voided: queue behind it.
         queued = self._client is None or has_queued_send(self._store, sale.sale_id)
         # Written ahead: if the till dies while the request is out, the outbox sends it again
         # (same key) and records the outcome; while the cashier waits, the outbox leaves it.
-        entry = cancel_entry(
-            sale, kind=kind, key=key, reason=reason, manager_approval=manager_approval
-        )
+        entry = cancel_entry(sale, body, kind=kind, key=key)
         entry_id = write_ahead(self._store, sale.sale_id, entry, at=now, hold=not queued)
         if not queued and self._client is not None:
             try:
-                view = self._client.cancel_sale(
-                    sale.server_sale_id,
-                    idempotency_key=key,
-                    reason=reason,
-                    manager_approval=manager_approval,
-                )
+                view = self._client.cancel_sale(sale.server_sale_id, body, idempotency_key=key)
             except BackendRejected as exc:
                 # A cancel that finds the sale approved meanwhile (the customer's approval
                 # won the race) is refused manager_required: the till shows it paid.
@@ -410,7 +364,7 @@ class CheckoutService:
                 return self._flow.apply(sale, view, facts=facts, now=now)
         if queued:
             release_entry(self._store, entry_id, at=now)
-        sale.state = final
+        sale.state = _ENDS_IN[kind]
         save_sale(self._store, record_of(sale, at=now))
         if not queued:
             close_reconcile(self._store, sale.sale_id)

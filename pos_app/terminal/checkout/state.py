@@ -12,12 +12,12 @@ from typing import Any, cast
 
 from pos_app.core.age_check import AgeCheck
 from pos_app.core.api_contract import (
+    CancelBody,
     FinalizeBody,
     ManagerApprovalBody,
     RiskDetail,
     SaleLineBody,
     TerminalRiskBody,
-    VoidApprovalBody,
 )
 from pos_app.core.risk.model import Decision
 from pos_app.core.sale import SaleState
@@ -271,17 +271,8 @@ def reconcile_entry(sale: ActiveSale, body: FinalizeBody) -> OutboxEntry:
     )
 
 
-def cancel_entry(
-    sale: ActiveSale,
-    *,
-    kind: str,
-    key: str,
-    reason: str | None,
-    manager_approval: VoidApprovalBody | None = None,
-) -> OutboxEntry:
-    """A cancel or void; a void carries the manager's signed approval, so one queued offline
-    is sent later with its proof (the backend refuses a void without one)."""
-    payload: dict[str, object] = {"server_sale_id": sale.server_sale_id, "reason": reason}
-    if manager_approval is not None:
-        payload["manager_approval"] = manager_approval
+def cancel_entry(sale: ActiveSale, body: CancelBody, *, kind: str, key: str) -> OutboxEntry:
+    """A cancel or void; a void's body carries the manager's signed approval, so one queued
+    offline is sent later with its proof (the backend refuses a void without one)."""
+    payload: dict[str, object] = {"server_sale_id": sale.server_sale_id, **body}
     return OutboxEntry(kind=kind, idempotency_key=key, payload=payload)

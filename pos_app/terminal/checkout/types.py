@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from pos_app.core.age_check import AgeCheck, AgeCheckMethod
+from pos_app.core.age_check import (
+    CUSTOMER,
+    AgeCheck,
+    AgeCheckMethod,
+    AgeCheckPolicy,
+    AgeCheckResult,
+    check_method,
+)
 from pos_app.core.basket import BasketLine
 from pos_app.terminal.manager_keys import ManagerSigner
 
@@ -73,6 +80,29 @@ class TerminalStatus:
     printer_problem: str | None = None  # why they wait: a printing.FaultKind value, or None
 
 
+@dataclass(frozen=True, slots=True)
+class AgeAnswer:
+    """The answer to "20 or older?" as the till took it: from the customer on the display
+    (``AgeCheckMethod.CUSTOMER_DISPLAY``) or from the cashier who looked at them."""
+
+    confirmed: bool
+    method: AgeCheckMethod
+    cashier_id: str  # the cashier at the till, whoever answered
+    display_attached: bool  # a cashier may answer only without a customer display
+
+    def check_allowed(self, policy: AgeCheckPolicy) -> None:
+        """``AgeCheckError`` unless this till may take the answer this way (a "no" always)."""
+        check_method(
+            policy, self.method, display_attached=self.display_attached, confirmed=self.confirmed
+        )
+
+    def record(self, *, at: int) -> AgeCheck:
+        """The answer as kept with the sale: confirmed by the customer, or by the cashier."""
+        by = CUSTOMER if self.method is AgeCheckMethod.CUSTOMER_DISPLAY else self.cashier_id
+        result = AgeCheckResult.CONFIRMED if self.confirmed else AgeCheckResult.REFUSED
+        return AgeCheck(result=result, method=self.method, confirmed_by=by, at=at)
+
+
 class CheckoutPort(Protocol):
     def start_payment(
         self, lines: tuple[BasketLine, ...], *, cashier_id: str, pickup_later: bool = False
@@ -95,15 +125,7 @@ class CheckoutPort(Protocol):
         ``signer`` is the manager's unlocked key (``ManagerSigner``): the backend's proof."""
         ...
 
-    def answer_age_check(
-        self,
-        sale_id: str,
-        *,
-        confirmed: bool,
-        method: AgeCheckMethod,
-        cashier_id: str,
-        display_attached: bool,
-    ) -> PaymentUpdate:
+    def answer_age_check(self, sale_id: str, answer: AgeAnswer) -> PaymentUpdate:
         """The answer to "20 or older?": yes opens the payment, no cancels the sale
         (the UI then takes the restricted lines out of the basket). Logged in the audit chain."""
         ...

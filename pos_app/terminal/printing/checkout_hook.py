@@ -11,10 +11,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from pos_app.core.age_check import AgeCheckMethod
 from pos_app.core.basket import BasketLine
 from pos_app.core.errors import PosError
 from pos_app.terminal.checkout.types import (
+    AgeAnswer,
     CheckoutPort,
     PaymentPhase,
     PaymentUpdate,
@@ -57,22 +57,8 @@ class PrintingCheckout:
             )
         )
 
-    def answer_age_check(
-        self,
-        sale_id: str,
-        *,
-        confirmed: bool,
-        method: AgeCheckMethod,
-        cashier_id: str,
-        display_attached: bool,
-    ) -> PaymentUpdate:
-        return self._inner.answer_age_check(
-            sale_id,
-            confirmed=confirmed,
-            method=method,
-            cashier_id=cashier_id,
-            display_attached=display_attached,
-        )
+    def answer_age_check(self, sale_id: str, answer: AgeAnswer) -> PaymentUpdate:
+        return self._inner.answer_age_check(sale_id, answer)
 
     def notices(self) -> tuple[PaymentUpdate, ...]:
         return self._inner.notices()

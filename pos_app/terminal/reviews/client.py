@@ -10,10 +10,9 @@ at another till holds the sale) becomes ``ClaimedByOther`` naming the holder.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from pos_app.core.api_contract import ClaimAnswer, DecisionAnswer, ReviewedSale
+from pos_app.core.api_contract import ClaimAnswer, DecisionAnswer, DecisionBody, ReviewedSale
 from pos_app.core.errors import PosError
 from pos_app.terminal.backend.client import BackendClient
 from pos_app.terminal.errors import BackendRejected
@@ -28,23 +27,9 @@ class ClientReviewsBackend:
         return self._client.list_reviews(store_id, status).reviews
 
     def post_decision(
-        self,
-        sale_id: str,
-        *,
-        decision: str,
-        reviewer_id: str,
-        note: str,
-        idempotency_key: str,
-        proof: Mapping[str, Any] | None = None,
+        self, sale_id: str, body: DecisionBody, *, idempotency_key: str
     ) -> DecisionAnswer:
-        return self._client.decide_review(
-            sale_id,
-            decision=decision,
-            reviewer_id=reviewer_id,
-            note=note,
-            idempotency_key=idempotency_key,
-            proof=proof,
-        )
+        return self._client.decide_review(sale_id, body, idempotency_key=idempotency_key)
 
     def claim(self, sale_id: str, *, reviewer_id: str) -> ClaimAnswer:
         """The backend's claim; ``ClaimedByOther`` when another reviewer holds the sale."""

@@ -28,6 +28,7 @@ from pos_app.core.sale import sale_number
 from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.manager_keys import ManagerSigner
 from pos_app.terminal.store.db import LocalStore
+from pos_app.terminal.store.sales_repo import SaleHeader
 
 CLAIM_STALE_S = 15 * 60
 MIN_NOTE_CHARS = 3
@@ -73,14 +74,7 @@ class ClaimedByOther(ReviewError):
 
 
 @dataclass(frozen=True, slots=True)
-class QueueItem:
-    sale_id: str
-    store_id: str
-    terminal_id: str
-    cashier_id: str
-    currency: str
-    total: int
-    state: str
+class QueueItem(SaleHeader):
     created_at: int
     risk_action: str
     score: int
@@ -203,13 +197,7 @@ def item_from_row(row: sqlite3.Row, review: sqlite3.Row | None) -> QueueItem:
     if row["state"] == "declined" and row["offline"]:
         reasons.append(OFFLINE_LOSS)
     return QueueItem(
-        sale_id=row["sale_id"],
-        store_id=row["store_id"],
-        terminal_id=row["terminal_id"],
-        cashier_id=row["cashier_id"],
-        currency=row["currency"],
-        total=int(row["total"]),
-        state=row["state"],
+        **SaleHeader.fields_of(row),
         created_at=int(row["created_at"]),
         risk_action=str(risk.get("action") or "allow"),
         score=int(risk.get("score") or 0),

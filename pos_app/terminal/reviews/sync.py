@@ -14,11 +14,12 @@ app, a fake in tests); any ``PosError`` it raises counts as "not delivered yet".
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from pos_app.core.api_contract import ReviewedSale
+from pos_app.core.api_contract import DecisionBody, ReviewDecisionName, ReviewedSale
 from pos_app.core.errors import PosError
 from pos_app.terminal.reviews.queue import ReviewStatus
 from pos_app.terminal.store.db import LocalStore
@@ -31,17 +32,8 @@ class ReviewsBackend(Protocol):
         """``GET /v1/reviews``: the ``reviews`` array of the response."""
         ...
 
-    def post_decision(
-        self,
-        sale_id: str,
-        *,
-        decision: str,
-        reviewer_id: str,
-        note: str,
-        idempotency_key: str,
-        proof: Mapping[str, Any] | None = None,
-    ) -> object:
-        """``POST /v1/reviews/{sale_id}/decision``; ``proof`` is ``{decided_at, signature}``."""
+    def post_decision(self, sale_id: str, body: DecisionBody, *, idempotency_key: str) -> object:
+        """``POST /v1/reviews/{sale_id}/decision``."""
         ...
 
 
@@ -74,15 +66,8 @@ def push_decisions(
         try:
             backend.post_decision(
                 server_ids.get(row["sale_id"], row["sale_id"]),
-                decision=row["decision"],
-                reviewer_id=row["reviewer_id"],
-                note=row["note"],
+                _decision_body(row),
                 idempotency_key=f"review-{terminal_id}-{row['id']}",
-                proof=(
-                    {"decided_at": row["at"], "signature": row["signature"]}
-                    if row["signature"]
-                    else None
-                ),
             )
         except PosError as exc:
             blocked.add(row["sale_id"])
@@ -93,6 +78,17 @@ def push_decisions(
         sent += 1
         _mark(store, row["id"], error=None)
     return PushReport(sent, failed, pending_decisions(store), last_error)
+
+
+def _decision_body(row: sqlite3.Row) -> DecisionBody:
+    body: DecisionBody = {
+        "decision": cast(ReviewDecisionName, row["decision"]),
+        "reviewer_id": row["reviewer_id"],
+        "note": row["note"],
+    }
+    if row["signature"]:  # the manager's proof, signed when the decision was made
+        body["decided_at"], body["signature"] = row["at"], row["signature"]
+    return body
 
 
 def _mark(store: LocalStore, decision_id: int, *, error: str | None) -> None:

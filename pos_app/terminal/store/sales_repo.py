@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
+from typing import Any
 
 from pos_app.core.basket import BasketLine
 from pos_app.core.sale import sale_number
@@ -18,14 +19,27 @@ from pos_app.terminal.store.db import LocalStore
 
 
 @dataclass(frozen=True, slots=True)
-class SaleRecord:
+class SaleHeader:
+    """A sale as a row of ``sales`` (or ``remote_sales``) names it: where and by whom it
+    was sold, its total, and where it stands."""
+
     sale_id: str
     store_id: str
     terminal_id: str
     cashier_id: str
     currency: str
-    total: int
+    total: int  # minor units of ``currency``
     state: str
+
+    @staticmethod
+    def fields_of(row: sqlite3.Row) -> dict[str, Any]:
+        """The header's fields read from a row of ``sales`` or ``remote_sales``."""
+        names = ("sale_id", "store_id", "terminal_id", "cashier_id", "currency", "state")
+        return {**{name: row[name] for name in names}, "total": int(row["total"])}
+
+
+@dataclass(frozen=True, slots=True)
+class SaleRecord(SaleHeader):
     lines: tuple[BasketLine, ...]
     at: int
     reason: str | None = None

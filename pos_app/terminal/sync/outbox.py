@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from pos_app.core.api_contract import FinalizeBody, SaleAnswer, VoidApprovalBody
+from pos_app.core.api_contract import CancelBody, FinalizeBody, SaleAnswer
 from pos_app.core.errors import BackendError
 from pos_app.paytoken.seen_store import purge_on
 from pos_app.paytoken.verifier import DEFAULT_SKEW
@@ -223,14 +223,11 @@ class OutboxDrainer:
 
     def _cancel(self, row: OutboxRow, now: int) -> None:
         server_id = str(row.payload["server_sale_id"])
-        reason = row.payload.get("reason")
-        proof = row.payload.get("manager_approval")  # a void's: the manager signed it then
+        # The body cancel_entry stored beside the id: a void's carries the proof signed then.
+        body = {name: value for name, value in row.payload.items() if name != "server_sale_id"}
         try:
             self._client.cancel_sale(
-                server_id,
-                idempotency_key=row.idempotency_key,
-                reason=reason,
-                manager_approval=cast(VoidApprovalBody, proof) if isinstance(proof, dict) else None,
+                server_id, cast(CancelBody, body), idempotency_key=row.idempotency_key
             )
             with self._sale_lock, self._store.transaction() as conn:
                 verdicts.apply_cancelled(conn, row.sale_id, kind=row.kind, now=now)

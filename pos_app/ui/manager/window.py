@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QTabWidget,
     QToolBar,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -49,6 +48,7 @@ from pos_app.ui.manager.report_page import ReportPage
 from pos_app.ui.manager.services import ManagerServices, PinCheck
 from pos_app.ui.manager.texts import t
 from pos_app.ui.tasks import TaskManager
+from pos_app.ui.widgets import centred_column
 
 _ACTIVITY = frozenset({QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel})
 
@@ -72,25 +72,19 @@ class ManagerSignInPage(QWidget):
         form = QFormLayout()
         form.addRow(t("manager_id", lang), self.manager_id)
         form.addRow(t("pin", lang), self.pin)
-        box = QWidget()
-        box.setMaximumWidth(520)
         # Read at arm's length at a counter: large type, tall fields.
-        box.setStyleSheet(
+        self.setStyleSheet(
             "QLabel, QLineEdit, QPushButton { font-size: 15pt; }"
             " QLineEdit, QPushButton { min-height: 40px; }"
         )
-        inner = QVBoxLayout(box)
-        inner.addWidget(QLabel(f"<h2>{t('signin_heading', lang)}</h2>"))
+        column = centred_column(self, max_width=520)
+        column.addWidget(QLabel(f"<h2>{t('signin_heading', lang)}</h2>"))
         hint = QLabel(t("signin_hint", lang))
         hint.setWordWrap(True)
-        inner.addWidget(hint)
-        inner.addLayout(form)
-        inner.addWidget(self.button)
-        inner.addWidget(self.message)
-        layout = QVBoxLayout(self)
-        layout.addStretch(1)
-        layout.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addStretch(2)
+        column.addWidget(hint)
+        column.addLayout(form)
+        column.addWidget(self.button)
+        column.addWidget(self.message)
         self.pin.returnPressed.connect(self.button.click)
 
 

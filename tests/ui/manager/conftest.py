@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pos_app.core.api_contract import ReviewedSale, parse
+from pos_app.core.api_contract import DecisionBody, ReviewedSale, parse
 from pos_app.core.errors import BackendError
 from pos_app.demo.seed_reviews import seed_demo_reviews
 from pos_app.terminal.store.db import LocalStore, open_store
@@ -36,15 +36,9 @@ class FakeBackend:
         return [parse(ReviewedSale, r) for r in self.remote]
 
     def post_decision(
-        self,
-        sale_id: str,
-        *,
-        decision: str,
-        reviewer_id: str,
-        note: str,
-        idempotency_key: str,
-        proof: Mapping[str, Any] | None = None,
+        self, sale_id: str, body: DecisionBody, *, idempotency_key: str
     ) -> Mapping[str, Any]:
+        decision, note = body["decision"], body.get("note")
         self._check()
         if idempotency_key not in self.keys:
             self.keys.add(idempotency_key)

@@ -11,6 +11,7 @@ from pos_app.core.age_check import AgeCheckMethod
 from pos_app.core.basket import BasketLine
 from pos_app.core.catalog import Product
 from pos_app.core.categories import Category
+from pos_app.terminal.checkout.types import AgeAnswer
 from pos_app.terminal.reviews.detail import load_detail
 from pos_app.terminal.store.db import open_store
 from pos_app.ui.manager.detail import render_detail
@@ -29,10 +30,7 @@ def sale_with_answer(tmp_path: Path, *, confirmed: bool, method: AgeCheckMethod)
     attached = method is AgeCheckMethod.CUSTOMER_DISPLAY
     till.answer_age_check(
         sale.sale_id,
-        confirmed=confirmed,
-        method=method,
-        cashier_id="C042",
-        display_attached=attached,
+        AgeAnswer(confirmed=confirmed, method=method, cashier_id="C042", display_attached=attached),
     )
     return store, sale.sale_id
 

@@ -187,8 +187,13 @@ class Backtest:
     emit: Callable[[Decided], None]
     report: Callable[[int, str], None]
     replay: Engine | None = None
+    # Sales before this time (Unix seconds) are history only: decided, answered by
+    # the replay's people and remembered, like the weeks a live backend has seen
+    # before the period under study, but neither written nor scored.
+    score_from: int | None = None
     events: int = 0
     sales: int = 0
+    history_sales: int = 0
     top_ups: int = 0
     malformed: int = 0
     actions: Counter[str] = field(default_factory=Counter)
@@ -225,9 +230,12 @@ class Backtest:
             self._sale(event)
 
     def _sale(self, event: SaleEvent) -> None:
-        self.sales += 1
         assert self.replay is not None
         decision = self.replay.sale(event.facts, event.label)
+        if self.score_from is not None and event.facts.time < self.score_from:
+            self.history_sales += 1
+            return
+        self.sales += 1
         self.emit(decision)
         self.actions[decision.action.value] += 1
         self.reasons.update(decision.codes)
@@ -251,6 +259,9 @@ class Backtest:
             "actions": {a.value: self.actions.get(a.value, 0) for a in Action},
             "reasons": dict(sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
         }
+        if self.score_from is not None:
+            out["score_from"] = self.score_from
+            out["history_sales"] = self.history_sales
         labelled = self.ours.fraud_sales + self.ours.legit_sales
         if labelled:
             ours = self.ours.as_dict()

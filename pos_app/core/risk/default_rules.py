@@ -241,13 +241,15 @@ takeover = true
 
 [rules.owner_approval_refused]
 # Backend: a payment from this wallet was held for the owner's approval within the
-# last 7 days and the owner never approved it (denied it, let it expire, or the sale
-# was cancelled while waiting). Someone other than the owner may be using the
-# account, and an account taken over stays taken over until the owner acts: every
-# basket with a pack or two's worth (1,000+ yen) of easy-to-resell goods asks the
-# owner again, even from the owner's usual phone and store, for a week.
+# last 72 hours and the owner never approved it (denied it, let it expire, or the
+# sale was cancelled while waiting). Someone other than the owner may be using the
+# account: every basket with a pack or two's worth (1,000+ yen) of easy-to-resell
+# goods asks the owner again, even from the owner's usual phone and store. 72 hours
+# is the span the issuer itself gives a new device or a credential reset (PT1
+# flags); by then an owner who was asked for a payment they never made has had the
+# account secured, and the wallet's history rules still apply.
 enabled = true
-within_s = 604800
+within_s = 259200
 min_cash_convertible = 1000
 weight = 50
 force = "customer_approval"

@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from pos_app.core.categories import Category
 from pos_app.core.errors import RiskConfigError
@@ -119,11 +119,7 @@ RULE_KEYS: dict[str, dict[str, Checker]] = {
     "large_basket": {"min_total": YEN},
     "pickup_later_cash_convertible": {"min_cash_convertible": YEN},
     "old_token": {"max_age_s": SECONDS, "min_cash_convertible": YEN},
-    "store_tobacco_spike": {
-        "factor": FACTOR,
-        "min_store_1h": YEN,
-        "min_basket_tobacco": YEN,
-    },
+    "store_tobacco_spike": {"factor": FACTOR, "min_store_1h": YEN, "min_basket_tobacco": YEN},
     "offline_cash_convertible": {"max_offline_cash_convertible": YEN},
     "offline_trust_list_old": {"max_age_s": SECONDS},
 }
@@ -183,8 +179,9 @@ class Policy:
     region_groups: Mapping[str, str]  # region code -> group name
 
 
-@dataclass(frozen=True, slots=True)
-class Windows:
+class Windows(NamedTuple):
+    """The time windows of ``[windows]`` (seconds)."""
+
     terminal_wallets_s: int
     terminal_declines_s: int
     wallet_history_s: int
@@ -192,8 +189,9 @@ class Windows:
     store_baseline_s: int
 
 
-@dataclass(frozen=True, slots=True)
-class RuleSet:
+class RuleSet(NamedTuple):
+    """A parsed rule file: its policy, windows, rules in file order and version."""
+
     source: str
     policy: Policy
     windows: Windows

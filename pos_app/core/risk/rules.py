@@ -220,13 +220,14 @@ def _wallet_repeat_cash_convertible(i: Inputs, spec: RuleSpec) -> RuleEvaluation
         return _unknown(spec, "wallet_cc_spend_24h")
     combined = prior + i.basket.cash_convertible
     inputs = {"earlier_cash_convertible_24h": prior, "cash_convertible_24h": combined}
-    fired = (
+    return _unless_approved(
+        i,
+        spec,
+        inputs,
         i.basket.cash_convertible >= spec.yen("min_basket_cash_convertible")
         and prior >= spec.yen("min_prior_24h")
-        and combined >= spec.yen("min_combined_24h")
-        and not _owner_approved(i, i.basket.cash_convertible)
+        and combined >= spec.yen("min_combined_24h"),
     )
-    return _result(spec, fired, inputs)
 
 
 @rule
@@ -235,12 +236,9 @@ def _wallet_weekly_cash_convertible(i: Inputs, spec: RuleSpec) -> RuleEvaluation
     if prior is None:
         return _unknown(spec, "wallet_cc_spend_7d")
     combined = prior + i.basket.cash_convertible
-    fired = (
-        i.basket.cash_convertible >= spec.yen("min_basket_cash_convertible")
-        and combined >= spec.yen("min_combined_7d")
-        and not _owner_approved(i, i.basket.cash_convertible)
-    )
-    return _result(spec, fired, {"cash_convertible_7d": combined})
+    minimum = spec.yen("min_basket_cash_convertible")
+    fired = i.basket.cash_convertible >= minimum and combined >= spec.yen("min_combined_7d")
+    return _unless_approved(i, spec, {"cash_convertible_7d": combined}, fired)
 
 
 @rule
@@ -248,13 +246,10 @@ def _wallet_spend_spike(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
     typical = i.ctx.wallet_typical_spend
     if typical is None:
         return _unknown(spec, "wallet_typical_spend")
-    fired = (
-        i.basket.total >= spec.yen("min_total")
-        and i.basket.total > spec.number("factor") * typical
-        and i.basket.cash_convertible > 0
-        and not _owner_approved(i, i.basket.cash_convertible)
-    )
-    return _result(spec, fired, {"total": i.basket.total, "typical_spend": typical})
+    total = i.basket.total
+    fired = total >= spec.yen("min_total") and total > spec.number("factor") * typical
+    inputs = {"total": total, "typical_spend": typical}
+    return _unless_approved(i, spec, inputs, fired and i.basket.cash_convertible > 0)
 
 
 @rule
@@ -268,13 +263,9 @@ def _topup_then_spend(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
         "total": i.basket.total,
         "cash_convertible": i.basket.cash_convertible,
     }
-    fired = (
-        age <= spec.yen("within_s")
-        and i.basket.total >= spec.number("min_share_of_topup") * amount
-        and i.basket.cash_convertible >= spec.yen("min_cash_convertible")
-        and not _owner_approved(i, i.basket.cash_convertible)
-    )
-    return _result(spec, fired, inputs)
+    spent = i.basket.total >= spec.number("min_share_of_topup") * amount
+    fired = spent and i.basket.cash_convertible >= spec.yen("min_cash_convertible")
+    return _unless_approved(i, spec, inputs, fired and age <= spec.yen("within_s"))
 
 
 @rule
@@ -307,12 +298,9 @@ def _store_new_for_wallet(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
         return _unknown(spec, "store_new_for_wallet")
     cc = i.basket.cash_convertible
     fired = (
-        new
-        and sales >= spec.yen("min_history_sales")
-        and cc >= spec.yen("min_cash_convertible")
-        and not _owner_approved(i, cc)
+        new and sales >= spec.yen("min_history_sales") and cc >= spec.yen("min_cash_convertible")
     )
-    return _result(spec, fired, {"history_sales": sales, "cash_convertible": cc})
+    return _unless_approved(i, spec, {"history_sales": sales, "cash_convertible": cc}, fired)
 
 
 @rule
@@ -333,6 +321,13 @@ def _owner_approval_refused(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
         and cc >= spec.yen("min_cash_convertible")
     )
     return _result(spec, fired, inputs)
+
+
+def _unless_approved(
+    i: Inputs, spec: RuleSpec, inputs: dict[str, Any], condition: bool
+) -> RuleEvaluation:
+    """Fired on ``condition``, unless the owner already approved as much on this phone."""
+    return _result(spec, condition and not _owner_approved(i, i.basket.cash_convertible), inputs)
 
 
 def _owner_approved(i: Inputs, cc: int) -> bool:

@@ -91,6 +91,7 @@ RULE_KEYS: dict[str, dict[str, Checker]] = {
     "cash_convertible_above_history": {
         "min_basket_cash_convertible": YEN,
         "floor": YEN,
+        "first_purchase_floor": YEN,
         "established_floor": YEN,
         "established_min_days": _int_range(0, 400),
         "established_min_sales": COUNT,

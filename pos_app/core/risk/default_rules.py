@@ -146,12 +146,17 @@ takeover = false
 # wallet asks the owner once; a regular's weekly carton then matches history and
 # passes. A wallet with 14+ days and 5+ sales of history is known to the network,
 # so its first large purchase (a gift-card present, a carton and a bottle) is
-# allowed up to 10,000 yen. A hijacked account suddenly buying cartons is exactly
-# 7pay, so the owner must approve and a manager cannot stand in. A basket with less
-# than 1,000 yen of such goods (a pack or two) never asks, whatever the day's total.
+# allowed up to 10,000 yen. A wallet that paid nothing in its 35-day history (a
+# new or a dormant account) has no habit to compare with: its first purchase asks
+# from 2,000 yen of such goods (three packs or more, a gift card) instead of a
+# carton's worth; an honest first payment is rarely that. A hijacked account
+# suddenly buying cartons is exactly 7pay, so the owner must approve and a manager
+# cannot stand in. A basket with less than 1,000 yen of such goods (a pack or two)
+# never asks, whatever the day's total.
 enabled = true
 min_basket_cash_convertible = 1000
 floor = 5000
+first_purchase_floor = 2000
 established_floor = 10000
 established_min_days = 14
 established_min_sales = 5

@@ -195,6 +195,8 @@ def _cash_convertible_above_history(i: Inputs, spec: RuleSpec) -> RuleEvaluation
         "established_min_days"
     ) * 86_400 and c.wallet_history_sales >= spec.yen("established_min_sales")
     floor = spec.yen("established_floor" if established else "floor")
+    if c.wallet_history_sales == 0:  # nothing paid in the history window: a first purchase
+        floor = spec.yen("first_purchase_floor")
     combined = i.basket.cash_convertible + c.wallet_cc_spend_24h
     # What the owner already approved on this phone counts as part of its history.
     largest = max(c.wallet_cc_max_before_24h, c.device_owner_approved_cc or 0)

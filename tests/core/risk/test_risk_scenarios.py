@@ -173,9 +173,25 @@ def test_gift_card_bought_as_a_present_is_allowed(kit: SimpleNamespace, replay: 
     assert decision.action is Action.ALLOW, decision.codes
 
 
-def test_small_gift_card_from_a_new_wallet_is_allowed(kit: SimpleNamespace, replay: Replay) -> None:
-    decision = replay.sale(kit.make_sale(("gift_card", 1, 3000), wallet_id="w-new"))
-    assert decision.action is Action.ALLOW, decision.codes
+def test_a_wallets_first_purchase_asks_from_2000_yen_of_resellable_goods(
+    kit: SimpleNamespace, replay: Replay
+) -> None:
+    _history(kit, replay, "w-known", 2)
+    # A wallet with any history keeps the carton's-worth floor.
+    known = replay.sale(kit.make_sale(("gift_card", 1, 3000), wallet_id="w-known"))
+    assert known.action is Action.ALLOW, known.codes
+    # Nothing paid in the history window: no habit to compare with.
+    small = replay.sale(kit.make_sale(("gift_card", 1, 1500), wallet_id="w-new"))
+    assert small.action is Action.ALLOW, small.codes
+    first = replay.sale(kit.make_sale(("gift_card", 1, 3000), wallet_id="w-first"))
+    assert first.action is Action.CUSTOMER_APPROVAL
+    assert first.codes == ("cash_convertible_above_history",)
+    assert first.reasons[0].inputs["floor"] == 2000
+    # The owner approved it on this phone (legit): the next day the same passes.
+    again = replay.sale(
+        kit.make_sale(("gift_card", 1, 3000), wallet_id="w-first", time=kit.T0 + kit.DAY + 1)
+    )
+    assert again.action is Action.ALLOW, again.codes
 
 
 # ------------------------------------------------- the owner's answer remembered

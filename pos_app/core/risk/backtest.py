@@ -141,18 +141,13 @@ BASELINES: dict[str, Callable[[int, int], bool]] = {
 }
 
 
-@dataclass
 class Score:
-    """Labelled outcomes of one policy."""
+    """Labelled outcomes of one policy: sales counted and their yen, all from zero."""
 
-    fraud_sales: int = 0
-    fraud_value: int = 0
-    fraud_value_stopped: int = 0
-    legit_sales: int = 0
-    legit_value: int = 0
-    legit_friction: int = 0
-    legit_declined: int = 0
-    legit_value_declined: int = 0
+    def __init__(self) -> None:
+        self.fraud_sales = self.fraud_value = self.fraud_value_stopped = 0
+        self.legit_sales = self.legit_value = self.legit_friction = 0
+        self.legit_declined = self.legit_value_declined = 0
 
     def add(self, label: str, total: int, action: Action) -> None:
         if label == "fraud":

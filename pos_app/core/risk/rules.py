@@ -217,9 +217,9 @@ def _cash_convertible_above_history(i: Inputs, spec: RuleSpec) -> RuleEvaluation
 
 @rule
 def _wallet_repeat_cash_convertible(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
-    prior = i.ctx.wallet_cc_spend_24h
-    if prior is None:
+    if i.ctx.wallet_cc_spend_24h is None:
         return _unknown(spec, "wallet_cc_spend_24h")
+    prior = i.ctx.wallet_cc_spend_24h
     combined = prior + i.basket.cash_convertible
     inputs = {"earlier_cash_convertible_24h": prior, "cash_convertible_24h": combined}
     return _unless_approved(
@@ -245,10 +245,9 @@ def _wallet_weekly_cash_convertible(i: Inputs, spec: RuleSpec) -> RuleEvaluation
 
 @rule
 def _wallet_spend_spike(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
-    typical = i.ctx.wallet_typical_spend
+    total, typical = i.basket.total, i.ctx.wallet_typical_spend
     if typical is None:
         return _unknown(spec, "wallet_typical_spend")
-    total = i.basket.total
     fired = total >= spec.yen("min_total") and total > spec.number("factor") * typical
     inputs = {"total": total, "typical_spend": typical}
     return _unless_approved(i, spec, inputs, fired and i.basket.cash_convertible > 0)

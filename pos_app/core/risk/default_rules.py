@@ -148,7 +148,7 @@ takeover = false
 # so its first large purchase (a gift-card present, a carton and a bottle) is
 # allowed up to 10,000 yen. A wallet that paid nothing in its 35-day history (a
 # new or a dormant account) has no habit to compare with: its first purchase asks
-# from 2,000 yen of such goods (three packs or more, a gift card) instead of a
+# from 2,000 yen of such goods (about four packs, a gift card) instead of a
 # carton's worth; an honest first payment is rarely that. A hijacked account
 # suddenly buying cartons is exactly 7pay, so the owner must approve and a manager
 # cannot stand in. A basket with less than 1,000 yen of such goods (a pack or two)
@@ -233,12 +233,13 @@ takeover = true
 
 [rules.store_new_for_wallet]
 # Backend: the wallet has paid at least twice before, never at this store, and now
-# buys a pack or two's worth (1,000+ yen) of easy-to-resell goods here. A thief
+# buys more than a pack or two (2,000+ yen: about four packs, a gift card) of
+# easy-to-resell goods here; a pack or two on the way somewhere is ordinary. A thief
 # holding the owner's own phone shops where the owner never does; an owner trying
 # a new store approves once on their phone, and that approval is remembered for
 # similar baskets from the same phone.
 enabled = true
-min_cash_convertible = 1000
+min_cash_convertible = 2000
 min_history_sales = 2
 weight = 50
 force = "customer_approval"

@@ -258,7 +258,7 @@ def test_owners_phone_used_at_a_store_the_wallet_never_paid_at(
     kit: SimpleNamespace, replay: Replay
 ) -> None:
     _history(kit, replay, "w-7", 5)
-    packs = (("heated_tobacco", 3, 580),)  # 1,740 yen: under every amount threshold
+    packs = (("heated_tobacco", 4, 530),)  # 2,120 yen: under every amount threshold
     home = replay.sale(kit.make_sale(*packs, wallet_id="w-7", time=kit.T0 - 60))
     assert home.action is Action.ALLOW, home.codes
     away = replay.sale(kit.make_sale(*packs, wallet_id="w-7", store_id="S009"))
@@ -267,6 +267,11 @@ def test_owners_phone_used_at_a_store_the_wallet_never_paid_at(
     assert not away.manager_may_override
     lunch = kit.make_sale(kit.LUNCH, wallet_id="w-7", store_id="S010", time=kit.T0 + 60)
     assert replay.sale(lunch).action is Action.ALLOW  # nothing easy to resell: no question
+    # A pack or two on the way somewhere is ordinary (1,740 yen, another new store).
+    passing = kit.make_sale(
+        ("heated_tobacco", 3, 580), wallet_id="w-7", store_id="S008", time=kit.T0 + 2 * kit.DAY
+    )
+    assert replay.sale(passing).action is Action.ALLOW
 
 
 def test_side_only_rules_cannot_fire_on_the_other_side(

@@ -45,6 +45,13 @@ def register(subparsers: Any) -> None:
         help="default: fast in-memory replay of till + backend; backend: the backend's own "
         "feature reads and decision on a scratch database; terminal: the till alone, offline",
     )
+    backtest.add_argument(
+        "--score-from",
+        type=_instant,
+        metavar="TIME",
+        help="Unix seconds or ISO 8601 with a UTC offset (2026-07-15T00:00+09:00): earlier "
+        "sales are replayed as history only (decided and remembered, not written or scored)",
+    )
     backtest.set_defaults(handler=run_backtest)
 
     explain = sub.add_parser("explain", help="print the full reasoning for one sale")
@@ -52,6 +59,23 @@ def register(subparsers: Any) -> None:
     explain.add_argument("--sale", required=True, help="sale_id to explain")
     explain.add_argument("--rules", help="rule file (default: the shipped config/risk.toml)")
     explain.set_defaults(handler=run_explain)
+
+
+def _instant(text: str) -> int:
+    """``--score-from``: Unix seconds, or an ISO 8601 time that states its UTC offset."""
+    from datetime import datetime
+
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither Unix seconds nor an ISO 8601 time with a UTC offset"
+        )
+    return int(moment.timestamp())
 
 
 def _load(path: str | None) -> RuleSet:
@@ -121,7 +145,7 @@ def run_backtest(args: argparse.Namespace) -> int:
         def report(number: int, problem: str) -> None:
             print(f"{args.events}:{number}: malformed event skipped: {problem}", file=sys.stderr)
 
-        run = Backtest(rules, emit=emit, report=report, replay=replay)
+        run = Backtest(rules, emit=emit, report=report, replay=replay, score_from=args.score_from)
         try:
             run.feed(_lines(events))
         except UnicodeDecodeError as exc:

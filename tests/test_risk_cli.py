@@ -131,3 +131,46 @@ def test_explain_prints_the_reasoning(log: Path, capsys: pytest.CaptureFixture[s
 def test_explain_unknown_sale(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _run(["risk", "explain", "--events", str(log), "--sale", "s-404"]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_score_from_replays_earlier_sales_as_history_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    day = 86_400
+    first = _sale("s-a", T, "w-r", [("heated_tobacco", 1, 5800)])
+    later = _sale("s-b", T + 2 * day, "w-r", [("heated_tobacco", 1, 5800)])
+    both, alone = tmp_path / "both.jsonl", tmp_path / "alone.jsonl"
+    both.write_text(first + "\n" + later + "\n", encoding="utf-8")
+    alone.write_text(later + "\n", encoding="utf-8")
+
+    # From an empty history the wallet's first carton asks its owner.
+    assert _run(["risk", "backtest", "--events", str(alone)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert json.loads(lines[0])["action"] == "customer_approval"
+    assert "score_from" not in json.loads(lines[-1])
+
+    # After a day of history (the owner approved the first carton on this phone),
+    # the same carton passes; the history sale is neither written nor scored.
+    iso = "2026-09-22T23:13:20+09:00"  # T + 1 day
+    assert _run(["risk", "backtest", "--events", str(both), "--score-from", iso]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(x)["sale_id"] for x in lines[:-1]] == ["s-b"]
+    assert json.loads(lines[0])["action"] == "allow"
+    summary = json.loads(lines[-1])
+    assert (summary["sales"], summary["history_sales"]) == (1, 1)
+    assert summary["score_from"] == T + day
+    assert summary["labelled"]["legit_sales"] == 1
+    assert summary["legit_friction"] == 0.0
+
+    assert _run(["risk", "backtest", "--events", str(both), "--score-from", str(T + day)]) == 0
+    assert capsys.readouterr().out.splitlines()[:-1] == lines[:-1]
+
+
+@pytest.mark.parametrize("bad", ["2026-09-23T15:33:20", "yesterday", "-5"])
+def test_score_from_needs_unix_seconds_or_a_time_with_its_offset(
+    bad: str, log: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        _run(["risk", "backtest", "--events", str(log), "--score-from", bad])
+    assert exited.value.code == 2
+    assert "neither Unix seconds nor an ISO 8601 time with a UTC offset" in capsys.readouterr().err

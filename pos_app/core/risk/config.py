@@ -12,9 +12,9 @@ import hashlib
 import json
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from pos_app.core.categories import Category
 from pos_app.core.errors import RiskConfigError
@@ -81,7 +81,13 @@ COMMON_KEYS: dict[str, Checker] = {
     "takeover": _boolean,
 }
 
+
 # The rules this engine implements (pos_app.core.risk.rules) and their own keys.
+def _yen(*keys: str) -> dict[str, Checker]:
+    """A rule's keys that are all yen amounts."""
+    return dict.fromkeys(keys, YEN)
+
+
 RULE_KEYS: dict[str, dict[str, Checker]] = {
     "token_reused": {},
     "wallet_frozen": {},
@@ -91,40 +97,35 @@ RULE_KEYS: dict[str, dict[str, Checker]] = {
     "cash_convertible_above_history": {
         "min_basket_cash_convertible": YEN,
         "floor": YEN,
+        "first_purchase_floor": YEN,
         "established_floor": YEN,
         "established_min_days": _int_range(0, 400),
         "established_min_sales": COUNT,
         "growth_factor": FACTOR,
     },
-    "wallet_repeat_cash_convertible": {
-        "min_basket_cash_convertible": YEN,
-        "min_prior_24h": YEN,
-        "min_combined_24h": YEN,
-    },
-    "wallet_weekly_cash_convertible": {"min_basket_cash_convertible": YEN, "min_combined_7d": YEN},
+    "wallet_repeat_cash_convertible": _yen(
+        "min_basket_cash_convertible", "min_prior_24h", "min_combined_24h"
+    ),
+    "wallet_weekly_cash_convertible": _yen("min_basket_cash_convertible", "min_combined_7d"),
     "wallet_spend_spike": {"min_total": YEN, "factor": FACTOR},
     "topup_then_spend": {
         "within_s": SECONDS,
         "min_share_of_topup": FRACTION,
         "min_cash_convertible": YEN,
     },
-    "distant_stores_1h": {"min_total": YEN},
-    "device_new_for_wallet": {"min_cash_convertible": YEN},
+    "distant_stores_1h": _yen("min_total"),
+    "device_new_for_wallet": _yen("min_cash_convertible"),
     "store_new_for_wallet": {"min_cash_convertible": YEN, "min_history_sales": COUNT},
     "owner_approval_refused": {"within_s": SECONDS, "min_cash_convertible": YEN},
     "wallet_rotation_at_terminal": {"min_other_wallets": COUNT, "min_cash_convertible": YEN},
     "terminal_recent_declines": {"min_declines": COUNT, "min_cash_convertible": YEN},
     "bulk_cash_convertible": {"min_cartons": COUNT, "min_identical_units": COUNT},
-    "large_cash_convertible_basket": {"min_cash_convertible": YEN},
-    "large_basket": {"min_total": YEN},
-    "pickup_later_cash_convertible": {"min_cash_convertible": YEN},
+    "large_cash_convertible_basket": _yen("min_cash_convertible"),
+    "large_basket": _yen("min_total"),
+    "pickup_later_cash_convertible": _yen("min_cash_convertible"),
     "old_token": {"max_age_s": SECONDS, "min_cash_convertible": YEN},
-    "store_tobacco_spike": {
-        "factor": FACTOR,
-        "min_store_1h": YEN,
-        "min_basket_tobacco": YEN,
-    },
-    "offline_cash_convertible": {"max_offline_cash_convertible": YEN},
+    "store_tobacco_spike": {"factor": FACTOR, "min_store_1h": YEN, "min_basket_tobacco": YEN},
+    "offline_cash_convertible": _yen("max_offline_cash_convertible"),
     "offline_trust_list_old": {"max_age_s": SECONDS},
 }
 
@@ -169,8 +170,9 @@ class RuleSpec:
         return mask
 
 
-@dataclass(frozen=True, slots=True)
-class Policy:
+class Policy(NamedTuple):
+    """The ``[policy]`` table and the ``[regions]`` groups."""
+
     customer_approval_score: int
     decline_score: int
     carton_min_unit_price: int
@@ -183,8 +185,9 @@ class Policy:
     region_groups: Mapping[str, str]  # region code -> group name
 
 
-@dataclass(frozen=True, slots=True)
-class Windows:
+class Windows(NamedTuple):
+    """The time windows of ``[windows]`` (seconds)."""
+
     terminal_wallets_s: int
     terminal_declines_s: int
     wallet_history_s: int
@@ -192,8 +195,9 @@ class Windows:
     store_baseline_s: int
 
 
-@dataclass(frozen=True, slots=True)
-class RuleSet:
+class RuleSet(NamedTuple):
+    """A parsed rule file: its policy, windows, rules in file order and version."""
+
     source: str
     policy: Policy
     windows: Windows
@@ -360,7 +364,7 @@ def parse_rules(text: str, *, source: str = "<string>") -> RuleSet:
     if unknown:
         raise RiskConfigError(f"{source}: unknown section [{unknown[0]}]")
     policy = _policy(source, doc["policy"])
-    policy = replace(policy, region_groups=_region_groups(source, doc["regions"]))
+    policy = policy._replace(region_groups=_region_groups(source, doc["regions"]))
     win = _check_table(source, "[windows]", doc["windows"], WINDOW_KEYS)
     windows = Windows(**{k: _int(v) for k, v in win.items()})
     if not isinstance(doc["rules"], dict):

@@ -146,12 +146,17 @@ takeover = false
 # wallet asks the owner once; a regular's weekly carton then matches history and
 # passes. A wallet with 14+ days and 5+ sales of history is known to the network,
 # so its first large purchase (a gift-card present, a carton and a bottle) is
-# allowed up to 10,000 yen. A hijacked account suddenly buying cartons is exactly
-# 7pay, so the owner must approve and a manager cannot stand in. A basket with less
-# than 1,000 yen of such goods (a pack or two) never asks, whatever the day's total.
+# allowed up to 10,000 yen. A wallet that paid nothing in its 35-day history (a
+# new or a dormant account) has no habit to compare with: its first purchase asks
+# from 2,000 yen of such goods (about four packs, a gift card) instead of a
+# carton's worth; an honest first payment is rarely that. A hijacked account
+# suddenly buying cartons is exactly 7pay, so the owner must approve and a manager
+# cannot stand in. A basket with less than 1,000 yen of such goods (a pack or two)
+# never asks, whatever the day's total.
 enabled = true
 min_basket_cash_convertible = 1000
 floor = 5000
+first_purchase_floor = 2000
 established_floor = 10000
 established_min_days = 14
 established_min_sales = 5
@@ -228,12 +233,13 @@ takeover = true
 
 [rules.store_new_for_wallet]
 # Backend: the wallet has paid at least twice before, never at this store, and now
-# buys a pack or two's worth (1,000+ yen) of easy-to-resell goods here. A thief
+# buys more than a pack or two (2,000+ yen: about four packs, a gift card) of
+# easy-to-resell goods here; a pack or two on the way somewhere is ordinary. A thief
 # holding the owner's own phone shops where the owner never does; an owner trying
 # a new store approves once on their phone, and that approval is remembered for
 # similar baskets from the same phone.
 enabled = true
-min_cash_convertible = 1000
+min_cash_convertible = 2000
 min_history_sales = 2
 weight = 50
 force = "customer_approval"
@@ -241,13 +247,15 @@ takeover = true
 
 [rules.owner_approval_refused]
 # Backend: a payment from this wallet was held for the owner's approval within the
-# last 7 days and the owner never approved it (denied it, let it expire, or the sale
-# was cancelled while waiting). Someone other than the owner may be using the
-# account, and an account taken over stays taken over until the owner acts: every
-# basket with a pack or two's worth (1,000+ yen) of easy-to-resell goods asks the
-# owner again, even from the owner's usual phone and store, for a week.
+# last 72 hours and the owner never approved it (denied it, let it expire, or the
+# sale was cancelled while waiting). Someone other than the owner may be using the
+# account: every basket with a pack or two's worth (1,000+ yen) of easy-to-resell
+# goods asks the owner again, even from the owner's usual phone and store. 72 hours
+# is the span the issuer itself gives a new device or a credential reset (PT1
+# flags); by then an owner who was asked for a payment they never made has had the
+# account secured, and the wallet's history rules still apply.
 enabled = true
-within_s = 604800
+within_s = 259200
 min_cash_convertible = 1000
 weight = 50
 force = "customer_approval"

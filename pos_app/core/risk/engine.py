@@ -180,18 +180,13 @@ class RiskEngine:
                 if ev.status is fired:
                     till_fired.append(ev)
                     back_fired.append(ev)
-            elif side == _TILL:
-                ev = fn(till_in, spec)
-                till.append(ev)
-                back.append(unknown)
+            else:  # one side knows the rule, the other reports it unknown
+                on_till = side == _TILL
+                ev = fn(till_in if on_till else back_in, spec)
+                till.append(ev if on_till else unknown)
+                back.append(unknown if on_till else ev)
                 if ev.status is fired:
-                    till_fired.append(ev)
-            else:
-                ev = fn(back_in, spec)
-                till.append(unknown)
-                back.append(ev)
-                if ev.status is fired:
-                    back_fired.append(ev)
+                    (till_fired if on_till else back_fired).append(ev)
         return (
             self._decision(facts, tuple(till), till_fired),
             self._decision(back_in.facts, tuple(back), back_fired),
@@ -225,6 +220,17 @@ class RiskEngine:
     ) -> Decision:
         if fired is None:
             fired = [ev for ev in evaluations if ev.status is RuleStatus.FIRED]
+        if not fired:  # most sales: nothing to weigh (both score thresholds are >= 1)
+            return Decision(
+                sale_id=facts.sale_id,
+                action=Action.ALLOW,
+                score=0,
+                reasons=(),
+                rules_version=self.rules.version,
+                manager_may_override=True,
+                online_required=False,
+                evaluations=evaluations,
+            )
         reasons = tuple(self._reason(ev) for ev in fired)
         score = sum(r.weight for r in reasons)
         takeover = any(r.takeover for r in reasons)

@@ -9,8 +9,7 @@ the facts so that no rule can read it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pos_app.core.categories import Category
 from pos_app.core.risk.model import SaleFacts, SaleLine
@@ -22,15 +21,13 @@ class EventError(ValueError):
     """A line that is not a valid event; the message says why."""
 
 
-@dataclass(frozen=True, slots=True)
-class TopUpEvent:
+class TopUpEvent(NamedTuple):
     time: int
     wallet_id: str
     amount: int
 
 
-@dataclass(frozen=True, slots=True)
-class SaleEvent:
+class SaleEvent(NamedTuple):
     facts: SaleFacts
     label: str | None
 

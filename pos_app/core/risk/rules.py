@@ -195,6 +195,8 @@ def _cash_convertible_above_history(i: Inputs, spec: RuleSpec) -> RuleEvaluation
         "established_min_days"
     ) * 86_400 and c.wallet_history_sales >= spec.yen("established_min_sales")
     floor = spec.yen("established_floor" if established else "floor")
+    if c.wallet_history_sales == 0:  # nothing paid in the history window: a first purchase
+        floor = spec.yen("first_purchase_floor")
     combined = i.basket.cash_convertible + c.wallet_cc_spend_24h
     # What the owner already approved on this phone counts as part of its history.
     largest = max(c.wallet_cc_max_before_24h, c.device_owner_approved_cc or 0)
@@ -215,18 +217,19 @@ def _cash_convertible_above_history(i: Inputs, spec: RuleSpec) -> RuleEvaluation
 
 @rule
 def _wallet_repeat_cash_convertible(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
-    prior = i.ctx.wallet_cc_spend_24h
-    if prior is None:
+    if i.ctx.wallet_cc_spend_24h is None:
         return _unknown(spec, "wallet_cc_spend_24h")
+    prior = i.ctx.wallet_cc_spend_24h
     combined = prior + i.basket.cash_convertible
     inputs = {"earlier_cash_convertible_24h": prior, "cash_convertible_24h": combined}
-    fired = (
+    return _unless_approved(
+        i,
+        spec,
+        inputs,
         i.basket.cash_convertible >= spec.yen("min_basket_cash_convertible")
         and prior >= spec.yen("min_prior_24h")
-        and combined >= spec.yen("min_combined_24h")
-        and not _owner_approved(i, i.basket.cash_convertible)
+        and combined >= spec.yen("min_combined_24h"),
     )
-    return _result(spec, fired, inputs)
 
 
 @rule
@@ -235,26 +238,19 @@ def _wallet_weekly_cash_convertible(i: Inputs, spec: RuleSpec) -> RuleEvaluation
     if prior is None:
         return _unknown(spec, "wallet_cc_spend_7d")
     combined = prior + i.basket.cash_convertible
-    fired = (
-        i.basket.cash_convertible >= spec.yen("min_basket_cash_convertible")
-        and combined >= spec.yen("min_combined_7d")
-        and not _owner_approved(i, i.basket.cash_convertible)
-    )
-    return _result(spec, fired, {"cash_convertible_7d": combined})
+    minimum = spec.yen("min_basket_cash_convertible")
+    fired = i.basket.cash_convertible >= minimum and combined >= spec.yen("min_combined_7d")
+    return _unless_approved(i, spec, {"cash_convertible_7d": combined}, fired)
 
 
 @rule
 def _wallet_spend_spike(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
-    typical = i.ctx.wallet_typical_spend
+    total, typical = i.basket.total, i.ctx.wallet_typical_spend
     if typical is None:
         return _unknown(spec, "wallet_typical_spend")
-    fired = (
-        i.basket.total >= spec.yen("min_total")
-        and i.basket.total > spec.number("factor") * typical
-        and i.basket.cash_convertible > 0
-        and not _owner_approved(i, i.basket.cash_convertible)
-    )
-    return _result(spec, fired, {"total": i.basket.total, "typical_spend": typical})
+    fired = total >= spec.yen("min_total") and total > spec.number("factor") * typical
+    inputs = {"total": total, "typical_spend": typical}
+    return _unless_approved(i, spec, inputs, fired and i.basket.cash_convertible > 0)
 
 
 @rule
@@ -268,13 +264,9 @@ def _topup_then_spend(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
         "total": i.basket.total,
         "cash_convertible": i.basket.cash_convertible,
     }
-    fired = (
-        age <= spec.yen("within_s")
-        and i.basket.total >= spec.number("min_share_of_topup") * amount
-        and i.basket.cash_convertible >= spec.yen("min_cash_convertible")
-        and not _owner_approved(i, i.basket.cash_convertible)
-    )
-    return _result(spec, fired, inputs)
+    spent = i.basket.total >= spec.number("min_share_of_topup") * amount
+    fired = spent and i.basket.cash_convertible >= spec.yen("min_cash_convertible")
+    return _unless_approved(i, spec, inputs, fired and age <= spec.yen("within_s"))
 
 
 @rule
@@ -307,12 +299,9 @@ def _store_new_for_wallet(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
         return _unknown(spec, "store_new_for_wallet")
     cc = i.basket.cash_convertible
     fired = (
-        new
-        and sales >= spec.yen("min_history_sales")
-        and cc >= spec.yen("min_cash_convertible")
-        and not _owner_approved(i, cc)
+        new and sales >= spec.yen("min_history_sales") and cc >= spec.yen("min_cash_convertible")
     )
-    return _result(spec, fired, {"history_sales": sales, "cash_convertible": cc})
+    return _unless_approved(i, spec, {"history_sales": sales, "cash_convertible": cc}, fired)
 
 
 @rule
@@ -333,6 +322,13 @@ def _owner_approval_refused(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
         and cc >= spec.yen("min_cash_convertible")
     )
     return _result(spec, fired, inputs)
+
+
+def _unless_approved(
+    i: Inputs, spec: RuleSpec, inputs: dict[str, Any], condition: bool
+) -> RuleEvaluation:
+    """Fired on ``condition``, unless the owner already approved as much on this phone."""
+    return _result(spec, condition and not _owner_approved(i, i.basket.cash_convertible), inputs)
 
 
 def _owner_approved(i: Inputs, cc: int) -> bool:

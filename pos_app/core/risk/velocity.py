@@ -19,19 +19,12 @@ from collections import OrderedDict, deque
 from dataclasses import replace
 from typing import Any
 
+from pos_app.core.risk import features as feat
 from pos_app.core.risk.config import RuleSet
-from pos_app.core.risk.features import (
-    HOUR,
-    PastSale,
-    refused_features,
-    store_tobacco_features,
-    topup_features,
-    wallet_features,
-)
 from pos_app.core.risk.model import Action, RiskContext, SaleFacts
 from pos_app.core.risk.rules import BasketTotals, basket_of
 
-_SWEEP_EVERY_S = HOUR
+_SWEEP_EVERY_S = feat.HOUR
 
 
 class _Wallet:
@@ -40,7 +33,7 @@ class _Wallet:
     def __init__(self) -> None:
         # A list, not a deque: a wallet holds a handful of sales, and an empty
         # deque alone costs ~600 bytes per wallet.
-        self.sales: list[PastSale] = []
+        self.sales: list[feat.PastSale] = []
         self.topup: tuple[int, int] | None = None  # (time, amount)
         self.refused: list[int] = []  # times of step-ups the owner never approved
         self.last_seen = 0
@@ -82,7 +75,7 @@ class _Store:
     __slots__ = ("baseline", "hour")
 
     def __init__(self, baseline_s: int) -> None:
-        self.hour = _WindowSum(HOUR)
+        self.hour = _WindowSum(feat.HOUR)
         self.baseline = _WindowSum(baseline_s)
 
 
@@ -123,7 +116,7 @@ class VelocityTracker:
         basket = basket or basket_of(facts, self._policy)
         # Interned: thousands of remembered sales share a few store, region and
         # device strings.
-        sale = PastSale(
+        sale = feat.PastSale(
             facts.time,
             facts.total,
             basket.cash_convertible,
@@ -149,12 +142,12 @@ class VelocityTracker:
         now = facts.time
         wallet = self._wallets.get(facts.wallet_id) or _Wallet()
         wallet.prune(now, self._win.wallet_history_s, self._win.topup_memory_s)
-        features = wallet_features(
+        features = feat.wallet_features(
             wallet.sales, now=now, store_id=facts.store_id, device_id=facts.device_id
         )
-        features.update(topup_features(wallet.topup, now=now))
+        features.update(feat.topup_features(wallet.topup, now=now))
         features.update(
-            refused_features(wallet.refused, now=now, history_s=self._win.wallet_history_s)
+            feat.refused_features(wallet.refused, now=now, history_s=self._win.wallet_history_s)
         )
         features.update(self._store_features(facts.store_id, now))
         return features
@@ -165,7 +158,7 @@ class VelocityTracker:
             store.hour.prune(now)
             store.baseline.prune(now)
         items = store.baseline.items if store is not None else None
-        return store_tobacco_features(
+        return feat.store_tobacco_features(
             now=now,
             last_hour=store.hour.total if store is not None else 0,
             in_window=store.baseline.total if store is not None else 0,

@@ -173,9 +173,25 @@ def test_gift_card_bought_as_a_present_is_allowed(kit: SimpleNamespace, replay: 
     assert decision.action is Action.ALLOW, decision.codes
 
 
-def test_small_gift_card_from_a_new_wallet_is_allowed(kit: SimpleNamespace, replay: Replay) -> None:
-    decision = replay.sale(kit.make_sale(("gift_card", 1, 3000), wallet_id="w-new"))
-    assert decision.action is Action.ALLOW, decision.codes
+def test_a_wallets_first_purchase_asks_from_2000_yen_of_resellable_goods(
+    kit: SimpleNamespace, replay: Replay
+) -> None:
+    _history(kit, replay, "w-known", 2)
+    # A wallet with any history keeps the carton's-worth floor.
+    known = replay.sale(kit.make_sale(("gift_card", 1, 3000), wallet_id="w-known"))
+    assert known.action is Action.ALLOW, known.codes
+    # Nothing paid in the history window: no habit to compare with.
+    small = replay.sale(kit.make_sale(("gift_card", 1, 1500), wallet_id="w-new"))
+    assert small.action is Action.ALLOW, small.codes
+    first = replay.sale(kit.make_sale(("gift_card", 1, 3000), wallet_id="w-first"))
+    assert first.action is Action.CUSTOMER_APPROVAL
+    assert first.codes == ("cash_convertible_above_history",)
+    assert first.reasons[0].inputs["floor"] == 2000
+    # The owner approved it on this phone (legit): the next day the same passes.
+    again = replay.sale(
+        kit.make_sale(("gift_card", 1, 3000), wallet_id="w-first", time=kit.T0 + kit.DAY + 1)
+    )
+    assert again.action is Action.ALLOW, again.codes
 
 
 # ------------------------------------------------- the owner's answer remembered
@@ -242,7 +258,7 @@ def test_owners_phone_used_at_a_store_the_wallet_never_paid_at(
     kit: SimpleNamespace, replay: Replay
 ) -> None:
     _history(kit, replay, "w-7", 5)
-    packs = (("heated_tobacco", 3, 580),)  # 1,740 yen: under every amount threshold
+    packs = (("heated_tobacco", 4, 530),)  # 2,120 yen: under every amount threshold
     home = replay.sale(kit.make_sale(*packs, wallet_id="w-7", time=kit.T0 - 60))
     assert home.action is Action.ALLOW, home.codes
     away = replay.sale(kit.make_sale(*packs, wallet_id="w-7", store_id="S009"))
@@ -251,6 +267,11 @@ def test_owners_phone_used_at_a_store_the_wallet_never_paid_at(
     assert not away.manager_may_override
     lunch = kit.make_sale(kit.LUNCH, wallet_id="w-7", store_id="S010", time=kit.T0 + 60)
     assert replay.sale(lunch).action is Action.ALLOW  # nothing easy to resell: no question
+    # A pack or two on the way somewhere is ordinary (1,740 yen, another new store).
+    passing = kit.make_sale(
+        ("heated_tobacco", 3, 580), wallet_id="w-7", store_id="S008", time=kit.T0 + 2 * kit.DAY
+    )
+    assert replay.sale(passing).action is Action.ALLOW
 
 
 def test_side_only_rules_cannot_fire_on_the_other_side(

@@ -54,6 +54,7 @@ from pos_app.scanning.crops import (
     thicken,
 )
 from pos_app.scanning.decoders import Decoder, ZxingDecoder, make_decoder
+from pos_app.scanning.finders import locate as locate_finders
 from pos_app.scanning.grid import grid_views
 from pos_app.scanning.locate import Region, code_box, find_regions
 from pos_app.scanning.symbols import GrayImage, RawSymbol, Symbol, Symbology, classify
@@ -70,6 +71,8 @@ _MAX_TRACKS = 3
 _MAX_REFINED = 2
 # QR codes seen but not decoded whose module grid is read by ``grid``, per frame.
 _MAX_GRIDS = 2
+# Deblurred views searched for finder patterns when no decoder saw a code, per frame.
+_MAX_FINDER_TRIES = 2
 GRID = "grid"
 
 
@@ -234,6 +237,7 @@ class _FrameRun:
         self.grid_seen: list[_Seen] = []
         self._grid_tried: list[Region] = []
         self._tightened = 0
+        self._finder_tries = 0
         self.fell_back = False
         self._read_order: list[str] = []
         self._refined = 0
@@ -281,7 +285,6 @@ class _FrameRun:
         codes a frame, within the budget."""
         if not self.cascade.variants:
             return
-        decoder = self.cascade.variants[0][2]
         while self.grid_seen and len(self._grid_tried) < _MAX_GRIDS:
             seen = self.grid_seen.pop(0)
             region = region_of(seen.in_frame, score=0.0)
@@ -293,15 +296,28 @@ class _FrameRun:
             if not self.time_left():
                 return
             self._grid_tried.append(region)
-            views = grid_views(seen.image, seen.corners, seen.version)
-            if views is None:
-                continue
-            to_frame = views.to_frame if seen.view is None else _then(views.to_frame, seen.view)
-            for image in views.images:
-                if self.read(decoder, _View(GRID, image, to_frame)):
-                    break
-                if not self.time_left():
-                    return
+            self.read_grid(seen.image, seen.corners, seen.version, seen.view)
+
+    def read_grid(
+        self,
+        image: GrayImage,
+        corners: Sequence[tuple[float, float]],
+        version: int,
+        view: _View | None,
+    ) -> bool:
+        """The code at ``corners`` of ``image`` (the frame when ``view`` is
+        ``None``) read from its module grid, within the budget."""
+        decoder = self.cascade.variants[0][2]
+        views = grid_views(image, corners, version)
+        if views is None:
+            return False
+        to_frame = views.to_frame if view is None else _then(views.to_frame, view)
+        for rendered in views.images:
+            if self.read(decoder, _View(GRID, rendered, to_frame)):
+                return True
+            if not self.time_left():
+                return False
+        return False
 
     def full(self) -> None:
         if not self.cascade.decoders:
@@ -383,6 +399,7 @@ class _FrameRun:
                 self.refine(pending, self.near_misses[known:])
                 if stage == DEBLUR and len(self.near_misses) == known:
                     self.tighten(pending, image, crop)
+                    self.find_finders(_View(stage, image, crop.to_frame))
                 self.grid()
 
     def refine(self, pending: list[Region | None], seen: Sequence[Region]) -> None:
@@ -417,6 +434,28 @@ class _FrameRun:
             return
         self._tightened += 1
         pending.append(region_of(map_points(box, crop.to_frame), score=0.0))
+
+    def find_finders(self, view: _View) -> None:
+        """A deblurred view in which no decoder even saw a code: its three
+        finder patterns (``finders.locate``, run ratios 1:1:3:1:1) give an
+        outline and the two likeliest versions, read by ``read_grid``. At most
+        ``_MAX_FINDER_TRIES`` views a frame; the search itself (1-4 ms) runs
+        even when the budget is spent, the grid reads within the near-miss
+        budget."""
+        if self._finder_tries >= _MAX_FINDER_TRIES:
+            return
+        self._finder_tries += 1
+        located = locate_finders(view.image)
+        if located is None:
+            return
+        in_frame = map_points(located.corners(located.versions[0]), view.to_frame)
+        # Three finders in place: a code is surely there (the near-miss budget).
+        self.near_misses.append(region_of(in_frame, score=1e12))
+        for version in located.versions:
+            if not self.time_left() or self.read_grid(
+                view.image, located.corners(version), version, view
+            ):
+                return
 
     def covered(self, region: Region) -> bool:
         return any(region.covered_by(symbol.corners) for symbol, _ in self.found.values())

@@ -1,6 +1,6 @@
 """Decoder benchmark over the shared QR photo set (issue 4 figures).
 
-    .venv/bin/python bench/decode_bench.py [--data ../shared/benchdata/qr-photos] [--phone]
+    .venv/bin/python -m bench.decode_bench [--data ../shared/benchdata/qr-photos] [--phone]
 
 For each configuration: read rate over the photos with an expected text, wrong
 reads, false positives on the negative folders, and median / p95 decode time.

@@ -1,6 +1,6 @@
 """How much each rule and each context contributes, on a labelled log (not a test).
 
-    .venv/bin/python bench/risk_ablation.py --events ../shared/benchdata/risk/public-events.jsonl
+    .venv/bin/python -m bench.risk_ablation --events ../shared/benchdata/risk/public-events.jsonl
 
 Prints fraud value stopped / legit friction for: the shipped rule set; the
 terminal context alone (no backend features); and the rule set with each rule

@@ -11,9 +11,9 @@
    process, and report wall and CPU time and the child's peak RSS; a run half as
    long (same rate) shows whether memory grows with the length of the log.
 
-    .venv/bin/python bench/risk_bench.py                 # both
-    .venv/bin/python bench/risk_bench.py --latency-only
-    .venv/bin/python bench/risk_bench.py --events 200000 --sizes 50000,200000
+    .venv/bin/python -m bench.risk_bench                 # both
+    .venv/bin/python -m bench.risk_bench --latency-only
+    .venv/bin/python -m bench.risk_bench --events 200000 --sizes 50000,200000
 """
 
 from __future__ import annotations

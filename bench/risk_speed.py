@@ -7,8 +7,8 @@ time. ``--baseline ROOT`` runs the same in a child process against another
 source tree (e.g. ``git archive <commit> pos_app | tar -x -C /tmp/old``),
 alternating with this tree, so both see the same load.
 
-    .venv/bin/python bench/risk_speed.py --events ../shared/benchdata/risk/public-events-14d.jsonl
-    .venv/bin/python bench/risk_speed.py --events FILE --baseline /tmp/old --rounds 2
+    .venv/bin/python -m bench.risk_speed --events ../shared/benchdata/risk/public-events-14d.jsonl
+    .venv/bin/python -m bench.risk_speed --events FILE --baseline /tmp/old --rounds 2
 """
 
 from __future__ import annotations

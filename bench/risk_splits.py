@@ -1,7 +1,7 @@
 """The tuning and check splits of the 14-day log, replayed cold and warm (not a test).
 
-    .venv/bin/python bench/risk_splits.py --events ../shared/benchdata/risk/public-events-14d.jsonl
-    .venv/bin/python bench/risk_splits.py --events ... --engine terminal --write-dir /tmp/splits
+    .venv/bin/python -m bench.risk_splits --events ../shared/benchdata/risk/public-events-14d.jsonl
+    .venv/bin/python -m bench.risk_splits --events ... --engine terminal --write-dir /tmp/splits
 
 A split is cut from the log by JST day (``(time + 9 h) // 1 day``, day 1 being the
 log's first) and by store number; every top-up goes with every split (top-ups

@@ -1,6 +1,6 @@
 """Per-frame benchmark on the generated counter scenes (issue 18).
 
-    .venv/bin/python bench/scan_hard_bench.py [--split holdout] [--per-slice 30]
+    .venv/bin/python -m bench.scan_hard_bench [--split holdout] [--per-slice 30]
 
 Every frame is decoded by every configuration in turn (interleaved, so the
 shared machine's load hits them alike), pinned to one CPU with OpenCV on one

@@ -16,7 +16,7 @@ degradation, ``FRAMES_PER_SET`` frames each, random within the set's range:
 - dim:    low screen brightness and contrast, strong sensor noise
 - all:    moderate bezel + glare + moire + blur + tilt + small together
 
-    .venv/bin/python bench/decode_bench.py --phone --no-photos
+    .venv/bin/python -m bench.decode_bench --phone --no-photos
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ the code; packages clean, curved, creased, diagonal bars, a finger over the
 bars, small modules; a phone and a package together; negatives (clutter,
 stripes, a phone and a package without a code).
 
-    .venv/bin/python bench/scan_scenes.py --save /tmp/scenes   # look at samples
+    .venv/bin/python -m bench.scan_scenes --save /tmp/scenes   # look at samples
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Video-sequence benchmark: time from a code entering the view to an accepted scan.
 
-    .venv/bin/python bench/scan_video_bench.py [--split holdout] [--clips 3]
+    .venv/bin/python -m bench.scan_video_bench [--split holdout] [--clips 3]
 
 Each clip is 2 s at 30 fps from the generator in ``scan_scenes.py``: a phone or
 a package slides in from the side over 0.4 s (ease-out, smeared by motion blur

@@ -157,34 +157,27 @@ class Backend:
             raise ApiError(429, "rate_limited", "too many failed signatures; slow down")
 
     def verify(
-        self, session: Session, request: SignedRequest, *, tag: str, new_key: bytes | None = None
+        self,
+        session: Session,
+        request: SignedRequest,
+        *,
+        tag: str,
+        new_key: bytes | None = None,
+        parsed: httpsig.ParsedSignature | None = None,
+        now: int | None = None,
     ) -> Principal:
         """Verify the RFC 9421 signature and burn its nonce in *session*; 401 on any failure.
 
         With *new_key* (enrollment, wallet creation) the request must be signed by
         that not-yet-registered key, named by its kid. Call :meth:`admit` first.
+        *parsed*: the request's :meth:`parse` already done (at *now*).
         """
-        now = self.now()
-        found: dict[str, Any] = {}
-
-        def resolve(keyid: str) -> Ed25519PublicKey | None:
-            key, principal, contact = self._resolve(session, keyid, tag=tag, new_key=new_key)
-            if principal is not None:
-                found["p"], found["contact"] = principal, contact
-            return key
-
+        now = self.now() if now is None else now
+        parsed = parsed or self.parse(request, tag=tag, now=now)
+        keyid = parsed.signed.keyid
+        key, principal, contact = self._resolve(session, keyid, tag=tag, new_key=new_key)
         try:
-            verified = httpsig.verify_request(
-                request.method,
-                request.url,
-                request.headers,
-                request.body,
-                tag=tag,
-                resolve_key=resolve,
-                now=now,
-                max_age=self.settings.signature_max_age,
-                max_future=self.settings.signature_max_future,
-            )
+            verified = httpsig.check_signature(parsed, key)
         except httpsig.SignatureError as exc:
             self._failed(request)
             raise bad_signature(str(exc)) from None
@@ -193,20 +186,42 @@ class Backend:
         if not self._burn_nonce(session, verified.keyid, verified.nonce, now=now):
             self._failed(request)
             raise bad_signature("nonce already used")
-        principal: Principal = found["p"]
+        assert principal is not None  # a key was found: so was its holder
         if principal.terminal_row:
-            since, last = found["contact"]
-            contacts.record(
-                session, principal.terminal_row, since, last, now=now, settings=self.settings
-            )
+            since, last = contact
+            contacts.record(session, principal, since, last, now=now, settings=self.settings)
         return principal
+
+    def parse(self, request: SignedRequest, *, tag: str, now: int) -> httpsig.ParsedSignature:
+        """The signature's parameters, checked for form and age; 401 when they are not."""
+        try:
+            return httpsig.parse_request(
+                request.method,
+                request.url,
+                request.headers,
+                request.body,
+                tag=tag,
+                now=now,
+                max_age=self.settings.signature_max_age,
+                max_future=self.settings.signature_max_future,
+            )
+        except httpsig.SignatureError as exc:
+            self._failed(request)
+            raise bad_signature(str(exc)) from None
+
+    def verify_ahead(self, session: Session, parsed: httpsig.ParsedSignature, *, now: int) -> None:
+        """Send ahead what :meth:`verify` reads and writes for a terminal (``db.ahead``)."""
+        keyid = parsed.signed.keyid
+        db.ahead(session, _ACTIVE_TERMINAL, {"b_keyid": keyid})
+        db.insert_new_ahead(session, Nonce, **_nonce_row(keyid, parsed.signed.nonce, now))
+        contacts.extend_ahead(session, keyid, now=now, settings=self.settings)
 
     def _failed(self, request: SignedRequest) -> None:
         self.failure_limiter.spend(ratelimit.address_key(request.source, request.endpoint))
 
     def _burn_nonce(self, session: Session, keyid: str, nonce: str, *, now: int) -> bool:
         """Record the nonce; False when it was used before."""
-        if not db.insert_new(session, Nonce, keyid=keyid, nonce=nonce, created_at=now):
+        if not db.insert_new(session, Nonce, **_nonce_row(keyid, nonce, now)):
             return False
         self._calls += 1
         if self._calls % PURGE_EVERY == 0:
@@ -252,6 +267,10 @@ class Backend:
                 self._public_keys.clear()
             key = self._public_keys[raw] = keys.public_from_raw(raw)
         return key
+
+
+def _nonce_row(keyid: str, nonce: str, now: int) -> dict[str, Any]:
+    return {"keyid": keyid, "nonce": nonce, "created_at": now}
 
 
 def require_store(principal: Principal, store_id: str) -> None:

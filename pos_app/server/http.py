@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Header, Path, Request
 from fastapi.responses import JSONResponse
@@ -103,35 +103,72 @@ class Signed:
         *,
         new_key: bytes | None = None,
         check: Callable[[Principal], None] | None = None,
+        ahead: Ahead | None = None,
+        now: int | None = None,
     ) -> JSONResponse:
+        """*ahead*: a terminal's request that sends its usual statements ahead (PostgreSQL:
+        ``db.ahead``), after the signature's and the claim's; *now*: the request's time."""
         backend = self.backend
         signed = await signed_request(self.request)
         digest = idempotency.request_hash(signed.method, self.request.url.path, signed.body)
         key = self.key
         found: list[Principal] = []
         checks = [c for c in (self.check, check) if c is not None]
+        at = backend.now() if now is None else now
+        parsed: list[httpsig.ParsedSignature] = []
 
         def principal(session: Session) -> str:
-            found[:] = [backend.verify(session, signed, tag=self.tag, new_key=new_key)]
+            found[:] = [
+                backend.verify(
+                    session,
+                    signed,
+                    tag=self.tag,
+                    new_key=new_key,
+                    parsed=parsed[0] if parsed else None,
+                    now=at,
+                )
+            ]
             for verify in checks:
                 verify(found[0])
             idempotency.check_key(key)
             return found[0].keyid
 
+        def prefetch(session: Session) -> None:
+            if ahead is None or not ahead.prepare(session) or not db.batch(session):
+                return
+            keyid = parsed[0].signed.keyid
+            backend.verify_ahead(session, parsed[0], now=at)
+            idempotency.claim_ahead(session, principal=keyid, key=key or "", digest=digest, now=at)
+            ahead.send(session)
+
         def run() -> idempotency.StoredResponse:
             backend.admit(signed, new_key=new_key)
+            if ahead is not None and new_key is None and self.tag == httpsig.TAG_TERMINAL:
+                parsed.append(backend.parse(signed, tag=self.tag, now=at))
             return idempotency.run(
                 backend.sessions,
                 principal=principal,
                 key=key or "",
                 digest=digest,
-                now=backend.now(),
+                now=at,
                 keep=backend.settings.idempotency_keep,
                 work=lambda session: work(session, found[0]),
+                prefetch=prefetch if parsed else None,
             )
 
         result = await run_in_threadpool(run)
         return JSONResponse(result.body, status_code=result.status)
+
+
+class Ahead(Protocol):
+    """A route's statements sent ahead of its work (``Signed.once(ahead=...)``)."""
+
+    def prepare(self, session: Session) -> bool:
+        """What the route needs before the batch (it may read through the ORM); False:
+        send nothing ahead."""
+
+    def send(self, session: Session) -> None:
+        """``db.ahead`` the statements the work's usual path runs, in its order."""
 
 
 async def terminal(request: Request) -> Signed:

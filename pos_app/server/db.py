@@ -316,8 +316,8 @@ class _Batch:
         cursor = _client_cursor(self.driver)
         cursor.execute(*_join(parts))
         for ahead in self.unsent:
-            rows = cursor.fetchall() if cursor.description is not None else []
-            ahead.rows = _Rows(rows, cursor.rowcount)
+            has_rows = cursor.pgresult.status == _TUPLES_OK  # not .description: it builds
+            ahead.rows = _Rows(cursor.fetchall() if has_rows else [], cursor.rowcount)
             cursor.nextset()
         self.unsent, self.queued = [], []
 
@@ -329,6 +329,7 @@ def _client_cursor(driver: Any) -> Any:
 
 
 _COMMIT = _Compiled("COMMIT", {}, None)
+_TUPLES_OK = 2  # libpq's PGRES_TUPLES_OK: the statement returned rows (maybe none)
 JOINED_KEEP = 256
 # The joined text of a sequence of statements (the same few sequences come every time).
 _JOINED: dict[tuple[int, ...], tuple[tuple[_Compiled, ...], str]] = {}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Header, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -105,7 +105,7 @@ class Signed:
         check: Callable[[Principal], None] | None = None,
         ahead: Ahead | None = None,
         now: int | None = None,
-    ) -> JSONResponse:
+    ) -> Response:
         """*ahead*: a terminal's request that sends its usual statements ahead (PostgreSQL:
         ``db.ahead``), after the signature's and the claim's; *now*: the request's time."""
         backend = self.backend
@@ -157,6 +157,8 @@ class Signed:
             )
 
         result = await run_in_threadpool(run)
+        if result.text is not None:  # the bytes JSONResponse would send, encoded once
+            return Response(result.text.encode(), result.status, media_type="application/json")
         return JSONResponse(result.body, status_code=result.status)
 
 

@@ -49,6 +49,8 @@ _calls = itertools.count(1)
 class StoredResponse:
     status: int
     body: dict[str, Any]
+    # The body as stored, encoded as JSONResponse encodes it: sent as it is (one encoding).
+    text: str | None = None
 
 
 def check_key(key: str | None) -> str:
@@ -132,21 +134,17 @@ def _once(
         if stored is not None:
             return stored
         result = refusal or _work(session, request.work)
+        text = json.dumps(result.body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         db.write(
             session,
             _STORE_ANSWER,
-            {
-                "b_principal": who,
-                "b_key": key,
-                "b_status": result.status,
-                "b_response": json.dumps(result.body, separators=(",", ":")),
-            },
+            {"b_principal": who, "b_key": key, "b_status": result.status, "b_response": text},
         )
         if next(_calls) % PURGE_EVERY == 0:
             session.execute(
                 delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - request.keep)
             )
-        return result
+        return replace(result, text=text)
 
 
 def claim_ahead(session: Session, *, principal: str, key: str, digest: str, now: int) -> None:

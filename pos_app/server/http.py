@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Depends, Header, Path, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
@@ -116,6 +117,7 @@ class Signed:
         checks = [c for c in (self.check, check) if c is not None]
         at = backend.now() if now is None else now
         parsed: list[httpsig.ParsedSignature] = []
+        checked: list[Ed25519PublicKey] = []  # the key that verified the signature already
 
         def principal(session: Session) -> str:
             found[:] = [
@@ -126,6 +128,7 @@ class Signed:
                     new_key=new_key,
                     parsed=parsed[0] if parsed else None,
                     now=at,
+                    checked=checked[0] if checked else None,
                 )
             ]
             for verify in checks:
@@ -144,7 +147,11 @@ class Signed:
         def run() -> idempotency.StoredResponse:
             backend.admit(signed, new_key=new_key)
             if ahead is not None and new_key is None and self.tag == httpsig.TAG_TERMINAL:
+                # The signature first (401 before any sale logic); with no key known yet
+                # for its keyid, the portable path, which verifies it before all else.
                 parsed.append(backend.parse(signed, tag=self.tag, now=at))
+                known = backend.precheck(signed, parsed[0])
+                checked.extend([known] if known is not None else [])
             return idempotency.run(
                 backend.sessions,
                 principal=principal,
@@ -153,7 +160,7 @@ class Signed:
                 now=at,
                 keep=backend.settings.idempotency_keep,
                 work=lambda session: work(session, found[0]),
-                prefetch=prefetch if parsed else None,
+                prefetch=prefetch if checked else None,
             )
 
         result = await run_in_threadpool(run)

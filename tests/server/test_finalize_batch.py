@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from pos_app.server import admin, db
-from tests.server.server_support import World
+from pos_app.server import admin, db, finalize
+from tests.server.server_support import Signer, World
 
 
 @dataclass
@@ -126,3 +127,35 @@ def test_declined_token_leaves_no_redemption(world: World, settings: Any) -> Non
     # The declined attempt did not burn the token, batched or not.
     assert world.sell(world.sale_body(poor_token)).json()["status"] == "approved"
     _ledger_ok(world, settings)
+
+
+def test_bad_signature_is_refused_before_the_token_is_read(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Authentication first: a request whose signature fails never verifies its PT1 token
+    (no Ed25519 work or sale logic for an unauthenticated caller), batched or not."""
+    verified: list[str] = []
+    verify_token = finalize._verify_token
+
+    def counted(backend: Any, session: Any, text: str, *, now: int) -> Any:
+        verified.append(text)
+        return verify_token(backend, session, text, now=now)
+
+    monkeypatch.setattr(finalize, "_verify_token", counted)
+    wallet = world.new_wallet(balance=10_000)
+    forger = Signer(Ed25519PrivateKey.generate(), world.terminal.keyid, world.terminal.tag)
+
+    def forged() -> Any:
+        # A valid token, signed with another key under the terminal's keyid.
+        return world.api.post("/v1/sales", world.sale_body(world.token(wallet)), signer=forger)
+
+    before = forged()  # whether or not this process knows the terminal's key yet
+    assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
+    assert len(verified) == 1
+    after = forged()  # the terminal's key is known now: checked before anything else
+    assert before.status_code == after.status_code == 401
+    assert before.json() == after.json()
+    assert after.json()["error"] == "bad_signature"
+    assert len(verified) == 1
+    info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
+    assert info["balance"] == 10_000 - 280

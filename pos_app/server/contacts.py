@@ -69,6 +69,11 @@ def record(
     if since is not None and last is not None and now - last <= settings.contact_slack:
         db.write(session, _EXTEND, _extend_params(terminal.keyid, now=now, settings=settings))
         return
+    if db.batched(session):
+        # Not the case sent ahead: this UPDATE would lock the terminal's row after the
+        # prefetched redemption, the portable path locks it before (a deadlock between the
+        # two); the request runs again unbatched.
+        raise db.Speculation("a new contact stretch")
     terminal_row = terminal.terminal_row
     # Silence longer than the slack: the stretch is over, a new one starts now. The
     # condition on contact_since makes a concurrent request of the same terminal a no-op.

@@ -40,13 +40,13 @@ from tests.server.server_support import (
 SALES_PER_WALLET = 4
 
 
-def tree_cpu(pid: int) -> float:
-    """CPU seconds (user + system) used so far by *pid* and its descendants (Linux /proc).
+def tree_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds (user, system) used so far by *pid* and its descendants (Linux /proc).
 
     The server's own CPU per request does not depend on what else the machine runs,
     unlike wall-clock throughput: on a loaded box it is the figure to compare.
     """
-    total = 0.0
+    user = system = 0.0
     tick = os.sysconf("SC_CLK_TCK")
     pending = [pid]
     while pending:
@@ -54,12 +54,13 @@ def tree_cpu(pid: int) -> float:
         try:
             stat = Path(f"/proc/{p}/stat").read_text()
             fields = stat[stat.rindex(")") + 2 :].split()
-            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            user += int(fields[11]) / tick
+            system += int(fields[12]) / tick
             for task in Path(f"/proc/{p}/task").iterdir():
                 pending.extend(int(c) for c in (task / "children").read_text().split())
         except (FileNotFoundError, ProcessLookupError):
             continue
-    return total
+    return user, system
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class Result:
     latencies: list[float]
     statuses: dict[str, int]
     server_cpu: float = 0.0
+    server_sys: float = 0.0  # the part of server_cpu spent in the kernel
 
     @property
     def cpu_ms(self) -> float:
@@ -161,11 +163,12 @@ def run(label: str, plans, request, server_pid: int) -> Result:
     for th in threads:
         th.start()
     barrier.wait()
-    cpu0, start = tree_cpu(server_pid), time.perf_counter()
+    (user0, sys0), start = tree_cpu(server_pid), time.perf_counter()
     for th in threads:
         th.join()
-    elapsed, cpu = time.perf_counter() - start, tree_cpu(server_pid) - cpu0
-    return Result(label, len(latencies), elapsed, latencies, statuses, cpu)
+    elapsed, (user1, sys1) = time.perf_counter() - start, tree_cpu(server_pid)
+    cpu, system = user1 - user0 + sys1 - sys0, sys1 - sys0
+    return Result(label, len(latencies), elapsed, latencies, statuses, cpu, system)
 
 
 def finalize(api: Api, world: World, body: dict) -> str:
@@ -182,9 +185,12 @@ def trivial(api: Api, world: World, body: dict) -> str:
 
 
 def profiler(pid: int, out: str) -> subprocess.Popen:
-    """py-spy (``pip install py-spy``) sampling the server and its workers, collapsed stacks."""
+    """py-spy (``pip install py-spy``) sampling the server and its workers, collapsed stacks.
+
+    ``--gil``: only the thread holding the GIL is sampled (threads waiting for it or for
+    the database would otherwise show as busy in whatever frame they wait)."""
     spy = Path(sys.executable).parent / "py-spy"
-    cmd = [str(spy), "record", "--format", "raw", "-r", "200", "--subprocesses", "--nonblocking"]
+    cmd = [str(spy), "record", "--format", "raw", "-r", "200", "--subprocesses", "--gil"]
     proc = subprocess.Popen(
         [*cmd, "-o", out, "--pid", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -238,11 +244,11 @@ def main() -> int:
         results.extend(bench(kind, args))
     print(f"{args.terminals} concurrent terminals x {args.sales} requests each,", end=" ")
     print(f"server workers={args.workers}")
-    print(f"{'run':24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'cpu ms':>7}  statuses")
+    print(f"{'run':24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'cpu ms':>7} {'sys':>4}  statuses")
     for r in results:
         print(
             f"{r.label:24} {r.throughput:8.1f} {r.pct(0.5):8.1f} {r.pct(0.99):8.1f}"
-            f" {r.cpu_ms:7.2f}  {r.statuses}"
+            f" {r.cpu_ms:7.2f} {r.server_sys / max(r.server_cpu, 1e-9):4.0%}  {r.statuses}"
         )
     for fin, triv in zip(results[::2], results[1::2], strict=True):
         ratio = triv.throughput / fin.throughput

@@ -110,6 +110,15 @@ def sign_request(
     return added
 
 
+@dataclass(frozen=True)
+class ParsedSignature:
+    """A request's signature parameters, checked for form and age, not yet verified."""
+
+    signed: VerifiedSignature  # what it tells once :func:`check_signature` accepts it
+    base: bytes  # the signature base the key must have signed
+    signature: bytes | None  # None: no Signature member for the label
+
+
 def verify_request(
     method: str,
     url: str,
@@ -127,6 +136,25 @@ def verify_request(
     *resolve_key* maps a keyid to the registered public key (None when unknown
     or revoked). Nonce uniqueness is the caller's job: it needs a durable store.
     """
+    parsed = parse_request(
+        method, url, headers, body, tag=tag, now=now, max_age=max_age, max_future=max_future
+    )
+    return check_signature(parsed, resolve_key(parsed.signed.keyid))
+
+
+def parse_request(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    tag: str,
+    now: int,
+    max_age: int = MAX_AGE_S,
+    max_future: int = MAX_FUTURE_S,
+) -> ParsedSignature:
+    """The first half of :func:`verify_request`: everything but the key (a server that
+    prefetches the signer's row needs the keyid and nonce before it has the key)."""
     lowered = {name.lower(): value for name, value in headers.items()}
     inputs = _parse_dictionary(_header(lowered, "signature-input"))
     signatures = _parse_dictionary(_header(lowered, "signature"))
@@ -136,19 +164,30 @@ def verify_request(
     created, keyid, nonce = _check_params(params, now=now, max_age=max_age, max_future=max_future)
     values = _component_values(covered, method=method, url=url, headers=lowered, body=body)
     base = _signature_base(covered, values, _serialize_inner(covered, params))
-    public_key = resolve_key(keyid)
+    raw_signature = signatures.get(label)
+    signature = raw_signature[0] if raw_signature is not None else None
+    return ParsedSignature(
+        VerifiedSignature(
+            label=label, keyid=keyid, created=created, nonce=nonce, tag=tag, covered=tuple(covered)
+        ),
+        base,
+        signature if isinstance(signature, bytes) else None,
+    )
+
+
+def check_signature(
+    parsed: ParsedSignature, public_key: Ed25519PublicKey | None
+) -> VerifiedSignature:
+    """The second half of :func:`verify_request`, with the keyid's registered key (or None)."""
     if public_key is None:
         raise SignatureError("unknown or revoked keyid", reason="unknown_key")
-    raw_signature = signatures.get(label)
-    if raw_signature is None or not isinstance(raw_signature[0], bytes):
+    if parsed.signature is None:
         raise SignatureError("no Signature member for the selected label", reason="missing")
     try:
-        public_key.verify(raw_signature[0], base)
+        public_key.verify(parsed.signature, parsed.base)
     except InvalidSignature:
         raise SignatureError("signature does not verify", reason="mismatch") from None
-    return VerifiedSignature(
-        label=label, keyid=keyid, created=created, nonce=nonce, tag=tag, covered=tuple(covered)
-    )
+    return parsed.signed
 
 
 # The argument order is the sorted key order of the signed object, fixed by the API contract.

@@ -80,6 +80,9 @@ class Backend:
         self._lock = threading.Lock()
         self._calls = 0
         self._public_keys: dict[bytes, Ed25519PublicKey] = {}
+        # Active terminals' keys by keyid, as last read from their row: lets a batched
+        # request check its signature before it does anything else (:meth:`precheck`).
+        self._terminal_keys: dict[str, Ed25519PublicKey] = {}
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self.address_limiter = RateLimiter(settings.address_limit_per_minute)
         self.failure_limiter = RateLimiter(settings.failed_signatures_per_minute)
@@ -157,30 +160,52 @@ class Backend:
             raise ApiError(429, "rate_limited", "too many failed signatures; slow down")
 
     def verify(
-        self, session: Session, request: SignedRequest, *, tag: str, new_key: bytes | None = None
+        self,
+        session: Session,
+        request: SignedRequest,
+        *,
+        tag: str,
+        new_key: bytes | None = None,
+        parsed: httpsig.ParsedSignature | None = None,
+        now: int | None = None,
+        checked: Ed25519PublicKey | None = None,
     ) -> Principal:
         """Verify the RFC 9421 signature and burn its nonce in *session*; 401 on any failure.
 
         With *new_key* (enrollment, wallet creation) the request must be signed by
         that not-yet-registered key, named by its kid. Call :meth:`admit` first.
+        *parsed*: the request's :meth:`parse` already done (at *now*); *checked*: the key
+        :meth:`precheck` verified *parsed* with (not verified again when it is still the
+        signer's registered key).
         """
-        now = self.now()
-        found: dict[str, Any] = {}
+        now = self.now() if now is None else now
+        parsed = parsed or self.parse(request, tag=tag, now=now)
+        keyid = parsed.signed.keyid
+        key, principal, contact = self._resolve(session, keyid, tag=tag, new_key=new_key)
+        if key is None or key is not checked:
+            verified = self._check(request, parsed, key)
+        else:
+            verified = parsed.signed
+        if new_key is None:
+            self.limiter.check(verified.keyid)
+        if not self._burn_nonce(session, verified.keyid, verified.nonce, now=now):
+            self._failed(request)
+            raise bad_signature("nonce already used")
+        assert principal is not None  # a key was found: so was its holder
+        if principal.terminal_row:
+            since, last = contact
+            contacts.record(session, principal, since, last, now=now, settings=self.settings)
+        return principal
 
-        def resolve(keyid: str) -> Ed25519PublicKey | None:
-            key, principal, contact = self._resolve(session, keyid, tag=tag, new_key=new_key)
-            if principal is not None:
-                found["p"], found["contact"] = principal, contact
-            return key
-
+    def parse(self, request: SignedRequest, *, tag: str, now: int) -> httpsig.ParsedSignature:
+        """The signature's parameters, checked for form and age; 401 when they are not."""
         try:
-            verified = httpsig.verify_request(
+            return httpsig.parse_request(
                 request.method,
                 request.url,
                 request.headers,
                 request.body,
                 tag=tag,
-                resolve_key=resolve,
                 now=now,
                 max_age=self.settings.signature_max_age,
                 max_future=self.settings.signature_max_future,
@@ -188,25 +213,43 @@ class Backend:
         except httpsig.SignatureError as exc:
             self._failed(request)
             raise bad_signature(str(exc)) from None
-        if new_key is None:
-            self.limiter.check(verified.keyid)
-        if not self._burn_nonce(session, verified.keyid, verified.nonce, now=now):
+
+    def precheck(
+        self, request: SignedRequest, parsed: httpsig.ParsedSignature
+    ) -> Ed25519PublicKey | None:
+        """Check a terminal's signature with the key its keyid had when last read, before
+        any other work (401 when it does not verify); None: no key known yet, nothing
+        checked. :meth:`verify` still reads the row: the key must still be registered."""
+        key = self._terminal_keys.get(parsed.signed.keyid)
+        if key is not None:
+            self._check(request, parsed, key)
+        return key
+
+    def _check(
+        self,
+        request: SignedRequest,
+        parsed: httpsig.ParsedSignature,
+        key: Ed25519PublicKey | None,
+    ) -> httpsig.VerifiedSignature:
+        try:
+            return httpsig.check_signature(parsed, key)
+        except httpsig.SignatureError as exc:
             self._failed(request)
-            raise bad_signature("nonce already used")
-        principal: Principal = found["p"]
-        if principal.terminal_row:
-            since, last = found["contact"]
-            contacts.record(
-                session, principal.terminal_row, since, last, now=now, settings=self.settings
-            )
-        return principal
+            raise bad_signature(str(exc)) from None
+
+    def verify_ahead(self, session: Session, parsed: httpsig.ParsedSignature, *, now: int) -> None:
+        """Send ahead what :meth:`verify` reads and writes for a terminal (``db.ahead``)."""
+        keyid = parsed.signed.keyid
+        db.ahead(session, _ACTIVE_TERMINAL, {"b_keyid": keyid})
+        db.insert_new_ahead(session, Nonce, **_nonce_row(keyid, parsed.signed.nonce, now))
+        contacts.extend_ahead(session, keyid, now=now, settings=self.settings)
 
     def _failed(self, request: SignedRequest) -> None:
         self.failure_limiter.spend(ratelimit.address_key(request.source, request.endpoint))
 
     def _burn_nonce(self, session: Session, keyid: str, nonce: str, *, now: int) -> bool:
         """Record the nonce; False when it was used before."""
-        if not db.insert_new(session, Nonce, keyid=keyid, nonce=nonce, created_at=now):
+        if not db.insert_new(session, Nonce, **_nonce_row(keyid, nonce, now)):
             return False
         self._calls += 1
         if self._calls % PURGE_EVERY == 0:
@@ -225,6 +268,7 @@ class Backend:
         if tag == httpsig.TAG_TERMINAL:
             row = db.raw(session, _ACTIVE_TERMINAL, {"b_keyid": keyid}).fetchone()
             if row is None or row[4] is None:
+                self._terminal_keys.pop(keyid, None)
                 return None, None, NO_CONTACT
             term_row, store_id, terminal_id, region, public_key, since, last = row
             principal = Principal(
@@ -235,7 +279,12 @@ class Backend:
                 terminal_row=term_row,
                 region=region,
             )
-            return self._public_key(bytes(public_key)), principal, (since, last)
+            key = self._public_key(bytes(public_key))
+            if self._terminal_keys.get(keyid) is not key:
+                if len(self._terminal_keys) > PUBLIC_KEY_CACHE:
+                    self._terminal_keys.clear()
+                self._terminal_keys[keyid] = key
+            return key, principal, (since, last)
         device = session.get(Device, keyid)
         if device is None or device.revoked_at is not None:
             return None, None, NO_CONTACT
@@ -252,6 +301,10 @@ class Backend:
                 self._public_keys.clear()
             key = self._public_keys[raw] = keys.public_from_raw(raw)
         return key
+
+
+def _nonce_row(keyid: str, nonce: str, now: int) -> dict[str, Any]:
+    return {"keyid": keyid, "nonce": nonce, "created_at": now}
 
 
 def require_store(principal: Principal, store_id: str) -> None:

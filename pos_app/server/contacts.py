@@ -17,7 +17,7 @@ and are dropped once older than the maximum offline period.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
@@ -26,17 +26,36 @@ from pos_app.server import db
 from pos_app.server.models import Terminal, TerminalContact
 from pos_app.server.settings import ServerSettings
 
+if TYPE_CHECKING:
+    from pos_app.server.backend import Principal
+
 _TERMINALS: Table = Terminal.__table__  # type: ignore[assignment]
+# The stretch goes on: a no-op unless the terminal's last contact is earlier this stretch.
 _EXTEND = (
     _TERMINALS.update()
-    .where(_TERMINALS.c.id == bindparam("b_row"), _TERMINALS.c.contact_last < bindparam("b_now"))
+    .where(
+        _TERMINALS.c.keyid == bindparam("b_keyid"),
+        _TERMINALS.c.contact_since.is_not(None),
+        _TERMINALS.c.contact_last < bindparam("b_now"),
+        _TERMINALS.c.contact_last >= bindparam("b_from"),
+    )
     .values(contact_last=bindparam("b_now"))
 )
 
 
+def _extend_params(keyid: str, *, now: int, settings: ServerSettings) -> dict[str, Any]:
+    return {"b_keyid": keyid, "b_now": now, "b_from": now - settings.contact_slack}
+
+
+def extend_ahead(session: Session, keyid: str, *, now: int, settings: ServerSettings) -> None:
+    """Send the usual case of :func:`record` ahead (``db.ahead``); a no-op when it is not
+    the case, so :func:`record` need not claim it."""
+    db.ahead(session, _EXTEND, _extend_params(keyid, now=now, settings=settings), required=False)
+
+
 def record(
     session: Session,
-    terminal_row: int,
+    terminal: Principal,
     since: int | None,
     last: int | None,
     *,
@@ -48,8 +67,14 @@ def record(
     if last is not None and last >= now:
         return  # this second is already recorded
     if since is not None and last is not None and now - last <= settings.contact_slack:
-        db.raw(session, _EXTEND, {"b_row": terminal_row, "b_now": now})
+        db.write(session, _EXTEND, _extend_params(terminal.keyid, now=now, settings=settings))
         return
+    if db.batched(session):
+        # Not the case sent ahead: this UPDATE would lock the terminal's row after the
+        # prefetched redemption, the portable path locks it before (a deadlock between the
+        # two); the request runs again unbatched.
+        raise db.Speculation("a new contact stretch")
+    terminal_row = terminal.terminal_row
     # Silence longer than the slack: the stretch is over, a new one starts now. The
     # condition on contact_since makes a concurrent request of the same terminal a no-op.
     moved = session.execute(

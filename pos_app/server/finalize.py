@@ -64,11 +64,49 @@ def check_request(backend: Backend, principal: Principal, req: SaleRequest) -> N
 
 
 def finalize(
-    backend: Backend, session: Session, principal: Principal, req: SaleRequest, *, idem_key: str
+    backend: Backend,
+    session: Session,
+    principal: Principal,
+    req: SaleRequest,
+    *,
+    idem_key: str,
+    ahead: SaleAhead | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """The answer (status, body): 200 with the decision, or 422 ``bad_offline_time``."""
+    """The answer (status, body): 200 with the decision, or 422 ``bad_offline_time``.
+
+    *ahead*: the request's prefetch (its time, and the token it verified already)."""
     check_request(backend, principal, req)
-    return _decide(backend, session, principal, req, idem_key=idem_key, now=backend.now())
+    now = backend.now() if ahead is None else ahead.now
+    token = None if ahead is None else ahead.token
+    return _decide(backend, session, principal, req, idem_key=idem_key, now=now, token=token)
+
+
+@dataclass
+class SaleAhead:
+    """The statements of a usual online sale, sent ahead of its work (``http.Ahead``):
+    the sale_id lookup, the redemption, the device and wallet lock, the risk history."""
+
+    backend: Backend
+    req: SaleRequest
+    now: int
+    token: TokenFacts | None = None
+
+    def prepare(self, session: Session) -> bool:
+        if self.req.offline_accepted_at is not None:
+            return False  # an offline claim takes the portable path
+        self.token = _verify_token(self.backend, session, self.req.token, now=self.now)
+        return True
+
+    def send(self, session: Session) -> None:
+        req, token, now = self.req, self.token, self.now
+        db.ahead(session, _SALE_EXISTS, {"b_sale": req.sale_id})
+        if token is None or token.reason is not None:
+            return
+        db.insert_new_ahead(session, Redemption, **_redemption_row(token, req.sale_id, now))
+        db.ahead(session, _DEVICE_AND_LOCK, _device_params(token))
+        risk.features_ahead(
+            session, wallet_id=token.wallet_id, sale_id=req.sale_id, store_id=req.store_id, now=now
+        )
 
 
 def _decide(
@@ -79,6 +117,7 @@ def _decide(
     *,
     idem_key: str,
     now: int,
+    token: TokenFacts | None,
 ) -> tuple[int, dict[str, Any]]:
     existing = None
     if db.raw(session, _SALE_EXISTS, {"b_sale": req.sale_id}).fetchone() is not None:
@@ -109,7 +148,8 @@ def _decide(
     # An offline sale is judged as of the moment the terminal accepted it: the token
     # was valid then, even if the terminal could only sync hours later.
     accepted_at = now if req.offline_accepted_at is None else req.offline_accepted_at
-    token = _verify_token(backend, session, req.token, now=accepted_at)
+    if token is None or req.offline_accepted_at is not None:
+        token = _verify_token(backend, session, req.token, now=accepted_at)
     sale = _new_sale(req, token, lines, principal, idem_key=idem_key, now=now)
     view = _judge(
         backend, session, principal, sale=sale, req=req, token=token, lines=lines, now=now
@@ -136,7 +176,7 @@ def _insert_sale(session: Session, sale: Sale) -> None:
         if column.name in _JSON_COLUMNS and value is not None:
             value = json.dumps(value)
         values[column.name] = value
-    db.raw(session, _INSERT_SALE, values)
+    db.write(session, _INSERT_SALE, values)
 
 
 BAD_OFFLINE_TIME = "bad_offline_time"
@@ -179,14 +219,7 @@ def _judge(
         sale.wallet_id = sale.device_id = sale.cti = None  # a failed token pays nothing
         sales.decline(sale, token.reason, now=now)
         return sales.view(sale, None, now=now)
-    redeemed = db.insert_new(
-        session,
-        Redemption,
-        cti=token.cti,
-        sale_id=sale.sale_id,
-        redeemed_at=now,
-        expires_at=token.exp,
-    )
+    redeemed = db.insert_new(session, Redemption, **_redemption_row(token, sale.sale_id, now))
     if not redeemed:
         return _decline(session, sale, token, "token_already_used", redeemed=False, now=now)
     hard = _hard_reason(session, token, req, terminal_row=principal.terminal_row)
@@ -279,11 +312,7 @@ def _hard_reason(
     lock serialises decisions about one wallet (PostgreSQL; SQLite has one writer), so
     concurrent sales of a wallet each see the others in their velocity features.
     """
-    row = db.raw(
-        session,
-        _DEVICE_AND_LOCK,
-        {"b_device": token.device_id, "b_account": ledger.wallet_account(token.wallet_id)},
-    ).fetchone()
+    row = db.raw(session, _DEVICE_AND_LOCK, _device_params(token)).fetchone()
     if row is None:
         return "device_revoked"
     revoked_at, device_wallet, frozen = row
@@ -296,6 +325,14 @@ def _hard_reason(
         if req.total > token.limit or (cap is not None and req.total > cap):
             return "limit_exceeded"
     return None
+
+
+def _redemption_row(token: TokenFacts, sale_id: str, now: int) -> dict[str, Any]:
+    return {"cti": token.cti, "sale_id": sale_id, "redeemed_at": now, "expires_at": token.exp}
+
+
+def _device_params(token: TokenFacts) -> dict[str, Any]:
+    return {"b_device": token.device_id, "b_account": ledger.wallet_account(token.wallet_id)}
 
 
 _REDEMPTIONS: Table = Redemption.__table__  # type: ignore[assignment]

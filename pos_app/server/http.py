@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Depends, Header, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -103,35 +104,80 @@ class Signed:
         *,
         new_key: bytes | None = None,
         check: Callable[[Principal], None] | None = None,
-    ) -> JSONResponse:
+        ahead: Ahead | None = None,
+        now: int | None = None,
+    ) -> Response:
+        """*ahead*: a terminal's request that sends its usual statements ahead (PostgreSQL:
+        ``db.ahead``), after the signature's and the claim's; *now*: the request's time."""
         backend = self.backend
         signed = await signed_request(self.request)
         digest = idempotency.request_hash(signed.method, self.request.url.path, signed.body)
         key = self.key
         found: list[Principal] = []
         checks = [c for c in (self.check, check) if c is not None]
+        at = backend.now() if now is None else now
+        parsed: list[httpsig.ParsedSignature] = []
+        checked: list[Ed25519PublicKey] = []  # the key that verified the signature already
 
         def principal(session: Session) -> str:
-            found[:] = [backend.verify(session, signed, tag=self.tag, new_key=new_key)]
+            found[:] = [
+                backend.verify(
+                    session,
+                    signed,
+                    tag=self.tag,
+                    new_key=new_key,
+                    parsed=parsed[0] if parsed else None,
+                    now=at,
+                    checked=checked[0] if checked else None,
+                )
+            ]
             for verify in checks:
                 verify(found[0])
             idempotency.check_key(key)
             return found[0].keyid
 
+        def prefetch(session: Session) -> None:
+            if ahead is None or not ahead.prepare(session) or not db.batch(session):
+                return
+            keyid = parsed[0].signed.keyid
+            backend.verify_ahead(session, parsed[0], now=at)
+            idempotency.claim_ahead(session, principal=keyid, key=key or "", digest=digest, now=at)
+            ahead.send(session)
+
         def run() -> idempotency.StoredResponse:
             backend.admit(signed, new_key=new_key)
+            if ahead is not None and new_key is None and self.tag == httpsig.TAG_TERMINAL:
+                # The signature first (401 before any sale logic); with no key known yet
+                # for its keyid, the portable path, which verifies it before all else.
+                parsed.append(backend.parse(signed, tag=self.tag, now=at))
+                known = backend.precheck(signed, parsed[0])
+                checked.extend([known] if known is not None else [])
             return idempotency.run(
                 backend.sessions,
                 principal=principal,
                 key=key or "",
                 digest=digest,
-                now=backend.now(),
+                now=at,
                 keep=backend.settings.idempotency_keep,
                 work=lambda session: work(session, found[0]),
+                prefetch=prefetch if checked else None,
             )
 
         result = await run_in_threadpool(run)
+        if result.text is not None:  # the bytes JSONResponse would send, encoded once
+            return Response(result.text.encode(), result.status, media_type="application/json")
         return JSONResponse(result.body, status_code=result.status)
+
+
+class Ahead(Protocol):
+    """A route's statements sent ahead of its work (``Signed.once(ahead=...)``)."""
+
+    def prepare(self, session: Session) -> bool:
+        """What the route needs before the batch (it may read through the ORM); False:
+        send nothing ahead."""
+
+    def send(self, session: Session) -> None:
+        """``db.ahead`` the statements the work's usual path runs, in its order."""
 
 
 async def terminal(request: Request) -> Signed:

@@ -16,7 +16,7 @@ import itertools
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete
@@ -49,6 +49,8 @@ _calls = itertools.count(1)
 class StoredResponse:
     status: int
     body: dict[str, Any]
+    # The body as stored, encoded as JSONResponse encodes it: sent as it is (one encoding).
+    text: str | None = None
 
 
 def check_key(key: str | None) -> str:
@@ -65,6 +67,19 @@ def request_hash(method: str, path: str, body: bytes) -> str:
 
 Principal = Callable[[Session], str]
 Work = Callable[[Session], tuple[int, dict[str, Any]]]
+# Batches the transaction and prefetches the statements its usual path runs (``db.ahead``).
+Prefetch = Callable[[Session], None]
+
+
+@dataclass(frozen=True)
+class _Request:
+    principal: Principal
+    key: str
+    digest: str
+    now: int
+    keep: int
+    work: Work
+    prefetch: Prefetch | None
 
 
 def run(
@@ -76,23 +91,29 @@ def run(
     now: int,
     keep: int,
     work: Work,
+    prefetch: Prefetch | None = None,
 ) -> StoredResponse:
     """Authenticate (*principal*), claim *key*, run *work* and store its answer, atomically.
 
     No savepoint on the way (two statements saved on every request): when the work is
     refused (4xx) or loses a race on a unique key, the whole transaction rolls back and
     runs again, from the signature on, to store the refusal or to meet the race's winner.
+    With *prefetch* (PostgreSQL) the first attempt is batched; when the request goes
+    another way than the prefetch assumed, it runs again without (``db.Speculation``).
     """
+    request = _Request(principal, key, digest, now, keep, work, prefetch)
     refusal: StoredResponse | None = None
     for _ in range(ATTEMPTS):
         try:
-            return _once(
-                sessions, principal, key, digest, now=now, keep=keep, work=work, refusal=refusal
-            )
+            return _once(sessions, request, refusal=refusal)
         except IntegrityError:
+            continue
+        except db.Speculation:
+            request = replace(request, prefetch=None)
             continue
         except _Refused as refused:
             refusal = refused.response
+            request = replace(request, prefetch=None)
     raise ApiError(409, "request_in_progress", "a request for this sale is still being processed")
 
 
@@ -102,37 +123,37 @@ class _Refused(Exception):
 
 
 def _once(
-    sessions: sessionmaker[Session],
-    principal: Principal,
-    key: str,
-    digest: str,
-    *,
-    now: int,
-    keep: int,
-    work: Work,
-    refusal: StoredResponse | None,
+    sessions: sessionmaker[Session], request: _Request, *, refusal: StoredResponse | None
 ) -> StoredResponse:
+    key, now = request.key, request.now
     with db.transaction(sessions) as session:
-        who = principal(session)
-        stored = _claim(session, principal=who, key=key, digest=digest, now=now)
+        if request.prefetch is not None:
+            request.prefetch(session)
+        who = request.principal(session)
+        stored = _claim(session, principal=who, key=key, digest=request.digest, now=now)
         if stored is not None:
             return stored
-        result = refusal or _work(session, work)
-        db.raw(
+        result = refusal or _work(session, request.work)
+        text = json.dumps(result.body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        db.write(
             session,
             _STORE_ANSWER,
-            {
-                "b_principal": who,
-                "b_key": key,
-                "b_status": result.status,
-                "b_response": json.dumps(result.body, separators=(",", ":")),
-            },
+            {"b_principal": who, "b_key": key, "b_status": result.status, "b_response": text},
         )
         if next(_calls) % PURGE_EVERY == 0:
             session.execute(
-                delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - keep)
+                delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - request.keep)
             )
-        return result
+        return replace(result, text=text)
+
+
+def claim_ahead(session: Session, *, principal: str, key: str, digest: str, now: int) -> None:
+    """Send the claim of :func:`_claim` ahead (a batched transaction)."""
+    db.insert_new_ahead(session, IdempotencyRecord, **_claim_row(principal, key, digest, now))
+
+
+def _claim_row(principal: str, key: str, digest: str, now: int) -> dict[str, Any]:
+    return {"principal": principal, "key": key, "request_hash": digest, "created_at": now}
 
 
 def _work(session: Session, work: Work) -> StoredResponse:
@@ -148,14 +169,7 @@ def _work(session: Session, work: Work) -> StoredResponse:
 def _claim(
     session: Session, *, principal: str, key: str, digest: str, now: int
 ) -> StoredResponse | None:
-    if db.insert_new(
-        session,
-        IdempotencyRecord,
-        principal=principal,
-        key=key,
-        request_hash=digest,
-        created_at=now,
-    ):
+    if db.insert_new(session, IdempotencyRecord, **_claim_row(principal, key, digest, now)):
         return None
     record = session.get(IdempotencyRecord, (principal, key), populate_existing=True)
     if record is None:  # purged between the two statements: an answer older than ``keep``

@@ -153,20 +153,15 @@ def features(
     derived by ``pos_app.core.risk.features``, the functions the backtest uses.
     """
     windows = (engine or default_engine()).rules.windows
-    past = _wallet_history(session, sale, now=now, history_s=windows.wallet_history_s)
+    params = _history_params(sale.wallet_id, sale.sale_id, sale.store_id, now=now, windows=windows)
+    past = _wallet_history(session, params["wallet_history"])
     ctx = wallet_features(past, now=now, store_id=sale.store_id, device_id=sale.device_id)
     last, tobacco = _topup_and_tobacco(
-        session,
-        sale,
-        now=now,
-        memory_s=windows.topup_memory_s,
-        window_s=windows.store_baseline_s,
+        session, params["topup_and_tobacco"], now=now, window_s=windows.store_baseline_s
     )
     ctx.update(topup_features(last, now=now))
     ctx.update(tobacco)
-    refused = _refused_step_ups(
-        session, sale.wallet_id, now=now, history_s=windows.wallet_history_s
-    )
+    refused = _refused_step_ups(session, params["refused_step_ups"])
     ctx.update(refused_features(refused, now=now, history_s=windows.wallet_history_s))
     # Hard facts are decided before the rules run (finalize's _hard_reason).
     ctx["token_reused"] = False
@@ -174,20 +169,43 @@ def features(
     return ctx
 
 
-def _wallet_history(
-    session: Session, sale: SaleInput, *, now: int, history_s: int
-) -> list[PastSale]:
-    """The wallet's completed (or pending) sales in its history window, oldest first."""
-    rows = db.raw(
-        session,
-        _statements()["wallet_history"],
-        {
-            "b_wallet": sale.wallet_id,
-            "b_since": now - history_s,
+def features_ahead(
+    session: Session, *, wallet_id: str, sale_id: str, store_id: str, now: int
+) -> None:
+    """Send the reads of :func:`features` ahead, in its order (``db.ahead``)."""
+    windows = default_engine().rules.windows
+    params = _history_params(wallet_id, sale_id, store_id, now=now, windows=windows)
+    for name in ("wallet_history", "topup_and_tobacco", "refused_step_ups"):
+        db.ahead(session, _statements()[name], params[name])
+
+
+def _history_params(
+    wallet_id: str, sale_id: str, store_id: str, *, now: int, windows: Any
+) -> dict[str, dict[str, Any]]:
+    """The bound values of the three history reads, by statement name."""
+    since = now - windows.wallet_history_s
+    return {
+        "wallet_history": {
+            "b_wallet": wallet_id,
+            "b_since": since,
             "b_now": now,
-            "b_sale": sale.sale_id,
+            "b_sale": sale_id,
         },
-    )
+        "topup_and_tobacco": {
+            "b_wallet": wallet_id,
+            "b_topup_since": now - windows.topup_memory_s,
+            "b_store": store_id,
+            "b_hour": now - HOUR,
+            "b_since": now - windows.store_baseline_s,
+            "b_now": now,
+        },
+        "refused_step_ups": {"b_wallet": wallet_id, "b_since": since, "b_now": now},
+    }
+
+
+def _wallet_history(session: Session, params: dict[str, Any]) -> list[PastSale]:
+    """The wallet's completed (or pending) sales in its history window, oldest first."""
+    rows = db.raw(session, _statements()["wallet_history"], params)
     return [
         PastSale(int(t), int(total), int(cc), store, region or "", device or "", bool(ok))
         for t, total, cc, store, region, device, ok in rows.fetchall()
@@ -199,31 +217,18 @@ def _wallet_history(
 REFUSED = ("denied", "expired", "cancelled")
 
 
-def _refused_step_ups(session: Session, wallet_id: str, *, now: int, history_s: int) -> list[int]:
+def _refused_step_ups(session: Session, params: dict[str, Any]) -> list[int]:
     """When the wallet's unapproved step-ups ended (decided or expired), within its history."""
-    rows = db.raw(
-        session,
-        _statements()["refused_step_ups"],
-        {"b_wallet": wallet_id, "b_since": now - history_s, "b_now": now},
-    ).fetchall()
+    rows = db.raw(session, _statements()["refused_step_ups"], params).fetchall()
     return [int(t) for (t,) in rows]
 
 
 def _topup_and_tobacco(
-    session: Session, sale: SaleInput, *, now: int, memory_s: int, window_s: int
+    session: Session, params: dict[str, Any], *, now: int, window_s: int
 ) -> tuple[tuple[int, int] | None, dict[str, Any]]:
     """The wallet's last top-up in memory, and the store's tobacco: one statement."""
     at, amount, last_hour, in_window, earliest = db.raw(
-        session,
-        _statements()["topup_and_tobacco"],
-        {
-            "b_wallet": sale.wallet_id,
-            "b_topup_since": now - memory_s,
-            "b_store": sale.store_id,
-            "b_hour": now - HOUR,
-            "b_since": now - window_s,
-            "b_now": now,
-        },
+        session, _statements()["topup_and_tobacco"], params
     ).fetchone()
     tobacco = store_tobacco_features(
         now=now,

@@ -93,8 +93,14 @@ async def get_trust_list(request: Request) -> Response:
 @router.post("/v1/sales", tags=["terminal"])
 async def post_sale(req: SaleRequest, signed: TerminalOnce) -> Response:
     # One transaction: signature nonce, idempotency claim, the sale, the stored answer.
+    # On PostgreSQL its usual statements are prefetched in one batch (finalize.SaleAhead).
     backend, key = signed.backend, signed.key or ""
-    return await signed.once(lambda s, p: finalize.finalize(backend, s, p, req, idem_key=key))
+    ahead = finalize.SaleAhead(backend, req, now=signed.now())
+    return await signed.once(
+        lambda s, p: finalize.finalize(backend, s, p, req, idem_key=key, ahead=ahead),
+        ahead=ahead,
+        now=ahead.now,
+    )
 
 
 @router.get("/v1/sales/{sale_id}", tags=["terminal"])

@@ -7,7 +7,7 @@ back. The same threads then hit ``GET /healthz`` as many times: the ratio of
 the two shows what signature checks, PT1 re-verification, risk features,
 redemption and the ledger cost.
 
-    .venv/bin/python bench/finalize_bench.py --db sqlite --db postgres --terminals 8 --sales 40
+    .venv/bin/python -m bench.finalize_bench --db sqlite --db postgres --terminals 8 --sales 40
 """
 
 from __future__ import annotations

@@ -99,6 +99,9 @@ def _print(obj: object) -> None:
 
 
 def _guard(fn: Any, args: argparse.Namespace) -> int:
+    import sqlalchemy.engine
+    import sqlalchemy.exc
+
     from pos_app.core.errors import PosError
 
     try:
@@ -108,6 +111,15 @@ def _guard(fn: Any, args: argparse.Namespace) -> int:
     except (PosError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except sqlalchemy.exc.OperationalError as exc:  # unreachable server, unopenable file
+        url = sqlalchemy.engine.make_url(args.db).render_as_string(hide_password=True)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        print(
+            f"error: cannot open the database {url}: {reason}. Check --db (or"
+            " POS_APP_SERVER_DB_URL) and that the database server runs and answers.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
 
 
 def _admin(name: str, **fields: str) -> Callable[[argparse.Namespace], int]:

@@ -165,3 +165,19 @@ def test_migrations_go_down_and_up(db_url: str) -> None:
         assert db.current_revision(engine) == db.head_revision() == "0008"
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "db",
+    [
+        "sqlite:////nonexistent-dir/pos/backend.sqlite3",
+        "postgresql+psycopg://ledger:s3cret@127.0.0.1:1/none",
+    ],
+)
+def test_unreachable_database_is_one_line_not_a_traceback(tmp_path: Path, capsys, db) -> None:
+    code = cli.main(["backend", "check-ledger", "--data-dir", str(tmp_path), "--db", db])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("error: cannot open the database ")
+    assert "Traceback" not in err and "s3cret" not in err
+    assert "Check --db" in err and len(err.strip().splitlines()) == 1

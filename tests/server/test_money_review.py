@@ -1,0 +1,63 @@
+"""A second look at the finalize's batched path (PostgreSQL) against its portable one.
+
+Each test holds on SQLite and PostgreSQL alike: the batched path must answer, charge and
+refuse as the portable path does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pos_app.server import admin
+from pos_app.server.ratelimit import RateLimiter
+from tests.server.server_support import World
+
+
+def _balance(world: World, wallet: Any) -> int:
+    info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
+    return int(info["balance"])
+
+
+def test_control_characters_in_sale_number_are_a_422(world: World) -> None:
+    """``sale_number`` is free text kept in a text column: PostgreSQL refuses NUL there,
+    which must be a validation error (422), never a 500, and charge nothing."""
+    wallet = world.new_wallet(balance=10_000)
+    for bad in ("T01-\x00-1", "T01\n1"):
+        answer = world.sell(world.sale_body(world.token(wallet), sale_number=bad))
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"] == "validation_error"
+    assert _balance(world, wallet) == 10_000
+    body = world.sale_body(world.token(wallet), sale_number="S001-T01-000042")
+    assert world.sell(body).json()["status"] == "approved"
+
+
+def test_a_rearmed_terminal_is_refused_although_its_key_is_cached(
+    world: World, settings: Any, clock: Any
+) -> None:
+    """The per-process key cache lets the signature be checked early; it must never let
+    a key whose terminal was re-armed (its keyid dropped) make a sale."""
+    wallet = world.new_wallet(balance=10_000)
+    assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
+    admin.create_terminal(
+        settings.data_dir, settings.db_url, store_id="S001", terminal_id="T01", clock=clock
+    )
+    body = world.sale_body(world.token(wallet))
+    answer = world.sell(body)
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["error"] == "bad_signature"
+    assert _balance(world, wallet) == 10_000 - 280
+
+
+def test_a_replay_spends_the_terminal_rate_limit_once(world: World) -> None:
+    """A till's retry of a lost answer is one request for the per-terminal rate limit,
+    whichever path (batched, then portable) the server took to find the stored answer."""
+    wallet = world.new_wallet(balance=10_000)
+    bodies = [world.sale_body(world.token(wallet)) for _ in range(4)]  # the wallet's requests
+    backend = world.api.client.app.state.backend  # type: ignore[attr-defined]
+    backend.limiter = RateLimiter(4)  # from now on: 4 requests per terminal (no refill in time)
+    assert world.sell(bodies[0], idem="retry-1").status_code == 200
+    assert world.sell(bodies[0], idem="retry-1").status_code == 200  # the replay
+    for body in bodies[1:3]:  # requests 3 and 4 of 4
+        answer = world.sell(body)
+        assert answer.status_code == 200, answer.text
+    assert world.sell(bodies[3]).status_code == 429

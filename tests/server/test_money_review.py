@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pos_app.server import admin
+import psycopg
+import pytest
+
+from pos_app.server import admin, db
+from pos_app.server.models import Sale
 from pos_app.server.ratelimit import RateLimiter
-from tests.server.server_support import World
+from tests.server.server_support import World, line
 
 
 def _balance(world: World, wallet: Any) -> int:
@@ -61,3 +65,60 @@ def test_a_replay_spends_the_terminal_rate_limit_once(world: World) -> None:
         answer = world.sell(body)
         assert answer.status_code == 200, answer.text
     assert world.sell(bodies[3]).status_code == 429
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_a_batched_commit_of_unknown_outcome_is_a_503_not_a_second_sale(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writes and the COMMIT go in one string: when the driver fails after sending it
+    (a connection lost while the answer travels back) the sale may be committed: no rerun
+    as a new request, but 503 as on the portable path; the retry gets the stored answer and
+    the wallet is charged once."""
+    wallet = world.new_wallet(balance=10_000)
+    for _ in range(2):  # the terminal's key is known, the store's account exists: batched
+        assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
+    send = db._Batch.send
+    lost: list[bool] = []
+
+    def send_then_lose(self: Any, *, commit: bool = False) -> None:
+        send(self, commit=commit)
+        if commit and not lost:
+            lost.append(True)
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(db._Batch, "send", send_then_lose)
+    body = world.sale_body(world.token(wallet))
+    answer = world.sell(body, idem="lost-answer")
+    # The outcome is unknown to this request: 503 (retry), as a COMMIT lost on the portable
+    # path answers; before the fix the rerun met its own burnt nonce: a 401 for a charged sale.
+    assert lost and answer.status_code == 503, answer.text
+    again = world.sell(body, idem="lost-answer")  # the till's retry, with its key
+    assert again.status_code == 200, again.text
+    assert again.json()["status"] == "approved"
+    assert _balance(world, wallet) == 10_000 - 3 * 280
+
+
+def test_quotes_and_non_ascii_survive_the_batched_strings(world: World) -> None:
+    """Values bound on the client (psycopg's ClientCursor) with quotes, backslashes,
+    placeholders and non-ASCII text: stored as sent, and a replay is byte-identical."""
+    wallet = world.new_wallet(balance=10_000)
+    backend = world.api.client.app.state.backend  # type: ignore[attr-defined]
+    odd = "a'b\\c%s%(p0_b_sale)s$$;--é😀"
+    for i in range(3):  # the later ones batched on PostgreSQL
+        lines = [line("4901234567894", "beverage", 2, 140) | {"name": odd}]
+        risk = {"score": 0, "action": "allow", "reasons": [odd]}
+        body = world.sale_body(
+            world.token(wallet), lines=lines, sale_number=odd[:40], terminal_risk=risk
+        )
+        first = world.sell(body, idem=f"k'\\%(x)s-{i}")
+        assert first.status_code == 200, first.text
+        assert first.json()["status"] == "approved"
+        assert world.sell(body, idem=f"k'\\%(x)s-{i}").content == first.content
+        with backend.sessions() as session:
+            kept = session.get(Sale, body["sale_id"])
+            assert kept is not None
+            assert (kept.lines[0]["name"], kept.sale_number) == (odd, odd[:40])
+            assert kept.risk["reasons"] == [odd]
+    assert _balance(world, wallet) == 10_000 - 3 * 280

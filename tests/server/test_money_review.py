@@ -122,3 +122,16 @@ def test_quotes_and_non_ascii_survive_the_batched_strings(world: World) -> None:
             assert (kept.lines[0]["name"], kept.sale_number) == (odd, odd[:40])
             assert kept.risk["reasons"] == [odd]
     assert _balance(world, wallet) == 10_000 - 3 * 280
+
+
+def test_bad_idempotency_keys_are_a_400_whichever_path(world: World) -> None:
+    """The batched path sends the claim before the key is checked: a key the column cannot
+    hold must still be the contract's 400, not a 500, and charge nothing."""
+    wallet = world.new_wallet(balance=10_000)
+    assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
+    for key, error in (("x" * 300, "bad_idempotency_key"), ("a\x7fb", "bad_idempotency_key")):
+        answer = world.sell(world.sale_body(world.token(wallet)), idem=key)
+        assert (answer.status_code, answer.json()["error"]) == (400, error), answer.text
+    answer = world.sell(world.sale_body(world.token(wallet)), idem=None)
+    assert (answer.status_code, answer.json()["error"]) == (400, "idempotency_key_required")
+    assert _balance(world, wallet) == 10_000 - 280

@@ -6,6 +6,7 @@ refuse as the portable path does.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
@@ -135,3 +136,28 @@ def test_bad_idempotency_keys_are_a_400_whichever_path(world: World) -> None:
     answer = world.sell(world.sale_body(world.token(wallet)), idem=None)
     assert (answer.status_code, answer.json()["error"]) == (400, "idempotency_key_required")
     assert _balance(world, wallet) == 10_000 - 280
+
+
+def test_concurrent_batched_sales_neither_overdraw_nor_double_redeem(
+    world: World, settings: Any
+) -> None:
+    """Through HTTP, so PostgreSQL takes the batched path (the terminal's key is known):
+    ten sales racing on one wallet pay for what it holds, eight on one token pay once."""
+    wallet = world.new_wallet(balance=1_280)
+    assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
+    bodies = [world.sale_body(world.token(wallet)) for _ in range(10)]
+    with ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(world.sell, bodies))
+    outcomes = sorted((a.json()["status"], a.json()["reason"]) for a in answers)
+    assert outcomes.count(("approved", None)) == 3, outcomes
+    assert outcomes.count(("declined", "insufficient_funds")) == 7, outcomes
+    assert _balance(world, wallet) == 1_280 - 4 * 280
+    world.top_up(wallet, 10_000)
+    token = world.token(wallet)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(world.sell, [world.sale_body(token) for _ in range(8)]))
+    outcomes = sorted((a.json()["status"], a.json()["reason"]) for a in answers)
+    assert outcomes.count(("approved", None)) == 1, outcomes
+    assert outcomes.count(("declined", "token_already_used")) == 7, outcomes
+    assert _balance(world, wallet) == 1_280 - 4 * 280 + 10_000 - 280
+    assert admin.check_ledger(settings.data_dir, settings.db_url)["ok"] is True

@@ -330,7 +330,7 @@ def _client_cursor(driver: Any) -> Any:
 
 _COMMIT = _Compiled("COMMIT", {}, None)
 _TUPLES_OK = 2  # libpq's PGRES_TUPLES_OK: the statement returned rows (maybe none)
-_INERROR = 3  # libpq's PQTRANS_INERROR: in a transaction that a failed statement aborted
+_INTRANS, _INERROR = 2, 3  # libpq's PQTRANS_INTRANS, PQTRANS_INERROR (a statement failed)
 JOINED_KEEP = 256
 # The joined text of a sequence of statements (the same few sequences come every time).
 _JOINED: dict[tuple[int, ...], tuple[tuple[_Compiled, ...], str]] = {}
@@ -412,12 +412,13 @@ def _finish_batch(session: Session, *, commit: bool) -> None:
     try:
         found.send(commit=True)
     except found.dialect.loaded_dbapi.Error:
-        # Run again (Speculation) only when the server refused a statement: the transaction
-        # is then failed and nothing committed. Otherwise (the connection lost with the
-        # COMMIT sent) it may have committed, nonce and sale and answer: a rerun would meet
-        # its own nonce (a 401 for a charged sale). Fail as a lost COMMIT does on the
-        # portable path (OperationalError, 503); the till's retry finds the stored answer.
-        if found.driver.info.transaction_status != _INERROR:
+        # Run again (Speculation) only when nothing committed: the server refused a
+        # statement (the transaction is failed) or the string was never sent (still in the
+        # transaction). Otherwise (the connection lost with the COMMIT sent) it may have
+        # committed, nonce and sale and answer: a rerun would meet its own nonce (a 401 for
+        # a charged sale). Fail as a lost COMMIT does on the portable path (OperationalError,
+        # 503); the till's retry with its key finds the stored answer.
+        if found.driver.info.transaction_status not in (_INERROR, _INTRANS):
             session.info["speculating"] = False
         raise
 

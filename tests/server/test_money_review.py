@@ -89,6 +89,16 @@ def test_a_batched_commit_of_unknown_outcome_is_a_503_not_a_second_sale(
             lost.append(True)
             raise psycopg.OperationalError("server closed the connection unexpectedly")
 
+    def fail_before_sending(self: Any, *, commit: bool = False) -> None:
+        if commit and not lost:
+            lost.append(True)  # nothing sent: nothing committed, the rerun is safe
+            raise psycopg.DataError("a value the driver could not adapt")
+        send(self, commit=commit)
+
+    monkeypatch.setattr(db._Batch, "send", fail_before_sending)
+    answer = world.sell(world.sale_body(world.token(wallet)))
+    assert lost and answer.status_code == 200 and answer.json()["status"] == "approved"
+    lost.clear()
     monkeypatch.setattr(db._Batch, "send", send_then_lose)
     body = world.sale_body(world.token(wallet))
     answer = world.sell(body, idem="lost-answer")
@@ -98,7 +108,7 @@ def test_a_batched_commit_of_unknown_outcome_is_a_503_not_a_second_sale(
     again = world.sell(body, idem="lost-answer")  # the till's retry, with its key
     assert again.status_code == 200, again.text
     assert again.json()["status"] == "approved"
-    assert _balance(world, wallet) == 10_000 - 3 * 280
+    assert _balance(world, wallet) == 10_000 - 4 * 280
 
 
 def test_quotes_and_non_ascii_survive_the_batched_strings(world: World) -> None:

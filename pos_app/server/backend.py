@@ -169,6 +169,7 @@ class Backend:
         parsed: httpsig.ParsedSignature | None = None,
         now: int | None = None,
         checked: Ed25519PublicKey | None = None,
+        limit: bool = True,
     ) -> Principal:
         """Verify the RFC 9421 signature and burn its nonce in *session*; 401 on any failure.
 
@@ -176,7 +177,8 @@ class Backend:
         that not-yet-registered key, named by its kid. Call :meth:`admit` first.
         *parsed*: the request's :meth:`parse` already done (at *now*); *checked*: the key
         :meth:`precheck` verified *parsed* with (not verified again when it is still the
-        signer's registered key).
+        signer's registered key). *limit*: spend the signer's rate limit (False when an
+        earlier attempt of the same request spent it already).
         """
         now = self.now() if now is None else now
         parsed = parsed or self.parse(request, tag=tag, now=now)
@@ -186,7 +188,7 @@ class Backend:
             verified = self._check(request, parsed, key)
         else:
             verified = parsed.signed
-        if new_key is None:
+        if new_key is None and limit:
             self.limiter.check(verified.keyid)
         if not self._burn_nonce(session, verified.keyid, verified.nonce, now=now):
             self._failed(request)

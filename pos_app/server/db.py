@@ -330,6 +330,7 @@ def _client_cursor(driver: Any) -> Any:
 
 _COMMIT = _Compiled("COMMIT", {}, None)
 _TUPLES_OK = 2  # libpq's PGRES_TUPLES_OK: the statement returned rows (maybe none)
+_INTRANS, _INERROR = 2, 3  # libpq's PQTRANS_INTRANS, PQTRANS_INERROR (a statement failed)
 JOINED_KEEP = 256
 # The joined text of a sequence of statements (the same few sequences come every time).
 _JOINED: dict[tuple[int, ...], tuple[tuple[_Compiled, ...], str]] = {}
@@ -408,7 +409,18 @@ def _finish_batch(session: Session, *, commit: bool) -> None:
         session.flush()
     # The queued writes and the COMMIT in one round trip; SQLAlchemy's own commit then finds
     # the transaction closed. After an error PostgreSQL runs none of the rest.
-    found.send(commit=True)
+    try:
+        found.send(commit=True)
+    except found.dialect.loaded_dbapi.Error:
+        # Run again (Speculation) only when nothing committed: the server refused a
+        # statement (the transaction is failed) or the string was never sent (still in the
+        # transaction). Otherwise (the connection lost with the COMMIT sent) it may have
+        # committed, nonce and sale and answer: a rerun would meet its own nonce (a 401 for
+        # a charged sale). Fail as a lost COMMIT does on the portable path (OperationalError,
+        # 503); the till's retry with its key finds the stored answer.
+        if found.driver.info.transaction_status not in (_INERROR, _INTRANS):
+            session.info["speculating"] = False
+        raise
 
 
 def _send_batch(conn: Any, *_args: Any) -> None:

@@ -118,6 +118,9 @@ class Signed:
         at = backend.now() if now is None else now
         parsed: list[httpsig.ParsedSignature] = []
         checked: list[Ed25519PublicKey] = []  # the key that verified the signature already
+        # The rate limit is spent once per request: a rerun (a batched attempt that went
+        # another way, a lost race, a refusal stored) is the same request, not another one.
+        limited: list[bool] = []
 
         def principal(session: Session) -> str:
             found[:] = [
@@ -129,8 +132,10 @@ class Signed:
                     parsed=parsed[0] if parsed else None,
                     now=at,
                     checked=checked[0] if checked else None,
+                    limit=not limited,
                 )
             ]
+            limited[:] = [True]
             for verify in checks:
                 verify(found[0])
             idempotency.check_key(key)

@@ -108,7 +108,17 @@ class SaleRequest(Strict):
     offline_accepted_at: Annotated[StrictInt, Field(ge=0, le=2**40)] | None = None
     manager_approval: ManagerApproval | None = None
     # Optional (wave 2 addition): the till's sale number printed on the receipt.
-    sale_number: Annotated[str, StringConstraints(min_length=1, max_length=48)] | None = None
+    # No control characters, as every other text field: PostgreSQL refuses NUL in a text
+    # column, and a NUL here was a 500 there (and a stored NUL on SQLite) instead of a 422.
+    sale_number: (
+        Annotated[
+            str,
+            StringConstraints(
+                strict=True, min_length=1, max_length=48, pattern=r"^[^\x00-\x1f\x7f]+$"
+            ),
+        ]
+        | None
+    ) = None
 
 
 class VoidApproval(Strict):

@@ -16,9 +16,22 @@ from pos_app.core import api_contract as contract
 Id = Annotated[
     str, StringConstraints(strict=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")
 ]
+# Text of one line: no control characters (PostgreSQL refuses NUL in a text column).
+ONE_LINE = r"^[^\x00-\x1f\x7f]+$"
 Text = Annotated[
-    str,
-    StringConstraints(strict=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"),
+    str, StringConstraints(strict=True, min_length=1, max_length=200, pattern=ONE_LINE)
+]
+SaleNumber = Annotated[
+    str, StringConstraints(strict=True, min_length=1, max_length=48, pattern=ONE_LINE)
+]
+Actor = Annotated[
+    str, StringConstraints(strict=True, min_length=1, max_length=128, pattern=ONE_LINE)
+]
+Action = Annotated[
+    str, StringConstraints(strict=True, min_length=1, max_length=64, pattern=ONE_LINE)
+]
+Region = Annotated[
+    str, StringConstraints(strict=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9\-]+$")
 ]
 Note = Annotated[
     str, StringConstraints(strict=True, max_length=2000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")
@@ -110,15 +123,7 @@ class SaleRequest(Strict):
     # Optional (wave 2 addition): the till's sale number printed on the receipt.
     # No control characters, as every other text field: PostgreSQL refuses NUL in a text
     # column, and a NUL here was a 500 there (and a stored NUL on SQLite) instead of a 422.
-    sale_number: (
-        Annotated[
-            str,
-            StringConstraints(
-                strict=True, min_length=1, max_length=48, pattern=r"^[^\x00-\x1f\x7f]+$"
-            ),
-        ]
-        | None
-    ) = None
+    sale_number: SaleNumber | None = None
 
 
 class VoidApproval(Strict):
@@ -152,10 +157,7 @@ class ReviewClaimRequest(Strict):
 class WalletCreateRequest(Strict):
     display_name: Text
     device_public_key: PublicKey
-    home_region: Annotated[
-        str,
-        StringConstraints(strict=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9\-]+$"),
-    ]
+    home_region: Region
 
 
 class TopUpRequest(Strict):
@@ -165,15 +167,7 @@ class TopUpRequest(Strict):
 class TokenRequest(Strict):
     """Optional facts the wallet app reports when asking for a token."""
 
-    region: (
-        Annotated[
-            str,
-            StringConstraints(
-                strict=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9\-]+$"
-            ),
-        ]
-        | None
-    ) = None
+    region: Region | None = None
     user_verified: StrictBool | None = None
 
 
@@ -197,16 +191,8 @@ HexHash = Annotated[str, StringConstraints(strict=True, pattern=r"^[0-9a-f]{64}$
 class AuditEntryIn(Strict):
     id: Annotated[StrictInt, Field(ge=1, le=2**62)]
     at: Annotated[StrictInt, Field(ge=0, le=2**40)]
-    actor: Annotated[
-        str,
-        StringConstraints(
-            strict=True, min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$"
-        ),
-    ]
-    action: Annotated[
-        str,
-        StringConstraints(strict=True, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$"),
-    ]
+    actor: Actor
+    action: Action
     detail: dict[str, Any]
     prev_hash: HexHash
     hash: HexHash

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -85,6 +86,13 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def _db_busy(_req: Request, exc: OperationalError) -> JSONResponse:
         log.warning("database unavailable: %s", type(exc.orig).__name__)
+        return _json_error(503, "unavailable", "the database is busy; retry with the same key")
+
+    @app.exception_handler(PoolTimeout)
+    async def _no_connection(_req: Request, _exc: PoolTimeout) -> JSONResponse:
+        # Every pooled connection of this worker busy beyond the pool's timeout (the
+        # threadpool runs more requests than the pool has connections): nothing was done.
+        log.warning("database unavailable: no pooled connection in time")
         return _json_error(503, "unavailable", "the database is busy; retry with the same key")
 
 

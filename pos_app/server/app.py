@@ -83,17 +83,16 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.error("unhandled %s", type(exc).__name__)
         return _json_error(500, "internal_error", "internal error")
 
-    @app.exception_handler(OperationalError)
-    async def _db_busy(_req: Request, exc: OperationalError) -> JSONResponse:
-        log.warning("database unavailable: %s", type(exc.orig).__name__)
+    async def _db_unavailable(_req: Request, exc: Exception) -> JSONResponse:
+        # OperationalError: the database lost or refused. PoolTimeout: every pooled
+        # connection of this worker busy beyond the pool's timeout (the threadpool runs more
+        # requests than the pool has connections). Either way nothing was done.
+        cause = exc.orig if isinstance(exc, OperationalError) else exc
+        log.warning("database unavailable: %s", type(cause).__name__)
         return _json_error(503, "unavailable", "the database is busy; retry with the same key")
 
-    @app.exception_handler(PoolTimeout)
-    async def _no_connection(_req: Request, _exc: PoolTimeout) -> JSONResponse:
-        # Every pooled connection of this worker busy beyond the pool's timeout (the
-        # threadpool runs more requests than the pool has connections): nothing was done.
-        log.warning("database unavailable: no pooled connection in time")
-        return _json_error(503, "unavailable", "the database is busy; retry with the same key")
+    for unavailable in (OperationalError, PoolTimeout):
+        app.add_exception_handler(unavailable, _db_unavailable)
 
 
 def _validation_response(errors: list[dict[str, Any]]) -> JSONResponse:

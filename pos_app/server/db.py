@@ -186,8 +186,7 @@ def raw(session: Session, statement: Any, params: dict[str, Any] | None = None) 
     not ORM objects, and rows changed here are not refreshed in the session's identity map:
     use it for statements whose rows the request does not also hold as ORM objects.
     """
-    if session.new or session.deleted or session.dirty:
-        session.flush()
+    _flush_pending(session)
     batch: _Batch | None = session.info.get("batch")
     if batch is not None:
         rows = batch.take(statement, params or {})
@@ -206,7 +205,7 @@ def write(session: Session, statement: Any, params: dict[str, Any] | None = None
     the transaction. Elsewhere it runs at once, as :func:`raw` does.
     """
     batch: _Batch | None = session.info.get("batch")
-    if batch is None or session.new or session.deleted or session.dirty:
+    if batch is None or _pending(session):
         raw(session, statement, params)
     elif batch.take(statement, params or {}) is None:
         batch.queued.append((_compile(statement, batch.dialect), params or {}))
@@ -219,6 +218,16 @@ def _execute(cursor: Any, compiled: _Compiled, params: dict[str, Any] | None) ->
     else:
         cursor.execute(compiled.sql, values)
     return cursor
+
+
+def _pending(session: Session) -> bool:
+    """ORM changes not yet sent: they must reach the database before a statement of ours."""
+    return bool(session.new or session.deleted or session.dirty)
+
+
+def _flush_pending(session: Session) -> None:
+    if _pending(session):
+        session.flush()
 
 
 def _cursor(session: Session) -> tuple[Any, Any]:
@@ -361,8 +370,7 @@ def batch(session: Session) -> bool:
     """Batch this transaction's statements (PostgreSQL; False elsewhere): see above."""
     if session.get_bind().dialect.name != "postgresql" or "batch" in session.info:
         return False
-    if session.new or session.deleted or session.dirty:
-        session.flush()
+    _flush_pending(session)
     connection = session.connection()
     driver = connection.connection.driver_connection
     found = _Batch(connection, driver, connection.dialect)
@@ -405,8 +413,7 @@ def _finish_batch(session: Session, *, commit: bool) -> None:
         return
     if found.unclaimed():
         raise Speculation("a prefetched write was not asked for")
-    if session.new or session.deleted or session.dirty:
-        session.flush()
+    _flush_pending(session)
     # The queued writes and the COMMIT in one round trip; SQLAlchemy's own commit then finds
     # the transaction closed. After an error PostgreSQL runs none of the rest.
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from pos_app.core.api_contract import SaleLineBody
 from pos_app.core.catalog import Product
 from pos_app.core.errors import BasketError
 from pos_app.core.money import Money
@@ -27,7 +28,7 @@ class BasketLine:
     def line_total(self) -> int:
         return self.product.price * self.quantity
 
-    def as_api(self, lang: str = "en") -> dict[str, object]:
+    def as_api(self, lang: str = "en") -> SaleLineBody:
         """The line as BACKEND-API.md's ``lines`` item."""
         return {
             "sku": self.product.gtin,

@@ -31,6 +31,7 @@ from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.lockout import UNKNOWN_ACCOUNT, LockoutBook, LockoutPolicy, LockoutState
 from pos_app.terminal.manager_keys import ManagerKeyring, ManagerSigner
 from pos_app.terminal.pin_pepper import load_pepper
+from pos_app.terminal.store import kv
 from pos_app.terminal.store.db import LocalStore
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -162,10 +163,10 @@ class Authenticator:
     # accounts ----------------------------------------------------------------
 
     def accounts(self) -> tuple[StaffAccount, ...]:
-        rows = self._store.query("SELECT value FROM kv WHERE key = ?", (ACCOUNTS_KEY,))
-        if not rows:
+        raw = kv.get(self._store, ACCOUNTS_KEY)
+        if raw is None:
             return ()
-        data = json.loads(rows[0][0])
+        data = json.loads(raw)
         return tuple(
             StaffAccount(a["user_id"], a["name"], Role(a["role"]), a["pin_hash"]) for a in data
         )
@@ -306,8 +307,8 @@ class Authenticator:
         return SignInResult(False, locked_for_s=failed.locked_for_s, code="locked")
 
     def _book(self) -> LockoutBook:
-        rows = self._store.query("SELECT value FROM kv WHERE key = ?", (LOCKOUT_KEY,))
-        return LockoutBook.from_json(json.loads(rows[0][0])) if rows else LockoutBook()
+        raw = kv.get(self._store, LOCKOUT_KEY)
+        return LockoutBook.from_json(json.loads(raw)) if raw is not None else LockoutBook()
 
     def _save(self, book: LockoutBook) -> None:
         self._put(LOCKOUT_KEY, book.as_json())
@@ -316,11 +317,7 @@ class Authenticator:
 
     def _put(self, key: str, value: object) -> None:
         with self._store.transaction() as conn:
-            conn.execute(
-                "INSERT INTO kv (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, json.dumps(value)),
-            )
+            kv.put(conn, key, json.dumps(value))
 
     def _audit(self, action: str, actor: str, detail: dict[str, object]) -> None:
         append_audit(self._store, at=int(self._clock()), actor=actor, action=action, detail=detail)

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pos_app.terminal.settings.options import add_config_option, add_data_dir_option
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
@@ -27,8 +29,8 @@ def register(subparsers: Any) -> None:
     enroll.add_argument("--store", required=True, help="store id this terminal sells for")
     enroll.add_argument("--terminal", required=True, help="this terminal's id in the store")
     enroll.add_argument("--root-key", help="trust-list root public key (PEM file or base64url)")
-    enroll.add_argument("--data-dir", type=Path, help="use this data directory")
-    enroll.add_argument("--config", type=Path, help="use this file instead of the user config")
+    add_data_dir_option(enroll)
+    add_config_option(enroll)
     enroll.add_argument("--force", action="store_true", help="replace an existing enrollment")
     enroll.set_defaults(handler=_enroll, touches_data=True)
     key = subparsers.add_parser(
@@ -44,8 +46,8 @@ def register(subparsers: Any) -> None:
     key.add_argument("--manager", required=True, help="the manager's id")
     key.add_argument("--store", help="store id (default: [terminal] store_id)")
     key.add_argument("--passphrase-stdin", action="store_true", help="read the passphrase")
-    key.add_argument("--data-dir", type=Path, help="use this data directory")
-    key.add_argument("--config", type=Path, help="use this file instead of the user config")
+    add_data_dir_option(key)
+    add_config_option(key)
     key.set_defaults(handler=_manager_key, touches_data=True)
     setup = subparsers.add_parser(
         "setup",

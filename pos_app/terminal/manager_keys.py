@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pos_app.core.api_contract import FinalizeBody, ManagerApprovalBody, VoidApprovalBody
 from pos_app.paytoken import manager_proof
+from pos_app.terminal.store import kv
 from pos_app.terminal.store.db import LocalStore
 
 KEYRING_KEY = "manager.public_keys"
@@ -102,8 +103,8 @@ class ManagerKeyring:
         return self._store_id
 
     def public_keys(self) -> dict[str, str]:
-        rows = self._store.query("SELECT value FROM kv WHERE key = ?", (KEYRING_KEY,))
-        return dict(json.loads(rows[0][0])) if rows else {}
+        raw = kv.get(self._store, KEYRING_KEY)
+        return dict(json.loads(raw)) if raw is not None else {}
 
     def add(self, manager_id: str, passphrase: str) -> str:
         """Derive a manager's key from a passphrase strong enough; keep its public key."""
@@ -111,11 +112,7 @@ class ManagerKeyring:
         public = manager_proof.public_key_b64(self._derive(manager_id, passphrase))
         known = {**self.public_keys(), manager_id: public}
         with self._store.transaction() as conn:
-            conn.execute(
-                "INSERT INTO kv (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (KEYRING_KEY, json.dumps(known, sort_keys=True)),
-            )
+            kv.put(conn, KEYRING_KEY, json.dumps(known, sort_keys=True))
         return public
 
     def unlock(self, passphrase: str, *, manager_id: str | None = None) -> ManagerSigner | None:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.reviews.queue import QueueFilter, load_queue
+from pos_app.terminal.store import kv
 from pos_app.terminal.store.db import LocalStore
 
 LAST_Z_KEY = "shift.last_z_at"
@@ -69,8 +70,8 @@ def compute_report(
 
 
 def last_z_at(store: LocalStore) -> int | None:
-    rows = store.query("SELECT value FROM kv WHERE key = ?", (LAST_Z_KEY,))
-    return int(rows[0][0]) if rows else None
+    value = kv.get_text(store, LAST_Z_KEY)
+    return int(value) if value is not None else None
 
 
 def close_shift(
@@ -80,11 +81,7 @@ def close_shift(
     since = last_z_at(store) or 0
     report = compute_report(store, store_id, currency=currency, since=since, until=now, kind="Z")
     with store.transaction() as conn:
-        conn.execute(
-            "INSERT INTO kv (key, value) VALUES (?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (LAST_Z_KEY, str(now)),
-        )
+        kv.put(conn, LAST_Z_KEY, str(now))
         append_audit(
             conn, at=now, actor=manager_id, action=AuditAction.SHIFT_CLOSED, detail=asdict(report)
         )

@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from pos_app.core.api_contract import TerminalRiskBody
 from pos_app.core.basket import BasketLine
 from pos_app.core.categories import Category
 from pos_app.core.risk.config import RuleSet, default_rules, load_rules
@@ -188,10 +189,10 @@ def reason_views(decision: Decision | None) -> tuple[RiskReasonView, ...]:
     )
 
 
-def api_risk(decision: Decision) -> dict[str, object]:
+def api_risk(decision: Decision) -> TerminalRiskBody:
     """``terminal_risk`` of POST /v1/sales."""
     return {
         "score": decision.score,
-        "action": decision.action.value,
+        "action": decision.action.value,  # mypy checks Action against RiskActionName
         "reasons": [r.code[:64] for r in decision.reasons][:100],
     }

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pos_app.core.api_contract import RiskDetail, RiskVerdict, parse
+from typing import get_args
+
+from pos_app.core.api_contract import RiskActionName, RiskDetail, RiskVerdict, parse
+from pos_app.core.risk.model import Action
 
 
 def parse_risk(view: dict[str, object]) -> RiskVerdict | None:
@@ -48,3 +51,9 @@ def test_an_answer_without_details_or_with_junk_is_not_trusted() -> None:
     assert risk is not None
     assert (risk.action, risk.score, risk.reasons) == (None, None, ("a",))
     assert risk.details == (RiskDetail("b", {}),)
+
+
+def test_the_wire_names_an_action_by_the_engines_actions_and_no_other() -> None:
+    # mypy checks each Action against RiskActionName where the till sends it (api_risk);
+    # this checks the other way: the contract names no action the engine cannot give.
+    assert set(get_args(RiskActionName)) == {action.value for action in Action}

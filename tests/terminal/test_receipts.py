@@ -145,6 +145,23 @@ def test_the_age_check_made_at_the_sale_is_printed(store: LocalStore, catalog: C
     assert "confirmed on customer display 09:52" in english
 
 
+def test_an_unreadable_age_check_record_is_left_off_the_receipt(
+    store: LocalStore, catalog: Catalog, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Read as core.age_check.AgeCheck reads it: a record without its time is not
+    # printed as an age check made at 09:00 on 1 January 1970.
+    save_sale(store, _sale(catalog))
+    broken = {"result": "confirmed", "method": "customer_display", "confirmed_by": "customer"}
+    with store.transaction() as conn:
+        conn.execute(
+            "UPDATE sales SET age_check = ? WHERE sale_id = 'sale-1'", (json.dumps(broken),)
+        )
+    text = _service(store, None, catalog).receipt("sale-1").text()
+    assert "年齢確認" not in text
+    assert "合計" in text
+    assert "sale-1: age check not printed" in caplog.text
+
+
 def test_void_slip_names_the_original_sale(store: LocalStore, catalog: Catalog) -> None:
     save_sale(store, _sale(catalog))
     save_sale(store, replace(_sale(catalog), state="voided", at=AT + 60))

@@ -13,14 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pos_app.terminal.settings.options import add_data_dir_option
+
 
 def register(subparsers: Any) -> None:
     audit = subparsers.add_parser("audit", help="check the audit log")
     sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     verify = sub.add_parser("verify", help="check the hash chain and name the first broken entry")
-    verify.add_argument(
-        "--data-dir", type=Path, help="the terminal's data directory (default: from settings)"
-    )
+    add_data_dir_option(verify)
     verify.set_defaults(handler=_verify, touches_data=True)
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pos_app.core.audit_chain import GENESIS, detail_json, entry_hash
+from pos_app.terminal.store import kv
 from pos_app.terminal.store.db import LocalStore
 
 __all__ = ["GENESIS", "AuditAction", "AuditEntry", "ChainReport", "append_audit", "entry_hash"]
@@ -83,10 +84,10 @@ CHAIN_START_KEY = "audit.chain_start"
 
 def chain_start(conn: sqlite3.Connection) -> tuple[int, str]:
     """(the id the local log follows, its hash): (0, GENESIS) unless it continues a chain."""
-    row = conn.execute("SELECT value FROM kv WHERE key = ?", (CHAIN_START_KEY,)).fetchone()
-    if row is None:
+    raw = kv.get(conn, CHAIN_START_KEY)
+    if raw is None:
         return 0, GENESIS
-    start = json.loads(row[0])
+    start = json.loads(raw)
     return int(start["after_id"]), str(start["prev_hash"])
 
 
@@ -149,8 +150,8 @@ def verify_chain(
 
 
 def verify_store(store: LocalStore) -> ChainReport:
-    rows = store.query("SELECT value FROM kv WHERE key = ?", (CHAIN_START_KEY,))
-    start = json.loads(rows[0][0])["prev_hash"] if rows else GENESIS
+    raw = kv.get(store, CHAIN_START_KEY)
+    start = json.loads(raw)["prev_hash"] if raw is not None else GENESIS
     return verify_chain(
         store.query(
             "SELECT id, at, actor, action, detail, prev_hash, hash FROM audit_log ORDER BY id"

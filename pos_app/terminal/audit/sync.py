@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from pos_app.core.errors import PosError
 from pos_app.terminal.audit.log import CHAIN_START_KEY, read_entries, verify_store
+from pos_app.terminal.store import kv
 from pos_app.terminal.store.db import LocalStore
 
 CURSOR_KEY = "audit.synced_through"
@@ -43,8 +44,8 @@ class AuditSyncReport:
 
 
 def synced_through(store: LocalStore) -> int:
-    rows = store.query("SELECT value FROM kv WHERE key = ?", (CURSOR_KEY,))
-    return int(rows[0][0]) if rows else 0
+    value = kv.get_text(store, CURSOR_KEY)
+    return int(value) if value is not None else 0
 
 
 def audit_pending(store: LocalStore) -> bool:
@@ -95,12 +96,8 @@ def continue_backend_chain(
         "INSERT INTO sqlite_sequence (name, seq) VALUES ('audit_log', ?)", (synced_through,)
     )
     start = {"after_id": synced_through, "prev_hash": head_hash, "acknowledged_at": at}
-    for key, value in ((CHAIN_START_KEY, json.dumps(start)), (CURSOR_KEY, str(synced_through))):
-        conn.execute(
-            "INSERT INTO kv (key, value) VALUES (?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+    kv.put(conn, CHAIN_START_KEY, json.dumps(start))
+    kv.put(conn, CURSOR_KEY, str(synced_through))
     return True
 
 
@@ -115,10 +112,6 @@ def _save_cursor(store: LocalStore, cursor: int) -> None:
 def _put(store: LocalStore, key: str, value: str | None) -> None:
     with store.transaction() as conn:
         if value is None:
-            conn.execute("DELETE FROM kv WHERE key = ?", (key,))
-            return
-        conn.execute(
-            "INSERT INTO kv (key, value) VALUES (?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+            kv.delete(conn, key)
+        else:
+            kv.put(conn, key, value)

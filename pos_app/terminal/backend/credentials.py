@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pos_app.paytoken import keys
 from pos_app.paytoken.errors import KeyFileError
 from pos_app.terminal.backend.client import SigningIdentity
+from pos_app.terminal.store import kv
 from pos_app.terminal.store.db import LocalStore
 
 KEY_FILE = "terminal_key.pem"
@@ -138,21 +139,16 @@ def key_storage_for(data_dir: Path, *, prefer_keyring: bool = True) -> KeyStorag
 
 def save_info(store: LocalStore, info: CredentialInfo, *, conn: Any = None) -> None:
     value = json.dumps(asdict(info), sort_keys=True)
-    sql = "INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)"
     if conn is not None:
-        conn.execute(sql, (KV_CREDENTIAL, value))
+        kv.put(conn, KV_CREDENTIAL, value)
         return
     with store.transaction() as c:
-        c.execute(sql, (KV_CREDENTIAL, value))
+        kv.put(c, KV_CREDENTIAL, value)
 
 
 def load_info(store: LocalStore) -> CredentialInfo | None:
-    rows = store.query("SELECT value FROM kv WHERE key = ?", (KV_CREDENTIAL,))
-    if not rows:
-        return None
-    raw = rows[0]["value"]
-    data = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
-    return CredentialInfo(**data)
+    raw = kv.get_text(store, KV_CREDENTIAL)
+    return None if raw is None else CredentialInfo(**json.loads(raw))
 
 
 def load_credential(store: LocalStore, data_dir: Path) -> Credential | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from pos_app.core.age_check import AgeCheck
 from pos_app.core.api_contract import (
@@ -16,8 +16,6 @@ from pos_app.core.api_contract import (
     FinalizeBody,
     ManagerApprovalBody,
     RiskDetail,
-    SaleLineBody,
-    TerminalRiskBody,
 )
 from pos_app.core.risk.model import Decision
 from pos_app.core.sale import SaleState
@@ -218,8 +216,8 @@ def sale_body(
         "token": sale.token,
         "currency": sale.ctx.currency,
         "total": sale.ctx.total,
-        "lines": [cast(SaleLineBody, line.as_api("en")) for line in sale.ctx.lines],
-        "terminal_risk": cast(TerminalRiskBody, api_risk(sale.decision)),
+        "lines": [line.as_api("en") for line in sale.ctx.lines],
+        "terminal_risk": api_risk(sale.decision),
         "offline_accepted_at": offline_at,
     }
     if manager is not None:

@@ -6,8 +6,9 @@ Exit code 1 when any check FAILs, 0 otherwise (WARN and SKIP do not fail).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
+
+from pos_app.terminal.settings.options import add_config_option
 
 
 def register(subparsers: Any) -> None:
@@ -18,7 +19,7 @@ def register(subparsers: Any) -> None:
         "--offline", action="store_true", help="skip the checks that need the backend"
     )
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
-    doctor.add_argument("--config", type=Path, help="use this file instead of the user config")
+    add_config_option(doctor)
     # "inspect": doctor becomes the till's account like the others, but reports what is
     # wrong with the data directory instead of refusing to look at it.
     doctor.set_defaults(handler=_doctor, touches_data="inspect")

@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pos_app.terminal.settings.options import add_config_option, add_data_dir_option
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
@@ -35,7 +37,7 @@ def register(subparsers: Any) -> None:
     reprint.add_argument("sale_id", help="the sale's id (the manager window shows it)")
     _common(reprint)
     reprint.add_argument("--void", action="store_true", help="print the void slip instead")
-    reprint.add_argument("--data-dir", type=Path, help="use this data directory")
+    add_data_dir_option(reprint)
     reprint.set_defaults(handler=_print)
 
 
@@ -45,7 +47,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--lang", choices=("ja", "en"), help="receipt language ([printer] language)"
     )
     parser.add_argument("--paper", type=int, choices=(58, 80), help="paper width in mm")
-    parser.add_argument("--config", type=Path, help="use this file instead of the user config")
+    add_config_option(parser)
 
 
 def _settings(args: argparse.Namespace) -> Any:

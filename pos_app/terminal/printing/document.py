@@ -15,6 +15,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
 
+from pos_app.core.age_check import CUSTOMER, AgeCheck
 from pos_app.core.basket import tax_by_rate
 from pos_app.core.i18n import N_, Messages
 from pos_app.core.money import format_money
@@ -72,13 +73,6 @@ class ReceiptLine:
 
 
 @dataclass(frozen=True, slots=True)
-class AgeCheckFact:
-    method: str  # "customer_display" or "cashier_visual"
-    confirmed_by: str
-    at: int
-
-
-@dataclass(frozen=True, slots=True)
 class ReceiptFacts:
     """Everything a receipt or a void slip needs, from the till's store or the backend."""
 
@@ -94,7 +88,7 @@ class ReceiptFacts:
     wallet_masked: str | None = None
     authorization_id: str | None = None
     offline: bool = False
-    age_check: AgeCheckFact | None = None
+    age_check: AgeCheck | None = None
     voided_at: int | None = None
     void_reason: str | None = None
     extra: tuple[tuple[str, str], ...] = field(default_factory=tuple)
@@ -200,7 +194,7 @@ def _payment_rows(sale: ReceiptFacts, *, lang: str, tz: tzinfo | None) -> list[R
         how = label(f"age_{sale.age_check.method}", lang)
         when = format_when(sale.age_check.at, lang=lang, tz=tz)
         rows.append(Row(label("age_check", lang)))
-        who = "" if sale.age_check.confirmed_by == "customer" else f" {sale.age_check.confirmed_by}"
+        who = "" if sale.age_check.confirmed_by == CUSTOMER else f" {sale.age_check.confirmed_by}"
         rows.append(Row(f"  {how}{who}", when[-5:]))
     return rows
 

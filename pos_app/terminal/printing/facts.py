@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 
+from pos_app.core.age_check import AgeCheck, AgeCheckError
 from pos_app.core.api_contract import ReceiptAnswer, ReceiptLineAnswer
 from pos_app.core.sale import sale_number
-from pos_app.terminal.printing.document import AgeCheckFact, ReceiptFacts, ReceiptLine
+from pos_app.terminal.printing.document import ReceiptFacts, ReceiptLine
 from pos_app.terminal.store.db import LocalStore
 
 STANDARD_RATE = 10
 NameLookup = Callable[[str, str], str | None]  # (sku, lang) -> catalog name, if known
 RateLookup = Callable[[str], int | None]  # sku -> the catalog's tax rate, if known
+
+log = logging.getLogger(__name__)
 
 
 def load_sale_facts(
@@ -66,20 +70,20 @@ def _void_reason(store: LocalStore, sale_id: str) -> str | None:
     return str(json.loads(rows[0]["detail"]).get("reason") or "") or None if rows else None
 
 
-def _age_check(sale: object) -> AgeCheckFact | None:
-    """The age confirmation kept with the sale, when the till recorded one."""
+def _age_check(sale: object) -> AgeCheck | None:
+    """The age confirmation kept with the sale (``AgeCheck.as_record()``), when the till
+    recorded one; an unreadable record is logged and left off the receipt."""
     keys = sale.keys() if hasattr(sale, "keys") else []
     if "age_check" not in keys:
         return None
     raw = sale["age_check"]  # type: ignore[index]
     if not raw:
         return None
-    data = json.loads(raw)
-    return AgeCheckFact(
-        method=str(data.get("method", "")),
-        confirmed_by=str(data.get("confirmed_by", "")),
-        at=int(data.get("at", 0)),
-    )
+    try:
+        return AgeCheck.from_record(json.loads(raw))
+    except (AgeCheckError, TypeError, ValueError) as exc:
+        log.warning("sale %s: age check not printed: %s", sale["sale_id"], exc)  # type: ignore[index]
+        return None
 
 
 def remote_sale_facts(

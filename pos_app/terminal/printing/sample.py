@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pos_app.terminal.printing.document import AgeCheckFact, ReceiptFacts, ReceiptLine
+from pos_app.core.age_check import CUSTOMER, AgeCheck, AgeCheckMethod, AgeCheckResult
+from pos_app.terminal.printing.document import ReceiptFacts, ReceiptLine
 
 _LINES = (
     # name_ja, name_en, quantity, unit price, tax rate
@@ -32,5 +33,7 @@ def sample_sale(*, lang: str, at: int) -> ReceiptFacts:
         lines=lines,
         wallet_masked="****0000",
         authorization_id="TEST-AUTH",
-        age_check=AgeCheckFact(method="customer_display", confirmed_by="", at=at),
+        age_check=AgeCheck(
+            AgeCheckResult.CONFIRMED, AgeCheckMethod.CUSTOMER_DISPLAY, confirmed_by=CUSTOMER, at=at
+        ),
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
+
+from pos_app.terminal.settings.options import add_config_option
 
 
 def register(subparsers: Any) -> None:
@@ -14,7 +15,7 @@ def register(subparsers: Any) -> None:
     sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     show = sub.add_parser("show", help="print every setting, its value and where it came from")
     show.add_argument("--json", action="store_true", help="one JSON object per setting")
-    show.add_argument("--config", type=Path, help="use this file instead of the user config")
+    add_config_option(show)
     show.set_defaults(handler=_show)
 
 

@@ -30,6 +30,7 @@ from pos_app.paytoken.verifier import Verifier
 from pos_app.terminal.audit.log import AuditAction, append_audit
 from pos_app.terminal.backend.client import BackendClient
 from pos_app.terminal.settings.schema import Settings
+from pos_app.terminal.store import kv
 from pos_app.terminal.store.db import LocalStore
 
 log = logging.getLogger(__name__)
@@ -133,14 +134,12 @@ class TrustListManager:
         envelope = client.trust_list()
         decision = self.offer(envelope, now=now, source="refresh")
         with self._store.transaction() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", (KV_FETCHED_AT, str(now))
-            )
+            kv.put(conn, KV_FETCHED_AT, str(now))
         return decision
 
     def last_fetched_at(self) -> int | None:
-        rows = self._store.query("SELECT value FROM kv WHERE key = ?", (KV_FETCHED_AT,))
-        return int(_text(rows[0]["value"])) if rows else None
+        value = kv.get_text(self._store, KV_FETCHED_AT)
+        return int(value) if value is not None else None
 
     def _persist(
         self, envelope: bytes, decision: ReplaceDecision, *, now: int, source: str
@@ -148,9 +147,7 @@ class TrustListManager:
         detail = {"seq": decision.current.seq, "why": decision.why, "source": source}
         detail["ignored_entries"] = len(decision.current.ignored)
         with self._store.transaction() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", (KV_ENVELOPE, envelope)
-            )
+            kv.put(conn, KV_ENVELOPE, envelope)
             append_audit(
                 conn, at=now, actor=ACTOR, action=AuditAction.TRUST_LIST_UPDATED, detail=detail
             )
@@ -164,10 +161,9 @@ class TrustListManager:
         )
 
     def _load(self) -> TrustList | None:
-        rows = self._store.query("SELECT value FROM kv WHERE key = ?", (KV_ENVELOPE,))
-        if not rows:
+        raw = kv.get(self._store, KV_ENVELOPE)
+        if raw is None:
             return None
-        raw = rows[0]["value"]
         try:
             return parse_trust_list(raw if isinstance(raw, bytes) else raw.encode(), self._root)
         except TrustListInvalid as exc:
@@ -180,12 +176,11 @@ class TrustListManager:
 def pin_root(conn: sqlite3.Connection, root_public_key: Ed25519PublicKey) -> None:
     """Remember the root enrollment trusted, so the till runs without the setting."""
     value = keys.b64url_encode(keys.public_raw(root_public_key))
-    conn.execute("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", (KV_ROOT, value))
+    kv.put(conn, KV_ROOT, value)
 
 
 def pinned_root(store: LocalStore) -> str:
-    rows = store.query("SELECT value FROM kv WHERE key = ?", (KV_ROOT,))
-    return _text(rows[0]["value"]) if rows else ""
+    return kv.get_text(store, KV_ROOT) or ""
 
 
 def trust_from_settings(
@@ -199,10 +194,6 @@ def trust_from_settings(
         currency=settings.terminal.currency,
         stale_grace_s=settings.payment.trust_list_stale_grace_s,
     )
-
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def envelope_bytes(obj: object) -> bytes:

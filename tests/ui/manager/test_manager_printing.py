@@ -43,10 +43,13 @@ def test_reprint_and_report_from_the_manager_window(
     win.queue.reprint_button.click()
     assert "sent to the printer" in win.queue.message.text()
     assert receipts.pump() == 1
+    # The fake printer keeps a job once it reads the end of the connection, on its thread.
+    qtbot.waitUntil(lambda: len(printer.jobs) == 1, timeout=5000)
     text = printer.jobs[0].decode("cp932", errors="replace")
     assert "T7000012050002" in text and "Sale no." in text
     win.report.print_button.click()
     assert receipts.pump() == 1
+    qtbot.waitUntil(lambda: len(printer.jobs) == 2, timeout=5000)
     report = printer.jobs[1].decode("cp932", errors="replace")
     assert "X report" in report and "Flagged" in report
 

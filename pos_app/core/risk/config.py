@@ -61,6 +61,18 @@ def _flag_list(value: Any) -> ParamValue | None:
 _flag_list.__doc__ = f"a non-empty list of token flags from {sorted(FLAG_NAMES)}"
 
 
+def _category_list(value: Any) -> ParamValue | None:
+    known = {c.value for c in Category}
+    if not isinstance(value, list) or not value:
+        return None
+    if not all(isinstance(v, str) and v in known for v in value):
+        return None
+    return tuple(sorted(set(value)))
+
+
+_category_list.__doc__ = f"a non-empty list of categories from {sorted(c.value for c in Category)}"
+
+
 def _force(value: Any) -> ParamValue | None:
     allowed = {"none", *(a.value for a in Action if a is not Action.ALLOW)}
     return value if isinstance(value, str) and value in allowed else None
@@ -98,9 +110,6 @@ RULE_KEYS: dict[str, dict[str, Checker]] = {
         "min_basket_cash_convertible": YEN,
         "floor": YEN,
         "first_purchase_floor": YEN,
-        "established_floor": YEN,
-        "established_min_days": _int_range(0, 400),
-        "established_min_sales": COUNT,
         "growth_factor": FACTOR,
     },
     "wallet_repeat_cash_convertible": _yen(
@@ -116,6 +125,11 @@ RULE_KEYS: dict[str, dict[str, Checker]] = {
     "distant_stores_1h": _yen("min_total"),
     "device_new_for_wallet": _yen("min_cash_convertible"),
     "store_new_for_wallet": {"min_cash_convertible": YEN, "min_history_sales": COUNT},
+    "category_new_for_wallet": {
+        "categories": _category_list,
+        "min_new_value": YEN,
+        "min_history_sales": COUNT,
+    },
     "owner_approval_refused": {"within_s": SECONDS, "min_cash_convertible": YEN},
     "wallet_rotation_at_terminal": {"min_other_wallets": COUNT, "min_cash_convertible": YEN},
     "terminal_recent_declines": {"min_declines": COUNT, "min_cash_convertible": YEN},
@@ -160,6 +174,9 @@ class RuleSpec:
 
     def number(self, key: str) -> float:
         return float(cast(float, self.params[key]))
+
+    def names(self, key: str) -> tuple[str, ...]:
+        return cast(tuple[str, ...], self.params[key])
 
     def flags(self, key: str) -> int:
         value = self.params[key]

@@ -19,7 +19,7 @@ is still inside it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from statistics import median_low
 from typing import Any, NamedTuple
 
@@ -42,6 +42,15 @@ class PastSale(NamedTuple):
     # The owner approved this sale on this device (a passed step-up); the
     # approval is remembered for later, similar baskets from the same device.
     owner_approved: bool = False
+    # The easy-to-resell categories in the sale (``resale_categories``).
+    categories: frozenset[str] = frozenset()
+
+
+def resale_categories(
+    categories: Iterable[str], cash_convertible: Collection[str]
+) -> frozenset[str]:
+    """The easy-to-resell categories among a sale's line categories, as history keeps them."""
+    return frozenset(str(c) for c in categories if c in cash_convertible)
 
 
 def wallet_features(
@@ -53,6 +62,7 @@ def wallet_features(
     regions: set[str] = set()
     devices: set[str] = set()
     stores: set[str] = set()
+    kinds: frozenset[str] = frozenset()
     for sale in past:
         age = now - sale.time
         if age <= WEEK:
@@ -75,6 +85,8 @@ def wallet_features(
             approved_cc = sale.cc
         devices.add(sale.device_id)
         stores.add(sale.store_id)
+        if not sale.categories <= kinds:
+            kinds = kinds | sale.categories
     typical = median_low([s.total for s in past]) if len(past) >= MIN_TYPICAL_SALES else None
     return {
         "wallet_sales_1h": c1,
@@ -95,6 +107,8 @@ def wallet_features(
         "device_owner_approved_cc": approved_cc,
         # "New" means the wallet has paid before, never at this store.
         "store_new_for_wallet": bool(stores) and store_id not in stores,
+        # The easy-to-resell categories the wallet bought in its history.
+        "wallet_cc_categories": tuple(sorted(kinds)),
         "other_store_regions_1h": tuple(sorted(regions)),
     }
 

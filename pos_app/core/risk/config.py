@@ -109,7 +109,6 @@ RULE_KEYS: dict[str, dict[str, Checker]] = {
     "cash_convertible_above_history": {
         "min_basket_cash_convertible": YEN,
         "floor": YEN,
-        "first_purchase_floor": YEN,
         "growth_factor": FACTOR,
     },
     "wallet_repeat_cash_convertible": _yen(
@@ -128,7 +127,6 @@ RULE_KEYS: dict[str, dict[str, Checker]] = {
     "category_new_for_wallet": {
         "categories": _category_list,
         "min_new_value": YEN,
-        "min_history_sales": COUNT,
     },
     "owner_approval_refused": {"within_s": SECONDS, "min_cash_convertible": YEN},
     "wallet_rotation_at_terminal": {"min_other_wallets": COUNT, "min_cash_convertible": YEN},

@@ -194,15 +194,9 @@ RULES["weak_account_flags"] = _flag_rule
 @rule
 def _cash_convertible_above_history(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
     c = i.ctx
-    if (
-        c.wallet_cc_spend_24h is None
-        or c.wallet_cc_max_before_24h is None
-        or c.wallet_history_sales is None
-    ):
+    if c.wallet_cc_spend_24h is None or c.wallet_cc_max_before_24h is None:
         return _unknown(spec, "wallet history")
-    # Nothing paid in the history window: a first purchase, no habit to compare with.
-    first = c.wallet_history_sales == 0
-    floor = spec.yen("first_purchase_floor" if first else "floor")
+    floor = spec.yen("floor")
     combined = i.basket.cash_convertible + c.wallet_cc_spend_24h
     # What the owner already approved on this phone counts as part of its history.
     largest = max(c.wallet_cc_max_before_24h, c.device_owner_approved_cc or 0)
@@ -210,7 +204,6 @@ def _cash_convertible_above_history(i: Inputs, spec: RuleSpec) -> RuleEvaluation
     inputs = {
         "cash_convertible_24h": combined,
         "largest_earlier_cash_convertible": largest,
-        "first_purchase": first,
         "floor": floor,
     }
     fired = (
@@ -324,8 +317,7 @@ def _category_new_for_wallet(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
             new.add(kind)
             value += resale_value(line, policy)
     inputs = {"history_sales": sales, "new_categories": sorted(new), "new_value": value}
-    fired = sales >= spec.yen("min_history_sales") and value >= spec.yen("min_new_value")
-    return _unless_approved(i, spec, inputs, fired)
+    return _unless_approved(i, spec, inputs, value >= spec.yen("min_new_value"))
 
 
 @rule

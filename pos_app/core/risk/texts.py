@@ -65,7 +65,7 @@ TEXTS = Messages(
     ),
     N_(
         "category_new_for_wallet",
-        "This wallet has paid {history_sales} times before and never bought {new_categories}; "
+        "In its history ({history_sales} payments) this wallet never bought {new_categories}; "
         "it now buys {new_value:,} yen of them.",
     ),
     N_(

@@ -66,12 +66,15 @@ def test_backend_rules_do_not_fire_in_the_terminal_context(
 def test_same_rules_fire_in_the_backend_context(kit: SimpleNamespace, rules: RuleSet) -> None:
     ctx = RiskContext(
         wallet_cc_spend_24h=0, wallet_cc_max_before_24h=0, wallet_history_age_s=0,
-        wallet_history_sales=0, token_reused=False,
+        wallet_history_sales=0, wallet_cc_categories=(), token_reused=False,
     )  # fmt: skip
-    decision = RiskEngine(rules).decide(kit.make_sale(kit.CARTON), ctx)
-    assert decision.codes == ("cash_convertible_above_history",)
+    engine = RiskEngine(rules)
+    decision = engine.decide(kit.make_sale(kit.CARTON), ctx)
+    assert decision.codes == ("category_new_for_wallet",)
     assert decision.action is Action.CUSTOMER_APPROVAL
     assert not decision.manager_may_override
+    two = engine.decide(kit.make_sale(("heated_tobacco", 2, 5800)), ctx)
+    assert two.codes == ("cash_convertible_above_history", "category_new_for_wallet")
 
 
 def test_token_reuse_and_frozen_wallet_decline(kit: SimpleNamespace, rules: RuleSet) -> None:

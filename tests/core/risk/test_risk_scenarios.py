@@ -224,8 +224,12 @@ def test_a_wallets_first_purchase_asks_from_2000_yen_of_resellable_goods(
     assert small.action is Action.ALLOW, small.codes
     first = replay.sale(kit.make_sale(("gift_card", 1, 3000), wallet_id="w-first"))
     assert first.action is Action.CUSTOMER_APPROVAL
-    assert first.codes == ("cash_convertible_above_history",)
-    assert first.reasons[0].inputs["floor"] == 2000
+    # Every kind of goods is new to it (category_new_for_wallet).
+    assert first.codes == ("category_new_for_wallet",)
+    assert first.reasons[0].inputs["history_sales"] == 0
+    # Drinks resell at half their price: a first party's worth is an amount question.
+    drinks = replay.sale(kit.make_sale(("alcohol", 15, 400), wallet_id="w-party"))
+    assert drinks.action is Action.ALLOW, drinks.codes
     # The owner approved it on this phone (legit): the next day the same passes.
     again = replay.sale(
         kit.make_sale(("gift_card", 1, 3000), wallet_id="w-first", time=kit.T0 + kit.DAY + 1)

@@ -20,6 +20,7 @@ is still inside it.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from operator import attrgetter
 from statistics import median_low
 from typing import Any, NamedTuple
 
@@ -28,6 +29,7 @@ DAY = 86_400
 WEEK = 7 * DAY
 MIN_TYPICAL_SALES = 3  # a "typical spend" needs a few sales to mean anything
 MIN_BASELINE_S = DAY  # a store's hourly baseline needs a day of history
+_NO_KINDS: frozenset[str] = frozenset()
 
 
 class PastSale(NamedTuple):
@@ -46,6 +48,9 @@ class PastSale(NamedTuple):
     categories: frozenset[str] = frozenset()
 
 
+_KINDS = attrgetter("categories")
+
+
 def resale_categories(
     categories: Iterable[str], cash_convertible: Collection[str]
 ) -> frozenset[str]:
@@ -62,7 +67,6 @@ def wallet_features(
     regions: set[str] = set()
     devices: set[str] = set()
     stores: set[str] = set()
-    kinds: frozenset[str] = frozenset()
     for sale in past:
         age = now - sale.time
         if age <= WEEK:
@@ -85,8 +89,7 @@ def wallet_features(
             approved_cc = sale.cc
         devices.add(sale.device_id)
         stores.add(sale.store_id)
-        if not sale.categories <= kinds:
-            kinds = kinds | sale.categories
+    kinds = _NO_KINDS.union(*map(_KINDS, past))
     typical = median_low([s.total for s in past]) if len(past) >= MIN_TYPICAL_SALES else None
     return {
         "wallet_sales_1h": c1,
@@ -108,7 +111,7 @@ def wallet_features(
         # "New" means the wallet has paid before, never at this store.
         "store_new_for_wallet": bool(stores) and store_id not in stores,
         # The easy-to-resell categories the wallet bought in its history.
-        "wallet_cc_categories": tuple(sorted(kinds)),
+        "wallet_cc_categories": tuple(sorted(kinds)) if kinds else (),
         "other_store_regions_1h": tuple(sorted(regions)),
     }
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, cast
@@ -50,27 +50,22 @@ def _boolean(value: Any) -> ParamValue | None:
 _boolean.__doc__ = "true or false"
 
 
-def _flag_list(value: Any) -> ParamValue | None:
-    if not isinstance(value, list) or not value:
-        return None
-    if not all(isinstance(v, str) and v in FLAG_NAMES for v in value):
-        return None
-    return tuple(sorted(set(value)))
+def _name_list(known: Collection[str], what: str) -> Checker:
+    """A checker of a non-empty list of names from ``known`` (token flags, categories)."""
+
+    def check(value: Any) -> ParamValue | None:
+        if not isinstance(value, list) or not value:
+            return None
+        if not all(isinstance(v, str) and v in known for v in value):
+            return None
+        return tuple(sorted(set(value)))
+
+    check.__doc__ = f"a non-empty list of {what} from {sorted(known)}"
+    return check
 
 
-_flag_list.__doc__ = f"a non-empty list of token flags from {sorted(FLAG_NAMES)}"
-
-
-def _category_list(value: Any) -> ParamValue | None:
-    known = {c.value for c in Category}
-    if not isinstance(value, list) or not value:
-        return None
-    if not all(isinstance(v, str) and v in known for v in value):
-        return None
-    return tuple(sorted(set(value)))
-
-
-_category_list.__doc__ = f"a non-empty list of categories from {sorted(c.value for c in Category)}"
+_flag_list = _name_list(FLAG_NAMES, "token flags")
+_category_list = _name_list({c.value for c in Category}, "categories")
 
 
 def _force(value: Any) -> ParamValue | None:

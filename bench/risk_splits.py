@@ -1,6 +1,7 @@
 """The tuning and check splits of the 14-day log, replayed cold and warm (not a test).
 
     .venv/bin/python -m bench.risk_splits --events ../shared/benchdata/risk/public-events-14d.jsonl
+    .venv/bin/python -m bench.risk_splits --events ... --role tune   # tuning rows only
     .venv/bin/python -m bench.risk_splits --events ... --engine terminal --write-dir /tmp/splits
 
 A split is cut from the log by JST day (``(time + 9 h) // 1 day``, day 1 being the
@@ -14,7 +15,8 @@ carry no store). Each split is replayed twice:
 
 Cold and warm score the same sales. Rows ``tune`` (stores S001-S010, days 1-9:
 every rule change is judged there) and ``check`` (never tuned on: later days, other
-stores, both). ``--write-dir`` also writes each split's file (all its days) and
+stores, both); ``--role tune`` replays only the tuning rows, so trying a change
+never shows the check splits. ``--write-dir`` also writes each split's file (all its days) and
 prints the ``pos-app risk backtest`` command of its warm figures.
 """
 
@@ -90,6 +92,9 @@ def main() -> None:
     parser.add_argument("--rules", type=Path, default=ROOT / "config" / "risk.toml")
     parser.add_argument("--engine", choices=risk_cli.ENGINES, default="default")
     parser.add_argument("--write-dir", type=Path, help="also write each split's events here")
+    parser.add_argument(
+        "--role", choices=("tune", "check"), help="only the rows of this role (default: all)"
+    )
     args = parser.parse_args()
     rules = load_rules(args.rules)
     lines = [t for t in args.events.read_text(encoding="utf-8").splitlines() if t.strip()]
@@ -97,6 +102,8 @@ def main() -> None:
     print(f"engine {args.engine}, rules {rules.version}")
     print(f"{'split':30s} {'cold: stopped friction (n) declined yen':34s} warm: the same")
     for name, (_, from_day) in SPLITS.items():
+        if args.role and not name.startswith(args.role + ":"):
+            continue
         started = time.process_time()
         score_from = (first + from_day - 1) * DAY - JST
         scored = [t for t in splits[name] if json.loads(t)["time"] >= score_from]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from pos_app.core.risk.features import (
     HOUR,
     PastSale,
     refused_features,
+    resale_categories,
     store_tobacco_features,
     topup_features,
     wallet_features,
@@ -154,7 +156,8 @@ def features(
     """
     windows = (engine or default_engine()).rules.windows
     params = _history_params(sale.wallet_id, sale.sale_id, sale.store_id, now=now, windows=windows)
-    past = _wallet_history(session, params["wallet_history"])
+    rules = (engine or default_engine()).rules
+    past = _wallet_history(session, params["wallet_history"], rules.policy.cash_convertible)
     ctx = wallet_features(past, now=now, store_id=sale.store_id, device_id=sale.device_id)
     last, tobacco = _topup_and_tobacco(
         session, params["topup_and_tobacco"], now=now, window_s=windows.store_baseline_s
@@ -203,13 +206,31 @@ def _history_params(
     }
 
 
-def _wallet_history(session: Session, params: dict[str, Any]) -> list[PastSale]:
+def _wallet_history(
+    session: Session, params: dict[str, Any], cash_convertible: Collection[str]
+) -> list[PastSale]:
     """The wallet's completed (or pending) sales in its history window, oldest first."""
     rows = db.raw(session, _statements()["wallet_history"], params)
     return [
-        PastSale(int(t), int(total), int(cc), store, region or "", device or "", bool(ok))
-        for t, total, cc, store, region, device, ok in rows.fetchall()
+        PastSale(
+            int(t),
+            int(total),
+            int(cc),
+            store,
+            region or "",
+            device or "",
+            bool(ok),
+            resale_categories(_categories(lines), cash_convertible),
+        )
+        for t, total, cc, store, region, device, ok, lines in rows.fetchall()
     ]
+
+
+def _categories(lines: Any) -> list[str]:
+    """The line categories of a stored sale (``sales.lines``: JSON as the till sent it)."""
+    if isinstance(lines, str | bytes):  # drivers that do not decode JSON columns
+        lines = json.loads(lines)
+    return [str(line.get("category", "")) for line in lines or ()]
 
 
 # A step-up the owner never approved: denied, expired, cancelled, or still pending
@@ -266,6 +287,7 @@ def _statements() -> dict[str, Any]:
             Sale.store_region,
             Sale.device_id,
             StepUp.status == "approved",
+            Sale.lines,
         )
         .outerjoin(StepUp, StepUp.sale_id == Sale.sale_id)
         .where(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, cast
@@ -50,15 +50,22 @@ def _boolean(value: Any) -> ParamValue | None:
 _boolean.__doc__ = "true or false"
 
 
-def _flag_list(value: Any) -> ParamValue | None:
-    if not isinstance(value, list) or not value:
-        return None
-    if not all(isinstance(v, str) and v in FLAG_NAMES for v in value):
-        return None
-    return tuple(sorted(set(value)))
+def _name_list(known: Collection[str], what: str) -> Checker:
+    """A checker of a non-empty list of names from ``known`` (token flags, categories)."""
+
+    def check(value: Any) -> ParamValue | None:
+        if not isinstance(value, list) or not value:
+            return None
+        if not all(isinstance(v, str) and v in known for v in value):
+            return None
+        return tuple(sorted(set(value)))
+
+    check.__doc__ = f"a non-empty list of {what} from {sorted(known)}"
+    return check
 
 
-_flag_list.__doc__ = f"a non-empty list of token flags from {sorted(FLAG_NAMES)}"
+_flag_list = _name_list(FLAG_NAMES, "token flags")
+_category_list = _name_list({c.value for c in Category}, "categories")
 
 
 def _force(value: Any) -> ParamValue | None:
@@ -97,10 +104,6 @@ RULE_KEYS: dict[str, dict[str, Checker]] = {
     "cash_convertible_above_history": {
         "min_basket_cash_convertible": YEN,
         "floor": YEN,
-        "first_purchase_floor": YEN,
-        "established_floor": YEN,
-        "established_min_days": _int_range(0, 400),
-        "established_min_sales": COUNT,
         "growth_factor": FACTOR,
     },
     "wallet_repeat_cash_convertible": _yen(
@@ -116,6 +119,10 @@ RULE_KEYS: dict[str, dict[str, Checker]] = {
     "distant_stores_1h": _yen("min_total"),
     "device_new_for_wallet": _yen("min_cash_convertible"),
     "store_new_for_wallet": {"min_cash_convertible": YEN, "min_history_sales": COUNT},
+    "category_new_for_wallet": {
+        "categories": _category_list,
+        "min_new_value": YEN,
+    },
     "owner_approval_refused": {"within_s": SECONDS, "min_cash_convertible": YEN},
     "wallet_rotation_at_terminal": {"min_other_wallets": COUNT, "min_cash_convertible": YEN},
     "terminal_recent_declines": {"min_declines": COUNT, "min_cash_convertible": YEN},
@@ -160,6 +167,9 @@ class RuleSpec:
 
     def number(self, key: str) -> float:
         return float(cast(float, self.params[key]))
+
+    def names(self, key: str) -> tuple[str, ...]:
+        return cast(tuple[str, ...], self.params[key])
 
     def flags(self, key: str) -> int:
         value = self.params[key]

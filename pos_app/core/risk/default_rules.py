@@ -141,25 +141,18 @@ takeover = false
 
 [rules.cash_convertible_above_history]
 # Backend: the wallet's easy-to-resell spend today (this basket + the last 24 h)
-# reaches a carton's worth (5,000 yen) and is more than 1.5x the largest such
-# purchase the wallet made earlier in its 35-day history. The first carton from a
-# wallet asks the owner once; a regular's weekly carton then matches history and
-# passes. A wallet with 14+ days and 5+ sales of history is known to the network,
-# so its first large purchase (a gift-card present, a carton and a bottle) is
-# allowed up to 10,000 yen. A wallet that paid nothing in its 35-day history (a
-# new or a dormant account) has no habit to compare with: its first purchase asks
-# from 2,000 yen of such goods (about four packs, a gift card) instead of a
-# carton's worth; an honest first payment is rarely that. A hijacked account
-# suddenly buying cartons is exactly 7pay, so the owner must approve and a manager
-# cannot stand in. A basket with less than 1,000 yen of such goods (a pack or two)
-# never asks, whatever the day's total.
+# reaches 10,000 yen (two cartons, a carton and a bottle, a gift-card present) and
+# is more than 1.5x the largest such purchase the wallet made earlier in its 35-day
+# history. Goods of a kind the wallet never bought (every kind, for a new or a
+# dormant wallet) are asked about from 2,000 yen by `category_new_for_wallet`, so
+# this rule is about amounts of the goods the wallet already buys: a smoker who
+# buys packs may buy a carton of them, and a regular's weekly carton matches
+# history and passes. A hijacked account suddenly buying cartons is exactly 7pay,
+# so the owner must approve and a manager cannot stand in. A basket with less
+# than 1,000 yen of such goods (a pack or two) never asks, whatever the day's total.
 enabled = true
 min_basket_cash_convertible = 1000
-floor = 5000
-first_purchase_floor = 2000
-established_floor = 10000
-established_min_days = 14
-established_min_sales = 5
+floor = 10000
 growth_factor = 1.5
 weight = 30
 force = "customer_approval"
@@ -241,6 +234,25 @@ takeover = true
 enabled = true
 min_cash_convertible = 2000
 min_history_sales = 2
+weight = 50
+force = "customer_approval"
+takeover = true
+
+[rules.category_new_for_wallet]
+# Backend: the basket holds 2,000+ yen (about four packs, a gift card) of goods
+# that resell at nearly their full price, of a kind the wallet never bought in its
+# 35-day history; for a new or a dormant wallet (nothing paid in that window)
+# every kind is new, so its first such purchase asks from 2,000 yen. A thief
+# holding the account buys the loot he can sell, not the owner's habits: cartons
+# or cartridges of a kind the owner never smoked, gift cards the owner never
+# bought, on the owner's own phone and at the owner's store. An honest first
+# payment of that much loot is rare; the owner trying something new approves once
+# on their phone, and that approval is remembered for similar baskets from the
+# same phone. Discounted-resale goods (alcohol, electronics) are not listed: a
+# party's first drinks are not loot (their amounts are the history rules' job).
+enabled = true
+categories = ["tobacco", "heated_tobacco", "e_cig", "gift_card"]
+min_new_value = 2000
 weight = 50
 force = "customer_approval"
 takeover = true

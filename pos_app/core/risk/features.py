@@ -19,7 +19,8 @@ is still inside it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
+from operator import attrgetter
 from statistics import median_low
 from typing import Any, NamedTuple
 
@@ -28,6 +29,7 @@ DAY = 86_400
 WEEK = 7 * DAY
 MIN_TYPICAL_SALES = 3  # a "typical spend" needs a few sales to mean anything
 MIN_BASELINE_S = DAY  # a store's hourly baseline needs a day of history
+_NO_KINDS: frozenset[str] = frozenset()
 
 
 class PastSale(NamedTuple):
@@ -42,6 +44,18 @@ class PastSale(NamedTuple):
     # The owner approved this sale on this device (a passed step-up); the
     # approval is remembered for later, similar baskets from the same device.
     owner_approved: bool = False
+    # The easy-to-resell categories in the sale (``resale_categories``).
+    categories: frozenset[str] = frozenset()
+
+
+_KINDS = attrgetter("categories")
+
+
+def resale_categories(
+    categories: Iterable[str], cash_convertible: Collection[str]
+) -> frozenset[str]:
+    """The easy-to-resell categories among a sale's line categories, as history keeps them."""
+    return frozenset(str(c) for c in categories if c in cash_convertible)
 
 
 def wallet_features(
@@ -75,6 +89,7 @@ def wallet_features(
             approved_cc = sale.cc
         devices.add(sale.device_id)
         stores.add(sale.store_id)
+    kinds = _NO_KINDS.union(*map(_KINDS, past))
     typical = median_low([s.total for s in past]) if len(past) >= MIN_TYPICAL_SALES else None
     return {
         "wallet_sales_1h": c1,
@@ -95,6 +110,8 @@ def wallet_features(
         "device_owner_approved_cc": approved_cc,
         # "New" means the wallet has paid before, never at this store.
         "store_new_for_wallet": bool(stores) and store_id not in stores,
+        # The easy-to-resell categories the wallet bought in its history.
+        "wallet_cc_categories": tuple(sorted(kinds)) if kinds else (),
         "other_store_regions_1h": tuple(sorted(regions)),
     }
 

@@ -120,6 +120,8 @@ class RiskContext:
     # step-ups) within the wallet's history; 0 when none.
     device_owner_approved_cc: int | None = None
     store_new_for_wallet: bool | None = None
+    # The easy-to-resell categories the wallet bought in its history (sorted).
+    wallet_cc_categories: tuple[str, ...] | None = None
     # Step-ups of this wallet the owner never approved (denied, expired,
     # cancelled) within its history, and how long ago the last one ended.
     wallet_refused_approvals: int | None = None

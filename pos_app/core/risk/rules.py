@@ -19,6 +19,7 @@ from pos_app.core.risk.model import (
     RuleEvaluation,
     RuleStatus,
     SaleFacts,
+    SaleLine,
 )
 
 
@@ -30,6 +31,13 @@ class BasketTotals(NamedTuple):
     tobacco: int
     cartons: int
     max_identical_cc_units: int
+
+
+def resale_value(line: SaleLine, policy: Policy) -> int:
+    """A line's easy-to-resell value (discounted goods count for part of their price)."""
+    if line.category in policy.discounted_resale:
+        return line.line_total * policy.discounted_resale_percent // 100
+    return line.line_total
 
 
 def basket_of(facts: SaleFacts, policy: Policy) -> BasketTotals:
@@ -85,6 +93,7 @@ BACKEND_RULES = frozenset(
         "distant_stores_1h",
         "device_new_for_wallet",
         "store_new_for_wallet",
+        "category_new_for_wallet",
         "owner_approval_refused",
         "store_tobacco_spike",
     }
@@ -105,6 +114,7 @@ CC_GATES: dict[str, tuple[str | None, int]] = {
     "topup_then_spend": ("min_cash_convertible", 0),
     "device_new_for_wallet": ("min_cash_convertible", 0),
     "store_new_for_wallet": ("min_cash_convertible", 0),
+    "category_new_for_wallet": ("min_new_value", 0),
     "owner_approval_refused": ("min_cash_convertible", 0),
     "wallet_rotation_at_terminal": ("min_cash_convertible", 0),
     "terminal_recent_declines": ("min_cash_convertible", 0),
@@ -184,19 +194,9 @@ RULES["weak_account_flags"] = _flag_rule
 @rule
 def _cash_convertible_above_history(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
     c = i.ctx
-    if (
-        c.wallet_cc_spend_24h is None
-        or c.wallet_cc_max_before_24h is None
-        or c.wallet_history_age_s is None
-        or c.wallet_history_sales is None
-    ):
+    if c.wallet_cc_spend_24h is None or c.wallet_cc_max_before_24h is None:
         return _unknown(spec, "wallet history")
-    established = c.wallet_history_age_s >= spec.yen(
-        "established_min_days"
-    ) * 86_400 and c.wallet_history_sales >= spec.yen("established_min_sales")
-    floor = spec.yen("established_floor" if established else "floor")
-    if c.wallet_history_sales == 0:  # nothing paid in the history window: a first purchase
-        floor = spec.yen("first_purchase_floor")
+    floor = spec.yen("floor")
     combined = i.basket.cash_convertible + c.wallet_cc_spend_24h
     # What the owner already approved on this phone counts as part of its history.
     largest = max(c.wallet_cc_max_before_24h, c.device_owner_approved_cc or 0)
@@ -204,7 +204,6 @@ def _cash_convertible_above_history(i: Inputs, spec: RuleSpec) -> RuleEvaluation
     inputs = {
         "cash_convertible_24h": combined,
         "largest_earlier_cash_convertible": largest,
-        "established_wallet": established,
         "floor": floor,
     }
     fired = (
@@ -302,6 +301,23 @@ def _store_new_for_wallet(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
         new and sales >= spec.yen("min_history_sales") and cc >= spec.yen("min_cash_convertible")
     )
     return _unless_approved(i, spec, {"history_sales": sales, "cash_convertible": cc}, fired)
+
+
+@rule
+def _category_new_for_wallet(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
+    known, sales = i.ctx.wallet_cc_categories, i.ctx.wallet_history_sales
+    if known is None or sales is None:
+        return _unknown(spec, "wallet_cc_categories")
+    watched, policy = spec.names("categories"), i.policy
+    new: set[str] = set()
+    value = 0
+    for line in i.facts.lines:
+        kind = line.category
+        if kind in watched and kind in policy.cash_convertible and kind not in known:
+            new.add(kind)
+            value += resale_value(line, policy)
+    inputs = {"history_sales": sales, "new_categories": sorted(new), "new_value": value}
+    return _unless_approved(i, spec, inputs, value >= spec.yen("min_new_value"))
 
 
 @rule

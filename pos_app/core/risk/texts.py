@@ -64,6 +64,11 @@ TEXTS = Messages(
         "{cash_convertible:,} yen of easy-to-resell goods here.",
     ),
     N_(
+        "category_new_for_wallet",
+        "In its history ({history_sales} payments) this wallet never bought {new_categories}; "
+        "it now buys {new_value:,} yen of them.",
+    ),
+    N_(
         "owner_approval_refused",
         "A payment from this wallet held for the owner's approval {hours_since_refused} hours "
         "ago was never approved ({refused_approvals} in its history); the owner must approve "
@@ -141,6 +146,7 @@ def sentence(code: str, inputs: dict[str, Any], lang: str) -> str:
     separator = FLAGS.text("list_separator", lang)
     values["flags"] = separator.join(FLAGS.text(f, lang) for f in flags)
     values["distant_regions"] = ", ".join(str(r) for r in inputs.get("distant_regions_1h", []))
+    values["new_categories"] = ", ".join(str(c) for c in inputs.get("new_categories", []))
     return template(code, lang).format_map(values)
 
 

@@ -93,6 +93,7 @@ class VelocityTracker:
         # in amortized O(1) per event.
         self._wallets: OrderedDict[str, _Wallet] = OrderedDict()
         self._stores: dict[str, _Store] = {}
+        self._kinds: dict[frozenset[str], frozenset[str]] = {}
         self._last_sweep = 0
 
     def __len__(self) -> int:
@@ -124,6 +125,7 @@ class VelocityTracker:
             sys.intern(facts.store_region),
             sys.intern(facts.device_id),
             owner_approved,
+            self._categories(facts),
         )
         self._touch(facts.wallet_id, facts.time).sales.append(sale)
         if basket.tobacco > 0:
@@ -132,6 +134,13 @@ class VelocityTracker:
                 store = self._stores[facts.store_id] = _Store(self._win.store_baseline_s)
             store.hour.add(facts.time, basket.tobacco)
             store.baseline.add(facts.time, basket.tobacco)
+
+    def _categories(self, facts: SaleFacts) -> frozenset[str]:
+        kinds = feat.resale_categories(
+            (line.category for line in facts.lines), self._policy.cash_convertible
+        )
+        # Interned: a handful of distinct sets for every remembered sale.
+        return self._kinds.setdefault(kinds, kinds)
 
     def context_for(self, facts: SaleFacts, base: RiskContext | None = None) -> RiskContext:
         """The backend's features for this sale (the sale itself not yet recorded)."""

@@ -234,6 +234,7 @@ REASON_LABELS = Messages(
     N_("distant_stores_1h", "distant stores in 1 h"),
     N_("device_new_for_wallet", "new phone for wallet"),
     N_("store_new_for_wallet", "new store for wallet"),
+    N_("category_new_for_wallet", "new kind of goods for wallet"),
     N_("owner_approval_refused", "owner refused before"),
     N_("wallet_rotation_at_terminal", "wallets rotated at till"),
     N_("terminal_recent_declines", "recent declines at till"),

@@ -65,6 +65,13 @@ def test_fraction_out_of_range_is_named() -> None:
         ("bulk_cash_convertible", "force", '"maybe"', 'key "force" must be "none"'),
         ("bulk_cash_convertible", "enabled", "1", 'key "enabled" must be true or false'),
         ("takeover_token_flags", "flags", '["new_phone"]', 'key "flags" must be a non-empty list'),
+        (
+            "category_new_for_wallet",
+            "categories",
+            '["cigars"]',
+            'key "categories" must be a non-empty list of categories from',
+        ),
+        ("category_new_for_wallet", "categories", "[]", 'key "categories" must be a non-empty'),
         ("old_token", "weight", "-5", 'key "weight" must be an integer between 0 and 1000'),
     ],
 )

@@ -66,12 +66,15 @@ def test_backend_rules_do_not_fire_in_the_terminal_context(
 def test_same_rules_fire_in_the_backend_context(kit: SimpleNamespace, rules: RuleSet) -> None:
     ctx = RiskContext(
         wallet_cc_spend_24h=0, wallet_cc_max_before_24h=0, wallet_history_age_s=0,
-        wallet_history_sales=0, token_reused=False,
+        wallet_history_sales=0, wallet_cc_categories=(), token_reused=False,
     )  # fmt: skip
-    decision = RiskEngine(rules).decide(kit.make_sale(kit.CARTON), ctx)
-    assert decision.codes == ("cash_convertible_above_history",)
+    engine = RiskEngine(rules)
+    decision = engine.decide(kit.make_sale(kit.CARTON), ctx)
+    assert decision.codes == ("category_new_for_wallet",)
     assert decision.action is Action.CUSTOMER_APPROVAL
     assert not decision.manager_may_override
+    two = engine.decide(kit.make_sale(("heated_tobacco", 2, 5800)), ctx)
+    assert two.codes == ("cash_convertible_above_history", "category_new_for_wallet")
 
 
 def test_token_reuse_and_frozen_wallet_decline(kit: SimpleNamespace, rules: RuleSet) -> None:
@@ -163,7 +166,7 @@ def test_every_fired_rule_has_both_sentences(kit: SimpleNamespace, rules: RuleSe
         wallet_cc_max_before_24h=0, wallet_history_age_s=0, wallet_history_sales=4,
         wallet_typical_spend=700, device_new_for_wallet=True, store_new_for_wallet=True,
         device_owner_approved_cc=0, last_topup_age_s=120, wallet_refused_approvals=1,
-        wallet_last_refused_age_s=7200,
+        wallet_last_refused_age_s=7200, wallet_cc_categories=("tobacco",),
         last_topup_amount=100_000, other_store_regions_1h=("JP-27",), store_tobacco_1h=400_000,
         store_tobacco_hourly_baseline=5000, token_reused=True, wallet_frozen=True,
     )  # fmt: skip
@@ -185,6 +188,7 @@ def test_rules_below_their_resale_gate_cannot_fire(kit: SimpleNamespace, rules: 
         device_new_for_wallet=True, device_owner_approved_cc=0, store_new_for_wallet=True,
         wallet_refused_approvals=3, wallet_last_refused_age_s=1, last_topup_age_s=1,
         last_topup_amount=1, other_store_regions_1h=("JP-13",), trust_list_age_s=10**6,
+        wallet_cc_categories=(),
     )  # fmt: skip
     gated = {spec.code: cc_gate(spec) for spec in rules.rules if cc_gate(spec) > 0}
     assert len(gated) >= 15

@@ -169,24 +169,67 @@ def test_new_phone_buying_lunch_is_allowed(kit: SimpleNamespace, replay: Replay)
 
 def test_gift_card_bought_as_a_present_is_allowed(kit: SimpleNamespace, replay: Replay) -> None:
     _history(kit, replay, "w-6", 20)
+    card = kit.make_sale(("gift_card", 1, 1000), wallet_id="w-6", time=kit.T0 - 3600)
+    assert replay.sale(card).action is Action.ALLOW  # under every threshold
+    # Gift cards are goods this wallet buys: a 5,000 yen present is allowed.
     decision = replay.sale(kit.make_sale(("gift_card", 1, 5000), kit.LUNCH, wallet_id="w-6"))
     assert decision.action is Action.ALLOW, decision.codes
+
+
+def test_a_kind_of_resellable_goods_the_wallet_never_bought_asks_the_owner_once(
+    kit: SimpleNamespace, replay: Replay
+) -> None:
+    """The owner's phone, the owner's store, under every amount threshold: what the thief
+    buys (heated-tobacco sticks for a cigarette smoker) is not what the owner buys."""
+    _history(kit, replay, "w-smoker", 10)  # a pack of cigarettes a day
+    sticks = (("heated_tobacco", 8, 580),)  # 4,640 yen
+    ctx = replay.context_for(kit.make_sale(*sticks, wallet_id="w-smoker"))
+    assert ctx.wallet_cc_categories == ("tobacco",)
+    loot = replay.sale(kit.make_sale(*sticks, wallet_id="w-smoker", time=kit.T0 - 600), "fraud")
+    assert loot.action is Action.CUSTOMER_APPROVAL
+    assert loot.codes == ("category_new_for_wallet",)
+    assert not loot.manager_may_override
+    (reason,) = loot.reasons
+    assert reason.inputs == {
+        "history_sales": 10, "new_categories": ["heated_tobacco"], "new_value": 4640,
+    }  # fmt: skip
+    assert "heated_tobacco" in reason.en and "4,640" in reason.ja
+    # A carton of what the wallet already smokes is an amount question (10,000 yen floor).
+    carton = replay.sale(kit.make_sale(("tobacco", 1, 6000), wallet_id="w-other-smoker"))
+    assert carton.action is Action.CUSTOMER_APPROVAL  # no history at all: a first purchase
+    _history(kit, replay, "w-other-smoker-2", 10)
+    known = replay.sale(kit.make_sale(("tobacco", 1, 6000), wallet_id="w-other-smoker-2"))
+    assert known.action is Action.ALLOW, known.codes
+    # Drinks resell at half their price: a first party's worth is not loot.
+    _history(kit, replay, "w-host-2", 10)
+    party = replay.sale(kit.make_sale(("alcohol", 12, 400), wallet_id="w-host-2"))
+    assert party.action is Action.ALLOW, party.codes
+    # The owner trying a new kind approves once on the phone; then it is known.
+    _history(kit, replay, "w-curious", 10)
+    first = kit.make_sale(*sticks, wallet_id="w-curious", time=kit.T0 - 600)
+    assert replay.sale(first, "legit").action is Action.CUSTOMER_APPROVAL
+    again = replay.sale(kit.make_sale(*sticks, wallet_id="w-curious", time=kit.T0 + kit.DAY))
+    assert again.action is Action.ALLOW, again.codes
 
 
 def test_a_wallets_first_purchase_asks_from_2000_yen_of_resellable_goods(
     kit: SimpleNamespace, replay: Replay
 ) -> None:
     _history(kit, replay, "w-known", 2)
-    # A wallet with any history keeps the carton's-worth floor.
-    known = replay.sale(kit.make_sale(("gift_card", 1, 3000), wallet_id="w-known"))
+    # A wallet with any history keeps the amount floor for goods it buys (a pack a day).
+    known = replay.sale(kit.make_sale(("tobacco", 5, 600), wallet_id="w-known"))
     assert known.action is Action.ALLOW, known.codes
     # Nothing paid in the history window: no habit to compare with.
     small = replay.sale(kit.make_sale(("gift_card", 1, 1500), wallet_id="w-new"))
     assert small.action is Action.ALLOW, small.codes
     first = replay.sale(kit.make_sale(("gift_card", 1, 3000), wallet_id="w-first"))
     assert first.action is Action.CUSTOMER_APPROVAL
-    assert first.codes == ("cash_convertible_above_history",)
-    assert first.reasons[0].inputs["floor"] == 2000
+    # Every kind of goods is new to it (category_new_for_wallet).
+    assert first.codes == ("category_new_for_wallet",)
+    assert first.reasons[0].inputs["history_sales"] == 0
+    # Drinks resell at half their price: a first party's worth is an amount question.
+    drinks = replay.sale(kit.make_sale(("alcohol", 15, 400), wallet_id="w-party"))
+    assert drinks.action is Action.ALLOW, drinks.codes
     # The owner approved it on this phone (legit): the next day the same passes.
     again = replay.sale(
         kit.make_sale(("gift_card", 1, 3000), wallet_id="w-first", time=kit.T0 + kit.DAY + 1)
@@ -258,7 +301,7 @@ def test_owners_phone_used_at_a_store_the_wallet_never_paid_at(
     kit: SimpleNamespace, replay: Replay
 ) -> None:
     _history(kit, replay, "w-7", 5)
-    packs = (("heated_tobacco", 4, 530),)  # 2,120 yen: under every amount threshold
+    packs = (("tobacco", 4, 600),)  # 2,400 yen of what it buys: under every amount threshold
     home = replay.sale(kit.make_sale(*packs, wallet_id="w-7", time=kit.T0 - 60))
     assert home.action is Action.ALLOW, home.codes
     away = replay.sale(kit.make_sale(*packs, wallet_id="w-7", store_id="S009"))
@@ -269,7 +312,7 @@ def test_owners_phone_used_at_a_store_the_wallet_never_paid_at(
     assert replay.sale(lunch).action is Action.ALLOW  # nothing easy to resell: no question
     # A pack or two on the way somewhere is ordinary (1,740 yen, another new store).
     passing = kit.make_sale(
-        ("heated_tobacco", 3, 580), wallet_id="w-7", store_id="S008", time=kit.T0 + 2 * kit.DAY
+        ("tobacco", 3, 580), wallet_id="w-7", store_id="S008", time=kit.T0 + 2 * kit.DAY
     )
     assert replay.sale(passing).action is Action.ALLOW
 
@@ -314,4 +357,5 @@ def _everything() -> dict[str, object]:
         last_topup_age_s=120, last_topup_amount=100_000, other_store_regions_1h=("JP-27",),
         store_tobacco_1h=400_000, store_tobacco_hourly_baseline=5000, token_reused=True,
         wallet_frozen=True, wallet_refused_approvals=2, wallet_last_refused_age_s=60,
+        wallet_cc_categories=("alcohol",),
     )  # fmt: skip

@@ -1,0 +1,91 @@
+"""The backend derives a wallet's features from its database rows as the backtest does.
+
+The same completed sales are written to the backend's tables (SQLite and PostgreSQL)
+and remembered by the fast backtest's ``VelocityTracker``; ``server.risk.features``
+must hand the rules the same wallet features, the kinds of goods read back from the
+stored ``sales.lines`` included.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pos_app.core.categories import Category
+from pos_app.core.risk.config import default_rules
+from pos_app.core.risk.model import SaleFacts, SaleLine
+from pos_app.core.risk.velocity import VelocityTracker
+from pos_app.server import db, risk
+from pos_app.server.models import Sale
+from pos_app.server.settings import ServerSettings
+
+T0 = 1_790_000_000
+WALLET_KEYS = (
+    "wallet_sales_24h",
+    "wallet_cc_spend_7d",
+    "wallet_cc_max_before_24h",
+    "wallet_history_sales",
+    "store_new_for_wallet",
+    "device_new_for_wallet",
+    "wallet_cc_categories",
+)
+
+
+def _facts(sale_id: str, time: int, *lines: tuple[str, int, int], store: str = "S001") -> SaleFacts:
+    items = tuple(
+        SaleLine(f"{c}-{u}", Category(c), q, u, q * u) for c, q, u in lines
+    )  # fmt: skip
+    return SaleFacts(
+        sale_id=sale_id, time=time, lines=items, total=sum(i.line_total for i in items),
+        store_id=store, terminal_id="T01", wallet_id="w-1", device_id="d-1",
+        store_region="JP-13",
+    )  # fmt: skip
+
+
+def _row(facts: SaleFacts) -> Sale:
+    lines = tuple(
+        (ln.sku, ln.category.value, ln.quantity, ln.unit_price, ln.line_total) for ln in facts.lines
+    )
+    cc, tobacco = risk.basket_totals(lines)
+    stored: list[dict[str, Any]] = [
+        {"sku": s, "name": s, "category": c, "quantity": q, "unit_price": u, "line_total": t}
+        for s, c, q, u, t in lines
+    ]
+    return Sale(
+        sale_id=facts.sale_id, store_id=facts.store_id, terminal_id=facts.terminal_id,
+        cashier_id="C001", wallet_id=facts.wallet_id, device_id=facts.device_id,
+        currency="JPY", total=facts.total, lines=stored, cc_total=cc, tobacco_total=tobacco,
+        store_region=facts.store_region, status="approved", risk={}, created_at=facts.time,
+        updated_at=facts.time,
+    )  # fmt: skip
+
+
+def test_backend_reads_the_same_wallet_features_as_the_backtest(
+    settings: ServerSettings,
+) -> None:
+    history = [
+        _facts("s-1", T0 - 3 * 86_400, ("tobacco", 2, 600), ("food", 1, 300)),
+        _facts("s-2", T0 - 2 * 86_400, ("gift_card", 1, 3000), store="S002"),
+        _facts("s-3", T0 - 3600, ("alcohol", 2, 250), ("beverage", 1, 150)),
+        _facts("s-4", T0 - 600, ("food", 2, 400)),
+    ]
+    tracker = VelocityTracker(default_rules())
+    engine = db.make_engine(settings.db_url)
+    try:
+        with db.session_factory(engine)() as session:
+            for facts in history:
+                tracker.record_sale(facts)
+                session.add(_row(facts))
+            session.commit()
+            now = _facts("s-5", T0, ("heated_tobacco", 4, 580), store="S003")
+            sale = risk.SaleInput(
+                sale_id="s-5", store_id="S003", terminal_id="T01", store_region="JP-13",
+                wallet_id="w-1", device_id="d-1", total=now.total, currency="JPY",
+                lines=(("heated_tobacco-580", "heated_tobacco", 4, 580, 2320),),
+                token_flags=0, token_age_s=5, offline=False,
+            )  # fmt: skip
+            backend = risk.features(session, sale, now=T0)
+    finally:
+        engine.dispose()
+    memory = tracker.features_for(now)
+    assert backend["wallet_cc_categories"] == ("alcohol", "gift_card", "tobacco")
+    assert {k: backend[k] for k in WALLET_KEYS} == {k: memory[k] for k in WALLET_KEYS}

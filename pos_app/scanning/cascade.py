@@ -393,13 +393,16 @@ class _FrameRun:
                 if image is None:
                     continue
                 known = len(self.near_misses)
-                if self.read(decoder, _View(stage, image, crop.to_frame)):
+                view = _View(stage, image, _resized(crop, image))
+                if self.read(decoder, view):
                     pending[index] = None
                     continue
                 self.refine(pending, self.near_misses[known:])
                 if stage == DEBLUR and len(self.near_misses) == known:
-                    self.tighten(pending, image, crop)
-                    self.find_finders(_View(stage, image, crop.to_frame))
+                    # The searches below cost by the pixel: on the crop's own scale.
+                    at_crop = _at_size(view, crop.image.shape)
+                    self.tighten(pending, at_crop)
+                    self.find_finders(at_crop)
                 self.grid()
 
     def refine(self, pending: list[Region | None], seen: Sequence[Region]) -> None:
@@ -421,7 +424,7 @@ class _FrameRun:
             self._refined += 1
             pending.append(region)
 
-    def tighten(self, pending: list[Region | None], image: GrayImage, crop: Crop) -> None:
+    def tighten(self, pending: list[Region | None], view: _View) -> None:
         """A deblurred phone in which no code was even seen: the code's own
         patch of texture (``locate.code_box``) becomes a region for the
         variants still to come, this one included: cut tighter and upscaled
@@ -429,11 +432,11 @@ class _FrameRun:
         background. Once a frame."""
         if self._tightened:
             return
-        box = code_box(image)
+        box = code_box(view.image)
         if box is None:
             return
         self._tightened += 1
-        pending.append(region_of(map_points(box, crop.to_frame), score=0.0))
+        pending.append(region_of(map_points(box, view.to_frame), score=0.0))
 
     def find_finders(self, view: _View) -> None:
         """A deblurred view in which no decoder even saw a code: its three
@@ -535,8 +538,8 @@ def _variants(decoders: Sequence[Decoder]) -> tuple[Variant, ...]:
     same = _on_image(lambda image: image)
     variants: list[Variant] = [
         ("region", _on_image(sharpen), first),
-        (FLAT, _flattened, first),
         (DEBLUR, _deblurred, first),
+        (FLAT, _flattened, first),
     ]
     variants += [("region-" + d.name, same, d) for d in cheap]
     variants += [
@@ -551,6 +554,26 @@ def _for_crops(decoder: Decoder) -> Decoder:
     """A crop is already sized and turned upright: no downscaled or rotated retries."""
     make = getattr(decoder, "for_crops", None)
     return make() if callable(make) else decoder
+
+
+def _resized(crop: Crop, image: GrayImage) -> npt.NDArray[np.float64]:
+    """The map to frame pixels of a view made from ``crop`` at another size
+    (the deblurred view is upscaled further): the crop's map after the scaling."""
+    sy = crop.image.shape[0] / image.shape[0]
+    sx = crop.image.shape[1] / image.shape[1]
+    if sx == 1.0 and sy == 1.0:
+        return crop.to_frame
+    return np.asarray(crop.to_frame @ np.diag([sx, sy, 1.0]), np.float64)
+
+
+def _at_size(view: _View, shape: tuple[int, ...]) -> _View:
+    """``view`` resized to ``shape`` (rows, columns), its map to the frame kept."""
+    rows, cols = view.image.shape[:2]
+    if (rows, cols) == tuple(shape[:2]):
+        return view
+    image = cv2.resize(view.image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+    scale = np.diag([cols / shape[1], rows / shape[0], 1.0])
+    return _View(view.stage, np.asarray(image, np.uint8), np.asarray(view.to_frame @ scale))
 
 
 def _box(region: Region) -> tuple[tuple[float, float], ...]:

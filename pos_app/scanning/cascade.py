@@ -44,6 +44,7 @@ from pos_app.scanning.crops import (
     CROP_MAX,
     IDENTITY,
     Crop,
+    Warped,
     clahe_sharpen,
     cut,
     deblur_motion,
@@ -52,6 +53,7 @@ from pos_app.scanning.crops import (
     region_of,
     sharpen,
     thicken,
+    unsqueeze,
 )
 from pos_app.scanning.decoders import Decoder, ZxingDecoder, make_decoder
 from pos_app.scanning.finders import locate as locate_finders
@@ -341,9 +343,9 @@ class _FrameRun:
                 continue
             prepare, decoder = variants.get(track.stage, (first[1], first[2]))
             stage = track.stage if track.stage in variants else first[0]
-            image = prepare(crop)
-            if image is not None:
-                self.read(decoder, _View(stage, image, crop.to_frame))
+            prepared = prepare(crop)
+            if prepared is not None:
+                self.read(decoder, _view_of(stage, crop, prepared))
 
     def next_tracks(self, tracks: Sequence[_Track]) -> list[_Track]:
         """This frame's reads become the next frame's first guesses; a spot
@@ -382,18 +384,18 @@ class _FrameRun:
                 if region is None or self.covered(region):
                     pending[index] = None
                     continue
-                if stage in (DEBLUR, FLAT) and region.angle is not None:
+                if stage in (DEBLUR, FLAT, SLANT) and region.angle is not None:
                     continue  # a barcode's own bars look like a smear; no screen
                 if index not in crops:
                     crops[index] = cut(self.gray, region)
                 crop = crops[index]
                 if crop is None:
                     continue
-                image = prepare(crop)
-                if image is None:
+                prepared = prepare(crop)
+                if prepared is None:
                     continue
                 known = len(self.near_misses)
-                view = _View(stage, image, _resized(crop, image))
+                view = _view_of(stage, crop, prepared)
                 if self.read(decoder, view):
                     pending[index] = None
                     continue
@@ -506,10 +508,11 @@ class _FrameRun:
         return tuple(out)
 
 
-Prepare = Callable[[Crop], GrayImage | None]
+Prepare = Callable[[Crop], GrayImage | Warped | None]
 Variant = tuple[str, Prepare, Decoder]
 DEBLUR = "region-deblur"
 FLAT = "region-flat"
+SLANT = "region-slant"
 
 
 def _on_image(prepare: Callable[[GrayImage], GrayImage]) -> Prepare:
@@ -518,6 +521,11 @@ def _on_image(prepare: Callable[[GrayImage], GrayImage]) -> Prepare:
 
 def _deblurred(crop: Crop) -> GrayImage | None:
     return deblur_motion(crop.image, crop.factor)
+
+
+def _unsqueezed(crop: Crop) -> Warped | None:
+    warped = unsqueeze(crop.image)
+    return None if warped is None else Warped(sharpen(warped.image), warped.to_crop)
 
 
 def _flattened(crop: Crop) -> GrayImage | None:
@@ -538,6 +546,7 @@ def _variants(decoders: Sequence[Decoder]) -> tuple[Variant, ...]:
     same = _on_image(lambda image: image)
     variants: list[Variant] = [
         ("region", _on_image(sharpen), first),
+        (SLANT, _unsqueezed, first),
         (DEBLUR, _deblurred, first),
         (FLAT, _flattened, first),
     ]
@@ -554,6 +563,14 @@ def _for_crops(decoder: Decoder) -> Decoder:
     """A crop is already sized and turned upright: no downscaled or rotated retries."""
     make = getattr(decoder, "for_crops", None)
     return make() if callable(make) else decoder
+
+
+def _view_of(stage: str, crop: Crop, prepared: GrayImage | Warped) -> _View:
+    """A prepared crop as a view, with its map to frame pixels."""
+    if isinstance(prepared, Warped):
+        to_frame = _then(prepared.to_crop, _View(stage, crop.image, crop.to_frame))
+        return _View(stage, prepared.image, to_frame)
+    return _View(stage, prepared, _resized(crop, prepared))
 
 
 def _resized(crop: Crop, image: GrayImage) -> npt.NDArray[np.float64]:

@@ -33,7 +33,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -76,6 +76,8 @@ _MAX_GRIDS = 2
 # Deblurred views searched for finder patterns when no decoder saw a code, per frame.
 _MAX_FINDER_TRIES = 2
 GRID = "grid"
+# The grid of a code located on a motion-deblurred view.
+GRID_DEBLUR = "grid-deblur"
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +274,7 @@ class _FrameRun:
             in_frame = map_points(corners, view.to_frame)
             self.near_misses.append(region_of(in_frame, score=1e12))
             version = versions[index] if index < len(versions) else None
-            if version is not None and view.stage != GRID:
+            if version is not None and view.stage not in (GRID, GRID_DEBLUR):
                 # A deblurred view is sampled itself (the frame is still smeared).
                 if view.stage == DEBLUR:
                     self.grid_seen.append(_Seen(view.image, corners, in_frame, version, view))
@@ -314,8 +316,9 @@ class _FrameRun:
         if views is None:
             return False
         to_frame = views.to_frame if view is None else _then(views.to_frame, view)
+        stage = GRID_DEBLUR if view is not None and view.stage == DEBLUR else GRID
         for rendered in views.images:
-            if self.read(decoder, _View(GRID, rendered, to_frame)):
+            if self.read(decoder, _View(stage, rendered, to_frame)):
                 return True
             if not self.time_left():
                 return False
@@ -504,7 +507,7 @@ class _FrameRun:
             if symbol.symbology in LINEAR and len(stages) < 2:
                 log.debug("dropped an unconfirmed %s read", symbol.symbology)
                 continue
-            out.append(symbol)
+            out.append(replace(symbol, moving=True) if stages <= MOTION else symbol)
         return tuple(out)
 
 
@@ -513,6 +516,9 @@ Variant = tuple[str, Prepare, Decoder]
 DEBLUR = "region-deblur"
 FLAT = "region-flat"
 SLANT = "region-slant"
+# Views that undo a motion smear: a code read only through them moved during
+# the exposure (``Symbol.moving``).
+MOTION = frozenset({DEBLUR, GRID_DEBLUR})
 
 
 def _on_image(prepare: Callable[[GrayImage], GrayImage]) -> Prepare:

@@ -333,6 +333,9 @@ def test_a_motion_smeared_phone_is_deblurred_and_read(token):
     result = DecodeCascade().decode(frame)
     assert [s.text for s in result.symbols] == [token]
     assert "region-deblur" in result.stage
+    assert result.symbols[0].moving  # read only by undoing the smear
+    sharp = place(np.full((480, 640), 170, np.uint8), render_code(token, module_px=3), 150, 60)
+    assert [s.moving for s in DecodeCascade().decode(sharp).symbols] == [False]
 
 
 def test_deblur_leaves_a_sharp_code_alone(token):

@@ -33,7 +33,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -44,6 +44,7 @@ from pos_app.scanning.crops import (
     CROP_MAX,
     IDENTITY,
     Crop,
+    Warped,
     clahe_sharpen,
     cut,
     deblur_motion,
@@ -52,6 +53,7 @@ from pos_app.scanning.crops import (
     region_of,
     sharpen,
     thicken,
+    unsqueeze,
 )
 from pos_app.scanning.decoders import Decoder, ZxingDecoder, make_decoder
 from pos_app.scanning.finders import locate as locate_finders
@@ -74,6 +76,8 @@ _MAX_GRIDS = 2
 # Deblurred views searched for finder patterns when no decoder saw a code, per frame.
 _MAX_FINDER_TRIES = 2
 GRID = "grid"
+# The grid of a code located on a motion-deblurred view.
+GRID_DEBLUR = "grid-deblur"
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +274,7 @@ class _FrameRun:
             in_frame = map_points(corners, view.to_frame)
             self.near_misses.append(region_of(in_frame, score=1e12))
             version = versions[index] if index < len(versions) else None
-            if version is not None and view.stage != GRID:
+            if version is not None and view.stage not in (GRID, GRID_DEBLUR):
                 # A deblurred view is sampled itself (the frame is still smeared).
                 if view.stage == DEBLUR:
                     self.grid_seen.append(_Seen(view.image, corners, in_frame, version, view))
@@ -312,8 +316,9 @@ class _FrameRun:
         if views is None:
             return False
         to_frame = views.to_frame if view is None else _then(views.to_frame, view)
+        stage = GRID_DEBLUR if view is not None and view.stage == DEBLUR else GRID
         for rendered in views.images:
-            if self.read(decoder, _View(GRID, rendered, to_frame)):
+            if self.read(decoder, _View(stage, rendered, to_frame)):
                 return True
             if not self.time_left():
                 return False
@@ -341,9 +346,9 @@ class _FrameRun:
                 continue
             prepare, decoder = variants.get(track.stage, (first[1], first[2]))
             stage = track.stage if track.stage in variants else first[0]
-            image = prepare(crop)
-            if image is not None:
-                self.read(decoder, _View(stage, image, crop.to_frame))
+            prepared = prepare(crop)
+            if prepared is not None:
+                self.read(decoder, _view_of(stage, crop, prepared))
 
     def next_tracks(self, tracks: Sequence[_Track]) -> list[_Track]:
         """This frame's reads become the next frame's first guesses; a spot
@@ -382,24 +387,27 @@ class _FrameRun:
                 if region is None or self.covered(region):
                     pending[index] = None
                     continue
-                if stage in (DEBLUR, FLAT) and region.angle is not None:
+                if stage in (DEBLUR, FLAT, SLANT) and region.angle is not None:
                     continue  # a barcode's own bars look like a smear; no screen
                 if index not in crops:
                     crops[index] = cut(self.gray, region)
                 crop = crops[index]
                 if crop is None:
                     continue
-                image = prepare(crop)
-                if image is None:
+                prepared = prepare(crop)
+                if prepared is None:
                     continue
                 known = len(self.near_misses)
-                if self.read(decoder, _View(stage, image, crop.to_frame)):
+                view = _view_of(stage, crop, prepared)
+                if self.read(decoder, view):
                     pending[index] = None
                     continue
                 self.refine(pending, self.near_misses[known:])
                 if stage == DEBLUR and len(self.near_misses) == known:
-                    self.tighten(pending, image, crop)
-                    self.find_finders(_View(stage, image, crop.to_frame))
+                    # The searches below cost by the pixel: on the crop's own scale.
+                    at_crop = _at_size(view, crop.image.shape)
+                    self.tighten(pending, at_crop)
+                    self.find_finders(at_crop)
                 self.grid()
 
     def refine(self, pending: list[Region | None], seen: Sequence[Region]) -> None:
@@ -421,7 +429,7 @@ class _FrameRun:
             self._refined += 1
             pending.append(region)
 
-    def tighten(self, pending: list[Region | None], image: GrayImage, crop: Crop) -> None:
+    def tighten(self, pending: list[Region | None], view: _View) -> None:
         """A deblurred phone in which no code was even seen: the code's own
         patch of texture (``locate.code_box``) becomes a region for the
         variants still to come, this one included: cut tighter and upscaled
@@ -429,11 +437,11 @@ class _FrameRun:
         background. Once a frame."""
         if self._tightened:
             return
-        box = code_box(image)
+        box = code_box(view.image)
         if box is None:
             return
         self._tightened += 1
-        pending.append(region_of(map_points(box, crop.to_frame), score=0.0))
+        pending.append(region_of(map_points(box, view.to_frame), score=0.0))
 
     def find_finders(self, view: _View) -> None:
         """A deblurred view in which no decoder even saw a code: its three
@@ -499,14 +507,18 @@ class _FrameRun:
             if symbol.symbology in LINEAR and len(stages) < 2:
                 log.debug("dropped an unconfirmed %s read", symbol.symbology)
                 continue
-            out.append(symbol)
+            out.append(replace(symbol, moving=True) if stages <= MOTION else symbol)
         return tuple(out)
 
 
-Prepare = Callable[[Crop], GrayImage | None]
+Prepare = Callable[[Crop], GrayImage | Warped | None]
 Variant = tuple[str, Prepare, Decoder]
 DEBLUR = "region-deblur"
 FLAT = "region-flat"
+SLANT = "region-slant"
+# Views that undo a motion smear: a code read only through them moved during
+# the exposure (``Symbol.moving``).
+MOTION = frozenset({DEBLUR, GRID_DEBLUR})
 
 
 def _on_image(prepare: Callable[[GrayImage], GrayImage]) -> Prepare:
@@ -515,6 +527,11 @@ def _on_image(prepare: Callable[[GrayImage], GrayImage]) -> Prepare:
 
 def _deblurred(crop: Crop) -> GrayImage | None:
     return deblur_motion(crop.image, crop.factor)
+
+
+def _unsqueezed(crop: Crop) -> Warped | None:
+    warped = unsqueeze(crop.image)
+    return None if warped is None else Warped(sharpen(warped.image), warped.to_crop)
 
 
 def _flattened(crop: Crop) -> GrayImage | None:
@@ -535,8 +552,9 @@ def _variants(decoders: Sequence[Decoder]) -> tuple[Variant, ...]:
     same = _on_image(lambda image: image)
     variants: list[Variant] = [
         ("region", _on_image(sharpen), first),
-        (FLAT, _flattened, first),
+        (SLANT, _unsqueezed, first),
         (DEBLUR, _deblurred, first),
+        (FLAT, _flattened, first),
     ]
     variants += [("region-" + d.name, same, d) for d in cheap]
     variants += [
@@ -551,6 +569,34 @@ def _for_crops(decoder: Decoder) -> Decoder:
     """A crop is already sized and turned upright: no downscaled or rotated retries."""
     make = getattr(decoder, "for_crops", None)
     return make() if callable(make) else decoder
+
+
+def _view_of(stage: str, crop: Crop, prepared: GrayImage | Warped) -> _View:
+    """A prepared crop as a view, with its map to frame pixels."""
+    if isinstance(prepared, Warped):
+        to_frame = _then(prepared.to_crop, _View(stage, crop.image, crop.to_frame))
+        return _View(stage, prepared.image, to_frame)
+    return _View(stage, prepared, _resized(crop, prepared))
+
+
+def _resized(crop: Crop, image: GrayImage) -> npt.NDArray[np.float64]:
+    """The map to frame pixels of a view made from ``crop`` at another size
+    (the deblurred view is upscaled further): the crop's map after the scaling."""
+    sy = crop.image.shape[0] / image.shape[0]
+    sx = crop.image.shape[1] / image.shape[1]
+    if sx == 1.0 and sy == 1.0:
+        return crop.to_frame
+    return np.asarray(crop.to_frame @ np.diag([sx, sy, 1.0]), np.float64)
+
+
+def _at_size(view: _View, shape: tuple[int, ...]) -> _View:
+    """``view`` resized to ``shape`` (rows, columns), its map to the frame kept."""
+    rows, cols = view.image.shape[:2]
+    if (rows, cols) == tuple(shape[:2]):
+        return view
+    image = cv2.resize(view.image, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+    scale = np.diag([cols / shape[1], rows / shape[0], 1.0])
+    return _View(view.stage, np.asarray(image, np.uint8), np.asarray(view.to_frame @ scale))
 
 
 def _box(region: Region) -> tuple[tuple[float, float], ...]:

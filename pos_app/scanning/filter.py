@@ -138,6 +138,11 @@ class ScanFilter:
     def _payment(self, symbol: Symbol, at: float) -> list[ScanEvent]:
         if symbol.text in self._accepted_tokens:
             return []
+        if symbol.moving:
+            # Read only by undoing a motion smear: the phone is still being
+            # presented, and a second phone moving with it may not be readable
+            # yet. Seen (it holds other payments back), but not an agreeing read.
+            return []
         cfg = self.config
         if not _agreed(
             self._pending, symbol.text, at, cfg.payment_window_s, cfg.payment_agree_frames

@@ -41,6 +41,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from pos_app.scanning.codewords import repair, sureness
 from pos_app.scanning.symbols import GrayImage
 
 PX = 5  # rectified pixels per module (odd: the centre is a pixel)
@@ -279,8 +280,14 @@ def grid_views(
     if not np.all(np.isfinite(to_frame)) or abs(np.linalg.det(to_frame[:2, :2])) < 1e-6:
         return None
     to_frame = polish(gray, to_frame, pat)
-    x = darkness(sample(gray, to_frame, pat.size))
-    images = tuple(render(bits) for bits in reversed(equalise(x, pat)))
+    samples = sample(gray, to_frame, pat.size)
+    x = darkness(samples)
+    rounds = equalise(x, pat)
+    # The last round's codewords corrected with the clipped and least sure
+    # modules as erasures (``codewords.repair``) first, when that succeeds.
+    repaired = repair(rounds[-1], sureness(x, samples), version, pat.known)
+    best = [] if repaired is None else [render(repaired)]
+    images = (*best, *(render(bits) for bits in reversed(rounds)))
     # Rendered pixel -> module -> frame, as an affine map through three corners.
     n, q, px = pat.size, QUIET, _RENDER_PX
     rendered = np.array(

@@ -56,7 +56,9 @@ class RawSymbol:
 @dataclass(frozen=True, slots=True)
 class Symbol:
     """A classified read. ``corners``: four points in frame pixels, clockwise
-    from the symbol's top-left, for the UI's outline overlay."""
+    from the symbol's top-left, for the UI's outline overlay. ``moving``: read
+    only by undoing a motion smear (the code moved during the exposure); the
+    live filter does not let such reads alone make a payment agree."""
 
     kind: SymbolKind
     symbology: Symbology
@@ -64,6 +66,7 @@ class Symbol:
     raw: bytes
     corners: Corners
     decoder: str
+    moving: bool = False
 
 
 def bytes_to_text(raw: bytes) -> str:

@@ -194,3 +194,35 @@ def test_reset_forgets_recent_scans():
     filt.reset()
     frames = [(0.1, [product(EAN13_A)]), (0.15, [product(EAN13_A)])]
     assert run(filt, frames) == [(0.15, "accepted", EAN13_A)]
+
+
+def moving(text: str) -> Symbol:
+    """A payment code read only by undoing a motion smear."""
+    return Symbol(
+        SymbolKind.PAYMENT_TOKEN, Symbology.QR, text, text.encode(), CORNERS, "zxing", moving=True
+    )
+
+
+def test_reads_through_motion_deblur_alone_never_pay():
+    """Two phones entering together: one is read through the deblur while the
+    other is still unreadable. Those reads do not agree; once the phones are
+    held still both are read, and the frame is refused."""
+    filt = ScanFilter()
+    entering = [(10.0 + i / 30, [moving(TOKEN_A)]) for i in range(6)]
+    held = [(10.2, [pay(TOKEN_A), pay(TOKEN_B)]), (10.233, [pay(TOKEN_A), pay(TOKEN_B)])]
+    assert run(filt, entering + held) == [(10.2, "rejected", TWO_PAYMENT_CODES)]
+
+
+def test_a_moving_read_still_holds_another_payment_back():
+    filt = ScanFilter()
+    frames = [(1.0, [moving(TOKEN_B)]), (1.033, [pay(TOKEN_A)]), (1.066, [pay(TOKEN_A)])]
+    assert run(filt, frames) == []
+    # Once the phone that moved has not been read for 0.4 s, the other pays.
+    later = [(1.5, [pay(TOKEN_A)]), (1.533, [pay(TOKEN_A)])]
+    assert run(filt, later) == [(1.533, "accepted", TOKEN_A)]
+
+
+def test_a_still_read_after_moving_ones_agrees_with_the_next():
+    filt = ScanFilter()
+    frames = [(1.0, [moving(TOKEN_A)]), (1.033, [pay(TOKEN_A)]), (1.066, [pay(TOKEN_A)])]
+    assert run(filt, frames) == [(1.066, "accepted", TOKEN_A)]

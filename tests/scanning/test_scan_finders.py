@@ -9,7 +9,7 @@ import segno
 
 from pos_app.scanning import cascade as cascade_module
 from pos_app.scanning import finders, grid
-from pos_app.scanning.cascade import GRID, DecodeCascade, _FrameRun, _View
+from pos_app.scanning.cascade import GRID_DEBLUR, DecodeCascade, _FrameRun, _View
 from pos_app.scanning.crops import IDENTITY
 from pos_app.scanning.synthetic import render_code
 
@@ -74,7 +74,9 @@ def test_a_view_no_decoder_saw_a_code_in_is_read_through_its_finders(token, monk
     run.find_finders(_View("region-deblur", image, shift))
     symbols = run.confirmed()
     assert [s.text for s in symbols] == [token]
-    assert run.first_stage == GRID
+    # Read through the grid of a deblurred view: the code moved.
+    assert run.first_stage == GRID_DEBLUR
+    assert symbols[0].moving
     corners = np.array(symbols[0].corners)
     assert np.abs(corners.mean(axis=0) - (truth.mean(axis=0) + np.array([30.0, 40.0]))).max() < 4.0
     # Capped per frame: a further view is not searched.

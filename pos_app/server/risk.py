@@ -227,10 +227,19 @@ def _wallet_history(
 
 
 def _categories(lines: Any) -> list[str]:
-    """The line categories of a stored sale (``sales.lines``: JSON as the till sent it)."""
+    """The line categories of a stored sale (``sales.lines``: JSON as the till sent it).
+
+    A row this cannot read (not JSON, not a list of line objects: an older till, a
+    hand repair) vouches for no kind of goods; it never fails the sale being decided.
+    """
     if isinstance(lines, str | bytes):  # drivers that do not decode JSON columns
-        lines = json.loads(lines)
-    return [str(line.get("category", "")) for line in lines or ()]
+        try:
+            lines = json.loads(lines)
+        except ValueError:
+            return []
+    if not isinstance(lines, list):
+        return []
+    return [str(line.get("category", "")) for line in lines if isinstance(line, dict)]
 
 
 # A step-up the owner never approved: denied, expired, cancelled, or still pending

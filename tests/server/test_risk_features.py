@@ -8,7 +8,11 @@ stored ``sales.lines`` included.
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+import pytest
+from sqlalchemy import text
 
 from pos_app.core.categories import Category
 from pos_app.core.risk.config import default_rules
@@ -17,6 +21,7 @@ from pos_app.core.risk.velocity import VelocityTracker
 from pos_app.server import db, risk
 from pos_app.server.models import Sale
 from pos_app.server.settings import ServerSettings
+from tests.server.server_support import World, line
 
 T0 = 1_790_000_000
 WALLET_KEYS = (
@@ -89,3 +94,39 @@ def test_backend_reads_the_same_wallet_features_as_the_backtest(
     memory = tracker.features_for(now)
     assert backend["wallet_cc_categories"] == ("alcohol", "gift_card", "tobacco")
     assert {k: backend[k] for k in WALLET_KEYS} == {k: memory[k] for k in WALLET_KEYS}
+
+
+# What an older till or a hand repair may have left in ``sales.lines``: not a list of
+# line objects.
+ODD_LINES = ["null", '{"sku": "x"}', '["tobacco"]', "5", '[{"sku": "x"}, 7]']
+
+
+@pytest.mark.parametrize("stored", [*ODD_LINES, "[{not json"])
+def test_a_stored_sale_whose_lines_cannot_be_read_does_not_break_the_next_finalize(
+    world: World, settings: ServerSettings, stored: str
+) -> None:
+    postgres = settings.db_url.startswith("postgresql")
+    if stored == "[{not json" and postgres:
+        stored = json.dumps(stored)  # a JSON string holding it: psycopg hands back the text
+    wallet = world.new_wallet(balance=50_000)
+    first = world.sale_body(world.token(wallet), lines=[line("g-1", "gift_card", 1, 3000)])
+    assert world.sell(first).status_code == 200
+    engine = db.make_engine(settings.db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE sales SET lines = CAST(:v AS JSON) WHERE sale_id = :s")
+                if postgres
+                else text("UPDATE sales SET lines = :v WHERE sale_id = :s"),
+                {"v": stored, "s": first["sale_id"]},
+            )
+    finally:
+        engine.dispose()
+    world.api.clock.advance(60)
+    # Still one sale in the wallet's history, but one that vouches for no kind of goods:
+    # 3,000 yen of gift cards is a new kind for it and asks the owner.
+    body = world.sale_body(world.token(wallet), lines=[line("g-1", "gift_card", 1, 3000)])
+    resp = world.sell(body)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["status"] == "step_up_required"
+    assert "category_new_for_wallet" in resp.json()["risk"]["reasons"]

@@ -220,9 +220,11 @@ def _wallet_history(
             region or "",
             device or "",
             bool(ok),
-            resale_categories(_categories(lines), cash_convertible),
+            # A sale still held for the owner counts in the spend, but vouches for no kind
+            # of goods until approved (the backtest remembers completed sales only).
+            resale_categories(_categories(lines), cash_convertible) if paid else frozenset(),
         )
-        for t, total, cc, store, region, device, ok, lines in rows.fetchall()
+        for t, total, cc, store, region, device, ok, paid, lines in rows.fetchall()
     ]
 
 
@@ -296,6 +298,7 @@ def _statements() -> dict[str, Any]:
             Sale.store_region,
             Sale.device_id,
             StepUp.status == "approved",
+            Sale.status == "approved",
             Sale.lines,
         )
         .outerjoin(StepUp, StepUp.sale_id == Sale.sale_id)

@@ -130,3 +130,24 @@ def test_a_stored_sale_whose_lines_cannot_be_read_does_not_break_the_next_finali
     assert resp.status_code == 200, resp.text
     assert resp.json()["status"] == "step_up_required"
     assert "category_new_for_wallet" in resp.json()["risk"]["reasons"]
+
+
+def test_goods_held_for_the_owner_do_not_become_a_known_kind_before_the_owner_approves(
+    world: World,
+) -> None:
+    """A thief whose loot is held for the owner's approval tries again at once: the held
+    sale counts in the wallet's spend, but it vouches for no kind of goods until approved."""
+    wallet = world.new_wallet(balance=50_000)
+    for _ in range(3):  # a pack smoker
+        packs = world.sale_body(world.token(wallet), lines=[line("t", "tobacco", 3, 600)])
+        assert world.sell(packs).json()["status"] == "approved"
+        world.api.clock.advance(86_400)
+    sticks = [line("h", "heated_tobacco", 8, 580)]
+    held = world.sell(world.sale_body(world.token(wallet), lines=sticks)).json()
+    assert held["status"] == "step_up_required"
+    assert held["risk"]["reasons"] == ["category_new_for_wallet"]
+    world.api.clock.advance(30)  # the owner has not answered yet
+    again = [line("h", "heated_tobacco", 7, 580)]
+    second = world.sell(world.sale_body(world.token(wallet), lines=again)).json()
+    assert second["status"] == "step_up_required", second
+    assert "category_new_for_wallet" in second["risk"]["reasons"]

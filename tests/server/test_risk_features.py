@@ -46,7 +46,7 @@ def _facts(sale_id: str, time: int, *lines: tuple[str, int, int], store: str = "
     )  # fmt: skip
 
 
-def _row(facts: SaleFacts) -> Sale:
+def _row(facts: SaleFacts, *, written_categories: bool = True) -> Sale:
     lines = tuple(
         (ln.sku, ln.category.value, ln.quantity, ln.unit_price, ln.line_total) for ln in facts.lines
     )
@@ -59,14 +59,18 @@ def _row(facts: SaleFacts) -> Sale:
         sale_id=facts.sale_id, store_id=facts.store_id, terminal_id=facts.terminal_id,
         cashier_id="C001", wallet_id=facts.wallet_id, device_id=facts.device_id,
         currency="JPY", total=facts.total, lines=stored, cc_total=cc, tobacco_total=tobacco,
+        categories=risk.stored_categories(lines) if written_categories else None,
         store_region=facts.store_region, status="approved", risk={}, created_at=facts.time,
         updated_at=facts.time,
     )  # fmt: skip
 
 
+@pytest.mark.parametrize("written_categories", [True, False], ids=["categories", "old-rows"])
 def test_backend_reads_the_same_wallet_features_as_the_backtest(
-    settings: ServerSettings,
+    settings: ServerSettings, written_categories: bool
 ) -> None:
+    """Kinds of goods from ``sales.categories``, or from ``sales.lines`` for rows written
+    before that column (NULL)."""
     history = [
         _facts("s-1", T0 - 3 * 86_400, ("tobacco", 2, 600), ("food", 1, 300)),
         _facts("s-2", T0 - 2 * 86_400, ("gift_card", 1, 3000), store="S002"),
@@ -79,7 +83,7 @@ def test_backend_reads_the_same_wallet_features_as_the_backtest(
         with db.session_factory(engine)() as session:
             for facts in history:
                 tracker.record_sale(facts)
-                session.add(_row(facts))
+                session.add(_row(facts, written_categories=written_categories))
             session.commit()
             now = _facts("s-5", T0, ("heated_tobacco", 4, 580), store="S003")
             sale = risk.SaleInput(
@@ -115,9 +119,13 @@ def test_a_stored_sale_whose_lines_cannot_be_read_does_not_break_the_next_finali
     try:
         with engine.begin() as conn:
             conn.execute(
-                text("UPDATE sales SET lines = CAST(:v AS JSON) WHERE sale_id = :s")
+                # An older row: no sales.categories, so its lines are read.
+                text(
+                    "UPDATE sales SET lines = CAST(:v AS JSON), categories = NULL"
+                    " WHERE sale_id = :s"
+                )
                 if postgres
-                else text("UPDATE sales SET lines = :v WHERE sale_id = :s"),
+                else text("UPDATE sales SET lines = :v, categories = NULL WHERE sale_id = :s"),
                 {"v": stored, "s": first["sale_id"]},
             )
     finally:
@@ -151,3 +159,21 @@ def test_goods_held_for_the_owner_do_not_become_a_known_kind_before_the_owner_ap
     second = world.sell(world.sale_body(world.token(wallet), lines=again)).json()
     assert second["status"] == "step_up_required", second
     assert "category_new_for_wallet" in second["risk"]["reasons"]
+
+
+def test_finalize_keeps_the_kinds_of_goods_of_the_basket_once(
+    world: World, settings: ServerSettings
+) -> None:
+    wallet = world.new_wallet(balance=50_000)
+    lines = [line("t", "tobacco", 1, 600), line("o", "food", 2, 150), line("u", "tobacco", 1, 580)]
+    body = world.sale_body(world.token(wallet), lines=lines)
+    assert world.sell(body).status_code == 200
+    engine = db.make_engine(settings.db_url)
+    try:
+        with engine.connect() as conn:
+            stored = conn.execute(
+                text("SELECT categories FROM sales WHERE sale_id = :s"), {"s": body["sale_id"]}
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert stored == "food,tobacco"

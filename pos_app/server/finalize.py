@@ -290,6 +290,7 @@ def _new_sale(
         lines=[li.model_dump(exclude_none=True) for li in req.lines],  # as the till sent them
         cc_total=cc_total,
         tobacco_total=tobacco_total,
+        categories=risk.stored_categories(lines),
         store_region=principal.region,
         status="processing",
         risk=terminal_risk or {"score": 0, "action": "allow", "reasons": []},

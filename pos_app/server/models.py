@@ -147,6 +147,10 @@ class Sale(Base):
     # Denormalised from ``lines`` so the velocity features are plain SUMs.
     cc_total: Mapped[int] = mapped_column(default=0)
     tobacco_total: Mapped[int] = mapped_column(default=0)
+    # The distinct categories of ``lines``, sorted, comma-separated (``risk.stored_categories``),
+    # so a wallet's kinds of goods are read without decoding every sale's lines; None for
+    # sales written before migration 0009.
+    categories: Mapped[str | None] = mapped_column(String(200))
     store_region: Mapped[str] = mapped_column(String(32), default="")
     status: Mapped[str] = mapped_column(String(24))
     reason: Mapped[str | None] = mapped_column(String(48))

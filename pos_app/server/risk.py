@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,6 +93,11 @@ def basket_totals(
     facts = model.SaleFacts(sale_id="", time=0, lines=_sale_lines(lines), total=0)
     basket = basket_of(facts, policy)
     return basket.cash_convertible, basket.tobacco
+
+
+def stored_categories(lines: tuple[tuple[str, str, int, int, int], ...]) -> str:
+    """``sales.categories``: the distinct categories of a basket, sorted, comma-separated."""
+    return ",".join(sorted({category for _, category, *_ in lines}))
 
 
 @functools.cache
@@ -207,7 +211,7 @@ def _history_params(
 
 
 def _wallet_history(
-    session: Session, params: dict[str, Any], cash_convertible: Collection[str]
+    session: Session, params: dict[str, Any], cash_convertible: frozenset[str]
 ) -> list[PastSale]:
     """The wallet's completed (or pending) sales in its history window, oldest first."""
     rows = db.raw(session, _statements()["wallet_history"], params)
@@ -220,17 +224,46 @@ def _wallet_history(
             region or "",
             device or "",
             bool(ok),
-            resale_categories(_categories(lines), cash_convertible),
+            _resale_kinds(paid, kinds, lines, cash_convertible),
         )
-        for t, total, cc, store, region, device, ok, lines in rows.fetchall()
+        for t, total, cc, store, region, device, ok, paid, kinds, lines in rows.fetchall()
     ]
 
 
-def _categories(lines: Any) -> list[str]:
-    """The line categories of a stored sale (``sales.lines``: JSON as the till sent it)."""
+def _resale_kinds(
+    paid: Any, kinds: str | None, lines: Any, cash_convertible: frozenset[str]
+) -> frozenset[str]:
+    """The easy-to-resell kinds of goods a stored sale vouches for."""
+    if not paid:
+        # A sale still held for the owner counts in the spend, but vouches for no kind of
+        # goods until approved (the backtest remembers completed sales only).
+        return frozenset()
+    if kinds is not None:  # ``sales.categories``, as finalize wrote it
+        return _written_kinds(kinds, cash_convertible)
+    return resale_categories(_line_categories(lines), cash_convertible)  # an older row
+
+
+@functools.lru_cache(maxsize=512)
+def _written_kinds(kinds: str, cash_convertible: frozenset[str]) -> frozenset[str]:
+    # A handful of distinct values for all the sales: each is split once.
+    return resale_categories(kinds.split(",") if kinds else (), cash_convertible)
+
+
+def _line_categories(lines: Any) -> list[str]:
+    """The line categories of a sale written before ``sales.categories`` (NULL there), from
+    its ``sales.lines`` (JSON as the till sent it).
+
+    A row this cannot read (not JSON, not a list of line objects: an older till, a
+    hand repair) vouches for no kind of goods; it never fails the sale being decided.
+    """
     if isinstance(lines, str | bytes):  # drivers that do not decode JSON columns
-        lines = json.loads(lines)
-    return [str(line.get("category", "")) for line in lines or ()]
+        try:
+            lines = json.loads(lines)
+        except ValueError:
+            return []
+    if not isinstance(lines, list):
+        return []
+    return [str(line.get("category", "")) for line in lines if isinstance(line, dict)]
 
 
 # A step-up the owner never approved: denied, expired, cancelled, or still pending
@@ -287,7 +320,9 @@ def _statements() -> dict[str, Any]:
             Sale.store_region,
             Sale.device_id,
             StepUp.status == "approved",
-            Sale.lines,
+            Sale.status == "approved",
+            Sale.categories,
+            case((Sale.categories.is_(None), Sale.lines)),  # an older row: read its lines
         )
         .outerjoin(StepUp, StepUp.sale_id == Sale.sale_id)
         .where(

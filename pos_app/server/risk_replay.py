@@ -81,6 +81,7 @@ class BackendReplay:
             lines=[_line_json(line) for line in lines],
             cc_total=cc_total,
             tobacco_total=tobacco_total,
+            categories=risk.stored_categories(lines),
             store_region=facts.store_region,
             status="approved" if outcome.completed else "declined",
             risk=verdict.as_dict(),

@@ -162,7 +162,7 @@ def test_migrations_go_down_and_up(db_url: str) -> None:
         assert "sales" not in inspect(engine).get_table_names()
         db.upgrade(engine)
         assert {"sales", "redemptions", "audit_entries"} <= set(inspect(engine).get_table_names())
-        assert db.current_revision(engine) == db.head_revision() == "0008"
+        assert db.current_revision(engine) == db.head_revision() == "0009"
     finally:
         engine.dispose()
 

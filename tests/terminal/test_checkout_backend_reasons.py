@@ -154,3 +154,31 @@ def test_backend_details_put_the_numbers_in_the_tills_sentence_and_the_evidence(
     html = render_detail(detail, lang="en", tz=UTC)
     assert "buying 48,000 yen" in html
     assert "payment network" in html.lower()
+
+
+def test_a_new_kind_of_goods_is_named_in_words_for_the_cashier_and_the_manager(
+    backend: Backend, services: TerminalServices, network: StricterBackend
+) -> None:
+    """category_new_for_wallet names the goods as people say them, in both languages,
+    never as the wire's category codes ("heated_tobacco")."""
+    from datetime import UTC
+
+    from pos_app.terminal.reviews.detail import load_detail
+    from pos_app.ui.manager.detail import render_detail
+
+    wallet = backend.new_wallet(balance=10_000)
+    network.add_codes = ["category_new_for_wallet"]
+    inputs = {"history_sales": 12, "new_categories": ["gift_card", "heated_tobacco"]}
+    network.add_details = [
+        {"code": "category_new_for_wallet", "inputs": {**inputs, "new_value": 7640}}
+    ]
+    sale = services.checkout.start_payment(basket((TEA, 1)), cashier_id="C042")
+    update = services.checkout.submit_token(sale.sale_id, backend.token(wallet))
+    assert update.phase is PaymentPhase.CUSTOMER_APPROVAL, update
+    (reason,) = update.risk_reasons
+    assert "never bought gift / prepaid card, heated tobacco" in reason.en
+    assert "ギフト・プリペイドカード、加熱式たばこ" in reason.ja and "7,640 円" in reason.ja
+    for text in (reason.en, reason.ja):
+        assert "gift_card" not in text and "heated_tobacco" not in text
+    html = render_detail(load_detail(services.store, sale.sale_id), lang="ja", tz=UTC)
+    assert "初めての種類の商品" in html and "加熱式たばこ" in html

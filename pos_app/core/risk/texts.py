@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pos_app.core.categories import category_word
 from pos_app.core.i18n import N_, Messages, translate
 
 TEXTS = Messages(
@@ -146,7 +147,8 @@ def sentence(code: str, inputs: dict[str, Any], lang: str) -> str:
     separator = FLAGS.text("list_separator", lang)
     values["flags"] = separator.join(FLAGS.text(f, lang) for f in flags)
     values["distant_regions"] = ", ".join(str(r) for r in inputs.get("distant_regions_1h", []))
-    values["new_categories"] = ", ".join(str(c) for c in inputs.get("new_categories", []))
+    kinds = inputs.get("new_categories", [])
+    values["new_categories"] = separator.join(category_word(str(c), lang) for c in kinds)
     return template(code, lang).format_map(values)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from pos_app.core.categories import CATEGORY_WORDS
 from pos_app.core.i18n import N_, Messages
 
 TEXTS = Messages(
@@ -192,16 +193,7 @@ WORDS = Messages(
     N_("action_customer_approval", "owner must approve"),
     N_("action_manager_approval", "manager must approve"),
     N_("action_decline", "decline"),
-    N_("category_tobacco", "tobacco"),
-    N_("category_heated_tobacco", "heated tobacco"),
-    N_("category_e_cig", "e-cigarette"),
-    N_("category_gift_card", "gift / prepaid card"),
-    N_("category_alcohol", "alcohol"),
-    N_("category_electronics", "electronics"),
-    N_("category_food", "food"),
-    N_("category_beverage", "beverage"),
-    N_("category_household", "household"),
-    N_("category_other", "other"),
+    *CATEGORY_WORDS,
 )
 
 

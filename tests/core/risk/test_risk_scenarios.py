@@ -193,7 +193,8 @@ def test_a_kind_of_resellable_goods_the_wallet_never_bought_asks_the_owner_once(
     assert reason.inputs == {
         "history_sales": 10, "new_categories": ["heated_tobacco"], "new_value": 4640,
     }  # fmt: skip
-    assert "heated_tobacco" in reason.en and "4,640" in reason.ja
+    assert "never bought heated tobacco;" in reason.en and "4,640" in reason.ja
+    assert "加熱式たばこ を一度も購入しておらず" in reason.ja  # goods in words, not codes
     # A carton of what the wallet already smokes is an amount question (10,000 yen floor).
     carton = replay.sale(kit.make_sale(("tobacco", 1, 6000), wallet_id="w-other-smoker"))
     assert carton.action is Action.CUSTOMER_APPROVAL  # no history at all: a first purchase

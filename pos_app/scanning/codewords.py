@@ -31,7 +31,8 @@ Here, from the bit matrix and how sure each module is:
 
 Versions 1-20, every error level. The layout and format are ours (numpy,
 segno's tables); the Reed-Solomon decoder is the reedsolo library (pure
-Python, about 0.5 ms a block of 58 codewords when it has to correct).
+Python: about 0.1 ms CPU a clean block of 58 codewords, 0.4 ms one with
+4 erasures and 5 errors; 1.5x the hand-written decoder it replaced).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import random
 
 import numpy as np
 import pytest
+import reedsolo
 import segno
 
 from pos_app.scanning.codewords import MARGIN, read_format, repair, rs_correct, sureness
@@ -130,3 +131,32 @@ def test_repair_never_returns_another_code(token):
         assert np.array_equal(fixed[~known], truth[~known])
         outcomes.add("exact")
     assert outcomes == {"none", "exact"}
+
+
+def test_repeated_erasures_count_once():
+    """reedsolo fails a block whose erasure list names a position twice (its
+    Forney step divides by zero); ``rs_correct`` takes a set of positions."""
+    rng = random.Random(3)
+    nsym = 16
+    clean = _encoded([rng.randrange(256) for _ in range(30)], nsym)
+    damaged = list(clean)
+    for i in (2, 9, 40):
+        damaged[i] ^= 0x5A
+    assert rs_correct(damaged, nsym, [9, 2, 9, 40, 2]) == clean
+    assert rs_correct(damaged, nsym, [2, 9, 40]) == clean
+
+
+def test_another_reedsolo_field_in_the_process_does_not_change_the_decode():
+    """reedsolo keeps its field tables in module globals, which building any
+    codec rebinds: a codec of another field (another user of the library)
+    must not make ``rs_correct`` decode in the wrong field."""
+    rng = random.Random(4)
+    nsym = 22
+    clean = _encoded([rng.randrange(256) for _ in range(36)], nsym)
+    damaged = list(clean)
+    where = rng.sample(range(len(clean)), 10)
+    for i in where:
+        damaged[i] ^= rng.randrange(1, 256)
+    reedsolo.RSCodec(nsym, fcr=120, prim=0x187)  # the FAA UAT code's field
+    assert reedsolo.gf_exp[8] == 0x87  # 2^8 in that field: the globals moved
+    assert rs_correct(damaged, nsym, where[:6]) == clean

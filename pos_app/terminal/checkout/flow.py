@@ -262,12 +262,18 @@ class CheckoutFlow:
         if status == "step_up_required":
             step = answer.step_up
             sale.expires_at = step.expires_at if step is not None else None
+            if sale.state != SaleState.STEP_UP:
+                # The wallet was presented here: it counts in the till's history now,
+                # whatever the owner answers or the cashier does next (a rotation of
+                # accounts each held, then cancelled, is still a rotation).
+                self._risk.record(facts, Action.CUSTOMER_APPROVAL)
             # The write-ahead entry stays open: if the till restarts while the owner decides,
             # the outbox follows the sale to the backend's answer.
             return self.set(sale, SaleState.STEP_UP, now=now, seen=True)
         elif status == "approved":
             sale.authorization_id = answer.authorization_id or None
-            self._risk.record(facts, Action.ALLOW)
+            if sale.state != SaleState.STEP_UP:  # a held sale counted when it was held
+                self._risk.record(facts, Action.ALLOW)
             update = self.set(sale, SaleState.APPROVED, now=now, seen=True)
         elif status == "cancelled":
             update = self.set(sale, SaleState.CANCELLED, now=now)

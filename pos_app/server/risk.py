@@ -161,8 +161,10 @@ def features(
     windows = (engine or default_engine()).rules.windows
     params = _history_params(sale.wallet_id, sale.sale_id, sale.store_id, now=now, windows=windows)
     rules = (engine or default_engine()).rules
-    past = _wallet_history(session, params["wallet_history"], rules.policy.cash_convertible)
-    ctx = wallet_features(past, now=now, store_id=sale.store_id, device_id=sale.device_id)
+    past, held = _wallet_history(session, params["wallet_history"], rules.policy.cash_convertible)
+    ctx = wallet_features(
+        past, now=now, store_id=sale.store_id, device_id=sale.device_id, held=held
+    )
     last, tobacco = _topup_and_tobacco(
         session, params["topup_and_tobacco"], now=now, window_s=windows.store_baseline_s
     )
@@ -212,11 +214,14 @@ def _history_params(
 
 def _wallet_history(
     session: Session, params: dict[str, Any], cash_convertible: frozenset[str]
-) -> list[PastSale]:
-    """The wallet's completed (or pending) sales in its history window, oldest first."""
+) -> tuple[list[PastSale], list[PastSale]]:
+    """The wallet's sales in its history window, oldest first: (completed, still held for
+    the owner). Only completed ones vouch for anything (``wallet_features``)."""
     rows = db.raw(session, _statements()["wallet_history"], params)
-    return [
-        PastSale(
+    past: list[PastSale] = []
+    held: list[PastSale] = []
+    for t, total, cc, store, region, device, ok, paid, kinds, lines in rows.fetchall():
+        sale = PastSale(
             int(t),
             int(total),
             int(cc),
@@ -224,20 +229,16 @@ def _wallet_history(
             region or "",
             device or "",
             bool(ok),
-            _resale_kinds(paid, kinds, lines, cash_convertible),
+            _resale_kinds(kinds, lines, cash_convertible),
         )
-        for t, total, cc, store, region, device, ok, paid, kinds, lines in rows.fetchall()
-    ]
+        (past if paid else held).append(sale)
+    return past, held
 
 
 def _resale_kinds(
-    paid: Any, kinds: str | None, lines: Any, cash_convertible: frozenset[str]
+    kinds: str | None, lines: Any, cash_convertible: frozenset[str]
 ) -> frozenset[str]:
-    """The easy-to-resell kinds of goods a stored sale vouches for."""
-    if not paid:
-        # A sale still held for the owner counts in the spend, but vouches for no kind of
-        # goods until approved (the backtest remembers completed sales only).
-        return frozenset()
+    """The easy-to-resell kinds of goods in a stored sale."""
     if kinds is not None:  # ``sales.categories``, as finalize wrote it
         return _written_kinds(kinds, cash_convertible)
     return resale_categories(_line_categories(lines), cash_convertible)  # an older row

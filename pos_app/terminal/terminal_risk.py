@@ -100,9 +100,11 @@ class TerminalRisk:
         at this till" signal by restarting the application. Returns the number
         of sales replayed.
         """
+        # Every sale a wallet was presented for counts, whatever became of it: held for
+        # the owner, then cancelled or voided, as much as approved or declined.
         rows = store.query(
             "SELECT sale_id, store_id, terminal_id, total, currency, state, token_facts,"
-            " updated_at FROM sales WHERE updated_at >= ? AND state IN ('approved', 'declined')"
+            " updated_at FROM sales WHERE updated_at >= ? AND token_facts IS NOT NULL"
             " ORDER BY updated_at",
             (now - window_s,),
         )

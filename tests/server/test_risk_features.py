@@ -18,10 +18,11 @@ from pos_app.core.categories import Category
 from pos_app.core.risk.config import default_rules
 from pos_app.core.risk.model import SaleFacts, SaleLine
 from pos_app.core.risk.velocity import VelocityTracker
-from pos_app.server import db, risk
-from pos_app.server.models import Sale
+from pos_app.paytoken import httpsig, keys
+from pos_app.server import admin, db, risk
+from pos_app.server.models import Device, Sale
 from pos_app.server.settings import ServerSettings
-from tests.server.server_support import World, line
+from tests.server.server_support import Signer, WalletHandle, World, enroll_terminal, line
 
 T0 = 1_790_000_000
 WALLET_KEYS = (
@@ -177,3 +178,84 @@ def test_finalize_keeps_the_kinds_of_goods_of_the_basket_once(
     finally:
         engine.dispose()
     assert stored == "food,tobacco"
+
+
+def _thief_phone(world: World, settings: ServerSettings, wallet: WalletHandle) -> WalletHandle:
+    """The 2019 pattern: the thief signs in to the owner's account on their own phone."""
+    signer = Signer.new(httpsig.TAG_WALLET)
+    engine = db.make_engine(settings.db_url)
+    try:
+        with db.session_factory(engine)() as session:
+            session.add(
+                Device(
+                    device_id=signer.keyid,
+                    wallet_id=wallet.wallet_id,
+                    public_key=keys.public_raw(signer.key),
+                    created_at=world.api.clock.now(),
+                )
+            )
+            session.commit()
+    finally:
+        engine.dispose()
+    return WalletHandle(wallet.wallet_id, signer.keyid, signer)
+
+
+def _smoker(world: World, *, days: int = 3) -> WalletHandle:
+    """A wallet that buys three packs of cigarettes a day at S001 from its owner's phone."""
+    wallet = world.new_wallet(balance=50_000)
+    for _ in range(days):
+        packs = world.sale_body(world.token(wallet), lines=[line("t", "tobacco", 3, 600)])
+        assert world.sell(packs).json()["status"] == "approved"
+        world.api.clock.advance(86_400)
+    world.api.clock.advance(86_400)  # nothing in the last 24 h
+    return wallet
+
+
+def test_a_thiefs_phone_held_for_the_owner_is_still_a_new_phone_when_the_thief_retries(
+    world: World, settings: ServerSettings
+) -> None:
+    """The thief's first code from their own phone waits for the owner; a second code from
+    the same phone 30 s later is still from a phone the wallet never paid from. The held
+    sale counts in the wallet's spend (the retry also splits easy-to-resell goods)."""
+    wallet = _smoker(world)
+    thief = _thief_phone(world, settings, wallet)
+    first = world.sale_body(world.token(thief), lines=[line("t", "tobacco", 6, 600)])
+    held = world.sell(first).json()
+    assert held["status"] == "step_up_required", held
+    assert held["risk"]["reasons"] == ["device_new_for_wallet"]
+    world.api.clock.advance(30)  # the owner has not answered yet
+    again = world.sale_body(world.token(thief), lines=[line("t", "tobacco", 8, 600)])
+    second = world.sell(again).json()
+    assert second["status"] == "step_up_required", second
+    assert set(second["risk"]["reasons"]) >= {
+        "device_new_for_wallet",
+        "wallet_repeat_cash_convertible",  # 3,600 held + 4,800 now: the held sale counts
+    }
+
+
+def test_a_store_where_the_wallet_is_held_for_the_owner_is_still_new_when_the_thief_retries(
+    world: World, settings: ServerSettings
+) -> None:
+    """A thief holding the owner's phone shops at a store the owner never used; the
+    sale is held for the owner's approval; a retry 30 s later at the same store is still
+    at a store the wallet never paid at."""
+    wallet = _smoker(world)
+    ticket = admin.create_terminal(
+        settings.data_dir, settings.db_url, store_id="S002", terminal_id="T09",
+        clock=world.api.clock,
+    )  # fmt: skip
+    there = World(
+        api=world.api,
+        terminal=enroll_terminal(world.api, ticket["enrollment_code"]),
+        store_id="S002",
+        terminal_id="T09",
+    )
+    first = there.sale_body(world.token(wallet), lines=[line("t", "tobacco", 4, 600)])
+    held = there.sell(first).json()
+    assert held["status"] == "step_up_required", held
+    assert held["risk"]["reasons"] == ["store_new_for_wallet"]
+    world.api.clock.advance(30)
+    again = there.sale_body(world.token(wallet), lines=[line("t", "tobacco", 4, 600)])
+    second = there.sell(again).json()
+    assert second["status"] == "step_up_required", second
+    assert "store_new_for_wallet" in second["risk"]["reasons"]

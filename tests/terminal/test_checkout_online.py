@@ -10,6 +10,7 @@ from pos_app.terminal.audit.log import AuditAction, read_entries
 from pos_app.terminal.checkout.types import PaymentPhase
 from pos_app.terminal.errors import CheckoutError
 from pos_app.terminal.services import TerminalServices
+from pos_app.terminal.terminal_risk import wallet_ref
 from tests.terminal.checkout_support import (
     BENTO,
     CARTON,
@@ -173,3 +174,43 @@ def test_a_till_whose_clock_jumped_since_the_last_contact_signs_again_once(
         assert backend.balance(wallet) == 1_000 - 140
     finally:
         skewed.close()
+
+
+def test_wallets_held_for_their_owners_then_cancelled_still_count_in_a_rotation(
+    backend: Backend, services: TerminalServices
+) -> None:
+    """7pay's rotation at one till: each account's cartons wait for an owner who never
+    answers and the cashier cancels; the third account in the half hour is a rotation
+    (wallet_rotation_at_terminal), as if the first two had been approved."""
+    checkout = services.checkout
+    for _ in range(2):
+        wallet = backend.new_wallet(balance=50_000)  # new phones: cartons need the owner
+        sale = checkout.start_payment(basket((CARTON, 2)), cashier_id="C042")
+        held = checkout.submit_token(sale.sale_id, backend.token(wallet))
+        assert held.phase is PaymentPhase.CUSTOMER_APPROVAL, held
+        assert checkout.poll(sale.sale_id).phase is PaymentPhase.CUSTOMER_APPROVAL
+        assert checkout.cancel(sale.sale_id).phase is PaymentPhase.CANCELLED
+    third = checkout.start_payment(basket((CARTON, 2)), cashier_id="C042")
+    update = checkout.submit_token(third.sale_id, backend.token(backend.new_wallet(50_000)))
+    assert update.phase is PaymentPhase.CUSTOMER_APPROVAL, update
+    assert "wallet_rotation_at_terminal" in {r.code for r in update.risk_reasons}
+
+
+def test_a_wallet_held_for_a_manager_then_cancelled_still_counts_at_the_till(
+    backend: Backend, services: TerminalServices
+) -> None:
+    checkout = services.checkout
+    wallet = backend.new_wallet(balance=150_000)
+    sale = checkout.start_payment(basket((BENTO, 100)), cashier_id="C042")  # 100,000 yen
+    held = checkout.submit_token(sale.sale_id, backend.token(wallet))
+    assert held.phase is PaymentPhase.MANAGER_APPROVAL, held
+    assert checkout.cancel(sale.sale_id).phase is PaymentPhase.CANCELLED
+    probe = checkout.start_payment(basket((TEA, 1)), cashier_id="C042")
+    other = backend.new_wallet(balance=1_000)
+    assert checkout.submit_token(probe.sale_id, backend.token(other)).phase is (
+        PaymentPhase.APPROVED
+    )
+    till = services.checkout._flow._risk._tracker  # what the till remembers
+    seen = till._seen[("S001", "T01")]
+    presented = sorted(ref for _, ref, _ in seen)
+    assert presented == sorted([wallet_ref(wallet.wallet_id), wallet_ref(other.wallet_id)])

@@ -105,3 +105,27 @@ def test_the_stored_decision_keeps_sentences_inputs_and_version() -> None:
 def test_wallet_ref_is_a_stable_pseudonym() -> None:
     assert wallet_ref("w-1") == wallet_ref("w-1") != wallet_ref("w-2")
     assert "w-1" not in wallet_ref("w-1") and len(wallet_ref("w-1")) == 16
+
+
+def test_wallets_held_or_cancelled_before_a_restart_still_count(tmp_path: Path) -> None:
+    """A wallet presented at the till counts whatever became of its sale: held for the
+    owner, cancelled, voided. A sale no wallet was presented for does not."""
+    store = open_store(tmp_path)
+    basket = carton_basket()
+    states = ["step_up", "cancelled", "voided", "declined"]
+    for i, state in enumerate(states):
+        save_sale(
+            store,
+            SaleRecord(
+                f"s{i}", "S001", "T01", "C1", "JPY", basket.total.amount, state,
+                basket.lines, NOW - 600 + i, token_facts={"wallet_ref": wallet_ref(f"w-{i}")},
+            ),
+        )  # fmt: skip
+    save_sale(
+        store,
+        SaleRecord("open", "S001", "T01", "C1", "JPY", 100, "cancelled", (), NOW - 300),
+    )
+    warmed = TerminalRisk(default_rules())
+    assert warmed.warm_from(store, now=NOW, window_s=1800) == len(states)
+    seen = warmed._tracker.context_for(facts("new", "w-new")).terminal_wallets_30m
+    assert seen is not None and len(seen) == len(states)

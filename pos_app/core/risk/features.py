@@ -7,7 +7,12 @@ functions, so a feature means the same thing in a backtest as in production.
 
 - A wallet's history is its completed sales within ``windows.wallet_history_s``
   before the sale (``time >= now - wallet_history_s``), the sale itself excluded,
-  oldest first.
+  oldest first. The backend also knows sales still held for the owner's approval
+  (``held``): they count wherever a feature measures exposure (counts, spend, the
+  stores of the last hour; more attempts are more suspicious, never less) and vouch
+  for nothing: only a completed sale makes a phone, a store or a kind of goods
+  known, or sets the wallet's usual amounts. The backtest's owner answers at once,
+  so it has no held sales.
 - Its last top-up counts for ``windows.topup_memory_s``.
 - Its step-ups the owner never approved count within ``windows.wallet_history_s``.
 - A store's tobacco history is its wallet-paid tobacco-family sales within
@@ -33,7 +38,7 @@ _NO_KINDS: frozenset[str] = frozenset()
 
 
 class PastSale(NamedTuple):
-    """One completed sale of a wallet, as its later sales see it."""
+    """One sale of a wallet (completed, or held for the owner), as its later sales see it."""
 
     time: int
     total: int
@@ -59,15 +64,21 @@ def resale_categories(
 
 
 def wallet_features(
-    past: Sequence[PastSale], *, now: int, store_id: str, device_id: str
+    past: Sequence[PastSale],
+    *,
+    now: int,
+    store_id: str,
+    device_id: str,
+    held: Sequence[PastSale] = (),
 ) -> dict[str, Any]:
-    """Velocity and history features of a wallet (RiskContext keyword arguments)."""
+    """Velocity and history features of a wallet (RiskContext keyword arguments).
+
+    ``past`` are its completed sales, ``held`` those still waiting for the owner: both
+    count in its exposure, only ``past`` vouches (module docstring).
+    """
     c1 = c24 = c7 = s1 = s24 = s7 = cc1 = cc24 = cc7 = 0
-    cc_max_old = approved_cc = 0
     regions: set[str] = set()
-    devices: set[str] = set()
-    stores: set[str] = set()
-    for sale in past:
+    for sale in (*past, *held) if held else past:
         age = now - sale.time
         if age <= WEEK:
             c7 += 1
@@ -83,7 +94,11 @@ def wallet_features(
                     cc1 += sale.cc
                     if sale.store_id != store_id:
                         regions.add(sale.region)
-        if age > DAY and sale.cc > cc_max_old:
+    cc_max_old = approved_cc = 0
+    devices: set[str] = set()
+    stores: set[str] = set()
+    for sale in past:  # what vouches: completed sales only
+        if now - sale.time > DAY and sale.cc > cc_max_old:
             cc_max_old = sale.cc
         if sale.owner_approved and sale.device_id == device_id and sale.cc > approved_cc:
             approved_cc = sale.cc
@@ -91,6 +106,9 @@ def wallet_features(
         stores.add(sale.store_id)
     kinds = _NO_KINDS.union(*map(_KINDS, past))
     typical = median_low([s.total for s in past]) if len(past) >= MIN_TYPICAL_SALES else None
+    # A wallet with only held sales has history, but no phone or store it paid from yet:
+    # every one is new to it (a held sale never makes a later one look less new).
+    history = bool(past) or bool(held)
     return {
         "wallet_sales_1h": c1,
         "wallet_sales_24h": c24,
@@ -104,12 +122,12 @@ def wallet_features(
         "wallet_typical_spend": typical,
         "wallet_cc_max_before_24h": cc_max_old,
         "wallet_history_age_s": now - past[0].time if past else 0,
-        "wallet_history_sales": len(past),
-        # "New" means the wallet has paid before, never from this phone.
-        "device_new_for_wallet": bool(devices) and device_id not in devices,
+        "wallet_history_sales": len(past) + len(held),
+        # "New" means the wallet has paid (or tried to) before, never from this phone.
+        "device_new_for_wallet": history and device_id not in devices,
         "device_owner_approved_cc": approved_cc,
-        # "New" means the wallet has paid before, never at this store.
-        "store_new_for_wallet": bool(stores) and store_id not in stores,
+        # "New" means the wallet has paid (or tried to) before, never at this store.
+        "store_new_for_wallet": history and store_id not in stores,
         # The easy-to-resell categories the wallet bought in its history.
         "wallet_cc_categories": tuple(sorted(kinds)) if kinds else (),
         "other_store_regions_1h": tuple(sorted(regions)),

@@ -56,6 +56,8 @@ from pos_app.terminal.terminal_risk import TerminalRisk
 # A signature more than this far from the backend's clock is refused (BACKEND-API.md).
 SIGNATURE_FUTURE_S = 5
 _TIME_REASONS = frozenset({ReasonCode.NOT_YET_VALID, ReasonCode.EXPIRED})
+# ``ActiveSale.extra``: this code's wallet already counts in the till's risk history.
+_COUNTED = "risk_counted"
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +98,7 @@ class CheckoutFlow:
             result = verifier.verify(text, now=now)
         sale.verified, sale.decision, sale.offline, sale.expires_at = result, None, False, None
         sale.backend_reasons, sale.backend_details = (), ()
+        sale.extra.pop(_COUNTED, None)
         if not result.ok or result.claims is None:
             return self.decline(sale, str(result.reason), now=now)
         sale.token = text
@@ -108,6 +111,7 @@ class CheckoutFlow:
         if sale.decision.action is Action.DECLINE:
             return self.decline(sale, ReasonCode.RISK_DECLINED, now=now, facts=facts)
         if sale.decision.action is Action.MANAGER_APPROVAL and sale.decision.manager_may_override:
+            self._presented(sale, facts, Action.MANAGER_APPROVAL)
             return self.set(sale, AWAITING_MANAGER, now=now)
         return self.finalize_online(sale, facts, now=now)
 
@@ -262,12 +266,13 @@ class CheckoutFlow:
         if status == "step_up_required":
             step = answer.step_up
             sale.expires_at = step.expires_at if step is not None else None
+            self._presented(sale, facts, Action.CUSTOMER_APPROVAL)
             # The write-ahead entry stays open: if the till restarts while the owner decides,
             # the outbox follows the sale to the backend's answer.
             return self.set(sale, SaleState.STEP_UP, now=now, seen=True)
         elif status == "approved":
             sale.authorization_id = answer.authorization_id or None
-            self._risk.record(facts, Action.ALLOW)
+            self._presented(sale, facts, Action.ALLOW)
             update = self.set(sale, SaleState.APPROVED, now=now, seen=True)
         elif status == "cancelled":
             update = self.set(sale, SaleState.CANCELLED, now=now)
@@ -275,6 +280,14 @@ class CheckoutFlow:
             reason = answer.reason or "declined"
             update = self.decline(sale, reason, now=now, facts=facts)
         return self._resolved(sale, update)
+
+    def _presented(self, sale: ActiveSale, facts: SaleFacts, action: Action) -> None:
+        """The wallet counts in the till's history once per code, when its sale is first held
+        (for the owner or a manager) or approved: whatever the owner answers or the cashier
+        does next, a rotation of accounts each held, then cancelled, is still a rotation."""
+        if not sale.extra.get(_COUNTED):
+            sale.extra[_COUNTED] = True
+            self._risk.record(facts, action)
 
     def facts(self, sale: ActiveSale, *, now: int, offline: bool) -> SaleFacts:
         claims = sale.claims

@@ -5,8 +5,12 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from pos_app.core.risk.config import RuleSet
+from pos_app.core.risk.features import PastSale, wallet_features
 from pos_app.core.risk.model import Action
 from pos_app.core.risk.velocity import TerminalTracker, VelocityTracker
+
+TOBACCO = frozenset({"tobacco"})
+GIFT = frozenset({"gift_card"})
 
 
 def test_wallet_windows_sum_earlier_sales_only(kit: SimpleNamespace, rules: RuleSet) -> None:
@@ -75,3 +79,44 @@ def test_terminal_tracker_counts_wallets_and_declines(kit: SimpleNamespace, rule
     assert ctx.terminal_wallets_30m == (("w-b", 5800), ("w-c", 0))
     assert ctx.terminal_declines_10m == 1
     assert ctx.wallet_sales_24h is None  # the till knows nothing of the network
+
+
+def test_a_sale_held_for_the_owner_counts_in_exposure_and_vouches_for_nothing() -> None:
+    """The backend's held sales: more attempts are more suspicious, never less. They count
+    in the wallet's sales, spend and last-hour stores, but make no phone, store or kind of
+    goods known and set none of the wallet's usual amounts."""
+    now, day = 1_790_000_000, 86_400
+    owner = [
+        PastSale(now - k * day, 1800, 1800, "S001", "JP-13", "d-owner", False, TOBACCO)
+        for k in (4, 3, 2)
+    ]
+    thief = PastSale(now - 30, 30_000, 30_000, "S777", "JP-27", "d-thief", False, GIFT)
+    old_held = PastSale(now - 2 * day, 20_000, 20_000, "S777", "JP-27", "d-thief", False, GIFT)
+    here = {"now": now, "store_id": "S777", "device_id": "d-thief"}
+    before = wallet_features(owner, **here)
+    after = wallet_features(owner, **here, held=[old_held, thief])
+    assert (after["wallet_sales_1h"], after["wallet_sales_7d"]) == (1, 5)
+    assert after["wallet_cc_spend_1h"] == after["wallet_spend_1h"] == 30_000
+    assert after["wallet_cc_spend_7d"] == 3 * 1800 + 50_000
+    assert after["wallet_history_sales"] == 5
+    assert after["other_store_regions_1h"] == ()  # the held sale was at this very store
+    elsewhere = wallet_features(owner, **{**here, "store_id": "S001"}, held=[thief])
+    assert elsewhere["other_store_regions_1h"] == ("JP-27",)
+    vouching = (
+        "device_new_for_wallet",
+        "store_new_for_wallet",
+        "wallet_cc_categories",
+        "wallet_typical_spend",
+        "wallet_cc_max_before_24h",
+        "wallet_history_age_s",
+        "device_owner_approved_cc",
+    )
+    assert {k: after[k] for k in vouching} == {k: before[k] for k in vouching}
+    assert (after["device_new_for_wallet"], after["store_new_for_wallet"]) == (True, True)
+    assert after["wallet_cc_categories"] == ("tobacco",)
+    assert (after["wallet_typical_spend"], after["wallet_cc_max_before_24h"]) == (1800, 1800)
+    # A wallet whose only history is held: every phone and store is new to it.
+    only_held = wallet_features([], **here, held=[thief])
+    assert (only_held["device_new_for_wallet"], only_held["store_new_for_wallet"]) == (True, True)
+    assert only_held["wallet_cc_categories"] == ()
+    assert wallet_features([], **here)["device_new_for_wallet"] is False  # no history at all

@@ -49,8 +49,15 @@ def make_engine(url: str, *, pre_ping: bool = False, pool_size: int = POOL_SIZE)
     # Connections kept open for as many requests as one worker has in flight under load (a
     # connection beyond ``pool_size`` is closed when given back: a new one costs a login
     # and loses the statements psycopg prepared on it); at most 10 more under a burst.
+    # psycopg prepares nothing by itself (``prepare_threshold``): the usual statements are
+    # prepared by name (:func:`_prepare`), and psycopg answers any ROLLBACK on a connection
+    # where it prepared statements with DEALLOCATE ALL, which would drop ours too.
     engine = create_engine(
-        url, pool_pre_ping=pre_ping, pool_size=pool_size, max_overflow=POOL_OVERFLOW
+        url,
+        pool_pre_ping=pre_ping,
+        pool_size=pool_size,
+        max_overflow=POOL_OVERFLOW,
+        connect_args={"prepare_threshold": None},
     )
     event.listen(engine, "before_cursor_execute", _send_batch)
     return engine
@@ -76,9 +83,11 @@ def warm_pool(engine: Engine, count: int) -> int:
             connection = engine.connect()
             opened.append(connection)
             connection.exec_driver_sql("SELECT 1")
+            driver = connection.connection.driver_connection
             if rehearsal is not None:
-                _client_cursor(connection.connection.driver_connection).execute(*rehearsal)
-    except DBAPIError as exc:
+                _client_cursor(driver).execute(*rehearsal)
+            _prepare(connection.connection.info, driver, engine.dialect)
+    except (DBAPIError, Speculation) as exc:
         log.warning("opened %d database connections ahead: %s", len(opened), type(exc).__name__)
     finally:
         for connection in opened:
@@ -122,6 +131,74 @@ def _placeholder(kind: Any) -> Any:
     except NotImplementedError:  # JSON and the like: NULL plans the same
         return None
     return {int: 0, str: "", bytes: b"", bool: False}.get(python_type)
+
+
+# PostgreSQL parses, analyses and plans every statement of a simple-protocol string each
+# time it comes: for a usual sale, most of the database's CPU. Each pooled connection
+# therefore PREPAREs the usual statements once (one round trip, the first time it carries
+# a batch, or when :func:`warm_pool` opens it), and batches send them as EXECUTE with the
+# same values. A prepared statement outlives any transaction (PREPARE is not transactional)
+# and lives as long as its connection; the names are this module's (psycopg's own prepared
+# statements are named apart). A connection whose PREPARE failed (a schema not migrated
+# yet...) sends the statements' text, as before.
+_PREPARED_KEY = "pos_prepared"
+_UNDEFINED_STATEMENT = "26000"  # invalid_sql_statement_name: no prepared statement so named
+
+
+@dataclass(frozen=True)
+class _Preparable:
+    prepare: str  # PREPARE name AS <the statement with $1, $2...>
+    execute: _Compiled  # EXECUTE name(%(a)s, %(b)s...): bound on the client like the text
+
+
+@functools.cache
+def _preparables(dialect: Any, count: int) -> dict[int, _Preparable]:
+    """The PREPARE and EXECUTE forms of each of the first *count* :func:`usual` statements,
+    by the id of its compiled form (:func:`_compile`, which keeps it alive)."""
+    found: dict[int, _Preparable] = {}
+    for number, item in enumerate(_USUAL[:count]):
+        statement = item
+        if not hasattr(item, "compile"):
+            statement = _insert_new_statement(dialect.name, item.__table__)
+        compiled = _compile(statement, dialect)
+        names = list(dict.fromkeys(_PARAM.findall(compiled.sql)))
+        name = f"pos_usual_{number}"
+        body = compiled.sql
+        for position, param in enumerate(names, start=1):
+            body = body.replace(f"%({param})s", f"${position}")
+        arguments = ", ".join(f"%({n})s" for n in names)
+        execute = f"EXECUTE {name}({arguments})" if names else f"EXECUTE {name}"
+        found[id(compiled)] = _Preparable(
+            f"PREPARE {name} AS {body.replace('%%', '%')}",
+            _Compiled(execute, compiled.defaults, None),
+        )
+    return found
+
+
+def _prepare(info: dict[str, Any], driver: Any, dialect: Any) -> dict[int, _Compiled]:
+    """The usual statements prepared on this pooled connection (*info*: its record's, kept
+    while the connection lives): PREPAREd now if they are not yet, in one round trip."""
+    known: dict[int, _Compiled] | None = info.get(_PREPARED_KEY)
+    if known is not None:
+        return known  # prepared (or failed: empty) when this connection first batched
+    if not _USUAL:
+        return {}
+    preparables = _preparables(dialect, len(_USUAL))
+    try:
+        with driver.cursor() as cursor:
+            # DEALLOCATE ALL first: after a lost name (below) some may still exist.
+            cursor.execute(
+                "; ".join(["DEALLOCATE ALL", *(p.prepare for p in preparables.values())])
+            )
+    except dialect.loaded_dbapi.Error as exc:
+        # Nothing prepared is used on this connection: the transaction the PREPAREs ran
+        # in failed, the request runs again unbatched (a name may exist, never reused).
+        info[_PREPARED_KEY] = {}
+        log.warning("usual statements not prepared: %s", type(exc).__name__)
+        raise Speculation("PREPARE failed") from exc
+    ready = {key: p.execute for key, p in preparables.items()}
+    info[_PREPARED_KEY] = ready
+    return ready
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -378,6 +455,8 @@ class _Batch:
     ahead: dict[int, list[_Ahead]] = field(default_factory=dict)
     unsent: list[_Ahead] = field(default_factory=list)
     queued: list[tuple[_Compiled, dict[str, Any]]] = field(default_factory=list)
+    # The statements prepared on this connection (:func:`_prepare`): sent as EXECUTE.
+    prepared: dict[int, _Compiled] = field(default_factory=dict)
 
     def take(self, statement: Any, params: dict[str, Any]) -> _Rows | None:
         """The result of a prefetched *statement* with these *params*, or None."""
@@ -405,8 +484,17 @@ class _Batch:
             parts.append((_COMMIT, {}))
         if not parts:
             return
+        if self.prepared:
+            parts = [(self.prepared.get(id(c), c), values) for c, values in parts]
         cursor = _client_cursor(self.driver)
-        cursor.execute(*_join(parts))
+        try:
+            cursor.execute(*_join(parts))
+        except self.dialect.loaded_dbapi.Error as exc:
+            if getattr(exc, "sqlstate", None) == _UNDEFINED_STATEMENT:
+                # A prepared statement is gone (DEALLOCATEd behind our back): this request
+                # runs again unbatched, the connection's next batch prepares them again.
+                self.connection.connection.info.pop(_PREPARED_KEY, None)
+            raise
         for ahead in self.unsent:
             has_rows = cursor.pgresult.status == _TUPLES_OK  # not .description: it builds
             ahead.rows = _Rows(cursor.fetchall() if has_rows else [], cursor.rowcount)
@@ -456,7 +544,8 @@ def batch(session: Session) -> bool:
     _flush_pending(session)
     connection = session.connection()
     driver = connection.connection.driver_connection
-    found = _Batch(connection, driver, connection.dialect)
+    prepared = _prepare(connection.connection.info, driver, connection.dialect)
+    found = _Batch(connection, driver, connection.dialect, prepared=prepared)
     session.info["batch"] = connection.info["batch"] = found
     session.info["speculating"] = True
     return True

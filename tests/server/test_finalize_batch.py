@@ -242,3 +242,49 @@ def test_warm_pool_opens_connections_and_runs_nothing(world: World, settings: An
     after = _contact_rows(settings), admin.check_ledger(settings.data_dir, settings.db_url)
     assert after == before
     assert db.warm_pool(db.make_engine("sqlite://"), 5) == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_usual_statements_go_prepared_and_survive_a_lost_name(
+    world: World, settings: Any, trips: Trips, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batches send the usual statements as EXECUTE of statements each connection
+    PREPAREd once (PostgreSQL parses and plans them once, not on every sale). A name lost
+    behind the pool's back (DEALLOCATE) costs one rerun on the portable path, with the
+    same answer, and the next batch prepares them again."""
+    sent: list[str] = []
+    join = db._join
+
+    def seen(parts: Any) -> Any:
+        joined = join(parts)
+        sent.append(joined[0])
+        return joined
+
+    monkeypatch.setattr(db, "_join", seen)
+    wallet = world.new_wallet(balance=10_000)
+    for _ in range(2):  # the terminal's key known, the store's account remembered
+        assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
+    sent.clear()
+    assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
+    statements = [part for text in sent for part in text.split("; ")]
+    assert len(statements) == 16 and statements[-1] == "COMMIT"
+    assert all(part.startswith("EXECUTE pos_usual_") for part in statements[:-1])
+    backend = world.api.client.app.state.backend  # type: ignore[attr-defined]
+    engine = backend.engine
+    with engine.connect() as conn:  # every pooled connection loses its prepared statements
+        conn.connection.driver_connection.execute("DEALLOCATE ALL")
+    trips.reset()
+    # The pool holds one connection here (requests one at a time): the one just cleared.
+    assert engine.pool.checkedin() == 1  # type: ignore[attr-defined]
+    lost = world.sell(world.sale_body(world.token(wallet)))
+    assert lost.status_code == 200 and lost.json()["status"] == "approved"
+    assert trips.speculations == 1  # the batch failed on the lost name, ran again portably
+    sent.clear()
+    trips.reset()
+    assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
+    assert trips.speculations == 0 and trips.batches == [10, 6]
+    assert all(p.startswith("EXECUTE") for t in sent for p in t.split("; ")[:-1])
+    info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
+    assert info["balance"] == 10_000 - 5 * 280
+    _ledger_ok(world, settings)

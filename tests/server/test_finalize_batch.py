@@ -276,7 +276,7 @@ def test_usual_statements_go_prepared_and_survive_a_lost_name(
         conn.connection.driver_connection.execute("DEALLOCATE ALL")
     trips.reset()
     # The pool holds one connection here (requests one at a time): the one just cleared.
-    assert engine.pool.checkedin() == 1  # type: ignore[attr-defined]
+    assert engine.pool.checkedin() == 1
     lost = world.sell(world.sale_body(world.token(wallet)))
     assert lost.status_code == 200 and lost.json()["status"] == "approved"
     assert trips.speculations == 1  # the batch failed on the lost name, ran again portably

@@ -288,3 +288,47 @@ def test_usual_statements_go_prepared_and_survive_a_lost_name(
     info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
     assert info["balance"] == 10_000 - 5 * 280
     _ledger_ok(world, settings)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_a_connection_that_cannot_prepare_sends_the_statements_text(
+    world: World, settings: Any, trips: Trips, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PREPARE the database refuses (here: a statement naming no table) fails that one
+    request's batch, which runs again portably with the same answer; the connection then
+    sends the statements' text, as before preparing existed, and stays batched."""
+    sent: list[str] = []
+    join = db._join
+
+    def seen(parts: Any) -> Any:
+        joined = join(parts)
+        sent.append(joined[0])
+        return joined
+
+    preparables = db._preparables
+
+    def broken(dialect: Any, count: int) -> Any:
+        found = dict(preparables(dialect, count))
+        first = next(iter(found))
+        found[first] = db._Preparable(
+            "PREPARE pos_broken AS SELECT * FROM no_such_table", found[first].execute
+        )
+        return found
+
+    monkeypatch.setattr(db, "_join", seen)
+    backend = world.api.client.app.state.backend  # type: ignore[attr-defined]
+    backend.engine.dispose()  # new connections: none has prepared anything yet
+    monkeypatch.setattr(db, "_preparables", broken)
+    wallet = world.new_wallet(balance=10_000)
+    for _ in range(2):  # the first sales on the new connection: key read, store's account
+        assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
+    assert trips.speculations == 1  # the PREPARE failed once, that request ran portably
+    sent.clear()
+    trips.reset()
+    assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
+    assert (trips.batches, trips.speculations) == ([10, 6], 0)
+    assert not any(p.startswith("EXECUTE") for t in sent for p in t.split("; "))
+    info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
+    assert info["balance"] == 10_000 - 3 * 280
+    _ledger_ok(world, settings)

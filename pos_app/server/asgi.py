@@ -13,7 +13,10 @@ from pos_app.server.settings import ServerSettings
 
 def app_from_env() -> FastAPI:
     # The parent process migrated before starting the workers.
-    app = create_app(ServerSettings(), migrate=False)  # type: ignore[call-arg]
+    settings = ServerSettings()  # type: ignore[call-arg]
+    app = create_app(settings, migrate=False)
+    if settings.db_pool_warm:
+        app.state.backend.warm()
     settle_heap()
     return app
 

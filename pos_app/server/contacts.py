@@ -19,7 +19,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Table, bindparam, delete, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    delete,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from pos_app.server import db
@@ -43,14 +53,46 @@ _EXTEND = (
 )
 
 
+# The stretch is over (or never began): a new one starts now, and the one that ended goes
+# to terminal_contacts; a no-op otherwise. PostgreSQL, sent ahead right after ``_EXTEND``
+# (``extend_ahead``), so a batched request locks the terminal's row where the portable path
+# does, before the redemption. The row is locked (FOR UPDATE) only when the stretch is
+# over, and read again after any wait: the closed stretch recorded is the row's latest.
+_NEW_STRETCH = text(
+    "WITH prev AS (SELECT id, contact_since, contact_last FROM terminals"
+    " WHERE keyid = :b_keyid AND (contact_last IS NULL OR (contact_last < :b_now"
+    " AND (contact_since IS NULL OR contact_last < :b_from))) FOR UPDATE),"
+    " moved AS (UPDATE terminals SET contact_since = :b_now, contact_last = :b_now"
+    " FROM prev WHERE terminals.id = prev.id"
+    " RETURNING prev.id AS row_id, prev.contact_since AS since, prev.contact_last AS last)"
+    " INSERT INTO terminal_contacts (terminal_row, started_at, ended_at)"
+    " SELECT row_id, since, last FROM moved WHERE since IS NOT NULL AND last IS NOT NULL"
+).bindparams(
+    bindparam("b_keyid", type_=String()),
+    bindparam("b_now", type_=Integer()),
+    bindparam("b_from", type_=Integer()),
+)
+_CONTACTS: Table = TerminalContact.__table__  # type: ignore[assignment]
+_PURGE = _CONTACTS.delete().where(
+    _CONTACTS.c.terminal_row == bindparam("b_row"), _CONTACTS.c.ended_at < bindparam("b_before")
+)
+db.usual(_EXTEND, _NEW_STRETCH)
+
+
 def _extend_params(keyid: str, *, now: int, settings: ServerSettings) -> dict[str, Any]:
     return {"b_keyid": keyid, "b_now": now, "b_from": now - settings.contact_slack}
 
 
-def extend_ahead(session: Session, keyid: str, *, now: int, settings: ServerSettings) -> None:
-    """Send the usual case of :func:`record` ahead (``db.ahead``); a no-op when it is not
-    the case, so :func:`record` need not claim it."""
-    db.ahead(session, _EXTEND, _extend_params(keyid, now=now, settings=settings), required=False)
+def extend_ahead(
+    session: Session, keyid: str, *, now: int, settings: ServerSettings, seen: int | None
+) -> None:
+    """Send :func:`record`'s statement ahead (``db.ahead``), a no-op when its case is not
+    the one: the stretch going on extended, or (when this process last saw the terminal,
+    *seen*, longer ago than the slack, or never) also a new stretch."""
+    params = _extend_params(keyid, now=now, settings=settings)
+    db.ahead(session, _EXTEND, params, required=False)
+    if seen is None or seen < now - settings.contact_slack:
+        db.ahead(session, _NEW_STRETCH, params, required=False)
 
 
 def record(
@@ -69,12 +111,18 @@ def record(
     if since is not None and last is not None and now - last <= settings.contact_slack:
         db.write(session, _EXTEND, _extend_params(terminal.keyid, now=now, settings=settings))
         return
-    if db.batched(session):
-        # Not the case sent ahead: this UPDATE would lock the terminal's row after the
-        # prefetched redemption, the portable path locks it before (a deadlock between the
-        # two); the request runs again unbatched.
-        raise db.Speculation("a new contact stretch")
     terminal_row = terminal.terminal_row
+    if db.batched(session):
+        # Only as sent ahead (``extend_ahead``), in the portable path's lock order: the
+        # terminal's row before the redemption. Later, the two paths deadlocked each other:
+        # not sent ahead, the request runs again unbatched.
+        params = _extend_params(terminal.keyid, now=now, settings=settings)
+        if not db.sent_ahead(session, _NEW_STRETCH, params):
+            raise db.Speculation("a new contact stretch")
+        if since is not None and last is not None:
+            before = now - settings.offline_max_period
+            db.write(session, _PURGE, {"b_row": terminal_row, "b_before": before})
+        return
     # Silence longer than the slack: the stretch is over, a new one starts now. The
     # condition on contact_since makes a concurrent request of the same terminal a no-op.
     moved = session.execute(

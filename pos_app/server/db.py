@@ -10,6 +10,7 @@ unique constraint on the redeemed ``cti``.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import threading
 import weakref
@@ -29,11 +30,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_MS = 30_000
 
 
-def make_engine(url: str, *, pre_ping: bool = False) -> Engine:
+POOL_SIZE = 20
+POOL_OVERFLOW = 10
+
+
+def make_engine(url: str, *, pre_ping: bool = False, pool_size: int = POOL_SIZE) -> Engine:
     """The engine for *url*. Without *pre_ping* a pooled connection is not tested on every
     checkout (a round trip per transaction); after a database restart the first request on
     a dead connection fails (503: retry with the same key) and SQLAlchemy drops the whole
@@ -42,10 +48,158 @@ def make_engine(url: str, *, pre_ping: bool = False) -> Engine:
         return _sqlite_engine(url)
     # Connections kept open for as many requests as one worker has in flight under load (a
     # connection beyond ``pool_size`` is closed when given back: a new one costs a login
-    # and loses the statements psycopg prepared on it); at most 30, as before.
-    engine = create_engine(url, pool_pre_ping=pre_ping, pool_size=20, max_overflow=10)
+    # and prepares the usual statements again); at most 10 more under a burst.
+    # psycopg prepares nothing by itself (``prepare_threshold``): the usual statements are
+    # prepared by name (:func:`_prepare`), and psycopg answers any ROLLBACK on a connection
+    # where it prepared statements with DEALLOCATE ALL, which would drop ours too.
+    engine = create_engine(
+        url,
+        pool_pre_ping=pre_ping,
+        pool_size=pool_size,
+        max_overflow=POOL_OVERFLOW,
+        connect_args={"prepare_threshold": None},
+    )
     event.listen(engine, "before_cursor_execute", _send_batch)
     return engine
+
+
+def warm_pool(engine: Engine, count: int) -> int:
+    """Open up to *count* pooled connections now, each planning the usual request path's
+    statements once (:func:`usual`), and keep them in the pool; how many were opened.
+
+    A worker does this before it takes traffic. Otherwise the first burst of requests
+    (every till's first sale after a start) each waits for a new connection (a login, a
+    backend process forked by PostgreSQL) whose first plans read the catalog for each
+    table, index, operator and type they name (about 5-10 ms of the database's CPU for a
+    usual sale, about 1 ms once it knows them), all at the same moment. Best effort: a
+    refusal (``max_connections`` reached, the database down) leaves the rest to be opened
+    on demand. SQLite: nothing to open."""
+    if engine.dialect.name == "sqlite":
+        return 0
+    rehearsal = _join(_rehearsal(engine.dialect)) if _USUAL else None
+    opened: list[Any] = []
+    try:
+        for _ in range(min(count, engine.pool.size())):  # type: ignore[attr-defined]
+            connection = engine.connect()
+            opened.append(connection)
+            connection.exec_driver_sql("SELECT 1")
+            driver = connection.connection.driver_connection
+            if rehearsal is not None:
+                _client_cursor(driver).execute(*rehearsal)
+            _prepare(connection.connection.info, driver, engine.dialect)
+    except (DBAPIError, Speculation) as exc:
+        log.warning("opened %d database connections ahead: %s", len(opened), type(exc).__name__)
+    finally:
+        for connection in opened:
+            connection.close()  # back to the pool, kept (at most pool_size of them)
+    return len(opened)
+
+
+# The statements of the usual request path (:func:`usual`), for :func:`warm_pool`.
+_USUAL: list[Any] = []
+
+
+def usual(*statements: Any) -> None:
+    """Mark *statements* (Core statements, or ORM models: :func:`insert_new` on their table)
+    as the usual request path's, for :func:`warm_pool`."""
+    _USUAL.extend(statements)
+
+
+def _rehearsal(dialect: Any) -> list[tuple[_Compiled, dict[str, Any]]]:
+    """EXPLAIN (plan, never run) of every :func:`usual` statement, with placeholder values
+    of the parameters' types. Compiled through :func:`_compile`, so the process's own
+    compiled forms are ready too (not made by every thread of the first burst at once)."""
+    parts: list[tuple[_Compiled, dict[str, Any]]] = []
+    for item in _USUAL:
+        statement = item
+        if not hasattr(item, "compile"):
+            statement = _insert_new_statement(dialect.name, item.__table__)
+        ready = _compile(statement, dialect)
+        binds = statement.compile(dialect=dialect).binds
+        values = {
+            name: _placeholder(binds[name].type)
+            for name, fixed in ready.defaults.items()
+            if fixed is None and name in binds
+        }
+        parts.append((_Compiled("EXPLAIN " + ready.sql, ready.defaults, None), values))
+    return parts
+
+
+def _placeholder(kind: Any) -> Any:
+    try:
+        python_type = kind.python_type
+    except NotImplementedError:  # JSON and the like: NULL plans the same
+        return None
+    return {int: 0, str: "", bytes: b"", bool: False}.get(python_type)
+
+
+# PostgreSQL parses, analyses and plans every statement of a simple-protocol string each
+# time it comes: about a third of its CPU for a usual sale (1.7 -> 1.2 ms measured with the
+# statements prepared, docs/BACKEND.md). Each pooled connection
+# therefore PREPAREs the usual statements once (one round trip, the first time it carries
+# a batch, or when :func:`warm_pool` opens it), and batches send them as EXECUTE with the
+# same values. A prepared statement outlives any transaction (PREPARE is not transactional)
+# and lives as long as its connection (psycopg prepares nothing of its own here: see
+# :func:`make_engine`). A connection whose PREPARE failed (a schema not migrated yet...)
+# sends the statements' text, as before.
+_PREPARED_KEY = "pos_prepared"
+_UNDEFINED_STATEMENT = "26000"  # invalid_sql_statement_name: no prepared statement so named
+
+
+@dataclass(frozen=True)
+class _Preparable:
+    prepare: str  # PREPARE name AS <the statement with $1, $2...>
+    execute: _Compiled  # EXECUTE name(%(a)s, %(b)s...): bound on the client like the text
+
+
+@functools.cache
+def _preparables(dialect: Any, count: int) -> dict[int, _Preparable]:
+    """The PREPARE and EXECUTE forms of each of the first *count* :func:`usual` statements,
+    by the id of its compiled form (:func:`_compile`, which keeps it alive)."""
+    found: dict[int, _Preparable] = {}
+    for number, item in enumerate(_USUAL[:count]):
+        statement = item
+        if not hasattr(item, "compile"):
+            statement = _insert_new_statement(dialect.name, item.__table__)
+        compiled = _compile(statement, dialect)
+        names = list(dict.fromkeys(_PARAM.findall(compiled.sql)))
+        name = f"pos_usual_{number}"
+        body = compiled.sql
+        for position, param in enumerate(names, start=1):
+            body = body.replace(f"%({param})s", f"${position}")
+        arguments = ", ".join(f"%({n})s" for n in names)
+        execute = f"EXECUTE {name}({arguments})" if names else f"EXECUTE {name}"
+        found[id(compiled)] = _Preparable(
+            f"PREPARE {name} AS {body.replace('%%', '%')}",
+            _Compiled(execute, compiled.defaults, None),
+        )
+    return found
+
+
+def _prepare(info: dict[str, Any], driver: Any, dialect: Any) -> dict[int, _Compiled]:
+    """The usual statements prepared on this pooled connection (*info*: its record's, kept
+    while the connection lives): PREPAREd now if they are not yet, in one round trip."""
+    known: dict[int, _Compiled] | None = info.get(_PREPARED_KEY)
+    if known is not None:
+        return known  # prepared (or failed: empty) when this connection first batched
+    if not _USUAL:
+        return {}
+    preparables = _preparables(dialect, len(_USUAL))
+    try:
+        with driver.cursor() as cursor:
+            # DEALLOCATE ALL first: after a lost name (below) some may still exist.
+            cursor.execute(
+                "; ".join(["DEALLOCATE ALL", *(p.prepare for p in preparables.values())])
+            )
+    except dialect.loaded_dbapi.Error as exc:
+        # Nothing prepared is used on this connection: the transaction the PREPAREs ran
+        # in failed, the request runs again unbatched (a name may exist, never reused).
+        info[_PREPARED_KEY] = {}
+        log.warning("usual statements not prepared: %s", type(exc).__name__)
+        raise Speculation("PREPARE failed") from exc
+    ready = {key: p.execute for key, p in preparables.items()}
+    info[_PREPARED_KEY] = ready
+    return ready
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -211,6 +365,13 @@ def write(session: Session, statement: Any, params: dict[str, Any] | None = None
         batch.queued.append((_compile(statement, batch.dialect), params or {}))
 
 
+def sent_ahead(session: Session, statement: Any, params: dict[str, Any]) -> bool:
+    """Claim *statement* with *params* if it was prefetched (:func:`ahead`) in this
+    batched transaction; whether it was (then it ran, in its place in the batch)."""
+    batch: _Batch | None = session.info.get("batch")
+    return batch is not None and batch.take(statement, params) is not None
+
+
 def _execute(cursor: Any, compiled: _Compiled, params: dict[str, Any] | None) -> Any:
     values = {**compiled.defaults, **params} if params else compiled.defaults
     if compiled.positions is not None:
@@ -295,6 +456,8 @@ class _Batch:
     ahead: dict[int, list[_Ahead]] = field(default_factory=dict)
     unsent: list[_Ahead] = field(default_factory=list)
     queued: list[tuple[_Compiled, dict[str, Any]]] = field(default_factory=list)
+    # The statements prepared on this connection (:func:`_prepare`): sent as EXECUTE.
+    prepared: dict[int, _Compiled] = field(default_factory=dict)
 
     def take(self, statement: Any, params: dict[str, Any]) -> _Rows | None:
         """The result of a prefetched *statement* with these *params*, or None."""
@@ -322,8 +485,17 @@ class _Batch:
             parts.append((_COMMIT, {}))
         if not parts:
             return
+        if self.prepared:
+            parts = [(self.prepared.get(id(c), c), values) for c, values in parts]
         cursor = _client_cursor(self.driver)
-        cursor.execute(*_join(parts))
+        try:
+            cursor.execute(*_join(parts))
+        except self.dialect.loaded_dbapi.Error as exc:
+            if getattr(exc, "sqlstate", None) == _UNDEFINED_STATEMENT:
+                # A prepared statement is gone (DEALLOCATEd behind our back): this request
+                # runs again unbatched, the connection's next batch prepares them again.
+                self.connection.connection.info.pop(_PREPARED_KEY, None)
+            raise
         for ahead in self.unsent:
             has_rows = cursor.pgresult.status == _TUPLES_OK  # not .description: it builds
             ahead.rows = _Rows(cursor.fetchall() if has_rows else [], cursor.rowcount)
@@ -373,7 +545,8 @@ def batch(session: Session) -> bool:
     _flush_pending(session)
     connection = session.connection()
     driver = connection.connection.driver_connection
-    found = _Batch(connection, driver, connection.dialect)
+    prepared = _prepare(connection.connection.info, driver, connection.dialect)
+    found = _Batch(connection, driver, connection.dialect, prepared=prepared)
     session.info["batch"] = connection.info["batch"] = found
     session.info["speculating"] = True
     return True

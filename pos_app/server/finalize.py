@@ -347,6 +347,9 @@ _DEVICE_AND_LOCK = (
 )
 
 
+db.usual(_SALE_EXISTS, Redemption, _DEVICE_AND_LOCK, _INSERT_SALE)
+
+
 def _verdict(
     session: Session, req: SaleRequest, token: TokenFacts, sale: Sale, lines: Lines, *, now: int
 ) -> risk.Verdict:

@@ -45,6 +45,9 @@ _STORE_ANSWER = (
 _calls = itertools.count(1)
 
 
+db.usual(IdempotencyRecord, _STORE_ANSWER)
+
+
 @dataclass(frozen=True)
 class StoredResponse:
     status: int

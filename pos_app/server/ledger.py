@@ -150,6 +150,9 @@ _NEW_ENTRY_AND_POSTINGS = _POSTINGS.insert().from_select(
 )
 
 
+db.usual(_DEBIT_OR_FAIL, _NEW_ENTRY_AND_POSTINGS, _CREDIT)
+
+
 def try_debit(session: Session, account_id: str, amount: int) -> bool:
     """Reserve *amount* from a wallet if it holds enough; one conditional UPDATE.
 

@@ -385,6 +385,9 @@ def _statements() -> dict[str, Any]:
     }
 
 
+db.usual(*_statements().values())
+
+
 def combine(terminal: dict[str, Any] | None, backend: Verdict) -> Verdict:
     """The stricter of the terminal's (advisory) and the backend's verdicts applies."""
     if terminal is None:

@@ -57,6 +57,12 @@ class ServerSettings(BaseSettings):
     # Off: a connection the database dropped fails one request with 503 and the pool is
     # renewed (db.make_engine).
     db_pool_pre_ping: bool = False
+    # PostgreSQL connections each worker process keeps open (at most 10 more under a burst,
+    # closed when given back), and whether ``serve`` opens them all before the worker takes
+    # traffic (otherwise the first requests of a burst each wait for a login). Workers x
+    # (size + 10) must stay under the database's ``max_connections``.
+    db_pool_size: int = Field(default=20, ge=1, le=500)
+    db_pool_warm: bool = True
     audience: str = "pos.jp"
     currency: str = "JPY"
     clock: Annotated[Clock, PlainValidator(_clock)] = Field(

@@ -14,9 +14,14 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import text
 
 from pos_app.server import admin, db, finalize
+from pos_app.server.backend import Backend
+from pos_app.server.settings import ServerSettings
 from tests.server.server_support import Signer, World
+
+SLACK = ServerSettings.model_fields["contact_slack"].default
 
 
 @dataclass
@@ -159,3 +164,171 @@ def test_bad_signature_is_refused_before_the_token_is_read(
     assert len(verified) == 1
     info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
     assert info["balance"] == 10_000 - 280
+
+
+def _contact_rows(settings: Any) -> tuple[tuple[Any, Any], list[tuple[int, int]]]:
+    """The terminal's stretch going on (contact_since, contact_last) and its closed ones."""
+    engine = db.make_engine(settings.db_url)
+    try:
+        with engine.connect() as conn:
+            going_on = conn.execute(text("SELECT contact_since, contact_last FROM terminals")).one()
+            closed = conn.execute(
+                text("SELECT started_at, ended_at FROM terminal_contacts ORDER BY id")
+            ).all()
+    finally:
+        engine.dispose()
+    return (going_on[0], going_on[1]), [(int(a), int(b)) for a, b in closed]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_a_tills_first_sale_and_a_sale_after_silence_are_batched(
+    world: World, settings: Any, clock: Any, trips: Trips
+) -> None:
+    """Each till's first sale after a start, and its first after a silence longer than the
+    slack (a new stretch of contact), go the batched way: before, the first rolled back a
+    batch and ran again portably (no key known for its keyid, then a new stretch)."""
+    wallet = world.new_wallet(balance=10_000)
+    tokens = [world.token(wallet) for _ in range(3)]
+    trips.reset()
+    first_at = clock.now()
+    assert world.sell(world.sale_body(tokens[0])).json()["status"] == "approved"
+    # The key read ahead of the signature check (one statement), then the reads and claims
+    # with the new stretch as one string, and the writes with the COMMIT (in two parts
+    # while the store's first sales create, then remember, its account through the ORM).
+    assert (trips.single, trips.speculations) == (1, 0)
+    assert trips.batches[0] == 11 and sum(trips.batches) == 17
+    assert _contact_rows(settings) == ((first_at, first_at), [])
+    clock.advance(30)
+    trips.reset()
+    assert world.sell(world.sale_body(tokens[1])).json()["status"] == "approved"
+    assert (trips.batches[0], sum(trips.batches), trips.single, trips.speculations) == (
+        10,
+        16,
+        0,
+        0,
+    )
+    last_at = clock.now()
+    clock.advance(SLACK + 60)  # silence: that stretch is over
+    trips.reset()
+    assert world.sell(world.sale_body(tokens[2])).json()["status"] == "approved"
+    # The new stretch sent ahead; with the COMMIT, the purge of closed stretches past the
+    # offline period (the portable path's too).
+    assert (trips.batches, trips.single, trips.speculations) == ([11, 7], 0, 0)
+    # As the portable path records it: the closed stretch kept, a new one from now.
+    assert _contact_rows(settings) == ((clock.now(), clock.now()), [(first_at, last_at)])
+    info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
+    assert info["balance"] == 10_000 - 3 * 280
+    _ledger_ok(world, settings)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_warm_pool_opens_connections_and_runs_nothing(world: World, settings: Any) -> None:
+    """``serve``'s workers open their pool before taking traffic and plan the usual
+    statements on each connection (EXPLAIN: nothing runs, nothing is written)."""
+    wallet = world.new_wallet(balance=10_000)
+    assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
+    before = _contact_rows(settings), admin.check_ledger(settings.data_dir, settings.db_url)
+    backend = Backend(settings.model_copy(update={"db_pool_size": 3}))
+    try:
+        assert backend.engine.pool.checkedin() == 0  # type: ignore[attr-defined]
+        backend.warm()
+        assert backend.engine.pool.checkedin() == 3  # type: ignore[attr-defined]
+        assert backend._verifier_cache is not None  # the PT1 verifier is built already
+        assert db.warm_pool(backend.engine, 10) == 3  # never more than the pool keeps
+    finally:
+        backend.close()
+    after = _contact_rows(settings), admin.check_ledger(settings.data_dir, settings.db_url)
+    assert after == before
+    assert db.warm_pool(db.make_engine("sqlite://"), 5) == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_usual_statements_go_prepared_and_survive_a_lost_name(
+    world: World, settings: Any, trips: Trips, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batches send the usual statements as EXECUTE of statements each connection
+    PREPAREd once (PostgreSQL parses and plans them once, not on every sale). A name lost
+    behind the pool's back (DEALLOCATE) costs one rerun on the portable path, with the
+    same answer, and the next batch prepares them again."""
+    sent: list[str] = []
+    join = db._join
+
+    def seen(parts: Any) -> Any:
+        joined = join(parts)
+        sent.append(joined[0])
+        return joined
+
+    monkeypatch.setattr(db, "_join", seen)
+    wallet = world.new_wallet(balance=10_000)
+    for _ in range(2):  # the terminal's key known, the store's account remembered
+        assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
+    sent.clear()
+    assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
+    statements = [part for text in sent for part in text.split("; ")]
+    assert len(statements) == 16 and statements[-1] == "COMMIT"
+    assert all(part.startswith("EXECUTE pos_usual_") for part in statements[:-1])
+    backend = world.api.client.app.state.backend  # type: ignore[attr-defined]
+    engine = backend.engine
+    with engine.connect() as conn:  # every pooled connection loses its prepared statements
+        conn.connection.driver_connection.execute("DEALLOCATE ALL")
+    trips.reset()
+    # The pool holds one connection here (requests one at a time): the one just cleared.
+    assert engine.pool.checkedin() == 1
+    lost = world.sell(world.sale_body(world.token(wallet)))
+    assert lost.status_code == 200 and lost.json()["status"] == "approved"
+    assert trips.speculations == 1  # the batch failed on the lost name, ran again portably
+    sent.clear()
+    trips.reset()
+    assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
+    assert trips.speculations == 0 and trips.batches == [10, 6]
+    assert all(p.startswith("EXECUTE") for t in sent for p in t.split("; ")[:-1])
+    info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
+    assert info["balance"] == 10_000 - 5 * 280
+    _ledger_ok(world, settings)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_a_connection_that_cannot_prepare_sends_the_statements_text(
+    world: World, settings: Any, trips: Trips, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PREPARE the database refuses (here: a statement naming no table) fails that one
+    request's batch, which runs again portably with the same answer; the connection then
+    sends the statements' text, as before preparing existed, and stays batched."""
+    sent: list[str] = []
+    join = db._join
+
+    def seen(parts: Any) -> Any:
+        joined = join(parts)
+        sent.append(joined[0])
+        return joined
+
+    preparables = db._preparables
+
+    def broken(dialect: Any, count: int) -> Any:
+        found = dict(preparables(dialect, count))
+        first = next(iter(found))
+        found[first] = db._Preparable(
+            "PREPARE pos_broken AS SELECT * FROM no_such_table", found[first].execute
+        )
+        return found
+
+    monkeypatch.setattr(db, "_join", seen)
+    backend = world.api.client.app.state.backend  # type: ignore[attr-defined]
+    backend.engine.dispose()  # new connections: none has prepared anything yet
+    monkeypatch.setattr(db, "_preparables", broken)
+    wallet = world.new_wallet(balance=10_000)
+    for _ in range(2):  # the first sales on the new connection: key read, store's account
+        assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
+    assert trips.speculations == 1  # the PREPARE failed once, that request ran portably
+    sent.clear()
+    trips.reset()
+    assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
+    assert (trips.batches, trips.speculations) == ([10, 6], 0)
+    assert not any(p.startswith("EXECUTE") for t in sent for p in t.split("; "))
+    info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
+    assert info["balance"] == 10_000 - 3 * 280
+    _ledger_ok(world, settings)

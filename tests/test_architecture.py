@@ -20,7 +20,7 @@ QT_PACKAGES = {"ui", "demo"}
 RULES: dict[str, tuple[set[str], set[str] | None]] = {
     "core": ({"core"}, set()),
     "paytoken": ({"core", "paytoken"}, {"cryptography", "cbor2"}),
-    "scanning": ({"core", "scanning"}, {"numpy", "cv2", "zxingcpp", "pyzbar", "segno"}),
+    "scanning": ({"core", "scanning"}, {"numpy", "cv2", "zxingcpp", "pyzbar", "segno", "reedsolo"}),
     "terminal": ({"core", "paytoken", "scanning", "terminal"}, None),
     "server": ({"core", "paytoken", "server"}, None),
     "ui": ({"core", "paytoken", "scanning", "terminal", "ui"}, None),

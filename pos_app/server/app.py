@@ -6,9 +6,12 @@ Every error leaves as ``{"error": code, "detail": text}``. Bad input is 400
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -38,6 +41,7 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
         title="pos-app reference backend",
         version=__version__,
         description="Backend API v1 (BACKEND-API.md). Requests are signed (RFC 9421).",
+        lifespan=_lifespan,
     )
     app.state.backend = backend
     app.include_router(routes_terminal.router)
@@ -49,6 +53,14 @@ def create_app(settings: ServerSettings, *, migrate: bool = True) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(BackendDate, clock=settings.clock)  # outermost: every answer
     return app
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Size the worker's threadpool (``worker_threads``) before the first request."""
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    limiter.total_tokens = app.state.backend.settings.worker_threads
+    yield
 
 
 async def _health() -> dict[str, str]:

@@ -45,3 +45,27 @@ def test_startup_objects_are_frozen_and_later_garbage_still_collected(tmp_path: 
     assert probe["frozen"] > 20_000
     assert probe["collected"] >= 2
     assert probe["routes"] >= 4  # the app was built: its routers are mounted
+
+
+def _thread_limit() -> float:
+    import anyio.to_thread
+
+    return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+
+def test_a_worker_runs_requests_on_the_configured_number_of_threads(tmp_path: Path) -> None:
+    # anyio's default is 40 threads a worker; 16 tills' finalizes then share the GIL in 16
+    # threads at once. The setting is applied when the app starts, in its own event loop.
+    from starlette.testclient import TestClient
+
+    from pos_app.server.app import create_app
+    from pos_app.server.settings import ServerSettings
+
+    data_dir = tmp_path / "threads"
+    admin.init_backend(data_dir)
+    assert ServerSettings.for_data_dir(data_dir).worker_threads == 8
+    app = create_app(ServerSettings.for_data_dir(data_dir, worker_threads=3))
+    with TestClient(app) as client:
+        assert client.portal is not None
+        assert client.portal.call(_thread_limit) == 3
+        assert client.get("/healthz").status_code == 200

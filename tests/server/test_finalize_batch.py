@@ -244,24 +244,30 @@ def test_warm_pool_opens_connections_and_runs_nothing(world: World, settings: An
     assert db.warm_pool(db.make_engine("sqlite://"), 5) == 0
 
 
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The text of every batch the server sends, in order."""
+    texts: list[str] = []
+    join = db._join
+
+    def seen(parts: Any) -> Any:
+        joined = join(parts)
+        texts.append(joined[0])
+        return joined
+
+    monkeypatch.setattr(db, "_join", seen)
+    return texts
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_usual_statements_go_prepared_and_survive_a_lost_name(
-    world: World, settings: Any, trips: Trips, monkeypatch: pytest.MonkeyPatch
+    world: World, settings: Any, trips: Trips, sent: list[str]
 ) -> None:
     """The batches send the usual statements as EXECUTE of statements each connection
     PREPAREd once (PostgreSQL parses and plans them once, not on every sale). A name lost
     behind the pool's back (DEALLOCATE) costs one rerun on the portable path, with the
     same answer, and the next batch prepares them again."""
-    sent: list[str] = []
-    join = db._join
-
-    def seen(parts: Any) -> Any:
-        joined = join(parts)
-        sent.append(joined[0])
-        return joined
-
-    monkeypatch.setattr(db, "_join", seen)
     wallet = world.new_wallet(balance=10_000)
     for _ in range(2):  # the terminal's key known, the store's account remembered
         assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
@@ -293,19 +299,11 @@ def test_usual_statements_go_prepared_and_survive_a_lost_name(
 @pytest.mark.postgres
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_a_connection_that_cannot_prepare_sends_the_statements_text(
-    world: World, settings: Any, trips: Trips, monkeypatch: pytest.MonkeyPatch
+    world: World, settings: Any, trips: Trips, sent: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A PREPARE the database refuses (here: a statement naming no table) fails that one
     request's batch, which runs again portably with the same answer; the connection then
     sends the statements' text, as before preparing existed, and stays batched."""
-    sent: list[str] = []
-    join = db._join
-
-    def seen(parts: Any) -> Any:
-        joined = join(parts)
-        sent.append(joined[0])
-        return joined
-
     preparables = db._preparables
 
     def broken(dialect: Any, count: int) -> Any:
@@ -316,7 +314,6 @@ def test_a_connection_that_cannot_prepare_sends_the_statements_text(
         )
         return found
 
-    monkeypatch.setattr(db, "_join", seen)
     backend = world.api.client.app.state.backend  # type: ignore[attr-defined]
     backend.engine.dispose()  # new connections: none has prepared anything yet
     monkeypatch.setattr(db, "_preparables", broken)

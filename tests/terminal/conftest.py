@@ -1,4 +1,4 @@
-"""Fixtures shared by the terminal tests that run against the real reference backend."""
+"""Fixtures shared by the terminal tests: a till store, and the real reference backend."""
 
 from __future__ import annotations
 
@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from pos_app.terminal.services import TerminalServices
+from pos_app.terminal.store.db import LocalStore, open_store
 from tests.terminal.checkout_support import DAY, Backend, Network, Wallet, running_backend, till
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[LocalStore]:
+    """An empty till store (migrated SQLite) in ``tmp_path``, closed afterwards."""
+    opened = open_store(tmp_path)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

@@ -60,13 +60,6 @@ def catalog() -> Catalog:
     return Catalog.from_dir(catalog_dir())
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[LocalStore]:
-    s = open_store(tmp_path)
-    yield s
-    s.close()
-
-
 def _sale(catalog: Catalog) -> SaleRecord:
     onigiri = catalog.lookup("4549010000007")  # 8%, 160 yen
     goods = next(p for p in catalog if p.tax_rate == 10 and not p.age_restricted)

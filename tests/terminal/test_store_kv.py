@@ -1,17 +1,7 @@
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from pos_app.terminal.store import kv
-from pos_app.terminal.store.db import LocalStore, open_store
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[LocalStore]:
-    opened = open_store(tmp_path)
-    yield opened
-    opened.close()
+from pos_app.terminal.store.db import LocalStore
 
 
 def test_a_value_is_replaced_in_place_and_kept_as_written(store: LocalStore) -> None:

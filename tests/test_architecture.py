@@ -108,3 +108,34 @@ def test_the_checker_catches_a_broken_rule(tmp_path: Path, monkeypatch: pytest.M
     assert any("server/bad.py:1 imports pos_app.terminal" in p for p in found)
     assert any("ui/bad.py:1 imports pos_app.demo.tour" in p for p in found)
     assert not any("demo/tour.py" in p for p in found)
+
+
+def class_names(root: Path) -> dict[str, list[str]]:
+    """Every class name defined in the tree (at any depth) -> where it is defined."""
+    where: dict[str, list[str]] = {}
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                where.setdefault(node.name, []).append(f"{path.relative_to(root)}:{node.lineno}")
+    return where
+
+
+def test_no_class_name_is_defined_twice() -> None:
+    # One name, one meaning: a reader who greps ``class Step`` finds the one it is.
+    twice = {name: places for name, places in class_names(ROOT).items() if len(places) > 1}
+    assert twice == {}
+
+
+def test_the_class_name_check_sees_nested_and_private_classes(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("class _Signed:\n    class Step: ...\n")
+    (tmp_path / "b.py").write_text("def f():\n    class Step: ...\nclass _Signed: ...\n")
+    found = class_names(tmp_path)
+    assert found["Step"] == ["a.py:2", "b.py:2"] and found["_Signed"] == ["a.py:1", "b.py:3"]
+
+
+MAX_TERMINAL_TOP_MODULES = 20  # the rest lives in subpackages that name their job
+
+
+def test_the_terminal_package_keeps_at_most_20_modules_at_its_top() -> None:
+    top = sorted(p.name for p in (ROOT / "terminal").glob("*.py") if p.name != "__init__.py")
+    assert len(top) <= MAX_TERMINAL_TOP_MODULES, top

@@ -25,7 +25,7 @@ SETTLE_MS = 600
 
 
 @dataclass
-class Step:
+class TourStep:
     act: Callable[[], object]
     ready: Callable[[], bool] = lambda: True
     shot: str = ""  # file stem; empty: no screenshot
@@ -50,13 +50,13 @@ def side_by_side(*widgets: QWidget) -> QPixmap:
 
 
 class Tour(QObject):
-    def __init__(self, steps: list[Step], out: Path, main: MainWindow, wallet: WalletWindow):
+    def __init__(self, steps: list[TourStep], out: Path, main: MainWindow, wallet: WalletWindow):
         super().__init__(main)
         self._steps, self._out, self._main, self._wallet = steps, out, main, wallet
         self._timer = QTimer(self)
         self._timer.setInterval(100)
         self._timer.timeout.connect(self._poll)
-        self._current: Step | None = None
+        self._current: TourStep | None = None
         self._deadline = 0.0
         self._phase_shots: dict[PaymentPhase, str] = {}
         self.saved: list[Path] = []
@@ -94,7 +94,7 @@ class Tour(QObject):
             print(f"screenshots: step {step.shot or '(no shot)'} timed out", flush=True)
         QTimer.singleShot(SETTLE_MS if step.shot else 50, lambda: self._finish(step))
 
-    def _finish(self, step: Step) -> None:
+    def _finish(self, step: TourStep) -> None:
         if step.shot:
             self._save(step.shot, both=step.both)
         if step.shot and step.customer:

@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pos_app.demo.tour import Step, Tour, product
+from pos_app.demo.tour import Tour, TourStep, product
 from pos_app.terminal.checkout.types import PaymentPhase
 from pos_app.ui.main_window import MainWindow
 from pos_app.ui.wallet_window import WalletWindow
@@ -32,7 +32,7 @@ def steps(
     network: Any,
     camera: Any,
     manager_secret: str,
-) -> list[Step]:
+) -> list[TourStep]:
     page, bv, flow = main.checkout, main.checkout.basket_view, main.flow
 
     def phase_is(phase: PaymentPhase) -> Callable[[], bool]:
@@ -68,18 +68,18 @@ def steps(
         bv.refresh()
         main.sign_out()
 
-    def pay_with(name: str, *, age_check: bool = False) -> list[Step]:
+    def pay_with(name: str, *, age_check: bool = False) -> list[TourStep]:
         """Tobacco or alcohol: the customer first answers 「20歳以上です」 on their display."""
         ask = [
-            Step(seq(hold(False), page.pay), phase_is(PaymentPhase.AGE_CHECK), shot="14-age-check",
-                 customer=True),
-            Step(main.customer.display.age_yes.click, phase_is(PaymentPhase.WAITING_FOR_CODE)),
+            TourStep(seq(hold(False), page.pay), phase_is(PaymentPhase.AGE_CHECK),
+                     shot="14-age-check", customer=True),
+            TourStep(main.customer.display.age_yes.click, phase_is(PaymentPhase.WAITING_FOR_CODE)),
         ]  # fmt: skip
         return [
             *(ask if age_check else []),
-            Step(seq(hold(False), page.pay), phase_is(PaymentPhase.WAITING_FOR_CODE)),
-            Step(partial(fresh_code, name), lambda: bool(wallet.token)),
-            Step(
+            TourStep(seq(hold(False), page.pay), phase_is(PaymentPhase.WAITING_FOR_CODE)),
+            TourStep(partial(fresh_code, name), lambda: bool(wallet.token)),
+            TourStep(
                 hold(True),
                 lambda: (
                     flow.phase not in {None, PaymentPhase.WAITING_FOR_CODE, PaymentPhase.VERIFYING}
@@ -104,83 +104,85 @@ def steps(
     def locked() -> bool:
         return "locked" in main.signin.message.text()
 
-    def try_pin() -> Step:
-        return Step(partial(sign_in, "0000"), lambda: main.signin.button.isEnabled() or locked())
+    def try_pin() -> TourStep:
+        return TourStep(
+            partial(sign_in, "0000"), lambda: main.signin.button.isEnabled() or locked()
+        )
 
     reason = "Office catering order, usual customer"
     tour.shoot_on_phase(PaymentPhase.VERIFYING, "04-verifying")
     return [
-        Step(hold(False), shot="01-sign-in"),
-        Step(partial(sign_in, "1234"), lambda: main.account is not None),
-        Step(
+        TourStep(hold(False), shot="01-sign-in"),
+        TourStep(partial(sign_in, "1234"), lambda: main.account is not None),
+        TourStep(
             partial(basket, ("Green tea 500ml", 2), ("Onigiri salmon", 1), ("Makunouchi bento", 1)),
             shot="02-basket",
             customer=True,
         ),
-        Step(
+        TourStep(
             page.pay,
             phase_is(PaymentPhase.WAITING_FOR_CODE),
             shot="03-waiting-for-code",
             both=True,
             customer=True,
         ),
-        Step(partial(fresh_code, "Hanako"), lambda: bool(wallet.token)),
-        Step(
+        TourStep(partial(fresh_code, "Hanako"), lambda: bool(wallet.token)),
+        TourStep(
             hold(True),
             phase_is(PaymentPhase.APPROVED),
             shot="05-approved",
             both=True,
             customer=True,
         ),
-        Step(partial(basket, ("Green tea 500ml", 3), ("Chocolate bar", 2))),
+        TourStep(partial(basket, ("Green tea 500ml", 3), ("Chocolate bar", 2))),
         *pay_with("Yuki"),
-        Step(lambda: None, phase_is(PaymentPhase.DECLINED), shot="06-declined", customer=True),
-        Step(partial(basket, ("Cigarettes Mild carton", 1))),
+        TourStep(lambda: None, phase_is(PaymentPhase.DECLINED), shot="06-declined", customer=True),
+        TourStep(partial(basket, ("Cigarettes Mild carton", 1))),
         *pay_with("Kenji", age_check=True),
-        Step(
+        TourStep(
             lambda: None,
             lambda: bool(wallet.pending),
             shot="07-customer-approval",
             both=True,
             customer=True,
         ),
-        Step(partial(wallet.decide, "approve"), phase_is(PaymentPhase.APPROVED)),
-        Step(partial(basket, ("Hamburg steak bento", 162))),
+        TourStep(partial(wallet.decide, "approve"), phase_is(PaymentPhase.APPROVED)),
+        TourStep(partial(basket, ("Hamburg steak bento", 162))),
         *pay_with("Hanako"),
-        Step(
+        TourStep(
             partial(page.payment_view.reason_edit.setText, reason),
             phase_is(PaymentPhase.MANAGER_APPROVAL),
             shot="08-manager-approval",
         ),
-        Step(manager_approves, phase_is(PaymentPhase.APPROVED)),
-        Step(seq(partial(basket, ("Green tea 500ml", 1)), partial(set_network, False))),
+        TourStep(manager_approves, phase_is(PaymentPhase.APPROVED)),
+        TourStep(seq(partial(basket, ("Green tea 500ml", 1)), partial(set_network, False))),
         *pay_with("Hanako"),
-        Step(main.poll_status, phase_is(PaymentPhase.OFFLINE_ACCEPTED)),
-        Step(
+        TourStep(main.poll_status, phase_is(PaymentPhase.OFFLINE_ACCEPTED)),
+        TourStep(
             lambda: None,
             lambda: "OFFLINE" in main.status.labels["backend"].text(),
             shot="09-offline-accepted",
         ),
-        Step(
+        TourStep(
             seq(partial(set_network, True), page.next_customer, partial(set_camera, False)),
             camera_reads("LOST"),
             shot="10-camera-lost",
         ),
-        Step(partial(set_camera, True), camera_reads("on")),
-        Step(
+        TourStep(partial(set_camera, True), camera_reads("on")),
+        TourStep(
             seq(
                 partial(basket, ("Green tea 500ml", 2), ("Onigiri salmon", 1)), main.toggle_language
             ),
             shot="11-japanese",
         ),
-        Step(
+        TourStep(
             seq(main.toggle_language, partial(main.contrast_box.setChecked, True)),
             shot="12-high-contrast",
             customer=True,
         ),
-        Step(seq(partial(main.contrast_box.setChecked, False), sign_out)),
+        TourStep(seq(partial(main.contrast_box.setChecked, False), sign_out)),
         *[try_pin() for _ in range(5)],
-        Step(lambda: None, lambda: "locked" in main.signin.message.text(), shot="13-locked"),
+        TourStep(lambda: None, lambda: "locked" in main.signin.message.text(), shot="13-locked"),
     ]
 
 

@@ -37,7 +37,7 @@ class VerifyResult:
 
 
 @dataclass(frozen=True, slots=True)
-class _Signed:
+class _Authentic:
     """What steps 1-8 yield: the verified payload and every key that verified."""
 
     payload: bytes
@@ -72,7 +72,7 @@ class Verifier:
         key = signed.keys[0]
         return VerifyResult(ok=reason is None, reason=reason, claims=claims, key=key)
 
-    def _authenticate(self, text: object) -> _Signed | str:
+    def _authenticate(self, text: object) -> _Authentic | str:
         """Steps 1-8: the signed payload, or the reason code of the first failure."""
         raw = _unwrap(text)
         if isinstance(raw, str):
@@ -87,7 +87,7 @@ class Verifier:
         verified = _verifying_keys(candidates, parts)
         if not verified:
             return ReasonCode.BAD_SIGNATURE  # step 8
-        return _Signed(payload=parts.payload, keys=verified)
+        return _Authentic(payload=parts.payload, keys=verified)
 
     def _check_claims(self, claims: Claims, *, now: int) -> str | None:
         """Steps 10-14."""

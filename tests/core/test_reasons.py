@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import sqlite3
+from pathlib import Path
 
 from pos_app.core import reasons
 from pos_app.core.reasons import ReasonCode
@@ -45,3 +47,40 @@ def test_the_tills_errors_carry_codes_of_the_enumeration() -> None:
 
     assert OutcomeUnknown("lost").code is ReasonCode.OUTCOME_UNKNOWN
     assert NotEnrolled("no credential").code is ReasonCode.NOT_ENROLLED
+
+
+SERVER = Path(__file__).resolve().parents[2] / "pos_app" / "server"
+
+
+def declined_with(root: Path) -> dict[str, str]:
+    """Every reason written as a literal where the backend declines a sale
+    (``decline(sale, "...")``, ``_decline(..., "...")``) -> where."""
+    found: dict[str, str] = {}
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name not in ("decline", "_decline"):
+                continue
+            for arg in node.args:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    found.setdefault(arg.value, f"{path.name}:{node.lineno}")
+    return found
+
+
+def test_every_reason_the_backend_declines_with_is_a_member() -> None:
+    # The backend spells its declines as strings; a typo would reach the till as a code
+    # no text and no rule knows. Each must be one of the enumeration's decline reasons.
+    written = declined_with(SERVER)
+    assert len(written) >= 5  # the scan sees the backend's declines (not vacuous)
+    unknown = {code: at for code, at in written.items() if code not in reasons.DECLINE_REASONS}
+    assert unknown == {}
+
+
+def test_the_decline_scan_catches_a_misspelt_reason(tmp_path: Path) -> None:
+    (tmp_path / "bad.py").write_text(
+        'sales.decline(sale, "insufficent_funds", now=1)\n_decline(s, sale, t, "replayed")\n'
+    )
+    assert declined_with(tmp_path) == {"insufficent_funds": "bad.py:1", "replayed": "bad.py:2"}

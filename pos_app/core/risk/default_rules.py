@@ -66,9 +66,9 @@ tobacco_family = ["tobacco", "heated_tobacco", "e_cig"]
 # The owner's approval on a phone vouches there for baskets of the same kinds of
 # easy-to-resell goods up to twice its value (and for a day's such spend up to
 # twice it): a smoker whose first carton was approved may buy two the next week, the
-# usual step from one carton to a fortnight's supply. Three times the approval is
-# a bulk buyer's question again. A thief holding the phone gains nothing from it:
-# he buys the kinds the owner never bought.
+# usual step from one carton to a fortnight's supply; three times the approval is
+# asked again. A thief holding the phone gains from it only baskets of the kinds the
+# owner approved there, at most twice as large; a new kind is asked as before.
 owner_approval_growth = 2.0
 
 [windows]

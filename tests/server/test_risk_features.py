@@ -19,7 +19,7 @@ from pos_app.core.risk.config import default_rules
 from pos_app.core.risk.model import SaleFacts, SaleLine
 from pos_app.core.risk.velocity import VelocityTracker
 from pos_app.paytoken import httpsig, keys
-from pos_app.server import admin, db, risk
+from pos_app.server import admin, db, risk, risk_replay
 from pos_app.server.models import Device, Sale
 from pos_app.server.settings import ServerSettings
 from tests.server.server_support import Signer, WalletHandle, World, enroll_terminal, line
@@ -33,16 +33,19 @@ WALLET_KEYS = (
     "store_new_for_wallet",
     "device_new_for_wallet",
     "wallet_cc_categories",
+    "device_owner_approvals",
 )
 
 
-def _facts(sale_id: str, time: int, *lines: tuple[str, int, int], store: str = "S001") -> SaleFacts:
+def _facts(
+    sale_id: str, time: int, *lines: tuple[str, int, int], store: str = "S001", device: str = "d-1"
+) -> SaleFacts:
     items = tuple(
         SaleLine(f"{c}-{u}", Category(c), q, u, q * u) for c, q, u in lines
     )  # fmt: skip
     return SaleFacts(
         sale_id=sale_id, time=time, lines=items, total=sum(i.line_total for i in items),
-        store_id=store, terminal_id="T01", wallet_id="w-1", device_id="d-1",
+        store_id=store, terminal_id="T01", wallet_id="w-1", device_id=device,
         store_region="JP-13",
     )  # fmt: skip
 
@@ -78,13 +81,21 @@ def test_backend_reads_the_same_wallet_features_as_the_backtest(
         _facts("s-3", T0 - 3600, ("alcohol", 2, 250), ("beverage", 1, 150)),
         _facts("s-4", T0 - 600, ("food", 2, 400)),
     ]
+    # Baskets the owner approved on a phone (a passed step-up): on this one and another.
+    approved = [
+        _facts("s-6", T0 - 4 * 86_400, ("tobacco", 1, 6000), ("alcohol", 1, 2000)),
+        _facts("s-7", T0 - 86_400, ("e_cig", 1, 5800), device="d-2"),
+    ]
     tracker = VelocityTracker(default_rules())
     engine = db.make_engine(settings.db_url)
     try:
         with db.session_factory(engine)() as session:
-            for facts in history:
-                tracker.record_sale(facts)
+            for facts in sorted([*history, *approved], key=lambda f: f.time):
+                owner = facts in approved
+                tracker.record_sale(facts, owner_approved=owner)
                 session.add(_row(facts, written_categories=written_categories))
+                if owner:
+                    session.add(risk_replay._step_up(facts, "approved"))
             session.commit()
             now = _facts("s-5", T0, ("heated_tobacco", 4, 580), store="S003")
             sale = risk.SaleInput(
@@ -97,7 +108,8 @@ def test_backend_reads_the_same_wallet_features_as_the_backtest(
     finally:
         engine.dispose()
     memory = tracker.features_for(now)
-    assert backend["wallet_cc_categories"] == ("alcohol", "gift_card", "tobacco")
+    assert backend["wallet_cc_categories"] == ("alcohol", "e_cig", "gift_card", "tobacco")
+    assert backend["device_owner_approvals"] == ((7000, ("alcohol", "tobacco")),)
     assert {k: backend[k] for k in WALLET_KEYS} == {k: memory[k] for k in WALLET_KEYS}
 
 

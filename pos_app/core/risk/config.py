@@ -141,6 +141,7 @@ POLICY_KEYS: dict[str, Checker] = {
     "decline_score": _int_range(1, 10_000),
     "carton_min_unit_price": YEN,
     "discounted_resale_percent": _int_range(0, 100),
+    "owner_approval_growth": FACTOR,
 }
 
 WINDOW_KEYS: dict[str, Checker] = {
@@ -193,6 +194,9 @@ class Policy(NamedTuple):
     discounted_resale: frozenset[Category]
     discounted_resale_percent: int
     region_groups: Mapping[str, str]  # region code -> group name
+    # A basket the owner approved on a phone vouches, on that phone, for baskets of the
+    # same kinds of easy-to-resell goods up to this multiple of its value (rules.py).
+    owner_approval_growth: float = 1.0
 
 
 class Windows(NamedTuple):
@@ -311,6 +315,7 @@ def _policy(source: str, table: Any) -> Policy:
         ),
         discounted_resale_percent=_int(values["discounted_resale_percent"]),
         region_groups={},
+        owner_approval_growth=float(cast(float, values["owner_approval_growth"])),
     )
 
 
@@ -342,6 +347,7 @@ def _version(policy: Policy, windows: Windows, rules: tuple[RuleSpec, ...]) -> s
             "tobacco_family": sorted(policy.tobacco_family),
             "discounted_resale": sorted(policy.discounted_resale),
             "discounted_resale_percent": policy.discounted_resale_percent,
+            "owner_approval_growth": policy.owner_approval_growth,
             "regions": sorted(policy.region_groups.items()),
         },
         "windows": {k: getattr(windows, k) for k in WINDOW_KEYS},

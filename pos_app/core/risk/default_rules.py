@@ -22,10 +22,13 @@ DEFAULT_RULES_TOML = """# Risk rules for QR wallet sales (see shared/design/RISK
 #   - `takeover = true` marks an account-takeover signal: then a manager can never
 #     stand in for the owner (manager_approval becomes customer_approval, and the
 #     decision says manager_may_override = false);
-#   - what the owner approved on their phone is remembered: a later basket from the
-#     same phone with no more easy-to-resell goods than an approved one does not
-#     trigger the history rules again (`device_owner_approved_cc`); takeover
-#     signals (issuer flags, a new phone, distant stores, rotation) still count;
+#   - what the owner approved on their phone is remembered per kind of goods: a
+#     later basket from the same phone whose easy-to-resell kinds were all in one
+#     approved basket, and worth at most `owner_approval_growth` times it, does not
+#     trigger the history rules again (`device_owner_approvals`); an approval of
+#     cigarettes vouches for cigarettes, never for heated tobacco or gift cards.
+#     Takeover signals (issuer flags, a new phone, distant stores, rotation, a
+#     refused approval) still count;
 #   - the owner's approval on their registered phone (customer_approval) is the
 #     cheapest friction for an honest customer and the one step a thief holding a
 #     hijacked account cannot pass, so it is the default answer to account risk;
@@ -60,6 +63,13 @@ discounted_resale = ["alcohol", "electronics"]
 discounted_resale_percent = 50
 # Categories counted as cartons and in a store's tobacco spike.
 tobacco_family = ["tobacco", "heated_tobacco", "e_cig"]
+# The owner's approval on a phone vouches there for baskets of the same kinds of
+# easy-to-resell goods up to twice its value (and for a day's such spend up to
+# twice it): a smoker whose first carton was approved may buy two the next week, the
+# usual step from one carton to a fortnight's supply; three times the approval is
+# asked again. A thief holding the phone gains from it only baskets of the kinds the
+# owner approved there, at most twice as large; a new kind is asked as before.
+owner_approval_growth = 2.0
 
 [windows]
 # Wallets presented at one till: the 7pay pair rotated 7-8 accounts within minutes;

@@ -94,14 +94,15 @@ def wallet_features(
                     cc1 += sale.cc
                     if sale.store_id != store_id:
                         regions.add(sale.region)
-    cc_max_old = approved_cc = 0
+    cc_max_old = 0
+    approvals: list[tuple[int, tuple[str, ...]]] = []
     devices: set[str] = set()
     stores: set[str] = set()
     for sale in past:  # what vouches: completed sales only
         if now - sale.time > DAY and sale.cc > cc_max_old:
             cc_max_old = sale.cc
-        if sale.owner_approved and sale.device_id == device_id and sale.cc > approved_cc:
-            approved_cc = sale.cc
+        if sale.owner_approved and sale.device_id == device_id:
+            approvals.append((sale.cc, tuple(sorted(sale.categories))))
         devices.add(sale.device_id)
         stores.add(sale.store_id)
     kinds = _NO_KINDS.union(*map(_KINDS, past))
@@ -125,7 +126,8 @@ def wallet_features(
         "wallet_history_sales": len(past) + len(held),
         # "New" means the wallet has paid (or tried to) before, never from this phone.
         "device_new_for_wallet": history and device_id not in devices,
-        "device_owner_approved_cc": approved_cc,
+        # What the owner approved on this phone: (easy-to-resell value, its kinds), oldest first.
+        "device_owner_approvals": tuple(approvals),
         # "New" means the wallet has paid (or tried to) before, never at this store.
         "store_new_for_wallet": history and store_id not in stores,
         # The easy-to-resell categories the wallet bought in its history.

@@ -116,9 +116,10 @@ class RiskContext:
     wallet_history_age_s: int | None = None
     wallet_history_sales: int | None = None
     device_new_for_wallet: bool | None = None
-    # Largest cash-convertible basket the owner approved on this phone (passed
-    # step-ups) within the wallet's history; 0 when none.
-    device_owner_approved_cc: int | None = None
+    # Each basket the owner approved on this phone (a passed step-up) within the
+    # wallet's history, oldest first: (its easy-to-resell value, the easy-to-resell
+    # kinds of goods it held, sorted); () when none.
+    device_owner_approvals: tuple[tuple[int, tuple[str, ...]], ...] | None = None
     store_new_for_wallet: bool | None = None
     # The easy-to-resell categories the wallet bought in its history (sorted).
     wallet_cc_categories: tuple[str, ...] | None = None

@@ -198,9 +198,13 @@ def _cash_convertible_above_history(i: Inputs, spec: RuleSpec) -> RuleEvaluation
         return _unknown(spec, "wallet history")
     floor = spec.yen("floor")
     combined = i.basket.cash_convertible + c.wallet_cc_spend_24h
-    # What the owner already approved on this phone counts as part of its history.
-    largest = max(c.wallet_cc_max_before_24h, c.device_owner_approved_cc or 0)
-    allowance = spec.number("growth_factor") * largest
+    # What the owner already approved on this phone, of the kinds of goods this basket
+    # holds, counts as part of its history, and the day may reach the owner's growth of it.
+    approved = _approved_for(i)
+    largest = max(c.wallet_cc_max_before_24h, approved)
+    allowance = max(
+        spec.number("growth_factor") * largest, i.policy.owner_approval_growth * approved
+    )
     inputs = {
         "cash_convertible_24h": combined,
         "largest_earlier_cash_convertible": largest,
@@ -343,14 +347,28 @@ def _owner_approval_refused(i: Inputs, spec: RuleSpec) -> RuleEvaluation:
 def _unless_approved(
     i: Inputs, spec: RuleSpec, inputs: dict[str, Any], condition: bool
 ) -> RuleEvaluation:
-    """Fired on ``condition``, unless the owner already approved as much on this phone."""
-    return _result(spec, condition and not _owner_approved(i, i.basket.cash_convertible), inputs)
+    """Fired on ``condition``, unless the owner approved a basket like it on this phone."""
+    return _result(spec, condition and not _owner_approved(i), inputs)
 
 
-def _owner_approved(i: Inputs, cc: int) -> bool:
-    """The owner already approved as much on this phone: a remembered basket pattern."""
-    approved = i.ctx.device_owner_approved_cc
-    return approved is not None and approved > 0 and cc <= approved
+def _owner_approved(i: Inputs) -> bool:
+    """A remembered basket pattern: the owner approved, on this phone, a basket holding
+    every kind of easy-to-resell goods this one holds, and this one's easy-to-resell
+    value is at most ``policy.owner_approval_growth`` times that basket's."""
+    approved = _approved_for(i)
+    return approved > 0 and i.basket.cash_convertible <= i.policy.owner_approval_growth * approved
+
+
+def _approved_for(i: Inputs) -> int:
+    """The largest easy-to-resell value the owner approved on this phone in one basket
+    that held every kind of such goods this basket holds (0: none). An approval of
+    cigarettes vouches for cigarettes, not for heated tobacco or gift cards."""
+    approvals = i.ctx.device_owner_approvals
+    if not approvals:
+        return 0
+    resale = i.policy.cash_convertible
+    kinds = {str(line.category) for line in i.facts.lines if line.category in resale}
+    return max((cc for cc, known in approvals if kinds.issubset(known)), default=0)
 
 
 @rule

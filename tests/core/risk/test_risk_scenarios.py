@@ -263,6 +263,56 @@ def test_owner_approved_party_basket_is_remembered_on_that_phone(
     assert replay.sale(bigger, "legit").action is Action.CUSTOMER_APPROVAL
 
 
+def _weekly_smoker(kit: SimpleNamespace, rules: RuleSet) -> Replay:
+    """Packs of cigarettes, then a first carton of heated tobacco the owner approved."""
+    replay = Replay(rules)
+    for day in (9, 8):
+        pack = kit.make_sale(kit.LUNCH, kit.PACK, wallet_id="w-s", time=kit.T0 - day * kit.DAY)
+        assert replay.sale(pack, "legit").action is Action.ALLOW
+    first = kit.make_sale(kit.CARTON, wallet_id="w-s", time=kit.T0 - 7 * kit.DAY)
+    decision = replay.sale(first, "legit")
+    assert decision.action is Action.CUSTOMER_APPROVAL  # a kind of goods it never bought
+    assert decision.codes == ("category_new_for_wallet",)
+    return replay
+
+
+def test_an_approved_carton_vouches_for_twice_as_much_of_that_kind_on_that_phone(
+    kit: SimpleNamespace, rules: RuleSet
+) -> None:
+    """policy.owner_approval_growth: a week after the first carton, two pass."""
+    replay = _weekly_smoker(kit, rules)
+    ctx = replay.context_for(kit.make_sale(kit.CARTON, wallet_id="w-s"))
+    assert ctx.device_owner_approvals == ((5800, ("heated_tobacco",)),)
+    two = replay.sale(kit.make_sale(("heated_tobacco", 2, 5800), wallet_id="w-s"), "legit")
+    assert two.action is Action.ALLOW, two.codes
+    # Three are a bulk buyer's question again.
+    three = _weekly_smoker(kit, rules).sale(
+        kit.make_sale(("heated_tobacco", 3, 5800), wallet_id="w-s"), "legit"
+    )
+    assert three.action is Action.CUSTOMER_APPROVAL
+    assert "cash_convertible_above_history" in three.codes
+    # Not from another phone.
+    other = _weekly_smoker(kit, rules).sale(
+        kit.make_sale(("heated_tobacco", 2, 5800), wallet_id="w-s", device_id="dev-2"), "legit"
+    )
+    assert other.action is Action.CUSTOMER_APPROVAL
+
+
+def test_an_approved_kind_of_goods_does_not_vouch_for_another_kind(
+    kit: SimpleNamespace, rules: RuleSet
+) -> None:
+    """The owner approved heated-tobacco sticks: cartridges or a gift card of the same
+    value, or two cartons of cigarettes, from the same phone are asked about."""
+    for loot in (("e_cig", 1, 5800), ("gift_card", 1, 5000)):
+        decision = _weekly_smoker(kit, rules).sale(kit.make_sale(loot, wallet_id="w-s"), "fraud")
+        assert decision.action is Action.CUSTOMER_APPROVAL, loot
+        assert decision.codes == ("category_new_for_wallet",)
+    cigarettes = kit.make_sale(("tobacco", 2, 6000), wallet_id="w-s")
+    decision = _weekly_smoker(kit, rules).sale(cigarettes, "fraud")
+    assert decision.action is Action.CUSTOMER_APPROVAL
+    assert decision.codes == ("cash_convertible_above_history",)
+
+
 def test_a_thief_who_failed_the_owners_check_gains_no_memory(
     kit: SimpleNamespace, replay: Replay
 ) -> None:
@@ -354,7 +404,7 @@ def _everything() -> dict[str, object]:
         wallet_spend_1h=1, wallet_spend_24h=1, wallet_spend_7d=1, wallet_cc_spend_1h=9000,
         wallet_cc_spend_24h=9000, wallet_cc_spend_7d=90_000, wallet_cc_max_before_24h=0,
         wallet_history_age_s=0, wallet_history_sales=4, wallet_typical_spend=700,
-        device_new_for_wallet=True, device_owner_approved_cc=0, store_new_for_wallet=True,
+        device_new_for_wallet=True, device_owner_approvals=(), store_new_for_wallet=True,
         last_topup_age_s=120, last_topup_amount=100_000, other_store_regions_1h=("JP-27",),
         store_tobacco_1h=400_000, store_tobacco_hourly_baseline=5000, token_reused=True,
         wallet_frozen=True, wallet_refused_approvals=2, wallet_last_refused_age_s=60,

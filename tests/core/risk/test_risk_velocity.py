@@ -109,7 +109,7 @@ def test_a_sale_held_for_the_owner_counts_in_exposure_and_vouches_for_nothing() 
         "wallet_typical_spend",
         "wallet_cc_max_before_24h",
         "wallet_history_age_s",
-        "device_owner_approved_cc",
+        "device_owner_approvals",
     )
     assert {k: after[k] for k in vouching} == {k: before[k] for k in vouching}
     assert (after["device_new_for_wallet"], after["store_new_for_wallet"]) == (True, True)

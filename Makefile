@@ -16,7 +16,7 @@ lint:
 	$(VENV)/ruff format --check pos_app tests bench
 
 typecheck:
-	$(VENV)/mypy pos_app
+	$(VENV)/mypy pos_app tests bench
 
 # Two workers (pytest-xdist; the CI machine has 2 cores). --dist loadscope keeps each test
 # module on one worker, so a module's shared fixtures (a backend, an Xvfb session, the

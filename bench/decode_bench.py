@@ -39,6 +39,7 @@ import numpy as np
 from pos_app.scanning.cascade import DecodeCascade
 from pos_app.scanning.config import DecoderConfig
 from pos_app.scanning.decoders import make_decoder
+from pos_app.scanning.symbols import Symbol
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -127,7 +128,7 @@ def in_camera_frame(image: np.ndarray, width: int = 640, height: int = 480) -> n
     )
 
 
-def matches(symbol, expected: bytes) -> bool:
+def matches(symbol: Symbol, expected: bytes) -> bool:
     if symbol.raw == expected:
         return True
     try:

@@ -21,8 +21,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -94,7 +96,7 @@ class Result:
         return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def start_server(data_dir: Path, db_url: str, workers: int) -> tuple[subprocess.Popen, str]:
+def start_server(data_dir: Path, db_url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     cmd = [
         sys.executable,
@@ -129,7 +131,7 @@ def start_server(data_dir: Path, db_url: str, workers: int) -> tuple[subprocess.
 
 def prepare(
     base: str, data_dir: Path, db_url: str, terminals: int, sales: int
-) -> list[tuple[World, list[dict]]]:
+) -> list[tuple[World, list[dict[str, Any]]]]:
     plans = []
     client = httpx.Client(timeout=60)
     for t in range(terminals):
@@ -143,12 +145,18 @@ def prepare(
         for i in range(sales):
             if i % SALES_PER_WALLET == 0:
                 wallet = world.new_wallet(balance=100_000)
+            assert wallet is not None
             bodies.append(world.sale_body(world.token(wallet)))
         plans.append((world, bodies))
     return plans
 
 
-def run(label: str, plans, request, server_pid: int) -> Result:
+def run(
+    label: str,
+    plans: list[tuple[World, list[dict[str, Any]]]],
+    request: Callable[[Api, World, dict[str, Any]], str],
+    server_pid: int,
+) -> Result:
     latencies: list[float] = []
     warm: list[float] = []  # a terminal's first request opens its connection, and the
     # server's first for a terminal (per worker) takes the portable path and a new
@@ -157,7 +165,7 @@ def run(label: str, plans, request, server_pid: int) -> Result:
     lock = threading.Lock()
     barrier = threading.Barrier(len(plans) + 1)
 
-    def worker(world: World, bodies: list[dict]) -> None:
+    def worker(world: World, bodies: list[dict[str, Any]]) -> None:
         with httpx.Client(timeout=60) as client:
             api = Api(client=client, clock=world.api.clock, base=world.api.base)
             barrier.wait()
@@ -186,7 +194,7 @@ def run(label: str, plans, request, server_pid: int) -> Result:
     )
 
 
-def finalize(api: Api, world: World, body: dict) -> str:
+def finalize(api: Api, world: World, body: dict[str, Any]) -> str:
     resp = api.post("/v1/sales", body, signer=world.terminal)
     return (
         resp.json().get("status", str(resp.status_code))
@@ -195,11 +203,11 @@ def finalize(api: Api, world: World, body: dict) -> str:
     )
 
 
-def trivial(api: Api, world: World, body: dict) -> str:
+def trivial(api: Api, world: World, body: dict[str, Any]) -> str:
     return str(api.client.get(api.base + "/healthz").status_code)
 
 
-def profiler(pid: int, out: str) -> subprocess.Popen:
+def profiler(pid: int, out: str) -> subprocess.Popen[bytes]:
     """py-spy (``pip install py-spy``) sampling the server and its workers, collapsed stacks.
 
     ``--gil``: only the thread holding the GIL is sampled (threads waiting for it or for

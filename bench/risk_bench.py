@@ -28,7 +28,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+from pos_app.core.api_contract import SaleLineBody
 from pos_app.core.categories import Category
 from pos_app.core.risk.config import default_rules
 from pos_app.core.risk.engine import RiskEngine
@@ -111,7 +113,7 @@ def latency(iterations: int = 20_000) -> None:
             )
 
 
-def _fields(sale: SaleFacts) -> dict[str, object]:
+def _fields(sale: SaleFacts) -> dict[str, Any]:  # SaleFacts's keyword arguments
     return {name: getattr(sale, name) for name in SaleFacts.__slots__}
 
 
@@ -145,7 +147,7 @@ def generate(path: Path, events: int, seed: int = 7) -> None:
                                       "amount": amount}) + "\n")  # fmt: skip
                 continue
             store, region = rng.choice(stores)
-            lines = []
+            lines: list[SaleLineBody] = []
             for _ in range(rng.randint(1, 5)):
                 cat, low, high = rng.choices(PRODUCTS, WEIGHTS)[0]
                 qty = rng.choice([1, 1, 1, 2, 3, 10]) if cat != "gift_card" else 1

@@ -86,7 +86,10 @@ def upscaled_zxing() -> Reader:
 
         gray = to_gray(image)
         for factor in (2.0, 3.0):
-            big = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+            big = np.asarray(
+                cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC),
+                np.uint8,
+            )
             found = decoder.decode(big)
             if found:
                 return [classify(r, decoder="zxing", scale=factor) for r in found]

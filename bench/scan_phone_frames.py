@@ -115,10 +115,12 @@ def phone_image(text: str, look: Look, rng: random.Random) -> tuple[np.ndarray, 
 
 def code_end(text: str, look: Look) -> int:
     size = render_code(text, module_px=1).shape[0]
-    return (size - 4 + look.quiet_modules) * HI_MODULE
+    return int(size - 4 + look.quiet_modules) * HI_MODULE
 
 
-def project(phone: np.ndarray, code_px: int, look: Look, rng: random.Random) -> np.ndarray:
+def project(
+    phone: np.ndarray, code_px: int, look: Look, rng: random.Random
+) -> tuple[np.ndarray, np.ndarray]:
     """Perspective-project the phone into a 640x480 scene."""
     modules = code_px / HI_MODULE
     scale = rng.uniform(*look.module_px) / HI_MODULE
@@ -177,7 +179,9 @@ def degrade(image: np.ndarray, quad: np.ndarray, look: Look, rng: random.Random)
     gray = np.clip(image, 0, 255).astype(np.uint8)
     ok, jpeg = cv2.imencode(".jpg", gray, [cv2.IMWRITE_JPEG_QUALITY, 75])
     assert ok
-    return cv2.cvtColor(cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE), cv2.COLOR_GRAY2BGR)
+    decoded = cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE)
+    assert decoded is not None
+    return np.asarray(cv2.cvtColor(decoded, cv2.COLOR_GRAY2BGR))
 
 
 def phone_frames(

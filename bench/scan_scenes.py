@@ -249,7 +249,8 @@ def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
     ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
     rx = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
     rz = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
-    return rz @ rx @ ry
+    turned: np.ndarray = rz @ rx @ ry
+    return turned
 
 
 def paste(frame: np.ndarray, sprite: np.ndarray, matrix: np.ndarray, *, moire: bool) -> None:
@@ -263,13 +264,15 @@ def paste(frame: np.ndarray, sprite: np.ndarray, matrix: np.ndarray, *, moire: b
 
 
 def project(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    return cv2.perspectiveTransform(points[None].astype(np.float32), matrix)[0]
+    return np.asarray(cv2.perspectiveTransform(points[None].astype(np.float32), matrix)[0])
 
 
 def background(look: Look, rng: random.Random, *, palette: tuple[int, int]) -> np.ndarray:
     w, h = look.size
     seed = np.random.default_rng(rng.randrange(1 << 30))
-    frame = cv2.resize(seed.uniform(*palette, (6, 8)).astype(np.float32), (w, h))
+    frame = np.asarray(
+        cv2.resize(seed.uniform(*palette, (6, 8)).astype(np.float32), (w, h)), np.float32
+    )
     for _ in range(rng.randrange(3, 9)):  # counter clutter: boxes, receipts, stripes
         x, y = rng.randrange(w), rng.randrange(h)
         bw, bh = rng.randrange(20, w // 3), rng.randrange(10, h // 3)
@@ -323,7 +326,7 @@ def motion(frame: np.ndarray, length: float, angle: float) -> np.ndarray:
     kernel = np.zeros((size, size), np.float32)
     kernel[size // 2, :] = 1.0
     rot = cv2.getRotationMatrix2D((size / 2 - 0.5, size / 2 - 0.5), angle, 1.0)
-    kernel = cv2.warpAffine(kernel, rot, (size, size))
+    kernel = np.asarray(cv2.warpAffine(kernel, rot, (size, size)), np.float32)
     return np.asarray(cv2.filter2D(frame, -1, kernel / kernel.sum()), np.float32)
 
 
@@ -334,7 +337,9 @@ def camera(frame: np.ndarray, look: Look, rng: random.Random, *, quality: int) -
     gray = np.clip(frame + noise, 0, 255).astype(np.uint8)
     ok, jpeg = cv2.imencode(".jpg", gray, [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
-    return cv2.cvtColor(cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE), cv2.COLOR_GRAY2BGR)
+    decoded = cv2.imdecode(jpeg, cv2.IMREAD_GRAYSCALE)
+    assert decoded is not None
+    return np.asarray(cv2.cvtColor(decoded, cv2.COLOR_GRAY2BGR))
 
 
 # -- scenes -------------------------------------------------------------------
@@ -360,7 +365,9 @@ class Builder:
             return [np.array([w / 2 + self.rng.uniform(-w, w) * 0.08, h / 2])]
         return [np.array([w * (0.27 + 0.46 * i), h / 2]) for i in range(count)]
 
-    def add(self, sprite: np.ndarray, corners: np.ndarray, truth: Truth | None, centre) -> None:
+    def add(
+        self, sprite: np.ndarray, corners: np.ndarray, truth: Truth | None, centre: np.ndarray
+    ) -> None:
         lo, hi = self.look.module_px
         matrix = place(sprite, self.rng.uniform(lo, hi), self.look, self.rng, centre=centre)
         screen = np.zeros(self.frame.shape, np.uint8)

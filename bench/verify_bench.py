@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from pos_app.paytoken import base45, cose, dcbor
 from pos_app.paytoken.acceptance import check_acceptance
@@ -49,11 +49,15 @@ def per_call(fn: Callable[[], object], n: int) -> float:
 
 def setup(tmp: Path) -> tuple[Verifier, str, SQLiteSeenStore]:
     root, issuer = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
-    window = {"issue_not_before": NOW - 10**6, "issue_not_after": NOW + 10**6}
-    entries = [key_entry(issuer.public_key(), verify_until=NOW + 10**7, **window)]
+
+    def entry(key: Ed25519PublicKey) -> dict[str, object]:
+        return key_entry(
+            key, issue_not_before=NOW - 10**6, issue_not_after=NOW + 10**6, verify_until=NOW + 10**7
+        )
+
+    entries = [entry(issuer.public_key())]
     entries += [  # a realistic list has a few other keys
-        key_entry(Ed25519PrivateKey.generate().public_key(), verify_until=NOW + 10**7, **window)
-        for _ in range(4)
+        entry(Ed25519PrivateKey.generate().public_key()) for _ in range(4)
     ]
     envelope = sign_trust_list(
         root, {"seq": 1, "issued_at": NOW, "next_update": NOW + 86400, "keys": entries}

@@ -9,4 +9,6 @@ CI_DEFAULT = 100  # max_examples of the 'ci' profile
 
 def examples(ci: int) -> int:
     """``ci`` examples under the 'ci' profile, proportionally more under 'thorough'."""
-    return max(1, ci * settings.default.max_examples // CI_DEFAULT)
+    profile = settings.default
+    assert profile is not None  # a profile is always loaded (tests/conftest.py)
+    return max(1, ci * profile.max_examples // CI_DEFAULT)

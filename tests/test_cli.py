@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pos_app import __version__
 from pos_app.cli import main
 
@@ -23,7 +25,7 @@ def test_version_from_python_dash_m() -> None:
     assert result.stdout.strip() == f"pos-app {__version__}"
 
 
-def test_config_show_lists_sources(tmp_path: Path, capsys) -> None:
+def test_config_show_lists_sources(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     user = tmp_path / "c.toml"
     user.write_text("[scanner]\nfps = 12\n", encoding="utf-8")
     assert main(["config", "show", "--json", "--config", str(user)]) == 0
@@ -32,7 +34,9 @@ def test_config_show_lists_sources(tmp_path: Path, capsys) -> None:
     assert fps == {"setting": "scanner.fps", "value": 12, "source": str(user), "why": []}
 
 
-def test_config_error_is_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
+def test_config_error_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     user = tmp_path / "c.toml"
     user.write_text("[scanner]\nfps = -1\n", encoding="utf-8")
     assert main(["config", "show", "--config", str(user)]) == 2

@@ -128,8 +128,9 @@ def test_tools_are_pinned_exactly_in_pyproject() -> None:
         if where in ("[dev]", "[packaging]")
     }
     for tool in (*EXACT_TOOLS, *EXACT_PACKAGING):
-        specs = list(pins[tool])
-        assert len(specs) == 1 and specs[0].operator == "==", f"{tool} is not pinned: {pins[tool]}"
+        pin = pins[canonicalize_name(tool)]
+        specs = list(pin)
+        assert len(specs) == 1 and specs[0].operator == "==", f"{tool} is not pinned: {pin}"
 
 
 def test_the_environment_has_the_locked_versions(lock: list[Locked]) -> None:

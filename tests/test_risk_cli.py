@@ -13,17 +13,19 @@ from pos_app import risk_cli
 T = 1_790_000_000
 
 
-def _sale(sale_id: str, t: int, wallet: str, lines: list[tuple[str, int, int]], **kw: object):  # type: ignore[no-untyped-def]
+def _sale(
+    sale_id: str, t: int, wallet: str, lines: list[tuple[str, int, int]], **kw: object
+) -> str:
     items = [
         {"sku": f"sku-{c}-{p}", "name": c, "category": c, "quantity": q, "unit_price": p,
          "line_total": q * p}
         for c, q, p in lines
     ]  # fmt: skip
-    event = {
+    event: dict[str, object] = {
         "type": "sale", "time": t, "sale_id": sale_id, "store_id": "S001", "terminal_id": "T01",
         "cashier_id": "C1", "wallet_id": wallet, "device_id": "d1", "token_flags": 0,
         "token_age_s": 5, "offline": False, "pickup_later": False, "store_region": "JP-13",
-        "currency": "JPY", "total": sum(i["line_total"] for i in items), "lines": items,
+        "currency": "JPY", "total": sum(q * p for _c, q, p in lines), "lines": items,
         "label": "legit",
     }  # fmt: skip
     event.update(kw)

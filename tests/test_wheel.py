@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from pos_app.core import resources
 from pos_app.core.resources import data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,7 +103,7 @@ def test_the_pyinstaller_bundle_reads_its_own_folders(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "assets" / "catalog").mkdir(parents=True)
-    monkeypatch.setattr(resources.sys, "_MEIPASS", str(tmp_path), raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
     assert data_dir("assets") == tmp_path / "assets"
     # A folder the bundle lacks comes from the package or the tree, not a missing path.
     assert data_dir("config") == ROOT / "config"

@@ -14,7 +14,7 @@ def parse_risk(view: dict[str, object]) -> RiskVerdict | None:
 
 
 def test_a_full_risk_object_becomes_typed_values() -> None:
-    view = {
+    view: dict[str, object] = {
         "status": "step_up_required",
         "risk": {
             "score": 60,

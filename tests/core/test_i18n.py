@@ -49,7 +49,11 @@ def marked_in_code() -> set[tuple[str, str]]:
         method_map=[("**.py", "python")],
         keywords={"N_": ((1, "c"), 2)},
     )
-    return {(context, message) for _file, _line, message, _comments, context in found}
+    marked: set[tuple[str, str]] = set()
+    for file, line, message, _comments, context in found:
+        assert isinstance(message, str) and context is not None, (file, line)
+        marked.add((context, message))
+    return marked
 
 
 def test_the_code_marks_every_table_of_texts() -> None:
@@ -61,7 +65,7 @@ def test_the_code_marks_every_table_of_texts() -> None:
 
 
 @pytest.mark.parametrize("lang", TRANSLATED)
-def test_no_message_is_missing_in_the_catalogue(lang) -> None:
+def test_no_message_is_missing_in_the_catalogue(lang: str) -> None:
     catalogue = read_catalogue(lang)
     translated = {(m.context, m.id) for m in catalogue if m.id and m.string and not m.fuzzy}
     missing = sorted(marked_in_code() - translated)
@@ -69,7 +73,7 @@ def test_no_message_is_missing_in_the_catalogue(lang) -> None:
 
 
 @pytest.mark.parametrize("lang", TRANSLATED)
-def test_every_translation_has_the_english_placeholders(lang) -> None:
+def test_every_translation_has_the_english_placeholders(lang: str) -> None:
     wrong = [
         (m.context, m.id, m.string)
         for m in read_catalogue(lang)
@@ -85,7 +89,7 @@ def test_the_placeholder_check_catches_a_renamed_or_lost_name() -> None:
 
 
 @pytest.mark.parametrize("lang", TRANSLATED)
-def test_the_committed_mo_is_the_compiled_po(lang) -> None:
+def test_the_committed_mo_is_the_compiled_po(lang: str) -> None:
     compiled = io.BytesIO()
     write_mo(compiled, read_catalogue(lang))
     committed = po_path(lang).with_suffix(".mo").read_bytes()

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable, Mapping
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pos_app.paytoken import httpsig
-from pos_app.paytoken.httpsig import SignatureError, sign_request, step_up_message, verify_request
+from pos_app.paytoken.httpsig import (
+    SignatureError,
+    VerifiedSignature,
+    sign_request,
+    step_up_message,
+    verify_request,
+)
 
 URL = "http://127.0.0.1:8000/v1/sales"
 NOW = 1_795_000_000
@@ -20,7 +27,15 @@ def key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.generate()
 
 
-def _signed(key, *, body=b'{"a":1}', headers=None, tag="pos-v1", created=NOW, nonce="n1"):
+def _signed(
+    key: Ed25519PrivateKey,
+    *,
+    body: bytes = b'{"a":1}',
+    headers: Mapping[str, str] | None = None,
+    tag: str = "pos-v1",
+    created: int = NOW,
+    nonce: str = "n1",
+) -> dict[str, str]:
     headers = dict({"Idempotency-Key": "k-1"} if headers is None else headers)
     headers.update(
         sign_request(
@@ -30,7 +45,16 @@ def _signed(key, *, body=b'{"a":1}', headers=None, tag="pos-v1", created=NOW, no
     return headers
 
 
-def _verify(key, headers, *, body=b'{"a":1}', method="POST", url=URL, tag="pos-v1", now=NOW):
+def _verify(
+    key: Ed25519PrivateKey,
+    headers: Mapping[str, str],
+    *,
+    body: bytes = b'{"a":1}',
+    method: str = "POST",
+    url: str = URL,
+    tag: str = "pos-v1",
+    now: int = NOW,
+) -> VerifiedSignature:
     return verify_request(
         method,
         url,
@@ -42,14 +66,14 @@ def _verify(key, headers, *, body=b'{"a":1}', method="POST", url=URL, tag="pos-v
     )
 
 
-def test_round_trip_returns_parameters(key):
+def test_round_trip_returns_parameters(key: Ed25519PrivateKey) -> None:
     headers = _signed(key)
     result = _verify(key, headers)
     assert (result.keyid, result.created, result.nonce, result.tag) == ("kid1", NOW, "n1", "pos-v1")
     assert result.covered == ("@method", "@target-uri", "content-digest", "idempotency-key")
 
 
-def test_signature_input_and_digest_follow_the_profile(key):
+def test_signature_input_and_digest_follow_the_profile(key: Ed25519PrivateKey) -> None:
     headers = _signed(key)
     assert (
         headers["Content-Digest"].startswith("sha-256=:") and headers["Content-Digest"][-1] == ":"
@@ -60,7 +84,7 @@ def test_signature_input_and_digest_follow_the_profile(key):
     )
 
 
-def test_signature_base_matches_rfc_9421_layout(key):
+def test_signature_base_matches_rfc_9421_layout(key: Ed25519PrivateKey) -> None:
     headers = _signed(key)
     sig = base64.b64decode(headers["Signature"].split("=", 1)[1].strip(":"))
     base = (
@@ -73,7 +97,7 @@ def test_signature_base_matches_rfc_9421_layout(key):
     key.public_key().verify(sig, base)  # raises if the base differs
 
 
-def test_get_without_body_has_no_digest(key):
+def test_get_without_body_has_no_digest(key: Ed25519PrivateKey) -> None:
     headers = sign_request(
         "GET", URL, {}, None, key=key, keyid="kid1", tag="wallet-v1", created=NOW, nonce="x"
     )
@@ -93,7 +117,9 @@ def test_get_without_body_has_no_digest(key):
         (lambda h: h.update({"Signature-Input": 'sig1=("@method");tag="pos-v1"'}), "components"),
     ],
 )
-def test_tampering_is_rejected(key, mutate, reason):
+def test_tampering_is_rejected(
+    key: Ed25519PrivateKey, mutate: Callable[[dict[str, str]], object], reason: str
+) -> None:
     headers = _signed(key)
     mutate(headers)
     with pytest.raises(SignatureError) as info:
@@ -102,14 +128,14 @@ def test_tampering_is_rejected(key, mutate, reason):
     assert info.value.code == "bad_signature"
 
 
-def test_tampered_body_fails_digest(key):
+def test_tampered_body_fails_digest(key: Ed25519PrivateKey) -> None:
     headers = _signed(key)
     with pytest.raises(SignatureError) as info:
         _verify(key, headers, body=b'{"a":2}')
     assert info.value.reason == "digest"
 
 
-def test_body_without_digest_component_is_rejected(key):
+def test_body_without_digest_component_is_rejected(key: Ed25519PrivateKey) -> None:
     headers = sign_request(
         "POST", URL, {}, None, key=key, keyid="kid1", tag="pos-v1", created=NOW, nonce="x"
     )
@@ -118,7 +144,7 @@ def test_body_without_digest_component_is_rejected(key):
     assert info.value.reason == "components"
 
 
-def test_idempotency_key_must_be_covered_when_present(key):
+def test_idempotency_key_must_be_covered_when_present(key: Ed25519PrivateKey) -> None:
     headers = _signed(key, headers={})
     headers["Idempotency-Key"] = "added-later"
     with pytest.raises(SignatureError) as info:
@@ -126,7 +152,7 @@ def test_idempotency_key_must_be_covered_when_present(key):
     assert info.value.reason == "components"
 
 
-def test_other_url_or_method_fails(key):
+def test_other_url_or_method_fails(key: Ed25519PrivateKey) -> None:
     headers = _signed(key)
     with pytest.raises(SignatureError):
         _verify(key, headers, url=URL + "x")
@@ -137,7 +163,7 @@ def test_other_url_or_method_fails(key):
 @pytest.mark.parametrize(
     ("created", "ok"), [(NOW - 60, True), (NOW - 61, False), (NOW + 5, True), (NOW + 6, False)]
 )
-def test_time_window(key, created, ok):
+def test_time_window(key: Ed25519PrivateKey, created: int, ok: bool) -> None:
     headers = _signed(key, created=created)
     if ok:
         assert _verify(key, headers).created == created
@@ -147,7 +173,7 @@ def test_time_window(key, created, ok):
         assert info.value.reason in {"stale", "future"}
 
 
-def test_unknown_key(key):
+def test_unknown_key(key: Ed25519PrivateKey) -> None:
     headers = _signed(key)
     with pytest.raises(SignatureError) as info:
         verify_request(
@@ -156,7 +182,7 @@ def test_unknown_key(key):
     assert info.value.reason == "unknown_key"
 
 
-def test_other_key_fails(key):
+def test_other_key_fails(key: Ed25519PrivateKey) -> None:
     headers = _signed(key)
     other = Ed25519PrivateKey.generate()
     with pytest.raises(SignatureError) as info:
@@ -164,7 +190,7 @@ def test_other_key_fails(key):
     assert info.value.reason == "mismatch"
 
 
-def test_selected_by_tag_whatever_the_label(key):
+def test_selected_by_tag_whatever_the_label(key: Ed25519PrivateKey) -> None:
     wallet = sign_request(
         "POST",
         URL,
@@ -192,7 +218,7 @@ def test_selected_by_tag_whatever_the_label(key):
         _verify(key, headers, body=b"{}", tag="other-v1")
 
 
-def test_wrong_alg_rejected(key):
+def test_wrong_alg_rejected(key: Ed25519PrivateKey) -> None:
     headers = _signed(key)
     headers["Signature-Input"] = headers["Signature-Input"].replace('alg="ed25519"', 'alg="hmac"')
     with pytest.raises(SignatureError) as info:
@@ -212,14 +238,14 @@ def test_wrong_alg_rejected(key):
         "a" * 5000,
     ],
 )
-def test_malformed_headers_raise_typed_error(key, value):
+def test_malformed_headers_raise_typed_error(key: Ed25519PrivateKey, value: str) -> None:
     headers = _signed(key)
     headers["Signature-Input"] = value
     with pytest.raises(SignatureError):
         _verify(key, headers)
 
 
-def test_step_up_message_is_compact_sorted_json():
+def test_step_up_message_is_compact_sorted_json() -> None:
     msg = step_up_message("c1", "JPY", "approve", "s1", "S001", 1280)
     assert msg == (
         b'{"challenge_id":"c1","currency":"JPY","decision":"approve",'

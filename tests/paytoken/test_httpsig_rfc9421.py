@@ -14,7 +14,9 @@
 from __future__ import annotations
 
 import base64
+import datetime
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -160,6 +162,11 @@ PROFILE_BASE = (
 ).encode()
 
 
+def _headers(items: Mapping[str, str]) -> CaseInsensitiveDict:
+    # http_message_signatures leaves CaseInsensitiveDict.__init__ unannotated.
+    return CaseInsensitiveDict(items)  # type: ignore[no-untyped-call]
+
+
 @dataclass
 class Message:
     """The request shape http-message-signatures reads: method, absolute url, headers."""
@@ -198,7 +205,7 @@ def test_our_profile_on_the_rfc_request_is_a_fixed_vector_the_package_verifies()
     expected = base64.b64encode(rfc_key().sign(PROFILE_BASE)).decode()
     assert added["Signature"] == f"sig1=:{expected}:"
 
-    message = Message("POST", RFC_URL, CaseInsensitiveDict({**headers, **added}))
+    message = Message("POST", RFC_URL, _headers({**headers, **added}))
     results = package_verifier().verify(message, expect_tag=httpsig.TAG_TERMINAL, max_age=None)
     (result,) = package_verifier().verify_body(message, results, RFC_BODY)
     assert result.label == "sig1"
@@ -220,7 +227,7 @@ def test_the_package_signs_and_our_verifier_accepts() -> None:
     message = Message(
         "POST",
         URL,
-        CaseInsensitiveDict(
+        _headers(
             {
                 "Content-Type": "application/json",
                 "Idempotency-Key": "idem-7",
@@ -287,7 +294,7 @@ def test_we_sign_and_the_package_verifies() -> None:
         signature_algorithm=algorithms.ED25519,
         key_resolver=keys("till-10", key),
     )
-    message = Message("POST", URL, CaseInsensitiveDict(headers))
+    message = Message("POST", URL, _headers(headers))
     results = verifier.verify(message, expect_tag=httpsig.TAG_WALLET)
     (result,) = verifier.verify_body(message, results, BODY)
     assert result.parameters["keyid"] == "till-10"
@@ -296,12 +303,10 @@ def test_we_sign_and_the_package_verifies() -> None:
     with pytest.raises(InvalidSignature):
         verifier.verify_body(message, results, BODY.replace(b"1280", b"1"))
     # A different URL is a different signature base: the package refuses it too.
-    moved = Message("POST", URL.replace("s-1", "s-2"), CaseInsensitiveDict(headers))
+    moved = Message("POST", URL.replace("s-1", "s-2"), _headers(headers))
     with pytest.raises(InvalidSignature):
         verifier.verify(moved, expect_tag=httpsig.TAG_WALLET)
 
 
-def _utc(epoch: int):
-    import datetime
-
+def _utc(epoch: int) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(epoch, tz=datetime.UTC)

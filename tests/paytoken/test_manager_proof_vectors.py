@@ -78,7 +78,8 @@ def test_proofs_of_every_kind_are_the_bytes_and_signatures_older_tills_made() ->
             "Mc10HCQjokzwLCGn9ax_Iexu1lMrW2XeT_n5hXTA9mjeDDI54ITDCHzfDuGMM-vf10P3mMk-XAhihk8Z7JZHCQ",
         ),
     ]
-    for proof, (message, signature) in zip((sale, void, decision), expected, strict=True):
+    proofs: tuple[mp.Proof, ...] = (sale, void, decision)
+    for proof, (message, signature) in zip(proofs, expected, strict=True):
         assert proof.message().decode() == message
         assert mp.sign(key, proof) == signature
         assert mp.verify(public, proof, signature)

@@ -43,7 +43,7 @@ BUDGETS = {
 }
 
 
-def fuzz(name: str) -> Any:
+def fuzz(name: str) -> settings:
     return settings(
         max_examples=examples(BUDGETS[name]),
         phases=[Phase.explicit, Phase.generate, Phase.shrink],

@@ -152,7 +152,8 @@ def test_s_plus_l_signature_malleability(
     with pytest.raises(InvalidSignature):
         issuer_key.public_key().verify(malleated, message)
     # ...and so does our own check, even over a backend that would accept anything.
-    lax_key = replace(trust_list.keys[0], public_key=_AcceptsAnything())
+    # Not an Ed25519PublicKey, on purpose: a backend that accepts any signature.
+    lax_key = replace(trust_list.keys[0], public_key=_AcceptsAnything())  # type: ignore[arg-type]
     lax = Verifier(replace(trust_list, keys=(lax_key,)), audience="pos.jp", currency="JPY")
     assert lax.verify(twin, now=NOW).reason == ReasonCode.BAD_SIGNATURE
     assert lax.verify(text_of(raw), now=NOW).ok

@@ -133,7 +133,9 @@ def test_bad_entries_are_ignored_and_reported(
         "not an object",
         entry(issuer_key),
     ]
-    listed = parse_trust_list(sign_trust_list(root_key, payload(entries)), root_key.public_key())
+    # A string among the entries, on purpose: the parser must skip it.
+    doc = payload(entries)  # type: ignore[arg-type]
+    listed = parse_trust_list(sign_trust_list(root_key, doc), root_key.public_key())
     assert [key.kid_hex for key in listed.keys] == [kid_hex(issuer_key)]
     assert [item.index for item in listed.ignored] == [0, 1, 2, 3, 4, 5]
     assert listed.ignored[0].why == "kid is not the kid of its public key"

@@ -170,7 +170,7 @@ def test_malformed_sign1_is_not_sign1(
 
 
 def _with_protected(key: Ed25519PrivateKey, header: object, **kwargs: object) -> str:
-    return token(key, protected=dcbor.encode(header), **kwargs)  # type: ignore[arg-type]
+    return token(key, protected=dcbor.encode(header), **kwargs)
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import io
 import json
+from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -15,7 +17,7 @@ from pos_app.scanning.synthetic import compose, render_code
 from tests.scanning.scan_testkit import EAN13_A, payment_text
 
 
-def run(argv: list[str]) -> tuple[int, list[dict], str]:
+def run(argv: list[str]) -> tuple[int, list[dict[str, Any]], str]:
     parser = argparse.ArgumentParser(prog="pos-app")
     cli.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(argv)
@@ -25,7 +27,7 @@ def run(argv: list[str]) -> tuple[int, list[dict], str]:
     return code, lines, err.getvalue()
 
 
-def test_scan_image_prints_one_json_line_per_file(tmp_path):
+def test_scan_image_prints_one_json_line_per_file(tmp_path: Path) -> None:
     token = payment_text(9)
     pay, product, empty = tmp_path / "pay.png", tmp_path / "product.webp", tmp_path / "empty.jpg"
     cv2.imwrite(str(pay), compose([token]))
@@ -40,7 +42,7 @@ def test_scan_image_prints_one_json_line_per_file(tmp_path):
     assert all(isinstance(line["ms"], float) for line in lines)
 
 
-def test_scan_image_with_a_chosen_decoder_and_a_missing_file(tmp_path):
+def test_scan_image_with_a_chosen_decoder_and_a_missing_file(tmp_path: Path) -> None:
     pay = tmp_path / "pay.png"
     cv2.imwrite(str(pay), compose([EAN13_A], module_px=3))
     code, lines, _ = run(
@@ -51,13 +53,13 @@ def test_scan_image_with_a_chosen_decoder_and_a_missing_file(tmp_path):
     assert lines[1] == {"file": str(tmp_path / "nope.png"), "error": "cannot read image"}
 
 
-def test_unknown_decoder_is_a_usage_error(tmp_path):
+def test_unknown_decoder_is_a_usage_error(tmp_path: Path) -> None:
     code, lines, err = run(["scan-image", "x.png", "--decoders", "zxing,magic"])
     assert (code, lines) == (2, [])
     assert "magic" in err
 
 
-def test_scan_video_prints_accepted_scans_after_the_filter(tmp_path):
+def test_scan_video_prints_accepted_scans_after_the_filter(tmp_path: Path) -> None:
     token = payment_text(10)
     path = tmp_path / "counter.avi"
     frames = [compose([EAN13_A], module_px=3)] * 5 + [np.full((480, 640), 200, np.uint8)] * 5
@@ -75,13 +77,13 @@ def test_scan_video_prints_accepted_scans_after_the_filter(tmp_path):
     assert lines[1]["t"] == pytest.approx(1.1)
 
 
-def test_scan_video_missing_file(tmp_path):
+def test_scan_video_missing_file(tmp_path: Path) -> None:
     code, _lines, err = run(["scan-video", str(tmp_path / "none.avi")])
     assert code == 1
     assert "does not exist" in err
 
 
-def test_scan_image_reports_every_code_of_two_phones(tmp_path):
+def test_scan_image_reports_every_code_of_two_phones(tmp_path: Path) -> None:
     near, far = payment_text(3), payment_text(4)
     frame = np.full((480, 640), 180, np.uint8)
     big = render_code(near, module_px=3)

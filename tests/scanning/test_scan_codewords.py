@@ -46,7 +46,7 @@ def _encoded(data: list[int], nsym: int) -> list[int]:
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_errors_and_erasures_within_the_margin_are_corrected(seed):
+def test_errors_and_erasures_within_the_margin_are_corrected(seed: int) -> None:
     rng = random.Random(seed)
     nsym = 22
     clean = _encoded([rng.randrange(256) for _ in range(36)], nsym)
@@ -60,7 +60,7 @@ def test_errors_and_erasures_within_the_margin_are_corrected(seed):
         assert rs_correct(damaged, nsym, where[:erasures]) == clean
 
 
-def test_beyond_the_margin_nothing_is_corrected():
+def test_beyond_the_margin_nothing_is_corrected() -> None:
     rng = random.Random(7)
     nsym = 22
     clean = _encoded([rng.randrange(256) for _ in range(36)], nsym)
@@ -74,20 +74,23 @@ def test_beyond_the_margin_nothing_is_corrected():
 
 def _code(token: str) -> tuple[np.ndarray, int]:
     qr = segno.make_qr(token, error="m", boost_error=False)
+    assert isinstance(qr.version, int)  # a QR code's, not a Micro QR's ("M1"...)
     return np.array(qr.matrix, np.bool_), qr.version
 
 
-def test_the_format_is_read_from_the_nearer_copy(token):
+def test_the_format_is_read_from_the_nearer_copy(token: str) -> None:
     bits, _ = _code(token)
     qr = segno.make_qr(token, error="m", boost_error=False)
-    level, mask = read_format(bits)
+    read = read_format(bits)
+    assert read is not None
+    level, mask = read
     assert (level, mask) == (segno.consts.ERROR_LEVEL_M, qr.mask)
     bits[0, 8] ^= True  # one bit off in the first copy
     bits[8, 1] ^= True
     assert read_format(bits) == (level, mask)
 
 
-def test_a_glare_patch_is_read_as_erasures_and_corrected(token):
+def test_a_glare_patch_is_read_as_erasures_and_corrected(token: str) -> None:
     """A quarter of the code clipped to light (a glare blob) and a few
     modules wrong elsewhere: zxing-cpp's own decoder, errors only, fails; with
     the clipped modules as erasures the codewords come back exactly."""
@@ -111,7 +114,7 @@ def test_a_glare_patch_is_read_as_erasures_and_corrected(token):
     assert [s.text for s in ZxingDecoder().decode(render(fixed))] == [token]
 
 
-def test_repair_never_returns_another_code(token):
+def test_repair_never_returns_another_code(token: str) -> None:
     """Heavy random damage: either the exact codewords or nothing."""
     truth, version = _code(token)
     known = pattern(version).known
@@ -133,7 +136,7 @@ def test_repair_never_returns_another_code(token):
     assert outcomes == {"none", "exact"}
 
 
-def test_repeated_erasures_count_once():
+def test_repeated_erasures_count_once() -> None:
     """reedsolo fails a block whose erasure list names a position twice (its
     Forney step divides by zero); ``rs_correct`` takes a set of positions."""
     rng = random.Random(3)
@@ -146,7 +149,7 @@ def test_repeated_erasures_count_once():
     assert rs_correct(damaged, nsym, [2, 9, 40]) == clean
 
 
-def test_another_reedsolo_field_in_the_process_does_not_change_the_decode():
+def test_another_reedsolo_field_in_the_process_does_not_change_the_decode() -> None:
     """reedsolo keeps its field tables in module globals, which building any
     codec rebinds: a codec of another field (another user of the library)
     must not make ``rs_correct`` decode in the wrong field."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
 
 import cv2
@@ -20,18 +21,21 @@ from pos_app.scanning.crops import (
     unsqueeze,
 )
 from pos_app.scanning.decoders import (
+    Decoder,
     OpenCVDecoder,
     PyzbarDecoder,
     ZxingDecoder,
     make_decoder,
 )
 from pos_app.scanning.errors import DecoderUnavailable
-from pos_app.scanning.symbols import RawSymbol, SymbolKind, Symbology, classify
+from pos_app.scanning.symbols import GrayImage, RawSymbol, SymbolKind, Symbology, classify
 from pos_app.scanning.synthetic import SyntheticCode, compose, render_code
 from tests.scanning.scan_testkit import EAN13_A, EAN13_B
 
 
-def frame_with(code: str, *, at: tuple[int, int], size=(640, 480), module_px=3) -> np.ndarray:
+def frame_with(
+    code: str, *, at: tuple[int, int], size: tuple[int, int] = (640, 480), module_px: int = 3
+) -> np.ndarray:
     frame = np.full((size[1], size[0]), 200, np.uint8)
     img = render_code(code, module_px=module_px)
     x, y = at
@@ -40,7 +44,7 @@ def frame_with(code: str, *, at: tuple[int, int], size=(640, 480), module_px=3) 
 
 
 @pytest.mark.parametrize("decoder", [ZxingDecoder(), PyzbarDecoder(), OpenCVDecoder()])
-def test_each_decoder_reads_a_payment_qr_with_its_corners(decoder, token):
+def test_each_decoder_reads_a_payment_qr_with_its_corners(decoder: Decoder, token: str) -> None:
     frame = frame_with(token, at=(100, 80))
     found = decoder.decode(frame)
     assert [f.text for f in found] == [token]
@@ -53,7 +57,7 @@ def test_each_decoder_reads_a_payment_qr_with_its_corners(decoder, token):
 
 
 @pytest.mark.parametrize("decoder", [ZxingDecoder(), PyzbarDecoder()])
-def test_each_decoder_reads_an_ean13(decoder):
+def test_each_decoder_reads_an_ean13(decoder: Decoder) -> None:
     found = decoder.decode(frame_with(EAN13_A, at=(100, 100), module_px=2))
     assert [(f.symbology, f.text) for f in found] == [(Symbology.EAN13, EAN13_A)]
 
@@ -67,7 +71,7 @@ def byte_mode_qr(payload: bytes) -> np.ndarray:
 
 
 @pytest.mark.parametrize("decoder", [ZxingDecoder(), PyzbarDecoder()])
-def test_decoders_keep_payload_bytes_that_are_not_text(decoder):
+def test_decoders_keep_payload_bytes_that_are_not_text(decoder: Decoder) -> None:
     # A byte-mode QR whose bytes are not UTF-8: the raw bytes survive untouched
     # (ZBar only in its binary mode; its default would re-encode a guessed charset).
     payload = b"PT1:\xff\xfe binary"
@@ -77,7 +81,7 @@ def test_decoders_keep_payload_bytes_that_are_not_text(decoder):
     assert symbol.kind is SymbolKind.QR_TEXT  # not printable ASCII: never a payment token
 
 
-def test_zbar_binary_mode_gives_shift_jis_text_back_correctly():
+def test_zbar_binary_mode_gives_shift_jis_text_back_correctly() -> None:
     decoder = PyzbarDecoder()
     assert decoder.binary
     found = decoder.decode(byte_mode_qr("テスト 123".encode("shift_jis")))
@@ -85,7 +89,7 @@ def test_zbar_binary_mode_gives_shift_jis_text_back_correctly():
     assert found[0].text == "テスト 123"
 
 
-def test_pyzbar_reports_missing_libzbar_instead_of_crashing():
+def test_pyzbar_reports_missing_libzbar_instead_of_crashing() -> None:
     def loader(name: str) -> ModuleType:
         raise ImportError("Unable to find zbar shared library")
 
@@ -99,7 +103,7 @@ def test_pyzbar_reports_missing_libzbar_instead_of_crashing():
     assert [d.name for d in cascade.decoders] == ["zxing"]
 
 
-def test_make_decoder_rejects_unknown_names():
+def test_make_decoder_rejects_unknown_names() -> None:
     with pytest.raises(ValueError, match="unknown decoder"):
         make_decoder("tesseract")
     with pytest.raises(ValueError):
@@ -123,19 +127,21 @@ def test_make_decoder_rejects_unknown_names():
         (EAN13_A.encode(), Symbology.QR, SymbolKind.QR_TEXT),  # digits in a QR are not a GTIN
     ],
 )
-def test_classification(raw, symbology, kind):
+def test_classification(raw: bytes, symbology: Symbology, kind: SymbolKind) -> None:
     found = RawSymbol(symbology, raw, raw.decode("latin-1"), ((0, 0), (1, 0), (1, 1), (0, 1)))
     assert classify(found, decoder="x").kind is kind
 
 
-def test_to_gray_accepts_gray_bgr_and_bgra():
+def test_to_gray_accepts_gray_bgr_and_bgra() -> None:
     gray = np.full((4, 5), 77, np.uint8)
     assert to_gray(gray) is gray
-    assert to_gray(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)).shape == (4, 5)
-    assert to_gray(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGRA))[0, 0] == 77
+    bgr = np.asarray(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), np.uint8)
+    bgra = np.asarray(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGRA), np.uint8)
+    assert to_gray(bgr).shape == (4, 5)
+    assert to_gray(bgra)[0, 0] == 77
 
 
-def test_cascade_reads_a_clear_code_in_the_whole_frame_pass(token):
+def test_cascade_reads_a_clear_code_in_the_whole_frame_pass(token: str) -> None:
     frame = compose([token], size=(640, 480), module_px=3)
     result = DecodeCascade().decode(frame)
     assert result.stage == "full"
@@ -144,20 +150,20 @@ def test_cascade_reads_a_clear_code_in_the_whole_frame_pass(token):
     assert 640 / 2 - 100 < min(xs) < 640 / 2 < max(xs) < 640 / 2 + 100
 
 
-def test_cascade_reads_a_barcode_in_a_corner():
+def test_cascade_reads_a_barcode_in_a_corner() -> None:
     frame = frame_with(EAN13_B, at=(0, 0), module_px=2)
     result = DecodeCascade().decode(frame)
     assert [s.text for s in result.symbols] == [EAN13_B]
     assert min(x for x, _ in result.symbols[0].corners) < 40
 
 
-def test_cascade_reads_two_codes_of_different_kinds(token):
+def test_cascade_reads_two_codes_of_different_kinds(token: str) -> None:
     frame = compose([token, SyntheticCode(EAN13_A, Symbology.EAN13)], size=(1280, 480))
     kinds = {s.kind for s in DecodeCascade().decode(frame).symbols}
     assert kinds == {SymbolKind.PAYMENT_TOKEN, SymbolKind.GTIN}
 
 
-def test_nothing_in_a_plain_frame():
+def test_nothing_in_a_plain_frame() -> None:
     result = DecodeCascade().decode(np.full((480, 640, 3), 128, np.uint8))
     assert result.symbols == ()
     assert result.stage == ""
@@ -177,7 +183,7 @@ def place(frame: np.ndarray, image: np.ndarray, x: int, y: int) -> np.ndarray:
     return frame
 
 
-def test_small_modules_are_read_from_an_upscaled_region_with_frame_corners(token):
+def test_small_modules_are_read_from_an_upscaled_region_with_frame_corners(token: str) -> None:
     code = small_code(token, module_px=1.5)
     frame = place(np.full((480, 640), 190, np.uint8), code, 400, 250)
     assert ZxingDecoder().decode(frame) == []  # the whole frame alone does not read it
@@ -191,17 +197,19 @@ def test_small_modules_are_read_from_an_upscaled_region_with_frame_corners(token
     assert min(ys) > 245 and max(ys) < 255 + code.shape[0]
 
 
-def test_diagonal_bars_are_turned_upright_before_decoding():
+def test_diagonal_bars_are_turned_upright_before_decoding() -> None:
     bars = render_code(EAN13_A, module_px=3)
     canvas = place(np.full((480, 640), 255, np.uint8), bars, 320 - bars.shape[1] // 2, 200)
     turn = cv2.getRotationMatrix2D((320, 240), 40, 1.0)
-    frame = cv2.warpAffine(canvas, turn, (640, 480), borderValue=255)
-    frame = np.asarray(cv2.GaussianBlur(frame, (0, 0), 0.7) * 0.8 + 30, np.uint8)
+    turned = cv2.warpAffine(canvas, turn, (640, 480), borderValue=255)
+    frame = np.asarray(cv2.GaussianBlur(turned, (0, 0), 0.7) * 0.8 + 30, np.uint8)
     result = DecodeCascade().decode(frame)
     assert [(s.kind, s.text) for s in result.symbols] == [(SymbolKind.GTIN, EAN13_A)]
 
 
-def test_every_code_is_reported_when_two_phones_are_in_view(make_token):
+def test_every_code_is_reported_when_two_phones_are_in_view(
+    make_token: Callable[[int], str],
+) -> None:
     near, far = make_token(1), make_token(2)
     frame = np.full((480, 640), 180, np.uint8)
     place(frame, render_code(near, module_px=3), 20, 60)
@@ -210,7 +218,7 @@ def test_every_code_is_reported_when_two_phones_are_in_view(make_token):
     assert texts == {near, far}  # the live filter needs both to refuse payment
 
 
-def test_upc_is_not_read_unless_configured():
+def test_upc_is_not_read_unless_configured() -> None:
     import zxingcpp
 
     upce = "04252614"
@@ -234,7 +242,7 @@ class OneView:
     def __init__(self, shape: tuple[int, int], *, agree: bool) -> None:
         self.shape, self.agree = shape, agree
 
-    def decode(self, gray):
+    def decode(self, gray: GrayImage) -> list[RawSymbol]:
         corners = ((100.0, 100.0), (300.0, 100.0), (300.0, 160.0), (100.0, 160.0))
         if gray.shape == self.shape or self.agree:
             if gray.shape != self.shape:  # a crop: corners in crop pixels
@@ -244,7 +252,7 @@ class OneView:
 
 
 @pytest.mark.parametrize(("agree", "expected"), [(False, []), (True, [EAN13_A])])
-def test_a_linear_read_needs_a_second_view(agree, expected):
+def test_a_linear_read_needs_a_second_view(agree: bool, expected: list[str]) -> None:
     frame = np.full((480, 640), 128, np.uint8)
     cascade = DecodeCascade(decoders=[OneView(frame.shape, agree=agree)])
     assert [s.text for s in cascade.decode(frame).symbols] == expected
@@ -257,12 +265,12 @@ class Exploding:
     def __init__(self) -> None:
         self.calls = 0
 
-    def decode(self, gray):
+    def decode(self, gray: GrayImage) -> list[RawSymbol]:
         self.calls += 1
         raise RuntimeError("decoder bug")
 
 
-def test_decoder_exceptions_are_counted_and_the_next_decoder_reads(token):
+def test_decoder_exceptions_are_counted_and_the_next_decoder_reads(token: str) -> None:
     exploding = Exploding()
     cascade = DecodeCascade(decoders=[exploding, ZxingDecoder()])
     result = cascade.decode(compose([token]))
@@ -274,7 +282,7 @@ def test_decoder_exceptions_are_counted_and_the_next_decoder_reads(token):
     assert cascade.error_counts["exploding"] > before >= 1
 
 
-def test_a_cascade_of_only_broken_decoders_returns_nothing(token):
+def test_a_cascade_of_only_broken_decoders_returns_nothing(token: str) -> None:
     cascade = DecodeCascade(decoders=[Exploding()])
     result = cascade.decode(compose([token]))
     assert result.symbols == ()
@@ -288,12 +296,12 @@ class Counting:
     def __init__(self) -> None:
         self.calls = 0
 
-    def decode(self, gray):
+    def decode(self, gray: GrayImage) -> list[RawSymbol]:
         self.calls += 1
         return []
 
 
-def test_the_time_budget_bounds_the_work_on_a_frame(make_token):
+def test_the_time_budget_bounds_the_work_on_a_frame(make_token: Callable[[int], str]) -> None:
     frame = compose([make_token(1), make_token(2)], size=(1280, 480), module_px=2)
     spent = iter(range(0, 10_000, 5))  # every look at the CPU clock: 5 ms more
 
@@ -311,7 +319,7 @@ def test_the_time_budget_bounds_the_work_on_a_frame(make_token):
     assert generous.calls > tight.calls
 
 
-def test_zero_budget_is_the_whole_frame_pass_alone(token):
+def test_zero_budget_is_the_whole_frame_pass_alone(token: str) -> None:
     counting = Counting()
     DecodeCascade(DecoderConfig(budget_ms=0), decoders=[counting]).decode(compose([token]))
     assert counting.calls == 1
@@ -322,11 +330,12 @@ def smeared(image: np.ndarray, length: int, angle: float) -> np.ndarray:
     kernel = np.zeros((length + 2, length + 2), np.float32)
     kernel[(length + 2) // 2, 1 : length + 1] = 1.0
     centre = ((length + 1) / 2, (length + 1) / 2)
-    kernel = cv2.warpAffine(kernel, cv2.getRotationMatrix2D(centre, angle, 1.0), kernel.shape)
+    turn = cv2.getRotationMatrix2D(centre, angle, 1.0)
+    kernel = np.asarray(cv2.warpAffine(kernel, turn, kernel.shape), np.float32)
     return np.asarray(cv2.filter2D(image, -1, kernel / kernel.sum()), np.uint8)
 
 
-def test_a_motion_smeared_phone_is_deblurred_and_read(token):
+def test_a_motion_smeared_phone_is_deblurred_and_read(token: str) -> None:
     frame = place(np.full((480, 640), 170, np.uint8), render_code(token, module_px=3), 150, 60)
     frame = smeared(frame, 9, 35.0)
     assert ZxingDecoder().decode(frame) == []  # three modules of smear: zxing alone fails
@@ -338,13 +347,13 @@ def test_a_motion_smeared_phone_is_deblurred_and_read(token):
     assert [s.moving for s in DecodeCascade().decode(sharp).symbols] == [False]
 
 
-def test_deblur_leaves_a_sharp_code_alone(token):
+def test_deblur_leaves_a_sharp_code_alone(token: str) -> None:
     sharp = render_code(token, module_px=3)
     assert deblur_motion(sharp, 1.0) is None
     assert deblur_motion(smeared(sharp, 9, 35.0), 1.0) is not None
 
 
-def test_a_sequence_reads_a_code_again_where_it_was_read(token):
+def test_a_sequence_reads_a_code_again_where_it_was_read(token: str) -> None:
     """Budget 0: a still frame gets the whole-frame pass alone. In a sequence,
     where the code was read in an earlier frame is tried first, for a few
     frames, even when the search budget is spent."""
@@ -371,14 +380,16 @@ def test_a_sequence_reads_a_code_again_where_it_was_read(token):
     assert live.decode(small, sequence=True).symbols == ()
 
 
-def test_near_miss_budget_is_checked():
+def test_near_miss_budget_is_checked() -> None:
     with pytest.raises(ValueError, match="near_miss_budget_ms"):
         DecoderConfig(near_miss_budget_ms=-1)
 
 
 @pytest.mark.parametrize("angle", [0.0, 30.0, 55.0, 100.0, 150.0])
 @pytest.mark.parametrize("length", [6, 9])
-def test_the_smear_direction_and_length_come_from_the_cepstrum(token, angle, length):
+def test_the_smear_direction_and_length_come_from_the_cepstrum(
+    token: str, angle: float, length: int
+) -> None:
     """A code turned 20 degrees, smeared along ``angle`` (counter-clockwise on
     screen): the estimate is the direction in image axes (y down) and the
     length, within a few degrees and a pixel, also off the code's own axes
@@ -398,11 +409,11 @@ def test_the_smear_direction_and_length_come_from_the_cepstrum(token, angle, len
     assert smear.length == pytest.approx(length, abs=1.0)
 
 
-def test_deconvolution_by_the_right_line_undoes_the_smear():
+def test_deconvolution_by_the_right_line_undoes_the_smear() -> None:
     rng = np.random.default_rng(3)
     sharp = cv2.GaussianBlur((rng.random((200, 240)) * 255).astype(np.float32), (0, 0), 1.5)
     kernel = smear_kernel(Smear(angle=40.0, length=8.0, depth=0.0))
-    blurred = cv2.filter2D(sharp, -1, kernel)
+    blurred = np.asarray(cv2.filter2D(sharp, -1, kernel), np.float32)
     restored = deconvolve(blurred, kernel)
     inner = (slice(20, -20), slice(20, -20))
     assert np.abs(restored - sharp)[inner].mean() < 0.5 * np.abs(blurred - sharp)[inner].mean()
@@ -421,7 +432,7 @@ def test_deconvolution_by_the_right_line_undoes_the_smear():
         ("phone-tilt", 17),
     ],
 )
-def test_generated_phones_round_4_could_not_read_are_read(slice_name, index):
+def test_generated_phones_round_4_could_not_read_are_read(slice_name: str, index: int) -> None:
     """Phones of the bench's ``dev`` split (tuned on) that the round 4
     cascade did not read even without a time budget."""
     import random
@@ -437,7 +448,7 @@ def test_generated_phones_round_4_could_not_read_are_read(slice_name, index):
     assert [s.text for s in result.symbols] == [scene.truths[0].text]
 
 
-def test_a_squeezed_crop_is_stretched_back_square(token):
+def test_a_squeezed_crop_is_stretched_back_square(token: str) -> None:
     """A code at 40% of its width, turned 30 degrees: stretched back along
     the squeezed direction, its gradients are about as strong every way, and
     the map back to the crop puts the code where it was."""
@@ -446,12 +457,12 @@ def test_a_squeezed_crop_is_stretched_back_square(token):
     squeeze = np.array([[0.4, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
     turn = np.vstack([cv2.getRotationMatrix2D((w / 4, h / 2), 30.0, 1.0), [0, 0, 1]])
     matrix = (turn @ squeeze)[:2] + np.array([[0, 0, 80], [0, 0, 80]])
-    crop = cv2.warpAffine(code, matrix, (w + 160, h + 160), borderValue=255)
+    crop = np.asarray(cv2.warpAffine(code, matrix, (w + 160, h + 160), borderValue=255), np.uint8)
     assert unsqueeze(code) is None  # face-on: left alone
     warped = unsqueeze(crop)
     assert warped is not None
-    gx = cv2.Sobel(np.float32(warped.image), cv2.CV_32F, 1, 0)
-    gy = cv2.Sobel(np.float32(warped.image), cv2.CV_32F, 0, 1)
+    gx = cv2.Sobel(warped.image.astype(np.float32), cv2.CV_32F, 1, 0)
+    gy = cv2.Sobel(warped.image.astype(np.float32), cv2.CV_32F, 0, 1)
     tensor = np.array([[(gx * gx).mean(), (gx * gy).mean()], [(gx * gy).mean(), (gy * gy).mean()]])
     low, high = np.linalg.eigvalsh(tensor)
     assert np.sqrt(high / low) < 1.25

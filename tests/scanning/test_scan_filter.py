@@ -34,7 +34,7 @@ def run(filt: ScanFilter, frames: list[tuple[float, list[Symbol]]]) -> list[tupl
     return out
 
 
-def test_payment_needs_two_identical_reads_within_500_ms():
+def test_payment_needs_two_identical_reads_within_500_ms() -> None:
     filt = ScanFilter()
     assert filt.feed([pay(TOKEN_A)], at=10.0) == []
     events = filt.feed([pay(TOKEN_A)], at=10.033)
@@ -44,30 +44,30 @@ def test_payment_needs_two_identical_reads_within_500_ms():
     assert events[0].corners == CORNERS
 
 
-def test_payment_reads_further_apart_than_the_window_do_not_agree():
+def test_payment_reads_further_apart_than_the_window_do_not_agree() -> None:
     filt = ScanFilter(FilterConfig(left_view_s=10.0))
     frames = [(10.0, [pay(TOKEN_A)]), (10.501, [pay(TOKEN_A)]), (10.9, [pay(TOKEN_A)])]
     # 10.0 and 10.501 are 501 ms apart; 10.501 and 10.9 agree.
     assert run(filt, frames) == [(10.9, "accepted", TOKEN_A)]
 
 
-def test_exactly_500_ms_apart_still_agrees():
+def test_exactly_500_ms_apart_still_agrees() -> None:
     filt = ScanFilter()
     assert run(filt, [(1.0, [pay(TOKEN_A)]), (1.5, [pay(TOKEN_A)])]) == [(1.5, "accepted", TOKEN_A)]
 
 
-def test_one_misread_frame_never_pays():
+def test_one_misread_frame_never_pays() -> None:
     filt = ScanFilter()
     frames = [(0.0, [pay(TOKEN_A)]), (0.03, [pay(TOKEN_B)]), (0.06, [])]
     assert run(filt, frames) == []
 
 
-def test_same_frame_twice_does_not_count_as_two_frames():
+def test_same_frame_twice_does_not_count_as_two_frames() -> None:
     filt = ScanFilter()
     assert run(filt, [(5.0, [pay(TOKEN_A)]), (5.0, [pay(TOKEN_A)])]) == []
 
 
-def test_accepted_token_is_not_accepted_again_while_in_view_and_is_after_leaving():
+def test_accepted_token_is_not_accepted_again_while_in_view_and_is_after_leaving() -> None:
     filt = ScanFilter()
     held = [(i * 0.033, [pay(TOKEN_A)]) for i in range(60)]  # 2 s in front of the camera
     assert run(filt, held) == [(0.033, "accepted", TOKEN_A)]
@@ -76,7 +76,7 @@ def test_accepted_token_is_not_accepted_again_while_in_view_and_is_after_leaving
     assert run(filt, again) == [(3.033, "accepted", TOKEN_A)]
 
 
-def test_missed_frames_do_not_count_as_leaving_the_view():
+def test_missed_frames_do_not_count_as_leaving_the_view() -> None:
     filt = ScanFilter()
     frames = [
         (0.0, [pay(TOKEN_A)]),
@@ -88,7 +88,7 @@ def test_missed_frames_do_not_count_as_leaving_the_view():
     assert run(filt, frames) == [(0.03, "accepted", TOKEN_A)]
 
 
-def test_two_payment_codes_in_one_frame_are_rejected_once_with_a_message():
+def test_two_payment_codes_in_one_frame_are_rejected_once_with_a_message() -> None:
     filt = ScanFilter()
     first = filt.feed([pay(TOKEN_A), pay(TOKEN_B)], at=1.0)
     assert [(e.action, e.reason) for e in first] == [(ScanAction.REJECTED, TWO_PAYMENT_CODES)]
@@ -101,25 +101,25 @@ def test_two_payment_codes_in_one_frame_are_rejected_once_with_a_message():
     assert [e.text for e in filt.feed([pay(TOKEN_A)], at=1.53)] == [TOKEN_A]
 
 
-def test_conflict_frame_breaks_agreement():
+def test_conflict_frame_breaks_agreement() -> None:
     filt = ScanFilter()
     frames = [(0.0, [pay(TOKEN_A)]), (0.03, [pay(TOKEN_A), pay(TOKEN_B)]), (0.06, [pay(TOKEN_A)])]
     assert [a for _, a, _ in run(filt, frames)] == ["rejected"]
 
 
-def test_same_payment_code_twice_in_a_frame_is_one_code():
+def test_same_payment_code_twice_in_a_frame_is_one_code() -> None:
     filt = ScanFilter()
     frames = [(0.0, [pay(TOKEN_A), pay(TOKEN_A)]), (0.03, [pay(TOKEN_A)])]
     assert run(filt, frames) == [(0.03, "accepted", TOKEN_A)]
 
 
-def test_product_added_once_while_held_within_the_cooldown():
+def test_product_added_once_while_held_within_the_cooldown() -> None:
     filt = ScanFilter()
     held = [(i * 0.033, [product(EAN13_A)]) for i in range(40)]  # 1.3 s, cooldown 1.5 s
     assert run(filt, held) == [(0.033, "accepted", EAN13_A)]  # the second agreeing frame
 
 
-def test_one_frame_never_adds_a_product():
+def test_one_frame_never_adds_a_product() -> None:
     # A misread line of a partly seen EAN-13 is one frame: it must not reach the basket.
     filt = ScanFilter()
     frames = [(0.0, [product(EAN13_B)]), (0.033, [product(EAN13_A)]), (0.066, [product(EAN13_A)])]
@@ -127,7 +127,7 @@ def test_one_frame_never_adds_a_product():
     assert run(filt, [(1.0, [product(EAN13_B)]), (1.6, [product(EAN13_B)])]) == []  # too far apart
 
 
-def test_no_payment_while_a_second_phone_was_just_seen():
+def test_no_payment_while_a_second_phone_was_just_seen() -> None:
     # The decoder reads the second phone only in some frames; it is still in view.
     filt = ScanFilter()
     frames = [(0.0, [pay(TOKEN_A), pay(TOKEN_B)])]
@@ -141,7 +141,7 @@ def test_no_payment_while_a_second_phone_was_just_seen():
     assert accepted[0] > 0.8  # only after B has been gone for left_view_s (0.4 s)
 
 
-def test_same_product_again_after_it_left_the_view_even_within_the_cooldown():
+def test_same_product_again_after_it_left_the_view_even_within_the_cooldown() -> None:
     filt = ScanFilter()
     frames = [
         (0.0, [product(EAN13_A)]),
@@ -154,14 +154,14 @@ def test_same_product_again_after_it_left_the_view_even_within_the_cooldown():
     assert run(filt, frames) == [(0.1, "accepted", EAN13_A), (0.8, "accepted", EAN13_A)]
 
 
-def test_same_product_again_after_the_cooldown_while_still_in_view():
+def test_same_product_again_after_the_cooldown_while_still_in_view() -> None:
     filt = ScanFilter()
     held = [(round(i * 0.1, 3), [product(EAN13_A)]) for i in range(18)]
     # Added at 0.1; the cooldown ends at 1.6, and two more agreeing frames add it again.
     assert run(filt, held) == [(0.1, "accepted", EAN13_A), (1.7, "accepted", EAN13_A)]
 
 
-def test_infinite_cooldown_means_only_leaving_the_view_rearms():
+def test_infinite_cooldown_means_only_leaving_the_view_rearms() -> None:
     filt = ScanFilter(FilterConfig(product_cooldown_s=math.inf))
     held = [(i * 0.1, [product(EAN13_A)]) for i in range(50)]
     assert len(run(filt, held)) == 1
@@ -169,7 +169,7 @@ def test_infinite_cooldown_means_only_leaving_the_view_rearms():
     assert run(filt, again) == [(6.1, "accepted", EAN13_A)]
 
 
-def test_different_products_are_independent():
+def test_different_products_are_independent() -> None:
     filt = ScanFilter()
     frames = [(0.1 * i, [product(EAN13_A if i % 2 == 0 else EAN13_B)]) for i in range(4)]
     assert run(filt, frames) == [
@@ -178,7 +178,7 @@ def test_different_products_are_independent():
     ]
 
 
-def test_other_qr_text_is_reported_once_per_appearance_as_ignored():
+def test_other_qr_text_is_reported_once_per_appearance_as_ignored() -> None:
     filt = ScanFilter()
     frames = [(0.0, [other("https://example.jp")]), (0.1, [other("https://example.jp")])]
     events = run(filt, frames)
@@ -188,7 +188,7 @@ def test_other_qr_text_is_reported_once_per_appearance_as_ignored():
     ]
 
 
-def test_reset_forgets_recent_scans():
+def test_reset_forgets_recent_scans() -> None:
     filt = ScanFilter()
     run(filt, [(0.0, [product(EAN13_A)]), (0.05, [product(EAN13_A)])])
     filt.reset()
@@ -203,7 +203,7 @@ def moving(text: str) -> Symbol:
     )
 
 
-def test_reads_through_motion_deblur_alone_never_pay():
+def test_reads_through_motion_deblur_alone_never_pay() -> None:
     """Two phones entering together: one is read through the deblur while the
     other is still unreadable. Those reads do not agree; once the phones are
     held still both are read, and the frame is refused."""
@@ -213,7 +213,7 @@ def test_reads_through_motion_deblur_alone_never_pay():
     assert run(filt, entering + held) == [(10.2, "rejected", TWO_PAYMENT_CODES)]
 
 
-def test_a_moving_read_still_holds_another_payment_back():
+def test_a_moving_read_still_holds_another_payment_back() -> None:
     filt = ScanFilter()
     frames = [(1.0, [moving(TOKEN_B)]), (1.033, [pay(TOKEN_A)]), (1.066, [pay(TOKEN_A)])]
     assert run(filt, frames) == []
@@ -222,7 +222,7 @@ def test_a_moving_read_still_holds_another_payment_back():
     assert run(filt, later) == [(1.533, "accepted", TOKEN_A)]
 
 
-def test_a_still_read_after_moving_ones_agrees_with_the_next():
+def test_a_still_read_after_moving_ones_agrees_with_the_next() -> None:
     filt = ScanFilter()
     frames = [(1.0, [moving(TOKEN_A)]), (1.033, [pay(TOKEN_A)]), (1.066, [pay(TOKEN_A)])]
     assert run(filt, frames) == [(1.066, "accepted", TOKEN_A)]

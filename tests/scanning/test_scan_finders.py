@@ -35,7 +35,7 @@ def _turned_code(text: str, *, module_px: int, degrees: float) -> tuple[np.ndarr
 
 
 @pytest.mark.parametrize("degrees", [0.0, 17.0, -35.0])
-def test_three_finders_give_the_codes_outline_and_version(token, degrees):
+def test_three_finders_give_the_codes_outline_and_version(token: str, degrees: float) -> None:
     image, truth = _turned_code(token, module_px=4, degrees=degrees)
     located = finders.locate(image)
     assert located is not None
@@ -46,16 +46,16 @@ def test_three_finders_give_the_codes_outline_and_version(token, degrees):
     assert np.abs(corners - truth).max() < 4.0
 
 
-def test_the_module_size_survives_dark_runs_widened_by_blur_and_threshold(token):
+def test_the_module_size_survives_dark_runs_widened_by_blur_and_threshold(token: str) -> None:
     image, _ = _turned_code(token, module_px=4, degrees=10.0)
     blurred = cv2.GaussianBlur(image, (0, 0), 1.6)
-    eroded = cv2.erode(blurred, np.ones((2, 2), np.uint8))  # dark grows by a pixel
+    eroded = np.asarray(cv2.erode(blurred, np.ones((2, 2), np.uint8)), np.uint8)  # dark grows
     located = finders.locate(eroded)
     assert located is not None
     assert located.versions[0] == finders.locate(image).versions[0]  # type: ignore[union-attr]
 
 
-def test_no_finders_no_code():
+def test_no_finders_no_code() -> None:
     rng = np.random.default_rng(7)
     noise = rng.integers(0, 256, (300, 300)).astype(np.uint8)
     stripes = np.tile(np.repeat(np.array([0, 255], np.uint8), 6), (300, 25))[:, :300]
@@ -65,7 +65,9 @@ def test_no_finders_no_code():
     assert finders.locate(np.zeros((10, 10), np.uint8)) is None
 
 
-def test_a_view_no_decoder_saw_a_code_in_is_read_through_its_finders(token, monkeypatch):
+def test_a_view_no_decoder_saw_a_code_in_is_read_through_its_finders(
+    token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The cascade's path: finders -> outline -> grid, mapped through the view."""
     image, truth = _turned_code(token, module_px=4, degrees=12.0)
     cascade = DecodeCascade()

@@ -16,7 +16,7 @@ from tests.scanning.test_scan_decoders import place, small_code
 
 
 @pytest.mark.parametrize("version", range(1, grid.MAX_VERSION + 1))
-def test_fixed_modules_match_every_code_of_the_version(version):
+def test_fixed_modules_match_every_code_of_the_version(version: int) -> None:
     pat = grid.pattern(version)
     assert pat.size == grid.dimension(version)
     rng = random.Random(version)
@@ -29,13 +29,15 @@ def test_fixed_modules_match_every_code_of_the_version(version):
     assert 0.05 < pat.known.mean() < 0.75
 
 
-def test_unsupported_versions_are_refused():
+def test_unsupported_versions_are_refused() -> None:
     with pytest.raises(ValueError, match="version 21"):
         grid.pattern(21)
     assert grid.grid_views(np.zeros((100, 100), np.uint8), [(0, 0)] * 4, 41) is None
 
 
-def _code_frame(token: str, *, module_px: float, blur: float) -> tuple[np.ndarray, list]:
+def _code_frame(
+    token: str, *, module_px: float, blur: float
+) -> tuple[np.ndarray, list[tuple[float, float]]]:
     code = small_code(token, module_px=module_px, blur=blur)
     frame = place(np.full((480, 640), 190, np.uint8), code, 300, 150)
     n = grid.dimension(9)
@@ -45,7 +47,7 @@ def _code_frame(token: str, *, module_px: float, blur: float) -> tuple[np.ndarra
     return frame, [(x0, y0), (x0 + side, y0), (x0 + side, y0 + side), (x0, y0 + side)]
 
 
-def test_a_blurred_code_is_read_from_its_grid_from_a_rough_outline(token):
+def test_a_blurred_code_is_read_from_its_grid_from_a_rough_outline(token: str) -> None:
     frame, corners = _code_frame(token, module_px=1.6, blur=1.0)
     assert ZxingDecoder().decode(frame) == []
     # A near miss's outline is off by up to a module: the polish finds the grid.
@@ -63,12 +65,12 @@ def test_a_blurred_code_is_read_from_its_grid_from_a_rough_outline(token):
     assert texts == {token}
     # The renderings map back onto the code in the frame.
     mapped = cv2.transform(
-        np.float32([[[grid.QUIET * 3, grid.QUIET * 3]]]), views.to_frame
+        np.array([[[grid.QUIET * 3, grid.QUIET * 3]]], np.float32), views.to_frame
     ).reshape(2)
-    assert np.abs(mapped - np.float32(corners[0])).max() < 2 * module
+    assert np.abs(mapped - np.array(corners[0], np.float32)).max() < 2 * module
 
 
-def test_a_grid_of_texture_is_no_code():
+def test_a_grid_of_texture_is_no_code() -> None:
     rng = np.random.default_rng(7)
     texture = cv2.resize(rng.integers(0, 255, (60, 60), dtype=np.uint8), (240, 240))
     frame = place(np.full((480, 640), 128, np.uint8), texture, 200, 120)
@@ -78,7 +80,7 @@ def test_a_grid_of_texture_is_no_code():
     assert [raw for image in views.images for raw in reader.decode(image)] == []
 
 
-def test_the_cascade_reads_a_located_but_undecoded_code_from_its_grid(token):
+def test_the_cascade_reads_a_located_but_undecoded_code_from_its_grid(token: str) -> None:
     frame, corners = _code_frame(token, module_px=1.6, blur=1.0)
     result = DecodeCascade().decode(frame)
     assert result.stage == GRID
@@ -89,7 +91,7 @@ def test_the_cascade_reads_a_located_but_undecoded_code_from_its_grid(token):
     assert abs(min(ys) - corners[0][1]) < 4 and abs(max(ys) - corners[2][1]) < 4
 
 
-def test_flatten_evens_out_light_bands_and_keeps_dark_modules_dark():
+def test_flatten_evens_out_light_bands_and_keeps_dark_modules_dark() -> None:
     from pos_app.scanning.crops import flatten
 
     x = np.arange(320, dtype=np.float32)

@@ -39,7 +39,7 @@ def write_video(path: Path, frames: list[np.ndarray], fps: float = 10.0) -> Path
     return path
 
 
-def test_video_file_frames_carry_media_time_and_decode(tmp_path):
+def test_video_file_frames_carry_media_time_and_decode(tmp_path: Path) -> None:
     token = payment_text(5)
     blank = np.full((480, 640), 200, np.uint8)
     code = compose([token], module_px=4)
@@ -53,7 +53,7 @@ def test_video_file_frames_carry_media_time_and_decode(tmp_path):
     assert [s.text for s in cascade.decode(frames[1].image).symbols] == [token]
 
 
-def test_video_realtime_pacing_uses_the_injected_clock(tmp_path):
+def test_video_realtime_pacing_uses_the_injected_clock(tmp_path: Path) -> None:
     video = write_video(tmp_path / "clip.avi", [np.zeros((48, 64), np.uint8)] * 3)
     clock = FakeClock(0.0)
     sleeps: list[float] = []
@@ -66,7 +66,7 @@ def test_video_realtime_pacing_uses_the_injected_clock(tmp_path):
     assert sleeps == pytest.approx([0.1, 0.1])
 
 
-def test_missing_or_broken_video_is_a_source_error(tmp_path):
+def test_missing_or_broken_video_is_a_source_error(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="does not exist"):
         VideoFileSource(tmp_path / "none.avi").open()
     junk = tmp_path / "junk.avi"
@@ -76,7 +76,7 @@ def test_missing_or_broken_video_is_a_source_error(tmp_path):
     assert err.value.code == "video_unreadable"
 
 
-def test_image_folder_in_name_order_with_repeats_and_skips(tmp_path):
+def test_image_folder_in_name_order_with_repeats_and_skips(tmp_path: Path) -> None:
     cv2.imwrite(str(tmp_path / "b.png"), compose([EAN13_A], module_px=2))
     cv2.imwrite(str(tmp_path / "a.png"), np.zeros((10, 20), np.uint8))
     (tmp_path / "c.png").write_bytes(b"broken")
@@ -89,12 +89,12 @@ def test_image_folder_in_name_order_with_repeats_and_skips(tmp_path):
     assert [s.text for s in DecodeCascade().decode(frames[2].image).symbols] == [EAN13_A]
 
 
-def test_image_folder_missing_is_a_source_error(tmp_path):
+def test_image_folder_missing_is_a_source_error(tmp_path: Path) -> None:
     with pytest.raises(SourceError):
         ImageFolderSource(tmp_path / "nope").open()
 
 
-def test_synthetic_source_changes_code_when_set_from_another_thread():
+def test_synthetic_source_changes_code_when_set_from_another_thread() -> None:
     token_a, token_b = payment_text(6), payment_text(7)
     source = SyntheticSource([token_a], fps=None, frame_interval_s=0.05, max_frames=3)
     source.open()
@@ -113,7 +113,7 @@ def test_synthetic_source_changes_code_when_set_from_another_thread():
     assert source.read() is None  # max_frames reached
 
 
-def test_synthetic_source_takes_a_callable_and_renders_products():
+def test_synthetic_source_takes_a_callable_and_renders_products() -> None:
     shown = [EAN13_A]
     source = SyntheticSource(lambda: shown, fps=None, max_frames=2)
     source.open()
@@ -126,7 +126,7 @@ def test_synthetic_source_takes_a_callable_and_renders_products():
     assert DecodeCascade().decode(empty.image).symbols == ()
 
 
-def test_synthetic_source_paces_to_its_fps():
+def test_synthetic_source_paces_to_its_fps() -> None:
     clock = FakeClock(0.0)
     slept: list[float] = []
 
@@ -146,7 +146,7 @@ def frame_of(value: int) -> np.ndarray:
     return np.full((48, 64, 3), value, np.uint8)
 
 
-def test_camera_applies_hints_and_stamps_frames_with_the_clock():
+def test_camera_applies_hints_and_stamps_frames_with_the_clock() -> None:
     capture = FakeCapture(script=[frame_of(1), frame_of(2)])
     factory = CaptureFactory([capture])
     config = CameraConfig(device="/dev/video7", width=1280, height=720, fps=30)
@@ -164,7 +164,7 @@ def test_camera_applies_hints_and_stamps_frames_with_the_clock():
     assert capture.released
 
 
-def test_screen_settings_reach_the_camera_in_its_units_and_are_read_back():
+def test_screen_settings_reach_the_camera_in_its_units_and_are_read_back() -> None:
     capture = FakeCapture()
     config = CameraConfig(backend="v4l2", exposure_ms=8.0, focus=120.0)
     camera = CameraSource(config, capture_factory=CaptureFactory([capture]))
@@ -179,7 +179,7 @@ def test_screen_settings_reach_the_camera_in_its_units_and_are_read_back():
     ]
 
 
-def test_a_camera_that_ignores_focus_is_reported_not_trusted():
+def test_a_camera_that_ignores_focus_is_reported_not_trusted() -> None:
     capture = FakeCapture(ignores=(cv2.CAP_PROP_FOCUS,))
     config = CameraConfig(backend="dshow", exposure_ms=8.0, focus=120.0)
     camera = CameraSource(config, capture_factory=CaptureFactory([capture]))
@@ -191,33 +191,33 @@ def test_a_camera_that_ignores_focus_is_reported_not_trusted():
     assert focus.describe() == "focus 120: not supported by this camera (reads back 0)"
 
 
-def test_camera_index_given_as_text_is_an_index():
+def test_camera_index_given_as_text_is_an_index() -> None:
     factory = CaptureFactory([FakeCapture()])
     CameraSource(CameraConfig(device="2", backend="v4l2"), capture_factory=factory).open()
     assert factory.calls == [(2, cv2.CAP_V4L2)]
 
 
-def test_camera_not_found_when_the_device_does_not_exist():
+def test_camera_not_found_when_the_device_does_not_exist() -> None:
     factory = CaptureFactory([FakeCapture(opened=False)])
     camera = CameraSource(capture_factory=factory, probe=lambda device: False)
     with pytest.raises(CameraNotFound, match="no camera"):
         camera.open()
 
 
-def test_camera_busy_when_the_device_exists_but_will_not_open():
+def test_camera_busy_when_the_device_exists_but_will_not_open() -> None:
     factory = CaptureFactory([FakeCapture(opened=False)])
     camera = CameraSource(capture_factory=factory, probe=lambda device: True)
     with pytest.raises(CameraBusy, match="another program"):
         camera.open()
 
 
-def test_camera_busy_when_it_opens_but_sends_nothing():
+def test_camera_busy_when_it_opens_but_sends_nothing() -> None:
     factory = CaptureFactory([FakeCapture(script=[False])])
     with pytest.raises(CameraBusy):
         CameraSource(capture_factory=factory, probe=lambda device: True).open()
 
 
-def test_camera_disconnect_mid_stream_then_automatic_reopen():
+def test_camera_disconnect_mid_stream_then_automatic_reopen() -> None:
     lost = FakeCapture(script=[frame_of(1), frame_of(2), False])
     still_gone = FakeCapture(opened=False)
     back = FakeCapture(script=[frame_of(9)])
@@ -237,12 +237,12 @@ def test_camera_disconnect_mid_stream_then_automatic_reopen():
     assert len(factory.calls) == 3
 
 
-def test_reading_a_closed_camera_is_an_error_not_a_reopen():
+def test_reading_a_closed_camera_is_an_error_not_a_reopen() -> None:
     camera = CameraSource(capture_factory=CaptureFactory([FakeCapture()]))
     with pytest.raises(SourceError, match="not open"):
         camera.read()
 
 
-def test_unknown_backend_is_rejected():
+def test_unknown_backend_is_rejected() -> None:
     with pytest.raises(ValueError, match="backend"):
         CameraSource(CameraConfig(backend="gstreamer-magic"))

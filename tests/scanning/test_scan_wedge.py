@@ -72,7 +72,7 @@ def drive(keys: list[tuple[str, float]], widget: Widget | None = None) -> Widget
     return widget
 
 
-def test_scanner_burst_is_a_scan_and_stays_out_of_the_widget():
+def test_scanner_burst_is_a_scan_and_stays_out_of_the_widget() -> None:
     token = payment_text(3)
     widget = drive(scanner_keys(token, start=10.0))
     assert widget.text == ""
@@ -81,18 +81,18 @@ def test_scanner_burst_is_a_scan_and_stays_out_of_the_widget():
     ]
 
 
-def test_ean_from_a_scanner_is_a_product_scan():
+def test_ean_from_a_scanner_is_a_product_scan() -> None:
     widget = drive(scanner_keys(EAN13_A, start=0.0))
     assert [(s.kind, s.text) for s in widget.scans] == [(SymbolKind.GTIN, EAN13_A)]
 
 
-def test_typing_reaches_the_widget_unchanged():
+def test_typing_reaches_the_widget_unchanged() -> None:
     widget = drive([*typed_keys("Tanaka 3", start=0.0), ("\r", 3.0)])
     assert widget.scans == []
     assert widget.text == "Tanaka 3\r"
 
 
-def test_typing_digits_and_enter_quickly_is_still_typing():
+def test_typing_digits_and_enter_quickly_is_still_typing() -> None:
     # A fast typist can roll two keys within 30 ms, but not eight in a row.
     keys = [("4", 0.0), ("9", 0.025), ("0", 0.2), ("1", 0.22), ("\r", 0.4)]
     widget = drive(keys)
@@ -100,14 +100,14 @@ def test_typing_digits_and_enter_quickly_is_still_typing():
     assert widget.text == "4901\r"
 
 
-def test_a_scan_right_after_typing_is_separated():
+def test_a_scan_right_after_typing_is_separated() -> None:
     keys = typed_keys("12", start=0.0) + scanner_keys(EAN13_A, start=2.0)
     widget = drive(keys)
     assert widget.text == "12"
     assert [s.text for s in widget.scans] == [EAN13_A]
 
 
-def test_held_character_is_released_at_the_deadline():
+def test_held_character_is_released_at_the_deadline() -> None:
     parser = WedgeParser()
     assert parser.feed("a", 1.0) == WedgeResult(consume=True)
     assert parser.deadline == pytest.approx(1.05)
@@ -116,26 +116,26 @@ def test_held_character_is_released_at_the_deadline():
     assert parser.deadline is None
 
 
-def test_tab_hands_held_characters_back():
+def test_tab_hands_held_characters_back() -> None:
     parser = WedgeParser()
     parser.feed("x", 0.0)
     assert parser.feed("\t", 0.01) == WedgeResult(consume=False, release="x")
 
 
-def test_short_fast_burst_with_enter_is_not_a_scan():
+def test_short_fast_burst_with_enter_is_not_a_scan() -> None:
     keys = scanner_keys("1234", start=0.0)  # shorter than min_length
     widget = drive(keys)
     assert widget.scans == []
     assert widget.text == "1234\r"
 
 
-def test_scanner_without_enter_is_released_as_text():
+def test_scanner_without_enter_is_released_as_text() -> None:
     widget = drive(scanner_keys(EAN13_A, start=0.0)[:-1])
     assert widget.scans == []
     assert widget.text == EAN13_A
 
 
-def test_us_scanner_on_japanese_layout_is_repaired():
+def test_us_scanner_on_japanese_layout_is_repaired() -> None:
     token = "PT1:" + "AB*C+D:E$%-./ 9" * 10
     garbled = token.translate(US_ON_JIS)
     assert garbled.startswith("PT1+")
@@ -146,7 +146,7 @@ def test_us_scanner_on_japanese_layout_is_repaired():
     assert scan.typed == garbled
 
 
-def test_japanese_scanner_on_us_layout_is_repaired():
+def test_japanese_scanner_on_us_layout_is_repaired() -> None:
     token = payment_text(4)
     garbled = token.translate(JIS_ON_US)
     scan = drive(scanner_keys(garbled, start=0.0)).scans[0]
@@ -154,7 +154,7 @@ def test_japanese_scanner_on_us_layout_is_repaired():
     assert scan.ok
 
 
-def test_characters_that_cannot_be_placed_are_reported_clearly():
+def test_characters_that_cannot_be_placed_are_reported_clearly() -> None:
     garbled = "PT1:ABC@DEF" + "A" * 20  # '@' is not base45 in any layout we know
     scan = drive(scanner_keys(garbled, start=0.0)).scans[0]
     assert scan.kind is SymbolKind.PAYMENT_TOKEN
@@ -163,18 +163,18 @@ def test_characters_that_cannot_be_placed_are_reported_clearly():
     assert "keyboard layout" in scan.problem
 
 
-def test_full_width_input_from_an_active_ime_is_normalised():
+def test_full_width_input_from_an_active_ime_is_normalised() -> None:
     assert to_half_width("ＰＴ１：ＡＢ　１") == "PT1:AB 1"
     full = "".join(chr(ord(c) + 0xFEE0) for c in EAN13_A)
     assert drive(scanner_keys(full, start=0.0)).scans[0].text == EAN13_A
 
 
-def test_caps_lock_swaps_letters_back():
+def test_caps_lock_swaps_letters_back() -> None:
     text, _note, problem = repair_payment_text("pt1:abc 123")
     assert (text, problem) == ("PT1:ABC 123", "")
 
 
-def test_a_scanner_set_to_send_tab_ends_the_burst_with_it():
+def test_a_scanner_set_to_send_tab_ends_the_burst_with_it() -> None:
     token = payment_text(5)
     keys = [(ch, at) for ch, at in scanner_keys(token, start=10.0)]
     keys[-1] = ("\t", keys[-1][1])
@@ -183,7 +183,7 @@ def test_a_scanner_set_to_send_tab_ends_the_burst_with_it():
     assert [(s.kind, s.text) for s in widget.scans] == [(SymbolKind.PAYMENT_TOKEN, token)]
 
 
-def test_a_person_pressing_tab_moves_on_with_what_they_typed():
+def test_a_person_pressing_tab_moves_on_with_what_they_typed() -> None:
     widget = drive([*typed_keys("42", start=10.0), ("\t", 10.5)])
     assert widget.text == "42\t"
     assert widget.scans == []

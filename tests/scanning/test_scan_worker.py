@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,9 +14,9 @@ from pos_app.scanning.camera import CameraSource
 from pos_app.scanning.cascade import DecodeCascade
 from pos_app.scanning.config import DecoderConfig
 from pos_app.scanning.decoders import ZxingDecoder
-from pos_app.scanning.filter import ScanAction
+from pos_app.scanning.filter import ScanAction, ScanEvent
 from pos_app.scanning.sources import Frame, VideoFileSource, make_frame
-from pos_app.scanning.symbols import Symbol, SymbolKind, Symbology
+from pos_app.scanning.symbols import GrayImage, RawSymbol, Symbol, SymbolKind, Symbology
 from pos_app.scanning.synthetic import SyntheticSource
 from pos_app.scanning.worker import (
     PreviewFrame,
@@ -58,16 +60,16 @@ class Recorder:
             self.statuses.append(status)
             self.changed.notify_all()
 
-    def wait_for(self, predicate) -> bool:
+    def wait_for(self, predicate: Callable[[Recorder], object]) -> bool:
         with self.changed:
-            return self.changed.wait_for(lambda: predicate(self), WAIT)
+            return bool(self.changed.wait_for(lambda: predicate(self), WAIT))
 
     @property
-    def events(self):
+    def events(self) -> list[ScanEvent]:
         return [e for r in self.results for e in r.events]
 
 
-def test_worker_accepts_a_payment_from_the_synthetic_camera_and_stops():
+def test_worker_accepts_a_payment_from_the_synthetic_camera_and_stops() -> None:
     token = payment_text(8)
     sink = Recorder()
     worker = ScanWorker(SyntheticSource([token], fps=30.0), sink)
@@ -117,12 +119,12 @@ class SlowDecoder:
     name = "slow"
     unavailable_reason = None
 
-    def decode(self, gray):
+    def decode(self, gray: GrayImage) -> list[RawSymbol]:
         threading.Event().wait(0.02)  # a decode slower than the frame rate
         return []
 
 
-def test_worker_drops_stale_frames_and_decodes_the_newest():
+def test_worker_drops_stale_frames_and_decodes_the_newest() -> None:
     sink = Recorder()
     source = FastSource(200)
     cascade = DecodeCascade(DecoderConfig(budget_ms=0), decoders=[SlowDecoder()])
@@ -138,12 +140,12 @@ def test_worker_drops_stale_frames_and_decodes_the_newest():
     assert source.closed
 
 
-def test_worker_survives_decoder_exceptions():
+def test_worker_survives_decoder_exceptions() -> None:
     class Exploding:
         name = "exploding"
         unavailable_reason = None
 
-        def decode(self, gray):
+        def decode(self, gray: GrayImage) -> list[RawSymbol]:
             raise MemoryError("simulated decoder crash")
 
     sink = Recorder()
@@ -156,7 +158,7 @@ def test_worker_survives_decoder_exceptions():
     assert worker.decoder_errors["exploding"] >= len(sink.results) > 0
 
 
-def test_camera_failure_is_reported_and_the_camera_reopens():
+def test_camera_failure_is_reported_and_the_camera_reopens() -> None:
     good = np.full((48, 64, 3), 50, np.uint8)
     lost = FakeCapture(script=[good, good, False])
     gone = FakeCapture(opened=False)
@@ -182,7 +184,7 @@ def test_camera_failure_is_reported_and_the_camera_reopens():
     assert camera.reopen_count == 1
 
 
-def test_missing_camera_at_start_keeps_retrying_until_stopped():
+def test_missing_camera_at_start_keeps_retrying_until_stopped() -> None:
     factory = CaptureFactory([FakeCapture(opened=False)])
     camera = CameraSource(capture_factory=factory, probe=lambda device: False)
     sink = Recorder()
@@ -194,7 +196,7 @@ def test_missing_camera_at_start_keeps_retrying_until_stopped():
     assert sink.statuses[-1].state is WorkerState.STOPPED
 
 
-def test_broken_video_file_fails_the_worker(tmp_path):
+def test_broken_video_file_fails_the_worker(tmp_path: Path) -> None:
     sink = Recorder()
     worker = ScanWorker(VideoFileSource(tmp_path / "missing.avi"), sink)
     worker.start()
@@ -203,7 +205,7 @@ def test_broken_video_file_fails_the_worker(tmp_path):
     assert sink.statuses[0].code == "video_missing"
 
 
-def test_sink_errors_do_not_stop_scanning():
+def test_sink_errors_do_not_stop_scanning() -> None:
     class BadSink(Recorder):
         def on_preview(self, preview: PreviewFrame) -> None:
             raise RuntimeError("UI bug")
@@ -216,7 +218,7 @@ def test_sink_errors_do_not_stop_scanning():
     assert len(sink.results) >= 1
 
 
-def test_previews_are_throttled_by_the_injected_clock():
+def test_previews_are_throttled_by_the_injected_clock() -> None:
     sink = Recorder()
     source = SyntheticSource([], fps=None, max_frames=6, frame_interval_s=0.1)
     frozen = FakeClock(0.0)  # time stands still: only the first preview is due
@@ -245,7 +247,7 @@ class FastToSlow:
         self.inner.close()
 
 
-def test_preview_is_downscaled_mirrored_and_outlines_follow():
+def test_preview_is_downscaled_mirrored_and_outlines_follow() -> None:
     image = np.zeros((720, 1280, 3), np.uint8)
     image[:, :10] = 255
     frame = make_frame(image, timestamp=1.0, index=0, source="t")
@@ -258,7 +260,7 @@ def test_preview_is_downscaled_mirrored_and_outlines_follow():
     assert preview.image.base is not image
 
 
-def test_queue_sink_bridges_results_for_polling(token):
+def test_queue_sink_bridges_results_for_polling(token: str) -> None:
     sink = QueueSink()
     source = SyntheticSource([token], fps=None, max_frames=3, frame_interval_s=0.05)
     worker = ScanWorker(FastToSlow(source), sink)
@@ -266,16 +268,17 @@ def test_queue_sink_bridges_results_for_polling(token):
     deadline = time.monotonic() + WAIT
     items: list[tuple[str, object]] = []
     while time.monotonic() < deadline:
-        items.append(sink.queue.get(timeout=WAIT))
-        if items[-1][0] == "status" and items[-1][1].state is WorkerState.FINISHED:
+        tag, value = sink.queue.get(timeout=WAIT)
+        items.append((tag, value))
+        if isinstance(value, WorkerStatus) and value.state is WorkerState.FINISHED:
             break
     tags = {tag for tag, _ in items}
     assert tags == {"status", "result", "preview"}
-    events = [e for tag, r in items if tag == "result" for e in r.events]
+    events = [e for _, r in items if isinstance(r, ScanResult) for e in r.events]
     assert [e.text for e in events] == [token]
 
 
-def test_a_worker_starts_once():
+def test_a_worker_starts_once() -> None:
     worker = ScanWorker(SyntheticSource([], fps=None, max_frames=1), Recorder())
     worker.start()
     with pytest.raises(RuntimeError):
@@ -283,7 +286,7 @@ def test_a_worker_starts_once():
     assert worker.stop(timeout=WAIT)
 
 
-def test_reset_filter_allows_the_same_product_again():
+def test_reset_filter_allows_the_same_product_again() -> None:
     sink = Recorder()
     source = SyntheticSource([EAN13_A], fps=None, max_frames=500, frame_interval_s=0.01)
     wrapped = FastToSlow(source)

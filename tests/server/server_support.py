@@ -11,8 +11,11 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from pos_app.paytoken import httpsig, keys, manager_proof
+from pos_app.server.backend import Backend
 
 PG_URL = os.environ.get("POS_APP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_HINT = "set POS_APP_NO_POSTGRES=1 to deselect the PostgreSQL tests"
@@ -186,6 +189,16 @@ class Manager:
             "decided_at": at,
             "signature": manager_proof.sign(self.key, signed),
         }
+
+
+def backend_of(api: Api) -> Backend:
+    """The app's own backend (database, paths) behind an in-process ``TestClient``, for
+    tests that look past the API."""
+    client = api.client
+    assert isinstance(client, TestClient) and isinstance(client.app, Starlette)
+    backend = client.app.state.backend
+    assert isinstance(backend, Backend)
+    return backend
 
 
 @dataclass

@@ -92,7 +92,9 @@ def _fields(tp: Any) -> tuple[dict[str, Any], set[str], dict[str, Any]]:
     return {f.name: hints[f.name] for f in fields}, required, {f.name: f.metadata for f in fields}
 
 
-def _compare(doc: dict[str, Any], tp: Any, schema: dict[str, Any], where: str, *, answer: bool):
+def _compare(
+    doc: dict[str, Any], tp: Any, schema: dict[str, Any], where: str, *, answer: bool
+) -> None:
     schema = _resolve(doc, schema)
     hints, required, meta = _fields(tp)
     properties = schema.get("properties", {})
@@ -102,7 +104,15 @@ def _compare(doc: dict[str, Any], tp: Any, schema: dict[str, Any], where: str, *
         _same(doc, hint, properties[name], f"{where}.{name}", answer=answer, meta=meta.get(name))
 
 
-def _same(doc, tp, schema, where, *, answer: bool, meta: Any = None) -> None:
+def _same(
+    doc: dict[str, Any],
+    tp: Any,
+    schema: dict[str, Any],
+    where: str,
+    *,
+    answer: bool,
+    meta: Any = None,
+) -> None:
     nullable, schema = _split_null(doc, schema)
     origin, args = get_origin(tp), get_args(tp)
     core_nullable = origin in (Union, types.UnionType) and type(None) in args

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import Any
+
+import httpx
 
 # The terminal's own hash rule: the backend must agree with it byte for byte.
 from pos_app.core.audit_chain import GENESIS, entry_hash
 from tests.server.server_support import World
 
 
-def _chain(n: int, *, start: int = 1, prev: str = GENESIS) -> list[dict]:
+def _chain(n: int, *, start: int = 1, prev: str = GENESIS) -> list[dict[str, Any]]:
     entries = []
     for i in range(start, start + n):
         detail = {"sale_id": f"s-{i}", "note": "レジ"}
@@ -35,7 +38,9 @@ def _chain(n: int, *, start: int = 1, prev: str = GENESIS) -> list[dict]:
     return entries
 
 
-def _push(world: World, entries: list[dict], terminal: str = "T01", **kw):
+def _push(
+    world: World, entries: list[dict[str, Any]], terminal: str = "T01", **kw: Any
+) -> httpx.Response:
     return world.api.post(
         f"/v1/terminals/{terminal}/audit", {"entries": entries}, signer=world.terminal, **kw
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,20 +13,25 @@ from pos_app.paytoken import httpsig
 from pos_app.server import admin
 from pos_app.server.enrollment import code_hash
 from pos_app.server.models import EnrollmentCode
-from tests.server.server_support import Api, Signer, World, enroll_terminal
+from pos_app.server.settings import ServerSettings
+from tests.fake_clock import FakeClock
+from tests.server.server_support import Api, Signer, World, backend_of, enroll_terminal
 
 
-def _code(settings, clock, terminal_id: str = "T09") -> str:
-    return admin.create_terminal(
+def _code(settings: ServerSettings, clock: FakeClock, terminal_id: str = "T09") -> str:
+    code: str = admin.create_terminal(
         settings.data_dir, settings.db_url, store_id="S001", terminal_id=terminal_id, clock=clock
     )["enrollment_code"]
+    return code
 
 
-def _enroll_body(code: str, signer: Signer) -> dict:
+def _enroll_body(code: str, signer: Signer) -> dict[str, Any]:
     return {"enrollment_code": code, "public_key": signer.public_b64, "app_version": "1.0"}
 
 
-def test_enroll_returns_identity_and_trust_list(api: Api, settings, clock) -> None:
+def test_enroll_returns_identity_and_trust_list(
+    api: Api, settings: ServerSettings, clock: FakeClock
+) -> None:
     code = _code(settings, clock)
     assert len(code) == 32  # 128 bits, hex
     signer = Signer.new(httpsig.TAG_TERMINAL)
@@ -36,15 +43,15 @@ def test_enroll_returns_identity_and_trust_list(api: Api, settings, clock) -> No
     assert out["server_time"] == clock.now()
 
 
-def test_code_is_stored_hashed(api: Api, settings, clock) -> None:
+def test_code_is_stored_hashed(api: Api, settings: ServerSettings, clock: FakeClock) -> None:
     code = _code(settings, clock)
-    backend = api.client.app.state.backend
+    backend = backend_of(api)
     with backend.sessions() as session:
         stored = [row.code_hash for row in session.query(EnrollmentCode)]
     assert code not in stored and code_hash(code) in stored
 
 
-def test_code_is_single_use(api: Api, settings, clock) -> None:
+def test_code_is_single_use(api: Api, settings: ServerSettings, clock: FakeClock) -> None:
     code = _code(settings, clock)
     enroll_terminal(api, code)
     other = Signer.new(httpsig.TAG_TERMINAL)
@@ -52,7 +59,9 @@ def test_code_is_single_use(api: Api, settings, clock) -> None:
     assert resp.status_code == 403 and resp.json()["error"] == "bad_enrollment_code"
 
 
-def test_code_expires_after_15_minutes(api: Api, settings, clock) -> None:
+def test_code_expires_after_15_minutes(
+    api: Api, settings: ServerSettings, clock: FakeClock
+) -> None:
     code = _code(settings, clock)
     clock.advance(15 * 60 + 1)
     signer = Signer.new(httpsig.TAG_TERMINAL)
@@ -66,7 +75,9 @@ def test_unknown_code(api: Api) -> None:
     assert resp.status_code == 403
 
 
-def test_enroll_requires_proof_of_possession(api: Api, settings, clock) -> None:
+def test_enroll_requires_proof_of_possession(
+    api: Api, settings: ServerSettings, clock: FakeClock
+) -> None:
     code = _code(settings, clock)
     claimed, actual = Signer.new(httpsig.TAG_TERMINAL), Signer.new(httpsig.TAG_TERMINAL)
     resp = api.post("/v1/terminals/enroll", _enroll_body(code, claimed), signer=actual)
@@ -78,7 +89,9 @@ def test_enroll_requires_proof_of_possession(api: Api, settings, clock) -> None:
     )
 
 
-def test_re_arming_a_terminal_revokes_the_old_key(world: World, settings, clock) -> None:
+def test_re_arming_a_terminal_revokes_the_old_key(
+    world: World, settings: ServerSettings, clock: FakeClock
+) -> None:
     old = world.terminal
     code = _code(settings, clock, terminal_id="T01")
     assert world.api.get("/v1/sales/x", signer=old).status_code == 401
@@ -86,7 +99,7 @@ def test_re_arming_a_terminal_revokes_the_old_key(world: World, settings, clock)
     assert world.api.get("/v1/sales/x", signer=new).status_code == 404
 
 
-def _sale_request(world: World) -> dict:
+def _sale_request(world: World) -> dict[str, Any]:
     return world.sale_body("PT1:AAAA")
 
 
@@ -187,7 +200,7 @@ def test_idempotency_scope_is_per_signer(world: World) -> None:
     assert ra.status_code == rb.status_code == 201
 
 
-def test_rate_limit_is_429(tmp_path, clock) -> None:
+def test_rate_limit_is_429(tmp_path: Path, clock: FakeClock) -> None:
     from starlette.testclient import TestClient
 
     from pos_app.server.app import create_app
@@ -216,7 +229,7 @@ def test_same_key_in_progress_is_409(world: World) -> None:
     wallet = world.new_wallet()
     body = world.sale_body(world.token(wallet))
     data = json.dumps(body).encode()
-    backend = world.api.client.app.state.backend
+    backend = backend_of(world.api)
     with db.transaction(backend.sessions) as session:  # another worker holds the claim
         session.add(
             IdempotencyRecord(
@@ -233,7 +246,9 @@ def test_same_key_in_progress_is_409(world: World) -> None:
     assert resp.status_code == 200 and resp.json()["status"] == "approved"
 
 
-def test_key_of_an_enrolled_terminal_cannot_enroll_again(world: World, settings, clock) -> None:
+def test_key_of_an_enrolled_terminal_cannot_enroll_again(
+    world: World, settings: ServerSettings, clock: FakeClock
+) -> None:
     code = _code(settings, clock)
     # Terminal keyids are the key's kid, so this is also a correctly signed enrollment.
     resp = world.api.post(
@@ -242,13 +257,15 @@ def test_key_of_an_enrolled_terminal_cannot_enroll_again(world: World, settings,
     assert resp.status_code == 403 and resp.json()["error"] == "bad_enrollment_code"
 
 
-def test_a_bug_still_answers_in_the_error_format(settings, monkeypatch) -> None:
+def test_a_bug_still_answers_in_the_error_format(
+    settings: ServerSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from starlette.testclient import TestClient
 
     from pos_app.server import backend as backend_module
     from pos_app.server.app import create_app
 
-    def explode(self):
+    def explode(self: object) -> None:
         raise RuntimeError("PT1:secret-token")
 
     monkeypatch.setattr(backend_module.Backend, "trust_list_envelope", explode)

@@ -14,6 +14,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy.exc import IntegrityError
@@ -22,32 +23,33 @@ from pos_app.server import admin
 from pos_app.server.clock import SystemClock
 from pos_app.server.runner import BackgroundServer, free_port
 from pos_app.server.settings import ServerSettings
-from tests.server.server_support import Api, World, enroll_terminal
+from tests.server.server_support import Api, World, backend_of, enroll_terminal
 
 N = 12
 
 
-def _world(base_url: str, client: httpx.Client, ticket: dict) -> World:
+def _world(base_url: str, client: httpx.Client, ticket: dict[str, Any]) -> World:
     api = Api(client=client, clock=SystemClock(), base=base_url)
     return World(api=api, terminal=enroll_terminal(api, ticket["enrollment_code"]))
 
 
-def _race(worlds: list[World], token: str) -> list[dict]:
+def _race(worlds: list[World], token: str) -> list[dict[str, Any]]:
     bodies = [worlds[0].sale_body(token) for _ in range(N)]
 
-    def sell(i: int) -> dict:
+    def sell(i: int) -> dict[str, Any]:
         world = worlds[i % len(worlds)]
         with httpx.Client(timeout=60) as client:
             api = Api(client=client, clock=world.api.clock, base=world.api.base)
             resp = api.post("/v1/sales", bodies[i], signer=world.terminal)
         assert resp.status_code == 200, resp.text
-        return resp.json()
+        answer: dict[str, Any] = resp.json()
+        return answer
 
     with ThreadPoolExecutor(N) as pool:
         return list(pool.map(sell, range(N)))
 
 
-def _assert_one_approval(results: list[dict]) -> None:
+def _assert_one_approval(results: list[dict[str, Any]]) -> None:
     statuses = sorted((r["status"], r["reason"]) for r in results)
     assert statuses.count(("approved", None)) == 1, statuses
     assert statuses.count(("declined", "token_already_used")) == N - 1, statuses
@@ -75,7 +77,7 @@ def test_one_token_many_terminals_two_app_instances(tmp_path: Path, db_url: str)
     assert admin.check_ledger(data_dir, db_url)["ok"] is True
 
 
-def _wait_ready(url: str, proc: subprocess.Popen) -> None:
+def _wait_ready(url: str, proc: subprocess.Popen[str]) -> None:
     # Two worker processes importing the app take seconds on an idle machine and over 30 s
     # on a loaded one: the bound only has to catch a server that never starts.
     deadline = time.monotonic() + 120
@@ -128,19 +130,19 @@ def test_one_token_across_worker_processes(tmp_path: Path, db_url: str) -> None:
     assert admin.check_ledger(data_dir, db_url)["ok"] is True
 
 
-def _direct_race(world: World, bodies: list[dict]) -> list[dict]:
+def _direct_race(world: World, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Concurrent finalizes straight into the service layer (one session per thread)."""
     from pos_app.server import db, finalize
     from pos_app.server.backend import Principal
     from pos_app.server.schemas import SaleRequest
 
-    backend = world.api.client.app.state.backend
+    backend = backend_of(world.api)
     principal = Principal(
         kind="terminal", keyid=world.terminal.keyid, store_id="S001", terminal_id="T01"
     )
     barrier = threading.Barrier(len(bodies))
 
-    def run(body: dict) -> dict:
+    def run(body: dict[str, Any]) -> dict[str, Any]:
         req = SaleRequest.model_validate(body)
         barrier.wait()
         for _ in range(4):  # what the request pipeline does: a lost race is retried
@@ -157,7 +159,7 @@ def _direct_race(world: World, bodies: list[dict]) -> list[dict]:
         return list(pool.map(run, bodies))
 
 
-def test_concurrent_sessions_redeem_one_token_once(world: World, settings) -> None:
+def test_concurrent_sessions_redeem_one_token_once(world: World, settings: ServerSettings) -> None:
     wallet = world.new_wallet(balance=100_000)
     token = world.token(wallet)
     results = _direct_race(world, [world.sale_body(token) for _ in range(16)])
@@ -167,7 +169,7 @@ def test_concurrent_sessions_redeem_one_token_once(world: World, settings) -> No
     assert admin.check_ledger(settings.data_dir, settings.db_url)["ok"] is True
 
 
-def test_concurrent_tokens_cannot_overdraw_a_wallet(world: World, settings) -> None:
+def test_concurrent_tokens_cannot_overdraw_a_wallet(world: World, settings: ServerSettings) -> None:
     wallet = world.new_wallet(balance=1_000)  # pays for three 280-yen sales, not four
     bodies = [world.sale_body(world.token(wallet)) for _ in range(10)]
     results = _direct_race(world, bodies)

@@ -14,19 +14,21 @@ from pos_app.paytoken import keys, trust_list
 from pos_app.paytoken.verifier import Verifier
 from pos_app.server import admin, db
 from pos_app.server.models import Account
-from tests.server.server_support import World
+from pos_app.server.settings import ServerSettings
+from tests.fake_clock import FakeClock
+from tests.server.server_support import Api, World, backend_of
 
 
-def _listed(api) -> dict[str, str]:
+def _listed(api: Api) -> dict[str, str]:
     envelope = api.get("/v1/trust-list", signer=None).content
-    root = keys.load_public_key(api.client.app.state.backend.paths.root_public)
+    root = keys.load_public_key(backend_of(api).paths.root_public)
     parsed = trust_list.parse_trust_list(envelope, root)
     return {k.kid_hex: k.status for k in parsed.keys} | {"seq": str(parsed.seq)}
 
 
-def _signing_kid(api, token: str, now: int) -> str:
+def _signing_kid(api: Api, token: str, now: int) -> str:
     envelope = api.get("/v1/trust-list", signer=None).content
-    root = keys.load_public_key(api.client.app.state.backend.paths.root_public)
+    root = keys.load_public_key(backend_of(api).paths.root_public)
     verifier = Verifier(
         trust_list.parse_trust_list(envelope, root), audience="pos.jp", currency="JPY"
     )
@@ -35,7 +37,9 @@ def _signing_kid(api, token: str, now: int) -> str:
     return result.key.kid_hex
 
 
-def test_init_prints_paths_with_secrets_0600(tmp_path: Path, capsys) -> None:
+def test_init_prints_paths_with_secrets_0600(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data_dir = tmp_path / "d"
     assert cli.main(["backend", "init", "--data-dir", str(data_dir)]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -49,7 +53,9 @@ def test_init_prints_paths_with_secrets_0600(tmp_path: Path, capsys) -> None:
     assert again["issuer_kid"] == out["issuer_kid"]
 
 
-def test_cli_create_terminal_and_check_ledger(tmp_path: Path, capsys) -> None:
+def test_cli_create_terminal_and_check_ledger(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data_dir = str(tmp_path / "d")
     assert cli.main(["backend", "init", "--data-dir", data_dir]) == 0
     capsys.readouterr()
@@ -71,7 +77,9 @@ def test_cli_create_terminal_and_check_ledger(tmp_path: Path, capsys) -> None:
     assert cli.main(["backend", "rotate-keys", "--data-dir", data_dir, "--step", "drop"]) == 2
 
 
-def test_rotation_publish_activate_drop(world: World, settings, clock) -> None:
+def test_rotation_publish_activate_drop(
+    world: World, settings: ServerSettings, clock: FakeClock
+) -> None:
     wallet = world.new_wallet()
     old_token = world.token(wallet)
     before = _listed(world.api)
@@ -99,7 +107,7 @@ def test_rotation_publish_activate_drop(world: World, settings, clock) -> None:
     assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
 
 
-def test_rotation_steps_out_of_order_refused(settings, clock) -> None:
+def test_rotation_steps_out_of_order_refused(settings: ServerSettings, clock: FakeClock) -> None:
     with pytest.raises(ValueError):
         admin.rotate_keys(settings.data_dir, settings.db_url, step="activate", clock=clock)
     admin.rotate_keys(settings.data_dir, settings.db_url, step="publish", clock=clock)
@@ -107,14 +115,16 @@ def test_rotation_steps_out_of_order_refused(settings, clock) -> None:
         admin.rotate_keys(settings.data_dir, settings.db_url, step="publish", clock=clock)
 
 
-def test_ledger_balances_and_detects_tampering(world: World, settings) -> None:
+def test_ledger_balances_and_detects_tampering(world: World, settings: ServerSettings) -> None:
     wallet = world.new_wallet(balance=5_000)
     world.sell(world.sale_body(world.token(wallet)))
     report = admin.check_ledger(settings.data_dir, settings.db_url)
     assert report["ok"] is True and report["sum_of_all_postings"] == 0
-    backend = world.api.client.app.state.backend
+    backend = backend_of(world.api)
     with db.transaction(backend.sessions) as session:
-        session.get(Account, f"wallet:{wallet.wallet_id}").balance += 1
+        account = session.get(Account, f"wallet:{wallet.wallet_id}")
+        assert account is not None
+        account.balance += 1
     report = admin.check_ledger(settings.data_dir, settings.db_url)
     assert report["ok"] is False and report["mismatched_accounts"] == [f"wallet:{wallet.wallet_id}"]
     assert (
@@ -132,7 +142,7 @@ def test_ledger_balances_and_detects_tampering(world: World, settings) -> None:
     )
 
 
-def test_migrations_match_models(settings) -> None:
+def test_migrations_match_models(settings: ServerSettings) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
@@ -174,7 +184,9 @@ def test_migrations_go_down_and_up(db_url: str) -> None:
         "postgresql+psycopg://ledger:s3cret@127.0.0.1:1/none",
     ],
 )
-def test_unreachable_database_is_one_line_not_a_traceback(tmp_path: Path, capsys, db) -> None:
+def test_unreachable_database_is_one_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], db: str
+) -> None:
     code = cli.main(["backend", "check-ledger", "--data-dir", str(tmp_path), "--db", db])
     err = capsys.readouterr().err
     assert code == 1

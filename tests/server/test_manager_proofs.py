@@ -32,7 +32,7 @@ def _frozen(world: World, wallet: Any) -> bool:
 
 
 def _refused(resp: Any) -> bool:
-    return resp.status_code == 403 and resp.json()["error"] == "manager_required"
+    return bool(resp.status_code == 403 and resp.json()["error"] == "manager_required")
 
 
 def test_a_cashier_id_cannot_make_a_manager_decision(world: World) -> None:
@@ -170,5 +170,6 @@ def test_kdf_cost_of_the_product_is_memory_hard() -> None:
 
 def _row(world: World, sale_id: str) -> dict[str, Any]:
     listed = world.api.get("/v1/reviews?store_id=S001", signer=world.terminal).json()
-    (row,) = [r for r in listed["reviews"] if r["sale_id"] == sale_id]
+    rows: list[dict[str, Any]] = [r for r in listed["reviews"] if r["sale_id"] == sale_id]
+    (row,) = rows
     return row

@@ -15,7 +15,7 @@ import pytest
 from pos_app.server import admin, db
 from pos_app.server.models import Sale
 from pos_app.server.ratelimit import RateLimiter
-from tests.server.server_support import World, line
+from tests.server.server_support import World, backend_of, line
 
 
 def _balance(world: World, wallet: Any) -> int:
@@ -58,7 +58,7 @@ def test_a_replay_spends_the_terminal_rate_limit_once(world: World) -> None:
     whichever path (batched, then portable) the server took to find the stored answer."""
     wallet = world.new_wallet(balance=10_000)
     bodies = [world.sale_body(world.token(wallet)) for _ in range(4)]  # the wallet's requests
-    backend = world.api.client.app.state.backend  # type: ignore[attr-defined]
+    backend = backend_of(world.api)
     backend.limiter = RateLimiter(4)  # from now on: 4 requests per terminal (no refill in time)
     assert world.sell(bodies[0], idem="retry-1").status_code == 200
     assert world.sell(bodies[0], idem="retry-1").status_code == 200  # the replay
@@ -115,7 +115,7 @@ def test_quotes_and_non_ascii_survive_the_batched_strings(world: World) -> None:
     """Values bound on the client (psycopg's ClientCursor) with quotes, backslashes,
     placeholders and non-ASCII text: stored as sent, and a replay is byte-identical."""
     wallet = world.new_wallet(balance=10_000)
-    backend = world.api.client.app.state.backend  # type: ignore[attr-defined]
+    backend = backend_of(world.api)
     odd = "a'b\\c%s%(p0_b_sale)s$$;--é😀"
     for i in range(3):  # the later ones batched on PostgreSQL
         lines = [line("4901234567894", "beverage", 2, 140) | {"name": odd}]

@@ -31,15 +31,19 @@ def _second_till(world: World, settings: ServerSettings, clock: FakeClock) -> Si
     return enroll_terminal(world.api, ticket["enrollment_code"])
 
 
-def _claim(world: World, signer: Signer, sale_id: str, who: str, verb: str = "claim"):
+def _claim(
+    world: World, signer: Signer, sale_id: str, who: str, verb: str = "claim"
+) -> httpx.Response:
     return world.api.post(f"/v1/reviews/{sale_id}/{verb}", {"reviewer_id": who}, signer=signer)
 
 
-def _decide(world: World, signer: Signer, sale_id: str, who: str):
+def _decide(world: World, signer: Signer, sale_id: str, who: str) -> httpx.Response:
     return world.decide(sale_id, "approve", reviewer=who, note="known customer", signer=signer)
 
 
-def test_second_till_is_told_who_holds_the_sale(world: World, settings, clock) -> None:
+def test_second_till_is_told_who_holds_the_sale(
+    world: World, settings: ServerSettings, clock: FakeClock
+) -> None:
     sale_id = _flagged_sale(world)
     t02 = _second_till(world, settings, clock)
     first = _claim(world, world.terminal, sale_id, "M1")
@@ -70,7 +74,9 @@ def test_second_till_is_told_who_holds_the_sale(world: World, settings, clock) -
     }
 
 
-def test_holder_decides_and_the_claim_ends(world: World, settings, clock) -> None:
+def test_holder_decides_and_the_claim_ends(
+    world: World, settings: ServerSettings, clock: FakeClock
+) -> None:
     sale_id = _flagged_sale(world)
     t02 = _second_till(world, settings, clock)
     assert _claim(world, world.terminal, sale_id, "M1").status_code == 200
@@ -80,7 +86,7 @@ def test_holder_decides_and_the_claim_ends(world: World, settings, clock) -> Non
     assert _claim(world, t02, sale_id, "M2").status_code == 200
 
 
-def test_release_only_by_holder(world: World, settings, clock) -> None:
+def test_release_only_by_holder(world: World, settings: ServerSettings, clock: FakeClock) -> None:
     sale_id = _flagged_sale(world)
     t02 = _second_till(world, settings, clock)
     assert _claim(world, world.terminal, sale_id, "M1").status_code == 200
@@ -95,7 +101,7 @@ def test_release_only_by_holder(world: World, settings, clock) -> None:
     assert _claim(world, world.terminal, sale_id, "M9", "release").status_code == 200
 
 
-def test_claim_expires(world: World, settings, clock) -> None:
+def test_claim_expires(world: World, settings: ServerSettings, clock: FakeClock) -> None:
     sale_id = _flagged_sale(world)
     t02 = _second_till(world, settings, clock)
     assert _claim(world, world.terminal, sale_id, "M1").status_code == 200
@@ -109,7 +115,9 @@ def test_claim_expires(world: World, settings, clock) -> None:
     assert _decide(world, world.terminal, sale_id, "M1").status_code == 200
 
 
-def test_claim_needs_key_store_and_sale(world: World, settings, clock) -> None:
+def test_claim_needs_key_store_and_sale(
+    world: World, settings: ServerSettings, clock: FakeClock
+) -> None:
     sale_id = _flagged_sale(world)
     no_key = world.api.post(
         f"/v1/reviews/{sale_id}/claim", {"reviewer_id": "M1"}, signer=world.terminal, idem=None

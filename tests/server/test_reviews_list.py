@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from tests.fake_clock import FakeClock
 from tests.server.server_support import World, line
 
 TOBACCO = [
@@ -15,14 +18,15 @@ OLD_FIELDS = {
 }  # fmt: skip
 
 
-def _row(world: World, sale_id: str) -> dict:
+def _row(world: World, sale_id: str) -> dict[str, Any]:
     listed = world.api.get("/v1/reviews?store_id=S001", signer=world.terminal)
     assert listed.status_code == 200
-    (row,) = [r for r in listed.json()["reviews"] if r["sale_id"] == sale_id]
+    rows: list[dict[str, Any]] = [r for r in listed.json()["reviews"] if r["sale_id"] == sale_id]
+    (row,) = rows
     return row
 
 
-def test_review_row_has_basket_sentences_claim_and_history(world: World, clock) -> None:
+def test_review_row_has_basket_sentences_claim_and_history(world: World, clock: FakeClock) -> None:
     wallet = world.new_wallet(balance=20_000)
     terminal_risk = {"score": 30, "action": "allow", "reasons": ["terminal_only_rule"]}
     body = world.sale_body(world.token(wallet), lines=TOBACCO, terminal_risk=terminal_risk)

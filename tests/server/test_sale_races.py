@@ -20,7 +20,13 @@ from pos_app.server import db, managers, sales, stepup
 from pos_app.server.errors import ApiError
 from pos_app.server.models import Sale, StepUp
 from pos_app.server.schemas import CancelRequest
-from tests.server.server_support import World, drop_postgres_schema, line, postgres_schema_url
+from tests.server.server_support import (
+    World,
+    backend_of,
+    drop_postgres_schema,
+    line,
+    postgres_schema_url,
+)
 
 CARTONS = [line("4900000000001", "heated_tobacco", 2, 5800, name="Heated tobacco carton")]
 
@@ -42,7 +48,7 @@ def balance(world: World, wallet: Any) -> int:
 
 
 def race(world: World, *actions: Callable[[Session, threading.Barrier], None]) -> list[str]:
-    backend = world.api.client.app.state.backend
+    backend = backend_of(world.api)
     barrier, errors = threading.Barrier(len(actions), timeout=20), []
 
     def run(action: Callable[[Session, threading.Barrier], None]) -> None:

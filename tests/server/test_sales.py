@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 
 import pytest
 
 from pos_app.paytoken import issuer, keys
 from pos_app.server import admin
+from pos_app.server.settings import ServerSettings
 from tests.server.server_support import World, line
 
 
@@ -64,7 +66,9 @@ def test_insufficient_funds_does_not_burn_token(world: World) -> None:
         (lambda t: t + "A" * 600, "too_long"),
     ],
 )
-def test_bad_tokens_declined_with_pt1_reason(world: World, mutate, reason) -> None:
+def test_bad_tokens_declined_with_pt1_reason(
+    world: World, mutate: Callable[[str], str], reason: str
+) -> None:
     wallet = world.new_wallet()
     resp = world.sell(world.sale_body(mutate(world.token(wallet))))
     assert resp.status_code == 200
@@ -150,7 +154,7 @@ def test_offline_sale_over_limit_is_offline_loss_flagged(world: World) -> None:
         ({"lines": [dict(line("1", "food", 1, 1), colour="red")], "total": 1}, "unknown_field"),
     ],
 )
-def test_validation_errors_are_422(world: World, change, code) -> None:
+def test_validation_errors_are_422(world: World, change: dict[str, object], code: str) -> None:
     wallet = world.new_wallet()
     body = world.sale_body(world.token(wallet))
     body.update(change)
@@ -227,7 +231,9 @@ def test_terminal_sells_only_for_its_store(world: World) -> None:
     assert resp.status_code == 403
 
 
-def test_get_unknown_sale_is_404_and_other_store_is_403(world: World, settings) -> None:
+def test_get_unknown_sale_is_404_and_other_store_is_403(
+    world: World, settings: ServerSettings
+) -> None:
     resp = world.api.get("/v1/sales/nope", signer=world.terminal)
     assert resp.status_code == 404 and resp.json()["error"] == "unknown_sale"
     wallet = world.new_wallet()

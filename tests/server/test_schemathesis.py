@@ -16,6 +16,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -192,7 +193,7 @@ def test_no_server_errors(path: str, method: str, fuzz_env: tuple[TestClient, Wo
         max_examples=MAX_EXAMPLES,
         suppress_health_check=list(HealthCheck),
     )
-    def run(case: schemathesis.Case, sign: bool) -> None:
+    def run(case: schemathesis.Case[Any], sign: bool) -> None:
         status = _check_case(client, world, wallet, case, sign=sign)
         if sign:
             signed_statuses.append(status)
@@ -213,7 +214,12 @@ CHECKS = [
 
 
 def _check_case(
-    client: TestClient, world: World, wallet: WalletHandle, case: schemathesis.Case, *, sign: bool
+    client: TestClient,
+    world: World,
+    wallet: WalletHandle,
+    case: schemathesis.Case[Any],
+    *,
+    sign: bool,
 ) -> int:
     kwargs = case.as_transport_kwargs(base_url=BASE)
     headers = _latin1(dict(kwargs.get("headers") or {}))
@@ -227,8 +233,9 @@ def _check_case(
         body = response.json()
         assert {"error", "detail"} <= set(body), body
     case.validate_response(response, checks=CHECKS)
-    return response.status_code
+    status: int = response.status_code
+    return status
 
 
-def httpx_url(kwargs: dict) -> str:
+def httpx_url(kwargs: dict[str, Any]) -> str:
     return str(httpx.URL(kwargs["url"], params=kwargs.get("params") or None))

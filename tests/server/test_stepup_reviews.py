@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
+
 from pos_app.paytoken import httpsig, keys
 from pos_app.server import admin
-from tests.server.server_support import World, line
+from pos_app.server.settings import ServerSettings
+from tests.fake_clock import FakeClock
+from tests.server.server_support import WalletHandle, World, line
 
 TOBACCO = [line("4900000000001", "heated_tobacco", 2, 5800, name="Heated tobacco carton")]
 
 
-def _step_up_sale(world: World, wallet, **extra):
+def _step_up_sale(
+    world: World, wallet: WalletHandle, **extra: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
     body = world.sale_body(world.token(wallet), lines=TOBACCO, **extra)
     decision = world.sell(body).json()
     assert decision["status"] == "step_up_required", decision
     return body, decision
 
 
-def _sign(wallet, body, challenge_id: str, decision: str, *, total=None) -> str:
+def _sign(
+    wallet: WalletHandle,
+    body: dict[str, Any],
+    challenge_id: str,
+    decision: str,
+    *,
+    total: int | None = None,
+) -> str:
     message = httpsig.step_up_message(
         challenge_id,
         "JPY",
@@ -28,7 +43,9 @@ def _sign(wallet, body, challenge_id: str, decision: str, *, total=None) -> str:
     return keys.b64url_encode(wallet.signer.key.sign(message))
 
 
-def _answer(world: World, wallet, challenge_id: str, decision: str, signature: str):
+def _answer(
+    world: World, wallet: WalletHandle, challenge_id: str, decision: str, signature: str
+) -> httpx.Response:
     return world.api.post(
         f"/v1/step-ups/{challenge_id}/{decision}", {"signature": signature}, signer=wallet.signer
     )
@@ -128,7 +145,9 @@ def test_manager_approval_does_not_replace_owner_on_takeover_signals(world: Worl
     assert decision["status"] == "step_up_required"
 
 
-def test_manager_approval_accepted_when_override_allowed(world: World, settings, clock) -> None:
+def test_manager_approval_accepted_when_override_allowed(
+    world: World, settings: ServerSettings, clock: FakeClock
+) -> None:
     wallet = world.new_wallet(balance=20_000)
     clock.advance(31 * 86400)  # old account, old device: no takeover flags
     body = world.sale_body(
@@ -164,7 +183,7 @@ def test_cancel_waiting_sale(world: World) -> None:
     assert late.status_code == 422
 
 
-def test_void_reverses_debit_and_books_balance(world: World, settings) -> None:
+def test_void_reverses_debit_and_books_balance(world: World, settings: ServerSettings) -> None:
     wallet = world.new_wallet(balance=1_000)
     body = world.sale_body(world.token(wallet))
     assert world.sell(body).json()["status"] == "approved"

@@ -39,7 +39,7 @@ def _status(world: World, sale_id: str) -> str:
 
 
 def _refused(resp: Any) -> bool:
-    return resp.status_code == 403 and resp.json()["error"] == "manager_required"
+    return bool(resp.status_code == 403 and resp.json()["error"] == "manager_required")
 
 
 def test_a_cashier_alone_cannot_void_a_paid_sale(world: World) -> None:

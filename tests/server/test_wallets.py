@@ -6,21 +6,24 @@ import pytest
 
 from pos_app.paytoken import claims as pt_claims
 from pos_app.paytoken import httpsig, keys, trust_list
+from pos_app.paytoken.claims import Claims
 from pos_app.paytoken.verifier import Verifier
 from pos_app.server import admin
 from pos_app.server.errors import ApiError
-from tests.server.server_support import Signer, World
+from pos_app.server.settings import ServerSettings
+from tests.server.server_support import Signer, World, backend_of
 
 
-def _claims(world: World, token: str):
+def _claims(world: World, token: str) -> Claims:
     api = world.api
     envelope = api.get("/v1/trust-list", signer=None).content
-    root = keys.load_public_key(api.client.app.state.backend.paths.root_public)
+    root = keys.load_public_key(backend_of(api).paths.root_public)
     verifier = Verifier(
         trust_list.parse_trust_list(envelope, root), audience="pos.jp", currency="JPY"
     )
     result = verifier.verify(token, now=api.clock.now())
     assert result.ok, result.reason
+    assert result.claims is not None
     return result.claims
 
 
@@ -86,7 +89,9 @@ def test_after_72_hours_limit_is_granted(world: World) -> None:
     assert _claims(world, world.token(wallet)).flags == 0
 
 
-def test_credential_change_sets_flag_and_zero_limit_for_72h(world: World, settings) -> None:
+def test_credential_change_sets_flag_and_zero_limit_for_72h(
+    world: World, settings: ServerSettings
+) -> None:
     wallet = world.new_wallet(balance=50_000)
     clock = world.api.clock
     clock.advance(40 * 86400)
@@ -133,7 +138,7 @@ def test_offline_sale_within_limit_is_settled(world: World) -> None:
     assert info["balance"] == 5_000 - 280
 
 
-def test_admin_backdate_wallet_makes_it_established(world: World, settings) -> None:
+def test_admin_backdate_wallet_makes_it_established(world: World, settings: ServerSettings) -> None:
     year = 365 * 86400
     wallet = world.new_wallet(balance=50_000)
     now = world.api.clock.now()

@@ -2,10 +2,10 @@ import sqlite3
 from pathlib import Path
 
 from pos_app.terminal.audit.log import AuditAction, append_audit, read_entries, verify_store
-from pos_app.terminal.store.db import DB_NAME, open_store
+from pos_app.terminal.store.db import DB_NAME, LocalStore, open_store
 
 
-def filled(tmp_path: Path):
+def filled(tmp_path: Path) -> LocalStore:
     store = open_store(tmp_path)
     append_audit(store, at=100, actor="C042", action=AuditAction.SIGN_IN)
     append_audit(

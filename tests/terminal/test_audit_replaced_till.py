@@ -9,11 +9,11 @@ from pathlib import Path
 from pos_app.terminal.audit.log import AuditAction, append_audit, verify_store
 from pos_app.terminal.doctor.checks_store import check_audit_chain
 from pos_app.terminal.doctor.env import DoctorEnv
-from pos_app.terminal.doctor.runner import Status
+from pos_app.terminal.doctor.runner import Finding, Status
 from tests.terminal.checkout_support import Backend, Network, till
 
 
-def doctor_line(data_dir: Path):
+def doctor_line(data_dir: Path) -> Finding:
     return check_audit_chain(DoctorEnv(settings=None, data_dir=data_dir))
 
 
@@ -23,7 +23,9 @@ def test_a_replaced_till_continues_the_chain_and_doctor_says_so(
     first = till(backend, tmp_path, Network())
     for n in range(3):
         append_audit(first.store, at=n, actor="M001", action=AuditAction.VOID)
-    assert first.sync is not None and first.sync.tick().audit.problem is None
+    assert first.sync is not None
+    audit = first.sync.tick().audit
+    assert audit is not None and audit.problem is None
     held = first.store.query("SELECT max(id) FROM audit_log")[0][0]
     first.close()
     assert doctor_line(tmp_path / "terminal").status is Status.OK
@@ -51,7 +53,9 @@ def test_a_replaced_till_continues_the_chain_and_doctor_says_so(
 def test_doctor_names_a_chain_the_backend_refuses(backend: Backend, tmp_path: Path) -> None:
     first = till(backend, tmp_path, Network())
     append_audit(first.store, at=1, actor="M001", action=AuditAction.VOID)
-    assert first.sync is not None and first.sync.tick().audit.problem is None
+    assert first.sync is not None
+    audit = first.sync.tick().audit
+    assert audit is not None and audit.problem is None
     first.close()
     # What a purge did before: a fresh log at id 1 the backend already holds, differently.
     shutil.rmtree(tmp_path / "terminal")

@@ -5,6 +5,7 @@ cashier's own correct sign-in, repeated, found manager PIN 0420 in 421 guesses
 with no lockout, because one shared counter was cleared by the cashier.
 """
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ def till(tmp_path: Path) -> tuple[Authenticator, Clock]:
     return a, clock
 
 
-def _guesses():
+def _guesses() -> Iterator[str]:
     for n in range(10_000):
         pin = f"{n:04d}"
         if pin != MANAGER_PIN:

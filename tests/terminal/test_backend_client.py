@@ -9,6 +9,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from pos_app.core.api_contract import FinalizeBody
 from pos_app.paytoken import httpsig, keys
 from pos_app.terminal.backend.client import (
     BackendClient,
@@ -27,6 +28,11 @@ from pos_app.terminal.errors import (
 
 NOW = 1_795_000_000
 KEY = Ed25519PrivateKey.generate()
+# A sale to send where only the backend's answer matters (the tests read no body).
+BODY: FinalizeBody = {
+    "sale_id": "s1", "store_id": "S001", "terminal_id": "T01", "cashier_id": "C042",
+    "token": "PT1:X", "currency": "JPY", "total": 0, "lines": [],
+}  # fmt: skip
 IDENTITY = SigningIdentity(key=KEY, keyid="terminal-key-1")
 # A sale answer as BACKEND-API.md documents it (pos_app.core.api_contract.SaleAnswer).
 SALE: dict[str, object] = {
@@ -146,7 +152,7 @@ def test_post_that_never_left_is_retried_but_one_that_may_have_arrived_is_not() 
             raise httpx.ConnectError("refused", request=request)
         return _json(200, SALE)
 
-    answer = _client(refused_then_ok).finalize({}, idempotency_key="k")  # type: ignore[typeddict-item]
+    answer = _client(refused_then_ok).finalize(BODY, idempotency_key="k")
     assert answer.status == "approved" and answer.authorization_id == "a1"
     assert len(attempts) == 2
 
@@ -157,13 +163,13 @@ def test_post_that_never_left_is_retried_but_one_that_may_have_arrived_is_not() 
         raise httpx.ReadTimeout("no answer", request=request)
 
     with pytest.raises(OutcomeUnknown):
-        _client(timeout).finalize({}, idempotency_key="k")
+        _client(timeout).finalize(BODY, idempotency_key="k")
     assert len(sent) == 1
 
 
 def test_post_answered_by_a_gateway_timeout_is_an_unknown_outcome() -> None:
     with pytest.raises(OutcomeUnknown):
-        _client(lambda r: _json(504, {})).finalize({}, idempotency_key="k")
+        _client(lambda r: _json(504, {})).finalize(BODY, idempotency_key="k")
 
 
 def test_unreachable_after_the_retries_is_backend_unavailable() -> None:
@@ -178,9 +184,9 @@ def test_unreachable_after_the_retries_is_backend_unavailable() -> None:
 
 
 def test_errors_are_translated_with_their_stable_code() -> None:
-    body = {"error": "total_mismatch", "detail": "total is not the sum"}
+    body: dict[str, object] = {"error": "total_mismatch", "detail": "total is not the sum"}
     with pytest.raises(BackendRejected) as rejected:
-        _client(lambda r: _json(422, body)).finalize({}, idempotency_key="k")
+        _client(lambda r: _json(422, body)).finalize(BODY, idempotency_key="k")
     assert (rejected.value.code, rejected.value.status) == ("total_mismatch", 422)
 
     skewed = _client(lambda r: _json(401, {"error": "bad_signature", "detail": "too old",
@@ -225,7 +231,7 @@ def test_post_met_by_in_progress_is_retried_then_unknown_never_unavailable() -> 
         return _json(409, {"error": "request_in_progress", "detail": "in progress"})
 
     with pytest.raises(OutcomeUnknown):
-        _client(busy, retries=2).finalize({}, idempotency_key="k")
+        _client(busy, retries=2).finalize(BODY, idempotency_key="k")
     assert len(calls) == 3
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pos_app.core.api_contract import FinalizeBody
 from pos_app.terminal.checkout.types import PaymentPhase
 from pos_app.terminal.services import TerminalServices, build_services
 from tests.terminal.checkout_support import (
@@ -254,10 +255,10 @@ def test_same_idempotency_key_and_body_never_charge_twice(
 ) -> None:
     client = services.client
     assert client is not None
-    body = {
+    body: FinalizeBody = {
         "sale_id": "retry-1", "store_id": "S001", "terminal_id": "T01", "cashier_id": "C042",
         "token": backend.token(regular), "currency": "JPY", "total": 140,
-        "lines": [TEA and basket((TEA, 1))[0].as_api()],
+        "lines": [basket((TEA, 1))[0].as_api()],
         "terminal_risk": {"score": 0, "action": "allow", "reasons": []},
         "offline_accepted_at": None,
     }  # fmt: skip
@@ -311,7 +312,7 @@ def test_status_says_unknown_until_the_backend_answered_or_failed(
     backend: Backend, regular: Wallet, services: TerminalServices, network: Network
 ) -> None:
     """Issue 13 #6: no "Backend online" before any contact, none with the backend down."""
-    client = services.checkout._client  # type: ignore[attr-defined]
+    client = services.checkout._client
     assert client is not None
     client.last_contact_at = client.last_failure_at = None  # as at start, before contact
     assert not services.checkout.status().backend_known

@@ -3,6 +3,7 @@ through the real CameraSource and settings mapping over a capture that records t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -16,7 +17,7 @@ from tests.scanning.scan_testkit import CaptureFactory, FakeCapture
 from tests.terminal.doctor_support import healthy_env, settings
 
 
-def opener(capture: FakeCapture):
+def opener(capture: FakeCapture) -> Callable[[int | str, Settings], CameraSource]:
     def open_camera(device: int | str, s: Settings) -> CameraSource:
         camera = CameraSource(camera_config(s, device), capture_factory=CaptureFactory([capture]))
         camera.open()

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from pos_app.cli import main
 from pos_app.paytoken import keys
@@ -46,13 +46,13 @@ def store(tmp_path: Path) -> Iterator[LocalStore]:
     s.close()
 
 
-def _trust(store: LocalStore, root: object) -> TrustListManager:
+def _trust(store: LocalStore, root: Ed25519PublicKey) -> TrustListManager:
     return TrustListManager(
         store,
         root,
         audience="pos.jp",
         currency="JPY",
-        stale_grace_s=86400,  # type: ignore[arg-type]
+        stale_grace_s=86400,
     )
 
 
@@ -221,6 +221,7 @@ def test_background_sync_refreshes_the_trust_list_and_stops(
     services = till(backend, tmp_path, network)
     try:
         assert services.sync is not None and services.client is not None
+        assert services.trust is not None
         first = services.trust.current
         assert first is not None
         admin.rotate_keys(backend.settings.data_dir, step="publish", clock=backend.clock)

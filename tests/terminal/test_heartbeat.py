@@ -13,10 +13,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from pos_app.core.api_contract import FinalizeBody, SaleLineBody
 from pos_app.terminal.checkout.types import PaymentPhase
 from pos_app.terminal.errors import BackendRejected
 from pos_app.terminal.services import TerminalServices
@@ -46,9 +46,9 @@ def _idle(backend: Backend, services: TerminalServices, seconds: int) -> None:
         services.sync.tick()
 
 
-def _offline_claim(backend: Backend, token: str, accepted_at: int) -> dict[str, Any]:
-    line = {"sku": TEA.gtin, "name": "Green tea", "category": "beverage"}
-    line |= {"quantity": 1, "unit_price": TEA.price, "line_total": TEA.price}
+def _offline_claim(backend: Backend, token: str, accepted_at: int) -> FinalizeBody:
+    line: SaleLineBody = {"sku": TEA.gtin, "name": "Green tea", "category": "beverage",
+        "quantity": 1, "unit_price": TEA.price, "line_total": TEA.price}  # fmt: skip
     return {
         "sale_id": str(uuid.uuid4()),
         "store_id": "S001",

@@ -1,6 +1,8 @@
 import logging
 from pathlib import Path
 
+import pytest
+
 from pos_app.terminal.logging_setup import configure_logging, mask_secrets
 
 TOKEN = "PT1:NCFOXN%TS3DH0YOJ58S S-S$X$8NUIJ.VR4$QT7+T8R1H8Q:RZ"
@@ -26,6 +28,7 @@ def test_rotating_file_is_masked_and_private(tmp_path: Path) -> None:
         log.exception("verify failed")
     for handler in logging.getLogger().handlers:
         handler.flush()
+    assert path is not None
     content = path.read_text(encoding="utf-8")
     assert "scanned PT1:NCFOXN" in content
     assert "TS3DH0YOJ58S" not in content
@@ -52,7 +55,9 @@ def test_every_command_logs_per_the_logging_settings(tmp_path: Path) -> None:
     assert (logs / "pos-app.log").read_text() == ""
 
 
-def test_under_systemd_records_carry_journal_priorities(tmp_path: Path, capsys) -> None:
+def test_under_systemd_records_carry_journal_priorities(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     configure_logging(log_dir=None, journal=True)
     log = logging.getLogger("pos_app.test")
     log.error("camera lost: %s", TOKEN)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 
@@ -36,6 +37,13 @@ from tests.terminal.checkout_support import (
 )
 
 MANAGER_PIN = "0420"
+
+
+class _Proof(TypedDict, total=False):
+    """The manager's proof fields of a ``DecisionBody``."""
+
+    decided_at: int | None
+    signature: str | None
 
 
 def _flagged_sale(backend: Backend, services: TerminalServices) -> str:
@@ -107,7 +115,7 @@ def test_copied_till_files_and_all_10000_pins_give_nothing_usable(
         )
         assert thief.client is not None
         client = thief.client
-        forged = {
+        forged: _Proof = {
             "decided_at": now,
             "signature": manager_proof.sign(
                 pin_key,
@@ -115,7 +123,7 @@ def test_copied_till_files_and_all_10000_pins_give_nothing_usable(
             ),
         }
         fraud: DecisionBody = {"decision": "confirmed_fraud", "reviewer_id": "M01"}
-        for proof in ({}, forged):
+        for proof in (_Proof(), forged):
             with pytest.raises(BackendRejected) as refused:
                 client.decide_review(
                     sale_id, {**fraud, "note": "x", **proof}, idempotency_key=f"forged-{not proof}"
@@ -123,7 +131,7 @@ def test_copied_till_files_and_all_10000_pins_give_nothing_usable(
             assert (refused.value.status, refused.value.code) == (403, "manager_required")
         # The queued signature, copied, cannot be bent into another decision.
         row = thief.store.query("SELECT signature FROM review_decisions")[0]
-        bent = {"decided_at": now, "signature": row["signature"]}
+        bent: _Proof = {"decided_at": now, "signature": row["signature"]}
         with pytest.raises(BackendRejected) as refused:
             client.decide_review(
                 sale_id, {**fraud, "note": "no receipt", **bent}, idempotency_key="bent"
@@ -134,9 +142,9 @@ def test_copied_till_files_and_all_10000_pins_give_nothing_usable(
     # The real queued decision goes through once the till is back online.
     remote = ClientReviewsBackend(services.client)  # type: ignore[arg-type]
     assert push_decisions(services.store, remote, terminal_id="T01", now=now + 5).sent == 1
-    [row] = [r for r in remote.list_reviews("S001") if r.sale_id == sale_id]
-    assert row.review_status == "rejected"
-    assert [d["reviewer_id"] for d in row.decisions] == ["M01"]
+    [reviewed] = [r for r in remote.list_reviews("S001") if r.sale_id == sale_id]
+    assert reviewed.review_status == "rejected"
+    assert [d["reviewer_id"] for d in reviewed.decisions] == ["M01"]
 
 
 def test_a_cashier_id_cannot_make_a_manager_decision_from_the_till(

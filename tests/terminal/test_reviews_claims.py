@@ -107,7 +107,8 @@ def test_manager_at_other_till_sees_who_took_the_sale(
     again = reviews_claims.claim(till2.store, r2, sale_id, manager_id="M02", now=now + 20)
     assert (again.ok, again.claimed_by) == (True, "M02")
     listed = {r.sale_id: r for r in r1.list_reviews("S001")}
-    assert listed[sale_id].claim is not None and listed[sale_id].claim.claimed_by == "M02"
+    claim = listed[sale_id].claim
+    assert claim is not None and claim.claimed_by == "M02"
 
     # M02 decides at T02; once pushed, the backend has it and the claim is gone.
     m02 = backend.manager(till2.store, "M02")

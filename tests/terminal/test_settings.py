@@ -4,6 +4,7 @@ import pytest
 
 from pos_app.core.errors import ConfigError
 from pos_app.terminal.settings.loader import (
+    LoadedSettings,
     describe,
     is_allowed_backend_url,
     load_settings,
@@ -19,7 +20,7 @@ def load(
     system: str | None = None,
     user: str | None = None,
     env: dict[str, str] | None = None,
-):
+) -> LoadedSettings:
     sys_file, user_file = tmp_path / "etc.toml", tmp_path / "user.toml"
     if system is not None:
         sys_file.write_text(system, encoding="utf-8")
@@ -54,7 +55,7 @@ def test_precedence_default_system_user_env(tmp_path: Path) -> None:
 def test_settings_are_frozen(tmp_path: Path) -> None:
     s = load(tmp_path).settings
     with pytest.raises(AttributeError):
-        s.scanner.fps = 10  # type: ignore[misc]
+        s.scanner.fps = 10  # type: ignore[misc]  # a frozen field, on purpose
 
 
 def test_env_lists_ints_floats(tmp_path: Path) -> None:

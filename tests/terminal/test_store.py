@@ -171,7 +171,7 @@ def test_seen_tokens_is_one_table_for_the_till_and_the_standalone_store(tmp_path
     alone = sqlite3.connect(tmp_path / "seen.db")
     till = open_store(tmp_path / "till")
 
-    def shape(query: Callable[[str], list[Any]]) -> tuple[object, ...]:
+    def shape(query: Callable[[str], list[Any]]) -> tuple[tuple[object, ...], tuple[str, ...]]:
         columns = [tuple(c) for c in query("PRAGMA table_info(seen_tokens)")]
         indexes = sorted(r[1] for r in query("PRAGMA index_list(seen_tokens)"))
         return tuple(columns), tuple(indexes)

@@ -84,6 +84,7 @@ def test_wallets_seen_before_a_restart_still_count(tmp_path: Path) -> None:
     cold_ctx = fresh._tracker.context_for(probe)
     warm_ctx = warmed._tracker.context_for(probe)
     assert cold_ctx.terminal_wallets_30m == ()
+    assert warm_ctx.terminal_wallets_30m is not None
     assert len(warm_ctx.terminal_wallets_30m) == 4
     assert (
         warmed.decide(probe, trust_list_age_s=0).score

@@ -2,19 +2,24 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
 
 from pos_app.core.catalog import Catalog
+from pos_app.scanning.sources import FrameSource
 from pos_app.terminal.auth import Authenticator, Role
+from pos_app.terminal.checkout.types import CheckoutPort
 from pos_app.terminal.settings.schema import Settings, UiSettings
 from pos_app.terminal.store.db import open_store
 from pos_app.ui.main_window import AppContext, MainWindow
 
 from .fake_checkout import FakeCheckout
+from .helpers import MakeWindow
 
 CATALOG = Catalog.from_dir(Path(__file__).resolve().parents[2] / "assets" / "catalog")
 
@@ -58,16 +63,25 @@ def fake() -> FakeCheckout:
 
 
 @pytest.fixture
-def make_window(qtbot, store_dir: Path, prefs: QSettings, fake: FakeCheckout) -> Iterator:
+def make_window(
+    qtbot: QtBot, store_dir: Path, prefs: QSettings, fake: FakeCheckout
+) -> Iterator[MakeWindow]:
     windows: list[MainWindow] = []
 
-    def make(*, settings: Settings | None = None, source=None, port=None, **kw) -> MainWindow:
+    def make(
+        *,
+        settings: Settings | None = None,
+        source: FrameSource | None = None,
+        port: CheckoutPort | None = None,
+        open_manager: Callable[[QWidget], None] | None = None,
+        kiosk: bool = False,
+    ) -> MainWindow:
         store = open_store(store_dir)
         s = settings or Settings(ui=UiSettings(language="en", sound=False))
         ctx = AppContext(
             settings=s,
             catalog=CATALOG,
-            port=port or fake,
+            port=port if port is not None else fake,
             authenticator=Authenticator(
                 store,
                 max_attempts=s.security.pin_max_attempts,
@@ -76,7 +90,8 @@ def make_window(qtbot, store_dir: Path, prefs: QSettings, fake: FakeCheckout) ->
             prefs=prefs,
             camera_source=source,
             store_name="Demo Store Shibuya",
-            **kw,
+            open_manager=open_manager,
+            kiosk=kiosk,
         )
         window = MainWindow(ctx)
         qtbot.addWidget(window)

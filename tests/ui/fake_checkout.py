@@ -23,6 +23,7 @@ from pos_app.terminal.checkout.types import (
     RiskReasonView,
     TerminalStatus,
 )
+from pos_app.terminal.manager_keys import ManagerSigner
 
 CARTONS = RiskReasonView(
     "cash_convertible_share", "Most of the basket is tobacco cartons", "カートンが大半です"
@@ -32,7 +33,7 @@ CARTONS = RiskReasonView(
 class FakeCheckout:
     def __init__(self) -> None:
         self.sales: dict[str, PaymentUpdate] = {}
-        self.calls: list[tuple[str, ...]] = []
+        self.calls: list[tuple[str | bool, ...]] = []
         self.step_up_answer: str | None = None  # "approve" | "deny"
         self.delay_s = 0.0
         self.online = True
@@ -126,7 +127,14 @@ class FakeCheckout:
             return self._save(replace(sale, phase=PaymentPhase.DECLINED, reason="step_up_denied"))
         return sale
 
-    def manager_approve(self, sale_id: str, *, manager_id: str, reason: str) -> PaymentUpdate:
+    def manager_approve(
+        self,
+        sale_id: str,
+        *,
+        manager_id: str,
+        reason: str,
+        signer: ManagerSigner | None = None,
+    ) -> PaymentUpdate:
         self.calls.append(("manager", manager_id, reason))
         sale = self.sales[sale_id]
         return self._save(replace(sale, phase=PaymentPhase.APPROVED, authorization_id="A-M"))
@@ -136,7 +144,7 @@ class FakeCheckout:
         return self._save(replace(self.sales[sale_id], phase=PaymentPhase.CANCELLED))
 
     def void(
-        self, sale_id: str, *, manager_id: str, reason: str, signer: object = None
+        self, sale_id: str, *, manager_id: str, reason: str, signer: ManagerSigner | None = None
     ) -> PaymentUpdate:
         self.calls.append(("void", manager_id, reason, signer is not None))
         return self._save(replace(self.sales[sale_id], phase=PaymentPhase.VOIDED))

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
+from pytestqt.qtbot import QtBot
 
+from pos_app.core.catalog import Product
 from pos_app.demo.camera_feed import CodeBoard, Unpluggable, synthetic_camera
 from pos_app.demo.network import NetworkSwitch
+from pos_app.demo.wallet_client import WalletClient
 from pos_app.demo.world import DEMO_MANAGER_PASSPHRASE, DemoWorld
 from pos_app.scanning.worker import WorkerState
 from pos_app.terminal.checkout.types import PaymentPhase
@@ -24,6 +27,8 @@ from .helpers import key, panel_body, panel_title, sign_in, wedge
 TEA = next(p for p in CATALOG if p.category.value == "beverage")
 CARTON = next(p for p in CATALOG if p.name_en == "Cigarettes Mild carton")
 PACK = next(p for p in CATALOG if p.name_en == "Cigarettes Mild 20")
+# The till's fixture: its window, the board its camera films and that camera.
+Till = tuple[MainWindow, CodeBoard, Unpluggable]
 BENTO = next(p for p in CATALOG if p.name_en == "Hamburg steak bento")
 
 
@@ -46,7 +51,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, net: NetworkSwitch) -> Itera
 
 
 @pytest.fixture
-def till(qtbot, world: DemoWorld, tmp_path: Path, net: NetworkSwitch) -> Iterator[tuple]:
+def till(qtbot: QtBot, world: DemoWorld, tmp_path: Path, net: NetworkSwitch) -> Iterator[Till]:
     net.up = True
     board = CodeBoard()
     source = synthetic_camera(board, fps=20)
@@ -71,18 +76,18 @@ def till(qtbot, world: DemoWorld, tmp_path: Path, net: NetworkSwitch) -> Iterato
     window.shutdown()
 
 
-def wallet(world: DemoWorld, name: str):
+def wallet(world: DemoWorld, name: str) -> WalletClient:
     return next(w.client for w in world.wallets if w.label.startswith(name))
 
 
-def scan(qtbot, window: MainWindow, *products) -> None:
+def scan(qtbot: QtBot, window: MainWindow, *products: Product) -> None:
     for product in products:
         wedge(window, product.gtin)
     count = len({p.gtin for p in products})
     qtbot.waitUntil(lambda: window.checkout.basket_view.table.rowCount() == count, timeout=3000)
 
 
-def pay_key(qtbot, window: MainWindow) -> None:
+def pay_key(qtbot: QtBot, window: MainWindow) -> None:
     """F12; tobacco or alcohol first ask "20 or older?": with no customer display attached
     here, the cashier looks at the customer and confirms with F7."""
     key(window, Qt.Key.Key_F12)
@@ -96,16 +101,18 @@ def pay_key(qtbot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: window.flow.phase is not PaymentPhase.AGE_CHECK, timeout=5000)
 
 
-def pay_with_camera(qtbot, window: MainWindow, board: CodeBoard, token: str) -> None:
+def pay_with_camera(qtbot: QtBot, window: MainWindow, board: CodeBoard, token: str) -> None:
     pay_key(qtbot, window)
     board.show(token)  # the customer holds the phone up to the camera
 
 
-def wait_phase(qtbot, window: MainWindow, phase: PaymentPhase, timeout: int = 10_000) -> None:
+def wait_phase(
+    qtbot: QtBot, window: MainWindow, phase: PaymentPhase, timeout: int = 10_000
+) -> None:
     qtbot.waitUntil(lambda: window.flow.phase is phase, timeout=timeout)
 
 
-def test_approved_via_camera_with_outline(qtbot, till, world) -> None:
+def test_approved_via_camera_with_outline(qtbot: QtBot, till: Till, world: DemoWorld) -> None:
     window, board, _ = till
     scan(qtbot, window, TEA, TEA)
     token, _ = wallet(world, "Hanako").mint()
@@ -124,7 +131,7 @@ def test_approved_via_camera_with_outline(qtbot, till, world) -> None:
     assert len(window.checkout.basket_view.basket) == 0
 
 
-def test_declined_insufficient_funds(qtbot, till, world) -> None:
+def test_declined_insufficient_funds(qtbot: QtBot, till: Till, world: DemoWorld) -> None:
     window, board, _ = till
     scan(qtbot, window, TEA, TEA, TEA)
     token, _ = wallet(world, "Yuki").mint()
@@ -134,7 +141,7 @@ def test_declined_insufficient_funds(qtbot, till, world) -> None:
     assert panel_title(window) == "Declined"
 
 
-def test_declined_replayed_code(qtbot, till, world) -> None:
+def test_declined_replayed_code(qtbot: QtBot, till: Till, world: DemoWorld) -> None:
     window, board, _ = till
     scan(qtbot, window, TEA)
     token, _ = wallet(world, "Hanako").mint()
@@ -151,7 +158,9 @@ def test_declined_replayed_code(qtbot, till, world) -> None:
     assert window.flow.current.reason in {"replayed", "token_already_used"}
 
 
-def test_customer_approval_approved_in_the_wallet_window(qtbot, till, world) -> None:
+def test_customer_approval_approved_in_the_wallet_window(
+    qtbot: QtBot, till: Till, world: DemoWorld
+) -> None:
     window, board, _ = till
     scan(qtbot, window, CARTON)  # a new wallet's first carton: the owner is asked
     kenji = next(w for w in world.wallets if w.label.startswith("Kenji"))
@@ -169,7 +178,7 @@ def test_customer_approval_approved_in_the_wallet_window(qtbot, till, world) -> 
     phone.stop()
 
 
-def test_customer_approval_denied(qtbot, till, world) -> None:
+def test_customer_approval_denied(qtbot: QtBot, till: Till, world: DemoWorld) -> None:
     window, board, _ = till
     scan(qtbot, window, CARTON, CARTON, CARTON)  # far above anything the owner approved
     kenji = wallet(world, "Kenji")
@@ -181,7 +190,7 @@ def test_customer_approval_denied(qtbot, till, world) -> None:
     assert "refused" in panel_body(window) or "denied" in panel_body(window).lower()
 
 
-def test_manager_approval_for_a_catering_order(qtbot, till, world) -> None:
+def test_manager_approval_for_a_catering_order(qtbot: QtBot, till: Till, world: DemoWorld) -> None:
     window, board, _ = till
     scan(qtbot, window, BENTO)
     bv = window.checkout.basket_view
@@ -210,7 +219,9 @@ def test_manager_approval_for_a_catering_order(qtbot, till, world) -> None:
     assert any(e.action == "manager_pin_verified" for e in entries)
 
 
-def test_cartons_from_a_new_phone_need_the_owner_not_a_manager(qtbot, till, world) -> None:
+def test_cartons_from_a_new_phone_need_the_owner_not_a_manager(
+    qtbot: QtBot, till: Till, world: DemoWorld
+) -> None:
     window, board, _ = till
     scan(qtbot, window, CARTON)
     token, _ = wallet(world, "Kenji").mint()
@@ -232,7 +243,9 @@ def test_cartons_from_a_new_phone_need_the_owner_not_a_manager(qtbot, till, worl
     qtbot.waitUntil(lambda: window.flow.phase is not PaymentPhase.CUSTOMER_APPROVAL, timeout=8000)
 
 
-def test_frozen_wallet_is_declined(qtbot, till, world, tmp_path) -> None:
+def test_frozen_wallet_is_declined(
+    qtbot: QtBot, till: Till, world: DemoWorld, tmp_path: Path
+) -> None:
     window, board, _ = till
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -250,7 +263,9 @@ def test_frozen_wallet_is_declined(qtbot, till, world, tmp_path) -> None:
     victim.close()
 
 
-def test_offline_acceptance_then_drain(qtbot, till, world, net) -> None:
+def test_offline_acceptance_then_drain(
+    qtbot: QtBot, till: Till, world: DemoWorld, net: NetworkSwitch
+) -> None:
     window, board, _ = till
     scan(qtbot, window, TEA)
     token, _ = wallet(world, "Hanako").mint()
@@ -274,7 +289,7 @@ def test_offline_acceptance_then_drain(qtbot, till, world, net) -> None:
     qtbot.waitUntil(lambda: "online" in window.status.labels["backend"].text(), timeout=5000)
 
 
-def test_camera_lost_and_recovered(qtbot, till) -> None:
+def test_camera_lost_and_recovered(qtbot: QtBot, till: Till) -> None:
     window, _board, source = till
     assert isinstance(source, Unpluggable)
     qtbot.waitUntil(lambda: window.camera.state is WorkerState.RUNNING, timeout=5000)
@@ -290,7 +305,7 @@ def test_camera_lost_and_recovered(qtbot, till) -> None:
 
 
 def test_ctrl_m_opens_the_manager_screen_without_switching_the_cashier(
-    qtbot, world, tmp_path
+    qtbot: QtBot, world: DemoWorld, tmp_path: Path
 ) -> None:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
@@ -330,7 +345,7 @@ def test_ctrl_m_opens_the_manager_screen_without_switching_the_cashier(
     window.shutdown()
 
 
-def test_declined_tampered_code(qtbot, till, world) -> None:
+def test_declined_tampered_code(qtbot: QtBot, till: Till, world: DemoWorld) -> None:
     window, _board, _ = till
     scan(qtbot, window, TEA)
     token, _ = wallet(world, "Hanako").mint()
@@ -344,7 +359,7 @@ def test_declined_tampered_code(qtbot, till, world) -> None:
     assert "Do not hand over" in panel_body(window)
 
 
-def test_product_scanned_by_the_camera_is_added_once(qtbot, till) -> None:
+def test_product_scanned_by_the_camera_is_added_once(qtbot: QtBot, till: Till) -> None:
     window, board, _ = till
     board.show(TEA.gtin)  # an EAN-13 held in front of the camera
     qtbot.waitUntil(lambda: len(window.checkout.basket_view.basket) == 1, timeout=8000)
@@ -353,7 +368,7 @@ def test_product_scanned_by_the_camera_is_added_once(qtbot, till) -> None:
     assert window.checkout.camera_view.outlines
 
 
-def test_manager_voids_an_approved_sale(qtbot, till, world) -> None:
+def test_manager_voids_an_approved_sale(qtbot: QtBot, till: Till, world: DemoWorld) -> None:
     from pos_app.terminal.audit.log import AuditAction, read_entries
     from pos_app.ui.theme import phase_style
 

@@ -2,51 +2,58 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from collections.abc import Callable
 
-from pos_app.terminal.checkout.types import PaymentPhase
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from pos_app.core.basket import BasketLine
+from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.terminal.settings.schema import Settings, UiSettings
+from pos_app.ui.main_window import MainWindow
 
 from .conftest import CATALOG
-from .helpers import key, panel_body, panel_title, sign_in, wedge
+from .fake_checkout import FakeCheckout
+from .helpers import MakeWindow, cell, key, panel_body, panel_title, sign_in, wedge
 
 TEA = next(p for p in CATALOG if p.tax_rate == 8)
 BEER = next(p for p in CATALOG if p.tax_rate == 10 and not p.age_restricted)  # no age check
 
 
-def scan_two(qtbot, window) -> None:
+def scan_two(qtbot: QtBot, window: MainWindow) -> None:
     wedge(window, TEA.gtin)
     wedge(window, TEA.gtin)
     wedge(window, BEER.gtin)
     qtbot.waitUntil(lambda: window.checkout.basket_view.table.rowCount() == 2, timeout=3000)
 
 
-def test_wedge_scans_fill_basket_with_tax_breakdown(qtbot, make_window) -> None:
+def test_wedge_scans_fill_basket_with_tax_breakdown(qtbot: QtBot, make_window: MakeWindow) -> None:
     window = make_window()
     sign_in(qtbot, window)
     scan_two(qtbot, window)
     bv = window.checkout.basket_view
-    assert bv.table.item(0, 1).text() == "2"
+    assert cell(bv.table, 0, 1) == "2"
     total = TEA.price * 2 + BEER.price
     assert f"¥{total:,}" in bv.total.text()
     assert "8%" in bv.tax.text() and "10%" in bv.tax.text()
     assert bv.entry.text() == ""  # the burst never reached the focused entry
 
 
-def test_typed_text_still_reaches_the_entry(qtbot, make_window) -> None:
+def test_typed_text_still_reaches_the_entry(qtbot: QtBot, make_window: MakeWindow) -> None:
     window = make_window()
     sign_in(qtbot, window)
     entry = window.checkout.basket_view.entry
     entry.setFocus()
     from PySide6.QtTest import QTest
 
-    QTest.keyClick(entry, "4")
+    QTest.keyClick(entry, "4")  # type: ignore[call-overload]  # PySide6's stub lacks Qt's keyClick(widget, char)
     qtbot.wait(120)  # a person: slower than the 50 ms scanner gap
-    QTest.keyClick(entry, "9")
+    QTest.keyClick(entry, "9")  # type: ignore[call-overload]  # PySide6's stub lacks Qt's keyClick(widget, char)
     qtbot.waitUntil(lambda: entry.text() == "49", timeout=2000)
 
 
-def test_quantity_remove_and_cancel_keys(qtbot, make_window) -> None:
+def test_quantity_remove_and_cancel_keys(qtbot: QtBot, make_window: MakeWindow) -> None:
     window = make_window()
     sign_in(qtbot, window)
     scan_two(qtbot, window)
@@ -65,7 +72,7 @@ def test_quantity_remove_and_cancel_keys(qtbot, make_window) -> None:
     assert len(bv.basket) == 0
 
 
-def test_unknown_and_bad_codes_are_sentences(qtbot, make_window) -> None:
+def test_unknown_and_bad_codes_are_sentences(qtbot: QtBot, make_window: MakeWindow) -> None:
     window = make_window()
     sign_in(qtbot, window)
     wedge(window, "4006381333932")
@@ -75,7 +82,7 @@ def test_unknown_and_bad_codes_are_sentences(qtbot, make_window) -> None:
     assert "no product" in window.checkout.message.text()
 
 
-def test_unknown_and_bad_codes_are_told_in_japanese(qtbot, make_window) -> None:
+def test_unknown_and_bad_codes_are_told_in_japanese(qtbot: QtBot, make_window: MakeWindow) -> None:
     window = make_window(settings=Settings(ui=UiSettings(language="ja", sound=False)))
     sign_in(qtbot, window)
     wedge(window, "4006381333932")
@@ -88,14 +95,16 @@ def test_unknown_and_bad_codes_are_told_in_japanese(qtbot, make_window) -> None:
     assert "no product" not in message
 
 
-def pay(qtbot, window, token: str) -> None:
+def pay(qtbot: QtBot, window: MainWindow, token: str) -> None:
     key(window, Qt.Key.Key_F12)
     qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.WAITING_FOR_CODE, timeout=3000)
     assert "payment code" in panel_title(window).lower()
     wedge(window, token)
 
 
-def test_approved_then_next_customer(qtbot, make_window, fake) -> None:
+def test_approved_then_next_customer(
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout
+) -> None:
     window = make_window()
     sign_in(qtbot, window)
     scan_two(qtbot, window)
@@ -111,7 +120,9 @@ def test_approved_then_next_customer(qtbot, make_window, fake) -> None:
     assert not window.checkout.basket_view.locked
 
 
-def test_verifying_state_is_shown_while_the_port_works(qtbot, make_window, fake) -> None:
+def test_verifying_state_is_shown_while_the_port_works(
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout
+) -> None:
     fake.delay_s = 0.4
     window = make_window()
     sign_in(qtbot, window)
@@ -124,7 +135,7 @@ def test_verifying_state_is_shown_while_the_port_works(qtbot, make_window, fake)
     qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.APPROVED, timeout=3000)
 
 
-def test_declined_shows_reason_and_next_step(qtbot, make_window) -> None:
+def test_declined_shows_reason_and_next_step(qtbot: QtBot, make_window: MakeWindow) -> None:
     window = make_window()
     sign_in(qtbot, window)
     scan_two(qtbot, window)
@@ -135,7 +146,9 @@ def test_declined_shows_reason_and_next_step(qtbot, make_window) -> None:
     assert window.sounds.played[-1] == "declined"
 
 
-def test_customer_approval_countdown_and_approval(qtbot, make_window, fake) -> None:
+def test_customer_approval_countdown_and_approval(
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout
+) -> None:
     window = make_window()
     window.ctx.settings  # noqa: B018
     window.flow._poll_timer.setInterval(100)
@@ -149,7 +162,9 @@ def test_customer_approval_countdown_and_approval(qtbot, make_window, fake) -> N
     qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.APPROVED, timeout=3000)
 
 
-def test_lost_answer_keeps_polling_with_a_calm_message(qtbot, make_window, fake) -> None:
+def test_lost_answer_keeps_polling_with_a_calm_message(
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout
+) -> None:
     from pos_app.terminal.settings.schema import BackendSettings, Settings, UiSettings
 
     settings = Settings(
@@ -159,12 +174,15 @@ def test_lost_answer_keeps_polling_with_a_calm_message(qtbot, make_window, fake)
     sign_in(qtbot, window)
     scan_two(qtbot, window)
     pay(qtbot, window, "PT1:LOST")
-    qtbot.waitUntil(lambda: window.flow.current.reason == "outcome_unknown", timeout=3000)
+    qtbot.waitUntil(
+        lambda: window.flow.current is not None and window.flow.current.reason == "outcome_unknown",
+        timeout=3000,
+    )
     assert panel_title(window) == "Verifying…"
     assert "Checking the payment with the server" in panel_body(window)
     assert "do not hand over the goods yet" in panel_body(window)
     assert not window.checkout.payment_view.cancel_button.isVisible()  # the checkout refuses
-    polls = lambda: sum(1 for call in fake.calls if call[0] == "poll")  # noqa: E731
+    polls: Callable[[], int] = lambda: sum(1 for call in fake.calls if call[0] == "poll")  # noqa: E731
     qtbot.waitUntil(lambda: polls() >= 3, timeout=3000)  # every poll_interval_s
     assert window.flow.phase is PaymentPhase.VERIFYING
     window.toggle_language()
@@ -177,7 +195,9 @@ def test_lost_answer_keeps_polling_with_a_calm_message(qtbot, make_window, fake)
     assert polls() == done  # polling stops once the phase changed
 
 
-def test_manager_approval_needs_reason_and_pin(qtbot, make_window, fake) -> None:
+def test_manager_approval_needs_reason_and_pin(
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout
+) -> None:
     window = make_window()
     sign_in(qtbot, window)
     scan_two(qtbot, window)
@@ -199,7 +219,7 @@ def test_manager_approval_needs_reason_and_pin(qtbot, make_window, fake) -> None
     assert window.account is not None and window.account.user_id == "C042"  # not switched
 
 
-def test_manager_cannot_override_a_takeover(qtbot, make_window) -> None:
+def test_manager_cannot_override_a_takeover(qtbot: QtBot, make_window: MakeWindow) -> None:
     window = make_window()
     sign_in(qtbot, window)
     scan_two(qtbot, window)
@@ -213,7 +233,7 @@ def test_manager_cannot_override_a_takeover(qtbot, make_window) -> None:
 
 
 def test_backend_failure_is_a_sentence_and_the_code_can_be_shown_again(
-    qtbot, make_window, fake
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout
 ) -> None:
     from pos_app.core.errors import BackendError
 
@@ -230,7 +250,9 @@ def test_backend_failure_is_a_sentence_and_the_code_can_be_shown_again(
     assert "Traceback" not in window.checkout.message.text()
 
 
-def test_offline_acceptance_and_status_bar(qtbot, make_window, fake) -> None:
+def test_offline_acceptance_and_status_bar(
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout
+) -> None:
     fake.online = False
     window = make_window()
     qtbot.waitUntil(lambda: window.status.labels["outbox"].text() == "Queued: 1", timeout=3000)
@@ -244,15 +266,19 @@ def test_offline_acceptance_and_status_bar(qtbot, make_window, fake) -> None:
     assert "queued" in panel_body(window)
 
 
-def test_pick_up_later_is_sent_with_the_payment(qtbot, make_window, fake) -> None:
+def test_pick_up_later_is_sent_with_the_payment(
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: list[bool] = []
     original = fake.start_payment
 
-    def spy(lines, *, cashier_id, pickup_later=False):
+    def spy(
+        lines: tuple[BasketLine, ...], *, cashier_id: str, pickup_later: bool = False
+    ) -> PaymentUpdate:
         seen.append(pickup_later)
         return original(lines, cashier_id=cashier_id, pickup_later=pickup_later)
 
-    fake.start_payment = spy
+    monkeypatch.setattr(fake, "start_payment", spy)
     window = make_window()
     sign_in(qtbot, window)
     scan_two(qtbot, window)

@@ -4,19 +4,23 @@ no "Backend online" before the backend was ever reached."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
 from pos_app.terminal.checkout.types import PaymentPhase, TerminalStatus
 from pos_app.ui.i18n import Texts
 from pos_app.ui.status_bar import PosStatusBar
 
 from .conftest import CATALOG
-from .helpers import panel_title, sign_in
+from .fake_checkout import FakeCheckout
+from .helpers import MakeWindow, panel_title, sign_in
 from .scanner_keys import press, scanner
 
 TEA = next(p for p in CATALOG if p.category.value == "beverage")
 
 
-def test_a_stale_line_goes_when_the_payment_state_changes(qtbot, make_window, fake) -> None:
+def test_a_stale_line_goes_when_the_payment_state_changes(
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout
+) -> None:
     window = make_window()
     qtbot.waitUntil(lambda: window._wedge.parser is not None, timeout=5000)
     sign_in(qtbot, window)
@@ -34,7 +38,7 @@ def test_a_stale_line_goes_when_the_payment_state_changes(qtbot, make_window, fa
     assert window.checkout.message.text() == ""
 
 
-def test_the_status_bar_does_not_guess_online_before_any_contact(qtbot) -> None:
+def test_the_status_bar_does_not_guess_online_before_any_contact(qtbot: QtBot) -> None:
     bar = PosStatusBar(Texts("en"))
     qtbot.addWidget(bar)
     assert bar.labels["backend"].text() == "Backend: checking…"

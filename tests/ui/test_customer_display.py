@@ -11,15 +11,18 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
 
 from pos_app.core.age_check import AgeCheckPolicy
+from pos_app.core.catalog import Product
 from pos_app.terminal.checkout.types import PaymentPhase
 from pos_app.terminal.settings.schema import CustomerDisplaySettings, Settings, UiSettings
 from pos_app.ui.customer_display.texts import LANGUAGES, MESSAGES, CustomerTexts
 from pos_app.ui.main_window import MainWindow
 
 from .conftest import CATALOG
-from .helpers import key, panel_body, panel_title, sign_in, wedge
+from .fake_checkout import FakeCheckout
+from .helpers import MakeWindow, cell, key, panel_body, panel_title, sign_in, wedge
 
 pytestmark = pytest.mark.customer_display
 
@@ -35,8 +38,10 @@ def settings(mode: str = "window", *, cashier_age_check: bool = True) -> Setting
     )
 
 
-def till(qtbot, make_window, **kw) -> MainWindow:
-    window = make_window(settings=settings(**kw))
+def till(
+    qtbot: QtBot, make_window: MakeWindow, mode: str = "window", *, cashier_age_check: bool = True
+) -> MainWindow:
+    window = make_window(settings=settings(mode, cashier_age_check=cashier_age_check))
     # Qt's offscreen platform activates every window it shows, whatever its flags (xcb does
     # not: the real "never takes the focus" is tested under Xvfb). Give the till its focus back.
     window.activateWindow()
@@ -45,14 +50,14 @@ def till(qtbot, make_window, **kw) -> MainWindow:
     return window
 
 
-def scan(qtbot, window: MainWindow, *products) -> None:
+def scan(qtbot: QtBot, window: MainWindow, *products: Product) -> None:
     for product in products:
         wedge(window, product.gtin)
     rows = len({p.gtin for p in products})
     qtbot.waitUntil(lambda: window.checkout.basket_view.table.rowCount() == rows, timeout=3000)
 
 
-def click(widget) -> None:
+def click(widget: QWidget) -> None:
     """A touch on the customer's screen: a real mouse press and release on the button."""
     QTest.mouseClick(widget, Qt.MouseButton.LeftButton, pos=QPoint(10, 10))
 
@@ -69,26 +74,30 @@ def test_every_customer_string_has_both_languages() -> None:
     assert CustomerTexts().t("age.yes") == "20歳以上です"
 
 
-def test_lines_total_and_tax_follow_the_scans_in_japanese_then_english(qtbot, make_window) -> None:
+def test_lines_total_and_tax_follow_the_scans_in_japanese_then_english(
+    qtbot: QtBot, make_window: MakeWindow
+) -> None:
     window = till(qtbot, make_window)
     display = window.customer.display
     assert display.isVisible() and window.customer.attached
     assert display.state_title.text() == "いらっしゃいませ"
     scan(qtbot, window, TEA, TEA, SOAP)
     assert display.table.rowCount() == 2
-    assert display.table.item(0, 0).text() == TEA.name_ja
-    assert display.table.item(0, 1).text() == "2"
+    assert cell(display.table, 0, 0) == TEA.name_ja
+    assert cell(display.table, 0, 1) == "2"
     total = TEA.price * 2 + SOAP.price
     assert f"¥{total:,}" in display.total.text() and "合計" in display.total.text()
     assert "8%対象" in display.tax.text() and "10%対象" in display.tax.text()
     assert f"¥{TEA.price * 2 * 8 // 108:,}" in display.tax.text()  # tax inside the 8% gross
     click(display.language)
-    assert display.table.item(0, 0).text() == TEA.name_en
+    assert cell(display.table, 0, 0) == TEA.name_en
     assert "Total" in display.total.text() and "Items at 10%" in display.tax.text()
     assert cashier_keeps_focus(window)
 
 
-def test_payment_states_in_the_customers_words(qtbot, make_window, fake) -> None:
+def test_payment_states_in_the_customers_words(
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout
+) -> None:
     window = till(qtbot, make_window)
     display = window.customer.display
     scan(qtbot, window, TEA)
@@ -121,7 +130,7 @@ def test_payment_states_in_the_customers_words(qtbot, make_window, fake) -> None
     ],
 )
 def test_declined_tells_the_customer_what_to_do(
-    qtbot, make_window, token: str, help_words: str
+    qtbot: QtBot, make_window: MakeWindow, token: str, help_words: str
 ) -> None:
     window = till(qtbot, make_window)
     display = window.customer.display
@@ -137,7 +146,7 @@ def test_declined_tells_the_customer_what_to_do(
 
 @pytest.mark.age_check
 def test_customer_confirms_age_on_the_display_and_the_cashier_keeps_the_focus(
-    qtbot, make_window, fake
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout
 ) -> None:
     window = till(qtbot, make_window)
     display = window.customer.display
@@ -169,7 +178,9 @@ def test_customer_confirms_age_on_the_display_and_the_cashier_keeps_the_focus(
 
 
 @pytest.mark.age_check
-def test_no_on_the_display_takes_tobacco_and_alcohol_out(qtbot, make_window, fake) -> None:
+def test_no_on_the_display_takes_tobacco_and_alcohol_out(
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout
+) -> None:
     window = till(qtbot, make_window)
     display, bv = window.customer.display, window.checkout.basket_view
     scan(qtbot, window, TEA, BEER)
@@ -178,7 +189,7 @@ def test_no_on_the_display_takes_tobacco_and_alcohol_out(qtbot, make_window, fak
     click(display.age_no)
     qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.CANCELLED, timeout=3000)
     assert [line.product for line in bv.basket.lines] == [TEA]
-    assert display.table.rowCount() == 1 and display.table.item(0, 0).text() == TEA.name_ja
+    assert display.table.rowCount() == 1 and cell(display.table, 0, 0) == TEA.name_ja
     assert display.state_title.text() == "お売りできない商品があります"
     assert BEER.name_en in window.checkout.message.text()
     assert "Pay (F12) for the rest" in window.checkout.message.text()
@@ -188,7 +199,9 @@ def test_no_on_the_display_takes_tobacco_and_alcohol_out(qtbot, make_window, fak
 
 
 @pytest.mark.age_check
-def test_without_a_display_the_cashier_confirms_after_looking(qtbot, make_window, fake) -> None:
+def test_without_a_display_the_cashier_confirms_after_looking(
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout
+) -> None:
     window = till(qtbot, make_window, mode="off")
     assert not window.customer.attached and not window.customer.display.isVisible()
     scan(qtbot, window, BEER)
@@ -203,7 +216,9 @@ def test_without_a_display_the_cashier_confirms_after_looking(qtbot, make_window
 
 
 @pytest.mark.age_check
-def test_a_store_that_requires_the_display_blocks_the_cashier(qtbot, make_window, fake) -> None:
+def test_a_store_that_requires_the_display_blocks_the_cashier(
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout
+) -> None:
     window = till(qtbot, make_window, mode="off", cashier_age_check=False)
     fake.age_policy = AgeCheckPolicy(cashier_may_confirm=False)
     scan(qtbot, window, TEA, BEER)
@@ -219,7 +234,7 @@ def test_a_store_that_requires_the_display_blocks_the_cashier(qtbot, make_window
     assert [line.product for line in window.checkout.basket_view.basket.lines] == [TEA]
 
 
-def test_the_display_window_cannot_take_the_focus(qtbot, make_window) -> None:
+def test_the_display_window_cannot_take_the_focus(qtbot: QtBot, make_window: MakeWindow) -> None:
     window = till(qtbot, make_window)
     display = window.customer.display
     assert display.testAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
@@ -231,7 +246,7 @@ def test_the_display_window_cannot_take_the_focus(qtbot, make_window) -> None:
 
 @pytest.mark.age_check
 def test_closing_the_display_window_hands_the_age_check_to_the_cashier(
-    qtbot, make_window, fake
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout
 ) -> None:
     window = till(qtbot, make_window)
     window.customer.display.close()  # the demo's window has a close button

@@ -7,13 +7,15 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
 
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.terminal.settings.schema import CustomerDisplaySettings, Settings, UiSettings
 from pos_app.ui.customer_display.window import PALETTES, CustomerDisplay
+from pos_app.ui.main_window import MainWindow
 from pos_app.ui.theme import SYMBOLS
 
-from .helpers import key, sign_in
+from .helpers import MakeWindow, key, sign_in
 from .test_customer_display import BEER, TEA, scan
 from .test_readable import contrast
 
@@ -25,8 +27,10 @@ def settings(font_scale: float = 1.0, theme: str = "standard") -> Settings:
     return Settings(ui=ui, customer_display=CustomerDisplaySettings(mode="window"))
 
 
-def age_check_on_display(qtbot, make_window, **kw):
-    window = make_window(settings=settings(**kw))
+def age_check_on_display(
+    qtbot: QtBot, make_window: MakeWindow, *, font_scale: float = 1.0, theme: str = "standard"
+) -> tuple[MainWindow, CustomerDisplay]:
+    window = make_window(settings=settings(font_scale, theme))
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=3000)
     sign_in(qtbot, window)
@@ -38,7 +42,7 @@ def age_check_on_display(qtbot, make_window, **kw):
 
 
 @pytest.mark.parametrize("theme", sorted(PALETTES))
-def test_every_text_colour_of_the_display_reads_at_4_5_to_1(theme) -> None:
+def test_every_text_colour_of_the_display_reads_at_4_5_to_1(theme: str) -> None:
     p = PALETTES[theme]
     pairs = {"text": (p.text, p.window), "muted": (p.muted, p.window), "yes": p.yes}
     pairs["plain"] = p.plain
@@ -46,7 +50,7 @@ def test_every_text_colour_of_the_display_reads_at_4_5_to_1(theme) -> None:
         assert contrast(fg, bg) >= 4.5, (theme, name, fg, bg)
 
 
-def test_the_display_follows_font_scale(qtbot, make_window) -> None:
+def test_the_display_follows_font_scale(qtbot: QtBot, make_window: MakeWindow) -> None:
     _window, display = age_check_on_display(qtbot, make_window, font_scale=1.5)
     for widget, px in (
         (display.total, 96),
@@ -76,7 +80,9 @@ def shows_on_black(widget: QWidget) -> bool:
     return marks > 40 and marks < image.width() * image.height() // 4 * 0.9
 
 
-def test_high_contrast_on_the_cashier_turns_the_display_high_contrast(qtbot, make_window) -> None:
+def test_high_contrast_on_the_cashier_turns_the_display_high_contrast(
+    qtbot: QtBot, make_window: MakeWindow
+) -> None:
     window, display = age_check_on_display(qtbot, make_window)
     assert display.theme == "standard"
     window.contrast_box.setChecked(True)  # the cashier's switch
@@ -90,13 +96,15 @@ def test_high_contrast_on_the_cashier_turns_the_display_high_contrast(qtbot, mak
     assert yes.green() > 200 and yes.red() < 80  # "20 or older" still a green target
 
 
-def test_a_till_started_in_high_contrast_starts_its_display_so(qtbot, make_window) -> None:
+def test_a_till_started_in_high_contrast_starts_its_display_so(
+    qtbot: QtBot, make_window: MakeWindow
+) -> None:
     _window, display = age_check_on_display(qtbot, make_window, theme="high_contrast")
     assert display.theme == "high_contrast"
     assert shows_on_black(display.age_no)
 
 
-def test_each_state_shows_its_symbol_as_on_the_cashiers_panel(qtbot) -> None:
+def test_each_state_shows_its_symbol_as_on_the_cashiers_panel(qtbot: QtBot) -> None:
     display = CustomerDisplay(store_name="Demo Store", lang="en")
     qtbot.addWidget(display)
     display.show()

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ SCRIPT = "tests.ui.xvfb_customer_display"
 
 
 @pytest.fixture(scope="module")
-def seen() -> dict[str, object]:
+def seen() -> dict[str, Any]:  # the child's JSON report
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
     result = subprocess.run(
         ["xvfb-run", "-a", "-s", "-screen 0 3840x800x24", sys.executable, "-m", SCRIPT],
@@ -34,10 +35,13 @@ def seen() -> dict[str, object]:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    report: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return report
 
 
-def test_the_display_goes_on_the_second_monitor_without_taking_the_focus(seen) -> None:
+def test_the_display_goes_on_the_second_monitor_without_taking_the_focus(
+    seen: dict[str, Any],
+) -> None:
     assert seen["screens"] == ["CASHIER", "CUSTOMER"]
     assert seen["attached"] is True
     assert seen["display_monitor"] == "CUSTOMER"
@@ -47,7 +51,9 @@ def test_the_display_goes_on_the_second_monitor_without_taking_the_focus(seen) -
     assert seen["display_rows_after_scans"] == 2  # scanner digits reached the till
 
 
-def test_a_touch_on_the_display_answers_the_age_check_and_keys_stay_with_the_till(seen) -> None:
+def test_a_touch_on_the_display_answers_the_age_check_and_keys_stay_with_the_till(
+    seen: dict[str, Any],
+) -> None:
     assert seen["age_prompt"] is True and seen["age_buttons_visible"] is True
     assert seen["paid_after_touch"] is True
     assert seen["answered_by"][0] == ["age", "True", "customer_display", "True"]
@@ -56,7 +62,7 @@ def test_a_touch_on_the_display_answers_the_age_check_and_keys_stay_with_the_til
     assert seen["escape_reached_till"] is True  # the next key went to the cashier's window
 
 
-def test_unplugging_the_customer_monitor_leaves_the_till_working(seen) -> None:
+def test_unplugging_the_customer_monitor_leaves_the_till_working(seen: dict[str, Any]) -> None:
     assert seen["detached"] is True and seen["display_hidden"] is True
     assert seen["cashier_message"] == "Customer display disconnected. The till goes on without it."
     assert seen["cashier_still_active"] is True
@@ -65,13 +71,15 @@ def test_unplugging_the_customer_monitor_leaves_the_till_working(seen) -> None:
     assert seen["answered_by"][1] == ["age", "True", "cashier_visual", "False"]
 
 
-def test_plugging_it_back_brings_the_display_back(seen) -> None:
+def test_plugging_it_back_brings_the_display_back(seen: dict[str, Any]) -> None:
     assert seen["reattached"] is True
     assert seen["display_monitor_again"] == "CUSTOMER"
     assert seen["cashier_active_at_end"] is True and seen["x_focus_on_cashier_at_end"] is True
 
 
-def test_the_manager_window_never_covers_the_till_nor_the_customer_display(seen) -> None:
+def test_the_manager_window_never_covers_the_till_nor_the_customer_display(
+    seen: dict[str, Any],
+) -> None:
     assert seen["manager_monitor"] == "CASHIER"  # the customer's monitor is not for it
     assert seen["manager_over_display"] is False
     assert seen["manager_over_till"] is False and seen["manager_over_till_signed_in"] is False
@@ -82,13 +90,13 @@ def test_the_manager_window_never_covers_the_till_nor_the_customer_display(seen)
     assert seen["till_with_spare"] == [20, 20, 1220, 740]  # untouched
 
 
-def test_a_scan_while_the_manager_types_goes_to_the_basket(seen) -> None:
+def test_a_scan_while_the_manager_types_goes_to_the_basket(seen: dict[str, Any]) -> None:
     assert seen["scan_reached_basket"] is True
     assert seen["manager_id_after_scan"] == ""
     assert seen["manager_signed_in"] is True  # a person typing is not a scanner
 
 
-def test_the_reasons_column_is_readable_in_the_real_window(seen) -> None:
+def test_the_reasons_column_is_readable_in_the_real_window(seen: dict[str, Any]) -> None:
     assert seen["reason_width"] >= 240 and seen["reason_visible"] is True
     assert seen["reason_text"] and "_" not in seen["reason_text"]  # words, not codes
     assert seen["reason_tooltip"] and "_" not in seen["reason_tooltip"]

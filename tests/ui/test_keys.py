@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
 from pos_app.terminal.checkout.types import PaymentPhase
+from pos_app.ui.main_window import MainWindow
 
 from .conftest import CATALOG
-from .helpers import panel_title, sign_in
+from .fake_checkout import FakeCheckout
+from .helpers import MakeWindow, panel_title, sign_in
 from .scanner_keys import press, scanner
 
 TEA = next(p for p in CATALOG if p.category.value == "beverage")
@@ -15,7 +18,7 @@ TEA = next(p for p in CATALOG if p.category.value == "beverage")
 ONIGIRI = next(p for p in CATALOG if p.category.value == "food" and not p.age_restricted)
 
 
-def basket_of_two(qtbot, make_window):
+def basket_of_two(qtbot: QtBot, make_window: MakeWindow) -> MainWindow:
     window = make_window()
     qtbot.waitUntil(lambda: window._wedge.parser is not None, timeout=5000)
     sign_in(qtbot, window)
@@ -25,7 +28,9 @@ def basket_of_two(qtbot, make_window):
     return window
 
 
-def test_esc_on_a_full_basket_asks_and_esc_again_keeps_it(qtbot, make_window) -> None:
+def test_esc_on_a_full_basket_asks_and_esc_again_keeps_it(
+    qtbot: QtBot, make_window: MakeWindow
+) -> None:
     window = basket_of_two(qtbot, make_window)
     basket = window.checkout.basket_view.basket
     press(Qt.Key.Key_Escape)
@@ -38,7 +43,7 @@ def test_esc_on_a_full_basket_asks_and_esc_again_keeps_it(qtbot, make_window) ->
     assert len(basket) == 2
 
 
-def test_esc_then_enter_clears_the_basket(qtbot, make_window) -> None:
+def test_esc_then_enter_clears_the_basket(qtbot: QtBot, make_window: MakeWindow) -> None:
     window = basket_of_two(qtbot, make_window)
     press(Qt.Key.Key_Escape)
     press(Qt.Key.Key_Return)
@@ -46,7 +51,7 @@ def test_esc_then_enter_clears_the_basket(qtbot, make_window) -> None:
     assert window.checkout.basket_view.table.rowCount() == 0
 
 
-def test_a_scan_after_the_question_withdraws_it(qtbot, make_window) -> None:
+def test_a_scan_after_the_question_withdraws_it(qtbot: QtBot, make_window: MakeWindow) -> None:
     window = basket_of_two(qtbot, make_window)
     press(Qt.Key.Key_Escape)
     scanner(TEA.gtin)
@@ -55,7 +60,7 @@ def test_a_scan_after_the_question_withdraws_it(qtbot, make_window) -> None:
     assert len(window.checkout.basket_view.basket) == 2
 
 
-def test_esc_twice_after_pay_never_wipes_the_basket(qtbot, make_window) -> None:
+def test_esc_twice_after_pay_never_wipes_the_basket(qtbot: QtBot, make_window: MakeWindow) -> None:
     """The incident: Esc cancelled the payment and the second Esc wiped the basket."""
     window = basket_of_two(qtbot, make_window)
     press(Qt.Key.Key_F12)
@@ -67,7 +72,9 @@ def test_esc_twice_after_pay_never_wipes_the_basket(qtbot, make_window) -> None:
     assert len(window.checkout.basket_view.basket) == 2
 
 
-def test_a_void_ends_the_sale_and_the_next_customer_starts_empty(qtbot, make_window, fake) -> None:
+def test_a_void_ends_the_sale_and_the_next_customer_starts_empty(
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout
+) -> None:
     window = basket_of_two(qtbot, make_window)
     press(Qt.Key.Key_F12)
     qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.WAITING_FOR_CODE, timeout=3000)

@@ -7,21 +7,23 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
+from pytestqt.qtbot import QtBot
 
 from pos_app.terminal.update_watch import UpdateWatch, installed_version
 from pos_app.ui.kiosk import RestartWhenIdle, fatal_screen
 
-from .helpers import key, sign_in, wedge
+from .helpers import MakeWindow, key, sign_in, wedge
 
 REPO = Path(__file__).resolve().parents[2]
 ONIGIRI = "4549010000007"  # a product of the demo catalog
 
 
-def test_a_kiosk_window_cannot_be_closed_by_accident(qtbot, make_window) -> None:
+def test_a_kiosk_window_cannot_be_closed_by_accident(qtbot: QtBot, make_window: MakeWindow) -> None:
     window = make_window(kiosk=True)
     window.close()  # what Alt+F4 or a window manager's close button does
     QApplication.processEvents()
@@ -31,7 +33,7 @@ def test_a_kiosk_window_cannot_be_closed_by_accident(qtbot, make_window) -> None
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=2000)
 
 
-def test_an_ordinary_window_still_closes(qtbot, make_window) -> None:
+def test_an_ordinary_window_still_closes(qtbot: QtBot, make_window: MakeWindow) -> None:
     window = make_window()
     window.close()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=2000)
@@ -45,10 +47,10 @@ class Versions:
         return self.installed
 
 
-def test_restart_waits_for_the_sale_to_end(qtbot, make_window) -> None:
+def test_restart_waits_for_the_sale_to_end(qtbot: QtBot, make_window: MakeWindow) -> None:
     window = make_window()
     sign_in(qtbot, window)
-    versions, restarted = Versions(), []
+    versions, restarted = Versions(), list[str]()
     watch = UpdateWatch(versions)
     updates = RestartWhenIdle(watch, idle=window.idle, restart=restarted.append)
     assert not updates.check()  # nothing new
@@ -62,8 +64,8 @@ def test_restart_waits_for_the_sale_to_end(qtbot, make_window) -> None:
 
 
 def test_a_half_installed_release_is_not_a_new_version() -> None:
-    def dpkg(status: str):
-        def run(*_args, **_kwargs):
+    def dpkg(status: str) -> Callable[..., subprocess.CompletedProcess[str]]:
+        def run(*_args: object, **_kwargs: object) -> subprocess.CompletedProcess[str]:
             return subprocess.CompletedProcess([], 0, f"{status}\t0.2.0", "")
 
         return run
@@ -73,14 +75,14 @@ def test_a_half_installed_release_is_not_a_new_version() -> None:
     assert installed_version(dpkg("install ok unpacked")) == ""
 
 
-def test_the_error_screen_says_what_is_wrong_and_who_fixes_it(qtbot, tmp_path: Path) -> None:
+def test_the_error_screen_says_what_is_wrong_and_who_fixes_it(qtbot: QtBot, tmp_path: Path) -> None:
     page = fatal_screen("/etc/pos-app/config.d/10-site.toml: [scanner] fps = 500 is invalid")
     qtbot.addWidget(page)
     page.resize(1280, 800)
     page.show()
     shot = tmp_path / "fatal.png"
     assert page.grab().save(str(shot))
-    texts = [label.text() for label in page.findChildren(type(page.children()[1]))]
+    texts = [label.text() for label in page.findChildren(QLabel)]
     assert any("fps = 500" in text for text in texts)
     assert any("systemctl --user restart pos-app-kiosk" in text for text in texts)
     if os.environ.get("POS_APP_SCREENSHOT_DIR"):  # for a person to look at

@@ -10,9 +10,10 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit
+from pytestqt.qtbot import QtBot
 
 from pos_app.core.errors import BackendError
-from pos_app.scanning.wedge import WedgeParser
+from pos_app.scanning.wedge import WedgeParser, WedgeScan
 from pos_app.terminal.checkout.types import TerminalStatus
 from pos_app.ui.i18n import Texts
 from pos_app.ui.sound import Sounds
@@ -21,7 +22,7 @@ from pos_app.ui.tasks import TaskManager
 from pos_app.ui.wedge_filter import WedgeFilter
 
 
-def test_tasks_run_off_the_gui_thread_and_answer_on_it(qtbot) -> None:
+def test_tasks_run_off_the_gui_thread_and_answer_on_it(qtbot: QtBot) -> None:
     tasks = TaskManager()
     gui = threading.get_ident()
     seen: dict[str, object] = {}
@@ -57,7 +58,7 @@ def test_a_sound_that_cannot_play_never_breaks_checkout(tmp_path: Path) -> None:
     assert sounds.played == ["approved", "declined"] and not sounds.enabled
 
 
-def test_status_bar_warns_in_words(qtbot) -> None:
+def test_status_bar_warns_in_words(qtbot: QtBot) -> None:
     bar = PosStatusBar(Texts("en"))
     qtbot.addWidget(bar)
     bar.show_status(TerminalStatus(True, 0, 200_000, True, 45.0, True))
@@ -71,7 +72,7 @@ def test_status_bar_warns_in_words(qtbot) -> None:
     assert bar.labels["camera"].text() == "Camera: off"
 
 
-def test_wedge_filter_repairs_a_us_scanner_on_a_japanese_layout(qtbot) -> None:
+def test_wedge_filter_repairs_a_us_scanner_on_a_japanese_layout(qtbot: QtBot) -> None:
     edit = QLineEdit()
     qtbot.addWidget(edit)
     with qtbot.waitActive(edit):
@@ -82,11 +83,11 @@ def test_wedge_filter_repairs_a_us_scanner_on_a_japanese_layout(qtbot) -> None:
     from PySide6.QtWidgets import QApplication
 
     wedge.install(QApplication.instance())  # type: ignore[arg-type]
-    scans: list = []
+    scans: list[WedgeScan] = []
     wedge.scanned.connect(scans.append)
     try:
         QTest.keyClicks(edit, "PT1+ABC$DEF")  # ':' arrives as '+' on a JIS layout
-        QTest.keyClick(edit, "\r")
+        QTest.keyClick(edit, "\r")  # type: ignore[call-overload]  # PySide6's stub lacks Qt's keyClick(widget, char)
         qtbot.waitUntil(lambda: bool(scans), timeout=2000)
     finally:
         QApplication.instance().removeEventFilter(wedge)  # type: ignore[union-attr]
@@ -94,7 +95,7 @@ def test_wedge_filter_repairs_a_us_scanner_on_a_japanese_layout(qtbot) -> None:
     assert edit.text() == ""
 
 
-def test_customer_approval_lists_the_backend_reasons_under_the_amount(qtbot) -> None:
+def test_customer_approval_lists_the_backend_reasons_under_the_amount(qtbot: QtBot) -> None:
     from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
     from pos_app.terminal.risk_reasons import backend_reason_view
     from pos_app.ui.i18n import Texts
@@ -122,7 +123,7 @@ def test_customer_approval_lists_the_backend_reasons_under_the_amount(qtbot) -> 
     assert gap < 40
 
 
-def test_demo_switches_pull_the_tills_cables(qtbot) -> None:
+def test_demo_switches_pull_the_tills_cables(qtbot: QtBot) -> None:
     from types import SimpleNamespace
 
     from pos_app.demo.switches import DemoSwitches

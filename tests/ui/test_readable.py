@@ -3,14 +3,17 @@ text contrast is at least 4.5:1, look-alike states differ, high contrast shows c
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtGui import QColor
+from pytestqt.qtbot import QtBot
 
 from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 from pos_app.terminal.settings.schema import Settings, UiSettings
 from pos_app.ui.theme import SYMBOLS, phase_style
 
-from .helpers import sign_in
+from .helpers import MakeWindow, sign_in
 
 
 def luminance(colour: str) -> float:
@@ -30,7 +33,7 @@ def contrast(a: str, b: str) -> float:
 
 @pytest.mark.parametrize("theme", ["standard", "high_contrast"])
 @pytest.mark.parametrize("phase", [*PaymentPhase, "idle"])
-def test_every_state_has_text_at_4_5_to_1(phase, theme) -> None:
+def test_every_state_has_text_at_4_5_to_1(phase: PaymentPhase | str, theme: str) -> None:
     style = phase_style(phase, theme)
     assert contrast(style.background, style.foreground) >= 4.5, (phase, theme, style)
 
@@ -43,13 +46,17 @@ def test_every_state_has_text_at_4_5_to_1(phase, theme) -> None:
         (PaymentPhase.APPROVED, PaymentPhase.OFFLINE_ACCEPTED),
     ],
 )
-def test_look_alike_states_differ_at_a_glance(pair, theme) -> None:
+def test_look_alike_states_differ_at_a_glance(
+    pair: tuple[PaymentPhase, PaymentPhase], theme: str
+) -> None:
     a, b = (phase_style(p, theme).background for p in pair)
     assert SYMBOLS[pair[0]] != SYMBOLS[pair[1]]
     assert contrast(a, b) >= 1.3  # not just a hue nudge: clearly lighter or darker too
 
 
-def test_the_panel_follows_font_scale_and_shows_a_symbol(qtbot, make_window) -> None:
+def test_the_panel_follows_font_scale_and_shows_a_symbol(
+    qtbot: QtBot, make_window: MakeWindow
+) -> None:
     settings = Settings(ui=UiSettings(language="en", sound=False, font_scale=1.5))
     window = make_window(settings=settings)
     sign_in(qtbot, window)
@@ -62,7 +69,9 @@ def test_the_panel_follows_font_scale_and_shows_a_symbol(qtbot, make_window) -> 
     assert view.symbol.isVisible() and view.symbol.text() == SYMBOLS[update.phase]
 
 
-def test_high_contrast_shows_the_pick_up_later_box(qtbot, make_window, tmp_path) -> None:
+def test_high_contrast_shows_the_pick_up_later_box(
+    qtbot: QtBot, make_window: MakeWindow, tmp_path: Path
+) -> None:
     window = make_window()
     sign_in(qtbot, window)
     window.contrast_box.setChecked(True)

@@ -13,12 +13,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
+from pytestqt.qtbot import QtBot
 
 from pos_app.paytoken.issuer import mint_token
 from pos_app.terminal.checkout.types import PaymentPhase
+from pos_app.ui.main_window import MainWindow
 
 from .conftest import CATALOG
-from .helpers import sign_in
+from .fake_checkout import FakeCheckout
+from .helpers import MakeWindow, sign_in
 from .scanner_keys import press, scanner, scanner_chars
 
 pytestmark = pytest.mark.wedge_shift
@@ -51,7 +54,7 @@ def real_token() -> str:
 TOKEN = real_token()
 
 
-def focus(qtbot, widget: QWidget) -> None:
+def focus(qtbot: QtBot, widget: QWidget) -> None:
     window = widget.window()
     with qtbot.waitActive(window):
         window.show()
@@ -61,7 +64,7 @@ def focus(qtbot, widget: QWidget) -> None:
     qtbot.waitUntil(lambda: QApplication.focusWidget() is widget, timeout=2000)
 
 
-def till_waiting_for_code(qtbot, make_window, fake):
+def till_waiting_for_code(qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout) -> MainWindow:
     """Signed in, one tea scanned (by the scanner), F12: the sale waits for the code."""
     window = make_window()
     qtbot.waitUntil(lambda: window._wedge.parser is not None, timeout=5000)
@@ -74,14 +77,16 @@ def till_waiting_for_code(qtbot, make_window, fake):
     return window
 
 
-def assert_paid(qtbot, window, fake) -> None:
+def assert_paid(qtbot: QtBot, window: MainWindow, fake: FakeCheckout) -> None:
     qtbot.waitUntil(lambda: window.flow.phase is PaymentPhase.APPROVED, timeout=5000)
     assert ("submit", TOKEN) in fake.calls
 
 
 @pytest.mark.parametrize("end", ["enter", "tab", "linefeed"])
 @pytest.mark.parametrize("layout", ["us", "jis"])
-def test_payment_code_after_f12(qtbot, make_window, fake, layout, end) -> None:
+def test_payment_code_after_f12(
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout, layout: str, end: str
+) -> None:
     """The issue's reproduction: the code right after F12, the focus where F12 left it."""
     window = till_waiting_for_code(qtbot, make_window, fake)
     focused = QApplication.focusWidget()
@@ -93,7 +98,9 @@ def test_payment_code_after_f12(qtbot, make_window, fake, layout, end) -> None:
 
 @pytest.mark.parametrize("end", ["enter", "tab"])
 @pytest.mark.parametrize("layout", ["us", "jis"])
-def test_product_code_in_the_code_entry(qtbot, make_window, fake, layout, end) -> None:
+def test_product_code_in_the_code_entry(
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout, layout: str, end: str
+) -> None:
     window = make_window()
     qtbot.waitUntil(lambda: window._wedge.parser is not None, timeout=5000)
     sign_in(qtbot, window)
@@ -106,16 +113,22 @@ def test_product_code_in_the_code_entry(qtbot, make_window, fake, layout, end) -
 
 
 @pytest.mark.parametrize("layout", ["us", "jis"])
-def test_payment_code_with_no_focus_widget(qtbot, make_window, fake, layout) -> None:
+def test_payment_code_with_no_focus_widget(
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout, layout: str
+) -> None:
     window = till_waiting_for_code(qtbot, make_window, fake)
-    QApplication.focusWidget().clearFocus()
+    focused = QApplication.focusWidget()
+    assert focused is not None
+    focused.clearFocus()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is None, timeout=2000)
     scanner(TOKEN, layout=layout)
     assert_paid(qtbot, window, fake)
 
 
 @pytest.mark.parametrize("layout", ["us", "jis"])
-def test_payment_code_while_another_window_is_active(qtbot, make_window, fake, layout) -> None:
+def test_payment_code_while_another_window_is_active(
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout, layout: str
+) -> None:
     """The demo's wallet window (or any other window of the till) is the active one."""
     window = till_waiting_for_code(qtbot, make_window, fake)
     other = QWidget()
@@ -129,7 +142,9 @@ def test_payment_code_while_another_window_is_active(qtbot, make_window, fake, l
     assert field.text() == ""
 
 
-def test_a_scan_the_till_cannot_take_is_reported_not_typed(qtbot, make_window, fake) -> None:
+def test_a_scan_the_till_cannot_take_is_reported_not_typed(
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout
+) -> None:
     """Manager approval is on screen with its reason field focused: a payment code is
     not wanted now; it is reported with a sound and a line, and the field stays clean."""
     window = till_waiting_for_code(qtbot, make_window, fake)
@@ -146,7 +161,9 @@ def test_a_scan_the_till_cannot_take_is_reported_not_typed(qtbot, make_window, f
     assert ("submit", TOKEN) not in fake.calls
 
 
-def test_a_scan_on_the_sign_in_page_is_reported_not_typed(qtbot, make_window) -> None:
+def test_a_scan_on_the_sign_in_page_is_reported_not_typed(
+    qtbot: QtBot, make_window: MakeWindow
+) -> None:
     window = make_window()
     qtbot.waitUntil(lambda: window._wedge.parser is not None, timeout=5000)
     user = window.signin.user
@@ -160,7 +177,9 @@ def test_a_scan_on_the_sign_in_page_is_reported_not_typed(qtbot, make_window) ->
     assert "sign in" in window.signin.message.text().lower()
 
 
-def test_a_person_typing_with_shift_still_types(qtbot, make_window, fake) -> None:
+def test_a_person_typing_with_shift_still_types(
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout
+) -> None:
     """Slow keys with Shift (a person) reach the field: the filter only takes bursts."""
     window = make_window()
     qtbot.waitUntil(lambda: window._wedge.parser is not None, timeout=5000)
@@ -187,7 +206,7 @@ class Recorder(QObject):
         return False
 
 
-def test_the_helper_sends_shift_around_capitals(qtbot) -> None:
+def test_the_helper_sends_shift_around_capitals(qtbot: QtBot) -> None:
     """Guard on the test itself: Shift press, key press, key release, Shift release."""
     field = QLineEdit()
     qtbot.addWidget(field)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QRect, QSettings, Qt
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
 
 from pos_app.core.i18n import placeholders
 from pos_app.terminal.settings.schema import SecuritySettings, Settings, UiSettings
 from pos_app.ui.i18n import Texts, all_keys
 
-from .helpers import key, sign_in
+from .fake_checkout import FakeCheckout
+from .helpers import MakeWindow, key, sign_in
 
 
-def test_wrong_pins_lock_sign_in_with_a_countdown(qtbot, make_window) -> None:
+def test_wrong_pins_lock_sign_in_with_a_countdown(qtbot: QtBot, make_window: MakeWindow) -> None:
     settings = Settings(
         ui=UiSettings(language="en", sound=False),
         security=SecuritySettings(pin_max_attempts=3, pin_lock_base_s=5),
@@ -22,7 +25,11 @@ def test_wrong_pins_lock_sign_in_with_a_countdown(qtbot, make_window) -> None:
         page.user.setText("C042")
         page.pin.setText("0000")
         page.submit()
-        qtbot.waitUntil(lambda left=left: f"{left} tries left" in page.message.text(), timeout=5000)
+
+        def told(left: int = left) -> bool:
+            return f"{left} tries left" in page.message.text()
+
+        qtbot.waitUntil(told, timeout=5000)
     page.pin.setText("0000")
     page.submit()
     qtbot.waitUntil(lambda: "locked for" in page.message.text(), timeout=5000)
@@ -35,7 +42,7 @@ def test_wrong_pins_lock_sign_in_with_a_countdown(qtbot, make_window) -> None:
     assert window.pages.currentWidget() is window.checkout
 
 
-def test_sign_in_with_enter_and_sign_out(qtbot, make_window) -> None:
+def test_sign_in_with_enter_and_sign_out(qtbot: QtBot, make_window: MakeWindow) -> None:
     window = make_window()
     window.signin.user.setText("C042")
     window.signin.pin.setText("1234")
@@ -47,7 +54,9 @@ def test_sign_in_with_enter_and_sign_out(qtbot, make_window) -> None:
     assert window.pages.currentWidget() is window.signin and window.account is None
 
 
-def test_language_switch_is_remembered(qtbot, make_window, prefs) -> None:
+def test_language_switch_is_remembered(
+    qtbot: QtBot, make_window: MakeWindow, prefs: QSettings
+) -> None:
     window = make_window()
     sign_in(qtbot, window)
     assert window.checkout.basket_view.buttons["pay"].text().startswith("Pay")
@@ -61,7 +70,7 @@ def test_language_switch_is_remembered(qtbot, make_window, prefs) -> None:
     assert again.signin.button.text().startswith("サインイン")
 
 
-def test_high_contrast_and_geometry_are_remembered(qtbot, make_window) -> None:
+def test_high_contrast_and_geometry_are_remembered(qtbot: QtBot, make_window: MakeWindow) -> None:
     window = make_window()
     window.contrast_box.setChecked(True)
     assert "#000000" in window.styleSheet()
@@ -74,8 +83,8 @@ def test_high_contrast_and_geometry_are_remembered(qtbot, make_window) -> None:
     assert abs(again.height() - size.height()) < 100
 
 
-def test_manager_hook_is_called(qtbot, make_window) -> None:
-    opened = []
+def test_manager_hook_is_called(qtbot: QtBot, make_window: MakeWindow) -> None:
+    opened: list[QWidget] = []
     window = make_window(open_manager=opened.append)
     sign_in(qtbot, window)
     key(window, Qt.Key.Key_M)  # plain M is a typed letter, not the shortcut
@@ -94,7 +103,7 @@ def test_every_text_has_both_languages() -> None:
 
 
 def test_sales_settled_while_nobody_watched_are_told_to_the_cashier(
-    qtbot, make_window, fake
+    qtbot: QtBot, make_window: MakeWindow, fake: FakeCheckout
 ) -> None:
     from pos_app.terminal.checkout.types import PaymentPhase, PaymentUpdate
 

@@ -102,7 +102,7 @@ def till(tmp: Path, fake: FakeCheckout) -> MainWindow:
     auth = Authenticator(store)
     auth.add_account("C042", "Sato", Role.CASHIER, "1234")
     auth.add_account("M001", "Tanaka", Role.MANAGER, "24680")
-    seed_demo_reviews(store, now=time.time())
+    seed_demo_reviews(store, now=int(time.time()))
     services = ManagerServices(
         store=store,
         store_id="S001",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -71,7 +72,7 @@ def create_table(
     return Step(do, undo)
 
 
-def fresh(columns: Sequence[sa.Column[object]]) -> list[sa.Column[object]]:
+def fresh(columns: Sequence[sa.Column[Any]]) -> list[sa.Column[Any]]:
     """Copies of *columns*: a column joins the table it is created in, and a step may run
     more than once in a process (a test upgrades many databases)."""
     return [column._copy() for column in columns]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 from types import SimpleNamespace
+from typing import Any
 
 from pos_app.core.risk.backtest import Replay
 from pos_app.core.risk.config import RuleSet
@@ -396,7 +397,7 @@ _BACKEND = {f.name for f in fields(RiskContext)} - {
 }
 
 
-def _everything() -> dict[str, object]:
+def _everything() -> dict[str, Any]:  # RiskContext's keyword arguments
     """A context where every feature says the worst (so every rule that can, fires)."""
     return dict(
         terminal_wallets_30m=(("w-a", 50_000), ("w-b", 60_000)), terminal_declines_10m=3,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import TypedDict
 
 from pos_app.core.risk.config import RuleSet
 from pos_app.core.risk.features import PastSale, wallet_features
@@ -11,6 +12,14 @@ from pos_app.core.risk.velocity import TerminalTracker, VelocityTracker
 
 TOBACCO = frozenset({"tobacco"})
 GIFT = frozenset({"gift_card"})
+
+
+class _Where(TypedDict):
+    """Where and when ``wallet_features`` looks from."""
+
+    now: int
+    store_id: str
+    device_id: str
 
 
 def test_wallet_windows_sum_earlier_sales_only(kit: SimpleNamespace, rules: RuleSet) -> None:
@@ -92,7 +101,7 @@ def test_a_sale_held_for_the_owner_counts_in_exposure_and_vouches_for_nothing() 
     ]
     thief = PastSale(now - 30, 30_000, 30_000, "S777", "JP-27", "d-thief", False, GIFT)
     old_held = PastSale(now - 2 * day, 20_000, 20_000, "S777", "JP-27", "d-thief", False, GIFT)
-    here = {"now": now, "store_id": "S777", "device_id": "d-thief"}
+    here: _Where = {"now": now, "store_id": "S777", "device_id": "d-thief"}
     before = wallet_features(owner, **here)
     after = wallet_features(owner, **here, held=[old_held, thief])
     assert (after["wallet_sales_1h"], after["wallet_sales_7d"]) == (1, 5)
@@ -100,7 +109,8 @@ def test_a_sale_held_for_the_owner_counts_in_exposure_and_vouches_for_nothing() 
     assert after["wallet_cc_spend_7d"] == 3 * 1800 + 50_000
     assert after["wallet_history_sales"] == 5
     assert after["other_store_regions_1h"] == ()  # the held sale was at this very store
-    elsewhere = wallet_features(owner, **{**here, "store_id": "S001"}, held=[thief])
+    there: _Where = {**here, "store_id": "S001"}
+    elsewhere = wallet_features(owner, **there, held=[thief])
     assert elsewhere["other_store_regions_1h"] == ("JP-27",)
     vouching = (
         "device_new_for_wallet",

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from pos_app.core.api_contract import DecisionBody, ReviewedSale, parse
 from pos_app.core.errors import BackendError
@@ -68,7 +69,7 @@ def fake_sign_in(manager_id: str, pin: str) -> PinCheck:
     return PinCheck(False, attempts_left=4)
 
 
-def sign_in(qtbot: Any, win: ManagerWindow, manager_id: str, pin: str) -> bool:
+def sign_in(qtbot: QtBot, win: ManagerWindow, manager_id: str, pin: str) -> bool:
     """Start the PIN check (it runs off the GUI thread) and wait for its answer."""
     win.sign_in(manager_id, pin)
     qtbot.waitUntil(win.sign_in_page.button.isEnabled, timeout=5000)
@@ -126,7 +127,7 @@ def services(
 
 
 @pytest.fixture
-def window(qtbot: Any, services: Callable[..., ManagerServices]) -> Callable[..., ManagerWindow]:
+def window(qtbot: QtBot, services: Callable[..., ManagerServices]) -> Callable[..., ManagerWindow]:
     def open_as(manager_id: str = "M001", **over: Any) -> ManagerWindow:
         win = ManagerWindow(services(**over))
         qtbot.addWidget(win)

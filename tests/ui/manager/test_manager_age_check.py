@@ -13,7 +13,7 @@ from pos_app.core.catalog import Product
 from pos_app.core.categories import Category
 from pos_app.terminal.checkout.types import AgeAnswer
 from pos_app.terminal.reviews.detail import load_detail
-from pos_app.terminal.store.db import open_store
+from pos_app.terminal.store.db import LocalStore, open_store
 from pos_app.ui.manager.detail import render_detail
 from tests.terminal.checkout_support import offline_till
 
@@ -23,7 +23,9 @@ JST = timezone(timedelta(hours=9))
 SMOKES = Product("4901234567019", "Cigarettes", "たばこ", Category.TOBACCO, 600, 10, True)
 
 
-def sale_with_answer(tmp_path: Path, *, confirmed: bool, method: AgeCheckMethod) -> tuple:
+def sale_with_answer(
+    tmp_path: Path, *, confirmed: bool, method: AgeCheckMethod
+) -> tuple[LocalStore, str]:
     store = open_store(tmp_path)
     till = offline_till(store)  # clock: 2026-11-18 20:06:40 JST
     sale = till.start_payment((BasketLine(SMOKES, 2),), cashier_id="C042")

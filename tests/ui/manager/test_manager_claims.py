@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pytestqt.qtbot import QtBot
+
 from pos_app.core.errors import BackendError
 from pos_app.terminal.reviews.queue import (
     ClaimedByOther,
@@ -47,7 +49,7 @@ class FakeClaims:
 
 
 def test_claim_held_at_another_till_shows_who(
-    qtbot: Any, window: Callable[..., ManagerWindow], store: LocalStore
+    qtbot: QtBot, window: Callable[..., ManagerWindow], store: LocalStore
 ) -> None:
     claims = FakeClaims()
     claims.holders["sale-7p-0001"] = ("M777", NOW - 60)  # a manager at till T02
@@ -56,7 +58,9 @@ def test_claim_held_at_another_till_shows_who(
     opened: list[object] = []
     win.queue.dialog_opened.connect(opened.append)
     assert win.queue.start_decision(ReviewChoice.APPROVE) is None  # the claim runs off the GUI
-    qtbot.waitUntil(lambda: "M777" in win.queue.message.text(), timeout=5000)
+    queue = win.queue
+    assert queue is not None
+    qtbot.waitUntil(lambda: "M777" in queue.message.text(), timeout=5000)
     assert opened == []
     assert not win.queue.buttons[ReviewChoice.APPROVE].isEnabled()
     assert "Being reviewed by M777" in win.queue.detail.toPlainText()
@@ -64,7 +68,7 @@ def test_claim_held_at_another_till_shows_who(
 
 
 def test_claim_granted_opens_the_dialog_and_cancel_releases_everywhere(
-    qtbot: Any, window: Callable[..., ManagerWindow], store: LocalStore
+    qtbot: QtBot, window: Callable[..., ManagerWindow], store: LocalStore
 ) -> None:
     claims = FakeClaims()
     win = window("M001", claims=claims)
@@ -81,7 +85,7 @@ def test_claim_granted_opens_the_dialog_and_cancel_releases_everywhere(
 
 
 def test_offline_claim_is_local(
-    qtbot: Any, window: Callable[..., ManagerWindow], store: LocalStore
+    qtbot: QtBot, window: Callable[..., ManagerWindow], store: LocalStore
 ) -> None:
     claims = FakeClaims()
     claims.online = False

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
 
 from pos_app.demo.seed_reviews import seed_demo_reviews
 from pos_app.terminal.audit.log import AuditAction, read_entries, verify_store
@@ -70,7 +71,7 @@ def test_each_decision_with_its_required_note(
 
 
 def test_confirmed_fraud_warns_and_freezes_the_wallet_at_the_backend(
-    qtbot: Any, window: Callable[..., ManagerWindow], backend: FakeBackend
+    qtbot: QtBot, window: Callable[..., ManagerWindow], backend: FakeBackend
 ) -> None:
     win = window()
     assert win.queue is not None
@@ -122,7 +123,7 @@ def test_two_managers_cannot_decide_the_same_sale(
 
 
 def test_offline_decision_is_synced_later(
-    qtbot: Any,
+    qtbot: QtBot,
     window: Callable[..., ManagerWindow],
     backend: FakeBackend,
     sink: FakeSink,
@@ -166,7 +167,7 @@ def test_no_backend_means_working_offline(window: Callable[..., ManagerWindow]) 
     assert "Working offline" in win.statusBar().currentMessage()
 
 
-def test_cashier_session_stays_as_it_was(qtbot: Any, make_window: Any, store_dir: Path) -> None:
+def test_cashier_session_stays_as_it_was(qtbot: QtBot, make_window: Any, store_dir: Path) -> None:
     # The real cashier window, its Ctrl+M hook, and the real PIN check (manager M001, 9999).
     store = open_store(store_dir)
     seed_demo_reviews(store, now=NOW)
@@ -233,7 +234,7 @@ def test_tampering_with_a_decision_is_detected(
 
 
 def test_an_idle_manager_is_signed_out(
-    qtbot: Any, window: Callable[..., ManagerWindow], store: LocalStore
+    qtbot: QtBot, window: Callable[..., ManagerWindow], store: LocalStore
 ) -> None:
     win = window(idle_sign_out_ms=300)
     assert win.queue is not None

@@ -2,9 +2,9 @@ import csv
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtGui import QColor
+from pytestqt.qtbot import QtBot
 
 from pos_app.core.i18n import placeholders
 from pos_app.terminal.audit.log import AuditAction, read_entries
@@ -92,7 +92,7 @@ def test_z_report_closes_the_shift(
     assert "Zレポート（締め）" in text and "オフライン損失" in text and "12,300" in text
 
 
-def test_flags_chart_last_7_days(qtbot: Any, window: Callable[..., ManagerWindow]) -> None:
+def test_flags_chart_last_7_days(qtbot: QtBot, window: Callable[..., ManagerWindow]) -> None:
     win = window()
     assert win.chart is not None
     win.tabs.setCurrentWidget(win.chart)

@@ -4,17 +4,21 @@ and pay controls in view (the real windows under Xvfb: ``test_manager_window_xvf
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from PySide6.QtCore import QRect, QSize, Qt
+from pytestqt.qtbot import QtBot
 
 from pos_app.terminal.settings.schema import Settings, UiSettings
 from pos_app.ui.manager import placement
 from pos_app.ui.manager.placement import MIN_SIZE, Monitor, plan
 from pos_app.ui.manager.queue_model import REASONS
 from pos_app.ui.manager.queue_page import REASON_MIN_WIDTH
+from pos_app.ui.manager.services import ManagerServices
 from pos_app.ui.manager.window import ManagerWindow, manager_opener
 
-from ..helpers import sign_in
+from ..helpers import MakeWindow, sign_in
 from .conftest import sign_in as msign
 
 FULL_HD = Monitor(QRect(0, 0, 1920, 1080), QRect(0, 0, 1920, 1040))
@@ -59,7 +63,11 @@ def test_a_full_screen_till_on_the_only_monitor_shares_it() -> None:
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_the_opened_manager_window_does_not_cover_the_till(
-    qtbot, make_window, services, monkeypatch, lang
+    qtbot: QtBot,
+    make_window: MakeWindow,
+    services: Callable[..., ManagerServices],
+    monkeypatch: pytest.MonkeyPatch,
+    lang: str,
 ) -> None:
     # Qt's offscreen screen is 800 px wide, smaller than any till's; a 1280x800 monitor
     # (the smallest the till is sold with) is what the placement sees.
@@ -83,6 +91,7 @@ def test_the_opened_manager_window_does_not_cover_the_till(
     assert msign(qtbot, manager, "M001", "2468")  # signed in: its pages are wider
     qtbot.wait(50)
     assert not manager.frameGeometry().intersects(cashier.frameGeometry())
+    assert manager.queue is not None
     reasons = manager.queue.table.horizontalHeader().sectionSize(REASONS)
     assert reasons >= REASON_MIN_WIDTH
     manager.close()
@@ -90,11 +99,14 @@ def test_the_opened_manager_window_does_not_cover_the_till(
 
 
 @pytest.mark.parametrize("width", [1280, 700])
-def test_the_reasons_column_is_readable_and_says_all_in_its_tooltip(qtbot, window, width) -> None:
+def test_the_reasons_column_is_readable_and_says_all_in_its_tooltip(
+    qtbot: QtBot, window: Callable[..., ManagerWindow], width: int
+) -> None:
     manager = window()
     manager.resize(width, 800)
     qtbot.wait(50)
     queue = manager.queue
+    assert queue is not None
     table, header = queue.table, queue.table.horizontalHeader()
     assert header.visualIndex(REASONS) == 2  # right after when and which sale
     assert header.sectionSize(REASONS) >= REASON_MIN_WIDTH

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from pos_app.terminal.printing.document import ReceiptIssuer
 from pos_app.terminal.printing.printers import NetworkPrinter
@@ -33,7 +33,7 @@ def _receipts(store: LocalStore, printer: FakePrinter) -> ReceiptService:
 
 
 def test_reprint_and_report_from_the_manager_window(
-    window: Callable[..., ManagerWindow], store: LocalStore, printer: FakePrinter, qtbot: Any
+    window: Callable[..., ManagerWindow], store: LocalStore, printer: FakePrinter, qtbot: QtBot
 ) -> None:
     receipts = _receipts(store, printer)
     win = window(receipts=receipts)

@@ -1,8 +1,8 @@
 import re
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import QDate, QUrl
+from pytestqt.qtbot import QtBot
 
 from pos_app.terminal.audit.log import read_entries
 from pos_app.terminal.reviews.queue import ReviewChoice, ReviewStatus
@@ -22,7 +22,7 @@ def sale_ids(win: ManagerWindow) -> list[str]:
 
 
 def test_wrong_pin_keeps_the_queue_closed(
-    qtbot: Any, services: Callable[..., ManagerServices]
+    qtbot: QtBot, services: Callable[..., ManagerServices]
 ) -> None:
     attempts: list[str] = []
 

@@ -8,6 +8,7 @@ from datetime import UTC
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from pos_app.terminal.reviews.queue import ReviewChoice
 from pos_app.ui.manager.decision_dialog import DecisionDialog
@@ -15,7 +16,7 @@ from pos_app.ui.manager.detail import _token
 from pos_app.ui.manager.texts import reason_label
 
 
-def test_tab_leaves_the_note_and_ctrl_enter_records(qtbot) -> None:
+def test_tab_leaves_the_note_and_ctrl_enter_records(qtbot: QtBot) -> None:
     dialog = DecisionDialog(ReviewChoice.REJECT, "S001-T01-0042", lang="en")
     qtbot.addWidget(dialog)
     with qtbot.waitActive(dialog):

@@ -84,7 +84,7 @@ def scan(qtbot: QtBot, window: MainWindow, *products: Product) -> None:
     for product in products:
         wedge(window, product.gtin)
     count = len({p.gtin for p in products})
-    qtbot.waitUntil(lambda: window.checkout.basket_view.table.rowCount() == count, timeout=3000)
+    qtbot.waitUntil(lambda: window.checkout.basket_view.table.rowCount() == count, timeout=10_000)
 
 
 def pay_key(qtbot: QtBot, window: MainWindow) -> None:
@@ -92,13 +92,13 @@ def pay_key(qtbot: QtBot, window: MainWindow) -> None:
     here, the cashier looks at the customer and confirms with F7."""
     key(window, Qt.Key.Key_F12)
     asked = {PaymentPhase.AGE_CHECK, PaymentPhase.WAITING_FOR_CODE}
-    qtbot.waitUntil(lambda: window.flow.phase in asked, timeout=5000)
+    qtbot.waitUntil(lambda: window.flow.phase in asked, timeout=10_000)
     if window.flow.phase is PaymentPhase.AGE_CHECK:
         window.activateWindow()  # the cashier works at the till, not on the customer's phone
-        qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+        qtbot.waitUntil(window.isActiveWindow, timeout=10_000)
         key(window, Qt.Key.Key_F7)
     # A code already in view is read as soon as the question is answered.
-    qtbot.waitUntil(lambda: window.flow.phase is not PaymentPhase.AGE_CHECK, timeout=5000)
+    qtbot.waitUntil(lambda: window.flow.phase is not PaymentPhase.AGE_CHECK, timeout=10_000)
 
 
 def pay_with_camera(qtbot: QtBot, window: MainWindow, board: CodeBoard, token: str) -> None:

@@ -199,13 +199,13 @@ def trivial(api: Api, world: World, body: dict) -> str:
     return str(api.client.get(api.base + "/healthz").status_code)
 
 
-def profiler(pid: int, out: str) -> subprocess.Popen:
+def profiler(pid: int, out: str, rate: int = 200) -> subprocess.Popen:
     """py-spy (``pip install py-spy``) sampling the server and its workers, collapsed stacks.
 
     ``--gil``: only the thread holding the GIL is sampled (threads waiting for it or for
     the database would otherwise show as busy in whatever frame they wait)."""
     spy = Path(sys.executable).parent / "py-spy"
-    cmd = [str(spy), "record", "--format", "raw", "-r", "200", "--subprocesses", "--gil"]
+    cmd = [str(spy), "record", "--format", "raw", "-r", str(rate), "--subprocesses"]
     proc = subprocess.Popen(
         [*cmd, "-o", out, "--pid", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -225,12 +225,19 @@ def bench(kind: str, args: argparse.Namespace) -> list[Result]:
         proc, base = start_server(data_dir, db_url, args.workers)
         try:
             plans = prepare(base, data_dir, db_url, args.terminals, args.sales)
-            spy = profiler(proc.pid, f"{args.py_spy}.{kind}.txt") if args.py_spy else None
-            results = [run(f"{kind} finalize", plans, finalize, proc.pid)]
-            if spy is not None:  # the finalize run only; its CPU figures include sampling
-                spy.send_signal(signal.SIGINT)
-                spy.wait(timeout=60)
-            results.append(run(f"{kind} /healthz", plans, trivial, proc.pid))
+            # Each run sampled on its own (PREFIX.<db>.txt, PREFIX.<db>.healthz.txt); the
+            # CPU figures of a sampled run include the sampling.
+            results = []
+            for label, request, suffix in (
+                ("finalize", finalize, ""),
+                ("/healthz", trivial, ".healthz"),
+            ):
+                out = f"{args.py_spy}.{kind}{suffix}.txt"
+                spy = profiler(proc.pid, out, args.py_spy_rate) if args.py_spy else None
+                results.append(run(f"{kind} {label}", plans, request, proc.pid))
+                if spy is not None:
+                    spy.send_signal(signal.SIGINT)
+                    spy.wait(timeout=60)
             ledger = admin.check_ledger(data_dir, db_url)
         finally:
             proc.terminate()
@@ -251,8 +258,10 @@ def main() -> int:
     parser.add_argument(
         "--py-spy",
         metavar="PREFIX",
-        help="profile the server with py-spy (pip install py-spy): PREFIX.<db>.txt, raw stacks",
+        help="profile the server with py-spy (pip install py-spy): PREFIX.<db>.txt, raw stacks"
+        " (PREFIX.<db>.healthz.txt for the trivial run); bench/profile_breakdown.py reads them",
     )
+    parser.add_argument("--py-spy-rate", type=int, default=200, help="samples per second")
     args = parser.parse_args()
     results: list[Result] = []
     for kind in args.db or ["sqlite", "postgres"]:

@@ -85,6 +85,72 @@ def test_usual_sale_is_two_batches_on_postgres(world: World, settings: Any, trip
     _ledger_ok(world, settings)
 
 
+@pytest.fixture
+def commands(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Every command psycopg sends by itself (BEGIN, COMMIT, ROLLBACK), in order."""
+    from psycopg import Connection
+
+    seen: list[bytes] = []
+    own = Connection._exec_command
+
+    def recorded(self: Any, command: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(command if isinstance(command, bytes) else str(command).encode())
+        return own(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "_exec_command", recorded)
+    return seen
+
+
+def _pool_modes(world: World) -> list[bool]:
+    """The autocommit mode of every connection in the server's pool."""
+    backend = world.api.client.app.state.backend  # type: ignore[attr-defined]
+    modes: list[bool] = []
+    for _ in range(backend.engine.pool.checkedin()):
+        conn = backend.engine.raw_connection()
+        modes.append(conn.driver_connection.autocommit)  # type: ignore[union-attr]
+        conn.close()
+    return modes
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_begin_travels_with_the_first_batch(
+    world: World, settings: Any, trips: Trips, sent: list[str], commands: list[bytes]
+) -> None:
+    """A usual sale's BEGIN goes at the head of its first string (psycopg would otherwise
+    send it alone first: one round trip more per sale), and the connection goes back to
+    the pool in psycopg's usual mode whether the transaction committed or rolled back, so
+    no later transaction on it runs statement by statement in autocommit."""
+    wallet = world.new_wallet(balance=600)
+    for _ in range(2):  # the terminal's key known, the store's account remembered
+        assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
+    body = world.sale_body(world.token(wallet))
+    sent.clear()
+    commands.clear()
+    trips.reset()
+    declined = world.sell(body).json()  # 40 left: batched, then portable
+    assert (declined["status"], declined["reason"]) == ("declined", "insufficient_funds")
+    assert trips.speculations == 1
+    assert sent[0].startswith("BEGIN; EXECUTE ")
+    # The batched attempt: no BEGIN of psycopg's, the debit's guard fails the COMMIT string,
+    # ROLLBACK; then the portable rerun: psycopg's BEGIN and COMMIT, one by one.
+    assert commands == [b"ROLLBACK", b"BEGIN", b"COMMIT"]
+    assert not any(_pool_modes(world))
+    assert world.top_up(wallet, 10_000).status_code == 201
+    body = world.sale_body(world.token(wallet))
+    sent.clear()
+    commands.clear()
+    trips.reset()
+    assert world.sell(body).json()["status"] == "approved"
+    assert (trips.batches, trips.speculations) == ([10, 6], 0)
+    assert sent[0].startswith("BEGIN; EXECUTE ") and sent[-1].endswith("; COMMIT")
+    assert commands == []  # nothing else: two round trips for the sale's transaction
+    assert not any(_pool_modes(world))
+    info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
+    assert info["balance"] == 600 - 2 * 280 + 10_000 - 280
+    _ledger_ok(world, settings)
+
+
 def test_insufficient_funds_falls_back_and_declines(
     world: World, settings: Any, db_url: str, trips: Trips
 ) -> None:
@@ -274,8 +340,8 @@ def test_usual_statements_go_prepared_and_survive_a_lost_name(
     sent.clear()
     assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
     statements = [part for text in sent for part in text.split("; ")]
-    assert len(statements) == 16 and statements[-1] == "COMMIT"
-    assert all(part.startswith("EXECUTE pos_usual_") for part in statements[:-1])
+    assert len(statements) == 17 and (statements[0], statements[-1]) == ("BEGIN", "COMMIT")
+    assert all(part.startswith("EXECUTE pos_usual_") for part in statements[1:-1])
     backend = world.api.client.app.state.backend  # type: ignore[attr-defined]
     engine = backend.engine
     with engine.connect() as conn:  # every pooled connection loses its prepared statements
@@ -290,7 +356,7 @@ def test_usual_statements_go_prepared_and_survive_a_lost_name(
     trips.reset()
     assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
     assert trips.speculations == 0 and trips.batches == [10, 6]
-    assert all(p.startswith("EXECUTE") for t in sent for p in t.split("; ")[:-1])
+    assert all(p.startswith(("EXECUTE", "BEGIN")) for t in sent for p in t.split("; ")[:-1])
     info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
     assert info["balance"] == 10_000 - 5 * 280
     _ledger_ok(world, settings)

@@ -205,7 +205,7 @@ def profiler(pid: int, out: str, rate: int = 200) -> subprocess.Popen:
     ``--gil``: only the thread holding the GIL is sampled (threads waiting for it or for
     the database would otherwise show as busy in whatever frame they wait)."""
     spy = Path(sys.executable).parent / "py-spy"
-    cmd = [str(spy), "record", "--format", "raw", "-r", str(rate), "--subprocesses"]
+    cmd = [str(spy), "record", "--format", "raw", "-r", str(rate), "--subprocesses", "--gil"]
     proc = subprocess.Popen(
         [*cmd, "-o", out, "--pid", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

@@ -94,9 +94,7 @@ def classify(stack: tuple[str, ...], table: tuple[tuple[str, str], ...]) -> str:
     return "other (stdlib, interpreter)"
 
 
-def breakdown(
-    stacks: Counter[tuple[str, ...]], table: tuple[tuple[str, str], ...]
-) -> Counter[str]:
+def breakdown(stacks: Counter[tuple[str, ...]], table: tuple[tuple[str, str], ...]) -> Counter[str]:
     out: Counter[str] = Counter()
     for stack, count in stacks.items():
         out[classify(stack, table)] += count

@@ -162,19 +162,23 @@ def _decide(
 _SALES: Table = Sale.__table__  # type: ignore[assignment]
 _SALE_EXISTS = select(_SALES.c.sale_id).where(_SALES.c.sale_id == bindparam("b_sale"))
 _INSERT_SALE = _SALES.insert().values({c.name: bindparam(c.name) for c in _SALES.columns})
-_JSON_COLUMNS = frozenset(c.name for c in _SALES.columns if isinstance(c.type, JSON))
+# Each column of ``sales``: its name, its default (None: none), whether it holds JSON.
+_SALE_COLUMNS: tuple[tuple[str, Any, bool], ...] = tuple(
+    (c.name, None if c.default is None else c.default.arg, isinstance(c.type, JSON))  # type: ignore[attr-defined]
+    for c in _SALES.columns
+)
 
 
 def _insert_sale(session: Session, sale: sales.SaleDraft) -> None:
     """INSERT the decided sale in one statement."""
     values: dict[str, Any] = {}
-    for column in _SALES.columns:
-        value = getattr(sale, column.name)
-        if value is None and column.default is not None:
-            value = column.default.arg  # type: ignore[attr-defined]
-        if column.name in _JSON_COLUMNS and value is not None:
+    for name, default, is_json in _SALE_COLUMNS:
+        value = getattr(sale, name)
+        if value is None:
+            value = default
+        if is_json and value is not None:
             value = json.dumps(value)
-        values[column.name] = value
+        values[name] = value
     db.write(session, _INSERT_SALE, values)
 
 

@@ -151,6 +151,26 @@ def test_begin_travels_with_the_first_batch(
     _ledger_ok(world, settings)
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_a_first_statement_through_the_orm_still_runs_in_the_transaction(settings: Any) -> None:
+    """A batched transaction whose first statement goes through SQLAlchemy (nothing sent
+    ahead yet) sends BEGIN before it: its statements share one transaction, not one each."""
+    backend = Backend(settings)
+    try:
+        assert db.warm_pool(backend.engine, 1) == 1  # prepared already: batch() runs nothing
+        with db.transaction(backend.sessions) as session:
+            assert db.batch(session)
+            assert session.info["batch"].begin  # BEGIN waits for the first string
+            first = session.execute(text("SELECT txid_current()")).scalar()
+            again = session.execute(text("SELECT txid_current()")).scalar()
+        assert first == again
+        with backend.engine.connect() as conn:
+            assert conn.connection.driver_connection.autocommit is False  # type: ignore[union-attr]
+    finally:
+        backend.close()
+
+
 def test_insufficient_funds_falls_back_and_declines(
     world: World, settings: Any, db_url: str, trips: Trips
 ) -> None:

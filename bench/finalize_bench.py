@@ -96,12 +96,17 @@ class Result:
         return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def start_server(data_dir: Path, db_url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    data_dir: Path, db_url: str, workers: int, phases: str | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """*phases*: serve through ``bench/phase_probe.py``, which writes the finalize run's
+    thread CPU per phase to that file (one worker: the probe is in the serving process)."""
     port = free_port()
+    launcher = ["bench.phase_probe", phases] if phases else ["pos_app"]
     cmd = [
         sys.executable,
         "-m",
-        "pos_app",
+        *launcher,
         "backend",
         "serve",
         "--data-dir",
@@ -207,13 +212,13 @@ def trivial(api: Api, world: World, body: dict[str, Any]) -> str:
     return str(api.client.get(api.base + "/healthz").status_code)
 
 
-def profiler(pid: int, out: str) -> subprocess.Popen[bytes]:
+def profiler(pid: int, out: str, rate: int = 200) -> subprocess.Popen[bytes]:
     """py-spy (``pip install py-spy``) sampling the server and its workers, collapsed stacks.
 
     ``--gil``: only the thread holding the GIL is sampled (threads waiting for it or for
     the database would otherwise show as busy in whatever frame they wait)."""
     spy = Path(sys.executable).parent / "py-spy"
-    cmd = [str(spy), "record", "--format", "raw", "-r", "200", "--subprocesses", "--gil"]
+    cmd = [str(spy), "record", "--format", "raw", "-r", str(rate), "--subprocesses", "--gil"]
     proc = subprocess.Popen(
         [*cmd, "-o", out, "--pid", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -230,15 +235,28 @@ def bench(kind: str, args: argparse.Namespace) -> list[Result]:
         if kind == "sqlite":
             db_url = f"sqlite:///{data_dir / 'backend.sqlite3'}"
         admin.init_backend(data_dir, db_url)
-        proc, base = start_server(data_dir, db_url, args.workers)
+        phases = f"{args.phases}.{kind}.txt" if args.phases else None
+        proc, base = start_server(data_dir, db_url, args.workers, phases)
         try:
             plans = prepare(base, data_dir, db_url, args.terminals, args.sales)
-            spy = profiler(proc.pid, f"{args.py_spy}.{kind}.txt") if args.py_spy else None
-            results = [run(f"{kind} finalize", plans, finalize, proc.pid)]
-            if spy is not None:  # the finalize run only; its CPU figures include sampling
-                spy.send_signal(signal.SIGINT)
-                spy.wait(timeout=60)
-            results.append(run(f"{kind} /healthz", plans, trivial, proc.pid))
+            # Each run sampled on its own (PREFIX.<db>.txt, PREFIX.<db>.healthz.txt); the
+            # CPU figures of a sampled run include the sampling.
+            results = []
+            for label, request, suffix in (
+                ("finalize", finalize, ""),
+                ("/healthz", trivial, ".healthz"),
+            ):
+                out = f"{args.py_spy}.{kind}{suffix}.txt"
+                spy = profiler(proc.pid, out, args.py_spy_rate) if args.py_spy else None
+                probe = phases is not None and request is finalize
+                if probe:
+                    proc.send_signal(signal.SIGUSR1)  # the probe counts from here
+                results.append(run(f"{kind} {label}", plans, request, proc.pid))
+                if probe:
+                    proc.send_signal(signal.SIGUSR2)  # and writes its figures
+                if spy is not None:
+                    spy.send_signal(signal.SIGINT)
+                    spy.wait(timeout=60)
             ledger = admin.check_ledger(data_dir, db_url)
         finally:
             proc.terminate()
@@ -259,9 +277,19 @@ def main() -> int:
     parser.add_argument(
         "--py-spy",
         metavar="PREFIX",
-        help="profile the server with py-spy (pip install py-spy): PREFIX.<db>.txt, raw stacks",
+        help="profile the server with py-spy (pip install py-spy): PREFIX.<db>.txt, raw stacks"
+        " (PREFIX.<db>.healthz.txt for the trivial run); bench/profile_breakdown.py reads them",
+    )
+    parser.add_argument("--py-spy-rate", type=int, default=200, help="samples per second")
+    parser.add_argument(
+        "--phases",
+        metavar="PREFIX",
+        help="thread CPU per phase of the finalize run (bench/phase_probe.py; 1 worker):"
+        " PREFIX.<db>.txt",
     )
     args = parser.parse_args()
+    if args.phases and args.workers != 1:
+        parser.error("--phases needs --workers 1 (the probe lives in the serving process)")
     results: list[Result] = []
     for kind in args.db or ["sqlite", "postgres"]:
         results.extend(bench(kind, args))

@@ -60,6 +60,7 @@ def make_engine(url: str, *, pre_ping: bool = False, pool_size: int = POOL_SIZE)
         connect_args={"prepare_threshold": None},
     )
     event.listen(engine, "before_cursor_execute", _send_batch)
+    event.listen(engine, "checkin", _leave_autocommit)
     return engine
 
 
@@ -382,8 +383,11 @@ def _execute(cursor: Any, compiled: _Compiled, params: dict[str, Any] | None) ->
 
 
 def _pending(session: Session) -> bool:
-    """ORM changes not yet sent: they must reach the database before a statement of ours."""
-    return bool(session.new or session.deleted or session.dirty)
+    """ORM changes not yet sent: they must reach the database before a statement of ours.
+
+    The test ``Session.flush`` makes itself (new, deleted or modified objects): asked about
+    fifteen times per finalize, where ``new or deleted or dirty`` built three sets each time."""
+    return not session._is_clean()
 
 
 def _flush_pending(session: Session) -> None:
@@ -458,6 +462,9 @@ class _Batch:
     queued: list[tuple[_Compiled, dict[str, Any]]] = field(default_factory=list)
     # The statements prepared on this connection (:func:`_prepare`): sent as EXECUTE.
     prepared: dict[int, _Compiled] = field(default_factory=dict)
+    # BEGIN goes at the head of the first string sent (:func:`batch`), not as a round trip
+    # of its own: True until that string is sent.
+    begin: bool = False
 
     def take(self, statement: Any, params: dict[str, Any]) -> _Rows | None:
         """The result of a prefetched *statement* with these *params*, or None."""
@@ -483,10 +490,13 @@ class _Batch:
         parts = [(a.compiled, a.params) for a in self.unsent] + self.queued
         if commit:
             parts.append((_COMMIT, {}))
-        if not parts:
+        if not parts and not self.begin:
             return
         if self.prepared:
             parts = [(self.prepared.get(id(c), c), values) for c, values in parts]
+        begin, self.begin = self.begin, False
+        if begin:
+            parts.insert(0, (_BEGIN, {}))
         cursor = _client_cursor(self.driver)
         try:
             cursor.execute(*_join(parts))
@@ -496,6 +506,8 @@ class _Batch:
                 # runs again unbatched, the connection's next batch prepares them again.
                 self.connection.connection.info.pop(_PREPARED_KEY, None)
             raise
+        if begin and len(parts) > 1:
+            cursor.nextset()  # past BEGIN's result
         for ahead in self.unsent:
             has_rows = cursor.pgresult.status == _TUPLES_OK  # not .description: it builds
             ahead.rows = _Rows(cursor.fetchall() if has_rows else [], cursor.rowcount)
@@ -510,6 +522,8 @@ def _client_cursor(driver: Any) -> Any:
 
 
 _COMMIT = _Compiled("COMMIT", {}, None)
+_BEGIN = _Compiled("BEGIN", {}, None)
+_IDLE = 0  # libpq's PQTRANS_IDLE: no transaction open
 _TUPLES_OK = 2  # libpq's PGRES_TUPLES_OK: the statement returned rows (maybe none)
 _INTRANS, _INERROR = 2, 3  # libpq's PQTRANS_INTRANS, PQTRANS_INERROR (a statement failed)
 JOINED_KEEP = 256
@@ -547,9 +561,48 @@ def batch(session: Session) -> bool:
     driver = connection.connection.driver_connection
     prepared = _prepare(connection.connection.info, driver, connection.dialect)
     found = _Batch(connection, driver, connection.dialect, prepared=prepared)
+    found.begin = _begin_inline(driver)
     session.info["batch"] = connection.info["batch"] = found
     session.info["speculating"] = True
     return True
+
+
+def _begin_inline(driver: Any) -> bool:
+    """Let this transaction's BEGIN travel at the head of its first batch (one round trip
+    less per request): psycopg otherwise sends BEGIN alone before the first statement.
+
+    The connection goes to autocommit mode, in which psycopg sends no BEGIN of its own;
+    the transaction is still one, opened by the BEGIN in the string, and psycopg's commit
+    and rollback act on the server's transaction status, not on that mode. The mode is
+    set back when the transaction ends: after the COMMIT (:func:`_finish_batch`), or when
+    the connection goes back to the pool after a rollback (:func:`_leave_autocommit`), so
+    no other transaction ever runs on it in autocommit mode. Only with psycopg's plain
+    BEGIN (no isolation level or access mode of its own) and no transaction open yet."""
+    if (
+        driver.autocommit
+        or driver.info.transaction_status != _IDLE
+        or driver.isolation_level is not None
+        or driver.read_only is not None
+        or driver.deferrable is not None
+    ):
+        return False
+    driver.autocommit = True
+    return True
+
+
+def _leave_autocommit(dbapi_connection: Any, record: Any) -> None:
+    """Pool ``checkin``: a connection whose batched transaction did not commit (it was
+    rolled back, or its BEGIN was never sent) leaves :func:`_begin_inline`'s mode."""
+    if dbapi_connection is None or not getattr(dbapi_connection, "autocommit", False):
+        return
+    if dbapi_connection.closed:
+        return  # lost: the pool opens another
+    try:
+        if dbapi_connection.info.transaction_status != _IDLE:
+            dbapi_connection.rollback()  # the pool's reset did already; never left open
+        dbapi_connection.autocommit = False
+    except Exception:  # whatever failed, this connection is not reused
+        record.invalidate()
 
 
 def batched(session: Session) -> bool:
@@ -586,11 +639,16 @@ def _finish_batch(session: Session, *, commit: bool) -> None:
         return
     if found.unclaimed():
         raise Speculation("a prefetched write was not asked for")
+    if found.begin and _pending(session):  # nothing sent yet: the flush runs after BEGIN
+        found.driver.execute("BEGIN")
+        found.begin = False
     _flush_pending(session)
     # The queued writes and the COMMIT in one round trip; SQLAlchemy's own commit then finds
     # the transaction closed. After an error PostgreSQL runs none of the rest.
     try:
         found.send(commit=True)
+        if found.driver.autocommit:  # committed: psycopg's own BEGIN again from here on
+            found.driver.autocommit = False
     except found.dialect.loaded_dbapi.Error:
         # Run again (Speculation) only when nothing committed: the server refused a
         # statement (the transaction is failed) or the string was never sent (still in the

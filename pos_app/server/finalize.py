@@ -154,32 +154,36 @@ def _decide(
     view = _judge(
         backend, session, principal, sale=sale, req=req, token=token, lines=lines, now=now
     )
-    _insert_sale(session, sale)  # inserted once, with its outcome (no INSERT then UPDATE)
+    if sale.status != STEP_UP_REQUIRED:  # a step-up sale is in the session already
+        _insert_sale(session, sale)  # inserted once, with its outcome (no INSERT then UPDATE)
     return 200, view
 
 
 _SALES: Table = Sale.__table__  # type: ignore[assignment]
 _SALE_EXISTS = select(_SALES.c.sale_id).where(_SALES.c.sale_id == bindparam("b_sale"))
 _INSERT_SALE = _SALES.insert().values({c.name: bindparam(c.name) for c in _SALES.columns})
-_JSON_COLUMNS = frozenset(c.name for c in _SALES.columns if isinstance(c.type, JSON))
+# Each column of ``sales``: its name, its default (None: none), whether it holds JSON.
+_SALE_COLUMNS: tuple[tuple[str, Any, bool], ...] = tuple(
+    (c.name, None if c.default is None else c.default.arg, isinstance(c.type, JSON))  # type: ignore[attr-defined]
+    for c in _SALES.columns
+)
 
 
-def _insert_sale(session: Session, sale: Sale) -> None:
-    """INSERT the decided sale in one statement (a step-up sale is in the session already)."""
-    if sale in session:
-        return
+def _insert_sale(session: Session, sale: sales.SaleDraft) -> None:
+    """INSERT the decided sale in one statement."""
     values: dict[str, Any] = {}
-    for column in _SALES.columns:
-        value = getattr(sale, column.name)
-        if value is None and column.default is not None:
-            value = column.default.arg  # type: ignore[attr-defined]
-        if column.name in _JSON_COLUMNS and value is not None:
+    for name, default, is_json in _SALE_COLUMNS:
+        value = getattr(sale, name)
+        if value is None:
+            value = default
+        if is_json and value is not None:
             value = json.dumps(value)
-        values[column.name] = value
+        values[name] = value
     db.write(session, _INSERT_SALE, values)
 
 
 BAD_OFFLINE_TIME = "bad_offline_time"
+STEP_UP_REQUIRED = "step_up_required"
 
 
 def _offline_refusal(problem: str) -> dict[str, Any]:
@@ -201,7 +205,7 @@ def _record_refused_offline(
     token = _verify_token(backend, session, req.token, now=now)
     sale = _new_sale(req, token, lines, principal, idem_key=idem_key, now=now)
     sales.decline(sale, BAD_OFFLINE_TIME, now=now)
-    session.add(sale)
+    session.add(sale.to_orm())
 
 
 def _judge(
@@ -209,7 +213,7 @@ def _judge(
     session: Session,
     principal: Principal,
     *,
-    sale: Sale,
+    sale: sales.SaleDraft,
     req: SaleRequest,
     token: TokenFacts,
     lines: Lines,
@@ -233,7 +237,7 @@ def _judge(
 
 def _decline(
     session: Session,
-    sale: Sale,
+    sale: sales.SaleDraft,
     token: TokenFacts,
     reason: str,
     *,
@@ -274,10 +278,10 @@ def _new_sale(
     *,
     idem_key: str,
     now: int,
-) -> Sale:
+) -> sales.SaleDraft:
     cc_total, tobacco_total = risk.basket_totals(lines)
     terminal_risk = req.terminal_risk.model_dump() if req.terminal_risk else None
-    return Sale(
+    return sales.SaleDraft(
         sale_id=req.sale_id,
         store_id=req.store_id,
         terminal_id=req.terminal_id,
@@ -351,7 +355,13 @@ db.usual(_SALE_EXISTS, Redemption, _DEVICE_AND_LOCK, _INSERT_SALE)
 
 
 def _verdict(
-    session: Session, req: SaleRequest, token: TokenFacts, sale: Sale, lines: Lines, *, now: int
+    session: Session,
+    req: SaleRequest,
+    token: TokenFacts,
+    sale: sales.SaleDraft,
+    lines: Lines,
+    *,
+    now: int,
 ) -> risk.Verdict:
     facts = risk.SaleInput(
         sale_id=req.sale_id,
@@ -376,7 +386,7 @@ def _apply(
     backend: Backend,
     session: Session,
     *,
-    sale: Sale,
+    sale: sales.SaleDraft,
     req: SaleRequest,
     token: TokenFacts,
     verdict: risk.Verdict,
@@ -399,7 +409,7 @@ def _apply(
 
 
 def _require_step_up(
-    backend: Backend, session: Session, sale: Sale, token: TokenFacts, *, now: int
+    backend: Backend, session: Session, sale: sales.SaleDraft, token: TokenFacts, *, now: int
 ) -> dict[str, Any]:
     # The token stays redeemed so it cannot pay elsewhere while the owner decides.
     step = StepUp(
@@ -413,10 +423,10 @@ def _require_step_up(
         status="pending",
         expires_at=now + backend.settings.step_up_ttl,
     )
-    session.add(sale)
-    session.flush()  # the step-up row refers to the sale
-    session.add(step)
-    sale.status = "step_up_required"
+    sale.status = STEP_UP_REQUIRED
     sale.review_status = sale.review_status or "pending"
     sale.updated_at = now
+    session.add(sale.to_orm())  # it waits for the owner in the session, not by _insert_sale
+    session.flush()  # the step-up row refers to the sale
+    session.add(step)
     return sales.view(sale, step, now=now)

@@ -96,7 +96,7 @@ class Signed:
             with db.transaction(backend.sessions) as session:
                 return work(session, principal)
 
-        return JSONResponse(await run_in_threadpool(run))
+        return JSONResponse(await backend.in_thread(run))
 
     async def once(
         self,
@@ -168,7 +168,7 @@ class Signed:
                 prefetch=prefetch if checked else None,
             )
 
-        result = await run_in_threadpool(run)
+        result = await backend.in_thread(run)
         if result.text is not None:  # the bytes JSONResponse would send, encoded once
             return Response(result.text.encode(), result.status, media_type="application/json")
         return JSONResponse(result.body, status_code=result.status)

@@ -69,3 +69,46 @@ def test_a_worker_runs_requests_on_the_configured_number_of_threads(tmp_path: Pa
         assert client.portal is not None
         assert client.portal.call(_thread_limit) == 3
         assert client.get("/healthz").status_code == 200
+
+
+def test_signed_work_runs_on_at_most_worker_threads_threads(tmp_path: Path) -> None:
+    """``Backend.in_thread`` (every signed request's work): at most ``worker_threads`` at
+    once, the rest waiting their turn, each in a copy of the caller's context."""
+    import asyncio
+    import contextvars
+    import threading
+    import time
+
+    from pos_app.server.backend import Backend
+    from pos_app.server.settings import ServerSettings
+
+    data_dir = tmp_path / "executor"
+    admin.init_backend(data_dir)
+    backend = Backend(ServerSettings.for_data_dir(data_dir, worker_threads=2))
+    request_id: contextvars.ContextVar[int] = contextvars.ContextVar("request_id")
+    lock = threading.Lock()
+    running, peak, names = [0], [0], set()
+
+    def work() -> int:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+            names.add(threading.current_thread().name)
+        time.sleep(0.02)
+        with lock:
+            running[0] -= 1
+        return request_id.get()
+
+    async def one(n: int) -> int:
+        request_id.set(n)
+        return await backend.in_thread(work)
+
+    async def many() -> list[int]:
+        return list(await asyncio.gather(*(one(n) for n in range(8))))
+
+    try:
+        assert asyncio.run(many()) == list(range(8))
+    finally:
+        backend.close()
+    assert peak[0] == 2 and len(names) == 2
+    assert all(name.startswith("pos-request") for name in names)

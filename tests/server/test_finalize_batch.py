@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
+from sqlalchemy.pool import QueuePool
 
 from pos_app.server import admin, db, finalize
 from pos_app.server.backend import Backend
 from pos_app.server.settings import ServerSettings
-from tests.server.server_support import Signer, World
+from tests.server.server_support import Signer, World, backend_of
 
 SLACK = ServerSettings.model_fields["contact_slack"].default
 
@@ -83,6 +84,94 @@ def test_usual_sale_is_two_batches_on_postgres(world: World, settings: Any, trip
     info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
     assert info["balance"] == 10_000 - 3 * 280
     _ledger_ok(world, settings)
+
+
+@pytest.fixture
+def commands(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Every command psycopg sends by itself (BEGIN, COMMIT, ROLLBACK), in order."""
+    from psycopg import Connection
+
+    seen: list[bytes] = []
+    own = Connection._exec_command
+
+    def recorded(self: Any, command: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(command if isinstance(command, bytes) else str(command).encode())
+        return own(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "_exec_command", recorded)
+    return seen
+
+
+def _pool_modes(world: World) -> list[bool]:
+    """The autocommit mode of every connection in the server's pool."""
+    backend = backend_of(world.api)
+    modes: list[bool] = []
+    pool = backend.engine.pool
+    assert isinstance(pool, QueuePool)
+    for _ in range(pool.checkedin()):
+        conn = backend.engine.raw_connection()
+        modes.append(conn.driver_connection.autocommit)  # type: ignore[union-attr]
+        conn.close()
+    return modes
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_begin_travels_with_the_first_batch(
+    world: World, settings: Any, trips: Trips, sent: list[str], commands: list[bytes]
+) -> None:
+    """A usual sale's BEGIN goes at the head of its first string (psycopg would otherwise
+    send it alone first: one round trip more per sale), and the connection goes back to
+    the pool in psycopg's usual mode whether the transaction committed or rolled back, so
+    no later transaction on it runs statement by statement in autocommit."""
+    wallet = world.new_wallet(balance=600)
+    for _ in range(2):  # the terminal's key known, the store's account remembered
+        assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
+    body = world.sale_body(world.token(wallet))
+    sent.clear()
+    commands.clear()
+    trips.reset()
+    declined = world.sell(body).json()  # 40 left: batched, then portable
+    assert (declined["status"], declined["reason"]) == ("declined", "insufficient_funds")
+    assert trips.speculations == 1
+    assert sent[0].startswith("BEGIN; EXECUTE ")
+    # The batched attempt: no BEGIN of psycopg's, the debit's guard fails the COMMIT string,
+    # ROLLBACK; then the portable rerun: psycopg's BEGIN and COMMIT, one by one.
+    assert commands == [b"ROLLBACK", b"BEGIN", b"COMMIT"]
+    assert not any(_pool_modes(world))
+    assert world.top_up(wallet, 10_000).status_code == 201
+    body = world.sale_body(world.token(wallet))
+    sent.clear()
+    commands.clear()
+    trips.reset()
+    assert world.sell(body).json()["status"] == "approved"
+    assert (trips.batches, trips.speculations) == ([10, 6], 0)
+    assert sent[0].startswith("BEGIN; EXECUTE ") and sent[-1].endswith("; COMMIT")
+    assert commands == []  # nothing else: two round trips for the sale's transaction
+    assert not any(_pool_modes(world))
+    info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
+    assert info["balance"] == 600 - 2 * 280 + 10_000 - 280
+    _ledger_ok(world, settings)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_a_first_statement_through_the_orm_still_runs_in_the_transaction(settings: Any) -> None:
+    """A batched transaction whose first statement goes through SQLAlchemy (nothing sent
+    ahead yet) sends BEGIN before it: its statements share one transaction, not one each."""
+    backend = Backend(settings)
+    try:
+        assert db.warm_pool(backend.engine, 1) == 1  # prepared already: batch() runs nothing
+        with db.transaction(backend.sessions) as session:
+            assert db.batch(session)
+            assert session.info["batch"].begin  # BEGIN waits for the first string
+            first = session.execute(text("SELECT txid_current()")).scalar()
+            again = session.execute(text("SELECT txid_current()")).scalar()
+        assert first == again
+        with backend.engine.connect() as conn:
+            assert conn.connection.driver_connection.autocommit is False  # type: ignore[union-attr]
+    finally:
+        backend.close()
 
 
 def test_insufficient_funds_falls_back_and_declines(
@@ -274,14 +363,17 @@ def test_usual_statements_go_prepared_and_survive_a_lost_name(
     sent.clear()
     assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
     statements = [part for text in sent for part in text.split("; ")]
-    assert len(statements) == 16 and statements[-1] == "COMMIT"
-    assert all(part.startswith("EXECUTE pos_usual_") for part in statements[:-1])
-    backend = world.api.client.app.state.backend  # type: ignore[attr-defined]
+    assert len(statements) == 17 and (statements[0], statements[-1]) == ("BEGIN", "COMMIT")
+    assert all(part.startswith("EXECUTE pos_usual_") for part in statements[1:-1])
+    backend = backend_of(world.api)
     engine = backend.engine
     with engine.connect() as conn:  # every pooled connection loses its prepared statements
-        conn.connection.driver_connection.execute("DEALLOCATE ALL")
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        driver.execute("DEALLOCATE ALL")
     trips.reset()
     # The pool holds one connection here (requests one at a time): the one just cleared.
+    assert isinstance(engine.pool, QueuePool)
     assert engine.pool.checkedin() == 1
     lost = world.sell(world.sale_body(world.token(wallet)))
     assert lost.status_code == 200 and lost.json()["status"] == "approved"
@@ -290,7 +382,7 @@ def test_usual_statements_go_prepared_and_survive_a_lost_name(
     trips.reset()
     assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
     assert trips.speculations == 0 and trips.batches == [10, 6]
-    assert all(p.startswith("EXECUTE") for t in sent for p in t.split("; ")[:-1])
+    assert all(p.startswith(("EXECUTE", "BEGIN")) for t in sent for p in t.split("; ")[:-1])
     info = world.api.get(f"/v1/wallets/{wallet.wallet_id}", signer=wallet.signer).json()
     assert info["balance"] == 10_000 - 5 * 280
     _ledger_ok(world, settings)
@@ -314,7 +406,7 @@ def test_a_connection_that_cannot_prepare_sends_the_statements_text(
         )
         return found
 
-    backend = world.api.client.app.state.backend  # type: ignore[attr-defined]
+    backend = backend_of(world.api)
     backend.engine.dispose()  # new connections: none has prepared anything yet
     monkeypatch.setattr(db, "_preparables", broken)
     wallet = world.new_wallet(balance=10_000)

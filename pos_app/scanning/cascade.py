@@ -83,12 +83,17 @@ GRID_DEBLUR = "grid-deblur"
 @dataclass(frozen=True, slots=True)
 class DecodeResult:
     """What one frame gave. ``stage`` names the step that read first (``""`` if
-    none); ``errors`` lists the decoder failures swallowed on this frame."""
+    none); ``errors`` lists the decoder failures swallowed on this frame.
+    ``clear``: every code-like patch the locator found in the frame, and every
+    code a decoder saw but could not decode, lies under a read symbol: as far
+    as this frame tells, nothing else that could be a code is in view (the
+    filter may accept a payment code from such a frame alone)."""
 
     symbols: tuple[Symbol, ...]
     stage: str
     ms: float
     errors: tuple[str, ...] = ()
+    clear: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +205,8 @@ class DecodeCascade:
         symbols = run.confirmed()
         self._tracks = run.next_tracks(self._tracks) if sequence else []
         ms = (self._clock() - run.start) * 1000.0
-        return DecodeResult(symbols, run.first_stage if symbols else "", ms, tuple(run.errors))
+        stage = run.first_stage if symbols else ""
+        return DecodeResult(symbols, stage, ms, tuple(run.errors), run.clear(symbols))
 
     @staticmethod
     def gray_is_crop_sized(gray: GrayImage) -> bool:
@@ -245,6 +251,8 @@ class _FrameRun:
         self.fell_back = False
         self._read_order: list[str] = []
         self._refined = 0
+        # Every region the locator found (``None``: it did not run).
+        self.located: list[Region] | None = None
 
     @property
     def config(self) -> DecoderConfig:
@@ -375,6 +383,7 @@ class _FrameRun:
             return
         cfg = self.config
         located = find_regions(self.gray, width=cfg.locate_width, limit=cfg.max_regions)
+        self.located = list(located)
         # Payment codes first: QR-like (edges every way) before bar-like regions.
         located.sort(key=lambda region: region.angle is not None)
         pending: list[Region | None] = [*self.near_misses[:2], *located]
@@ -500,6 +509,20 @@ class _FrameRun:
                 return
             if self.read(decoder, _View(stage, image, identity)):
                 return
+
+    def clear(self, symbols: Sequence[Symbol]) -> bool:
+        """Whether the frame holds nothing code-like beyond ``symbols`` (the
+        confirmed reads): each located region and each near miss lies under
+        one of them. A second phone that was located but not read, or seen
+        but not decoded, makes the frame not clear; so does a patch of
+        clutter (the filter then waits for a second frame, as before)."""
+        if self.located is None or not symbols:
+            return False
+        outlines = [s.corners for s in symbols if s.corners]
+        return all(
+            any(region.covered_by(corners) for corners in outlines)
+            for region in [*self.located, *self.near_misses]
+        )
 
     def confirmed(self) -> tuple[Symbol, ...]:
         out = []

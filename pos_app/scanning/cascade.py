@@ -65,6 +65,12 @@ log = logging.getLogger(__name__)
 
 LINEAR = frozenset({Symbology.EAN13, Symbology.EAN8, Symbology.UPCA, Symbology.UPCE})
 _MAX_CONFIRM = 3
+# Region variants tried on the own crops of linear reads still seen by one
+# view only (at most this many a frame, outside the budget).
+_MAX_EXTRA_VIEWS = 2
+CONFIRM_WITH_VARIANTS = True
+CLAHE = "region-clahe"
+CONFIRM_STAGES = frozenset({CLAHE})
 # Tracking in a sequence: where a code was read stays a first guess for this
 # many frames (a third of a second at 30 fps), for at most this many codes.
 TRACK_FRAMES = 10
@@ -483,6 +489,7 @@ class _FrameRun:
         single = [
             s for s, stages in self.found.values() if s.symbology in LINEAR and len(stages) < 2
         ]
+        extra = _MAX_EXTRA_VIEWS if CONFIRM_WITH_VARIANTS else 0
         for symbol in single[:_MAX_CONFIRM]:
             crop = cut(self.gray, region_of(symbol.corners, score=0.0, linear=True))
             if crop is None:
@@ -493,6 +500,21 @@ class _FrameRun:
                 self.read(decoder, view)
                 if len(self.found[key][1]) > 1:
                     break
+            # Still one view: the contrast-equalised region variant on this
+            # code's own crop (the frame's first read covered its region, or
+            # the budget ran out before that variant). A view the cascade
+            # already takes as a second opinion, made unlike the first reads
+            # (sharpened, or as is: a view made that much like the first
+            # confirmed an EAN-8 misread in round 3).
+            for stage, prepare, decoder in self.cascade.variants:
+                if len(self.found[key][1]) > 1 or extra <= 0:
+                    break
+                if stage not in CONFIRM_STAGES or stage in self.found[key][1]:
+                    continue
+                prepared = prepare(crop)
+                if prepared is not None:
+                    extra -= 1
+                    self.read(decoder, _view_of(stage, crop, prepared))
 
     def fallbacks(self) -> None:
         """Nothing read: the whole frame inverted (light-on-dark codes), then
@@ -581,7 +603,7 @@ def _variants(decoders: Sequence[Decoder]) -> tuple[Variant, ...]:
     ]
     variants += [("region-" + d.name, same, d) for d in cheap]
     variants += [
-        ("region-clahe", _on_image(clahe_sharpen), first),
+        (CLAHE, _on_image(clahe_sharpen), first),
         ("region-thick", _on_image(thicken), first),
     ]
     variants += [("region-" + d.name, same, d) for d in costly]

@@ -75,6 +75,8 @@ CONFIRM_STAGES = frozenset({CLAHE})
 # many frames (a third of a second at 30 fps), for at most this many codes.
 TRACK_FRAMES = 10
 _MAX_TRACKS = 3
+# Located blobs a frame must have under its reads to be ``clear``, at most.
+_MAX_LOCATED = 32
 # Tight regions added from codes seen but not decoded inside a crop, per frame.
 _MAX_REFINED = 2
 # QR codes seen but not decoded whose module grid is read by ``grid``, per frame.
@@ -388,8 +390,10 @@ class _FrameRun:
         if not self.cascade.decoders:
             return
         cfg = self.config
-        located = find_regions(self.gray, width=cfg.locate_width, limit=cfg.max_regions)
-        self.located = list(located)
+        # Every blob the locator finds counts for ``clear`` (a second phone may
+        # rank below the regions decoded); the strongest are decoded.
+        self.located = find_regions(self.gray, width=cfg.locate_width, limit=_MAX_LOCATED)
+        located = self.located[: cfg.max_regions]
         # Payment codes first: QR-like (edges every way) before bar-like regions.
         located.sort(key=lambda region: region.angle is not None)
         pending: list[Region | None] = [*self.near_misses[:2], *located]
@@ -534,10 +538,11 @@ class _FrameRun:
 
     def clear(self, symbols: Sequence[Symbol]) -> bool:
         """Whether the frame holds nothing code-like beyond ``symbols`` (the
-        confirmed reads): each located region and each near miss lies under
-        one of them. A second phone that was located but not read, or seen
-        but not decoded, makes the frame not clear; so does a patch of
-        clutter (the filter then waits for a second frame, as before)."""
+        confirmed reads): each blob the locator found (not only the
+        ``max_regions`` decoded) and each near miss lies under one of them.
+        A second phone that was located but not read, or seen but not
+        decoded, makes the frame not clear; so does a patch of clutter (the
+        filter then waits for a second frame, as before)."""
         if self.located is None or not symbols:
             return False
         outlines = [s.corners for s in symbols if s.corners]

@@ -477,6 +477,8 @@ def test_a_frame_is_clear_only_when_every_code_like_patch_was_read(make_token):
     result = DecodeCascade().decode(second)
     assert [s.text for s in result.symbols] == [near]  # the far phone is not read
     assert not result.clear
+    # Decoding only the strongest patch: the far phone still counts.
+    assert not DecodeCascade(DecoderConfig(max_regions=1)).decode(second).clear
 
     modules = np.random.default_rng(1).integers(0, 2, (40, 40))
     clutter = np.asarray(np.kron(modules, np.ones((3, 3))) * 200 + 20, np.uint8)

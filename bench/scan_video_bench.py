@@ -1,6 +1,7 @@
 """Video-sequence benchmark: time from a code entering the view to an accepted scan.
 
     .venv/bin/python -m bench.scan_video_bench [--split holdout] [--clips 3]
+    .venv/bin/python -m bench.scan_video_bench --split fresh2 --clips 3 --breakdown
 
 Each clip is 2 s at 30 fps from the generator in ``scan_scenes.py``: a phone or
 a package slides in from the side over 0.4 s (ease-out, smeared by motion blur
@@ -14,6 +15,8 @@ A scan is accepted at the simulated time its deciding decode finished.
 
 Also: "two phones" clips (two payment codes held up together) must never pay;
 the per-frame read rate over the frames after entry is reported beside it.
+``--breakdown`` prints, clip by clip, where the time from entry to acceptance
+goes (the slide, the first readable frame, the worker, the filter).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Video-sequence benchmark: time from a code entering the view to an accepted scan.
 
     .venv/bin/python -m bench.scan_video_bench [--split holdout] [--clips 3]
+    .venv/bin/python -m bench.scan_video_bench --split fresh2 --clips 3 --breakdown
 
 Each clip is 2 s at 30 fps from the generator in ``scan_scenes.py``: a phone or
 a package slides in from the side over 0.4 s (ease-out, smeared by motion blur
@@ -14,6 +15,8 @@ A scan is accepted at the simulated time its deciding decode finished.
 
 Also: "two phones" clips (two payment codes held up together) must never pay;
 the per-frame read rate over the frames after entry is reported beside it.
+``--breakdown`` prints, clip by clip, where the time from entry to acceptance
+goes (the slide, the first readable frame, the worker, the filter).
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ class Clip:
     slice: str
     frames: list[Scene]
     entered: int | None  # index of the first frame with every code wholly in view
+    blur_px: tuple[float, ...] = ()  # each frame's motion smear (0.5 x its travel)
 
 
 def inside(scene: Scene) -> bool:
@@ -80,7 +84,7 @@ def clip(name: str, split: str, index: int) -> Clip:
     tremor = random.Random(seed + "-tremor")
     start = -(look.size[0] * 0.75)
     direction = random.Random(seed).choice([1, -1])
-    frames, previous = [], start
+    frames, previous, blurs = [], start, []
     for i in range(FRAMES):
         progress = min(1.0, i / ENTRY_FRAMES)
         x = start * (1 - progress) ** 2  # ease-out: fast in, slowing to rest
@@ -89,9 +93,10 @@ def clip(name: str, split: str, index: int) -> Clip:
         travel = abs(x - previous)
         previous = x
         move = Motion((direction * x, y), blur_px=0.5 * travel, angle=0.0, noise_seed=i)
+        blurs.append(move.blur_px)
         frames.append(make_scene(name, look, random.Random(seed), split=split, motion_of=move))
     entered = next((i for i, f in enumerate(frames) if inside(f)), None)
-    return Clip(name, frames, entered)
+    return Clip(name, frames, entered, tuple(blurs))
 
 
 @dataclass
@@ -103,6 +108,11 @@ class Outcome:
     # from the end of the first decode that read the code to the acceptance:
     # what the filter's second agreeing frame costs
     second_read_ms: float | None = None
+    # frame indexes (for ``--breakdown``): the first decoded frame whose read of
+    # the truth counts towards acceptance (not ``moving``), the accepting frame
+    first_counting: int | None = None
+    accept_frame: int | None = None
+    decoded: tuple[int, ...] = ()  # the frames the simulated worker decoded
 
 
 def simulate(item: Clip, cascade: Any, *, sequence: bool = True) -> Outcome:
@@ -116,6 +126,8 @@ def simulate(item: Clip, cascade: Any, *, sequence: bool = True) -> Outcome:
     accepted: float | None = None
     first_read: float | None = None
     read = decoded_after = 0
+    first_counting = accept_frame = None
+    decoded: list[int] = []
     while True:
         arrived = min(len(item.frames) - 1, int(now * FPS + 1e-9))
         if arrived <= last:
@@ -128,23 +140,32 @@ def simulate(item: Clip, cascade: Any, *, sequence: bool = True) -> Outcome:
         result = cascade.decode(frame.image, sequence=sequence)
         now += time.thread_time() - cpu
         last = arrived
+        decoded.append(arrived)
         texts = {s.text for s in result.symbols}
+        if first_counting is None and any(
+            s.text in truths and not s.moving for s in result.symbols
+        ):
+            first_counting = arrived
         if item.entered is not None and arrived >= item.entered:
             decoded_after += 1
             read += bool(texts & truths)
         if first_read is None and texts & truths:
             first_read = now
-        for event in scan_filter.feed(result.symbols, at=arrived / FPS):
+        clear = bool(getattr(result, "clear", False))  # an older cascade: never
+        for event in scan_filter.feed(result.symbols, at=arrived / FPS, clear=clear):
             if event.action is not ScanAction.ACCEPTED:
                 continue
             if event.text not in truths:
                 wrong += 1
             elif accepted is None and item.entered is not None:
                 accepted = max(0.0, now - item.entered / FPS) * 1000
+                accept_frame = arrived
     second = None
     if accepted is not None and first_read is not None and item.entered is not None:
         second = accepted - max(0.0, first_read - item.entered / FPS) * 1000
-    return Outcome(accepted, wrong, decoded_after, read, second)
+    return Outcome(
+        accepted, wrong, decoded_after, read, second, first_counting, accept_frame, tuple(decoded)
+    )
 
 
 def two_phone_clip(split: str, index: int) -> Clip:
@@ -181,7 +202,14 @@ class _Reference:
         return SimpleNamespace(symbols=symbols)
 
 
-def report(split: str, clips: int, reference: str | None = None, *, alone: bool = True) -> None:
+def report(
+    split: str,
+    clips: int,
+    reference: str | None = None,
+    *,
+    alone: bool = True,
+    slices: list[str] | None = None,
+) -> None:
     shipped = DecodeCascade()
     cascades: dict[str, tuple[Any, bool]] = {}
     if reference:
@@ -190,7 +218,7 @@ def report(split: str, clips: int, reference: str | None = None, *, alone: bool 
         cascades["each frame alone (no tracking)"] = (shipped, False)
     cascades["shipped (tracking)"] = (shipped, True)
     rows: dict[str, dict[str, list[Outcome]]] = {name: {} for name in cascades}
-    for name in CLIP_SLICES:
+    for name in slices or CLIP_SLICES:
         for i in range(clips):
             item = clip(name, split, i)
             for config, (cascade, sequence) in cascades.items():  # interleaved: same load
@@ -274,10 +302,86 @@ def every_frame(split: str, clips: int) -> int:
     return wrong
 
 
+def first_readable(item: Clip, cascade: DecodeCascade) -> tuple[int | None, int | None]:
+    """Every frame decoded in sequence: the first frame with any read of the
+    truth, and the first whose read counts towards acceptance (not ``moving``)."""
+    cascade.decode(np.zeros((8, 8), np.uint8))
+    truths = {t.text for f in item.frames for t in f.truths}
+    any_read = counting = None
+    for index, frame in enumerate(item.frames):
+        symbols = [
+            s for s in cascade.decode(frame.image, sequence=True).symbols if s.text in truths
+        ]
+        if symbols and any_read is None:
+            any_read = index
+        if any(not s.moving for s in symbols):
+            counting = index
+            break
+    return any_read, counting
+
+
+def breakdown(split: str, clips: int, slices: list[str] | None = None) -> None:
+    """Where the time from entry to acceptance goes, clip by clip, in frames
+    (33 ms each): entry to the end of the slide (no more smear), entry to the
+    first frame any decode reads (every frame decoded) and to the first whose
+    read counts, the simulated worker's first counting read and its
+    acceptance."""
+    cascade = DecodeCascade()
+    print(
+        "| clip | entered | smear at entry px | slide ends | first read (any) | first counting "
+        "read | worker: first counting | worker: accepted | ms |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    parts: dict[str, list[float]] = {}
+    for name in slices or CLIP_SLICES:
+        for i in range(clips):
+            item = clip(name, split, i)
+            entered = item.entered
+            if entered is None:
+                continue
+            settled = next(
+                (k for k, b in enumerate(item.blur_px) if k >= entered and b < 1.5), None
+            )
+            any_read, counting = first_readable(item, cascade)
+            outcome = simulate(item, cascade)
+            cells = [entered, f"{item.blur_px[entered]:.1f}", settled, any_read, counting]
+            cells += [outcome.first_counting, outcome.accept_frame]
+            ms = "never" if outcome.accepted_ms is None else f"{outcome.accepted_ms:.0f}"
+            print(
+                f"| {name} #{i} | "
+                + " | ".join("-" if c is None else str(c) for c in cells)
+                + f" | {ms} |"
+            )
+            for key, start, end in (
+                ("entry -> slide ends", entered, settled),
+                ("entry -> first counting read (every frame)", entered, counting),
+                (
+                    "first counting read -> worker's first counting read",
+                    counting,
+                    outcome.first_counting,
+                ),
+                (
+                    "worker's first counting read -> accepting frame",
+                    outcome.first_counting,
+                    outcome.accept_frame,
+                ),
+            ):
+                if start is not None and end is not None:
+                    parts.setdefault(key, []).append(end - start)
+            if outcome.accepted_ms is not None:
+                parts.setdefault("entry -> accepted (ms)", []).append(outcome.accepted_ms)
+    print()
+    for key, values in parts.items():
+        unit = "" if "(ms)" in key else " frames"
+        median, p90 = np.median(values), np.percentile(values, 90)
+        print(f"- {key}: median {median:.1f}{unit}, p90 {p90:.1f}{unit} (n={len(values)})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=tuple(SPLITS), default="holdout")
     parser.add_argument("--clips", type=int, default=3, help="clips per slice")
+    parser.add_argument("--slices", nargs="*", choices=CLIP_SLICES, help="only these clip slices")
     parser.add_argument("--reference", metavar="REV", help="also run the cascade at this git rev")
     parser.add_argument(
         "--every-frame",
@@ -289,12 +393,20 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="leave out the 'each frame alone (no tracking)' configuration",
     )
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="only print where the time from entry to acceptance goes, clip by clip",
+    )
     args = parser.parse_args(argv)
     pin_one_core()
+    if args.breakdown:
+        breakdown(args.split, args.clips, args.slices)
+        return 0
     if args.every_frame:
         return 1 if every_frame(args.split, args.clips) else 0
     print(f"split {args.split}, {args.clips} clips per slice, {FRAMES} frames at {FPS:.0f} fps\n")
-    report(args.split, args.clips, args.reference, alone=not args.no_alone)
+    report(args.split, args.clips, args.reference, alone=not args.no_alone, slices=args.slices)
     return 0
 
 

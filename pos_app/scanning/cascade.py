@@ -65,10 +65,18 @@ log = logging.getLogger(__name__)
 
 LINEAR = frozenset({Symbology.EAN13, Symbology.EAN8, Symbology.UPCA, Symbology.UPCE})
 _MAX_CONFIRM = 3
+# Region variants tried on the own crops of linear reads still seen by one
+# view only (at most this many a frame, outside the budget).
+_MAX_EXTRA_VIEWS = 2
+CONFIRM_WITH_VARIANTS = True
+CLAHE = "region-clahe"
+CONFIRM_STAGES = frozenset({CLAHE})
 # Tracking in a sequence: where a code was read stays a first guess for this
 # many frames (a third of a second at 30 fps), for at most this many codes.
 TRACK_FRAMES = 10
 _MAX_TRACKS = 3
+# Located blobs a frame must have under its reads to be ``clear``, at most.
+_MAX_LOCATED = 32
 # Tight regions added from codes seen but not decoded inside a crop, per frame.
 _MAX_REFINED = 2
 # QR codes seen but not decoded whose module grid is read by ``grid``, per frame.
@@ -83,12 +91,17 @@ GRID_DEBLUR = "grid-deblur"
 @dataclass(frozen=True, slots=True)
 class DecodeResult:
     """What one frame gave. ``stage`` names the step that read first (``""`` if
-    none); ``errors`` lists the decoder failures swallowed on this frame."""
+    none); ``errors`` lists the decoder failures swallowed on this frame.
+    ``clear``: every code-like patch the locator found in the frame, and every
+    code a decoder saw but could not decode, lies under a read symbol: as far
+    as this frame tells, nothing else that could be a code is in view (the
+    filter may accept a payment code from such a frame alone)."""
 
     symbols: tuple[Symbol, ...]
     stage: str
     ms: float
     errors: tuple[str, ...] = ()
+    clear: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +213,8 @@ class DecodeCascade:
         symbols = run.confirmed()
         self._tracks = run.next_tracks(self._tracks) if sequence else []
         ms = (self._clock() - run.start) * 1000.0
-        return DecodeResult(symbols, run.first_stage if symbols else "", ms, tuple(run.errors))
+        stage = run.first_stage if symbols else ""
+        return DecodeResult(symbols, stage, ms, tuple(run.errors), run.clear(symbols))
 
     @staticmethod
     def gray_is_crop_sized(gray: GrayImage) -> bool:
@@ -245,6 +259,8 @@ class _FrameRun:
         self.fell_back = False
         self._read_order: list[str] = []
         self._refined = 0
+        # Every region the locator found (``None``: it did not run).
+        self.located: list[Region] | None = None
 
     @property
     def config(self) -> DecoderConfig:
@@ -374,7 +390,10 @@ class _FrameRun:
         if not self.cascade.decoders:
             return
         cfg = self.config
-        located = find_regions(self.gray, width=cfg.locate_width, limit=cfg.max_regions)
+        # Every blob the locator finds counts for ``clear`` (a second phone may
+        # rank below the regions decoded); the strongest are decoded.
+        self.located = find_regions(self.gray, width=cfg.locate_width, limit=_MAX_LOCATED)
+        located = self.located[: cfg.max_regions]
         # Payment codes first: QR-like (edges every way) before bar-like regions.
         located.sort(key=lambda region: region.angle is not None)
         pending: list[Region | None] = [*self.near_misses[:2], *located]
@@ -474,6 +493,7 @@ class _FrameRun:
         single = [
             s for s, stages in self.found.values() if s.symbology in LINEAR and len(stages) < 2
         ]
+        extra = _MAX_EXTRA_VIEWS if CONFIRM_WITH_VARIANTS else 0
         for symbol in single[:_MAX_CONFIRM]:
             crop = cut(self.gray, region_of(symbol.corners, score=0.0, linear=True))
             if crop is None:
@@ -484,6 +504,21 @@ class _FrameRun:
                 self.read(decoder, view)
                 if len(self.found[key][1]) > 1:
                     break
+            # Still one view: the contrast-equalised region variant on this
+            # code's own crop (the frame's first read covered its region, or
+            # the budget ran out before that variant). A view the cascade
+            # already takes as a second opinion, made unlike the first reads
+            # (sharpened, or as is: a view made that much like the first
+            # confirmed an EAN-8 misread in round 3).
+            for stage, prepare, decoder in self.cascade.variants:
+                if len(self.found[key][1]) > 1 or extra <= 0:
+                    break
+                if stage not in CONFIRM_STAGES or stage in self.found[key][1]:
+                    continue
+                prepared = prepare(crop)
+                if prepared is not None:
+                    extra -= 1
+                    self.read(decoder, _view_of(stage, crop, prepared))
 
     def fallbacks(self) -> None:
         """Nothing read: the whole frame inverted (light-on-dark codes), then
@@ -500,6 +535,21 @@ class _FrameRun:
                 return
             if self.read(decoder, _View(stage, image, identity)):
                 return
+
+    def clear(self, symbols: Sequence[Symbol]) -> bool:
+        """Whether the frame holds nothing code-like beyond ``symbols`` (the
+        confirmed reads): each blob the locator found (not only the
+        ``max_regions`` decoded) and each near miss lies under one of them.
+        A second phone that was located but not read, or seen but not
+        decoded, makes the frame not clear; so does a patch of clutter (the
+        filter then waits for a second frame, as before)."""
+        if self.located is None or not symbols:
+            return False
+        outlines = [s.corners for s in symbols if s.corners]
+        return all(
+            any(region.covered_by(corners) for corners in outlines)
+            for region in [*self.located, *self.near_misses]
+        )
 
     def confirmed(self) -> tuple[Symbol, ...]:
         out = []
@@ -558,7 +608,7 @@ def _variants(decoders: Sequence[Decoder]) -> tuple[Variant, ...]:
     ]
     variants += [("region-" + d.name, same, d) for d in cheap]
     variants += [
-        ("region-clahe", _on_image(clahe_sharpen), first),
+        (CLAHE, _on_image(clahe_sharpen), first),
         ("region-thick", _on_image(thicken), first),
     ]
     variants += [("region-" + d.name, same, d) for d in costly]

@@ -124,7 +124,7 @@ def _scan_video(cascade: Any, args: argparse.Namespace, out: TextIO, err: TextIO
     try:
         for frame in iter_frames(VideoFileSource(args.file)):
             decoded = cascade.decode(frame.image, sequence=True)
-            events = scan_filter.feed(decoded.symbols, at=frame.timestamp)
+            events = scan_filter.feed(decoded.symbols, at=frame.timestamp, clear=decoded.clear)
             shown = [e for e in events if args.all or e.action is ScanAction.ACCEPTED]
             for event in shown:
                 print(json.dumps(_event_json(event, frame.index), ensure_ascii=False), file=out)

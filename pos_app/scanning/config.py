@@ -121,6 +121,13 @@ class FilterConfig:
     payment_agree_frames: identical reads of a payment code needed before it
         is accepted (a one-frame misread must never pay).
     payment_window_s: those reads must fall within this time.
+    payment_single_clear_read: accept a payment code from one frame when the
+        decoder reports that frame *clear* (every code-like patch in it was
+        read, the code not through a motion deblur, no other payment code
+        seen within ``left_view_s``). A PT1 token is Ed25519-signed and
+        single-use, so a misread cannot pay; the agreeing frames guard
+        against a second phone, which a clear frame rules out as far as the
+        decoder can see. Never applies to products.
     product_agree_frames: identical reads of a product barcode needed before
         it is added (a misread line of a partly seen barcode must not add a
         wrong item); 1 only for still images.
@@ -134,6 +141,7 @@ class FilterConfig:
 
     payment_agree_frames: int = 2
     payment_window_s: float = 0.5
+    payment_single_clear_read: bool = True
     product_agree_frames: int = 2
     product_window_s: float = 0.5
     product_cooldown_s: float = 1.5

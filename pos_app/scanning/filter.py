@@ -3,8 +3,11 @@
 Rules (see ``FilterConfig`` for the numbers):
 
 - a payment code is accepted once it has been read identically in
-  ``payment_agree_frames`` frames within ``payment_window_s``; it is not
-  accepted again until it has left the view;
+  ``payment_agree_frames`` frames within ``payment_window_s``, or at once
+  from a single *clear* frame (``payment_single_clear_read``: the code read
+  without undoing a motion smear, and nothing else code-like in that frame
+  left unread, so no second phone can be hiding in it); it is not accepted
+  again until it has left the view;
 - a frame with two different payment codes is rejected with a message and
   counts towards nothing (which phone did the customer mean?); and no payment
   code is accepted while another one was read within ``left_view_s`` (the
@@ -79,7 +82,10 @@ class ScanFilter:
         self._reported: set[str] = set()
         self._conflict: frozenset[str] = frozenset()
 
-    def feed(self, symbols: Sequence[Symbol], *, at: float) -> list[ScanEvent]:
+    def feed(self, symbols: Sequence[Symbol], *, at: float, clear: bool = False) -> list[ScanEvent]:
+        """``clear``: the decoder found nothing code-like in this frame beyond
+        ``symbols`` (``DecodeResult.clear``); only then may a payment code be
+        accepted from this frame alone."""
         events: list[ScanEvent] = []
         self._expire(at)
         payments = {s.text: s for s in symbols if s.kind is SymbolKind.PAYMENT_TOKEN}
@@ -90,7 +96,7 @@ class ScanFilter:
         else:
             self._conflict = frozenset()
             for symbol in payments.values():
-                events.extend(self._payment(symbol, at))
+                events.extend(self._payment(symbol, at, clear=clear))
         for symbol in _unique(symbols, SymbolKind.GTIN):
             events.extend(self._product(symbol, at))
         for symbol in _unique(symbols, SymbolKind.QR_TEXT):
@@ -135,7 +141,7 @@ class ScanFilter:
             ScanEvent(ScanAction.REJECTED, None, "", at, reason=TWO_PAYMENT_CODES, message=message)
         ]
 
-    def _payment(self, symbol: Symbol, at: float) -> list[ScanEvent]:
+    def _payment(self, symbol: Symbol, at: float, *, clear: bool) -> list[ScanEvent]:
         if symbol.text in self._accepted_tokens:
             return []
         if symbol.moving:
@@ -144,7 +150,13 @@ class ScanFilter:
             # yet. Seen (it holds other payments back), but not an agreeing read.
             return []
         cfg = self.config
-        if not _agreed(
+        if clear and cfg.payment_single_clear_read:
+            # One clean read of a signed token in a frame with nothing else
+            # code-like in view: a misread cannot pay (Ed25519, single use),
+            # and the frame shows no second phone. Two phones, or clutter
+            # that could be one, still need the agreeing frames below.
+            self._pending.pop(symbol.text, None)
+        elif not _agreed(
             self._pending, symbol.text, at, cfg.payment_window_s, cfg.payment_agree_frames
         ):
             return []

@@ -317,7 +317,7 @@ class ScanWorker:
             self._reset_filter.clear()
             self._filter.reset()
         decoded = self._cascade.decode(frame.image, sequence=True)
-        events = self._filter.feed(decoded.symbols, at=frame.timestamp)
+        events = self._filter.feed(decoded.symbols, at=frame.timestamp, clear=decoded.clear)
         self.frames_decoded += 1
         result = ScanResult(
             frame.index,

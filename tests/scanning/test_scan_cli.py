@@ -72,9 +72,9 @@ def test_scan_video_prints_accepted_scans_after_the_filter(tmp_path: Path) -> No
     assert code == 0
     assert [(line["kind"], line["text"]) for line in lines] == [
         ("gtin", EAN13_A),  # held for 5 frames: added once
-        ("payment_token", token),  # accepted on its second frame
+        ("payment_token", token),  # nothing else in view: accepted on its first frame
     ]
-    assert lines[1]["t"] == pytest.approx(1.1)
+    assert lines[1]["t"] == pytest.approx(1.0)
 
 
 def test_scan_video_missing_file(tmp_path: Path) -> None:

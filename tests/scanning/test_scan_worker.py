@@ -297,3 +297,20 @@ def test_reset_filter_allows_the_same_product_again() -> None:
     assert sink.wait_for(lambda s: len(s.events) == 2)
     worker.stop(timeout=WAIT)
     assert [e.text for e in sink.events] == [EAN13_A, EAN13_A]
+
+
+def test_the_worker_pays_a_lone_phone_from_its_first_clear_frame_but_not_a_product():
+    """The live path hands ``DecodeResult.clear`` to the filter: one phone on
+    a plain background is paid from the first decoded frame; a product held
+    the same way still needs a second frame."""
+    token = payment_text(9)
+    for code, frames in ((token, 1), (EAN13_A, 2)):
+        sink = Recorder()
+        source = SyntheticSource([code], fps=None, max_frames=4, frame_interval_s=0.1)
+        worker = ScanWorker(FastToSlow(source), sink)
+        worker.start()
+        assert sink.wait_for(lambda s: any(e.action is ScanAction.ACCEPTED for e in s.events))
+        worker.stop(timeout=WAIT)
+        accepting = next(i for i, r in enumerate(sink.results) if r.events)
+        assert accepting == frames - 1, code
+        assert [e.text for e in sink.events] == [code]

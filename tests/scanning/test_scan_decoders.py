@@ -474,7 +474,9 @@ def test_a_squeezed_crop_is_stretched_back_square(token: str) -> None:
     assert [s.text for s in ZxingDecoder().decode(warped.image)] == [token]
 
 
-def test_a_frame_is_clear_only_when_every_code_like_patch_was_read(make_token):
+def test_a_frame_is_clear_only_when_every_code_like_patch_was_read(
+    make_token: Callable[[int], str],
+) -> None:
     """``DecodeResult.clear`` lets the live filter pay from one frame: it must
     be false while a second phone is in view but unread, and on clutter the
     decoder cannot tell from a code."""
@@ -498,7 +500,9 @@ def test_a_frame_is_clear_only_when_every_code_like_patch_was_read(make_token):
 
 
 @pytest.mark.parametrize("index", [17, 28])
-def test_a_single_barcode_view_gets_the_contrast_equalised_view_of_its_own_crop(index):
+def test_a_single_barcode_view_gets_the_contrast_equalised_view_of_its_own_crop(
+    index: int,
+) -> None:
     """Curved packages of the bench's ``dev`` split (tuned on): the whole
     frame reads the bars, the sharpened own crop does not; before round 6 the
     read was dropped for want of a second view. The contrast-equalised region

@@ -231,7 +231,7 @@ def test_a_still_read_after_moving_ones_agrees_with_the_next() -> None:
 # A frame the decoder reports *clear*: nothing code-like in it went unread.
 
 
-def test_a_clear_frame_pays_a_payment_code_at_once():
+def test_a_clear_frame_pays_a_payment_code_at_once() -> None:
     filt = ScanFilter()
     events = filt.feed([pay(TOKEN_A)], at=10.0, clear=True)
     assert [(e.action, e.text) for e in events] == [(ScanAction.ACCEPTED, TOKEN_A)]
@@ -239,24 +239,24 @@ def test_a_clear_frame_pays_a_payment_code_at_once():
     assert filt.feed([pay(TOKEN_A)], at=10.033, clear=True) == []
 
 
-def test_a_frame_that_is_not_clear_still_needs_a_second_frame():
+def test_a_frame_that_is_not_clear_still_needs_a_second_frame() -> None:
     filt = ScanFilter()
     assert filt.feed([pay(TOKEN_A)], at=10.0, clear=False) == []
     assert [e.text for e in filt.feed([pay(TOKEN_A)], at=10.033)] == [TOKEN_A]
 
 
-def test_a_clear_frame_never_adds_a_product_alone():
+def test_a_clear_frame_never_adds_a_product_alone() -> None:
     filt = ScanFilter()
     assert filt.feed([product(EAN13_A)], at=10.0, clear=True) == []
     assert [e.text for e in filt.feed([product(EAN13_A)], at=10.033, clear=True)] == [EAN13_A]
 
 
-def test_a_clear_frame_does_not_pay_a_read_through_motion_deblur():
+def test_a_clear_frame_does_not_pay_a_read_through_motion_deblur() -> None:
     filt = ScanFilter()
     assert filt.feed([moving(TOKEN_A)], at=10.0, clear=True) == []
 
 
-def test_a_clear_frame_does_not_pay_while_a_second_phone_was_just_seen():
+def test_a_clear_frame_does_not_pay_while_a_second_phone_was_just_seen() -> None:
     filt = ScanFilter()
     assert filt.feed([pay(TOKEN_B)], at=10.0) == []
     assert filt.feed([pay(TOKEN_A)], at=10.1, clear=True) == []
@@ -264,13 +264,13 @@ def test_a_clear_frame_does_not_pay_while_a_second_phone_was_just_seen():
     assert [e.text for e in filt.feed([pay(TOKEN_A)], at=10.6, clear=True)] == [TOKEN_A]
 
 
-def test_two_payment_codes_in_a_clear_frame_are_refused():
+def test_two_payment_codes_in_a_clear_frame_are_refused() -> None:
     filt = ScanFilter()
     events = filt.feed([pay(TOKEN_A), pay(TOKEN_B)], at=10.0, clear=True)
     assert [(e.action, e.reason) for e in events] == [(ScanAction.REJECTED, TWO_PAYMENT_CODES)]
 
 
-def test_single_clear_reads_can_be_switched_off():
+def test_single_clear_reads_can_be_switched_off() -> None:
     filt = ScanFilter(FilterConfig(payment_single_clear_read=False))
     assert filt.feed([pay(TOKEN_A)], at=10.0, clear=True) == []
     assert [e.text for e in filt.feed([pay(TOKEN_A)], at=10.033, clear=True)] == [TOKEN_A]

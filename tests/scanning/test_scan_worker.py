@@ -299,7 +299,7 @@ def test_reset_filter_allows_the_same_product_again() -> None:
     assert [e.text for e in sink.events] == [EAN13_A, EAN13_A]
 
 
-def test_the_worker_pays_a_lone_phone_from_its_first_clear_frame_but_not_a_product():
+def test_the_worker_pays_a_lone_phone_from_its_first_clear_frame_but_not_a_product() -> None:
     """The live path hands ``DecodeResult.clear`` to the filter: one phone on
     a plain background is paid from the first decoded frame; a product held
     the same way still needs a second frame."""

@@ -389,3 +389,38 @@ def test_orm_changes_left_for_the_commit_run_after_begin(
             assert conn.connection.driver_connection.autocommit is False  # type: ignore[union-attr]
     finally:
         backend.close()
+
+
+def test_concurrent_batched_sales_of_one_wallet_charge_each_token_once(
+    world: World, settings: Any, guard: Guard
+) -> None:
+    """Sales racing through the API on the batched path (several connections, each in
+    BEGIN-inline mode at once): one token pays once, a wallet is never overdrawn, and no
+    statement of any of them runs outside its transaction."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    wallet = world.new_wallet(balance=1_000)  # three 280-yen sales, not four
+    for _ in range(2):  # the usual two strings from here on
+        world.top_up(wallet, 280)
+        assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
+    shared = world.token(wallet)
+    bodies = [world.sale_body(shared) for _ in range(4)]
+    bodies += [world.sale_body(world.token(wallet)) for _ in range(6)]
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        answers = list(pool.map(lambda body: world.sell(body).json(), bodies))
+    shared_answers = sorted((a["status"], a["reason"]) for a in answers[:4])
+    approved = [a for a in answers if a["status"] == "approved"]
+    assert shared_answers.count(("approved", None)) <= 1
+    assert {reason for status, reason in shared_answers if status != "approved"} <= {
+        "token_already_used",
+        "insufficient_funds",
+    }
+    assert len(approved) == 3
+    assert _balance(world, wallet) == 1_000 - 3 * 280
+    assert {a["reason"] for a in answers if a["status"] != "approved"} <= {
+        "token_already_used",
+        "insufficient_funds",
+    }
+    assert len({conn for conn, _ in guard.checkouts}) > 1  # they did overlap
+    guard.assert_clean()
+    _ledger_ok(settings)

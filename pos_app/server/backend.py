@@ -106,8 +106,14 @@ class Backend:
         return self.settings.clock.now()
 
     def close(self) -> None:
-        if self._threads is not None:
-            self._threads.shutdown(wait=False)
+        """Let go of the request threads and the pooled connections. Work already handed
+        to the threads finishes on them; a request that comes after (a server stopped
+        while it still drained) gets new ones, as the engine opens new connections after
+        ``dispose``, instead of a 500 from a shut executor."""
+        with self._lock:
+            threads, self._threads = self._threads, None
+        if threads is not None:
+            threads.shutdown(wait=False)
         self.engine.dispose()
 
     async def in_thread(self, work: Callable[[], T]) -> T:

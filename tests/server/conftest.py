@@ -5,16 +5,18 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from pos_app.server import admin
+from pos_app.server import admin, db
 from pos_app.server.app import create_app
 from pos_app.server.settings import ServerSettings
 from tests.fake_clock import FakeClock
 from tests.server.server_support import (
     Api,
+    Trips,
     World,
     drop_postgres_schema,
     enroll_managers,
@@ -83,3 +85,30 @@ def world(api: Api, settings: ServerSettings, clock: FakeClock) -> World:
     world = World(api=api, terminal=enroll_terminal(api, ticket["enrollment_code"]))
     enroll_managers(settings, world, clock)
     return world
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[Trips]:
+    """What the driver runs in PostgreSQL's batched transactions, counted (tests of the
+    batched path: test_finalize_batch, test_batch_failures)."""
+    seen = Trips()
+    send, execute, speculation = db._Batch.send, db._execute, db.Speculation.__init__
+
+    def counted_send(self: Any, *, commit: bool = False) -> None:
+        count = len(self.unsent) + len(self.queued) + int(commit)
+        if count:
+            seen.batches.append(count)
+        send(self, commit=commit)
+
+    def counted_execute(*args: Any) -> Any:
+        seen.single += 1
+        return execute(*args)
+
+    def counted_speculation(self: Any, *args: Any) -> None:
+        seen.speculations += 1
+        speculation(self, *args)
+
+    monkeypatch.setattr(db._Batch, "send", counted_send)
+    monkeypatch.setattr(db, "_execute", counted_execute)
+    monkeypatch.setattr(db.Speculation, "__init__", counted_speculation)
+    yield seen

@@ -191,6 +191,19 @@ class Manager:
         }
 
 
+@dataclass
+class Trips:
+    """What the driver was asked to run, counted."""
+
+    batches: list[int] = field(default_factory=list)  # statements per batched string
+    single: int = 0  # statements run one by one through ``raw``
+    speculations: int = 0
+
+    def reset(self) -> None:
+        self.batches.clear()
+        self.single = self.speculations = 0
+
+
 def backend_of(api: Api) -> Backend:
     """The app's own backend (database, paths) behind an in-process ``TestClient``, for
     tests that look past the API."""

@@ -112,3 +112,37 @@ def test_signed_work_runs_on_at_most_worker_threads_threads(tmp_path: Path) -> N
         backend.close()
     assert peak[0] == 2 and len(names) == 2
     assert all(name.startswith("pos-request") for name in names)
+
+
+def test_signed_work_after_close_still_runs(tmp_path: Path) -> None:
+    """``Backend.close`` (a server stopped while requests still drain) does not leave the
+    next request a shut executor (RuntimeError, a 500 for a till's sale): work handed over
+    before it finishes, work after it runs on new threads, as the engine serves after
+    ``dispose``."""
+    import asyncio
+    import threading
+
+    from pos_app.server.backend import Backend
+    from pos_app.server.settings import ServerSettings
+
+    data_dir = tmp_path / "closed"
+    admin.init_backend(data_dir)
+    backend = Backend(ServerSettings.for_data_dir(data_dir, worker_threads=1))
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        release.wait(5)
+        return "drained"
+
+    async def around_close() -> list[str]:
+        in_flight = asyncio.ensure_future(backend.in_thread(slow))
+        await asyncio.to_thread(started.wait, 5)
+        backend.close()
+        release.set()
+        return [await in_flight, await backend.in_thread(lambda: "after")]
+
+    try:
+        assert asyncio.run(around_close()) == ["drained", "after"]
+    finally:
+        backend.close()

@@ -8,8 +8,6 @@ same answer the portable path gives on SQLite.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -20,47 +18,9 @@ from sqlalchemy.pool import QueuePool
 from pos_app.server import admin, db, finalize
 from pos_app.server.backend import Backend
 from pos_app.server.settings import ServerSettings
-from tests.server.server_support import Signer, World, backend_of
+from tests.server.server_support import Signer, Trips, World, backend_of
 
 SLACK = ServerSettings.model_fields["contact_slack"].default
-
-
-@dataclass
-class Trips:
-    """What the driver was asked to run, counted."""
-
-    batches: list[int] = field(default_factory=list)  # statements per batched string
-    single: int = 0  # statements run one by one through ``raw``
-    speculations: int = 0
-
-    def reset(self) -> None:
-        self.batches.clear()
-        self.single = self.speculations = 0
-
-
-@pytest.fixture
-def trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[Trips]:
-    seen = Trips()
-    send, execute, speculation = db._Batch.send, db._execute, db.Speculation.__init__
-
-    def counted_send(self: Any, *, commit: bool = False) -> None:
-        count = len(self.unsent) + len(self.queued) + int(commit)
-        if count:
-            seen.batches.append(count)
-        send(self, commit=commit)
-
-    def counted_execute(*args: Any) -> Any:
-        seen.single += 1
-        return execute(*args)
-
-    def counted_speculation(self: Any, *args: Any) -> None:
-        seen.speculations += 1
-        speculation(self, *args)
-
-    monkeypatch.setattr(db._Batch, "send", counted_send)
-    monkeypatch.setattr(db, "_execute", counted_execute)
-    monkeypatch.setattr(db.Speculation, "__init__", counted_speculation)
-    yield seen
 
 
 def _ledger_ok(world: World, settings: Any) -> None:

@@ -41,3 +41,20 @@ def test_to_orm_keeps_the_values_and_leaves_the_rest_unset() -> None:
     # Columns the draft left at None are not set on the ORM object (a JSON column set to
     # None would be written as JSON null, not SQL NULL).
     assert "risk_explanation" not in sale.__dict__ and sale.risk_explanation is None
+
+
+def test_the_insert_fills_only_plain_defaults() -> None:
+    """``finalize._insert_sale`` writes a column's default when the draft holds None: it
+    must be a plain value (a callable or SQL default would be written as an object), and
+    no column may rely on a server default the INSERT would override with NULL."""
+    from pos_app.server.finalize import _SALE_COLUMNS
+
+    for column in Sale.__table__.columns:
+        assert column.server_default is None, column.name
+        default = column.default
+        assert default is None or getattr(default, "is_scalar", False), column.name
+    assert {name for name, default, _ in _SALE_COLUMNS if default is not None} == {
+        "cc_total",
+        "tobacco_total",
+        "store_region",
+    }

@@ -29,6 +29,7 @@ from pydantic_settings import (
 
 from pos_app.core.money import CURRENCIES, numeric_code
 from pos_app.server.clock import Clock, SystemClock
+from pos_app.server.db import POOL_OVERFLOW
 
 DB_FILE = "backend.sqlite3"
 ENV_PREFIX = "POS_APP_SERVER_"
@@ -116,6 +117,17 @@ class ServerSettings(BaseSettings):
             object.__setattr__(self, "db_url", default_db_url(path))
         if self.currency not in CURRENCIES:
             raise ValueError(f"currency must be one of {sorted(CURRENCIES)}")
+        # Signed requests run on the backend's own threads and the rest (trust list,
+        # health) on anyio's, each up to worker_threads: both can hold a connection.
+        connections = self.db_pool_size + POOL_OVERFLOW
+        if not self.db_url.startswith("sqlite") and 2 * self.worker_threads > connections:
+            raise ValueError(
+                f"worker_threads = {self.worker_threads} lets {2 * self.worker_threads}"
+                f" requests use the database at once, more than the {connections}"
+                f" connections of the pool (db_pool_size {self.db_pool_size} + {POOL_OVERFLOW}):"
+                f" set db_pool_size to at least {2 * self.worker_threads - POOL_OVERFLOW}"
+                " or lower worker_threads"
+            )
         return self
 
     @classmethod

@@ -101,3 +101,17 @@ def test_cli_says_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFixture[
     bad = write(tmp_path / "bad.toml", "prot = 8400\n")
     assert main(["backend", "check-ledger", "--data-dir", str(tmp_path), "--config", str(bad)]) == 2
     assert "prot" in capsys.readouterr().err
+
+
+def test_more_threads_than_pooled_connections_is_refused_with_what_to_set(
+    tmp_path: Path,
+) -> None:
+    """Signed work and anyio's threads each run up to ``worker_threads`` requests: twice
+    that must fit the PostgreSQL pool (size + overflow), or a burst answers 503."""
+    url = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    ok = ServerSettings.for_data_dir(tmp_path, db_url=url, worker_threads=15, db_pool_size=20)
+    assert ok.worker_threads == 15
+    with pytest.raises(ValidationError, match="set db_pool_size to at least 22"):
+        ServerSettings.for_data_dir(tmp_path, db_url=url, worker_threads=16, db_pool_size=20)
+    # SQLite serialises its writers on one file: no pool to exhaust.
+    assert ServerSettings.for_data_dir(tmp_path, worker_threads=64).worker_threads == 64

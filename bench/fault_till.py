@@ -230,7 +230,7 @@ def main() -> int:
     stop = Path(conf["stop_file"])
     done = threading.Event()
     # The UI's background lane: a tick every second (the harness measures the time to drain).
-    lane = threading.Thread(target=_ticks, args=(sync, done), daemon=True)
+    lane = threading.Thread(target=_ticks, args=(sync, svc, done), daemon=True)
     lane.start()
     wallets = Wallets(conf["wallets"], conf["backend_url"], Path(conf["shared_dir"]))
     manager_id, passphrase, kdf_n = conf["manager"]
@@ -242,27 +242,64 @@ def main() -> int:
         try:
             began = time.monotonic()
             line = cashier.sell()
-            print(json.dumps({**line, "s": round(time.monotonic() - began, 2)}), flush=True)
+            took = round(time.monotonic() - began, 2)
+            print(json.dumps({**line, "s": took, "end": round(time.time(), 2)}), flush=True)
         except PosError as exc:
             print(json.dumps({"error": str(exc)}), flush=True)
         time.sleep(0.2)
     # Selling stops; the outbox drains in the background lane, then the till closes.
+    print(json.dumps({"stopped": round(time.time(), 2)}), flush=True)
     while svc.checkout.status().outbox_pending:
         time.sleep(0.5)
     done.set()
     lane.join(10)
-    print(json.dumps({"drained": True}), flush=True)
+    print(json.dumps({"drained": round(time.time(), 2)}), flush=True)
     svc.close()
     return 0
 
 
-def _ticks(sync: BackgroundSync, done: threading.Event) -> None:
+def _ticks(sync: BackgroundSync, svc: TerminalServices, done: threading.Event) -> None:
+    shown: object = None
     while not done.is_set():
         try:
-            sync.tick()
+            report = sync.tick()
+            shown = _trace_outbox(svc, report.drain.blocked_by, shown)
         except Exception as exc:  # a bug in one pass must show, not stop the lane
             print(json.dumps({"error": f"sync: {exc!r}"}), flush=True)
         done.wait(1.0)
+
+
+def _trace_outbox(svc: TerminalServices, blocked_by: str | None, shown: object) -> object:
+    """A line whenever the open outbox entries change (kind, state, attempts, due time,
+    last error): what each waits for, so a long drain can be read from the log. Times
+    ("due", "token_exp", "now") are on the till's backend-corrected clock."""
+    rows = svc.store.query(
+        "SELECT id, sale_id, kind, state, attempts, next_attempt_at, last_error, payload"
+        " FROM outbox WHERE state IN ('pending', 'unknown') ORDER BY id"
+    )
+    entries = []
+    for r in rows:
+        payload = json.loads(r["payload"])
+        entries.append(
+            {
+                "id": r["id"],
+                "sale": r["sale_id"][:8],
+                "kind": r["kind"],
+                "state": r["state"],
+                "attempts": r["attempts"],
+                "due": r["next_attempt_at"],
+                "error": (r["last_error"] or "")[:120],
+                "token_exp": payload.get("token_exp"),
+            }
+        )
+    key = json.dumps(entries)
+    if key == shown:
+        return shown
+    now = svc.client.now() if svc.client is not None else time.time()
+    line: dict[str, Any] = {"outbox": round(time.time(), 2), "now": int(now)}
+    line.update(blocked_by=blocked_by, open=entries[:6])
+    print(json.dumps({**line, "more": max(0, len(entries) - 6)}), flush=True)
+    return key
 
 
 if __name__ == "__main__":

@@ -414,3 +414,24 @@ def test_a_cancel_the_till_died_sending_goes_at_the_restarted_tills_first_pass(
     )
     assert asked.json()["step_ups"] == []  # nothing left on the phone to approve
     assert backend.balance(wallet) == 50_000
+
+
+def test_a_restarted_fast_till_looks_again_on_the_backends_clock_not_its_own(
+    backend: Backend, make_till: Callable[..., TerminalServices]
+) -> None:
+    """A till 45 s fast, restarted while the owner decides: its first contact is the
+    outbox's lookup, which measures the offset; the next look is scheduled on the backend's
+    clock as that answer set it (it was 45 s later, on the till's unmeasured clock)."""
+    wallet = backend.new_wallet(balance=50_000)
+    first = make_till(45)
+    waiting = _pay(first, backend, wallet, (CARTON, 2))
+    assert waiting.phase is PaymentPhase.CUSTOMER_APPROVAL
+    first.close()
+    restarted = make_till(45)
+    assert restarted.drainer is not None
+    assert restarted.drainer.drain_once().sent == 0  # the owner is still deciding
+    backend.decide_step_up(wallet, "approve")
+    backend.clock.advance(3)  # a backoff's first step is 1-2 s
+    assert restarted.drainer.drain_once().sent == 1
+    assert _row(restarted, waiting.sale_id)["state"] == "approved"
+    assert backend.balance(wallet) == 50_000 - CARTONS_2

@@ -438,9 +438,27 @@ def _entries(trace: dict[str, Any]) -> str:
             text += f" token_exp in {int(e['token_exp']) - now}s"
         if e.get("error"):
             text += f" ({e['error']})"
-        out.append(text)
+        why = _why(e, now)
+        out.append(f"{text}: {why}" if why else text)
     more = f" +{trace['more']} more" if trace.get("more") else ""
     return ", ".join(out) + more + f" [{trace.get('blocked_by')}]"
+
+
+def _why(entry: dict[str, Any], now: int) -> str:
+    """What an open entry waits for, in the outbox's terms (sync/outbox.py)."""
+    error, due = str(entry.get("error") or ""), int(entry["due"])
+    if error.startswith("the backend has no record"):
+        # RECONCILE_MARGIN_S + the verifier's skew: when a request never received can no
+        # longer land; the documented wait of that sale alone (docs/TERMINAL.md, outbox).
+        last = int(entry.get("token_exp") or 0) + 90
+        return f"a sale the backend never received: given up at token_exp + 90 s (in {last - now}s)"
+    if error.startswith("the sale still waits for the customer"):
+        return "the owner's decision (the step-up window)"
+    if error.startswith(("backend unreachable", "no answer")) or "no answer" in error:
+        return "the backend (unreachable at the last try)"
+    if entry["kind"] in ("cancel", "void") and entry["attempts"] == 0 and due > now:
+        return "held for the cashier's own request (60 s)"
+    return "its backoff" if due > now else ""
 
 
 def main() -> int:

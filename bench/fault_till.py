@@ -169,9 +169,21 @@ class Cashier:
         if text is None:  # no code to be had (the backend has been away too long)
             self.last_decline = "no_code"
             return self.port.cancel(sale_id)
-        update = self.port.submit_token(sale_id, text)
+        update = self._settle(self.port.submit_token(sale_id, text))
         if update.phase in (PaymentPhase.APPROVED, PaymentPhase.OFFLINE_ACCEPTED):
             self.wallets.share(text)
+        return update
+
+    def _settle(self, update: PaymentUpdate) -> PaymentUpdate:
+        """An unknown outcome (a backend killed mid-request) shows VERIFYING: the UI polls
+        it (the poll looks the sale up and sends the same request again if it never
+        arrived), and takes no other code meanwhile. Scanning the next code at once was
+        refused ("a payment code is not expected now") and left the sale to the outbox,
+        which may only give up on it when its code can no longer land (expiry + 90 s)."""
+        deadline = time.monotonic() + 150
+        while update.phase is PaymentPhase.VERIFYING and time.monotonic() < deadline:
+            time.sleep(0.5)  # the UI polls every poll_interval_s
+            update = self.port.poll(update.sale_id)
         return update
 
     def _follow(self, update: PaymentUpdate, scenario: str) -> PaymentUpdate:
@@ -182,7 +194,7 @@ class Cashier:
             update = self.port.manager_approve(
                 sale_id, manager_id="M001", reason="known customer", signer=self.manager
             )
-        deadline = time.monotonic() + 150
+        deadline = time.monotonic() + 150  # the step-up window (120 s) and some
         while update.phase in WAITING and time.monotonic() < deadline:
             if scenario == "cancel" and update.phase is PaymentPhase.CUSTOMER_APPROVAL:
                 try:

@@ -417,11 +417,15 @@ def drain_story(till: Till, stopped_at: float, note_s: float) -> str | None:
             f"its last sale ({last['scenario']}, {last['phase']}, {last['s']}s) ended"
             f" at +{last['end'] - stopped_at:.1f}s"
         )
-    traces = [d for d in lines if "outbox" in d and d["outbox"] >= stopped_at - 1]
+    # A line is printed only when the open entries change: the state at the stop is the
+    # last line before it.
+    traces = [d for d in lines if "outbox" in d]
+    before = [d for d in traces if d["outbox"] <= stopped_at]
+    traces = before[-1:] + [d for d in traces if d["outbox"] > stopped_at]
     waited = [d for d in traces if d["open"]]
     if waited:
         first, last = waited[0], waited[-1]
-        parts.append(f"outbox after stop: {_entries(first)}")
+        parts.append(f"outbox at the stop: {_entries(first)}")
         if last is not first:
             parts.append(f"last open at +{last['outbox'] - stopped_at:.1f}s: {_entries(last)}")
     return "; ".join(parts)
@@ -454,7 +458,9 @@ def _why(entry: dict[str, Any], now: int) -> str:
         return f"a sale the backend never received: given up at token_exp + 90 s (in {last - now}s)"
     if error.startswith("the sale still waits for the customer"):
         return "the owner's decision (the step-up window)"
-    if error.startswith(("backend unreachable", "no answer")) or "no answer" in error:
+    if error.startswith("backend unreachable") or "no answer" in error:
+        if due > now:  # before the outbox waited for the link: the entry's own backoff
+            return "a backoff grown while the backend was unreachable"
         return "the backend (unreachable at the last try)"
     if entry["kind"] in ("cancel", "void") and entry["attempts"] == 0 and due > now:
         return "held for the cashier's own request (60 s)"

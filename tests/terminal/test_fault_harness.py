@@ -55,7 +55,8 @@ def test_a_till_slow_to_close_says_what_its_last_entry_waited_for(tmp_path: Path
     }  # fmt: skip
     lines = [
         {"sale_id": "x", "scenario": "plain", "phase": "approved", "s": 0.1, "end": 999.9},
-        {"outbox": 1000.5, "now": 1_000_000, "blocked_by": "backing off", "open": [entry]},
+        # printed when the entry last changed, before the stop: still the state at the stop
+        {"outbox": 999.5, "now": 1_000_000, "blocked_by": "backing off", "open": [entry]},
         {"stopped": 1000.6},
         {"outbox": 1047.0, "now": 1_000_047, "blocked_by": None, "open": []},
         {"drained": 1047.2},
@@ -63,9 +64,9 @@ def test_a_till_slow_to_close_says_what_its_last_entry_waited_for(tmp_path: Path
     (tmp_path / "till.log").write_text("".join(json.dumps(d) + "\n" for d in lines) + "noise\n")
     story = fault_harness.drain_story(till, stopped_at=1000.0, note_s=3.0)
     assert story is not None
-    assert story.startswith("till3 closed at +47.2s; outbox after stop: #96 reconcile f5c37c5b")
+    assert story.startswith("till3 closed at +47.2s; outbox at the stop: #96 reconcile f5c37c5b")
     assert "attempts=4 due in 47s token_exp in 156s (backend unreachable" in story
-    assert story.endswith("): the backend (unreachable at the last try) [backing off]")
+    assert story.endswith("): a backoff grown while the backend was unreachable [backing off]")
     assert "last sale" not in story  # it sold its last sale before the stop
     assert fault_harness.drain_story(till, stopped_at=1045.0, note_s=3.0) is None
 

@@ -56,7 +56,7 @@ def test_a_till_slow_to_close_says_what_its_last_entry_waited_for(tmp_path: Path
     lines = [
         {"sale_id": "x", "scenario": "plain", "phase": "approved", "s": 0.1, "end": 999.9},
         # printed when the entry last changed, before the stop: still the state at the stop
-        {"outbox": 999.5, "now": 1_000_000, "blocked_by": "backing off", "open": [entry]},
+        {"outbox": 990.5, "now": 1_000_000, "blocked_by": "backing off", "open": [entry]},
         {"stopped": 1000.6},
         {"outbox": 1047.0, "now": 1_000_047, "blocked_by": None, "open": []},
         {"drained": 1047.2},

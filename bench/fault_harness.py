@@ -271,7 +271,9 @@ def faults(w: World2, opts: Options, rng: random.Random) -> None:
             away = opts.outage_s if kind == "outage" else rng.uniform(0.5, 3.0)
             w.events.append(f"{time.monotonic() - start:6.1f}s kill -9 backend, away {away:.0f}s")
             time.sleep(away)
+            began = time.monotonic()
             w.backend.start()
+            w.events.append(f"{'':6s}  backend up again after {time.monotonic() - began:.1f}s")
 
 
 @contextmanager
@@ -345,6 +347,7 @@ def _run(kind: str, opts: Options, backend: Backend, tmp: Path, rng: random.Rand
     faults(w, opts, rng)
     time.sleep(opts.duration_s * 0.1)  # the last stretch of selling, everything up
     stop.touch()
+    stopped_at = time.time()
     drain_s = _drain(w, opts)
     phones.stop.set()
     phones.join()
@@ -357,6 +360,9 @@ def _run(kind: str, opts: Options, backend: Backend, tmp: Path, rng: random.Rand
         funded=funded,
     )
     counts.kills, counts.drain_s, counts.db = w.kills, drain_s, kind
+    counts.drain_waits = [
+        story for t in tills if (story := drain_story(t, stopped_at, DRAIN_NOTE_S)) is not None
+    ]
     for line in w.events:
         print(f"  [{kind}] {line}", file=sys.stderr)
     return counts
@@ -382,6 +388,83 @@ def _drain(w: World2, opts: Options) -> float:
     for till in w.tills:
         till.kill()
     return time.monotonic() - start
+
+
+DRAIN_NOTE_S = 3.0  # a till that takes longer than this to close says what it waited for
+
+
+def drain_story(till: Till, stopped_at: float, note_s: float) -> str | None:
+    """What a till waited for after selling stopped, read from its log (``fault_till``'s
+    JSON lines): its last sale, then its outbox's last open entries; None when it closed
+    within ``note_s``."""
+    lines = []
+    for raw in (till.data_dir / "till.log").read_text(errors="replace").splitlines():
+        with contextlib.suppress(ValueError):
+            lines.append(json.loads(raw))
+    lines = [d for d in lines if isinstance(d, dict)]
+    drained = next((d["drained"] for d in reversed(lines) if "drained" in d), None)
+    if isinstance(drained, float) and drained - stopped_at <= note_s:
+        return None
+    closed = "never closed"
+    if isinstance(drained, float):
+        closed = f"closed at +{drained - stopped_at:.1f}s"
+    parts = [f"{till.name} {closed}"]
+    sold = [d for d in lines if "scenario" in d and "end" in d]
+    selling = next((d["stopped"] for d in reversed(lines) if "stopped" in d), None)
+    if sold and isinstance(selling, float) and selling - stopped_at > note_s:
+        last = sold[-1]
+        parts.append(
+            f"its last sale ({last['scenario']}, {last['phase']}, {last['s']}s) ended"
+            f" at +{last['end'] - stopped_at:.1f}s"
+        )
+    # A line is printed only when the open entries change: the state at the stop is the
+    # last line before it.
+    traces = [d for d in lines if "outbox" in d]
+    before = [d for d in traces if d["outbox"] <= stopped_at]
+    traces = before[-1:] + [d for d in traces if d["outbox"] > stopped_at]
+    waited = [d for d in traces if d["open"]]
+    if waited:
+        first, last = waited[0], waited[-1]
+        parts.append(f"outbox at the stop: {_entries(first)}")
+        if last is not first:
+            parts.append(f"last open at +{last['outbox'] - stopped_at:.1f}s: {_entries(last)}")
+    return "; ".join(parts)
+
+
+def _entries(trace: dict[str, Any]) -> str:
+    """The open entries of one trace line: kind, state, attempts, due, what it waits for."""
+    now = int(trace["now"])
+    out = []
+    for e in trace["open"]:
+        text = f"#{e['id']} {e['kind']} {e['sale']} {e['state']} attempts={e['attempts']}"
+        text += f" due in {e['due'] - now}s"
+        if e.get("token_exp"):
+            text += f" token_exp in {int(e['token_exp']) - now}s"
+        if e.get("error"):
+            text += f" ({e['error']})"
+        why = _why(e, now)
+        out.append(f"{text}: {why}" if why else text)
+    more = f" +{trace['more']} more" if trace.get("more") else ""
+    return ", ".join(out) + more + f" [{trace.get('blocked_by')}]"
+
+
+def _why(entry: dict[str, Any], now: int) -> str:
+    """What an open entry waits for, in the outbox's terms (sync/outbox.py)."""
+    error, due = str(entry.get("error") or ""), int(entry["due"])
+    if error.startswith("the backend has no record"):
+        # RECONCILE_MARGIN_S + the verifier's skew: when a request never received can no
+        # longer land; the documented wait of that sale alone (docs/TERMINAL.md, outbox).
+        last = int(entry.get("token_exp") or 0) + 90
+        return f"a sale the backend never received: given up at token_exp + 90 s (in {last - now}s)"
+    if error.startswith("the sale still waits for the customer"):
+        return "the owner's decision (the step-up window)"
+    if error.startswith("backend unreachable") or "no answer" in error:
+        if due > now:  # before the outbox waited for the link: the entry's own backoff
+            return "a backoff grown while the backend was unreachable"
+        return "the backend (unreachable at the last try)"
+    if entry["kind"] in ("cancel", "void") and entry["attempts"] == 0 and due > now:
+        return "held for the cashier's own request (60 s)"
+    return "its backoff" if due > now else ""
 
 
 def main() -> int:

@@ -36,6 +36,7 @@ class Counts:
     drain_s: float = 0.0
     phases: dict[str, int] = field(default_factory=dict)
     details: list[str] = field(default_factory=list)
+    drain_waits: list[str] = field(default_factory=list)  # tills slow to close: what for
 
     @property
     def clean(self) -> bool:
@@ -50,7 +51,8 @@ class Counts:
             f" offline_losses={self.offline_losses} ledger_ok={self.ledger_ok}"
             f" drain={self.drain_s:.1f}s states={dict(sorted(self.phases.items()))}"
         )
-        return "\n".join([head, *(f"  {d}" for d in self.details)])
+        waits = [f"  drain: {w}" for w in self.drain_waits]
+        return "\n".join([head, *(f"  {d}" for d in self.details), *waits])
 
 
 @dataclass(frozen=True)

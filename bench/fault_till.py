@@ -169,9 +169,21 @@ class Cashier:
         if text is None:  # no code to be had (the backend has been away too long)
             self.last_decline = "no_code"
             return self.port.cancel(sale_id)
-        update = self.port.submit_token(sale_id, text)
+        update = self._settle(self.port.submit_token(sale_id, text))
         if update.phase in (PaymentPhase.APPROVED, PaymentPhase.OFFLINE_ACCEPTED):
             self.wallets.share(text)
+        return update
+
+    def _settle(self, update: PaymentUpdate) -> PaymentUpdate:
+        """An unknown outcome (a backend killed mid-request) shows VERIFYING: the UI polls
+        it (the poll looks the sale up and sends the same request again if it never
+        arrived), and takes no other code meanwhile. Scanning the next code at once was
+        refused ("a payment code is not expected now") and left the sale to the outbox,
+        which may only give up on it when its code can no longer land (expiry + 90 s)."""
+        deadline = time.monotonic() + 150
+        while update.phase is PaymentPhase.VERIFYING and time.monotonic() < deadline:
+            time.sleep(0.5)  # the UI polls every poll_interval_s
+            update = self.port.poll(update.sale_id)
         return update
 
     def _follow(self, update: PaymentUpdate, scenario: str) -> PaymentUpdate:
@@ -182,7 +194,7 @@ class Cashier:
             update = self.port.manager_approve(
                 sale_id, manager_id="M001", reason="known customer", signer=self.manager
             )
-        deadline = time.monotonic() + 150
+        deadline = time.monotonic() + 150  # the step-up window (120 s) and some
         while update.phase in WAITING and time.monotonic() < deadline:
             if scenario == "cancel" and update.phase is PaymentPhase.CUSTOMER_APPROVAL:
                 try:
@@ -230,7 +242,7 @@ def main() -> int:
     stop = Path(conf["stop_file"])
     done = threading.Event()
     # The UI's background lane: a tick every second (the harness measures the time to drain).
-    lane = threading.Thread(target=_ticks, args=(sync, done), daemon=True)
+    lane = threading.Thread(target=_ticks, args=(sync, svc, done), daemon=True)
     lane.start()
     wallets = Wallets(conf["wallets"], conf["backend_url"], Path(conf["shared_dir"]))
     manager_id, passphrase, kdf_n = conf["manager"]
@@ -242,27 +254,64 @@ def main() -> int:
         try:
             began = time.monotonic()
             line = cashier.sell()
-            print(json.dumps({**line, "s": round(time.monotonic() - began, 2)}), flush=True)
+            took = round(time.monotonic() - began, 2)
+            print(json.dumps({**line, "s": took, "end": round(time.time(), 2)}), flush=True)
         except PosError as exc:
             print(json.dumps({"error": str(exc)}), flush=True)
         time.sleep(0.2)
     # Selling stops; the outbox drains in the background lane, then the till closes.
+    print(json.dumps({"stopped": round(time.time(), 2)}), flush=True)
     while svc.checkout.status().outbox_pending:
         time.sleep(0.5)
     done.set()
     lane.join(10)
-    print(json.dumps({"drained": True}), flush=True)
+    print(json.dumps({"drained": round(time.time(), 2)}), flush=True)
     svc.close()
     return 0
 
 
-def _ticks(sync: BackgroundSync, done: threading.Event) -> None:
+def _ticks(sync: BackgroundSync, svc: TerminalServices, done: threading.Event) -> None:
+    shown: object = None
     while not done.is_set():
         try:
-            sync.tick()
+            report = sync.tick()
+            shown = _trace_outbox(svc, report.drain.blocked_by, shown)
         except Exception as exc:  # a bug in one pass must show, not stop the lane
             print(json.dumps({"error": f"sync: {exc!r}"}), flush=True)
         done.wait(1.0)
+
+
+def _trace_outbox(svc: TerminalServices, blocked_by: str | None, shown: object) -> object:
+    """A line whenever the open outbox entries change (kind, state, attempts, due time,
+    last error): what each waits for, so a long drain can be read from the log. Times
+    ("due", "token_exp", "now") are on the till's backend-corrected clock."""
+    rows = svc.store.query(
+        "SELECT id, sale_id, kind, state, attempts, next_attempt_at, last_error, payload"
+        " FROM outbox WHERE state IN ('pending', 'unknown') ORDER BY id"
+    )
+    entries = []
+    for r in rows:
+        payload = json.loads(r["payload"])
+        entries.append(
+            {
+                "id": r["id"],
+                "sale": r["sale_id"][:8],
+                "kind": r["kind"],
+                "state": r["state"],
+                "attempts": r["attempts"],
+                "due": r["next_attempt_at"],
+                "error": (r["last_error"] or "")[:120],
+                "token_exp": payload.get("token_exp"),
+            }
+        )
+    key = json.dumps(entries)
+    if key == shown:
+        return shown
+    now = svc.client.now() if svc.client is not None else time.time()
+    line: dict[str, Any] = {"outbox": round(time.time(), 2), "now": int(now)}
+    line.update(blocked_by=blocked_by, open=entries[:6])
+    print(json.dumps({**line, "more": max(0, len(entries) - 6)}), flush=True)
+    return key
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -345,3 +346,92 @@ def test_a_queued_cancel_that_arrives_after_the_owner_approved_leaves_the_void_t
     )
     assert voided.phase is PaymentPhase.VOIDED
     assert backend.balance(wallet) == 50_000
+
+
+# --- the drain after an outage: bounded by the link, not by a backoff grown meanwhile ---------
+
+
+@pytest.mark.parametrize("skew_s", [0, 45], ids=["clock-right", "45s-fast"])
+def test_the_sale_first_in_the_outbox_during_an_outage_goes_when_the_backend_is_back(
+    backend: Backend,
+    make_till: Callable[..., TerminalServices],
+    network: Network,
+    skew_s: int,
+) -> None:
+    """Found by the fault harness (47.1 s drain, PostgreSQL, loaded machine): a till
+    restarted during an outage, with a sale's reconcile entry open, tried it at every pass
+    while the backend was away; the entry's own backoff grew (attempt 4: 8-16 s), on the
+    restarted till's unmeasured clock (45 s fast), so when the backend came back every
+    other entry went at once and this one waited 47 s more. The backend being away is
+    the link's failure: the sale goes at the first pass after the backend answers."""
+    random.seed(14)  # the backoff's jitter: the same schedule in every run
+    wallet = backend.new_wallet(balance=50_000)
+    first = make_till(skew_s)
+    waiting = _pay(first, backend, wallet, (CARTON, 2))
+    assert waiting.phase is PaymentPhase.CUSTOMER_APPROVAL
+    network.mode = "down"  # the backend goes away from this till; the till restarts
+    first.close()
+    backend.decide_step_up(wallet, "approve")  # the phone reaches the backend still
+    restarted = make_till(skew_s)
+    assert restarted.sync is not None
+    for _ in range(60):  # one pass a second (the harness's lane) for a minute's outage
+        restarted.sync.tick()
+        backend.clock.advance(1)
+    assert _row(restarted, waiting.sale_id)["state"] == "step_up"  # nothing could be known
+    network.mode = "up"
+    for _ in range(2):  # the pass whose heartbeat finds the backend, then the next
+        restarted.sync.tick()
+        backend.clock.advance(1)
+    row = _row(restarted, waiting.sale_id)
+    assert (row["state"], row["reason"]) == ("approved", None)
+    assert restarted.checkout.status().outbox_pending == 0
+    assert backend.balance(wallet) == 50_000 - CARTONS_2
+
+
+def test_a_cancel_the_till_died_sending_goes_at_the_restarted_tills_first_pass(
+    backend: Backend, make_till: Callable[..., TerminalServices], network: Network
+) -> None:
+    """Found by the fault harness (56 s drain): a cancel is written ahead and held 60 s
+    while the cashier's own request is out; a till killed meanwhile left it held, and the
+    restarted till waited the hold out, with the owner still free to approve on the phone."""
+    wallet = backend.new_wallet(balance=50_000)
+    first = make_till()
+    waiting = _pay(first, backend, wallet, (CARTON, 2))
+    assert waiting.phase is PaymentPhase.CUSTOMER_APPROVAL
+    network.mode = "crash_unsent"  # the till dies with the cancel written ahead, not sent
+    with pytest.raises(TillCrashed):
+        first.checkout.cancel(waiting.sale_id)
+    first.close()
+
+    network.mode = "up"
+    restarted = make_till()
+    assert restarted.sync is not None
+    restarted.sync.tick()  # the background lane's first pass
+    assert _row(restarted, waiting.sale_id)["state"] == "cancelled"
+    assert restarted.checkout.status().outbox_pending == 0
+    asked = backend.wallet_request(
+        "GET", f"/v1/wallets/{wallet.wallet_id}/step-ups", key=wallet.key, keyid=wallet.device_id
+    )
+    assert asked.json()["step_ups"] == []  # nothing left on the phone to approve
+    assert backend.balance(wallet) == 50_000
+
+
+def test_a_restarted_fast_till_looks_again_on_the_backends_clock_not_its_own(
+    backend: Backend, make_till: Callable[..., TerminalServices]
+) -> None:
+    """A till 45 s fast, restarted while the owner decides: its first contact is the
+    outbox's lookup, which measures the offset; the next look is scheduled on the backend's
+    clock as that answer set it (it was 45 s later, on the till's unmeasured clock)."""
+    wallet = backend.new_wallet(balance=50_000)
+    first = make_till(45)
+    waiting = _pay(first, backend, wallet, (CARTON, 2))
+    assert waiting.phase is PaymentPhase.CUSTOMER_APPROVAL
+    first.close()
+    restarted = make_till(45)
+    assert restarted.drainer is not None
+    assert restarted.drainer.drain_once().sent == 0  # the owner is still deciding
+    backend.decide_step_up(wallet, "approve")
+    backend.clock.advance(3)  # a backoff's first step is 1-2 s
+    assert restarted.drainer.drain_once().sent == 1
+    assert _row(restarted, waiting.sale_id)["state"] == "approved"
+    assert backend.balance(wallet) == 50_000 - CARTONS_2

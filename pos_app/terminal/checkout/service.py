@@ -63,6 +63,7 @@ from pos_app.terminal.sync.outbox import (
     finish_entry,
     has_queued_send,
     release_entry,
+    release_held,
     write_ahead,
 )
 from pos_app.terminal.terminal_risk import SaleContext
@@ -103,6 +104,7 @@ class CheckoutService:
         self.lock = lock or threading.RLock()
         self._sales: dict[str, ActiveSale] = {}
         close_abandoned(self._store, now=self._now())
+        release_held(self._store)
 
     def _now(self) -> int:
         return int(self._clock())

@@ -16,10 +16,15 @@ Order is kept within one sale (a void never overtakes its sale), not across
 sales: an entry that must wait (a sale the backend has not seen yet, an owner
 still deciding) holds only its own sale's later entries. An entry whose
 outcome is unknown (state ``unknown``) is looked up with GET before it is sent
-again. Transient failures back off exponentially with jitter; when the backend
-cannot be reached (or refuses this till's signature) the pass stops, since
-every entry would fail the same way. A permanent refusal (4xx) marks the entry
-``failed`` and flags the sale for review. This module only runs the queue:
+again. An entry the backend answered with a transient error backs off
+exponentially with jitter; when the backend cannot be reached (or refuses this
+till's signature) the pass stops, since every entry would fail the same way.
+An unreachable backend is the link's failure, not the entry's: the drainer waits
+(its own backoff, on the monotonic clock) until the next contact with the backend
+and the entry stays due, so the sale that happened to be first during an outage
+does not wait out a backoff grown while the backend was away (nor one shifted by
+the clock offset learned when it came back). A permanent refusal (4xx) marks the
+entry ``failed`` and flags the sale for review. This module only runs the queue:
 what a verdict does to the local sale is :mod:`pos_app.terminal.sync.verdicts`.
 """
 
@@ -77,9 +82,10 @@ class DrainReport:
 class _Wait(Exception):
     """This sale's entry cannot be resolved yet; the other sales go on."""
 
-    def __init__(self, message: str, *, until: int | None = None) -> None:
+    def __init__(self, message: str, *, until: int | None = None, holds: bool = True) -> None:
         super().__init__(message)
         self.until = until  # when waiting longer is pointless (the window closes)
+        self.holds = holds  # the sale's later entries wait behind it
 
 
 class _Stop(Exception):
@@ -100,6 +106,7 @@ class OutboxDrainer:
         backoff_base_s: float = 2.0,
         backoff_max_s: float = 300.0,
         watched: Callable[[str], bool] = lambda _sale_id: False,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store, self._client = store, client
         self._clock, self._rng = clock, rng
@@ -107,6 +114,15 @@ class OutboxDrainer:
         self._base, self._max = backoff_base_s, backoff_max_s
         self._watched = watched
         self._drain_lock = threading.Lock()
+        # The link's own backoff while the backend cannot be reached; any answer ends it.
+        self._monotonic = monotonic
+        self._link_failures, self._link_retry_at = 0, 0.0
+        self._link_error: str | None = None
+        client.add_contact_listener(self._link_back)
+
+    def _link_back(self) -> None:
+        """The backend answered (any request of this process): drain at the next pass."""
+        self._link_failures, self._link_retry_at = 0, 0.0
 
     def purge_seen(self, now: int) -> int:
         """Forget used codes past ``exp + skew``: step 14 refuses them anyway."""
@@ -145,6 +161,8 @@ class OutboxDrainer:
             self._drain_lock.release()
 
     def _drain(self, *, ignore_backoff: bool) -> DrainReport:
+        if not ignore_backoff and self._monotonic() < self._link_retry_at:
+            return DrainReport(0, self.pending_count(), self._link_error)
         sent, waiting = 0, None
         held: set[str] = set()  # sales with an earlier entry still open
         for row in self.open_rows():
@@ -155,7 +173,8 @@ class OutboxDrainer:
             try:
                 self._process(row, now=now)
             except _Wait as exc:
-                held.add(row.sale_id)
+                if exc.holds:
+                    held.add(row.sale_id)
                 waiting = str(exc)
                 continue
             except _Stop as exc:
@@ -174,18 +193,21 @@ class OutboxDrainer:
             # No lock around the network: a cashier must never wait for a drain pass.
             _HANDLERS[row.kind](self, row, now)
         except _Wait as exc:
-            self._retry_later(row, now=now, error=str(exc), until=exc.until)
+            self._retry_later(row, error=str(exc), until=exc.until)
             raise
         except BackendAuthError as exc:
             # Often a skewed clock or a revoked key: keep the entry, keep the order.
-            self._retry_later(row, now=now, error=exc.message)
+            self._retry_later(row, error=exc.message)
             raise _Stop(exc.message) from None
         except BackendRejected as exc:
             self._refused(row, now=now, code=exc.code, error=f"{exc.status} {exc.code}: {exc}")
         except BackendError as exc:
             # A POST that may have landed is looked up before it is sent again.
             unknown = "unknown" if isinstance(exc, OutcomeUnknown) else None
-            self._retry_later(row, now=now, error=exc.message, state=unknown)
+            if self._client.online:  # the backend answered (5xx, 503): this entry backs off
+                self._retry_later(row, error=exc.message, state=unknown)
+            else:
+                self._link_down(row, error=exc.message, state=unknown)
             raise _Stop(exc.message) from None
 
     # --- kinds --------------------------------------------------------------------------------
@@ -214,7 +236,12 @@ class OutboxDrainer:
             view = replace(NOT_RECEIVED, sale_id=str(row.payload["server_sale_id"]))
         if view.status == "step_up_required":
             until = view.step_up.expires_at + 1 if view.step_up is not None else None
-            raise _Wait("the sale still waits for the customer's approval", until=until)
+            # A cancel queued behind (a till killed while sending it) is the till's answer to
+            # this very wait: it goes now, or the owner could still approve what the cashier
+            # cancelled. (A sale the backend has not seen yet still holds its cancel: the
+            # finalize might land after it.)
+            message = "the sale still waits for the customer's approval"
+            raise _Wait(message, until=until, holds=False)
         with self._sale_lock, self._store.transaction() as conn:
             # The till may have resolved it meanwhile (the cashier polled): do not apply twice.
             if local_state(conn, row.sale_id) in WAITING_STATES:
@@ -232,6 +259,7 @@ class OutboxDrainer:
             with self._sale_lock, self._store.transaction() as conn:
                 verdicts.apply_cancelled(conn, row.sale_id, kind=row.kind, now=now)
                 _done(conn, row.id)
+                _close_reconcile(conn, row.sale_id)  # decided: nothing left to look up
             return
         except BackendRejected as exc:
             # A cancel refused manager_required found the sale approved (the owner's
@@ -263,17 +291,33 @@ class OutboxDrainer:
 
     # --- bookkeeping --------------------------------------------------------------------------
 
+    def _link_down(self, row: OutboxRow, *, error: str, state: str | None) -> None:
+        """No answer at all: the entry keeps its turn (still due), the drainer waits for the
+        link, with a backoff of its own that any answer from the backend cuts short."""
+        delay = backoff_delay(self._link_failures, base=self._base, cap=self._max, rng=self._rng)
+        self._link_failures += 1
+        self._link_retry_at = self._monotonic() + delay
+        self._link_error = error
+        with self._store.transaction() as conn:
+            conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?,"
+                " state = COALESCE(?, state) WHERE id = ?",
+                (error[:500], state, row.id),
+            )
+
     def _retry_later(
         self,
         row: OutboxRow,
         *,
-        now: int,
         error: str,
         state: str | None = None,
         until: int | None = None,
     ) -> None:
         delay = backoff_delay(row.attempts, base=self._base, cap=self._max, rng=self._rng)
         delay = max(1, round(delay))
+        # The backend's time as of now: the answer just read may have moved the clock offset
+        # (a restarted till measures it at its first contact), and due times are on that clock.
+        now = int(self._clock())
         at = now + delay if until is None else max(now + 1, min(now + delay, until))
         with self._store.transaction() as conn:
             conn.execute(
@@ -342,11 +386,15 @@ def has_queued_send(store: LocalStore, sale_id: str) -> bool:
 def close_reconcile(store: LocalStore, sale_id: str) -> None:
     """The checkout resolved the sale itself: the background lookup is moot."""
     with store.transaction() as conn:
-        conn.execute(
-            "UPDATE outbox SET state = 'done' WHERE sale_id = ? AND kind = 'reconcile'"
-            " AND state IN ('pending', 'unknown')",
-            (sale_id,),
-        )
+        _close_reconcile(conn, sale_id)
+
+
+def _close_reconcile(conn: sqlite3.Connection, sale_id: str) -> None:
+    conn.execute(
+        "UPDATE outbox SET state = 'done' WHERE sale_id = ? AND kind = 'reconcile'"
+        " AND state IN ('pending', 'unknown')",
+        (sale_id,),
+    )
 
 
 # A cancel or void written ahead of its request: the cashier's own call has this long.
@@ -372,6 +420,19 @@ def write_ahead(store: LocalStore, sale_id: str, entry: OutboxEntry, *, at: int,
                 "UPDATE outbox SET next_attempt_at = ? WHERE id = ?", (at + HOLD_S, entry_id)
             )
     return entry_id
+
+
+def release_held(store: LocalStore) -> int:
+    """At start: a cancel or void held for the cashier's own request (or backing off) in a
+    process that is gone is due at once; nobody here is sending it. Due since it was
+    written, so no clock is needed (this process's offset is not measured yet). Returns how
+    many."""
+    with store.transaction() as conn:
+        cur = conn.execute(
+            "UPDATE outbox SET next_attempt_at = created_at WHERE kind IN ('cancel', 'void')"
+            " AND state IN ('pending', 'unknown') AND next_attempt_at > created_at"
+        )
+        return int(cur.rowcount)
 
 
 def release_entry(store: LocalStore, entry_id: int, *, at: int) -> None:

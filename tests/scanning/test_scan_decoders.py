@@ -555,3 +555,18 @@ def test_an_ean8_read_zbar_reads_otherwise_on_its_own_crop_is_dropped(
     frame = frame_with(make_gtin("4973278"), at=(200, 150), module_px=3)
     cascade = DecodeCascade(decoders=[Misreading(wrong), PyzbarDecoder()])
     assert [s.text for s in cascade.decode(frame).symbols] == expected
+
+
+@pytest.mark.parametrize("family", ["MicroQRCode", "RMQRCode"])
+def test_qr_means_qr_code_proper_not_micro_qr_or_rmqr(family: str, token: str) -> None:
+    """zxing-cpp 3's QRCode format is a family: a payment code's finder pattern
+    read as an M1 Micro QR ("1448", error detection only) was a wrong text."""
+    import zxingcpp
+
+    small = zxingcpp.create_barcode("1448", getattr(zxingcpp.BarcodeFormat, family))
+    image = np.array(zxingcpp.write_barcode_to_image(small, scale=6), dtype=np.uint8)
+    frame = np.full((480, 640), 255, np.uint8)
+    frame[100 : 100 + image.shape[0], 100 : 100 + image.shape[1]] = image
+    assert ZxingDecoder().decode(frame) == []
+    assert DecodeCascade().decode(frame).symbols == ()
+    assert [s.text for s in ZxingDecoder().decode(frame_with(token, at=(100, 80)))] == [token]

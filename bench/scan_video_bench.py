@@ -282,24 +282,37 @@ def _rank(ordered: list[float], q: float) -> str:
     return "not accepted within the clip" if math.isinf(value) else f"{value:.0f} ms"
 
 
-def every_frame(split: str, clips: int) -> int:
+def every_frame(split: str, clips: int, reference: str | None = None) -> int:
     """Decode every frame of every clip in sequence (not only those the
-    simulated worker takes) and print any text that is not the clip's truth."""
-    cascade = DecodeCascade()
-    wrong = frames = 0
+    simulated worker takes) and print any text that is not the clip's truth,
+    and how many frames read the truth. With ``reference``, the cascade at
+    that git revision decodes the same frames too (each with its own tracks)."""
+    cascades: dict[str, Any] = {"shipped": DecodeCascade()}
+    if reference:
+        cascades[f"at {reference}"] = reference_module(reference).DecodeCascade()
+    wrong = dict.fromkeys(cascades, 0)
+    right = dict.fromkeys(cascades, 0)
+    frames = 0
     for name in CLIP_SLICES:
         for i in range(clips):
             item = clip(name, split, i)
             truths = {t.text for f in item.frames for t in f.truths}
-            cascade.decode(np.zeros((8, 8), np.uint8))  # forget the last clip's tracks
+            for cascade in cascades.values():
+                cascade.decode(np.zeros((8, 8), np.uint8))  # forget the last clip's tracks
             for index, frame in enumerate(item.frames):
                 frames += 1
-                for symbol in cascade.decode(frame.image, sequence=True).symbols:
-                    if symbol.text not in truths:
-                        wrong += 1
-                        print(f"{name} clip {i} frame {index}: wrong {symbol.text[:20]}")
-    print(f"every frame decoded: {frames} frames, {wrong} wrong texts")
-    return wrong
+                for label, cascade in cascades.items():
+                    texts = {s.text for s in cascade.decode(frame.image, sequence=True).symbols}
+                    right[label] += bool(texts & truths)
+                    for text in sorted(texts - truths):
+                        wrong[label] += 1
+                        print(f"{label}: {name} clip {i} frame {index}: wrong {text[:20]}")
+    for label in cascades:
+        print(
+            f"every frame decoded ({label}): {frames} frames, {right[label]} with a right "
+            f"read, {wrong[label]} wrong texts"
+        )
+    return wrong["shipped"]
 
 
 def first_readable(item: Clip, cascade: DecodeCascade) -> tuple[int | None, int | None]:
@@ -404,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
         breakdown(args.split, args.clips, args.slices)
         return 0
     if args.every_frame:
-        return 1 if every_frame(args.split, args.clips) else 0
+        return 1 if every_frame(args.split, args.clips, args.reference) else 0
     print(f"split {args.split}, {args.clips} clips per slice, {FRAMES} frames at {FPS:.0f} fps\n")
     report(args.split, args.clips, args.reference, alone=not args.no_alone, slices=args.slices)
     return 0

@@ -65,6 +65,13 @@ log = logging.getLogger(__name__)
 
 LINEAR = frozenset({Symbology.EAN13, Symbology.EAN8, Symbology.UPCA, Symbology.UPCE})
 _MAX_CONFIRM = 3
+# EAN-8 guards 7 digits with one check digit and, unlike EAN-13, no parity
+# pattern: zxing-cpp can read the same wrong digits in every view of a tilted
+# code. Each confirmed EAN-8 not read by ZBar is read once more by ZBar on the
+# middle rows of its own crop; a different linear code there drops the read
+# (no read is better than a guess; ZBar reading nothing keeps it).
+CROSS_CHECKED = frozenset({Symbology.EAN8})
+ZBAR = "pyzbar"
 # Region variants tried on the own crops of linear reads still seen by one
 # view only (at most this many a frame, outside the budget).
 _MAX_EXTRA_VIEWS = 2
@@ -210,6 +217,7 @@ class DecodeCascade:
         run.regions()
         run.fallbacks()
         run.confirm_linear()
+        run.cross_check()
         symbols = run.confirmed()
         self._tracks = run.next_tracks(self._tracks) if sequence else []
         ms = (self._clock() - run.start) * 1000.0
@@ -259,6 +267,8 @@ class _FrameRun:
         self.fell_back = False
         self._read_order: list[str] = []
         self._refined = 0
+        # Reads a cross-check contradicted (``cross_check``): never reported.
+        self.vetoed: set[tuple[Symbology, bytes]] = set()
         # Every region the locator found (``None``: it did not run).
         self.located: list[Region] | None = None
 
@@ -520,6 +530,28 @@ class _FrameRun:
                     extra -= 1
                     self.read(decoder, _view_of(stage, crop, prepared))
 
+    def cross_check(self) -> None:
+        """ZBar on the middle half of the rows of each confirmed ``CROSS_CHECKED``
+        read's own crop (turned so the bars stand upright), outside the budget:
+        a different EAN/UPC read there vetoes it."""
+        zbar = next((d for d in self.cascade.decoders if d.name == ZBAR), None)
+        if zbar is None:
+            return
+        for key, (symbol, stages) in self.found.items():
+            if symbol.symbology not in CROSS_CHECKED or len(stages) < 2:
+                continue
+            if symbol.decoder == ZBAR or any(ZBAR in stage for stage in stages):
+                continue
+            crop = cut(self.gray, region_of(symbol.corners, score=0.0, linear=True))
+            if crop is None:
+                continue
+            rows = crop.image.shape[0]
+            middle = np.ascontiguousarray(crop.image[rows // 4 : rows - rows // 4])
+            raws = self.cascade.run_decoder(zbar, middle, errors=self.errors)
+            if any(raw.symbology in LINEAR and raw.raw != symbol.raw for raw in raws):
+                log.debug("dropped a %s read ZBar reads otherwise", symbol.symbology)
+                self.vetoed.add(key)
+
     def fallbacks(self) -> None:
         """Nothing read: the whole frame inverted (light-on-dark codes), then
         with the other decoders (a code that fills a still photo)."""
@@ -553,7 +585,9 @@ class _FrameRun:
 
     def confirmed(self) -> tuple[Symbol, ...]:
         out = []
-        for symbol, stages in self.found.values():
+        for key, (symbol, stages) in self.found.items():
+            if key in self.vetoed:
+                continue
             if symbol.symbology in LINEAR and len(stages) < 2:
                 log.debug("dropped an unconfirmed %s read", symbol.symbology)
                 continue

@@ -28,6 +28,11 @@ DEFAULT_FORMATS: tuple[str, ...] = ("qr", "ean13", "ean8")
 
 _ZXING_FORMATS = {"qr": "QRCode", "ean13": "EAN13", "ean8": "EAN8", "upca": "UPCA", "upce": "UPCE"}
 _ZBAR_FORMATS = {"qr": "QRCODE", "ean13": "EAN13", "ean8": "EAN8", "upca": "UPCA", "upce": "UPCE"}
+# zxing-cpp 3's "QRCode" is the whole family, Micro QR and rMQR included: in a
+# moire-covered payment code one finder pattern decoded as a Micro QR "1448"
+# (an M1 Micro QR has error detection only, no correction). "qr" means QR Code
+# proper, the symbology of payment codes.
+_ZXING_QR = ("QRCodeModel1", "QRCodeModel2")
 _SYMBOLOGY_BY_ZXING = {
     "QRCode": Symbology.QR,
     "QRCodeModel1": Symbology.QR,
@@ -91,7 +96,11 @@ class ZxingDecoder:
         self.near_miss_corners: list[Corners] = []
         # Per near miss: the QR version zxing-cpp read from it, else None.
         self.near_miss_versions: list[int | None] = []
-        self._format_names = _check_formats(formats, _ZXING_FORMATS)
+        self._format_names = [
+            name
+            for family in _check_formats(formats, _ZXING_FORMATS)
+            for name in (_ZXING_QR if family == "QRCode" else (family,))
+        ]
         self._smooth = smooth
         self._try_downscale = try_downscale
         self._try_rotate = try_rotate

@@ -517,3 +517,56 @@ def test_a_single_barcode_view_gets_the_contrast_equalised_view_of_its_own_crop(
     scene = scenes[index]
     result = DecodeCascade().decode(scene.image)
     assert [s.text for s in result.symbols] == [scene.truths[0].text]
+
+
+class Misreading:
+    """zxing-cpp reading every EAN-8 as another valid EAN-8, in every view:
+    what it did with a tilted package in round 6 (fresh2, diagnosed there)."""
+
+    name = "zxing"
+    unavailable_reason = None
+
+    def __init__(self, wrong: str | None) -> None:
+        self.inner = ZxingDecoder(try_rotate=False, try_invert=False)
+        self.wrong = wrong
+
+    def decode(self, gray: GrayImage) -> list[RawSymbol]:
+        out = self.inner.decode(gray)
+        if self.wrong is None:
+            return out
+        return [
+            RawSymbol(r.symbology, self.wrong.encode(), self.wrong, r.corners)
+            if r.symbology is Symbology.EAN8
+            else r
+            for r in out
+        ]
+
+
+@pytest.mark.parametrize(
+    ("wrong", "expected"),
+    [(make_gtin("4973212"), []), (None, [make_gtin("4973278")])],
+)
+def test_an_ean8_read_zbar_reads_otherwise_on_its_own_crop_is_dropped(
+    wrong: str | None, expected: list[str]
+) -> None:
+    """The misread agrees with itself in every zxing view (so the second-view
+    rule passes it); ZBar on the code's own crop reads the printed digits and
+    vetoes it. A right read is kept (ZBar agrees or reads nothing)."""
+    frame = frame_with(make_gtin("4973278"), at=(200, 150), module_px=3)
+    cascade = DecodeCascade(decoders=[Misreading(wrong), PyzbarDecoder()])
+    assert [s.text for s in cascade.decode(frame).symbols] == expected
+
+
+@pytest.mark.parametrize("family", ["MicroQRCode", "RMQRCode"])
+def test_qr_means_qr_code_proper_not_micro_qr_or_rmqr(family: str, token: str) -> None:
+    """zxing-cpp 3's QRCode format is a family: a payment code's finder pattern
+    read as an M1 Micro QR ("1448", error detection only) was a wrong text."""
+    import zxingcpp
+
+    small = zxingcpp.create_barcode("1448", getattr(zxingcpp.BarcodeFormat, family))
+    image = np.array(zxingcpp.write_barcode_to_image(small, scale=6), dtype=np.uint8)
+    frame = np.full((480, 640), 255, np.uint8)
+    frame[100 : 100 + image.shape[0], 100 : 100 + image.shape[1]] = image
+    assert ZxingDecoder().decode(frame) == []
+    assert DecodeCascade().decode(frame).symbols == ()
+    assert [s.text for s in ZxingDecoder().decode(frame_with(token, at=(100, 80)))] == [token]

@@ -172,6 +172,31 @@ def test_post_answered_by_a_gateway_timeout_is_an_unknown_outcome() -> None:
         _client(lambda r: _json(504, {})).finalize(BODY, idempotency_key="k")
 
 
+def test_post_answered_503_then_unreachable_is_an_unknown_outcome() -> None:
+    """The backend answers 503 "retry with the same key" after a COMMIT whose answer it
+    lost (the sale may be charged); if the retries then find it busy or gone, the sale is
+    not "unreachable" (offline acceptance or a decline would disagree with the charge):
+    the till reconciles. A GET and a POST refused before it arrived stay unavailable."""
+    replies = iter(["503", "down", "down"])
+
+    def lost_commit_then_down(request: httpx.Request) -> httpx.Response:
+        if next(replies) == "503":
+            return _json(503, {"error": "unavailable", "detail": "retry with the same key"})
+        raise httpx.ConnectError("refused", request=request)
+
+    with pytest.raises(OutcomeUnknown, match="503"):
+        _client(lost_commit_then_down, retries=2).finalize(BODY, idempotency_key="k")
+    with pytest.raises(OutcomeUnknown):
+        _client(lambda r: _json(503, {}), retries=1).finalize(BODY, idempotency_key="k")
+
+    with pytest.raises(BackendUnavailable) as caught:
+        _client(lambda r: _json(503, {}), retries=1).get_sale("s")
+    assert not isinstance(caught.value, OutcomeUnknown)
+    with pytest.raises(BackendUnavailable) as busy:
+        _client(lambda r: _json(429, {}), retries=1).finalize(BODY, idempotency_key="k")
+    assert not isinstance(busy.value, OutcomeUnknown)
+
+
 def test_unreachable_after_the_retries_is_backend_unavailable() -> None:
     def down(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)

@@ -314,7 +314,7 @@ class BackendClient:
         retries: int | None = None,
     ) -> httpx.Response:
         content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
-        attempt, resigned = 0, False
+        attempt, resigned, arrived = 0, False, False
         limit = self.config.retries if retries is None else retries
         while True:
             offset = self.offset_s
@@ -328,8 +328,17 @@ class BackendClient:
                     raise
                 resigned = True
             except (BackendUnavailable, BackendServerError, _Retry) as exc:
+                arrived = arrived or (isinstance(exc, _Retry) and exc.arrived)
                 if isinstance(exc, OutcomeUnknown) or attempt >= limit:
-                    raise exc.error if isinstance(exc, _Retry) else exc from None
+                    error = exc.error if isinstance(exc, _Retry) else exc
+                    if arrived and not isinstance(error, OutcomeUnknown):
+                        # A 503 to a POST may follow a COMMIT whose answer was lost: the
+                        # work may be done. Never "unreachable" then (offline acceptance or
+                        # a decline would disagree with a charge): the caller reconciles.
+                        raise OutcomeUnknown(
+                            f"{method} {path}: answered 503 earlier, then {error}; reconcile first"
+                        ) from None
+                    raise error from None
                 delay = backoff_delay(
                     attempt,
                     base=self.config.backoff_base_s,
@@ -406,7 +415,8 @@ class BackendClient:
             # The backend is working on this very key: our earlier attempt did arrive.
             raise _Retry(OutcomeUnknown(f"{where}: {code}: {detail}; reconcile before retrying"))
         if status in _RETRY_ALWAYS:
-            raise _Retry(BackendUnavailable(f"{where}: {status} {code}: {detail}"))
+            error = BackendUnavailable(f"{where}: {status} {code}: {detail}")
+            raise _Retry(error, arrived=status == 503 and not idempotent)
         if status >= 500:
             if not idempotent and status in _UNKNOWN_AFTER_POST:
                 raise OutcomeUnknown(f"{where}: {status} {code}; reconcile before retrying")
@@ -435,9 +445,10 @@ class BackendClient:
 class _Retry(Exception):
     """Internal: a retryable answer, carrying the error to raise when retries run out."""
 
-    def __init__(self, error: BackendUnavailable) -> None:
+    def __init__(self, error: BackendUnavailable, *, arrived: bool = False) -> None:
         super().__init__(str(error))
         self.error = error
+        self.arrived = arrived  # a POST the backend took in (its effect is unknown)
 
 
 def _review_path(sale_id: str, action: str) -> str:

@@ -75,6 +75,11 @@ class Options:
     till_kills: int = 6
     backend_kills: int = 2
     skew_s: int = 45  # one till's clock is this far ahead
+    # The tills accept offline this long after the backend's last answer, and the backend's
+    # contact_slack is set to the same (the two must be equal): with the product's 90 s no
+    # sale of a 40 s run is ever made offline. 15 s covers a harness till's failed attempt
+    # (connect 1 s + read 5 s, one retry).
+    offline_after_s: int = 15
     drain_timeout_s: float = 330.0  # token lifetime + skew + margin + a backoff step
     seed: int = 14
     keep: str = ""  # keep the run's files (logs, databases) under this directory
@@ -83,8 +88,9 @@ class Options:
 class Backend:
     """``pos-app backend serve`` as a child process on a fixed port (tills keep its URL)."""
 
-    def __init__(self, data_dir: Path, db_url: str, workers: int) -> None:
+    def __init__(self, data_dir: Path, db_url: str, workers: int, contact_slack: int) -> None:
         self.data_dir, self.db_url, self.workers = data_dir, db_url, workers
+        self.contact_slack = contact_slack
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -95,7 +101,10 @@ class Backend:
         cmd += ["--workers", str(self.workers)]
         # The child keeps its own copy of the log's descriptor; ours closes at once.
         with open(self.data_dir / "serve.log", "ab") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=log, start_new_session=True)
+            env = {**os.environ, "POS_APP_SERVER_CONTACT_SLACK": str(self.contact_slack)}
+            self.proc = subprocess.Popen(
+                cmd, stdout=log, stderr=log, env=env, start_new_session=True
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -305,7 +314,7 @@ def run(kind: str, opts: Options) -> Counts:
     with workdir(kind, opts.keep) as tmp, database(kind, tmp) as db_url:
         data_dir = tmp / "backend"
         admin.init_backend(data_dir, db_url)
-        backend = Backend(data_dir, db_url, opts.workers)
+        backend = Backend(data_dir, db_url, opts.workers, opts.offline_after_s)
         backend.start()
         try:
             return _run(kind, opts, backend, tmp, rng)
@@ -332,6 +341,7 @@ def _run(kind: str, opts: Options, backend: Backend, tmp: Path, rng: random.Rand
             "shared_dir": str(shared),
             "stop_file": str(stop),
             "skew_s": opts.skew_s if i == opts.tills - 1 else 0,
+            "offline_after_s": opts.offline_after_s,
             "manager": [MANAGER_ID, MANAGER_PASSPHRASE, MANAGER_KDF_N],
         }
         config.write_text(json.dumps(conf))
@@ -477,6 +487,12 @@ def main() -> int:
     parser.add_argument("--till-kills", type=int, default=Options.till_kills)
     parser.add_argument("--backend-kills", type=int, default=Options.backend_kills)
     parser.add_argument("--skew", type=int, default=Options.skew_s)
+    parser.add_argument(
+        "--offline-after",
+        type=int,
+        default=Options.offline_after_s,
+        help="seconds of silence before the tills accept offline (and the backend's contact_slack)",
+    )
     parser.add_argument("--drain-timeout", type=float, default=Options.drain_timeout_s)
     parser.add_argument("--seed", type=int, default=Options.seed)
     parser.add_argument("--keep", default="", help="keep logs and databases under this dir")
@@ -490,6 +506,7 @@ def main() -> int:
         till_kills=a.till_kills,
         backend_kills=a.backend_kills,
         skew_s=a.skew,
+        offline_after_s=a.offline_after,
         drain_timeout_s=a.drain_timeout,
         seed=a.seed,
         keep=a.keep,

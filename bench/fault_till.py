@@ -30,6 +30,7 @@ from pos_app.core.basket import BasketLine
 from pos_app.core.catalog import Product
 from pos_app.core.categories import Category
 from pos_app.core.errors import PosError
+from pos_app.core.reasons import ReasonCode
 from pos_app.paytoken import httpsig
 from pos_app.terminal.checkout.types import AgeAnswer, PaymentPhase, PaymentUpdate
 from pos_app.terminal.manager_keys import ManagerKeyring, ManagerSigner
@@ -48,6 +49,7 @@ BENTO = Product("4901234567001", "Bento", "Bento", Category.FOOD, 1000, 8, False
 CARTON = Product("4901234567002", "Carton", "Carton", Category.HEATED_TOBACCO, 6000, 10, False)
 WAITING = (PaymentPhase.VERIFYING, PaymentPhase.CUSTOMER_APPROVAL)
 TOKEN_FRESH_S = 150  # a cached code is used offline only while it has this long to live
+SPARE_CODES = 3  # a wallet's cached codes (one was spent by the first offline sale of each)
 
 
 class SystemTime:
@@ -66,6 +68,7 @@ class Wallets:
                 WalletHandle(w["wallet_id"], w["device_id"], _signer(w)) for w in items
             ]
         self.cache: dict[str, list[tuple[float, str]]] = {}
+        self.taken: dict[str, float] = {}  # cached codes handed out during the outage
         self.shared = shared  # codes used at some till: the race pool
 
     def token(self, wallet: WalletHandle) -> str | None:
@@ -83,13 +86,21 @@ class Wallets:
         while stock:
             minted, text = stock.pop()
             if time.time() - minted < TOKEN_FRESH_S:
+                self.taken[text] = minted
                 return text
         return None
+
+    def give_back(self, wallet: WalletHandle, text: str) -> None:
+        """A cached code the till refused before anyone saw it (``backend_just_lost``:
+        "try again in a minute") stays on the phone for the next try."""
+        minted = self.taken.pop(text, None)
+        if minted is not None:
+            self.cache.setdefault(wallet.wallet_id, []).append((minted, text))
 
     def _stock(self, wallet: WalletHandle) -> None:
         stock = self.cache.setdefault(wallet.wallet_id, [])
         stock[:] = [(m, t) for m, t in stock if time.time() - m < TOKEN_FRESH_S - 60]
-        while not stock:  # one spare code per wallet for the outage
+        while len(stock) < SPARE_CODES:  # codes kept on the phone for the outage
             resp = self.api.post(
                 f"/v1/wallets/{wallet.wallet_id}/tokens", None, signer=wallet.signer
             )
@@ -151,6 +162,8 @@ class Cashier:
         update = self._submit(sale_id, stolen or code)
         if stolen and update.phase is PaymentPhase.DECLINED:
             update = self._submit(sale_id, code)
+        if update.phase is PaymentPhase.DECLINED and update.reason == ReasonCode.BACKEND_JUST_LOST:
+            self.wallets.give_back(wallet, code)
         update = self._follow(update, scenario)
         if scenario == "void" and update.phase in (
             PaymentPhase.APPROVED,
@@ -232,7 +245,9 @@ def main() -> int:
             connect_timeout_s=1.0,
             trust_root_key=conf["root_key"],
         ),
-        payment=PaymentSettings(allow_offline=True),
+        payment=PaymentSettings(
+            allow_offline=True, offline_after_s=int(conf.get("offline_after_s", 90))
+        ),
         paths=PathSettings(data_dir=conf["data_dir"]),
     )
     print(json.dumps({"start": time.time()}), flush=True)

@@ -141,6 +141,14 @@ def _ledger_ok(settings: Any) -> None:
     assert report["ok"], report
 
 
+def _recovered(world: World, wallet: Any, guard: Guard, trips: Trips, settings: Any) -> None:
+    """How every failure here must end: the next sale batched on the same connection, no
+    statement outside a transaction, and the ledger whole."""
+    _next_sale_runs_batched_on_the_same_connection(world, wallet, guard, trips)
+    guard.assert_clean()
+    _ledger_ok(settings)
+
+
 def _next_sale_runs_batched_on_the_same_connection(
     world: World, wallet: Any, guard: Guard, trips: Trips
 ) -> None:
@@ -186,9 +194,7 @@ def test_a_failing_string_rolls_back_and_the_rerun_charges_once(
     assert again.json() == first.json()
     assert _balance(world, wallet) == 10_000 - 280
     assert _sales_rows(backend_of(world.api).engine, body["sale_id"]) == 1
-    _next_sale_runs_batched_on_the_same_connection(world, wallet, guard, trips)
-    guard.assert_clean()
-    _ledger_ok(settings)
+    _recovered(world, wallet, guard, trips, settings)
 
 
 def test_an_exception_between_the_strings_leaves_no_trace(
@@ -219,9 +225,7 @@ def test_an_exception_between_the_strings_leaves_no_trace(
     retried = world.sell(body, idem="bug-1").json()  # nothing was stored under the key
     assert retried["status"] == "approved"  # and the token was not burnt
     assert _balance(world, wallet) == 10_000 - 3 * 280
-    _next_sale_runs_batched_on_the_same_connection(world, wallet, guard, trips)
-    guard.assert_clean()
-    _ledger_ok(settings)
+    _recovered(world, wallet, guard, trips, settings)
 
 
 def test_a_sale_id_inserted_meanwhile_fails_the_commit_string_with_its_debit(
@@ -359,9 +363,7 @@ def test_a_recreated_pool_still_takes_connections_out_of_autocommit(
     fired = _inject(monkeypatch, at="commit", sqlstate="40001")
     assert world.sell(world.sale_body(world.token(wallet))).json()["status"] == "approved"
     assert fired == ["commit"] and trips.speculations == 1
-    _next_sale_runs_batched_on_the_same_connection(world, wallet, guard, trips)
-    guard.assert_clean()
-    _ledger_ok(settings)
+    _recovered(world, wallet, guard, trips, settings)
 
 
 def test_orm_changes_left_for_the_commit_run_after_begin(

@@ -298,12 +298,7 @@ class OutboxDrainer:
         self._link_failures += 1
         self._link_retry_at = self._monotonic() + delay
         self._link_error = error
-        with self._store.transaction() as conn:
-            conn.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?,"
-                " state = COALESCE(?, state) WHERE id = ?",
-                (error[:500], state, row.id),
-            )
+        self._attempted(row, error=error, state=state, due=None)
 
     def _retry_later(
         self,
@@ -319,11 +314,17 @@ class OutboxDrainer:
         # (a restarted till measures it at its first contact), and due times are on that clock.
         now = int(self._clock())
         at = now + delay if until is None else max(now + 1, min(now + delay, until))
+        self._attempted(row, error=error, state=state, due=at)
+
+    def _attempted(self, row: OutboxRow, *, error: str, state: str | None, due: int | None) -> None:
+        """One more attempt on *row*: its error, its new state if any, and when it is due
+        again (None: unchanged, still due)."""
         with self._store.transaction() as conn:
             conn.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
-                " state = COALESCE(?, state) WHERE id = ?",
-                (error[:500], at, state, row.id),
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?,"
+                " next_attempt_at = COALESCE(?, next_attempt_at), state = COALESCE(?, state)"
+                " WHERE id = ?",
+                (error[:500], due, state, row.id),
             )
 
     def _refused(self, row: OutboxRow, *, now: int, code: str, error: str) -> None:
